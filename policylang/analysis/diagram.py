@@ -1,0 +1,221 @@
+"""The decision diagram: first-match semantics as a hash-consed DAG over atoms
+(ANALYSIS.md §3). The compiler emits it as Python; the linter reads it.
+
+Boxes are numbered in rule order, so the lowest live box belongs to the first
+rule that can still match. A node splits on one dim; each branch holds the
+atoms that behave alike for the live boxes. A leaf is reached when some box of
+the lowest live rule has every dim it constrains already split: that rule then
+decides the whole cell.
+
+Split heuristic: among the dims that the lowest live rule still needs, take
+the one constrained by the most live boxes (ties: the earlier dim). It splits
+what the deciding rule needs first, and, among those, what separates the most
+rules, which keeps the live sets below it small.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..semantics import ir
+from .atoms import AnalysisLimit, BoxBuilder, Dim, build_dims
+
+DEFAULT_NODE_BUDGET = 200_000
+
+
+class DiagramTooLarge(AnalysisLimit):
+    pass
+
+
+@dataclass(frozen=True)
+class Leaf:
+    rule: int | None          # index into Space.rules; None: no rule matches
+
+
+@dataclass(frozen=True)
+class Split:
+    dim: int
+    branches: tuple[tuple[int, int], ...]   # (atom mask, child node id), by lowest atom
+
+
+class Space:
+    """The rules of a policy (or a block of them) as boxes over dims."""
+
+    def __init__(self, facts: dict[str, ir.Fact], rules: tuple[ir.Rule, ...]):
+        self.rules = rules
+        self.dims, self.by_fact, self.by_test = build_dims(facts, rules)
+        builder = BoxBuilder(self.dims, self.by_fact, self.by_test)
+        self.boxes: list[dict[int, int]] = []
+        self.box_rule: list[int] = []
+        self.rule_boxes: list[int] = []
+        for r, rule in enumerate(rules):
+            mask = 0
+            for box in builder.boxes(rule.cond):
+                mask |= 1 << len(self.boxes)
+                self.boxes.append(box)
+                self.box_rule.append(r)
+            self.rule_boxes.append(mask)
+        self.all_boxes = (1 << len(self.boxes)) - 1
+        self.box_dims = [sum(1 << d for d in box) for box in self.boxes]
+        self.constrains = [0] * len(self.dims)
+        for b, box in enumerate(self.boxes):
+            for d in box:
+                self.constrains[d] |= 1 << b
+        self.admits: list[list[int]] = []
+        for d, dim in enumerate(self.dims):
+            base = self.all_boxes & ~self.constrains[d]
+            row = [base] * dim.size
+            for b, box in enumerate(self.boxes):
+                m = box.get(d)
+                if m is None:
+                    continue
+                bit = 1 << b
+                for a in range(dim.size):
+                    if m >> a & 1:
+                        row[a] |= bit
+            self.admits.append(row)
+
+    def full_domain(self) -> tuple[int, ...]:
+        return tuple(d.full for d in self.dims)
+
+
+class Diagram:
+    """A DAG built over a Space, optionally restricted to a domain (atoms per dim)."""
+
+    def __init__(self, space: Space, live: int | None = None, domain: tuple[int, ...] | None = None,
+                 budget: int = DEFAULT_NODE_BUDGET):
+        self.space = space
+        self.domain = domain or space.full_domain()
+        self.budget = budget
+        self.nodes: list = []
+        self._ids: dict = {}
+        self._memo: dict = {}
+        self.no_match = self._intern(Leaf(None))
+        self.leaf_ids = [self._intern(Leaf(r)) for r in range(len(space.rules))]
+        start = space.all_boxes if live is None else live
+        self.root = self._build(self._restrict(start), 0)
+
+    def _intern(self, node) -> int:
+        nid = self._ids.get(node)
+        if nid is None:
+            nid = self._ids[node] = len(self.nodes)
+            self.nodes.append(node)
+            if len(self.nodes) > self.budget:
+                raise DiagramTooLarge(f"the decision diagram exceeds {self.budget:,} nodes")
+        return nid
+
+    def _restrict(self, live: int) -> int:
+        """Drop boxes that cannot meet the domain."""
+        sp = self.space
+        for d, dom in enumerate(self.domain):
+            if dom != sp.dims[d].full:
+                keep = 0
+                for a in range(sp.dims[d].size):
+                    if dom >> a & 1:
+                        keep |= sp.admits[d][a]
+                live &= keep
+        return live
+
+    def _build(self, live: int, split: int) -> int:
+        key = (live, split)
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit
+        sp = self.space
+        if live == 0:
+            return self.no_match
+        low = (live & -live).bit_length() - 1
+        r = sp.box_rule[low]
+        rb = live & sp.rule_boxes[r]
+        need = 0
+        x = rb
+        while x:
+            lb = x & -x
+            x ^= lb
+            rest = sp.box_dims[lb.bit_length() - 1] & ~split
+            if rest == 0:
+                self._memo[key] = self.leaf_ids[r]
+                return self.leaf_ids[r]
+            need |= rest
+        best, best_count = -1, -1
+        x = need
+        while x:
+            lb = x & -x
+            x ^= lb
+            d = lb.bit_length() - 1
+            count = (live & sp.constrains[d]).bit_count()
+            if count > best_count:
+                best, best_count = d, count
+        d = best
+        groups: dict[int, int] = {}
+        row = sp.admits[d]
+        dom = self.domain[d]
+        for a in range(sp.dims[d].size):
+            if dom >> a & 1:
+                sig = live & row[a]
+                groups[sig] = groups.get(sig, 0) | (1 << a)
+        below = split | (1 << d)
+        by_child: dict[int, int] = {}
+        for sig, atoms in groups.items():
+            child = self._build(sig, below)
+            by_child[child] = by_child.get(child, 0) | atoms
+        if len(by_child) == 1:
+            nid = next(iter(by_child))
+        else:
+            branches = tuple(sorted(((m, c) for c, m in by_child.items()), key=lambda mc: mc[0] & -mc[0]))
+            nid = self._intern(Split(d, branches))
+        self._memo[key] = nid
+        return nid
+
+    # ---- reading the diagram ------------------------------------------------------
+    def reachable(self) -> list[int]:
+        """Node ids reachable from the root, parents before children."""
+        seen, order, stack = set(), [], [self.root]
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            order.append(n)
+            node = self.nodes[n]
+            if isinstance(node, Split):
+                stack.extend(c for _, c in node.branches)
+        return order
+
+    def deciders(self) -> set:
+        """The rules (and None, for no match) that decide some cell."""
+        return {self.nodes[n].rule for n in self.reachable() if isinstance(self.nodes[n], Leaf)}
+
+    def _reaches(self, want):
+        """Memoized: does some leaf below node n satisfy want(rule)?"""
+        memo: dict[int, bool] = {}
+
+        def ok(n: int) -> bool:
+            hit = memo.get(n)
+            if hit is not None:
+                return hit
+            node = self.nodes[n]
+            res = want(node.rule) if isinstance(node, Leaf) else any(ok(c) for _, c in node.branches)
+            memo[n] = res
+            return res
+
+        return ok
+
+    def paths_to(self, want, limit: int = 64) -> list[list[tuple[int, int]]]:
+        """Up to limit root-to-leaf paths [(dim, atom mask), …] ending in a leaf satisfying want."""
+        ok = self._reaches(want)
+        out: list[list[tuple[int, int]]] = []
+
+        def walk(n: int, path: list):
+            if len(out) >= limit or not ok(n):
+                return
+            node = self.nodes[n]
+            if isinstance(node, Leaf):
+                out.append(list(path))
+                return
+            for m, c in node.branches:
+                path.append((node.dim, m))
+                walk(c, path)
+                path.pop()
+
+        walk(self.root, [])
+        return out

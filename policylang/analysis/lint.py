@@ -1,0 +1,350 @@
+"""The exact linter (LANGUAGE.md §9): every finding is read off the decision
+diagram the compiler uses, and every witness is replayed through the reference
+interpreter before it is reported, so a finding is never invented.
+"""
+from __future__ import annotations
+
+import time
+
+from ..diagnostics import Diagnostic, Related
+from ..interp import holds, interpret, with_defaults
+from ..prelude import check_facts
+from ..semantics import ir
+from .atoms import AnalysisLimit
+from .diagram import DEFAULT_NODE_BUDGET, Diagram, Leaf, Space
+from .witness import concretize
+
+SUB_BUDGET = 50_000          # nodes for each per-rule question
+TIME_BUDGET = 20.0           # seconds for the per-rule questions of one policy
+
+
+class Linter:
+    def __init__(self, policy: ir.PolicyIR, diagram: Diagram | None = None):
+        self.p = policy
+        self.rules = policy.rules
+        self.out: list[Diagnostic] = []
+        self.dg = diagram
+        self.deadline = time.monotonic() + TIME_BUDGET
+        self.incomplete: list[str] = []
+
+    # ---- helpers ------------------------------------------------------------------
+    def emit(self, rule: ir.Rule | None, code, severity, span, message, **kw):
+        if rule is not None and code in rule.suppressed:
+            return
+        self.out.append(Diagnostic(code, severity, span, message, **kw))
+
+    def check_witness(self, facts: dict) -> ir.Rule | None | bool:
+        """The rule the interpreter picks for these facts (None: no route); False if invalid."""
+        try:
+            d = interpret(self.p, facts)
+        except ValueError:
+            return False
+        return None if d.rule is None else next(r for r in self.rules if r.name == d.rule)
+
+    def values(self, facts: dict) -> dict:
+        return with_defaults(self.p, check_facts(self.p.fact_specs, facts))
+
+    def box_domain(self, space: Space, b: int) -> tuple[int, ...]:
+        dom = list(space.full_domain())
+        for d, m in space.boxes[b].items():
+            dom[d] = m
+        return tuple(dom)
+
+    def _boxes(self, space: Space, r: int):
+        x = space.rule_boxes[r]
+        while x:
+            lb = x & -x
+            x ^= lb
+            yield lb.bit_length() - 1
+
+    def over_time(self, what: str) -> bool:
+        if time.monotonic() > self.deadline:
+            if what not in self.incomplete:
+                self.incomplete.append(what)
+            return True
+        return False
+
+    # ---- the run ------------------------------------------------------------------
+    def run(self) -> list[Diagnostic]:
+        self.structural()
+        try:
+            if self.dg is None:
+                self.dg = Diagram(Space(self.p.facts, self.rules), budget=DEFAULT_NODE_BUDGET)
+        except AnalysisLimit as exc:
+            span = self.rules[0].span if self.rules else ir.NOWHERE
+            self.out.append(Diagnostic(
+                "analysis-incomplete", "info", span,
+                f"exact analysis skipped: {exc}; unreachable, redundant, non-exhaustive and "
+                "context-overflow findings are not reported for this policy"))
+            self.never_matches_only()
+            return self.out
+        space = self.dg.space
+        deciders = self.dg.deciders()
+        for r, rule in enumerate(self.rules):
+            if space.rule_boxes[r] == 0:
+                if not rule.is_default:
+                    self.emit(rule, "never-matches", "warning", rule.span,
+                              f"rule `{rule.name}` can never match: its condition is unsatisfiable on its own")
+            elif r not in deciders:
+                self.unreachable(space, r)
+        self.non_exhaustive()
+        for r in sorted(x for x in deciders if x is not None):
+            if not self.over_time("redundant-rule"):
+                self.redundant(space, r)
+            if not self.over_time("context-overflow"):
+                self.context_overflow(space, r)
+        if self.incomplete:
+            self.out.append(Diagnostic(
+                "analysis-incomplete", "info", self.rules[0].span,
+                f"analysis stopped after {TIME_BUDGET:.0f} s; not every rule was checked for: {', '.join(self.incomplete)}"))
+        return self.out
+
+    def never_matches_only(self):
+        from .atoms import BoxBuilder, build_dims
+
+        for rule in self.rules:
+            try:
+                dims, by_fact, by_test = build_dims(self.p.facts, (rule,))
+                if not BoxBuilder(dims, by_fact, by_test).boxes(rule.cond) and not rule.is_default:
+                    self.emit(rule, "never-matches", "warning", rule.span,
+                              f"rule `{rule.name}` can never match: its condition is unsatisfiable on its own")
+            except AnalysisLimit:
+                continue
+
+    # ---- unreachable ----------------------------------------------------------------
+    def unreachable(self, space: Space, r: int):
+        rule = self.rules[r]
+        earlier = space.rule_boxes[r] - 1 & ~space.rule_boxes[r] if False else (space.rule_boxes[r] & -space.rule_boxes[r]) - 1
+        takers: dict[int, dict | None] = {}
+        for b in self._boxes(space, r):
+            dom = self.box_domain(space, b)
+            try:
+                sub = Diagram(space, live=earlier, domain=dom, budget=SUB_BUDGET)
+            except AnalysisLimit:
+                continue
+            for t in sorted(x for x in sub.deciders() if x is not None):
+                if t in takers and takers[t] is not None:
+                    continue
+                takers[t] = None
+                for path in sub.paths_to(lambda x, t=t: x == t, limit=16):
+                    facts = concretize(space, dict(path), dom)
+                    if facts is None:
+                        continue
+                    got = self.check_witness(facts)
+                    if got and got.index == t and holds(rule.cond, self.values(facts)):
+                        takers[t] = facts
+                        break
+        if not takers:
+            return
+        names = [self.rules[t] for t in sorted(takers)]
+        witness = next((takers[t] for t in sorted(takers) if takers[t] is not None), None)
+        related = tuple(Related(self.rules[t].span, f"`{self.rules[t].name}` takes "
+                                + ("these requests" if takers[t] is None else f"e.g. {_show(takers[t])}"))
+                        for t in sorted(takers))
+        listed = ", ".join(f"`{x.name}`" for x in names)
+        self.emit(rule, "unreachable-rule", "warning", rule.span,
+                  f"rule `{rule.name}` is unreachable: earlier rules ({listed}) take every request it matches",
+                  related=related, witness=witness)
+
+    # ---- non-exhaustive -------------------------------------------------------------
+    def non_exhaustive(self):
+        if any(r.is_default for r in self.rules):
+            return
+        if None not in self.dg.deciders():
+            return
+        for path in self.dg.paths_to(lambda x: x is None, limit=64):
+            facts = concretize(self.dg.space, dict(path))
+            if facts is None:
+                continue
+            if self.check_witness(facts) is None:
+                span = self.rules[-1].span if self.rules else ir.NOWHERE
+                self.emit(None, "non-exhaustive", "warning", span,
+                          f"some requests match no rule and there is no `default`, e.g. {_show(facts)}",
+                          witness=facts, notes=("add `default route TARGET` as the last rule",))
+                return
+
+    # ---- redundant ------------------------------------------------------------------
+    def redundant(self, space: Space, r: int):
+        rule = self.rules[r]
+        key = rule.route_key
+        if not any(o.route_key == key for o in self.rules[r + 1:]):
+            return
+        others = space.all_boxes & ~space.rule_boxes[r]
+        heirs: set[int] = set()
+        for b in self._boxes(space, r):
+            try:
+                sub = Diagram(space, live=others, domain=self.box_domain(space, b), budget=SUB_BUDGET)
+            except AnalysisLimit:
+                return
+            for t in sub.deciders():
+                if t is not None and t < r:
+                    continue
+                if t is None or self.rules[t].route_key != key:
+                    return
+                heirs.add(t)
+        related = tuple(Related(self.rules[t].span, f"`{self.rules[t].name}` routes them the same way")
+                        for t in sorted(heirs))
+        self.emit(rule, "redundant-rule", "info", rule.span,
+                  f"rule `{rule.name}` is redundant: without it, every request it decides is routed "
+                  f"the same way ({rule.target.written}) by later rules", related=related)
+
+    # ---- context overflow -------------------------------------------------------------
+    def context_overflow(self, space: Space, r: int):
+        rule = self.rules[r]
+        tok = space.by_fact.get("tokens")
+        fact = self.p.facts.get("tokens")
+        if fact is None or fact.kind != "int":
+            return
+        windows = [(m, self.p.models[m].context) for t in (rule.target, *rule.fallback) for m in t.models
+                   if self.p.models[m].context]
+        windows = list(dict.fromkeys(windows))
+        if not windows:
+            return
+        smallest = min(c for _, c in windows)
+        earlier = (space.rule_boxes[r] & -space.rule_boxes[r]) - 1
+        live = earlier | space.rule_boxes[r]
+        if tok is None:
+            intervals = [(0, -float("inf"), float("inf"))]
+        else:
+            intervals = [(a,) + tok.interval(a) for a in range(len(tok.thresholds) + 1)]
+
+        def reach(a: int):
+            """A witness reaching rule r with tokens in atom a (and its box), or None."""
+            for b in self._boxes(space, r):
+                dom = list(self.box_domain(space, b))
+                if tok is not None:
+                    if not dom[tok.index] >> a & 1:
+                        continue
+                    dom[tok.index] = 1 << a
+                try:
+                    sub = Diagram(space, live=live, domain=tuple(dom), budget=SUB_BUDGET)
+                except AnalysisLimit:
+                    return None
+                if r in sub.deciders():
+                    return sub, tuple(dom)
+            return None
+
+        top = intervals[-1]
+        unbounded = reach(top[0]) is not None
+        if unbounded:
+            # reached by arbitrarily large requests: warn only if every reaching request overflows
+            for a, lo, hi in intervals:
+                found = reach(a)
+                if found:
+                    if lo == -float("inf") or lo <= smallest:
+                        return
+                    low = int(lo)
+                    over = [(m, c) for m, c in windows if low > c]
+                    self._overflow(rule, space, found, over, low, every=True)
+                    return
+            return
+        for a, lo, hi in reversed(intervals[:-1]):
+            found = reach(a)
+            if found:
+                high = int(hi) - 1
+                if high <= smallest:
+                    return
+                over = [(m, c) for m, c in windows if high > c]
+                example = max(int(lo) if lo != -float("inf") else 0, min(c for _, c in over) + 1)
+                self._overflow(rule, space, found, over, example, every=False, high=high)
+                return
+
+    def _overflow(self, rule, space, found, over, example, every, high=None):
+        sub, dom = found
+        witness = None
+        for path in sub.paths_to(lambda x: x == rule.index, limit=16):
+            facts = concretize(space, dict(path), dom, prefer={"tokens": example})
+            if facts is None:
+                continue
+            facts["tokens"] = example
+            got = self.check_witness(facts)
+            if got and got.index == rule.index:
+                witness = facts
+                break
+        if witness is None:
+            return
+        models = ", ".join(f"`{m}` ({c:,} tokens)" for m, c in over)
+        if every:
+            msg = (f"every request reaching rule `{rule.name}` has at least {example:,} tokens, "
+                   f"more than the context window of {models}")
+        else:
+            msg = (f"rule `{rule.name}` is reached by requests of up to {high:,} tokens, "
+                   f"more than the context window of {models}")
+        self.emit(rule, "context-overflow", "warning", rule.span, msg, witness=witness)
+
+    # ---- structural findings -----------------------------------------------------------
+    def structural(self):
+        p = self.p
+        for rule in self.rules:
+            seen = list(rule.target.models)
+            names = [rule.target.written]
+            for t in rule.fallback:
+                if t.written in names:
+                    self.emit(rule, "duplicate-target", "warning", rule.span,
+                              f"fallback `{t.written}` is listed twice in rule `{rule.name}`")
+                elif all(m in seen for m in t.models):
+                    self.emit(rule, "duplicate-target", "warning", rule.span,
+                              f"fallback `{t.written}` adds no candidate to rule `{rule.name}`: "
+                              f"{', '.join(t.models)} {'is' if len(t.models) == 1 else 'are'} already tried")
+                names.append(t.written)
+                seen += [m for m in t.models if m not in seen]
+        for name, pool in p.pools.items():
+            if ("pool", name) not in p.local_names or pool.strategy != "cost":
+                continue
+            unpriced = [m for m in pool.members if p.models[m].blended_price is None]
+            if unpriced:
+                self.out.append(Diagnostic(
+                    "unpriced-cost-pool", "warning", pool.span,
+                    f"pool `{name}` is ordered `by cost`, but {', '.join(unpriced)} "
+                    f"{'has' if len(unpriced) == 1 else 'have'} no price (they go last)"))
+        self.unused()
+
+    def unused(self):
+        p = self.p
+        used = {"fact": set(), "model": set(), "provider": set(), "pool": set()}
+
+        def walk(c):
+            if isinstance(c, ir.Test):
+                used["fact"].add(c.fact)
+            elif isinstance(c, (ir.All, ir.AnyOf)):
+                for x in c.items:
+                    walk(x)
+            elif isinstance(c, ir.Neg):
+                walk(c.item)
+
+        for rule in self.rules:
+            walk(rule.cond)
+            for t in (rule.target, *rule.fallback):
+                used[t.kind].add(t.written.split("/")[0] if t.kind == "provider" else t.written)
+                used["model"].update(t.models)
+                if "/" in t.written:
+                    used["provider"].add(t.written.split("/")[0])
+        for e in p.expects:
+            used["fact"].update(e.facts)
+        for c in p.classifiers:
+            used["fact"].add(c.fact)
+        for pool in p.pools.values():
+            if pool.name in used["pool"]:
+                used["model"].update(pool.members)
+        for m in list(used["model"]):
+            used["provider"].add(p.models[m].provider)
+        for kind, name in sorted(p.local_names):
+            if name in used[kind]:
+                continue
+            if kind == "model" and p.models[name].provider in used["provider"] and False:
+                continue
+            decl = {"fact": p.facts, "model": p.models, "provider": p.providers, "pool": p.pools}[kind].get(name)
+            if decl is None:
+                continue
+            self.out.append(Diagnostic("unused-declaration", "info", decl.span,
+                                       f"{kind} `{name}` is declared here but never used"))
+
+
+def _show(facts: dict) -> str:
+    import json
+
+    return json.dumps(facts, sort_keys=True)
+
+
+def lint(policy: ir.PolicyIR, diagram: Diagram | None = None) -> list[Diagnostic]:
+    return Linter(policy, diagram).run()

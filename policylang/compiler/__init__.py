@@ -1,0 +1,241 @@
+"""Compile a checked policy into Python source: the decision diagram emitted by
+policylang.compiler.emit inside the module template, plus the standalone form.
+
+Layout: one diagram for the whole policy when it fits the node budget. When it
+does not, rules are cut into blocks, each its own diagram tried in order (a
+block that is still too large is halved, down to single rules; a single rule
+that cannot be laid out is tested directly). The result says which was used.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from .. import __version__
+from ..analysis.atoms import AnalysisLimit
+from ..analysis.diagram import DEFAULT_NODE_BUDGET, Diagram, Space
+from ..prelude import Decision
+from ..semantics import ir
+from .constants import safe_repr
+from .emit import Emitter
+from .naive import emit_condition
+
+FIRST_BLOCK = 512
+
+
+@dataclass
+class Layout:
+    kind: str                          # "diagram" or "blocks"
+    nodes: int = 0                     # decision-diagram nodes in all
+    blocks: int = 1
+    direct_rules: int = 0              # rules tested directly (no diagram)
+    diagram: Diagram | None = None     # the whole-policy diagram, when kind == "diagram"
+    reason: str = ""
+
+
+@dataclass
+class Compiled:
+    source: str
+    line_map: dict[int, int]
+    layout: Layout
+    decisions: dict[int, Decision] = field(default_factory=dict)
+
+
+@lru_cache(maxsize=1)
+def _template() -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("policylang.compiler", "templates"),
+        autoescape=False, keep_trailing_newline=True, trim_blocks=False, lstrip_blocks=False,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env.get_template("module.py.j2")
+
+
+@lru_cache(maxsize=1)
+def _prelude_source() -> str:
+    text = (Path(__file__).resolve().parent.parent / "prelude.py").read_text(encoding="utf-8")
+    return text
+
+
+def source_hash(policy: ir.PolicyIR) -> str:
+    h = hashlib.sha256()
+    for name in sorted(policy.sources):
+        h.update(name.encode() + b"\0" + policy.sources[name].encode() + b"\0")
+    return h.hexdigest()
+
+
+def _blocks(policy: ir.PolicyIR, budget: int):
+    """Yield (rule indices, Diagram or None) covering the rules in order."""
+    rules = policy.rules
+    queue = [(0, len(rules))]
+    size = FIRST_BLOCK
+    start = 0
+    while start < len(rules):
+        end = min(start + size, len(rules))
+        chunk = rules[start:end]
+        try:
+            dg = Diagram(Space(policy.facts, chunk), budget=budget)
+        except AnalysisLimit:
+            if end - start > 1:
+                size = max(1, (end - start) // 2)
+                continue
+            yield (start, end), None
+            start = end
+            size = FIRST_BLOCK
+            continue
+        yield (start, end), dg
+        start = end
+    del queue
+
+
+def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET):
+    """The whole-policy diagram, or blocks when it exceeds the budget."""
+    try:
+        dg = Diagram(Space(policy.facts, policy.rules), budget=budget)
+        return Layout("diagram", nodes=len(dg.reachable()), diagram=dg), [((0, len(policy.rules)), dg)]
+    except AnalysisLimit as exc:
+        blocks = list(_blocks(policy, budget))
+        nodes = sum(len(dg.reachable()) for _, dg in blocks if dg is not None)
+        direct = sum(hi - lo for (lo, hi), dg in blocks if dg is None)
+        return Layout("blocks", nodes=nodes, blocks=len(blocks), direct_rules=direct, reason=str(exc)), blocks
+
+
+def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAULT_NODE_BUDGET) -> Compiled:
+    """Python source for the policy's evaluator (deterministic: same policy, same bytes)."""
+    layout, blocks = layout_policy(policy, budget)
+    fact_names = sorted({f for (_lo, _hi), dg in blocks if dg is not None for f in dg.space.by_fact}
+                        | {t[0] for (_lo, _hi), dg in blocks if dg is not None for t in dg.space.by_test})
+    fact_index = {name: i for i, name in enumerate(fact_names)}
+    defaults = {}
+    decisions_src, decisions = [], {}
+    tables_extra = []
+    for name, fact in policy.facts.items():
+        defaults[name] = "_M"
+    emitter = Emitter(fact_index, defaults, {}, "_NONE")
+    for name in fact_names:
+        fact = policy.facts[name]
+        if fact.has_default:
+            defaults[name] = emitter.table("_DF", safe_repr(fact.default))
+    for rule in policy.rules:
+        d = Decision(rule.name, rule.line, rule.target.written, tuple(t.written for t in rule.fallback), rule.candidates)
+        decisions[rule.index] = d
+        decisions_src.append((f"_R{rule.index}", safe_repr(tuple(d))))
+    functions: list[str] = []
+    if len(blocks) == 1 and blocks[0][1] is not None:
+        (lo, _hi), dg = blocks[0]
+        emitter.leaf_names = {(0, r): f"_R{lo + r}" for r in range(len(dg.space.rules))}
+        emitter.no_match = "_NONE"
+        body_lines = emitter.diagram(dg, 0)
+    else:
+        body_lines = []
+        for b, ((lo, hi), dg) in enumerate(blocks):
+            fn = f"_blk{b}"
+            if dg is None:
+                lines = [f"def {fn}(facts):", "    vals = _validated(facts)"]
+                for r in range(lo, hi):
+                    lines.append(f"    if {emit_condition(policy.rules[r].cond)}:")
+                    lines.append(f"        return _R{r}")
+                lines.append("    return None")
+                functions.append("\n".join(lines))
+            else:
+                emitter.leaf_names = {(b, r): f"_R{lo + r}" for r in range(hi - lo)}
+                emitter.no_match = "None"
+                root = emitter.diagram(dg, b)
+                functions.append("\n".join([f"def {fn}(facts):"] + root))
+            body_lines += [f"    r = {fn}(facts)", "    if r is not None:", "        return r"]
+        body_lines.append("    return _NONE")
+        functions.append(_NAIVE_HELPERS)
+    functions = ["\n".join(f) for f in emitter.functions] + functions
+    body = "\n".join("    " + line for line in body_lines)
+    digest = source_hash(policy)
+    rendered = _template().render(
+        version=__version__, version_repr=safe_repr(__version__), name_repr=_comment_safe(policy.name),
+        source_hash=digest, source_hash_repr=safe_repr(digest), standalone=standalone,
+        prelude=_prelude_source() if standalone else "",
+        facts_repr=safe_repr_dict({k: f.spec for k, f in sorted(policy.facts.items())}),
+        decisions=decisions_src, tables=emitter.tables + tables_extra,
+        functions=functions, body=body, line_map="{}",
+    )
+    line_map = {}
+    for n, line in enumerate(rendered.split("\n"), start=1):
+        m = re.search(r"return _R(\d+)$", line)
+        if m:
+            line_map[n] = policy.rules[int(m.group(1))].line
+    rendered = rendered.replace("LINE_MAP = {}", "LINE_MAP = " + safe_repr_dict(line_map), 1)
+    return Compiled(rendered, line_map, layout, decisions)
+
+
+_NAIVE_HELPERS = '''def _validated(facts):
+    vals = check_facts(_FACTS, facts)
+    for name, spec in _FACTS.items():
+        if name not in vals and spec[2] is not None:
+            vals[name] = spec[2]
+    return vals
+
+
+def _test(op, v, c):
+    if op == "is missing":
+        return v is _M
+    if op == "is present":
+        return v is not _M
+    if op == "!=":
+        return not (v is not _M and v == c)
+    if op == "not in":
+        return not (v is not _M and v in c)
+    if v is _M:
+        return False
+    if op == "==":
+        return v == c
+    if op == "<":
+        return v < c
+    if op == "<=":
+        return v <= c
+    if op == ">":
+        return v > c
+    if op == ">=":
+        return v >= c
+    if op == "in":
+        return v in c
+    if op == "contains":
+        return c in v
+    if op == "contains any":
+        return any(x in v for x in c)
+    if op == "contains all":
+        return all(x in v for x in c)
+    if op == "matches":
+        return _re.search(c, v) is not None
+    if op == "startswith":
+        return v.startswith(c)
+    raise ValueError(op)'''
+
+
+def safe_repr_dict(d: dict) -> str:
+    return "{" + ", ".join(f"{safe_repr(k)}: {safe_repr(v)}" for k, v in d.items()) + "}"
+
+
+def _comment_safe(name: str) -> str:
+    """A file name for a comment line: repr'd, with no line breaks."""
+    return safe_repr(name).replace("\n", " ").replace("\r", " ")
+
+
+def load_evaluator(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET):
+    """Compile and exec the evaluator in process; returns (decide, Compiled)."""
+    from .. import prelude
+
+    compiled = generate(policy, standalone=False, budget=budget)
+    namespace = {
+        "Decision": prelude.Decision, "FactError": prelude.FactError, "MISSING": prelude.MISSING,
+        "check_facts": prelude.check_facts, "__name__": f"policylang.compiled", "__builtins__": __builtins__,
+    }
+    code = compile(compiled.source, f"<policy:{policy.name}>", "exec")
+    exec(code, namespace)
+    return namespace["decide"], compiled
+
+
+def compile_standalone(policy: ir.PolicyIR) -> str:
+    return generate(policy, standalone=True).source

@@ -1,0 +1,172 @@
+"""Emit a decision diagram as Python statements (ANALYSIS.md §4).
+
+Each Split node reads its fact once (per generated function), maps the value to
+a branch with a dict (enum, string), `bisect_right` over node-local bounds
+(int, float), identity tests (bool), a membership mask (set) or a precompiled
+pattern (matches, startswith), and then branches. Nodes reached from several
+parents become functions; the others are inlined. Leaves return prebuilt
+Decision objects. Identifiers are the emitter's own: _R<n>, _T<n>, _n<n>, v<n>.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from ..analysis.atoms import Dim
+from ..analysis.diagram import Diagram, Leaf, Split
+from .constants import safe_repr
+
+
+class Emitter:
+    def __init__(self, fact_index: dict[str, int], fact_defaults: dict[str, str], leaf_names: dict, no_match: str):
+        self.fact_index = fact_index          # fact name -> local variable number
+        self.fact_defaults = fact_defaults    # fact name -> expression of its default (or _M)
+        self.leaf_names = leaf_names          # (block, rule index) -> _R name
+        self.no_match = no_match              # expression a no-match leaf returns
+        self.tables: list[tuple[str, str]] = []
+        self.functions: list[list[str]] = []
+        self._counter = 0
+
+    def _name(self, prefix: str) -> str:
+        self._counter += 1
+        return f"{prefix}{self._counter}"
+
+    def table(self, prefix: str, source: str) -> str:
+        name = self._name(prefix)
+        self.tables.append((name, source))
+        return name
+
+    # ---- a whole diagram -------------------------------------------------------
+    def diagram(self, dg: Diagram, block: int, entry: str | None = None) -> tuple[str | None, list[str]]:
+        """Emit dg; returns (function name if entry given, else None) and the body lines of its root."""
+        self.dg, self.block = dg, block
+        order = dg.reachable()
+        parents = Counter()
+        for n in order:
+            node = dg.nodes[n]
+            if isinstance(node, Split):
+                for c in {c for _, c in node.branches}:
+                    parents[c] += 1
+        self.shared = {n for n in order if parents[n] > 1 and isinstance(dg.nodes[n], Split)}
+        self.fn_names = {n: self._name("_n") for n in self.shared}
+        for n in sorted(self.shared, key=lambda x: self.fn_names[x]):
+            lines = [f"def {self.fn_names[n]}(facts):"]
+            lines += self.node(n, 0, frozenset(), top=True)
+            self.functions.append(lines)
+        return self.node(dg.root, 0, frozenset())
+
+    def leaf(self, rule) -> str:
+        return self.no_match if rule is None else self.leaf_names[(self.block, rule)]
+
+    def node(self, n: int, depth: int, read: frozenset, top: bool = False) -> list[str]:
+        """Statements (indented depth+1 levels) that return the decision of node n."""
+        pad = "    " * (depth + 1)
+        node = self.dg.nodes[n]
+        if isinstance(node, Leaf):
+            return [f"{pad}return {self.leaf(node.rule)}"]
+        if n in self.fn_names and not top:
+            return [f"{pad}return {self.fn_names[n]}(facts)"]
+        dim = self.dg.space.dims[node.dim]
+        var = f"v{self.fact_index[dim.fact]}"
+        lines = []
+        if dim.fact not in read:
+            lines.append(f"{pad}{var} = facts.get({safe_repr(dim.fact)}, {self.fact_defaults[dim.fact]})")
+            read = read | {dim.fact}
+        children = [c for _, c in node.branches]
+        all_leaves = all(isinstance(self.dg.nodes[c], Leaf) for c in children)
+        # atom -> branch number
+        branch_of = {}
+        for i, (mask, _) in enumerate(node.branches):
+            a = 0
+            while mask >> a:
+                if mask >> a & 1:
+                    branch_of[a] = i
+                a += 1
+        outs = [self.leaf(self.dg.nodes[c].rule) for c in children] if all_leaves else None
+        lines += self.select(dim, var, branch_of, pad, outs)
+        if all_leaves:
+            return lines
+        lines += self.branch(children, depth, read, pad, 0, len(children))
+        return lines
+
+    def branch(self, children, depth, read, pad, lo, hi) -> list[str]:
+        """Dispatch on the branch number `i` in [lo, hi) with a balanced if-tree."""
+        if hi - lo == 1:
+            return self.node(children[lo], depth, read)
+        if hi - lo <= 3:
+            lines = []
+            for k in range(lo, hi):
+                kw = "if" if k == lo else ("elif" if k < hi - 1 else "else")
+                lines.append(f"{pad}{kw} i == {k}:" if kw != "else" else f"{pad}else:")
+                lines += self.node(children[k], depth + 1, read)
+            return lines
+        mid = (lo + hi) // 2
+        return ([f"{pad}if i < {mid}:"] + self.branch(children, depth + 1, read, pad + "    ", lo, mid)
+                + [f"{pad}else:"] + self.branch(children, depth + 1, read, pad + "    ", mid, hi))
+
+    def select(self, dim: Dim, var: str, branch_of: dict, pad: str, outs) -> list[str]:
+        """Statements that compute the branch: `i = …`, or `return` the leaf directly when outs is given."""
+        k = dim.kind
+        res = (lambda expr: f"return {expr}") if outs is not None else (lambda expr: f"i = {expr}")
+        val = (lambda b: outs[b]) if outs is not None else (lambda b: str(b))
+        missing = dim.missing_atom
+        if k in ("enum", "string"):
+            items = [f"{safe_repr(m)}: {val(branch_of[a])}" for a, m in enumerate(dim.members)]
+            if missing is not None:
+                items.append(f"_M: {val(branch_of[missing])}")
+            table = self.table("_D", "{" + ", ".join(items) + "}")
+            lines = [f"{pad}r = {table}.get({var})", f"{pad}if r is None:"]
+            if k == "string":
+                other = len(dim.members)
+                lines += [f"{pad}    if type({var}) is not str:", f"{pad}        _invalid(facts)",
+                          f"{pad}    r = {val(branch_of[other])}"]
+            else:
+                lines.append(f"{pad}    _invalid(facts)")
+            lines.append(f"{pad}{res('r')}")
+            return lines
+        if k == "bool":
+            lines = [f"{pad}if {var} is True:", f"{pad}    {res(val(branch_of[0]))}",
+                     f"{pad}elif {var} is False:", f"{pad}    {res(val(branch_of[1]))}"]
+            if missing is not None:
+                lines += [f"{pad}elif {var} is _M:", f"{pad}    {res(val(branch_of[missing]))}"]
+            lines += [f"{pad}else:", f"{pad}    _invalid(facts)"]
+            return lines
+        if k in ("int", "float"):
+            n_int = len(dim.thresholds) + 1
+            bounds, groups = [], [branch_of[0]]
+            for a in range(1, n_int):
+                if branch_of[a] != groups[-1]:
+                    bounds.append(dim.thresholds[a - 1])
+                    groups.append(branch_of[a])
+            btab = self.table("_B", safe_repr(tuple(bounds)))
+            gtab = self.table("_T", "(" + "".join(val(g) + ", " for g in groups) + ")")
+            if k == "int":
+                lines = [f"{pad}if type({var}) is int:", f"{pad}    {res(f'{gtab}[_bisect({btab}, {var})]')}"]
+            else:
+                lines = [f"{pad}if type({var}) is float and {var} == {var} or type({var}) is int:",
+                         f"{pad}    {res(f'{gtab}[_bisect({btab}, float({var}))]')}"]
+            if missing is not None:
+                lines += [f"{pad}elif {var} is _M:", f"{pad}    {res(val(branch_of[missing]))}"]
+            lines += [f"{pad}else:", f"{pad}    _invalid(facts)"]
+            return lines
+        if k == "set":
+            n = len(dim.members)
+            gtab = self.table("_T", "(" + "".join(val(branch_of[a]) + ", " for a in range(1 << n)) + ")")
+            mask = " | ".join(f"(({safe_repr(e)} in {var}) << {j})" for j, e in enumerate(dim.members)) or "0"
+            lines = [f"{pad}if type({var}) in (list, tuple, set, frozenset) and all(type(e) is str for e in {var}):",
+                     f"{pad}    {res(f'{gtab}[{mask}]')}"]
+            if missing is not None:
+                lines += [f"{pad}elif {var} is _M:", f"{pad}    {res(val(branch_of[missing]))}"]
+            lines += [f"{pad}else:", f"{pad}    _invalid(facts)"]
+            return lines
+        if k == "opaque":
+            t = dim.test
+            if t.op == "matches":
+                pat = self.table("_X", f"_re.compile({safe_repr(t.value)})")
+                test = f"{pat}.search({var}) is not None"
+            else:
+                pat = self.table("_P", safe_repr(t.value))
+                test = f"{var}.startswith({pat})"
+            return [f"{pad}if type({var}) is str:", f"{pad}    {res(f'{val(branch_of[1])} if {test} else {val(branch_of[0])}')}",
+                    f"{pad}elif {var} is _M:", f"{pad}    {res(val(branch_of[0]))}",
+                    f"{pad}else:", f"{pad}    _invalid(facts)"]
+        raise AssertionError(k)

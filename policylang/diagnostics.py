@@ -1,0 +1,141 @@
+"""One Diagnostic type with stable codes, and its text and JSON renderers.
+
+CI-oriented renderers (SARIF, GitHub annotations) live in policylang.reporting.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from .syntax.ast import Span
+
+SEVERITIES = ("error", "warning", "info")
+
+# The codes every version keeps (LANGUAGE.md §9), then the ones we added.
+CODES = {
+    "syntax-error": "the file does not parse",
+    "unknown-name": "a fact, model, provider or pool that is not declared",
+    "type-mismatch": "a literal that the fact's type cannot hold; bad fact values",
+    "duplicate-definition": "a name or label declared twice",
+    "import-error": "a missing file or an import cycle",
+    "unreachable-rule": "earlier rules together cover every case this rule matches",
+    "never-matches": "the rule's condition is unsatisfiable on its own",
+    "redundant-rule": "removing the rule changes no decision",
+    "non-exhaustive": "some facts match no rule and there is no default",
+    "context-overflow": "requests reaching the rule exceed a candidate's context window",
+    "failed-expectation": "an `expect` that does not hold",
+    "literal-secret": "an API key written into the policy instead of env(\"NAME\")",
+    "invalid-value": "a catalog field with a value it cannot take",
+    "duplicate-target": "a fallback that repeats candidates already tried",
+    "unpriced-cost-pool": "a `by cost` pool over models without prices",
+    "unused-declaration": "a declaration in this file that nothing uses",
+    "analysis-incomplete": "exact analysis stopped at its budget",
+    "compile-fallback": "the decision diagram exceeded its budget; a slower layout is used",
+    "rules-not-imported": "an imported file's rules and expectations are not imported",
+    "too-many-errors": "reporting stopped after the error limit",
+}
+
+
+@dataclass(frozen=True)
+class Related:
+    span: Span
+    message: str
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    severity: str
+    span: Span
+    message: str
+    related: tuple[Related, ...] = ()
+    witness: Mapping[str, Any] | None = None
+    label: str | None = None      # a short caret label: "expected `route` here"
+    redact: bool = False           # never echo the source line (it holds a secret)
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict:
+        s = self.span
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "file": s.file,
+            "line": s.line,
+            "column": s.column,
+            "end_line": s.end_line,
+            "end_column": s.end_column,
+            "message": self.message,
+            "related": [
+                {"file": r.span.file, "line": r.span.line, "column": r.span.column, "message": r.message}
+                for r in self.related
+            ],
+            "witness": dict(self.witness) if self.witness is not None else None,
+        }
+
+
+def sort_key(d: Diagnostic):
+    return (d.span.file, d.span.line, d.span.column, SEVERITIES.index(d.severity), d.code)
+
+
+def fails(diagnostics: Iterable[Diagnostic], strict: bool = False) -> bool:
+    """Whether these findings fail a check: errors always, warnings under --strict."""
+    failing = {"error", "warning"} if strict else {"error"}
+    return any(d.severity in failing for d in diagnostics)
+
+
+class SourceCache:
+    """Source lines by file name, for the caret renderer."""
+
+    def __init__(self, sources: Mapping[str, str] | None = None):
+        self._lines = {name: text.splitlines() for name, text in (sources or {}).items()}
+
+    def line(self, file: str, n: int) -> str | None:
+        lines = self._lines.get(file)
+        if lines is None:
+            try:
+                with open(file, encoding="utf-8") as fh:
+                    lines = fh.read().splitlines()
+            except (OSError, UnicodeDecodeError):
+                lines = []
+            self._lines[file] = lines
+        return lines[n - 1] if 0 < n <= len(lines) else None
+
+
+def render_text(diagnostics: Iterable[Diagnostic], sources: SourceCache | None = None) -> str:
+    """rustc-like text: `severity[code]: message`, location, source line and caret."""
+    sources = sources or SourceCache()
+    out = []
+    for d in diagnostics:
+        s = d.span
+        out.append(f"{d.severity}[{d.code}]: {d.message}")
+        out.append(f"  --> {s.file}:{s.line}:{s.column}")
+        text = sources.line(s.file, s.line)
+        if text is not None:
+            gutter = " " * len(str(s.line))
+            shown = "<line hidden: it holds a secret>" if d.redact else text.rstrip()
+            out.append(f"{gutter} |")
+            out.append(f"{s.line} | {shown}")
+            if not d.redact:
+                start = max(s.column - 1, 0)
+                end = s.end_column - 1 if s.end_line == s.line else len(text.rstrip())
+                width = max(end - start, 1)
+                caret = " " * start + "^" * width
+                if d.label:
+                    caret += " " + d.label
+                out.append(f"{gutter} | {caret}")
+        for r in d.related:
+            out.append(f"  = note: {r.message} ({r.span.file}:{r.span.line}:{r.span.column})")
+        if d.witness is not None:
+            out.append(f"  = witness: {json.dumps(dict(d.witness), sort_keys=True)}")
+        for n in d.notes:
+            out.append(f"  = help: {n}")
+        out.append("")
+    return "\n".join(out)
+
+
+def render_json(files: Iterable[str], diagnostics: Iterable[Diagnostic]) -> str:
+    """The JSON of `policylang check --format json` (LANGUAGE.md §10)."""
+    return json.dumps(
+        {"files": list(files), "diagnostics": [d.to_json() for d in diagnostics]}, indent=2
+    )

@@ -1,0 +1,138 @@
+"""The reference interpreter: first-match evaluation of the IR, written to be
+obviously right. It is the oracle the compiled evaluator is tested against."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .prelude import MISSING, Decision, check_facts
+from .semantics import ir
+
+NO_ROUTE = Decision(None, None, None, (), ())
+
+
+@lru_cache(maxsize=1024)
+def _regex(pattern: str) -> re.Pattern:
+    return re.compile(pattern)
+
+
+def test_holds(test: ir.Test, value) -> bool:
+    """One atomic test on a fact's value (MISSING when absent, after defaults)."""
+    op, c = test.op, test.value
+    if op == "is missing":
+        return value is MISSING
+    if op == "is present":
+        return value is not MISSING
+    if op == "!=":
+        return not (value is not MISSING and value == c)
+    if op == "not in":
+        return not (value is not MISSING and value in c)
+    if value is MISSING:
+        return False  # every positive test is false on a missing fact
+    if op == "==":
+        return value == c
+    if op == "<":
+        return value < c
+    if op == "<=":
+        return value <= c
+    if op == ">":
+        return value > c
+    if op == ">=":
+        return value >= c
+    if op == "in":
+        return value in c
+    if op == "contains":
+        return c in value
+    if op == "contains any":
+        return any(x in value for x in c)
+    if op == "contains all":
+        return all(x in value for x in c)
+    if op == "matches":
+        return _regex(c).search(value) is not None
+    if op == "startswith":
+        return value.startswith(c)
+    raise AssertionError(f"unknown operator {op}")
+
+
+def holds(cond: ir.Cond, values: dict) -> bool:
+    if isinstance(cond, ir.Test):
+        return test_holds(cond, values.get(cond.fact, MISSING))
+    if isinstance(cond, ir.All):
+        return all(holds(c, values) for c in cond.items)
+    if isinstance(cond, ir.AnyOf):
+        return any(holds(c, values) for c in cond.items)
+    if isinstance(cond, ir.Neg):
+        return not holds(cond.item, values)
+    raise AssertionError(f"unknown condition {cond!r}")
+
+
+def with_defaults(policy: ir.PolicyIR, facts: dict) -> dict:
+    values = dict(facts)
+    for name, fact in policy.facts.items():
+        if name not in values and fact.has_default:
+            values[name] = fact.default
+    return values
+
+
+def decision_of(rule: ir.Rule) -> Decision:
+    return Decision(rule.name, rule.line, rule.target.written,
+                    tuple(t.written for t in rule.fallback), rule.candidates)
+
+
+def interpret(policy: ir.PolicyIR, facts: dict) -> Decision:
+    """Validate facts, then return the decision of the first rule whose condition holds."""
+    values = with_defaults(policy, check_facts(policy.fact_specs, facts))
+    for rule in policy.rules:
+        if holds(rule.cond, values):
+            return decision_of(rule)
+    return NO_ROUTE
+
+
+def explain(policy: ir.PolicyIR, facts: dict) -> list[dict]:
+    """Each rule tried, in order, with the tests it evaluated, up to the one that matched."""
+    values = with_defaults(policy, check_facts(policy.fact_specs, facts))
+    trace = []
+    for rule in policy.rules:
+        tests = []
+        _collect(rule.cond, values, tests)
+        matched = holds(rule.cond, values)
+        trace.append({"rule": rule.name, "line": rule.line, "matched": matched, "tests": tests})
+        if matched:
+            break
+    return trace
+
+
+def _collect(cond: ir.Cond, values: dict, out: list) -> None:
+    if isinstance(cond, ir.Test):
+        v = values.get(cond.fact, MISSING)
+        out.append({
+            "test": format_test(cond),
+            "value": None if v is MISSING else (sorted(v) if isinstance(v, frozenset) else v),
+            "missing": v is MISSING,
+            "result": test_holds(cond, v),
+        })
+    elif isinstance(cond, (ir.All, ir.AnyOf)):
+        for c in cond.items:
+            _collect(c, values, out)
+    elif isinstance(cond, ir.Neg):
+        _collect(cond.item, values, out)
+
+
+def _lit(v) -> str:
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, str):
+        return v if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", v) else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(v)
+
+
+def format_test(t: ir.Test) -> str:
+    if t.op in ("is missing", "is present"):
+        return f"{t.fact} {t.op}"
+    if t.op in ("in", "not in", "contains any", "contains all"):
+        return f"{t.fact} {t.op} {{{', '.join(_lit(v) for v in t.value)}}}"
+    if t.op in ("matches", "startswith"):
+        return f"{t.fact} {t.op} " + '"' + t.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{t.fact} {t.op} {_lit(t.value)}"

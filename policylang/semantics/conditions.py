@@ -1,0 +1,157 @@
+"""Type-check conditions and literals against fact declarations (LANGUAGE.md §3–§4)."""
+from __future__ import annotations
+
+import difflib
+import re
+
+from ..diagnostics import Diagnostic
+from ..syntax import ast
+from . import ir
+
+_ORDER_OPS = ("<", "<=", ">", ">=")
+_KIND_NAME = {"int": "an int", "float": "a float", "string": "a string", "bool": "a bool",
+              "enum": "an enum", "set": "a set"}
+
+
+class LiteralError(Exception):
+    pass
+
+
+def _lit_text(lit) -> str:
+    if isinstance(lit, ast.Literal):
+        return lit.text or str(lit.value)
+    return "[…]"
+
+
+def literal_value(fact: ir.Fact, lit: ast.Literal, element: bool = False):
+    """The normalized value of lit for fact (for a set fact with element=True: an element)."""
+    kind = "string" if (fact.kind == "set" and element) else fact.kind
+    text = _lit_text(lit)
+    if kind == "enum":
+        if lit.kind in ("word", "string") and lit.value in fact.members:
+            return lit.value
+        if lit.kind in ("word", "string"):
+            hint = difflib.get_close_matches(str(lit.value), fact.members, n=1)
+            extra = f"; did you mean `{hint[0]}`?" if hint else ""
+            raise LiteralError(
+                f"`{lit.value}` is not a member of enum fact `{fact.name}` (members: {', '.join(fact.members)}){extra}"
+            )
+    elif kind == "string":
+        if lit.kind in ("word", "string"):
+            return str(lit.value)
+    elif kind == "int":
+        if lit.kind == "number" and type(lit.value) is int:
+            return lit.value
+        if lit.kind == "number":
+            raise LiteralError(f"`{text}` is not an integer, and `{fact.name}` is an int fact")
+    elif kind == "float":
+        if lit.kind == "number":
+            return float(lit.value)
+    elif kind == "bool":
+        if lit.kind == "bool":
+            return lit.value
+    elif kind == "set":
+        raise LiteralError(f"`{fact.name}` is a set fact; test it with `contains`, `contains any` or `contains all`")
+    raise LiteralError(f"`{text}` is not {_KIND_NAME[kind]} value, and `{fact.name}` is {_KIND_NAME[kind]} fact")
+
+
+def fact_value(fact: ir.Fact, lit) -> object:
+    """A literal given as a fact's value (a default, an expectation)."""
+    if fact.kind == "set":
+        if isinstance(lit, ast.ListLiteral):
+            return frozenset(literal_value(fact, x, element=True) for x in lit.items)
+        raise LiteralError(f"`{fact.name}` is a set fact; give its value as a list, e.g. [a, b]")
+    if isinstance(lit, ast.ListLiteral):
+        raise LiteralError(f"a list is not {_KIND_NAME[fact.kind]} value, and `{fact.name}` is {_KIND_NAME[fact.kind]} fact")
+    return literal_value(fact, lit)
+
+
+class ConditionChecker:
+    def __init__(self, facts: dict[str, ir.Fact], diags: list[Diagnostic]):
+        self.facts = facts
+        self.diags = diags
+        self.ok = True
+
+    def error(self, code: str, span: ast.Span, message: str) -> None:
+        self.ok = False
+        self.diags.append(Diagnostic(code, "error", span, message))
+
+    def check(self, cond: ast.Cond) -> ir.Cond | None:
+        if isinstance(cond, ast.And):
+            items = [self.check(c) for c in cond.items]
+            return None if None in items else ir.All(tuple(items))
+        if isinstance(cond, ast.Or):
+            items = [self.check(c) for c in cond.items]
+            return None if None in items else ir.AnyOf(tuple(items))
+        if isinstance(cond, ast.Not):
+            inner = self.check(cond.item)
+            return None if inner is None else ir.Neg(inner)
+        return self.test(cond)
+
+    def test(self, t: ast.Test) -> ir.Cond | None:
+        fact = self.facts.get(t.fact)
+        if fact is None:
+            hint = difflib.get_close_matches(t.fact, list(self.facts), n=1)
+            extra = f"; did you mean `{hint[0]}`?" if hint else "" if self.facts else "; did you forget `import std`?"
+            self.error("unknown-name", _name_span(t), f"unknown fact `{t.fact}`{extra}")
+            return None
+        op, kind = t.op, fact.kind
+        try:
+            if op in ("is missing", "is present"):
+                return ir.Test(fact.name, op, None, t.span)
+            if op == "truthy":
+                if kind != "bool":
+                    raise LiteralError(f"a bare fact name tests a bool fact, but `{fact.name}` is {_KIND_NAME[kind]} fact")
+                return ir.Test(fact.name, "==", True, t.span)
+            if op in ("==", "!="):
+                if kind == "set":
+                    raise LiteralError(f"`{fact.name}` is a set fact; test it with `contains`, `contains any` or `contains all`")
+                return ir.Test(fact.name, op, literal_value(fact, t.value), t.span)
+            if op in _ORDER_OPS:
+                if kind not in ("int", "float"):
+                    raise LiteralError(f"`{op}` compares numbers, but `{fact.name}` is {_KIND_NAME[kind]} fact")
+                return ir.Test(fact.name, op, literal_value(fact, t.value), t.span)
+            if op in ("in", "not in"):
+                if kind in ("set", "bool"):
+                    raise LiteralError(f"`{op}` does not apply to {_KIND_NAME[kind]} fact like `{fact.name}`")
+                values = _distinct(literal_value(fact, x) for x in t.value)
+                return ir.Test(fact.name, op, values, t.span)
+            if op == "contains":
+                self._need(fact, "set", op)
+                return ir.Test(fact.name, op, literal_value(fact, t.value, element=True), t.span)
+            if op in ("contains any", "contains all"):
+                self._need(fact, "set", op)
+                values = _distinct(literal_value(fact, x, element=True) for x in t.value)
+                return ir.Test(fact.name, op, values, t.span)
+            if op in ("matches", "startswith"):
+                self._need(fact, "string", op)
+                if op == "matches":
+                    try:
+                        re.compile(t.value.value)
+                    except re.error as exc:
+                        self.error("invalid-value", t.value.span, f"invalid regular expression: {exc}")
+                        return None
+                return ir.Test(fact.name, op, t.value.value, t.span)
+        except LiteralError as exc:
+            span = t.value.span if isinstance(t.value, ast.Literal) else t.span
+            self.error("type-mismatch", span, str(exc))
+            return None
+        raise AssertionError(f"unknown operator {op}")
+
+    def _need(self, fact: ir.Fact, kind: str, op: str) -> None:
+        if fact.kind != kind:
+            raise LiteralError(f"`{op}` applies to {_KIND_NAME[kind]} fact, but `{fact.name}` is {_KIND_NAME[fact.kind]} fact")
+
+
+def _distinct(values) -> tuple:
+    seen, out = set(), []
+    for v in values:
+        if v not in seen:
+            seen.add(v)
+            out.append(v)
+    return tuple(out)
+
+
+def _name_span(t: ast.Test) -> ast.Span:
+    s = t.span
+    return ast.Span(s.file, s.line, s.column, s.line, s.column + len(t.fact))

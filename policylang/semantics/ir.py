@@ -1,0 +1,174 @@
+"""The typed IR of a checked policy: what the interpreter, the analysis, the
+compiler and the runtime all read. Immutable; names already resolved."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from ..prelude import MISSING
+from ..syntax.ast import NOWHERE, Span
+
+NO_DEFAULT = MISSING  # a fact's default when it has none
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    kind: str                      # int float string bool enum set
+    members: tuple[str, ...] = ()  # enum members, in written order
+    default: Any = NO_DEFAULT
+    span: Span = field(default=NOWHERE, compare=False)
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not NO_DEFAULT
+
+    @property
+    def spec(self) -> tuple:
+        """The (kind, members, default) triple the run-time validator reads."""
+        return (self.kind, self.members, None if self.default is NO_DEFAULT else self.default)
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    adapter: str
+    base_url: str | None = None
+    api_key_env: str | None = None
+    default_model: str | None = None
+    timeout: float | None = None
+    span: Span = field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    provider: str
+    id: str
+    input: float | None = None     # USD per million input tokens
+    output: float | None = None    # USD per million output tokens
+    context: int | None = None     # context window, tokens
+    span: Span = field(default=NOWHERE, compare=False)
+
+    @property
+    def candidate(self) -> str:
+        return f"{self.provider}/{self.name}"
+
+    @property
+    def blended_price(self) -> float | None:
+        """(3 × input + output) / 4, the `by cost` key; None when unpriced."""
+        if self.input is None or self.output is None:
+            return None
+        return (3 * self.input + self.output) / 4
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    members: tuple[str, ...]       # model names, in candidate order (sorted for `by cost`)
+    strategy: str = "order"        # order cost latency weighted
+    weights: tuple[float, ...] = ()
+    span: Span = field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved route target: its written name, what it named, its models in order."""
+
+    written: str
+    kind: str                      # pool model provider
+    models: tuple[str, ...]
+
+
+# ---- conditions ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Test:
+    """fact OP value. Values are normalized: enum/string → str, int → int,
+    float → float, bool → bool; `in`/`contains any/all` take a tuple."""
+
+    fact: str
+    op: str
+    value: Any = None
+    span: Span = field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True)
+class All:
+    items: tuple["Cond", ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple["Cond", ...]
+
+
+@dataclass(frozen=True)
+class Neg:
+    item: "Cond"
+
+
+TRUE = All(())
+Cond = Union[Test, All, AnyOf, Neg]
+
+
+@dataclass(frozen=True)
+class Rule:
+    index: int
+    name: str                      # label, `rule@LINE`, or `default`
+    line: int
+    cond: Cond
+    target: Target
+    fallback: tuple[Target, ...]
+    candidates: tuple[str, ...]    # provider/model, duplicates removed
+    is_default: bool = False
+    span: Span = field(default=NOWHERE, compare=False)
+    suppressed: frozenset = frozenset()  # lint codes allowed on this rule (inline `# policylang: allow ...`)
+
+    @property
+    def route_key(self) -> tuple:
+        """What a decision by this rule says: target and fallback, by written name."""
+        return (self.target.written, tuple(t.written for t in self.fallback))
+
+
+@dataclass(frozen=True)
+class Expect:
+    facts: dict
+    target: str | None             # written target name, None for `no route`
+    span: Span = field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True)
+class ClassClause:
+    label: str
+    kind: str                      # keywords matches like
+    patterns: tuple[str, ...]
+    threshold: float | None = None
+    span: Span = field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True)
+class Classifier:
+    fact: str
+    source: str                    # prompt system last_message
+    clauses: tuple[ClassClause, ...]
+    otherwise: str | None = None
+    span: Span = field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True)
+class PolicyIR:
+    name: str                      # the main file
+    facts: dict[str, Fact]
+    providers: dict[str, Provider]
+    models: dict[str, Model]
+    pools: dict[str, Pool]
+    rules: tuple[Rule, ...]
+    expects: tuple[Expect, ...]
+    classifiers: tuple[Classifier, ...] = ()
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+    local_names: frozenset = frozenset()   # (kind, name) declared in the main file
+
+    @property
+    def fact_specs(self) -> dict[str, tuple]:
+        return {name: f.spec for name, f in self.facts.items()}

@@ -1,0 +1,168 @@
+"""Read a policy file and everything it imports: std modules, relative files.
+
+Produces the parsed modules, each module's scope (its imports merged in order,
+later imports overriding earlier ones, its own declarations overriding all),
+and import diagnostics: missing files and cycles, the cycle named.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import resources
+from ..diagnostics import Diagnostic
+from ..syntax import ast
+from ..syntax.parser import KEYWORDS, parse
+
+DECL_KINDS = {ast.FactDecl: "fact", ast.ProviderDecl: "provider", ast.ModelDecl: "model", ast.PoolDecl: "pool"}
+
+
+@dataclass
+class Scope:
+    """Declarations visible in one module, by kind then name."""
+
+    decls: dict[str, dict[str, object]] = field(
+        default_factory=lambda: {"fact": {}, "provider": {}, "model": {}, "pool": {}}
+    )
+
+    def merge(self, other: "Scope", diags: list[Diagnostic], at: ast.Span) -> None:
+        for kind, names in other.decls.items():
+            for name, decl in names.items():
+                mine = self.decls[kind].get(name)
+                if kind == "fact" and mine is not None and mine is not decl and mine.type != decl.type:
+                    diags.append(_fact_conflict(decl, mine))
+                    continue
+                self.decls[kind][name] = decl
+
+
+def _fact_conflict(new: ast.FactDecl, old: ast.FactDecl) -> Diagnostic:
+    from ..diagnostics import Related
+
+    return Diagnostic(
+        "duplicate-definition", "error", new.name_span,
+        f"fact `{new.name}` is redeclared with a different type ({_type_text(new.type)}, was {_type_text(old.type)})",
+        related=(Related(old.name_span, "first declared here"),),
+    )
+
+
+def _type_text(t: ast.FactType) -> str:
+    return f"enum {{{', '.join(t.members)}}}" if t.kind == "enum" else t.kind
+
+
+@dataclass
+class Loaded:
+    main: ast.Module | None
+    modules: dict[str, ast.Module]
+    scopes: dict[str, Scope]
+    sources: dict[str, str]
+    diagnostics: list[Diagnostic]
+
+
+class Loader:
+    def __init__(self):
+        self.modules: dict[str, ast.Module] = {}
+        self.scopes: dict[str, Scope] = {}
+        self.sources: dict[str, str] = {}
+        self.diags: list[Diagnostic] = []
+        self._stack: list[str] = []
+
+    # files are keyed by the name diagnostics show for them
+    def load_text(self, text: str, name: str, base_dir: Path) -> ast.Module | None:
+        self.sources[name] = text
+        module, errors = parse(text, name)
+        self.diags.extend(errors)
+        if module is None:
+            return None
+        self.modules[name] = module
+        self._stack.append(name)
+        self.scopes[name] = self._scope(module, base_dir)
+        self._stack.pop()
+        return module
+
+    def _scope(self, module: ast.Module, base_dir: Path) -> Scope:
+        scope = Scope()
+        for stmt in module.statements:
+            if isinstance(stmt, ast.Import):
+                key = self._import(stmt, base_dir)
+                if key is not None and key in self.scopes:
+                    scope.merge(self.scopes[key], self.diags, stmt.span)
+                    imported = self.modules[key]
+                    if any(isinstance(s, (ast.Rule, ast.Expect)) for s in imported.statements):
+                        self.diags.append(Diagnostic(
+                            "rules-not-imported", "info", stmt.span,
+                            f"`{key}` has rules or expectations; imports bring only facts, providers, "
+                            "models and pools, so they are not part of this policy",
+                        ))
+        own = Scope()
+        for stmt in module.statements:
+            kind = DECL_KINDS.get(type(stmt))
+            if kind is None:
+                continue
+            if stmt.name in KEYWORDS:
+                self.diags.append(Diagnostic(
+                    "syntax-error", "error", stmt.name_span,
+                    f"`{stmt.name}` is a keyword and cannot name a {kind}",
+                ))
+                continue
+            first = own.decls[kind].get(stmt.name)
+            if first is not None:
+                from ..diagnostics import Related
+
+                self.diags.append(Diagnostic(
+                    "duplicate-definition", "error", stmt.name_span,
+                    f"{kind} `{stmt.name}` is declared twice in this file",
+                    related=(Related(first.name_span, "first declared here"),),
+                ))
+                continue
+            own.decls[kind][stmt.name] = stmt
+        scope.merge(own, self.diags, module.statements[0].span if module.statements else ast.NOWHERE)
+        return scope
+
+    def _import(self, stmt: ast.Import, base_dir: Path) -> str | None:
+        if stmt.kind == "module":
+            parts = stmt.path.split("/")
+            if parts[0] != "std" or len(parts) > 2:
+                self.diags.append(Diagnostic(
+                    "import-error", "error", stmt.span,
+                    f"unknown module `{stmt.path}`: modules are `std` and `std/NAME`; import a file with a quoted path",
+                ))
+                return None
+            std = resources.stdlib_dir()
+            path = std / ("std.policy" if len(parts) == 1 else f"{parts[1]}.policy")
+            key = "std" if len(parts) == 1 else stmt.path
+            key = f"<{key}>"
+            if not path.is_file():
+                names = sorted(p.stem for p in std.glob("*.policy") if p.stem != "std")
+                self.diags.append(Diagnostic(
+                    "import-error", "error", stmt.span,
+                    f"no module `{stmt.path}` in the standard library (modules: {', '.join('std/' + n for n in names)})",
+                ))
+                return None
+        else:
+            path = (base_dir / stmt.path)
+            key = os.path.relpath(path) if not Path(stmt.path).is_absolute() else str(path)
+            key = os.path.normpath(key)
+            if not path.is_file():
+                self.diags.append(Diagnostic("import-error", "error", stmt.span, f"cannot import `{stmt.path}`: no such file"))
+                return None
+        if key in self._stack:
+            cycle = self._stack[self._stack.index(key):] + [key]
+            self.diags.append(Diagnostic(
+                "import-error", "error", stmt.span, "import cycle: " + " → ".join(cycle),
+            ))
+            return None
+        if key not in self.modules and key not in self.sources:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                self.diags.append(Diagnostic("import-error", "error", stmt.span, f"cannot read `{stmt.path}`: {exc}"))
+                return None
+            self.load_text(text, key, path.parent)
+        return key if key in self.scopes else None
+
+
+def load_source(text: str, name: str, base_dir: Path | None = None) -> Loaded:
+    loader = Loader()
+    main = loader.load_text(text, name, base_dir or Path.cwd())
+    return Loaded(main, loader.modules, loader.scopes, loader.sources, loader.diags)

@@ -1,0 +1,239 @@
+"""AST of a .policy file: frozen dataclasses, each with the span it came from.
+
+Spans never take part in equality, so two trees that say the same thing compare
+equal wherever they were written (the printer's round-trip law relies on it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A 1-based, end-inclusive region of one file (end_column is exclusive)."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+NOWHERE = Span("<generated>", 1, 1, 1, 1)
+
+
+def _span() -> Span:
+    return field(default=NOWHERE, compare=False, repr=False)
+
+
+# ---- literals and references ------------------------------------------------
+
+@dataclass(frozen=True)
+class Literal:
+    """A constant. kind is 'string', 'number', 'bool' or 'word' (a bare name)."""
+
+    kind: str
+    value: Union[str, int, float, bool]
+    text: str = field(default="", compare=False, repr=False)  # as written, for the formatter
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ListLiteral:
+    """`[a, b]`: the value of a set fact in an expectation."""
+
+    items: tuple[Literal, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A written target or catalog name: `cheap`, `mistral`, `openai/gpt-5`."""
+
+    name: str
+    provider: str | None = None
+    span: Span = _span()
+
+    @property
+    def text(self) -> str:
+        return f"{self.provider}/{self.name}" if self.provider else self.name
+
+
+@dataclass(frozen=True)
+class Call:
+    """`env("NAME")` in a provider field."""
+
+    func: str
+    arg: Literal
+    span: Span = _span()
+
+
+Value = Union[Literal, Ref, Call]
+
+
+# ---- conditions -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Test:
+    """One atomic test of a fact. op is one of OPS; value is a Literal, a tuple
+    of Literals (in, not in, contains any/all) or None (is missing, bare fact)."""
+
+    fact: str
+    op: str
+    value: Union[Literal, tuple[Literal, ...], None] = None
+    span: Span = _span()
+
+
+OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "contains", "contains any",
+       "contains all", "matches", "startswith", "is missing", "is present", "truthy")
+
+
+@dataclass(frozen=True)
+class Not:
+    item: "Cond"
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple["Cond", ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple["Cond", ...]
+    span: Span = _span()
+
+
+Cond = Union[Test, Not, And, Or]
+
+
+# ---- statements -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Import:
+    """`import std`, `import std/providers` (kind 'module') or `import "x.policy"` (kind 'file')."""
+
+    kind: str
+    path: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class FactType:
+    """kind is int, float, string, bool, set or enum (with members)."""
+
+    kind: str
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FactDecl:
+    name: str
+    type: FactType
+    default: Literal | None = None
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    value: Value
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ProviderDecl:
+    name: str
+    fields: tuple[Field, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ModelDecl:
+    name: str
+    fields: tuple[Field, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """Pool order: 'order', 'cost', 'latency' or 'weighted' (with weights)."""
+
+    kind: str
+    weights: tuple[tuple[Ref, Literal], ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class PoolDecl:
+    name: str
+    members: tuple[Ref, ...]
+    strategy: Strategy | None = None
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A `when` rule, or the `default` rule (cond None, is_default True)."""
+
+    label: str | None
+    cond: Cond | None
+    target: Ref
+    fallback: tuple[Ref, ...] | None = None
+    is_default: bool = False
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Expect:
+    """`expect {facts} route T` (target set) or `expect {facts} no route` (target None)."""
+
+    facts: tuple[tuple[str, Union[Literal, ListLiteral]], ...]
+    target: Ref | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ClassClause:
+    """One line of a classify block: kind is keywords, matches, like or otherwise."""
+
+    label: str
+    kind: str
+    patterns: tuple[str, ...] = ()
+    threshold: float | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class ClassifyDecl:
+    fact: str
+    source: str
+    clauses: tuple[ClassClause, ...]
+    span: Span = _span()
+
+
+Statement = Union[Import, FactDecl, ProviderDecl, ModelDecl, PoolDecl, Rule, Expect, ClassifyDecl]
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A `#` comment, kept for the formatter."""
+
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Module:
+    """One parsed file."""
+
+    file: str
+    statements: tuple[Statement, ...]
+    comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)

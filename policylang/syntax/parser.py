@@ -1,0 +1,525 @@
+"""Parse .policy text into an AST (policylang.syntax.ast) with friendly errors.
+
+Lark (LALR, contextual lexer) reads grammar/policy.lark; a post-lexer joins
+continued lines; a Transformer with spans builds the frozen AST. A file with
+syntax errors is reparsed with each broken statement blanked out, so one run
+reports every statement that does not parse (up to MAX_ERRORS).
+"""
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from .. import resources
+from ..diagnostics import Diagnostic
+from . import ast
+
+MAX_ERRORS = 20
+
+KEYWORDS = frozenset(
+    "when route fallback default fact pool model provider import expect and or not in "
+    "contains any all is missing present true false by matches startswith classify from "
+    "keywords like above otherwise".split()
+)
+
+_OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
+_CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
+_CONTINUE_AFTER = {"AND", "OR", "NOT", "ROUTE", "FALLBACK"}
+
+# Words shown for terminals in "expected ..." messages.
+_TERMINAL_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "CMP": "a comparison",
+    "_NL": "end of line", "$END": "end of file", "LPAR": "`(`", "RPAR": "`)`",
+    "LSQB": "`[`", "RSQB": "`]`", "LBRACE": "`{`", "RBRACE": "`}`", "COMMA": "`,`",
+    "COLON": "`:`", "EQUAL": "`=`", "SLASH": "`/`",
+}
+
+
+class _ContinuationPostLexer:
+    """Drops newlines inside brackets and after `and or not route fallback`,
+    and makes sure the file ends with a newline token."""
+
+    always_accept = ("_NL",)
+
+    def __init__(self):
+        self.open_brackets: list[Token] = []
+
+    def process(self, stream):
+        self.open_brackets = []
+        prev = None
+        for tok in stream:
+            if tok.type == "_NL":
+                if prev is None or prev.type == "_NL":
+                    continue  # blank and comment lines
+                if self.open_brackets or prev.type in _CONTINUE_AFTER:
+                    continue
+            elif tok.type in _OPENERS:
+                self.open_brackets.append(tok)
+            elif tok.type in _CLOSERS and self.open_brackets and self.open_brackets[-1].type == _CLOSERS[tok.type]:
+                self.open_brackets.pop()
+            prev = tok
+            yield tok
+        if prev is None or prev.type != "_NL":
+            end = Token("_NL", "\n")
+            if prev is not None:
+                end.line, end.column = prev.end_line, prev.end_column
+                end.end_line, end.end_column = prev.end_line, prev.end_column
+                end.start_pos = end.end_pos = prev.end_pos
+            yield end
+
+
+_local = threading.local()
+
+
+def _parser() -> tuple[Lark, _ContinuationPostLexer]:
+    """One Lark parser per thread (the post-lexer keeps per-parse state)."""
+    cached = getattr(_local, "parser", None)
+    if cached is None:
+        post = _ContinuationPostLexer()
+        lark = Lark(
+            _grammar_text(),
+            parser="lalr",
+            lexer="contextual",
+            postlex=post,
+            propagate_positions=True,
+            maybe_placeholders=True,
+        )
+        cached = _local.parser = (lark, post)
+    return cached
+
+
+@lru_cache(maxsize=1)
+def _grammar_text() -> str:
+    return resources.grammar_file().read_text(encoding="utf-8")
+
+
+# ---- tree → AST ------------------------------------------------------------------
+
+def _unescape(raw: str) -> str:
+    body = raw[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\":
+            nxt = body[i + 1]
+            mapped = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}.get(nxt)
+            if mapped is None:
+                raise _LiteralError(f"unknown escape `\\{nxt}` in string (use \\\" \\\\ \\n or \\t)")
+            out.append(mapped)
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+class _LiteralError(Exception):
+    pass
+
+
+def _number(text: str):
+    clean = text
+    if "__" in clean or clean.endswith("_") or "_." in clean or "._" in clean:
+        raise _LiteralError(f"malformed number `{text}`")
+    clean = clean.replace("_", "")
+    return float(clean) if "." in clean else int(clean)
+
+
+class _ToAst(Transformer):
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    def _span(self, meta) -> ast.Span:
+        return ast.Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tspan(self, tok: Token) -> ast.Span:
+        return ast.Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)
+
+    # literals
+    @v_args(meta=True)
+    def string(self, meta, c):
+        return ast.Literal("string", _unescape(str(c[0])), str(c[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def number(self, meta, c):
+        return ast.Literal("number", _number(str(c[0])), str(c[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def true(self, meta, c):
+        return ast.Literal("bool", True, "true", self._span(meta))
+
+    @v_args(meta=True)
+    def false(self, meta, c):
+        return ast.Literal("bool", False, "false", self._span(meta))
+
+    @v_args(meta=True)
+    def word(self, meta, c):
+        return ast.Literal("word", str(c[0]), str(c[0]), self._span(meta))
+
+    @v_args(meta=True)
+    def list_lit(self, meta, c):
+        return ast.ListLiteral(tuple(x for x in c if x is not None), self._span(meta))
+
+    def set_lit(self, c):
+        return tuple(c)
+
+    @v_args(meta=True)
+    def ref(self, meta, c):
+        names = [str(x) for x in c if x is not None]
+        if len(names) == 2:
+            return ast.Ref(names[1], names[0], self._span(meta))
+        return ast.Ref(names[0], None, self._span(meta))
+
+    def ref_list(self, c):
+        return tuple(x for x in c if x is not None)
+
+    @v_args(meta=True)
+    def call(self, meta, c):
+        arg = c[1]
+        lit = ast.Literal("string", _unescape(str(arg)), str(arg), self._tspan(arg))
+        return ast.Call(str(c[0]), lit, self._span(meta))
+
+    # imports
+    @v_args(meta=True)
+    def import_module(self, meta, c):
+        return ast.Import("module", "/".join(str(x) for x in c), self._span(meta))
+
+    @v_args(meta=True)
+    def import_file(self, meta, c):
+        return ast.Import("file", _unescape(str(c[0])), self._span(meta))
+
+    # facts
+    def int_type(self, c):
+        return ast.FactType("int")
+
+    def float_type(self, c):
+        return ast.FactType("float")
+
+    def string_type(self, c):
+        return ast.FactType("string")
+
+    def bool_type(self, c):
+        return ast.FactType("bool")
+
+    def set_type(self, c):
+        return ast.FactType("set")
+
+    def enum_type(self, c):
+        return ast.FactType("enum", tuple(str(x) for x in c if x is not None))
+
+    @v_args(meta=True)
+    def fact_decl(self, meta, c):
+        name, ftype, default = c
+        return ast.FactDecl(str(name), ftype, default, self._span(meta), self._tspan(name))
+
+    # catalog
+    @v_args(meta=True)
+    def field(self, meta, c):
+        return ast.Field(str(c[0]), c[1], self._span(meta))
+
+    @v_args(meta=True)
+    def provider_decl(self, meta, c):
+        return ast.ProviderDecl(str(c[0]), tuple(c[1:]), self._span(meta), self._tspan(c[0]))
+
+    @v_args(meta=True)
+    def model_decl(self, meta, c):
+        return ast.ModelDecl(str(c[0]), tuple(c[1:]), self._span(meta), self._tspan(c[0]))
+
+    @v_args(meta=True)
+    def by_cost(self, meta, c):
+        return ast.Strategy("cost", span=self._span(meta))
+
+    @v_args(meta=True)
+    def by_latency(self, meta, c):
+        return ast.Strategy("latency", span=self._span(meta))
+
+    @v_args(meta=True)
+    def in_order(self, meta, c):
+        return ast.Strategy("order", span=self._span(meta))
+
+    @v_args(meta=True)
+    def weighted(self, meta, c):
+        return ast.Strategy("weighted", tuple(c), self._span(meta))
+
+    def weight(self, c):
+        ref, num = c
+        lit = ast.Literal("number", _number(str(num)), str(num), self._tspan(num))
+        return (ref, lit)
+
+    @v_args(meta=True)
+    def pool_decl(self, meta, c):
+        name, members, strategy = c
+        return ast.PoolDecl(str(name), members, strategy, self._span(meta), self._tspan(name))
+
+    # rules
+    def fallback(self, c):
+        return c[0]
+
+    @v_args(meta=True)
+    def rule(self, meta, c):
+        label, cond, target, fallback = c
+        return ast.Rule(str(label) if label is not None else None, cond, target, fallback, False, self._span(meta))
+
+    @v_args(meta=True)
+    def default_rule(self, meta, c):
+        target, fallback = c
+        return ast.Rule("default", None, target, fallback, True, self._span(meta))
+
+    @v_args(meta=True)
+    def or_cond(self, meta, c):
+        return ast.Or(tuple(c), self._span(meta))
+
+    @v_args(meta=True)
+    def and_cond(self, meta, c):
+        return ast.And(tuple(c), self._span(meta))
+
+    @v_args(meta=True)
+    def negation(self, meta, c):
+        return ast.Not(c[0], self._span(meta))
+
+    def _test(self, meta, op, c, value=None):
+        return ast.Test(str(c[0]), op, value, self._span(meta))
+
+    @v_args(meta=True)
+    def compare(self, meta, c):
+        return self._test(meta, str(c[1]), c, c[2])
+
+    @v_args(meta=True)
+    def member(self, meta, c):
+        return self._test(meta, "in", c, c[1])
+
+    @v_args(meta=True)
+    def not_member(self, meta, c):
+        return self._test(meta, "not in", c, c[1])
+
+    @v_args(meta=True)
+    def contains(self, meta, c):
+        return self._test(meta, "contains", c, c[1])
+
+    @v_args(meta=True)
+    def contains_any(self, meta, c):
+        return self._test(meta, "contains any", c, c[1])
+
+    @v_args(meta=True)
+    def contains_all(self, meta, c):
+        return self._test(meta, "contains all", c, c[1])
+
+    @v_args(meta=True)
+    def matches(self, meta, c):
+        lit = ast.Literal("string", _unescape(str(c[1])), str(c[1]), self._tspan(c[1]))
+        return self._test(meta, "matches", c, lit)
+
+    @v_args(meta=True)
+    def startswith(self, meta, c):
+        lit = ast.Literal("string", _unescape(str(c[1])), str(c[1]), self._tspan(c[1]))
+        return self._test(meta, "startswith", c, lit)
+
+    @v_args(meta=True)
+    def is_missing(self, meta, c):
+        return self._test(meta, "is missing", c)
+
+    @v_args(meta=True)
+    def is_present(self, meta, c):
+        return self._test(meta, "is present", c)
+
+    @v_args(meta=True)
+    def truthy(self, meta, c):
+        return self._test(meta, "truthy", c)
+
+    # expectations
+    def fact_entry(self, c):
+        return (str(c[0]), c[1])
+
+    def fact_map(self, c):
+        return tuple(x for x in c if x is not None)
+
+    @v_args(meta=True)
+    def expect_route(self, meta, c):
+        return ast.Expect(c[0], c[1], self._span(meta))
+
+    @v_args(meta=True)
+    def expect_none(self, meta, c):
+        return ast.Expect(c[0], None, self._span(meta))
+
+    # classifiers
+    def _strings(self, toks):
+        return tuple(_unescape(str(t)) for t in toks)
+
+    @v_args(meta=True)
+    def class_keywords(self, meta, c):
+        return ast.ClassClause(str(c[0]), "keywords", self._strings(c[1:]), None, self._span(meta))
+
+    @v_args(meta=True)
+    def class_matches(self, meta, c):
+        return ast.ClassClause(str(c[0]), "matches", self._strings(c[1:]), None, self._span(meta))
+
+    @v_args(meta=True)
+    def class_like(self, meta, c):
+        threshold = _number(str(c[-1]))
+        return ast.ClassClause(str(c[0]), "like", self._strings(c[1:-1]), threshold, self._span(meta))
+
+    @v_args(meta=True)
+    def class_otherwise(self, meta, c):
+        return ast.ClassClause(str(c[0]), "otherwise", (), None, self._span(meta))
+
+    @v_args(meta=True)
+    def classify_decl(self, meta, c):
+        return ast.ClassifyDecl(str(c[0]), str(c[1]), tuple(c[2:]), self._span(meta))
+
+    def start(self, c):
+        return tuple(c)
+
+
+# ---- errors ------------------------------------------------------------------
+
+_STATEMENT_START = re.compile(
+    r"\s*(import|fact|provider|model|pool|when|default|expect|classify)(?![\w.\-])|\s*[A-Za-z_][\w.\-]*\s*:\s*when(?![\w.\-])"
+)
+_CONTINUED_LINE = re.compile(r"(\b(and|or|not|route|fallback)|[\[{(,])\s*(#.*)?$")
+
+
+def _describe(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of file"
+    if tok.type == "_NL":
+        return "end of line"
+    return f"`{tok}`"
+
+
+def _expected_words(expected) -> str:
+    words = []
+    for name in sorted(expected):
+        if name in _TERMINAL_WORDS:
+            words.append(_TERMINAL_WORDS[name])
+        elif name.isupper() and name.isalpha():
+            words.append(f"`{name.lower()}`")
+    words = sorted(set(words))
+    return ", ".join(words[:8]) + (", …" if len(words) > 8 else "")
+
+
+def _syntax_message(err: UnexpectedInput, open_brackets: list[Token]) -> tuple[str, str | None, list[str]]:
+    """A plain-words message and caret label for a Lark error."""
+    notes: list[str] = []
+    if isinstance(err, UnexpectedCharacters):
+        ch = err.char
+        if ch == '"':
+            return "unterminated string", "string starts here and never ends on this line", notes
+        if ch == "=" and err.allowed and "CMP" in err.allowed:
+            return "`=` where `==` was meant: compare with `==`", "use `==`", notes
+        return f"unexpected character `{ch}`", None, notes
+    tok = err.token if isinstance(err, UnexpectedToken) else Token("$END", "")
+    expected = set(getattr(err, "expected", ()) or ())
+    if isinstance(err, UnexpectedToken):
+        expected = set(err.accepts or err.expected)
+    if tok.type == "EQUAL" and "CMP" in expected:
+        return "`=` where `==` was meant: compare with `==`", "use `==`", notes
+    if open_brackets and (tok.type == "$END" or tok.line != open_brackets[-1].line):
+        opener = open_brackets[-1]
+        return (
+            f"unclosed `{opener}` opened at line {opener.line}, column {opener.column}",
+            f"unexpected {_describe(tok)} while `{opener}` is still open",
+            notes,
+        )
+    if "ROUTE" in expected and tok.type in ("NAME", "_NL", "$END") and "CMP" not in expected:
+        if tok.type == "NAME":
+            return f"missing `route` before the target `{tok}`", "expected `route` here", notes
+        return "missing `route`: a rule needs `route TARGET`", "expected `route` here", notes
+    if tok.type == "NAME" and str(tok) in KEYWORDS:
+        return f"unexpected keyword `{tok}`; expected {_expected_words(expected)}", None, notes
+    return f"unexpected {_describe(tok)}; expected {_expected_words(expected)}", None, notes
+
+
+def _statement_lines(lines: list[str], line_no: int) -> tuple[int, int]:
+    """The first and last line (1-based) of the statement around line_no."""
+    first = line_no
+    while first > 1 and not _STATEMENT_START.match(lines[first - 1]):
+        prev = lines[first - 2]
+        if not prev.strip() or prev.lstrip().startswith("#"):
+            if not _CONTINUED_LINE.search(prev):
+                break
+        first -= 1
+    last = line_no
+    while last < len(lines):
+        nxt = lines[last]
+        if _STATEMENT_START.match(nxt) or not nxt.strip():
+            break
+        last += 1
+    return first, last
+
+
+def _blank(lines: list[str], first: int, last: int) -> None:
+    for i in range(first - 1, last):
+        lines[i] = " " * len(lines[i])
+
+
+def parse(text: str, file: str = "<string>") -> tuple[ast.Module | None, list[Diagnostic]]:
+    """Parse text; returns the module (None if any statement failed) and the syntax diagnostics."""
+    lark, post = _parser()
+    diagnostics: list[Diagnostic] = []
+    lines = text.split("\n")
+    source = text
+    comments: list[ast.Comment] = []
+    for _ in range(MAX_ERRORS + 1):
+        try:
+            tree = lark.parse(source)
+            statements = _ToAst(file).transform(tree)
+            break
+        except VisitError as exc:
+            orig = exc.orig_exc
+            if not isinstance(orig, _LiteralError):
+                raise orig
+            meta = getattr(exc.obj, "meta", None)
+            line = getattr(meta, "line", 1) if meta else 1
+            col = getattr(meta, "column", 1) if meta else 1
+            span = ast.Span(file, line, col, getattr(meta, "end_line", line), getattr(meta, "end_column", col + 1))
+            diagnostics.append(Diagnostic("syntax-error", "error", span, str(orig)))
+        except UnexpectedInput as err:
+            message, label, notes = _syntax_message(err, list(post.open_brackets))
+            line = err.line if isinstance(getattr(err, "line", None), int) and err.line > 0 else len(lines)
+            col = err.column if isinstance(getattr(err, "column", None), int) and err.column > 0 else 1
+            tok = getattr(err, "token", None)
+            if tok is not None and tok.type == "_NL":
+                # point just past the end of the line the statement broke on
+                line, col = tok.line, tok.column
+            width = len(str(tok)) if tok is not None and tok.type not in ("_NL", "$END") else 1
+            if isinstance(err, UnexpectedEOF) or (tok is not None and tok.type == "$END"):
+                line = max(1, len([ln for ln in lines]))
+                col = len(lines[line - 1]) + 1 if lines else 1
+            span = ast.Span(file, line, col, line, col + width)
+            diagnostics.append(Diagnostic("syntax-error", "error", span, message, label=label, notes=tuple(notes)))
+            if post.open_brackets and message.startswith("unclosed"):
+                line = post.open_brackets[-1].line
+            first, last = _statement_lines(lines, min(line, len(lines)))
+            if post.open_brackets and message.startswith("unclosed"):
+                last = len(lines)
+            _blank(lines, first, last)
+            source = "\n".join(lines)
+            continue
+        # a literal error: blank its statement too and go on
+        first, last = _statement_lines(lines, diagnostics[-1].span.line)
+        _blank(lines, first, last)
+        source = "\n".join(lines)
+    else:
+        return None, diagnostics[:MAX_ERRORS]
+    if diagnostics:
+        return None, diagnostics
+    comments = _comments(text, file)
+    return ast.Module(file, tuple(statements), tuple(comments)), []
+
+
+_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|(#[^\n]*)')
+
+
+def _comments(text: str, file: str) -> list[ast.Comment]:
+    out = []
+    for n, line in enumerate(text.split("\n"), start=1):
+        for m in _COMMENT.finditer(line):
+            if m.group(1):
+                c = m.start(1) + 1
+                out.append(ast.Comment(m.group(1), ast.Span(file, n, c, n, c + len(m.group(1)))))
+    return out
