@@ -165,6 +165,40 @@ def cmd_compile(args) -> int:
     return EXIT_OK
 
 
+def cmd_test(args) -> int:
+    from . import expectations
+
+    files = _policy_files(args.paths)
+    failed = total = 0
+    broken = False
+    for f in files:
+        policy = _load_or_report(str(f))
+        if policy is None:
+            broken = True
+            continue
+        outcomes = expectations.run(policy)
+        total += len(outcomes)
+        diags = expectations.failures_as_diagnostics(policy, outcomes)
+        failed += len(diags)
+        for d, o in zip(diags, [o for o in outcomes if not o.ok]):
+            print(render_text([d], SourceCache(policy.ir.sources)).rstrip())
+            for step in o.trace:
+                mark = "matched" if step["matched"] else "no"
+                tests = "; ".join(f"{t['test']} -> {str(t['result']).lower()}" for t in step["tests"])
+                print(f"    {step['rule']} (line {step['line']}): {mark}  [{tests}]")
+            print()
+        if args.coverage and policy.ir.rules:
+            covered = expectations.covered_rules(policy)
+            names = [r.name for r in policy.ir.rules]
+            missing = [n for n in names if n not in covered]
+            pct = 100.0 * (len(names) - len(missing)) / len(names)
+            print(f"{f}: {pct:.0f}% of rules covered" + (f"; not reached: {', '.join(missing)}" if missing else ""))
+            if args.fail_under is not None and pct < args.fail_under:
+                failed += 1
+    print(f"{total - failed} passed, {failed} failed")
+    return EXIT_FINDINGS if failed or broken else EXIT_OK
+
+
 HELP = """\
 policylang: typed LLM routing policy. Check it in CI, decide in microseconds.
 
@@ -204,6 +238,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("-o", "--output", metavar="OUT.py", help="where to write (default: stdout)")
     p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("test", help="run the policies' expect lines",
+                       description="Run every `expect` line; a failure shows the facts, expected and actual "
+                                   "decision and the rules tried. Exit 1 on any failure.")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--coverage", action="store_true", help="report rules no expectation reaches")
+    p.add_argument("--fail-under", type=float, metavar="N", help="fail below N%% of rules covered")
+    p.set_defaults(func=cmd_test)
     return parser
 
 

@@ -1,0 +1,152 @@
+"""The canonical printer: AST → policy text that parses back to an equal AST.
+
+One statement per line (catalog blocks one field per line), conditions
+parenthesized only where precedence needs it. The formatter builds on this."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from . import ast
+
+_BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
+
+
+def string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
+
+
+def number(value) -> str:
+    if type(value) is int:
+        return str(value)
+    text = repr(value)
+    if "e" in text or "E" in text:
+        text = format(Decimal(text), "f")
+    if "." not in text:
+        text += ".0"
+    return text
+
+
+def literal(lit) -> str:
+    if isinstance(lit, ast.ListLiteral):
+        return "[" + ", ".join(literal(x) for x in lit.items) + "]"
+    if lit.kind == "string":
+        return string(lit.value)
+    if lit.kind == "bool":
+        return "true" if lit.value else "false"
+    if lit.kind == "number":
+        if lit.text and lit.text.replace("_", "").lstrip("-").replace(".", "", 1).isdigit():
+            return lit.text
+        return number(lit.value)
+    return str(lit.value)
+
+
+def ref(r: ast.Ref) -> str:
+    return r.text
+
+
+def value(v) -> str:
+    if isinstance(v, ast.Ref):
+        return ref(v)
+    if isinstance(v, ast.Call):
+        return f"{v.func}({string(v.arg.value)})"
+    return literal(v)
+
+
+def _set(values) -> str:
+    return "{" + ", ".join(literal(x) for x in values) + "}"
+
+
+def test(t: ast.Test) -> str:
+    op = t.op
+    if op == "truthy":
+        return t.fact
+    if op in ("is missing", "is present"):
+        return f"{t.fact} {op}"
+    if op in ("in", "not in", "contains any", "contains all"):
+        return f"{t.fact} {op} {_set(t.value)}"
+    return f"{t.fact} {op} {literal(t.value)}"
+
+
+def cond(c, parent: str | None = None) -> str:
+    if isinstance(c, ast.Test):
+        return test(c)
+    if isinstance(c, ast.Not):
+        inner = cond(c.item, "not")
+        return f"not {inner}"
+    if isinstance(c, ast.And):
+        text = " and ".join(cond(x, "and") for x in c.items)
+        return f"({text})" if parent in ("and", "not") else text
+    if isinstance(c, ast.Or):
+        text = " or ".join(cond(x, "or") for x in c.items)
+        return f"({text})" if parent in ("and", "or", "not") else text
+    raise AssertionError(c)
+
+
+def _targets(refs) -> str:
+    return "[" + ", ".join(ref(r) for r in refs) + "]"
+
+
+def statement(s) -> str:
+    if isinstance(s, ast.Import):
+        return f"import {s.path}" if s.kind == "module" else f"import {string(s.path)}"
+    if isinstance(s, ast.FactDecl):
+        t = s.type
+        ty = f"enum {{{', '.join(t.members)}}}" if t.kind == "enum" else t.kind
+        default = f" = {literal(s.default)}" if s.default is not None else ""
+        return f"fact {s.name}: {ty}{default}"
+    if isinstance(s, (ast.ProviderDecl, ast.ModelDecl)):
+        kw = "provider" if isinstance(s, ast.ProviderDecl) else "model"
+        if not s.fields:
+            return f"{kw} {s.name} {{}}"
+        body = "\n".join(f"  {f.key} = {value(f.value)}" for f in s.fields)
+        return f"{kw} {s.name} {{\n{body}\n}}"
+    if isinstance(s, ast.PoolDecl):
+        text = f"pool {s.name} = {_targets(s.members)}"
+        if s.strategy is not None:
+            text += " " + strategy(s.strategy)
+        return text
+    if isinstance(s, ast.Rule):
+        if s.is_default:
+            text = f"default route {ref(s.target)}"
+        else:
+            label = f"{s.label}: " if s.label else ""
+            text = f"{label}when {cond(s.cond)} route {ref(s.target)}"
+        if s.fallback is not None:
+            text += f" fallback {_targets(s.fallback)}"
+        return text
+    if isinstance(s, ast.Expect):
+        facts = "{" + ", ".join(f"{k}: {literal(v)}" for k, v in s.facts) + "}"
+        return f"expect {facts} " + (f"route {ref(s.target)}" if s.target is not None else "no route")
+    if isinstance(s, ast.ClassifyDecl):
+        lines = [f"classify {s.fact} from {s.source} {{"]
+        for c in s.clauses:
+            lines.append("  " + clause(c))
+        lines.append("}")
+        return "\n".join(lines)
+    raise AssertionError(s)
+
+
+def strategy(s: ast.Strategy) -> str:
+    if s.kind == "cost":
+        return "by cost"
+    if s.kind == "latency":
+        return "by latency"
+    if s.kind == "order":
+        return "in order"
+    return "weighted {" + ", ".join(f"{ref(r)}: {literal(n)}" for r, n in s.weights) + "}"
+
+
+def clause(c: ast.ClassClause) -> str:
+    if c.kind == "otherwise":
+        return f"otherwise {c.label}"
+    if c.kind == "matches":
+        return f"{c.label} matches {string(c.patterns[0])}"
+    items = "[" + ", ".join(string(p) for p in c.patterns) + "]"
+    if c.kind == "keywords":
+        return f"{c.label} keywords {items}"
+    return f"{c.label} like {items} above {number(c.threshold)}"
+
+
+def module(m: ast.Module) -> str:
+    return "".join(statement(s) + "\n" for s in m.statements)
