@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from pathlib import Path
 
@@ -420,6 +421,6 @@ def check_source(text: str, name: str = "<string>", base_dir: Path | None = None
 
 
 def check_file(path: str | Path):
-    path = Path(path)
+    path = Path(os.path.normpath(str(path)))
     text = path.read_text(encoding="utf-8")
     return build(load_source(text, str(path), path.parent))

@@ -14,7 +14,11 @@ _KIND_NAME = {"int": "an int", "float": "a float", "string": "a string", "bool":
 
 
 class LiteralError(Exception):
-    pass
+    """A literal (or, with at_test, the whole test) that does not fit its fact."""
+
+    def __init__(self, message: str, at_test: bool = False):
+        super().__init__(message)
+        self.at_test = at_test
 
 
 def _lit_text(lit) -> str:
@@ -109,11 +113,11 @@ class ConditionChecker:
                 return ir.Test(fact.name, op, literal_value(fact, t.value), t.span)
             if op in _ORDER_OPS:
                 if kind not in ("int", "float"):
-                    raise LiteralError(f"`{op}` compares numbers, but `{fact.name}` is {_KIND_NAME[kind]} fact")
+                    raise LiteralError(f"`{op}` compares numbers, but `{fact.name}` is {_KIND_NAME[kind]} fact", at_test=True)
                 return ir.Test(fact.name, op, literal_value(fact, t.value), t.span)
             if op in ("in", "not in"):
                 if kind in ("set", "bool"):
-                    raise LiteralError(f"`{op}` does not apply to {_KIND_NAME[kind]} fact like `{fact.name}`")
+                    raise LiteralError(f"`{op}` does not apply to {_KIND_NAME[kind]} fact like `{fact.name}`", at_test=True)
                 values = _distinct(literal_value(fact, x) for x in t.value)
                 return ir.Test(fact.name, op, values, t.span)
             if op == "contains":
@@ -133,14 +137,15 @@ class ConditionChecker:
                         return None
                 return ir.Test(fact.name, op, t.value.value, t.span)
         except LiteralError as exc:
-            span = t.value.span if isinstance(t.value, ast.Literal) else t.span
+            span = t.value.span if isinstance(t.value, ast.Literal) and not exc.at_test else t.span
             self.error("type-mismatch", span, str(exc))
             return None
         raise AssertionError(f"unknown operator {op}")
 
     def _need(self, fact: ir.Fact, kind: str, op: str) -> None:
         if fact.kind != kind:
-            raise LiteralError(f"`{op}` applies to {_KIND_NAME[kind]} fact, but `{fact.name}` is {_KIND_NAME[fact.kind]} fact")
+            raise LiteralError(f"`{op}` applies to {_KIND_NAME[kind]} fact, but `{fact.name}` is {_KIND_NAME[fact.kind]} fact",
+                               at_test=True)
 
 
 def _distinct(values) -> tuple:

@@ -140,9 +140,8 @@ class Loader:
                 ))
                 return None
         else:
-            path = (base_dir / stmt.path)
-            key = os.path.relpath(path) if not Path(stmt.path).is_absolute() else str(path)
-            key = os.path.normpath(key)
+            key = os.path.normpath(os.path.join(str(base_dir), stmt.path))
+            path = Path(key)
             if not path.is_file():
                 self.diags.append(Diagnostic("import-error", "error", stmt.span, f"cannot import `{stmt.path}`: no such file"))
                 return None
@@ -164,5 +163,5 @@ class Loader:
 
 def load_source(text: str, name: str, base_dir: Path | None = None) -> Loaded:
     loader = Loader()
-    main = loader.load_text(text, name, base_dir or Path.cwd())
+    main = loader.load_text(text, name, base_dir or Path("."))
     return Loaded(main, loader.modules, loader.scopes, loader.sources, loader.diags)

@@ -50,18 +50,18 @@ class _ContinuationPostLexer:
 
     def process(self, stream):
         self.open_brackets = []
-        prev = None
+        prev = before = None
         for tok in stream:
             if tok.type == "_NL":
                 if prev is None or prev.type == "_NL":
                     continue  # blank and comment lines
-                if self.open_brackets or prev.type in _CONTINUE_AFTER:
-                    continue
+                if self.open_brackets or (prev.type in _CONTINUE_AFTER and not (before is not None and before.type == "NO")):
+                    continue  # `no route` ends an expectation; other `route`s continue
             elif tok.type in _OPENERS:
                 self.open_brackets.append(tok)
             elif tok.type in _CLOSERS and self.open_brackets and self.open_brackets[-1].type == _CLOSERS[tok.type]:
                 self.open_brackets.pop()
-            prev = tok
+            before, prev = prev, tok
             yield tok
         if prev is None or prev.type != "_NL":
             end = Token("_NL", "\n")

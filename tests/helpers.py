@@ -1,0 +1,22 @@
+"""Shared test helpers: fixture files and small policy builders."""
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def read_cases(name: str) -> list[tuple[str, str, list[str]]]:
+    """(title, policy text, expected lines) from a fixture file of `---`-separated cases."""
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    cases = []
+    for chunk in text.split("\n---\n"):
+        lines = [ln for ln in chunk.strip("\n").split("\n")]
+        lines = [ln for ln in lines if not (ln.startswith("# ") and not cases and "##" not in ln) or ln.startswith("##")]
+        title_i = next(i for i, ln in enumerate(lines) if ln.startswith("##"))
+        title = lines[title_i][2:].strip()
+        body = [ln for ln in lines[title_i + 1:] if not ln.startswith("==>")]
+        expected = [ln[3:].strip() for ln in lines[title_i + 1:] if ln.startswith("==>")]
+        cases.append((title, "\n".join(body) + "\n", expected))
+    return cases

@@ -1,0 +1,118 @@
+"""The command line as a user runs it: a subprocess, exit codes, JSON shapes."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT
+
+EXAMPLE = str(ROOT / "examples" / "language-reference.policy")
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "policylang", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=60)
+
+
+def test_check_examples_and_stdlib_clean_under_strict():
+    r = run("check", "--strict", "examples/", "stdlib/")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 error(s), 0 warning(s)" in r.stdout
+
+
+def test_check_json_shape(tmp_path):
+    bad = tmp_path / "bad.policy"
+    bad.write_text("import std\nwhen task == code route premium\nwhen task == code route cheap\n")
+    r = run("check", "--format", "json", str(bad))
+    assert r.returncode == 0  # warnings do not fail without --strict
+    doc = json.loads(r.stdout)
+    assert set(doc) == {"files", "diagnostics"}
+    assert doc["files"] == [str(bad)]
+    keys = {"code", "severity", "file", "line", "column", "end_line", "end_column", "message", "related", "witness"}
+    codes = set()
+    for d in doc["diagnostics"]:
+        assert set(d) == keys
+        for rel in d["related"]:
+            assert set(rel) == {"file", "line", "column", "message"}
+        codes.add(d["code"])
+    assert {"unreachable-rule", "non-exhaustive"} <= codes
+    r = run("check", "--strict", "--format", "json", str(bad))
+    assert r.returncode == 1
+
+
+def test_check_errors_exit_1_and_render_caret(tmp_path):
+    bad = tmp_path / "bad.policy"
+    bad.write_text("import std\nwhen task == code premium\n")
+    r = run("check", str(bad))
+    assert r.returncode == 1
+    assert "error[syntax-error]: missing `route` before the target `premium`" in r.stdout
+    assert f"--> {bad}:2:19" in r.stdout
+    assert "^^^^^^^ expected `route` here" in r.stdout
+    assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_check_missing_path_is_usage_error():
+    r = run("check", "does/not/exist.policy")
+    assert r.returncode == 2
+    assert r.stderr.strip() == "error: no such file or folder: does/not/exist.policy"
+
+
+def test_route_json_shape():
+    r = run("route", EXAMPLE, "--facts", '{"task": "summarize", "tokens": 120}', "--format", "json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert list(doc) == ["rule", "line", "target", "fallback", "candidates"]
+    assert doc["rule"] == "rule@5" and doc["line"] == 5 and doc["target"] == "cheap"
+    assert doc["fallback"] == ["mistral", "deepseek"]
+    assert doc["candidates"][-2:] == ["mistral/mistral-large", "deepseek/deepseek-v3"]
+
+
+def test_route_no_route(tmp_path):
+    p = tmp_path / "p.policy"
+    p.write_text("import std\nwhen task == code route premium\n")
+    r = run("route", str(p), "--facts", '{"task": "chat"}', "--format", "json")
+    assert r.returncode == 0
+    assert json.loads(r.stdout) == {"rule": None, "line": None, "target": None, "fallback": [], "candidates": []}
+
+
+def test_route_explain():
+    r = run("route", EXAMPLE, "--facts", '{"task": "code"}', "--format", "json", "--explain")
+    doc = json.loads(r.stdout)
+    assert [s["rule"] for s in doc["explain"]] == ["rule@5", "rule@6"]
+    assert doc["explain"][0]["matched"] is False
+    assert doc["explain"][0]["tests"][0] == {"test": "task == summarize", "value": "code", "missing": False, "result": False}
+
+
+@pytest.mark.parametrize("facts,message", [
+    ('{"task": "summarize", "tokens": "many"}', 'error: fact `tokens` must be an integer; got "many"'),
+    ('{"tokens": true}', "error: fact `tokens` must be an integer; got true"),
+    ('{"taks": "code"}', "error: unknown fact `taks`; did you mean `task`?"),
+    ('{"task": "summarise"}', 'error: fact `task` must be one of summarize, chat, code, reasoning, translate, '
+                              'extract, classify; got "summarise"; did you mean `summarize`?'),
+    ('{"task": ', "error: --facts is not valid JSON: Expecting value at column 10"),
+    ('[1]', "error: --facts must be a JSON object, e.g. '{\"task\": \"code\"}'"),
+])
+def test_route_bad_facts_exit_2_one_line(facts, message):
+    r = run("route", EXAMPLE, "--facts", facts)
+    assert r.returncode == 2
+    assert r.stderr.strip() == message
+    assert r.stdout == ""
+
+
+def test_python_dash_m_and_help():
+    r = run("--help")
+    assert r.returncode == 0 and "policylang check" in r.stdout
+    r = run()
+    assert r.returncode == 2
+
+
+def test_test_command_runs_expectations(tmp_path):
+    p = tmp_path / "p.policy"
+    p.write_text("import std\nwhen task == code route premium\ndefault route cheap\n"
+                 "expect {task: code} route premium\nexpect {task: chat} route premium\n")
+    r = run("test", str(p))
+    assert r.returncode == 1
+    assert "error[failed-expectation]: expected route premium, got route cheap (rule `default`)" in r.stdout
+    assert "1 passed, 1 failed" in r.stdout
+    assert run("test", "examples/").returncode == 0
