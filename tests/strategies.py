@@ -81,3 +81,114 @@ statements = st.one_of(
 )
 
 modules = st.builds(lambda ss: ast.Module("gen.policy", tuple(ss)), st.lists(statements, max_size=6))
+
+
+# ---- random typed policies (text) and matching facts -------------------------------
+
+INTS = [-1, 0, 1, 5, 10, 500]
+FLOATS = [0.5, 1.0, 2.25]
+STRINGS = ["a", "b", "ja", "x y"]
+PATTERNS = ["^a", "b$", "a|j", "\\\\d"]
+PREFIXES = ["a", "j"]
+ELEMENTS = ["a", "b", "pii"]
+
+
+def fact_header(defaults: dict) -> str:
+    lines = [
+        "fact e: enum {a, b, c, d}" + (" = b" if defaults.get("e") else ""),
+        "fact n: int" + (" = 5" if defaults.get("n") else ""),
+        "fact x: float",
+        'fact s: string' + (' = "ja"' if defaults.get("s") else ""),
+        "fact f: bool" + (" = false" if defaults.get("f") else ""),
+        "fact t: set",
+        "provider p { adapter = echo default = m1 }",
+        "provider q { adapter = echo default = m3 }",
+        "model m1 { provider = p input = 1 output = 2 context = 1000 }",
+        "model m2 { provider = p input = 0.5 output = 1 context = 100 }",
+        "model m3 { provider = q }",
+        "pool cheap = [m1, m2, m3] by cost",
+        "pool ordered = [m3, m1] in order",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _q(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _atom_texts():
+    return st.one_of(
+        st.builds(lambda op, v: f"e {op} {v}", st.sampled_from(["==", "!="]), st.sampled_from("abcd")),
+        st.builds(lambda op, vs: f"e {op} {{{', '.join(vs)}}}", st.sampled_from(["in", "not in"]),
+                  st.lists(st.sampled_from("abcd"), min_size=1, max_size=3)),
+        st.builds(lambda op, v: f"n {op} {v}", st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), st.sampled_from(INTS)),
+        st.builds(lambda op, vs: f"n {op} {{{', '.join(map(str, vs))}}}", st.sampled_from(["in", "not in"]),
+                  st.lists(st.sampled_from(INTS), min_size=1, max_size=3)),
+        st.builds(lambda op, v: f"x {op} {v}", st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), st.sampled_from(FLOATS)),
+        st.builds(lambda op, v: f"s {op} {_q(v)}", st.sampled_from(["==", "!="]), st.sampled_from(STRINGS)),
+        st.builds(lambda op, vs: f"s {op} {{{', '.join(map(_q, vs))}}}", st.sampled_from(["in", "not in"]),
+                  st.lists(st.sampled_from(STRINGS), min_size=1, max_size=3)),
+        st.builds(lambda p: f"s matches {_q(p)}", st.sampled_from(["^a", "b$", "a|j", "\\d"])),
+        st.builds(lambda p: f"s startswith {_q(p)}", st.sampled_from(PREFIXES)),
+        st.sampled_from(["f", "f == false", "f != true"]),
+        st.builds(lambda v: f"t contains {v}", st.sampled_from(ELEMENTS)),
+        st.builds(lambda op, vs: f"t {op} {{{', '.join(vs)}}}", st.sampled_from(["contains any", "contains all"]),
+                  st.lists(st.sampled_from(ELEMENTS), min_size=1, max_size=2)),
+        st.builds(lambda fct, op: f"{fct} {op}", st.sampled_from("enxsft"), st.sampled_from(["is missing", "is present"])),
+    )
+
+
+cond_texts = st.recursive(
+    _atom_texts(),
+    lambda inner: st.one_of(
+        inner.map(lambda c: f"not ({c})"),
+        st.lists(inner, min_size=2, max_size=3).map(lambda cs: " and ".join(f"({c})" for c in cs)),
+        st.lists(inner, min_size=2, max_size=3).map(lambda cs: " or ".join(f"({c})" for c in cs)),
+    ),
+    max_leaves=5,
+)
+
+targets = st.sampled_from(["m1", "m2", "m3", "p", "q", "cheap", "ordered", "p/m2"])
+
+
+@st.composite
+def policies(draw, max_rules: int = 8):
+    defaults = draw(st.fixed_dictionaries({k: st.booleans() for k in "ensf"}))
+    rules = []
+    for _ in range(draw(st.integers(1, max_rules))):
+        fb = draw(st.one_of(st.none(), st.lists(targets, min_size=1, max_size=2)))
+        rule = f"when {draw(cond_texts)} route {draw(targets)}"
+        if fb:
+            rule += f" fallback [{', '.join(fb)}]"
+        rules.append(rule)
+    if draw(st.booleans()):
+        rules.append(f"default route {draw(targets)}")
+    return fact_header(defaults) + "\n".join(rules) + "\n"
+
+
+def _near(values, eps):
+    out = []
+    for v in values:
+        out += [v - eps, v, v + eps]
+    return out
+
+
+@st.composite
+def fact_values(draw):
+    import math
+
+    facts = {}
+    options = {
+        "e": st.sampled_from("abcd"),
+        "n": st.one_of(st.sampled_from(_near(INTS, 1)), st.integers(-10**6, 10**6)),
+        "x": st.one_of(st.sampled_from(FLOATS + [math.nextafter(v, math.inf) for v in FLOATS]
+                                       + [math.nextafter(v, -math.inf) for v in FLOATS] + [0, 1, 2]),
+                       st.floats(allow_nan=False, allow_infinity=False)),
+        "s": st.one_of(st.sampled_from(STRINGS + ["aj", "jb", "1", ""]), st.text(max_size=4)),
+        "f": st.booleans(),
+        "t": st.lists(st.sampled_from(ELEMENTS + ["z"]), max_size=4),
+    }
+    for name, strat in options.items():
+        if draw(st.booleans()):
+            facts[name] = draw(strat)
+    return facts

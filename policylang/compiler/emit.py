@@ -114,14 +114,16 @@ class Emitter:
             if missing is not None:
                 items.append(f"_M: {val(branch_of[missing])}")
             table = self.table("_D", "{" + ", ".join(items) + "}")
-            lines = [f"{pad}r = {table}.get({var})", f"{pad}if r is None:"]
+            r = "r" if outs is not None else "i"
+            lines = [f"{pad}{r} = {table}.get({var})", f"{pad}if {r} is None:"]
             if k == "string":
                 other = len(dim.members)
                 lines += [f"{pad}    if type({var}) is not str:", f"{pad}        _invalid(facts)",
-                          f"{pad}    r = {val(branch_of[other])}"]
+                          f"{pad}    {r} = {val(branch_of[other])}"]
             else:
                 lines.append(f"{pad}    _invalid(facts)")
-            lines.append(f"{pad}{res('r')}")
+            if outs is not None:
+                lines.append(f"{pad}return r")
             return lines
         if k == "bool":
             lines = [f"{pad}if {var} is True:", f"{pad}    {res(val(branch_of[0]))}",

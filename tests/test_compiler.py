@@ -1,0 +1,165 @@
+"""The compiled evaluator: agrees with the interpreter on every input, keeps a
+policy as data (hostile names and strings), and is deterministic."""
+import math
+import re
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import policylang
+from helpers import ROOT
+from policylang.compiler import generate
+from strategies import fact_values, policies
+
+_cache = {}
+
+
+def compiled(text):
+    hit = _cache.get(text)
+    if hit is None:
+        policy = policylang.loads(text, "gen.policy")
+        ns = {}
+        exec(compile(policylang.compile_module(policy), "<standalone>", "exec"), ns)
+        hit = _cache[text] = (policy, ns["decide"])
+    return hit
+
+
+def outcome(fn, facts):
+    try:
+        return tuple(fn(facts))
+    except policylang.FactError as exc:
+        return ("FactError", str(exc))
+    except ValueError as exc:  # the standalone module's own FactError is a ValueError
+        return ("FactError", str(exc))
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(policies(), st.lists(fact_values(), min_size=1, max_size=12))
+def test_compiled_standalone_and_interpreter_agree(text, facts_list):
+    policy, standalone = compiled(text)
+    for facts in facts_list:
+        want = outcome(policy.interpret, facts)
+        assert outcome(policy.decide, facts) == want, (text, facts)
+        assert outcome(standalone, facts) == want, (text, facts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(policies(), st.sampled_from([{"n": True}, {"n": 1.0}, {"x": "1"}, {"e": "z"}, {"s": 1}, {"f": 0},
+                                    {"t": "a"}, {"t": [1]}, {"x": math.nan}]))
+def test_bad_values_raise_the_same_error_when_read(text, bad):
+    policy, standalone = compiled(text)
+    want = outcome(policy.interpret, bad)
+    assert want[0] == "FactError"
+    got = outcome(policy.decide, bad)
+    # the compiled evaluator checks the facts it reads: either it read this one and raised the
+    # same error, or it decided without it, exactly as if the fact had not been given
+    assert got == want or got == outcome(policy.interpret, {})
+    assert outcome(standalone, bad) == got
+
+
+def quote(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+HOSTILE = ['"); import os; os.system("echo pwned"); ("', "{{ 7*7 }}", "__import__('os')", "a\\nb", "\\\"",
+           "日本語", "'''", "\\x00", "#", "${x}", "}}{%"]
+
+
+@pytest.mark.parametrize("s", HOSTILE)
+def test_hostile_strings_stay_data(s, capfd):
+    lit = quote(s)
+    text = (f"fact lang: string\nfact tags: set\nprovider p {{ adapter = echo default = m }}\n"
+            f"model m {{ provider = p id = {lit} }}\n"
+            f"evil: when lang == {lit} or lang startswith {lit} or tags contains {lit} route m\n"
+            f"when lang matches {quote(re.escape(s))} route m\n")
+    policy = policylang.loads(text, name='x"; import os #.policy')
+    value = policy.ir.rules[0].cond.items[0].value
+    assert policy.decide({"lang": value}).rule == "evil"
+    assert policy.decide({"tags": [value]}).rule == "evil"
+    assert policy.decide({"lang": value + "z"}).rule == "evil"
+    assert policy.decide({"lang": "other"}).rule is None
+    src = policylang.compile_module(policy)
+    ns = {}
+    exec(compile(src, "<standalone>", "exec"), ns)
+    assert ns["decide"]({"lang": value}).rule == "evil"
+    out = capfd.readouterr()
+    assert "pwned" not in out.out + out.err
+
+
+def test_hostile_labels_and_names_never_become_identifiers():
+    text = ("fact __import__: string\nprovider os { adapter = echo default = system }\n"
+            "model system { provider = os id = \"__import__('os').system('x')\" }\n"
+            "__class__: when __import__ == \"{{x}}\" route os/system\n")
+    policy = policylang.loads(text)
+    src = policy.compiled.source
+    idents = set(re.findall(r"^(?:def )?([A-Za-z_][A-Za-z0-9_]*)\b", src, re.M))
+    own = {n for n in idents if re.fullmatch(r"(_[A-Z]+\d*|_n\d+|_blk\d+|_invalid|_validated|_test|decide|POLICY_SHA256|"
+                                              r"COMPILER_VERSION|LINE_MAP|_INF|_M|_FACTS|_NONE|from|import|def|if|else|elif|"
+                                              r"return|try|except|class|Decision|FactError|MISSING)", n)}
+    assert idents == own, idents - own
+    assert policy.decide({"__import__": "{{x}}"}).rule == "__class__"
+
+
+def test_generated_source_is_deterministic_and_stable():
+    text = (ROOT / "examples" / "support-bot.policy").read_text()
+    a = policylang.compile_module(policylang.loads(text, "support-bot.policy"))
+    b = policylang.compile_module(policylang.loads(text, "support-bot.policy"))
+    assert a == b
+    golden = (ROOT / "tests" / "fixtures" / "golden_small.py").read_text()
+    small = policylang.loads((ROOT / "tests" / "fixtures" / "golden_small.policy").read_text(), "golden_small.policy")
+    got = generate(small.ir, standalone=False).source
+    assert got == golden, "regenerate with: python tests/fixtures/regen_golden.py (and review the diff)"
+
+
+def test_line_map_points_at_policy_lines():
+    policy = policylang.load(ROOT / "examples" / "quickstart.policy")
+    lines = policy.compiled.source.split("\n")
+    for gen_line, policy_line in policy.compiled.line_map.items():
+        m = re.search(r"return _R(\d+)$", lines[gen_line - 1])
+        assert policy.ir.rules[int(m.group(1))].line == policy_line
+
+
+def test_standalone_module_runs_without_policylang(tmp_path):
+    out = tmp_path / "router.py"
+    r = subprocess.run([sys.executable, "-m", "policylang", "compile", str(ROOT / "examples" / "support-bot.policy"),
+                        "-o", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    src = out.read_text()
+    imported = set(re.findall(r"^\s*(?:import|from)\s+(\w+)", src, re.M))
+    assert imported <= set(sys.stdlib_module_names), imported
+    assert re.search(r"^POLICY_SHA256 = '[0-9a-f]{64}'$", src, re.M)
+    assert "COMPILER_VERSION = '" + policylang.__version__ + "'" in src
+    code = ("import sys; sys.path.insert(0, '.'); sys.modules['policylang'] = None; import router, json; "
+            "d = router.decide({'intent': 'faq', 'tokens': 350}); print(json.dumps(d._asdict()))\n"
+            "try:\n    router.decide({'tokens': 'x', 'intent': 'faq'})\nexcept ValueError as e:\n    print(type(e).__name__, e)")
+    r = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                       env={"PYTHONPATH": str(tmp_path)})
+    assert r.returncode == 0, r.stderr
+    first, second = r.stdout.strip().split("\n")
+    assert '"rule": "simple"' in first and '"target": "cheap"' in first
+    assert second == 'FactError fact `tokens` must be an integer; got "x"'
+
+
+def test_blowup_falls_back_to_blocks_and_stays_correct():
+    # 14 independent bool facts, each rule a different 2-fact combination: tiny budget forces blocks
+    facts = "\n".join(f"fact b{i}: bool" for i in range(14))
+    rules = "\n".join(f"when b{i} and not b{(i * 5 + 3) % 14} route m" for i in range(14))
+    text = f"{facts}\nprovider p {{ adapter = echo default = m }}\nmodel m {{ provider = p }}\n{rules}\n"
+    policy = policylang.loads(text)
+    from policylang.compiler import generate as gen
+
+    small = gen(policy.ir, budget=20)
+    assert small.layout.kind == "blocks" and small.layout.blocks > 1
+    ns = {"__builtins__": __builtins__}
+    exec(compile(gen(policy.ir, standalone=True, budget=20).source, "<blocks>", "exec"), ns)
+    import itertools
+    import random
+
+    rnd = random.Random(7)
+    for _ in range(300):
+        facts_ = {f"b{i}": rnd.random() < 0.5 for i in range(14) if rnd.random() < 0.8}
+        assert tuple(ns["decide"](facts_)) == tuple(policy.interpret(facts_))
+    del itertools
