@@ -96,7 +96,7 @@ def test_hostile_labels_and_names_never_become_identifiers():
     policy = policylang.loads(text)
     src = policy.compiled.source
     idents = set(re.findall(r"^(?:def )?([A-Za-z_][A-Za-z0-9_]*)\b", src, re.M))
-    own = {n for n in idents if re.fullmatch(r"(_[A-Z]+\d*|_n\d+|_blk\d+|_invalid|_validated|_test|decide|POLICY_SHA256|"
+    own = {n for n in idents if re.fullmatch(r"(_[A-Z]+\d*|_n\d+|_blk\d+|_invalid|_validated|_test|_nested|_other|decide|POLICY_SHA256|"
                                               r"COMPILER_VERSION|LINE_MAP|_INF|_M|_FACTS|_NONE|from|import|def|if|else|elif|"
                                               r"return|try|except|class|Decision|FactError|MISSING)", n)}
     assert idents == own, idents - own

@@ -8,9 +8,11 @@ the lowest live rule has every dim it constrains already split: that rule then
 decides the whole cell.
 
 Split heuristic: among the dims that the lowest live rule still needs, take
-the one constrained by the most live boxes (ties: the earlier dim). It splits
-what the deciding rule needs first, and, among those, what separates the most
-rules, which keeps the live sets below it small.
+first the hashable ones (enum, string, bool: a dict lookup decides them, and
+the compiler can fold them into one table), then the one constrained by the
+most live boxes (ties: the earlier dim). It splits what the deciding rule
+needs first and, among those, what separates the most rules, which keeps the
+live sets below it small.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from ..semantics import ir
 from .atoms import AnalysisLimit, BoxBuilder, Dim, build_dims
 
 DEFAULT_NODE_BUDGET = 200_000
+HASHABLE = ("enum", "string", "bool")   # dims decided by a dict lookup of the raw value
 
 
 class DiagramTooLarge(AnalysisLimit):
@@ -82,8 +85,12 @@ class Diagram:
     """A DAG built over a Space, optionally restricted to a domain (atoms per dim)."""
 
     def __init__(self, space: Space, live: int | None = None, domain: tuple[int, ...] | None = None,
-                 budget: int = DEFAULT_NODE_BUDGET):
+                 budget: int = DEFAULT_NODE_BUDGET, hashable_first: bool = False):
+        """hashable_first: split every hashable dim any live rule tests before any other dim, so
+        that below the hashable levels only numbers, patterns and sets remain (the compiler's
+        table layout); the default splits only what the deciding rule needs."""
         self.space = space
+        self.hashable_first = [d.index for d in space.dims if d.kind in HASHABLE] if hashable_first else []
         self.domain = domain or space.full_domain()
         self.budget = budget
         self.nodes: list = []
@@ -136,15 +143,23 @@ class Diagram:
                 self._memo[key] = self.leaf_ids[r]
                 return self.leaf_ids[r]
             need |= rest
-        best, best_count = -1, -1
+        best, best_key = -1, None
+        if self.hashable_first:
+            for d in self.hashable_first:
+                if not split >> d & 1:
+                    count = (live & sp.constrains[d]).bit_count()
+                    if count and (best_key is None or count > best_key[1]):
+                        best, best_key = d, (True, count)
+            if best_key is not None:
+                need = 0
         x = need
         while x:
             lb = x & -x
             x ^= lb
             d = lb.bit_length() - 1
-            count = (live & sp.constrains[d]).bit_count()
-            if count > best_count:
-                best, best_count = d, count
+            rank = (sp.dims[d].kind in HASHABLE, (live & sp.constrains[d]).bit_count())
+            if best_key is None or rank > best_key:
+                best, best_key = d, rank
         d = best
         groups: dict[int, int] = {}
         row = sp.admits[d]

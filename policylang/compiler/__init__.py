@@ -19,11 +19,12 @@ import jinja2
 from .. import __version__
 from ..analysis.atoms import AnalysisLimit
 from ..analysis.diagram import DEFAULT_NODE_BUDGET, Diagram, Space
-from ..prelude import Decision
+from ..prelude import MISSING, Decision
 from ..semantics import ir
 from .constants import safe_repr
 from .emit import Emitter
 from .naive import emit_condition
+from .table import build_table, emit_table_path, plan_residuals, table_fits
 
 FIRST_BLOCK = 512
 
@@ -93,10 +94,13 @@ def _blocks(policy: ir.PolicyIR, budget: int):
     del queue
 
 
-def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET):
-    """The whole-policy diagram, or blocks when it exceeds the budget."""
+def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET, use_table: bool = True):
+    """The whole-policy diagram, or blocks when it exceeds the budget.
+
+    When the hashable dims fit a table, the diagram splits them first (see table.py)."""
     try:
-        dg = Diagram(Space(policy.facts, policy.rules), budget=budget)
+        space = Space(policy.facts, policy.rules)
+        dg = Diagram(space, budget=budget, hashable_first=use_table and table_fits(space))
         return Layout("diagram", nodes=len(dg.reachable()), diagram=dg), [((0, len(policy.rules)), dg)]
     except AnalysisLimit as exc:
         blocks = list(_blocks(policy, budget))
@@ -105,9 +109,10 @@ def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET):
         return Layout("blocks", nodes=nodes, blocks=len(blocks), direct_rules=direct, reason=str(exc)), blocks
 
 
-def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAULT_NODE_BUDGET) -> Compiled:
+def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAULT_NODE_BUDGET,
+             use_table: bool = True) -> Compiled:
     """Python source for the policy's evaluator (deterministic: same policy, same bytes)."""
-    layout, blocks = layout_policy(policy, budget)
+    layout, blocks = layout_policy(policy, budget, use_table)
     fact_names = sorted({f for (_lo, _hi), dg in blocks if dg is not None for f in dg.space.by_fact}
                         | {t[0] for (_lo, _hi), dg in blocks if dg is not None for t in dg.space.by_test})
     fact_index = {name: i for i, name in enumerate(fact_names)}
@@ -130,7 +135,14 @@ def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAUL
         (lo, _hi), dg = blocks[0]
         emitter.leaf_names = {(0, r): f"_R{lo + r}" for r in range(len(dg.space.rules))}
         emitter.no_match = "_NONE"
-        body_lines = emitter.diagram(dg, 0)
+        table = build_table(dg) if use_table else None
+        if table is None:
+            body_lines = emitter.diagram(dg, 0)
+        else:
+            inline_dim, needs_fn = plan_residuals(dg, table)
+            root = emitter.diagram(dg, 0, functions=needs_fn)
+            functions.append("\n".join(["def _nested(facts):"] + root))
+            body_lines = emit_table_path(emitter, dg, table, inline_dim, fact_index, defaults)
     else:
         body_lines = []
         for b, ((lo, hi), dg) in enumerate(blocks):
@@ -159,7 +171,7 @@ def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAUL
         prelude=_prelude_source() if standalone else "",
         facts_repr=safe_repr_dict({k: f.spec for k, f in sorted(policy.facts.items())}),
         decisions=decisions_src, tables=emitter.tables + tables_extra,
-        functions=functions, body=body, line_map="{}",
+        functions=functions, late_tables=emitter.late_tables, body=body, line_map="{}",
     )
     line_map = {}
     for n, line in enumerate(rendered.split("\n"), start=1):

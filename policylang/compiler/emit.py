@@ -23,6 +23,7 @@ class Emitter:
         self.leaf_names = leaf_names          # (block, rule index) -> _R name
         self.no_match = no_match              # expression a no-match leaf returns
         self.tables: list[tuple[str, str]] = []
+        self.late_tables: list[tuple[str, str]] = []   # tables that name generated functions
         self.functions: list[list[str]] = []
         self._counter = 0
 
@@ -30,14 +31,19 @@ class Emitter:
         self._counter += 1
         return f"{prefix}{self._counter}"
 
+    def late_table(self, prefix: str, source: str) -> str:
+        name = self._name(prefix)
+        self.late_tables.append((name, source))
+        return name
+
     def table(self, prefix: str, source: str) -> str:
         name = self._name(prefix)
         self.tables.append((name, source))
         return name
 
     # ---- a whole diagram -------------------------------------------------------
-    def diagram(self, dg: Diagram, block: int, entry: str | None = None) -> tuple[str | None, list[str]]:
-        """Emit dg; returns (function name if entry given, else None) and the body lines of its root."""
+    def diagram(self, dg: Diagram, block: int, functions: frozenset = frozenset()) -> list[str]:
+        """Emit dg: shared nodes (and those in `functions`) as functions; returns the root's body lines."""
         self.dg, self.block = dg, block
         order = dg.reachable()
         parents = Counter()
@@ -46,7 +52,7 @@ class Emitter:
             if isinstance(node, Split):
                 for c in {c for _, c in node.branches}:
                     parents[c] += 1
-        self.shared = {n for n in order if parents[n] > 1 and isinstance(dg.nodes[n], Split)}
+        self.shared = {n for n in order if (parents[n] > 1 or n in functions) and isinstance(dg.nodes[n], Split)}
         self.fn_names = {n: self._name("_n") for n in self.shared}
         for n in sorted(self.shared, key=lambda x: self.fn_names[x]):
             lines = [f"def {self.fn_names[n]}(facts):"]

@@ -1,0 +1,189 @@
+"""The table fast path: the hashable dims of a diagram (enum, string, bool)
+folded into one dict keyed by the tuple of their raw values.
+
+One tuple lookup replaces a chain of dict lookups and branches: a hit returns
+the Decision, or names the function for what is left (numbers, patterns, sets).
+A miss (a string outside the policy's constants, a bad value) falls through to
+the nested code, which handles everything. Built only when the table stays
+small (the product of the hashable dims' key counts).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import product
+
+from collections import Counter
+
+from ..analysis.diagram import HASHABLE, Diagram, Leaf, Split
+from ..prelude import MISSING
+from .constants import safe_repr
+
+TABLE_LIMIT = 50_000
+
+
+class _Other:
+    """Key for a string outside the policy's constants (the `other` atom); `_O` in generated code."""
+
+    def __repr__(self):
+        return "_O"
+
+
+OTHER = _Other()
+
+
+@dataclass
+class Table:
+    dims: list                       # the hashable Dims, in key order
+    keys: list[list[tuple]]          # per dim: (raw value or MISSING, atom)
+    leaves: dict[tuple, int | None]  # key -> rule index (None: no match)
+    residual: dict[tuple, int]       # key -> diagram node id still to evaluate
+
+
+def _keys(dim) -> list[tuple]:
+    out = []
+    if dim.kind == "bool":
+        out = [(True, 0), (False, 1)]
+    else:
+        out = [(m, i) for i, m in enumerate(dim.members)]
+        if dim.kind == "string":
+            out.append((OTHER, len(dim.members)))
+            if dim.default is not MISSING and dim.default not in dim.members:
+                out.append((dim.default, len(dim.members)))  # the default is an `other` string
+    if dim.missing_atom is not None:
+        out.append((MISSING, dim.missing_atom))
+    return out
+
+
+def table_fits(space, limit: int = TABLE_LIMIT) -> bool:
+    dims = [d for d in space.dims if d.kind in HASHABLE]
+    size = 1
+    for d in dims:
+        size *= len(_keys(d))
+    return bool(dims) and size <= limit
+
+
+def build_table(dg: Diagram, limit: int = TABLE_LIMIT) -> Table | None:
+    """The table for a diagram built hashable-first, or None when it would be too large."""
+    if not dg.hashable_first or not table_fits(dg.space, limit):
+        return None
+    dims = [d for d in dg.space.dims if d.kind in HASHABLE]
+    keys = [_keys(d) for d in dims]
+    index = {d.index: i for i, d in enumerate(dims)}
+    leaves, residual = {}, {}
+    for combo in product(*keys):
+        n = dg.root
+        while True:
+            node = dg.nodes[n]
+            if isinstance(node, Leaf):
+                leaves[tuple(v for v, _ in combo)] = node.rule
+                break
+            pos = index.get(node.dim)
+            if pos is None:
+                residual[tuple(v for v, _ in combo)] = n
+                break
+            atom = combo[pos][1]
+            n = next(c for m, c in node.branches if m >> atom & 1)
+    return Table(dims, keys, leaves, residual)
+
+
+def _all_leaf_numeric(dg: Diagram, n: int) -> int | None:
+    """The numeric dim node n splits on, if every child of n is a leaf."""
+    node = dg.nodes[n]
+    if not isinstance(node, Split) or dg.space.dims[node.dim].kind not in ("int", "float"):
+        return None
+    if all(isinstance(dg.nodes[c], Leaf) for _, c in node.branches):
+        return node.dim
+    return None
+
+
+def plan_residuals(dg: Diagram, table: Table) -> tuple[int | None, frozenset]:
+    """Which numeric dim decide reads inline (the most common all-leaf residual), and
+    which residual nodes must be emitted as functions."""
+    dims = Counter(_all_leaf_numeric(dg, n) for n in set(table.residual.values()))
+    dims.pop(None, None)
+    inline = dims.most_common(1)[0][0] if dims else None
+    needs_fn = frozenset(n for n in table.residual.values() if _all_leaf_numeric(dg, n) != inline or inline is None)
+    return inline, needs_fn
+
+
+def emit_table_path(emitter, dg: Diagram, table: Table, inline: int | None, fact_index: dict,
+                    defaults: dict) -> list[str]:
+    """decide's body: read the hashable facts, one tuple lookup, then a Decision, an inline
+    bisect over the numeric dim, or the residual function; on a miss, the nested code."""
+    def key_repr(k):
+        inner = ", ".join("_M" if v is MISSING else "_O" if v is OTHER else safe_repr(v) for v in k)
+        return f"({inner},)" if len(k) == 1 else f"({inner})"
+
+    numeric_tables: dict[int, str] = {}
+
+    def value_of(n: int) -> str:
+        node = dg.nodes[n]
+        if isinstance(node, Leaf):
+            return emitter.leaf(node.rule)
+        if n in emitter.fn_names:
+            return emitter.fn_names[n]
+        if n not in numeric_tables:
+            dim = dg.space.dims[node.dim]
+            branch_of = {}
+            for i, (mask, _) in enumerate(node.branches):
+                for a in range(dim.size):
+                    if mask >> a & 1:
+                        branch_of[a] = i
+            outs = [emitter.leaf(dg.nodes[c].rule) for _, c in node.branches]
+            bounds, groups = [], [branch_of[0]]
+            for a in range(1, len(dim.thresholds) + 1):
+                if branch_of[a] != groups[-1]:
+                    bounds.append(dim.thresholds[a - 1])
+                    groups.append(branch_of[a])
+            missing = outs[branch_of[dim.missing_atom]] if dim.missing_atom is not None else "None"
+            numeric_tables[n] = emitter.table(
+                "_Q", f"({safe_repr(tuple(bounds))}, ({''.join(outs[g] + ', ' for g in groups)}), {missing})")
+        return numeric_tables[n]
+
+    lines, names, guards = [], [], []
+    for dim in table.dims:
+        var = f"v{fact_index[dim.fact]}"
+        names.append(var)
+        lines.append(f"    {var} = facts.get({safe_repr(dim.fact)}, {defaults[dim.fact]})")
+        if dim.kind == "bool":  # 1 == True: a bool key must be a real bool
+            guards.append(f"({var} is True or {var} is False" + (f" or {var} is _M)" if dim.missing_atom is not None else ")"))
+    items = [f"{key_repr(k)}: {emitter.leaf(rule)}" for k, rule in table.leaves.items()]
+    items += [f"{key_repr(k)}: {value_of(n)}" for k, n in table.residual.items()]
+    tab = emitter.late_table("_TAB", "{" + ", ".join(items) + "}")
+    pad = "    "
+    if guards:
+        lines.append(f"    if {' and '.join(guards)}:")
+        pad = "        "
+    key = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
+    lines += [f"{pad}r = {tab}.get({key})"]
+    strings = [(d, v) for d, v in zip(table.dims, names) if d.kind == "string"]
+    if strings:
+        # second chance: strings outside the constants are the `other` atom
+        parts = []
+        for d, var in zip(table.dims, names):
+            if d.kind == "string":
+                known = [k for k, _ in _keys(d) if k is not OTHER]
+                kset = emitter.table("_K", "frozenset((" + "".join(("_M" if k is MISSING else safe_repr(k)) + ", " for k in known) + "))")
+                parts.append(f"{var} if {var} in {kset} else _other({var}, facts)")
+            else:
+                parts.append(var)
+        lines += [f"{pad}if r is None:", f"{pad}    r = {tab}.get(({', '.join(parts)}{',' if len(parts) == 1 else ''}))"]
+    lines += [f"{pad}if r is not None:",
+              f"{pad}    if type(r) is Decision:", f"{pad}        return r"]
+    if inline is not None:
+        dim = dg.space.dims[inline]
+        var = f"v{fact_index[dim.fact]}"
+        check = (f"type({var}) is int" if dim.kind == "int"
+                 else f"type({var}) is float and {var} == {var} or type({var}) is int")
+        value = var if dim.kind == "int" else f"float({var})"
+        lines += [f"{pad}    if type(r) is tuple:",
+                  f"{pad}        {var} = facts.get({safe_repr(dim.fact)}, {defaults[dim.fact]})",
+                  f"{pad}        if {check}:",
+                  f"{pad}            return r[1][_bisect(r[0], {value})]",
+                  f"{pad}        if {var} is _M and r[2] is not None:",
+                  f"{pad}            return r[2]",
+                  f"{pad}        _invalid(facts)"]
+    if any(n in emitter.fn_names for n in table.residual.values()):
+        lines.append(f"{pad}    return r(facts)")
+    lines.append("    return _nested(facts)")
+    return lines
