@@ -14,9 +14,9 @@ TARGETS = ["cheap", "balanced", "premium", "gpt-5", "claude-sonnet", "qwen-max",
 
 def policy_text(n_rules: int, seed: int = 1) -> str:
     rnd = random.Random(seed)
-    lines = ["import std"]
+    lines, broad = ["import std"], []
     seen = set()
-    while len(lines) - 1 < n_rules - 1:
+    while len(lines) + len(broad) - 1 < n_rules - 1:
         task, lang, region, tier = rnd.choice(TASKS), rnd.choice(LANGS), rnd.choice(REGIONS), rnd.choice(TIERS)
         band = rnd.randrange(len(BANDS))
         stream = rnd.random() < 0.3
@@ -29,10 +29,12 @@ def policy_text(n_rules: int, seed: int = 1) -> str:
                  f"tokens >= {lo}", f"tokens < {BANDS[band]}"]
         if stream:
             parts.append("stream")
-        if rnd.random() < 0.15:                      # some broader rules
-            parts = rnd.sample(parts, 2)
         fb = f" fallback [{rnd.choice(TARGETS)}]" if rnd.random() < 0.5 else ""
-        lines.append(f"when {' and '.join(parts)} route {rnd.choice(TARGETS)}{fb}")
+        if rnd.random() < 0.15:                      # broader rules, after the specific ones
+            broad.append(f"when {' and '.join(rnd.sample(parts, 2))} route {rnd.choice(TARGETS)}{fb}")
+        else:
+            lines.append(f"when {' and '.join(parts)} route {rnd.choice(TARGETS)}{fb}")
+    lines += broad
     lines.append("default route balanced")
     return "\n".join(lines) + "\n"
 

@@ -29,6 +29,10 @@ class DiagramTooLarge(AnalysisLimit):
     pass
 
 
+class _Stopped(Exception):
+    pass
+
+
 @dataclass(frozen=True)
 class Leaf:
     rule: int | None          # index into Space.rules; None: no rule matches
@@ -85,7 +89,7 @@ class Diagram:
     """A DAG built over a Space, optionally restricted to a domain (atoms per dim)."""
 
     def __init__(self, space: Space, live: int | None = None, domain: tuple[int, ...] | None = None,
-                 budget: int = DEFAULT_NODE_BUDGET, hashable_first: bool = False):
+                 budget: int = DEFAULT_NODE_BUDGET, hashable_first: bool = False, stop=None):
         """hashable_first: split every hashable dim any live rule tests before any other dim, so
         that below the hashable levels only numbers, patterns and sets remain (the compiler's
         table layout); the default splits only what the deciding rule needs."""
@@ -97,9 +101,18 @@ class Diagram:
         self._ids: dict = {}
         self._memo: dict = {}
         self.no_match = self._intern(Leaf(None))
-        self.leaf_ids = [self._intern(Leaf(r)) for r in range(len(space.rules))]
-        start = space.all_boxes if live is None else live
-        self.root = self._build(self._restrict(start), 0)
+        self._leaf_ids: dict[int, int] = {}
+        self.stop = stop
+        self.stopped = False
+        self.stopped_at = None
+        start = self._restrict(space.all_boxes if live is None else live)
+        # a dim the domain pins to one atom needs no split: every box left admits that atom
+        pinned = sum(1 << d for d, dom in enumerate(self.domain) if dom & (dom - 1) == 0)
+        try:
+            self.root = self._build(start, pinned)
+        except _Stopped as stopped:
+            self.stopped, self.stopped_at = True, stopped.args[0]
+            self.root = self.no_match
 
     def _intern(self, node) -> int:
         nid = self._ids.get(node)
@@ -129,6 +142,8 @@ class Diagram:
             return hit
         sp = self.space
         if live == 0:
+            if self.stop is not None and self.stop(None):
+                raise _Stopped(None)
             return self.no_match
         low = (live & -live).bit_length() - 1
         r = sp.box_rule[low]
@@ -140,8 +155,13 @@ class Diagram:
             x ^= lb
             rest = sp.box_dims[lb.bit_length() - 1] & ~split
             if rest == 0:
-                self._memo[key] = self.leaf_ids[r]
-                return self.leaf_ids[r]
+                if self.stop is not None and self.stop(r):
+                    raise _Stopped(r)
+                nid = self._leaf_ids.get(r)
+                if nid is None:
+                    nid = self._leaf_ids[r] = self._intern(Leaf(r))
+                self._memo[key] = nid
+                return nid
             need |= rest
         best, best_key = -1, None
         if self.hashable_first:

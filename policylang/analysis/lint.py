@@ -26,6 +26,12 @@ class Linter:
         self.dg = diagram
         self.deadline = time.monotonic() + TIME_BUDGET
         self.incomplete: list[str] = []
+        self.route_keys = [rule.route_key for rule in self.rules]
+        self.later_keys: list[set] = [set() for _ in self.rules]
+        seen: set = set()
+        for i in range(len(self.rules) - 1, -1, -1):
+            self.later_keys[i] = set(seen)
+            seen.add(self.route_keys[i])
 
     # ---- helpers ------------------------------------------------------------------
     def emit(self, rule: ir.Rule | None, code, severity, span, message, **kw):
@@ -114,34 +120,31 @@ class Linter:
     # ---- unreachable ----------------------------------------------------------------
     def unreachable(self, space: Space, r: int):
         rule = self.rules[r]
-        earlier = space.rule_boxes[r] - 1 & ~space.rule_boxes[r] if False else (space.rule_boxes[r] & -space.rule_boxes[r]) - 1
-        takers: dict[int, dict | None] = {}
+        earlier = (space.rule_boxes[r] & -space.rule_boxes[r]) - 1
+        takers: set[int] = set()
+        witness, witness_taker = None, None
         for b in self._boxes(space, r):
             dom = self.box_domain(space, b)
             try:
                 sub = Diagram(space, live=earlier, domain=dom, budget=SUB_BUDGET)
             except AnalysisLimit:
                 continue
-            for t in sorted(x for x in sub.deciders() if x is not None):
-                if t in takers and takers[t] is not None:
-                    continue
-                takers[t] = None
-                for path in sub.paths_to(lambda x, t=t: x == t, limit=16):
+            takers |= {x for x in sub.deciders() if x is not None}
+            if witness is None:
+                for path in sub.paths_to(lambda x: x is not None, limit=16):
                     facts = concretize(space, dict(path), dom)
                     if facts is None:
                         continue
                     got = self.check_witness(facts)
-                    if got and got.index == t and holds(rule.cond, self.values(facts)):
-                        takers[t] = facts
+                    if got and got.index < r and holds(rule.cond, self.values(facts)):
+                        witness, witness_taker = facts, got.index
                         break
-        if not takers:
-            return
-        names = [self.rules[t] for t in sorted(takers)]
-        witness = next((takers[t] for t in sorted(takers) if takers[t] is not None), None)
+        if not takers or witness is None:
+            return  # not shown by a concrete request: say nothing rather than guess
         related = tuple(Related(self.rules[t].span, f"`{self.rules[t].name}` takes "
-                                + ("these requests" if takers[t] is None else f"e.g. {_show(takers[t])}"))
+                                + (f"e.g. {_show(witness)}" if t == witness_taker else "some of these requests"))
                         for t in sorted(takers))
-        listed = ", ".join(f"`{x.name}`" for x in names)
+        listed = ", ".join(f"`{self.rules[t].name}`" for t in sorted(takers))
         self.emit(rule, "unreachable-rule", "warning", rule.span,
                   f"rule `{rule.name}` is unreachable: earlier rules ({listed}) take every request it matches",
                   related=related, witness=witness)
@@ -166,15 +169,22 @@ class Linter:
     # ---- redundant ------------------------------------------------------------------
     def redundant(self, space: Space, r: int):
         rule = self.rules[r]
-        key = rule.route_key
-        if not any(o.route_key == key for o in self.rules[r + 1:]):
+        key = self.route_keys[r]
+        if key not in self.later_keys[r]:
             return
         others = space.all_boxes & ~space.rule_boxes[r]
         heirs: set[int] = set()
+        routes = self.route_keys
+
+        def differs(t) -> bool:
+            return t is None or (t > r and routes[t] != key)
+
         for b in self._boxes(space, r):
             try:
-                sub = Diagram(space, live=others, domain=self.box_domain(space, b), budget=SUB_BUDGET)
+                sub = Diagram(space, live=others, domain=self.box_domain(space, b), budget=SUB_BUDGET, stop=differs)
             except AnalysisLimit:
+                return
+            if sub.stopped:
                 return
             for t in sub.deciders():
                 if t is not None and t < r:
@@ -217,37 +227,51 @@ class Linter:
                         continue
                     dom[tok.index] = 1 << a
                 try:
+                    probe = Diagram(space, live=live, domain=tuple(dom), budget=SUB_BUDGET, stop=lambda x: x == r)
+                    if not probe.stopped:
+                        continue
                     sub = Diagram(space, live=live, domain=tuple(dom), budget=SUB_BUDGET)
                 except AnalysisLimit:
                     return None
-                if r in sub.deciders():
-                    return sub, tuple(dom)
+                return sub, tuple(dom)
             return None
 
-        top = intervals[-1]
-        unbounded = reach(top[0]) is not None
-        if unbounded:
-            # reached by arbitrarily large requests: warn only if every reaching request overflows
-            for a, lo, hi in intervals:
+        admitted = 0
+        for b in self._boxes(space, r):
+            admitted |= space.boxes[b].get(tok.index, tok.full) if tok is not None else 1
+        atoms = [iv for iv in intervals if admitted >> iv[0] & 1]
+        if not atoms:
+            return
+
+        def highest_reached():
+            for a, lo, hi in reversed(atoms):
+                if hi - 1 <= smallest:
+                    return None      # nothing reached above the smallest window
                 found = reach(a)
                 if found:
-                    if lo == -float("inf") or lo <= smallest:
-                        return
-                    low = int(lo)
-                    over = [(m, c) for m, c in windows if low > c]
-                    self._overflow(rule, space, found, over, low, every=True)
-                    return
-            return
-        for a, lo, hi in reversed(intervals[:-1]):
-            found = reach(a)
-            if found:
-                high = int(hi) - 1
-                if high <= smallest:
-                    return
-                over = [(m, c) for m, c in windows if high > c]
-                example = max(int(lo) if lo != -float("inf") else 0, min(c for _, c in over) + 1)
-                self._overflow(rule, space, found, over, example, every=False, high=high)
+                    return found, lo, hi
+            return None
+
+        top = intervals[-1][0]
+        if atoms[-1][0] == top:
+            lowest = next(((found, lo) for a, lo, hi in atoms for found in [reach(a)] if found), None)
+            if lowest is None:
                 return
+            found, lo = lowest
+            if lo != -float("inf") and lo > smallest:
+                # every request reaching the rule overflows the smallest window
+                low = int(lo)
+                self._overflow(rule, space, found, [(m, c) for m, c in windows if low > c], low, every=True)
+                return
+            if reach(top):
+                return  # reached by arbitrarily large requests, and by some that fit: §9 says nothing
+        hit = highest_reached()
+        if hit:
+            found, lo, hi = hit
+            high = int(hi) - 1
+            over = [(m, c) for m, c in windows if high > c]
+            example = max(int(lo) if lo != -float("inf") else 0, min(c for _, c in over) + 1)
+            self._overflow(rule, space, found, over, example, every=False, high=high)
 
     def _overflow(self, rule, space, found, over, example, every, high=None):
         sub, dom = found
