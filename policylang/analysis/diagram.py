@@ -105,6 +105,8 @@ class Diagram:
         self.stop = stop
         self.stopped = False
         self.stopped_at = None
+        self.stopped_path: list[tuple[int, int]] = []   # the cell of the leaf the walk stopped at
+        self._path: list[tuple[int, int]] = []
         start = self._restrict(space.all_boxes if live is None else live)
         # a dim the domain pins to one atom needs no split: every box left admits that atom
         pinned = sum(1 << d for d, dom in enumerate(self.domain) if dom & (dom - 1) == 0)
@@ -112,6 +114,7 @@ class Diagram:
             self.root = self._build(start, pinned)
         except _Stopped as stopped:
             self.stopped, self.stopped_at = True, stopped.args[0]
+            self.stopped_path = list(self._path)
             self.root = self.no_match
 
     def _intern(self, node) -> int:
@@ -190,8 +193,11 @@ class Diagram:
                 groups[sig] = groups.get(sig, 0) | (1 << a)
         below = split | (1 << d)
         by_child: dict[int, int] = {}
+        path = self._path
         for sig, atoms in groups.items():
+            path.append((d, atoms))
             child = self._build(sig, below)
+            path.pop()
             by_child[child] = by_child.get(child, 0) | atoms
         if len(by_child) == 1:
             nid = next(iter(by_child))

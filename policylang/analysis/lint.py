@@ -14,6 +14,8 @@ from .atoms import AnalysisLimit
 from .diagram import DEFAULT_NODE_BUDGET, Diagram, Leaf, Space
 from .witness import concretize
 
+MAX_TAKERS = 8               # covering rules named in an unreachable-rule finding
+NAIVE_ABOVE = 200            # rules; above this, witnesses are replayed by a compiled first-match loop
 SUB_BUDGET = 50_000          # nodes for each per-rule question
 TIME_BUDGET = 20.0           # seconds for the per-rule questions of one policy
 
@@ -27,6 +29,8 @@ class Linter:
         self.deadline = time.monotonic() + TIME_BUDGET
         self.incomplete: list[str] = []
         self.route_keys = [rule.route_key for rule in self.rules]
+        self.index_of = {rule.name: rule.index for rule in self.rules}
+        self._first_match = None
         self.later_keys: list[set] = [set() for _ in self.rules]
         seen: set = set()
         for i in range(len(self.rules) - 1, -1, -1):
@@ -40,12 +44,21 @@ class Linter:
         self.out.append(Diagnostic(code, severity, span, message, **kw))
 
     def check_witness(self, facts: dict) -> ir.Rule | None | bool:
-        """The rule the interpreter picks for these facts (None: no route); False if invalid."""
+        """The rule first-match evaluation picks for these facts (None: no route); False if invalid.
+
+        Independent of the diagram the witness came from: the reference interpreter, or for
+        large policies the same first-match loop over each rule's condition compiled on its own."""
         try:
-            d = interpret(self.p, facts)
+            values = self.values(facts)
         except ValueError:
             return False
-        return None if d.rule is None else next(r for r in self.rules if r.name == d.rule)
+        if len(self.rules) <= NAIVE_ABOVE:
+            d = interpret(self.p, facts)
+            return None if d.rule is None else self.rules[self.index_of[d.rule]]
+        if self._first_match is None:
+            self._first_match = first_match_loop(self.rules)
+        r = self._first_match(values)
+        return None if r is None else self.rules[r]
 
     def values(self, facts: dict) -> dict:
         return with_defaults(self.p, check_facts(self.p.fact_specs, facts))
@@ -92,7 +105,7 @@ class Linter:
                     self.emit(rule, "never-matches", "warning", rule.span,
                               f"rule `{rule.name}` can never match: its condition is unsatisfiable on its own")
             elif r not in deciders:
-                self.unreachable(space, r)
+                self.unreachable(space, r, quick=self.over_time("unreachable-rule examples"))
         self.non_exhaustive()
         for r in sorted(x for x in deciders if x is not None):
             if not self.over_time("redundant-rule"):
@@ -118,33 +131,43 @@ class Linter:
                 continue
 
     # ---- unreachable ----------------------------------------------------------------
-    def unreachable(self, space: Space, r: int):
+    def unreachable(self, space: Space, r: int, quick: bool = False):
         rule = self.rules[r]
+        if quick:  # the diagram's verdict is exact; only the example and the takers are skipped
+            self.emit(rule, "unreachable-rule", "warning", rule.span,
+                      f"rule `{rule.name}` is unreachable: earlier rules take every request it matches")
+            return
         earlier = (space.rule_boxes[r] & -space.rule_boxes[r]) - 1
         takers: set[int] = set()
+        complete = True
         witness, witness_taker = None, None
+
+        def collect(t) -> bool:
+            if t is not None:
+                takers.add(t)
+            return len(takers) >= MAX_TAKERS
+
         for b in self._boxes(space, r):
             dom = self.box_domain(space, b)
             try:
-                sub = Diagram(space, live=earlier, domain=dom, budget=SUB_BUDGET)
-            except AnalysisLimit:
-                continue
-            takers |= {x for x in sub.deciders() if x is not None}
-            if witness is None:
-                for path in sub.paths_to(lambda x: x is not None, limit=16):
-                    facts = concretize(space, dict(path), dom)
-                    if facts is None:
-                        continue
-                    got = self.check_witness(facts)
+                sub = Diagram(space, live=earlier, domain=dom, budget=SUB_BUDGET, stop=collect)
+                complete = complete and not sub.stopped
+                if witness is None:
+                    probe = Diagram(space, live=earlier, domain=dom, budget=SUB_BUDGET, stop=lambda t: t is not None)
+                    facts = concretize(space, dict(probe.stopped_path), dom) if probe.stopped else None
+                    got = self.check_witness(facts) if facts is not None else None
                     if got and got.index < r and holds(rule.cond, self.values(facts)):
                         witness, witness_taker = facts, got.index
-                        break
+            except AnalysisLimit:
+                complete = False
+            if not complete:
+                break
         if not takers or witness is None:
             return  # not shown by a concrete request: say nothing rather than guess
         related = tuple(Related(self.rules[t].span, f"`{self.rules[t].name}` takes "
                                 + (f"e.g. {_show(witness)}" if t == witness_taker else "some of these requests"))
                         for t in sorted(takers))
-        listed = ", ".join(f"`{self.rules[t].name}`" for t in sorted(takers))
+        listed = ", ".join(f"`{self.rules[t].name}`" for t in sorted(takers)) + ("" if complete else ", …")
         self.emit(rule, "unreachable-rule", "warning", rule.span,
                   f"rule `{rule.name}` is unreachable: earlier rules ({listed}) take every request it matches",
                   related=related, witness=witness)
@@ -339,10 +362,9 @@ class Linter:
         for rule in self.rules:
             walk(rule.cond)
             for t in (rule.target, *rule.fallback):
-                used[t.kind].add(t.written.split("/")[0] if t.kind == "provider" else t.written)
+                if t.kind in ("pool", "provider"):
+                    used[t.kind].add(t.written)
                 used["model"].update(t.models)
-                if "/" in t.written:
-                    used["provider"].add(t.written.split("/")[0])
         for e in p.expects:
             used["fact"].update(e.facts)
         for c in p.classifiers:
@@ -355,13 +377,25 @@ class Linter:
         for kind, name in sorted(p.local_names):
             if name in used[kind]:
                 continue
-            if kind == "model" and p.models[name].provider in used["provider"] and False:
-                continue
             decl = {"fact": p.facts, "model": p.models, "provider": p.providers, "pool": p.pools}[kind].get(name)
             if decl is None:
                 continue
             self.out.append(Diagnostic("unused-declaration", "info", decl.span,
                                        f"{kind} `{name}` is declared here but never used"))
+
+
+def first_match_loop(rules):
+    """values -> index of the first rule whose condition holds: each condition compiled
+    separately (compiler.naive), no diagram involved."""
+    from ..compiler.naive import emit_condition
+    from ..compiler import _NAIVE_HELPERS
+    from ..prelude import MISSING
+
+    body = "\n".join(f"    if {emit_condition(r.cond)}:\n        return {i}" for i, r in enumerate(rules))
+    src = _NAIVE_HELPERS + "\n\n\ndef first(vals):\n" + body + "\n    return None\n"
+    ns = {"_M": MISSING, "_re": __import__("re"), "check_facts": None, "_FACTS": {}}
+    exec(compile(src, "<first-match>", "exec"), ns)
+    return ns["first"]
 
 
 def _show(facts: dict) -> str:
