@@ -127,6 +127,7 @@ def cmd_route(args) -> int:
            "fallback": list(decision.fallback), "candidates": list(decision.candidates)}
     if args.explain:
         out["explain"] = policy.explain(facts)
+        out["path"] = policy.path(facts)
     if args.format == "json":
         print(json.dumps(out, indent=2))
         return EXIT_OK
@@ -138,7 +139,11 @@ def cmd_route(args) -> int:
         print(f"fallback:   {', '.join(decision.fallback) or '-'}")
         print(f"candidates: {', '.join(decision.candidates)}")
     if args.explain:
-        print("explain:")
+        print("facts read by the compiled evaluator:")
+        for step in out["path"]:
+            shown = "missing" if step["missing"] else json.dumps(step["value"])
+            print(f"  {step['fact']:<12} = {shown:<16} -> {step['branch']}")
+        print("rules tried, in order:")
         for step in out["explain"]:
             mark = "matched" if step["matched"] else "no"
             print(f"  {step['rule']} (line {step['line']}): {mark}")

@@ -42,6 +42,28 @@ class Policy:
     def explain(self, facts: dict) -> list[dict]:
         return interp.explain(self.ir, facts)
 
+    def path(self, facts: dict) -> list[dict]:
+        """The compiled decision diagram's path for these facts: each fact read, its value and
+        the piece of its domain that decided the branch. Empty for the block layout."""
+        from .analysis.diagram import Split
+        from .interp import with_defaults
+        from .prelude import MISSING
+
+        dg = self.compiled.layout.diagram
+        if dg is None:
+            return []
+        values = with_defaults(self.ir, check_facts(self.ir.fact_specs, facts))
+        out, n = [], dg.root
+        while isinstance(dg.nodes[n], Split):
+            node = dg.nodes[n]
+            dim = dg.space.dims[node.dim]
+            atom = dim.atom_of(values.get(dim.fact, MISSING))
+            v = values.get(dim.fact, MISSING)
+            out.append({"fact": dim.fact, "value": None if v is MISSING else (sorted(v) if isinstance(v, frozenset) else v),
+                        "missing": v is MISSING, "branch": dim.describe(atom)})
+            n = next(c for m, c in node.branches if m >> atom & 1)
+        return out
+
     def check_facts(self, facts: dict) -> dict:
         """Validate every fact (unknown names included); raises FactError."""
         return check_facts(self.ir.fact_specs, facts)
