@@ -10,4 +10,13 @@ __version__ = "0.1.0"
 from .prelude import Decision, FactError  # noqa: E402
 from .policy import Policy, PolicyError, compile_module, load, loads  # noqa: E402
 
-__all__ = ["Decision", "FactError", "Policy", "PolicyError", "compile_module", "load", "loads", "__version__"]
+__all__ = ["Decision", "FactError", "Policy", "PolicyError", "Router", "compile_module", "load", "loads", "__version__"]
+
+
+def __getattr__(name):
+    # The runtime (httpx) loads on first use: `decide` stays importable on its own.
+    if name == "Router":
+        from .runtime import Router
+
+        return Router
+    raise AttributeError(f"module 'policylang' has no attribute {name!r}")

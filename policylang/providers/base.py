@@ -1,0 +1,173 @@
+"""The adapter protocol and what the adapters share: request helpers, SSE reading,
+HTTP error mapping. An adapter is one short module: translate an OpenAI
+chat-completions body to the provider's wire format and back."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Protocol
+
+import httpx
+
+from ..semantics import ir
+from . import errors as E
+
+
+@dataclass
+class Completion:
+    """A finished completion in OpenAI format, with the usage the provider reported."""
+
+    response: dict
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+@dataclass
+class StreamState:
+    """Filled in while a stream is read: usage as reported by the provider."""
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    text_chars: int = 0
+    finish_reason: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+class Adapter(Protocol):
+    async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion: ...
+
+    def stream(self, model: ir.Model, body: dict, timeout: float, state: StreamState) -> AsyncIterator[dict]: ...
+
+
+def text_of(content) -> str:
+    """The text of a message's content: a string, or a list of parts of which text parts count."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type", "text") == "text")
+    return str(content)
+
+
+def max_tokens(body: dict, default: int = 1024) -> int:
+    v = body.get("max_completion_tokens") or body.get("max_tokens")
+    return int(v) if isinstance(v, int) and v > 0 else default
+
+
+def stops(body: dict) -> list[str]:
+    s = body.get("stop")
+    if s is None:
+        return []
+    return [s] if isinstance(s, str) else [x for x in s if isinstance(x, str)]
+
+
+def completion_id() -> str:
+    return "chatcmpl-" + uuid.uuid4().hex[:24]
+
+
+def chat_completion(model: str, text: str, finish: str, prompt_tokens: int | None,
+                    completion_tokens: int | None, cid: str | None = None) -> dict:
+    usage = None
+    if prompt_tokens is not None or completion_tokens is not None:
+        p, c = prompt_tokens or 0, completion_tokens or 0
+        usage = {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
+    return {
+        "id": cid or completion_id(), "object": "chat.completion", "created": int(time.time()), "model": model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
+        "usage": usage,
+    }
+
+
+def chunk(cid: str, model: str, delta: dict, finish: str | None = None) -> dict:
+    return {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+def usage_chunk(cid: str, model: str, prompt_tokens: int, completion_tokens: int) -> dict:
+    return {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+            "choices": [], "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                                     "total_tokens": prompt_tokens + completion_tokens}}
+
+
+async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str | None, str]]:
+    """(event, data) pairs of a server-sent-events body."""
+    event, data = None, []
+    async for line in response.aiter_lines():
+        if line == "":
+            if data:
+                yield event, "\n".join(data)
+            event, data = None, []
+        elif line.startswith(":"):
+            continue
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip(" "))
+    if data:
+        yield event, "\n".join(data)
+
+
+def parse_json(raw: bytes | str, where: str):
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise E.MalformedResponse(f"{where}: the response is not valid JSON") from None
+
+
+class HTTPAdapter:
+    """What the HTTP adapters share: the client, the key, and the transport-error mapping."""
+
+    def __init__(self, provider: ir.Provider, client: httpx.AsyncClient):
+        self.provider = provider
+        self.client = client
+        self.key = E.env_secret(provider.api_key_env)
+
+    def fail(self, exc_type, message, **kw):
+        return exc_type(message, provider=self.provider.name, **kw)
+
+    async def send(self, method: str, url: str, *, json_body: dict, headers: dict, timeout: float,
+                   stream: bool, model: ir.Model) -> httpx.Response:
+        """Send a request; transport failures become Timeout or ConnectionFailed."""
+        try:
+            req = self.client.build_request(method, url, json=json_body, headers=headers, timeout=timeout)
+            return await self.client.send(req, stream=stream)
+        except httpx.TimeoutException as exc:
+            raise self.fail(E.Timeout, f"no answer within {timeout:.1f} s", model=model.name) from exc
+        except (httpx.TransportError, OSError) as exc:
+            raise self.fail(E.ConnectionFailed, f"connection failed: {type(exc).__name__}", model=model.name) from exc
+
+    async def read(self, response: httpx.Response, model: ir.Model) -> bytes:
+        try:
+            return await response.aread()
+        except httpx.TimeoutException as exc:
+            raise self.fail(E.Timeout, "the response stopped arriving", model=model.name) from exc
+        except (httpx.TransportError, OSError) as exc:
+            raise self.fail(E.ConnectionFailed, f"the connection dropped: {type(exc).__name__}", model=model.name) from exc
+
+
+_CONTEXT_HINTS = ("context_length_exceeded", "maximum context length", "prompt is too long",
+                  "exceeds the maximum number of tokens", "context window", "too many tokens")
+
+
+def http_error(status: int, raw: bytes, headers, provider: str, model: str) -> E.ProviderError:
+    """The exception for a non-2xx answer, from its status and body (any of the three formats)."""
+    message = E.error_message(raw)
+    body = E.body_text(raw)
+    lowered = (body + " " + message).lower()
+    kw = dict(status=status, body=body, provider=provider, model=model)
+    if any(h in lowered for h in _CONTEXT_HINTS):
+        return E.ContextLengthExceeded(message, **kw)
+    if status == 429 or "resource_exhausted" in lowered or "rate_limit" in lowered:
+        return E.RateLimited(message, retry_after=E.retry_after_seconds(headers), **kw)
+    if status in (503, 529) or "overloaded" in lowered:
+        return E.Overloaded(message, retry_after=E.retry_after_seconds(headers), **kw)
+    if status in (401, 403):
+        return E.AuthFailed(message, **kw)
+    if status == 408 or status == 504:
+        return E.Timeout(message, **kw)
+    if status >= 500:
+        return E.ServerError(message, **kw)
+    return E.BadRequest(message, **kw)

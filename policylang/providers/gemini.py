@@ -1,0 +1,105 @@
+"""Google Gemini generateContent / streamGenerateContent, translated both ways."""
+from __future__ import annotations
+
+from typing import AsyncIterator
+
+from ..semantics import ir
+from . import errors as E
+from .base import (Completion, HTTPAdapter, StreamState, chat_completion, chunk, completion_id, http_error,
+                   max_tokens, parse_json, sse_events, stops, text_of)
+from .openai import _guard
+
+_FINISH = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter", "RECITATION": "content_filter",
+           "BLOCKLIST": "content_filter", "PROHIBITED_CONTENT": "content_filter", "SPII": "content_filter"}
+
+
+def to_contents(body: dict) -> dict:
+    system, contents = [], []
+    for m in body.get("messages") or []:
+        role, text = m.get("role"), text_of(m.get("content"))
+        if role in ("system", "developer"):
+            system.append(text)
+            continue
+        role = "model" if role == "assistant" else "user"
+        if contents and contents[-1]["role"] == role:
+            contents[-1]["parts"].append({"text": text})
+        else:
+            contents.append({"role": role, "parts": [{"text": text}]})
+    out: dict = {"contents": contents}
+    if system:
+        out["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
+    config = {"maxOutputTokens": max_tokens(body, 8192)}
+    if "temperature" in body:
+        config["temperature"] = body["temperature"]
+    if "top_p" in body:
+        config["topP"] = body["top_p"]
+    if stops(body):
+        config["stopSequences"] = stops(body)
+    out["generationConfig"] = config
+    return out
+
+
+def _text(doc: dict) -> tuple[str, str | None]:
+    cands = doc.get("candidates") or []
+    if not cands:
+        return "", None
+    c = cands[0]
+    parts = (c.get("content") or {}).get("parts") or []
+    return "".join(p.get("text", "") for p in parts), c.get("finishReason")
+
+
+class GeminiAdapter(HTTPAdapter):
+    def _request(self, model: ir.Model, body: dict, stream: bool):
+        base = (self.provider.base_url or "https://generativelanguage.googleapis.com/v1beta").rstrip("/")
+        method = "streamGenerateContent?alt=sse" if stream else "generateContent"
+        headers = {"content-type": "application/json"}
+        if self.key:
+            headers["x-goog-api-key"] = self.key
+        return f"{base}/models/{model.id}:{method}", to_contents(body), headers
+
+    async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
+        url, payload, headers = self._request(model, body, stream=False)
+        response = await self.send("POST", url, json_body=payload, headers=headers, timeout=timeout, stream=False, model=model)
+        raw = await self.read(response, model)
+        if response.status_code >= 300:
+            raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
+        doc = parse_json(raw, self.provider.name)
+        if not isinstance(doc, dict) or "candidates" not in doc:
+            raise self.fail(E.MalformedResponse, "a response without candidates", model=model.name)
+        text, reason = _text(doc)
+        usage = doc.get("usageMetadata") or {}
+        p, c = usage.get("promptTokenCount"), usage.get("candidatesTokenCount")
+        finish = _FINISH.get(reason, "stop")
+        return Completion(chat_completion(doc.get("modelVersion", model.id), text, finish, p, c), p, c)
+
+    async def stream(self, model: ir.Model, body: dict, timeout: float, state: StreamState) -> AsyncIterator[dict]:
+        url, payload, headers = self._request(model, body, stream=True)
+        response = await self.send("POST", url, json_body=payload, headers=headers, timeout=timeout, stream=True, model=model)
+        cid, name, first = completion_id(), model.id, True
+        try:
+            if response.status_code >= 300:
+                raw = await self.read(response, model)
+                raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
+            async for _event, data in _guard(self, sse_events(response), model):
+                doc = parse_json(data, self.provider.name)
+                if isinstance(doc, dict) and "error" in doc:
+                    raise http_error(int((doc["error"] or {}).get("code") or 500), data.encode(), {},
+                                     self.provider.name, model.name)
+                name = doc.get("modelVersion", name)
+                text, reason = _text(doc)
+                usage = doc.get("usageMetadata") or {}
+                state.prompt_tokens = usage.get("promptTokenCount", state.prompt_tokens)
+                state.completion_tokens = usage.get("candidatesTokenCount", state.completion_tokens)
+                if first:
+                    first = False
+                    yield chunk(cid, name, {"role": "assistant", "content": ""})
+                if text:
+                    state.text_chars += len(text)
+                    yield chunk(cid, name, {"content": text})
+                if reason:
+                    state.finish_reason = _FINISH.get(reason, "stop")
+            if state.finish_reason is None:
+                raise self.fail(E.ConnectionFailed, "the stream ended without a finishReason", model=model.name)
+            yield chunk(cid, name, {}, state.finish_reason)
+        finally:
+            await response.aclose()

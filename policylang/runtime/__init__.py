@@ -1,0 +1,10 @@
+"""The runtime: execute a policy's decisions against real providers."""
+from .cost import Budget, InMemoryBudget, cost_usd
+from .facts import derive_facts, detect_language, estimate_tokens
+from .health import Breaker, BreakerConfig, Health
+from .router import (Attempt, BudgetExceeded, CandidatesExhausted, NoCandidateAvailable, NoRoute, RequestRejected,
+                     Result, RetryPolicy, Router, RouterError, RouterStream)
+
+__all__ = ["Attempt", "Breaker", "BreakerConfig", "Budget", "BudgetExceeded", "CandidatesExhausted", "Health",
+           "InMemoryBudget", "NoCandidateAvailable", "NoRoute", "RequestRejected", "Result", "RetryPolicy", "Router",
+           "RouterError", "RouterStream", "cost_usd", "derive_facts", "detect_language", "estimate_tokens"]

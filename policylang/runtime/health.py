@@ -1,0 +1,117 @@
+"""Live state per model endpoint: a circuit breaker and a latency EWMA.
+
+Breaker: closed → open after `failures` consecutive failures, or when the error
+rate over the last `window` attempts reaches `error_rate` (with at least
+`min_calls` of them); open → half-open after `cooldown` seconds, letting a single
+probe through; the probe's success closes it, its failure opens it again.
+The clock is injected, so tests drive transitions without sleeping.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+
+
+@dataclass
+class BreakerConfig:
+    failures: int = 5
+    window: int = 20
+    error_rate: float = 0.5
+    min_calls: int = 10
+    cooldown: float = 30.0
+
+
+@dataclass
+class Breaker:
+    config: BreakerConfig = field(default_factory=BreakerConfig)
+    clock: object = time.monotonic
+    state: str = CLOSED
+    consecutive: int = 0
+    opened_at: float = 0.0
+    probing: bool = False
+    recent: deque = field(default_factory=lambda: deque(maxlen=20))
+
+    def __post_init__(self):
+        self.recent = deque(maxlen=self.config.window)
+
+    def allow(self) -> bool:
+        """May a request go to this endpoint now? (In half-open, only one probe at a time.)"""
+        if self.state == OPEN:
+            if self.clock() - self.opened_at >= self.config.cooldown:
+                self.state = HALF_OPEN
+                self.probing = False
+            else:
+                return False
+        if self.state == HALF_OPEN:
+            if self.probing:
+                return False
+            self.probing = True
+        return True
+
+    def peek(self) -> str:
+        """The state as allow() would see it, without taking the probe."""
+        if self.state == OPEN and self.clock() - self.opened_at >= self.config.cooldown:
+            return HALF_OPEN
+        return self.state
+
+    def success(self) -> None:
+        self.recent.append(True)
+        self.consecutive = 0
+        if self.state == HALF_OPEN:
+            self.state, self.probing = CLOSED, False
+            self.recent.clear()
+
+    def failure(self) -> None:
+        self.recent.append(False)
+        self.consecutive += 1
+        if self.state == HALF_OPEN:
+            self._open()
+            return
+        c = self.config
+        rate_trips = len(self.recent) >= c.min_calls and self.recent.count(False) / len(self.recent) >= c.error_rate
+        if self.consecutive >= c.failures or rate_trips:
+            self._open()
+
+    def release(self) -> None:
+        """A half-open probe ended without a verdict (cancelled): let another one through."""
+        if self.state == HALF_OPEN:
+            self.probing = False
+
+    def _open(self) -> None:
+        self.state, self.opened_at, self.probing = OPEN, self.clock(), False
+
+
+class LatencyEWMA:
+    """Exponentially weighted moving average of successful attempts' latency, in seconds."""
+
+    def __init__(self, alpha: float = 0.3):
+        self.alpha = alpha
+        self.value: float | None = None
+
+    def add(self, seconds: float) -> None:
+        self.value = seconds if self.value is None else self.alpha * seconds + (1 - self.alpha) * self.value
+
+
+class Health:
+    """Breakers and latencies of every endpoint this process talks to, by `provider/model`."""
+
+    def __init__(self, config: BreakerConfig | None = None, clock=time.monotonic):
+        self.config = config or BreakerConfig()
+        self.clock = clock
+        self.breakers: dict[str, Breaker] = {}
+        self.latency: dict[str, LatencyEWMA] = {}
+
+    def breaker(self, endpoint: str) -> Breaker:
+        b = self.breakers.get(endpoint)
+        if b is None:
+            b = self.breakers[endpoint] = Breaker(self.config, self.clock)
+        return b
+
+    def ewma(self, endpoint: str) -> LatencyEWMA:
+        e = self.latency.get(endpoint)
+        if e is None:
+            e = self.latency[endpoint] = LatencyEWMA()
+        return e
