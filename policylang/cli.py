@@ -204,6 +204,44 @@ def cmd_test(args) -> int:
     return EXIT_FINDINGS if failed or broken else EXIT_OK
 
 
+def cmd_serve(args) -> int:
+    from .policy import PolicyError, load
+
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise UsageError("the gateway needs its extra: pip install 'policylang[gateway]'") from None
+    if not Path(args.file).is_file():
+        raise UsageError(f"no such file: {args.file}")
+    try:
+        load(args.file)  # refuse to start on a broken policy, with its diagnostics
+    except PolicyError as exc:
+        print(render_text([d for d in exc.diagnostics if d.severity == "error"], SourceCache()), file=sys.stderr)
+        return EXIT_FINDINGS
+    from .gateway.auth import KeyError_, load_keys
+    from .gateway.server import serve
+
+    try:
+        load_keys(args.keys)
+    except (KeyError_, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    print(f"policylang gateway: http://{args.host}:{args.port}/v1 serving {args.file} "
+          f"({args.workers} worker(s)); try:\n  curl http://{args.host}:{args.port}/v1/chat/completions "
+          "-H 'content-type: application/json' "
+          "-d '{\"model\": \"auto\", \"messages\": [{\"role\": \"user\", \"content\": \"hello\"}]}'",
+          file=sys.stderr, flush=True)
+    serve(args.file, args.host, args.port, args.workers, args.keys, args.max_body_bytes, args.max_upstream)
+    return EXIT_OK
+
+
+def cmd_keys(args) -> int:
+    from .gateway.auth import hash_key
+
+    print(hash_key(args.key))
+    return EXIT_OK
+
+
 HELP = """\
 policylang: typed LLM routing policy. Check it in CI, decide in microseconds.
 
@@ -251,6 +289,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--coverage", action="store_true", help="report rules no expectation reaches")
     p.add_argument("--fail-under", type=float, metavar="N", help="fail below N%% of rules covered")
     p.set_defaults(func=cmd_test)
+
+    p = sub.add_parser("serve", help="run the OpenAI-compatible gateway",
+                       description="Serve FILE as an OpenAI-compatible endpoint (POST /v1/chat/completions, "
+                                   "GET /v1/models, POST /v1/route, /healthz, /readyz, /metrics). The policy is "
+                                   "reloaded when the file changes or on SIGHUP; a policy with errors is refused "
+                                   "and the old one keeps serving.")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--keys", metavar="KEYS.json", help="client keys (hashed); default: $POLICYLANG_KEYS or open")
+    p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024)
+    p.add_argument("--max-upstream", type=int, default=256, help="requests in flight to providers, per worker")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("keys", help="hash a client key for a keys file")
+    keys_sub = p.add_subparsers(dest="keys_command", required=True)
+    h = keys_sub.add_parser("hash", help="print sha256(KEY), the form a keys file stores")
+    h.add_argument("key", metavar="KEY")
+    h.set_defaults(func=cmd_keys)
     return parser
 
 

@@ -116,3 +116,20 @@ def test_test_command_runs_expectations(tmp_path):
     assert "error[failed-expectation]: expected route premium, got route cheap (rule `default`)" in r.stdout
     assert "1 passed, 1 failed" in r.stdout
     assert run("test", "examples/").returncode == 0
+
+
+def test_core_evaluator_imports_without_runtime_or_gateway_dependencies():
+    code = ("import sys\nfor m in ('httpx', 'starlette', 'uvicorn', 'prometheus_client', 'openai'):\n"
+            "    sys.modules[m] = None\n"
+            "import policylang\np = policylang.loads('import std\\ndefault route cheap\\n')\n"
+            "print(p.decide({}).target)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "cheap"
+
+
+def test_serve_refuses_a_broken_policy(tmp_path):
+    bad = tmp_path / "bad.policy"
+    bad.write_text("import std\ndefault route nowhere\n")
+    r = run("serve", str(bad), "--port", "0")
+    assert r.returncode == 1 and "unknown target" in r.stderr

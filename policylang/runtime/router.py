@@ -313,6 +313,7 @@ class RouterStream:
         self.budget_key = budget_key
         self.result: Result | None = None
         self.plan: _Plan | None = None
+        self.committed: ir.Model | None = None   # the candidate whose first chunk reached the caller
         self._gen = None
 
     def prepare(self) -> _Plan:
@@ -355,6 +356,7 @@ class RouterStream:
                     router.health.breaker(model.candidate).release()
                     raise
                 # committed: the first chunk goes to the caller; no fallback from here on
+                self.committed = model
                 failed = None
                 last_id, last_model = first.get("id"), first.get("model")
                 try:

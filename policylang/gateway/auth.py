@@ -1,0 +1,102 @@
+"""Client keys and per-key rate limits.
+
+Keys are stored hashed (sha256 hex) in a JSON file or the POLICYLANG_KEYS
+environment variable, and compared in constant time:
+
+    {"keys": [{"name": "team-a", "sha256": "<hex of sha256(key)>",
+               "facts": {"tier": "pro"}, "rate_per_minute": 600, "burst": 60}]}
+
+`facts` are the caller's identity as the policy sees it; they override what the
+request says, so a caller cannot claim another tier. `policylang keys hash KEY`
+prints the hash to store.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Client:
+    name: str
+    sha256: str
+    facts: dict = field(default_factory=dict)
+    rate_per_minute: float | None = None
+    burst: float | None = None
+
+
+class KeyError_(ValueError):
+    pass
+
+
+def load_keys(path: str | None = None) -> list[Client]:
+    """Clients from a keys file, or from POLICYLANG_KEYS; [] when neither is set."""
+    if path:
+        text = Path(path).read_text(encoding="utf-8")
+    elif os.environ.get("POLICYLANG_KEYS"):
+        text = os.environ["POLICYLANG_KEYS"]
+    else:
+        return []
+    try:
+        doc = json.loads(text)
+        out = []
+        for k in doc["keys"]:
+            digest = str(k["sha256"]).lower()
+            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise KeyError_(f"key `{k.get('name')}`: sha256 must be 64 hex characters (use `policylang keys hash`)")
+            out.append(Client(str(k["name"]), digest, dict(k.get("facts") or {}), k.get("rate_per_minute"),
+                              k.get("burst")))
+        return out
+    except (ValueError, KeyError, TypeError) as exc:
+        raise KeyError_(f"keys are not valid: {exc}") from None
+
+
+class KeyRing:
+    def __init__(self, clients: list[Client]):
+        self.clients = clients
+        self.buckets = {c.name: TokenBucket(c.rate_per_minute, c.burst) for c in clients if c.rate_per_minute}
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.clients)
+
+    def identify(self, authorization: str | None) -> Client | None:
+        """The client whose key this bearer token is; every stored hash is compared, in constant time."""
+        if not authorization or not authorization.lower().startswith("bearer "):
+            return None
+        digest = hash_key(authorization[7:].strip())
+        found = None
+        for c in self.clients:
+            if hmac.compare_digest(c.sha256, digest):
+                found = c
+        return found
+
+
+class TokenBucket:
+    """rate_per_minute tokens a minute, up to burst (default: a second's worth, at least 1)."""
+
+    def __init__(self, rate_per_minute: float, burst: float | None = None, clock=time.monotonic):
+        self.rate = rate_per_minute / 60.0
+        self.capacity = burst if burst else max(1.0, self.rate)
+        self.tokens = self.capacity
+        self.clock = clock
+        self.stamp = clock()
+
+    def take(self) -> float:
+        """0 when a request may go now; else the seconds until one may."""
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate

@@ -1,0 +1,46 @@
+"""`policylang serve`: run the gateway under uvicorn (one or more worker processes)."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+
+from .app import GatewayConfig, create_app
+from .auth import load_keys
+
+_ENV = "POLICYLANG_SERVE_CONFIG"
+
+
+def _configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access = logging.getLogger("policylang.access")
+    access.handlers[:] = [handler]
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    err = logging.StreamHandler(sys.stderr)
+    err.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("policylang.gateway", "policylang.runtime"):
+        lg = logging.getLogger(name)
+        lg.handlers[:] = [err]
+        lg.setLevel(level)
+        lg.propagate = False
+
+
+def app_factory():
+    """The app for a uvicorn worker, from the config the parent put in the environment."""
+    cfg = json.loads(os.environ[_ENV])
+    _configure_logging()
+    return create_app(GatewayConfig(policy=cfg["policy"], keys=load_keys(cfg.get("keys")),
+                                    max_body_bytes=cfg["max_body_bytes"], max_upstream=cfg["max_upstream"]))
+
+
+def serve(policy: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, keys: str | None = None,
+          max_body_bytes: int = 4 * 1024 * 1024, max_upstream: int = 256, log_level: str = "info") -> None:
+    import uvicorn
+
+    os.environ[_ENV] = json.dumps({"policy": os.path.abspath(policy), "keys": keys, "max_body_bytes": max_body_bytes,
+                                   "max_upstream": max_upstream})
+    uvicorn.run("policylang.gateway.server:app_factory", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, access_log=False, timeout_graceful_shutdown=30, lifespan="on")

@@ -1,0 +1,47 @@
+"""Run the gateway for real: uvicorn on a random loopback port, in a thread."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import uvicorn
+
+from policylang.gateway import GatewayConfig, create_app
+
+
+class RunningGateway:
+    def __init__(self, config: GatewayConfig):
+        self.app = create_app(config)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
+                                                    access_log=False, lifespan="on"))
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.loop = None
+
+    def _run(self):
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self.server.serve())
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.time() + 10
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("gateway did not start")
+            time.sleep(0.01)
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    @property
+    def state(self):
+        return self.app.state.gateway
+
+    def reload(self):
+        fut = asyncio.run_coroutine_threadsafe(self.state["holder"].reload("test"), self.loop)
+        return fut.result(10)

@@ -1,0 +1,221 @@
+"""The gateway, driven by the official OpenAI SDK, in front of real fake providers."""
+import asyncio
+import json
+import threading
+import time
+
+import httpx
+import openai
+import pytest
+
+from gateway_harness import RunningGateway
+from policylang.gateway import GatewayConfig
+from policylang.gateway.auth import Client, hash_key
+from policylang.testing import FakeProvider
+
+POLICY = """
+import std
+provider oa {{ adapter = openai    base_url = "{url}/v1"     api_key = env("FAKE_OA_KEY") default = oa-1 }}
+provider an {{ adapter = anthropic base_url = "{url}/v1"     api_key = env("FAKE_AN_KEY") default = an-1 }}
+model oa-1 {{ provider = oa id = "gpt-fake"    input = 1 output = 2  context = 100_000 }}
+model an-1 {{ provider = an id = "claude-fake" input = 3 output = 15 context = 100_000 }}
+paid: when tier == pro  route an fallback [oa]
+code: when task == code route oa fallback [an]
+default route {default} fallback [an]
+"""
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeProvider() as f:
+        yield f
+
+
+@pytest.fixture
+def policy_file(tmp_path, fake, monkeypatch):
+    monkeypatch.setenv("FAKE_OA_KEY", "sk-test-openai-0123456789abcdef")
+    monkeypatch.setenv("FAKE_AN_KEY", "sk-ant-test-0123456789abcdef")
+    fake.clear()
+    path = tmp_path / "gw.policy"
+    path.write_text(POLICY.format(url=fake.url, default="oa"))
+    return path
+
+
+@pytest.fixture
+def gateway(policy_file):
+    with RunningGateway(GatewayConfig(policy=str(policy_file), reload_interval=0.2)) as gw:
+        yield gw
+
+
+def client(gw, **kw):
+    return openai.OpenAI(base_url=gw.url + "/v1", api_key=kw.pop("api_key", "unused"), max_retries=0, **kw)
+
+
+MSG = [{"role": "user", "content": "hello gateway"}]
+
+
+def test_completion_with_attribution_headers(gateway, fake):
+    raw = client(gateway).chat.completions.with_raw_response.create(model="auto", messages=MSG)
+    reply = raw.parse()
+    assert reply.choices[0].message.content == "Hello from gpt-fake: hello gateway"
+    h = raw.headers
+    assert h["x-policylang-rule"] == "default" and h["x-policylang-model"] == "oa-1"
+    assert h["x-policylang-provider"] == "oa" and h["x-policylang-attempts"] == "1"
+    assert float(h["x-policylang-cost-usd"]) > 0 and float(h["x-policylang-decision-us"]) >= 0
+    assert h["x-request-id"].startswith("req_")
+    assert "metadata" not in fake.requests[-1].body
+
+
+def test_streaming_with_the_sdk(gateway):
+    stream = client(gateway).chat.completions.create(model="auto", messages=MSG, stream=True,
+                                                     stream_options={"include_usage": True})
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == "Hello from gpt-fake: hello gateway"
+    assert chunks[-1].usage.completion_tokens > 0
+
+
+def test_async_client_streaming_and_not(gateway):
+    async def go():
+        c = openai.AsyncOpenAI(base_url=gateway.url + "/v1", api_key="unused", max_retries=0)
+        r = await c.chat.completions.create(model="auto", messages=MSG)
+        s = await c.chat.completions.create(model="auto", messages=MSG, stream=True)
+        parts = [ch.choices[0].delta.content or "" async for ch in s if ch.choices]
+        await c.close()
+        return r.choices[0].message.content, "".join(parts)
+
+    a, b = asyncio.run(go())
+    assert a == b == "Hello from gpt-fake: hello gateway"
+
+
+def test_fallback_on_500(gateway, fake):
+    fake.fail("gpt-fake", "500", times=2)
+    raw = client(gateway).chat.completions.with_raw_response.create(model="auto", messages=MSG)
+    assert raw.parse().choices[0].message.content.startswith("Hello from claude-fake")
+    assert raw.headers["x-policylang-model"] == "an-1" and raw.headers["x-policylang-attempts"] == "3"
+
+
+def test_retry_on_429(gateway, fake):
+    fake.fail("gpt-fake", "429", retry_after=0.05)
+    raw = client(gateway).chat.completions.with_raw_response.create(model="auto", messages=MSG)
+    assert raw.headers["x-policylang-model"] == "oa-1" and raw.headers["x-policylang-attempts"] == "2"
+
+
+def test_facts_via_extra_headers_and_extra_body(gateway):
+    c = client(gateway)
+    raw = c.chat.completions.with_raw_response.create(model="auto", messages=MSG,
+                                                      extra_headers={"x-policylang-facts": '{"tier": "pro"}'})
+    assert raw.headers["x-policylang-rule"] == "paid"
+    raw = c.chat.completions.with_raw_response.create(model="auto", messages=MSG, extra_body={"metadata": {"task": "code"}})
+    assert raw.headers["x-policylang-rule"] == "code"
+
+
+def test_bad_fact_is_a_422_naming_it(gateway):
+    with pytest.raises(openai.UnprocessableEntityError) as info:
+        client(gateway).chat.completions.create(model="auto", messages=MSG, extra_body={"metadata": {"tier": "gold"}})
+    err = info.value.body
+    assert err["param"] == "tier" and err["code"] == "invalid_fact"
+    assert err["message"].startswith("fact `tier` must be one of free, pro, enterprise")
+    with pytest.raises(openai.UnprocessableEntityError) as info:
+        client(gateway).chat.completions.create(model="auto", messages=MSG, extra_headers={"x-policylang-facts": "{oops"})
+    assert info.value.body["param"] == "x-policylang-facts"
+
+
+def test_error_shapes_413_and_503(policy_file, fake):
+    cfg = GatewayConfig(policy=str(policy_file), max_body_bytes=2000)
+    with RunningGateway(cfg) as gw:
+        big = [{"role": "user", "content": "x" * 5000}]
+        with pytest.raises(openai.APIStatusError) as info:
+            client(gw).chat.completions.create(model="auto", messages=big)
+        assert info.value.status_code == 413 and info.value.body["code"] == "request_too_large"
+        fake.fail(None, "500", times=100)
+        for _ in range(3):  # open the breakers
+            with pytest.raises(openai.APIStatusError):
+                client(gw).chat.completions.create(model="auto", messages=MSG)
+        for c in ("oa/oa-1", "an/an-1"):
+            for _ in range(5):
+                gw.state["health"].breaker(c).failure()
+        with pytest.raises(openai.InternalServerError) as info:
+            client(gw).chat.completions.create(model="auto", messages=MSG)
+        assert info.value.status_code == 503 and info.value.body["code"] == "no_candidate_available"
+        assert httpx.get(gw.url + "/readyz").status_code == 503
+        fake.clear()
+
+
+def test_auth_and_rate_limits(policy_file):
+    keys = [Client("team-a", hash_key("key-a"), {"tier": "pro"}, rate_per_minute=120, burst=2),
+            Client("team-b", hash_key("key-b"), {})]
+    with RunningGateway(GatewayConfig(policy=str(policy_file), keys=keys)) as gw:
+        with pytest.raises(openai.AuthenticationError) as info:
+            client(gw, api_key="wrong").chat.completions.create(model="auto", messages=MSG)
+        assert info.value.body["code"] == "invalid_api_key"
+        a = client(gw, api_key="key-a")
+        raw = a.chat.completions.with_raw_response.create(model="auto", messages=MSG,
+                                                          extra_headers={"x-policylang-facts": '{"tier": "free"}'})
+        assert raw.headers["x-policylang-rule"] == "paid"   # the key's facts win over the request's
+        a.chat.completions.create(model="auto", messages=MSG)
+        with pytest.raises(openai.RateLimitError) as info:
+            a.chat.completions.create(model="auto", messages=MSG)
+        assert info.value.body["code"] == "rate_limited" and info.value.response.headers["retry-after"]
+        assert client(gw, api_key="key-b").chat.completions.create(model="auto", messages=MSG).choices
+
+
+def test_models_route_health_metrics(gateway):
+    models = {m.id for m in client(gateway).models.list()}
+    assert {"oa-1", "an-1"} <= models
+    r = httpx.post(gateway.url + "/v1/route", json={"facts": {"task": "code"}})
+    assert r.status_code == 200 and r.json()["rule"] == "code" and r.json()["candidates"] == ["oa/oa-1", "an/an-1"]
+    r = httpx.post(gateway.url + "/v1/route", json={"messages": MSG, "facts": {"tier": "pro"}})
+    assert r.json()["rule"] == "paid" and r.json()["facts"]["tokens"] > 0
+    assert httpx.get(gateway.url + "/healthz").json() == {"status": "ok"}
+    assert httpx.get(gateway.url + "/readyz").status_code == 200
+    client(gateway).chat.completions.create(model="auto", messages=MSG)
+    text = httpx.get(gateway.url + "/metrics").text
+    assert 'policylang_requests_total{model="oa-1",rule="default",status="200"}' in text
+    assert "policylang_decision_seconds_bucket" in text and "policylang_cost_usd_total" in text
+
+
+def test_hot_reload_with_requests_in_flight(gateway, policy_file, fake):
+    fake.latency = 0.02
+    results, errors = [], []
+
+    def worker():
+        c = client(gateway)
+        for _ in range(25):
+            try:
+                raw = c.chat.completions.with_raw_response.create(model="auto", messages=MSG)
+                results.append(raw.headers["x-policylang-model"])
+            except Exception as exc:  # noqa: BLE001 - any failure is what the test counts
+                errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    policy_file.write_text(POLICY.format(url=fake.url, default="an"))
+    for t in threads:
+        t.join(60)
+    fake.latency = 0.0
+    assert errors == [] and len(results) == 100
+    assert results[0] == "oa-1" and results[-1] == "an-1"    # served before and after the swap
+    assert gateway.state["holder"].current.generation == 2
+
+
+def test_broken_policy_on_reload_keeps_the_old_one(gateway, policy_file):
+    policy_file.write_text("import std\nwhen task == code route nowhere\n")
+    assert gateway.reload() is False
+    raw = client(gateway).chat.completions.with_raw_response.create(model="auto", messages=MSG)
+    assert raw.headers["x-policylang-model"] == "oa-1"
+    assert gateway.state["holder"].current.generation == 1
+
+
+def test_access_log_is_one_json_line_without_secrets(gateway, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="policylang.access")
+    client(gateway).chat.completions.create(model="auto", messages=MSG)
+    lines = [r.getMessage() for r in caplog.records if r.name == "policylang.access"]
+    doc = json.loads(lines[-1])
+    assert doc["status"] == 200 and doc["rule"] == "default" and doc["model"] == "oa-1"
+    assert doc["request_id"].startswith("req_") and doc["cost_usd"] > 0
+    assert "sk-test" not in caplog.text and "sk-ant" not in caplog.text
