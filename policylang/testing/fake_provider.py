@@ -63,6 +63,7 @@ class FakeProvider:
         self._thread: threading.Thread | None = None
         self._server = None
         self._ready = threading.Event()
+        self._writers: set = set()
 
     # ---- control ----------------------------------------------------------------------
     @property
@@ -114,10 +115,10 @@ class FakeProvider:
 
     async def _shutdown(self) -> None:
         self._server.close()
+        for writer in list(self._writers):   # ends each connection's task through its own error path
+            writer.transport.abort()
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.wait(tasks, timeout=2) if tasks else None
         asyncio.get_running_loop().stop()
 
     def __enter__(self) -> "FakeProvider":
@@ -140,6 +141,7 @@ class FakeProvider:
 
     # ---- HTTP ---------------------------------------------------------------------------
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -157,6 +159,7 @@ class FakeProvider:
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
         finally:
+            self._writers.discard(writer)
             try:
                 writer.close()
             except Exception:

@@ -1,0 +1,242 @@
+"""Gateway overhead against a loopback fake upstream, in one run.
+
+    python benchmarks/gateway.py [--seconds 10]
+
+Three processes: the fake upstream (python -m policylang.testing), the gateway
+(policylang serve, one worker) and this driver. The driver is a small asyncio
+HTTP/1.1 keep-alive client, so it costs little next to what it measures. It hits
+the upstream directly and through the gateway in alternating blocks and reports:
+  1. added latency at concurrency 1 (p50/p90/p99), non-streaming and streaming;
+  2. an open loop at a fixed offered rate (default 200 requests/s, up to 200 in
+     flight): latency from each request's scheduled start (no coordinated
+     omission), added p99, errors;
+  3. peak throughput of one worker (closed loop, 64 connections), and a closed
+     loop at 200 connections, which measures queueing, not overhead;
+and the gateway process's CPU seconds per request (from /proc).
+Every loop is bounded in count and time and sends traffic to 127.0.0.1 only.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BODY = {"model": "auto", "messages": [{"role": "user", "content": "Summarize the plot of Hamlet in one line."}]}
+
+
+class Conn:
+    """One keep-alive HTTP/1.1 connection that POSTs JSON and reads the whole response."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port = host, port
+        self.reader = self.writer = None
+
+    async def open(self):
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def post(self, path: str, payload: bytes) -> int:
+        if self.writer is None:
+            await self.open()
+        self.writer.write(f"POST {path} HTTP/1.1\r\nhost: {self.host}\r\ncontent-type: application/json\r\n"
+                          f"content-length: {len(payload)}\r\n\r\n".encode() + payload)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        headers = {k.lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
+        if "content-length" in headers:
+            await self.reader.readexactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding") == "chunked":
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).strip(), 16)
+                await self.reader.readexactly(size + 2)
+                if size == 0:
+                    break
+        else:
+            await self.reader.read()
+            self.writer.close()
+            self.writer = None
+        if headers.get("connection", "").lower() == "close" and self.writer is not None:
+            self.writer.close()
+            self.writer = None
+        return status
+
+    def close(self):
+        if self.writer is not None:
+            self.writer.close()
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p))] if xs else float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def sequential(target, path, payload, n):
+    conn = Conn(*target)
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        status = await conn.post(path, payload)
+        assert status == 200, status
+        out.append(time.perf_counter() - t0)
+    conn.close()
+    return out
+
+
+async def open_loop(target, path, payload, rate, seconds, max_in_flight):
+    """Requests scheduled at a fixed rate; latency counted from the scheduled start."""
+    pool: asyncio.Queue = asyncio.Queue()
+    for _ in range(max_in_flight):
+        pool.put_nowait(Conn(*target))
+    lat, errors, dropped = [], 0, 0
+    start = time.perf_counter() + 0.05
+    n = int(rate * seconds)
+    tasks = []
+
+    async def one(scheduled):
+        nonlocal errors
+        conn = await pool.get()
+        try:
+            status = await conn.post(path, payload)
+            if status != 200:
+                errors += 1
+        except (OSError, asyncio.IncompleteReadError):
+            errors += 1
+            conn = Conn(*target)
+        finally:
+            pool.put_nowait(conn)
+        lat.append(time.perf_counter() - scheduled)
+
+    for i in range(n):
+        scheduled = start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if pool.empty() and len([t for t in tasks if not t.done()]) >= max_in_flight:
+            dropped += 1
+        tasks.append(asyncio.create_task(one(scheduled)))
+    await asyncio.gather(*tasks)
+    while not pool.empty():
+        pool.get_nowait().close()
+    return lat, errors, dropped
+
+
+async def closed_loop(target, path, payload, conns, seconds):
+    done = 0
+    errors = 0
+    stop = time.perf_counter() + seconds
+
+    async def worker():
+        nonlocal done, errors
+        c = Conn(*target)
+        while time.perf_counter() < stop:
+            try:
+                if await c.post(path, payload) == 200:
+                    done += 1
+                else:
+                    errors += 1
+            except (OSError, asyncio.IncompleteReadError):
+                errors += 1
+                c = Conn(*target)
+        c.close()
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*[worker() for _ in range(conns)])
+    return done / (time.perf_counter() - t0), errors
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def main(args):
+    upstream = subprocess.Popen([sys.executable, "-m", "policylang.testing"], stdout=subprocess.PIPE, text=True)
+    url = upstream.stdout.readline().strip()
+    up_port = int(url.rsplit(":", 1)[1])
+    policy = Path(tempfile.mkdtemp()) / "bench.policy"
+    policy.write_text(f"""import std
+provider up {{ adapter = openai base_url = "{url}/v1" default = up-1 }}
+model up-1 {{ provider = up id = "gpt-fake" input = 1 output = 2 context = 100000 }}
+when task == code and tokens < 4000 route up
+default route up
+""")
+    gw_port = free_port()
+    gateway = subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(gw_port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", gw_port), 0.1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        up, gw = ("127.0.0.1", up_port), ("127.0.0.1", gw_port)
+        upstream_body = json.dumps({**BODY, "model": "gpt-fake"}).encode()
+        body = json.dumps(BODY).encode()
+        stream_up = json.dumps({**BODY, "model": "gpt-fake", "stream": True}).encode()
+        stream_gw = json.dumps({**BODY, "stream": True}).encode()
+        path = "/v1/chat/completions"
+        await sequential(gw, path, body, 300)          # warm up
+        await sequential(up, path, upstream_body, 300)
+
+        print("1. concurrency 1, alternating blocks of 100 (ms)")
+        print(f"{'':>22} {'p50':>7} {'p90':>7} {'p99':>7}")
+        for label, up_payload, gw_payload in (("non-streaming", upstream_body, body), ("streaming", stream_up, stream_gw)):
+            d, g = [], []
+            for _ in range(args.blocks):
+                d += await sequential(up, path, up_payload, 100)
+                g += await sequential(gw, path, gw_payload, 100)
+            print(f"{label + ' direct':>22} {pct(d, .5) * 1e3:7.3f} {pct(d, .9) * 1e3:7.3f} {pct(d, .99) * 1e3:7.3f}")
+            print(f"{label + ' gateway':>22} {pct(g, .5) * 1e3:7.3f} {pct(g, .9) * 1e3:7.3f} {pct(g, .99) * 1e3:7.3f}")
+            print(f"{label + ' added':>22} {(pct(g, .5) - pct(d, .5)) * 1e3:7.3f} {(pct(g, .9) - pct(d, .9)) * 1e3:7.3f} "
+                  f"{(pct(g, .99) - pct(d, .99)) * 1e3:7.3f}")
+
+        print(f"\n2. open loop: {args.rate} requests/s offered for {args.seconds} s, up to 200 in flight (ms)")
+        cpu0 = cpu_seconds(gateway.pid)
+        d, d_err, _ = await open_loop(up, path, upstream_body, args.rate, args.seconds, 200)
+        g, g_err, g_drop = await open_loop(gw, path, body, args.rate, args.seconds, 200)
+        cpu = cpu_seconds(gateway.pid) - cpu0
+        print(f"{'direct':>10}  p50 {pct(d, .5) * 1e3:7.3f}  p99 {pct(d, .99) * 1e3:7.3f}  errors {d_err}")
+        print(f"{'gateway':>10}  p50 {pct(g, .5) * 1e3:7.3f}  p99 {pct(g, .99) * 1e3:7.3f}  errors {g_err}  "
+              f"(requests {len(g)}, over the in-flight cap {g_drop})")
+        print(f"{'added':>10}  p50 {(pct(g, .5) - pct(d, .5)) * 1e3:7.3f}  p99 {(pct(g, .99) - pct(d, .99)) * 1e3:7.3f}")
+        print(f"gateway CPU: {cpu / max(1, len(g)) * 1e6:.0f} µs per request "
+              f"({cpu / args.seconds * 100:.0f}% of a core at {args.rate}/s)")
+
+        print("\n3. closed loops (one gateway worker)")
+        cpu0 = cpu_seconds(gateway.pid)
+        rps, errs = await closed_loop(gw, path, body, 64, args.seconds)
+        cpu = cpu_seconds(gateway.pid) - cpu0
+        print(f"peak throughput, 64 connections: {rps:,.0f} requests/s, errors {errs}, "
+              f"gateway CPU {cpu / max(1, rps * args.seconds) * 1e6:.0f} µs per request")
+        rps_up, _ = await closed_loop(up, path, upstream_body, 64, args.seconds)
+        print(f"upstream alone, 64 connections: {rps_up:,.0f} requests/s (the ceiling of this setup)")
+        rps200, errs200 = await closed_loop(gw, path, body, 200, min(args.seconds, 5))
+        print(f"closed loop, 200 connections: {rps200:,.0f} requests/s, errors {errs200} (queueing, not overhead)")
+    finally:
+        gateway.terminate()
+        upstream.terminate()
+        gateway.wait(10)
+        upstream.wait(10)
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--rate", type=float, default=200)
+    ap.add_argument("--blocks", type=int, default=10)
+    asyncio.run(main(ap.parse_args()))
