@@ -342,3 +342,36 @@ def test_echo_provider_needs_no_network():
     res = run(complete(policy, {"messages": [{"role": "user", "content": "ping"}]}))
     assert res.response["choices"][0]["message"]["content"] == "[echo] ping"
     assert res.cost_usd == 0.0
+
+
+@pytest.mark.parametrize("primary", ["oa", "an", "ge"])
+def test_the_aiohttp_client_behaves_the_same(fake, primary):
+    """The gateway's HTTP client (aiohttp) against the same wire formats and faults."""
+    from policylang.providers.aiohttp_http import AiohttpHTTP
+
+    others = [w for w in ("oa", "an", "ge") if w != primary]
+    policy = make_policy(fake.url, f"default route {primary} fallback [{', '.join(others)}]")
+
+    async def go():
+        http = AiohttpHTTP()
+        router = Router(policy, http=http, retry=RetryPolicy(retries=0, attempt_timeout=0.5, total_timeout=10))
+        try:
+            ok = await router.complete(REQ)
+            s = router.stream({**REQ, "stream": True})
+            text = text_of([c async for c in s])
+            fake.fail(WIRES[primary], "reset")
+            reset = await router.complete(REQ)
+            fake.fail(WIRES[primary], "timeout")
+            slow = await router.complete(REQ)
+            fake.fail(WIRES[primary], "disconnect")
+            s2 = router.stream({**REQ, "stream": True})
+            cut = [c async for c in s2]
+            return ok, text, reset, slow, cut
+        finally:
+            await http.aclose()
+
+    ok, text, reset, slow, cut = run(go())
+    assert ok.provider == primary and text == f"Hello from {WIRES[primary]}: hello there"
+    assert reset.attempts[0].error == "connection_failed" and reset.provider == others[0]
+    assert slow.attempts[0].error == "timeout" and slow.provider == others[0]
+    assert cut[-1]["error"]["type"] == "connection_failed"

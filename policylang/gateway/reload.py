@@ -11,8 +11,6 @@ import logging
 import os
 from dataclasses import dataclass
 
-import httpx
-
 from ..diagnostics import render_text
 from ..policy import Policy, PolicyError, load
 from ..runtime import Health, RetryPolicy, Router
@@ -28,10 +26,10 @@ class Serving:
 
 
 class PolicyHolder:
-    def __init__(self, path: str, client: httpx.AsyncClient, health: Health, retry: RetryPolicy | None = None,
+    def __init__(self, path: str, http, health: Health, retry: RetryPolicy | None = None,
                  budget=None, on_reload=None):
         self.path = path
-        self.client = client
+        self.http = http
         self.health = health
         self.retry = retry
         self.budget = budget
@@ -48,7 +46,7 @@ class PolicyHolder:
             return None
 
     def _serving(self, policy: Policy, generation: int) -> Serving:
-        router = Router(policy, client=self.client, health=self.health, retry=self.retry, budget=self.budget)
+        router = Router(policy, http=self.http, health=self.health, retry=self.retry, budget=self.budget)
         return Serving(policy, router, generation)
 
     async def reload(self, reason: str = "request") -> bool:

@@ -43,4 +43,5 @@ def serve(policy: str, host: str = "127.0.0.1", port: int = 8080, workers: int =
     os.environ[_ENV] = json.dumps({"policy": os.path.abspath(policy), "keys": keys, "max_body_bytes": max_body_bytes,
                                    "max_upstream": max_upstream})
     uvicorn.run("policylang.gateway.server:app_factory", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, access_log=False, timeout_graceful_shutdown=30, lifespan="on")
+                log_level=log_level, access_log=False, timeout_graceful_shutdown=30, lifespan="on",
+                proxy_headers=False, server_header=False, date_header=False)

@@ -1,9 +1,8 @@
 """Provider adapters: one small protocol (providers.base.Adapter), one module each."""
 from __future__ import annotations
 
-import httpx
-
 from ..semantics import ir
+from .base import HTTP, HttpxHTTP
 from .anthropic import AnthropicAdapter
 from .echo import EchoAdapter
 from .gemini import GeminiAdapter
@@ -12,5 +11,8 @@ from .openai import OpenAIAdapter
 ADAPTERS = {"openai": OpenAIAdapter, "anthropic": AnthropicAdapter, "gemini": GeminiAdapter, "echo": EchoAdapter}
 
 
-def make_adapter(provider: ir.Provider, client: httpx.AsyncClient):
-    return ADAPTERS[provider.adapter](provider, client)
+def make_adapter(provider: ir.Provider, http: HTTP):
+    return ADAPTERS[provider.adapter](provider, http)
+
+
+__all__ = ["ADAPTERS", "HTTP", "HttpxHTTP", "make_adapter"]

@@ -7,8 +7,7 @@ from typing import AsyncIterator
 from ..semantics import ir
 from . import errors as E
 from .base import (Completion, HTTPAdapter, StreamState, chat_completion, chunk, completion_id, http_error,
-                   max_tokens, parse_json, sse_events, stops, text_of)
-from .openai import _guard
+                   max_tokens, parse_json, stops, text_of)
 
 VERSION = "2023-06-01"
 _STOP = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls",
@@ -53,11 +52,7 @@ class AnthropicAdapter(HTTPAdapter):
 
     async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
         url, payload, headers = self._request(model, body, stream=False)
-        response = await self.send("POST", url, json_body=payload, headers=headers, timeout=timeout, stream=False, model=model)
-        raw = await self.read(response, model)
-        if response.status_code >= 300:
-            raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
-        doc = parse_json(raw, self.provider.name)
+        doc = await self.post(url, payload, headers, timeout, model)
         if not isinstance(doc, dict) or doc.get("type") != "message":
             raise self.fail(E.MalformedResponse, "not a Messages API message", model=model.name)
         text = "".join(b.get("text", "") for b in doc.get("content") or [] if b.get("type") == "text")
@@ -68,37 +63,30 @@ class AnthropicAdapter(HTTPAdapter):
 
     async def stream(self, model: ir.Model, body: dict, timeout: float, state: StreamState) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
-        response = await self.send("POST", url, json_body=payload, headers=headers, timeout=timeout, stream=True, model=model)
         cid, name = completion_id(), model.id
-        try:
-            if response.status_code >= 300:
-                raw = await self.read(response, model)
-                raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
-            async for event, data in _guard(self, sse_events(response), model):
-                doc = parse_json(data, self.provider.name)
-                kind = doc.get("type") or event
-                if kind == "error":
-                    err = doc.get("error") or {}
-                    status = 529 if err.get("type") == "overloaded_error" else 500
-                    raise http_error(status, data.encode(), {}, self.provider.name, model.name)
-                if kind == "message_start":
-                    msg = doc.get("message") or {}
-                    name = msg.get("model", name)
-                    state.prompt_tokens = (msg.get("usage") or {}).get("input_tokens")
-                    yield chunk(cid, name, {"role": "assistant", "content": ""})
-                elif kind == "content_block_delta":
-                    delta = doc.get("delta") or {}
-                    if delta.get("type") == "text_delta":
-                        state.text_chars += len(delta.get("text", ""))
-                        yield chunk(cid, name, {"content": delta.get("text", "")})
-                elif kind == "message_delta":
-                    state.completion_tokens = (doc.get("usage") or {}).get("output_tokens", state.completion_tokens)
-                    reason = (doc.get("delta") or {}).get("stop_reason")
-                    if reason:
-                        state.finish_reason = _STOP.get(reason, "stop")
-                elif kind == "message_stop":
-                    yield chunk(cid, name, {}, state.finish_reason or "stop")
-                    return
-            raise self.fail(E.ConnectionFailed, "the stream ended before message_stop", model=model.name)
-        finally:
-            await response.aclose()
+        async for event, data in self.events(url, payload, headers, timeout, model):
+            doc = parse_json(data, self.provider.name)
+            kind = doc.get("type") or event
+            if kind == "error":
+                err = doc.get("error") or {}
+                status = 529 if err.get("type") == "overloaded_error" else 500
+                raise http_error(status, data.encode(), {}, self.provider.name, model.name)
+            if kind == "message_start":
+                msg = doc.get("message") or {}
+                name = msg.get("model", name)
+                state.prompt_tokens = (msg.get("usage") or {}).get("input_tokens")
+                yield chunk(cid, name, {"role": "assistant", "content": ""})
+            elif kind == "content_block_delta":
+                delta = doc.get("delta") or {}
+                if delta.get("type") == "text_delta":
+                    state.text_chars += len(delta.get("text", ""))
+                    yield chunk(cid, name, {"content": delta.get("text", "")})
+            elif kind == "message_delta":
+                state.completion_tokens = (doc.get("usage") or {}).get("output_tokens", state.completion_tokens)
+                reason = (doc.get("delta") or {}).get("stop_reason")
+                if reason:
+                    state.finish_reason = _STOP.get(reason, "stop")
+            elif kind == "message_stop":
+                yield chunk(cid, name, {}, state.finish_reason or "stop")
+                return
+        raise self.fail(E.ConnectionFailed, "the stream ended before message_stop", model=model.name)

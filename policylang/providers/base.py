@@ -92,10 +92,87 @@ def usage_chunk(cid: str, model: str, prompt_tokens: int, completion_tokens: int
                                      "total_tokens": prompt_tokens + completion_tokens}}
 
 
-async def sse_events(response: httpx.Response) -> AsyncIterator[tuple[str | None, str]]:
-    """(event, data) pairs of a server-sent-events body."""
+class TransportTimeout(Exception):
+    """The peer did not answer (or stopped answering) within the timeout."""
+
+
+class TransportFailure(Exception):
+    """The connection could not be made, or broke."""
+
+
+class HTTPResponse(Protocol):
+    status_code: int
+    headers: object          # a case-insensitive mapping
+
+    async def aread(self) -> bytes: ...
+
+    def aiter_lines(self) -> AsyncIterator[str]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class HTTP(Protocol):
+    """The one method adapters need from an HTTP client. Failures are TransportTimeout or
+    TransportFailure, from request() and from the response's methods alike."""
+
+    async def request(self, method: str, url: str, *, json_body: dict, headers: dict, timeout: float,
+                      stream: bool) -> HTTPResponse: ...
+
+
+class _HttpxResponse:
+    """An httpx.Response with transport errors translated."""
+
+    def __init__(self, response: httpx.Response):
+        self._r = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+
+    async def aread(self) -> bytes:
+        with _httpx_errors():
+            return await self._r.aread()
+
+    async def aiter_lines(self):
+        with _httpx_errors():
+            async for line in self._r.aiter_lines():
+                yield line
+
+    async def aclose(self) -> None:
+        await self._r.aclose()
+
+
+class _httpx_errors:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, typ, exc, tb):
+        if exc is None:
+            return False
+        if isinstance(exc, httpx.TimeoutException):
+            raise TransportTimeout(type(exc).__name__) from exc
+        if isinstance(exc, (httpx.TransportError, OSError)):
+            raise TransportFailure(type(exc).__name__) from exc
+        return False
+
+
+class HttpxHTTP:
+    """HTTP over an httpx.AsyncClient (the default; any httpx transport works, MockTransport too)."""
+
+    def __init__(self, client: httpx.AsyncClient):
+        self.client = client
+
+    async def request(self, method, url, *, json_body, headers, timeout, stream) -> HTTPResponse:
+        with _httpx_errors():
+            req = self.client.build_request(method, url, json=json_body, headers=headers, timeout=timeout)
+            return _HttpxResponse(await self.client.send(req, stream=stream))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str | None, str]]:
+    """(event, data) pairs of a server-sent-events body, from its lines."""
     event, data = None, []
-    async for line in response.aiter_lines():
+    async for line in lines:
         if line == "":
             if data:
                 yield event, "\n".join(data)
@@ -118,34 +195,54 @@ def parse_json(raw: bytes | str, where: str):
 
 
 class HTTPAdapter:
-    """What the HTTP adapters share: the client, the key, and the transport-error mapping."""
+    """What the HTTP adapters share: the client, the key, requests with errors mapped."""
 
-    def __init__(self, provider: ir.Provider, client: httpx.AsyncClient):
+    def __init__(self, provider: ir.Provider, http: HTTP):
         self.provider = provider
-        self.client = client
+        self.http = http
         self.key = E.env_secret(provider.api_key_env)
 
     def fail(self, exc_type, message, **kw):
         return exc_type(message, provider=self.provider.name, **kw)
 
-    async def send(self, method: str, url: str, *, json_body: dict, headers: dict, timeout: float,
-                   stream: bool, model: ir.Model) -> httpx.Response:
-        """Send a request; transport failures become Timeout or ConnectionFailed."""
-        try:
-            req = self.client.build_request(method, url, json=json_body, headers=headers, timeout=timeout)
-            return await self.client.send(req, stream=stream)
-        except httpx.TimeoutException as exc:
-            raise self.fail(E.Timeout, f"no answer within {timeout:.1f} s", model=model.name) from exc
-        except (httpx.TransportError, OSError) as exc:
-            raise self.fail(E.ConnectionFailed, f"connection failed: {type(exc).__name__}", model=model.name) from exc
+    def _transport(self, exc: Exception, model: ir.Model, when: str) -> E.ProviderError:
+        if isinstance(exc, TransportTimeout):
+            return self.fail(E.Timeout, f"no answer in time ({when})", model=model.name)
+        return self.fail(E.ConnectionFailed, f"connection failed ({when}): {exc}", model=model.name)
 
-    async def read(self, response: httpx.Response, model: ir.Model) -> bytes:
+    async def post(self, url: str, payload: dict, headers: dict, timeout: float, model: ir.Model):
+        """POST and return the parsed JSON answer; non-2xx answers raise their ProviderError."""
         try:
-            return await response.aread()
-        except httpx.TimeoutException as exc:
-            raise self.fail(E.Timeout, "the response stopped arriving", model=model.name) from exc
-        except (httpx.TransportError, OSError) as exc:
-            raise self.fail(E.ConnectionFailed, f"the connection dropped: {type(exc).__name__}", model=model.name) from exc
+            response = await self.http.request("POST", url, json_body=payload, headers=headers, timeout=timeout,
+                                               stream=False)
+            raw = await response.aread()
+        except (TransportTimeout, TransportFailure) as exc:
+            raise self._transport(exc, model, "request") from exc
+        if response.status_code >= 300:
+            raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
+        return parse_json(raw, self.provider.name)
+
+    async def events(self, url: str, payload: dict, headers: dict, timeout: float, model: ir.Model):
+        """POST for a stream; yields (event, data) pairs; closes the response when left."""
+        try:
+            response = await self.http.request("POST", url, json_body=payload, headers=headers, timeout=timeout,
+                                               stream=True)
+        except (TransportTimeout, TransportFailure) as exc:
+            raise self._transport(exc, model, "request") from exc
+        try:
+            if response.status_code >= 300:
+                try:
+                    raw = await response.aread()
+                except (TransportTimeout, TransportFailure) as exc:
+                    raise self._transport(exc, model, "error body") from exc
+                raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
+            try:
+                async for item in sse_events(response.aiter_lines()):
+                    yield item
+            except (TransportTimeout, TransportFailure) as exc:
+                raise self._transport(exc, model, "stream") from exc
+        finally:
+            await response.aclose()
 
 
 _CONTEXT_HINTS = ("context_length_exceeded", "maximum context length", "prompt is too long",

@@ -6,8 +6,7 @@ from typing import AsyncIterator
 from ..semantics import ir
 from . import errors as E
 from .base import (Completion, HTTPAdapter, StreamState, chat_completion, chunk, completion_id, http_error,
-                   max_tokens, parse_json, sse_events, stops, text_of)
-from .openai import _guard
+                   max_tokens, parse_json, stops, text_of)
 
 _FINISH = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter", "RECITATION": "content_filter",
            "BLOCKLIST": "content_filter", "PROHIBITED_CONTENT": "content_filter", "SPII": "content_filter"}
@@ -59,11 +58,7 @@ class GeminiAdapter(HTTPAdapter):
 
     async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
         url, payload, headers = self._request(model, body, stream=False)
-        response = await self.send("POST", url, json_body=payload, headers=headers, timeout=timeout, stream=False, model=model)
-        raw = await self.read(response, model)
-        if response.status_code >= 300:
-            raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
-        doc = parse_json(raw, self.provider.name)
+        doc = await self.post(url, payload, headers, timeout, model)
         if not isinstance(doc, dict) or "candidates" not in doc:
             raise self.fail(E.MalformedResponse, "a response without candidates", model=model.name)
         text, reason = _text(doc)
@@ -74,32 +69,25 @@ class GeminiAdapter(HTTPAdapter):
 
     async def stream(self, model: ir.Model, body: dict, timeout: float, state: StreamState) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
-        response = await self.send("POST", url, json_body=payload, headers=headers, timeout=timeout, stream=True, model=model)
         cid, name, first = completion_id(), model.id, True
-        try:
-            if response.status_code >= 300:
-                raw = await self.read(response, model)
-                raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
-            async for _event, data in _guard(self, sse_events(response), model):
-                doc = parse_json(data, self.provider.name)
-                if isinstance(doc, dict) and "error" in doc:
-                    raise http_error(int((doc["error"] or {}).get("code") or 500), data.encode(), {},
-                                     self.provider.name, model.name)
-                name = doc.get("modelVersion", name)
-                text, reason = _text(doc)
-                usage = doc.get("usageMetadata") or {}
-                state.prompt_tokens = usage.get("promptTokenCount", state.prompt_tokens)
-                state.completion_tokens = usage.get("candidatesTokenCount", state.completion_tokens)
-                if first:
-                    first = False
-                    yield chunk(cid, name, {"role": "assistant", "content": ""})
-                if text:
-                    state.text_chars += len(text)
-                    yield chunk(cid, name, {"content": text})
-                if reason:
-                    state.finish_reason = _FINISH.get(reason, "stop")
-            if state.finish_reason is None:
-                raise self.fail(E.ConnectionFailed, "the stream ended without a finishReason", model=model.name)
-            yield chunk(cid, name, {}, state.finish_reason)
-        finally:
-            await response.aclose()
+        async for _event, data in self.events(url, payload, headers, timeout, model):
+            doc = parse_json(data, self.provider.name)
+            if isinstance(doc, dict) and "error" in doc:
+                raise http_error(int((doc["error"] or {}).get("code") or 500), data.encode(), {},
+                                 self.provider.name, model.name)
+            name = doc.get("modelVersion", name)
+            text, reason = _text(doc)
+            usage = doc.get("usageMetadata") or {}
+            state.prompt_tokens = usage.get("promptTokenCount", state.prompt_tokens)
+            state.completion_tokens = usage.get("candidatesTokenCount", state.completion_tokens)
+            if first:
+                first = False
+                yield chunk(cid, name, {"role": "assistant", "content": ""})
+            if text:
+                state.text_chars += len(text)
+                yield chunk(cid, name, {"content": text})
+            if reason:
+                state.finish_reason = _FINISH.get(reason, "stop")
+        if state.finish_reason is None:
+            raise self.fail(E.ConnectionFailed, "the stream ended without a finishReason", model=model.name)
+        yield chunk(cid, name, {}, state.finish_reason)

@@ -6,7 +6,7 @@ from typing import AsyncIterator
 
 from ..semantics import ir
 from . import errors as E
-from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json, sse_events
+from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
 
 _DEFAULT_BASE = "https://api.openai.com/v1"
 
@@ -26,11 +26,7 @@ class OpenAIAdapter(HTTPAdapter):
 
     async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
         url, payload, headers = self._request(model, body, stream=False)
-        response = await self.send("POST", url, json_body=payload, headers=headers, timeout=timeout, stream=False, model=model)
-        raw = await self.read(response, model)
-        if response.status_code >= 300:
-            raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
-        doc = parse_json(raw, self.provider.name)
+        doc = await self.post(url, payload, headers, timeout, model)
         if not isinstance(doc, dict) or not isinstance(doc.get("choices"), list):
             raise self.fail(E.MalformedResponse, "a chat completion without choices", model=model.name)
         usage = doc.get("usage") or {}
@@ -38,41 +34,18 @@ class OpenAIAdapter(HTTPAdapter):
 
     async def stream(self, model: ir.Model, body: dict, timeout: float, state: StreamState) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
-        response = await self.send("POST", url, json_body=payload, headers=headers, timeout=timeout, stream=True, model=model)
-        try:
-            if response.status_code >= 300:
-                raw = await self.read(response, model)
-                raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
-            done = False
-            async for _event, data in _guard(self, sse_events(response), model):
-                if data.strip() == "[DONE]":
-                    done = True
-                    break
-                doc = parse_json(data, self.provider.name)
-                if isinstance(doc, dict) and "error" in doc:
-                    raise http_error(500, data.encode(), {}, self.provider.name, model.name)
-                usage = doc.get("usage")
-                if usage:
-                    state.prompt_tokens = usage.get("prompt_tokens")
-                    state.completion_tokens = usage.get("completion_tokens")
-                for choice in doc.get("choices") or []:
-                    state.text_chars += len((choice.get("delta") or {}).get("content") or "")
-                    state.finish_reason = choice.get("finish_reason") or state.finish_reason
-                yield doc
-            if not done:
-                raise self.fail(E.ConnectionFailed, "the stream ended before [DONE]", model=model.name)
-        finally:
-            await response.aclose()
-
-
-async def _guard(adapter: HTTPAdapter, events, model: ir.Model):
-    """Transport failures while reading a stream become ConnectionFailed/Timeout."""
-    import httpx
-
-    try:
-        async for item in events:
-            yield item
-    except httpx.TimeoutException as exc:
-        raise adapter.fail(E.Timeout, "the stream stopped arriving", model=model.name) from exc
-    except (httpx.TransportError, OSError) as exc:
-        raise adapter.fail(E.ConnectionFailed, f"the stream was cut: {type(exc).__name__}", model=model.name) from exc
+        async for _event, data in self.events(url, payload, headers, timeout, model):
+            if data.strip() == "[DONE]":
+                return
+            doc = parse_json(data, self.provider.name)
+            if isinstance(doc, dict) and "error" in doc:
+                raise http_error(500, data.encode(), {}, self.provider.name, model.name)
+            usage = doc.get("usage")
+            if usage:
+                state.prompt_tokens = usage.get("prompt_tokens")
+                state.completion_tokens = usage.get("completion_tokens")
+            for choice in doc.get("choices") or []:
+                state.text_chars += len((choice.get("delta") or {}).get("content") or "")
+                state.finish_reason = choice.get("finish_reason") or state.finish_reason
+            yield doc
+        raise self.fail(E.ConnectionFailed, "the stream ended before [DONE]", model=model.name)

@@ -21,7 +21,7 @@ from typing import AsyncIterator, Callable
 import httpx
 
 from ..providers import errors as E
-from ..providers import make_adapter
+from ..providers import HttpxHTTP, make_adapter
 from ..providers.base import StreamState
 from ..semantics import ir
 from .cost import Budget, cost_usd
@@ -133,7 +133,7 @@ class Router:
         result.response, result.rule, result.model, result.attempts, result.cost_usd
     """
 
-    def __init__(self, policy, *, client: httpx.AsyncClient | None = None, retry: RetryPolicy | None = None,
+    def __init__(self, policy, *, client: httpx.AsyncClient | None = None, http=None, retry: RetryPolicy | None = None,
                  health: Health | None = None, budget: Budget | None = None,
                  counter: Callable[[str], int] = estimate_tokens, clock=time.monotonic, sleep=asyncio.sleep,
                  rng: random.Random | None = None):
@@ -145,16 +145,20 @@ class Router:
         self.counter = counter
         self.sleep = sleep
         self.rng = rng or random.Random()
-        self._own_client = client is None
-        self.client = client or httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=512, max_keepalive_connections=128, keepalive_expiry=30),
-            timeout=self.retry.attempt_timeout)
-        self.adapters = {name: make_adapter(p, self.client) for name, p in policy.ir.providers.items()}
+        # `http` (providers.base.HTTP) wins; else `client`, an httpx.AsyncClient; else one of our own
+        self._own_client = http is None and client is None
+        if http is None:
+            client = client or httpx.AsyncClient(
+                limits=httpx.Limits(max_connections=512, max_keepalive_connections=128, keepalive_expiry=30),
+                timeout=self.retry.attempt_timeout)
+            http = HttpxHTTP(client)
+        self.http = http
+        self.adapters = {name: make_adapter(p, http) for name, p in policy.ir.providers.items()}
         self._rules = {r.name: r for r in policy.ir.rules}
 
     async def aclose(self) -> None:
         if self._own_client:
-            await self.client.aclose()
+            await self.http.aclose()
 
     async def __aenter__(self):
         return self
