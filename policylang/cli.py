@@ -176,12 +176,21 @@ def cmd_test(args) -> int:
     files = _policy_files(args.paths)
     failed = total = 0
     broken = False
+    suites = []
     for f in files:
         policy = _load_or_report(str(f))
         if policy is None:
             broken = True
+            suites.append((str(f), [], "the policy does not load"))
+            continue
+        if args.generate:
+            from .authoring.generate import as_expect_lines, proposals
+
+            print(f"# proposed expectations for {f}: review each before adding it")
+            print(as_expect_lines(proposals(policy)))
             continue
         outcomes = expectations.run(policy)
+        suites.append((str(f), outcomes, None))
         total += len(outcomes)
         diags = expectations.failures_as_diagnostics(policy, outcomes)
         failed += len(diags)
@@ -200,8 +209,91 @@ def cmd_test(args) -> int:
             print(f"{f}: {pct:.0f}% of rules covered" + (f"; not reached: {', '.join(missing)}" if missing else ""))
             if args.fail_under is not None and pct < args.fail_under:
                 failed += 1
+    if args.generate:
+        return EXIT_FINDINGS if broken else EXIT_OK
+    if args.junit:
+        Path(args.junit).write_text(expectations.junit_xml(suites), encoding="utf-8")
     print(f"{total - failed} passed, {failed} failed")
     return EXIT_FINDINGS if failed or broken else EXIT_OK
+
+
+def _read_policy_arg(arg: str, base_dir: str | None):
+    """A policy from a path or `-` (stdin, e.g. `git show main:p.policy | policylang diff - p.policy`)."""
+    from .policy import PolicyError, load, loads
+
+    try:
+        if arg == "-":
+            return loads(sys.stdin.read(), "<stdin>", base_dir or ".")
+        if not Path(arg).is_file():
+            raise UsageError(f"no such file: {arg}")
+        return load(arg)
+    except PolicyError as exc:
+        print(render_text([d for d in exc.diagnostics if d.severity == "error"], SourceCache()), file=sys.stderr)
+        raise UsageError(f"{arg} does not load") from None
+
+
+def cmd_diff(args) -> int:
+    from .authoring.diff import DiffError, render, semantic_diff
+
+    if args.old == "-" and args.new == "-":
+        raise UsageError("only one side can come from stdin")
+    old = _read_policy_arg(args.old, args.base_dir)
+    new = _read_policy_arg(args.new, args.base_dir)
+    try:
+        regions = semantic_diff(old.ir, new.ir)
+    except DiffError as exc:
+        raise UsageError(str(exc)) from None
+    print(render(regions, args.format, args.old, args.new))
+    return EXIT_FINDINGS if regions and args.exit_code else EXIT_OK
+
+
+def cmd_fmt(args) -> int:
+    import difflib
+
+    from .syntax.formatter import FormatError, format_text
+
+    changed = 0
+    for f in _policy_files(args.paths):
+        text = f.read_text(encoding="utf-8")
+        try:
+            out = format_text(text, str(f))
+        except FormatError as exc:
+            diags = exc.args[0] if exc.args and isinstance(exc.args[0], list) else None
+            if diags:
+                print(render_text(diags, SourceCache({str(f): text})), file=sys.stderr)
+                raise UsageError(f"{f} does not parse; not formatted") from None
+            raise UsageError(str(exc)) from None
+        if out == text:
+            continue
+        changed += 1
+        if args.diff:
+            sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), out.splitlines(True),
+                                                       f"{f} (original)", f"{f} (formatted)"))
+        if args.check:
+            print(f"would reformat {f}", file=sys.stderr)
+        elif not args.diff:
+            f.write_text(out, encoding="utf-8")
+            print(f"formatted {f}", file=sys.stderr)
+    if args.check:
+        return EXIT_FINDINGS if changed else EXIT_OK
+    return EXIT_OK
+
+
+def cmd_replay(args) -> int:
+    from .authoring.replay import render, replay
+
+    policy = _load_or_report(args.file)
+    if policy is None:
+        return EXIT_FINDINGS
+    if args.log == "-":
+        report = replay(policy, sys.stdin)
+    else:
+        if not Path(args.log).is_file():
+            raise UsageError(f"no such file: {args.log}")
+        with open(args.log, encoding="utf-8") as fh:
+            report = replay(policy, fh)
+    print(render(report, args.format))
+    return EXIT_OK
 
 
 def cmd_serve(args) -> int:
@@ -288,7 +380,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--coverage", action="store_true", help="report rules no expectation reaches")
     p.add_argument("--fail-under", type=float, metavar="N", help="fail below N%% of rules covered")
+    p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report for CI")
+    p.add_argument("--generate", action="store_true",
+                   help="print proposed boundary expectations (each bound ±1, each member, missing) to review")
     p.set_defaults(func=cmd_test)
+
+    p = sub.add_parser("fmt", help="format policies in the one canonical layout",
+                       description="Rewrite files in place in the canonical layout (comments kept, meaning unchanged).")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
+    p.add_argument("--diff", action="store_true", help="print the changes as a unified diff instead of writing")
+    p.set_defaults(func=cmd_fmt)
+
+    p = sub.add_parser("diff", help="the semantic difference of two policies",
+                       description="Every region of the fact space where OLD and NEW route differently, with an "
+                                   "example request and both decisions; computed exactly. Use `-` for stdin.")
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("--exit-code", action="store_true", help="exit 1 when the policies route differently")
+    p.add_argument("--base-dir", help="where a policy read from stdin resolves its relative imports")
+    p.set_defaults(func=cmd_diff)
+
+    p = sub.add_parser("replay", help="re-decide logged requests with a policy",
+                       description="Re-decide each line of LOG (the gateway's JSON log, or JSON objects of facts) "
+                                   "and report traffic share and estimated cost per route and model.")
+    p.add_argument("file", metavar="POLICY")
+    p.add_argument("log", metavar="LOG.jsonl", help="`-` for stdin")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("serve", help="run the OpenAI-compatible gateway",
                        description="Serve FILE as an OpenAI-compatible endpoint (POST /v1/chat/completions, "

@@ -46,3 +46,28 @@ def failures_as_diagnostics(policy: Policy, outcomes: list[Outcome]) -> list[Dia
 
 def _jsonable(facts: dict) -> dict:
     return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in facts.items()}
+
+
+def junit_xml(suites) -> str:
+    """JUnit XML: one testsuite per file, one testcase per expectation."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
+    for name, outcomes, error in suites:
+        failures = sum(not o.ok for o in outcomes)
+        out.append(f"  <testsuite name={quoteattr(name)} tests=\"{len(outcomes)}\" failures=\"{failures}\" "
+                   f"errors=\"{1 if error else 0}\">")
+        if error:
+            out.append(f"    <testcase name=\"load\" classname={quoteattr(name)}><error message={quoteattr(error)}/></testcase>")
+        for o in outcomes:
+            case = f"expect@{o.expect_line}"
+            out.append(f"    <testcase name={quoteattr(case)} classname={quoteattr(name)}>")
+            if not o.ok:
+                want = f"route {o.expected}" if o.expected else "no route"
+                got = f"route {o.actual} (rule {o.rule})" if o.actual else "no route"
+                msg = f"expected {want}, got {got}; facts {o.facts}"
+                out.append(f"      <failure message={quoteattr(msg)}>{escape(msg)}</failure>")
+            out.append("    </testcase>")
+        out.append("  </testsuite>")
+    out.append("</testsuites>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,1 @@
+"""Tools for policy authors and reviewers: fmt, test generation, semantic diff, replay."""
