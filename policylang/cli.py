@@ -118,13 +118,29 @@ def cmd_route(args) -> int:
     if policy is None:
         return EXIT_FINDINGS
     facts = _facts_arg(args.facts)
+    classified: list = []
     try:
         policy.check_facts(facts)
+        if args.prompt is not None:
+            from .runtime.classify import Classifiers
+            from .runtime.facts import derive_facts
+
+            request = {"messages": [{"role": "user", "content": args.prompt}]}
+            derived = derive_facts(policy.ir, request)
+            for c in Classifiers(policy.ir).run(request, skip=facts.keys()):
+                classified.append(c)
+                if c.value is not None:
+                    derived[c.fact] = c.value
+            facts = {**derived, **facts}
+            policy.check_facts(facts)
         decision = policy.decide(facts)
     except FactError as exc:
         raise UsageError(str(exc)) from None
     out = {"rule": decision.rule, "line": decision.line, "target": decision.target,
            "fallback": list(decision.fallback), "candidates": list(decision.candidates)}
+    if args.prompt is not None:
+        out["facts"] = {k: sorted(v) if isinstance(v, (set, frozenset)) else v for k, v in facts.items()}
+        out["classified"] = [c.to_json() for c in classified]
     if args.explain:
         out["explain"] = policy.explain(facts)
         out["path"] = policy.path(facts)
@@ -138,6 +154,10 @@ def cmd_route(args) -> int:
         print(f"target:     {decision.target}")
         print(f"fallback:   {', '.join(decision.fallback) or '-'}")
         print(f"candidates: {', '.join(decision.candidates)}")
+    if args.prompt is not None:
+        print(f"facts:      {json.dumps(out['facts'], sort_keys=True)}")
+        for c in classified:
+            print(f"classified: {c.fact} = {c.value if c.value is not None else '(missing)'} by {c.how}: {c.detail}")
     if args.explain:
         print("facts read by the compiled evaluator:")
         for step in out["path"]:
@@ -365,6 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--facts", metavar="JSON", help='facts as a JSON object, e.g. \'{"task": "code"}\'')
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--explain", action="store_true", help="show every rule tried and its tests")
+    p.add_argument("--prompt", metavar="TEXT",
+                   help="derive facts from this user prompt (tokens, language, classifiers) and show how")
     p.set_defaults(func=cmd_route)
 
     p = sub.add_parser("compile", help="write a standalone Python evaluator",

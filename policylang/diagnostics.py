@@ -34,6 +34,8 @@ CODES = {
     "compile-fallback": "the decision diagram exceeded its budget; a slower layout is used",
     "rules-not-imported": "an imported file's rules and expectations are not imported",
     "too-many-errors": "reporting stopped after the error limit",
+    "shadowed-class": "a classifier class whose keywords an earlier class always matches first",
+    "unused-class": "a classifier's `otherwise` value that no rule tests",
 }
 
 

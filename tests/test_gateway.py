@@ -219,3 +219,23 @@ def test_access_log_is_one_json_line_without_secrets(gateway, caplog):
     assert doc["status"] == 200 and doc["rule"] == "default" and doc["model"] == "oa-1"
     assert doc["request_id"].startswith("req_") and doc["cost_usd"] > 0
     assert "sk-test" not in caplog.text and "sk-ant" not in caplog.text
+
+
+def test_classification_end_to_end_through_the_gateway(tmp_path, fake, monkeypatch):
+    monkeypatch.setenv("FAKE_OA_KEY", "sk-test-openai-0123456789abcdef")
+    monkeypatch.setenv("FAKE_AN_KEY", "sk-ant-test-0123456789abcdef")
+    path = tmp_path / "cls.policy"
+    path.write_text(POLICY.format(url=fake.url, default="oa").replace(
+        "paid: when tier == pro", 'classify task from prompt {\n  code keywords ["stack trace", "def "]\n  otherwise chat\n}\n'
+        "paid: when tier == pro"))
+    with RunningGateway(GatewayConfig(policy=str(path))) as gw:
+        c = client(gw)
+        raw = c.chat.completions.with_raw_response.create(
+            model="auto", messages=[{"role": "user", "content": "here is a stack trace, help"}])
+        assert raw.headers["x-policylang-rule"] == "code"
+        r = httpx.post(gw.url + "/v1/route", json={"messages": [{"role": "user", "content": "def f(): pass"}]})
+        assert r.json()["rule"] == "code"
+        assert r.json()["classified"] == [{"fact": "task", "value": "code", "how": "keyword", "detail": "def "}]
+        c.chat.completions.create(model="auto", messages=[{"role": "user", "content": "here is a stack trace, help"}])
+        text = httpx.get(gw.url + "/metrics").text
+        assert 'policylang_classifier_cache_lookups{result="hit"} 1.0' in text

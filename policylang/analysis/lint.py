@@ -345,6 +345,47 @@ class Linter:
                     f"pool `{name}` is ordered `by cost`, but {', '.join(unpriced)} "
                     f"{'has' if len(unpriced) == 1 else 'have'} no price (they go last)"))
         self.unused()
+        self.classifiers()
+
+    def classifiers(self):
+        """Keyword classes an earlier class always beats; `otherwise` values no rule tests."""
+        mentioned: dict[str, set] = {}
+
+        def walk(c):
+            if isinstance(c, ir.Test):
+                vals = c.value if isinstance(c.value, tuple) else (c.value,)
+                mentioned.setdefault(c.fact, set()).update(v for v in vals if isinstance(v, str))
+            elif isinstance(c, (ir.All, ir.AnyOf)):
+                for x in c.items:
+                    walk(x)
+            elif isinstance(c, ir.Neg):
+                walk(c.item)
+
+        for rule in self.rules:
+            walk(rule.cond)
+        for spec in self.p.classifiers:
+            earlier: list[tuple[str, str]] = []
+            for clause in spec.clauses:
+                if clause.kind != "keywords":
+                    continue
+                own = [k.lower() for k in clause.patterns]
+                shadow = {}
+                for kw in own:
+                    hit = next(((lab, e) for lab, e in earlier if e in kw), None)
+                    if hit is None:
+                        break
+                    shadow[kw] = hit
+                else:
+                    by = ", ".join(sorted({f"`{e}` ({lab})" for lab, e in shadow.values()}))
+                    self.out.append(Diagnostic(
+                        "shadowed-class", "warning", clause.span,
+                        f"class `{clause.label}` can never be chosen by its keywords: every one of them contains "
+                        f"an earlier class's keyword ({by}), which is tried first"))
+                earlier += [(clause.label, k) for k in own]
+            if spec.otherwise is not None and spec.otherwise not in mentioned.get(spec.fact, set()):
+                self.out.append(Diagnostic(
+                    "unused-class", "info", spec.span,
+                    f"`otherwise {spec.otherwise}` sets `{spec.fact}` to a value no rule tests"))
 
     def unused(self):
         p = self.p

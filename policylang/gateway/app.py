@@ -286,8 +286,9 @@ def create_app(config: GatewayConfig) -> Starlette:
             given = dict(body.get("facts") or {})
             given.update(explicit_facts(request, {"metadata": body.get("metadata")}, client))
             req = {k: v for k, v in body.items() if k not in ("facts", "metadata")}
+            classified: list = []
             if req.get("messages"):
-                facts = serving.router.facts_for(req, given)
+                facts = serving.router.facts_for(req, given, explain=classified)
             else:
                 serving.policy.check_facts(given)
                 facts = given
@@ -298,7 +299,8 @@ def create_app(config: GatewayConfig) -> Starlette:
             return openai_error(422, str(exc), "invalid_request_error", "invalid_fact", exc.fact)
         return JSONResponse({"rule": decision.rule, "line": decision.line, "target": decision.target,
                              "fallback": list(decision.fallback), "candidates": list(decision.candidates),
-                             "facts": _jsonable(facts), "explain": serving.policy.explain(facts)})
+                             "facts": _jsonable(facts), "classified": [c.to_json() for c in classified],
+                             "explain": serving.policy.explain(facts)})
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -317,6 +319,9 @@ def create_app(config: GatewayConfig) -> Starlette:
                             status_code=200 if ready else 503)
 
     async def metrics_endpoint(request: Request) -> Response:
+        cls = state["holder"].current.router.classifiers
+        metrics.classifier_cache.labels("hit").set(cls.hits)
+        metrics.classifier_cache.labels("miss").set(cls.misses)
         return Response(metrics.render(state["health"]), media_type="text/plain; version=0.0.4; charset=utf-8")
 
     app = Starlette(routes=[

