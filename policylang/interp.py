@@ -103,19 +103,14 @@ def explain(policy: ir.PolicyIR, facts: dict) -> list[dict]:
 
 
 def _collect(cond: ir.Cond, values: dict, out: list) -> None:
-    if isinstance(cond, ir.Test):
-        v = values.get(cond.fact, MISSING)
+    for t in ir.tests_of(cond):
+        v = values.get(t.fact, MISSING)
         out.append({
-            "test": format_test(cond),
+            "test": format_test(t),
             "value": None if v is MISSING else (sorted(v) if isinstance(v, frozenset) else v),
             "missing": v is MISSING,
-            "result": test_holds(cond, v),
+            "result": test_holds(t, v),
         })
-    elif isinstance(cond, (ir.All, ir.AnyOf)):
-        for c in cond.items:
-            _collect(c, values, out)
-    elif isinstance(cond, ir.Neg):
-        _collect(cond.item, values, out)
 
 
 def _lit(v) -> str:

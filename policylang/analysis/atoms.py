@@ -14,6 +14,7 @@ from itertools import product
 
 from ..prelude import MISSING
 from ..semantics import ir
+from ..semantics.ir import tests_of
 
 MAX_SET_ELEMENTS = 12     # a set fact's atoms are the subsets of its mentioned elements
 MAX_BOXES_PER_RULE = 4096
@@ -96,16 +97,6 @@ class Dim:
         return f"{'' if atom else 'not '}{self.test.fact} {self.test.op} {self.test.value!r}"
 
 
-def _tests(cond: ir.Cond):
-    if isinstance(cond, ir.Test):
-        yield cond
-    elif isinstance(cond, (ir.All, ir.AnyOf)):
-        for c in cond.items:
-            yield from _tests(c)
-    elif isinstance(cond, ir.Neg):
-        yield from _tests(cond.item)
-
-
 def opaque_key(t: ir.Test) -> tuple:
     return (t.fact, t.op, t.value)
 
@@ -116,7 +107,7 @@ def build_dims(facts: dict[str, ir.Fact], rules) -> tuple[list[Dim], dict[str, D
     opaque: dict[tuple, ir.Test] = {}
     order: list[str] = []
     for rule in rules:
-        for t in _tests(rule.cond):
+        for t in tests_of(rule.cond):
             if t.fact not in consts:
                 consts[t.fact] = set()
                 order.append(t.fact)

@@ -10,6 +10,7 @@ from ..diagnostics import Diagnostic, Related
 from ..interp import holds, interpret, with_defaults
 from ..prelude import check_facts
 from ..semantics import ir
+from ..semantics.ir import tests_of
 from .atoms import AnalysisLimit
 from .diagram import DEFAULT_NODE_BUDGET, Diagram, Leaf, Space
 from .witness import concretize
@@ -350,19 +351,10 @@ class Linter:
     def classifiers(self):
         """Keyword classes an earlier class always beats; `otherwise` values no rule tests."""
         mentioned: dict[str, set] = {}
-
-        def walk(c):
-            if isinstance(c, ir.Test):
-                vals = c.value if isinstance(c.value, tuple) else (c.value,)
-                mentioned.setdefault(c.fact, set()).update(v for v in vals if isinstance(v, str))
-            elif isinstance(c, (ir.All, ir.AnyOf)):
-                for x in c.items:
-                    walk(x)
-            elif isinstance(c, ir.Neg):
-                walk(c.item)
-
         for rule in self.rules:
-            walk(rule.cond)
+            for t in tests_of(rule.cond):
+                vals = t.value if isinstance(t.value, tuple) else (t.value,)
+                mentioned.setdefault(t.fact, set()).update(v for v in vals if isinstance(v, str))
         for spec in self.p.classifiers:
             earlier: list[tuple[str, str]] = []
             for clause in spec.clauses:
@@ -390,18 +382,8 @@ class Linter:
     def unused(self):
         p = self.p
         used = {"fact": set(), "model": set(), "provider": set(), "pool": set()}
-
-        def walk(c):
-            if isinstance(c, ir.Test):
-                used["fact"].add(c.fact)
-            elif isinstance(c, (ir.All, ir.AnyOf)):
-                for x in c.items:
-                    walk(x)
-            elif isinstance(c, ir.Neg):
-                walk(c.item)
-
         for rule in self.rules:
-            walk(rule.cond)
+            used["fact"].update(t.fact for t in tests_of(rule.cond))
             for t in (rule.target, *rule.fallback):
                 if t.kind in ("pool", "provider"):
                     used[t.kind].add(t.written)

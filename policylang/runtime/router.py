@@ -260,6 +260,11 @@ class Router:
         await self.sleep(wait)
         return "retry"
 
+    def _succeeded(self, plan: _Plan, model: ir.Model, latency: float) -> None:
+        self.health.breaker(model.candidate).success()
+        self.health.ewma(model.candidate).add(latency)
+        plan.attempts.append(Attempt(model.candidate, "ok", 200, None, latency * 1000))
+
     def _exhausted(self, plan: _Plan) -> RouterError:
         tried = [a for a in plan.attempts if a.outcome != "skipped"]
         if not tried:
@@ -301,10 +306,7 @@ class Router:
                 except BaseException:
                     self.health.breaker(model.candidate).release()
                     raise
-                latency = self.clock() - t0
-                self.health.breaker(model.candidate).success()
-                self.health.ewma(model.candidate).add(latency)
-                plan.attempts.append(Attempt(model.candidate, "ok", 200, None, latency * 1000))
+                self._succeeded(plan, model, self.clock() - t0)
                 text = ((done.response.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
                 return self._finish(plan, model, done.response, done.prompt_tokens, done.completion_tokens,
                                     len(text), request, budget_key)
@@ -394,9 +396,7 @@ class RouterStream:
                                                  state.text_chars, request, self.budget_key)
                     yield {"error": {"message": str(failed), "type": failed.kind, "code": failed.status}}
                     return
-                router.health.breaker(model.candidate).success()
-                router.health.ewma(model.candidate).add(latency)
-                plan.attempts.append(Attempt(model.candidate, "ok", 200, None, latency * 1000))
+                router._succeeded(plan, model, latency)
                 self.result = router._finish(plan, model, None, state.prompt_tokens, state.completion_tokens,
                                              state.text_chars, request, self.budget_key)
                 if want_usage:

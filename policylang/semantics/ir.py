@@ -112,6 +112,17 @@ TRUE = All(())
 Cond = Union[Test, All, AnyOf, Neg]
 
 
+def tests_of(cond: Cond):
+    """Every atomic test in a condition, in written order."""
+    if isinstance(cond, Test):
+        yield cond
+    elif isinstance(cond, (All, AnyOf)):
+        for c in cond.items:
+            yield from tests_of(c)
+    elif isinstance(cond, Neg):
+        yield from tests_of(cond.item)
+
+
 @dataclass(frozen=True)
 class Rule:
     index: int
