@@ -91,6 +91,8 @@ def count_prompt_tokens(request: dict, counter: Callable[[str], int] = estimate_
 def detect_language(text: str) -> str | None:
     """ISO 639-1 code of text's language by script, then function words; None when unsure."""
     sample = text[:2000]
+    if sample.isascii():
+        return _vote(sample)
     counts = [(len(rx.findall(sample)), code) for code, rx in _SCRIPTS]
     kana = counts[0][0]
     if kana:
@@ -99,6 +101,11 @@ def detect_language(text: str) -> str | None:
     letters = sum(1 for ch in sample if ch.isalpha())
     if best[0] and best[0] >= 0.2 * max(1, letters):
         return best[1]
+    return _vote(sample)
+
+
+def _vote(sample: str) -> str | None:
+    """Latin-script languages by their function words; None without a clear winner."""
     votes: dict[str, int] = {}
     for word in re.findall(r"[^\W\d_]+", sample.lower())[:400]:
         for lang in _STOP_INDEX.get(word, ()):
@@ -111,9 +118,11 @@ def detect_language(text: str) -> str | None:
     return ranked[0][0]
 
 
-def derive_facts(policy_ir, request: dict, counter: Callable[[str], int] = estimate_tokens) -> dict:
-    """The derived facts the policy declares, with the types it declares them."""
-    facts = policy_ir.facts
+def derive_facts(policy_ir, request: dict, counter: Callable[[str], int] = estimate_tokens,
+                 only: frozenset | None = None) -> dict:
+    """The derived facts the policy declares, with the types it declares them
+    (with `only`, just those of them: deriving what no rule reads is wasted work)."""
+    facts = policy_ir.facts if only is None else {k: v for k, v in policy_ir.facts.items() if k in only}
     out: dict = {}
     tok = facts.get("tokens")
     if tok is not None and tok.kind in ("int", "float"):

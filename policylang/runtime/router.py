@@ -24,6 +24,7 @@ from ..providers import errors as E
 from ..providers import HttpxHTTP, make_adapter
 from ..providers.base import StreamState
 from ..semantics import ir
+from ..semantics.ir import tests_of
 from .classify import Classifiers
 from .cost import Budget, cost_usd
 from .facts import count_prompt_tokens, derive_facts, estimate_tokens
@@ -140,6 +141,7 @@ class Router:
                  rng: random.Random | None = None, classifiers: Classifiers | None = None):
         self.policy = policy
         self.classifiers = classifiers if classifiers is not None else Classifiers(policy.ir)
+        self._tested = frozenset(t.fact for r in policy.ir.rules for t in tests_of(r.cond))
         self.retry = retry or RetryPolicy()
         self.clock = clock
         self.health = health or Health(clock=clock)
@@ -172,7 +174,8 @@ class Router:
     def facts_for(self, request: dict, facts: dict | None = None, explain: list | None = None) -> dict:
         """Derived and classified facts overridden by the explicit ones, validated (FactError when bad).
         With `explain`, the classifications are appended to it."""
-        merged = derive_facts(self.policy.ir, request, self.counter)
+        # deriving a fact no rule tests is wasted work, except when explaining
+        merged = derive_facts(self.policy.ir, request, self.counter, only=None if explain is not None else self._tested)
         explicit = facts or {}
         if self.classifiers:
             for c in self.classifiers.run(request, skip=explicit.keys()):
