@@ -375,3 +375,21 @@ def test_the_aiohttp_client_behaves_the_same(fake, primary):
     assert reset.attempts[0].error == "connection_failed" and reset.provider == others[0]
     assert slow.attempts[0].error == "timeout" and slow.provider == others[0]
     assert cut[-1]["error"]["type"] == "connection_failed"
+
+
+@pytest.mark.parametrize("primary", ["oa", "an", "ge"])
+def test_active_probes_open_and_close_circuits(fake, primary):
+    policy = make_policy(fake.url, f"default route {primary}")
+
+    async def go():
+        async with Router(policy, retry=FAST) as router:
+            cand = f"{primary}/{primary}-1"
+            assert await router.probe() == {}                      # all closed: nothing probed
+            fake.down = True
+            got = await router.probe(only_unhealthy=False)
+            assert got[cand] == "overloaded" and router.health.breaker(cand).state == OPEN
+            fake.down = False
+            got = await router.probe()                             # only the open one is probed
+            assert got == {cand: "ok"} and router.health.breaker(cand).state == CLOSED
+
+    run(go())

@@ -45,6 +45,7 @@ class GatewayConfig:
     max_upstream: int = 256             # requests in flight to providers, per worker
     queue_timeout: float = 10.0         # wait this long for an upstream slot, then 503
     reload_interval: float = 1.0
+    probe_interval: float = 10.0        # seconds between active probes of unhealthy endpoints
     retry: RetryPolicy | None = None
 
 
@@ -72,6 +73,14 @@ def create_app(config: GatewayConfig) -> Starlette:
                               on_reload=lambda result: metrics.reloads.labels(result).inc())
         state.update(holder=holder, http=http, health=health, slots=asyncio.Semaphore(config.max_upstream))
         watcher = asyncio.create_task(holder.watch(config.reload_interval))
+
+        async def probe_unhealthy():   # active health: only endpoints whose circuit is not closed
+            while True:
+                await asyncio.sleep(config.probe_interval)
+                with contextlib.suppress(Exception):
+                    await holder.current.router.probe()
+
+        prober = asyncio.create_task(probe_unhealthy())
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(holder.reload("SIGHUP")))
@@ -81,6 +90,7 @@ def create_app(config: GatewayConfig) -> Starlette:
             yield
         finally:
             watcher.cancel()
+            prober.cancel()
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGHUP)
             await http.aclose()

@@ -57,7 +57,8 @@ class AiohttpHTTP:
     async def request(self, method, url, *, json_body, headers, timeout, stream):
         t = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
         try:
-            response = await self.session.request(method, url, json=json_body, headers=headers, timeout=t)
+            kw = {"json": json_body} if json_body is not None else {}
+            response = await self.session.request(method, url, headers=headers, timeout=t, **kw)
         except asyncio.TimeoutError as exc:
             raise TransportTimeout("connect") from exc
         except (aiohttp.ClientError, OSError) as exc:

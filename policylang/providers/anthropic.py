@@ -50,6 +50,12 @@ class AnthropicAdapter(HTTPAdapter):
         url = (self.provider.base_url or "https://api.anthropic.com/v1").rstrip("/") + "/messages"
         return url, payload, headers
 
+    def probe_request(self, model: ir.Model) -> tuple[str, dict]:
+        headers = {"anthropic-version": VERSION}
+        if self.key:
+            headers["x-api-key"] = self.key
+        return (self.provider.base_url or "https://api.anthropic.com/v1").rstrip("/") + "/models", headers
+
     async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
         url, payload, headers = self._request(model, body, stream=False)
         doc = await self.post(url, payload, headers, timeout, model)

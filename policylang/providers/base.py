@@ -162,7 +162,8 @@ class HttpxHTTP:
 
     async def request(self, method, url, *, json_body, headers, timeout, stream) -> HTTPResponse:
         with _httpx_errors():
-            req = self.client.build_request(method, url, json=json_body, headers=headers, timeout=timeout)
+            kw = {"json": json_body} if json_body is not None else {}
+            req = self.client.build_request(method, url, headers=headers, timeout=timeout, **kw)
             return _HttpxResponse(await self.client.send(req, stream=stream))
 
     async def aclose(self) -> None:
@@ -221,6 +222,21 @@ class HTTPAdapter:
         if response.status_code >= 300:
             raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
         return parse_json(raw, self.provider.name)
+
+    async def probe(self, model: ir.Model, timeout: float) -> None:
+        """A free health check (the provider's model listing): returns, or raises a ProviderError."""
+        url, headers = self.probe_request(model)
+        try:
+            response = await self.http.request("GET", url, json_body=None, headers=headers, timeout=timeout,
+                                               stream=False)
+            raw = await response.aread()
+        except (TransportTimeout, TransportFailure) as exc:
+            raise self._transport(exc, model, "probe") from exc
+        if response.status_code >= 300:
+            raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
+
+    def probe_request(self, model: ir.Model) -> tuple[str, dict]:
+        raise NotImplementedError
 
     async def events(self, url: str, payload: dict, headers: dict, timeout: float, model: ir.Model):
         """POST for a stream; yields (event, data) pairs; closes the response when left."""

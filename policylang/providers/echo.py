@@ -24,6 +24,9 @@ class EchoAdapter:
         digest = hashlib.sha256(repr(messages).encode()).hexdigest()[:24]
         return f"[{model.id}] {last}", f"chatcmpl-echo-{digest}", prompt
 
+    async def probe(self, model: ir.Model, timeout: float) -> None:
+        return None
+
     async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
         text, cid, prompt = self._answer(model, body)
         out = _estimate(text)

@@ -56,6 +56,10 @@ class GeminiAdapter(HTTPAdapter):
             headers["x-goog-api-key"] = self.key
         return f"{base}/models/{model.id}:{method}", to_contents(body), headers
 
+    def probe_request(self, model: ir.Model) -> tuple[str, dict]:
+        base = (self.provider.base_url or "https://generativelanguage.googleapis.com/v1beta").rstrip("/")
+        return f"{base}/models/{model.id}", ({"x-goog-api-key": self.key} if self.key else {})
+
     async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
         url, payload, headers = self._request(model, body, stream=False)
         doc = await self.post(url, payload, headers, timeout, model)

@@ -24,6 +24,10 @@ class OpenAIAdapter(HTTPAdapter):
         url = (self.provider.base_url or _DEFAULT_BASE).rstrip("/") + "/chat/completions"
         return url, payload, headers
 
+    def probe_request(self, model: ir.Model) -> tuple[str, dict]:
+        headers = {"authorization": f"Bearer {self.key}"} if self.key else {}
+        return (self.provider.base_url or _DEFAULT_BASE).rstrip("/") + "/models", headers
+
     async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
         url, payload, headers = self._request(model, body, stream=False)
         doc = await self.post(url, payload, headers, timeout, model)

@@ -80,6 +80,15 @@ class Breaker:
         if self.state == HALF_OPEN:
             self.probing = False
 
+    def reset(self) -> None:
+        """Closed, with a clean history: an active probe found the endpoint healthy."""
+        self.state, self.probing, self.consecutive = CLOSED, False, 0
+        self.recent.clear()
+
+    def trip(self) -> None:
+        """Open now: an active probe found the endpoint failing."""
+        self._open()
+
     def _open(self) -> None:
         self.state, self.opened_at, self.probing = OPEN, self.clock(), False
 

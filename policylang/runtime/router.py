@@ -289,6 +289,34 @@ class Router:
         return Result(response, plan.rule.name, model.provider, model.name, plan.attempts, cost, usage,
                       plan.decision_ns, plan.facts)
 
+    # ---- active health ------------------------------------------------------------------
+    async def probe(self, only_unhealthy: bool = True, timeout: float = 5.0) -> dict[str, str]:
+        """Actively check endpoints with a free request (the provider's model listing). A success
+        closes an open or half-open circuit; a failure opens it. By default only endpoints whose
+        circuit is not closed are probed, so healthy traffic pays nothing. Returns candidate → result."""
+        out: dict[str, str] = {}
+        used = {m for r in self.policy.ir.rules for t in (r.target, *r.fallback) for m in t.models}
+        for model in (self.policy.ir.models[name] for name in sorted(used)):   # only what rules can route to
+            breaker = self.health.breaker(model.candidate)
+            if only_unhealthy and breaker.peek() == "closed":
+                continue
+            try:
+                await self.adapters[model.provider].probe(model, timeout)
+            except E.ProviderError as exc:
+                if not isinstance(exc, (E.AuthFailed, E.BadRequest)):
+                    breaker.trip()
+                out[model.candidate] = exc.kind
+                continue
+            breaker.reset()
+            out[model.candidate] = "ok"
+        return out
+
+    async def probe_forever(self, interval: float = 10.0) -> None:
+        """Probe unhealthy endpoints every `interval` seconds (run it as a task; cancel to stop)."""
+        while True:
+            await asyncio.sleep(interval)
+            await self.probe()
+
     # ---- complete ---------------------------------------------------------------------
     async def complete(self, request: dict, facts: dict | None = None, *, budget_key: str | None = None) -> Result:
         """A chat completion (OpenAI format) from the first candidate that answers."""

@@ -57,6 +57,7 @@ class FakeProvider:
         self.latency = latency
         self.port = 0
         self.faults: list[Fault] = []
+        self.down = False                  # True: every request, probes included, gets a 503
         self.stats = _Stats()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -86,6 +87,7 @@ class FakeProvider:
             self.faults.append(Fault(kind, model, times, retry_after, delay))
 
     def clear(self) -> None:
+        self.down = False
         with self._lock:
             self.faults.clear()
             self.stats = _Stats()
@@ -175,6 +177,12 @@ class FakeProvider:
 
     async def _handle(self, method, target, headers, raw, reader, writer) -> bool:
         path = target.split("?", 1)[0]
+        if self.down:
+            await self._send(writer, 503, b'{"error": {"message": "down for maintenance", "type": "server_error"}}')
+            return True
+        if method == "GET" and (path.endswith("/models") or "/models/" in path):
+            await self._send(writer, 200, json.dumps({"object": "list", "data": []}).encode())
+            return True
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
@@ -188,9 +196,6 @@ class FakeProvider:
             wire = "gemini"
             model = path.rsplit("/", 1)[-1].split(":", 1)[0]
             stream = ":streamGenerateContent" in path
-        elif path.endswith("/models") and method == "GET":
-            await self._send(writer, 200, json.dumps({"object": "list", "data": []}).encode())
-            return True
         else:
             await self._send(writer, 404, b'{"error": {"message": "not found"}}')
             return True
