@@ -239,3 +239,23 @@ def test_classification_end_to_end_through_the_gateway(tmp_path, fake, monkeypat
         c.chat.completions.create(model="auto", messages=[{"role": "user", "content": "here is a stack trace, help"}])
         text = httpx.get(gw.url + "/metrics").text
         assert 'policylang_classifier_cache_lookups{result="hit"} 1.0' in text
+
+
+def test_graceful_shutdown_drains_in_flight_requests(policy_file, fake):
+    fake.latency = 0.5
+    results = []
+    gw = RunningGateway(GatewayConfig(policy=str(policy_file)))
+    gw.__enter__()
+    try:
+        def call():
+            results.append(client(gw).chat.completions.with_raw_response.create(model="auto", messages=MSG))
+
+        t = threading.Thread(target=call)
+        t.start()
+        time.sleep(0.2)                 # the request is waiting on the upstream
+    finally:
+        gw.__exit__(None, None, None)   # shut down now: the request in flight must still finish
+    t.join(10)
+    fake.latency = 0.0
+    assert len(results) == 1 and results[0].status_code == 200
+    assert results[0].parse().choices[0].message.content.startswith("Hello from gpt-fake")
