@@ -211,29 +211,28 @@ class HTTPAdapter:
             return self.fail(E.Timeout, f"no answer in time ({when})", model=model.name)
         return self.fail(E.ConnectionFailed, f"connection failed ({when}): {exc}", model=model.name)
 
-    async def post(self, url: str, payload: dict, headers: dict, timeout: float, model: ir.Model):
-        """POST and return the parsed JSON answer; non-2xx answers raise their ProviderError."""
+    async def _fetch(self, method: str, url: str, payload: dict | None, headers: dict, timeout: float,
+                     model: ir.Model, when: str) -> bytes:
+        """A whole answer's body; transport failures and non-2xx answers raise their ProviderError."""
         try:
-            response = await self.http.request("POST", url, json_body=payload, headers=headers, timeout=timeout,
+            response = await self.http.request(method, url, json_body=payload, headers=headers, timeout=timeout,
                                                stream=False)
             raw = await response.aread()
         except (TransportTimeout, TransportFailure) as exc:
-            raise self._transport(exc, model, "request") from exc
+            raise self._transport(exc, model, when) from exc
         if response.status_code >= 300:
             raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
-        return parse_json(raw, self.provider.name)
+        return raw
+
+    async def post(self, url: str, payload: dict, headers: dict, timeout: float, model: ir.Model):
+        """POST and return the parsed JSON answer."""
+        return parse_json(await self._fetch("POST", url, payload, headers, timeout, model, "request"),
+                          self.provider.name)
 
     async def probe(self, model: ir.Model, timeout: float) -> None:
         """A free health check (the provider's model listing): returns, or raises a ProviderError."""
         url, headers = self.probe_request(model)
-        try:
-            response = await self.http.request("GET", url, json_body=None, headers=headers, timeout=timeout,
-                                               stream=False)
-            raw = await response.aread()
-        except (TransportTimeout, TransportFailure) as exc:
-            raise self._transport(exc, model, "probe") from exc
-        if response.status_code >= 300:
-            raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
+        await self._fetch("GET", url, None, headers, timeout, model, "probe")
 
     def probe_request(self, model: ir.Model) -> tuple[str, dict]:
         raise NotImplementedError
