@@ -80,12 +80,6 @@ def sort_key(d: Diagnostic):
     return (d.span.file, d.span.line, d.span.column, SEVERITIES.index(d.severity), d.code)
 
 
-def fails(diagnostics: Iterable[Diagnostic], strict: bool = False) -> bool:
-    """Whether these findings fail a check: errors always, warnings under --strict."""
-    failing = {"error", "warning"} if strict else {"error"}
-    return any(d.severity in failing for d in diagnostics)
-
-
 class SourceCache:
     """Source lines by file name, for the caret renderer."""
 

@@ -3,7 +3,6 @@ fact validator. Pure standard library: `policylang compile` copies this file's
 source verbatim into standalone modules, so both raise the same errors."""
 import difflib
 import json
-import math
 from collections import namedtuple
 
 __all__ = ["Decision", "FactError", "MISSING", "check_facts", "check_value"]
@@ -106,6 +105,3 @@ def check_facts(specs, facts):
         out[name] = check_value(name, spec, value)
     return out
 
-
-def _finite(x):
-    return math.isfinite(x)

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 import policylang
-from helpers import ROOT, read_cases
+from helpers import ROOT
 from policylang.runtime.classify import Classifiers, NgramBackend
 from policylang.semantics.check import check_source
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 import policylang
 from helpers import read_cases
 from policylang.analysis.atoms import Dim
-from policylang.analysis.diagram import Diagram, Space
+from policylang.analysis.diagram import Space
 from policylang.analysis.lint import lint
 from policylang.interp import holds, interpret, with_defaults
 from policylang.prelude import MISSING, check_facts

@@ -1,5 +1,4 @@
 """The canonical printer: parse(print(ast)) == ast, for generated ASTs and our files."""
-from pathlib import Path
 
 from hypothesis import given, settings
 

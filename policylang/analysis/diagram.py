@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..semantics import ir
-from .atoms import AnalysisLimit, BoxBuilder, Dim, build_dims
+from .atoms import AnalysisLimit, BoxBuilder, build_dims
 
 DEFAULT_NODE_BUDGET = 200_000
 HASHABLE = ("enum", "string", "bool")   # dims decided by a dict lookup of the raw value

@@ -12,7 +12,7 @@ from ..prelude import check_facts
 from ..semantics import ir
 from ..semantics.ir import tests_of
 from .atoms import AnalysisLimit
-from .diagram import DEFAULT_NODE_BUDGET, Diagram, Leaf, Space
+from .diagram import DEFAULT_NODE_BUDGET, Diagram, Space
 from .witness import concretize
 
 MAX_TAKERS = 8               # covering rules named in an unreachable-rule finding

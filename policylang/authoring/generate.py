@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from ..analysis.diagram import Diagram, Leaf, Space
+from ..analysis.diagram import Diagram, Space
 from ..analysis.witness import concretize
 from ..policy import Policy
 from ..syntax.printer import literal

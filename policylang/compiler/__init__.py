@@ -19,7 +19,7 @@ import jinja2
 from .. import __version__
 from ..analysis.atoms import AnalysisLimit
 from ..analysis.diagram import DEFAULT_NODE_BUDGET, Diagram, Space
-from ..prelude import MISSING, Decision
+from ..prelude import Decision
 from ..semantics import ir
 from .constants import safe_repr
 from .emit import Emitter
@@ -73,7 +73,6 @@ def source_hash(policy: ir.PolicyIR) -> str:
 def _blocks(policy: ir.PolicyIR, budget: int):
     """Yield (rule indices, Diagram or None) covering the rules in order."""
     rules = policy.rules
-    queue = [(0, len(rules))]
     size = FIRST_BLOCK
     start = 0
     while start < len(rules):
@@ -91,7 +90,6 @@ def _blocks(policy: ir.PolicyIR, budget: int):
             continue
         yield (start, end), dg
         start = end
-    del queue
 
 
 def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET, use_table: bool = True):
@@ -118,7 +116,6 @@ def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAUL
     fact_index = {name: i for i, name in enumerate(fact_names)}
     defaults = {}
     decisions_src, decisions = [], {}
-    tables_extra = []
     for name, fact in policy.facts.items():
         defaults[name] = "_M"
     emitter = Emitter(fact_index, defaults, {}, "_NONE")
@@ -170,7 +167,7 @@ def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAUL
         source_hash=digest, source_hash_repr=safe_repr(digest), standalone=standalone,
         prelude=_prelude_source() if standalone else "",
         facts_repr=safe_repr_dict({k: f.spec for k, f in sorted(policy.facts.items())}),
-        decisions=decisions_src, tables=emitter.tables + tables_extra,
+        decisions=decisions_src, tables=emitter.tables,
         functions=functions, late_tables=emitter.late_tables, body=body, line_map="{}",
     )
     line_map = {}
@@ -242,7 +239,7 @@ def load_evaluator(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET):
     compiled = generate(policy, standalone=False, budget=budget)
     namespace = {
         "Decision": prelude.Decision, "FactError": prelude.FactError, "MISSING": prelude.MISSING,
-        "check_facts": prelude.check_facts, "__name__": f"policylang.compiled", "__builtins__": __builtins__,
+        "check_facts": prelude.check_facts, "__name__": "policylang.compiled", "__builtins__": __builtins__,
     }
     code = compile(compiled.source, f"<policy:{policy.name}>", "exec")
     exec(code, namespace)

@@ -86,12 +86,6 @@ def chunk(cid: str, model: str, delta: dict, finish: str | None = None) -> dict:
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
 
-def usage_chunk(cid: str, model: str, prompt_tokens: int, completion_tokens: int) -> dict:
-    return {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
-            "choices": [], "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                                     "total_tokens": prompt_tokens + completion_tokens}}
-
-
 class TransportTimeout(Exception):
     """The peer did not answer (or stopped answering) within the timeout."""
 
