@@ -140,33 +140,38 @@ def emit_table_path(emitter, dg: Diagram, table: Table, inline: int | None, fact
                 "_Q", f"({safe_repr(tuple(bounds))}, ({''.join(outs[g] + ', ' for g in groups)}), {missing})")
         return numeric_tables[n]
 
-    lines, names, guards = [], [], []
-    for dim in table.dims:
-        var = f"v{fact_index[dim.fact]}"
-        names.append(var)
-        lines.append(f"    {var} = facts.get({safe_repr(dim.fact)}, {defaults[dim.fact]})")
+    # The key: one C-level itemgetter call when every hashable fact is present (the common
+    # case), else a .get per fact with its default or the missing marker.
+    n = len(table.dims)
+    names = [safe_repr(d.fact) for d in table.dims]
+    getter = emitter.table("_IG", f"_itemgetter({', '.join(names)})")
+    slow = ", ".join(f"facts.get({nm}, {defaults[d.fact]})" for nm, d in zip(names, table.dims))
+    lines = ["    try:",
+             f"        k = {getter}(facts)" if n > 1 else f"        k = ({getter}(facts),)",
+             "    except KeyError:",
+             f"        k = ({slow}{',' if n == 1 else ''})"]
+    guards = []
+    for j, dim in enumerate(table.dims):
         if dim.kind == "bool":  # 1 == True: a bool key must be a real bool
-            guards.append(f"({var} is True or {var} is False" + (f" or {var} is _M)" if dim.missing_atom is not None else ")"))
+            guards.append(f"(k[{j}] is True or k[{j}] is False" + (f" or k[{j}] is _M)" if dim.missing_atom is not None else ")"))
     items = [f"{key_repr(k)}: {emitter.leaf(rule)}" for k, rule in table.leaves.items()]
-    items += [f"{key_repr(k)}: {value_of(n)}" for k, n in table.residual.items()]
+    items += [f"{key_repr(k)}: {value_of(n_)}" for k, n_ in table.residual.items()]
     tab = emitter.late_table("_TAB", "{" + ", ".join(items) + "}")
     pad = "    "
     if guards:
         lines.append(f"    if {' and '.join(guards)}:")
         pad = "        "
-    key = "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
-    lines += [f"{pad}r = {tab}.get({key})"]
-    strings = [(d, v) for d, v in zip(table.dims, names) if d.kind == "string"]
-    if strings:
+    lines += [f"{pad}r = {tab}.get(k)"]
+    if any(d.kind == "string" for d in table.dims):
         # second chance: strings outside the constants are the `other` atom
         parts = []
-        for d, var in zip(table.dims, names):
+        for j, d in enumerate(table.dims):
             if d.kind == "string":
-                known = [k for k, _ in _keys(d) if k is not OTHER]
-                kset = emitter.table("_K", "frozenset((" + "".join(("_M" if k is MISSING else safe_repr(k)) + ", " for k in known) + "))")
-                parts.append(f"{var} if {var} in {kset} else _other({var}, facts)")
+                known = [key for key, _ in _keys(d) if key is not OTHER]
+                kset = emitter.table("_K", "frozenset((" + "".join(("_M" if key is MISSING else safe_repr(key)) + ", " for key in known) + "))")
+                parts.append(f"k[{j}] if k[{j}] in {kset} else _other(k[{j}], facts)")
             else:
-                parts.append(var)
+                parts.append(f"k[{j}]")
         lines += [f"{pad}if r is None:", f"{pad}    r = {tab}.get(({', '.join(parts)}{',' if len(parts) == 1 else ''}))"]
     lines += [f"{pad}if r is not None:",
               f"{pad}    if type(r) is Decision:", f"{pad}        return r"]
