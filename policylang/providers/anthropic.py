@@ -7,7 +7,7 @@ from typing import AsyncIterator
 from ..semantics import ir
 from . import errors as E
 from .base import (Completion, HTTPAdapter, StreamState, chat_completion, chunk, completion_id, http_error,
-                   max_tokens, parse_json, stops, text_of)
+                   fold_messages, max_tokens, parse_json, stops)
 
 VERSION = "2023-06-01"
 _STOP = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls",
@@ -16,17 +16,8 @@ _STOP = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "t
 
 def to_messages(body: dict) -> dict:
     """An OpenAI body as a Messages API body (without model and stream)."""
-    system, messages = [], []
-    for m in body.get("messages") or []:
-        role, text = m.get("role"), text_of(m.get("content"))
-        if role in ("system", "developer"):
-            system.append(text)
-            continue
-        role = "assistant" if role == "assistant" else "user"
-        if messages and messages[-1]["role"] == role:   # the API wants roles to alternate
-            messages[-1]["content"] += "\n\n" + text
-        else:
-            messages.append({"role": role, "content": text})
+    system, turns = fold_messages(body)
+    messages = [{"role": role, "content": "\n\n".join(texts)} for role, texts in turns]
     out = {"messages": messages, "max_tokens": max_tokens(body)}
     if system:
         out["system"] = "\n\n".join(system)

@@ -52,6 +52,25 @@ def text_of(content) -> str:
     return str(content)
 
 
+def fold_messages(body: dict) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """An OpenAI body's messages as (system texts, turns): each turn a role, "user" or
+    "assistant", with its texts, consecutive messages of one role merged, since the
+    Anthropic and Gemini APIs want the roles to alternate."""
+    system: list[str] = []
+    turns: list[tuple[str, list[str]]] = []
+    for m in body.get("messages") or []:
+        role, text = m.get("role"), text_of(m.get("content"))
+        if role in ("system", "developer"):
+            system.append(text)
+            continue
+        role = "assistant" if role == "assistant" else "user"
+        if turns and turns[-1][0] == role:
+            turns[-1][1].append(text)
+        else:
+            turns.append((role, [text]))
+    return system, turns
+
+
 def max_tokens(body: dict, default: int = 1024) -> int:
     v = body.get("max_completion_tokens") or body.get("max_tokens")
     return int(v) if isinstance(v, int) and v > 0 else default

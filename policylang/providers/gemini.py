@@ -6,24 +6,16 @@ from typing import AsyncIterator
 from ..semantics import ir
 from . import errors as E
 from .base import (Completion, HTTPAdapter, StreamState, chat_completion, chunk, completion_id, http_error,
-                   max_tokens, parse_json, stops, text_of)
+                   fold_messages, max_tokens, parse_json, stops)
 
 _FINISH = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter", "RECITATION": "content_filter",
            "BLOCKLIST": "content_filter", "PROHIBITED_CONTENT": "content_filter", "SPII": "content_filter"}
 
 
 def to_contents(body: dict) -> dict:
-    system, contents = [], []
-    for m in body.get("messages") or []:
-        role, text = m.get("role"), text_of(m.get("content"))
-        if role in ("system", "developer"):
-            system.append(text)
-            continue
-        role = "model" if role == "assistant" else "user"
-        if contents and contents[-1]["role"] == role:
-            contents[-1]["parts"].append({"text": text})
-        else:
-            contents.append({"role": role, "parts": [{"text": text}]})
+    system, turns = fold_messages(body)
+    contents = [{"role": "model" if role == "assistant" else "user", "parts": [{"text": t} for t in texts]}
+                for role, texts in turns]
     out: dict = {"contents": contents}
     if system:
         out["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
