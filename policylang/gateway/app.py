@@ -320,8 +320,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         if holder is None:
             return JSONResponse({"status": "starting"}, status_code=503)
         ir_ = holder.current.policy.ir
-        used = {m.candidate for r in ir_.rules for t in (r.target, *r.fallback)
-                for m in (ir_.models[n] for n in t.models)}
+        used = {m.candidate for m in ir_.routed_models}
         open_ = {c for c in used if state["health"].breaker(c).peek() == "open"}
         ready = bool(used - open_)
         return JSONResponse({"status": "ready" if ready else "no healthy candidate",

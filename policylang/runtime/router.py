@@ -295,8 +295,7 @@ class Router:
         closes an open or half-open circuit; a failure opens it. By default only endpoints whose
         circuit is not closed are probed, so healthy traffic pays nothing. Returns candidate → result."""
         out: dict[str, str] = {}
-        used = {m for r in self.policy.ir.rules for t in (r.target, *r.fallback) for m in t.models}
-        for model in (self.policy.ir.models[name] for name in sorted(used)):   # only what rules can route to
+        for model in self.policy.ir.routed_models:   # only what rules can route to
             breaker = self.health.breaker(model.candidate)
             if only_unhealthy and breaker.peek() == "closed":
                 continue

@@ -183,3 +183,9 @@ class PolicyIR:
     @property
     def fact_specs(self) -> dict[str, tuple]:
         return {name: f.spec for name, f in self.facts.items()}
+
+    @property
+    def routed_models(self) -> list[Model]:
+        """The models some rule can route to (target or fallback), by name."""
+        names = {m for r in self.rules for t in (r.target, *r.fallback) for m in t.models}
+        return [self.models[n] for n in sorted(names)]
