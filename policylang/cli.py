@@ -260,11 +260,11 @@ def cmd_diff(args) -> int:
     old = _read_policy_arg(args.old, args.base_dir)
     new = _read_policy_arg(args.new, args.base_dir)
     try:
-        regions = semantic_diff(old.ir, new.ir)
+        diff = semantic_diff(old.ir, new.ir)
     except DiffError as exc:
         raise UsageError(str(exc)) from None
-    print(render(regions, args.format, args.old, args.new))
-    return EXIT_FINDINGS if regions and args.exit_code else EXIT_OK
+    print(render(diff, args.format, args.old, args.new))
+    return EXIT_FINDINGS if diff and args.exit_code else EXIT_OK
 
 
 def cmd_fmt(args) -> int:

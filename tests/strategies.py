@@ -2,9 +2,13 @@
 policies with matching facts (for the compiler and the linter)."""
 from __future__ import annotations
 
+import math
+import sys
+
 from hypothesis import strategies as st
 
 from policylang.syntax import ast
+from policylang.syntax.printer import number
 from policylang.syntax.parser import KEYWORDS
 
 _RESERVED = KEYWORDS | {"true", "false"}
@@ -85,12 +89,14 @@ modules = st.builds(lambda ss: ast.Module("gen.policy", tuple(ss)), st.lists(sta
 
 # ---- random typed policies (text) and matching facts -------------------------------
 
-INTS = [-1, 0, 1, 5, 10, 500]
-FLOATS = [0.5, 1.0, 2.25]
-STRINGS = ["a", "b", "ja", "x y"]
-PATTERNS = ["^a", "b$", "a|j", "\\\\d"]
-PREFIXES = ["a", "j"]
+INTS = [-1, 0, 1, 5, 10, 500, 2**63, -(2**63)]
+FLOATS = [0.5, 1.0, 2.25, -0.0, 1e19, 1e20, sys.float_info.max, 2.0**53]
+STRINGS = ["a", "b", "ja", "x y", "abc", "0"]
+# the last one uses a lookahead: the analysis keeps it opaque (tests/oracle.py's probes cover them all)
+PATTERNS = ["^a", "^ab", "b$", "a|j", "\\d", "^[0-9]+$", "\\w+@", "a\\Z", "(?=a)ab"]
+PREFIXES = ["a", "j", "ab"]
 ELEMENTS = ["a", "b", "pii"]
+MANY = [f"e{i}" for i in range(14)]    # more set elements than the diagram splits: blocks, analysis-incomplete
 
 
 def fact_header(defaults: dict) -> str:
@@ -124,16 +130,19 @@ def _atom_texts():
         st.builds(lambda op, v: f"n {op} {v}", st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), st.sampled_from(INTS)),
         st.builds(lambda op, vs: f"n {op} {{{', '.join(map(str, vs))}}}", st.sampled_from(["in", "not in"]),
                   st.lists(st.sampled_from(INTS), min_size=1, max_size=3)),
-        st.builds(lambda op, v: f"x {op} {v}", st.sampled_from(["==", "!=", "<", "<=", ">", ">="]), st.sampled_from(FLOATS)),
+        st.builds(lambda op, v: f"x {op} {number(v)}", st.sampled_from(["==", "!=", "<", "<=", ">", ">="]),
+                  st.sampled_from(FLOATS)),
         st.builds(lambda op, v: f"s {op} {_q(v)}", st.sampled_from(["==", "!="]), st.sampled_from(STRINGS)),
         st.builds(lambda op, vs: f"s {op} {{{', '.join(map(_q, vs))}}}", st.sampled_from(["in", "not in"]),
                   st.lists(st.sampled_from(STRINGS), min_size=1, max_size=3)),
-        st.builds(lambda p: f"s matches {_q(p)}", st.sampled_from(["^a", "b$", "a|j", "\\d"])),
+        st.builds(lambda p: f"s matches {_q(p)}", st.sampled_from(PATTERNS)),
         st.builds(lambda p: f"s startswith {_q(p)}", st.sampled_from(PREFIXES)),
         st.sampled_from(["f", "f == false", "f != true"]),
         st.builds(lambda v: f"t contains {v}", st.sampled_from(ELEMENTS)),
         st.builds(lambda op, vs: f"t {op} {{{', '.join(vs)}}}", st.sampled_from(["contains any", "contains all"]),
                   st.lists(st.sampled_from(ELEMENTS), min_size=1, max_size=2)),
+        # rare: a test of more set elements than the diagram splits
+        st.sampled_from([f"t contains any {{{', '.join(MANY)}}}"] + [f"t contains {e}" for e in ELEMENTS] * 3),
         st.builds(lambda fct, op: f"{fct} {op}", st.sampled_from("enxsft"), st.sampled_from(["is missing", "is present"])),
     )
 
@@ -152,8 +161,7 @@ targets = st.sampled_from(["m1", "m2", "m3", "p", "q", "cheap", "ordered", "p/m2
 
 
 @st.composite
-def policies(draw, max_rules: int = 8):
-    defaults = draw(st.fixed_dictionaries({k: st.booleans() for k in "ensf"}))
+def _rules(draw, max_rules: int):
     rules = []
     for _ in range(draw(st.integers(1, max_rules))):
         fb = draw(st.one_of(st.none(), st.lists(targets, min_size=1, max_size=2)))
@@ -163,7 +171,13 @@ def policies(draw, max_rules: int = 8):
         rules.append(rule)
     if draw(st.booleans()):
         rules.append(f"default route {draw(targets)}")
-    return fact_header(defaults) + "\n".join(rules) + "\n"
+    return rules
+
+
+@st.composite
+def policies(draw, max_rules: int = 8):
+    defaults = draw(st.fixed_dictionaries({k: st.booleans() for k in "ensf"}))
+    return fact_header(defaults) + "\n".join(draw(_rules(max_rules))) + "\n"
 
 
 def _near(values, eps):
@@ -175,20 +189,28 @@ def _near(values, eps):
 
 @st.composite
 def fact_values(draw):
-    import math
+    from oracle import FLOAT_EXTREMES, INT_EXTREMES, STRING_PROBES
 
     facts = {}
     options = {
         "e": st.sampled_from("abcd"),
-        "n": st.one_of(st.sampled_from(_near(INTS, 1)), st.integers(-10**6, 10**6)),
+        "n": st.one_of(st.sampled_from(_near(INTS, 1) + INT_EXTREMES), st.integers(-10**6, 10**6)),
         "x": st.one_of(st.sampled_from(FLOATS + [math.nextafter(v, math.inf) for v in FLOATS]
-                                       + [math.nextafter(v, -math.inf) for v in FLOATS] + [0, 1, 2]),
-                       st.floats(allow_nan=False, allow_infinity=False)),
-        "s": st.one_of(st.sampled_from(STRINGS + ["aj", "jb", "1", ""]), st.text(max_size=4)),
+                                       + [math.nextafter(v, -math.inf) for v in FLOATS] + [0, 1, 2, 2**63]
+                                       + FLOAT_EXTREMES),
+                       st.floats(allow_nan=False)),
+        "s": st.one_of(st.sampled_from(STRINGS + STRING_PROBES), st.text(max_size=4)),
         "f": st.booleans(),
-        "t": st.lists(st.sampled_from(ELEMENTS + ["z"]), max_size=4),
+        "t": st.lists(st.sampled_from(ELEMENTS + ["z"] + MANY[:3]), max_size=4),
     }
     for name, strat in options.items():
         if draw(st.booleans()):
             facts[name] = draw(strat)
     return facts
+
+
+@st.composite
+def policy_pairs(draw, max_rules: int = 5):
+    """Two policies over the same fact declarations (so that diff compares them)."""
+    defaults = draw(st.fixed_dictionaries({k: st.booleans() for k in "ensf"}))
+    return tuple(fact_header(defaults) + "\n".join(draw(_rules(max_rules))) + "\n" for _ in range(2))

@@ -1,4 +1,5 @@
 """fmt, test --generate/--junit, diff and replay: laws and CLI behaviour."""
+import functools
 import json
 import subprocess
 import sys
@@ -11,7 +12,9 @@ from helpers import ROOT
 from policylang.authoring.diff import semantic_diff
 from policylang.syntax.formatter import format_text
 from policylang.syntax.parser import parse
-from strategies import fact_values, policies
+
+import oracle
+from strategies import fact_values, policies, policy_pairs
 
 
 def run(*args, stdin=None, cwd=ROOT):
@@ -75,29 +78,73 @@ def test_fmt_cli_check_diff_and_write(tmp_path):
 def test_diff_of_a_policy_with_itself_is_empty():
     for path in ROOT.glob("examples/*.policy"):
         p = policylang.load(path)
-        assert semantic_diff(p.ir, p.ir) == []
+        assert not semantic_diff(p.ir, p.ir)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(policies(max_rules=5), policies(max_rules=5), st.lists(fact_values(), min_size=10, max_size=30))
-def test_diff_regions_are_exact(a, b, facts_list):
-    """Every request decided differently lies in a reported region; every region's example differs."""
+DIFF_CHECKED = {"pairs": 0, "differing requests": 0}
+
+
+def _region_holds(header_policy: str, condition: str, facts: dict) -> bool:
+    """Whether a region's condition (printed as policy syntax) holds, by the reference interpreter."""
+    if condition == "every request":
+        return True
+    return _probe(header_policy.split("\nwhen ")[0].split("\ndefault ")[0], condition).interpret(facts).rule is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def _probe(header: str, condition: str):
+    return policylang.loads(header + f"\nwhen {condition} route m1\n", "region.policy")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(policy_pairs(max_rules=5), st.lists(fact_values(), min_size=10, max_size=30))
+def test_diff_regions_are_exact(pair, facts_list):
+    """Every request the two policies decide differently lies in a reported region (its condition,
+    parsed as policy syntax, holds for it); every region's example is decided differently."""
+    a, b = pair
     pa, pb = policylang.loads(a, "a.policy"), policylang.loads(b, "b.policy")
-    if pa.ir.facts != pb.ir.facts:
-        return  # generated headers differ in defaults: a changed default is reported as an error instead
-    regions = semantic_diff(pa.ir, pb.ir)
-    for r in regions:
+    diff = semantic_diff(pa.ir, pb.ir)
+    assert diff.complete
+    for r in diff.regions:
         da, db = pa.interpret(r.example), pb.interpret(r.example)
         assert (da.target, da.fallback, da.candidates) != (db.target, db.fallback, db.candidates)
-    if any("matches" in t or "startswith" in t for t in (a, b)):
-        return  # patterns are free booleans: regions are sound, a request may need a finer cell
-    for facts in facts_list:
+        assert _region_holds(a, r.condition, r.example), r.condition
+    reqs, _ = oracle.requests(pa.ir) if len(pa.ir.rules) >= len(pb.ir.rules) else oracle.requests(pb.ir)
+    DIFF_CHECKED["pairs"] += 1
+    for facts in facts_list + reqs[:2000]:
         try:
             da, db = pa.interpret(facts), pb.interpret(facts)
         except policylang.FactError:
             continue
-        if (da.target, da.fallback, da.candidates) != (db.target, db.fallback, db.candidates):
-            assert regions, (facts, a, b)
+        if (da.target, da.fallback, da.candidates) == (db.target, db.fallback, db.candidates):
+            continue
+        DIFF_CHECKED["differing requests"] += 1
+        assert diff, (facts, a, b)
+        conditions = [r.condition for r in diff.regions] + diff.unverified
+        assert any(_region_holds(a, c, facts) for c in conditions), (facts, conditions)
+
+
+def test_diff_reports_pattern_changes_and_never_truncates_silently(tmp_path):
+    head = "fact id: string\nfact n: int\nprovider p { adapter = echo default = m1 }\n" \
+           "model m1 { provider = p }\nmodel m2 { provider = p }\n"
+    old, new = tmp_path / "old.policy", tmp_path / "new.policy"
+    old.write_text(head + 'when id matches "\\\\d" route m1\ndefault route m2\n')
+    new.write_text(head + "default route m2\n")
+    r = run("diff", str(old), str(new), "--exit-code")
+    assert r.returncode == 1, r.stdout
+    assert 'when id matches "\\\\d"' in r.stdout
+    many = tmp_path / "many.policy"
+    many.write_text(head + "".join(f"when n == {i * 2} route m1\n" for i in range(250)) + "default route m2\n")
+    r = run("diff", str(many), str(new), "--exit-code")
+    assert r.returncode == 1
+    assert r.stdout.startswith("250 region(s) route differently")
+    assert "… and 50 more region(s)" in r.stdout
+    doc = json.loads(run("diff", str(many), str(new), "--format", "json").stdout)
+    assert len(doc["regions"]) == 250 and doc["complete"] is True and doc["changed"] is True
+    adjacent = tmp_path / "adjacent.policy"
+    adjacent.write_text(head + "".join(f"when n == {i} route m1\n" for i in range(250)) + "default route m2\n")
+    r = run("diff", str(adjacent), str(new))
+    assert r.stdout.startswith("1 region(s) route differently") and "when n >= 0 and n < 250" in r.stdout
 
 
 def test_diff_cli_formats_and_exit_code(tmp_path):

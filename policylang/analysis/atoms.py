@@ -15,8 +15,8 @@ from itertools import product
 from ..prelude import MISSING
 from ..semantics import ir
 from ..semantics.ir import tests_of
+from . import patterns
 
-MAX_SET_ELEMENTS = 12     # a set fact's atoms are the subsets of its mentioned elements
 MAX_BOXES_PER_RULE = 4096
 
 
@@ -25,21 +25,34 @@ class AnalysisLimit(Exception):
 
 
 def successor(kind: str, c):
-    """The least value above c: c+1 for ints, the next float for floats."""
-    return c + 1 if kind == "int" else math.nextafter(c, math.inf)
+    """The least value above c: c+1 for ints, the next float for floats; None above +inf.
+
+    Float literals are finite (an overflowing one is a type error), so float thresholds
+    are finite floats and, as the successor of the largest float, +inf itself: the atom
+    [inf, None) holds exactly the value inf. -inf is never a threshold: the first atom
+    (None, t0) holds it."""
+    if kind == "int":
+        return c + 1
+    return None if c == math.inf else math.nextafter(c, math.inf)
 
 
 @dataclass
 class Dim:
     index: int
     fact: str
-    kind: str                        # enum int float string bool set opaque
+    kind: str                        # enum int float string bool set element opaque
     size: int = 0
     has_missing: bool = False
     members: tuple = ()              # enum members / string constants / set elements
     thresholds: tuple = ()           # int/float: atom i is [T[i-1], T[i])
     test: ir.Test | None = None      # opaque: the test this boolean stands for
     default: object = MISSING
+    # string: the patterns decided exactly ((op, value) of `matches`/`startswith` tests) and the
+    # regions of strings outside `members`, one atom each after the members: each region is the
+    # patterns' truth values some such strings share (one region, (), when there are no patterns)
+    patterns: tuple = ()
+    regions: tuple = ((),)
+    examples: tuple = ()             # a few strings of each region (when there are patterns)
 
     @property
     def full(self) -> int:
@@ -54,6 +67,8 @@ class Dim:
         if value is MISSING:
             if self.kind == "opaque":
                 return 0
+            if self.kind == "element":
+                return 1     # a missing set contains nothing
             return self.size - 1
         k = self.kind
         if k == "enum":
@@ -61,11 +76,16 @@ class Dim:
         if k in ("int", "float"):
             return bisect_right(self.thresholds, value)
         if k == "string":
-            return self.members.index(value) if value in self.members else len(self.members)
+            if value in self.members:
+                return self.members.index(value)
+            vec = tuple(patterns.holds(op, v, value) for op, v in self.patterns)
+            return len(self.members) + self.regions.index(vec)
         if k == "bool":
             return 0 if value else 1
         if k == "set":
-            return sum(1 << j for j, e in enumerate(self.members) if e in value)
+            return 0
+        if k == "element":
+            return 0 if self.members[0] in value else 1
         if k == "opaque":
             from ..interp import test_holds
 
@@ -73,10 +93,11 @@ class Dim:
         raise AssertionError(k)
 
     def interval(self, atom: int) -> tuple:
-        """int/float: the half-open interval [lo, hi) of an atom (±inf at the ends)."""
+        """int/float: the half-open interval [lo, hi) of an atom; None where it is unbounded
+        (a float +inf can be a real bound, so it never stands for "no bound")."""
         t = self.thresholds
-        lo = t[atom - 1] if atom > 0 else -math.inf
-        hi = t[atom] if atom < len(t) else math.inf
+        lo = t[atom - 1] if atom > 0 else None
+        hi = t[atom] if atom < len(t) else None
         return lo, hi
 
     def describe(self, atom: int) -> str:
@@ -86,14 +107,29 @@ class Dim:
         if k == "enum":
             return f"{self.fact} == {self.members[atom]}"
         if k == "string":
-            return f"{self.fact} == {self.members[atom]!r}" if atom < len(self.members) else f"{self.fact} is another string"
+            if atom < len(self.members):
+                return f"{self.fact} == {self.members[atom]!r}"
+            vec = self.regions[atom - len(self.members)]
+            if not self.patterns:
+                return f"{self.fact} is another string"
+            return " and ".join(f"{'' if yes else 'not '}{self.fact} {op} {printer.string(v)}"
+                                for (op, v), yes in zip(self.patterns, vec))
         if k == "bool":
             return f"{self.fact} == {'true' if atom == 0 else 'false'}"
         if k in ("int", "float"):
             lo, hi = self.interval(atom)
-            return f"{lo} <= {self.fact} < {hi}"
+            if lo is None and hi is None:
+                return f"{self.fact} is present"
+            if lo is None:
+                return f"{self.fact} < {hi!r}"
+            if hi is None:
+                return f"{self.fact} >= {lo!r}"
+            return f"{lo!r} <= {self.fact} < {hi!r}"
         if k == "set":
-            return f"{self.fact} has {{{', '.join(e for j, e in enumerate(self.members) if atom >> j & 1)}}}"
+            return f"{self.fact} is present"
+        if k == "element":
+            return f"{self.fact} contains {self.members[0]!r}" if atom == 0 else \
+                f"not ({self.fact} contains {self.members[0]!r})"
         return f"{'' if atom else 'not '}{self.test.fact} {self.test.op} {self.test.value!r}"
 
 
@@ -101,8 +137,14 @@ def opaque_key(t: ir.Test) -> tuple:
     return (t.fact, t.op, t.value)
 
 
-def build_dims(facts: dict[str, ir.Fact], rules) -> tuple[list[Dim], dict[str, Dim], dict[tuple, Dim]]:
-    """The dimensions these rules need: one per fact they mention, one per opaque test."""
+def build_dims(facts: dict[str, ir.Fact], rules, exact_strings: bool = True,
+               notes: list[tuple[ir.Test, str]] | None = None) -> tuple[list[Dim], dict[str, Dim], dict[tuple, Dim]]:
+    """The dimensions these rules need: one per fact they mention, one per opaque test.
+
+    exact_strings: decide the `matches`/`startswith` tests of each string fact together with
+    its constants (patterns.py), so combinations no string has are not cells. The compiled
+    evaluator tests patterns at run time and needs no automaton: it passes False. Tests the
+    automata cannot model stay opaque either way; each is added to notes with the reason."""
     consts: dict[str, set] = {}
     opaque: dict[tuple, ir.Test] = {}
     order: list[str] = []
@@ -120,12 +162,11 @@ def build_dims(facts: dict[str, ir.Fact], rules) -> tuple[list[Dim], dict[str, D
             values = t.value if isinstance(t.value, tuple) else (t.value,)
             if f.kind in ("int", "float"):
                 for c in values:
-                    if t.op in ("<", ">="):
+                    if t.op in ("<", ">=", "==", "!=", "in", "not in"):
                         consts[t.fact].add(c)
-                    elif t.op in ("<=", ">"):
+                    if t.op not in ("<", ">="):
                         consts[t.fact].add(successor(f.kind, c))
-                    else:
-                        consts[t.fact].update((c, successor(f.kind, c)))
+                consts[t.fact].discard(None)
             else:
                 consts[t.fact].update(values)
     dims: list[Dim] = []
@@ -142,18 +183,22 @@ def build_dims(facts: dict[str, ir.Fact], rules) -> tuple[list[Dim], dict[str, D
             d.size = len(d.thresholds) + 1
         elif f.kind == "string":
             d.members = tuple(sorted(c))
-            d.size = len(d.members) + 1
+            if exact_strings:
+                _exact_patterns(d, opaque, notes)
+            d.size = len(d.members) + len(d.regions)
         elif f.kind == "bool":
             d.size = 2
         elif f.kind == "set":
-            if len(c) > MAX_SET_ELEMENTS:
-                raise AnalysisLimit(f"set fact `{name}` is tested for {len(c)} elements (limit {MAX_SET_ELEMENTS})")
             d.members = tuple(sorted(c))
-            d.size = 1 << len(d.members)
+            d.size = 1       # present; each element is a dim of its own (below)
         if d.has_missing:
             d.size += 1
         dims.append(d)
         by_fact[name] = d
+    for name in order:
+        if facts[name].kind == "set":
+            for e in by_fact[name].members:
+                dims.append(Dim(len(dims), name, "element", size=2, members=(e,)))
     by_test: dict[tuple, Dim] = {}
     for key in sorted(opaque, key=repr):
         d = Dim(len(dims), key[0], "opaque", size=2, test=opaque[key])
@@ -162,17 +207,73 @@ def build_dims(facts: dict[str, ir.Fact], rules) -> tuple[list[Dim], dict[str, D
     return dims, by_fact, by_test
 
 
+def _exact_patterns(d: Dim, opaque: dict[tuple, ir.Test], notes) -> None:
+    """Move the fact's modelled pattern tests out of `opaque` into the dim's regions."""
+    mine = [key for key in sorted(opaque, key=repr) if key[0] == d.fact]
+    exact = []
+    for key in mine:
+        why = patterns.support_of(key[1], key[2])
+        if why is None:
+            exact.append(key)
+        elif notes is not None:
+            notes.append((opaque[key], why))
+    if not exact:
+        return
+    tests = [(op, v) for _f, op, v in exact]
+    try:
+        found = patterns.regions(d.members, tests)
+    except patterns.TooLarge as exc:
+        if notes is not None:
+            notes += [(opaque[key], str(exc)) for key in exact]
+        return
+    for key in exact:
+        del opaque[key]
+    d.patterns = tuple(tests)
+    d.regions = tuple(found.vectors)
+    d.examples = tuple(tuple(x) for x in found.examples)
+
+
 class BoxBuilder:
     """Conditions → lists of boxes; a box is {dim index: atom mask} over constrained dims."""
 
     def __init__(self, dims: list[Dim], by_fact: dict[str, Dim], by_test: dict[tuple, Dim]):
         self.dims, self.by_fact, self.by_test = dims, by_fact, by_test
+        self.by_element = {(d.fact, d.members[0]): d for d in dims if d.kind == "element"}
+
+    def set_boxes(self, t: ir.Test, negate: bool) -> list[dict[int, int]]:
+        """A set fact's test as boxes over its presence dim and one dim per element (atom 0: in).
+
+        Every box that admits a missing set leaves the element dims unconstrained, so the cells
+        "missing, e in" (which no request has) always decide like their twins "missing, e out"."""
+        d = self.by_fact[t.fact]
+        miss = d.missing_atom
+        if t.op in ("is missing", "is present"):
+            want_missing = (t.op == "is missing") != negate
+            if miss is None:
+                return [] if want_missing else [{}]
+            return [{d.index: 1 << miss if want_missing else 1}]
+        present = {} if miss is None else {d.index: 1}
+        elems = [self.by_element[(t.fact, e)].index for e in dict.fromkeys(t.value if isinstance(t.value, tuple) else (t.value,))]
+        every = t.op == "contains all"
+        if negate:  # not all in: some out; not any in: all out
+            every = not every
+        bit = 0b10 if negate else 0b01
+        out = [{**present, **{e: bit for e in elems}}] if every else [{**present, e: bit} for e in elems]
+        if negate and miss is not None:
+            out.append({d.index: 1 << miss})
+        return out
 
     def test_mask(self, t: ir.Test) -> tuple[int, int]:
         """(dim index, atom mask) of the atoms where test t holds."""
         if t.op in ("matches", "startswith"):
-            d = self.by_test[opaque_key(t)]
-            return d.index, 0b10
+            od = self.by_test.get(opaque_key(t))
+            if od is not None:
+                return od.index, 0b10
+            d = self.by_fact[t.fact]
+            j = d.patterns.index((t.op, t.value))
+            n = len(d.members)
+            m = sum(1 << a for a, c in enumerate(d.members) if patterns.holds(t.op, t.value, c))
+            return d.index, m | sum(1 << (n + r) for r, vec in enumerate(d.regions) if vec[j])
         d = self.by_fact[t.fact]
         op, k = t.op, d.kind
         missing = 0 if d.missing_atom is None else 1 << d.missing_atom
@@ -192,30 +293,29 @@ class BoxBuilder:
                     m |= self._range(d, c, successor(k, c))
                 return d.index, m
             c = t.value
-            lo, hi = {"<": (-math.inf, c), "<=": (-math.inf, successor(k, c)),
-                      ">": (successor(k, c), math.inf), ">=": (c, math.inf)}[op]
+            if op == ">" and successor(k, c) is None:
+                return d.index, 0  # nothing is above +inf
+            lo, hi = {"<": (None, c), "<=": (None, successor(k, c)),
+                      ">": (successor(k, c), None), ">=": (c, None)}[op]
             return d.index, self._range(d, lo, hi)
         if k in ("enum", "string"):
             return d.index, sum(1 << d.members.index(v) for v in set(values))
         if k == "bool":
             return d.index, 1 << (0 if t.value else 1)
-        if k == "set":
-            bits = sum(1 << d.members.index(v) for v in set(values))
-            subsets = range(1 << len(d.members))
-            if op == "contains all":
-                return d.index, sum(1 << s for s in subsets if s & bits == bits)
-            return d.index, sum(1 << s for s in subsets if s & bits)  # contains, contains any
         raise AssertionError(op)
 
     @staticmethod
     def _range(d: Dim, lo, hi) -> int:
+        """The atoms of [lo, hi); None is unbounded (both ends are thresholds of d)."""
         t = d.thresholds
-        start = 0 if lo == -math.inf else t.index(lo) + 1
-        end = len(t) if hi == math.inf else t.index(hi)
-        return sum(1 << a for a in range(start, end + 1))
+        start = 0 if lo is None else t.index(lo) + 1
+        end = len(t) + 1 if hi is None else t.index(hi) + 1
+        return sum(1 << a for a in range(start, end))
 
     def boxes(self, cond: ir.Cond, negate: bool = False) -> list[dict[int, int]]:
         if isinstance(cond, ir.Test):
+            if self.by_fact[cond.fact].kind == "set":
+                return simplify_boxes(self.set_boxes(cond, negate))
             d, m = self.test_mask(cond)
             if negate:
                 m = self.dims[d].full & ~m
@@ -227,7 +327,7 @@ class BoxBuilder:
         conj = isinstance(cond, ir.All) != negate
         parts = [self.boxes(c, negate) for c in cond.items]
         if not conj:
-            return _simplify([b for p in parts for b in p])
+            return simplify_boxes([b for p in parts for b in p])
         out: list[dict[int, int]] = [{}]
         for p in parts:
             if len(out) * len(p) > MAX_BOXES_PER_RULE:
@@ -242,11 +342,11 @@ class BoxBuilder:
                     merged[d] = m2
                 else:
                     nxt.append(merged)
-            out = _simplify(nxt)
+            out = simplify_boxes(nxt)
         return out
 
 
-def _simplify(boxes: list[dict[int, int]]) -> list[dict[int, int]]:
+def simplify_boxes(boxes: list[dict[int, int]]) -> list[dict[int, int]]:
     """Drop duplicate boxes and boxes contained in another; merge boxes that differ in one dim."""
     if any(not b for b in boxes):
         return [{}]

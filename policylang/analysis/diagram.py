@@ -47,9 +47,13 @@ class Split:
 class Space:
     """The rules of a policy (or a block of them) as boxes over dims."""
 
-    def __init__(self, facts: dict[str, ir.Fact], rules: tuple[ir.Rule, ...]):
+    def __init__(self, facts: dict[str, ir.Fact], rules: tuple[ir.Rule, ...], exact_strings: bool = True):
+        """exact_strings=False: patterns as independent booleans (what the compiled evaluator
+        needs: it tests each pattern at run time); True: as the linter and diff need them."""
         self.rules = rules
-        self.dims, self.by_fact, self.by_test = build_dims(facts, rules)
+        self.opaque_notes: list[tuple[ir.Test, str]] = []   # tests kept opaque, with the reason
+        self.dims, self.by_fact, self.by_test = build_dims(facts, rules, exact_strings, self.opaque_notes)
+        self.exact_strings = exact_strings or not self.by_test
         builder = BoxBuilder(self.dims, self.by_fact, self.by_test)
         self.boxes: list[dict[int, int]] = []
         self.box_rule: list[int] = []

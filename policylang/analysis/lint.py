@@ -11,6 +11,7 @@ from ..interp import holds, interpret, with_defaults
 from ..prelude import check_facts
 from ..semantics import ir
 from ..semantics.ir import tests_of
+from ..syntax import printer
 from .atoms import AnalysisLimit
 from .diagram import DEFAULT_NODE_BUDGET, Diagram, Space
 from .witness import concretize
@@ -88,7 +89,7 @@ class Linter:
     def run(self) -> list[Diagnostic]:
         self.structural()
         try:
-            if self.dg is None:
+            if self.dg is None or not self.dg.space.exact_strings:
                 self.dg = Diagram(Space(self.p.facts, self.rules), budget=DEFAULT_NODE_BUDGET)
         except AnalysisLimit as exc:
             span = self.rules[0].span if self.rules else ir.NOWHERE
@@ -99,6 +100,7 @@ class Linter:
             self.never_matches_only()
             return self.out
         space = self.dg.space
+        self.opaque_notes(space)
         deciders = self.dg.deciders()
         for r, rule in enumerate(self.rules):
             if space.rule_boxes[r] == 0:
@@ -118,6 +120,16 @@ class Linter:
                 "analysis-incomplete", "info", self.rules[0].span,
                 f"analysis stopped after {TIME_BUDGET:.0f} s; not every rule was checked for: {', '.join(self.incomplete)}"))
         return self.out
+
+    def opaque_notes(self, space: Space):
+        """One note per pattern the automata cannot model: findings that depend on it may be missed."""
+        for test, why in space.opaque_notes:
+            rule = next(r for r in self.rules if test in tests_of(r.cond))
+            self.out.append(Diagnostic(
+                "analysis-incomplete", "info", rule.span,
+                f"`{test.fact} {test.op} {printer.string(test.value)}` (rule `{rule.name}`) uses {why}, which the "
+                "exact analysis does not model: it is treated as an independent yes/no test, so findings "
+                "that depend on what it matches may be missed (none is invented)"))
 
     def never_matches_only(self):
         from .atoms import BoxBuilder, build_dims
@@ -238,7 +250,7 @@ class Linter:
         earlier = (space.rule_boxes[r] & -space.rule_boxes[r]) - 1
         live = earlier | space.rule_boxes[r]
         if tok is None:
-            intervals = [(0, -float("inf"), float("inf"))]
+            intervals = [(0, None, None)]
         else:
             intervals = [(a,) + tok.interval(a) for a in range(len(tok.thresholds) + 1)]
 
@@ -269,10 +281,10 @@ class Linter:
 
         def highest_reached():
             for a, lo, hi in reversed(atoms):
-                if hi - 1 <= smallest:
+                if hi is not None and hi - 1 <= smallest:
                     return None      # nothing reached above the smallest window
                 found = reach(a)
-                if found:
+                if found and hi is not None:
                     return found, lo, hi
             return None
 
@@ -282,10 +294,14 @@ class Linter:
             if lowest is None:
                 return
             found, lo = lowest
-            if lo != -float("inf") and lo > smallest:
-                # every request reaching the rule overflows the smallest window
+            if lo is not None and lo > smallest:
+                # every request reaching the rule with `tokens` overflows the smallest window; say
+                # "every" only if requests without `tokens` cannot reach it
                 low = int(lo)
-                self._overflow(rule, space, found, [(m, c) for m, c in windows if low > c], low, every=True)
+                gap = tok.missing_atom
+                untold = gap is not None and admitted >> gap & 1 and reach(gap) is not None
+                self._overflow(rule, space, found, [(m, c) for m, c in windows if low > c], low,
+                               every=not untold, untold=untold)
                 return
             if reach(top):
                 return  # reached by arbitrarily large requests, and by some that fit: §9 says nothing
@@ -294,10 +310,10 @@ class Linter:
             found, lo, hi = hit
             high = int(hi) - 1
             over = [(m, c) for m, c in windows if high > c]
-            example = max(int(lo) if lo != -float("inf") else 0, min(c for _, c in over) + 1)
+            example = max(int(lo) if lo is not None else 0, min(c for _, c in over) + 1)
             self._overflow(rule, space, found, over, example, every=False, high=high)
 
-    def _overflow(self, rule, space, found, over, example, every, high=None):
+    def _overflow(self, rule, space, found, over, example, every, high=None, untold=False):
         sub, dom = found
         witness = None
         for path in sub.paths_to(lambda x: x == rule.index, limit=16):
@@ -315,6 +331,9 @@ class Linter:
         if every:
             msg = (f"every request reaching rule `{rule.name}` has at least {example:,} tokens, "
                    f"more than the context window of {models}")
+        elif untold:
+            msg = (f"some requests reaching rule `{rule.name}` have at least {example:,} tokens (every one "
+                   f"that carries `tokens`), more than the context window of {models}")
         else:
             msg = (f"rule `{rule.name}` is reached by requests of up to {high:,} tokens, "
                    f"more than the context window of {models}")

@@ -24,20 +24,25 @@ def _atoms(mask: int):
 
 
 def _number(dim: Dim, atom: int, prefer=None):
+    """A value inside the atom: its lower bound (a member of it), else the largest value below
+    its upper bound (exact: hi - 1 for ints, the previous float for floats), else zero."""
     lo, hi = dim.interval(atom)
-    if prefer is not None and lo <= prefer < hi:
+    if prefer is not None and (lo is None or lo <= prefer) and (hi is None or prefer < hi):
         return prefer
-    if dim.kind == "int":
-        if lo != -math.inf:
-            return int(lo)
-        return int(hi) - 1 if hi != math.inf else 0
-    if lo != -math.inf:
-        return float(lo)
-    return float(hi) - 1.0 if hi != math.inf else 0.0
+    if lo is not None:
+        return lo
+    if hi is not None:
+        return hi - 1 if dim.kind == "int" else math.nextafter(hi, -math.inf)
+    return 0 if dim.kind == "int" else 0.0
 
 
-def _samples(dim_tests: list[Dim]) -> list[str]:
-    """Strings likely to satisfy or avoid the opaque tests of one fact."""
+def _inside(dim: Dim, atom: int, value) -> bool:
+    lo, hi = dim.interval(atom)
+    return (lo is None or lo <= value) and (hi is None or value < hi)
+
+
+def _samples(dim_tests: list[Dim], taken=()) -> list[str]:
+    """Strings likely to satisfy or avoid the opaque tests of one fact, ending in one outside `taken`."""
     out = ["other", "x"]
     for d in dim_tests:
         v = d.test.value
@@ -47,6 +52,10 @@ def _samples(dim_tests: list[Dim]) -> list[str]:
             for alt in v.split("|"):
                 plain = re.sub(r"\\[AbBZdDsSwW]|[\^$()?*+\[\]{}|]|\(\?[a-zA-Z]+\)", "", alt).replace("\\", "")
                 out += [plain, plain.lower(), plain.upper()]
+    fresh = "other"
+    while fresh in taken:
+        fresh += "_"
+    out.append(fresh)
     return list(dict.fromkeys(out))
 
 
@@ -68,7 +77,7 @@ def concretize(space: Space, cell: dict[int, int], domain: tuple[int, ...] | Non
         masks[d.index] = m
     facts: dict = {}
     for d in dims:
-        if d.kind == "opaque":
+        if d.kind in ("opaque", "element"):
             continue
         m = masks[d.index]
         tests = [t for t in dims if t.kind == "opaque" and t.fact == d.fact]
@@ -79,6 +88,17 @@ def concretize(space: Space, cell: dict[int, int], domain: tuple[int, ...] | Non
             if value is not MISSING:
                 facts[d.fact] = value
             continue
+        if d.kind == "set":
+            elems = [e for e in dims if e.kind == "element" and e.fact == d.fact]
+            need_in = [e.members[0] for e in elems if masks[e.index] == 0b01]
+            need_out = {e.members[0] for e in elems if masks[e.index] == 0b10}
+            if d.missing_atom is not None and m >> d.missing_atom & 1 and not need_in:
+                continue  # missing: contains nothing
+            default = d.default if d.missing_atom is None else frozenset()
+            if d.missing_atom is None and set(need_in) <= default and not need_out & default:
+                continue  # its default fits
+            facts[d.fact] = need_in
+            continue
         if m == d.full and d.fact not in prefer:
             continue  # unconstrained: leave it out (missing, or its default)
         atoms = list(_atoms(m))
@@ -87,7 +107,7 @@ def concretize(space: Space, cell: dict[int, int], domain: tuple[int, ...] | Non
         atoms = [a for a in atoms if a != d.missing_atom] or atoms
         a = atoms[0]
         if d.kind in ("int", "float") and d.fact in prefer:
-            a = next((x for x in atoms if d.interval(x)[0] <= prefer[d.fact] < d.interval(x)[1]), a)
+            a = next((x for x in atoms if _inside(d, x, prefer[d.fact])), a)
         if a == d.missing_atom:
             continue
         if d.kind == "enum":
@@ -96,8 +116,6 @@ def concretize(space: Space, cell: dict[int, int], domain: tuple[int, ...] | Non
             facts[d.fact] = _number(d, a, prefer.get(d.fact))
         elif d.kind == "bool":
             facts[d.fact] = a == 0
-        elif d.kind == "set":
-            facts[d.fact] = [e for j, e in enumerate(d.members) if a >> j & 1]
     return facts
 
 
@@ -110,8 +128,9 @@ def _string(d: Dim, m: int, tests: list[Dim], masks: dict[int, int]):
                 return False
         return True
 
-    wanted_consts = [d.members[a] for a in _atoms(m) if a < len(d.members)]
-    other_ok = m >> len(d.members) & 1
+    n = len(d.members)
+    wanted_consts = [d.members[a] for a in _atoms(m) if a < n]
+    wanted_regions = [a - n for a in _atoms(m) if n <= a < n + len(d.regions)]
     missing_ok = d.missing_atom is not None and m >> d.missing_atom & 1
     unconstrained = m == d.full and all(masks[t.index] == 0b11 for t in tests)
     if unconstrained:
@@ -121,8 +140,10 @@ def _string(d: Dim, m: int, tests: list[Dim], masks: dict[int, int]):
     for v in wanted_consts:
         if fits(v):
             return v
-    if other_ok:
-        for v in _samples(tests):
+    for r in wanted_regions:
+        # a region's own examples come from the automata (patterns.py); with no patterns,
+        # the region is every other string
+        for v in (d.examples[r] if d.patterns else _samples(tests, d.members)):
             if v not in d.members and fits(v):
                 return v
     return None

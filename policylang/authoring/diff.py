@@ -8,15 +8,20 @@ renamed label alone is not a change of routing).
 from __future__ import annotations
 
 import json
+import math
+import sys
 from dataclasses import dataclass
 
+from ..analysis import patterns
 from ..analysis.atoms import AnalysisLimit, Dim
 from ..analysis.diagram import Diagram, Leaf, Space, Split
 from ..analysis.witness import concretize
 from ..interp import interpret
 from ..semantics import ir
+from ..syntax import printer
 
-MAX_REGIONS = 200
+SHOWN = 200                 # regions printed in text and markdown (json lists all)
+MAX_CELLS = 100_000         # changed cells walked before the comparison says it stopped
 
 
 class DiffError(Exception):
@@ -52,59 +57,111 @@ def _joint_facts(old: ir.PolicyIR, new: ir.PolicyIR) -> dict[str, ir.Fact]:
 
 
 def describe(dim: Dim, mask: int) -> str | None:
-    """A readable condition for `dim ∈ mask`, or None when mask is every atom."""
+    """`dim ∈ mask` as a policy condition (valid syntax), or None when mask is every atom."""
     if mask == dim.full:
         return None
     atoms = [a for a in range(dim.size) if mask >> a & 1]
     missing = dim.missing_atom is not None and dim.missing_atom in atoms
     present = [a for a in atoms if a != dim.missing_atom]
     f = dim.fact
-    parts = []
-    if dim.kind in ("enum", "string"):
-        names = [dim.members[a] for a in present if a < len(dim.members)]
-        other = dim.kind == "string" and len(dim.members) in present
-        if other:
-            excluded = [m for i, m in enumerate(dim.members) if i not in present]
-            parts.append(f"{f} not in {{{', '.join(excluded)}}}" if excluded else f"{f} is present")
-        elif names:
+    parts: list[str] = []
+    if dim.kind == "enum":
+        names = [dim.members[a] for a in present]
+        if names:
             parts.append(f"{f} == {names[0]}" if len(names) == 1 else f"{f} in {{{', '.join(names)}}}")
+    elif dim.kind == "string":
+        parts += _describe_string(dim, present)
     elif dim.kind in ("int", "float"):
-        runs, start = [], None
-        for a in range(len(dim.thresholds) + 1):
-            if a in present and start is None:
-                start = a
-            if (a not in present or a == len(dim.thresholds)) and start is not None:
-                end = a if a in present else a - 1
-                runs.append((dim.interval(start)[0], dim.interval(end)[1]))
-                start = None
-        for lo, hi in runs:
-            if lo == float("-inf") and hi == float("inf"):
-                parts.append(f"{f} is present")
-            elif lo == float("-inf"):
-                parts.append(f"{f} < {_num(dim, hi)}")
-            elif hi == float("inf"):
-                parts.append(f"{f} >= {_num(dim, lo)}")
-            else:
-                parts.append(f"{_num(dim, lo)} <= {f} < {_num(dim, hi)}")
+        parts += _describe_numbers(dim, present)
     elif dim.kind == "bool":
         parts += [f if a == 0 else f"not {f}" for a in present]
     elif dim.kind == "set":
-        parts += [dim.describe(a) for a in present]
+        parts += [f"{f} is present" for a in present]
+    elif dim.kind == "element":
+        e = _value(dim.members[0])
+        parts += [f"{f} contains {e}" if a == 0 else f"not ({f} contains {e})" for a in atoms]
     elif dim.kind == "opaque":
-        parts.append(dim.describe(present[0]) if len(present) == 1 else "")
+        t = f"{dim.test.fact} {dim.test.op} {printer.string(dim.test.value)}"
+        parts += [t if a else f"not ({t})" for a in present]
     if missing:
         parts.append(f"{f} is missing")
-    parts = [p for p in parts if p]
-    return " or ".join(parts) if len(parts) <= 1 else "(" + " or ".join(parts) + ")"
+    parts = [f"({p})" if " and " in p and len(parts) > 1 else p for p in parts]
+    return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+
+
+def _set(items) -> str:
+    return "{" + ", ".join(printer.string(x) if not _bare(x) else x for x in items) + "}"
+
+
+def _bare(text: str) -> bool:
+    return printer.is_bare(text)
+
+
+def _describe_string(dim: Dim, present: list[int]) -> list[str]:
+    f, n = dim.fact, len(dim.members)
+    consts = [dim.members[a] for a in present if a < n]
+    regions = [a - n for a in present if a >= n]
+    if len(regions) == len(dim.regions):
+        excluded = [m for i, m in enumerate(dim.members) if i not in present]
+        return [f"{f} not in {_set(excluded)}" if excluded else f"{f} is present"]
+    parts = []
+    if consts:
+        parts.append(f"{f} == {_value(consts[0])}" if len(consts) == 1 else f"{f} in {_set(consts)}")
+    for r in regions:
+        vec = dim.regions[r]
+        # constants with the region's truth values are not in it
+        alike = [c for c in dim.members if tuple(patterns.holds(op, v, c) for op, v in dim.patterns) == vec]
+        bits = [f"{f} not in {_set(alike)}"] if alike else []
+        for (op, v), yes in zip(dim.patterns, vec):
+            t = f"{f} {op} {printer.string(v)}"
+            bits.append(t if yes else f"not ({t})")
+        parts.append(" and ".join(bits) or f"{f} is present")
+    return parts
+
+
+def _value(text: str) -> str:
+    return text if _bare(text) else printer.string(text)
+
+
+def _describe_numbers(dim: Dim, present: list[int]) -> list[str]:
+    f, parts = dim.fact, []
+    runs, start = [], None
+    for a in range(len(dim.thresholds) + 1):
+        if a in present and start is None:
+            start = a
+        if (a not in present or a == len(dim.thresholds)) and start is not None:
+            end = a if a in present else a - 1
+            runs.append((dim.interval(start)[0], dim.interval(end)[1]))
+            start = None
+    for lo, hi in runs:
+        bits = []
+        if lo is not None:   # +inf as a lower bound is "above the largest float"
+            bits.append(f"{f} > {_num(dim, sys.float_info.max)}" if lo == math.inf else f"{f} >= {_num(dim, lo)}")
+        if hi is not None:
+            bits.append(f"{f} <= {_num(dim, sys.float_info.max)}" if hi == math.inf else f"{f} < {_num(dim, hi)}")
+        parts.append(" and ".join(bits) or f"{f} is present")
+    return parts
 
 
 def _num(dim: Dim, x) -> str:
     if dim.kind == "int":
         return f"{int(x):_}" if abs(x) >= 10_000 else str(int(x))
-    return repr(float(x))
+    return printer.number(float(x))
 
 
-def semantic_diff(old: ir.PolicyIR, new: ir.PolicyIR) -> list[Region]:
+@dataclass
+class Diff:
+    """The regions where two policies route differently (all of them, merged where adjacent), and
+    cells that may differ but for which no example request was found."""
+    regions: list[Region]
+    unverified: list[str]       # conditions of such cells
+    complete: bool = True       # False when the walk stopped at MAX_CELLS
+
+    def __bool__(self) -> bool:
+        return bool(self.regions or self.unverified or not self.complete)
+
+
+def semantic_diff(old: ir.PolicyIR, new: ir.PolicyIR, max_cells: int = MAX_CELLS) -> Diff:
     facts = _joint_facts(old, new)
     rules = old.rules + new.rules
     try:
@@ -118,35 +175,27 @@ def semantic_diff(old: ir.PolicyIR, new: ir.PolicyIR) -> list[Region]:
         d_new = Diagram(space, live=new_boxes)
     except AnalysisLimit as exc:
         raise DiffError(f"the policies are too large to compare exactly: {exc}") from None
-    regions: list[Region] = []
-    seen = set()
+    changes: dict[tuple, list[dict[int, int]]] = {}     # (old route, new route) -> cells
+    cells = 0
+    complete = True
 
     def walk(n1: int, n2: int, cell: dict[int, int]):
-        if len(regions) >= MAX_REGIONS:
+        nonlocal cells, complete
+        if not complete:
             return
         a, b = d_old.nodes[n1], d_new.nodes[n2]
         if isinstance(a, Leaf) and isinstance(b, Leaf):
             ra = a.rule
             rb = None if b.rule is None else b.rule - n_old
-            key = (ra, rb)
-            da = old.rules[ra] if ra is not None else None
-            db = new.rules[rb] if rb is not None else None
-            if _same_rule(da, db):
+            key = (_route_key(old.rules[ra] if ra is not None else None),
+                   _route_key(new.rules[rb] if rb is not None else None))
+            if key[0] == key[1]:
                 return
-            facts_ = concretize(space, cell)
-            if facts_ is None:
+            cells += 1
+            if cells > max_cells:
+                complete = False
                 return
-            try:
-                o, nw = interpret(old, _only(facts_, old)), interpret(new, _only(facts_, new))
-            except ValueError:
-                return
-            if _same(o, nw):
-                return
-            if key in seen and len(regions) > 50:
-                return
-            seen.add(key)
-            cond = " and ".join(x for x in (describe(space.dims[d], m) for d, m in sorted(cell.items())) if x) or "every request"
-            regions.append(Region(cond, facts_, _route(o), _route(nw)))
+            changes.setdefault(key, []).append(dict(cell))
             return
         node, other, first = (a, n2, True) if isinstance(a, Split) else (b, n1, False)
         for mask, child in node.branches:
@@ -158,39 +207,108 @@ def semantic_diff(old: ir.PolicyIR, new: ir.PolicyIR) -> list[Region]:
             walk(child, other, sub) if first else walk(other, child, sub)
 
     walk(d_old.root, d_new.root, {})
-    return regions
+    regions: list[Region] = []
+    unverified: list[str] = []
+    for group in changes.values():
+        for cell in _merge(space, group):
+            cond = _condition(space, cell)
+            example, o, nw = _example(space, cell, old, new)
+            if example is None:
+                unverified.append(cond)
+            elif not _same(o, nw):
+                regions.append(Region(cond, example, _route(o), _route(nw)))
+    return Diff(regions, unverified, complete)
 
 
-def _same_rule(a: ir.Rule | None, b: ir.Rule | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return (a.target.written, tuple(t.written for t in a.fallback), a.candidates) == \
-           (b.target.written, tuple(t.written for t in b.fallback), b.candidates)
+def _merge(space: Space, cells: list[dict[int, int]]) -> list[dict[int, int]]:
+    """Adjacent cells of one change as one region: cells that differ in a single dim are joined,
+    numbers only where their ranges touch (so a region reads as one range, not a list of them)."""
+    full = {d.index: d.full for d in space.dims}
+    boxes = [{**full, **c} for c in cells]
+    merged = True
+    while merged and len(boxes) <= 4096:
+        merged = False
+        by_rest: dict[tuple, int] = {}
+        for d in range(len(space.dims)):
+            by_rest.clear()
+            out: list[dict[int, int]] = []
+            for b in boxes:
+                rest = tuple(sorted((k, m) for k, m in b.items() if k != d))
+                i = by_rest.get(rest)
+                if i is not None and _joinable(space.dims[d], out[i][d], b[d]):
+                    out[i] = {**out[i], d: out[i][d] | b[d]}
+                    merged = True
+                else:
+                    by_rest[rest] = len(out)
+                    out.append(b)
+            boxes = out
+    return [{d: m for d, m in b.items() if m != full[d]} for b in boxes]
+
+
+def _joinable(dim: Dim, a: int, b: int) -> bool:
+    if dim.kind not in ("int", "float"):
+        return True
+    numeric = (1 << (len(dim.thresholds) + 1)) - 1
+    run = (a | b) & numeric
+    return run == 0 or (run >> ((run & -run).bit_length() - 1)) & ((run >> ((run & -run).bit_length() - 1)) + 1) == 0
+
+
+def _condition(space: Space, cell: dict[int, int]) -> str:
+    parts = [x for x in (describe(space.dims[d], m) for d, m in sorted(cell.items())) if x]
+    return " and ".join(parts) or "every request"
+
+
+def _example(space: Space, cell: dict[int, int], old: ir.PolicyIR, new: ir.PolicyIR):
+    """A request inside the cell, checked by the reference interpreter on both sides."""
+    facts = concretize(space, cell)
+    if facts is None:
+        return None, None, None
+    try:
+        return facts, interpret(old, _only(facts, old)), interpret(new, _only(facts, new))
+    except ValueError:
+        return None, None, None
+
+
+def _route_key(rule: ir.Rule | None):
+    return None if rule is None else rule.route_key
 
 
 def _only(facts: dict, policy: ir.PolicyIR) -> dict:
     return {k: v for k, v in facts.items() if k in policy.facts}
 
 
-def render(regions: list[Region], fmt: str, old_name: str, new_name: str) -> str:
+def render(diff: Diff, fmt: str, old_name: str, new_name: str, shown: int = SHOWN) -> str:
+    regions = diff.regions
     if fmt == "json":
-        return json.dumps({"old": old_name, "new": new_name, "regions": [r.__dict__ for r in regions]}, indent=2)
-    if not regions:
+        return json.dumps({"old": old_name, "new": new_name, "changed": bool(diff),
+                           "regions": [r.__dict__ for r in regions],
+                           "unverified": diff.unverified, "complete": diff.complete}, indent=2)
+    if not diff:
         return f"no routing change: {old_name} and {new_name} decide every request the same way"
+    more = len(regions) - shown
+    tail = []
+    if more > 0:
+        tail.append(f"… and {more} more region(s) (--format json lists them all)")
+    if diff.unverified:
+        tail.append(f"{len(diff.unverified)} more region(s) may route differently, but no example request was "
+                    "found for them (they depend on patterns the exact analysis does not model):")
+        tail += [f"  when {c}" for c in diff.unverified[:shown]]
+    if not diff.complete:
+        tail.append(f"the comparison stopped after {MAX_CELLS:,} changed cells: there are more changes")
     if fmt == "markdown":
         lines = [f"### policylang diff: {len(regions)} region(s) route differently", "",
                  "| when | example request | old | new |", "|---|---|---|---|"]
-        for r in regions:
+        for r in regions[:shown]:
             lines.append(f"| `{r.condition}` | `{json.dumps(r.example, sort_keys=True)}` | "
                          f"{_md(r.old)} | {_md(r.new)} |")
-        return "\n".join(lines)
+        return "\n".join(lines + ([""] + tail if tail else []))
     out = [f"{len(regions)} region(s) route differently ({old_name} → {new_name}):"]
-    for r in regions:
+    for r in regions[:shown]:
         out.append(f"\n  when {r.condition}")
         out.append(f"    e.g. {json.dumps(r.example, sort_keys=True)}")
         out.append(f"    old: {_txt(r.old)}")
         out.append(f"    new: {_txt(r.new)}")
-    return "\n".join(out)
+    return "\n".join(out + ([""] + tail if tail else []))
 
 
 def _txt(d: dict) -> str:

@@ -79,7 +79,7 @@ def _blocks(policy: ir.PolicyIR, budget: int):
         end = min(start + size, len(rules))
         chunk = rules[start:end]
         try:
-            dg = Diagram(Space(policy.facts, chunk), budget=budget)
+            dg = Diagram(Space(policy.facts, chunk, exact_strings=False), budget=budget)
         except AnalysisLimit:
             if end - start > 1:
                 size = max(1, (end - start) // 2)
@@ -97,7 +97,7 @@ def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET, use_ta
 
     When the hashable dims fit a table, the diagram splits them first (see table.py)."""
     try:
-        space = Space(policy.facts, policy.rules)
+        space = Space(policy.facts, policy.rules, exact_strings=False)
         dg = Diagram(space, budget=budget, hashable_first=use_table and table_fits(space))
         return Layout("diagram", nodes=len(dg.reachable()), diagram=dg), [((0, len(policy.rules)), dg)]
     except AnalysisLimit as exc:
@@ -149,14 +149,14 @@ def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAUL
                 for r in range(lo, hi):
                     lines.append(f"    if {emit_condition(policy.rules[r].cond)}:")
                     lines.append(f"        return _R{r}")
-                lines.append("    return None")
+                lines.append("    return _NONE")
                 functions.append("\n".join(lines))
             else:
                 emitter.leaf_names = {(b, r): f"_R{lo + r}" for r in range(hi - lo)}
-                emitter.no_match = "None"
+                emitter.no_match = "_NONE"   # never None: a dispatch table's .get() says "not found" with None
                 root = emitter.diagram(dg, b)
                 functions.append("\n".join([f"def {fn}(facts):"] + root))
-            body_lines += [f"    r = {fn}(facts)", "    if r is not None:", "        return r"]
+            body_lines += [f"    r = {fn}(facts)", "    if r is not _NONE:", "        return r"]
         body_lines.append("    return _NONE")
         functions.append(_NAIVE_HELPERS)
     functions = ["\n".join(f) for f in emitter.functions] + functions

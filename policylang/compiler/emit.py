@@ -156,16 +156,16 @@ class Emitter:
                 lines += [f"{pad}elif {var} is _M:", f"{pad}    {res(val(branch_of[missing]))}"]
             lines += [f"{pad}else:", f"{pad}    _invalid(facts)"]
             return lines
-        if k == "set":
-            n = len(dim.members)
-            gtab = self.table("_T", "(" + "".join(val(branch_of[a]) + ", " for a in range(1 << n)) + ")")
-            mask = " | ".join(f"(({safe_repr(e)} in {var}) << {j})" for j, e in enumerate(dim.members)) or "0"
-            lines = [f"{pad}if type({var}) in (list, tuple, set, frozenset) and all(type(e) is str for e in {var}):",
-                     f"{pad}    {res(f'{gtab}[{mask}]')}"]
-            if missing is not None:
-                lines += [f"{pad}elif {var} is _M:", f"{pad}    {res(val(branch_of[missing]))}"]
-            lines += [f"{pad}else:", f"{pad}    _invalid(facts)"]
-            return lines
+        if k in ("set", "element"):
+            valid = f"type({var}) in (list, tuple, set, frozenset) and all(type(e) is str for e in {var})"
+            if k == "set":   # present or missing
+                inside = res(val(branch_of[0]))
+            else:            # atom 0: the element is in the set; a missing set contains nothing
+                elem = self.table("_P", safe_repr(dim.members[0]))
+                inside = res(f"{val(branch_of[0])} if {elem} in {var} else {val(branch_of[1])}")
+            absent = val(branch_of[missing]) if k == "set" else val(branch_of[1])
+            return [f"{pad}if {var} is _M:", f"{pad}    {res(absent)}", f"{pad}elif {valid}:",
+                    f"{pad}    {inside}", f"{pad}else:", f"{pad}    _invalid(facts)"]
         if k == "opaque":
             t = dim.test
             if t.op == "matches":

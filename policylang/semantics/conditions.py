@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
+import sys
 
 from ..diagnostics import Diagnostic
 from ..syntax import ast
@@ -50,7 +52,14 @@ def literal_value(fact: ir.Fact, lit: ast.Literal, element: bool = False):
             raise LiteralError(f"`{text}` is not an integer, and `{fact.name}` is an int fact")
     elif kind == "float":
         if lit.kind == "number":
-            return float(lit.value)
+            try:
+                value = float(lit.value)
+            except OverflowError:
+                value = math.inf
+            if math.isinf(value):
+                raise LiteralError(f"`{text}` is too large for a float (it would be infinity); "
+                                   f"the largest float is {sys.float_info.max!r}")
+            return value
     elif kind == "bool":
         if lit.kind == "bool":
             return lit.value

@@ -138,8 +138,9 @@ class Rule:
 
     @property
     def route_key(self) -> tuple:
-        """What a decision by this rule says: target and fallback, by written name."""
-        return (self.target.written, tuple(t.written for t in self.fallback))
+        """What a decision by this rule says, its label aside: target and fallback by written
+        name, and the candidates they stand for (a pool's members can change between versions)."""
+        return (self.target.written, tuple(t.written for t in self.fallback), self.candidates)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import re
+import sys
 import threading
 from functools import lru_cache
 
@@ -131,7 +132,13 @@ def _number(text: str):
     if "__" in clean or clean.endswith("_") or "_." in clean or "._" in clean:
         raise _LiteralError(f"malformed number `{text}`")
     clean = clean.replace("_", "")
-    return float(clean) if "." in clean else int(clean)
+    if "." in clean:
+        return float(clean)
+    try:
+        return int(clean)
+    except ValueError:  # more digits than CPython converts (sys.get_int_max_str_digits)
+        raise _LiteralError(f"number `{text[:20]}…` has {len(clean):,} digits; integer literals are limited "
+                            f"to {sys.get_int_max_str_digits():,}") from None
 
 
 class _ToAst:

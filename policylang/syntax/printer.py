@@ -8,8 +8,14 @@ import re
 from decimal import Decimal
 
 from . import ast
+from .parser import KEYWORDS
 
 _BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
+
+
+def is_bare(text: str) -> bool:
+    """Whether text can be written unquoted as a value (a name that is not a keyword)."""
+    return bool(_BARE.match(text)) and text not in KEYWORDS and text not in ("true", "false")
 
 
 def string(value: str) -> str:
