@@ -9,6 +9,7 @@ from pathlib import Path
 from . import __version__
 from .diagnostics import SEVERITIES, Diagnostic, SourceCache, render_json, render_text, sort_key
 from .prelude import FactError
+from .semantics.loader import SourceError, read_source
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -116,7 +117,7 @@ def _facts_arg(text: str | None) -> dict:
 def cmd_route(args) -> int:
     policy = _load_or_report(args.file)
     if policy is None:
-        return EXIT_FINDINGS
+        return EXIT_USAGE   # could not do the work: the policy does not load
     facts = _facts_arg(args.facts)
     classified: list = []
     try:
@@ -144,9 +145,10 @@ def cmd_route(args) -> int:
     if args.explain:
         out["explain"] = policy.explain(facts)
         out["path"] = policy.path(facts)
+    no_route = EXIT_FINDINGS if decision.rule is None and args.exit_code else EXIT_OK
     if args.format == "json":
         print(json.dumps(out, indent=2))
-        return EXIT_OK
+        return no_route
     if decision.rule is None:
         print("no route: no rule matches these facts and the policy has no default")
     else:
@@ -170,7 +172,7 @@ def cmd_route(args) -> int:
             for t in step["tests"]:
                 shown = "missing" if t["missing"] else json.dumps(t["value"])
                 print(f"      {t['test']:<40} value {shown:<20} -> {str(t['result']).lower()}")
-    return EXIT_OK
+    return no_route
 
 
 def cmd_compile(args) -> int:
@@ -178,7 +180,7 @@ def cmd_compile(args) -> int:
 
     policy = _load_or_report(args.file)
     if policy is None:
-        return EXIT_FINDINGS
+        return EXIT_USAGE   # could not do the work: the policy does not load
     source = compile_module(policy)
     if args.output in (None, "-"):
         sys.stdout.write(source)
@@ -274,7 +276,7 @@ def cmd_fmt(args) -> int:
 
     changed = 0
     for f in _policy_files(args.paths):
-        text = f.read_text(encoding="utf-8")
+        text = read_source(f)
         try:
             out = format_text(text, str(f))
         except FormatError as exc:
@@ -304,7 +306,7 @@ def cmd_replay(args) -> int:
 
     policy = _load_or_report(args.file)
     if policy is None:
-        return EXIT_FINDINGS
+        return EXIT_USAGE   # could not do the work: the policy does not load
     if args.log == "-":
         report = replay(policy, sys.stdin)
     else:
@@ -330,7 +332,7 @@ def cmd_serve(args) -> int:
         load(args.file)  # refuse to start on a broken policy, with its diagnostics
     except PolicyError as exc:
         print(render_text([d for d in exc.diagnostics if d.severity == "error"], SourceCache()), file=sys.stderr)
-        return EXIT_FINDINGS
+        return EXIT_USAGE
     from .gateway.auth import KeyError_, load_keys
     from .gateway.server import serve
 
@@ -387,6 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--explain", action="store_true", help="show every rule tried and its tests")
     p.add_argument("--prompt", metavar="TEXT",
                    help="derive facts from this user prompt (tokens, language, classifiers) and show how")
+    p.add_argument("--exit-code", action="store_true",
+                   help="exit 1 when no rule matches (without it, `no route` is an answer: exit 0)")
     p.set_defaults(func=cmd_route)
 
     p = sub.add_parser("compile", help="write a standalone Python evaluator",
@@ -462,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.func(args)
-    except UsageError as exc:
+    except (UsageError, SourceError) as exc:   # SourceError: a file that is not readable UTF-8 text
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:

@@ -8,6 +8,7 @@ from .diagnostics import Diagnostic, SourceCache, render_text
 from .prelude import check_facts
 from .semantics import ir
 from .semantics.check import check_file, check_source
+from .semantics.loader import SourceError
 
 
 class PolicyError(Exception):
@@ -82,10 +83,11 @@ def load(path: str | Path) -> Policy:
     """Parse, check and compile a policy file; PolicyError on errors (warnings do not raise)."""
     try:
         policy_ir, diags = check_file(path)
-    except OSError as exc:
+    except OSError as exc:   # SourceError among them: its message names the file and says why
         from .syntax.ast import Span
 
-        raise PolicyError([Diagnostic("import-error", "error", Span(str(path), 1, 1, 1, 1), f"cannot read {path}: {exc.strerror or exc}")]) from None
+        message = str(exc) if isinstance(exc, SourceError) else f"cannot read {path}: {exc.strerror or exc}"
+        raise PolicyError([Diagnostic("import-error", "error", Span(str(path), 1, 1, 1, 1), message)]) from None
     return _finish(policy_ir, diags)
 
 

@@ -132,4 +132,27 @@ def test_serve_refuses_a_broken_policy(tmp_path):
     bad = tmp_path / "bad.policy"
     bad.write_text("import std\ndefault route nowhere\n")
     r = run("serve", str(bad), "--port", "0")
-    assert r.returncode == 1 and "unknown target" in r.stderr
+    assert r.returncode == 2 and "unknown target" in r.stderr
+
+
+def test_one_exit_code_rule_for_a_policy_that_does_not_load(tmp_path):
+    """check answers 1 (errors are its findings); every command that needs a loaded policy
+    answers 2 (it could not do its work), with the diagnostics on stderr."""
+    bad = tmp_path / "bad.policy"
+    bad.write_text("import std\ndefault route nowhere\n")
+    good = tmp_path / "good.policy"
+    good.write_text("import std\ndefault route cheap\n")
+    assert run("check", str(bad)).returncode == 1
+    for args in (["route", str(bad), "--facts", "{}"], ["compile", str(bad)], ["diff", str(bad), str(good)],
+                 ["diff", str(good), str(bad)], ["replay", str(bad), "-"]):
+        r = run(*args)
+        assert r.returncode == 2 and "unknown target" in r.stderr, (args, r.returncode, r.stderr)
+
+
+def test_route_exit_code_for_no_route(tmp_path):
+    p = tmp_path / "p.policy"
+    p.write_text("import std\nwhen task == code route cheap\n")
+    assert run("route", str(p), "--facts", '{"task": "chat"}').returncode == 0
+    r = run("route", str(p), "--facts", '{"task": "chat"}', "--exit-code")
+    assert r.returncode == 1 and "no route" in r.stdout
+    assert run("route", str(p), "--facts", '{"task": "code"}', "--exit-code").returncode == 0

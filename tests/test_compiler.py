@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import policylang
 from helpers import ROOT
 from policylang.compiler import generate
+import oracle
 from strategies import fact_values, policies
 
 _cache = {}
@@ -27,6 +28,14 @@ def compiled(text):
     return hit
 
 
+def forced_blocks(policy):
+    """The evaluator laid out as blocks (a node budget too small for one diagram), standalone."""
+    source = generate(policy.ir, standalone=True, budget=3).source
+    ns = {}
+    exec(compile(source, "<blocks>", "exec"), ns)
+    return ns["decide"]
+
+
 def outcome(fn, facts):
     try:
         return tuple(fn(facts))
@@ -39,11 +48,16 @@ def outcome(fn, facts):
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(policies(), st.lists(fact_values(), min_size=1, max_size=12))
 def test_compiled_standalone_and_interpreter_agree(text, facts_list):
+    """Compiled (as laid out, and forced into blocks), standalone and interpreter agree on random
+    facts and on every request built from the policy's own literals and their neighbours."""
     policy, standalone = compiled(text)
-    for facts in facts_list:
+    blocks = forced_blocks(policy)
+    reqs, _ = oracle.requests(policy.ir)
+    for facts in facts_list + reqs[:300]:
         want = outcome(policy.interpret, facts)
         assert outcome(policy.decide, facts) == want, (text, facts)
         assert outcome(standalone, facts) == want, (text, facts)
+        assert outcome(blocks, facts) == want, (text, facts)
 
 
 @settings(max_examples=200, deadline=None)

@@ -10,7 +10,7 @@ from ..diagnostics import Diagnostic, Related
 from ..syntax import ast
 from . import ir
 from .conditions import ConditionChecker, LiteralError, fact_value
-from .loader import Loaded, load_source
+from .loader import Loaded, load_source, read_source
 
 MAX_ERRORS = 50
 ADAPTERS = ("openai", "anthropic", "gemini", "echo")
@@ -422,5 +422,5 @@ def check_source(text: str, name: str = "<string>", base_dir: Path | None = None
 
 def check_file(path: str | Path):
     path = Path(os.path.normpath(str(path)))
-    text = path.read_text(encoding="utf-8")
+    text = read_source(path)
     return build(load_source(text, str(path), path.parent))

@@ -25,7 +25,8 @@ class LiteralError(Exception):
 
 def _lit_text(lit) -> str:
     if isinstance(lit, ast.Literal):
-        return lit.text or str(lit.value)
+        text = lit.text or str(lit.value)
+        return text if len(text) <= 40 else f"{text[:20]}…{text[-8:]}"
     return "[…]"
 
 

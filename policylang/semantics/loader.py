@@ -18,6 +18,24 @@ from ..syntax.parser import KEYWORDS, parse
 DECL_KINDS = {ast.FactDecl: "fact", ast.ProviderDecl: "provider", ast.ModelDecl: "model", ast.PoolDecl: "pool"}
 
 
+class SourceError(OSError):
+    """A policy file that cannot be read as text: missing, unreadable, or not UTF-8."""
+
+
+def read_source(path: str | Path) -> str:
+    """A policy file's text (UTF-8; a leading byte-order mark is dropped), or SourceError saying why."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"cannot read {path}: it is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+                          f"{exc.start:,} is not valid UTF-8)") from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
 @dataclass
 class Scope:
     """Declarations visible in one module, by kind then name."""
@@ -142,6 +160,10 @@ class Loader:
         else:
             key = os.path.normpath(os.path.join(str(base_dir), stmt.path))
             path = Path(key)
+            if path.suffix != ".policy":   # never read (and so never echo) a file that is not a policy
+                self.diags.append(Diagnostic("import-error", "error", stmt.span,
+                                             f"cannot import `{stmt.path}`: policy files end in `.policy`"))
+                return None
             if not path.is_file():
                 self.diags.append(Diagnostic("import-error", "error", stmt.span, f"cannot import `{stmt.path}`: no such file"))
                 return None
@@ -153,9 +175,9 @@ class Loader:
             return None
         if key not in self.modules and key not in self.sources:
             try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                self.diags.append(Diagnostic("import-error", "error", stmt.span, f"cannot read `{stmt.path}`: {exc}"))
+                text = read_source(path)
+            except SourceError as exc:
+                self.diags.append(Diagnostic("import-error", "error", stmt.span, str(exc)))
                 return None
             self.load_text(text, key, path.parent)
         return key if key in self.scopes else None
@@ -163,5 +185,7 @@ class Loader:
 
 def load_source(text: str, name: str, base_dir: Path | None = None) -> Loaded:
     loader = Loader()
+    if text.startswith("\ufeff"):  # a byte-order mark some editors write: invisible, so accepted
+        text = text[1:]
     main = loader.load_text(text, name, base_dir or Path("."))
     return Loaded(main, loader.modules, loader.scopes, loader.sources, loader.diags)

@@ -122,9 +122,10 @@ def _unescape(raw: str) -> str:
 class _LiteralError(Exception):
     """A malformed literal (bad escape, bad number); span is filled in where it is known."""
 
-    def __init__(self, message: str, span: ast.Span | None = None):
+    def __init__(self, message: str, span: ast.Span | None = None, code: str = "syntax-error"):
         super().__init__(message)
         self.span = span
+        self.code = code
 
 
 def _number(text: str):
@@ -138,7 +139,7 @@ def _number(text: str):
         return int(clean)
     except ValueError:  # more digits than CPython converts (sys.get_int_max_str_digits)
         raise _LiteralError(f"number `{text[:20]}…` has {len(clean):,} digits; integer literals are limited "
-                            f"to {sys.get_int_max_str_digits():,}") from None
+                            f"to {sys.get_int_max_str_digits():,}", code="invalid-value") from None
 
 
 class _ToAst:
@@ -465,7 +466,7 @@ def _parse(text: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
             statements = _ToAst(file).transform(tree)
             break
         except _LiteralError as exc:
-            diagnostics.append(Diagnostic("syntax-error", "error", exc.span or ast.Span(file, 1, 1, 1, 2), str(exc)))
+            diagnostics.append(Diagnostic(exc.code, "error", exc.span or ast.Span(file, 1, 1, 1, 2), str(exc)))
         except UnexpectedInput as err:
             message, label, notes = _syntax_message(err, list(post.open_brackets))
             line = err.line if isinstance(getattr(err, "line", None), int) and err.line > 0 else len(lines)

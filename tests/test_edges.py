@@ -1,0 +1,209 @@
+"""Each edge an adversarial review broke, reproduced by hand (not by a generator): the
+compiled evaluator, `check` and `diff` must give the true answer at every one."""
+import json
+import math
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+import policylang
+from helpers import ROOT
+from policylang.analysis.lint import lint
+from policylang.compiler import generate
+
+HEAD = """fact id: string
+fact s: string
+fact region: string
+fact tags: set
+fact e: enum {a, b}
+fact tokens: int
+fact x: float
+fact max_cost: float
+provider p { adapter = echo default = m1 }
+model m1 { provider = p }
+model m2 { provider = p }
+model m3 { provider = p context = 8_000 }
+"""
+HEAD_LINES = HEAD.count("\n")
+MAX_FLOAT = format(Decimal(sys.float_info.max), "f") + ".0"
+E20 = "100000000000000000000"
+E19 = "10000000000000000000"
+
+
+def run(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "policylang", *args], capture_output=True, text=True,
+                          cwd=ROOT, input=stdin, timeout=120)
+
+
+def findings(rules: str, code: str | None = None):
+    policy = policylang.loads(HEAD + rules)
+    found = [(d.code, d.span.line - HEAD_LINES) for d in lint(policy.ir)
+             if d.code not in ("unused-declaration", "analysis-incomplete")]
+    return sorted(f for f in found if code is None or f[0] == code)
+
+
+def standalone(policy, **kw):
+    ns = {}
+    exec(compile(generate(policy.ir, standalone=True, **kw).source, "<standalone>", "exec"), ns)
+    return ns["decide"]
+
+
+def decisions(policy, facts):
+    """(interpreter, compiled, standalone, standalone forced into blocks), each as a tuple or the error."""
+    out = []
+    for fn in (policy.interpret, policy.decide, standalone(policy), standalone(policy, budget=3)):
+        try:
+            out.append(tuple(fn(facts)))
+        except ValueError as exc:
+            out.append(("error", str(exc)))
+    return out
+
+
+# ---- 1. blocks ---------------------------------------------------------------------------------
+MANY = ", ".join(f"t{i}" for i in range(13))
+
+
+@pytest.mark.parametrize("first", ["when region != eu route m1", "when e == a route m1"])
+@pytest.mark.parametrize("facts", [{"region": "eu"}, {"e": "b"}, {"region": "eu", "e": "b"}, {}, {"tags": ["t12"]},
+                                   {"region": "us", "tags": ["t3"]}, {"e": "a", "tags": []}])
+def test_blocks_layout_decides_like_the_interpreter(first, facts):
+    policy = policylang.loads(HEAD + f"{first}\nwhen tags contains any {{{MANY}}} route m2\ndefault route m3\n")
+    got = decisions(policy, facts)
+    assert len(set(got)) == 1, got
+    assert generate(policy.ir, budget=3).layout.kind == "blocks"
+
+
+def test_many_set_elements_need_no_fallback_and_are_analysed():
+    policy = policylang.loads(HEAD + f"when tags contains any {{{MANY}}} route m2\n"
+                                     f"when tags contains t5 route m1\ndefault route m3\n")
+    assert generate(policy.ir).layout.kind == "diagram"
+    assert findings(f"when tags contains any {{{MANY}}} route m2\nwhen tags contains t5 route m1\n"
+                    "default route m3\n") == [("unreachable-rule", 2)]
+
+
+# ---- 2. patterns ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("rules,expected", [
+    ('when id matches "\\\\d" route m1\nwhen id matches "\\\\d" and tokens < 5 route m2\ndefault route m3\n',
+     [("unreachable-rule", 2)]),
+    ('when s matches "^a" route m1\nwhen s matches "^ab" route m2\ndefault route m3\n', [("unreachable-rule", 2)]),
+    ('when s startswith "a" route m1\nwhen s startswith "ab" route m2\ndefault route m3\n', [("unreachable-rule", 2)]),
+    ('when s == "abc" and not (s matches "^a") route m1\ndefault route m3\n', [("never-matches", 1)]),
+    ('when s matches "^a" route m1\nwhen s matches "b" route m2\ndefault route m3\n', []),
+    ('when id matches "^[0-9]+$" route m1\nwhen id matches "\\\\w+@" route m2\n', [("non-exhaustive", 2)]),
+    ('when id matches "^[0-9]+$" route m1\nwhen id matches "\\\\d" route m2\ndefault route m3\n', []),
+])
+def test_patterns_are_decided_exactly(rules, expected):
+    assert findings(rules) == expected
+
+
+def test_every_pattern_finding_has_a_witness_the_regex_engine_agrees_with():
+    policy = policylang.loads(HEAD + 'when id matches "^[0-9]+$" route m1\nwhen id matches "\\\\w+@" route m2\n')
+    (gap,) = [d for d in lint(policy.ir) if d.code == "non-exhaustive"]
+    assert policy.interpret(gap.witness).rule is None
+
+
+def test_unsupported_pattern_is_named_and_claims_nothing():
+    policy = policylang.loads(HEAD + 'when s matches "(a)\\\\1" route m1\nwhen s matches "^aa" route m2\n'
+                                     "default route m3\n")
+    diags = lint(policy.ir)
+    notes = [d for d in diags if d.code == "analysis-incomplete"]
+    assert len(notes) == 1 and "backreference" in notes[0].message and '"(a)\\\\1"' in notes[0].message
+    assert not [d for d in diags if d.code == "unreachable-rule"]   # "aab" reaches rule 2
+
+
+def test_diff_sees_a_pattern_rule_removed(tmp_path):
+    old, new = tmp_path / "old.policy", tmp_path / "new.policy"
+    old.write_text(HEAD + 'when id matches "\\\\d" route m1\ndefault route m2\n')
+    new.write_text(HEAD + "default route m2\n")
+    r = run("diff", str(old), str(new), "--exit-code")
+    assert r.returncode == 1 and "no routing change" not in r.stdout
+    example = json.loads(r.stdout.split("e.g. ")[1].split("\n")[0])
+    assert policylang.load(old).decide(example).target == "m1"
+    assert policylang.load(old).decide({"id": "A1"}).target == "m1"
+
+
+# ---- 3. infinity ------------------------------------------------------------------------------------
+def test_largest_float_as_a_bound_and_infinite_facts(tmp_path):
+    rules = f"when x <= {MAX_FLOAT} route m1\nwhen x > {MAX_FLOAT} route m2\ndefault route m3\n"
+    assert findings(rules) == []
+    policy = policylang.loads(HEAD + rules)
+    for value in (math.inf, -math.inf, sys.float_info.max, 0.0, -0.0):
+        got = decisions(policy, {"x": value})
+        assert len(set(got)) == 1, (value, got)
+    assert policy.decide({"x": math.inf}).target == "m2"
+    f = tmp_path / "inf.policy"
+    f.write_text(HEAD + rules)
+    r = run("route", str(f), "--facts", '{"x": 1e999}', "--explain")
+    assert "rule@" + str(HEAD_LINES + 2) in r.stdout and "-> true" in r.stdout
+
+
+@pytest.mark.parametrize("literal", ["1" + "0" * 400 + ".0", str(2**1100)])
+def test_a_literal_too_large_for_a_float_is_a_diagnostic(literal, tmp_path):
+    for text in (f"when x < {literal} route m1\ndefault route m3\n", f"fact big: float = {literal}\ndefault route m1\n"):
+        f = tmp_path / "big.policy"
+        f.write_text(HEAD + text)
+        r = run("check", str(f), "--format", "json")
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        (d,) = [d for d in json.loads(r.stdout)["diagnostics"] if d["severity"] == "error"]
+        assert d["code"] == "type-mismatch" and "too large for a float" in d["message"]
+        assert d["line"] == HEAD_LINES + 1
+
+
+def test_an_integer_literal_past_the_digit_limit_is_a_diagnostic(tmp_path):
+    f = tmp_path / "digits.policy"
+    f.write_text(HEAD + f"when tokens < {'9' * 5000} route m1\ndefault route m3\n")
+    r = run("check", str(f), "--format", "json")
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    (d,) = json.loads(r.stdout)["diagnostics"]
+    assert d["code"] == "invalid-value" and d["line"] == HEAD_LINES + 1 and "5,000 digits" in d["message"]
+
+
+# ---- 4. floats beyond 2**53 --------------------------------------------------------------------------
+def test_large_float_bounds_are_exact():
+    assert findings(f"when x < {E20} route m1\nwhen x < {E19} route m2\ndefault route m3\n") == \
+        [("unreachable-rule", 2)]
+    policy = policylang.loads(HEAD + f"fact xd: float = 5.0\nwhen xd >= {E20} route m1\n")
+    (gap,) = [d for d in lint(policy.ir) if d.code == "non-exhaustive"]
+    assert policy.interpret(gap.witness).rule is None
+
+
+def test_diff_sees_a_change_above_2_to_the_53(tmp_path):
+    old, new = tmp_path / "old.policy", tmp_path / "new.policy"
+    old.write_text(HEAD + f"when max_cost >= {E20} route m1\ndefault route m3\n")
+    new.write_text(HEAD + "when max_cost is present route m1\ndefault route m3\n")
+    r = run("diff", str(old), str(new), "--exit-code")
+    assert r.returncode == 1
+    example = json.loads(r.stdout.split("e.g. ")[1].split("\n")[0])
+    assert example["max_cost"] < 1e20 and policylang.load(new).decide(example).target == "m1"
+
+
+# ---- 5. context-overflow wording ---------------------------------------------------------------------
+def test_context_overflow_says_some_when_requests_without_tokens_reach_the_rule():
+    policy = policylang.loads(HEAD + "when tokens >= 20_000 or tokens is missing route m3\ndefault route m1\n")
+    (d,) = [d for d in lint(policy.ir) if d.code == "context-overflow"]
+    assert d.message.startswith("some requests reaching rule") and "every request" not in d.message
+    assert d.witness["tokens"] >= 20_000 and policy.interpret(d.witness).target == "m3"
+    policy = policylang.loads(HEAD + "when tokens >= 20_000 route m3\ndefault route m1\n")
+    (d,) = [d for d in lint(policy.ir) if d.code == "context-overflow"]
+    assert d.message.startswith("every request reaching rule")
+
+
+# ---- 7. no tracebacks --------------------------------------------------------------------------------
+def test_a_file_that_is_not_utf8_is_an_io_error(tmp_path):
+    f = tmp_path / "bin.policy"
+    f.write_bytes(b"import std\n\xff\xfe default route cheap\n")
+    for cmd in (["check", str(f)], ["fmt", "--check", str(f)], ["route", str(f), "--facts", "{}"],
+                ["compile", str(f), "-o", str(tmp_path / "out.py")]):
+        r = run(*cmd)
+        assert r.returncode == 2, (cmd, r.stderr)
+        assert "Traceback" not in r.stderr
+        assert str(f) in r.stderr and "not UTF-8" in r.stderr and "offset 11" in r.stderr, r.stderr
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    f = tmp_path / "bom.policy"
+    f.write_bytes(b"\xef\xbb\xbfimport std\ndefault route cheap\n")
+    assert run("check", str(f)).returncode == 0
+    assert policylang.load(f).decide({}).target == "cheap"
