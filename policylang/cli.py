@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
 from . import __version__
@@ -33,15 +35,31 @@ def _policy_files(paths: list[str]) -> list[Path]:
     return out
 
 
-def analyse_file(path: Path) -> tuple[list[Diagnostic], dict]:
+class Progress:
+    """Stage lines on stderr for long work: on a terminal, or when POLICYLANG_PROGRESS=1."""
+
+    def __init__(self):
+        flag = os.environ.get("POLICYLANG_PROGRESS")
+        self.on = flag == "1" if flag in ("0", "1") else sys.stderr.isatty()
+        self.start = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        if self.on:
+            print(f"[{time.monotonic() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def analyse_file(path: Path, progress: Progress | None = None) -> tuple[list[Diagnostic], dict]:
     """Everything `check` says about one file: front end, compiler layout, lint."""
     from .analysis.lint import lint
     from .compiler import layout_policy
     from .semantics.check import check_file
 
+    progress = progress or Progress()
+    progress(f"{path}: parsing and type-checking ({path.stat().st_size:,} bytes)")
     policy_ir, diags = check_file(path)
     if policy_ir is None:
         return diags, {}
+    progress(f"{path}: laying out the decision diagram of {len(policy_ir.rules):,} rules")
     layout, _ = layout_policy(policy_ir)
     if layout.kind != "diagram":
         span = policy_ir.rules[0].span
@@ -50,6 +68,7 @@ def analyse_file(path: Path) -> tuple[list[Diagnostic], dict]:
             f"decision diagram over budget ({layout.reason}); compiled as {layout.blocks} blocks "
             f"({layout.nodes:,} nodes, {layout.direct_rules} rules tested directly)"))
     if policy_ir.rules:
+        progress(f"{path}: analysing {len(policy_ir.rules):,} rules ({layout.kind}, {layout.nodes:,} nodes)")
         diags += lint(policy_ir, layout.diagram)
     else:
         diags = [d for d in diags if d.code != "unused-declaration"]
@@ -62,10 +81,11 @@ def cmd_check(args) -> int:
     files = _policy_files(args.paths)
     every: list[Diagnostic] = []
     sources: dict[str, str] = {}
+    progress = Progress()
     for i, f in enumerate(files):
-        if args.format == "text" and len(files) > 5 and sys.stderr.isatty():
-            print(f"checking {i + 1}/{len(files)}: {f}", file=sys.stderr, end="\r")
-        diags, srcs = analyse_file(f)
+        if len(files) > 1:
+            progress(f"file {i + 1}/{len(files)}")
+        diags, srcs = analyse_file(f, progress)
         sources.update(srcs)
         every += diags
     every = sorted({(d.code, d.span, d.message): d for d in every}.values(), key=sort_key)
@@ -94,6 +114,7 @@ def _load_or_report(path: str):
 
     if not Path(path).is_file():
         raise UsageError(f"no such file: {path}")
+    Progress()(f"{path}: loading and compiling ({Path(path).stat().st_size:,} bytes)")
     try:
         return load(path)
     except PolicyError as exc:

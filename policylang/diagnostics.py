@@ -5,6 +5,7 @@ CI-oriented renderers (SARIF, GitHub annotations) live in policylang.reporting.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -39,6 +40,20 @@ CODES = {
 }
 
 
+# What a secret looks like where a diagnostic could show it: the string given to a key-like field,
+# and strings with the prefixes providers put on their keys.
+_SECRET_FIELD = re.compile(r'(?P<head>\b(?:api_key|key|token|secret|password)\s*=\s*)"(?:[^"\\\n]|\\.)*"')
+_SECRET_SHAPE = re.compile(r"\b(?:sk|pk|rk)[-_][A-Za-z0-9_\-]{6,}|\bAKIA[0-9A-Z]{12,}|\bAIza[0-9A-Za-z_\-]{20,}"
+                           r"|\b(?:ghp|gho|ghs|github_pat|glpat|hf|xox[abprs])[-_][A-Za-z0-9_\-]{8,}")
+
+def redact(text: str) -> str:
+    """text with every secret-looking literal starred out (source lines and messages alike); the
+    length is kept so that carets still point at the right column."""
+    text = _SECRET_FIELD.sub(lambda m: m.group("head") + '"' + "*" * (len(m.group(0)) - len(m.group("head")) - 2)
+                             + '"', text)
+    return _SECRET_SHAPE.sub(lambda m: "*" * len(m.group(0)), text)
+
+
 @dataclass(frozen=True)
 class Related:
     span: Span
@@ -56,6 +71,13 @@ class Diagnostic:
     label: str | None = None      # a short caret label: "expected `route` here"
     redact: bool = False           # never echo the source line (it holds a secret)
     notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self):
+        # every renderer reads the message from here: a secret-looking literal never reaches one
+        object.__setattr__(self, "message", redact(self.message))
+        object.__setattr__(self, "notes", tuple(redact(n) for n in self.notes))
+        if any(redact(r.message) != r.message for r in self.related):
+            object.__setattr__(self, "related", tuple(Related(r.span, redact(r.message)) for r in self.related))
 
     def to_json(self) -> dict:
         s = self.span
@@ -95,7 +117,7 @@ class SourceCache:
             except (OSError, UnicodeDecodeError):
                 lines = []
             self._lines[file] = lines
-        return lines[n - 1] if 0 < n <= len(lines) else None
+        return redact(lines[n - 1]) if 0 < n <= len(lines) else None
 
 
 def render_text(diagnostics: Iterable[Diagnostic], sources: SourceCache | None = None) -> str:

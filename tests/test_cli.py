@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+import policylang
 from helpers import ROOT
 
 EXAMPLE = str(ROOT / "examples" / "language-reference.policy")
@@ -156,3 +157,80 @@ def test_route_exit_code_for_no_route(tmp_path):
     r = run("route", str(p), "--facts", '{"task": "chat"}', "--exit-code")
     assert r.returncode == 1 and "no route" in r.stdout
     assert run("route", str(p), "--facts", '{"task": "code"}', "--exit-code").returncode == 0
+
+
+def test_no_renderer_prints_a_secret(tmp_path):
+    p = tmp_path / "leak.policy"
+    p.write_text('import std\nprovider p { adapter = openai api_key = "sk-test-SECRET123" default = gpt-5 }\n'
+                 'when tier == "sk-live-SECRET456789" route cheap\n'
+                 'provider q {\n  adapter = openai\n  api_key = "plain-SECRET-without-prefix"\n  default = nope\n}\n'
+                 "default route cheap\n")
+    for fmt in ("text", "json", "sarif", "github"):
+        r = run("check", str(p), "--format", fmt)
+        assert r.returncode == 1
+        assert "SECRET" not in r.stdout + r.stderr, (fmt, r.stdout)
+    r = run("check", str(p))
+    assert "belongs to provider `openai`" in r.stdout     # the other findings on those lines are still shown
+    for args in (["route", str(p), "--facts", "{}"], ["compile", str(p)], ["test", str(p)]):
+        r = run(*args)
+        assert "SECRET" not in r.stdout + r.stderr, (args, r.stderr)
+
+
+@pytest.mark.parametrize("condition", ["not " * 500 + "stream", "(stream or " * 5000 + "stream" + ")" * 5000])
+def test_deep_conditions_are_refused_with_a_diagnostic_not_a_traceback(tmp_path, condition):
+    p = tmp_path / "deep.policy"
+    p.write_text(f"import std\nwhen {condition} route cheap\ndefault route cheap\n")
+    for args, code in ((["check", str(p)], 1), (["fmt", "--check", str(p)], 2), (["route", str(p)], 2),
+                       (["compile", str(p)], 2), (["serve", str(p), "--port", "0"], 2)):
+        r = run(*args)
+        assert r.returncode == code, (args, r.stderr)
+        assert "Traceback" not in r.stderr and "nested more than 100 levels" in r.stdout + r.stderr, args
+
+
+def test_conditions_just_under_the_depth_limit_work_everywhere(tmp_path):
+    p = tmp_path / "deep.policy"
+    p.write_text("import std\nwhen " + "(stream or not " * 45 + "stream" + ")" * 45 + " route cheap\n"
+                 "when " + "not " * 90 + "stream route premium\ndefault route balanced\n")
+    assert run("check", str(p)).returncode == 0
+    assert run("fmt", "--check", str(p)).returncode in (0, 1)
+    r = run("route", str(p), "--facts", '{"stream": false}', "--explain", "--format", "json")
+    assert r.returncode == 0 and json.loads(r.stdout)["target"] == "cheap"
+    assert run("compile", str(p)).returncode == 0
+
+
+def test_a_policy_too_large_for_the_budgets_finishes_and_says_so(monkeypatch):
+    """Layout and analysis stop at their time budgets: blocks or direct tests (still exact), and an
+    analysis-incomplete note instead of a hang. Budgets are shrunk so the test stays quick."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gen_tenants
+
+    from policylang import compiler
+    from policylang.analysis import lint as lint_module
+    from policylang.cli import analyse_file
+
+    monkeypatch.setattr(compiler, "LAYOUT_SECONDS", 0.5)
+    monkeypatch.setattr(lint_module, "TIME_BUDGET", 0.5)
+    text = gen_tenants.policy_text(3000, seed=5)
+    path = ROOT / "benchmarks" / ".tenants-3000.policy"
+    path.write_text(text)
+    try:
+        diags, _ = analyse_file(path)
+        policy = policylang.loads(text, "t.policy")
+    finally:
+        path.unlink()
+    codes = {d.code for d in diags}
+    assert "compile-fallback" in codes and "analysis-incomplete" in codes
+    assert policy.compiled.layout.kind == "blocks"
+    facts = [{"tokens": t, "task": k} for t in (0, 999, 50_000, 130_000) for k in ("code", "chat")]
+    assert [policy.decide(f) for f in facts] == [policy.interpret(f) for f in facts]
+
+
+def test_loading_a_policy_never_runs_the_linter(monkeypatch):
+    from policylang.analysis import lint as lint_module
+
+    def boom(*a, **k):
+        raise AssertionError("the linter ran")
+
+    monkeypatch.setattr(lint_module.Linter, "run", boom)
+    assert policylang.loads("import std\nwhen task == code route premium\ndefault route cheap\n") \
+        .decide({"task": "code"}).target == "premium"

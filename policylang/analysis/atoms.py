@@ -308,9 +308,9 @@ class BoxBuilder:
     def _range(d: Dim, lo, hi) -> int:
         """The atoms of [lo, hi); None is unbounded (both ends are thresholds of d)."""
         t = d.thresholds
-        start = 0 if lo is None else t.index(lo) + 1
-        end = len(t) + 1 if hi is None else t.index(hi) + 1
-        return sum(1 << a for a in range(start, end))
+        start = 0 if lo is None else bisect_right(t, lo)
+        end = len(t) + 1 if hi is None else bisect_right(t, hi)
+        return ((1 << end) - 1) & ~((1 << start) - 1) if end > start else 0
 
     def boxes(self, cond: ir.Cond, negate: bool = False) -> list[dict[int, int]]:
         if isinstance(cond, ir.Test):

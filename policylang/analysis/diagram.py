@@ -16,12 +16,14 @@ live sets below it small.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from ..semantics import ir
 from .atoms import AnalysisLimit, BoxBuilder, build_dims
 
 DEFAULT_NODE_BUDGET = 200_000
+MAX_ADMIT_BITS = 4_000_000_000   # (atom, box) bits a Space may tabulate (~500 MB)
 HASHABLE = ("enum", "string", "bool")   # dims decided by a dict lookup of the raw value
 
 
@@ -71,18 +73,32 @@ class Space:
         for b, box in enumerate(self.boxes):
             for d in box:
                 self.constrains[d] |= 1 << b
+        # admits[d][a]: the boxes that admit atom a of dim d; a bit per (atom, box), so refuse a
+        # table that would not fit in memory
+        bits = sum(dim.size for dim in self.dims) * len(self.boxes)
+        if bits > MAX_ADMIT_BITS:
+            raise DiagramTooLarge(f"{len(rules):,} rules over {sum(d.size for d in self.dims):,} atoms are too many "
+                                  "to lay out as one decision diagram")
         self.admits: list[list[int]] = []
         for d, dim in enumerate(self.dims):
-            base = self.all_boxes & ~self.constrains[d]
-            row = [base] * dim.size
+            # each box's atoms are a few runs: mark where each run starts and ends, then sweep
+            toggles = [0] * (dim.size + 1)
             for b, box in enumerate(self.boxes):
                 m = box.get(d)
                 if m is None:
                     continue
                 bit = 1 << b
-                for a in range(dim.size):
-                    if m >> a & 1:
-                        row[a] |= bit
+                while m:
+                    start = (m & -m).bit_length() - 1
+                    run = ((m >> start) + 1) & ~(m >> start)     # the first zero above the run
+                    end = start + run.bit_length() - 1
+                    toggles[start] ^= bit
+                    toggles[end] ^= bit
+                    m &= ~((1 << end) - 1)
+            row, acc = [], self.all_boxes & ~self.constrains[d]
+            for a in range(dim.size):
+                acc ^= toggles[a]
+                row.append(acc)
             self.admits.append(row)
 
     def full_domain(self) -> tuple[int, ...]:
@@ -93,11 +109,15 @@ class Diagram:
     """A DAG built over a Space, optionally restricted to a domain (atoms per dim)."""
 
     def __init__(self, space: Space, live: int | None = None, domain: tuple[int, ...] | None = None,
-                 budget: int = DEFAULT_NODE_BUDGET, hashable_first: bool = False, stop=None):
+                 budget: int = DEFAULT_NODE_BUDGET, hashable_first: bool = False, stop=None,
+                 deadline: float | None = None):
         """hashable_first: split every hashable dim any live rule tests before any other dim, so
         that below the hashable levels only numbers, patterns and sets remain (the compiler's
-        table layout); the default splits only what the deciding rule needs."""
+        table layout); the default splits only what the deciding rule needs.
+        deadline: a time.monotonic() value past which building stops with DiagramTooLarge."""
         self.space = space
+        self.deadline = deadline
+        self._ticks = 0
         self.hashable_first = [d.index for d in space.dims if d.kind in HASHABLE] if hashable_first else []
         self.domain = domain or space.full_domain()
         self.budget = budget
@@ -147,6 +167,10 @@ class Diagram:
         hit = self._memo.get(key)
         if hit is not None:
             return hit
+        if self.deadline is not None:
+            self._ticks += 1
+            if self._ticks & 1023 == 0 and time.monotonic() > self.deadline:
+                raise DiagramTooLarge("building the decision diagram ran past its time budget")
         sp = self.space
         if live == 0:
             if self.stop is not None and self.stop(None):

@@ -90,7 +90,8 @@ class Linter:
         self.structural()
         try:
             if self.dg is None or not self.dg.space.exact_strings:
-                self.dg = Diagram(Space(self.p.facts, self.rules), budget=DEFAULT_NODE_BUDGET)
+                self.dg = Diagram(Space(self.p.facts, self.rules), budget=DEFAULT_NODE_BUDGET,
+                                  deadline=self.deadline)
         except AnalysisLimit as exc:
             span = self.rules[0].span if self.rules else ir.NOWHERE
             self.out.append(Diagnostic(

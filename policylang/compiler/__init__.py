@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +28,7 @@ from .naive import emit_condition
 from .table import build_table, emit_table_path, plan_residuals, table_fits
 
 FIRST_BLOCK = 512
+LAYOUT_SECONDS = 20.0      # time for the diagram layout before rules are tested directly
 
 
 @dataclass
@@ -70,16 +72,22 @@ def source_hash(policy: ir.PolicyIR) -> str:
     return h.hexdigest()
 
 
-def _blocks(policy: ir.PolicyIR, budget: int):
-    """Yield (rule indices, Diagram or None) covering the rules in order."""
+def _blocks(policy: ir.PolicyIR, budget: int, deadline: float):
+    """Yield (rule indices, Diagram or None) covering the rules in order; past the deadline,
+    the remaining rules are tested directly, FIRST_BLOCK to a function."""
     rules = policy.rules
     size = FIRST_BLOCK
     start = 0
     while start < len(rules):
         end = min(start + size, len(rules))
         chunk = rules[start:end]
+        if time.monotonic() > deadline:
+            end = min(start + FIRST_BLOCK, len(rules))
+            yield (start, end), None
+            start = end
+            continue
         try:
-            dg = Diagram(Space(policy.facts, chunk, exact_strings=False), budget=budget)
+            dg = Diagram(Space(policy.facts, chunk, exact_strings=False), budget=budget, deadline=deadline)
         except AnalysisLimit:
             if end - start > 1:
                 size = max(1, (end - start) // 2)
@@ -92,16 +100,21 @@ def _blocks(policy: ir.PolicyIR, budget: int):
         start = end
 
 
-def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET, use_table: bool = True):
-    """The whole-policy diagram, or blocks when it exceeds the budget.
+def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET, use_table: bool = True,
+                  seconds: float | None = None):
+    """The whole-policy diagram, or blocks when it exceeds the node budget or half the time budget
+    (after the whole time budget, the remaining rules are tested directly: slower, never wrong).
 
     When the hashable dims fit a table, the diagram splits them first (see table.py)."""
+    start = time.monotonic()
+    seconds = LAYOUT_SECONDS if seconds is None else seconds
     try:
         space = Space(policy.facts, policy.rules, exact_strings=False)
-        dg = Diagram(space, budget=budget, hashable_first=use_table and table_fits(space))
+        dg = Diagram(space, budget=budget, hashable_first=use_table and table_fits(space),
+                     deadline=start + seconds / 2)
         return Layout("diagram", nodes=len(dg.reachable()), diagram=dg), [((0, len(policy.rules)), dg)]
     except AnalysisLimit as exc:
-        blocks = list(_blocks(policy, budget))
+        blocks = list(_blocks(policy, budget, start + seconds))
         nodes = sum(len(dg.reachable()) for _, dg in blocks if dg is not None)
         direct = sum(hi - lo for (lo, hi), dg in blocks if dg is None)
         return Layout("blocks", nodes=nodes, blocks=len(blocks), direct_rules=direct, reason=str(exc)), blocks

@@ -441,6 +441,23 @@ def _blank(lines: list[str], first: int, last: int) -> None:
         lines[i] = " " * len(lines[i])
 
 
+MAX_DEPTH = 100   # nesting levels of one statement's parse tree (about as many of `not` or `(`)
+
+
+def _check_depth(tree: Tree, file: str) -> None:
+    """Refuse a statement nested deeper than MAX_DEPTH before any recursive pass sees it."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            meta = node.meta
+            line, col = getattr(meta, "line", 1), getattr(meta, "column", 1)
+            raise _LiteralError(f"this condition is nested more than {MAX_DEPTH} levels deep (`not` and "
+                                "parentheses); split it into several rules or facts",
+                                ast.Span(file, line, col, line, col + 1))
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
+
+
 def parse(text: str, file: str = "<string>") -> tuple[ast.Module | None, list[Diagnostic]]:
     """Parse text; returns the module (None if any statement failed) and the syntax diagnostics."""
     # Parsing allocates many small objects and frees none: the cyclic GC would only
@@ -463,6 +480,7 @@ def _parse(text: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
     for _ in range(MAX_ERRORS + 1):
         try:
             tree = lark.parse(source)
+            _check_depth(tree, file)
             statements = _ToAst(file).transform(tree)
             break
         except _LiteralError as exc:
