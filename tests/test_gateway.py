@@ -259,3 +259,65 @@ def test_graceful_shutdown_drains_in_flight_requests(policy_file, fake):
     fake.latency = 0.0
     assert len(results) == 1 and results[0].status_code == 200
     assert results[0].parse().choices[0].message.content.startswith("Hello from gpt-fake")
+
+
+PINNED = """
+import std
+provider oa {{ adapter = openai    base_url = "{url}/v1"     api_key = env("FAKE_OA_KEY") default = oa-1 }}
+provider an {{ adapter = anthropic base_url = "{url}/v1"     api_key = env("FAKE_AN_KEY") default = an-1 }}
+model oa-1 {{ provider = oa id = "gpt-fake"    input = 1 output = 2  context = 100_000 }}
+model an-1 {{ provider = an id = "claude-fake" input = 3 output = 15 context = 100_000 }}
+pinned: when requested_model == an-1 route an-1
+no_oa:  when requested_model == oa-1 and tier == free route an-1
+default route oa-1
+"""
+
+
+@pytest.fixture
+def pinned_gateway(tmp_path, fake, monkeypatch):
+    monkeypatch.setenv("FAKE_OA_KEY", "sk-test-openai-0123456789abcdef")
+    monkeypatch.setenv("FAKE_AN_KEY", "sk-ant-test-0123456789abcdef")
+    fake.clear()
+    path = tmp_path / "pinned.policy"
+    path.write_text(PINNED.format(url=fake.url))
+    with RunningGateway(GatewayConfig(policy=str(path))) as gw:
+        yield gw
+
+
+def test_a_pinned_model_is_a_fact_rules_can_honour_or_refuse(pinned_gateway):
+    c = client(pinned_gateway)
+    raw = c.chat.completions.with_raw_response.create(model="an-1", messages=MSG)
+    assert raw.headers["x-policylang-rule"] == "pinned" and raw.headers["x-policylang-model"] == "an-1"
+    assert raw.headers["x-policylang-requested-model"] == "an-1" and "x-policylang-pin-ignored" not in raw.headers
+    raw = c.chat.completions.with_raw_response.create(model="oa/oa-1", messages=MSG)   # provider/model works too
+    assert raw.headers["x-policylang-model"] == "oa-1"
+    # the policy refuses the pin for free-tier requests and says why in the response
+    raw = c.chat.completions.with_raw_response.create(model="oa-1", messages=MSG)
+    assert raw.headers["x-policylang-model"] == "an-1"
+    assert "rule `no_oa` does not route to `oa-1`" in raw.headers["x-policylang-pin-ignored"]
+    for auto in ("auto", "pinned"):   # `auto` and the policy's own name let the policy decide
+        raw = c.chat.completions.with_raw_response.create(model=auto, messages=MSG)
+        assert raw.headers["x-policylang-rule"] == "default" and "x-policylang-requested-model" not in raw.headers
+    with c.chat.completions.with_streaming_response.create(model="an-1", messages=MSG, stream=True) as resp:
+        assert resp.headers["x-policylang-model"] == "an-1"
+        lines = [ln for ln in resp.iter_lines() if ln.startswith(": policylang")]
+    trailer = json.loads(lines[0][len(": policylang "):])
+    assert "e-" not in lines[0] and trailer["cost_usd"] > 0       # fixed decimals, as the header
+
+
+def test_an_unknown_model_is_a_404_model_not_found(pinned_gateway):
+    with pytest.raises(openai.NotFoundError) as err:
+        client(pinned_gateway).chat.completions.create(model="gpt-5-typo", messages=MSG)
+    assert err.value.status_code == 404
+    body = err.value.response.json()["error"]
+    assert body["code"] == "model_not_found" and body["param"] == "model" and "gpt-5-typo" in body["message"]
+    r = httpx.post(pinned_gateway.url + "/v1/route", json={"model": "nope", "messages": MSG})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "model_not_found"
+    r = httpx.post(pinned_gateway.url + "/v1/route", json={"model": "an-1", "messages": MSG})
+    assert r.json()["rule"] == "pinned" and r.json()["facts"]["requested_model"] == "an-1"
+
+
+def test_an_empty_body_says_it_is_empty(pinned_gateway):
+    r = httpx.post(pinned_gateway.url + "/v1/chat/completions", content=b"",
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "the request body is empty" in r.json()["error"]["message"]

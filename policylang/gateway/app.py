@@ -29,6 +29,7 @@ from starlette.routing import Route
 
 from ..prelude import FactError
 from ..runtime import Health, RetryPolicy, RouterError
+from ..runtime.facts import model_names, pinned_model
 from .auth import KeyRing
 from .metrics import Metrics
 from .reload import PolicyHolder
@@ -163,6 +164,36 @@ def create_app(config: GatewayConfig) -> Starlette:
             h["x-policylang-cost-usd"] = f"{result.cost_usd:.8f}"
         return h
 
+    def check_model(policy_ir, body: dict) -> str | None:
+        """The model the request pins (None for `auto`); 404 model_not_found for a name the policy
+        does not know, as OpenAI answers it."""
+        name = body.get("model")
+        if name is not None and not isinstance(name, str):
+            raise _Refused(openai_error(422, "`model` must be a string", "invalid_request_error", "invalid_model",
+                                        "model"))
+        pin = pinned_model(policy_ir, body)
+        if pin is not None and pin not in model_names(policy_ir):
+            raise _Refused(openai_error(404, f"The model `{pin}` does not exist or you do not have access to it. "
+                                        "Use `auto` to let the policy decide, or a name from /v1/models.",
+                                        "invalid_request_error", "model_not_found", "model"))
+        return pin
+
+    def pin_headers(pin: str | None, rule: str, answered: str | None, serving) -> dict:
+        """Say what became of a pinned model: honoured, or why another one answered."""
+        if pin is None:
+            return {}
+        ir_ = serving.policy.ir
+        wanted = set(ir_.pools[pin].members) if pin in ir_.pools else {pin.split("/")[-1]}
+        if answered in wanted:
+            return {"x-policylang-requested-model": pin}
+        decided = next((r for r in ir_.rules if r.name == rule), None)
+        if decided is not None and any(m.split("/")[-1] in wanted for m in decided.candidates):
+            why = f"rule `{rule}` lists `{pin}`, but it failed or was skipped; see x-policylang-attempts"
+        else:
+            why = (f"rule `{rule}` does not route to `{pin}`; a rule that tests `requested_model` "
+                   "can honour a pinned model")
+        return {"x-policylang-requested-model": pin, "x-policylang-pin-ignored": why}
+
     def log_line(**fields):
         access.info(json.dumps(fields, default=str, separators=(",", ":")))
 
@@ -181,9 +212,14 @@ def create_app(config: GatewayConfig) -> Starlette:
             client = authenticate(request)
             fields["client"] = client.name if client else None
             body = await read_json(request)
+            if not body:
+                raise _Refused(openai_error(400, "the request body is empty: send a JSON object with `model` and "
+                                            "`messages`", "invalid_request_error", "empty_body"))
             if not isinstance(body.get("messages"), list) or not body["messages"]:
                 raise _Refused(openai_error(400, "`messages` must be a non-empty list", "invalid_request_error",
                                             "invalid_messages", "messages"))
+            pin = check_model(serving.policy.ir, body)
+            fields["requested_model"] = pin
             facts = explicit_facts(request, body, client)
             body = {k: v for k, v in body.items() if k != "metadata"}
             stream = bool(body.get("stream"))
@@ -212,6 +248,7 @@ def create_app(config: GatewayConfig) -> Starlette:
             fields["attempts"] = [a.to_json() for a in exc.attempts]
             return _finish_error(router_error(exc), fields, t0)
         headers = attribution(result, request_id)
+        headers.update(pin_headers(pin, result.rule, result.model, serving))
         _account(result, 200, fields, t0, stream=False)
         return JSONResponse(result.response, headers=headers)
 
@@ -232,6 +269,8 @@ def create_app(config: GatewayConfig) -> Starlette:
         if model is not None:
             headers.update({"x-policylang-provider": model.provider, "x-policylang-model": model.name,
                             "x-policylang-attempts": str(len([a for a in plan.attempts if a.outcome != "skipped"]) + 1)})
+        headers.update(pin_headers(fields.get("requested_model"), plan.rule.name,
+                                   model.name if model is not None else None, serving))
 
         async def events():
             status = 200
@@ -245,9 +284,10 @@ def create_app(config: GatewayConfig) -> Starlette:
                 yield "data: [DONE]\n\n"
                 result = stream.result
                 if result is not None:
-                    trailer = {"rule": result.rule, "model": result.model, "attempts": len(result.attempts),
-                               "cost_usd": result.cost_usd}
-                    yield f": policylang {json.dumps(trailer)}\n\n"
+                    trailer = json.dumps({"rule": result.rule, "model": result.model,
+                                          "attempts": len(result.attempts)})
+                    cost = "null" if result.cost_usd is None else f"{result.cost_usd:.8f}"  # as the header
+                    yield f": policylang {trailer[:-1]}, \"cost_usd\": {cost}}}\n\n"
             finally:
                 slots.release()
                 await stream.aclose()
@@ -296,6 +336,7 @@ def create_app(config: GatewayConfig) -> Starlette:
             given = dict(body.get("facts") or {})
             given.update(explicit_facts(request, {"metadata": body.get("metadata")}, client))
             req = {k: v for k, v in body.items() if k not in ("facts", "metadata")}
+            check_model(serving.policy.ir, req)
             classified: list = []
             if req.get("messages"):
                 facts = serving.router.facts_for(req, given, explain=classified)

@@ -15,6 +15,7 @@ fact missing rather than guessing. Codes are ISO 639-1.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Callable
 
 from ..providers.base import text_of
@@ -118,6 +119,23 @@ def _vote(sample: str) -> str | None:
     return ranked[0][0]
 
 
+AUTO_MODELS = ("", "auto")
+
+
+def pinned_model(policy_ir, request: dict) -> str | None:
+    """The model the request names in its `model` field, or None when it lets the policy decide
+    (`auto`, empty, absent, or the policy's own name)."""
+    name = request.get("model")
+    if not isinstance(name, str) or name in AUTO_MODELS or name == Path(policy_ir.name).stem:
+        return None
+    return name
+
+
+def model_names(policy_ir) -> set[str]:
+    """What a request may name in `model`: the policy's models (also as provider/model) and pools."""
+    return set(policy_ir.models) | set(policy_ir.pools) | {m.candidate for m in policy_ir.models.values()}
+
+
 def derive_facts(policy_ir, request: dict, counter: Callable[[str], int] = estimate_tokens,
                  only: frozenset | None = None) -> dict:
     """The derived facts the policy declares, with the types it declares them
@@ -131,6 +149,11 @@ def derive_facts(policy_ir, request: dict, counter: Callable[[str], int] = estim
     st = facts.get("stream")
     if st is not None and st.kind == "bool":
         out["stream"] = bool(request.get("stream"))
+    pin = facts.get("requested_model")
+    if pin is not None and pin.kind in ("string", "enum"):
+        name = pinned_model(policy_ir, request)
+        if name is not None:
+            out["requested_model"] = name
     lang = facts.get("language")
     if lang is not None and lang.kind in ("string", "enum"):
         code = detect_language(prompt_text(request))
