@@ -197,12 +197,17 @@ def cmd_route(args) -> int:
 
 
 def cmd_compile(args) -> int:
+    from .compiler import left_out
     from .policy import compile_module
 
     policy = _load_or_report(args.file)
     if policy is None:
         return EXIT_USAGE   # could not do the work: the policy does not load
     source = compile_module(policy)
+    skipped = left_out(policy.ir)
+    if skipped:
+        print(f"note: the module does not run the policy's classifiers ({skipped}); callers must give those "
+              "facts, or use policylang.Router or the gateway", file=sys.stderr)
     if args.output in (None, "-"):
         sys.stdout.write(source)
     else:

@@ -234,3 +234,9 @@ def test_loading_a_policy_never_runs_the_linter(monkeypatch):
     monkeypatch.setattr(lint_module.Linter, "run", boom)
     assert policylang.loads("import std\nwhen task == code route premium\ndefault route cheap\n") \
         .decide({"task": "code"}).target == "premium"
+
+
+def test_shipped_examples_check_clean_without_a_single_note():
+    r = run("check", "--strict", "examples/", "stdlib/")
+    assert r.returncode == 0
+    assert r.stdout.strip().endswith("0 error(s), 0 warning(s), 0 note(s)"), r.stdout

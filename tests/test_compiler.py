@@ -71,7 +71,7 @@ def test_bad_values_raise_the_same_error_when_read(text, bad):
     # the compiled evaluator checks the facts it reads: either it read this one and raised the
     # same error, or it decided without it, exactly as if the fact had not been given
     assert got == want or got == outcome(policy.interpret, {})
-    assert outcome(standalone, bad) == got
+    assert outcome(standalone, bad) == want     # the standalone decide validates every fact given
 
 
 def quote(s):
@@ -177,3 +177,22 @@ def test_blowup_falls_back_to_blocks_and_stays_correct():
         facts_ = {f"b{i}": rnd.random() < 0.5 for i in range(14) if rnd.random() < 0.8}
         assert tuple(ns["decide"](facts_)) == tuple(policy.interpret(facts_))
     del itertools
+
+
+def test_standalone_module_validates_everything_and_says_what_it_leaves_out(tmp_path):
+    policy = policylang.load(ROOT / "examples" / "travel-assistant.policy")
+    ns = {}
+    exec(compile(policylang.compile_module(policy), "<standalone>", "exec"), ns)
+    with pytest.raises(ValueError, match="fact `tokens` must be an integer"):
+        ns["decide"]({"tokens": "abc", "language": "en"})       # a fact its path does not read
+    with pytest.raises(ValueError, match="unknown fact `langauge`"):
+        ns["decide"]({"langauge": "en"})
+    assert ns["decide_fast"]({"tokens": "abc", "language": "en"}).rule == "english"   # documented fast path
+    assert ns["check_facts"]({"tokens": 5}) == {"tokens": 5}                           # no private argument
+    assert "`language` from prompt" in ns["__doc__"] and "`task` from prompt" in ns["__doc__"]
+    assert set(ns["__all__"]) >= {"decide", "decide_fast", "check_facts", "FACTS"}
+    r = subprocess.run([sys.executable, "-m", "policylang", "compile", "examples/travel-assistant.policy", "-o",
+                        str(tmp_path / "t.py")], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "does not run the policy's classifiers" in r.stderr
+    plain = policylang.loads("import std\ndefault route cheap\n")
+    assert "Left out" not in policylang.compile_module(plain)

@@ -436,7 +436,7 @@ def first_match_loop(rules):
 
     body = "\n".join(f"    if {emit_condition(r.cond)}:\n        return {i}" for i, r in enumerate(rules))
     src = _NAIVE_HELPERS + "\n\n\ndef first(vals):\n" + body + "\n    return None\n"
-    ns = {"_M": MISSING, "_re": __import__("re"), "check_facts": None, "_FACTS": {}}
+    ns = {"_M": MISSING, "_re": __import__("re"), "_check_facts": None, "_FACTS": {}}
     exec(compile(src, "<first-match>", "exec"), ns)
     return ns["first"]
 

@@ -182,6 +182,7 @@ def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAUL
         facts_repr=safe_repr_dict({k: f.spec for k, f in sorted(policy.facts.items())}),
         decisions=decisions_src, tables=emitter.tables,
         functions=functions, late_tables=emitter.late_tables, body=body, line_map="{}",
+        left_out=left_out(policy),
     )
     line_map = {}
     for n, line in enumerate(rendered.split("\n"), start=1):
@@ -193,7 +194,7 @@ def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAUL
 
 
 _NAIVE_HELPERS = '''def _validated(facts):
-    vals = check_facts(_FACTS, facts)
+    vals = _check_facts(_FACTS, facts)
     for name, spec in _FACTS.items():
         if name not in vals and spec[2] is not None:
             vals[name] = spec[2]
@@ -236,6 +237,11 @@ def _test(op, v, c):
     raise ValueError(op)'''
 
 
+def left_out(policy: ir.PolicyIR) -> str:
+    """What a standalone module does not carry: the classifiers (they need policylang's runtime)."""
+    return ", ".join(f"`{c.fact}` from {c.source}" for c in policy.classifiers)
+
+
 def safe_repr_dict(d: dict) -> str:
     return "{" + ", ".join(f"{safe_repr(k)}: {safe_repr(v)}" for k, v in d.items()) + "}"
 
@@ -252,7 +258,7 @@ def load_evaluator(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET):
     compiled = generate(policy, standalone=False, budget=budget)
     namespace = {
         "Decision": prelude.Decision, "FactError": prelude.FactError, "MISSING": prelude.MISSING,
-        "check_facts": prelude.check_facts, "__name__": "policylang.compiled", "__builtins__": __builtins__,
+        "_check_facts": prelude.check_facts, "__name__": "policylang.compiled", "__builtins__": __builtins__,
     }
     code = compile(compiled.source, f"<policy:{policy.name}>", "exec")
     exec(code, namespace)
