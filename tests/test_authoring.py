@@ -214,3 +214,27 @@ def test_replay_reports_shares_and_costs(tmp_path):
     assert abs(est - (900 * 3.0 + 200 * 15.0) / 1e6) < 1e-12
     text = run("replay", "examples/support-bot.policy", str(log)).stdout
     assert "3 request(s) replayed, 2 skipped" in text and "money" in text
+
+
+def test_replay_of_facts_only_and_of_the_gateway_log_with_refusals(tmp_path):
+    facts_only = tmp_path / "facts.jsonl"
+    facts_only.write_text('{"intent": "faq", "tokens": 300}\n{"intent": "refund"}\n')
+    text = run("replay", "examples/support-bot.policy", str(facts_only)).stdout
+    assert "cost: not in the log" in text and "0.000000" not in text and "logged share" not in text
+    gw = tmp_path / "gw.jsonl"
+    long_model = "a-very-long-model-name-that-breaks-fixed-columns/and-then-some"
+    gw.write_text("\n".join(json.dumps(x) for x in [
+        {"request_id": "r1", "path": "/v1/chat/completions", "status": 200, "rule": "simple", "model": long_model,
+         "cost_usd": 0.0001, "facts": {"intent": "faq", "tokens": 300},
+         "usage": {"prompt_tokens": 300, "completion_tokens": 100}},
+        {"request_id": "r2", "path": "/v1/chat/completions", "status": 422, "error": "invalid_fact",
+         "message": "fact `tier` must be one of free, pro, enterprise", "latency_ms": 0.3},
+        {"request_id": "r3", "path": "/v1/chat/completions", "status": 401, "error": "invalid_api_key"},
+    ]) + "\n")
+    r = run("replay", "examples/support-bot.policy", str(gw))
+    assert "unknown fact" not in r.stdout and "skipped" not in r.stdout
+    assert "2 request(s) the gateway refused are in the log and not replayed (status 401: 1, 422: 1)" in r.stdout
+    rows = [ln for ln in r.stdout.splitlines() if ln.startswith("  ") and "%" in ln]
+    assert len({ln.index("%") for ln in rows if "by first" not in ln}) <= 2     # columns line up per table
+    doc = json.loads(run("replay", "examples/support-bot.policy", str(gw), "--format", "json").stdout)
+    assert doc["rejected_in_log"] == {"401": 1, "422": 1} and doc["requests"] == 1

@@ -30,6 +30,7 @@ class Report:
     logged_cost: float = 0.0
     priced: int = 0
     changed: int = 0
+    rejected: Counter = field(default_factory=Counter)   # gateway log lines of refused requests, by status
 
 
 def replay(policy: Policy, lines) -> Report:
@@ -47,7 +48,10 @@ def replay(policy: Policy, lines) -> Report:
         if not isinstance(doc, dict):
             rep.skipped.append((n, "not a JSON object"))
             continue
-        logged = "facts" in doc
+        logged = "facts" in doc or "request_id" in doc     # a gateway log line, not plain facts
+        if logged and "facts" not in doc:                   # a request the gateway refused: nothing to re-decide
+            rep.rejected[str(doc.get("status", "?"))] += 1
+            continue
         facts = doc.get("facts") if logged else doc
         if not isinstance(facts, dict):
             rep.skipped.append((n, "`facts` is not an object"))
@@ -83,24 +87,42 @@ def render(rep: Report, fmt: str = "text") -> str:
     if fmt == "json":
         return json.dumps({
             "requests": rep.requests, "skipped": rep.skipped, "changed_rule": rep.changed,
+            "rejected_in_log": dict(rep.rejected),
             "routes": dict(rep.routes), "models": dict(rep.models),
             "estimated_cost_usd": {"by_route": dict(rep.cost_by_route), "by_model": dict(rep.cost_by_model),
                                    "requests_priced": rep.priced},
-            "logged": {"routes": dict(rep.logged_routes), "models": dict(rep.logged_models),
-                       "cost_usd": rep.logged_cost},
+            "logged": ({"routes": dict(rep.logged_routes), "models": dict(rep.logged_models),
+                        "cost_usd": rep.logged_cost} if rep.logged_routes else None),
         }, indent=2)
     total = max(1, rep.requests)
+    logged = bool(rep.logged_routes)
+    priced = rep.priced > 0
     out = [f"{rep.requests} request(s) replayed" + (f", {len(rep.skipped)} skipped" if rep.skipped else "")]
-    if rep.logged_routes:
+    if rep.rejected:
+        out.append(f"{sum(rep.rejected.values())} request(s) the gateway refused are in the log and not replayed "
+                   f"(status {', '.join(f'{k}: {v}' for k, v in sorted(rep.rejected.items()))})")
+    if logged:
         out.append(f"{rep.changed} ({100 * rep.changed / total:.1f}%) decided by a different rule than logged")
-    out.append("\nby route            share    est. cost USD   logged share")
-    for route, n in rep.routes.most_common():
-        out.append(f"  {route:<17} {100 * n / total:5.1f}%   {rep.cost_by_route.get(route, 0.0):13.6f}   "
-                   f"{100 * rep.logged_routes.get(route, 0) / total:5.1f}%")
-    out.append("\nby first candidate  share    est. cost USD")
-    for model, n in rep.models.most_common():
-        out.append(f"  {model:<17} {100 * n / total:5.1f}%   {rep.cost_by_model.get(model, 0.0):13.6f}")
-    if rep.logged_routes:
+    if not priced:
+        out.append("cost: not in the log (no usage recorded), so not estimated")
+
+    def table(title: str, counts: Counter, costs: dict, shares: Counter | None) -> list[str]:
+        width = max([len(title)] + [len(k) for k in counts])
+        head = f"{title:<{width}}  share" + ("   est. cost USD" if priced else "") + \
+            ("   logged share" if shares is not None else "")
+        rows = [head]
+        for key, n in counts.most_common():
+            row = f"{key:<{width}}  {100 * n / total:5.1f}%"
+            if priced:
+                row += f"   {costs.get(key, 0.0):13.6f}"
+            if shares is not None:
+                row += f"   {100 * shares.get(key, 0) / total:11.1f}%"
+            rows.append(row)
+        return [""] + ["  " + r for r in rows]
+
+    out += table("by route", rep.routes, rep.cost_by_route, rep.logged_routes if logged else None)
+    out += table("by first candidate", rep.models, rep.cost_by_model, None)
+    if logged and priced:
         out.append(f"\nestimated cost {sum(rep.cost_by_route.values()):.6f} USD for {rep.priced} priced request(s); "
                    f"the log recorded {rep.logged_cost:.6f} USD")
     for n, why in rep.skipped[:10]:
