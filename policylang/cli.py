@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .diagnostics import SEVERITIES, Diagnostic, SourceCache, render_json, render_text, sort_key
+from .diagnostics import CODES, DOCS_URL, SEVERITIES, Diagnostic, SourceCache, render_json, render_text, sort_key
 from .prelude import FactError
 from .semantics.loader import SourceError, read_source
 
@@ -400,7 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="parse, type-check and lint policies",
                        description="Parse, resolve, type-check and lint .policy files (folders: recursively). "
-                                   "Exit 0 clean, 1 findings that fail, 2 usage or I/O error.")
+                                   "Exit 0 clean, 1 findings that fail, 2 usage or I/O error.",
+                       epilog="Every diagnostic code is explained, with examples, in docs/language.md §11 "
+                              f"({DOCS_URL}#diagnostics); codes: {', '.join(CODES)}.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="a .policy file or a folder")
     p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
     p.add_argument("--strict", action="store_true", help="warnings fail too")

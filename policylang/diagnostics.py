@@ -12,8 +12,9 @@ from typing import Any, Iterable, Mapping
 from .syntax.ast import Span
 
 SEVERITIES = ("error", "warning", "info")
+DOCS_URL = "https://github.com/policylang/policylang/blob/main/docs/language.md"   # each code: a section
 
-# The codes every version keeps (LANGUAGE.md §9), then the ones we added.
+# The codes every version keeps (docs/language.md §11), then the ones we added.
 CODES = {
     "syntax-error": "the file does not parse",
     "unknown-name": "a fact, model, provider or pool that is not declared",
@@ -153,7 +154,7 @@ def render_text(diagnostics: Iterable[Diagnostic], sources: SourceCache | None =
 
 
 def render_json(files: Iterable[str], diagnostics: Iterable[Diagnostic]) -> str:
-    """The JSON of `policylang check --format json` (LANGUAGE.md §10)."""
+    """The JSON of `policylang check --format json` (docs/language.md §12)."""
     return json.dumps(
         {"files": list(files), "diagnostics": [d.to_json() for d in diagnostics]}, indent=2
     )

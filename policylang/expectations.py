@@ -1,4 +1,4 @@
-"""Run a policy's `expect` lines (LANGUAGE.md §8) and report coverage of rules."""
+"""Run a policy's `expect` lines (docs/language.md §8) and report coverage of rules."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,4 @@
-"""The Python API (LANGUAGE.md §11): load, loads, Policy, PolicyError, compile_module."""
+"""The Python API (docs/language.md §13): load, loads, Policy, PolicyError, compile_module."""
 from __future__ import annotations
 
 from pathlib import Path

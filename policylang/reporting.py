@@ -6,7 +6,7 @@ import json
 from typing import Iterable
 
 from . import __version__
-from .diagnostics import CODES, Diagnostic
+from .diagnostics import CODES, DOCS_URL, Diagnostic
 
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
@@ -22,7 +22,8 @@ def render_sarif(diagnostics: Iterable[Diagnostic]) -> str:
         "id": code,
         "name": "".join(part.capitalize() for part in code.split("-")),
         "shortDescription": {"text": text},
-        "helpUri": "https://github.com/policylang/policylang/blob/main/docs/diagnostics.md#" + code,
+        "helpUri": DOCS_URL + "#" + code,
+        "help": {"text": f"{text}. See docs/language.md, section `{code}`."},
     } for code, text in CODES.items()]
     index = {code: i for i, code in enumerate(CODES)}
     results = []

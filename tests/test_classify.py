@@ -1,4 +1,4 @@
-"""Classifiers (LANGUAGE.md §12): order, kinds, explicit facts win, cache, lint, CLI, gateway."""
+"""Classifiers (docs/language.md §9): order, kinds, explicit facts win, cache, lint, CLI, gateway."""
 import json
 import subprocess
 import sys

@@ -1,5 +1,5 @@
 """The meaning of every operator on present, missing and defaulted facts
-(LANGUAGE.md §3–§4), checked on the interpreter and the compiled evaluator."""
+(docs/language.md §3–§4), checked on the interpreter and the compiled evaluator."""
 import pytest
 
 import policylang

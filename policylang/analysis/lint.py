@@ -1,4 +1,4 @@
-"""The exact linter (LANGUAGE.md §9): every finding is read off the decision
+"""The exact linter (docs/language.md §11): every finding is read off the decision
 diagram the compiler uses, and every witness is replayed through the reference
 interpreter before it is reported, so a finding is never invented.
 """

@@ -1,4 +1,4 @@
-"""Classifiers: facts derived from the request's text (LANGUAGE.md §12).
+"""Classifiers: facts derived from the request's text (docs/language.md §9).
 
 A block compiles once: keyword classes into lowercased needles tried in written
 order (a case-insensitive substring test per needle, short-circuiting on the first

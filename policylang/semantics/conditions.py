@@ -1,4 +1,4 @@
-"""Type-check conditions and literals against fact declarations (LANGUAGE.md §3–§4)."""
+"""Type-check conditions and literals against fact declarations (docs/language.md §3–§4)."""
 from __future__ import annotations
 
 import difflib
