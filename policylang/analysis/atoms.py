@@ -20,6 +20,14 @@ from . import patterns
 MAX_BOXES_PER_RULE = 4096
 
 
+def atoms_of(mask: int):
+    """The atoms of a mask, lowest first."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
+
+
 class AnalysisLimit(Exception):
     """The exact representation would be too large; callers fall back."""
 

@@ -80,9 +80,12 @@ class Space:
             raise DiagramTooLarge(f"{len(rules):,} rules over {sum(d.size for d in self.dims):,} atoms are too many "
                                   "to lay out as one decision diagram")
         self.admits: list[list[int]] = []
+        self.cuts: list[dict[int, list[int]]] = []    # per dim, per box: where its runs of atoms start and end
         for d, dim in enumerate(self.dims):
             # each box's atoms are a few runs: mark where each run starts and ends, then sweep
             toggles = [0] * (dim.size + 1)
+            cuts: dict[int, list[int]] = {}
+            self.cuts.append(cuts)
             for b, box in enumerate(self.boxes):
                 m = box.get(d)
                 if m is None:
@@ -94,6 +97,7 @@ class Space:
                     end = start + run.bit_length() - 1
                     toggles[start] ^= bit
                     toggles[end] ^= bit
+                    cuts.setdefault(b, []).extend((start, end))
                     m &= ~((1 << end) - 1)
             row, acc = [], self.all_boxes & ~self.constrains[d]
             for a in range(dim.size):
@@ -124,6 +128,7 @@ class Diagram:
         self.nodes: list = []
         self._ids: dict = {}
         self._memo: dict = {}
+        self._satisfied: dict[int, int] = {}     # split dims -> the boxes they satisfy
         self.no_match = self._intern(Leaf(None))
         self._leaf_ids: dict[int, int] = {}
         self.stop = stop
@@ -163,6 +168,15 @@ class Diagram:
         return live
 
     def _build(self, live: int, split: int) -> int:
+        # a live box whose dims are all split holds in the whole cell: no box after it can decide
+        # anything here, so drop them (smaller live sets, and more of them shared)
+        sat = self._satisfied.get(split)
+        if sat is None:
+            sat = self._satisfied[split] = sum(1 << b for b, bd in enumerate(self.space.box_dims)
+                                               if bd & ~split == 0)
+        first = live & sat
+        if first:
+            live &= ((first & -first) << 1) - 1
         key = (live, split)
         hit = self._memo.get(key)
         if hit is not None:
@@ -215,10 +229,29 @@ class Diagram:
         groups: dict[int, int] = {}
         row = sp.admits[d]
         dom = self.domain[d]
-        for a in range(sp.dims[d].size):
-            if dom >> a & 1:
-                sig = live & row[a]
-                groups[sig] = groups.get(sig, 0) | (1 << a)
+        size = sp.dims[d].size
+        if size > 64:
+            # many atoms (numbers): the live boxes admit runs of them, so the signature can only
+            # change where a live box's run starts or ends
+            starts = {0}
+            x = live & sp.constrains[d]
+            box_cuts = sp.cuts[d]
+            while x:
+                lb = x & -x
+                x ^= lb
+                starts.update(box_cuts[lb.bit_length() - 1])
+            bounds = sorted(a for a in starts if a < size) + [size]
+            for i in range(len(bounds) - 1):
+                a, z = bounds[i], bounds[i + 1]
+                run = (((1 << z) - 1) & ~((1 << a) - 1)) & dom
+                if run:
+                    sig = live & row[a]
+                    groups[sig] = groups.get(sig, 0) | run
+        else:
+            for a in range(size):
+                if dom >> a & 1:
+                    sig = live & row[a]
+                    groups[sig] = groups.get(sig, 0) | (1 << a)
         below = split | (1 << d)
         by_child: dict[int, int] = {}
         path = self._path
@@ -254,8 +287,8 @@ class Diagram:
         """The rules (and None, for no match) that decide some cell."""
         return {self.nodes[n].rule for n in self.reachable() if isinstance(self.nodes[n], Leaf)}
 
-    def _reaches(self, want):
-        """Memoized: does some leaf below node n satisfy want(rule)?"""
+    def _reaches(self, want, domain: tuple[int, ...] | None = None):
+        """Memoized: does some leaf below node n, within the domain, satisfy want(rule)?"""
         memo: dict[int, bool] = {}
 
         def ok(n: int) -> bool:
@@ -263,15 +296,22 @@ class Diagram:
             if hit is not None:
                 return hit
             node = self.nodes[n]
-            res = want(node.rule) if isinstance(node, Leaf) else any(ok(c) for _, c in node.branches)
+            if isinstance(node, Leaf):
+                res = want(node.rule)
+            elif domain is None:
+                res = any(ok(c) for _, c in node.branches)
+            else:
+                dom = domain[node.dim]
+                res = any(ok(c) for m, c in node.branches if m & dom)
             memo[n] = res
             return res
 
         return ok
 
-    def paths_to(self, want, limit: int = 64) -> list[list[tuple[int, int]]]:
-        """Up to limit root-to-leaf paths [(dim, atom mask), …] ending in a leaf satisfying want."""
-        ok = self._reaches(want)
+    def paths_to(self, want, limit: int = 64, domain: tuple[int, ...] | None = None) -> list[list[tuple[int, int]]]:
+        """Up to limit root-to-leaf paths [(dim, atom mask), …] ending in a leaf satisfying want;
+        with a domain (atoms per dim), only within it (the masks are cut to it)."""
+        ok = self._reaches(want, domain)
         out: list[list[tuple[int, int]]] = []
 
         def walk(n: int, path: list):
@@ -282,9 +322,31 @@ class Diagram:
                 out.append(list(path))
                 return
             for m, c in node.branches:
+                if domain is not None:
+                    m &= domain[node.dim]
+                    if not m:
+                        continue
                 path.append((node.dim, m))
                 walk(c, path)
                 path.pop()
 
         walk(self.root, [])
+        return out
+
+    def leaves_within(self, domain: tuple[int, ...], limit: int | None = None) -> set:
+        """The rules (and None) deciding some cell of the domain (stopping past `limit` of them)."""
+        seen: set[int] = set()
+        out: set = set()
+        stack = [self.root]
+        while stack and (limit is None or len(out) <= limit):
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            node = self.nodes[n]
+            if isinstance(node, Leaf):
+                out.add(node.rule)
+            else:
+                dom = domain[node.dim]
+                stack.extend(c for m, c in node.branches if m & dom)
         return out

@@ -151,31 +151,22 @@ class Linter:
             self.emit(rule, "unreachable-rule", "warning", rule.span,
                       f"rule `{rule.name}` is unreachable: earlier rules take every request it matches")
             return
-        earlier = (space.rule_boxes[r] & -space.rule_boxes[r]) - 1
+        # every cell of the rule's boxes is decided by an earlier rule: read them off the diagram
         takers: set[int] = set()
-        complete = True
         witness, witness_taker = None, None
-
-        def collect(t) -> bool:
-            if t is not None:
-                takers.add(t)
-            return len(takers) >= MAX_TAKERS
-
         for b in self._boxes(space, r):
             dom = self.box_domain(space, b)
-            try:
-                sub = Diagram(space, live=earlier, domain=dom, budget=SUB_BUDGET, stop=collect)
-                complete = complete and not sub.stopped
-                if witness is None:
-                    probe = Diagram(space, live=earlier, domain=dom, budget=SUB_BUDGET, stop=lambda t: t is not None)
-                    facts = concretize(space, dict(probe.stopped_path), dom) if probe.stopped else None
+            takers |= {t for t in self.dg.leaves_within(dom, limit=MAX_TAKERS + 1) if t is not None}
+            if witness is None:
+                for path in self.dg.paths_to(lambda t: t is not None and t < r, limit=8, domain=dom):
+                    facts = concretize(space, dict(path), dom)
                     got = self.check_witness(facts) if facts is not None else None
                     if got and got.index < r and holds(rule.cond, self.values(facts)):
                         witness, witness_taker = facts, got.index
-            except AnalysisLimit:
-                complete = False
-            if not complete:
-                break
+                        break
+        complete = len(takers) <= MAX_TAKERS
+        if witness_taker is not None:   # name the witness's taker among those listed
+            takers = set(sorted(takers - {witness_taker})[:MAX_TAKERS - 1]) | {witness_taker}
         if not takers or witness is None:
             return  # not shown by a concrete request: say nothing rather than guess
         related = tuple(Related(self.rules[t].span, f"`{self.rules[t].name}` takes "
@@ -248,8 +239,6 @@ class Linter:
         if not windows:
             return
         smallest = min(c for _, c in windows)
-        earlier = (space.rule_boxes[r] & -space.rule_boxes[r]) - 1
-        live = earlier | space.rule_boxes[r]
         if tok is None:
             intervals = [(0, None, None)]
         else:
@@ -263,14 +252,8 @@ class Linter:
                     if not dom[tok.index] >> a & 1:
                         continue
                     dom[tok.index] = 1 << a
-                try:
-                    probe = Diagram(space, live=live, domain=tuple(dom), budget=SUB_BUDGET, stop=lambda x: x == r)
-                    if not probe.stopped:
-                        continue
-                    sub = Diagram(space, live=live, domain=tuple(dom), budget=SUB_BUDGET)
-                except AnalysisLimit:
-                    return None
-                return sub, tuple(dom)
+                if self.dg.paths_to(lambda x: x == r, limit=1, domain=tuple(dom)):
+                    return tuple(dom)    # the whole diagram decides these cells: r takes some of them
             return None
 
         admitted = 0
@@ -315,9 +298,9 @@ class Linter:
             self._overflow(rule, space, found, over, example, every=False, high=high)
 
     def _overflow(self, rule, space, found, over, example, every, high=None, untold=False):
-        sub, dom = found
+        dom = found
         witness = None
-        for path in sub.paths_to(lambda x: x == rule.index, limit=16):
+        for path in self.dg.paths_to(lambda x: x == rule.index, limit=16, domain=dom):
             facts = concretize(space, dict(path), dom, prefer={"tokens": example})
             if facts is None:
                 continue

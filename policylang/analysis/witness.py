@@ -9,25 +9,18 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 
 from ..prelude import MISSING
-from .atoms import Dim
+from .atoms import Dim, atoms_of
 from .diagram import Space
-
-
-def _atoms(mask: int):
-    a = 0
-    while mask >> a:
-        if mask >> a & 1:
-            yield a
-        a += 1
 
 
 def _number(dim: Dim, atom: int, prefer=None):
     """A value inside the atom: its lower bound (a member of it), else the largest value below
     its upper bound (exact: hi - 1 for ints, the previous float for floats), else zero."""
     lo, hi = dim.interval(atom)
-    if prefer is not None and (lo is None or lo <= prefer) and (hi is None or prefer < hi):
+    if prefer is not None and _inside(dim, atom, prefer):
         return prefer
     if lo is not None:
         return lo
@@ -101,15 +94,17 @@ def concretize(space: Space, cell: dict[int, int], domain: tuple[int, ...] | Non
             continue
         if m == d.full and d.fact not in prefer:
             continue  # unconstrained: leave it out (missing, or its default)
-        atoms = list(_atoms(m))
-        if d.missing_atom is not None and d.missing_atom in atoms and d.fact not in prefer:
+        miss = d.missing_atom
+        if miss is not None and m >> miss & 1 and d.fact not in prefer:
             continue
-        atoms = [a for a in atoms if a != d.missing_atom] or atoms
-        a = atoms[0]
+        present = m & ~(1 << miss) if miss is not None else m
+        if not present:
+            continue   # only the missing atom: leave the fact out
+        a = (present & -present).bit_length() - 1
         if d.kind in ("int", "float") and d.fact in prefer:
-            a = next((x for x in atoms if _inside(d, x, prefer[d.fact])), a)
-        if a == d.missing_atom:
-            continue
+            at = bisect_right(d.thresholds, prefer[d.fact])    # the atom the preferred value is in
+            if present >> at & 1:
+                a = at
         if d.kind == "enum":
             facts[d.fact] = d.members[a]
         elif d.kind in ("int", "float"):
@@ -129,8 +124,8 @@ def _string(d: Dim, m: int, tests: list[Dim], masks: dict[int, int]):
         return True
 
     n = len(d.members)
-    wanted_consts = [d.members[a] for a in _atoms(m) if a < n]
-    wanted_regions = [a - n for a in _atoms(m) if n <= a < n + len(d.regions)]
+    wanted_consts = [d.members[a] for a in atoms_of(m) if a < n]
+    wanted_regions = [a - n for a in atoms_of(m) if n <= a < n + len(d.regions)]
     missing_ok = d.missing_atom is not None and m >> d.missing_atom & 1
     unconstrained = m == d.full and all(masks[t.index] == 0b11 for t in tests)
     if unconstrained:

@@ -29,6 +29,7 @@ from .table import build_table, emit_table_path, plan_residuals, table_fits
 
 FIRST_BLOCK = 512
 LAYOUT_SECONDS = 20.0      # time for the diagram layout before rules are tested directly
+TABLE_SECONDS = 1.0        # time for the table layout before the plain diagram is used
 
 
 @dataclass
@@ -110,8 +111,17 @@ def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET, use_ta
     seconds = LAYOUT_SECONDS if seconds is None else seconds
     try:
         space = Space(policy.facts, policy.rules, exact_strings=False)
-        dg = Diagram(space, budget=budget, hashable_first=use_table and table_fits(space),
-                     deadline=start + seconds / 2)
+        dg = Diagram(space, budget=budget, deadline=start + seconds / 2)
+        if use_table and table_fits(space):
+            # the table layout splits every hashable fact first: the fastest evaluator, but its
+            # diagram can cost far more to build than the plain one; it gets a few times the
+            # plain one's time (at most TABLE_SECONDS), else the plain diagram is used
+            took = time.monotonic() - start
+            try:
+                dg = Diagram(space, budget=budget, hashable_first=True,
+                             deadline=time.monotonic() + min(TABLE_SECONDS, max(0.2, 3 * took)))
+            except AnalysisLimit:
+                pass
         return Layout("diagram", nodes=len(dg.reachable()), diagram=dg), [((0, len(policy.rules)), dg)]
     except AnalysisLimit as exc:
         blocks = list(_blocks(policy, budget, start + seconds))

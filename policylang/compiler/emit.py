@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..analysis.atoms import Dim
+from ..analysis.atoms import Dim, atoms_of
 from ..analysis.diagram import Diagram, Leaf, Split
 from .constants import safe_repr
 
@@ -82,11 +82,8 @@ class Emitter:
         # atom -> branch number
         branch_of = {}
         for i, (mask, _) in enumerate(node.branches):
-            a = 0
-            while mask >> a:
-                if mask >> a & 1:
-                    branch_of[a] = i
-                a += 1
+            for a in atoms_of(mask):
+                branch_of[a] = i
         outs = [self.leaf(self.dg.nodes[c].rule) for c in children] if all_leaves else None
         lines += self.select(dim, var, branch_of, pad, outs)
         if all_leaves:
