@@ -69,6 +69,7 @@ class Space:
             self.rule_boxes.append(mask)
         self.all_boxes = (1 << len(self.boxes)) - 1
         self.box_dims = [sum(1 << d for d in box) for box in self.boxes]
+        self.satisfied: dict[int, int] = {}     # split dims -> the boxes whose dims they all are
         self.constrains = [0] * len(self.dims)
         for b, box in enumerate(self.boxes):
             for d in box:
@@ -128,7 +129,6 @@ class Diagram:
         self.nodes: list = []
         self._ids: dict = {}
         self._memo: dict = {}
-        self._satisfied: dict[int, int] = {}     # split dims -> the boxes they satisfy
         self.no_match = self._intern(Leaf(None))
         self._leaf_ids: dict[int, int] = {}
         self.stop = stop
@@ -170,10 +170,10 @@ class Diagram:
     def _build(self, live: int, split: int) -> int:
         # a live box whose dims are all split holds in the whole cell: no box after it can decide
         # anything here, so drop them (smaller live sets, and more of them shared)
-        sat = self._satisfied.get(split)
+        sat = self.space.satisfied.get(split)
         if sat is None:
-            sat = self._satisfied[split] = sum(1 << b for b, bd in enumerate(self.space.box_dims)
-                                               if bd & ~split == 0)
+            sat = self.space.satisfied[split] = sum(1 << b for b, bd in enumerate(self.space.box_dims)
+                                                    if bd & ~split == 0)
         first = live & sat
         if first:
             live &= ((first & -first) << 1) - 1
@@ -183,7 +183,7 @@ class Diagram:
             return hit
         if self.deadline is not None:
             self._ticks += 1
-            if self._ticks & 1023 == 0 and time.monotonic() > self.deadline:
+            if self._ticks & 63 == 0 and time.monotonic() > self.deadline:
                 raise DiagramTooLarge("building the decision diagram ran past its time budget")
         sp = self.space
         if live == 0:

@@ -12,7 +12,7 @@ from ..prelude import check_facts
 from ..semantics import ir
 from ..semantics.ir import tests_of
 from ..syntax import printer
-from .atoms import AnalysisLimit
+from .atoms import AnalysisLimit, atoms_of
 from .diagram import DEFAULT_NODE_BUDGET, Diagram, Space
 from .witness import concretize
 
@@ -239,10 +239,7 @@ class Linter:
         if not windows:
             return
         smallest = min(c for _, c in windows)
-        if tok is None:
-            intervals = [(0, None, None)]
-        else:
-            intervals = [(a,) + tok.interval(a) for a in range(len(tok.thresholds) + 1)]
+        top = 0 if tok is None else len(tok.thresholds)     # the numeric atoms are 0..top
 
         def reach(a: int):
             """A witness reaching rule r with tokens in atom a (and its box), or None."""
@@ -259,7 +256,8 @@ class Linter:
         admitted = 0
         for b in self._boxes(space, r):
             admitted |= space.boxes[b].get(tok.index, tok.full) if tok is not None else 1
-        atoms = [iv for iv in intervals if admitted >> iv[0] & 1]
+        numeric = admitted & ((1 << (top + 1)) - 1)
+        atoms = [(a,) + (tok.interval(a) if tok is not None else (None, None)) for a in atoms_of(numeric)]
         if not atoms:
             return
 
@@ -272,7 +270,6 @@ class Linter:
                     return found, lo, hi
             return None
 
-        top = intervals[-1][0]
         if atoms[-1][0] == top:
             lowest = next(((found, lo) for a, lo, hi in atoms for found in [reach(a)] if found), None)
             if lowest is None:
