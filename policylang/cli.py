@@ -60,7 +60,7 @@ def analyse_file(path: Path, progress: Progress | None = None) -> tuple[list[Dia
     if policy_ir is None:
         return diags, {}
     progress(f"{path}: laying out the decision diagram of {len(policy_ir.rules):,} rules")
-    layout, _ = layout_policy(policy_ir)
+    layout, _ = layout_policy(policy_ir, use_table=False)   # the table layout is codegen's concern
     if layout.kind != "diagram":
         span = policy_ir.rules[0].span
         diags.append(Diagnostic(

@@ -12,7 +12,10 @@ first the hashable ones (enum, string, bool: a dict lookup decides them, and
 the compiler can fold them into one table), then the one constrained by the
 most live boxes (ties: the earlier dim). It splits what the deciding rule
 needs first and, among those, what separates the most rules, which keeps the
-live sets below it small.
+live sets below it small. Two things keep the walk small at thousands of rules:
+a cell drops every live box after the first one it satisfies (none of them can
+decide there), and a numeric split only looks where a live box's runs of atoms
+start or end.
 """
 from __future__ import annotations
 
@@ -114,16 +117,15 @@ class Diagram:
     """A DAG built over a Space, optionally restricted to a domain (atoms per dim)."""
 
     def __init__(self, space: Space, live: int | None = None, domain: tuple[int, ...] | None = None,
-                 budget: int = DEFAULT_NODE_BUDGET, hashable_first: bool = False, stop=None,
-                 deadline: float | None = None):
-        """hashable_first: split every hashable dim any live rule tests before any other dim, so
-        that below the hashable levels only numbers, patterns and sets remain (the compiler's
-        table layout); the default splits only what the deciding rule needs.
-        deadline: a time.monotonic() value past which building stops with DiagramTooLarge."""
+                 budget: int = DEFAULT_NODE_BUDGET, stop=None, deadline: float | None = None):
+        """live: the boxes taking part (default all); domain: atoms per dim (default all);
+        stop(rule): called at each leaf reached, True ends the walk (stopped, stopped_path);
+        deadline: a time.monotonic() value past which building stops with DiagramTooLarge.
+        The compiler's table layout is derived afterwards (hashable_on_top)."""
         self.space = space
         self.deadline = deadline
         self._ticks = 0
-        self.hashable_first = [d.index for d in space.dims if d.kind in HASHABLE] if hashable_first else []
+        self.hashable_first: list[int] = []     # set by hashable_on_top: these dims are split first
         self.domain = domain or space.full_domain()
         self.budget = budget
         self.nodes: list = []
@@ -209,14 +211,6 @@ class Diagram:
                 return nid
             need |= rest
         best, best_key = -1, None
-        if self.hashable_first:
-            for d in self.hashable_first:
-                if not split >> d & 1:
-                    count = (live & sp.constrains[d]).bit_count()
-                    if count and (best_key is None or count > best_key[1]):
-                        best, best_key = d, (True, count)
-            if best_key is not None:
-                need = 0
         x = need
         while x:
             lb = x & -x
@@ -268,6 +262,76 @@ class Diagram:
         self._memo[key] = nid
         return nid
 
+    # ---- the table layout, from a built diagram ------------------------------------
+    def hashable_on_top(self, deadline: float | None = None) -> "Diagram":
+        """The same decisions with every hashable dim split first, in a fixed order (what the
+        compiler's table needs): for each combination of their atoms, this diagram with those
+        atoms fixed (its cofactor). Far cheaper than building hashable-first from the boxes."""
+        sp = self.space
+        hashable = [d.index for d in sp.dims if d.kind in HASHABLE]
+        new = Diagram(sp, live=0, budget=self.budget)
+        new.hashable_first = hashable
+        pos = {d: i for i, d in enumerate(hashable)}
+        below: dict[int, int] = {}            # node -> positions of the hashable dims at or below it
+        for n in self.postorder():
+            node = self.nodes[n]
+            if isinstance(node, Leaf):
+                below[n] = 0
+            else:
+                mask = 1 << pos[node.dim] if node.dim in pos else 0
+                for _, c in node.branches:
+                    mask |= below[c]
+                below[n] = mask
+        memo: dict[tuple, int] = {}
+        ticks = 0
+
+        def cof(n: int, assign: tuple) -> int:
+            nonlocal ticks
+            node = self.nodes[n]
+            if isinstance(node, Leaf):
+                return new.no_match if node.rule is None else new._leaf(node.rule)
+            bits = below[n]
+            key = (n, tuple(a if bits >> i & 1 else -1 for i, a in enumerate(assign)))
+            hit = memo.get(key)
+            if hit is not None:
+                return hit
+            ticks += 1
+            if deadline is not None and ticks & 255 == 0 and time.monotonic() > deadline:
+                raise DiagramTooLarge("the table layout ran past its time budget")
+            i = pos.get(node.dim)
+            if i is not None:
+                res = cof(next(c for m, c in node.branches if m >> assign[i] & 1), assign)
+            else:
+                res = new._reduced(node.dim, [(m, cof(c, assign)) for m, c in node.branches])
+            memo[key] = res
+            return res
+
+        def top(i: int, assign: tuple) -> int:
+            if i == len(hashable):
+                return cof(self.root, assign)
+            d = hashable[i]
+            return new._reduced(d, [(1 << a, top(i + 1, assign + (a,))) for a in range(sp.dims[d].size)])
+
+        new.root = top(0, ())
+        return new
+
+    def _leaf(self, rule: int) -> int:
+        nid = self._leaf_ids.get(rule)
+        if nid is None:
+            nid = self._leaf_ids[rule] = self._intern(Leaf(rule))
+        return nid
+
+    def _reduced(self, dim: int, parts: list[tuple[int, int]]) -> int:
+        """The node for these (atom mask, child) parts, equal children joined (a lone child: itself)."""
+        by_child: dict[int, int] = {}
+        for m, c in parts:
+            if m:
+                by_child[c] = by_child.get(c, 0) | m
+        if len(by_child) == 1:
+            return next(iter(by_child))
+        return self._intern(Split(dim, tuple(sorted(((m, c) for c, m in by_child.items()),
+                                                    key=lambda mc: mc[0] & -mc[0]))))
+
     # ---- reading the diagram ------------------------------------------------------
     def reachable(self) -> list[int]:
         """Node ids reachable from the root, parents before children."""
@@ -282,6 +346,25 @@ class Diagram:
             if isinstance(node, Split):
                 stack.extend(c for _, c in node.branches)
         return order
+
+    def postorder(self) -> list[int]:
+        """Node ids reachable from the root, children before parents."""
+        seen: set[int] = set()
+        out: list[int] = []
+        stack = [(self.root, False)]
+        while stack:
+            n, done = stack.pop()
+            if done:
+                out.append(n)
+                continue
+            if n in seen:
+                continue
+            seen.add(n)
+            stack.append((n, True))
+            node = self.nodes[n]
+            if isinstance(node, Split):
+                stack.extend((c, False) for _, c in node.branches if c not in seen)
+        return out
 
     def deciders(self) -> set:
         """The rules (and None, for no match) that decide some cell."""

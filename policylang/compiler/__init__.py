@@ -29,7 +29,7 @@ from .table import build_table, emit_table_path, plan_residuals, table_fits
 
 FIRST_BLOCK = 512
 LAYOUT_SECONDS = 20.0      # time for the diagram layout before rules are tested directly
-TABLE_SECONDS = 1.0        # time for the table layout before the plain diagram is used
+TABLE_SECONDS = 3.0        # time for the table layout before the plain diagram is used
 
 
 @dataclass
@@ -113,13 +113,10 @@ def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET, use_ta
         space = Space(policy.facts, policy.rules, exact_strings=False)
         dg = Diagram(space, budget=budget, deadline=start + seconds / 2)
         if use_table and table_fits(space):
-            # the table layout splits every hashable fact first: the fastest evaluator, but its
-            # diagram can cost far more to build than the plain one; it gets a few times the
-            # plain one's time (at most TABLE_SECONDS), else the plain diagram is used
-            took = time.monotonic() - start
+            # the table layout (every hashable fact split first) is the fastest evaluator; past
+            # TABLE_SECONDS the plain diagram is used
             try:
-                dg = Diagram(space, budget=budget, hashable_first=True,
-                             deadline=time.monotonic() + min(TABLE_SECONDS, max(0.2, 3 * took)))
+                dg = dg.hashable_on_top(deadline=time.monotonic() + TABLE_SECONDS)
             except AnalysisLimit:
                 pass
         return Layout("diagram", nodes=len(dg.reachable()), diagram=dg), [((0, len(policy.rules)), dg)]

@@ -16,6 +16,35 @@ from ..analysis.diagram import Diagram, Leaf, Split
 from .constants import safe_repr
 
 
+def numeric_runs(dim: Dim, masks: list[int]) -> tuple[list, list[int], int | None]:
+    """A numeric split as bisect data: the bounds where the branch changes, the branch of each
+    stretch between them, and the missing atom's branch; from the runs of each branch's mask
+    (a few per branch), never atom by atom."""
+    n_int = len(dim.thresholds) + 1
+    runs, missing_branch = [], None
+    for i, m in enumerate(masks):
+        if dim.missing_atom is not None and m >> dim.missing_atom & 1:
+            missing_branch = i
+            m &= ~(1 << dim.missing_atom)
+        while m:
+            start = (m & -m).bit_length() - 1
+            run = ((m >> start) + 1) & ~(m >> start)
+            end = start + run.bit_length() - 1
+            runs.append((start, i))
+            m &= ~((1 << end) - 1)
+    runs.sort()
+    bounds, groups = [], []
+    for start, i in runs:
+        if start >= n_int:
+            continue
+        if groups and groups[-1] == i:
+            continue
+        if groups:
+            bounds.append(dim.thresholds[start - 1])
+        groups.append(i)
+    return bounds, groups, missing_branch
+
+
 class Emitter:
     def __init__(self, fact_index: dict[str, int], fact_defaults: dict[str, str], leaf_names: dict, no_match: str):
         self.fact_index = fact_index          # fact name -> local variable number
@@ -79,11 +108,14 @@ class Emitter:
             read = read | {dim.fact}
         children = [c for _, c in node.branches]
         all_leaves = all(isinstance(self.dg.nodes[c], Leaf) for c in children)
-        # atom -> branch number
+        # atom -> branch number (numbers: runs of atoms instead, see numeric_runs)
         branch_of = {}
-        for i, (mask, _) in enumerate(node.branches):
-            for a in atoms_of(mask):
-                branch_of[a] = i
+        if dim.kind in ("int", "float"):
+            branch_of = numeric_runs(dim, [m for m, _ in node.branches])
+        else:
+            for i, (mask, _) in enumerate(node.branches):
+                for a in atoms_of(mask):
+                    branch_of[a] = i
         outs = [self.leaf(self.dg.nodes[c].rule) for c in children] if all_leaves else None
         lines += self.select(dim, var, branch_of, pad, outs)
         if all_leaves:
@@ -136,12 +168,8 @@ class Emitter:
             lines += [f"{pad}else:", f"{pad}    _invalid(facts)"]
             return lines
         if k in ("int", "float"):
-            n_int = len(dim.thresholds) + 1
-            bounds, groups = [], [branch_of[0]]
-            for a in range(1, n_int):
-                if branch_of[a] != groups[-1]:
-                    bounds.append(dim.thresholds[a - 1])
-                    groups.append(branch_of[a])
+            bounds, groups, missing_branch = branch_of
+            branch_of = {missing: missing_branch} if missing is not None else {}
             btab = self.table("_B", safe_repr(tuple(bounds)))
             gtab = self.table("_T", "(" + "".join(val(g) + ", " for g in groups) + ")")
             if k == "int":

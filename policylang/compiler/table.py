@@ -17,6 +17,7 @@ from collections import Counter
 from ..analysis.diagram import HASHABLE, Diagram, Leaf, Split
 from ..prelude import MISSING
 from .constants import safe_repr
+from .emit import numeric_runs
 
 TABLE_LIMIT = 50_000
 
@@ -124,18 +125,9 @@ def emit_table_path(emitter, dg: Diagram, table: Table, inline: int | None, fact
             return emitter.fn_names[n]
         if n not in numeric_tables:
             dim = dg.space.dims[node.dim]
-            branch_of = {}
-            for i, (mask, _) in enumerate(node.branches):
-                for a in range(dim.size):
-                    if mask >> a & 1:
-                        branch_of[a] = i
             outs = [emitter.leaf(dg.nodes[c].rule) for _, c in node.branches]
-            bounds, groups = [], [branch_of[0]]
-            for a in range(1, len(dim.thresholds) + 1):
-                if branch_of[a] != groups[-1]:
-                    bounds.append(dim.thresholds[a - 1])
-                    groups.append(branch_of[a])
-            missing = outs[branch_of[dim.missing_atom]] if dim.missing_atom is not None else "None"
+            bounds, groups, missing_branch = numeric_runs(dim, [m for m, _ in node.branches])
+            missing = outs[missing_branch] if missing_branch is not None else "None"
             numeric_tables[n] = emitter.table(
                 "_Q", f"({safe_repr(tuple(bounds))}, ({''.join(outs[g] + ', ' for g in groups)}), {missing})")
         return numeric_tables[n]
