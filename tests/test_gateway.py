@@ -31,14 +31,18 @@ def fake():
         yield f
 
 
-@pytest.fixture
-def policy_file(tmp_path, fake, monkeypatch):
+def write_policy(path, template, fake, monkeypatch, **fields):
+    """A policy over the fake providers, with their keys in the environment."""
     monkeypatch.setenv("FAKE_OA_KEY", "sk-test-openai-0123456789abcdef")
     monkeypatch.setenv("FAKE_AN_KEY", "sk-ant-test-0123456789abcdef")
     fake.clear()
-    path = tmp_path / "gw.policy"
-    path.write_text(POLICY.format(url=fake.url, default="oa"))
+    path.write_text(template.format(url=fake.url, **fields))
     return path
+
+
+@pytest.fixture
+def policy_file(tmp_path, fake, monkeypatch):
+    return write_policy(tmp_path / "gw.policy", POLICY, fake, monkeypatch, default="oa")
 
 
 @pytest.fixture
@@ -275,11 +279,7 @@ default route oa-1
 
 @pytest.fixture
 def pinned_gateway(tmp_path, fake, monkeypatch):
-    monkeypatch.setenv("FAKE_OA_KEY", "sk-test-openai-0123456789abcdef")
-    monkeypatch.setenv("FAKE_AN_KEY", "sk-ant-test-0123456789abcdef")
-    fake.clear()
-    path = tmp_path / "pinned.policy"
-    path.write_text(PINNED.format(url=fake.url))
+    path = write_policy(tmp_path / "pinned.policy", PINNED, fake, monkeypatch)
     with RunningGateway(GatewayConfig(policy=str(path))) as gw:
         yield gw
 
