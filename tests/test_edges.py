@@ -207,3 +207,16 @@ def test_a_byte_order_mark_is_accepted(tmp_path):
     f.write_bytes(b"\xef\xbb\xbfimport std\ndefault route cheap\n")
     assert run("check", str(f)).returncode == 0
     assert policylang.load(f).decide({}).target == "cheap"
+
+
+def test_every_atom_describes_itself_in_words():
+    from policylang.analysis.diagram import Space
+
+    policy = policylang.loads(HEAD + 'when s matches "^a" and s != "abc" route m1\nwhen tags contains t1 route m2\n'
+                                     f"when x <= {MAX_FLOAT} route m1\ndefault route m3\n")
+    space = Space(policy.ir.facts, policy.ir.rules)
+    texts = [d.describe(a) for d in space.dims for a in range(d.size)]
+    assert 's matches "^a"' in " ".join(texts) and "not s matches" in " ".join(texts)
+    assert any("contains 't1'" in t for t in texts) and any("x >= inf" in t for t in texts)
+    r = run("route", "-h")
+    assert r.returncode == 0

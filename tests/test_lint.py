@@ -1,10 +1,8 @@
 """The exact linter: fixtures for each code, and the brute-force law."""
-import json
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-import policylang
 from helpers import read_cases
 from policylang.analysis.lint import lint
 from policylang.interp import holds, interpret, with_defaults

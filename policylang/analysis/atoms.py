@@ -15,6 +15,7 @@ from itertools import product
 from ..prelude import MISSING
 from ..semantics import ir
 from ..semantics.ir import tests_of
+from ..syntax import printer
 from . import patterns
 
 MAX_BOXES_PER_RULE = 4096
