@@ -93,7 +93,7 @@ def editor_loop() -> float:
         lines[50 + i] = lines[50 + i].replace("route", "route", 1) + f"  # edit {i}"
         t = time.perf_counter()
         ir, _ = check_source("\n".join(lines), "edit.policy")
-        layout, _ = layout_policy(ir)
+        layout, _ = layout_policy(ir, use_table=False)     # as `check` does
         lint(ir, layout.diagram)
         times.append(time.perf_counter() - t)
     return statistics.median(times)

@@ -271,6 +271,11 @@ class Diagram:
         hashable = [d.index for d in sp.dims if d.kind in HASHABLE]
         new = Diagram(sp, live=0, budget=self.budget)
         new.hashable_first = hashable
+        # the new diagram starts from this one's nodes: a sub-diagram with no hashable split in
+        # it is its own cofactor, kept as it is
+        new.nodes, new._ids = list(self.nodes), dict(self._ids)
+        new._leaf_ids, new.no_match = dict(self._leaf_ids), self.no_match
+        new.budget = self.budget + len(self.nodes)
         pos = {d: i for i, d in enumerate(hashable)}
         below: dict[int, int] = {}            # node -> positions of the hashable dims at or below it
         for n in self.postorder():
@@ -287,10 +292,10 @@ class Diagram:
 
         def cof(n: int, assign: tuple) -> int:
             nonlocal ticks
-            node = self.nodes[n]
-            if isinstance(node, Leaf):
-                return new.no_match if node.rule is None else new._leaf(node.rule)
             bits = below[n]
+            if not bits:
+                return n
+            node = self.nodes[n]
             key = (n, tuple(a if bits >> i & 1 else -1 for i, a in enumerate(assign)))
             hit = memo.get(key)
             if hit is not None:
@@ -333,9 +338,9 @@ class Diagram:
                                                     key=lambda mc: mc[0] & -mc[0]))))
 
     # ---- reading the diagram ------------------------------------------------------
-    def reachable(self) -> list[int]:
-        """Node ids reachable from the root, parents before children."""
-        seen, order, stack = set(), [], [self.root]
+    def reachable(self, roots=None) -> list[int]:
+        """Node ids reachable from the root (or from these roots), parents before children."""
+        seen, order, stack = set(), [], [self.root] if roots is None else list(roots)
         while stack:
             n = stack.pop()
             if n in seen:

@@ -39,6 +39,7 @@ class Layout:
     blocks: int = 1
     direct_rules: int = 0              # rules tested directly (no diagram)
     diagram: Diagram | None = None     # the whole-policy diagram, when kind == "diagram"
+    plain: Diagram | None = None       # the same before the table layout put hashable facts on top
     reason: str = ""
 
 
@@ -111,7 +112,7 @@ def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET, use_ta
     seconds = LAYOUT_SECONDS if seconds is None else seconds
     try:
         space = Space(policy.facts, policy.rules, exact_strings=False)
-        dg = Diagram(space, budget=budget, deadline=start + seconds / 2)
+        plain = dg = Diagram(space, budget=budget, deadline=start + seconds / 2)
         if use_table and table_fits(space):
             # the table layout (every hashable fact split first) is the fastest evaluator; past
             # TABLE_SECONDS the plain diagram is used
@@ -119,7 +120,8 @@ def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET, use_ta
                 dg = dg.hashable_on_top(deadline=time.monotonic() + TABLE_SECONDS)
             except AnalysisLimit:
                 pass
-        return Layout("diagram", nodes=len(dg.reachable()), diagram=dg), [((0, len(policy.rules)), dg)]
+        layout = Layout("diagram", nodes=len(dg.reachable()), diagram=dg, plain=plain)
+        return layout, [((0, len(policy.rules)), dg)]
     except AnalysisLimit as exc:
         blocks = list(_blocks(policy, budget, start + seconds))
         nodes = sum(len(dg.reachable()) for _, dg in blocks if dg is not None)
@@ -157,9 +159,12 @@ def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAUL
             body_lines = emitter.diagram(dg, 0)
         else:
             inline_dim, needs_fn = plan_residuals(dg, table)
-            root = emitter.diagram(dg, 0, functions=needs_fn)
-            functions.append("\n".join(["def _nested(facts):"] + root))
+            emitter.diagram(dg, 0, functions=needs_fn, functions_only=True)
             body_lines = emit_table_path(emitter, dg, table, inline_dim, fact_index, defaults)
+            # a key the table misses (a bad value, say) goes down the plain diagram: the same
+            # decisions in far less code than the table layout's own nested form
+            root = emitter.diagram(layout.plain, 0)
+            functions.append("\n".join(["def _nested(facts):"] + root))
     else:
         body_lines = []
         for b, ((lo, hi), dg) in enumerate(blocks):

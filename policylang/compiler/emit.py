@@ -71,10 +71,12 @@ class Emitter:
         return name
 
     # ---- a whole diagram -------------------------------------------------------
-    def diagram(self, dg: Diagram, block: int, functions: frozenset = frozenset()) -> list[str]:
-        """Emit dg: shared nodes (and those in `functions`) as functions; returns the root's body lines."""
+    def diagram(self, dg: Diagram, block: int, functions: frozenset = frozenset(),
+                functions_only: bool = False) -> list[str]:
+        """Emit dg: shared nodes (and those in `functions`) as functions; returns the root's body
+        lines. functions_only: just the `functions` nodes and what they share, no root body."""
         self.dg, self.block = dg, block
-        order = dg.reachable()
+        order = dg.reachable(functions if functions_only else None)
         parents = Counter()
         for n in order:
             node = dg.nodes[n]
@@ -87,7 +89,7 @@ class Emitter:
             lines = [f"def {self.fn_names[n]}(facts):"]
             lines += self.node(n, 0, frozenset(), top=True)
             self.functions.append(lines)
-        return self.node(dg.root, 0, frozenset())
+        return [] if functions_only else self.node(dg.root, 0, frozenset())
 
     def leaf(self, rule) -> str:
         return self.no_match if rule is None else self.leaf_names[(self.block, rule)]

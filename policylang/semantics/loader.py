@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .. import resources
@@ -16,6 +17,20 @@ from ..syntax import ast
 from ..syntax.parser import KEYWORDS, parse
 
 DECL_KINDS = {ast.FactDecl: "fact", ast.ProviderDecl: "provider", ast.ModelDecl: "model", ast.PoolDecl: "pool"}
+
+
+CACHE_TEXT_BELOW = 256 * 1024   # characters: parses of smaller files are kept for the next load
+
+
+@lru_cache(maxsize=64)
+def _parse_cached(text: str, name: str):
+    return parse(text, name)
+
+
+def _parse(text: str, name: str):
+    """parse(), remembered for files small enough (std, imported catalogs, an edited file's last
+    version): ASTs are immutable, so one parse serves every load that reads the same text."""
+    return _parse_cached(text, name) if len(text) < CACHE_TEXT_BELOW else parse(text, name)
 
 
 class SourceError(OSError):
@@ -88,7 +103,7 @@ class Loader:
     # files are keyed by the name diagnostics show for them
     def load_text(self, text: str, name: str, base_dir: Path) -> ast.Module | None:
         self.sources[name] = text
-        module, errors = parse(text, name)
+        module, errors = _parse(text, name)
         self.diags.extend(errors)
         if module is None:
             return None
