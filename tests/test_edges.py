@@ -220,3 +220,25 @@ def test_every_atom_describes_itself_in_words():
     assert any("contains 't1'" in t for t in texts) and any("x >= inf" in t for t in texts)
     r = run("route", "-h")
     assert r.returncode == 0
+
+
+def test_patterns_too_many_to_decide_together_get_one_note_and_no_finding():
+    rules = "".join(f'when s matches "x.{{{i}}}y" route m{1 + i % 2}\n' for i in range(1, 25)) + "default route m3\n"
+    policy = policylang.loads(HEAD + rules)
+    diags = lint(policy.ir)
+    notes = [d for d in diags if d.code == "analysis-incomplete"]
+    assert len(notes) == 1 and "other 23 pattern(s) of `s`" in notes[0].message
+    assert not [d for d in diags if d.code in ("unreachable-rule", "never-matches")]   # nothing unproven
+
+
+def test_hostile_patterns_are_decided_or_refused_soundly():
+    dots = "".join(f'when s matches ".{{{i}}}x" route m1\n' for i in range(1, 30)) + "default route m2\n"
+    assert [line for _, line in findings(dots, "unreachable-rule")] == list(range(2, 30))   # .{1}x takes them
+    rules = ('when s matches "(a*)*b" route m2\nwhen s matches "[^\\\\W\\\\d_]+\\\\s\\\\d" route m1\n'
+             'when s matches "b" route m1\n'
+             + "when s in {" + ", ".join(f'"c{i}"' for i in range(500)) + "} route m1\ndefault route m2\n")
+    policy = policylang.loads(HEAD + rules)
+    assert findings(rules, "unreachable-rule") == [("unreachable-rule", 3)]      # "(a*)*b" takes every b
+    for d in lint(policy.ir):
+        if d.witness is not None and d.code == "unreachable-rule":
+            assert policy.interpret(d.witness).rule != f"rule@{d.span.line}"

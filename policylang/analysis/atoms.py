@@ -225,15 +225,18 @@ def _exact_patterns(d: Dim, opaque: dict[tuple, ir.Test], notes) -> None:
         if why is None:
             exact.append(key)
         elif notes is not None:
-            notes.append((opaque[key], why))
+            notes.append((opaque[key], f"uses {why}, which the exact analysis does not model: it is treated "
+                                       "as an independent yes/no test"))
     if not exact:
         return
     tests = [(op, v) for _f, op, v in exact]
     try:
         found = patterns.regions(d.members, tests)
     except patterns.TooLarge as exc:
-        if notes is not None:
-            notes += [(opaque[key], str(exc)) for key in exact]
+        if notes is not None:   # one note for them all, at the first
+            notes.append((opaque[exact[0]], f"and the other {len(exact) - 1} pattern(s) of `{d.fact}` are more "
+                                            f"than the exact analysis decides together ({exc}): they are "
+                                            "treated as independent yes/no tests"))
         return
     for key in exact:
         del opaque[key]

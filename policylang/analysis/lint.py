@@ -128,8 +128,7 @@ class Linter:
             rule = next(r for r in self.rules if test in tests_of(r.cond))
             self.out.append(Diagnostic(
                 "analysis-incomplete", "info", rule.span,
-                f"`{test.fact} {test.op} {printer.string(test.value)}` (rule `{rule.name}`) uses {why}, which the "
-                "exact analysis does not model: it is treated as an independent yes/no test, so findings "
+                f"`{test.fact} {test.op} {printer.string(test.value)}` (rule `{rule.name}`) {why}, so findings "
                 "that depend on what it matches may be missed (none is invented)"))
 
     def never_matches_only(self):

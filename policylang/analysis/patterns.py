@@ -302,7 +302,7 @@ def regions(constants: tuple[str, ...], tests: list[tuple[str, str]], budget: in
             nxt = (trie.step(node, alphabet.rep[k]), *(dfa.step(s, k) for dfa, s in zip(dfas, subsets)))
             if nxt not in seen:
                 if len(seen) >= budget:
-                    raise TooLarge(f"the patterns of this fact need more than {budget:,} automaton states")
+                    raise TooLarge(f"over {budget:,} automaton states")
                 seen[nxt] = text + chr(alphabet.rep[k])
                 queue.append(nxt)
     for vec in order:  # Python's own verdict on every example: a mismatch is our bug, never a finding
