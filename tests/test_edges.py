@@ -242,3 +242,12 @@ def test_hostile_patterns_are_decided_or_refused_soundly():
     for d in lint(policy.ir):
         if d.witness is not None and d.code == "unreachable-rule":
             assert policy.interpret(d.witness).rule != f"rule@{d.span.line}"
+
+
+def test_diff_shows_an_example_for_a_pattern_the_automata_do_not_model(tmp_path):
+    old, new = tmp_path / "old.policy", tmp_path / "new.policy"
+    old.write_text(HEAD + 'when s matches "^(\\\\d+)-\\\\1$" route m1\ndefault route m2\n')
+    new.write_text(HEAD + "default route m2\n")
+    doc = json.loads(run("diff", str(old), str(new), "--format", "json").stdout)
+    (region,) = doc["regions"]
+    assert policylang.load(old).decide(region["example"]).target == "m1" and not doc["unverified"]

@@ -429,3 +429,68 @@ class _Trie:
 
     def is_word(self, node: int, text: str) -> bool:
         return node >= 0 and self.words.get(node) == text
+
+
+# ---- examples for patterns the automata do not model --------------------------------------------
+def examples_for(pattern: str, limit: int = 4) -> list[str]:
+    """A few strings that re.search finds the pattern in (checked), built from Python's own parse
+    of it: lookarounds and anchors are skipped, backreferences repeat their group. For patterns the
+    automata do not model, so that their findings still get examples; may be empty."""
+    try:
+        parsed = _parser.parse(pattern)
+    except (re.error, RecursionError):
+        return []
+    out = []
+    for variant in range(limit):
+        groups: dict[int, str] = {}
+        try:
+            text = _example(list(parsed), variant, groups)
+        except (RecursionError, KeyError, ValueError):
+            continue
+        if text not in out and re.search(pattern, text) is not None:
+            out.append(text)
+    return out
+
+
+def _example(items, variant: int, groups: dict[int, str]) -> str:
+    out = []
+    for op, av in items:
+        if op is _c.LITERAL:
+            out.append(chr(av))
+        elif op is _c.NOT_LITERAL:
+            out.append("x" if av != ord("x") else "y")
+        elif op is _c.ANY:
+            out.append("x")
+        elif op is _c.IN:
+            chars = _normalize([(a, a + 1) if o is _c.LITERAL else (a[0], a[1] + 1)
+                                for o, a in av if o in (_c.LITERAL, _c.RANGE)])
+            negate = any(o is _c.NEGATE for o, _ in av)
+            cats = [str(a) for o, a in av if o is _c.CATEGORY]
+            if negate:
+                cs = _complement(chars)
+                cp = next((c for c in (120, 48, 65, 33) if _member(cs, c)), cs[0][0] if cs else 120)
+            elif chars:
+                cp = chars[variant % len(chars)][0]
+            else:
+                cp = ord({"CATEGORY_DIGIT": "0", "CATEGORY_SPACE": " "}.get(cats[0], "a")) if cats else 120
+            out.append(chr(cp))
+        elif op is _c.BRANCH:
+            alts = av[1]
+            out.append(_example(alts[variant % len(alts)], variant, groups))
+        elif op is _c.SUBPATTERN:
+            text = _example(av[3], variant, groups)
+            if av[0] is not None:
+                groups[av[0]] = text
+            out.append(text)
+        elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
+            lo, hi, sub = av
+            count = max(lo, 1 if variant % 2 else lo)
+            if hi != _c.MAXREPEAT:
+                count = min(count, hi)
+            out.append("".join(_example(sub, variant, groups) for _ in range(min(count, 1000))))
+        elif op is getattr(_c, "ATOMIC_GROUP", None):
+            out.append(_example(av, variant, groups))
+        elif op is _c.GROUPREF:
+            out.append(groups[av])
+        # AT, ASSERT, ASSERT_NOT, GROUPREF_EXISTS: nothing (the check by re.search decides)
+    return "".join(out)

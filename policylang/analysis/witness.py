@@ -12,6 +12,7 @@ import re
 from bisect import bisect_right
 
 from ..prelude import MISSING
+from . import patterns
 from .atoms import Dim, atoms_of
 from .diagram import Space
 
@@ -42,6 +43,7 @@ def _samples(dim_tests: list[Dim], taken=()) -> list[str]:
         if d.test.op == "startswith":
             out += [v, v + "x"]
         else:
+            out += patterns.examples_for(v)
             for alt in v.split("|"):
                 plain = re.sub(r"\\[AbBZdDsSwW]|[\^$()?*+\[\]{}|]|\(\?[a-zA-Z]+\)", "", alt).replace("\\", "")
                 out += [plain, plain.lower(), plain.upper()]
