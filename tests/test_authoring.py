@@ -169,8 +169,9 @@ def test_generate_proposes_boundaries_that_hold():
     r = run("test", "--generate", "examples/quickstart.policy")
     assert r.returncode == 0
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("expect")]
-    assert "expect {task: summarize, tokens: 1999, tier: free} route fast" in lines
-    assert "expect {task: summarize, tokens: 2000, tier: free} route fast" in lines or any("2000" in ln for ln in lines)
+    # both sides of the `tokens < 2_000` bound of short_summary (tier free is the default)
+    assert any(ln.startswith("expect {task: summarize, tokens: 1999") and ln.endswith("route fast") for ln in lines)
+    assert any("tokens: 2000" in ln for ln in lines)
     text = (ROOT / "examples" / "quickstart.policy").read_text().split("expect")[0] + "\n".join(lines) + "\n"
     policy = policylang.loads(text, "q.policy", base_dir=ROOT / "examples")
     from policylang import expectations

@@ -15,9 +15,9 @@ MAX_PROPOSALS = 60
 
 
 def proposals(policy: Policy) -> list[tuple[dict, str | None]]:
+    # the analysis's own diagram (patterns decided exactly), not the compiler's layout
     space = Space(policy.ir.facts, policy.ir.rules)
-    dg = policy.compiled.layout.diagram or Diagram(space)
-    space = dg.space
+    dg = Diagram(space)
     candidates: list[dict] = []
     for path in dg.paths_to(lambda r: True, limit=MAX_PROPOSALS):
         facts = concretize(space, dict(path))
