@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from operator import itemgetter
 
 from ..semantics import ir
 from .atoms import AnalysisLimit, BoxBuilder, build_dims
@@ -288,6 +289,7 @@ class Diagram:
                     mask |= below[c]
                 below[n] = mask
         memo: dict[tuple, int] = {}
+        picks: dict[int, itemgetter] = {}
         ticks = 0
 
         def cof(n: int, assign: tuple) -> int:
@@ -296,7 +298,10 @@ class Diagram:
             if not bits:
                 return n
             node = self.nodes[n]
-            key = (n, tuple(a if bits >> i & 1 else -1 for i, a in enumerate(assign)))
+            pick = picks.get(bits)
+            if pick is None:    # the atoms of the hashable dims below n: all its cofactor depends on
+                pick = picks[bits] = itemgetter(*(i for i in range(len(hashable)) if bits >> i & 1))
+            key = (n, pick(assign))
             hit = memo.get(key)
             if hit is not None:
                 return hit
