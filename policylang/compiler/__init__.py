@@ -272,9 +272,37 @@ def load_evaluator(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET):
         "Decision": prelude.Decision, "FactError": prelude.FactError, "MISSING": prelude.MISSING,
         "_check_facts": prelude.check_facts, "__name__": "policylang.compiled", "__builtins__": __builtins__,
     }
-    code = compile(compiled.source, f"<policy:{policy.name}>", "exec")
-    exec(code, namespace)
+    for code in _compiled_in_pieces(compiled.source, f"<policy:{policy.name}>"):
+        exec(code, namespace)
     return namespace["decide"], compiled
+
+
+CHUNK_LINES = 2_000
+CHUNK_BYTES = 64_000
+
+
+def _compiled_in_pieces(source: str, filename: str):
+    """The module's code, compiled a few thousand lines of top-level statements at a time (line
+    numbers kept): one compile() of a large policy holds the GIL for a second, pieces let a
+    server's event loop run in between while a reload compiles in a thread."""
+    lines = source.split("\n")
+    if len(lines) <= CHUNK_LINES:
+        yield compile(source, filename, "exec")
+        return
+    starts = [i for i, ln in enumerate(lines) if ln[:1] not in ("", " ", "#", ")", "]", "}")]
+    pieces, begin, size, at = [], 0, 0, 0
+    for i in starts:
+        size += sum(len(ln) for ln in lines[at:i])
+        at = i
+        if i - begin >= CHUNK_LINES or size >= CHUNK_BYTES:
+            pieces.append((begin, i))
+            begin, size = i, 0
+    pieces.append((begin, len(lines)))
+    try:
+        codes = [compile("\n" * a + "\n".join(lines[a:b]), filename, "exec") for a, b in pieces]
+    except SyntaxError:  # a statement our cut split: the whole module at once
+        codes = [compile(source, filename, "exec")]
+    yield from codes
 
 
 def compile_standalone(policy: ir.PolicyIR) -> str:

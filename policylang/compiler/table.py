@@ -20,6 +20,7 @@ from .constants import safe_repr
 from .emit import numeric_runs
 
 TABLE_LIMIT = 50_000
+TABLE_SLICE = 400
 
 
 class _Other:
@@ -148,7 +149,10 @@ def emit_table_path(emitter, dg: Diagram, table: Table, inline: int | None, fact
             guards.append(f"(k[{j}] is True or k[{j}] is False" + (f" or k[{j}] is _M)" if dim.missing_atom is not None else ")"))
     items = [f"{key_repr(k)}: {emitter.leaf(rule)}" for k, rule in table.leaves.items()]
     items += [f"{key_repr(k)}: {value_of(n_)}" for k, n_ in table.residual.items()]
-    tab = emitter.late_table("_TAB", "{" + ", ".join(items) + "}")
+    # in slices of TABLE_SLICE entries, merged: each line compiles in milliseconds (see _compiled_in_pieces)
+    slices = [emitter.late_table("_TS", "{" + ", ".join(items[i:i + TABLE_SLICE]) + "}")
+              for i in range(0, len(items), TABLE_SLICE)] or [emitter.late_table("_TS", "{}")]
+    tab = emitter.late_table("_TAB", slices[0] if len(slices) == 1 else "{" + ", ".join(f"**{t}" for t in slices) + "}")
     pad = "    "
     if guards:
         lines.append(f"    if {' and '.join(guards)}:")
