@@ -29,6 +29,15 @@ def atoms_of(mask: int):
         mask ^= low
 
 
+def runs_of(mask: int):
+    """The runs of consecutive atoms of a mask, lowest first, as (start, end) with end exclusive."""
+    while mask:
+        start = (mask & -mask).bit_length() - 1
+        end = start + (((mask >> start) + 1) & ~(mask >> start)).bit_length() - 1   # first zero above
+        yield start, end
+        mask &= ~((1 << end) - 1)
+
+
 class AnalysisLimit(Exception):
     """The exact representation would be too large; callers fall back."""
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from ..semantics import ir
-from .atoms import AnalysisLimit, BoxBuilder, build_dims
+from .atoms import AnalysisLimit, BoxBuilder, build_dims, runs_of
 
 DEFAULT_NODE_BUDGET = 200_000
 MAX_ADMIT_BITS = 4_000_000_000   # (atom, box) bits a Space may tabulate (~500 MB)
@@ -96,14 +96,10 @@ class Space:
                 if m is None:
                     continue
                 bit = 1 << b
-                while m:
-                    start = (m & -m).bit_length() - 1
-                    run = ((m >> start) + 1) & ~(m >> start)     # the first zero above the run
-                    end = start + run.bit_length() - 1
+                for start, end in runs_of(m):
                     toggles[start] ^= bit
                     toggles[end] ^= bit
                     cuts.setdefault(b, []).extend((start, end))
-                    m &= ~((1 << end) - 1)
             row, acc = [], self.all_boxes & ~self.constrains[d]
             for a in range(dim.size):
                 acc ^= toggles[a]
@@ -205,9 +201,7 @@ class Diagram:
             if rest == 0:
                 if self.stop is not None and self.stop(r):
                     raise _Stopped(r)
-                nid = self._leaf_ids.get(r)
-                if nid is None:
-                    nid = self._leaf_ids[r] = self._intern(Leaf(r))
+                nid = self._leaf(r)
                 self._memo[key] = nid
                 return nid
             need |= rest
@@ -248,18 +242,13 @@ class Diagram:
                     sig = live & row[a]
                     groups[sig] = groups.get(sig, 0) | (1 << a)
         below = split | (1 << d)
-        by_child: dict[int, int] = {}
+        parts = []
         path = self._path
         for sig, atoms in groups.items():
             path.append((d, atoms))
-            child = self._build(sig, below)
+            parts.append((atoms, self._build(sig, below)))
             path.pop()
-            by_child[child] = by_child.get(child, 0) | atoms
-        if len(by_child) == 1:
-            nid = next(iter(by_child))
-        else:
-            branches = tuple(sorted(((m, c) for c, m in by_child.items()), key=lambda mc: mc[0] & -mc[0]))
-            nid = self._intern(Split(d, branches))
+        nid = self._reduced(d, parts)
         self._memo[key] = nid
         return nid
 

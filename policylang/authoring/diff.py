@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 
 from ..analysis import patterns
-from ..analysis.atoms import AnalysisLimit, Dim
+from ..analysis.atoms import AnalysisLimit, Dim, runs_of
 from ..analysis.diagram import Diagram, Leaf, Space, Split
 from ..analysis.witness import concretize
 from ..interp import interpret
@@ -125,15 +125,9 @@ def _value(text: str) -> str:
 
 def _describe_numbers(dim: Dim, present: list[int]) -> list[str]:
     f, parts = dim.fact, []
-    runs, start = [], None
-    for a in range(len(dim.thresholds) + 1):
-        if a in present and start is None:
-            start = a
-        if (a not in present or a == len(dim.thresholds)) and start is not None:
-            end = a if a in present else a - 1
-            runs.append((dim.interval(start)[0], dim.interval(end)[1]))
-            start = None
-    for lo, hi in runs:
+    numeric = sum(1 << a for a in present if a <= len(dim.thresholds))
+    for start, end in runs_of(numeric):
+        lo, hi = dim.interval(start)[0], dim.interval(end - 1)[1]
         bits = []
         if lo is not None:   # +inf as a lower bound is "above the largest float"
             bits.append(f"{f} > {_num(dim, sys.float_info.max)}" if lo == math.inf else f"{f} >= {_num(dim, lo)}")
@@ -249,8 +243,7 @@ def _joinable(dim: Dim, a: int, b: int) -> bool:
     if dim.kind not in ("int", "float"):
         return True
     numeric = (1 << (len(dim.thresholds) + 1)) - 1
-    run = (a | b) & numeric
-    return run == 0 or (run >> ((run & -run).bit_length() - 1)) & ((run >> ((run & -run).bit_length() - 1)) + 1) == 0
+    return len(list(runs_of((a | b) & numeric))) <= 1
 
 
 def _condition(space: Space, cell: dict[int, int]) -> str:

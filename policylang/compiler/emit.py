@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..analysis.atoms import Dim, atoms_of
+from ..analysis.atoms import Dim, atoms_of, runs_of
 from ..analysis.diagram import Diagram, Leaf, Split
 from .constants import safe_repr
 
@@ -26,12 +26,7 @@ def numeric_runs(dim: Dim, masks: list[int]) -> tuple[list, list[int], int | Non
         if dim.missing_atom is not None and m >> dim.missing_atom & 1:
             missing_branch = i
             m &= ~(1 << dim.missing_atom)
-        while m:
-            start = (m & -m).bit_length() - 1
-            run = ((m >> start) + 1) & ~(m >> start)
-            end = start + run.bit_length() - 1
-            runs.append((start, i))
-            m &= ~((1 << end) - 1)
+        runs += [(start, i) for start, _ in runs_of(m)]
     runs.sort()
     bounds, groups = [], []
     for start, i in runs:
