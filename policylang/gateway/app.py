@@ -186,7 +186,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         wanted = set(ir_.pools[pin].members) if pin in ir_.pools else {pin.split("/")[-1]}
         if answered in wanted:
             return {"x-policylang-requested-model": pin}
-        decided = next((r for r in ir_.rules if r.name == rule), None)
+        decided = serving.router.rule(rule)     # a dict lookup: this runs per pinned request
         if decided is not None and any(m.split("/")[-1] in wanted for m in decided.candidates):
             why = f"rule `{rule}` lists `{pin}`, but it failed or was skipped; see x-policylang-attempts"
         else:

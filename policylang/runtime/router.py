@@ -171,6 +171,10 @@ class Router:
         await self.aclose()
 
     # ---- deciding ---------------------------------------------------------------------
+    def rule(self, name: str):
+        """The policy's rule with this label (as decisions name it), or None."""
+        return self._rules.get(name)
+
     def facts_for(self, request: dict, facts: dict | None = None, explain: list | None = None) -> dict:
         """Derived and classified facts overridden by the explicit ones, validated (FactError when bad).
         With `explain`, the classifications are appended to it."""
