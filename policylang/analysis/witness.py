@@ -120,7 +120,7 @@ def _string(d: Dim, m: int, tests: list[Dim], masks: dict[int, int]):
     """A string value (or MISSING) in atom set m whose opaque tests come out as the cell requires."""
     def fits(value) -> bool:
         for t in tests:
-            got = 0 if value is MISSING else (1 if _holds(t, value) else 0)
+            got = 0 if value is MISSING else (1 if patterns.holds(t.test.op, t.test.value, value) else 0)
             if not masks[t.index] >> got & 1:
                 return False
         return True
@@ -144,9 +144,3 @@ def _string(d: Dim, m: int, tests: list[Dim], masks: dict[int, int]):
             if v not in d.members and fits(v):
                 return v
     return None
-
-
-def _holds(t: Dim, value: str) -> bool:
-    if t.test.op == "startswith":
-        return value.startswith(t.test.value)
-    return re.search(t.test.value, value) is not None
