@@ -240,3 +240,25 @@ def test_shipped_examples_check_clean_without_a_single_note():
     r = run("check", "--strict", "examples/", "stdlib/")
     assert r.returncode == 0
     assert r.stdout.strip().endswith("0 error(s), 0 warning(s), 0 note(s)"), r.stdout
+
+
+def test_a_corrupt_or_unwritable_parser_cache_is_only_slower(tmp_path):
+    import os
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    code = "from policylang.syntax.parser import _cache_file; print(_cache_file())"
+    path = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.strip()
+    assert path.startswith(str(tmp_path))
+    with open(path, "wb") as fh:
+        fh.write(b"not a pickle\n\x00\xff")
+    r = subprocess.run([sys.executable, "-m", "policylang", "check", "examples/quickstart.policy"],
+                       capture_output=True, text=True, cwd=ROOT, env=env)
+    assert r.returncode == 0 and "Traceback" not in r.stderr
+    blocker = tmp_path / "a-file"          # a cache folder that cannot be made: no cache, still works
+    blocker.write_text("")
+    env["XDG_CACHE_HOME"] = str(blocker / "cache")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env).stdout.strip() == "False"
+    r = subprocess.run([sys.executable, "-m", "policylang", "check", "examples/quickstart.policy"],
+                       capture_output=True, text=True, cwd=ROOT, env=env)
+    assert r.returncode == 0 and "Traceback" not in r.stderr
