@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import policylang  # noqa: E402
 from gen import facts_samples, policy_text  # noqa: E402
 from policylang.compiler.naive import emit_condition  # noqa: E402
-from policylang.interp import decision_of  # noqa: E402
 from policylang.semantics.check import check_source  # noqa: E402
 
 
@@ -46,7 +45,7 @@ def naive_loop(policy):
     rules = []
     for rule in policy.ir.rules:
         fn = eval(compile(f"lambda vals: {emit_condition(rule.cond)}", "<naive>", "eval"), ns)
-        rules.append((fn, decision_of(rule)))
+        rules.append((fn, rule.decision))
     defaults = {n: f.default for n, f in policy.ir.facts.items() if f.has_default}
 
     def decide(facts):

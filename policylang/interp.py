@@ -3,55 +3,17 @@ obviously right. It is the oracle the compiled evaluator is tested against."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
+from . import prelude
 from .prelude import MISSING, Decision, check_facts
 from .semantics import ir
 
 NO_ROUTE = Decision(None, None, None, (), ())
 
 
-@lru_cache(maxsize=1024)
-def _regex(pattern: str) -> re.Pattern:
-    return re.compile(pattern)
-
-
 def test_holds(test: ir.Test, value) -> bool:
     """One atomic test on a fact's value (MISSING when absent, after defaults)."""
-    op, c = test.op, test.value
-    if op == "is missing":
-        return value is MISSING
-    if op == "is present":
-        return value is not MISSING
-    if op == "!=":
-        return not (value is not MISSING and value == c)
-    if op == "not in":
-        return not (value is not MISSING and value in c)
-    if value is MISSING:
-        return False  # every positive test is false on a missing fact
-    if op == "==":
-        return value == c
-    if op == "<":
-        return value < c
-    if op == "<=":
-        return value <= c
-    if op == ">":
-        return value > c
-    if op == ">=":
-        return value >= c
-    if op == "in":
-        return value in c
-    if op == "contains":
-        return c in value
-    if op == "contains any":
-        return any(x in value for x in c)
-    if op == "contains all":
-        return all(x in value for x in c)
-    if op == "matches":
-        return _regex(c).search(value) is not None
-    if op == "startswith":
-        return value.startswith(c)
-    raise AssertionError(f"unknown operator {op}")
+    return prelude.holds(test.op, value, test.value)
 
 
 def holds(cond: ir.Cond, values: dict) -> bool:
@@ -67,16 +29,7 @@ def holds(cond: ir.Cond, values: dict) -> bool:
 
 
 def with_defaults(policy: ir.PolicyIR, facts: dict) -> dict:
-    values = dict(facts)
-    for name, fact in policy.facts.items():
-        if name not in values and fact.has_default:
-            values[name] = fact.default
-    return values
-
-
-def decision_of(rule: ir.Rule) -> Decision:
-    return Decision(rule.name, rule.line, rule.target.written,
-                    tuple(t.written for t in rule.fallback), rule.candidates)
+    return prelude.with_defaults(policy.fact_specs, facts)
 
 
 def interpret(policy: ir.PolicyIR, facts: dict) -> Decision:
@@ -84,7 +37,7 @@ def interpret(policy: ir.PolicyIR, facts: dict) -> Decision:
     values = with_defaults(policy, check_facts(policy.fact_specs, facts))
     for rule in policy.rules:
         if holds(rule.cond, values):
-            return decision_of(rule)
+            return rule.decision
     return NO_ROUTE
 
 

@@ -1,11 +1,17 @@
-"""What every compiled evaluator needs at run time: Decision, FactError and the
-fact validator. Pure standard library: `policylang compile` copies this file's
-source verbatim into standalone modules, so both raise the same errors."""
+"""What every evaluator needs at run time: Decision, FactError, the fact validator and
+the meaning of each test operator (`holds`), the one definition the reference
+interpreter, the analysis and compiled code share.
+
+Pure standard library: `policylang compile` copies this file's source verbatim into
+standalone modules, so both raise the same errors and agree on every operator."""
 import difflib
 import json
+import re
 from collections import namedtuple
+from functools import lru_cache
 
-__all__ = ["Decision", "FactError", "MISSING", "check_facts", "check_value"]
+__all__ = ["Decision", "FactError", "MISSING", "check_facts", "check_value", "holds", "with_defaults",
+           "did_you_mean", "jsonable"]
 
 Decision = namedtuple("Decision", "rule line target fallback candidates")
 Decision.__doc__ = "The routing decision: rule label, its line, primary target, fallback names, candidates."
@@ -77,11 +83,8 @@ def check_value(name, spec, value):
         if t is str and value in members:
             return value
         if t is str:
-            hint = difflib.get_close_matches(value, members, n=1)
-            extra = f"; did you mean `{hint[0]}`?" if hint else ""
-            raise FactError(
-                name, f"fact `{name}` must be one of {', '.join(members)}; got {_show(value)}{extra}"
-            )
+            raise FactError(name, f"fact `{name}` must be one of {', '.join(members)}; "
+                                  f"got {_show(value)}{did_you_mean(value, members)}")
         raise FactError(name, f"fact `{name}` must be one of {', '.join(members)}; got {_show(value)}")
     elif kind == "set":
         if t in (list, tuple, set, frozenset) and all(type(x) is str for x in value):
@@ -94,14 +97,76 @@ def check_facts(specs, facts):
 
     Returns a new dict of normalized values (defaults are not filled in)."""
     if not isinstance(facts, dict):
-        raise FactError(None, f"facts must be an object mapping fact names to values; got {type(facts).__name__}")
+        raise FactError(None, "facts must be an object mapping fact names to values; "
+                              f"got {type(facts).__name__}")
     out = {}
     for name, value in facts.items():
         spec = specs.get(name)
         if spec is None:
-            hint = difflib.get_close_matches(str(name), list(specs), n=1)
-            extra = f"; did you mean `{hint[0]}`?" if hint else ""
-            raise FactError(name, f"unknown fact `{name}`{extra}")
+            raise FactError(name, f"unknown fact `{name}`{did_you_mean(str(name), specs)}")
         out[name] = check_value(name, spec, value)
     return out
 
+
+
+def with_defaults(specs, values):
+    """The validated values with each absent fact's declared default filled in."""
+    out = dict(values)
+    for name, spec in specs.items():
+        if name not in out and spec[2] is not None:
+            out[name] = spec[2]
+    return out
+
+
+def did_you_mean(word, options):
+    """"; did you mean `x`?" for the option closest to word, or "" when none is close."""
+    hint = difflib.get_close_matches(word, list(options), n=1)
+    return f"; did you mean `{hint[0]}`?" if hint else ""
+
+
+def jsonable(facts):
+    """Facts for a JSON document: set facts as sorted lists."""
+    return {k: sorted(v) if isinstance(v, (set, frozenset)) else v for k, v in facts.items()}
+
+
+@lru_cache(maxsize=1024)
+def _regex(pattern):
+    return re.compile(pattern)
+
+
+def holds(op, value, constant):
+    """Whether `fact op constant` holds for the fact's value (MISSING when absent, after
+    defaults). Every positive test is false on a missing fact; `!=` and `not in` are true."""
+    if op == "is missing":
+        return value is MISSING
+    if op == "is present":
+        return value is not MISSING
+    if op == "!=":
+        return not (value is not MISSING and value == constant)
+    if op == "not in":
+        return not (value is not MISSING and value in constant)
+    if value is MISSING:
+        return False
+    if op == "==":
+        return value == constant
+    if op == "<":
+        return value < constant
+    if op == "<=":
+        return value <= constant
+    if op == ">":
+        return value > constant
+    if op == ">=":
+        return value >= constant
+    if op == "in":
+        return value in constant
+    if op == "contains":
+        return constant in value
+    if op == "contains any":
+        return any(x in value for x in constant)
+    if op == "contains all":
+        return all(x in value for x in constant)
+    if op == "matches":
+        return _regex(constant).search(value) is not None
+    if op == "startswith":
+        return value.startswith(constant)
+    raise ValueError(f"unknown operator {op}")

@@ -196,3 +196,26 @@ def test_standalone_module_validates_everything_and_says_what_it_leaves_out(tmp_
     assert r.returncode == 0 and "does not run the policy's classifiers" in r.stderr
     plain = policylang.loads("import std\ndefault route cheap\n")
     assert "Left out" not in policylang.compile_module(plain)
+
+
+def test_rules_tested_directly_share_the_interpreters_operators():
+    """Rules no diagram can hold (here: a one-node budget) are tested one by one with prelude.holds, in the
+    standalone module too (it carries the prelude's source): same decisions as the interpreter."""
+    from policylang import compiler
+
+    text = ("import std\n"
+            'when language matches "^h[ai]" and tokens < 10 route premium\n'
+            'when language startswith "de" or tags contains any {"vip", "x"} route balanced\n'
+            "when region != eu and tokens is present route cheap\n"
+            "default route cheap\n")
+    policy = policylang.loads(text)
+    compiled = compiler.generate(policy.ir, standalone=True, budget=1)
+    assert compiled.layout.kind == "blocks" and compiled.layout.direct_rules == 4
+    ns = {"__builtins__": __builtins__}
+    exec(compile(compiled.source, "<direct>", "exec"), ns)
+    samples = [{}, {"language": "hi"}, {"language": "ha", "tokens": 9}, {"language": "ha", "tokens": 10},
+               {"language": "de-AT"}, {"tags": ["vip"]}, {"tags": []}, {"region": "eu", "tokens": 1},
+               {"region": "us", "tokens": 1}, {"region": "us"}]
+    routes = {ns["decide"](f).rule for f in samples}
+    assert [ns["decide"](f) for f in samples] == [policy.interpret(f) for f in samples]
+    assert len(routes) == 4, routes       # every rule was chosen by some sample

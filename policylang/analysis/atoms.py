@@ -12,7 +12,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import product
 
-from ..prelude import MISSING
+from ..prelude import MISSING, holds
 from ..semantics import ir
 from ..semantics.ir import tests_of
 from ..syntax import printer
@@ -96,7 +96,7 @@ class Dim:
         if k == "string":
             if value in self.members:
                 return self.members.index(value)
-            vec = tuple(patterns.holds(op, v, value) for op, v in self.patterns)
+            vec = tuple(holds(op, value, v) for op, v in self.patterns)
             return len(self.members) + self.regions.index(vec)
         if k == "bool":
             return 0 if value else 1
@@ -105,9 +105,7 @@ class Dim:
         if k == "element":
             return 0 if self.members[0] in value else 1
         if k == "opaque":
-            from ..interp import test_holds
-
-            return 1 if test_holds(self.test, value) else 0
+            return 1 if holds(self.test.op, value, self.test.value) else 0
         raise AssertionError(k)
 
     def interval(self, atom: int) -> tuple:
@@ -293,7 +291,7 @@ class BoxBuilder:
             d = self.by_fact[t.fact]
             j = d.patterns.index((t.op, t.value))
             n = len(d.members)
-            m = sum(1 << a for a, c in enumerate(d.members) if patterns.holds(t.op, t.value, c))
+            m = sum(1 << a for a, c in enumerate(d.members) if holds(t.op, c, t.value))
             return d.index, m | sum(1 << (n + r) for r, vec in enumerate(d.regions) if vec[j])
         d = self.by_fact[t.fact]
         op, k = t.op, d.kind

@@ -23,6 +23,8 @@ from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..prelude import holds
+
 try:  # the parser `re` itself uses (named sre_parse before 3.11)
     import re._constants as _c
     import re._parser as _parser
@@ -307,14 +309,9 @@ def regions(constants: tuple[str, ...], tests: list[tuple[str, str]], budget: in
                 queue.append(nxt)
     for vec in order:  # Python's own verdict on every example: a mismatch is our bug, never a finding
         for text in found[vec]:
-            if tuple(holds(op, v, text) for op, v in tests) != vec:
+            if tuple(holds(op, text, v) for op, v in tests) != vec:
                 raise AssertionError(f"automaton and `re` disagree on {text!r}")
     return Regions(order, [found[v] for v in order])
-
-
-def holds(op: str, value: str, text: str) -> bool:
-    """Python's own verdict: `text matches value` (re.search) or `text startswith value`."""
-    return text.startswith(value) if op == "startswith" else re.search(value, text) is not None
 
 
 class _Alphabet:

@@ -11,7 +11,7 @@ import math
 import re
 from bisect import bisect_right
 
-from ..prelude import MISSING
+from ..prelude import MISSING, holds
 from . import patterns
 from .atoms import Dim, atoms_of
 from .diagram import Space
@@ -120,7 +120,7 @@ def _string(d: Dim, m: int, tests: list[Dim], masks: dict[int, int]):
     """A string value (or MISSING) in atom set m whose opaque tests come out as the cell requires."""
     def fits(value) -> bool:
         for t in tests:
-            got = 0 if value is MISSING else (1 if patterns.holds(t.test.op, t.test.value, value) else 0)
+            got = 0 if value is MISSING else (1 if holds(t.test.op, value, t.test.value) else 0)
             if not masks[t.index] >> got & 1:
                 return False
         return True

@@ -12,11 +12,11 @@ import math
 import sys
 from dataclasses import dataclass
 
-from ..analysis import patterns
 from ..analysis.atoms import AnalysisLimit, Dim, runs_of
 from ..analysis.diagram import Diagram, Leaf, Space, Split
 from ..analysis.witness import concretize
 from ..interp import interpret
+from ..prelude import holds
 from ..semantics import ir
 from ..syntax import printer
 
@@ -38,10 +38,6 @@ class Region:
 
 def _route(d) -> dict:
     return {"rule": d.rule, "target": d.target, "fallback": list(d.fallback), "candidates": list(d.candidates)}
-
-
-def _same(a, b) -> bool:
-    return (a.target, a.fallback, a.candidates) == (b.target, b.fallback, b.candidates)
 
 
 def _joint_facts(old: ir.PolicyIR, new: ir.PolicyIR) -> dict[str, ir.Fact]:
@@ -110,7 +106,7 @@ def _describe_string(dim: Dim, present: list[int]) -> list[str]:
     for r in regions:
         vec = dim.regions[r]
         # constants with the region's truth values are not in it
-        alike = [c for c in dim.members if tuple(patterns.holds(op, v, c) for op, v in dim.patterns) == vec]
+        alike = [c for c in dim.members if tuple(holds(op, c, v) for op, v in dim.patterns) == vec]
         bits = [f"{f} not in {_set(alike)}"] if alike else []
         for (op, v), yes in zip(dim.patterns, vec):
             t = f"{f} {op} {printer.string(v)}"
@@ -181,8 +177,8 @@ def semantic_diff(old: ir.PolicyIR, new: ir.PolicyIR, max_cells: int = MAX_CELLS
         if isinstance(a, Leaf) and isinstance(b, Leaf):
             ra = a.rule
             rb = None if b.rule is None else b.rule - n_old
-            key = (_route_key(old.rules[ra] if ra is not None else None),
-                   _route_key(new.rules[rb] if rb is not None else None))
+            key = (ir.route_key(old.rules[ra] if ra is not None else None),
+                   ir.route_key(new.rules[rb] if rb is not None else None))
             if key[0] == key[1]:
                 return
             cells += 1
@@ -209,7 +205,7 @@ def semantic_diff(old: ir.PolicyIR, new: ir.PolicyIR, max_cells: int = MAX_CELLS
             example, o, nw = _example(space, cell, old, new)
             if example is None:
                 unverified.append(cond)
-            elif not _same(o, nw):
+            elif ir.route_of(o) != ir.route_of(nw):
                 regions.append(Region(cond, example, _route(o), _route(nw)))
     return Diff(regions, unverified, complete)
 
@@ -260,10 +256,6 @@ def _example(space: Space, cell: dict[int, int], old: ir.PolicyIR, new: ir.Polic
         return facts, interpret(old, _only(facts, old)), interpret(new, _only(facts, new))
     except ValueError:
         return None, None, None
-
-
-def _route_key(rule: ir.Rule | None):
-    return None if rule is None else rule.route_key
 
 
 def _only(facts: dict, policy: ir.PolicyIR) -> dict:

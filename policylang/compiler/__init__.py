@@ -146,8 +146,7 @@ def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAUL
         if fact.has_default:
             defaults[name] = emitter.table("_DF", safe_repr(fact.default))
     for rule in policy.rules:
-        d = Decision(rule.name, rule.line, rule.target.written, tuple(t.written for t in rule.fallback), rule.candidates)
-        decisions[rule.index] = d
+        d = decisions[rule.index] = rule.decision
         decisions_src.append((f"_R{rule.index}", safe_repr(tuple(d))))
     functions: list[str] = []
     if len(blocks) == 1 and blocks[0][1] is not None:
@@ -206,47 +205,7 @@ def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAUL
 
 
 _NAIVE_HELPERS = '''def _validated(facts):
-    vals = _check_facts(_FACTS, facts)
-    for name, spec in _FACTS.items():
-        if name not in vals and spec[2] is not None:
-            vals[name] = spec[2]
-    return vals
-
-
-def _test(op, v, c):
-    if op == "is missing":
-        return v is _M
-    if op == "is present":
-        return v is not _M
-    if op == "!=":
-        return not (v is not _M and v == c)
-    if op == "not in":
-        return not (v is not _M and v in c)
-    if v is _M:
-        return False
-    if op == "==":
-        return v == c
-    if op == "<":
-        return v < c
-    if op == "<=":
-        return v <= c
-    if op == ">":
-        return v > c
-    if op == ">=":
-        return v >= c
-    if op == "in":
-        return v in c
-    if op == "contains":
-        return c in v
-    if op == "contains any":
-        return any(x in v for x in c)
-    if op == "contains all":
-        return all(x in v for x in c)
-    if op == "matches":
-        return _re.search(c, v) is not None
-    if op == "startswith":
-        return v.startswith(c)
-    raise ValueError(op)'''
+    return _with_defaults(_FACTS, _check_facts(_FACTS, facts))'''
 
 
 def left_out(policy: ir.PolicyIR) -> str:
@@ -270,7 +229,8 @@ def load_evaluator(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET):
     compiled = generate(policy, standalone=False, budget=budget)
     namespace = {
         "Decision": prelude.Decision, "FactError": prelude.FactError, "MISSING": prelude.MISSING,
-        "_check_facts": prelude.check_facts, "__name__": "policylang.compiled", "__builtins__": __builtins__,
+        "_check_facts": prelude.check_facts, "_with_defaults": prelude.with_defaults,
+        "_test": prelude.holds, "__name__": "policylang.compiled", "__builtins__": __builtins__,
     }
     for code in _compiled_in_pieces(compiled.source, f"<policy:{policy.name}>"):
         exec(code, namespace)

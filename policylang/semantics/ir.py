@@ -3,9 +3,10 @@ compiler and the runtime all read. Immutable; names already resolved."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Union
 
-from ..prelude import MISSING
+from ..prelude import MISSING, Decision
 from ..syntax.ast import NOWHERE, Span
 
 NO_DEFAULT = MISSING  # a fact's default when it has none
@@ -136,11 +137,28 @@ class Rule:
     span: Span = field(default=NOWHERE, compare=False)
     suppressed: frozenset = frozenset()  # lint codes allowed on this rule (inline `# policylang: allow ...`)
 
+    @cached_property
+    def decision(self) -> Decision:
+        """The decision this rule makes when it is the first to match."""
+        return Decision(self.name, self.line, self.target.written,
+                        tuple(t.written for t in self.fallback), self.candidates)
+
     @property
     def route_key(self) -> tuple:
-        """What a decision by this rule says, its label aside: target and fallback by written
-        name, and the candidates they stand for (a pool's members can change between versions)."""
-        return (self.target.written, tuple(t.written for t in self.fallback), self.candidates)
+        """What a decision by this rule says, its label aside (see route_of)."""
+        return route_of(self.decision)
+
+
+def route_of(decision: Decision) -> tuple:
+    """What a decision says, its label and line aside: target and fallback by written name, and
+    the candidates they stand for (a pool's members can change between versions). Two decisions
+    with the same route send a request the same way."""
+    return tuple(decision)[2:]
+
+
+def route_key(rule: Rule | None) -> tuple | None:
+    """What a decision by this rule (None: no rule) says, its label aside: equal keys, same route."""
+    return None if rule is None else rule.route_key
 
 
 @dataclass(frozen=True)
