@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import policylang  # noqa: E402
 from gen import facts_samples, policy_text  # noqa: E402
-from policylang.compiler.naive import emit_condition  # noqa: E402
+from policylang.pysource import NAMESPACE, emit_condition  # noqa: E402
 from policylang.semantics.check import check_source  # noqa: E402
 
 
@@ -38,10 +38,7 @@ def read_six_subscript(facts):
 
 def naive_loop(policy):
     """What one would write by hand: test each rule's condition in order."""
-    ns = {"_M": policylang.prelude.MISSING}
-    from policylang.compiler import _NAIVE_HELPERS
-
-    exec(_NAIVE_HELPERS.split("def _test")[0].replace("def _validated", "def _unused") + "def _test" + _NAIVE_HELPERS.split("def _test")[1], ns)
+    ns = dict(NAMESPACE)
     rules = []
     for rule in policy.ir.rules:
         fn = eval(compile(f"lambda vals: {emit_condition(rule.cond)}", "<naive>", "eval"), ns)

@@ -5,10 +5,9 @@
     d = policy.decide({"task": "summarize", "tokens": 120})
     d.rule, d.line, d.target, d.fallback, d.candidates
 """
-__version__ = "0.1.0"
-
-from .prelude import Decision, FactError  # noqa: E402
-from .policy import Policy, PolicyError, compile_module, load, loads  # noqa: E402
+from ._version import __version__
+from .policy import Policy, PolicyError, compile_module, load, loads
+from .prelude import Decision, FactError
 
 __all__ = ["Decision", "FactError", "Policy", "PolicyError", "Router", "compile_module", "load", "loads", "__version__"]
 
@@ -16,7 +15,7 @@ __all__ = ["Decision", "FactError", "Policy", "PolicyError", "Router", "compile_
 def __getattr__(name):
     # The runtime (httpx) loads on first use: `decide` stays importable on its own.
     if name == "Router":
-        from .runtime import Router
+        from .runtime import Router  # lazy: an optional dependency
 
         return Router
     raise AttributeError(f"module 'policylang' has no attribute {name!r}")

@@ -8,8 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
+from ._version import __version__
 from .diagnostics import CODES, DOCS_URL, SEVERITIES, Diagnostic, SourceCache, render_json, render_text, sort_key
+from .pipeline import findings
 from .prelude import FactError
 from .semantics.loader import SourceError, read_source
 
@@ -49,30 +50,9 @@ class Progress:
 
 
 def analyse_file(path: Path, progress: Progress | None = None) -> tuple[list[Diagnostic], dict]:
-    """Everything `check` says about one file: front end, compiler layout, lint."""
-    from .analysis.lint import lint
-    from .compiler import layout_policy
-    from .semantics.check import check_file
-
-    progress = progress or Progress()
-    progress(f"{path}: parsing and type-checking ({path.stat().st_size:,} bytes)")
-    policy_ir, diags = check_file(path)
-    if policy_ir is None:
-        return diags, {}
-    progress(f"{path}: laying out the decision diagram of {len(policy_ir.rules):,} rules")
-    layout, _ = layout_policy(policy_ir, use_table=False)   # the table layout is codegen's concern
-    if layout.kind != "diagram":
-        span = policy_ir.rules[0].span
-        diags.append(Diagnostic(
-            "compile-fallback", "info", span,
-            f"decision diagram over budget ({layout.reason}); compiled as {layout.blocks} blocks "
-            f"({layout.nodes:,} nodes, {layout.direct_rules} rules tested directly)"))
-    if policy_ir.rules:
-        progress(f"{path}: analysing {len(policy_ir.rules):,} rules ({layout.kind}, {layout.nodes:,} nodes)")
-        diags += lint(policy_ir, layout.diagram)
-    else:
-        diags = [d for d in diags if d.code != "unused-declaration"]
-    return diags, policy_ir.sources
+    """Everything `check` says about one file (pipeline.findings)."""
+    checked = findings(path, progress or Progress())
+    return checked.diagnostics, checked.sources
 
 
 def cmd_check(args) -> int:

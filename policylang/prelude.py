@@ -11,7 +11,7 @@ from collections import namedtuple
 from functools import lru_cache
 
 __all__ = ["Decision", "FactError", "MISSING", "check_facts", "check_value", "holds", "with_defaults",
-           "did_you_mean", "jsonable"]
+           "did_you_mean", "json_value", "jsonable"]
 
 Decision = namedtuple("Decision", "rule line target fallback candidates")
 Decision.__doc__ = "The routing decision: rule label, its line, primary target, fallback names, candidates."
@@ -124,9 +124,14 @@ def did_you_mean(word, options):
     return f"; did you mean `{hint[0]}`?" if hint else ""
 
 
+def json_value(value):
+    """A fact's value for a JSON document: a set fact as a sorted list."""
+    return sorted(value) if isinstance(value, (set, frozenset)) else value
+
+
 def jsonable(facts):
     """Facts for a JSON document: set facts as sorted lists."""
-    return {k: sorted(v) if isinstance(v, (set, frozenset)) else v for k, v in facts.items()}
+    return {k: json_value(v) for k, v in facts.items()}
 
 
 @lru_cache(maxsize=1024)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
-from . import __version__
+from ._version import __version__
 from .diagnostics import CODES, DOCS_URL, Diagnostic
 
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}

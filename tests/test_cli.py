@@ -208,7 +208,7 @@ def test_a_policy_too_large_for_the_budgets_finishes_and_says_so(monkeypatch):
     from policylang.analysis import lint as lint_module
     from policylang.cli import analyse_file
 
-    monkeypatch.setattr(compiler, "LAYOUT_SECONDS", 0.0)
+    monkeypatch.setattr(compiler.layout, "LAYOUT_SECONDS", 0.0)
     monkeypatch.setattr(lint_module, "TIME_BUDGET", 0.0)
     text = gen_tenants.policy_text(3000, seed=5)
     path = ROOT / "benchmarks" / ".tenants-3000.policy"

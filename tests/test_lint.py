@@ -54,6 +54,24 @@ def test_unreachable_message_names_covering_rules_and_witness():
     assert d.witness["task"] == "chat"
 
 
+def test_large_policies_verify_witnesses_with_the_first_match_loop():
+    """Above NAIVE_ABOVE rules witnesses are replayed by pysource.first_match, not the interpreter:
+    the same findings, each witness still showing what it claims."""
+    from policylang.analysis import lint as lint_module
+
+    rules = "".join(f"when tokens >= {i * 10} and tokens < {i * 10 + 10} and language matches \"^x{i}\" "
+                    f"route cheap\n" for i in range(lint_module.NAIVE_ABOVE + 20))
+    text = ("import std\n" + rules + 'when language matches "^x3" and tokens >= 30 and tokens < 40 route premium\n'
+            "when region == eu route balanced\ndefault route cheap\n")
+    policy_ir, diags = findings(text)
+    assert len(policy_ir.rules) > lint_module.NAIVE_ABOVE
+    shadowed = [d for d in diags if d.code == "unreachable-rule"]
+    assert [d.span.line for d in shadowed] == [lint_module.NAIVE_ABOVE + 22]
+    witness = dict(shadowed[0].witness)
+    assert interpret(policy_ir, witness).rule == "rule@5"
+    assert witness["language"].startswith("x3") and 30 <= witness["tokens"] < 40
+
+
 CHECKED = {"exact": 0, "sound-only": 0, "requests": 0}
 
 

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from operator import itemgetter
 
+from ..prelude import MISSING
 from ..semantics import ir
 from .atoms import AnalysisLimit, BoxBuilder, build_dims, runs_of
 
@@ -332,6 +333,28 @@ class Diagram:
                                                     key=lambda mc: mc[0] & -mc[0]))))
 
     # ---- reading the diagram ------------------------------------------------------
+    def descend(self, atom_of) -> tuple[list[tuple[int, int]], int]:
+        """Follow the branches from the root. atom_of(dim index) is the request's atom on that dim,
+        or None to stop at that split. Returns the (dim, atom) steps taken and the node reached
+        (a Leaf, or the Split where atom_of said None)."""
+        steps, n = [], self.root
+        while True:
+            node = self.nodes[n]
+            if isinstance(node, Leaf):
+                return steps, n
+            atom = atom_of(node.dim)
+            if atom is None:
+                return steps, n
+            steps.append((node.dim, atom))
+            n = next(c for m, c in node.branches if m >> atom & 1)
+
+    def path(self, values: dict) -> tuple[list[tuple[int, int]], int | None]:
+        """The (dim, atom) steps a request takes, from its validated, defaulted values, and the
+        rule it reaches (an index into space.rules; None: no rule matches)."""
+        dims = self.space.dims
+        steps, n = self.descend(lambda d: dims[d].atom_of(values.get(dims[d].fact, MISSING)))
+        return steps, self.nodes[n].rule
+
     def reachable(self, roots=None) -> list[int]:
         """Node ids reachable from the root (or from these roots), parents before children."""
         seen, order, stack = set(), [], [self.root] if roots is None else list(roots)

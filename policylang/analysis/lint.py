@@ -9,6 +9,7 @@ import time
 from ..diagnostics import Diagnostic, Related
 from ..interp import holds, interpret, with_defaults
 from ..prelude import check_facts
+from ..pysource import first_match
 from ..semantics import ir
 from ..semantics.ir import tests_of
 from ..syntax import printer
@@ -58,7 +59,7 @@ class Linter:
             d = interpret(self.p, facts)
             return None if d.rule is None else self.rules[self.index_of[d.rule]]
         if self._first_match is None:
-            self._first_match = first_match_loop(self.rules)
+            self._first_match = first_match(self.rules)
         r = self._first_match(values)
         return None if r is None else self.rules[r]
 
@@ -404,20 +405,6 @@ class Linter:
                 continue
             self.out.append(Diagnostic("unused-declaration", "info", decl.span,
                                        f"{kind} `{name}` is declared here but never used"))
-
-
-def first_match_loop(rules):
-    """values -> index of the first rule whose condition holds: each condition compiled
-    separately (compiler.naive), no diagram involved."""
-    from ..compiler.naive import emit_condition
-    from ..compiler import _NAIVE_HELPERS
-    from ..prelude import MISSING
-
-    body = "\n".join(f"    if {emit_condition(r.cond)}:\n        return {i}" for i, r in enumerate(rules))
-    src = _NAIVE_HELPERS + "\n\n\ndef first(vals):\n" + body + "\n    return None\n"
-    ns = {"_M": MISSING, "_re": __import__("re"), "_check_facts": None, "_FACTS": {}}
-    exec(compile(src, "<first-match>", "exec"), ns)
-    return ns["first"]
 
 
 def _show(facts: dict) -> str:

@@ -4,20 +4,20 @@ enum member and missing value the policy tests."""
 from __future__ import annotations
 
 import json
+import re
 
-from ..analysis.diagram import Diagram, Space
 from ..analysis.witness import concretize
+from ..pipeline import analysis_diagram
 from ..policy import Policy
-from ..syntax.printer import literal
 from ..syntax import ast
+from ..syntax.printer import literal
 
 MAX_PROPOSALS = 60
 
 
 def proposals(policy: Policy) -> list[tuple[dict, str | None]]:
-    # the analysis's own diagram (patterns decided exactly), not the compiler's layout
-    space = Space(policy.ir.facts, policy.ir.rules)
-    dg = Diagram(space)
+    dg = analysis_diagram(policy.ir)   # patterns decided exactly, not the compiler's layout
+    space = dg.space
     candidates: list[dict] = []
     for path in dg.paths_to(lambda r: True, limit=MAX_PROPOSALS):
         facts = concretize(space, dict(path))
@@ -62,8 +62,6 @@ def _lit(v) -> ast.Literal:
         return ast.Literal("bool", v)
     if isinstance(v, (int, float)):
         return ast.Literal("number", v)
-    import re
-
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", v) and v not in ("true", "false"):
         return ast.Literal("word", v)
     return ast.Literal("string", v)

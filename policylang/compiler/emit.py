@@ -6,6 +6,9 @@ a branch with a dict (enum, string), `bisect_right` over node-local bounds
 pattern (matches, startswith), and then branches. Nodes reached from several
 parents become functions; the others are inlined. Leaves return prebuilt
 Decision objects. Identifiers are the emitter's own: _R<n>, _T<n>, _n<n>, v<n>.
+
+A line that returns a rule's decision is a Returns: the line remembers the rule, and the
+module writer (codegen.py) records the line's number for the line map as it writes it.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from collections import Counter
 
 from ..analysis.atoms import Dim, atoms_of, runs_of
 from ..analysis.diagram import Diagram, Leaf, Split
-from .constants import safe_repr
+from ..pysource import safe_repr
 
 
 def numeric_runs(dim: Dim, masks: list[int]) -> tuple[list, list[int], int | None]:
@@ -40,11 +43,30 @@ def numeric_runs(dim: Dim, masks: list[int]) -> tuple[list, list[int], int | Non
     return bounds, groups, missing_branch
 
 
+class Returns(str):
+    """A generated line that returns the decision of rule `rule` (an index into policy.rules)."""
+
+    rule: int
+
+    def __new__(cls, text: str, rule: int) -> "Returns":
+        line = super().__new__(cls, text)
+        line.rule = rule
+        return line
+
+    def indented(self, pad: str) -> "Returns":
+        return Returns(pad + self, self.rule)
+
+
+def rule_name(rule: int) -> str:
+    """The generated name of rule `rule`'s Decision."""
+    return f"_R{rule}"
+
+
 class Emitter:
-    def __init__(self, fact_index: dict[str, int], fact_defaults: dict[str, str], leaf_names: dict, no_match: str):
+    def __init__(self, fact_index: dict[str, int], fact_defaults: dict[str, str], no_match: str = "_NONE"):
         self.fact_index = fact_index          # fact name -> local variable number
         self.fact_defaults = fact_defaults    # fact name -> expression of its default (or _M)
-        self.leaf_names = leaf_names          # (block, rule index) -> _R name
+        self.offset = 0                       # index in policy.rules of the diagram's rule 0
         self.no_match = no_match              # expression a no-match leaf returns
         self.tables: list[tuple[str, str]] = []
         self.late_tables: list[tuple[str, str]] = []   # tables that name generated functions
@@ -66,11 +88,12 @@ class Emitter:
         return name
 
     # ---- a whole diagram -------------------------------------------------------
-    def diagram(self, dg: Diagram, block: int, functions: frozenset = frozenset(),
+    def diagram(self, dg: Diagram, offset: int, functions: frozenset = frozenset(),
                 functions_only: bool = False) -> list[str]:
-        """Emit dg: shared nodes (and those in `functions`) as functions; returns the root's body
-        lines. functions_only: just the `functions` nodes and what they share, no root body."""
-        self.dg, self.block = dg, block
+        """Emit dg, whose rule 0 is policy rule `offset`: shared nodes (and those in `functions`)
+        as functions; returns the root's body lines. functions_only: just the `functions` nodes
+        and what they share, no root body."""
+        self.dg, self.offset = dg, offset
         order = dg.reachable(functions if functions_only else None)
         parents = Counter()
         for n in order:
@@ -86,15 +109,21 @@ class Emitter:
             self.functions.append(lines)
         return [] if functions_only else self.node(dg.root, 0, frozenset())
 
-    def leaf(self, rule) -> str:
-        return self.no_match if rule is None else self.leaf_names[(self.block, rule)]
+    def leaf(self, rule: int | None) -> str:
+        """The expression of the diagram's leaf `rule` (None: no rule matches)."""
+        return self.no_match if rule is None else rule_name(self.offset + rule)
+
+    def ret(self, pad: str, rule: int | None) -> str:
+        """The line that returns the leaf `rule`, marked with its policy rule for the line map."""
+        line = f"{pad}return {self.leaf(rule)}"
+        return line if rule is None else Returns(line, self.offset + rule)
 
     def node(self, n: int, depth: int, read: frozenset, top: bool = False) -> list[str]:
         """Statements (indented depth+1 levels) that return the decision of node n."""
         pad = "    " * (depth + 1)
         node = self.dg.nodes[n]
         if isinstance(node, Leaf):
-            return [f"{pad}return {self.leaf(node.rule)}"]
+            return [self.ret(pad, node.rule)]
         if n in self.fn_names and not top:
             return [f"{pad}return {self.fn_names[n]}(facts)"]
         dim = self.dg.space.dims[node.dim]
@@ -113,7 +142,7 @@ class Emitter:
             for i, (mask, _) in enumerate(node.branches):
                 for a in atoms_of(mask):
                     branch_of[a] = i
-        outs = [self.leaf(self.dg.nodes[c].rule) for c in children] if all_leaves else None
+        outs = [self.dg.nodes[c].rule for c in children] if all_leaves else None
         lines += self.select(dim, var, branch_of, pad, outs)
         if all_leaves:
             return lines
@@ -136,10 +165,16 @@ class Emitter:
                 + [f"{pad}else:"] + self.branch(children, depth + 1, read, pad + "    ", mid, hi))
 
     def select(self, dim: Dim, var: str, branch_of: dict, pad: str, outs) -> list[str]:
-        """Statements that compute the branch: `i = …`, or `return` the leaf directly when outs is given."""
+        """Statements that compute the branch: `i = …`, or `return` the leaf directly when outs
+        (each branch's leaf rule) is given."""
         k = dim.kind
         res = (lambda expr: f"return {expr}") if outs is not None else (lambda expr: f"i = {expr}")
-        val = (lambda b: outs[b]) if outs is not None else (lambda b: str(b))
+        val = (lambda b: self.leaf(outs[b])) if outs is not None else (lambda b: str(b))
+
+        def give(pad_: str, b: int) -> str:
+            """The statement for branch b: return its leaf, or set i."""
+            return self.ret(pad_, outs[b]) if outs is not None else f"{pad_}i = {b}"
+
         missing = dim.missing_atom
         if k in ("enum", "string"):
             items = [f"{safe_repr(m)}: {val(branch_of[a])}" for a, m in enumerate(dim.members)]
@@ -158,10 +193,10 @@ class Emitter:
                 lines.append(f"{pad}return r")
             return lines
         if k == "bool":
-            lines = [f"{pad}if {var} is True:", f"{pad}    {res(val(branch_of[0]))}",
-                     f"{pad}elif {var} is False:", f"{pad}    {res(val(branch_of[1]))}"]
+            lines = [f"{pad}if {var} is True:", give(pad + "    ", branch_of[0]),
+                     f"{pad}elif {var} is False:", give(pad + "    ", branch_of[1])]
             if missing is not None:
-                lines += [f"{pad}elif {var} is _M:", f"{pad}    {res(val(branch_of[missing]))}"]
+                lines += [f"{pad}elif {var} is _M:", give(pad + "    ", branch_of[missing])]
             lines += [f"{pad}else:", f"{pad}    _invalid(facts)"]
             return lines
         if k in ("int", "float"):
@@ -175,19 +210,19 @@ class Emitter:
                 lines = [f"{pad}if type({var}) is float and {var} == {var} or type({var}) is int:",
                          f"{pad}    {res(f'{gtab}[_bisect({btab}, float({var}))]')}"]
             if missing is not None:
-                lines += [f"{pad}elif {var} is _M:", f"{pad}    {res(val(branch_of[missing]))}"]
+                lines += [f"{pad}elif {var} is _M:", give(pad + "    ", branch_of[missing])]
             lines += [f"{pad}else:", f"{pad}    _invalid(facts)"]
             return lines
         if k in ("set", "element"):
             valid = f"type({var}) in (list, tuple, set, frozenset) and all(type(e) is str for e in {var})"
             if k == "set":   # present or missing
-                inside = res(val(branch_of[0]))
+                inside = give(pad + "    ", branch_of[0])
             else:            # atom 0: the element is in the set; a missing set contains nothing
                 elem = self.table("_P", safe_repr(dim.members[0]))
-                inside = res(f"{val(branch_of[0])} if {elem} in {var} else {val(branch_of[1])}")
-            absent = val(branch_of[missing]) if k == "set" else val(branch_of[1])
-            return [f"{pad}if {var} is _M:", f"{pad}    {res(absent)}", f"{pad}elif {valid}:",
-                    f"{pad}    {inside}", f"{pad}else:", f"{pad}    _invalid(facts)"]
+                inside = f"{pad}    " + res(f"{val(branch_of[0])} if {elem} in {var} else {val(branch_of[1])}")
+            absent = branch_of[missing] if k == "set" else branch_of[1]
+            return [f"{pad}if {var} is _M:", give(pad + "    ", absent), f"{pad}elif {valid}:",
+                    inside, f"{pad}else:", f"{pad}    _invalid(facts)"]
         if k == "opaque":
             t = dim.test
             if t.op == "matches":
@@ -197,6 +232,6 @@ class Emitter:
                 pat = self.table("_P", safe_repr(t.value))
                 test = f"{var}.startswith({pat})"
             return [f"{pad}if type({var}) is str:", f"{pad}    {res(f'{val(branch_of[1])} if {test} else {val(branch_of[0])}')}",
-                    f"{pad}elif {var} is _M:", f"{pad}    {res(val(branch_of[0]))}",
+                    f"{pad}elif {var} is _M:", give(pad + "    ", branch_of[0]),
                     f"{pad}else:", f"{pad}    _invalid(facts)"]
         raise AssertionError(k)

@@ -16,7 +16,7 @@ from collections import Counter
 
 from ..analysis.diagram import HASHABLE, Diagram, Leaf, Split
 from ..prelude import MISSING
-from .constants import safe_repr
+from ..pysource import safe_repr
 from .emit import numeric_runs
 
 TABLE_LIMIT = 50_000
@@ -73,18 +73,12 @@ def build_table(dg: Diagram, limit: int = TABLE_LIMIT) -> Table | None:
     index = {d.index: i for i, d in enumerate(dims)}
     leaves, residual = {}, {}
     for combo in product(*keys):
-        n = dg.root
-        while True:
-            node = dg.nodes[n]
-            if isinstance(node, Leaf):
-                leaves[tuple(v for v, _ in combo)] = node.rule
-                break
-            pos = index.get(node.dim)
-            if pos is None:
-                residual[tuple(v for v, _ in combo)] = n
-                break
-            atom = combo[pos][1]
-            n = next(c for m, c in node.branches if m >> atom & 1)
+        _, n = dg.descend(lambda d: combo[index[d]][1] if d in index else None)
+        node = dg.nodes[n]
+        if isinstance(node, Leaf):
+            leaves[tuple(v for v, _ in combo)] = node.rule
+        else:
+            residual[tuple(v for v, _ in combo)] = n
     return Table(dims, keys, leaves, residual)
 
 

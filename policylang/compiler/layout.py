@@ -1,0 +1,90 @@
+"""Layout: how a checked policy becomes decision diagrams for codegen and lint.
+
+One diagram for the whole policy when it fits the node budget. When it does not, rules are
+cut into blocks, each its own diagram tried in order (a block that is still too large is
+halved, down to single rules; a single rule that cannot be laid out is tested directly).
+The Layout says which was used.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..analysis.atoms import AnalysisLimit
+from ..analysis.diagram import DEFAULT_NODE_BUDGET, Diagram, Space
+from ..semantics import ir
+from .table import table_fits
+
+FIRST_BLOCK = 512
+LAYOUT_SECONDS = 20.0      # time for the diagram layout before rules are tested directly
+TABLE_SECONDS = 3.0        # time for the table layout before the plain diagram is used
+
+
+@dataclass
+class Layout:
+    kind: str                          # "diagram" or "blocks"
+    nodes: int = 0                     # decision-diagram nodes in all
+    blocks: int = 1
+    direct_rules: int = 0              # rules tested directly (no diagram)
+    diagram: Diagram | None = None     # the whole-policy diagram, when kind == "diagram"
+    plain: Diagram | None = None       # the same before the table layout put hashable facts on top
+    reason: str = ""
+
+
+Block = tuple[tuple[int, int], "Diagram | None"]   # (rule index range, its diagram; None: tested directly)
+
+
+def _blocks(policy: ir.PolicyIR, budget: int, deadline: float):
+    """Yield (rule indices, Diagram or None) covering the rules in order; past the deadline,
+    the remaining rules are tested directly, FIRST_BLOCK to a function."""
+    rules = policy.rules
+    size = FIRST_BLOCK
+    start = 0
+    while start < len(rules):
+        end = min(start + size, len(rules))
+        chunk = rules[start:end]
+        if time.monotonic() > deadline:
+            end = min(start + FIRST_BLOCK, len(rules))
+            yield (start, end), None
+            start = end
+            continue
+        try:
+            dg = Diagram(Space(policy.facts, chunk, exact_strings=False), budget=budget, deadline=deadline)
+        except AnalysisLimit:
+            if end - start > 1:
+                size = max(1, (end - start) // 2)
+                continue
+            yield (start, end), None
+            start = end
+            size = FIRST_BLOCK
+            continue
+        yield (start, end), dg
+        start = end
+
+
+def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET, use_table: bool = True,
+                  seconds: float | None = None) -> tuple[Layout, list[Block]]:
+    """The whole-policy diagram, or blocks when it exceeds the node budget or half the time budget
+    (after the whole time budget, the remaining rules are tested directly: slower, never wrong).
+
+    When the hashable dims fit a table, the diagram splits them first (see table.py)."""
+    start = time.monotonic()
+    seconds = LAYOUT_SECONDS if seconds is None else seconds
+    try:
+        space = Space(policy.facts, policy.rules, exact_strings=False)
+        plain = dg = Diagram(space, budget=budget, deadline=start + seconds / 2)
+        if use_table and table_fits(space):
+            # the table layout (every hashable fact split first) is the fastest evaluator; past
+            # TABLE_SECONDS the plain diagram is used
+            try:
+                dg = dg.hashable_on_top(deadline=time.monotonic() + TABLE_SECONDS)
+            except AnalysisLimit:
+                pass
+        layout = Layout("diagram", nodes=len(dg.reachable()), diagram=dg, plain=plain)
+        return layout, [((0, len(policy.rules)), dg)]
+    except AnalysisLimit as exc:
+        blocks = list(_blocks(policy, budget, start + seconds))
+        nodes = sum(len(dg.reachable()) for _, dg in blocks if dg is not None)
+        direct = sum(hi - lo for (lo, hi), dg in blocks if dg is None)
+        return Layout("blocks", nodes=nodes, blocks=len(blocks), direct_rules=direct, reason=str(exc)), blocks
+

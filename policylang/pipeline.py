@@ -1,0 +1,111 @@
+"""The pipeline: each stage from policy text to what its users need, named once.
+
+    text ──parse──▶ AST ──check──▶ IR ──layout──▶ Diagram ──codegen──▶ Python source ──exec──▶ decide
+                                        │
+                                        └──lint──▶ findings (Diagnostics)
+
+    front_end(path) / front_end_text(text)   text → IR and the front end's diagnostics
+    findings(path)                           everything `check` reports on a file
+    evaluator(ir)                            IR → the compiled `decide` and its Compiled record
+    analysis_diagram(ir)                     the diagram with patterns decided exactly (lint, diff,
+                                             test generation), not the compiler's layout
+
+The CLI, the Python API (policy.py), the gateway's reload (through policy.load) and the
+authoring tools go through these functions; none wires the stages itself.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import prelude
+from .analysis.diagram import DEFAULT_NODE_BUDGET, Diagram, Space
+from .analysis.lint import lint
+from .compiler import Compiled, Layout, generate, layout_policy
+from .compiler.codegen import compiled_in_pieces
+from .diagnostics import Diagnostic
+from .semantics import ir
+from .semantics.check import check_file, check_source
+from .semantics.loader import SourceError
+from .syntax.ast import Span
+
+
+@dataclass
+class Checked:
+    """The front end's result: the IR (None when there are errors) and what it reported."""
+
+    ir: ir.PolicyIR | None
+    diagnostics: list[Diagnostic]
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def _quiet(_message: str) -> None:
+    pass
+
+
+def read_error(path: str | Path, exc: OSError) -> Diagnostic:
+    """An unreadable policy file as a diagnostic (SourceError's message names the file and says why)."""
+    message = str(exc) if isinstance(exc, SourceError) else f"cannot read {path}: {exc.strerror or exc}"
+    return Diagnostic("import-error", "error", Span(str(path), 1, 1, 1, 1), message)
+
+
+def front_end(path: str | Path) -> Checked:
+    """Parse and type-check a policy file and its imports. OSError (SourceError among them)
+    when the file itself cannot be read."""
+    policy_ir, diags = check_file(path)
+    return Checked(policy_ir, diags, dict(policy_ir.sources) if policy_ir is not None else {})
+
+
+def front_end_text(text: str, name: str = "<string>", base_dir: Path | None = None) -> Checked:
+    """Like front_end, from a string; relative imports resolve against base_dir (default: cwd)."""
+    policy_ir, diags = check_source(text, name, base_dir)
+    sources = dict(policy_ir.sources) if policy_ir is not None else {name: text}
+    return Checked(policy_ir, diags, sources)
+
+
+def findings(path: str | Path, progress: Callable[[str], None] = _quiet) -> Checked:
+    """Everything `check` says about one file: the front end, the compiler's layout (when it
+    falls back to blocks) and the linter."""
+    path = Path(path)
+    progress(f"{path}: parsing and type-checking ({path.stat().st_size:,} bytes)")
+    checked = front_end(path)
+    policy_ir, diags = checked.ir, checked.diagnostics
+    if policy_ir is None:
+        return Checked(None, diags, {})
+    progress(f"{path}: laying out the decision diagram of {len(policy_ir.rules):,} rules")
+    layout, _ = layout_policy(policy_ir, use_table=False)   # the table layout is codegen's concern
+    if layout.kind != "diagram":
+        diags.append(fallback_note(policy_ir, layout))
+    if policy_ir.rules:
+        progress(f"{path}: analysing {len(policy_ir.rules):,} rules ({layout.kind}, {layout.nodes:,} nodes)")
+        diags += lint(policy_ir, layout.diagram)
+    else:
+        diags = [d for d in diags if d.code != "unused-declaration"]
+    return Checked(policy_ir, diags, policy_ir.sources)
+
+
+def fallback_note(policy_ir: ir.PolicyIR, layout: Layout) -> Diagnostic:
+    return Diagnostic(
+        "compile-fallback", "info", policy_ir.rules[0].span,
+        f"decision diagram over budget ({layout.reason}); compiled as {layout.blocks} blocks "
+        f"({layout.nodes:,} nodes, {layout.direct_rules} rules tested directly)")
+
+
+def evaluator(policy_ir: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET) -> tuple[Callable, Compiled]:
+    """Generate the evaluator's source and exec it in process; returns (decide, Compiled)."""
+    compiled = generate(policy_ir, standalone=False, budget=budget)
+    namespace = {
+        "Decision": prelude.Decision, "FactError": prelude.FactError, "MISSING": prelude.MISSING,
+        "_check_facts": prelude.check_facts, "_with_defaults": prelude.with_defaults,
+        "_test": prelude.holds, "__name__": "policylang.compiled", "__builtins__": __builtins__,
+    }
+    for code in compiled_in_pieces(compiled.source, f"<policy:{policy_ir.name}>"):
+        exec(code, namespace)
+    return namespace["decide"], compiled
+
+
+def analysis_diagram(policy_ir: ir.PolicyIR) -> Diagram:
+    """The policy's diagram with string patterns decided exactly (what lint, diff and test
+    generation read; the compiler tests patterns at run time instead)."""
+    return Diagram(Space(policy_ir.facts, policy_ir.rules))
