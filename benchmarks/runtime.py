@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import policylang  # noqa: E402
 from policylang.runtime import RetryPolicy, Router  # noqa: E402
+from policylang.runtime.attempts import Attempts  # noqa: E402
 from policylang.testing import FakeProvider  # noqa: E402
 
 
@@ -58,8 +59,8 @@ default route oa
             in_process = []
             for _ in range(2000):
                 t0 = time.perf_counter_ns()
-                plan = router._plan(request, {"task": "code"}, None)
-                router._admit(plan, plan.models[0])
+                attempts = Attempts(router, router.plan(request, {"task": "code"}, None), request, None)
+                await anext(aiter(attempts))
                 in_process.append(time.perf_counter_ns() - t0)
     print(f"{n} requests each way, loopback OpenAI-format fake provider")
     print(f"{'':>10} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}")

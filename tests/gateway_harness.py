@@ -43,5 +43,5 @@ class RunningGateway:
         return self.app.state.gateway
 
     def reload(self):
-        fut = asyncio.run_coroutine_threadsafe(self.state["holder"].reload("test"), self.loop)
+        fut = asyncio.run_coroutine_threadsafe(self.state.holder.reload("test"), self.loop)
         return fut.result(10)

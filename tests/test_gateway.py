@@ -138,7 +138,7 @@ def test_error_shapes_413_and_503(policy_file, fake):
                 client(gw).chat.completions.create(model="auto", messages=MSG)
         for c in ("oa/oa-1", "an/an-1"):
             for _ in range(5):
-                gw.state["health"].breaker(c).failure()
+                gw.state.health.breaker(c).failure()
         with pytest.raises(openai.InternalServerError) as info:
             client(gw).chat.completions.create(model="auto", messages=MSG)
         assert info.value.status_code == 503 and info.value.body["code"] == "no_candidate_available"
@@ -202,7 +202,7 @@ def test_hot_reload_with_requests_in_flight(gateway, policy_file, fake):
     fake.latency = 0.0
     assert errors == [] and len(results) == 100
     assert results[0] == "oa-1" and results[-1] == "an-1"    # served before and after the swap
-    assert gateway.state["holder"].current.generation == 2
+    assert gateway.state.holder.current.generation == 2
 
 
 def test_broken_policy_on_reload_keeps_the_old_one(gateway, policy_file):
@@ -210,7 +210,7 @@ def test_broken_policy_on_reload_keeps_the_old_one(gateway, policy_file):
     assert gateway.reload() is False
     raw = client(gateway).chat.completions.with_raw_response.create(model="auto", messages=MSG)
     assert raw.headers["x-policylang-model"] == "oa-1"
-    assert gateway.state["holder"].current.generation == 1
+    assert gateway.state.holder.current.generation == 1
 
 
 def test_access_log_is_one_json_line_without_secrets(gateway, caplog):

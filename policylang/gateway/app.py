@@ -27,12 +27,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from ..prelude import FactError
-from ..runtime import Health, RetryPolicy, RouterError
-from ..runtime.facts import model_names, pinned_model
-from .auth import KeyRing
+from ..prelude import FactError, jsonable
+from ..runtime import Health, Result, RetryPolicy, RouterError, RouterStream
+from .auth import Client, KeyRing
 from .metrics import Metrics
-from .reload import PolicyHolder
+from .reload import PolicyHolder, Serving
+from .request import Refused, authenticate, check_chat_body, check_model, explicit_facts, read_json
+from .response import attribution, openai_error, pin_headers, router_error, stream_trailer
 
 log = logging.getLogger("policylang.gateway")
 access = logging.getLogger("policylang.access")
@@ -50,29 +51,52 @@ class GatewayConfig:
     retry: RetryPolicy | None = None
 
 
-def openai_error(status: int, message: str, type_: str, code: str | None = None, param: str | None = None,
-                 headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": type_, "param": param, "code": code}},
-                        status_code=status, headers=headers)
+@dataclass
+class _Exchange:
+    """One request's bookkeeping: its id, start time and the fields of its access-log line."""
+
+    request_id: str
+    started: float
+    fields: dict
 
 
-class _Refused(Exception):
-    def __init__(self, response: Response):
-        self.response = response
+class Gateway:
+    """The gateway's state (the served policy, upstream HTTP, health, upstream slots) and its
+    endpoints. The policy, HTTP client and health exist once the app's lifespan has started."""
 
+    def __init__(self, config: GatewayConfig):
+        self.config = config
+        self.metrics = Metrics()
+        self.keyring = KeyRing(config.keys or [])
+        self.holder: PolicyHolder | None = None
+        self.health: Health | None = None
+        self.slots = asyncio.Semaphore(config.max_upstream)
 
-def create_app(config: GatewayConfig) -> Starlette:
-    state: dict = {}
-    metrics = Metrics()
-    keyring = KeyRing(config.keys or [])
+    def app(self) -> Starlette:
+        app = Starlette(routes=[
+            Route("/v1/chat/completions", self.chat_completions, methods=["POST"]),
+            Route("/v1/models", self.models, methods=["GET"]),
+            Route("/v1/route", self.route, methods=["POST"]),
+            Route("/healthz", self.healthz, methods=["GET"]),
+            Route("/readyz", self.readyz, methods=["GET"]),
+            Route("/metrics", self.metrics_endpoint, methods=["GET"]),
+        ], lifespan=self.lifespan)
+        app.state.gateway = self
+        app.state.metrics = self.metrics
+        return app
+
+    @property
+    def serving(self) -> Serving:
+        assert self.holder is not None, "the gateway has not started"
+        return self.holder.current
 
     @contextlib.asynccontextmanager
-    async def lifespan(app):
+    async def lifespan(self, app):
+        config = self.config
         http = _upstream_http()
-        health = Health()
-        holder = PolicyHolder(config.policy, http, health, config.retry,
-                              on_reload=lambda result: metrics.reloads.labels(result).inc())
-        state.update(holder=holder, http=http, health=health, slots=asyncio.Semaphore(config.max_upstream))
+        self.health = Health()
+        holder = self.holder = PolicyHolder(config.policy, http, self.health, config.retry,
+                                            on_reload=lambda result: self.metrics.reloads.labels(result).inc())
         watcher = asyncio.create_task(holder.watch(config.reload_interval))
 
         async def probe_unhealthy():   # active health: only endpoints whose circuit is not closed
@@ -85,7 +109,7 @@ def create_app(config: GatewayConfig) -> Starlette:
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(holder.reload("SIGHUP")))
-        if not keyring.enabled:
+        if not self.keyring.enabled:
             log.warning("no client keys configured: anyone who can reach this port can use it")
         try:
             yield
@@ -96,181 +120,74 @@ def create_app(config: GatewayConfig) -> Starlette:
                 loop.remove_signal_handler(signal.SIGHUP)
             await http.aclose()
 
-    # ---- request plumbing -------------------------------------------------------------
-    def authenticate(request: Request):
-        if not keyring.enabled:
-            return None
-        client = keyring.identify(request.headers.get("authorization"))
-        if client is None:
-            raise _Refused(openai_error(401, "missing or invalid API key (Authorization: Bearer KEY)",
-                                        "authentication_error", "invalid_api_key"))
-        bucket = keyring.buckets.get(client.name)
-        if bucket is not None:
-            wait = bucket.take()
-            if wait > 0:
-                raise _Refused(openai_error(429, f"rate limit for key `{client.name}` reached; retry in {wait:.1f} s",
-                                            "rate_limit_error", "rate_limited",
-                                            headers={"retry-after": str(max(1, round(wait)))}))
-        return client
-
-    async def read_json(request: Request) -> dict:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > config.max_body_bytes:
-            raise _Refused(openai_error(413, f"request body over {config.max_body_bytes:,} bytes", "invalid_request_error",
-                                        "request_too_large"))
-        raw = bytearray()
-        async for part in request.stream():
-            raw += part
-            if len(raw) > config.max_body_bytes:
-                raise _Refused(openai_error(413, f"request body over {config.max_body_bytes:,} bytes",
-                                            "invalid_request_error", "request_too_large"))
+    # ---- chat completions ---------------------------------------------------------------
+    async def chat_completions(self, request: Request) -> Response:
+        ex = _Exchange(request.headers.get("x-request-id") or "req_" + uuid.uuid4().hex[:20], time.perf_counter(),
+                       {})
+        ex.fields.update(request_id=ex.request_id, path="/v1/chat/completions")
+        serving = self.serving
         try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            raise _Refused(openai_error(400, "the body is not valid JSON", "invalid_request_error", "invalid_json"))
-        if not isinstance(body, dict):
-            raise _Refused(openai_error(400, "the body must be a JSON object", "invalid_request_error", "invalid_json"))
-        return body
-
-    def explicit_facts(request: Request, body: dict, client) -> dict:
-        facts: dict = {}
-        meta = body.get("metadata")
-        if meta is not None:
-            if not isinstance(meta, dict):
-                raise _Refused(openai_error(422, "`metadata` must be an object of facts", "invalid_request_error",
-                                            "invalid_facts", "metadata"))
-            facts.update(meta)
-        header = request.headers.get("x-policylang-facts")
-        if header:
-            try:
-                parsed = json.loads(header)
-            except ValueError:
-                raise _Refused(openai_error(422, "x-policylang-facts is not valid JSON", "invalid_request_error",
-                                            "invalid_facts", "x-policylang-facts"))
-            if not isinstance(parsed, dict):
-                raise _Refused(openai_error(422, "x-policylang-facts must be a JSON object", "invalid_request_error",
-                                            "invalid_facts", "x-policylang-facts"))
-            facts.update(parsed)
-        if client is not None:
-            facts.update(client.facts)
-        return facts
-
-    def attribution(result, request_id: str) -> dict:
-        h = {"x-request-id": request_id, "x-policylang-rule": result.rule,
-             "x-policylang-provider": result.provider, "x-policylang-model": result.model,
-             "x-policylang-attempts": str(len([a for a in result.attempts if a.outcome != "skipped"])),
-             "x-policylang-decision-us": f"{result.decision_ns / 1000:.2f}"}
-        if result.cost_usd is not None:
-            h["x-policylang-cost-usd"] = f"{result.cost_usd:.8f}"
-        return h
-
-    def check_model(policy_ir, body: dict) -> str | None:
-        """The model the request pins (None for `auto`); 404 model_not_found for a name the policy
-        does not know, as OpenAI answers it."""
-        name = body.get("model")
-        if name is not None and not isinstance(name, str):
-            raise _Refused(openai_error(422, "`model` must be a string", "invalid_request_error", "invalid_model",
-                                        "model"))
-        pin = pinned_model(policy_ir, body)
-        if pin is not None and pin not in model_names(policy_ir):
-            raise _Refused(openai_error(404, f"The model `{pin}` does not exist or you do not have access to it. "
-                                        "Use `auto` to let the policy decide, or a name from /v1/models.",
-                                        "invalid_request_error", "model_not_found", "model"))
-        return pin
-
-    def pin_headers(pin: str | None, rule: str, answered: str | None, serving) -> dict:
-        """Say what became of a pinned model: honoured, or why another one answered."""
-        if pin is None:
-            return {}
-        ir_ = serving.policy.ir
-        wanted = set(ir_.pools[pin].members) if pin in ir_.pools else {pin.split("/")[-1]}
-        if answered in wanted:
-            return {"x-policylang-requested-model": pin}
-        decided = serving.router.rule(rule)     # a dict lookup: this runs per pinned request
-        if decided is not None and any(m.split("/")[-1] in wanted for m in decided.candidates):
-            why = f"rule `{rule}` lists `{pin}`, but it failed or was skipped; see x-policylang-attempts"
-        else:
-            why = (f"rule `{rule}` does not route to `{pin}`; a rule that tests `requested_model` "
-                   "can honour a pinned model")
-        return {"x-policylang-requested-model": pin, "x-policylang-pin-ignored": why}
-
-    def log_line(**fields):
-        access.info(json.dumps(fields, default=str, separators=(",", ":")))
-
-    def router_error(exc: RouterError) -> JSONResponse:
-        status = 503 if exc.kind in ("no_route", "no_candidate_available") else exc.status
-        type_ = {400: "invalid_request_error", 429: "rate_limit_error"}.get(status, "api_error")
-        return openai_error(status, str(exc), type_, exc.kind)
-
-    # ---- endpoints ---------------------------------------------------------------------
-    async def chat_completions(request: Request) -> Response:
-        request_id = request.headers.get("x-request-id") or "req_" + uuid.uuid4().hex[:20]
-        t0 = time.perf_counter()
-        serving = state["holder"].current
-        fields = {"request_id": request_id, "path": "/v1/chat/completions"}
-        try:
-            client = authenticate(request)
-            fields["client"] = client.name if client else None
-            body = await read_json(request)
-            if not body:
-                raise _Refused(openai_error(400, "the request body is empty: send a JSON object with `model` and "
-                                            "`messages`", "invalid_request_error", "empty_body"))
-            if not isinstance(body.get("messages"), list) or not body["messages"]:
-                raise _Refused(openai_error(400, "`messages` must be a non-empty list", "invalid_request_error",
-                                            "invalid_messages", "messages"))
+            client = authenticate(self.keyring, request)
+            ex.fields["client"] = client.name if client else None
+            body = await read_json(request, self.config.max_body_bytes)
+            check_chat_body(body)
             pin = check_model(serving.policy.ir, body)
-            fields["requested_model"] = pin
-            facts = explicit_facts(request, body, client)
+            ex.fields["requested_model"] = pin
+            facts = explicit_facts(request, body.get("metadata"), client)
             body = {k: v for k, v in body.items() if k != "metadata"}
             stream = bool(body.get("stream"))
-            fields["stream"] = stream
-            slots: asyncio.Semaphore = state["slots"]
-            try:
-                if slots.locked():   # wait_for costs a task per call: only when we must queue
-                    await asyncio.wait_for(slots.acquire(), config.queue_timeout)
-                else:
-                    await slots.acquire()
-            except asyncio.TimeoutError:
-                raise _Refused(openai_error(503, "the gateway is at its upstream concurrency limit", "api_error",
-                                            "overloaded", headers={"retry-after": "1"}))
+            ex.fields["stream"] = stream
+            await self._upstream_slot()
+            budget_key = client.name if client else None
             if stream:
-                return await _stream(serving, body, facts, client, request_id, fields, t0, slots)
+                return await self._stream(serving, serving.router.stream(body, facts, budget_key=budget_key), pin, ex)
             try:
-                result = await serving.router.complete(body, facts, budget_key=client.name if client else None)
+                result = await serving.router.complete(body, facts, budget_key=budget_key)
             finally:
-                slots.release()
-        except _Refused as refused:
-            return _finish_error(refused.response, fields, t0)
+                self.slots.release()
+        except Refused as refused:
+            return self._error(refused.response, ex)
         except FactError as exc:
-            return _finish_error(openai_error(422, str(exc), "invalid_request_error", "invalid_fact", exc.fact), fields, t0)
+            return self._error(openai_error(422, str(exc), "invalid_request_error", "invalid_fact", exc.fact), ex)
         except RouterError as exc:
-            fields["rule"] = exc.rule
-            fields["attempts"] = [a.to_json() for a in exc.attempts]
-            return _finish_error(router_error(exc), fields, t0)
-        headers = attribution(result, request_id)
-        headers.update(pin_headers(pin, result.rule, result.model, serving))
-        _account(result, 200, fields, t0, stream=False)
+            ex.fields["rule"] = exc.rule
+            ex.fields["attempts"] = [a.to_json() for a in exc.attempts]
+            return self._error(router_error(exc), ex)
+        headers = attribution(ex.request_id, result.rule, result.decision_ns, result.provider, result.model,
+                              result.attempts, result.cost_usd)
+        headers.update(pin_headers(pin, serving.router.rule(result.rule), result.rule, result.model,
+                                   serving.policy.ir))
+        self._account(result, 200, ex, stream=False)
         return JSONResponse(result.response, headers=headers)
 
-    async def _stream(serving, body, facts, client, request_id, fields, t0, slots) -> Response:
-        stream = serving.router.stream(body, facts, budget_key=client.name if client else None)
+    async def _upstream_slot(self) -> None:
+        """One of max_upstream slots; 503 after queue_timeout."""
+        try:
+            if self.slots.locked():   # wait_for costs a task per call: only when we must queue
+                await asyncio.wait_for(self.slots.acquire(), self.config.queue_timeout)
+            else:
+                await self.slots.acquire()
+        except asyncio.TimeoutError:
+            raise Refused(openai_error(503, "the gateway is at its upstream concurrency limit", "api_error",
+                                       "overloaded", headers={"retry-after": "1"})) from None
+
+    async def _stream(self, serving: Serving, stream: RouterStream, pin: str | None, ex: _Exchange) -> Response:
+        """Decide and fall back until the first chunk (so errors still get a status), then stream."""
         iterator = stream.__aiter__()
         try:
             try:
-                first = await iterator.__anext__()     # decide, and fall back, before any header is sent
+                first = await iterator.__anext__()
             except StopAsyncIteration:
                 first = None
         except BaseException:
-            slots.release()
+            self.slots.release()
             raise
-        plan, model = stream.plan, stream.committed
-        headers = {"x-request-id": request_id, "x-policylang-rule": plan.rule.name,
-                   "x-policylang-decision-us": f"{plan.decision_ns / 1000:.2f}", "cache-control": "no-cache"}
-        if model is not None:
-            headers.update({"x-policylang-provider": model.provider, "x-policylang-model": model.name,
-                            "x-policylang-attempts": str(len([a for a in plan.attempts if a.outcome != "skipped"]) + 1)})
-        headers.update(pin_headers(fields.get("requested_model"), plan.rule.name,
-                                   model.name if model is not None else None, serving))
+        model = stream.model
+        headers = attribution(ex.request_id, stream.rule, stream.decision_ns,
+                              model.provider if model else None, model.name if model else None, stream.attempts)
+        headers["cache-control"] = "no-cache"
+        headers.update(pin_headers(pin, serving.router.rule(stream.rule), stream.rule,
+                                   model.name if model is not None else None, serving.policy.ir))
 
         async def events():
             status = 200
@@ -282,59 +199,59 @@ def create_app(config: GatewayConfig) -> Starlette:
                         status = 502
                     yield f"data: {json.dumps(chunk)}\n\n"
                 yield "data: [DONE]\n\n"
-                result = stream.result
-                if result is not None:
-                    trailer = json.dumps({"rule": result.rule, "model": result.model,
-                                          "attempts": len(result.attempts)})
-                    cost = "null" if result.cost_usd is None else f"{result.cost_usd:.8f}"  # as the header
-                    yield f": policylang {trailer[:-1]}, \"cost_usd\": {cost}}}\n\n"
+                if stream.result is not None:
+                    yield stream_trailer(stream.result)
             finally:
-                slots.release()
+                self.slots.release()
                 await stream.aclose()
                 if stream.result is not None:
-                    _account(stream.result, status, fields, t0, stream=True)
+                    self._account(stream.result, status, ex, stream=True)
 
         return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
-    def _account(result, status: int, fields: dict, t0: float, stream: bool):
-        latency = time.perf_counter() - t0
-        metrics.requests.labels(result.rule, result.model, str(status)).inc()
-        metrics.latency.labels(str(stream).lower()).observe(latency)
-        metrics.decision.observe(result.decision_ns / 1e9)
+    # ---- accounting -----------------------------------------------------------------------
+    def _account(self, result: Result, status: int, ex: _Exchange, stream: bool) -> None:
+        latency = time.perf_counter() - ex.started
+        m = self.metrics
+        m.requests.labels(result.rule, result.model, str(status)).inc()
+        m.latency.labels(str(stream).lower()).observe(latency)
+        m.decision.observe(result.decision_ns / 1e9)
         if result.cost_usd is not None:
-            metrics.cost.labels(result.rule, result.model).inc(result.cost_usd)
+            m.cost.labels(result.rule, result.model).inc(result.cost_usd)
         for a in result.attempts:
-            metrics.attempts.labels(a.candidate, a.outcome).inc()
-        log_line(**fields, status=status, rule=result.rule, provider=result.provider, model=result.model,
-                 attempts=[a.to_json() for a in result.attempts], cost_usd=result.cost_usd,
-                 usage=result.usage, decision_us=round(result.decision_ns / 1000, 2),
-                 latency_ms=round(latency * 1000, 3), facts=_jsonable(result.facts))
+            m.attempts.labels(a.candidate, a.outcome).inc()
+        _log(**ex.fields, status=status, rule=result.rule, provider=result.provider, model=result.model,
+             attempts=[a.to_json() for a in result.attempts], cost_usd=result.cost_usd,
+             usage=result.usage, decision_us=round(result.decision_ns / 1000, 2),
+             latency_ms=round(latency * 1000, 3), facts=jsonable(result.facts))
 
-    def _finish_error(response: JSONResponse, fields: dict, t0: float) -> JSONResponse:
-        metrics.requests.labels(fields.get("rule") or "", "", str(response.status_code)).inc()
+    def _error(self, response: Response, ex: _Exchange) -> Response:
+        self.metrics.requests.labels(ex.fields.get("rule") or "", "", str(response.status_code)).inc()
         err = json.loads(response.body)["error"]
-        log_line(**fields, status=response.status_code, error=err["code"], message=err["message"],
-                 latency_ms=round((time.perf_counter() - t0) * 1000, 3))
-        response.headers["x-request-id"] = fields["request_id"]
+        _log(**ex.fields, status=response.status_code, error=err["code"], message=err["message"],
+             latency_ms=round((time.perf_counter() - ex.started) * 1000, 3))
+        response.headers["x-request-id"] = ex.request_id
         return response
 
-    async def models(request: Request) -> Response:
+    # ---- the other endpoints -----------------------------------------------------------------
+    async def models(self, request: Request) -> Response:
         try:
-            authenticate(request)
-        except _Refused as refused:
+            authenticate(self.keyring, request)
+        except Refused as refused:
             return refused.response
-        ir_ = state["holder"].current.policy.ir
+        ir_ = self.serving.policy.ir
         data = [{"id": name, "object": "model", "created": 0, "owned_by": m.provider} for name, m in ir_.models.items()]
         data += [{"id": name, "object": "model", "created": 0, "owned_by": "policylang-pool"} for name in ir_.pools]
         return JSONResponse({"object": "list", "data": data})
 
-    async def route(request: Request) -> Response:
+    async def route(self, request: Request) -> Response:
+        """Dry run: the decision for facts or a request, no provider called."""
         try:
-            client = authenticate(request)
-            body = await read_json(request)
-            serving = state["holder"].current
+            client = authenticate(self.keyring, request)
+            body = await read_json(request, self.config.max_body_bytes)
+            serving = self.serving
             given = dict(body.get("facts") or {})
-            given.update(explicit_facts(request, {"metadata": body.get("metadata")}, client))
+            given.update(explicit_facts(request, body.get("metadata"), client))
             req = {k: v for k, v in body.items() if k not in ("facts", "metadata")}
             check_model(serving.policy.ir, req)
             classified: list = []
@@ -344,60 +261,52 @@ def create_app(config: GatewayConfig) -> Starlette:
                 serving.policy.check_facts(given)
                 facts = given
             decision = serving.policy.decide(facts)
-        except _Refused as refused:
+        except Refused as refused:
             return refused.response
         except FactError as exc:
             return openai_error(422, str(exc), "invalid_request_error", "invalid_fact", exc.fact)
         return JSONResponse({"rule": decision.rule, "line": decision.line, "target": decision.target,
                              "fallback": list(decision.fallback), "candidates": list(decision.candidates),
-                             "facts": _jsonable(facts), "classified": [c.to_json() for c in classified],
+                             "facts": jsonable(facts), "classified": [c.to_json() for c in classified],
                              "explain": serving.policy.explain(facts)})
 
-    async def healthz(request: Request) -> Response:
+    async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    async def readyz(request: Request) -> Response:
-        holder = state.get("holder")
-        if holder is None:
+    async def readyz(self, request: Request) -> Response:
+        if self.holder is None or self.health is None:
             return JSONResponse({"status": "starting"}, status_code=503)
-        ir_ = holder.current.policy.ir
-        used = {m.candidate for m in ir_.routed_models}
-        open_ = {c for c in used if state["health"].breaker(c).peek() == "open"}
+        current = self.holder.current
+        used = {m.candidate for m in current.policy.ir.routed_models}
+        open_ = {c for c in used if self.health.breaker(c).peek() == "open"}
         ready = bool(used - open_)
         return JSONResponse({"status": "ready" if ready else "no healthy candidate",
-                             "generation": holder.current.generation, "open_circuits": sorted(open_)},
+                             "generation": current.generation, "open_circuits": sorted(open_)},
                             status_code=200 if ready else 503)
 
-    async def metrics_endpoint(request: Request) -> Response:
-        cls = state["holder"].current.router.classifiers
-        metrics.classifier_cache.labels("hit").set(cls.hits)
-        metrics.classifier_cache.labels("miss").set(cls.misses)
-        return Response(metrics.render(state["health"]), media_type="text/plain; version=0.0.4; charset=utf-8")
+    async def metrics_endpoint(self, request: Request) -> Response:
+        cls = self.serving.router.classifiers
+        self.metrics.classifier_cache.labels("hit").set(cls.hits)
+        self.metrics.classifier_cache.labels("miss").set(cls.misses)
+        return Response(self.metrics.render(self.health), media_type="text/plain; version=0.0.4; charset=utf-8")
 
-    app = Starlette(routes=[
-        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
-        Route("/v1/models", models, methods=["GET"]),
-        Route("/v1/route", route, methods=["POST"]),
-        Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
-        Route("/metrics", metrics_endpoint, methods=["GET"]),
-    ], lifespan=lifespan)
-    app.state.gateway = state
-    app.state.metrics = metrics
-    return app
+
+def create_app(config: GatewayConfig) -> Starlette:
+    """The Starlette app of a Gateway (its state: app.state.gateway)."""
+    return Gateway(config).app()
+
+
+def _log(**fields) -> None:
+    access.info(json.dumps(fields, default=str, separators=(",", ":")))
 
 
 def _upstream_http():
     """aiohttp when installed (the gateway extra has it: much less CPU per request), else httpx."""
     try:
-        from ..providers.aiohttp_http import AiohttpHTTP
+        from ..providers.aiohttp_http import AiohttpHTTP  # lazy: aiohttp is optional
     except ImportError:
         from ..providers.base import HttpxHTTP
 
         return HttpxHTTP(httpx.AsyncClient(limits=httpx.Limits(max_connections=1024, max_keepalive_connections=256,
                                                                keepalive_expiry=30)))
     return AiohttpHTTP()
-
-
-def _jsonable(facts: dict) -> dict:
-    return {k: sorted(v) if isinstance(v, (set, frozenset)) else v for k, v in facts.items()}

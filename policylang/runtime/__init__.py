@@ -2,8 +2,11 @@
 from .cost import Budget, InMemoryBudget, cost_usd
 from .facts import derive_facts, detect_language, estimate_tokens
 from .health import Breaker, BreakerConfig, Health
-from .router import (Attempt, BudgetExceeded, CandidatesExhausted, NoCandidateAvailable, NoRoute, RequestRejected,
-                     Result, RetryPolicy, Router, RouterError, RouterStream)
+from .attempts import Result, RetryPolicy
+from .errors import (Attempt, BudgetExceeded, CandidatesExhausted, NoCandidateAvailable, NoRoute, RequestRejected,
+                     RouterError)
+from .router import Router
+from .stream import RouterStream
 
 __all__ = ["Attempt", "Breaker", "BreakerConfig", "Budget", "BudgetExceeded", "CandidatesExhausted", "Health",
            "InMemoryBudget", "NoCandidateAvailable", "NoRoute", "RequestRejected", "Result", "RetryPolicy", "Router",

@@ -1,0 +1,249 @@
+"""One request's walk through its candidates, shared by Router.complete and RouterStream.
+
+Per candidate, in the decision's order (live order for `by latency` and `weighted` pools):
+skip it when its context window cannot hold the prompt, when its circuit is open, or after
+its provider rejected our key; try it, retrying retryable failures with exponential backoff
+and full jitter (honouring Retry-After up to a bound); on a context-length error move on to
+a larger window; on a bad request stop, because the next candidate would reject it too.
+Every attempt, skip and wait is recorded on the plan, and so on the result.
+
+    attempts = Attempts(router, plan, request, budget_key)
+    async for t in attempts:                 # a Try: the candidate, its timeout
+        try:
+            answer = await call(t)
+        except ProviderError as exc:
+            await attempts.failed(t, exc)    # Outcome.RETRY (after the wait) or NEXT; raises
+            continue                         # RequestRejected for a bad request
+        attempts.succeeded(t)
+        return attempts.result(t.model, …)
+    # the loop raises NoCandidateAvailable or CandidatesExhausted when no candidate is left
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from ..providers import errors as provider_errors
+from ..semantics import ir
+from .cost import cost_usd
+from .errors import Attempt, CandidatesExhausted, NoCandidateAvailable, RequestRejected, RouterError
+from .facts import count_prompt_tokens
+
+if TYPE_CHECKING:   # the router passes itself; imported for the annotation only
+    from .router import Router
+
+log = logging.getLogger("policylang.runtime")
+
+
+@dataclass
+class RetryPolicy:
+    retries: int = 1                 # further tries on the same candidate after a retryable failure
+    backoff_base: float = 0.25       # seconds; the n-th retry waits up to base * 2**n (full jitter)
+    backoff_cap: float = 4.0
+    max_retry_after: float = 10.0    # a longer Retry-After moves on to the next candidate instead
+    attempt_timeout: float = 60.0    # unless the provider sets `timeout`
+    total_timeout: float = 120.0
+
+
+@dataclass
+class Result:
+    response: dict | None
+    rule: str
+    provider: str
+    model: str
+    attempts: list[Attempt]
+    cost_usd: float | None
+    usage: dict
+    decision_ns: int
+    facts: dict = field(default_factory=dict)
+
+    @property
+    def cost_estimated(self) -> bool:
+        return bool(self.usage.get("estimated"))
+
+
+@dataclass
+class Plan:
+    """A request's decision and what became of each candidate so far."""
+
+    rule: ir.Rule
+    models: list[ir.Model]           # the candidates, in the order they are tried
+    facts: dict
+    tokens: int                      # prompt tokens, for context windows
+    decision_ns: int
+    deadline: float                  # on the router's clock
+    attempts: list[Attempt] = field(default_factory=list)
+    auth_failed: set[str] = field(default_factory=set)     # providers that rejected our key
+    need_context: int | None = None                        # after a context-length error
+    last_error: provider_errors.ProviderError | None = None
+
+    def skip(self, model: ir.Model, why: str) -> None:
+        self.attempts.append(Attempt(model.candidate, "skipped", detail=why))
+
+    @property
+    def tried(self) -> int:
+        """Attempts that called a provider (skips aside)."""
+        return sum(a.outcome != "skipped" for a in self.attempts)
+
+
+class Outcome(Enum):
+    RETRY = "retry"     # the same candidate again, after the wait
+    NEXT = "next"       # the next candidate
+
+
+@dataclass
+class Try:
+    """One call to one candidate."""
+
+    model: ir.Model
+    number: int                      # 0 for the first try of this candidate
+    started: float                   # on the router's clock
+    timeout: float                   # seconds for this call
+    outcome: Outcome | None = None   # set by Attempts.failed
+
+
+class Attempts:
+    """The candidate/retry loop of one request (see the module docstring)."""
+
+    def __init__(self, router: Router, plan: Plan, request: dict, budget_key: str | None):
+        self.router = router
+        self.plan = plan
+        self.request = request
+        self.budget_key = budget_key
+
+    async def __aiter__(self) -> AsyncIterator[Try]:
+        router, plan = self.router, self.plan
+        for model in plan.models:
+            if not self._admit(model):
+                continue
+            number = 0
+            while True:
+                t = Try(model, number, router.clock(), self._timeout(model))
+                yield t
+                if t.outcome is not Outcome.RETRY:
+                    break
+                number += 1
+        raise self._exhausted()
+
+    def _admit(self, model: ir.Model) -> bool:
+        plan = self.plan
+        if model.context and plan.tokens > model.context:
+            plan.skip(model, f"context window {model.context:,} < {plan.tokens:,} prompt tokens")
+            return False
+        if plan.need_context is not None and (model.context or 0) <= plan.need_context:
+            plan.skip(model, f"context window {model.context or 0:,} is not larger than the one that overflowed")
+            return False
+        if model.provider in plan.auth_failed:
+            plan.skip(model, f"provider {model.provider} rejected our credentials")
+            return False
+        if not self.router.health.breaker(model.candidate).allow():
+            plan.skip(model, "circuit open")
+            return False
+        return True
+
+    def _timeout(self, model: ir.Model) -> float:
+        router = self.router
+        provider = router.policy.ir.providers[model.provider]
+        return max(0.001, min(provider.timeout or router.retry.attempt_timeout, self.plan.deadline - router.clock()))
+
+    async def failed(self, t: Try, exc: provider_errors.ProviderError) -> Outcome:
+        """Record a failed call and decide what follows: Outcome.RETRY (after waiting) or
+        Outcome.NEXT, also set on t. Raises RequestRejected for a bad request."""
+        t.outcome = await self._after_failure(t, exc)
+        return t.outcome
+
+    async def _after_failure(self, t: Try, exc: provider_errors.ProviderError) -> Outcome:
+        router, plan, model, retry = self.router, self.plan, t.model, self.router.retry
+        latency = (router.clock() - t.started) * 1000
+        breaker = router.health.breaker(model.candidate)
+        plan.last_error = exc
+        attempt = Attempt(model.candidate, "error", exc.status, exc.kind, latency)
+        plan.attempts.append(attempt)
+        log.info("attempt failed", extra={"candidate": model.candidate, "error": exc.kind, "status": exc.status})
+        if isinstance(exc, provider_errors.BadRequest):
+            breaker.release()
+            attempt.detail = "not retried: the request itself was rejected, and the next candidate would reject it too"
+            raise RequestRejected(str(exc), plan.attempts, plan.rule.name) from exc
+        if isinstance(exc, provider_errors.AuthFailed):
+            breaker.release()
+            plan.auth_failed.add(model.provider)
+            attempt.detail = f"credentials rejected; skipping provider {model.provider}"
+            return Outcome.NEXT
+        if isinstance(exc, provider_errors.ContextLengthExceeded):
+            breaker.release()
+            plan.need_context = model.context or plan.tokens
+            attempt.detail = "context length exceeded; trying a larger-context candidate"
+            return Outcome.NEXT
+        breaker.failure()
+        if t.number >= retry.retries:
+            attempt.detail = "falling back"
+            return Outcome.NEXT
+        if exc.retry_after is not None:
+            wait = exc.retry_after
+            if wait > retry.max_retry_after:
+                attempt.detail = f"Retry-After {wait:.1f} s is too long; falling back"
+                return Outcome.NEXT
+        else:
+            wait = router.rng.uniform(0, min(retry.backoff_cap, retry.backoff_base * 2 ** t.number))
+        if router.clock() + wait >= plan.deadline:
+            attempt.detail = "no time left to retry; falling back"
+            return Outcome.NEXT
+        if not breaker.allow():
+            attempt.detail = "circuit opened; falling back"
+            return Outcome.NEXT
+        attempt.detail = f"retrying after {wait:.3f} s" + (" (Retry-After)" if exc.retry_after is not None else "")
+        await router.sleep(wait)
+        return Outcome.RETRY
+
+    def abandoned(self, t: Try) -> None:
+        """The call ended by cancellation or a bug: free the breaker's half-open slot."""
+        self.router.health.breaker(t.model.candidate).release()
+
+    def answered(self, t: Try) -> Attempt:
+        """The candidate answered (for a stream: its first chunk reached the caller). The attempt
+        is recorded now; succeeded or broke_off completes it."""
+        attempt = Attempt(t.model.candidate, "ok", 200, None, (self.router.clock() - t.started) * 1000)
+        self.plan.attempts.append(attempt)
+        return attempt
+
+    def succeeded(self, t: Try, attempt: Attempt | None = None) -> None:
+        latency = self.router.clock() - t.started
+        self.router.health.breaker(t.model.candidate).success()
+        self.router.health.ewma(t.model.candidate).add(latency)
+        attempt = attempt or self.answered(t)
+        attempt.latency_ms = latency * 1000
+
+    def broke_off(self, t: Try, attempt: Attempt, exc: provider_errors.ProviderError) -> None:
+        """A stream failed after its first chunk reached the caller: no fallback is possible."""
+        self.router.health.breaker(t.model.candidate).failure()
+        attempt.outcome, attempt.status, attempt.error = "error", exc.status, exc.kind
+        attempt.latency_ms = (self.router.clock() - t.started) * 1000
+        attempt.detail = "failed after the first chunk reached the caller; stream ended"
+        self.plan.last_error = exc
+
+    def _exhausted(self) -> RouterError:
+        plan = self.plan
+        if not plan.tried:
+            return NoCandidateAvailable(
+                "no candidate is available: " + "; ".join(f"{a.candidate}: {a.detail}" for a in plan.attempts),
+                plan.attempts, plan.rule.name)
+        return CandidatesExhausted(f"every candidate failed; the last: {plan.last_error}", plan.attempts,
+                                   plan.rule.name)
+
+    def result(self, model: ir.Model, response: dict | None, prompt: int | None, completion: int | None,
+               text_chars: int) -> Result:
+        """The Result, its cost charged to the budget (token counts estimated when the provider
+        did not say)."""
+        router, plan = self.router, self.plan
+        estimated = prompt is None or completion is None
+        p = prompt if prompt is not None else count_prompt_tokens(self.request, router.counter)
+        c = completion if completion is not None else max(1, (text_chars + 3) // 4)
+        cost = cost_usd(model, p, c)
+        if cost is not None and router.budget is not None:
+            router.budget.spend(self.budget_key, cost)
+        usage = {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c, "estimated": estimated}
+        return Result(response, plan.rule.name, model.provider, model.name, plan.attempts, cost, usage,
+                      plan.decision_ns, plan.facts)

@@ -1,0 +1,121 @@
+"""RouterStream: a streamed chat completion through the same candidate/retry loop as
+Router.complete (attempts.Attempts).
+
+Fallback happens only until the first chunk reaches the caller: from then on the stream
+is committed to that candidate, and an upstream failure ends it with an error chunk.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from ..providers import errors as provider_errors
+from ..providers.base import StreamState
+from ..semantics import ir
+from .attempts import Attempts, Plan, Result
+from .errors import Attempt
+
+if TYPE_CHECKING:   # the router creates streams; imported for the annotation only
+    from .router import Router
+
+
+class RouterStream:
+    """An async iterator of OpenAI chat.completion.chunk dicts; .result once it ends.
+
+    Before the first chunk is read, prepare() decides (FactError, NoRoute, BudgetExceeded);
+    after it, rule, decision_ns, model and attempts describe what happened so far."""
+
+    def __init__(self, router: Router, request: dict, facts: dict | None, budget_key: str | None):
+        self.router = router
+        self.request = request
+        self.facts = facts
+        self.budget_key = budget_key
+        self.result: Result | None = None
+        self.model: ir.Model | None = None       # the candidate whose first chunk reached the caller
+        self._plan: Plan | None = None
+        self._gen: AsyncIterator[dict] | None = None
+
+    def prepare(self) -> Plan:
+        """Decide now, before any chunk is read."""
+        if self._plan is None:
+            self._plan = self.router.plan(self.request, self.facts, self.budget_key)
+        return self._plan
+
+    @property
+    def rule(self) -> str:
+        return self.prepare().rule.name
+
+    @property
+    def decision_ns(self) -> int:
+        return self.prepare().decision_ns
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        """Every attempt and skip so far; the committed candidate's attempt counts from its first chunk."""
+        return self.prepare().attempts
+
+    def __aiter__(self) -> AsyncIterator[dict]:
+        if self._gen is None:
+            self._gen = self._run()
+        return self._gen
+
+    async def aclose(self) -> None:
+        if self._gen is not None:
+            await self._gen.aclose()   # type: ignore[attr-defined]
+
+    async def _run(self) -> AsyncIterator[dict]:
+        router, request = self.router, self.request
+        attempts = Attempts(router, self.prepare(), request, self.budget_key)
+        want_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+        async for t in attempts:
+            state = StreamState()
+            upstream = router.adapters[t.model.provider].stream(t.model, request, t.timeout, state)
+            try:
+                first = await _first_chunk(upstream, t.model)
+            except provider_errors.ProviderError as exc:
+                await upstream.aclose()
+                await attempts.failed(t, exc)
+                continue
+            except BaseException:
+                await upstream.aclose()
+                attempts.abandoned(t)
+                raise
+            # committed: the first chunk goes to the caller; no fallback from here on
+            self.model = t.model
+            answered = attempts.answered(t)
+            failed = None
+            last_id, last_model = first.get("id"), first.get("model")
+            try:
+                if first.get("choices"):
+                    yield first
+                async for chunk in upstream:
+                    if not chunk.get("choices"):
+                        continue  # upstream usage chunk: we send our own below
+                    yield chunk
+            except provider_errors.ProviderError as exc:
+                failed = exc
+            finally:
+                await upstream.aclose()
+            if failed is not None:
+                attempts.broke_off(t, answered, failed)
+            else:
+                attempts.succeeded(t, answered)
+            self.result = attempts.result(t.model, None, state.prompt_tokens, state.completion_tokens,
+                                          state.text_chars)
+            if failed is not None:
+                yield {"error": {"message": str(failed), "type": failed.kind, "code": failed.status}}
+            elif want_usage:
+                u = self.result.usage
+                yield {"id": last_id, "object": "chat.completion.chunk", "created": int(time.time()),
+                       "model": last_model, "choices": [],
+                       "usage": {k: u[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")}}
+            return
+
+
+async def _first_chunk(upstream, model: ir.Model) -> dict:
+    try:
+        return await upstream.__anext__()
+    except StopAsyncIteration:
+        raise provider_errors.MalformedResponse("the stream ended before any chunk", provider=model.provider,
+                                                model=model.name) from None
