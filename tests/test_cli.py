@@ -205,11 +205,11 @@ def test_a_policy_too_large_for_the_budgets_finishes_and_says_so(monkeypatch):
     import gen_tenants
 
     from policylang import compiler
-    from policylang.analysis import lint as lint_module
+    from policylang.analysis.lint import context as lint_context
     from policylang.cli import analyse_file
 
     monkeypatch.setattr(compiler.layout, "LAYOUT_SECONDS", 0.0)
-    monkeypatch.setattr(lint_module, "TIME_BUDGET", 0.0)
+    monkeypatch.setattr(lint_context, "TIME_BUDGET", 0.0)
     text = gen_tenants.policy_text(3000, seed=5)
     path = ROOT / "benchmarks" / ".tenants-3000.policy"
     path.write_text(text)
@@ -226,12 +226,12 @@ def test_a_policy_too_large_for_the_budgets_finishes_and_says_so(monkeypatch):
 
 
 def test_loading_a_policy_never_runs_the_linter(monkeypatch):
-    from policylang.analysis import lint as lint_module
+    from policylang.analysis.lint import context as lint_context
 
     def boom(*a, **k):
         raise AssertionError("the linter ran")
 
-    monkeypatch.setattr(lint_module.Linter, "run", boom)
+    monkeypatch.setattr(lint_context.LintContext, "__init__", boom)
     assert policylang.loads("import std\nwhen task == code route premium\ndefault route cheap\n") \
         .decide({"task": "code"}).target == "premium"
 

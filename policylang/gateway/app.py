@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from ..prelude import FactError, jsonable
 from ..runtime import Health, Result, RetryPolicy, RouterError, RouterStream
-from .auth import Client, KeyRing
+from .auth import KeyRing
 from .metrics import Metrics
 from .reload import PolicyHolder, Serving
 from .request import Refused, authenticate, check_chat_body, check_model, explicit_facts, read_json

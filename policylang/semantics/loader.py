@@ -16,7 +16,6 @@ from ..diagnostics import Diagnostic
 from ..syntax import ast
 from ..syntax.parser import KEYWORDS, parse
 
-DECL_KINDS = {ast.FactDecl: "fact", ast.ProviderDecl: "provider", ast.ModelDecl: "model", ast.PoolDecl: "pool"}
 
 
 CACHE_TEXT_BELOW = 256 * 1024   # characters: parses of smaller files are kept for the next load
@@ -129,7 +128,7 @@ class Loader:
                         ))
         own = Scope()
         for stmt in module.statements:
-            kind = DECL_KINDS.get(type(stmt))
+            kind = ast.DECLARATION_KINDS.get(type(stmt))
             if kind is None:
                 continue
             if stmt.name in KEYWORDS:

@@ -237,3 +237,8 @@ class Module:
     file: str
     statements: tuple[Statement, ...]
     comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)
+
+
+# the declarations that name something, by the kind of name they declare
+DECLARATION_KINDS: dict[type, str] = {FactDecl: "fact", ProviderDecl: "provider", ModelDecl: "model",
+                                      PoolDecl: "pool"}

@@ -1,0 +1,54 @@
+"""The exact linter (docs/language.md §11): every finding is read off the decision
+diagram the compiler uses, and every witness is replayed through the reference
+interpreter before it is reported, so a finding is never invented.
+
+    context.py     LintContext: the policy, its diagram, the time budget, witness replay
+    registry.py    lint_pass: passes registered by name, one concern each
+    structural.py  passes over the declarations and rules as written
+    exact.py       passes read off the decision diagram
+"""
+from __future__ import annotations
+
+from ...diagnostics import Diagnostic
+from ...semantics import ir
+from ..atoms import AnalysisLimit
+from ..diagram import DEFAULT_NODE_BUDGET, Diagram, Space
+from . import exact, structural  # noqa: F401  (importing them registers their passes)
+from . import context
+from .context import NAIVE_ABOVE, TIME_BUDGET, LintContext
+from .registry import PASSES, LintPass
+
+__all__ = ["NAIVE_ABOVE", "PASSES", "TIME_BUDGET", "LintContext", "LintPass", "lint"]
+
+
+def lint(policy: ir.PolicyIR, diagram: Diagram | None = None) -> list[Diagnostic]:
+    """Every registered pass over the policy. `diagram`: the layout's whole-policy diagram, reused
+    when it decides patterns exactly; otherwise the linter builds its own."""
+    ctx = LintContext(policy, diagram)
+    diagram_ok = _exact_diagram(ctx)
+    for p in PASSES:
+        if diagram_ok or not p.needs_diagram:
+            p.run(ctx)
+    if ctx.incomplete:
+        ctx.out.append(Diagnostic(
+            "analysis-incomplete", "info", ctx.rules[0].span,
+            f"analysis stopped after {context.TIME_BUDGET:.0f} s; not every rule was checked for: "
+            f"{', '.join(ctx.incomplete)}"))
+    return ctx.out
+
+
+def _exact_diagram(ctx: LintContext) -> bool:
+    """Make sure ctx has the diagram with patterns decided exactly; False (with a note) when it
+    is over budget."""
+    try:
+        if ctx.dg is None or not ctx.dg.space.exact_strings:
+            ctx.dg = Diagram(Space(ctx.p.facts, ctx.rules), budget=DEFAULT_NODE_BUDGET, deadline=ctx.deadline)
+        return True
+    except AnalysisLimit as exc:
+        ctx.dg = None
+        span = ctx.rules[0].span if ctx.rules else ir.NOWHERE
+        ctx.out.append(Diagnostic(
+            "analysis-incomplete", "info", span,
+            f"exact analysis skipped: {exc}; unreachable, redundant, non-exhaustive and "
+            "context-overflow findings are not reported for this policy"))
+        return False

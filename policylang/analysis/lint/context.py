@@ -1,0 +1,93 @@
+"""What every lint pass shares: the policy, its analysis diagram, the time budget, the
+findings so far, and the independent check each witness passes before it is reported."""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+from ...diagnostics import Diagnostic
+from ...interp import interpret, with_defaults
+from ...prelude import check_facts
+from ...pysource import first_match
+from ...semantics import ir
+from ..diagram import Diagram, Space
+
+NAIVE_ABOVE = 200            # rules; above this, witnesses are replayed by a compiled first-match loop
+TIME_BUDGET = 20.0           # seconds for the per-rule questions of one policy
+
+
+class LintContext:
+    def __init__(self, policy: ir.PolicyIR, diagram: Diagram | None = None):
+        self.p = policy
+        self.rules = policy.rules
+        self.out: list[Diagnostic] = []
+        self.dg = diagram                    # the whole policy's diagram, patterns decided exactly
+        self.deadline = time.monotonic() + TIME_BUDGET
+        self.incomplete: list[str] = []      # the questions the time budget cut short
+        self.route_keys = [rule.route_key for rule in self.rules]
+        self.index_of = {rule.name: rule.index for rule in self.rules}
+        self._first_match = None
+
+    @property
+    def diagram(self) -> Diagram:
+        assert self.dg is not None, "a diagram pass ran without the diagram"
+        return self.dg
+
+    @property
+    def space(self) -> Space:
+        return self.diagram.space
+
+    def emit(self, rule: ir.Rule | None, code, severity, span, message, **kw) -> None:
+        """A finding, unless the rule allows its code (`# policylang: allow CODE`)."""
+        if rule is not None and code in rule.suppressed:
+            return
+        self.out.append(Diagnostic(code, severity, span, message, **kw))
+
+    def check_witness(self, facts: dict) -> ir.Rule | None | bool:
+        """The rule first-match evaluation picks for these facts (None: no route); False if invalid.
+
+        Independent of the diagram the witness came from: the reference interpreter, or for
+        large policies the same first-match loop over each rule's condition compiled on its own."""
+        try:
+            values = self.values(facts)
+        except ValueError:
+            return False
+        if len(self.rules) <= NAIVE_ABOVE:
+            d = interpret(self.p, facts)
+            return None if d.rule is None else self.rules[self.index_of[d.rule]]
+        if self._first_match is None:
+            self._first_match = first_match(self.rules)
+        r = self._first_match(values)
+        return None if r is None else self.rules[r]
+
+    def values(self, facts: dict) -> dict:
+        return with_defaults(self.p, check_facts(self.p.fact_specs, facts))
+
+    def box_domain(self, b: int) -> tuple[int, ...]:
+        """The domain (a mask per dim) of box b of the diagram's space."""
+        space = self.space
+        dom = list(space.full_domain())
+        for d, m in space.boxes[b].items():
+            dom[d] = m
+        return tuple(dom)
+
+    def boxes(self, r: int) -> Iterator[int]:
+        """The boxes of rule r."""
+        x = self.space.rule_boxes[r]
+        while x:
+            lb = x & -x
+            x ^= lb
+            yield lb.bit_length() - 1
+
+    def over_time(self, what: str) -> bool:
+        """True once the time budget is spent (and `what` is listed as not checked for every rule)."""
+        if time.monotonic() > self.deadline:
+            if what not in self.incomplete:
+                self.incomplete.append(what)
+            return True
+        return False
+
+
+def show(facts: dict) -> str:
+    return json.dumps(facts, sort_keys=True)

@@ -1,0 +1,250 @@
+"""The catalog: fact, provider, model and pool declarations checked into IR, and written
+targets (a pool, a model, provider/model, a provider's default) resolved to their models."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..diagnostics import Related
+from ..prelude import did_you_mean
+from ..syntax import ast
+from . import ir
+from .conditions import LiteralError, fact_value
+from .report import Reporter, unknown
+
+ADAPTERS = ("openai", "anthropic", "gemini", "echo")   # providers.ADAPTERS implements each
+PROVIDER_FIELDS = ("adapter", "base_url", "api_key", "default", "timeout")
+MODEL_FIELDS = ("provider", "id", "input", "output", "context")
+
+
+@dataclass
+class Catalog:
+    facts: dict[str, ir.Fact]
+    providers: dict[str, ir.Provider]
+    models: dict[str, ir.Model]
+    pools: dict[str, ir.Pool]
+
+
+class CatalogChecker(Reporter):
+    def __init__(self, decls: dict[str, dict], diags):
+        super().__init__(diags)
+        self.decls = decls
+
+    def catalog(self) -> Catalog:
+        facts = self.facts()
+        providers = self.providers()
+        models = self.models(providers)
+        return Catalog(facts, providers, models, self.pools(providers, models))
+
+    # ---- facts ---------------------------------------------------------------
+    def facts(self) -> dict[str, ir.Fact]:
+        out = {}
+        for name, d in self.decls["fact"].items():
+            members = d.type.members
+            if d.type.kind == "enum":
+                dup = {m for m in members if members.count(m) > 1}
+                if dup:
+                    self.error("duplicate-definition", d.name_span, f"enum `{name}` lists {', '.join(sorted(dup))} twice")
+                if not members:
+                    self.error("type-mismatch", d.name_span, f"enum `{name}` has no members")
+            fact = ir.Fact(name, d.type.kind, tuple(dict.fromkeys(members)), ir.NO_DEFAULT, d.span)
+            if d.default is not None:
+                try:
+                    fact = ir.Fact(name, fact.kind, fact.members, fact_value(fact, d.default), d.span)
+                except LiteralError as exc:
+                    self.error("type-mismatch", d.default.span, str(exc))
+            out[name] = fact
+        return out
+
+    # ---- catalog -------------------------------------------------------------
+    def _fields(self, decl, known) -> dict[str, ast.Field]:
+        out = {}
+        for f in decl.fields:
+            if f.key not in known:
+                extra = did_you_mean(f.key, known) or f" (fields: {', '.join(known)})"
+                self.error("invalid-value", f.span, f"unknown field `{f.key}`{extra}")
+            elif f.key in out:
+                self.error("duplicate-definition", f.span, f"field `{f.key}` is set twice",
+                           related=[Related(out[f.key].span, "first set here")])
+            else:
+                out[f.key] = f
+        return out
+
+    def _string(self, f: ast.Field | None, what: str):
+        if f is None:
+            return None
+        if isinstance(f.value, ast.Literal) and f.value.kind == "string":
+            return f.value.value
+        self.error("invalid-value", f.value.span, f"`{what}` takes a quoted string")
+        return None
+
+    def _number(self, f: ast.Field | None, what: str, integer=False):
+        if f is None:
+            return None
+        v = f.value
+        if isinstance(v, ast.Literal) and v.kind == "number" and v.value >= 0 and (not integer or type(v.value) is int):
+            return v.value
+        kind = "a whole number of tokens" if integer else "a non-negative number"
+        self.error("invalid-value", v.span, f"`{what}` takes {kind}")
+        return None
+
+    def _word(self, f: ast.Field | None, what: str):
+        if f is None:
+            return None
+        v = f.value
+        if isinstance(v, ast.Ref) and v.provider is None:
+            return v.name
+        if isinstance(v, ast.Literal) and v.kind in ("word", "string"):
+            return str(v.value)
+        self.error("invalid-value", v.span, f"`{what}` takes a name")
+        return None
+
+    def providers(self) -> dict[str, ir.Provider]:
+        out = {}
+        for name, d in self.decls["provider"].items():
+            fields = self._fields(d, PROVIDER_FIELDS)
+            adapter = self._word(fields.get("adapter"), "adapter")
+            if "adapter" not in fields:
+                self.error("invalid-value", d.name_span, f"provider `{name}` needs `adapter = {'|'.join(ADAPTERS)}`")
+            elif adapter is not None and adapter not in ADAPTERS:
+                self.error("invalid-value", fields["adapter"].value.span,
+                           f"unknown adapter `{adapter}` (adapters: {', '.join(ADAPTERS)})")
+            base_url = self._string(fields.get("base_url"), "base_url")
+            if base_url is not None and not re.match(r"https?://", base_url):
+                self.error("invalid-value", fields["base_url"].value.span, "`base_url` must start with http:// or https://")
+            key_env = None
+            key = fields.get("api_key")
+            if key is not None:
+                v = key.value
+                if isinstance(v, ast.Call) and v.func == "env":
+                    key_env = v.arg.value
+                    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key_env):
+                        self.error("invalid-value", v.arg.span, "env() takes an environment variable name")
+                elif isinstance(v, ast.Literal) and v.kind == "string":
+                    self.error("literal-secret", v.span,
+                               f"provider `{name}` has its API key written in the policy; "
+                               "secrets come only from the environment: api_key = env(\"NAME\")", redact=True)
+                else:
+                    self.error("invalid-value", v.span, "`api_key` takes env(\"NAME\")")
+            for f in fields.values():
+                if isinstance(f.value, ast.Call) and f.key != "api_key":
+                    self.error("invalid-value", f.value.span, f"`{f.value.func}(…)` is only allowed for `api_key`")
+                elif isinstance(f.value, ast.Call) and f.value.func != "env":
+                    self.error("unknown-name", f.value.span, f"unknown function `{f.value.func}`; only env(\"NAME\") exists")
+            timeout = self._number(fields.get("timeout"), "timeout")
+            default = self._word(fields.get("default"), "default")
+            out[name] = ir.Provider(name, adapter or "openai", base_url, key_env, default, timeout, d.span)
+        return out
+
+    def models(self, providers) -> dict[str, ir.Model]:
+        out = {}
+        for name, d in self.decls["model"].items():
+            fields = self._fields(d, MODEL_FIELDS)
+            prov = self._word(fields.get("provider"), "provider")
+            if "provider" not in fields:
+                self.error("invalid-value", d.name_span, f"model `{name}` needs `provider = NAME`")
+            elif prov is not None and prov not in providers:
+                self.error("unknown-name", fields["provider"].value.span, unknown("provider", prov, providers))
+            model_id = self._string(fields.get("id"), "id") or name
+            out[name] = ir.Model(
+                name, prov or "", model_id,
+                _float(self._number(fields.get("input"), "input")),
+                _float(self._number(fields.get("output"), "output")),
+                self._number(fields.get("context"), "context", integer=True),
+                d.span,
+            )
+        for pname, p in providers.items():
+            decl = self.decls["provider"][pname]
+            if p.default_model is None:
+                continue
+            m = out.get(p.default_model)
+            span = next(f.value.span for f in decl.fields if f.key == "default")
+            if m is None:
+                self.error("unknown-name", span, unknown("model", p.default_model, out))
+            elif m.provider != pname:
+                self.error("invalid-value", span, f"model `{m.name}` belongs to provider `{m.provider}`, not `{pname}`")
+        return out
+
+    def resolve_models(self, ref: ast.Ref, providers, models, pools, allow_pool=True) -> ir.Target | None:
+        """A written target → the models it stands for, in candidate order."""
+        if ref.provider is not None:
+            if ref.provider not in providers:
+                self.error("unknown-name", ref.span, unknown("provider", ref.provider, providers))
+                return None
+            m = models.get(ref.name)
+            if m is None or m.provider != ref.provider:
+                ours = [n for n, x in models.items() if x.provider == ref.provider]
+                self.error("unknown-name", ref.span, unknown(f"model of provider `{ref.provider}`", ref.name, ours))
+                return None
+            return ir.Target(ref.text, "model", (m.name,))
+        if allow_pool and ref.name in pools:
+            return ir.Target(ref.name, "pool", pools[ref.name].members)
+        if ref.name in models:
+            return ir.Target(ref.name, "model", (ref.name,))
+        if ref.name in providers:
+            p = providers[ref.name]
+            if p.default_model is None or p.default_model not in models:
+                self.error("unknown-name", ref.span, f"provider `{ref.name}` has no `default` model to route to")
+                return None
+            return ir.Target(ref.name, "provider", (p.default_model,))
+        names = list(models) + list(providers) + (list(pools) if allow_pool else [])
+        what = "target (pool, model or provider)" if allow_pool else "model or provider"
+        self.error("unknown-name", ref.span, unknown(what, ref.name, names))
+        return None
+
+    def pools(self, providers, models) -> dict[str, ir.Pool]:
+        out = {}
+        for name, d in self.decls["pool"].items():
+            members: list[str] = []
+            ok = True
+            for ref in d.members:
+                if ref.provider is None and ref.name in self.decls["pool"] and ref.name not in models:
+                    self.error("type-mismatch", ref.span, f"a pool's members are models or providers; `{ref.name}` is a pool")
+                    ok = False
+                    continue
+                t = self.resolve_models(ref, providers, models, {}, allow_pool=False)
+                if t is None:
+                    ok = False
+                    continue
+                members.extend(m for m in t.models if m not in members)
+            if not d.members:
+                self.error("invalid-value", d.name_span, f"pool `{name}` has no members")
+            strategy = d.strategy.kind if d.strategy else "order"
+            weights: tuple[float, ...] = ()
+            if strategy == "weighted" and ok:
+                by_model = {}
+                for ref, num in d.strategy.weights:
+                    t = self.resolve_models(ref, providers, models, {}, allow_pool=False)
+                    if t is None:
+                        continue
+                    if t.models[0] not in members:
+                        self.error("unknown-name", ref.span, f"`{ref.text}` is not a member of pool `{name}`")
+                    elif num.value <= 0:
+                        self.error("invalid-value", num.span, "a weight must be positive")
+                    else:
+                        by_model[t.models[0]] = float(num.value)
+                missing = [m for m in members if m not in by_model]
+                if missing:
+                    self.error("invalid-value", d.strategy.span,
+                               f"pool `{name}` gives no weight to {', '.join(missing)}")
+                weights = tuple(by_model.get(m, 1.0) for m in members)
+            if strategy == "cost":
+                members = _by_cost(members, models)
+            out[name] = ir.Pool(name, tuple(members), strategy, weights, d.span)
+        return out
+
+
+
+def _float(v):
+    return None if v is None else float(v)
+
+
+def _by_cost(members: list[str], models: dict[str, ir.Model]) -> list[str]:
+    """Cheapest first by blended price; ties and unpriced keep written order, unpriced last."""
+    def key(item):
+        i, name = item
+        m = models.get(name)
+        price = m.blended_price if m else None
+        return (price is None, price if price is not None else 0.0, i)
+
+    return [name for _, name in sorted(enumerate(members), key=key)]

@@ -1,0 +1,157 @@
+"""Rules, expectations and classifiers checked into IR against the catalog."""
+from __future__ import annotations
+
+import re
+
+from ..diagnostics import Related
+from ..syntax import ast
+from ..syntax.parser import KEYWORDS
+from . import ir
+from .catalog import Catalog, CatalogChecker
+from .conditions import ConditionChecker, LiteralError, fact_value
+from .report import Reporter, unknown
+
+SOURCES = ("prompt", "system", "last_message")
+_ALLOW = re.compile(r"#\s*policylang:\s*allow\s+([\w\-, ]+)")
+
+
+class StatementChecker(Reporter):
+    """Checks the main module's statements; targets resolve through the catalog."""
+
+    def __init__(self, catalog: Catalog, catalog_checker: CatalogChecker, source: str):
+        super().__init__(catalog_checker.diags)
+        self.cat = catalog
+        self.resolver = catalog_checker
+        self.source_lines = source.split("\n")
+
+    def target(self, ref: ast.Ref) -> ir.Target | None:
+        c = self.cat
+        return self.resolver.resolve_models(ref, c.providers, c.models, c.pools)
+
+    # ---- rules ---------------------------------------------------------------
+    def rules(self, module: ast.Module) -> tuple[ir.Rule, ...]:
+        checker = ConditionChecker(self.cat.facts, self.diags)
+        models = self.cat.models
+        out: list[ir.Rule] = []
+        labels: dict[str, ast.Rule] = {}
+        default_seen: ast.Rule | None = None
+        for stmt in module.statements:
+            if not isinstance(stmt, ast.Rule):
+                continue
+            if default_seen is not None:
+                self.error("syntax-error", stmt.span, "`default` must be the last rule; this rule comes after it",
+                           related=[Related(default_seen.span, "the `default` rule")])
+            if stmt.is_default:
+                default_seen = stmt
+            name = stmt.label if stmt.label else f"rule@{stmt.span.line}"
+            if stmt.label in KEYWORDS and not stmt.is_default:
+                self.error("syntax-error", stmt.span, f"`{stmt.label}` is a keyword and cannot be a label")
+            if stmt.label and stmt.label in labels and not stmt.is_default:
+                self.error("duplicate-definition", stmt.span, f"label `{stmt.label}` is used twice",
+                           related=[Related(labels[stmt.label].span, "first used here")])
+            elif stmt.label:
+                labels[stmt.label] = stmt
+            cond = ir.TRUE if stmt.cond is None else checker.check(stmt.cond)
+            target = self.target(stmt.target)
+            fallback = [self.target(r) for r in (stmt.fallback or ())]
+            if cond is None or target is None or None in fallback:
+                continue
+            candidates: list[str] = []
+            for t in [target, *fallback]:
+                for m in t.models:
+                    c = models[m].candidate
+                    if c not in candidates:
+                        candidates.append(c)
+            out.append(ir.Rule(
+                len(out), name, stmt.span.line, cond, target, tuple(fallback), tuple(candidates),
+                stmt.is_default, stmt.span, _suppressed(self.source_lines, stmt.span.line),
+            ))
+        return tuple(out)
+
+    def expects(self, module: ast.Module) -> tuple[ir.Expect, ...]:
+        facts = self.cat.facts
+        out = []
+        for stmt in module.statements:
+            if not isinstance(stmt, ast.Expect):
+                continue
+            values, ok = {}, True
+            for key, lit in stmt.facts:
+                fact = facts.get(key)
+                span = lit.span
+                if fact is None:
+                    self.error("unknown-name", span, unknown("fact", key, facts))
+                    ok = False
+                    continue
+                try:
+                    values[key] = fact_value(fact, lit)
+                except LiteralError as exc:
+                    self.error("type-mismatch", span, str(exc))
+                    ok = False
+            target = None
+            if stmt.target is not None:
+                if self.target(stmt.target) is None:
+                    ok = False
+                target = stmt.target.text
+            if ok:
+                out.append(ir.Expect(values, target, stmt.span))
+        return tuple(out)
+
+    def classifiers(self, module: ast.Module) -> tuple[ir.Classifier, ...]:
+        facts = self.cat.facts
+        out = []
+        seen = {}
+        for stmt in module.statements:
+            if not isinstance(stmt, ast.ClassifyDecl):
+                continue
+            fact = facts.get(stmt.fact)
+            if fact is None:
+                self.error("unknown-name", stmt.span, unknown("fact", stmt.fact, facts))
+                continue
+            if fact.kind not in ("enum", "string"):
+                self.error("type-mismatch", stmt.span, f"only enum and string facts can be classified; `{fact.name}` is {fact.kind}")
+                continue
+            if stmt.fact in seen:
+                self.error("duplicate-definition", stmt.span, f"fact `{stmt.fact}` has two classifiers",
+                           related=[Related(seen[stmt.fact], "first classifier")])
+                continue
+            seen[stmt.fact] = stmt.span
+            if stmt.source not in SOURCES:
+                self.error("invalid-value", stmt.span, f"unknown source `{stmt.source}` (sources: {', '.join(SOURCES)})")
+                continue
+            clauses, otherwise = [], None
+            for c in stmt.clauses:
+                if fact.kind == "enum" and c.label not in fact.members:
+                    self.error("type-mismatch", c.span, f"`{c.label}` is not a member of enum fact `{fact.name}` (members: {', '.join(fact.members)})")
+                    continue
+                if c.kind == "otherwise":
+                    if otherwise is not None:
+                        self.error("duplicate-definition", c.span, "a classifier has one `otherwise`")
+                    otherwise = c.label
+                    continue
+                if c.kind == "matches":
+                    try:
+                        re.compile(c.patterns[0])
+                    except re.error as exc:
+                        self.error("invalid-value", c.span, f"invalid regular expression: {exc}")
+                        continue
+                if c.kind == "like" and not (0 <= c.threshold <= 1):
+                    self.error("invalid-value", c.span, "a `like` threshold is between 0 and 1")
+                    continue
+                clauses.append(ir.ClassClause(c.label, c.kind, c.patterns, c.threshold, c.span))
+            out.append(ir.Classifier(fact.name, stmt.source, tuple(clauses), otherwise, stmt.span))
+        return tuple(out)
+
+
+
+
+def _suppressed(lines: list[str], line: int) -> frozenset:
+    codes: set[str] = set()
+    for n in (line - 1, line - 2):
+        if 0 <= n < len(lines):
+            text = lines[n]
+            if n == line - 2 and not text.lstrip().startswith("#"):
+                continue
+            m = _ALLOW.search(text)
+            if m:
+                codes.update(c.strip() for c in m.group(1).replace(",", " ").split() if c.strip())
+    return frozenset(codes)
