@@ -2,17 +2,26 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
 import time
 from pathlib import Path
 
+from . import expectations
 from ._version import __version__
+from .authoring.diff import DiffError, semantic_diff
+from .authoring.diff import render as render_diff
+from .authoring.generate import as_expect_lines, proposals
+from .compiler import left_out
 from .diagnostics import CODES, DOCS_URL, SEVERITIES, Diagnostic, SourceCache, render_json, render_text, sort_key
 from .pipeline import findings
-from .prelude import FactError
+from .policy import PolicyError, compile_module, load, loads
+from .prelude import FactError, jsonable
+from .reporting import render_github, render_sarif
 from .semantics.loader import SourceError, read_source
+from .syntax.formatter import FormatError, format_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -56,8 +65,6 @@ def analyse_file(path: Path, progress: Progress | None = None) -> tuple[list[Dia
 
 
 def cmd_check(args) -> int:
-    from .reporting import render_github, render_sarif
-
     files = _policy_files(args.paths)
     every: list[Diagnostic] = []
     sources: dict[str, str] = {}
@@ -90,8 +97,6 @@ def cmd_check(args) -> int:
 
 
 def _load_or_report(path: str):
-    from .policy import PolicyError, load
-
     if not Path(path).is_file():
         raise UsageError(f"no such file: {path}")
     Progress()(f"{path}: loading and compiling ({Path(path).stat().st_size:,} bytes)")
@@ -124,6 +129,8 @@ def cmd_route(args) -> int:
     try:
         policy.check_facts(facts)
         if args.prompt is not None:
+            # lazy, as in cmd_replay: the runtime brings httpx and the providers (~80 ms of
+            # start-up) that the other commands do not need
             from .runtime.classify import Classifiers
             from .runtime.facts import derive_facts
 
@@ -141,7 +148,7 @@ def cmd_route(args) -> int:
     out = {"rule": decision.rule, "line": decision.line, "target": decision.target,
            "fallback": list(decision.fallback), "candidates": list(decision.candidates)}
     if args.prompt is not None:
-        out["facts"] = {k: sorted(v) if isinstance(v, (set, frozenset)) else v for k, v in facts.items()}
+        out["facts"] = jsonable(facts)
         out["classified"] = [c.to_json() for c in classified]
     if args.explain:
         out["explain"] = policy.explain(facts)
@@ -177,9 +184,6 @@ def cmd_route(args) -> int:
 
 
 def cmd_compile(args) -> int:
-    from .compiler import left_out
-    from .policy import compile_module
-
     policy = _load_or_report(args.file)
     if policy is None:
         return EXIT_USAGE   # could not do the work: the policy does not load
@@ -199,8 +203,6 @@ def cmd_compile(args) -> int:
 
 
 def cmd_test(args) -> int:
-    from . import expectations
-
     files = _policy_files(args.paths)
     failed = total = 0
     broken = False
@@ -212,8 +214,6 @@ def cmd_test(args) -> int:
             suites.append((str(f), [], "the policy does not load"))
             continue
         if args.generate:
-            from .authoring.generate import as_expect_lines, proposals
-
             print(f"# proposed expectations for {f}: review each before adding it")
             print(as_expect_lines(proposals(policy)))
             continue
@@ -247,8 +247,6 @@ def cmd_test(args) -> int:
 
 def _read_policy_arg(arg: str, base_dir: str | None):
     """A policy from a path or `-` (stdin, e.g. `git show main:p.policy | policylang diff - p.policy`)."""
-    from .policy import PolicyError, load, loads
-
     try:
         if arg == "-":
             return loads(sys.stdin.read(), "<stdin>", base_dir or ".")
@@ -261,8 +259,6 @@ def _read_policy_arg(arg: str, base_dir: str | None):
 
 
 def cmd_diff(args) -> int:
-    from .authoring.diff import DiffError, render, semantic_diff
-
     if args.old == "-" and args.new == "-":
         raise UsageError("only one side can come from stdin")
     old = _read_policy_arg(args.old, args.base_dir)
@@ -271,15 +267,11 @@ def cmd_diff(args) -> int:
         diff = semantic_diff(old.ir, new.ir)
     except DiffError as exc:
         raise UsageError(str(exc)) from None
-    print(render(diff, args.format, args.old, args.new))
+    print(render_diff(diff, args.format, args.old, args.new))
     return EXIT_FINDINGS if diff and args.exit_code else EXIT_OK
 
 
 def cmd_fmt(args) -> int:
-    import difflib
-
-    from .syntax.formatter import FormatError, format_text
-
     changed = 0
     for f in _policy_files(args.paths):
         text = read_source(f)
@@ -308,7 +300,7 @@ def cmd_fmt(args) -> int:
 
 
 def cmd_replay(args) -> int:
-    from .authoring.replay import render, replay
+    from .authoring.replay import render as render_replay, replay  # lazy: see cmd_route
 
     policy = _load_or_report(args.file)
     if policy is None:
@@ -320,15 +312,13 @@ def cmd_replay(args) -> int:
             raise UsageError(f"no such file: {args.log}")
         with open(args.log, encoding="utf-8") as fh:
             report = replay(policy, fh)
-    print(render(report, args.format))
+    print(render_replay(report, args.format))
     return EXIT_OK
 
 
 def cmd_serve(args) -> int:
-    from .policy import PolicyError, load
-
     try:
-        import starlette  # noqa: F401
+        import starlette  # noqa: F401  (lazy: is the gateway extra installed?)
         import uvicorn  # noqa: F401
     except ImportError:
         raise UsageError("the gateway needs its extra: pip install 'policylang[gateway]'") from None
@@ -339,12 +329,12 @@ def cmd_serve(args) -> int:
     except PolicyError as exc:
         print(render_text([d for d in exc.diagnostics if d.severity == "error"], SourceCache()), file=sys.stderr)
         return EXIT_USAGE
-    from .gateway.auth import KeyError_, load_keys
+    from .gateway.auth import KeyFileError, load_keys  # lazy: the gateway extra (starlette, uvicorn)
     from .gateway.server import serve
 
     try:
         load_keys(args.keys)
-    except (KeyError_, OSError) as exc:
+    except (KeyFileError, OSError) as exc:
         raise UsageError(str(exc)) from None
     print(f"policylang gateway: http://{args.host}:{args.port}/v1 serving {args.file} "
           f"({args.workers} worker(s)); try:\n  curl http://{args.host}:{args.port}/v1/chat/completions "
@@ -356,7 +346,7 @@ def cmd_serve(args) -> int:
 
 
 def cmd_keys(args) -> int:
-    from .gateway.auth import hash_key
+    from .gateway.auth import hash_key  # lazy: the gateway extra
 
     print(hash_key(args.key))
     return EXIT_OK

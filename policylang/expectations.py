@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from xml.sax.saxutils import escape, quoteattr
 
 from .diagnostics import Diagnostic
 from .policy import Policy
+from .prelude import jsonable
 
 
 @dataclass
@@ -24,7 +26,7 @@ def run(policy: Policy) -> list[Outcome]:
         d = policy.decide(e.facts)
         ok = d.target == e.target
         trace = [] if ok else policy.explain(e.facts)
-        out.append(Outcome(e.span.line, _jsonable(e.facts), e.target, d.target, d.rule, ok, trace))
+        out.append(Outcome(e.span.line, jsonable(e.facts), e.target, d.target, d.rule, ok, trace))
     return out
 
 
@@ -44,14 +46,8 @@ def failures_as_diagnostics(policy: Policy, outcomes: list[Outcome]) -> list[Dia
     return diags
 
 
-def _jsonable(facts: dict) -> dict:
-    return {k: sorted(v) if isinstance(v, frozenset) else v for k, v in facts.items()}
-
-
 def junit_xml(suites) -> str:
     """JUnit XML: one testsuite per file, one testcase per expectation."""
-    from xml.sax.saxutils import escape, quoteattr
-
     out = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
     for name, outcomes, error in suites:
         failures = sum(not o.ok for o in outcomes)

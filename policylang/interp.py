@@ -2,11 +2,10 @@
 obviously right. It is the oracle the compiled evaluator is tested against."""
 from __future__ import annotations
 
-import re
-
 from . import prelude
-from .prelude import MISSING, Decision, check_facts
+from .prelude import MISSING, Decision, check_facts, json_value
 from .semantics import ir
+from .syntax import printer
 
 NO_ROUTE = Decision(None, None, None, (), ())
 
@@ -60,27 +59,16 @@ def _collect(cond: ir.Cond, values: dict, out: list) -> None:
         v = values.get(t.fact, MISSING)
         out.append({
             "test": format_test(t),
-            "value": None if v is MISSING else (sorted(v) if isinstance(v, frozenset) else v),
+            "value": None if v is MISSING else json_value(v),
             "missing": v is MISSING,
             "result": test_holds(t, v),
         })
 
 
-def _lit(v) -> str:
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if isinstance(v, str):
-        return v if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", v) else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return repr(v)
-
-
 def format_test(t: ir.Test) -> str:
+    """The test as the policy would write it."""
     if t.op in ("is missing", "is present"):
         return f"{t.fact} {t.op}"
-    if t.op in ("in", "not in", "contains any", "contains all"):
-        return f"{t.fact} {t.op} {{{', '.join(_lit(v) for v in t.value)}}}"
     if t.op in ("matches", "startswith"):
-        return f"{t.fact} {t.op} " + '"' + t.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return f"{t.fact} {t.op} {_lit(t.value)}"
+        return f"{t.fact} {t.op} {printer.string(t.value)}"
+    return f"{t.fact} {t.op} {printer.constant(t.value)}"

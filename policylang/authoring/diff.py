@@ -74,7 +74,7 @@ def describe(dim: Dim, mask: int) -> str | None:
     elif dim.kind == "set":
         parts += [f"{f} is present" for a in present]
     elif dim.kind == "element":
-        e = _value(dim.members[0])
+        e = printer.constant(dim.members[0])
         parts += [f"{f} contains {e}" if a == 0 else f"not ({f} contains {e})" for a in atoms]
     elif dim.kind == "opaque":
         t = f"{dim.test.fact} {dim.test.op} {printer.string(dim.test.value)}"
@@ -86,11 +86,7 @@ def describe(dim: Dim, mask: int) -> str | None:
 
 
 def _set(items) -> str:
-    return "{" + ", ".join(printer.string(x) if not _bare(x) else x for x in items) + "}"
-
-
-def _bare(text: str) -> bool:
-    return printer.is_bare(text)
+    return printer.constant(tuple(items))
 
 
 def _describe_string(dim: Dim, present: list[int]) -> list[str]:
@@ -102,7 +98,7 @@ def _describe_string(dim: Dim, present: list[int]) -> list[str]:
         return [f"{f} not in {_set(excluded)}" if excluded else f"{f} is present"]
     parts = []
     if consts:
-        parts.append(f"{f} == {_value(consts[0])}" if len(consts) == 1 else f"{f} in {_set(consts)}")
+        parts.append(f"{f} == {printer.constant(consts[0])}" if len(consts) == 1 else f"{f} in {_set(consts)}")
     for r in regions:
         vec = dim.regions[r]
         # constants with the region's truth values are not in it
@@ -113,10 +109,6 @@ def _describe_string(dim: Dim, present: list[int]) -> list[str]:
             bits.append(t if yes else f"not ({t})")
         parts.append(" and ".join(bits) or f"{f} is present")
     return parts
-
-
-def _value(text: str) -> str:
-    return text if _bare(text) else printer.string(text)
 
 
 def _describe_numbers(dim: Dim, present: list[int]) -> list[str]:

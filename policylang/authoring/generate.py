@@ -4,13 +4,11 @@ enum member and missing value the policy tests."""
 from __future__ import annotations
 
 import json
-import re
 
 from ..analysis.witness import concretize
 from ..pipeline import analysis_diagram
 from ..policy import Policy
-from ..syntax import ast
-from ..syntax.printer import literal
+from ..syntax import printer
 
 MAX_PROPOSALS = 60
 
@@ -50,18 +48,8 @@ def as_expect_lines(items) -> str:
         parts = []
         for k, v in facts.items():
             if isinstance(v, list):
-                parts.append(f"{k}: [{', '.join(literal(_lit(x)) for x in v)}]")
+                parts.append(f"{k}: [{', '.join(printer.constant(x) for x in v)}]")
             else:
-                parts.append(f"{k}: {literal(_lit(v))}")
+                parts.append(f"{k}: {printer.constant(v)}")
         lines.append("expect {" + ", ".join(parts) + "} " + (f"route {target}" if target else "no route"))
     return "\n".join(lines) + ("\n" if lines else "")
-
-
-def _lit(v) -> ast.Literal:
-    if isinstance(v, bool):
-        return ast.Literal("bool", v)
-    if isinstance(v, (int, float)):
-        return ast.Literal("number", v)
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-]*", v) and v not in ("true", "false"):
-        return ast.Literal("word", v)
-    return ast.Literal("string", v)

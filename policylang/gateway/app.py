@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from ..prelude import FactError, jsonable
+from ..providers.base import HttpxHTTP
 from ..runtime import Health, Result, RetryPolicy, RouterError, RouterStream
 from .auth import KeyRing
 from .metrics import Metrics
@@ -305,8 +306,6 @@ def _upstream_http():
     try:
         from ..providers.aiohttp_http import AiohttpHTTP  # lazy: aiohttp is optional
     except ImportError:
-        from ..providers.base import HttpxHTTP
-
         return HttpxHTTP(httpx.AsyncClient(limits=httpx.Limits(max_connections=1024, max_keepalive_connections=256,
                                                                keepalive_expiry=30)))
     return AiohttpHTTP()

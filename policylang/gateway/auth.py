@@ -34,7 +34,7 @@ class Client:
     burst: float | None = None
 
 
-class KeyError_(ValueError):
+class KeyFileError(ValueError):
     pass
 
 
@@ -52,12 +52,12 @@ def load_keys(path: str | None = None) -> list[Client]:
         for k in doc["keys"]:
             digest = str(k["sha256"]).lower()
             if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-                raise KeyError_(f"key `{k.get('name')}`: sha256 must be 64 hex characters (use `policylang keys hash`)")
+                raise KeyFileError(f"key `{k.get('name')}`: sha256 must be 64 hex characters (use `policylang keys hash`)")
             out.append(Client(str(k["name"]), digest, dict(k.get("facts") or {}), k.get("rate_per_minute"),
                               k.get("burst")))
         return out
     except (ValueError, KeyError, TypeError) as exc:
-        raise KeyError_(f"keys are not valid: {exc}") from None
+        raise KeyFileError(f"keys are not valid: {exc}") from None
 
 
 class KeyRing:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
+from email.utils import parsedate_to_datetime
 
 
 class ProviderError(Exception):
@@ -110,9 +112,6 @@ def retry_after_seconds(headers) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        from email.utils import parsedate_to_datetime
-        import time
-
         try:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):

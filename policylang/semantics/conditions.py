@@ -1,12 +1,12 @@
 """Type-check conditions and literals against fact declarations (docs/language.md §3–§4)."""
 from __future__ import annotations
 
-import difflib
 import math
 import re
 import sys
 
 from ..diagnostics import Diagnostic
+from ..prelude import did_you_mean
 from ..syntax import ast
 from . import ir
 
@@ -38,11 +38,8 @@ def literal_value(fact: ir.Fact, lit: ast.Literal, element: bool = False):
         if lit.kind in ("word", "string") and lit.value in fact.members:
             return lit.value
         if lit.kind in ("word", "string"):
-            hint = difflib.get_close_matches(str(lit.value), fact.members, n=1)
-            extra = f"; did you mean `{hint[0]}`?" if hint else ""
-            raise LiteralError(
-                f"`{lit.value}` is not a member of enum fact `{fact.name}` (members: {', '.join(fact.members)}){extra}"
-            )
+            raise LiteralError(f"`{lit.value}` is not a member of enum fact `{fact.name}` "
+                               f"(members: {', '.join(fact.members)}){did_you_mean(str(lit.value), fact.members)}")
     elif kind == "string":
         if lit.kind in ("word", "string"):
             return str(lit.value)
@@ -105,8 +102,7 @@ class ConditionChecker:
     def test(self, t: ast.Test) -> ir.Cond | None:
         fact = self.facts.get(t.fact)
         if fact is None:
-            hint = difflib.get_close_matches(t.fact, list(self.facts), n=1)
-            extra = f"; did you mean `{hint[0]}`?" if hint else "" if self.facts else "; did you forget `import std`?"
+            extra = did_you_mean(t.fact, self.facts) if self.facts else "; did you forget `import std`?"
             self.error("unknown-name", _name_span(t), f"unknown fact `{t.fact}`{extra}")
             return None
         op, kind = t.op, fact.kind

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .. import resources
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, Related
 from ..syntax import ast
 from ..syntax.parser import KEYWORDS, parse
 
@@ -69,8 +69,6 @@ class Scope:
 
 
 def _fact_conflict(new: ast.FactDecl, old: ast.FactDecl) -> Diagnostic:
-    from ..diagnostics import Related
-
     return Diagnostic(
         "duplicate-definition", "error", new.name_span,
         f"fact `{new.name}` is redeclared with a different type ({_type_text(new.type)}, was {_type_text(old.type)})",
@@ -139,8 +137,6 @@ class Loader:
                 continue
             first = own.decls[kind].get(stmt.name)
             if first is not None:
-                from ..diagnostics import Related
-
                 self.diags.append(Diagnostic(
                     "duplicate-definition", "error", stmt.name_span,
                     f"{kind} `{stmt.name}` is declared twice in this file",

@@ -8,6 +8,7 @@ reports every statement that does not parse (up to MAX_ERRORS).
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 import re
 import sys
@@ -19,6 +20,7 @@ from lark import __version__ as lark_version
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .. import resources
+from .._version import __version__
 from ..diagnostics import Diagnostic
 from . import ast
 
@@ -100,10 +102,6 @@ def _parser() -> tuple[Lark, _ContinuationPostLexer]:
 def _cache_file() -> str | bool:
     """Where Lark keeps the grammar's LALR tables: a file named after the grammar's hash and our
     version in the user's cache folder; False (no cache) when that folder cannot be written."""
-    import hashlib
-
-    from .. import __version__
-
     key = hashlib.sha256((_grammar_text() + __version__ + lark_version).encode()).hexdigest()[:16]
     folder = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     path = os.path.join(folder, "policylang", f"grammar-{key}.lark-cache")

@@ -33,6 +33,24 @@ def number(value) -> str:
     return text
 
 
+def constant(value) -> str:
+    """A value as the IR holds it, written as policy text: names bare where they can be, other
+    strings quoted, sets as `{a, b}`."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return value if is_bare(value) else string(value)
+    if isinstance(value, (int, float)):
+        return number(value)
+    if isinstance(value, (frozenset, set)):
+        value = sorted(value, key=repr)
+    if isinstance(value, (tuple, list)):
+        return "{" + ", ".join(constant(x) for x in value) + "}"
+    raise TypeError(f"not a policy value: {type(value).__name__}")
+
+
 def literal(lit) -> str:
     if isinstance(lit, ast.ListLiteral):
         return "[" + ", ".join(literal(x) for x in lit.items) + "]"
