@@ -22,3 +22,29 @@ def test_our_files_roundtrip():
         m, _ = parse(path.read_text(), str(path))
         again, diags = parse(module(m), str(path))
         assert diags == [] and again == m, path
+
+
+def test_keywords_and_statement_words_come_from_the_grammar():
+    """A word the grammar reserves cannot be a bare label; a contextual word can."""
+    import policylang
+    from policylang.pipeline import front_end_text
+    from policylang.syntax import parser as p
+
+    assert {"when", "route", "startswith", "otherwise"} <= p.KEYWORDS
+    assert not p.KEYWORDS & p.CONTEXTUAL_WORDS
+    assert p.STATEMENT_WORDS == ("import", "fact", "provider", "model", "pool", "when", "default", "expect",
+                                 "classify")
+    base = "fact b: bool\nprovider p { adapter = echo default = m }\nmodel m { provider = p }\n"
+    for word in sorted(p.KEYWORDS):
+        checked = front_end_text(base + f"{word}: when b route m\n")
+        assert checked.ir is None, word
+    for word in sorted(p.CONTEXTUAL_WORDS):   # usable as labels
+        policy = policylang.loads(base + f"{word}: when b route m\n")
+        assert policy.decide({"b": True}).rule == word
+
+
+def test_the_languages_adapters_are_the_runtimes():
+    from policylang.providers import ADAPTERS
+    from policylang.semantics.catalog import ADAPTERS as LANGUAGE_ADAPTERS
+
+    assert set(ADAPTERS) == set(LANGUAGE_ADAPTERS)

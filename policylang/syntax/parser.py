@@ -26,11 +26,30 @@ from . import ast
 
 MAX_ERRORS = 20
 
-KEYWORDS = frozenset(
-    "when route fallback default fact pool model provider import expect and or not in "
-    "contains any all is missing present true false by matches startswith classify from "
-    "keywords like above otherwise".split()
-)
+
+@lru_cache(maxsize=1)
+def _grammar_text() -> str:
+    return resources.grammar_file().read_text(encoding="utf-8")
+
+
+def _grammar_words() -> tuple[frozenset, tuple[str, ...]]:
+    """From the grammar (the single source of syntax): every quoted word, and the word each kind
+    of statement starts with, in the order `_statement` lists them."""
+    text = _grammar_text()
+    words = frozenset(re.findall(r'"([a-z_]+)"', text))
+    alternatives = re.search(r"^_statement:(.*?)^\s*$", text, re.M | re.S).group(1)
+    starts = []
+    for name in re.findall(r"([a-z_]+)", alternatives):
+        body = re.search(rf"^{name}:(.*)$", text, re.M).group(1)
+        starts.append(re.search(r'"([a-z_]+)"', body).group(1))
+    return words, tuple(dict.fromkeys(starts))
+
+
+# words of the grammar that stay usable as names (types, pool strategies, `no` of `no route`):
+# the contextual lexer reads them as keywords only where the grammar expects them there
+CONTEXTUAL_WORDS = frozenset("int float string bool set enum cost latency order weighted no".split())
+_WORDS, STATEMENT_WORDS = _grammar_words()
+KEYWORDS = _WORDS - CONTEXTUAL_WORDS     # never names: labels, declarations and values must quote them
 
 _OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 _CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
@@ -113,10 +132,6 @@ def _cache_file() -> str | bool:
 
 
 @lru_cache(maxsize=1)
-def _grammar_text() -> str:
-    return resources.grammar_file().read_text(encoding="utf-8")
-
-
 # ---- tree → AST ------------------------------------------------------------------
 
 def _unescape(raw: str) -> str:
@@ -380,9 +395,9 @@ class _ToAst:
 # ---- errors ------------------------------------------------------------------
 
 _STATEMENT_START = re.compile(
-    r"\s*(import|fact|provider|model|pool|when|default|expect|classify)(?![\w.\-])|\s*[A-Za-z_][\w.\-]*\s*:\s*when(?![\w.\-])"
+    rf"\s*({'|'.join(STATEMENT_WORDS)})(?![\w.\-])|\s*[A-Za-z_][\w.\-]*\s*:\s*when(?![\w.\-])"
 )
-_CONTINUED_LINE = re.compile(r"(\b(and|or|not|route|fallback)|[\[{(,])\s*(#.*)?$")
+_CONTINUED_LINE = re.compile(rf"(\b({'|'.join(sorted(w.lower() for w in _CONTINUE_AFTER))})|[\[{{(,])\s*(#.*)?$")
 
 
 def _describe(tok: Token) -> str:
