@@ -1,2 +1,4 @@
-"""The package version: one place, read by the build (pyproject.toml), the CLI and generated code."""
+"""The package version: one place, read by the build (pyproject.toml), the CLI and generated
+code."""
+
 __version__ = "0.1.0"

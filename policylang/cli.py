@@ -1,4 +1,5 @@
 """The `policylang` command line: check, route, compile, fmt, test, serve."""
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,16 @@ from .authoring.diff import DiffError, semantic_diff
 from .authoring.diff import render as render_diff
 from .authoring.generate import as_expect_lines, proposals
 from .compiler import left_out
-from .diagnostics import CODES, DOCS_URL, SEVERITIES, Diagnostic, SourceCache, render_json, render_text, sort_key
+from .diagnostics import (
+    CODES,
+    DOCS_URL,
+    SEVERITIES,
+    Diagnostic,
+    SourceCache,
+    render_json,
+    render_text,
+    sort_key,
+)
 from .pipeline import findings
 from .policy import PolicyError, compile_module, load, loads
 from .prelude import FactError, jsonable
@@ -92,7 +102,10 @@ def cmd_check(args) -> int:
         if text:
             print(text)
         counts = {s: sum(d.severity == s for d in every) for s in SEVERITIES}
-        print(f"checked {len(files)} file(s): {counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)")
+        print(
+            f"checked {len(files)} file(s): {counts['error']} error(s), {counts['warning']} "
+            f"warning(s), {counts['info']} note(s)"
+        )
     return EXIT_FINDINGS if any(d.severity in failing for d in every) else EXIT_OK
 
 
@@ -123,7 +136,7 @@ def _facts_arg(text: str | None) -> dict:
 def cmd_route(args) -> int:
     policy = _load_or_report(args.file)
     if policy is None:
-        return EXIT_USAGE   # could not do the work: the policy does not load
+        return EXIT_USAGE  # could not do the work: the policy does not load
     facts = _facts_arg(args.facts)
     classified: list = []
     try:
@@ -145,8 +158,13 @@ def cmd_route(args) -> int:
         decision = policy.decide(facts)
     except FactError as exc:
         raise UsageError(str(exc)) from None
-    out = {"rule": decision.rule, "line": decision.line, "target": decision.target,
-           "fallback": list(decision.fallback), "candidates": list(decision.candidates)}
+    out = {
+        "rule": decision.rule,
+        "line": decision.line,
+        "target": decision.target,
+        "fallback": list(decision.fallback),
+        "candidates": list(decision.candidates),
+    }
     if args.prompt is not None:
         out["facts"] = jsonable(facts)
         out["classified"] = [c.to_json() for c in classified]
@@ -167,7 +185,10 @@ def cmd_route(args) -> int:
     if args.prompt is not None:
         print(f"facts:      {json.dumps(out['facts'], sort_keys=True)}")
         for c in classified:
-            print(f"classified: {c.fact} = {c.value if c.value is not None else '(missing)'} by {c.how}: {c.detail}")
+            print(
+                f"classified: {c.fact} = {c.value if c.value is not None else '(missing)'} by "
+                f"{c.how}: {c.detail}"
+            )
     if args.explain:
         print("facts read by the compiled evaluator:")
         for step in out["path"]:
@@ -186,19 +207,26 @@ def cmd_route(args) -> int:
 def cmd_compile(args) -> int:
     policy = _load_or_report(args.file)
     if policy is None:
-        return EXIT_USAGE   # could not do the work: the policy does not load
+        return EXIT_USAGE  # could not do the work: the policy does not load
     source = compile_module(policy)
     skipped = left_out(policy.ir)
     if skipped:
-        print(f"note: the module does not run the policy's classifiers ({skipped}); callers must give those "
-              "facts, or use policylang.Router or the gateway", file=sys.stderr)
+        print(
+            f"note: the module does not run the policy's classifiers ({skipped}); callers must "
+            "give those "
+            "facts, or use policylang.Router or the gateway",
+            file=sys.stderr,
+        )
     if args.output in (None, "-"):
         sys.stdout.write(source)
     else:
         Path(args.output).write_text(source, encoding="utf-8")
         layout = policy.compiled.layout
-        print(f"wrote {args.output}: {len(policy.ir.rules)} rules, {layout.nodes:,} diagram nodes, "
-              f"{len(source):,} bytes", file=sys.stderr)
+        print(
+            f"wrote {args.output}: {len(policy.ir.rules)} rules, {layout.nodes:,} diagram nodes, "
+            f"{len(source):,} bytes",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
@@ -226,7 +254,9 @@ def cmd_test(args) -> int:
             print(render_text([d], SourceCache(policy.ir.sources)).rstrip())
             for step in o.trace:
                 mark = "matched" if step["matched"] else "no"
-                tests = "; ".join(f"{t['test']} -> {str(t['result']).lower()}" for t in step["tests"])
+                tests = "; ".join(
+                    f"{t['test']} -> {str(t['result']).lower()}" for t in step["tests"]
+                )
                 print(f"    {step['rule']} (line {step['line']}): {mark}  [{tests}]")
             print()
         if args.coverage and policy.ir.rules:
@@ -234,7 +264,10 @@ def cmd_test(args) -> int:
             names = [r.name for r in policy.ir.rules]
             missing = [n for n in names if n not in covered]
             pct = 100.0 * (len(names) - len(missing)) / len(names)
-            print(f"{f}: {pct:.0f}% of rules covered" + (f"; not reached: {', '.join(missing)}" if missing else ""))
+            print(
+                f"{f}: {pct:.0f}% of rules covered"
+                + (f"; not reached: {', '.join(missing)}" if missing else "")
+            )
             if args.fail_under is not None and pct < args.fail_under:
                 failed += 1
     if args.generate:
@@ -246,7 +279,8 @@ def cmd_test(args) -> int:
 
 
 def _read_policy_arg(arg: str, base_dir: str | None):
-    """A policy from a path or `-` (stdin, e.g. `git show main:p.policy | policylang diff - p.policy`)."""
+    """A policy from a path or `-` (stdin, e.g. `git show main:p.policy | policylang diff -
+    p.policy`)."""
     try:
         if arg == "-":
             return loads(sys.stdin.read(), "<stdin>", base_dir or ".")
@@ -254,7 +288,10 @@ def _read_policy_arg(arg: str, base_dir: str | None):
             raise UsageError(f"no such file: {arg}")
         return load(arg)
     except PolicyError as exc:
-        print(render_text([d for d in exc.diagnostics if d.severity == "error"], SourceCache()), file=sys.stderr)
+        print(
+            render_text([d for d in exc.diagnostics if d.severity == "error"], SourceCache()),
+            file=sys.stderr,
+        )
         raise UsageError(f"{arg} does not load") from None
 
 
@@ -287,8 +324,14 @@ def cmd_fmt(args) -> int:
             continue
         changed += 1
         if args.diff:
-            sys.stdout.writelines(difflib.unified_diff(text.splitlines(True), out.splitlines(True),
-                                                       f"{f} (original)", f"{f} (formatted)"))
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    text.splitlines(True),
+                    out.splitlines(True),
+                    f"{f} (original)",
+                    f"{f} (formatted)",
+                )
+            )
         if args.check:
             print(f"would reformat {f}", file=sys.stderr)
         elif not args.diff:
@@ -300,11 +343,12 @@ def cmd_fmt(args) -> int:
 
 
 def cmd_replay(args) -> int:
-    from .authoring.replay import render as render_replay, replay  # lazy: see cmd_route
+    from .authoring.replay import render as render_replay  # lazy: see cmd_route
+    from .authoring.replay import replay
 
     policy = _load_or_report(args.file)
     if policy is None:
-        return EXIT_USAGE   # could not do the work: the policy does not load
+        return EXIT_USAGE  # could not do the work: the policy does not load
     if args.log == "-":
         report = replay(policy, sys.stdin)
     else:
@@ -327,21 +371,39 @@ def cmd_serve(args) -> int:
     try:
         load(args.file)  # refuse to start on a broken policy, with its diagnostics
     except PolicyError as exc:
-        print(render_text([d for d in exc.diagnostics if d.severity == "error"], SourceCache()), file=sys.stderr)
+        print(
+            render_text([d for d in exc.diagnostics if d.severity == "error"], SourceCache()),
+            file=sys.stderr,
+        )
         return EXIT_USAGE
-    from .gateway.auth import KeyFileError, load_keys  # lazy: the gateway extra (starlette, uvicorn)
+    from .gateway.auth import (
+        KeyFileError,
+        load_keys,
+    )  # lazy: the gateway extra (starlette, uvicorn)
     from .gateway.server import serve
 
     try:
         load_keys(args.keys)
     except (KeyFileError, OSError) as exc:
         raise UsageError(str(exc)) from None
-    print(f"policylang gateway: http://{args.host}:{args.port}/v1 serving {args.file} "
-          f"({args.workers} worker(s)); try:\n  curl http://{args.host}:{args.port}/v1/chat/completions "
-          "-H 'content-type: application/json' "
-          "-d '{\"model\": \"auto\", \"messages\": [{\"role\": \"user\", \"content\": \"hello\"}]}'",
-          file=sys.stderr, flush=True)
-    serve(args.file, args.host, args.port, args.workers, args.keys, args.max_body_bytes, args.max_upstream)
+    print(
+        f"policylang gateway: http://{args.host}:{args.port}/v1 serving {args.file} "
+        f"({args.workers} worker(s)); try:\n  curl "
+        f"http://{args.host}:{args.port}/v1/chat/completions "
+        "-H 'content-type: application/json' "
+        "-d '{\"model\": \"auto\", \"messages\": [{\"role\": \"user\", \"content\": \"hello\"}]}'",
+        file=sys.stderr,
+        flush=True,
+    )
+    serve(
+        args.file,
+        args.host,
+        args.port,
+        args.workers,
+        args.keys,
+        args.max_body_bytes,
+        args.max_upstream,
+    )
     return EXIT_OK
 
 
@@ -363,89 +425,142 @@ policylang: typed LLM routing policy. Check it in CI, decide in microseconds.
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="policylang", description=HELP,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="policylang", description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--version", action="version", version=f"policylang {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("check", help="parse, type-check and lint policies",
-                       description="Parse, resolve, type-check and lint .policy files (folders: recursively). "
-                                   "Exit 0 clean, 1 findings that fail, 2 usage or I/O error.",
-                       epilog="Every diagnostic code is explained, with examples, in docs/language.md §11 "
-                              f"({DOCS_URL}#diagnostics); codes: {', '.join(CODES)}.")
+    p = sub.add_parser(
+        "check",
+        help="parse, type-check and lint policies",
+        description="Parse, resolve, type-check and lint .policy files (folders: recursively). "
+        "Exit 0 clean, 1 findings that fail, 2 usage or I/O error.",
+        epilog="Every diagnostic code is explained, with examples, in docs/language.md §11 "
+        f"({DOCS_URL}#diagnostics); codes: {', '.join(CODES)}.",
+    )
     p.add_argument("paths", nargs="+", metavar="PATH", help="a .policy file or a folder")
     p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
     p.add_argument("--strict", action="store_true", help="warnings fail too")
-    p.add_argument("--fail-level", choices=SEVERITIES, help="the lowest severity that fails (default: error)")
+    p.add_argument(
+        "--fail-level", choices=SEVERITIES, help="the lowest severity that fails (default: error)"
+    )
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("route", help="the decision for some facts",
-                       description="Print which rule decides these facts and its candidates.")
+    p = sub.add_parser(
+        "route",
+        help="the decision for some facts",
+        description="Print which rule decides these facts and its candidates.",
+    )
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--facts", metavar="JSON", help='facts as a JSON object, e.g. \'{"task": "code"}\'')
+    p.add_argument(
+        "--facts", metavar="JSON", help='facts as a JSON object, e.g. \'{"task": "code"}\''
+    )
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--explain", action="store_true", help="show every rule tried and its tests")
-    p.add_argument("--prompt", metavar="TEXT",
-                   help="derive facts from this user prompt (tokens, language, classifiers) and show how")
-    p.add_argument("--exit-code", action="store_true",
-                   help="exit 1 when no rule matches (without it, `no route` is an answer: exit 0)")
+    p.add_argument(
+        "--prompt",
+        metavar="TEXT",
+        help="derive facts from this user prompt (tokens, language, classifiers) and show how",
+    )
+    p.add_argument(
+        "--exit-code",
+        action="store_true",
+        help="exit 1 when no rule matches (without it, `no route` is an answer: exit 0)",
+    )
     p.set_defaults(func=cmd_route)
 
-    p = sub.add_parser("compile", help="write a standalone Python evaluator",
-                       description="Compile FILE into a module that needs only the Python standard library "
-                                   "and exposes decide(facts).")
+    p = sub.add_parser(
+        "compile",
+        help="write a standalone Python evaluator",
+        description="Compile FILE into a module that needs only the Python standard library "
+        "and exposes decide(facts).",
+    )
     p.add_argument("file", metavar="FILE")
     p.add_argument("-o", "--output", metavar="OUT.py", help="where to write (default: stdout)")
     p.set_defaults(func=cmd_compile)
 
-    p = sub.add_parser("test", help="run the policies' expect lines",
-                       description="Run every `expect` line; a failure shows the facts, expected and actual "
-                                   "decision and the rules tried. Exit 1 on any failure.")
+    p = sub.add_parser(
+        "test",
+        help="run the policies' expect lines",
+        description="Run every `expect` line; a failure shows the facts, expected and actual "
+        "decision and the rules tried. Exit 1 on any failure.",
+    )
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--coverage", action="store_true", help="report rules no expectation reaches")
     p.add_argument("--fail-under", type=float, metavar="N", help="fail below N%% of rules covered")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report for CI")
-    p.add_argument("--generate", action="store_true",
-                   help="print proposed boundary expectations (each bound ±1, each member, missing) to review")
+    p.add_argument(
+        "--generate",
+        action="store_true",
+        help="print proposed boundary expectations (each bound ±1, each member, missing) to review",
+    )
     p.set_defaults(func=cmd_test)
 
-    p = sub.add_parser("fmt", help="format policies in the one canonical layout",
-                       description="Rewrite files in place in the canonical layout (comments kept, meaning unchanged).")
+    p = sub.add_parser(
+        "fmt",
+        help="format policies in the one canonical layout",
+        description="Rewrite files in place in the canonical layout (comments kept, meaning "
+        "unchanged).",
+    )
     p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
-    p.add_argument("--diff", action="store_true", help="print the changes as a unified diff instead of writing")
+    p.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if a file would change"
+    )
+    p.add_argument(
+        "--diff", action="store_true", help="print the changes as a unified diff instead of writing"
+    )
     p.set_defaults(func=cmd_fmt)
 
-    p = sub.add_parser("diff", help="the semantic difference of two policies",
-                       description="Every region of the fact space where OLD and NEW route differently, with an "
-                                   "example request and both decisions; computed exactly. Use `-` for stdin.")
+    p = sub.add_parser(
+        "diff",
+        help="the semantic difference of two policies",
+        description="Every region of the fact space where OLD and NEW route differently, with an "
+        "example request and both decisions; computed exactly. Use `-` for stdin.",
+    )
     p.add_argument("old", metavar="OLD")
     p.add_argument("new", metavar="NEW")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    p.add_argument("--exit-code", action="store_true", help="exit 1 when the policies route differently")
-    p.add_argument("--base-dir", help="where a policy read from stdin resolves its relative imports")
+    p.add_argument(
+        "--exit-code", action="store_true", help="exit 1 when the policies route differently"
+    )
+    p.add_argument(
+        "--base-dir", help="where a policy read from stdin resolves its relative imports"
+    )
     p.set_defaults(func=cmd_diff)
 
-    p = sub.add_parser("replay", help="re-decide logged requests with a policy",
-                       description="Re-decide each line of LOG (the gateway's JSON log, or JSON objects of facts) "
-                                   "and report traffic share and estimated cost per route and model.")
+    p = sub.add_parser(
+        "replay",
+        help="re-decide logged requests with a policy",
+        description="Re-decide each line of LOG (the gateway's JSON log, or JSON objects of facts) "
+        "and report traffic share and estimated cost per route and model.",
+    )
     p.add_argument("file", metavar="POLICY")
     p.add_argument("log", metavar="LOG.jsonl", help="`-` for stdin")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=cmd_replay)
 
-    p = sub.add_parser("serve", help="run the OpenAI-compatible gateway",
-                       description="Serve FILE as an OpenAI-compatible endpoint (POST /v1/chat/completions, "
-                                   "GET /v1/models, POST /v1/route, /healthz, /readyz, /metrics). The policy is "
-                                   "reloaded when the file changes or on SIGHUP; a policy with errors is refused "
-                                   "and the old one keeps serving.")
+    p = sub.add_parser(
+        "serve",
+        help="run the OpenAI-compatible gateway",
+        description="Serve FILE as an OpenAI-compatible endpoint (POST /v1/chat/completions, "
+        "GET /v1/models, POST /v1/route, /healthz, /readyz, /metrics). The policy is "
+        "reloaded when the file changes or on SIGHUP; a policy with errors is refused "
+        "and the old one keeps serving.",
+    )
     p.add_argument("file", metavar="FILE")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--keys", metavar="KEYS.json", help="client keys (hashed); default: $POLICYLANG_KEYS or open")
+    p.add_argument(
+        "--keys",
+        metavar="KEYS.json",
+        help="client keys (hashed); default: $POLICYLANG_KEYS or open",
+    )
     p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024)
-    p.add_argument("--max-upstream", type=int, default=256, help="requests in flight to providers, per worker")
+    p.add_argument(
+        "--max-upstream", type=int, default=256, help="requests in flight to providers, per worker"
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("keys", help="hash a client key for a keys file")
@@ -464,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return args.func(args)
-    except (UsageError, SourceError) as exc:   # SourceError: a file that is not readable UTF-8 text
+    except (UsageError, SourceError) as exc:  # SourceError: a file that is not readable UTF-8 text
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:

@@ -2,17 +2,21 @@
 
 CI-oriented renderers (SARIF, GitHub annotations) live in policylang.reporting.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .syntax.ast import Span
 
 SEVERITIES = ("error", "warning", "info")
-DOCS_URL = "https://github.com/policylang/policylang/blob/main/docs/language.md"   # each code: a section
+DOCS_URL = (
+    "https://github.com/policylang/policylang/blob/main/docs/language.md"  # each code: a section
+)
 
 # The codes every version keeps (docs/language.md §11), then the ones we added.
 CODES = {
@@ -43,15 +47,22 @@ CODES = {
 
 # What a secret looks like where a diagnostic could show it: the string given to a key-like field,
 # and strings with the prefixes providers put on their keys.
-_SECRET_FIELD = re.compile(r'(?P<head>\b(?:api_key|key|token|secret|password)\s*=\s*)"(?:[^"\\\n]|\\.)*"')
-_SECRET_SHAPE = re.compile(r"\b(?:sk|pk|rk)[-_][A-Za-z0-9_\-]{6,}|\bAKIA[0-9A-Z]{12,}|\bAIza[0-9A-Za-z_\-]{20,}"
-                           r"|\b(?:ghp|gho|ghs|github_pat|glpat|hf|xox[abprs])[-_][A-Za-z0-9_\-]{8,}")
+_SECRET_FIELD = re.compile(
+    r'(?P<head>\b(?:api_key|key|token|secret|password)\s*=\s*)"(?:[^"\\\n]|\\.)*"'
+)
+_SECRET_SHAPE = re.compile(
+    r"\b(?:sk|pk|rk)[-_][A-Za-z0-9_\-]{6,}|\bAKIA[0-9A-Z]{12,}|\bAIza[0-9A-Za-z_\-]{20,}"
+    r"|\b(?:ghp|gho|ghs|github_pat|glpat|hf|xox[abprs])[-_][A-Za-z0-9_\-]{8,}"
+)
+
 
 def redact(text: str) -> str:
     """text with every secret-looking literal starred out (source lines and messages alike); the
     length is kept so that carets still point at the right column."""
-    text = _SECRET_FIELD.sub(lambda m: m.group("head") + '"' + "*" * (len(m.group(0)) - len(m.group("head")) - 2)
-                             + '"', text)
+    text = _SECRET_FIELD.sub(
+        lambda m: m.group("head") + '"' + "*" * (len(m.group(0)) - len(m.group("head")) - 2) + '"',
+        text,
+    )
     return _SECRET_SHAPE.sub(lambda m: "*" * len(m.group(0)), text)
 
 
@@ -69,8 +80,8 @@ class Diagnostic:
     message: str
     related: tuple[Related, ...] = ()
     witness: Mapping[str, Any] | None = None
-    label: str | None = None      # a short caret label: "expected `route` here"
-    redact: bool = False           # never echo the source line (it holds a secret)
+    label: str | None = None  # a short caret label: "expected `route` here"
+    redact: bool = False  # never echo the source line (it holds a secret)
     notes: tuple[str, ...] = field(default=())
 
     def __post_init__(self):
@@ -78,7 +89,9 @@ class Diagnostic:
         object.__setattr__(self, "message", redact(self.message))
         object.__setattr__(self, "notes", tuple(redact(n) for n in self.notes))
         if any(redact(r.message) != r.message for r in self.related):
-            object.__setattr__(self, "related", tuple(Related(r.span, redact(r.message)) for r in self.related))
+            object.__setattr__(
+                self, "related", tuple(Related(r.span, redact(r.message)) for r in self.related)
+            )
 
     def to_json(self) -> dict:
         s = self.span
@@ -92,7 +105,12 @@ class Diagnostic:
             "end_column": s.end_column,
             "message": self.message,
             "related": [
-                {"file": r.span.file, "line": r.span.line, "column": r.span.column, "message": r.message}
+                {
+                    "file": r.span.file,
+                    "line": r.span.line,
+                    "column": r.span.column,
+                    "message": r.message,
+                }
                 for r in self.related
             ],
             "witness": dict(self.witness) if self.witness is not None else None,

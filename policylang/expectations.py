@@ -1,4 +1,5 @@
 """Run a policy's `expect` lines (docs/language.md §8) and report coverage of rules."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -41,8 +42,15 @@ def failures_as_diagnostics(policy: Policy, outcomes: list[Outcome]) -> list[Dia
             continue
         want = f"route {o.expected}" if o.expected else "no route"
         got = f"route {o.actual} (rule `{o.rule}`)" if o.actual else "no route"
-        diags.append(Diagnostic("failed-expectation", "error", e.span,
-                                f"expected {want}, got {got}", witness=o.facts))
+        diags.append(
+            Diagnostic(
+                "failed-expectation",
+                "error",
+                e.span,
+                f"expected {want}, got {got}",
+                witness=o.facts,
+            )
+        )
     return diags
 
 
@@ -51,10 +59,16 @@ def junit_xml(suites) -> str:
     out = ['<?xml version="1.0" encoding="UTF-8"?>', "<testsuites>"]
     for name, outcomes, error in suites:
         failures = sum(not o.ok for o in outcomes)
-        out.append(f"  <testsuite name={quoteattr(name)} tests=\"{len(outcomes)}\" failures=\"{failures}\" "
-                   f"errors=\"{1 if error else 0}\">")
+        out.append(
+            f"  <testsuite name={quoteattr(name)} tests=\"{len(outcomes)}\" "
+            f"failures=\"{failures}\" "
+            f"errors=\"{1 if error else 0}\">"
+        )
         if error:
-            out.append(f"    <testcase name=\"load\" classname={quoteattr(name)}><error message={quoteattr(error)}/></testcase>")
+            out.append(
+                f"    <testcase name=\"load\" classname={quoteattr(name)}><error "
+                f"message={quoteattr(error)}/></testcase>"
+            )
         for o in outcomes:
             case = f"expect@{o.expect_line}"
             out.append(f"    <testcase name={quoteattr(case)} classname={quoteattr(name)}>")

@@ -1,5 +1,6 @@
 """The reference interpreter: first-match evaluation of the IR, written to be
 obviously right. It is the oracle the compiled evaluator is tested against."""
+
 from __future__ import annotations
 
 from . import prelude
@@ -57,12 +58,14 @@ def explain(policy: ir.PolicyIR, facts: dict) -> list[dict]:
 def _collect(cond: ir.Cond, values: dict, out: list) -> None:
     for t in ir.tests_of(cond):
         v = values.get(t.fact, MISSING)
-        out.append({
-            "test": format_test(t),
-            "value": None if v is MISSING else json_value(v),
-            "missing": v is MISSING,
-            "result": test_holds(t, v),
-        })
+        out.append(
+            {
+                "test": format_test(t),
+                "value": None if v is MISSING else json_value(v),
+                "missing": v is MISSING,
+                "result": test_holds(t, v),
+            }
+        )
 
 
 def format_test(t: ir.Test) -> str:

@@ -1,8 +1,8 @@
 """The pipeline: each stage from policy text to what its users need, named once.
 
-    text ──parse──▶ AST ──check──▶ IR ──layout──▶ Diagram ──codegen──▶ Python source ──exec──▶ decide
-                                        │
-                                        └──lint──▶ findings (Diagnostics)
+    text ─parse─▶ AST ─check─▶ IR ─layout─▶ Diagram ─codegen─▶ Python source ─exec─▶ decide
+                                 │
+                                 └─lint─▶ findings (Diagnostics)
 
     front_end(path) / front_end_text(text)   text → IR and the front end's diagnostics
     findings(path)                           everything `check` reports on a file
@@ -13,6 +13,7 @@
 The CLI, the Python API (policy.py), the gateway's reload (through policy.load) and the
 authoring tools go through these functions; none wires the stages itself.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -45,8 +46,11 @@ def _quiet(_message: str) -> None:
 
 
 def read_error(path: str | Path, exc: OSError) -> Diagnostic:
-    """An unreadable policy file as a diagnostic (SourceError's message names the file and says why)."""
-    message = str(exc) if isinstance(exc, SourceError) else f"cannot read {path}: {exc.strerror or exc}"
+    """An unreadable policy file as a diagnostic (SourceError's message names the file and says
+    why)."""
+    message = (
+        str(exc) if isinstance(exc, SourceError) else f"cannot read {path}: {exc.strerror or exc}"
+    )
     return Diagnostic("import-error", "error", Span(str(path), 1, 1, 1, 1), message)
 
 
@@ -74,11 +78,14 @@ def findings(path: str | Path, progress: Callable[[str], None] = _quiet) -> Chec
     if policy_ir is None:
         return Checked(None, diags, {})
     progress(f"{path}: laying out the decision diagram of {len(policy_ir.rules):,} rules")
-    layout, _ = layout_policy(policy_ir, use_table=False)   # the table layout is codegen's concern
+    layout, _ = layout_policy(policy_ir, use_table=False)  # the table layout is codegen's concern
     if layout.kind != "diagram":
         diags.append(fallback_note(policy_ir, layout))
     if policy_ir.rules:
-        progress(f"{path}: analysing {len(policy_ir.rules):,} rules ({layout.kind}, {layout.nodes:,} nodes)")
+        progress(
+            f"{path}: analysing {len(policy_ir.rules):,} rules ({layout.kind}, {layout.nodes:,} "
+            "nodes)"
+        )
         diags += lint(policy_ir, layout.diagram)
     else:
         diags = [d for d in diags if d.code != "unused-declaration"]
@@ -87,18 +94,28 @@ def findings(path: str | Path, progress: Callable[[str], None] = _quiet) -> Chec
 
 def fallback_note(policy_ir: ir.PolicyIR, layout: Layout) -> Diagnostic:
     return Diagnostic(
-        "compile-fallback", "info", policy_ir.rules[0].span,
+        "compile-fallback",
+        "info",
+        policy_ir.rules[0].span,
         f"decision diagram over budget ({layout.reason}); compiled as {layout.blocks} blocks "
-        f"({layout.nodes:,} nodes, {layout.direct_rules} rules tested directly)")
+        f"({layout.nodes:,} nodes, {layout.direct_rules} rules tested directly)",
+    )
 
 
-def evaluator(policy_ir: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET) -> tuple[Callable, Compiled]:
+def evaluator(
+    policy_ir: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET
+) -> tuple[Callable, Compiled]:
     """Generate the evaluator's source and exec it in process; returns (decide, Compiled)."""
     compiled = generate(policy_ir, standalone=False, budget=budget)
     namespace = {
-        "Decision": prelude.Decision, "FactError": prelude.FactError, "MISSING": prelude.MISSING,
-        "_check_facts": prelude.check_facts, "_with_defaults": prelude.with_defaults,
-        "_test": prelude.holds, "__name__": "policylang.compiled", "__builtins__": __builtins__,
+        "Decision": prelude.Decision,
+        "FactError": prelude.FactError,
+        "MISSING": prelude.MISSING,
+        "_check_facts": prelude.check_facts,
+        "_with_defaults": prelude.with_defaults,
+        "_test": prelude.holds,
+        "__name__": "policylang.compiled",
+        "__builtins__": __builtins__,
     }
     for code in compiled_in_pieces(compiled.source, f"<policy:{policy_ir.name}>"):
         exec(code, namespace)

@@ -1,4 +1,5 @@
 """The Python API (docs/language.md §13): load, loads, Policy, PolicyError, compile_module."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,8 +52,14 @@ class Policy:
         for d, atom in dg.path(values)[0]:
             dim = dg.space.dims[d]
             v = values.get(dim.fact, MISSING)
-            out.append({"fact": dim.fact, "value": None if v is MISSING else json_value(v),
-                        "missing": v is MISSING, "branch": dim.describe(atom)})
+            out.append(
+                {
+                    "fact": dim.fact,
+                    "value": None if v is MISSING else json_value(v),
+                    "missing": v is MISSING,
+                    "branch": dim.describe(atom),
+                }
+            )
         return out
 
     def check_facts(self, facts: dict) -> dict:
@@ -73,7 +80,7 @@ def load(path: str | Path) -> Policy:
     """Parse, check and compile a policy file; PolicyError on errors (warnings do not raise)."""
     try:
         checked = pipeline.front_end(path)
-    except OSError as exc:   # SourceError among them
+    except OSError as exc:  # SourceError among them
         raise PolicyError([pipeline.read_error(path, exc)]) from None
     return _finish(checked)
 

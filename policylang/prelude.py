@@ -4,17 +4,30 @@ interpreter, the analysis and compiled code share.
 
 Pure standard library: `policylang compile` copies this file's source verbatim into
 standalone modules, so both raise the same errors and agree on every operator."""
+
 import difflib
 import json
 import re
 from collections import namedtuple
 from functools import lru_cache
 
-__all__ = ["Decision", "FactError", "MISSING", "check_facts", "check_value", "holds", "with_defaults",
-           "did_you_mean", "json_value", "jsonable"]
+__all__ = [
+    "Decision",
+    "FactError",
+    "MISSING",
+    "check_facts",
+    "check_value",
+    "holds",
+    "with_defaults",
+    "did_you_mean",
+    "json_value",
+    "jsonable",
+]
 
 Decision = namedtuple("Decision", "rule line target fallback candidates")
-Decision.__doc__ = "The routing decision: rule label, its line, primary target, fallback names, candidates."
+Decision.__doc__ = (
+    "The routing decision: rule label, its line, primary target, fallback names, candidates."
+)
 
 
 class FactError(ValueError):
@@ -35,8 +48,12 @@ class _Missing:
 MISSING = _Missing()
 
 _KIND_WORDS = {
-    "int": "an integer", "float": "a number", "string": "a string", "bool": "true or false",
-    "set": "a list of strings", "enum": "one of",
+    "int": "an integer",
+    "float": "a number",
+    "string": "a string",
+    "bool": "true or false",
+    "set": "a list of strings",
+    "enum": "one of",
 }
 
 
@@ -83,9 +100,14 @@ def check_value(name, spec, value):
         if t is str and value in members:
             return value
         if t is str:
-            raise FactError(name, f"fact `{name}` must be one of {', '.join(members)}; "
-                                  f"got {_show(value)}{did_you_mean(value, members)}")
-        raise FactError(name, f"fact `{name}` must be one of {', '.join(members)}; got {_show(value)}")
+            raise FactError(
+                name,
+                f"fact `{name}` must be one of {', '.join(members)}; "
+                f"got {_show(value)}{did_you_mean(value, members)}",
+            )
+        raise FactError(
+            name, f"fact `{name}` must be one of {', '.join(members)}; got {_show(value)}"
+        )
     elif kind == "set":
         if t in (list, tuple, set, frozenset) and all(type(x) is str for x in value):
             return frozenset(value)
@@ -97,8 +119,10 @@ def check_facts(specs, facts):
 
     Returns a new dict of normalized values (defaults are not filled in)."""
     if not isinstance(facts, dict):
-        raise FactError(None, "facts must be an object mapping fact names to values; "
-                              f"got {type(facts).__name__}")
+        raise FactError(
+            None,
+            f"facts must be an object mapping fact names to values; got {type(facts).__name__}",
+        )
     out = {}
     for name, value in facts.items():
         spec = specs.get(name)
@@ -106,7 +130,6 @@ def check_facts(specs, facts):
             raise FactError(name, f"unknown fact `{name}`{did_you_mean(str(name), specs)}")
         out[name] = check_value(name, spec, value)
     return out
-
 
 
 def with_defaults(specs, values):
@@ -119,7 +142,7 @@ def with_defaults(specs, values):
 
 
 def did_you_mean(word, options):
-    """"; did you mean `x`?" for the option closest to word, or "" when none is close."""
+    """ "; did you mean `x`?" for the option closest to word, or "" when none is close."""
     hint = difflib.get_close_matches(word, list(options), n=1)
     return f"; did you mean `{hint[0]}`?" if hint else ""
 

@@ -5,6 +5,7 @@ data; nothing from a policy ever becomes an identifier. Conditions become plain 
 (emit_condition) for rules no diagram can lay out, and first_match builds from them the
 first-match loop the linter replays witnesses with at scale. Only compiler-owned names appear
 (vals, _M, _INF, _test); `_test` is prelude.holds, the interpreter's own operator semantics."""
+
 from __future__ import annotations
 
 import math
@@ -41,7 +42,9 @@ NAMESPACE = {"_M": MISSING, "_INF": math.inf, "_test": holds}
 def first_match(rules: Sequence[ir.Rule]) -> Callable[[dict], int | None]:
     """values (validated, defaulted) -> index of the first rule whose condition holds, None if
     none does: each condition compiled on its own, no diagram involved."""
-    body = "".join(f"    if {emit_condition(r.cond)}:\n        return {i}\n" for i, r in enumerate(rules))
+    body = "".join(
+        f"    if {emit_condition(r.cond)}:\n        return {i}\n" for i, r in enumerate(rules)
+    )
     ns = dict(NAMESPACE)
     exec(compile(f"def first(vals):\n{body}    return None\n", "<first-match>", "exec"), ns)
     return ns["first"]
@@ -49,11 +52,22 @@ def first_match(rules: Sequence[ir.Rule]) -> Callable[[dict], int | None]:
 
 def emit_condition(cond: ir.Cond) -> str:
     if isinstance(cond, ir.Test):
-        return f"_test({safe_repr(cond.op)}, vals.get({safe_repr(cond.fact)}, _M), {safe_repr(cond.value)})"
+        return (
+            f"_test({safe_repr(cond.op)}, vals.get({safe_repr(cond.fact)}, _M), "
+            f"{safe_repr(cond.value)})"
+        )
     if isinstance(cond, ir.All):
-        return "(" + " and ".join(emit_condition(c) for c in cond.items) + ")" if cond.items else "True"
+        return (
+            "(" + " and ".join(emit_condition(c) for c in cond.items) + ")"
+            if cond.items
+            else "True"
+        )
     if isinstance(cond, ir.AnyOf):
-        return "(" + " or ".join(emit_condition(c) for c in cond.items) + ")" if cond.items else "False"
+        return (
+            "(" + " or ".join(emit_condition(c) for c in cond.items) + ")"
+            if cond.items
+            else "False"
+        )
     if isinstance(cond, ir.Neg):
         return f"(not {emit_condition(cond.item)})"
     raise AssertionError(cond)

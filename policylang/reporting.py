@@ -1,9 +1,10 @@
 """CI renderers for diagnostics: SARIF 2.1.0 (GitHub code scanning) and GitHub
 workflow annotations."""
+
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections.abc import Iterable
 
 from ._version import __version__
 from .diagnostics import CODES, DOCS_URL, Diagnostic
@@ -18,13 +19,16 @@ def _uri(path: str) -> str:
 
 def render_sarif(diagnostics: Iterable[Diagnostic]) -> str:
     diagnostics = list(diagnostics)
-    rules = [{
-        "id": code,
-        "name": "".join(part.capitalize() for part in code.split("-")),
-        "shortDescription": {"text": text},
-        "helpUri": DOCS_URL + "#" + code,
-        "help": {"text": f"{text}. See docs/language.md, section `{code}`."},
-    } for code, text in CODES.items()]
+    rules = [
+        {
+            "id": code,
+            "name": "".join(part.capitalize() for part in code.split("-")),
+            "shortDescription": {"text": text},
+            "helpUri": DOCS_URL + "#" + code,
+            "help": {"text": f"{text}. See docs/language.md, section `{code}`."},
+        }
+        for code, text in CODES.items()
+    ]
     index = {code: i for i, code in enumerate(CODES)}
     results = []
     for d in diagnostics:
@@ -34,33 +38,51 @@ def render_sarif(diagnostics: Iterable[Diagnostic]) -> str:
             "ruleIndex": index[d.code],
             "level": _SARIF_LEVEL[d.severity],
             "message": {"text": d.message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": _uri(s.file)},
-                "region": {"startLine": s.line, "startColumn": s.column,
-                           "endLine": s.end_line, "endColumn": max(s.end_column, s.column)},
-            }}],
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(s.file)},
+                        "region": {
+                            "startLine": s.line,
+                            "startColumn": s.column,
+                            "endLine": s.end_line,
+                            "endColumn": max(s.end_column, s.column),
+                        },
+                    }
+                }
+            ],
         }
         if d.related:
-            result["relatedLocations"] = [{
-                "id": i,
-                "message": {"text": r.message},
-                "physicalLocation": {"artifactLocation": {"uri": _uri(r.span.file)},
-                                     "region": {"startLine": r.span.line, "startColumn": r.span.column}},
-            } for i, r in enumerate(d.related)]
+            result["relatedLocations"] = [
+                {
+                    "id": i,
+                    "message": {"text": r.message},
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(r.span.file)},
+                        "region": {"startLine": r.span.line, "startColumn": r.span.column},
+                    },
+                }
+                for i, r in enumerate(d.related)
+            ]
         if d.witness is not None:
             result["properties"] = {"witness": dict(d.witness)}
         results.append(result)
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "policylang", "version": __version__,
-                "informationUri": "https://github.com/policylang/policylang",
-                "rules": rules,
-            }},
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "policylang",
+                        "version": __version__,
+                        "informationUri": "https://github.com/policylang/policylang",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
     }
     return json.dumps(doc, indent=2)
 
@@ -80,7 +102,9 @@ def render_github(diagnostics: Iterable[Diagnostic]) -> str:
         message = d.message
         if d.witness is not None:
             message += f" — witness: {json.dumps(dict(d.witness), sort_keys=True)}"
-        props = (f"file={_escape_prop(s.file)},line={s.line},col={s.column},"
-                 f"endLine={s.end_line},endColumn={s.end_column},title={_escape_prop(d.code)}")
+        props = (
+            f"file={_escape_prop(s.file)},line={s.line},col={s.column},"
+            f"endLine={s.end_line},endColumn={s.end_column},title={_escape_prop(d.code)}"
+        )
         lines.append(f"::{_GITHUB_LEVEL[d.severity]} {props}::{_escape_data(message)}")
     return "\n".join(lines)

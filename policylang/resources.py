@@ -1,5 +1,6 @@
 """Where the grammar and the standard library live: package data in a wheel,
 the repository's top-level folders in a source checkout."""
+
 from __future__ import annotations
 
 from pathlib import Path

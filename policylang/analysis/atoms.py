@@ -5,6 +5,7 @@ A Dim is one dimension of the request space: a fact, or an opaque test
 (`matches`, `startswith`) treated as a free boolean. Atoms are numbered
 0..size-1; a set of atoms is an int bitmask.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,7 +34,9 @@ def runs_of(mask: int):
     """The runs of consecutive atoms of a mask, lowest first, as (start, end) with end exclusive."""
     while mask:
         start = (mask & -mask).bit_length() - 1
-        end = start + (((mask >> start) + 1) & ~(mask >> start)).bit_length() - 1   # first zero above
+        end = (
+            start + (((mask >> start) + 1) & ~(mask >> start)).bit_length() - 1
+        )  # first zero above
         yield start, end
         mask &= ~((1 << end) - 1)
 
@@ -58,19 +61,19 @@ def successor(kind: str, c):
 class Dim:
     index: int
     fact: str
-    kind: str                        # enum int float string bool set element opaque
+    kind: str  # enum int float string bool set element opaque
     size: int = 0
     has_missing: bool = False
-    members: tuple = ()              # enum members / string constants / set elements
-    thresholds: tuple = ()           # int/float: atom i is [T[i-1], T[i])
-    test: ir.Test | None = None      # opaque: the test this boolean stands for
+    members: tuple = ()  # enum members / string constants / set elements
+    thresholds: tuple = ()  # int/float: atom i is [T[i-1], T[i])
+    test: ir.Test | None = None  # opaque: the test this boolean stands for
     default: object = MISSING
     # string: the patterns decided exactly ((op, value) of `matches`/`startswith` tests) and the
     # regions of strings outside `members`, one atom each after the members: each region is the
     # patterns' truth values some such strings share (one region, (), when there are no patterns)
     patterns: tuple = ()
     regions: tuple = ((),)
-    examples: tuple = ()             # a few strings of each region (when there are patterns)
+    examples: tuple = ()  # a few strings of each region (when there are patterns)
 
     @property
     def full(self) -> int:
@@ -86,7 +89,7 @@ class Dim:
             if self.kind == "opaque":
                 return 0
             if self.kind == "element":
-                return 1     # a missing set contains nothing
+                return 1  # a missing set contains nothing
             return self.size - 1
         k = self.kind
         if k == "enum":
@@ -128,8 +131,10 @@ class Dim:
             vec = self.regions[atom - len(self.members)]
             if not self.patterns:
                 return f"{self.fact} is another string"
-            return " and ".join(f"{'' if yes else 'not '}{self.fact} {op} {printer.string(v)}"
-                                for (op, v), yes in zip(self.patterns, vec))
+            return " and ".join(
+                f"{'' if yes else 'not '}{self.fact} {op} {printer.string(v)}"
+                for (op, v), yes in zip(self.patterns, vec)
+            )
         if k == "bool":
             return f"{self.fact} == {'true' if atom == 0 else 'false'}"
         if k in ("int", "float"):
@@ -144,8 +149,11 @@ class Dim:
         if k == "set":
             return f"{self.fact} is present"
         if k == "element":
-            return f"{self.fact} contains {self.members[0]!r}" if atom == 0 else \
-                f"not ({self.fact} contains {self.members[0]!r})"
+            return (
+                f"{self.fact} contains {self.members[0]!r}"
+                if atom == 0
+                else f"not ({self.fact} contains {self.members[0]!r})"
+            )
         return f"{'' if atom else 'not '}{self.test.fact} {self.test.op} {self.test.value!r}"
 
 
@@ -153,8 +161,12 @@ def opaque_key(t: ir.Test) -> tuple:
     return (t.fact, t.op, t.value)
 
 
-def build_dims(facts: dict[str, ir.Fact], rules, exact_strings: bool = True,
-               notes: list[tuple[ir.Test, str]] | None = None) -> tuple[list[Dim], dict[str, Dim], dict[tuple, Dim]]:
+def build_dims(
+    facts: dict[str, ir.Fact],
+    rules,
+    exact_strings: bool = True,
+    notes: list[tuple[ir.Test, str]] | None = None,
+) -> tuple[list[Dim], dict[str, Dim], dict[tuple, Dim]]:
     """The dimensions these rules need: one per fact they mention, one per opaque test.
 
     exact_strings: decide the `matches`/`startswith` tests of each string fact together with
@@ -206,7 +218,7 @@ def build_dims(facts: dict[str, ir.Fact], rules, exact_strings: bool = True,
             d.size = 2
         elif f.kind == "set":
             d.members = tuple(sorted(c))
-            d.size = 1       # present; each element is a dim of its own (below)
+            d.size = 1  # present; each element is a dim of its own (below)
         if d.has_missing:
             d.size += 1
         dims.append(d)
@@ -232,18 +244,28 @@ def _exact_patterns(d: Dim, opaque: dict[tuple, ir.Test], notes) -> None:
         if why is None:
             exact.append(key)
         elif notes is not None:
-            notes.append((opaque[key], f"uses {why}, which the exact analysis does not model: it is treated "
-                                       "as an independent yes/no test"))
+            notes.append(
+                (
+                    opaque[key],
+                    f"uses {why}, which the exact analysis does not model: it is treated "
+                    "as an independent yes/no test",
+                )
+            )
     if not exact:
         return
     tests = [(op, v) for _f, op, v in exact]
     try:
         found = patterns.regions(d.members, tests)
     except patterns.TooLarge as exc:
-        if notes is not None:   # one note for them all, at the first
-            notes.append((opaque[exact[0]], f"and the other {len(exact) - 1} pattern(s) of `{d.fact}` are more "
-                                            f"than the exact analysis decides together ({exc}): they are "
-                                            "treated as independent yes/no tests"))
+        if notes is not None:  # one note for them all, at the first
+            notes.append(
+                (
+                    opaque[exact[0]],
+                    f"and the other {len(exact) - 1} pattern(s) of `{d.fact}` are more "
+                    f"than the exact analysis decides together ({exc}): they are "
+                    "treated as independent yes/no tests",
+                )
+            )
         return
     for key in exact:
         del opaque[key]
@@ -272,12 +294,19 @@ class BoxBuilder:
                 return [] if want_missing else [{}]
             return [{d.index: 1 << miss if want_missing else 1}]
         present = {} if miss is None else {d.index: 1}
-        elems = [self.by_element[(t.fact, e)].index for e in dict.fromkeys(t.value if isinstance(t.value, tuple) else (t.value,))]
+        elems = [
+            self.by_element[(t.fact, e)].index
+            for e in dict.fromkeys(t.value if isinstance(t.value, tuple) else (t.value,))
+        ]
         every = t.op == "contains all"
         if negate:  # not all in: some out; not any in: all out
             every = not every
         bit = 0b10 if negate else 0b01
-        out = [{**present, **{e: bit for e in elems}}] if every else [{**present, e: bit} for e in elems]
+        out = (
+            [{**present, **{e: bit for e in elems}}]
+            if every
+            else [{**present, e: bit} for e in elems]
+        )
         if negate and miss is not None:
             out.append({d.index: 1 << miss})
         return out
@@ -314,8 +343,12 @@ class BoxBuilder:
             c = t.value
             if op == ">" and successor(k, c) is None:
                 return d.index, 0  # nothing is above +inf
-            lo, hi = {"<": (None, c), "<=": (None, successor(k, c)),
-                      ">": (successor(k, c), None), ">=": (c, None)}[op]
+            lo, hi = {
+                "<": (None, c),
+                "<=": (None, successor(k, c)),
+                ">": (successor(k, c), None),
+                ">=": (c, None),
+            }[op]
             return d.index, self._range(d, lo, hi)
         if k in ("enum", "string"):
             return d.index, sum(1 << d.members.index(v) for v in set(values))

@@ -17,6 +17,7 @@ a cell drops every live box after the first one it satisfies (none of them can
 decide there), and a numeric split only looks where a live box's runs of atoms
 start or end.
 """
+
 from __future__ import annotations
 
 import time
@@ -28,8 +29,8 @@ from ..semantics import ir
 from .atoms import AnalysisLimit, BoxBuilder, build_dims, runs_of
 
 DEFAULT_NODE_BUDGET = 200_000
-MAX_ADMIT_BITS = 4_000_000_000   # (atom, box) bits a Space may tabulate (~500 MB)
-HASHABLE = ("enum", "string", "bool")   # dims decided by a dict lookup of the raw value
+MAX_ADMIT_BITS = 4_000_000_000  # (atom, box) bits a Space may tabulate (~500 MB)
+HASHABLE = ("enum", "string", "bool")  # dims decided by a dict lookup of the raw value
 
 
 class DiagramTooLarge(AnalysisLimit):
@@ -42,24 +43,28 @@ class _Stopped(Exception):
 
 @dataclass(frozen=True)
 class Leaf:
-    rule: int | None          # index into Space.rules; None: no rule matches
+    rule: int | None  # index into Space.rules; None: no rule matches
 
 
 @dataclass(frozen=True)
 class Split:
     dim: int
-    branches: tuple[tuple[int, int], ...]   # (atom mask, child node id), by lowest atom
+    branches: tuple[tuple[int, int], ...]  # (atom mask, child node id), by lowest atom
 
 
 class Space:
     """The rules of a policy (or a block of them) as boxes over dims."""
 
-    def __init__(self, facts: dict[str, ir.Fact], rules: tuple[ir.Rule, ...], exact_strings: bool = True):
+    def __init__(
+        self, facts: dict[str, ir.Fact], rules: tuple[ir.Rule, ...], exact_strings: bool = True
+    ):
         """exact_strings=False: patterns as independent booleans (what the compiled evaluator
         needs: it tests each pattern at run time); True: as the linter and diff need them."""
         self.rules = rules
-        self.opaque_notes: list[tuple[ir.Test, str]] = []   # tests kept opaque, with the reason
-        self.dims, self.by_fact, self.by_test = build_dims(facts, rules, exact_strings, self.opaque_notes)
+        self.opaque_notes: list[tuple[ir.Test, str]] = []  # tests kept opaque, with the reason
+        self.dims, self.by_fact, self.by_test = build_dims(
+            facts, rules, exact_strings, self.opaque_notes
+        )
         self.exact_strings = exact_strings or not self.by_test
         builder = BoxBuilder(self.dims, self.by_fact, self.by_test)
         self.boxes: list[dict[int, int]] = []
@@ -74,7 +79,7 @@ class Space:
             self.rule_boxes.append(mask)
         self.all_boxes = (1 << len(self.boxes)) - 1
         self.box_dims = [sum(1 << d for d in box) for box in self.boxes]
-        self.satisfied: dict[int, int] = {}     # split dims -> the boxes whose dims they all are
+        self.satisfied: dict[int, int] = {}  # split dims -> the boxes whose dims they all are
         self.constrains = [0] * len(self.dims)
         for b, box in enumerate(self.boxes):
             for d in box:
@@ -83,10 +88,14 @@ class Space:
         # table that would not fit in memory
         bits = sum(dim.size for dim in self.dims) * len(self.boxes)
         if bits > MAX_ADMIT_BITS:
-            raise DiagramTooLarge(f"{len(rules):,} rules over {sum(d.size for d in self.dims):,} atoms are too many "
-                                  "to lay out as one decision diagram")
+            raise DiagramTooLarge(
+                f"{len(rules):,} rules over {sum(d.size for d in self.dims):,} atoms are too many "
+                "to lay out as one decision diagram"
+            )
         self.admits: list[list[int]] = []
-        self.cuts: list[dict[int, list[int]]] = []    # per dim, per box: where its runs of atoms start and end
+        self.cuts: list[
+            dict[int, list[int]]
+        ] = []  # per dim, per box: where its runs of atoms start and end
         for d, dim in enumerate(self.dims):
             # each box's atoms are a few runs: mark where each run starts and ends, then sweep
             toggles = [0] * (dim.size + 1)
@@ -114,8 +123,15 @@ class Space:
 class Diagram:
     """A DAG built over a Space, optionally restricted to a domain (atoms per dim)."""
 
-    def __init__(self, space: Space, live: int | None = None, domain: tuple[int, ...] | None = None,
-                 budget: int = DEFAULT_NODE_BUDGET, stop=None, deadline: float | None = None):
+    def __init__(
+        self,
+        space: Space,
+        live: int | None = None,
+        domain: tuple[int, ...] | None = None,
+        budget: int = DEFAULT_NODE_BUDGET,
+        stop=None,
+        deadline: float | None = None,
+    ):
         """live: the boxes taking part (default all); domain: atoms per dim (default all);
         stop(rule): called at each leaf reached, True ends the walk (stopped, stopped_path);
         deadline: a time.monotonic() value past which building stops with DiagramTooLarge.
@@ -123,7 +139,7 @@ class Diagram:
         self.space = space
         self.deadline = deadline
         self._ticks = 0
-        self.hashable_first: list[int] = []     # set by hashable_on_top: these dims are split first
+        self.hashable_first: list[int] = []  # set by hashable_on_top: these dims are split first
         self.domain = domain or space.full_domain()
         self.budget = budget
         self.nodes: list = []
@@ -134,7 +150,7 @@ class Diagram:
         self.stop = stop
         self.stopped = False
         self.stopped_at = None
-        self.stopped_path: list[tuple[int, int]] = []   # the cell of the leaf the walk stopped at
+        self.stopped_path: list[tuple[int, int]] = []  # the cell of the leaf the walk stopped at
         self._path: list[tuple[int, int]] = []
         start = self._restrict(space.all_boxes if live is None else live)
         # a dim the domain pins to one atom needs no split: every box left admits that atom
@@ -172,8 +188,9 @@ class Diagram:
         # anything here, so drop them (smaller live sets, and more of them shared)
         sat = self.space.satisfied.get(split)
         if sat is None:
-            sat = self.space.satisfied[split] = sum(1 << b for b, bd in enumerate(self.space.box_dims)
-                                                    if bd & ~split == 0)
+            sat = self.space.satisfied[split] = sum(
+                1 << b for b, bd in enumerate(self.space.box_dims) if bd & ~split == 0
+            )
         first = live & sat
         if first:
             live &= ((first & -first) << 1) - 1
@@ -254,7 +271,7 @@ class Diagram:
         return nid
 
     # ---- the table layout, from a built diagram ------------------------------------
-    def hashable_on_top(self, deadline: float | None = None) -> "Diagram":
+    def hashable_on_top(self, deadline: float | None = None) -> Diagram:
         """The same decisions with every hashable dim split first, in a fixed order (what the
         compiler's table needs): for each combination of their atoms, this diagram with those
         atoms fixed (its cofactor). Far cheaper than building hashable-first from the boxes."""
@@ -268,7 +285,7 @@ class Diagram:
         new._leaf_ids, new.no_match = dict(self._leaf_ids), self.no_match
         new.budget = self.budget + len(self.nodes)
         pos = {d: i for i, d in enumerate(hashable)}
-        below: dict[int, int] = {}            # node -> positions of the hashable dims at or below it
+        below: dict[int, int] = {}  # node -> positions of the hashable dims at or below it
         for n in self.postorder():
             node = self.nodes[n]
             if isinstance(node, Leaf):
@@ -289,7 +306,7 @@ class Diagram:
                 return n
             node = self.nodes[n]
             pick = picks.get(bits)
-            if pick is None:    # the atoms of the hashable dims below n: all its cofactor depends on
+            if pick is None:  # the atoms of the hashable dims below n: all its cofactor depends on
                 pick = picks[bits] = itemgetter(*(i for i in range(len(hashable)) if bits >> i & 1))
             key = (n, pick(assign))
             hit = memo.get(key)
@@ -310,7 +327,9 @@ class Diagram:
             if i == len(hashable):
                 return cof(self.root, assign)
             d = hashable[i]
-            return new._reduced(d, [(1 << a, top(i + 1, assign + (a,))) for a in range(sp.dims[d].size)])
+            return new._reduced(
+                d, [(1 << a, top(i + 1, assign + (a,))) for a in range(sp.dims[d].size)]
+            )
 
         new.root = top(0, ())
         return new
@@ -322,15 +341,20 @@ class Diagram:
         return nid
 
     def _reduced(self, dim: int, parts: list[tuple[int, int]]) -> int:
-        """The node for these (atom mask, child) parts, equal children joined (a lone child: itself)."""
+        """The node for these (atom mask, child) parts, equal children joined (a lone child:
+        itself)."""
         by_child: dict[int, int] = {}
         for m, c in parts:
             if m:
                 by_child[c] = by_child.get(c, 0) | m
         if len(by_child) == 1:
             return next(iter(by_child))
-        return self._intern(Split(dim, tuple(sorted(((m, c) for c, m in by_child.items()),
-                                                    key=lambda mc: mc[0] & -mc[0]))))
+        return self._intern(
+            Split(
+                dim,
+                tuple(sorted(((m, c) for c, m in by_child.items()), key=lambda mc: mc[0] & -mc[0])),
+            )
+        )
 
     # ---- reading the diagram ------------------------------------------------------
     def descend(self, atom_of) -> tuple[list[tuple[int, int]], int]:
@@ -413,7 +437,9 @@ class Diagram:
 
         return ok
 
-    def paths_to(self, want, limit: int = 64, domain: tuple[int, ...] | None = None) -> list[list[tuple[int, int]]]:
+    def paths_to(
+        self, want, limit: int = 64, domain: tuple[int, ...] | None = None
+    ) -> list[list[tuple[int, int]]]:
         """Up to limit root-to-leaf paths [(dim, atom mask), …] ending in a leaf satisfying want;
         with a domain (atoms per dim), only within it (the masks are cut to it)."""
         ok = self._reaches(want, domain)

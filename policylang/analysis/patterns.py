@@ -15,13 +15,14 @@ example: these combinations (for strings outside the constants) are the
 anchors inside a pattern, possessive or atomic groups, huge repeats) raise
 Unsupported: such a pattern stays an independent yes/no test.
 """
+
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from ..prelude import holds
 
@@ -33,11 +34,11 @@ except ImportError:  # pragma: no cover - Python < 3.11 is not supported by the 
     import sre_parse as _parser  # type: ignore[no-redef]
 
 UNICODE_END = 0x110000
-BEGIN, END = UNICODE_END, UNICODE_END + 1          # the two marker symbols
+BEGIN, END = UNICODE_END, UNICODE_END + 1  # the two marker symbols
 ALL_SYMBOLS = ((0, UNICODE_END + 2),)
 ANY_CHAR = ((0, UNICODE_END),)
-MAX_REPEAT = 64             # a bounded repeat larger than this is not expanded
-MAX_STATES = 20_000         # product states explored for one fact
+MAX_REPEAT = 64  # a bounded repeat larger than this is not expanded
+MAX_STATES = 20_000  # product states explored for one fact
 EXAMPLES_PER_REGION = 4
 
 
@@ -73,11 +74,17 @@ def _every_char() -> str:
     return "".join(map(chr, range(UNICODE_END)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _category(name: str, ascii_only: bool) -> tuple:
     """The code points `re` itself puts in a category (\\d, \\w, \\s), read off the engine."""
-    escape = {"CATEGORY_DIGIT": r"\d", "CATEGORY_WORD": r"\w", "CATEGORY_SPACE": r"\s",
-              "CATEGORY_NOT_DIGIT": r"\D", "CATEGORY_NOT_WORD": r"\W", "CATEGORY_NOT_SPACE": r"\S"}[name]
+    escape = {
+        "CATEGORY_DIGIT": r"\d",
+        "CATEGORY_WORD": r"\w",
+        "CATEGORY_SPACE": r"\s",
+        "CATEGORY_NOT_DIGIT": r"\D",
+        "CATEGORY_NOT_WORD": r"\W",
+        "CATEGORY_NOT_SPACE": r"\S",
+    }[name]
     flags = re.ASCII if ascii_only else 0
     runs = re.finditer(escape + "+", _every_char(), flags)
     return tuple((m.start(), m.end()) for m in runs)
@@ -107,7 +114,9 @@ class _Builder:
         self.source = source
         if flags & _c.SRE_FLAG_IGNORECASE:
             raise Unsupported("case-insensitive matching `(?i)`")
-        if flags & _c.SRE_FLAG_MULTILINE and any(op is _c.AT for op, _ in _walk_items(_parser.parse(source))):
+        if flags & _c.SRE_FLAG_MULTILINE and any(
+            op is _c.AT for op, _ in _walk_items(_parser.parse(source))
+        ):
             raise Unsupported("`^`/`$` with the multiline flag `(?m)`")
 
     def chars(self, a: int, charset: tuple) -> int:
@@ -143,7 +152,7 @@ class _Builder:
             if add or delete:
                 raise Unsupported("a flag scoped to a group, like `(?i:…)`")
             return self.seq(a, sub, head, tail)
-        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):   # lazy or greedy: the same strings match somewhere
+        if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):  # lazy or greedy: the same strings match somewhere
             lo, hi, sub = av
             if lo > MAX_REPEAT or (hi != _c.MAXREPEAT and hi > MAX_REPEAT):
                 raise Unsupported(f"a repeat count above {MAX_REPEAT}")
@@ -172,7 +181,9 @@ class _Builder:
                 return end
             if av in (_c.AT_BOUNDARY, _c.AT_NON_BOUNDARY):
                 raise Unsupported("a word boundary `\\b` or `\\B`")
-            raise Unsupported("`^`, `$`, `\\A` or `\\Z` anywhere but the start or the end of the pattern")
+            raise Unsupported(
+                "`^`, `$`, `\\A` or `\\Z` anywhere but the start or the end of the pattern"
+            )
         raise Unsupported(_UNSUPPORTED.get(str(op), f"the construct {op}"))
 
     def char_class(self, items) -> tuple:
@@ -266,15 +277,18 @@ def support_of(op: str, value: str) -> str | None:
 @dataclass
 class Regions:
     """The truth-value combinations of the patterns that strings outside the constants have."""
-    vectors: list[tuple[bool, ...]]          # one per region, in discovery order (shortest first)
-    examples: list[list[str]]                # a few strings of each region, shortest first
+
+    vectors: list[tuple[bool, ...]]  # one per region, in discovery order (shortest first)
+    examples: list[list[str]]  # a few strings of each region, shortest first
 
 
 class TooLarge(Exception):
     pass
 
 
-def regions(constants: tuple[str, ...], tests: list[tuple[str, str]], budget: int = MAX_STATES) -> Regions:
+def regions(
+    constants: tuple[str, ...], tests: list[tuple[str, str]], budget: int = MAX_STATES
+) -> Regions:
     """Every combination of the tests' truth values (op, value: `matches` or `startswith`) that
     some string not among the constants gives, with example strings checked by Python itself."""
     nfas = [prefix_nfa(v) if op == "startswith" else regex_nfa(v) for op, v in tests]
@@ -301,13 +315,18 @@ def regions(constants: tuple[str, ...], tests: list[tuple[str, str]], budget: in
             elif len(got) < EXAMPLES_PER_REGION:
                 got.append(text)
         for k in real:
-            nxt = (trie.step(node, alphabet.rep[k]), *(dfa.step(s, k) for dfa, s in zip(dfas, subsets)))
+            nxt = (
+                trie.step(node, alphabet.rep[k]),
+                *(dfa.step(s, k) for dfa, s in zip(dfas, subsets)),
+            )
             if nxt not in seen:
                 if len(seen) >= budget:
                     raise TooLarge(f"over {budget:,} automaton states")
                 seen[nxt] = text + chr(alphabet.rep[k])
                 queue.append(nxt)
-    for vec in order:  # Python's own verdict on every example: a mismatch is our bug, never a finding
+    for (
+        vec
+    ) in order:  # Python's own verdict on every example: a mismatch is our bug, never a finding
         for text in found[vec]:
             if tuple(holds(op, text, v) for op, v in tests) != vec:
                 raise AssertionError(f"automaton and `re` disagree on {text!r}")
@@ -331,9 +350,11 @@ class _Alphabet:
         signature: dict[tuple, int] = {}
         self.segment_class: list[int] = []
         self.rep: list[int] = []
-        for i, lo in enumerate(self.cuts[:-1]):
-            sig = (lo if lo in const_chars or lo >= UNICODE_END else -1,
-                   *(_member(cs, lo) for cs in sets))
+        for _i, lo in enumerate(self.cuts[:-1]):
+            sig = (
+                lo if lo in const_chars or lo >= UNICODE_END else -1,
+                *(_member(cs, lo) for cs in sets),
+            )
             k = signature.get(sig)
             if k is None:
                 k = signature[sig] = len(self.rep)
@@ -368,9 +389,15 @@ def _member(cs: tuple, cp: int) -> bool:
 
 def _nicer(a: int, b: int) -> bool:
     """Prefer printable ASCII letters and digits, then other printable characters, for examples."""
+
     def rank(cp: int) -> tuple:
         ch = chr(cp) if cp < UNICODE_END else ""
-        return (not ch.isascii() or not ch.isalnum(), not ch.isprintable() or 0xD800 <= cp < 0xE000, cp)
+        return (
+            not ch.isascii() or not ch.isalnum(),
+            not ch.isprintable() or 0xD800 <= cp < 0xE000,
+            cp,
+        )
+
     return rank(a) < rank(b)
 
 
@@ -396,7 +423,9 @@ class _Lazy:
         key = (subset, k)
         hit = self.cache.get(key)
         if hit is None:
-            hit = self.cache[key] = self.closure({t for s in subset for ks, t in self.moves[s] if k in ks})
+            hit = self.cache[key] = self.closure(
+                {t for s in subset for ks, t in self.moves[s] if k in ks}
+            )
         return hit
 
     def accepts(self, subset: frozenset) -> bool:
@@ -459,8 +488,13 @@ def _example(items, variant: int, groups: dict[int, str]) -> str:
         elif op is _c.ANY:
             out.append("x")
         elif op is _c.IN:
-            chars = _normalize([(a, a + 1) if o is _c.LITERAL else (a[0], a[1] + 1)
-                                for o, a in av if o in (_c.LITERAL, _c.RANGE)])
+            chars = _normalize(
+                [
+                    (a, a + 1) if o is _c.LITERAL else (a[0], a[1] + 1)
+                    for o, a in av
+                    if o in (_c.LITERAL, _c.RANGE)
+                ]
+            )
             negate = any(o is _c.NEGATE for o, _ in av)
             cats = [str(a) for o, a in av if o is _c.CATEGORY]
             if negate:
@@ -469,7 +503,11 @@ def _example(items, variant: int, groups: dict[int, str]) -> str:
             elif chars:
                 cp = chars[variant % len(chars)][0]
             else:
-                cp = ord({"CATEGORY_DIGIT": "0", "CATEGORY_SPACE": " "}.get(cats[0], "a")) if cats else 120
+                cp = (
+                    ord({"CATEGORY_DIGIT": "0", "CATEGORY_SPACE": " "}.get(cats[0], "a"))
+                    if cats
+                    else 120
+                )
             out.append(chr(cp))
         elif op is _c.BRANCH:
             alts = av[1]

@@ -5,6 +5,7 @@ constrained fact. Opaque tests (`matches`, `startswith`) are searched for a
 string that gives each the required truth value; when none is found the cell
 may not exist, and the caller must not report it (findings stay sound).
 """
+
 from __future__ import annotations
 
 import math
@@ -36,7 +37,8 @@ def _inside(dim: Dim, atom: int, value) -> bool:
 
 
 def _samples(dim_tests: list[Dim], taken=()) -> list[str]:
-    """Strings likely to satisfy or avoid the opaque tests of one fact, ending in one outside `taken`."""
+    """Strings likely to satisfy or avoid the opaque tests of one fact, ending in one outside
+    `taken`."""
     out = ["other", "x"]
     for d in dim_tests:
         v = d.test.value
@@ -45,7 +47,9 @@ def _samples(dim_tests: list[Dim], taken=()) -> list[str]:
         else:
             out += patterns.examples_for(v)
             for alt in v.split("|"):
-                plain = re.sub(r"\\[AbBZdDsSwW]|[\^$()?*+\[\]{}|]|\(\?[a-zA-Z]+\)", "", alt).replace("\\", "")
+                plain = re.sub(
+                    r"\\[AbBZdDsSwW]|[\^$()?*+\[\]{}|]|\(\?[a-zA-Z]+\)", "", alt
+                ).replace("\\", "")
                 out += [plain, plain.lower(), plain.upper()]
     fresh = "other"
     while fresh in taken:
@@ -54,8 +58,12 @@ def _samples(dim_tests: list[Dim], taken=()) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def concretize(space: Space, cell: dict[int, int], domain: tuple[int, ...] | None = None,
-               prefer: dict[str, object] | None = None) -> dict | None:
+def concretize(
+    space: Space,
+    cell: dict[int, int],
+    domain: tuple[int, ...] | None = None,
+    prefer: dict[str, object] | None = None,
+) -> dict | None:
     """A facts dict inside the cell (dim → atom mask), or None if none was found.
 
     Dims the cell does not constrain take the domain's first atom, or are left out
@@ -101,10 +109,10 @@ def concretize(space: Space, cell: dict[int, int], domain: tuple[int, ...] | Non
             continue
         present = m & ~(1 << miss) if miss is not None else m
         if not present:
-            continue   # only the missing atom: leave the fact out
+            continue  # only the missing atom: leave the fact out
         a = (present & -present).bit_length() - 1
         if d.kind in ("int", "float") and d.fact in prefer:
-            at = bisect_right(d.thresholds, prefer[d.fact])    # the atom the preferred value is in
+            at = bisect_right(d.thresholds, prefer[d.fact])  # the atom the preferred value is in
             if present >> at & 1:
                 a = at
         if d.kind == "enum":
@@ -117,7 +125,9 @@ def concretize(space: Space, cell: dict[int, int], domain: tuple[int, ...] | Non
 
 
 def _string(d: Dim, m: int, tests: list[Dim], masks: dict[int, int]):
-    """A string value (or MISSING) in atom set m whose opaque tests come out as the cell requires."""
+    """A string value (or MISSING) in atom set m whose opaque tests come out as the cell
+    requires."""
+
     def fits(value) -> bool:
         for t in tests:
             got = 0 if value is MISSING else (1 if holds(t.test.op, value, t.test.value) else 0)
@@ -140,7 +150,7 @@ def _string(d: Dim, m: int, tests: list[Dim], masks: dict[int, int]):
     for r in wanted_regions:
         # a region's own examples come from the automata (patterns.py); with no patterns,
         # the region is every other string
-        for v in (d.examples[r] if d.patterns else _samples(tests, d.members)):
+        for v in d.examples[r] if d.patterns else _samples(tests, d.members):
             if v not in d.members and fits(v):
                 return v
     return None

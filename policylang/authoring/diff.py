@@ -5,6 +5,7 @@ space, each region with a readable condition and a verified example request.
 Two decisions differ when their target, fallback or candidate list differ (a
 renamed label alone is not a change of routing).
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,8 @@ from ..prelude import holds
 from ..semantics import ir
 from ..syntax import printer
 
-SHOWN = 200                 # regions printed in text and markdown (json lists all)
-MAX_CELLS = 100_000         # changed cells walked before the comparison says it stopped
+SHOWN = 200  # regions printed in text and markdown (json lists all)
+MAX_CELLS = 100_000  # changed cells walked before the comparison says it stopped
 
 
 class DiffError(Exception):
@@ -37,7 +38,12 @@ class Region:
 
 
 def _route(d) -> dict:
-    return {"rule": d.rule, "target": d.target, "fallback": list(d.fallback), "candidates": list(d.candidates)}
+    return {
+        "rule": d.rule,
+        "target": d.target,
+        "fallback": list(d.fallback),
+        "candidates": list(d.candidates),
+    }
 
 
 def _joint_facts(old: ir.PolicyIR, new: ir.PolicyIR) -> dict[str, ir.Fact]:
@@ -45,7 +51,9 @@ def _joint_facts(old: ir.PolicyIR, new: ir.PolicyIR) -> dict[str, ir.Fact]:
     for name, f in new.facts.items():
         o = facts.get(name)
         if o is not None and (o.kind, o.members) != (f.kind, f.members):
-            raise DiffError(f"fact `{name}` changed type ({o.kind} → {f.kind}); compare requests by hand")
+            raise DiffError(
+                f"fact `{name}` changed type ({o.kind} → {f.kind}); compare requests by hand"
+            )
         if o is not None and o.default != f.default:
             raise DiffError(f"fact `{name}` changed its default ({o.default!r} → {f.default!r})")
         facts[name] = f
@@ -64,7 +72,9 @@ def describe(dim: Dim, mask: int) -> str | None:
     if dim.kind == "enum":
         names = [dim.members[a] for a in present]
         if names:
-            parts.append(f"{f} == {names[0]}" if len(names) == 1 else f"{f} in {{{', '.join(names)}}}")
+            parts.append(
+                f"{f} == {names[0]}" if len(names) == 1 else f"{f} in {{{', '.join(names)}}}"
+            )
     elif dim.kind == "string":
         parts += _describe_string(dim, present)
     elif dim.kind in ("int", "float"):
@@ -98,7 +108,11 @@ def _describe_string(dim: Dim, present: list[int]) -> list[str]:
         return [f"{f} not in {_set(excluded)}" if excluded else f"{f} is present"]
     parts = []
     if consts:
-        parts.append(f"{f} == {printer.constant(consts[0])}" if len(consts) == 1 else f"{f} in {_set(consts)}")
+        parts.append(
+            f"{f} == {printer.constant(consts[0])}"
+            if len(consts) == 1
+            else f"{f} in {_set(consts)}"
+        )
     for r in regions:
         vec = dim.regions[r]
         # constants with the region's truth values are not in it
@@ -117,10 +131,18 @@ def _describe_numbers(dim: Dim, present: list[int]) -> list[str]:
     for start, end in runs_of(numeric):
         lo, hi = dim.interval(start)[0], dim.interval(end - 1)[1]
         bits = []
-        if lo is not None:   # +inf as a lower bound is "above the largest float"
-            bits.append(f"{f} > {_num(dim, sys.float_info.max)}" if lo == math.inf else f"{f} >= {_num(dim, lo)}")
+        if lo is not None:  # +inf as a lower bound is "above the largest float"
+            bits.append(
+                f"{f} > {_num(dim, sys.float_info.max)}"
+                if lo == math.inf
+                else f"{f} >= {_num(dim, lo)}"
+            )
         if hi is not None:
-            bits.append(f"{f} <= {_num(dim, sys.float_info.max)}" if hi == math.inf else f"{f} < {_num(dim, hi)}")
+            bits.append(
+                f"{f} <= {_num(dim, sys.float_info.max)}"
+                if hi == math.inf
+                else f"{f} < {_num(dim, hi)}"
+            )
         parts.append(" and ".join(bits) or f"{f} is present")
     return parts
 
@@ -135,9 +157,10 @@ def _num(dim: Dim, x) -> str:
 class Diff:
     """The regions where two policies route differently (all of them, merged where adjacent), and
     cells that may differ but for which no example request was found."""
+
     regions: list[Region]
-    unverified: list[str]       # conditions of such cells
-    complete: bool = True       # False when the walk stopped at MAX_CELLS
+    unverified: list[str]  # conditions of such cells
+    complete: bool = True  # False when the walk stopped at MAX_CELLS
 
     def __bool__(self) -> bool:
         return bool(self.regions or self.unverified or not self.complete)
@@ -157,7 +180,7 @@ def semantic_diff(old: ir.PolicyIR, new: ir.PolicyIR, max_cells: int = MAX_CELLS
         d_new = Diagram(space, live=new_boxes)
     except AnalysisLimit as exc:
         raise DiffError(f"the policies are too large to compare exactly: {exc}") from None
-    changes: dict[tuple, list[dict[int, int]]] = {}     # (old route, new route) -> cells
+    changes: dict[tuple, list[dict[int, int]]] = {}  # (old route, new route) -> cells
     cells = 0
     complete = True
 
@@ -169,8 +192,10 @@ def semantic_diff(old: ir.PolicyIR, new: ir.PolicyIR, max_cells: int = MAX_CELLS
         if isinstance(a, Leaf) and isinstance(b, Leaf):
             ra = a.rule
             rb = None if b.rule is None else b.rule - n_old
-            key = (ir.route_key(old.rules[ra] if ra is not None else None),
-                   ir.route_key(new.rules[rb] if rb is not None else None))
+            key = (
+                ir.route_key(old.rules[ra] if ra is not None else None),
+                ir.route_key(new.rules[rb] if rb is not None else None),
+            )
             if key[0] == key[1]:
                 return
             cells += 1
@@ -257,9 +282,17 @@ def _only(facts: dict, policy: ir.PolicyIR) -> dict:
 def render(diff: Diff, fmt: str, old_name: str, new_name: str, shown: int = SHOWN) -> str:
     regions = diff.regions
     if fmt == "json":
-        return json.dumps({"old": old_name, "new": new_name, "changed": bool(diff),
-                           "regions": [r.__dict__ for r in regions],
-                           "unverified": diff.unverified, "complete": diff.complete}, indent=2)
+        return json.dumps(
+            {
+                "old": old_name,
+                "new": new_name,
+                "changed": bool(diff),
+                "regions": [r.__dict__ for r in regions],
+                "unverified": diff.unverified,
+                "complete": diff.complete,
+            },
+            indent=2,
+        )
     if not diff:
         return f"no routing change: {old_name} and {new_name} decide every request the same way"
     more = len(regions) - shown
@@ -267,17 +300,28 @@ def render(diff: Diff, fmt: str, old_name: str, new_name: str, shown: int = SHOW
     if more > 0:
         tail.append(f"… and {more} more region(s) (--format json lists them all)")
     if diff.unverified:
-        tail.append(f"{len(diff.unverified)} more region(s) may route differently, but no example request was "
-                    "found for them (they depend on patterns the exact analysis does not model):")
+        tail.append(
+            f"{len(diff.unverified)} more region(s) may route differently, but no example request "
+            "was "
+            "found for them (they depend on patterns the exact analysis does not model):"
+        )
         tail += [f"  when {c}" for c in diff.unverified[:shown]]
     if not diff.complete:
-        tail.append(f"the comparison stopped after {MAX_CELLS:,} changed cells: there are more changes")
+        tail.append(
+            f"the comparison stopped after {MAX_CELLS:,} changed cells: there are more changes"
+        )
     if fmt == "markdown":
-        lines = [f"### policylang diff: {len(regions)} region(s) route differently", "",
-                 "| when | example request | old | new |", "|---|---|---|---|"]
+        lines = [
+            f"### policylang diff: {len(regions)} region(s) route differently",
+            "",
+            "| when | example request | old | new |",
+            "|---|---|---|---|",
+        ]
         for r in regions[:shown]:
-            lines.append(f"| `{r.condition}` | `{json.dumps(r.example, sort_keys=True)}` | "
-                         f"{_md(r.old)} | {_md(r.new)} |")
+            lines.append(
+                f"| `{r.condition}` | `{json.dumps(r.example, sort_keys=True)}` | "
+                f"{_md(r.old)} | {_md(r.new)} |"
+            )
         return "\n".join(lines + ([""] + tail if tail else []))
     out = [f"{len(regions)} region(s) route differently ({old_name} → {new_name}):"]
     for r in regions[:shown]:

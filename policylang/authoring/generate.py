@@ -1,6 +1,7 @@
 """`policylang test --generate`: boundary expectations from the decision diagram for
 the author to review: one request per rule's cells, each numeric bound ±1, each
 enum member and missing value the policy tests."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ MAX_PROPOSALS = 60
 
 
 def proposals(policy: Policy) -> list[tuple[dict, str | None]]:
-    dg = analysis_diagram(policy.ir)   # patterns decided exactly, not the compiler's layout
+    dg = analysis_diagram(policy.ir)  # patterns decided exactly, not the compiler's layout
     space = dg.space
     candidates: list[dict] = []
     for path in dg.paths_to(lambda r: True, limit=MAX_PROPOSALS):
@@ -51,5 +52,7 @@ def as_expect_lines(items) -> str:
                 parts.append(f"{k}: [{', '.join(printer.constant(x) for x in v)}]")
             else:
                 parts.append(f"{k}: {printer.constant(v)}")
-        lines.append("expect {" + ", ".join(parts) + "} " + (f"route {target}" if target else "no route"))
+        lines.append(
+            "expect {" + ", ".join(parts) + "} " + (f"route {target}" if target else "no route")
+        )
     return "\n".join(lines) + ("\n" if lines else "")

@@ -7,8 +7,24 @@
 
 Running the generated module in process is the pipeline's job (pipeline.evaluator).
 """
-from .codegen import Compiled, compile_standalone, compiled_in_pieces, generate, left_out, source_hash
+
+from .codegen import (
+    Compiled,
+    compile_standalone,
+    compiled_in_pieces,
+    generate,
+    left_out,
+    source_hash,
+)
 from .layout import Layout, layout_policy
 
-__all__ = ["Compiled", "Layout", "compile_standalone", "compiled_in_pieces", "generate",
-           "layout_policy", "left_out", "source_hash"]
+__all__ = [
+    "Compiled",
+    "Layout",
+    "compile_standalone",
+    "compiled_in_pieces",
+    "generate",
+    "layout_policy",
+    "left_out",
+    "source_hash",
+]

@@ -7,6 +7,7 @@ template (the standalone API, the line map). Each line that returns a rule's
 decision is a Returns (emit.py); the writer records its line number as it
 writes it, so the line map is never recovered from the text afterwards.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,7 +39,7 @@ _VALIDATED = '''def _validated(facts):
 @dataclass
 class Compiled:
     source: str
-    line_map: dict[int, int]          # generated line -> policy line
+    line_map: dict[int, int]  # generated line -> policy line
     layout: Layout
     decisions: dict[int, Decision] = field(default_factory=dict)
 
@@ -47,7 +48,10 @@ class Compiled:
 def _templates() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.PackageLoader("policylang.compiler", "templates"),
-        autoescape=False, keep_trailing_newline=True, trim_blocks=False, lstrip_blocks=False,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+        lstrip_blocks=False,
         undefined=jinja2.StrictUndefined,
     )
 
@@ -85,13 +89,19 @@ class _Module:
         return "\n".join(self.lines)
 
 
-def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAULT_NODE_BUDGET,
-             use_table: bool = True) -> Compiled:
+def generate(
+    policy: ir.PolicyIR,
+    standalone: bool = False,
+    budget: int = DEFAULT_NODE_BUDGET,
+    use_table: bool = True,
+) -> Compiled:
     """Python source for the policy's evaluator (deterministic: same policy, same bytes)."""
     layout, blocks = layout_policy(policy, budget, use_table)
     laid_out = [dg for _, dg in blocks if dg is not None]
-    fact_names = sorted({f for dg in laid_out for f in dg.space.by_fact}
-                        | {t[0] for dg in laid_out for t in dg.space.by_test})
+    fact_names = sorted(
+        {f for dg in laid_out for f in dg.space.by_fact}
+        | {t[0] for dg in laid_out for t in dg.space.by_test}
+    )
     fact_index = {name: i for i, name in enumerate(fact_names)}
     defaults = {name: "_M" for name in policy.facts}
     emitter = Emitter(fact_index, defaults)
@@ -102,7 +112,9 @@ def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAUL
     decisions = {rule.index: rule.decision for rule in policy.rules}
     functions: list[list[str]] = []
     if len(blocks) == 1 and blocks[0][1] is not None:
-        body = _one_diagram(emitter, layout, blocks[0][1], fact_index, defaults, functions, use_table)
+        body = _one_diagram(
+            emitter, layout, blocks[0][1], fact_index, defaults, functions, use_table
+        )
     else:
         body = _in_blocks(emitter, policy, blocks, functions)
     functions[:0] = emitter.functions
@@ -110,29 +122,44 @@ def generate(policy: ir.PolicyIR, standalone: bool = False, budget: int = DEFAUL
     digest = source_hash(policy)
     env = _templates()
     out = _Module(policy)
-    out.text(env.get_template("head.py.j2").render(
-        version=__version__, version_repr=safe_repr(__version__), name_repr=_comment_safe(policy.name),
-        source_hash=digest, source_hash_repr=safe_repr(digest), standalone=standalone,
-        prelude=_prelude_source() if standalone else "",
-        facts_repr=safe_repr_dict({k: f.spec for k, f in sorted(policy.facts.items())}),
-        decisions=[(rule_name(i), safe_repr(tuple(d))) for i, d in decisions.items()],
-        tables=emitter.tables, left_out=left_out(policy),
-    ))
+    out.text(
+        env.get_template("head.py.j2").render(
+            version=__version__,
+            version_repr=safe_repr(__version__),
+            name_repr=_comment_safe(policy.name),
+            source_hash=digest,
+            source_hash_repr=safe_repr(digest),
+            standalone=standalone,
+            prelude=_prelude_source() if standalone else "",
+            facts_repr=safe_repr_dict({k: f.spec for k, f in sorted(policy.facts.items())}),
+            decisions=[(rule_name(i), safe_repr(tuple(d))) for i, d in decisions.items()],
+            tables=emitter.tables,
+            left_out=left_out(policy),
+        )
+    )
     for fn in functions:
         out.text("")
         out.code(fn)
         out.text("")
     out.text("".join(f"{name} = {value}\n" for name, value in emitter.late_tables))
-    out.text(f'\ndef {"decide_fast" if standalone else "decide"}(facts):\n'
-             '    """The decision for a request\'s facts (first matching rule); FactError on a bad '
-             'fact it reads."""\n'
-             "    try:")
+    out.text(
+        f'\ndef {"decide_fast" if standalone else "decide"}(facts):\n'
+        '    """The decision for a request\'s facts (first matching rule); FactError on a bad '
+        'fact it reads."""\n'
+        "    try:"
+    )
     out.code(body, pad="    ")
-    out.text("    except (TypeError, AttributeError, OverflowError):\n"
-             "        _invalid(facts)\n"
-             "        raise")
-    out.text(env.get_template("foot.py.j2").render(
-        standalone=standalone, line_map=safe_repr_dict(out.line_map)).rstrip("\n") + "\n")
+    out.text(
+        "    except (TypeError, AttributeError, OverflowError):\n"
+        "        _invalid(facts)\n"
+        "        raise"
+    )
+    out.text(
+        env.get_template("foot.py.j2")
+        .render(standalone=standalone, line_map=safe_repr_dict(out.line_map))
+        .rstrip("\n")
+        + "\n"
+    )
     return Compiled(out.source(), out.line_map, layout, decisions)
 
 

@@ -10,6 +10,7 @@ Decision objects. Identifiers are the emitter's own: _R<n>, _T<n>, _n<n>, v<n>.
 A line that returns a rule's decision is a Returns: the line remembers the rule, and the
 module writer (codegen.py) records the line's number for the line map as it writes it.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -48,12 +49,12 @@ class Returns(str):
 
     rule: int
 
-    def __new__(cls, text: str, rule: int) -> "Returns":
+    def __new__(cls, text: str, rule: int) -> Returns:
         line = super().__new__(cls, text)
         line.rule = rule
         return line
 
-    def indented(self, pad: str) -> "Returns":
+    def indented(self, pad: str) -> Returns:
         return Returns(pad + self, self.rule)
 
 
@@ -63,13 +64,15 @@ def rule_name(rule: int) -> str:
 
 
 class Emitter:
-    def __init__(self, fact_index: dict[str, int], fact_defaults: dict[str, str], no_match: str = "_NONE"):
-        self.fact_index = fact_index          # fact name -> local variable number
-        self.fact_defaults = fact_defaults    # fact name -> expression of its default (or _M)
-        self.offset = 0                       # index in policy.rules of the diagram's rule 0
-        self.no_match = no_match              # expression a no-match leaf returns
+    def __init__(
+        self, fact_index: dict[str, int], fact_defaults: dict[str, str], no_match: str = "_NONE"
+    ):
+        self.fact_index = fact_index  # fact name -> local variable number
+        self.fact_defaults = fact_defaults  # fact name -> expression of its default (or _M)
+        self.offset = 0  # index in policy.rules of the diagram's rule 0
+        self.no_match = no_match  # expression a no-match leaf returns
         self.tables: list[tuple[str, str]] = []
-        self.late_tables: list[tuple[str, str]] = []   # tables that name generated functions
+        self.late_tables: list[tuple[str, str]] = []  # tables that name generated functions
         self.functions: list[list[str]] = []
         self._counter = 0
 
@@ -88,8 +91,13 @@ class Emitter:
         return name
 
     # ---- a whole diagram -------------------------------------------------------
-    def diagram(self, dg: Diagram, offset: int, functions: frozenset = frozenset(),
-                functions_only: bool = False) -> list[str]:
+    def diagram(
+        self,
+        dg: Diagram,
+        offset: int,
+        functions: frozenset = frozenset(),
+        functions_only: bool = False,
+    ) -> list[str]:
         """Emit dg, whose rule 0 is policy rule `offset`: shared nodes (and those in `functions`)
         as functions; returns the root's body lines. functions_only: just the `functions` nodes
         and what they share, no root body."""
@@ -101,7 +109,11 @@ class Emitter:
             if isinstance(node, Split):
                 for c in {c for _, c in node.branches}:
                     parents[c] += 1
-        self.shared = {n for n in order if (parents[n] > 1 or n in functions) and isinstance(dg.nodes[n], Split)}
+        self.shared = {
+            n
+            for n in order
+            if (parents[n] > 1 or n in functions) and isinstance(dg.nodes[n], Split)
+        }
         self.fn_names = {n: self._name("_n") for n in self.shared}
         for n in sorted(self.shared, key=lambda x: self.fn_names[x]):
             lines = [f"def {self.fn_names[n]}(facts):"]
@@ -130,7 +142,9 @@ class Emitter:
         var = f"v{self.fact_index[dim.fact]}"
         lines = []
         if dim.fact not in read:
-            lines.append(f"{pad}{var} = facts.get({safe_repr(dim.fact)}, {self.fact_defaults[dim.fact]})")
+            lines.append(
+                f"{pad}{var} = facts.get({safe_repr(dim.fact)}, {self.fact_defaults[dim.fact]})"
+            )
             read = read | {dim.fact}
         children = [c for _, c in node.branches]
         all_leaves = all(isinstance(self.dg.nodes[c], Leaf) for c in children)
@@ -161,8 +175,12 @@ class Emitter:
                 lines += self.node(children[k], depth + 1, read)
             return lines
         mid = (lo + hi) // 2
-        return ([f"{pad}if i < {mid}:"] + self.branch(children, depth + 1, read, pad + "    ", lo, mid)
-                + [f"{pad}else:"] + self.branch(children, depth + 1, read, pad + "    ", mid, hi))
+        return (
+            [f"{pad}if i < {mid}:"]
+            + self.branch(children, depth + 1, read, pad + "    ", lo, mid)
+            + [f"{pad}else:"]
+            + self.branch(children, depth + 1, read, pad + "    ", mid, hi)
+        )
 
     def select(self, dim: Dim, var: str, branch_of: dict, pad: str, outs) -> list[str]:
         """Statements that compute the branch: `i = …`, or `return` the leaf directly when outs
@@ -185,16 +203,23 @@ class Emitter:
             lines = [f"{pad}{r} = {table}.get({var})", f"{pad}if {r} is None:"]
             if k == "string":
                 other = len(dim.members)
-                lines += [f"{pad}    if type({var}) is not str:", f"{pad}        _invalid(facts)",
-                          f"{pad}    {r} = {val(branch_of[other])}"]
+                lines += [
+                    f"{pad}    if type({var}) is not str:",
+                    f"{pad}        _invalid(facts)",
+                    f"{pad}    {r} = {val(branch_of[other])}",
+                ]
             else:
                 lines.append(f"{pad}    _invalid(facts)")
             if outs is not None:
                 lines.append(f"{pad}return r")
             return lines
         if k == "bool":
-            lines = [f"{pad}if {var} is True:", give(pad + "    ", branch_of[0]),
-                     f"{pad}elif {var} is False:", give(pad + "    ", branch_of[1])]
+            lines = [
+                f"{pad}if {var} is True:",
+                give(pad + "    ", branch_of[0]),
+                f"{pad}elif {var} is False:",
+                give(pad + "    ", branch_of[1]),
+            ]
             if missing is not None:
                 lines += [f"{pad}elif {var} is _M:", give(pad + "    ", branch_of[missing])]
             lines += [f"{pad}else:", f"{pad}    _invalid(facts)"]
@@ -205,24 +230,40 @@ class Emitter:
             btab = self.table("_B", safe_repr(tuple(bounds)))
             gtab = self.table("_T", "(" + "".join(val(g) + ", " for g in groups) + ")")
             if k == "int":
-                lines = [f"{pad}if type({var}) is int:", f"{pad}    {res(f'{gtab}[_bisect({btab}, {var})]')}"]
+                lines = [
+                    f"{pad}if type({var}) is int:",
+                    f"{pad}    {res(f'{gtab}[_bisect({btab}, {var})]')}",
+                ]
             else:
-                lines = [f"{pad}if type({var}) is float and {var} == {var} or type({var}) is int:",
-                         f"{pad}    {res(f'{gtab}[_bisect({btab}, float({var}))]')}"]
+                lines = [
+                    f"{pad}if type({var}) is float and {var} == {var} or type({var}) is int:",
+                    f"{pad}    {res(f'{gtab}[_bisect({btab}, float({var}))]')}",
+                ]
             if missing is not None:
                 lines += [f"{pad}elif {var} is _M:", give(pad + "    ", branch_of[missing])]
             lines += [f"{pad}else:", f"{pad}    _invalid(facts)"]
             return lines
         if k in ("set", "element"):
-            valid = f"type({var}) in (list, tuple, set, frozenset) and all(type(e) is str for e in {var})"
-            if k == "set":   # present or missing
+            valid = (
+                f"type({var}) in (list, tuple, set, frozenset) and all(type(e) is str for e "
+                f"in {var})"
+            )
+            if k == "set":  # present or missing
                 inside = give(pad + "    ", branch_of[0])
-            else:            # atom 0: the element is in the set; a missing set contains nothing
+            else:  # atom 0: the element is in the set; a missing set contains nothing
                 elem = self.table("_P", safe_repr(dim.members[0]))
-                inside = f"{pad}    " + res(f"{val(branch_of[0])} if {elem} in {var} else {val(branch_of[1])}")
+                inside = f"{pad}    " + res(
+                    f"{val(branch_of[0])} if {elem} in {var} else {val(branch_of[1])}"
+                )
             absent = branch_of[missing] if k == "set" else branch_of[1]
-            return [f"{pad}if {var} is _M:", give(pad + "    ", absent), f"{pad}elif {valid}:",
-                    inside, f"{pad}else:", f"{pad}    _invalid(facts)"]
+            return [
+                f"{pad}if {var} is _M:",
+                give(pad + "    ", absent),
+                f"{pad}elif {valid}:",
+                inside,
+                f"{pad}else:",
+                f"{pad}    _invalid(facts)",
+            ]
         if k == "opaque":
             t = dim.test
             if t.op == "matches":
@@ -231,7 +272,12 @@ class Emitter:
             else:
                 pat = self.table("_P", safe_repr(t.value))
                 test = f"{var}.startswith({pat})"
-            return [f"{pad}if type({var}) is str:", f"{pad}    {res(f'{val(branch_of[1])} if {test} else {val(branch_of[0])}')}",
-                    f"{pad}elif {var} is _M:", give(pad + "    ", branch_of[0]),
-                    f"{pad}else:", f"{pad}    _invalid(facts)"]
+            return [
+                f"{pad}if type({var}) is str:",
+                f"{pad}    {res(f'{val(branch_of[1])} if {test} else {val(branch_of[0])}')}",
+                f"{pad}elif {var} is _M:",
+                give(pad + "    ", branch_of[0]),
+                f"{pad}else:",
+                f"{pad}    _invalid(facts)",
+            ]
         raise AssertionError(k)

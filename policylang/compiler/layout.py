@@ -5,6 +5,7 @@ cut into blocks, each its own diagram tried in order (a block that is still too 
 halved, down to single rules; a single rule that cannot be laid out is tested directly).
 The Layout says which was used.
 """
+
 from __future__ import annotations
 
 import time
@@ -16,22 +17,24 @@ from ..semantics import ir
 from .table import table_fits
 
 FIRST_BLOCK = 512
-LAYOUT_SECONDS = 20.0      # time for the diagram layout before rules are tested directly
-TABLE_SECONDS = 3.0        # time for the table layout before the plain diagram is used
+LAYOUT_SECONDS = 20.0  # time for the diagram layout before rules are tested directly
+TABLE_SECONDS = 3.0  # time for the table layout before the plain diagram is used
 
 
 @dataclass
 class Layout:
-    kind: str                          # "diagram" or "blocks"
-    nodes: int = 0                     # decision-diagram nodes in all
+    kind: str  # "diagram" or "blocks"
+    nodes: int = 0  # decision-diagram nodes in all
     blocks: int = 1
-    direct_rules: int = 0              # rules tested directly (no diagram)
-    diagram: Diagram | None = None     # the whole-policy diagram, when kind == "diagram"
-    plain: Diagram | None = None       # the same before the table layout put hashable facts on top
+    direct_rules: int = 0  # rules tested directly (no diagram)
+    diagram: Diagram | None = None  # the whole-policy diagram, when kind == "diagram"
+    plain: Diagram | None = None  # the same before the table layout put hashable facts on top
     reason: str = ""
 
 
-Block = tuple[tuple[int, int], "Diagram | None"]   # (rule index range, its diagram; None: tested directly)
+Block = tuple[
+    tuple[int, int], "Diagram | None"
+]  # (rule index range, its diagram; None: tested directly)
 
 
 def _blocks(policy: ir.PolicyIR, budget: int, deadline: float):
@@ -49,7 +52,9 @@ def _blocks(policy: ir.PolicyIR, budget: int, deadline: float):
             start = end
             continue
         try:
-            dg = Diagram(Space(policy.facts, chunk, exact_strings=False), budget=budget, deadline=deadline)
+            dg = Diagram(
+                Space(policy.facts, chunk, exact_strings=False), budget=budget, deadline=deadline
+            )
         except AnalysisLimit:
             if end - start > 1:
                 size = max(1, (end - start) // 2)
@@ -62,8 +67,12 @@ def _blocks(policy: ir.PolicyIR, budget: int, deadline: float):
         start = end
 
 
-def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET, use_table: bool = True,
-                  seconds: float | None = None) -> tuple[Layout, list[Block]]:
+def layout_policy(
+    policy: ir.PolicyIR,
+    budget: int = DEFAULT_NODE_BUDGET,
+    use_table: bool = True,
+    seconds: float | None = None,
+) -> tuple[Layout, list[Block]]:
     """The whole-policy diagram, or blocks when it exceeds the node budget or half the time budget
     (after the whole time budget, the remaining rules are tested directly: slower, never wrong).
 
@@ -86,5 +95,6 @@ def layout_policy(policy: ir.PolicyIR, budget: int = DEFAULT_NODE_BUDGET, use_ta
         blocks = list(_blocks(policy, budget, start + seconds))
         nodes = sum(len(dg.reachable()) for _, dg in blocks if dg is not None)
         direct = sum(hi - lo for (lo, hi), dg in blocks if dg is None)
-        return Layout("blocks", nodes=nodes, blocks=len(blocks), direct_rules=direct, reason=str(exc)), blocks
-
+        return Layout(
+            "blocks", nodes=nodes, blocks=len(blocks), direct_rules=direct, reason=str(exc)
+        ), blocks

@@ -7,12 +7,12 @@ A miss (a string outside the policy's constants, a bad value) falls through to
 the nested code, which handles everything. Built only when the table stays
 small (the product of the hashable dims' key counts).
 """
+
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from itertools import product
-
-from collections import Counter
 
 from ..analysis.diagram import HASHABLE, Diagram, Leaf, Split
 from ..prelude import MISSING
@@ -24,7 +24,8 @@ TABLE_SLICE = 400
 
 
 class _Other:
-    """Key for a string outside the policy's constants (the `other` atom); `_O` in generated code."""
+    """Key for a string outside the policy's constants (the `other` atom); `_O` in generated
+    code."""
 
     def __repr__(self):
         return "_O"
@@ -35,10 +36,10 @@ OTHER = _Other()
 
 @dataclass
 class Table:
-    dims: list                       # the hashable Dims, in key order
-    keys: list[list[tuple]]          # per dim: (raw value or MISSING, atom)
+    dims: list  # the hashable Dims, in key order
+    keys: list[list[tuple]]  # per dim: (raw value or MISSING, atom)
     leaves: dict[tuple, int | None]  # key -> rule index (None: no match)
-    residual: dict[tuple, int]       # key -> diagram node id still to evaluate
+    residual: dict[tuple, int]  # key -> diagram node id still to evaluate
 
 
 def _keys(dim) -> list[tuple]:
@@ -73,7 +74,7 @@ def build_table(dg: Diagram, limit: int = TABLE_LIMIT) -> Table | None:
     index = {d.index: i for i, d in enumerate(dims)}
     leaves, residual = {}, {}
     for combo in product(*keys):
-        _, n = dg.descend(lambda d: combo[index[d]][1] if d in index else None)
+        _, n = dg.descend(lambda d, combo=combo: combo[index[d]][1] if d in index else None)
         node = dg.nodes[n]
         if isinstance(node, Leaf):
             leaves[tuple(v for v, _ in combo)] = node.rule
@@ -98,14 +99,18 @@ def plan_residuals(dg: Diagram, table: Table) -> tuple[int | None, frozenset]:
     dims = Counter(_all_leaf_numeric(dg, n) for n in set(table.residual.values()))
     dims.pop(None, None)
     inline = dims.most_common(1)[0][0] if dims else None
-    needs_fn = frozenset(n for n in table.residual.values() if _all_leaf_numeric(dg, n) != inline or inline is None)
+    needs_fn = frozenset(
+        n for n in table.residual.values() if _all_leaf_numeric(dg, n) != inline or inline is None
+    )
     return inline, needs_fn
 
 
-def emit_table_path(emitter, dg: Diagram, table: Table, inline: int | None, fact_index: dict,
-                    defaults: dict) -> list[str]:
+def emit_table_path(
+    emitter, dg: Diagram, table: Table, inline: int | None, fact_index: dict, defaults: dict
+) -> list[str]:
     """decide's body: read the hashable facts, one tuple lookup, then a Decision, an inline
     bisect over the numeric dim, or the residual function; on a miss, the nested code."""
+
     def key_repr(k):
         inner = ", ".join("_M" if v is MISSING else "_O" if v is OTHER else safe_repr(v) for v in k)
         return f"({inner},)" if len(k) == 1 else f"({inner})"
@@ -124,7 +129,10 @@ def emit_table_path(emitter, dg: Diagram, table: Table, inline: int | None, fact
             bounds, groups, missing_branch = numeric_runs(dim, [m for m, _ in node.branches])
             missing = outs[missing_branch] if missing_branch is not None else "None"
             numeric_tables[n] = emitter.table(
-                "_Q", f"({safe_repr(tuple(bounds))}, ({''.join(outs[g] + ', ' for g in groups)}), {missing})")
+                "_Q",
+                f"({safe_repr(tuple(bounds))}, ({''.join(outs[g] + ', ' for g in groups)}), "
+                f"{missing})",
+            )
         return numeric_tables[n]
 
     # The key: one C-level itemgetter call when every hashable fact is present (the common
@@ -133,20 +141,30 @@ def emit_table_path(emitter, dg: Diagram, table: Table, inline: int | None, fact
     names = [safe_repr(d.fact) for d in table.dims]
     getter = emitter.table("_IG", f"_itemgetter({', '.join(names)})")
     slow = ", ".join(f"facts.get({nm}, {defaults[d.fact]})" for nm, d in zip(names, table.dims))
-    lines = ["    try:",
-             f"        k = {getter}(facts)" if n > 1 else f"        k = ({getter}(facts),)",
-             "    except KeyError:",
-             f"        k = ({slow}{',' if n == 1 else ''})"]
+    lines = [
+        "    try:",
+        f"        k = {getter}(facts)" if n > 1 else f"        k = ({getter}(facts),)",
+        "    except KeyError:",
+        f"        k = ({slow}{',' if n == 1 else ''})",
+    ]
     guards = []
     for j, dim in enumerate(table.dims):
         if dim.kind == "bool":  # 1 == True: a bool key must be a real bool
-            guards.append(f"(k[{j}] is True or k[{j}] is False" + (f" or k[{j}] is _M)" if dim.missing_atom is not None else ")"))
+            guards.append(
+                f"(k[{j}] is True or k[{j}] is False"
+                + (f" or k[{j}] is _M)" if dim.missing_atom is not None else ")")
+            )
     items = [f"{key_repr(k)}: {emitter.leaf(rule)}" for k, rule in table.leaves.items()]
     items += [f"{key_repr(k)}: {value_of(n_)}" for k, n_ in table.residual.items()]
-    # in slices of TABLE_SLICE entries, merged: each line compiles in milliseconds (see _compiled_in_pieces)
-    slices = [emitter.late_table("_TS", "{" + ", ".join(items[i:i + TABLE_SLICE]) + "}")
-              for i in range(0, len(items), TABLE_SLICE)] or [emitter.late_table("_TS", "{}")]
-    tab = emitter.late_table("_TAB", slices[0] if len(slices) == 1 else "{" + ", ".join(f"**{t}" for t in slices) + "}")
+    #  in slices of TABLE_SLICE entries, merged: each line compiles in milliseconds (see
+    # _compiled_in_pieces)
+    slices = [
+        emitter.late_table("_TS", "{" + ", ".join(items[i : i + TABLE_SLICE]) + "}")
+        for i in range(0, len(items), TABLE_SLICE)
+    ] or [emitter.late_table("_TS", "{}")]
+    tab = emitter.late_table(
+        "_TAB", slices[0] if len(slices) == 1 else "{" + ", ".join(f"**{t}" for t in slices) + "}"
+    )
     pad = "    "
     if guards:
         lines.append(f"    if {' and '.join(guards)}:")
@@ -158,26 +176,42 @@ def emit_table_path(emitter, dg: Diagram, table: Table, inline: int | None, fact
         for j, d in enumerate(table.dims):
             if d.kind == "string":
                 known = [key for key, _ in _keys(d) if key is not OTHER]
-                kset = emitter.table("_K", "frozenset((" + "".join(("_M" if key is MISSING else safe_repr(key)) + ", " for key in known) + "))")
+                kset = emitter.table(
+                    "_K",
+                    "frozenset(("
+                    + "".join(("_M" if key is MISSING else safe_repr(key)) + ", " for key in known)
+                    + "))",
+                )
                 parts.append(f"k[{j}] if k[{j}] in {kset} else _other(k[{j}], facts)")
             else:
                 parts.append(f"k[{j}]")
-        lines += [f"{pad}if r is None:", f"{pad}    r = {tab}.get(({', '.join(parts)}{',' if len(parts) == 1 else ''}))"]
-    lines += [f"{pad}if r is not None:",
-              f"{pad}    if type(r) is Decision:", f"{pad}        return r"]
+        lines += [
+            f"{pad}if r is None:",
+            f"{pad}    r = {tab}.get(({', '.join(parts)}{',' if len(parts) == 1 else ''}))",
+        ]
+    lines += [
+        f"{pad}if r is not None:",
+        f"{pad}    if type(r) is Decision:",
+        f"{pad}        return r",
+    ]
     if inline is not None:
         dim = dg.space.dims[inline]
         var = f"v{fact_index[dim.fact]}"
-        check = (f"type({var}) is int" if dim.kind == "int"
-                 else f"type({var}) is float and {var} == {var} or type({var}) is int")
+        check = (
+            f"type({var}) is int"
+            if dim.kind == "int"
+            else f"type({var}) is float and {var} == {var} or type({var}) is int"
+        )
         value = var if dim.kind == "int" else f"float({var})"
-        lines += [f"{pad}    if type(r) is tuple:",
-                  f"{pad}        {var} = facts.get({safe_repr(dim.fact)}, {defaults[dim.fact]})",
-                  f"{pad}        if {check}:",
-                  f"{pad}            return r[1][_bisect(r[0], {value})]",
-                  f"{pad}        if {var} is _M and r[2] is not None:",
-                  f"{pad}            return r[2]",
-                  f"{pad}        _invalid(facts)"]
+        lines += [
+            f"{pad}    if type(r) is tuple:",
+            f"{pad}        {var} = facts.get({safe_repr(dim.fact)}, {defaults[dim.fact]})",
+            f"{pad}        if {check}:",
+            f"{pad}            return r[1][_bisect(r[0], {value})]",
+            f"{pad}        if {var} is _M and r[2] is not None:",
+            f"{pad}            return r[2]",
+            f"{pad}        _invalid(facts)",
+        ]
     if any(n in emitter.fn_names for n in table.residual.values()):
         lines.append(f"{pad}    return r(facts)")
     lines.append("    return _nested(facts)")

@@ -10,6 +10,7 @@ Facts come from the body's `metadata` object, then the `x-policylang-facts`
 header (a JSON object), then the client key's own facts, each overriding the one
 before; derived facts (tokens, stream, language) fill in the rest.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -45,10 +46,10 @@ class GatewayConfig:
     policy: str
     keys: list | None = None
     max_body_bytes: int = 4 * 1024 * 1024
-    max_upstream: int = 256             # requests in flight to providers, per worker
-    queue_timeout: float = 10.0         # wait this long for an upstream slot, then 503
+    max_upstream: int = 256  # requests in flight to providers, per worker
+    queue_timeout: float = 10.0  # wait this long for an upstream slot, then 503
     reload_interval: float = 1.0
-    probe_interval: float = 10.0        # seconds between active probes of unhealthy endpoints
+    probe_interval: float = 10.0  # seconds between active probes of unhealthy endpoints
     retry: RetryPolicy | None = None
 
 
@@ -74,14 +75,17 @@ class Gateway:
         self.slots = asyncio.Semaphore(config.max_upstream)
 
     def app(self) -> Starlette:
-        app = Starlette(routes=[
-            Route("/v1/chat/completions", self.chat_completions, methods=["POST"]),
-            Route("/v1/models", self.models, methods=["GET"]),
-            Route("/v1/route", self.route, methods=["POST"]),
-            Route("/healthz", self.healthz, methods=["GET"]),
-            Route("/readyz", self.readyz, methods=["GET"]),
-            Route("/metrics", self.metrics_endpoint, methods=["GET"]),
-        ], lifespan=self.lifespan)
+        app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self.chat_completions, methods=["POST"]),
+                Route("/v1/models", self.models, methods=["GET"]),
+                Route("/v1/route", self.route, methods=["POST"]),
+                Route("/healthz", self.healthz, methods=["GET"]),
+                Route("/readyz", self.readyz, methods=["GET"]),
+                Route("/metrics", self.metrics_endpoint, methods=["GET"]),
+            ],
+            lifespan=self.lifespan,
+        )
         app.state.gateway = self
         app.state.metrics = self.metrics
         return app
@@ -96,11 +100,16 @@ class Gateway:
         config = self.config
         http = _upstream_http()
         self.health = Health()
-        holder = self.holder = PolicyHolder(config.policy, http, self.health, config.retry,
-                                            on_reload=lambda result: self.metrics.reloads.labels(result).inc())
+        holder = self.holder = PolicyHolder(
+            config.policy,
+            http,
+            self.health,
+            config.retry,
+            on_reload=lambda result: self.metrics.reloads.labels(result).inc(),
+        )
         watcher = asyncio.create_task(holder.watch(config.reload_interval))
 
-        async def probe_unhealthy():   # active health: only endpoints whose circuit is not closed
+        async def probe_unhealthy():  # active health: only endpoints whose circuit is not closed
             while True:
                 await asyncio.sleep(config.probe_interval)
                 with contextlib.suppress(Exception):
@@ -109,7 +118,9 @@ class Gateway:
         prober = asyncio.create_task(probe_unhealthy())
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(holder.reload("SIGHUP")))
+            loop.add_signal_handler(
+                signal.SIGHUP, lambda: asyncio.ensure_future(holder.reload("SIGHUP"))
+            )
         if not self.keyring.enabled:
             log.warning("no client keys configured: anyone who can reach this port can use it")
         try:
@@ -123,8 +134,11 @@ class Gateway:
 
     # ---- chat completions ---------------------------------------------------------------
     async def chat_completions(self, request: Request) -> Response:
-        ex = _Exchange(request.headers.get("x-request-id") or "req_" + uuid.uuid4().hex[:20], time.perf_counter(),
-                       {})
+        ex = _Exchange(
+            request.headers.get("x-request-id") or "req_" + uuid.uuid4().hex[:20],
+            time.perf_counter(),
+            {},
+        )
         ex.fields.update(request_id=ex.request_id, path="/v1/chat/completions")
         serving = self.serving
         try:
@@ -141,7 +155,9 @@ class Gateway:
             await self._upstream_slot()
             budget_key = client.name if client else None
             if stream:
-                return await self._stream(serving, serving.router.stream(body, facts, budget_key=budget_key), pin, ex)
+                return await self._stream(
+                    serving, serving.router.stream(body, facts, budget_key=budget_key), pin, ex
+                )
             try:
                 result = await serving.router.complete(body, facts, budget_key=budget_key)
             finally:
@@ -149,31 +165,53 @@ class Gateway:
         except Refused as refused:
             return self._error(refused.response, ex)
         except FactError as exc:
-            return self._error(openai_error(422, str(exc), "invalid_request_error", "invalid_fact", exc.fact), ex)
+            return self._error(
+                openai_error(422, str(exc), "invalid_request_error", "invalid_fact", exc.fact), ex
+            )
         except RouterError as exc:
             ex.fields["rule"] = exc.rule
             ex.fields["attempts"] = [a.to_json() for a in exc.attempts]
             return self._error(router_error(exc), ex)
-        headers = attribution(ex.request_id, result.rule, result.decision_ns, result.provider, result.model,
-                              result.attempts, result.cost_usd)
-        headers.update(pin_headers(pin, serving.router.rule(result.rule), result.rule, result.model,
-                                   serving.policy.ir))
+        headers = attribution(
+            ex.request_id,
+            result.rule,
+            result.decision_ns,
+            result.provider,
+            result.model,
+            result.attempts,
+            result.cost_usd,
+        )
+        headers.update(
+            pin_headers(
+                pin, serving.router.rule(result.rule), result.rule, result.model, serving.policy.ir
+            )
+        )
         self._account(result, 200, ex, stream=False)
         return JSONResponse(result.response, headers=headers)
 
     async def _upstream_slot(self) -> None:
         """One of max_upstream slots; 503 after queue_timeout."""
         try:
-            if self.slots.locked():   # wait_for costs a task per call: only when we must queue
+            if self.slots.locked():  # wait_for costs a task per call: only when we must queue
                 await asyncio.wait_for(self.slots.acquire(), self.config.queue_timeout)
             else:
                 await self.slots.acquire()
-        except asyncio.TimeoutError:
-            raise Refused(openai_error(503, "the gateway is at its upstream concurrency limit", "api_error",
-                                       "overloaded", headers={"retry-after": "1"})) from None
+        except TimeoutError:
+            raise Refused(
+                openai_error(
+                    503,
+                    "the gateway is at its upstream concurrency limit",
+                    "api_error",
+                    "overloaded",
+                    headers={"retry-after": "1"},
+                )
+            ) from None
 
-    async def _stream(self, serving: Serving, stream: RouterStream, pin: str | None, ex: _Exchange) -> Response:
-        """Decide and fall back until the first chunk (so errors still get a status), then stream."""
+    async def _stream(
+        self, serving: Serving, stream: RouterStream, pin: str | None, ex: _Exchange
+    ) -> Response:
+        """Decide and fall back until the first chunk (so errors still get a status), then
+        stream."""
         iterator = stream.__aiter__()
         try:
             try:
@@ -184,11 +222,24 @@ class Gateway:
             self.slots.release()
             raise
         model = stream.model
-        headers = attribution(ex.request_id, stream.rule, stream.decision_ns,
-                              model.provider if model else None, model.name if model else None, stream.attempts)
+        headers = attribution(
+            ex.request_id,
+            stream.rule,
+            stream.decision_ns,
+            model.provider if model else None,
+            model.name if model else None,
+            stream.attempts,
+        )
         headers["cache-control"] = "no-cache"
-        headers.update(pin_headers(pin, serving.router.rule(stream.rule), stream.rule,
-                                   model.name if model is not None else None, serving.policy.ir))
+        headers.update(
+            pin_headers(
+                pin,
+                serving.router.rule(stream.rule),
+                stream.rule,
+                model.name if model is not None else None,
+                serving.policy.ir,
+            )
+        )
 
         async def events():
             status = 200
@@ -221,16 +272,32 @@ class Gateway:
             m.cost.labels(result.rule, result.model).inc(result.cost_usd)
         for a in result.attempts:
             m.attempts.labels(a.candidate, a.outcome).inc()
-        _log(**ex.fields, status=status, rule=result.rule, provider=result.provider, model=result.model,
-             attempts=[a.to_json() for a in result.attempts], cost_usd=result.cost_usd,
-             usage=result.usage, decision_us=round(result.decision_ns / 1000, 2),
-             latency_ms=round(latency * 1000, 3), facts=jsonable(result.facts))
+        _log(
+            **ex.fields,
+            status=status,
+            rule=result.rule,
+            provider=result.provider,
+            model=result.model,
+            attempts=[a.to_json() for a in result.attempts],
+            cost_usd=result.cost_usd,
+            usage=result.usage,
+            decision_us=round(result.decision_ns / 1000, 2),
+            latency_ms=round(latency * 1000, 3),
+            facts=jsonable(result.facts),
+        )
 
     def _error(self, response: Response, ex: _Exchange) -> Response:
-        self.metrics.requests.labels(ex.fields.get("rule") or "", "", str(response.status_code)).inc()
+        self.metrics.requests.labels(
+            ex.fields.get("rule") or "", "", str(response.status_code)
+        ).inc()
         err = json.loads(response.body)["error"]
-        _log(**ex.fields, status=response.status_code, error=err["code"], message=err["message"],
-             latency_ms=round((time.perf_counter() - ex.started) * 1000, 3))
+        _log(
+            **ex.fields,
+            status=response.status_code,
+            error=err["code"],
+            message=err["message"],
+            latency_ms=round((time.perf_counter() - ex.started) * 1000, 3),
+        )
         response.headers["x-request-id"] = ex.request_id
         return response
 
@@ -241,8 +308,14 @@ class Gateway:
         except Refused as refused:
             return refused.response
         ir_ = self.serving.policy.ir
-        data = [{"id": name, "object": "model", "created": 0, "owned_by": m.provider} for name, m in ir_.models.items()]
-        data += [{"id": name, "object": "model", "created": 0, "owned_by": "policylang-pool"} for name in ir_.pools]
+        data = [
+            {"id": name, "object": "model", "created": 0, "owned_by": m.provider}
+            for name, m in ir_.models.items()
+        ]
+        data += [
+            {"id": name, "object": "model", "created": 0, "owned_by": "policylang-pool"}
+            for name in ir_.pools
+        ]
         return JSONResponse({"object": "list", "data": data})
 
     async def route(self, request: Request) -> Response:
@@ -266,10 +339,18 @@ class Gateway:
             return refused.response
         except FactError as exc:
             return openai_error(422, str(exc), "invalid_request_error", "invalid_fact", exc.fact)
-        return JSONResponse({"rule": decision.rule, "line": decision.line, "target": decision.target,
-                             "fallback": list(decision.fallback), "candidates": list(decision.candidates),
-                             "facts": jsonable(facts), "classified": [c.to_json() for c in classified],
-                             "explain": serving.policy.explain(facts)})
+        return JSONResponse(
+            {
+                "rule": decision.rule,
+                "line": decision.line,
+                "target": decision.target,
+                "fallback": list(decision.fallback),
+                "candidates": list(decision.candidates),
+                "facts": jsonable(facts),
+                "classified": [c.to_json() for c in classified],
+                "explain": serving.policy.explain(facts),
+            }
+        )
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -281,15 +362,22 @@ class Gateway:
         used = {m.candidate for m in current.policy.ir.routed_models}
         open_ = {c for c in used if self.health.breaker(c).peek() == "open"}
         ready = bool(used - open_)
-        return JSONResponse({"status": "ready" if ready else "no healthy candidate",
-                             "generation": current.generation, "open_circuits": sorted(open_)},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {
+                "status": "ready" if ready else "no healthy candidate",
+                "generation": current.generation,
+                "open_circuits": sorted(open_),
+            },
+            status_code=200 if ready else 503,
+        )
 
     async def metrics_endpoint(self, request: Request) -> Response:
         cls = self.serving.router.classifiers
         self.metrics.classifier_cache.labels("hit").set(cls.hits)
         self.metrics.classifier_cache.labels("miss").set(cls.misses)
-        return Response(self.metrics.render(self.health), media_type="text/plain; version=0.0.4; charset=utf-8")
+        return Response(
+            self.metrics.render(self.health), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
 
 
 def create_app(config: GatewayConfig) -> Starlette:
@@ -306,6 +394,11 @@ def _upstream_http():
     try:
         from ..providers.aiohttp_http import AiohttpHTTP  # lazy: aiohttp is optional
     except ImportError:
-        return HttpxHTTP(httpx.AsyncClient(limits=httpx.Limits(max_connections=1024, max_keepalive_connections=256,
-                                                               keepalive_expiry=30)))
+        return HttpxHTTP(
+            httpx.AsyncClient(
+                limits=httpx.Limits(
+                    max_connections=1024, max_keepalive_connections=256, keepalive_expiry=30
+                )
+            )
+        )
     return AiohttpHTTP()

@@ -10,6 +10,7 @@ environment variable, and compared in constant time:
 request says, so a caller cannot claim another tier. `policylang keys hash KEY`
 prints the hash to store.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -52,9 +53,19 @@ def load_keys(path: str | None = None) -> list[Client]:
         for k in doc["keys"]:
             digest = str(k["sha256"]).lower()
             if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-                raise KeyFileError(f"key `{k.get('name')}`: sha256 must be 64 hex characters (use `policylang keys hash`)")
-            out.append(Client(str(k["name"]), digest, dict(k.get("facts") or {}), k.get("rate_per_minute"),
-                              k.get("burst")))
+                raise KeyFileError(
+                    f"key `{k.get('name')}`: sha256 must be 64 hex characters (use `policylang "
+                    "keys hash`)"
+                )
+            out.append(
+                Client(
+                    str(k["name"]),
+                    digest,
+                    dict(k.get("facts") or {}),
+                    k.get("rate_per_minute"),
+                    k.get("burst"),
+                )
+            )
         return out
     except (ValueError, KeyError, TypeError) as exc:
         raise KeyFileError(f"keys are not valid: {exc}") from None
@@ -63,14 +74,17 @@ def load_keys(path: str | None = None) -> list[Client]:
 class KeyRing:
     def __init__(self, clients: list[Client]):
         self.clients = clients
-        self.buckets = {c.name: TokenBucket(c.rate_per_minute, c.burst) for c in clients if c.rate_per_minute}
+        self.buckets = {
+            c.name: TokenBucket(c.rate_per_minute, c.burst) for c in clients if c.rate_per_minute
+        }
 
     @property
     def enabled(self) -> bool:
         return bool(self.clients)
 
     def identify(self, authorization: str | None) -> Client | None:
-        """The client whose key this bearer token is; every stored hash is compared, in constant time."""
+        """The client whose key this bearer token is; every stored hash is compared, in constant
+        time."""
         if not authorization or not authorization.lower().startswith("bearer "):
             return None
         digest = hash_key(authorization[7:].strip())

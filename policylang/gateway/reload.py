@@ -4,6 +4,7 @@ A reload loads and checks the file again; a policy with errors is refused (its
 diagnostics are logged) and the old one keeps serving. Requests take the current
 `Serving` when they start and finish on it, whatever happens meanwhile.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,7 @@ from ..runtime import Health, RetryPolicy, Router
 log = logging.getLogger("policylang.gateway")
 
 
-RELOAD_SWITCH_INTERVAL = 0.0005   # seconds: how often the reloading thread offers the GIL back
+RELOAD_SWITCH_INTERVAL = 0.0005  # seconds: how often the reloading thread offers the GIL back
 
 
 async def _off_the_loop(fn, *args):
@@ -30,12 +31,13 @@ async def _off_the_loop(fn, *args):
     before = sys.getswitchinterval()
     collecting = gc.isenabled()
     sys.setswitchinterval(min(before, RELOAD_SWITCH_INTERVAL))
-    gc.disable()   # a full collection over a large policy's objects would stop the loop for 100s of ms
+    #  a full collection over a large policy's objects would stop the loop for 100s of ms
+    gc.disable()
     try:
         return await asyncio.to_thread(fn, *args)
     finally:
         sys.setswitchinterval(before)
-        gc.freeze()   # what is alive now (the new policy among it) is never scanned again
+        gc.freeze()  # what is alive now (the new policy among it) is never scanned again
         if collecting:
             gc.enable()
 
@@ -48,8 +50,15 @@ class Serving:
 
 
 class PolicyHolder:
-    def __init__(self, path: str, http, health: Health, retry: RetryPolicy | None = None,
-                 budget=None, on_reload=None):
+    def __init__(
+        self,
+        path: str,
+        http,
+        health: Health,
+        retry: RetryPolicy | None = None,
+        budget=None,
+        on_reload=None,
+    ):
         self.path = path
         self.http = http
         self.health = health
@@ -72,7 +81,9 @@ class PolicyHolder:
         return policy, self._router(policy)
 
     def _router(self, policy: Policy) -> Router:
-        return Router(policy, http=self.http, health=self.health, retry=self.retry, budget=self.budget)
+        return Router(
+            policy, http=self.http, health=self.health, retry=self.retry, budget=self.budget
+        )
 
     def _serving(self, policy: Policy, generation: int) -> Serving:
         return Serving(policy, self._router(policy), generation)
@@ -85,8 +96,13 @@ class PolicyHolder:
                 policy, router = await _off_the_loop(self._load_and_route)
             except PolicyError as exc:
                 errors = [d for d in exc.diagnostics if d.severity == "error"]
-                log.error("policy reload refused (%s): %d error(s); still serving generation %d\n%s",
-                          reason, len(errors), self.current.generation, render_text(errors).rstrip())
+                log.error(
+                    "policy reload refused (%s): %d error(s); still serving generation %d\n%s",
+                    reason,
+                    len(errors),
+                    self.current.generation,
+                    render_text(errors).rstrip(),
+                )
                 if self.on_reload:
                     self.on_reload("refused")
                 return False
@@ -96,8 +112,12 @@ class PolicyHolder:
                     self.on_reload("refused")
                 return False
             self.current = Serving(policy, router, self.current.generation + 1)
-            log.info("policy reloaded (%s): generation %d, %d rules", reason, self.current.generation,
-                     len(policy.ir.rules))
+            log.info(
+                "policy reloaded (%s): generation %d, %d rules",
+                reason,
+                self.current.generation,
+                len(policy.ir.rules),
+            )
             if self.on_reload:
                 self.on_reload("ok")
             return True

@@ -1,6 +1,7 @@
 """What the gateway asks of a request before the router sees it: the client's key and its
 rate limit, a bounded JSON body, the explicit facts, and the model it pins. Each check
 raises Refused with the OpenAI-format error response the client gets."""
+
 from __future__ import annotations
 
 import json
@@ -28,22 +29,35 @@ def authenticate(keyring: KeyRing, request: Request) -> Client | None:
         return None
     client = keyring.identify(request.headers.get("authorization"))
     if client is None:
-        raise Refused(openai_error(401, "missing or invalid API key (Authorization: Bearer KEY)",
-                                   "authentication_error", "invalid_api_key"))
+        raise Refused(
+            openai_error(
+                401,
+                "missing or invalid API key (Authorization: Bearer KEY)",
+                "authentication_error",
+                "invalid_api_key",
+            )
+        )
     bucket = keyring.buckets.get(client.name)
     if bucket is not None:
         wait = bucket.take()
         if wait > 0:
-            raise Refused(openai_error(429, f"rate limit for key `{client.name}` reached; retry in {wait:.1f} s",
-                                       "rate_limit_error", "rate_limited",
-                                       headers={"retry-after": str(max(1, round(wait)))}))
+            raise Refused(
+                openai_error(
+                    429,
+                    f"rate limit for key `{client.name}` reached; retry in {wait:.1f} s",
+                    "rate_limit_error",
+                    "rate_limited",
+                    headers={"retry-after": str(max(1, round(wait)))},
+                )
+            )
     return client
 
 
 async def read_json(request: Request, max_bytes: int) -> dict:
     """The body as a JSON object: 413 past max_bytes (read no further), 400 when not an object."""
-    too_large = openai_error(413, f"request body over {max_bytes:,} bytes", "invalid_request_error",
-                             "request_too_large")
+    too_large = openai_error(
+        413, f"request body over {max_bytes:,} bytes", "invalid_request_error", "request_too_large"
+    )
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > max_bytes:
         raise Refused(too_large)
@@ -55,20 +69,39 @@ async def read_json(request: Request, max_bytes: int) -> dict:
     try:
         body = json.loads(raw or b"{}")
     except ValueError:
-        raise Refused(openai_error(400, "the body is not valid JSON", "invalid_request_error", "invalid_json")) from None
+        raise Refused(
+            openai_error(400, "the body is not valid JSON", "invalid_request_error", "invalid_json")
+        ) from None
     if not isinstance(body, dict):
-        raise Refused(openai_error(400, "the body must be a JSON object", "invalid_request_error", "invalid_json"))
+        raise Refused(
+            openai_error(
+                400, "the body must be a JSON object", "invalid_request_error", "invalid_json"
+            )
+        )
     return body
 
 
 def check_chat_body(body: dict) -> None:
     """A chat completion needs a non-empty `messages` list."""
     if not body:
-        raise Refused(openai_error(400, "the request body is empty: send a JSON object with `model` and "
-                                   "`messages`", "invalid_request_error", "empty_body"))
+        raise Refused(
+            openai_error(
+                400,
+                "the request body is empty: send a JSON object with `model` and `messages`",
+                "invalid_request_error",
+                "empty_body",
+            )
+        )
     if not isinstance(body.get("messages"), list) or not body["messages"]:
-        raise Refused(openai_error(400, "`messages` must be a non-empty list", "invalid_request_error",
-                                   "invalid_messages", "messages"))
+        raise Refused(
+            openai_error(
+                400,
+                "`messages` must be a non-empty list",
+                "invalid_request_error",
+                "invalid_messages",
+                "messages",
+            )
+        )
 
 
 def explicit_facts(request: Request, metadata, client: Client | None) -> dict:
@@ -77,19 +110,40 @@ def explicit_facts(request: Request, metadata, client: Client | None) -> dict:
     facts: dict = {}
     if metadata is not None:
         if not isinstance(metadata, dict):
-            raise Refused(openai_error(422, "`metadata` must be an object of facts", "invalid_request_error",
-                                       "invalid_facts", "metadata"))
+            raise Refused(
+                openai_error(
+                    422,
+                    "`metadata` must be an object of facts",
+                    "invalid_request_error",
+                    "invalid_facts",
+                    "metadata",
+                )
+            )
         facts.update(metadata)
     header = request.headers.get("x-policylang-facts")
     if header:
         try:
             parsed = json.loads(header)
         except ValueError:
-            raise Refused(openai_error(422, "x-policylang-facts is not valid JSON", "invalid_request_error",
-                                       "invalid_facts", "x-policylang-facts")) from None
+            raise Refused(
+                openai_error(
+                    422,
+                    "x-policylang-facts is not valid JSON",
+                    "invalid_request_error",
+                    "invalid_facts",
+                    "x-policylang-facts",
+                )
+            ) from None
         if not isinstance(parsed, dict):
-            raise Refused(openai_error(422, "x-policylang-facts must be a JSON object", "invalid_request_error",
-                                       "invalid_facts", "x-policylang-facts"))
+            raise Refused(
+                openai_error(
+                    422,
+                    "x-policylang-facts must be a JSON object",
+                    "invalid_request_error",
+                    "invalid_facts",
+                    "x-policylang-facts",
+                )
+            )
         facts.update(parsed)
     if client is not None:
         facts.update(client.facts)
@@ -101,11 +155,21 @@ def check_model(policy_ir: ir.PolicyIR, body: dict) -> str | None:
     does not know, as OpenAI answers it."""
     name = body.get("model")
     if name is not None and not isinstance(name, str):
-        raise Refused(openai_error(422, "`model` must be a string", "invalid_request_error", "invalid_model",
-                                   "model"))
+        raise Refused(
+            openai_error(
+                422, "`model` must be a string", "invalid_request_error", "invalid_model", "model"
+            )
+        )
     pin = pinned_model(policy_ir, body)
     if pin is not None and pin not in model_names(policy_ir):
-        raise Refused(openai_error(404, f"The model `{pin}` does not exist or you do not have access to it. "
-                                   "Use `auto` to let the policy decide, or a name from /v1/models.",
-                                   "invalid_request_error", "model_not_found", "model"))
+        raise Refused(
+            openai_error(
+                404,
+                f"The model `{pin}` does not exist or you do not have access to it. "
+                "Use `auto` to let the policy decide, or a name from /v1/models.",
+                "invalid_request_error",
+                "model_not_found",
+                "model",
+            )
+        )
     return pin

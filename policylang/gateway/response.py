@@ -1,6 +1,7 @@
 """What the gateway says back beyond the provider's answer: OpenAI-format errors, the
 attribution headers (one function for plain and streamed responses), what became of a
 pinned model, and the comment that ends a stream."""
+
 from __future__ import annotations
 
 import json
@@ -11,10 +12,19 @@ from ..runtime import Attempt, Result, RouterError
 from ..semantics import ir
 
 
-def openai_error(status: int, message: str, type_: str, code: str | None = None, param: str | None = None,
-                 headers: dict | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": type_, "param": param, "code": code}},
-                        status_code=status, headers=headers)
+def openai_error(
+    status: int,
+    message: str,
+    type_: str,
+    code: str | None = None,
+    param: str | None = None,
+    headers: dict | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"message": message, "type": type_, "param": param, "code": code}},
+        status_code=status,
+        headers=headers,
+    )
 
 
 def router_error(exc: RouterError) -> JSONResponse:
@@ -23,22 +33,42 @@ def router_error(exc: RouterError) -> JSONResponse:
     return openai_error(status, str(exc), type_, exc.kind)
 
 
-def attribution(request_id: str, rule: str, decision_ns: int, provider: str | None, model: str | None,
-                attempts: list[Attempt], cost_usd: float | None = None) -> dict[str, str]:
+def attribution(
+    request_id: str,
+    rule: str,
+    decision_ns: int,
+    provider: str | None,
+    model: str | None,
+    attempts: list[Attempt],
+    cost_usd: float | None = None,
+) -> dict[str, str]:
     """The x-policylang-* headers: the deciding rule, the decision's cost in µs and, once a
     candidate answered, its provider and model, the calls made (skips aside) and the cost."""
-    headers = {"x-request-id": request_id, "x-policylang-rule": rule,
-               "x-policylang-decision-us": f"{decision_ns / 1000:.2f}"}
+    headers = {
+        "x-request-id": request_id,
+        "x-policylang-rule": rule,
+        "x-policylang-decision-us": f"{decision_ns / 1000:.2f}",
+    }
     if provider is not None and model is not None:
-        headers.update({"x-policylang-provider": provider, "x-policylang-model": model,
-                        "x-policylang-attempts": str(sum(a.outcome != "skipped" for a in attempts))})
+        headers.update(
+            {
+                "x-policylang-provider": provider,
+                "x-policylang-model": model,
+                "x-policylang-attempts": str(sum(a.outcome != "skipped" for a in attempts)),
+            }
+        )
     if cost_usd is not None:
         headers["x-policylang-cost-usd"] = f"{cost_usd:.8f}"
     return headers
 
 
-def pin_headers(pin: str | None, rule: ir.Rule | None, rule_name: str, answered: str | None,
-                policy_ir: ir.PolicyIR) -> dict[str, str]:
+def pin_headers(
+    pin: str | None,
+    rule: ir.Rule | None,
+    rule_name: str,
+    answered: str | None,
+    policy_ir: ir.PolicyIR,
+) -> dict[str, str]:
     """Say what became of a pinned model: honoured, or why another one answered."""
     if pin is None:
         return {}
@@ -46,15 +76,22 @@ def pin_headers(pin: str | None, rule: ir.Rule | None, rule_name: str, answered:
     if answered in wanted:
         return {"x-policylang-requested-model": pin}
     if rule is not None and any(m.split("/")[-1] in wanted for m in rule.candidates):
-        why = f"rule `{rule_name}` lists `{pin}`, but it failed or was skipped; see x-policylang-attempts"
+        why = (
+            f"rule `{rule_name}` lists `{pin}`, but it failed or was skipped; see "
+            "x-policylang-attempts"
+        )
     else:
-        why = (f"rule `{rule_name}` does not route to `{pin}`; a rule that tests `requested_model` "
-               "can honour a pinned model")
+        why = (
+            f"rule `{rule_name}` does not route to `{pin}`; a rule that tests `requested_model` "
+            "can honour a pinned model"
+        )
     return {"x-policylang-requested-model": pin, "x-policylang-pin-ignored": why}
 
 
 def stream_trailer(result: Result) -> str:
     """The SSE comment after [DONE]: rule, model, attempts and cost (as the header writes it)."""
-    trailer = json.dumps({"rule": result.rule, "model": result.model, "attempts": len(result.attempts)})
+    trailer = json.dumps(
+        {"rule": result.rule, "model": result.model, "attempts": len(result.attempts)}
+    )
     cost = "null" if result.cost_usd is None else f"{result.cost_usd:.8f}"
     return f": policylang {trailer[:-1]}, \"cost_usd\": {cost}}}\n\n"

@@ -1,4 +1,5 @@
 """`policylang serve`: run the gateway under uvicorn (one or more worker processes)."""
+
 from __future__ import annotations
 
 import json
@@ -32,16 +33,47 @@ def app_factory():
     """The app for a uvicorn worker, from the config the parent put in the environment."""
     cfg = json.loads(os.environ[_ENV])
     _configure_logging()
-    return create_app(GatewayConfig(policy=cfg["policy"], keys=load_keys(cfg.get("keys")),
-                                    max_body_bytes=cfg["max_body_bytes"], max_upstream=cfg["max_upstream"]))
+    return create_app(
+        GatewayConfig(
+            policy=cfg["policy"],
+            keys=load_keys(cfg.get("keys")),
+            max_body_bytes=cfg["max_body_bytes"],
+            max_upstream=cfg["max_upstream"],
+        )
+    )
 
 
-def serve(policy: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, keys: str | None = None,
-          max_body_bytes: int = 4 * 1024 * 1024, max_upstream: int = 256, log_level: str = "info") -> None:
+def serve(
+    policy: str,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int = 1,
+    keys: str | None = None,
+    max_body_bytes: int = 4 * 1024 * 1024,
+    max_upstream: int = 256,
+    log_level: str = "info",
+) -> None:
     import uvicorn
 
-    os.environ[_ENV] = json.dumps({"policy": os.path.abspath(policy), "keys": keys, "max_body_bytes": max_body_bytes,
-                                   "max_upstream": max_upstream})
-    uvicorn.run("policylang.gateway.server:app_factory", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, access_log=False, timeout_graceful_shutdown=30, lifespan="on",
-                proxy_headers=False, server_header=False, date_header=False)
+    os.environ[_ENV] = json.dumps(
+        {
+            "policy": os.path.abspath(policy),
+            "keys": keys,
+            "max_body_bytes": max_body_bytes,
+            "max_upstream": max_upstream,
+        }
+    )
+    uvicorn.run(
+        "policylang.gateway.server:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=30,
+        lifespan="on",
+        proxy_headers=False,
+        server_header=False,
+        date_header=False,
+    )

@@ -1,14 +1,20 @@
 """Provider adapters: one small protocol (providers.base.Adapter), one module each."""
+
 from __future__ import annotations
 
 from ..semantics import ir
-from .base import HTTP, HttpxHTTP
 from .anthropic import AnthropicAdapter
+from .base import HTTP, HttpxHTTP
 from .echo import EchoAdapter
 from .gemini import GeminiAdapter
 from .openai import OpenAIAdapter
 
-ADAPTERS = {"openai": OpenAIAdapter, "anthropic": AnthropicAdapter, "gemini": GeminiAdapter, "echo": EchoAdapter}
+ADAPTERS = {
+    "openai": OpenAIAdapter,
+    "anthropic": AnthropicAdapter,
+    "gemini": GeminiAdapter,
+    "echo": EchoAdapter,
+}
 
 
 def make_adapter(provider: ir.Provider, http: HTTP):

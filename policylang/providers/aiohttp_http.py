@@ -6,9 +6,8 @@ encode/httpx#3215) against about 0.45 ms for aiohttp, and the gateway's whole
 overhead budget is 1 ms. The adapters do not change: both clients implement
 providers.base.HTTP.
 """
-from __future__ import annotations
 
-import asyncio
+from __future__ import annotations
 
 import aiohttp
 
@@ -19,12 +18,12 @@ class _Response:
     def __init__(self, response: aiohttp.ClientResponse):
         self._r = response
         self.status_code = response.status
-        self.headers = response.headers   # CIMultiDictProxy: case-insensitive .get
+        self.headers = response.headers  # CIMultiDictProxy: case-insensitive .get
 
     async def aread(self) -> bytes:
         try:
             return await self._r.read()
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise TransportTimeout("read") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise TransportFailure(type(exc).__name__) from exc
@@ -35,7 +34,7 @@ class _Response:
         try:
             async for raw in self._r.content:
                 yield raw.decode("utf-8", "replace").rstrip("\r\n")
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise TransportTimeout("read") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise TransportFailure(type(exc).__name__) from exc
@@ -45,21 +44,23 @@ class _Response:
             if self._r.content.at_eof():
                 self._r.release()
             else:
-                self._r.close()   # an unfinished body: drop the connection, which cancels the upstream
+                #  an unfinished body: drop the connection, which cancels the upstream
+                self._r.close()
 
 
 class AiohttpHTTP:
     def __init__(self, session: aiohttp.ClientSession | None = None):
         self.session = session or aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=1024, limit_per_host=0, keepalive_timeout=30),
-            auto_decompress=True)
+            auto_decompress=True,
+        )
 
     async def request(self, method, url, *, json_body, headers, timeout, stream):
         t = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
         try:
             kw = {"json": json_body} if json_body is not None else {}
             response = await self.session.request(method, url, headers=headers, timeout=t, **kw)
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise TransportTimeout("connect") from exc
         except (aiohttp.ClientError, OSError) as exc:
             raise TransportFailure(type(exc).__name__) from exc

@@ -1,17 +1,35 @@
 """Anthropic Messages API: system prompt apart, alternating roles, max_tokens
 required, stop reasons and streaming events translated to OpenAI's shapes."""
+
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from ..semantics import ir
 from . import errors as E
-from .base import (Completion, HTTPAdapter, StreamState, chat_completion, chunk, completion_id, http_error,
-                   fold_messages, max_tokens, parse_json, stops)
+from .base import (
+    Completion,
+    HTTPAdapter,
+    StreamState,
+    chat_completion,
+    chunk,
+    completion_id,
+    fold_messages,
+    http_error,
+    max_tokens,
+    parse_json,
+    stops,
+)
 
 VERSION = "2023-06-01"
-_STOP = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length", "tool_use": "tool_calls",
-         "refusal": "content_filter", "pause_turn": "stop"}
+_STOP = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+    "pause_turn": "stop",
+}
 
 
 def to_messages(body: dict) -> dict:
@@ -45,20 +63,26 @@ class AnthropicAdapter(HTTPAdapter):
         headers = {"anthropic-version": VERSION}
         if self.key:
             headers["x-api-key"] = self.key
-        return (self.provider.base_url or "https://api.anthropic.com/v1").rstrip("/") + "/models", headers
+        return (self.provider.base_url or "https://api.anthropic.com/v1").rstrip(
+            "/"
+        ) + "/models", headers
 
     async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
         url, payload, headers = self._request(model, body, stream=False)
         doc = await self.post(url, payload, headers, timeout, model)
         if not isinstance(doc, dict) or doc.get("type") != "message":
             raise self.fail(E.MalformedResponse, "not a Messages API message", model=model.name)
-        text = "".join(b.get("text", "") for b in doc.get("content") or [] if b.get("type") == "text")
+        text = "".join(
+            b.get("text", "") for b in doc.get("content") or [] if b.get("type") == "text"
+        )
         usage = doc.get("usage") or {}
         finish = _STOP.get(doc.get("stop_reason"), "stop")
         p, c = usage.get("input_tokens"), usage.get("output_tokens")
         return Completion(chat_completion(doc.get("model", model.id), text, finish, p, c), p, c)
 
-    async def stream(self, model: ir.Model, body: dict, timeout: float, state: StreamState) -> AsyncIterator[dict]:
+    async def stream(
+        self, model: ir.Model, body: dict, timeout: float, state: StreamState
+    ) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
         cid, name = completion_id(), model.id
         async for event, data in self.events(url, payload, headers, timeout, model):
@@ -79,11 +103,15 @@ class AnthropicAdapter(HTTPAdapter):
                     state.text_chars += len(delta.get("text", ""))
                     yield chunk(cid, name, {"content": delta.get("text", "")})
             elif kind == "message_delta":
-                state.completion_tokens = (doc.get("usage") or {}).get("output_tokens", state.completion_tokens)
+                state.completion_tokens = (doc.get("usage") or {}).get(
+                    "output_tokens", state.completion_tokens
+                )
                 reason = (doc.get("delta") or {}).get("stop_reason")
                 if reason:
                     state.finish_reason = _STOP.get(reason, "stop")
             elif kind == "message_stop":
                 yield chunk(cid, name, {}, state.finish_reason or "stop")
                 return
-        raise self.fail(E.ConnectionFailed, "the stream ended before message_stop", model=model.name)
+        raise self.fail(
+            E.ConnectionFailed, "the stream ended before message_stop", model=model.name
+        )

@@ -1,13 +1,15 @@
 """The adapter protocol and what the adapters share: request helpers, SSE reading,
 HTTP error mapping. An adapter is one short module: translate an OpenAI
 chat-completions body to the provider's wire format and back."""
+
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Protocol
+from typing import Protocol
 
 import httpx
 
@@ -38,7 +40,9 @@ class StreamState:
 class Adapter(Protocol):
     async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion: ...
 
-    def stream(self, model: ir.Model, body: dict, timeout: float, state: StreamState) -> AsyncIterator[dict]: ...
+    def stream(
+        self, model: ir.Model, body: dict, timeout: float, state: StreamState
+    ) -> AsyncIterator[dict]: ...
 
 
 def text_of(content) -> str:
@@ -48,7 +52,11 @@ def text_of(content) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type", "text") == "text")
+        return "".join(
+            p.get("text", "")
+            for p in content
+            if isinstance(p, dict) and p.get("type", "text") == "text"
+        )
     return str(content)
 
 
@@ -87,22 +95,38 @@ def completion_id() -> str:
     return "chatcmpl-" + uuid.uuid4().hex[:24]
 
 
-def chat_completion(model: str, text: str, finish: str, prompt_tokens: int | None,
-                    completion_tokens: int | None, cid: str | None = None) -> dict:
+def chat_completion(
+    model: str,
+    text: str,
+    finish: str,
+    prompt_tokens: int | None,
+    completion_tokens: int | None,
+    cid: str | None = None,
+) -> dict:
     usage = None
     if prompt_tokens is not None or completion_tokens is not None:
         p, c = prompt_tokens or 0, completion_tokens or 0
         usage = {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
     return {
-        "id": cid or completion_id(), "object": "chat.completion", "created": int(time.time()), "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}],
+        "id": cid or completion_id(),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+        ],
         "usage": usage,
     }
 
 
 def chunk(cid: str, model: str, delta: dict, finish: str | None = None) -> dict:
-    return {"id": cid, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return {
+        "id": cid,
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
 
 
 class TransportTimeout(Exception):
@@ -115,7 +139,7 @@ class TransportFailure(Exception):
 
 class HTTPResponse(Protocol):
     status_code: int
-    headers: object          # a case-insensitive mapping
+    headers: object  # a case-insensitive mapping
 
     async def aread(self) -> bytes: ...
 
@@ -128,8 +152,9 @@ class HTTP(Protocol):
     """The one method adapters need from an HTTP client. Failures are TransportTimeout or
     TransportFailure, from request() and from the response's methods alike."""
 
-    async def request(self, method: str, url: str, *, json_body: dict, headers: dict, timeout: float,
-                      stream: bool) -> HTTPResponse: ...
+    async def request(
+        self, method: str, url: str, *, json_body: dict, headers: dict, timeout: float, stream: bool
+    ) -> HTTPResponse: ...
 
 
 class _HttpxResponse:
@@ -168,7 +193,8 @@ class _httpx_errors:
 
 
 class HttpxHTTP:
-    """HTTP over an httpx.AsyncClient (the default; any httpx transport works, MockTransport too)."""
+    """HTTP over an httpx.AsyncClient (the default; any httpx transport works, MockTransport
+    too)."""
 
     def __init__(self, client: httpx.AsyncClient):
         self.client = client
@@ -224,26 +250,41 @@ class HTTPAdapter:
             return self.fail(E.Timeout, f"no answer in time ({when})", model=model.name)
         return self.fail(E.ConnectionFailed, f"connection failed ({when}): {exc}", model=model.name)
 
-    async def _fetch(self, method: str, url: str, payload: dict | None, headers: dict, timeout: float,
-                     model: ir.Model, when: str) -> bytes:
-        """A whole answer's body; transport failures and non-2xx answers raise their ProviderError."""
+    async def _fetch(
+        self,
+        method: str,
+        url: str,
+        payload: dict | None,
+        headers: dict,
+        timeout: float,
+        model: ir.Model,
+        when: str,
+    ) -> bytes:
+        """A whole answer's body; transport failures and non-2xx answers raise their
+        ProviderError."""
         try:
-            response = await self.http.request(method, url, json_body=payload, headers=headers, timeout=timeout,
-                                               stream=False)
+            response = await self.http.request(
+                method, url, json_body=payload, headers=headers, timeout=timeout, stream=False
+            )
             raw = await response.aread()
         except (TransportTimeout, TransportFailure) as exc:
             raise self._transport(exc, model, when) from exc
         if response.status_code >= 300:
-            raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
+            raise http_error(
+                response.status_code, raw, response.headers, self.provider.name, model.name
+            )
         return raw
 
     async def post(self, url: str, payload: dict, headers: dict, timeout: float, model: ir.Model):
         """POST and return the parsed JSON answer."""
-        return parse_json(await self._fetch("POST", url, payload, headers, timeout, model, "request"),
-                          self.provider.name)
+        return parse_json(
+            await self._fetch("POST", url, payload, headers, timeout, model, "request"),
+            self.provider.name,
+        )
 
     async def probe(self, model: ir.Model, timeout: float) -> None:
-        """A free health check (the provider's model listing): returns, or raises a ProviderError."""
+        """A free health check (the provider's model listing): returns, or raises a
+        ProviderError."""
         url, headers = self.probe_request(model)
         await self._fetch("GET", url, None, headers, timeout, model, "probe")
 
@@ -253,8 +294,9 @@ class HTTPAdapter:
     async def events(self, url: str, payload: dict, headers: dict, timeout: float, model: ir.Model):
         """POST for a stream; yields (event, data) pairs; closes the response when left."""
         try:
-            response = await self.http.request("POST", url, json_body=payload, headers=headers, timeout=timeout,
-                                               stream=True)
+            response = await self.http.request(
+                "POST", url, json_body=payload, headers=headers, timeout=timeout, stream=True
+            )
         except (TransportTimeout, TransportFailure) as exc:
             raise self._transport(exc, model, "request") from exc
         try:
@@ -263,7 +305,9 @@ class HTTPAdapter:
                     raw = await response.aread()
                 except (TransportTimeout, TransportFailure) as exc:
                     raise self._transport(exc, model, "error body") from exc
-                raise http_error(response.status_code, raw, response.headers, self.provider.name, model.name)
+                raise http_error(
+                    response.status_code, raw, response.headers, self.provider.name, model.name
+                )
             try:
                 async for item in sse_events(response.aiter_lines()):
                     yield item
@@ -273,8 +317,14 @@ class HTTPAdapter:
             await response.aclose()
 
 
-_CONTEXT_HINTS = ("context_length_exceeded", "maximum context length", "prompt is too long",
-                  "exceeds the maximum number of tokens", "context window", "too many tokens")
+_CONTEXT_HINTS = (
+    "context_length_exceeded",
+    "maximum context length",
+    "prompt is too long",
+    "exceeds the maximum number of tokens",
+    "context window",
+    "too many tokens",
+)
 
 
 def http_error(status: int, raw: bytes, headers, provider: str, model: str) -> E.ProviderError:

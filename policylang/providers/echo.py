@@ -1,9 +1,10 @@
 """echo: an offline, deterministic provider for demos and tests. It answers with the
 last user message, reports usage as the runtime's own estimate, and never fails."""
+
 from __future__ import annotations
 
 import hashlib
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from ..semantics import ir
 from .base import Completion, StreamState, chat_completion, chunk, text_of
@@ -19,7 +20,9 @@ class EchoAdapter:
 
     def _answer(self, model: ir.Model, body: dict) -> tuple[str, str, int]:
         messages = body.get("messages") or []
-        last = next((text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
+        last = next(
+            (text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), ""
+        )
         prompt = sum(_estimate(text_of(m.get("content"))) + 4 for m in messages)
         digest = hashlib.sha256(repr(messages).encode()).hexdigest()[:24]
         return f"[{model.id}] {last}", f"chatcmpl-echo-{digest}", prompt
@@ -32,12 +35,18 @@ class EchoAdapter:
         out = _estimate(text)
         return Completion(chat_completion(model.id, text, "stop", prompt, out, cid), prompt, out)
 
-    async def stream(self, model: ir.Model, body: dict, timeout: float, state: StreamState) -> AsyncIterator[dict]:
+    async def stream(
+        self, model: ir.Model, body: dict, timeout: float, state: StreamState
+    ) -> AsyncIterator[dict]:
         text, cid, prompt = self._answer(model, body)
         yield chunk(cid, model.id, {"role": "assistant", "content": ""})
         for i, word in enumerate(text.split(" ")):
             piece = word if i == 0 else " " + word
             state.text_chars += len(piece)
             yield chunk(cid, model.id, {"content": piece})
-        state.prompt_tokens, state.completion_tokens, state.finish_reason = prompt, _estimate(text), "stop"
+        state.prompt_tokens, state.completion_tokens, state.finish_reason = (
+            prompt,
+            _estimate(text),
+            "stop",
+        )
         yield chunk(cid, model.id, {}, "stop")

@@ -11,7 +11,10 @@
     ├── ContextLengthExceeded      the prompt does not fit: try a larger-context candidate
     ├── AuthFailed                 401/403: this provider's key; other providers may work
     └── BadRequest                 400/404/422: the next candidate would reject it too
+
+The router reads only the class: what to retry, where to fall back, when to stop.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +27,16 @@ from email.utils import parsedate_to_datetime
 class ProviderError(Exception):
     kind = "error"
 
-    def __init__(self, message: str, *, status: int | None = None, body: str | None = None,
-                 provider: str | None = None, model: str | None = None, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+        retry_after: float | None = None,
+    ):
         self.status = status
         self.body = scrub(body) if body else body
         self.provider = provider

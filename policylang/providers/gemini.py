@@ -1,21 +1,42 @@
 """Google Gemini generateContent / streamGenerateContent, translated both ways."""
+
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from ..semantics import ir
 from . import errors as E
-from .base import (Completion, HTTPAdapter, StreamState, chat_completion, chunk, completion_id, http_error,
-                   fold_messages, max_tokens, parse_json, stops)
+from .base import (
+    Completion,
+    HTTPAdapter,
+    StreamState,
+    chat_completion,
+    chunk,
+    completion_id,
+    fold_messages,
+    http_error,
+    max_tokens,
+    parse_json,
+    stops,
+)
 
-_FINISH = {"STOP": "stop", "MAX_TOKENS": "length", "SAFETY": "content_filter", "RECITATION": "content_filter",
-           "BLOCKLIST": "content_filter", "PROHIBITED_CONTENT": "content_filter", "SPII": "content_filter"}
+_FINISH = {
+    "STOP": "stop",
+    "MAX_TOKENS": "length",
+    "SAFETY": "content_filter",
+    "RECITATION": "content_filter",
+    "BLOCKLIST": "content_filter",
+    "PROHIBITED_CONTENT": "content_filter",
+    "SPII": "content_filter",
+}
 
 
 def to_contents(body: dict) -> dict:
     system, turns = fold_messages(body)
-    contents = [{"role": "model" if role == "assistant" else "user", "parts": [{"text": t} for t in texts]}
-                for role, texts in turns]
+    contents = [
+        {"role": "model" if role == "assistant" else "user", "parts": [{"text": t} for t in texts]}
+        for role, texts in turns
+    ]
     out: dict = {"contents": contents}
     if system:
         out["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
@@ -41,7 +62,9 @@ def _text(doc: dict) -> tuple[str, str | None]:
 
 class GeminiAdapter(HTTPAdapter):
     def _request(self, model: ir.Model, body: dict, stream: bool):
-        base = (self.provider.base_url or "https://generativelanguage.googleapis.com/v1beta").rstrip("/")
+        base = (
+            self.provider.base_url or "https://generativelanguage.googleapis.com/v1beta"
+        ).rstrip("/")
         method = "streamGenerateContent?alt=sse" if stream else "generateContent"
         headers = {"content-type": "application/json"}
         if self.key:
@@ -49,7 +72,9 @@ class GeminiAdapter(HTTPAdapter):
         return f"{base}/models/{model.id}:{method}", to_contents(body), headers
 
     def probe_request(self, model: ir.Model) -> tuple[str, dict]:
-        base = (self.provider.base_url or "https://generativelanguage.googleapis.com/v1beta").rstrip("/")
+        base = (
+            self.provider.base_url or "https://generativelanguage.googleapis.com/v1beta"
+        ).rstrip("/")
         return f"{base}/models/{model.id}", ({"x-goog-api-key": self.key} if self.key else {})
 
     async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
@@ -61,16 +86,25 @@ class GeminiAdapter(HTTPAdapter):
         usage = doc.get("usageMetadata") or {}
         p, c = usage.get("promptTokenCount"), usage.get("candidatesTokenCount")
         finish = _FINISH.get(reason, "stop")
-        return Completion(chat_completion(doc.get("modelVersion", model.id), text, finish, p, c), p, c)
+        return Completion(
+            chat_completion(doc.get("modelVersion", model.id), text, finish, p, c), p, c
+        )
 
-    async def stream(self, model: ir.Model, body: dict, timeout: float, state: StreamState) -> AsyncIterator[dict]:
+    async def stream(
+        self, model: ir.Model, body: dict, timeout: float, state: StreamState
+    ) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
         cid, name, first = completion_id(), model.id, True
         async for _event, data in self.events(url, payload, headers, timeout, model):
             doc = parse_json(data, self.provider.name)
             if isinstance(doc, dict) and "error" in doc:
-                raise http_error(int((doc["error"] or {}).get("code") or 500), data.encode(), {},
-                                 self.provider.name, model.name)
+                raise http_error(
+                    int((doc["error"] or {}).get("code") or 500),
+                    data.encode(),
+                    {},
+                    self.provider.name,
+                    model.name,
+                )
             name = doc.get("modelVersion", name)
             text, reason = _text(doc)
             usage = doc.get("usageMetadata") or {}
@@ -85,5 +119,7 @@ class GeminiAdapter(HTTPAdapter):
             if reason:
                 state.finish_reason = _FINISH.get(reason, "stop")
         if state.finish_reason is None:
-            raise self.fail(E.ConnectionFailed, "the stream ended without a finishReason", model=model.name)
+            raise self.fail(
+                E.ConnectionFailed, "the stream ended without a finishReason", model=model.name
+            )
         yield chunk(cid, name, {}, state.finish_reason)

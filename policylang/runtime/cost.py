@@ -1,4 +1,5 @@
 """Cost from catalog prices × usage, and an optional spend budget."""
+
 from __future__ import annotations
 
 import threading

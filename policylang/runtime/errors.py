@@ -10,6 +10,7 @@
 A provider's own failures are providers.errors.ProviderError; the router turns them
 into these when no candidate is left to try.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,16 +18,22 @@ from dataclasses import dataclass
 
 @dataclass
 class Attempt:
-    candidate: str                   # provider/model
-    outcome: str                     # ok, error, skipped
+    candidate: str  # provider/model
+    outcome: str  # ok, error, skipped
     status: int | None = None
-    error: str | None = None         # the error's kind (rate_limited, timeout, …)
+    error: str | None = None  # the error's kind (rate_limited, timeout, …)
     latency_ms: float = 0.0
     detail: str = ""
 
     def to_json(self) -> dict:
-        return {"candidate": self.candidate, "outcome": self.outcome, "status": self.status,
-                "error": self.error, "latency_ms": round(self.latency_ms, 3), "detail": self.detail}
+        return {
+            "candidate": self.candidate,
+            "outcome": self.outcome,
+            "status": self.status,
+            "error": self.error,
+            "latency_ms": round(self.latency_ms, 3),
+            "detail": self.detail,
+        }
 
 
 class RouterError(Exception):
@@ -35,7 +42,9 @@ class RouterError(Exception):
     status = 502
     kind = "router_error"
 
-    def __init__(self, message: str, attempts: list[Attempt] | None = None, rule: str | None = None):
+    def __init__(
+        self, message: str, attempts: list[Attempt] | None = None, rule: str | None = None
+    ):
         super().__init__(message)
         self.attempts = attempts or []
         self.rule = rule

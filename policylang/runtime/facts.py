@@ -12,11 +12,12 @@ Chinese (Han without kana), Russian (Cyrillic), Arabic, Hebrew, Hindi
 function words (en, fr, de, es, pt, it, nl). Text with no signal leaves the
 fact missing rather than guessing. Codes are ISO 639-1.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..providers.base import text_of
 
@@ -26,7 +27,7 @@ _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _WORD = re.compile(r"[^\W\d_]+|\d+|[^\w\s]", re.UNICODE)
 
 _SCRIPTS = [
-    ("ja", re.compile(r"[\u3040-\u30ff]")),          # kana
+    ("ja", re.compile(r"[\u3040-\u30ff]")),  # kana
     ("ko", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
     ("zh", re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")),
     ("ru", re.compile(r"[\u0400-\u04ff]")),
@@ -74,10 +75,13 @@ def estimate_tokens(text: str) -> int:
 
 
 def prompt_text(request: dict, source: str = "prompt") -> str:
-    """The text a classifier or estimator reads: `prompt` (user messages), `system`, `last_message`."""
+    """The text a classifier or estimator reads: `prompt` (user messages), `system`,
+    `last_message`."""
     messages = request.get("messages") or []
     if source == "system":
-        return "\n".join(text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer"))
+        return "\n".join(
+            text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer")
+        )
     if source == "last_message":
         return text_of(messages[-1].get("content")) if messages else ""
     return "\n".join(text_of(m.get("content")) for m in messages if m.get("role") == "user")
@@ -132,15 +136,26 @@ def pinned_model(policy_ir, request: dict) -> str | None:
 
 
 def model_names(policy_ir) -> set[str]:
-    """What a request may name in `model`: the policy's models (also as provider/model) and pools."""
-    return set(policy_ir.models) | set(policy_ir.pools) | {m.candidate for m in policy_ir.models.values()}
+    """What a request may name in `model`: the policy's models (also as provider/model) and
+    pools."""
+    return (
+        set(policy_ir.models)
+        | set(policy_ir.pools)
+        | {m.candidate for m in policy_ir.models.values()}
+    )
 
 
-def derive_facts(policy_ir, request: dict, counter: Callable[[str], int] = estimate_tokens,
-                 only: frozenset | None = None) -> dict:
+def derive_facts(
+    policy_ir,
+    request: dict,
+    counter: Callable[[str], int] = estimate_tokens,
+    only: frozenset | None = None,
+) -> dict:
     """The derived facts the policy declares, with the types it declares them
     (with `only`, just those of them: deriving what no rule reads is wasted work)."""
-    facts = policy_ir.facts if only is None else {k: v for k, v in policy_ir.facts.items() if k in only}
+    facts = (
+        policy_ir.facts if only is None else {k: v for k, v in policy_ir.facts.items() if k in only}
+    )
     out: dict = {}
     tok = facts.get("tokens")
     if tok is not None and tok.kind in ("int", "float"):

@@ -6,6 +6,7 @@ rate over the last `window` attempts reaches `error_rate` (with at least
 probe through; the probe's success closes it, its failure opens it again.
 The clock is injected, so tests drive transitions without sleeping.
 """
+
 from __future__ import annotations
 
 import time
@@ -71,7 +72,10 @@ class Breaker:
             self._open()
             return
         c = self.config
-        rate_trips = len(self.recent) >= c.min_calls and self.recent.count(False) / len(self.recent) >= c.error_rate
+        rate_trips = (
+            len(self.recent) >= c.min_calls
+            and self.recent.count(False) / len(self.recent) >= c.error_rate
+        )
         if self.consecutive >= c.failures or rate_trips:
             self._open()
 
@@ -101,7 +105,9 @@ class LatencyEWMA:
         self.value: float | None = None
 
     def add(self, seconds: float) -> None:
-        self.value = seconds if self.value is None else self.alpha * seconds + (1 - self.alpha) * self.value
+        self.value = (
+            seconds if self.value is None else self.alpha * seconds + (1 - self.alpha) * self.value
+        )
 
 
 class Health:

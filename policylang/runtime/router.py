@@ -5,6 +5,7 @@ The router decides (facts, then the compiled policy) and hands the decision's ca
 to attempts.Attempts, the candidate/retry loop that complete() and RouterStream
 (stream.py) share; errors.py holds the exception tree.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,12 +34,25 @@ class Router:
         router = policylang.Router(policylang.load("support.policy"))
         result = await router.complete({"messages": [...]}, facts={"tier": "pro"})
         result.response, result.rule, result.model, result.attempts, result.cost_usd
+
+    How candidates are tried, retried and skipped: attempts.py.
     """
 
-    def __init__(self, policy, *, client: httpx.AsyncClient | None = None, http=None, retry: RetryPolicy | None = None,
-                 health: Health | None = None, budget: Budget | None = None,
-                 counter: Callable[[str], int] = estimate_tokens, clock=time.monotonic, sleep=asyncio.sleep,
-                 rng: random.Random | None = None, classifiers: Classifiers | None = None):
+    def __init__(
+        self,
+        policy,
+        *,
+        client: httpx.AsyncClient | None = None,
+        http=None,
+        retry: RetryPolicy | None = None,
+        health: Health | None = None,
+        budget: Budget | None = None,
+        counter: Callable[[str], int] = estimate_tokens,
+        clock=time.monotonic,
+        sleep=asyncio.sleep,
+        rng: random.Random | None = None,
+        classifiers: Classifiers | None = None,
+    ):
         self.policy = policy
         self.classifiers = classifiers if classifiers is not None else Classifiers(policy.ir)
         self._tested = frozenset(t.fact for r in policy.ir.rules for t in tests_of(r.cond))
@@ -49,12 +63,16 @@ class Router:
         self.counter = counter
         self.sleep = sleep
         self.rng = rng or random.Random()
-        # `http` (providers.base.HTTP) wins; else `client`, an httpx.AsyncClient; else one of our own
+        #  `http` (providers.base.HTTP) wins; else `client`, an httpx.AsyncClient; else one of our
+        # own
         self._own_client = http is None and client is None
         if http is None:
             client = client or httpx.AsyncClient(
-                limits=httpx.Limits(max_connections=512, max_keepalive_connections=128, keepalive_expiry=30),
-                timeout=self.retry.attempt_timeout)
+                limits=httpx.Limits(
+                    max_connections=512, max_keepalive_connections=128, keepalive_expiry=30
+                ),
+                timeout=self.retry.attempt_timeout,
+            )
             http = HttpxHTTP(client)
         self.http = http
         self.adapters = {name: make_adapter(p, http) for name, p in policy.ir.providers.items()}
@@ -75,11 +93,19 @@ class Router:
         """The policy's rule with this label (as decisions name it), or None."""
         return self._rules.get(name)
 
-    def facts_for(self, request: dict, facts: dict | None = None, explain: list | None = None) -> dict:
-        """Derived and classified facts overridden by the explicit ones, validated (FactError when bad).
+    def facts_for(
+        self, request: dict, facts: dict | None = None, explain: list | None = None
+    ) -> dict:
+        """Derived and classified facts overridden by the explicit ones, validated (FactError when
+        bad).
         With `explain`, the classifications are appended to it."""
         # deriving a fact no rule tests is wasted work, except when explaining
-        merged = derive_facts(self.policy.ir, request, self.counter, only=None if explain is not None else self._tested)
+        merged = derive_facts(
+            self.policy.ir,
+            request,
+            self.counter,
+            only=None if explain is not None else self._tested,
+        )
         explicit = facts or {}
         if self.classifiers:
             for c in self.classifiers.run(request, skip=explicit.keys()):
@@ -107,15 +133,18 @@ class Router:
         tokens = merged.get("tokens")
         if not isinstance(tokens, int):
             tokens = count_prompt_tokens(request, self.counter)
-        return Plan(rule, models, merged, tokens, decision_ns, self.clock() + self.retry.total_timeout)
+        return Plan(
+            rule, models, merged, tokens, decision_ns, self.clock() + self.retry.total_timeout
+        )
 
     # ---- active health ------------------------------------------------------------------
     async def probe(self, only_unhealthy: bool = True, timeout: float = 5.0) -> dict[str, str]:
         """Actively check endpoints with a free request (the provider's model listing). A success
         closes an open or half-open circuit; a failure opens it. By default only endpoints whose
-        circuit is not closed are probed, so healthy traffic pays nothing. Returns candidate → result."""
+        circuit is not closed are probed, so healthy traffic pays nothing.
+        Returns candidate → result."""
         out: dict[str, str] = {}
-        for model in self.policy.ir.routed_models:   # only what rules can route to
+        for model in self.policy.ir.routed_models:  # only what rules can route to
             breaker = self.health.breaker(model.candidate)
             if only_unhealthy and breaker.peek() == "closed":
                 continue
@@ -137,7 +166,9 @@ class Router:
             await self.probe()
 
     # ---- complete ---------------------------------------------------------------------
-    async def complete(self, request: dict, facts: dict | None = None, *, budget_key: str | None = None) -> Result:
+    async def complete(
+        self, request: dict, facts: dict | None = None, *, budget_key: str | None = None
+    ) -> Result:
         """A chat completion (OpenAI format) from the first candidate that answers."""
         attempts = Attempts(self, self.plan(request, facts, budget_key), request, budget_key)
         async for t in attempts:
@@ -150,12 +181,18 @@ class Router:
                 attempts.abandoned(t)
                 raise
             attempts.succeeded(t)
-            text = ((done.response.get("choices") or [{}])[0].get("message") or {}).get("content") or ""
-            return attempts.result(t.model, done.response, done.prompt_tokens, done.completion_tokens, len(text))
-        raise AssertionError("Attempts ends by raising")   # pragma: no cover
+            text = ((done.response.get("choices") or [{}])[0].get("message") or {}).get(
+                "content"
+            ) or ""
+            return attempts.result(
+                t.model, done.response, done.prompt_tokens, done.completion_tokens, len(text)
+            )
+        raise AssertionError("Attempts ends by raising")  # pragma: no cover
 
     # ---- stream -----------------------------------------------------------------------
-    def stream(self, request: dict, facts: dict | None = None, *, budget_key: str | None = None) -> RouterStream:
+    def stream(
+        self, request: dict, facts: dict | None = None, *, budget_key: str | None = None
+    ) -> RouterStream:
         """An async iterator of OpenAI chat.completion.chunk dicts; .result once it ends.
 
         Falls back between candidates until the first chunk reaches the caller; after

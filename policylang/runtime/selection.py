@@ -1,6 +1,7 @@
 """Candidate order for one request: the decision's static list, with `by latency`
 pools sorted by live EWMA (unmeasured first, so each gets measured) and
 `weighted` pools drawn by weight, then duplicates removed."""
+
 from __future__ import annotations
 
 import random
@@ -9,8 +10,11 @@ from ..semantics import ir
 from .health import Health
 
 
-def weighted_order(models: tuple[str, ...], weights: tuple[float, ...], rng: random.Random) -> list[str]:
-    """A random order in which each model comes first with probability proportional to its weight."""
+def weighted_order(
+    models: tuple[str, ...], weights: tuple[float, ...], rng: random.Random
+) -> list[str]:
+    """A random order in which each model comes first with probability proportional to its
+    weight."""
     pool = list(zip(models, weights))
     out = []
     while pool:
@@ -25,15 +29,19 @@ def weighted_order(models: tuple[str, ...], weights: tuple[float, ...], rng: ran
     return out
 
 
-def order_candidates(policy: ir.PolicyIR, rule: ir.Rule, health: Health, rng: random.Random) -> list[ir.Model]:
+def order_candidates(
+    policy: ir.PolicyIR, rule: ir.Rule, health: Health, rng: random.Random
+) -> list[ir.Model]:
     seen, out = set(), []
     for target in (rule.target, *rule.fallback):
         names = list(target.models)
         pool = policy.pools.get(target.written) if target.kind == "pool" else None
         if pool is not None and pool.strategy == "latency":
+
             def key(m: str):
                 v = health.ewma(policy.models[m].candidate).value
                 return (v is not None, v or 0.0)
+
             names.sort(key=key)
         elif pool is not None and pool.strategy == "weighted":
             names = weighted_order(pool.members, pool.weights, rng)

@@ -4,6 +4,7 @@ Router.complete (attempts.Attempts).
 Fallback happens only until the first chunk reaches the caller: from then on the stream
 is committed to that candidate, and an upstream failure ends it with an error chunk.
 """
+
 from __future__ import annotations
 
 import time
@@ -16,7 +17,7 @@ from ..semantics import ir
 from .attempts import Attempts, Plan, Result
 from .errors import Attempt
 
-if TYPE_CHECKING:   # the router creates streams; imported for the annotation only
+if TYPE_CHECKING:  # the router creates streams; imported for the annotation only
     from .router import Router
 
 
@@ -32,7 +33,7 @@ class RouterStream:
         self.facts = facts
         self.budget_key = budget_key
         self.result: Result | None = None
-        self.model: ir.Model | None = None       # the candidate whose first chunk reached the caller
+        self.model: ir.Model | None = None  # the candidate whose first chunk reached the caller
         self._plan: Plan | None = None
         self._gen: AsyncIterator[dict] | None = None
 
@@ -52,7 +53,8 @@ class RouterStream:
 
     @property
     def attempts(self) -> list[Attempt]:
-        """Every attempt and skip so far; the committed candidate's attempt counts from its first chunk."""
+        """Every attempt and skip so far; the committed candidate's attempt counts from its first
+        chunk."""
         return self.prepare().attempts
 
     def __aiter__(self) -> AsyncIterator[dict]:
@@ -62,7 +64,7 @@ class RouterStream:
 
     async def aclose(self) -> None:
         if self._gen is not None:
-            await self._gen.aclose()   # type: ignore[attr-defined]
+            await self._gen.aclose()  # type: ignore[attr-defined]
 
     async def _run(self) -> AsyncIterator[dict]:
         router, request = self.router, self.request
@@ -101,15 +103,25 @@ class RouterStream:
                 attempts.broke_off(t, answered, failed)
             else:
                 attempts.succeeded(t, answered)
-            self.result = attempts.result(t.model, None, state.prompt_tokens, state.completion_tokens,
-                                          state.text_chars)
+            self.result = attempts.result(
+                t.model, None, state.prompt_tokens, state.completion_tokens, state.text_chars
+            )
             if failed is not None:
-                yield {"error": {"message": str(failed), "type": failed.kind, "code": failed.status}}
+                yield {
+                    "error": {"message": str(failed), "type": failed.kind, "code": failed.status}
+                }
             elif want_usage:
                 u = self.result.usage
-                yield {"id": last_id, "object": "chat.completion.chunk", "created": int(time.time()),
-                       "model": last_model, "choices": [],
-                       "usage": {k: u[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")}}
+                yield {
+                    "id": last_id,
+                    "object": "chat.completion.chunk",
+                    "created": int(time.time()),
+                    "model": last_model,
+                    "choices": [],
+                    "usage": {
+                        k: u[k] for k in ("prompt_tokens", "completion_tokens", "total_tokens")
+                    },
+                }
             return
 
 
@@ -117,5 +129,6 @@ async def _first_chunk(upstream, model: ir.Model) -> dict:
     try:
         return await upstream.__anext__()
     except StopAsyncIteration:
-        raise provider_errors.MalformedResponse("the stream ended before any chunk", provider=model.provider,
-                                                model=model.name) from None
+        raise provider_errors.MalformedResponse(
+            "the stream ended before any chunk", provider=model.provider, model=model.name
+        ) from None

@@ -1,5 +1,6 @@
 """The catalog: fact, provider, model and pool declarations checked into IR, and written
 targets (a pool, a model, provider/model, a provider's default) resolved to their models."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,7 @@ from . import ir
 from .conditions import LiteralError, fact_value
 from .report import Reporter, unknown
 
-ADAPTERS = ("openai", "anthropic", "gemini", "echo")   # providers.ADAPTERS implements each
+ADAPTERS = ("openai", "anthropic", "gemini", "echo")  # providers.ADAPTERS implements each
 PROVIDER_FIELDS = ("adapter", "base_url", "api_key", "default", "timeout")
 MODEL_FIELDS = ("provider", "id", "input", "output", "context")
 
@@ -44,13 +45,19 @@ class CatalogChecker(Reporter):
             if d.type.kind == "enum":
                 dup = {m for m in members if members.count(m) > 1}
                 if dup:
-                    self.error("duplicate-definition", d.name_span, f"enum `{name}` lists {', '.join(sorted(dup))} twice")
+                    self.error(
+                        "duplicate-definition",
+                        d.name_span,
+                        f"enum `{name}` lists {', '.join(sorted(dup))} twice",
+                    )
                 if not members:
                     self.error("type-mismatch", d.name_span, f"enum `{name}` has no members")
             fact = ir.Fact(name, d.type.kind, tuple(dict.fromkeys(members)), ir.NO_DEFAULT, d.span)
             if d.default is not None:
                 try:
-                    fact = ir.Fact(name, fact.kind, fact.members, fact_value(fact, d.default), d.span)
+                    fact = ir.Fact(
+                        name, fact.kind, fact.members, fact_value(fact, d.default), d.span
+                    )
                 except LiteralError as exc:
                     self.error("type-mismatch", d.default.span, str(exc))
             out[name] = fact
@@ -64,8 +71,12 @@ class CatalogChecker(Reporter):
                 extra = did_you_mean(f.key, known) or f" (fields: {', '.join(known)})"
                 self.error("invalid-value", f.span, f"unknown field `{f.key}`{extra}")
             elif f.key in out:
-                self.error("duplicate-definition", f.span, f"field `{f.key}` is set twice",
-                           related=[Related(out[f.key].span, "first set here")])
+                self.error(
+                    "duplicate-definition",
+                    f.span,
+                    f"field `{f.key}` is set twice",
+                    related=[Related(out[f.key].span, "first set here")],
+                )
             else:
                 out[f.key] = f
         return out
@@ -82,7 +93,12 @@ class CatalogChecker(Reporter):
         if f is None:
             return None
         v = f.value
-        if isinstance(v, ast.Literal) and v.kind == "number" and v.value >= 0 and (not integer or type(v.value) is int):
+        if (
+            isinstance(v, ast.Literal)
+            and v.kind == "number"
+            and v.value >= 0
+            and (not integer or type(v.value) is int)
+        ):
             return v.value
         kind = "a whole number of tokens" if integer else "a non-negative number"
         self.error("invalid-value", v.span, f"`{what}` takes {kind}")
@@ -105,13 +121,24 @@ class CatalogChecker(Reporter):
             fields = self._fields(d, PROVIDER_FIELDS)
             adapter = self._word(fields.get("adapter"), "adapter")
             if "adapter" not in fields:
-                self.error("invalid-value", d.name_span, f"provider `{name}` needs `adapter = {'|'.join(ADAPTERS)}`")
+                self.error(
+                    "invalid-value",
+                    d.name_span,
+                    f"provider `{name}` needs `adapter = {'|'.join(ADAPTERS)}`",
+                )
             elif adapter is not None and adapter not in ADAPTERS:
-                self.error("invalid-value", fields["adapter"].value.span,
-                           f"unknown adapter `{adapter}` (adapters: {', '.join(ADAPTERS)})")
+                self.error(
+                    "invalid-value",
+                    fields["adapter"].value.span,
+                    f"unknown adapter `{adapter}` (adapters: {', '.join(ADAPTERS)})",
+                )
             base_url = self._string(fields.get("base_url"), "base_url")
             if base_url is not None and not re.match(r"https?://", base_url):
-                self.error("invalid-value", fields["base_url"].value.span, "`base_url` must start with http:// or https://")
+                self.error(
+                    "invalid-value",
+                    fields["base_url"].value.span,
+                    "`base_url` must start with http:// or https://",
+                )
             key_env = None
             key = fields.get("api_key")
             if key is not None:
@@ -119,21 +146,37 @@ class CatalogChecker(Reporter):
                 if isinstance(v, ast.Call) and v.func == "env":
                     key_env = v.arg.value
                     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key_env):
-                        self.error("invalid-value", v.arg.span, "env() takes an environment variable name")
+                        self.error(
+                            "invalid-value", v.arg.span, "env() takes an environment variable name"
+                        )
                 elif isinstance(v, ast.Literal) and v.kind == "string":
-                    self.error("literal-secret", v.span,
-                               f"provider `{name}` has its API key written in the policy; "
-                               "secrets come only from the environment: api_key = env(\"NAME\")", redact=True)
+                    self.error(
+                        "literal-secret",
+                        v.span,
+                        f"provider `{name}` has its API key written in the policy; "
+                        "secrets come only from the environment: api_key = env(\"NAME\")",
+                        redact=True,
+                    )
                 else:
                     self.error("invalid-value", v.span, "`api_key` takes env(\"NAME\")")
             for f in fields.values():
                 if isinstance(f.value, ast.Call) and f.key != "api_key":
-                    self.error("invalid-value", f.value.span, f"`{f.value.func}(…)` is only allowed for `api_key`")
+                    self.error(
+                        "invalid-value",
+                        f.value.span,
+                        f"`{f.value.func}(…)` is only allowed for `api_key`",
+                    )
                 elif isinstance(f.value, ast.Call) and f.value.func != "env":
-                    self.error("unknown-name", f.value.span, f"unknown function `{f.value.func}`; only env(\"NAME\") exists")
+                    self.error(
+                        "unknown-name",
+                        f.value.span,
+                        f"unknown function `{f.value.func}`; only env(\"NAME\") exists",
+                    )
             timeout = self._number(fields.get("timeout"), "timeout")
             default = self._word(fields.get("default"), "default")
-            out[name] = ir.Provider(name, adapter or "openai", base_url, key_env, default, timeout, d.span)
+            out[name] = ir.Provider(
+                name, adapter or "openai", base_url, key_env, default, timeout, d.span
+            )
         return out
 
     def models(self, providers) -> dict[str, ir.Model]:
@@ -144,10 +187,16 @@ class CatalogChecker(Reporter):
             if "provider" not in fields:
                 self.error("invalid-value", d.name_span, f"model `{name}` needs `provider = NAME`")
             elif prov is not None and prov not in providers:
-                self.error("unknown-name", fields["provider"].value.span, unknown("provider", prov, providers))
+                self.error(
+                    "unknown-name",
+                    fields["provider"].value.span,
+                    unknown("provider", prov, providers),
+                )
             model_id = self._string(fields.get("id"), "id") or name
             out[name] = ir.Model(
-                name, prov or "", model_id,
+                name,
+                prov or "",
+                model_id,
                 _float(self._number(fields.get("input"), "input")),
                 _float(self._number(fields.get("output"), "output")),
                 self._number(fields.get("context"), "context", integer=True),
@@ -162,10 +211,16 @@ class CatalogChecker(Reporter):
             if m is None:
                 self.error("unknown-name", span, unknown("model", p.default_model, out))
             elif m.provider != pname:
-                self.error("invalid-value", span, f"model `{m.name}` belongs to provider `{m.provider}`, not `{pname}`")
+                self.error(
+                    "invalid-value",
+                    span,
+                    f"model `{m.name}` belongs to provider `{m.provider}`, not `{pname}`",
+                )
         return out
 
-    def resolve_models(self, ref: ast.Ref, providers, models, pools, allow_pool=True) -> ir.Target | None:
+    def resolve_models(
+        self, ref: ast.Ref, providers, models, pools, allow_pool=True
+    ) -> ir.Target | None:
         """A written target → the models it stands for, in candidate order."""
         if ref.provider is not None:
             if ref.provider not in providers:
@@ -174,7 +229,11 @@ class CatalogChecker(Reporter):
             m = models.get(ref.name)
             if m is None or m.provider != ref.provider:
                 ours = [n for n, x in models.items() if x.provider == ref.provider]
-                self.error("unknown-name", ref.span, unknown(f"model of provider `{ref.provider}`", ref.name, ours))
+                self.error(
+                    "unknown-name",
+                    ref.span,
+                    unknown(f"model of provider `{ref.provider}`", ref.name, ours),
+                )
                 return None
             return ir.Target(ref.text, "model", (m.name,))
         if allow_pool and ref.name in pools:
@@ -184,7 +243,11 @@ class CatalogChecker(Reporter):
         if ref.name in providers:
             p = providers[ref.name]
             if p.default_model is None or p.default_model not in models:
-                self.error("unknown-name", ref.span, f"provider `{ref.name}` has no `default` model to route to")
+                self.error(
+                    "unknown-name",
+                    ref.span,
+                    f"provider `{ref.name}` has no `default` model to route to",
+                )
                 return None
             return ir.Target(ref.name, "provider", (p.default_model,))
         names = list(models) + list(providers) + (list(pools) if allow_pool else [])
@@ -198,8 +261,16 @@ class CatalogChecker(Reporter):
             members: list[str] = []
             ok = True
             for ref in d.members:
-                if ref.provider is None and ref.name in self.decls["pool"] and ref.name not in models:
-                    self.error("type-mismatch", ref.span, f"a pool's members are models or providers; `{ref.name}` is a pool")
+                if (
+                    ref.provider is None
+                    and ref.name in self.decls["pool"]
+                    and ref.name not in models
+                ):
+                    self.error(
+                        "type-mismatch",
+                        ref.span,
+                        f"a pool's members are models or providers; `{ref.name}` is a pool",
+                    )
                     ok = False
                     continue
                 t = self.resolve_models(ref, providers, models, {}, allow_pool=False)
@@ -218,21 +289,27 @@ class CatalogChecker(Reporter):
                     if t is None:
                         continue
                     if t.models[0] not in members:
-                        self.error("unknown-name", ref.span, f"`{ref.text}` is not a member of pool `{name}`")
+                        self.error(
+                            "unknown-name",
+                            ref.span,
+                            f"`{ref.text}` is not a member of pool `{name}`",
+                        )
                     elif num.value <= 0:
                         self.error("invalid-value", num.span, "a weight must be positive")
                     else:
                         by_model[t.models[0]] = float(num.value)
                 missing = [m for m in members if m not in by_model]
                 if missing:
-                    self.error("invalid-value", d.strategy.span,
-                               f"pool `{name}` gives no weight to {', '.join(missing)}")
+                    self.error(
+                        "invalid-value",
+                        d.strategy.span,
+                        f"pool `{name}` gives no weight to {', '.join(missing)}",
+                    )
                 weights = tuple(by_model.get(m, 1.0) for m in members)
             if strategy == "cost":
                 members = _by_cost(members, models)
             out[name] = ir.Pool(name, tuple(members), strategy, weights, d.span)
         return out
-
 
 
 def _float(v):
@@ -241,6 +318,7 @@ def _float(v):
 
 def _by_cost(members: list[str], models: dict[str, ir.Model]) -> list[str]:
     """Cheapest first by blended price; ties and unpriced keep written order, unpriced last."""
+
     def key(item):
         i, name = item
         m = models.get(name)

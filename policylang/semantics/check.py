@@ -1,5 +1,6 @@
 """From parsed modules to the typed PolicyIR: the catalog (catalog.py), then the main module's
 rules, expectations and classifiers (statements.py), with every diagnostic found."""
+
 from __future__ import annotations
 
 import os
@@ -32,14 +33,33 @@ def build(loaded: Loaded) -> tuple[ir.PolicyIR | None, list[Diagnostic]]:
     if len(errors) > MAX_ERRORS:
         cut = errors[MAX_ERRORS]
         diags = [d for d in diags if d.severity != "error" or errors.index(d) < MAX_ERRORS]
-        diags.append(Diagnostic("too-many-errors", "error", cut.span,
-                                f"{len(errors) - MAX_ERRORS} more errors not shown (limit {MAX_ERRORS})"))
+        diags.append(
+            Diagnostic(
+                "too-many-errors",
+                "error",
+                cut.span,
+                f"{len(errors) - MAX_ERRORS} more errors not shown (limit {MAX_ERRORS})",
+            )
+        )
     if errors:
         return None, diags
-    local = frozenset((ast.DECLARATION_KINDS[type(s)], s.name) for s in module.statements
-                      if type(s) in ast.DECLARATION_KINDS)
-    policy = ir.PolicyIR(module.file, catalog.facts, catalog.providers, catalog.models, catalog.pools, rules,
-                         expects, classifiers, dict(loaded.sources), local)
+    local = frozenset(
+        (ast.DECLARATION_KINDS[type(s)], s.name)
+        for s in module.statements
+        if type(s) in ast.DECLARATION_KINDS
+    )
+    policy = ir.PolicyIR(
+        module.file,
+        catalog.facts,
+        catalog.providers,
+        catalog.models,
+        catalog.pools,
+        rules,
+        expects,
+        classifiers,
+        dict(loaded.sources),
+        local,
+    )
     return policy, diags
 
 

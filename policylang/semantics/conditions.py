@@ -1,4 +1,5 @@
 """Type-check conditions and literals against fact declarations (docs/language.md §3–§4)."""
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,14 @@ from ..syntax import ast
 from . import ir
 
 _ORDER_OPS = ("<", "<=", ">", ">=")
-_KIND_NAME = {"int": "an int", "float": "a float", "string": "a string", "bool": "a bool",
-              "enum": "an enum", "set": "a set"}
+_KIND_NAME = {
+    "int": "an int",
+    "float": "a float",
+    "string": "a string",
+    "bool": "a bool",
+    "enum": "an enum",
+    "set": "a set",
+}
 
 
 class LiteralError(Exception):
@@ -38,8 +45,10 @@ def literal_value(fact: ir.Fact, lit: ast.Literal, element: bool = False):
         if lit.kind in ("word", "string") and lit.value in fact.members:
             return lit.value
         if lit.kind in ("word", "string"):
-            raise LiteralError(f"`{lit.value}` is not a member of enum fact `{fact.name}` "
-                               f"(members: {', '.join(fact.members)}){did_you_mean(str(lit.value), fact.members)}")
+            raise LiteralError(
+                f"`{lit.value}` is not a member of enum fact `{fact.name}` "
+                f"(members: {', '.join(fact.members)}){did_you_mean(str(lit.value), fact.members)}"
+            )
     elif kind == "string":
         if lit.kind in ("word", "string"):
             return str(lit.value)
@@ -55,15 +64,22 @@ def literal_value(fact: ir.Fact, lit: ast.Literal, element: bool = False):
             except OverflowError:
                 value = math.inf
             if math.isinf(value):
-                raise LiteralError(f"`{text}` is too large for a float (it would be infinity); "
-                                   f"the largest float is {sys.float_info.max!r}")
+                raise LiteralError(
+                    f"`{text}` is too large for a float (it would be infinity); "
+                    f"the largest float is {sys.float_info.max!r}"
+                )
             return value
     elif kind == "bool":
         if lit.kind == "bool":
             return lit.value
     elif kind == "set":
-        raise LiteralError(f"`{fact.name}` is a set fact; test it with `contains`, `contains any` or `contains all`")
-    raise LiteralError(f"`{text}` is not {_KIND_NAME[kind]} value, and `{fact.name}` is {_KIND_NAME[kind]} fact")
+        raise LiteralError(
+            f"`{fact.name}` is a set fact; test it with `contains`, `contains any` or `contains "
+            "all`"
+        )
+    raise LiteralError(
+        f"`{text}` is not {_KIND_NAME[kind]} value, and `{fact.name}` is {_KIND_NAME[kind]} fact"
+    )
 
 
 def fact_value(fact: ir.Fact, lit) -> object:
@@ -73,7 +89,10 @@ def fact_value(fact: ir.Fact, lit) -> object:
             return frozenset(literal_value(fact, x, element=True) for x in lit.items)
         raise LiteralError(f"`{fact.name}` is a set fact; give its value as a list, e.g. [a, b]")
     if isinstance(lit, ast.ListLiteral):
-        raise LiteralError(f"a list is not {_KIND_NAME[fact.kind]} value, and `{fact.name}` is {_KIND_NAME[fact.kind]} fact")
+        raise LiteralError(
+            f"a list is not {_KIND_NAME[fact.kind]} value, and `{fact.name}` is "
+            f"{_KIND_NAME[fact.kind]} fact"
+        )
     return literal_value(fact, lit)
 
 
@@ -102,7 +121,9 @@ class ConditionChecker:
     def test(self, t: ast.Test) -> ir.Cond | None:
         fact = self.facts.get(t.fact)
         if fact is None:
-            extra = did_you_mean(t.fact, self.facts) if self.facts else "; did you forget `import std`?"
+            extra = (
+                did_you_mean(t.fact, self.facts) if self.facts else "; did you forget `import std`?"
+            )
             self.error("unknown-name", _name_span(t), f"unknown fact `{t.fact}`{extra}")
             return None
         op, kind = t.op, fact.kind
@@ -111,19 +132,31 @@ class ConditionChecker:
                 return ir.Test(fact.name, op, None, t.span)
             if op == "truthy":
                 if kind != "bool":
-                    raise LiteralError(f"a bare fact name tests a bool fact, but `{fact.name}` is {_KIND_NAME[kind]} fact")
+                    raise LiteralError(
+                        f"a bare fact name tests a bool fact, but `{fact.name}` is "
+                        f"{_KIND_NAME[kind]} fact"
+                    )
                 return ir.Test(fact.name, "==", True, t.span)
             if op in ("==", "!="):
                 if kind == "set":
-                    raise LiteralError(f"`{fact.name}` is a set fact; test it with `contains`, `contains any` or `contains all`")
+                    raise LiteralError(
+                        f"`{fact.name}` is a set fact; test it with `contains`, `contains any` or "
+                        "`contains all`"
+                    )
                 return ir.Test(fact.name, op, literal_value(fact, t.value), t.span)
             if op in _ORDER_OPS:
                 if kind not in ("int", "float"):
-                    raise LiteralError(f"`{op}` compares numbers, but `{fact.name}` is {_KIND_NAME[kind]} fact", at_test=True)
+                    raise LiteralError(
+                        f"`{op}` compares numbers, but `{fact.name}` is {_KIND_NAME[kind]} fact",
+                        at_test=True,
+                    )
                 return ir.Test(fact.name, op, literal_value(fact, t.value), t.span)
             if op in ("in", "not in"):
                 if kind in ("set", "bool"):
-                    raise LiteralError(f"`{op}` does not apply to {_KIND_NAME[kind]} fact like `{fact.name}`", at_test=True)
+                    raise LiteralError(
+                        f"`{op}` does not apply to {_KIND_NAME[kind]} fact like `{fact.name}`",
+                        at_test=True,
+                    )
                 values = _distinct(literal_value(fact, x) for x in t.value)
                 return ir.Test(fact.name, op, values, t.span)
             if op == "contains":
@@ -139,7 +172,9 @@ class ConditionChecker:
                     try:
                         re.compile(t.value.value)
                     except re.error as exc:
-                        self.error("invalid-value", t.value.span, f"invalid regular expression: {exc}")
+                        self.error(
+                            "invalid-value", t.value.span, f"invalid regular expression: {exc}"
+                        )
                         return None
                 return ir.Test(fact.name, op, t.value.value, t.span)
         except LiteralError as exc:
@@ -150,8 +185,11 @@ class ConditionChecker:
 
     def _need(self, fact: ir.Fact, kind: str, op: str) -> None:
         if fact.kind != kind:
-            raise LiteralError(f"`{op}` applies to {_KIND_NAME[kind]} fact, but `{fact.name}` is {_KIND_NAME[fact.kind]} fact",
-                               at_test=True)
+            raise LiteralError(
+                f"`{op}` applies to {_KIND_NAME[kind]} fact, but `{fact.name}` is "
+                f"{_KIND_NAME[fact.kind]} fact",
+                at_test=True,
+            )
 
 
 def _distinct(values) -> tuple:

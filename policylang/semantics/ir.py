@@ -1,5 +1,6 @@
 """The typed IR of a checked policy: what the interpreter, the analysis, the
 compiler and the runtime all read. Immutable; names already resolved."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ NO_DEFAULT = MISSING  # a fact's default when it has none
 @dataclass(frozen=True)
 class Fact:
     name: str
-    kind: str                      # int float string bool enum set
+    kind: str  # int float string bool enum set
     members: tuple[str, ...] = ()  # enum members, in written order
     default: Any = NO_DEFAULT
     span: Span = field(default=NOWHERE, compare=False)
@@ -46,9 +47,9 @@ class Model:
     name: str
     provider: str
     id: str
-    input: float | None = None     # USD per million input tokens
-    output: float | None = None    # USD per million output tokens
-    context: int | None = None     # context window, tokens
+    input: float | None = None  # USD per million input tokens
+    output: float | None = None  # USD per million output tokens
+    context: int | None = None  # context window, tokens
     span: Span = field(default=NOWHERE, compare=False)
 
     @property
@@ -66,8 +67,8 @@ class Model:
 @dataclass(frozen=True)
 class Pool:
     name: str
-    members: tuple[str, ...]       # model names, in candidate order (sorted for `by cost`)
-    strategy: str = "order"        # order cost latency weighted
+    members: tuple[str, ...]  # model names, in candidate order (sorted for `by cost`)
+    strategy: str = "order"  # order cost latency weighted
     weights: tuple[float, ...] = ()
     span: Span = field(default=NOWHERE, compare=False)
 
@@ -77,11 +78,12 @@ class Target:
     """A resolved route target: its written name, what it named, its models in order."""
 
     written: str
-    kind: str                      # pool model provider
+    kind: str  # pool model provider
     models: tuple[str, ...]
 
 
 # ---- conditions ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Test:
@@ -96,17 +98,17 @@ class Test:
 
 @dataclass(frozen=True)
 class All:
-    items: tuple["Cond", ...]
+    items: tuple[Cond, ...]
 
 
 @dataclass(frozen=True)
 class AnyOf:
-    items: tuple["Cond", ...]
+    items: tuple[Cond, ...]
 
 
 @dataclass(frozen=True)
 class Neg:
-    item: "Cond"
+    item: Cond
 
 
 TRUE = All(())
@@ -127,21 +129,28 @@ def tests_of(cond: Cond):
 @dataclass(frozen=True)
 class Rule:
     index: int
-    name: str                      # label, `rule@LINE`, or `default`
+    name: str  # label, `rule@LINE`, or `default`
     line: int
     cond: Cond
     target: Target
     fallback: tuple[Target, ...]
-    candidates: tuple[str, ...]    # provider/model, duplicates removed
+    candidates: tuple[str, ...]  # provider/model, duplicates removed
     is_default: bool = False
     span: Span = field(default=NOWHERE, compare=False)
-    suppressed: frozenset = frozenset()  # lint codes allowed on this rule (inline `# policylang: allow ...`)
+    suppressed: frozenset = (
+        frozenset()
+    )  # lint codes allowed on this rule (inline `# policylang: allow ...`)
 
     @cached_property
     def decision(self) -> Decision:
         """The decision this rule makes when it is the first to match."""
-        return Decision(self.name, self.line, self.target.written,
-                        tuple(t.written for t in self.fallback), self.candidates)
+        return Decision(
+            self.name,
+            self.line,
+            self.target.written,
+            tuple(t.written for t in self.fallback),
+            self.candidates,
+        )
 
     @property
     def route_key(self) -> tuple:
@@ -157,21 +166,22 @@ def route_of(decision: Decision) -> tuple:
 
 
 def route_key(rule: Rule | None) -> tuple | None:
-    """What a decision by this rule (None: no rule) says, its label aside: equal keys, same route."""
+    """What a decision by this rule (None: no rule) says, its label aside: equal keys, same
+    route."""
     return None if rule is None else rule.route_key
 
 
 @dataclass(frozen=True)
 class Expect:
     facts: dict
-    target: str | None             # written target name, None for `no route`
+    target: str | None  # written target name, None for `no route`
     span: Span = field(default=NOWHERE, compare=False)
 
 
 @dataclass(frozen=True)
 class ClassClause:
     label: str
-    kind: str                      # keywords matches like
+    kind: str  # keywords matches like
     patterns: tuple[str, ...]
     threshold: float | None = None
     span: Span = field(default=NOWHERE, compare=False)
@@ -180,7 +190,7 @@ class ClassClause:
 @dataclass(frozen=True)
 class Classifier:
     fact: str
-    source: str                    # prompt system last_message
+    source: str  # prompt system last_message
     clauses: tuple[ClassClause, ...]
     otherwise: str | None = None
     span: Span = field(default=NOWHERE, compare=False)
@@ -188,7 +198,7 @@ class Classifier:
 
 @dataclass(frozen=True)
 class PolicyIR:
-    name: str                      # the main file
+    name: str  # the main file
     facts: dict[str, Fact]
     providers: dict[str, Provider]
     models: dict[str, Model]
@@ -197,7 +207,7 @@ class PolicyIR:
     expects: tuple[Expect, ...]
     classifiers: tuple[Classifier, ...] = ()
     sources: dict[str, str] = field(default_factory=dict, compare=False)
-    local_names: frozenset = frozenset()   # (kind, name) declared in the main file
+    local_names: frozenset = frozenset()  # (kind, name) declared in the main file
 
     @property
     def fact_specs(self) -> dict[str, tuple]:

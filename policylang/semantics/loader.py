@@ -4,6 +4,7 @@ Produces the parsed modules, each module's scope (its imports merged in order,
 later imports overriding earlier ones, its own declarations overriding all),
 and import diagnostics: missing files and cycles, the cycle named.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,9 +17,7 @@ from ..diagnostics import Diagnostic, Related
 from ..syntax import ast
 from ..syntax.parser import KEYWORDS, parse
 
-
-
-CACHE_TEXT_BELOW = 256 * 1024   # characters: parses of smaller files are kept for the next load
+CACHE_TEXT_BELOW = 256 * 1024  # characters: parses of smaller files are kept for the next load
 
 
 @lru_cache(maxsize=64)
@@ -37,7 +36,8 @@ class SourceError(OSError):
 
 
 def read_source(path: str | Path) -> str:
-    """A policy file's text (UTF-8; a leading byte-order mark is dropped), or SourceError saying why."""
+    """A policy file's text (UTF-8; a leading byte-order mark is dropped), or SourceError saying
+    why."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -45,8 +45,10 @@ def read_source(path: str | Path) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SourceError(f"cannot read {path}: it is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
-                          f"{exc.start:,} is not valid UTF-8)") from None
+        raise SourceError(
+            f"cannot read {path}: it is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start:,} is not valid UTF-8)"
+        ) from None
     return text[1:] if text.startswith("\ufeff") else text
 
 
@@ -58,11 +60,16 @@ class Scope:
         default_factory=lambda: {"fact": {}, "provider": {}, "model": {}, "pool": {}}
     )
 
-    def merge(self, other: "Scope", diags: list[Diagnostic], at: ast.Span) -> None:
+    def merge(self, other: Scope, diags: list[Diagnostic], at: ast.Span) -> None:
         for kind, names in other.decls.items():
             for name, decl in names.items():
                 mine = self.decls[kind].get(name)
-                if kind == "fact" and mine is not None and mine is not decl and mine.type != decl.type:
+                if (
+                    kind == "fact"
+                    and mine is not None
+                    and mine is not decl
+                    and mine.type != decl.type
+                ):
                     diags.append(_fact_conflict(decl, mine))
                     continue
                 self.decls[kind][name] = decl
@@ -70,8 +77,11 @@ class Scope:
 
 def _fact_conflict(new: ast.FactDecl, old: ast.FactDecl) -> Diagnostic:
     return Diagnostic(
-        "duplicate-definition", "error", new.name_span,
-        f"fact `{new.name}` is redeclared with a different type ({_type_text(new.type)}, was {_type_text(old.type)})",
+        "duplicate-definition",
+        "error",
+        new.name_span,
+        f"fact `{new.name}` is redeclared with a different type ({_type_text(new.type)}, was "
+        f"{_type_text(old.type)})",
         related=(Related(old.name_span, "first declared here"),),
     )
 
@@ -119,42 +129,62 @@ class Loader:
                     scope.merge(self.scopes[key], self.diags, stmt.span)
                     imported = self.modules[key]
                     if any(isinstance(s, (ast.Rule, ast.Expect)) for s in imported.statements):
-                        self.diags.append(Diagnostic(
-                            "rules-not-imported", "info", stmt.span,
-                            f"`{key}` has rules or expectations; imports bring only facts, providers, "
-                            "models and pools, so they are not part of this policy",
-                        ))
+                        self.diags.append(
+                            Diagnostic(
+                                "rules-not-imported",
+                                "info",
+                                stmt.span,
+                                f"`{key}` has rules or expectations; imports bring only facts, "
+                                "providers, "
+                                "models and pools, so they are not part of this policy",
+                            )
+                        )
         own = Scope()
         for stmt in module.statements:
             kind = ast.DECLARATION_KINDS.get(type(stmt))
             if kind is None:
                 continue
             if stmt.name in KEYWORDS:
-                self.diags.append(Diagnostic(
-                    "syntax-error", "error", stmt.name_span,
-                    f"`{stmt.name}` is a keyword and cannot name a {kind}",
-                ))
+                self.diags.append(
+                    Diagnostic(
+                        "syntax-error",
+                        "error",
+                        stmt.name_span,
+                        f"`{stmt.name}` is a keyword and cannot name a {kind}",
+                    )
+                )
                 continue
             first = own.decls[kind].get(stmt.name)
             if first is not None:
-                self.diags.append(Diagnostic(
-                    "duplicate-definition", "error", stmt.name_span,
-                    f"{kind} `{stmt.name}` is declared twice in this file",
-                    related=(Related(first.name_span, "first declared here"),),
-                ))
+                self.diags.append(
+                    Diagnostic(
+                        "duplicate-definition",
+                        "error",
+                        stmt.name_span,
+                        f"{kind} `{stmt.name}` is declared twice in this file",
+                        related=(Related(first.name_span, "first declared here"),),
+                    )
+                )
                 continue
             own.decls[kind][stmt.name] = stmt
-        scope.merge(own, self.diags, module.statements[0].span if module.statements else ast.NOWHERE)
+        scope.merge(
+            own, self.diags, module.statements[0].span if module.statements else ast.NOWHERE
+        )
         return scope
 
     def _import(self, stmt: ast.Import, base_dir: Path) -> str | None:
         if stmt.kind == "module":
             parts = stmt.path.split("/")
             if parts[0] != "std" or len(parts) > 2:
-                self.diags.append(Diagnostic(
-                    "import-error", "error", stmt.span,
-                    f"unknown module `{stmt.path}`: modules are `std` and `std/NAME`; import a file with a quoted path",
-                ))
+                self.diags.append(
+                    Diagnostic(
+                        "import-error",
+                        "error",
+                        stmt.span,
+                        f"unknown module `{stmt.path}`: modules are `std` and `std/NAME`; import "
+                        "a file with a quoted path",
+                    )
+                )
                 return None
             std = resources.stdlib_dir()
             path = std / ("std.policy" if len(parts) == 1 else f"{parts[1]}.policy")
@@ -162,26 +192,51 @@ class Loader:
             key = f"<{key}>"
             if not path.is_file():
                 names = sorted(p.stem for p in std.glob("*.policy") if p.stem != "std")
-                self.diags.append(Diagnostic(
-                    "import-error", "error", stmt.span,
-                    f"no module `{stmt.path}` in the standard library (modules: {', '.join('std/' + n for n in names)})",
-                ))
+                self.diags.append(
+                    Diagnostic(
+                        "import-error",
+                        "error",
+                        stmt.span,
+                        f"no module `{stmt.path}` in the standard library (modules: "
+                        f"{', '.join('std/' + n for n in names)})",
+                    )
+                )
                 return None
         else:
             key = os.path.normpath(os.path.join(str(base_dir), stmt.path))
             path = Path(key)
-            if path.suffix != ".policy":   # never read (and so never echo) a file that is not a policy
-                self.diags.append(Diagnostic("import-error", "error", stmt.span,
-                                             f"cannot import `{stmt.path}`: policy files end in `.policy`"))
+            if (
+                path.suffix != ".policy"
+            ):  # never read (and so never echo) a file that is not a policy
+                self.diags.append(
+                    Diagnostic(
+                        "import-error",
+                        "error",
+                        stmt.span,
+                        f"cannot import `{stmt.path}`: policy files end in `.policy`",
+                    )
+                )
                 return None
             if not path.is_file():
-                self.diags.append(Diagnostic("import-error", "error", stmt.span, f"cannot import `{stmt.path}`: no such file"))
+                self.diags.append(
+                    Diagnostic(
+                        "import-error",
+                        "error",
+                        stmt.span,
+                        f"cannot import `{stmt.path}`: no such file",
+                    )
+                )
                 return None
         if key in self._stack:
-            cycle = self._stack[self._stack.index(key):] + [key]
-            self.diags.append(Diagnostic(
-                "import-error", "error", stmt.span, "import cycle: " + " → ".join(cycle),
-            ))
+            cycle = self._stack[self._stack.index(key) :] + [key]
+            self.diags.append(
+                Diagnostic(
+                    "import-error",
+                    "error",
+                    stmt.span,
+                    "import cycle: " + " → ".join(cycle),
+                )
+            )
             return None
         if key not in self.modules and key not in self.sources:
             try:

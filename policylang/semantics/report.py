@@ -1,4 +1,5 @@
 """Collecting the front end's diagnostics, and the wording they share."""
+
 from __future__ import annotations
 
 from ..diagnostics import Diagnostic, Related
@@ -11,7 +12,9 @@ class Reporter:
     def __init__(self, diags: list[Diagnostic] | None = None):
         self.diags: list[Diagnostic] = diags if diags is not None else []
 
-    def error(self, code, span, message, related: tuple[Related, ...] | list[Related] = (), **kw) -> None:
+    def error(
+        self, code, span, message, related: tuple[Related, ...] | list[Related] = (), **kw
+    ) -> None:
         self.diags.append(Diagnostic(code, "error", span, message, related=tuple(related), **kw))
 
     def warn(self, code, span, message, severity="warning", **kw) -> None:
@@ -19,5 +22,5 @@ class Reporter:
 
 
 def unknown(what: str, name: str, known) -> str:
-    """"unknown fact `x`; did you mean `y`?" """
+    """ "unknown fact `x`; did you mean `y`?" """
     return f"unknown {what} `{name}`{did_you_mean(name, known)}"

@@ -1,4 +1,5 @@
 """Rules, expectations and classifiers checked into IR against the catalog."""
+
 from __future__ import annotations
 
 import re
@@ -39,16 +40,26 @@ class StatementChecker(Reporter):
             if not isinstance(stmt, ast.Rule):
                 continue
             if default_seen is not None:
-                self.error("syntax-error", stmt.span, "`default` must be the last rule; this rule comes after it",
-                           related=[Related(default_seen.span, "the `default` rule")])
+                self.error(
+                    "syntax-error",
+                    stmt.span,
+                    "`default` must be the last rule; this rule comes after it",
+                    related=[Related(default_seen.span, "the `default` rule")],
+                )
             if stmt.is_default:
                 default_seen = stmt
             name = stmt.label if stmt.label else f"rule@{stmt.span.line}"
             if stmt.label in KEYWORDS and not stmt.is_default:
-                self.error("syntax-error", stmt.span, f"`{stmt.label}` is a keyword and cannot be a label")
+                self.error(
+                    "syntax-error", stmt.span, f"`{stmt.label}` is a keyword and cannot be a label"
+                )
             if stmt.label and stmt.label in labels and not stmt.is_default:
-                self.error("duplicate-definition", stmt.span, f"label `{stmt.label}` is used twice",
-                           related=[Related(labels[stmt.label].span, "first used here")])
+                self.error(
+                    "duplicate-definition",
+                    stmt.span,
+                    f"label `{stmt.label}` is used twice",
+                    related=[Related(labels[stmt.label].span, "first used here")],
+                )
             elif stmt.label:
                 labels[stmt.label] = stmt
             cond = ir.TRUE if stmt.cond is None else checker.check(stmt.cond)
@@ -62,10 +73,20 @@ class StatementChecker(Reporter):
                     c = models[m].candidate
                     if c not in candidates:
                         candidates.append(c)
-            out.append(ir.Rule(
-                len(out), name, stmt.span.line, cond, target, tuple(fallback), tuple(candidates),
-                stmt.is_default, stmt.span, _suppressed(self.source_lines, stmt.span.line),
-            ))
+            out.append(
+                ir.Rule(
+                    len(out),
+                    name,
+                    stmt.span.line,
+                    cond,
+                    target,
+                    tuple(fallback),
+                    tuple(candidates),
+                    stmt.is_default,
+                    stmt.span,
+                    _suppressed(self.source_lines, stmt.span.line),
+                )
+            )
         return tuple(out)
 
     def expects(self, module: ast.Module) -> tuple[ir.Expect, ...]:
@@ -108,24 +129,43 @@ class StatementChecker(Reporter):
                 self.error("unknown-name", stmt.span, unknown("fact", stmt.fact, facts))
                 continue
             if fact.kind not in ("enum", "string"):
-                self.error("type-mismatch", stmt.span, f"only enum and string facts can be classified; `{fact.name}` is {fact.kind}")
+                self.error(
+                    "type-mismatch",
+                    stmt.span,
+                    f"only enum and string facts can be classified; `{fact.name}` is {fact.kind}",
+                )
                 continue
             if stmt.fact in seen:
-                self.error("duplicate-definition", stmt.span, f"fact `{stmt.fact}` has two classifiers",
-                           related=[Related(seen[stmt.fact], "first classifier")])
+                self.error(
+                    "duplicate-definition",
+                    stmt.span,
+                    f"fact `{stmt.fact}` has two classifiers",
+                    related=[Related(seen[stmt.fact], "first classifier")],
+                )
                 continue
             seen[stmt.fact] = stmt.span
             if stmt.source not in SOURCES:
-                self.error("invalid-value", stmt.span, f"unknown source `{stmt.source}` (sources: {', '.join(SOURCES)})")
+                self.error(
+                    "invalid-value",
+                    stmt.span,
+                    f"unknown source `{stmt.source}` (sources: {', '.join(SOURCES)})",
+                )
                 continue
             clauses, otherwise = [], None
             for c in stmt.clauses:
                 if fact.kind == "enum" and c.label not in fact.members:
-                    self.error("type-mismatch", c.span, f"`{c.label}` is not a member of enum fact `{fact.name}` (members: {', '.join(fact.members)})")
+                    self.error(
+                        "type-mismatch",
+                        c.span,
+                        f"`{c.label}` is not a member of enum fact `{fact.name}` (members: "
+                        f"{', '.join(fact.members)})",
+                    )
                     continue
                 if c.kind == "otherwise":
                     if otherwise is not None:
-                        self.error("duplicate-definition", c.span, "a classifier has one `otherwise`")
+                        self.error(
+                            "duplicate-definition", c.span, "a classifier has one `otherwise`"
+                        )
                     otherwise = c.label
                     continue
                 if c.kind == "matches":
@@ -140,8 +180,6 @@ class StatementChecker(Reporter):
                 clauses.append(ir.ClassClause(c.label, c.kind, c.patterns, c.threshold, c.span))
             out.append(ir.Classifier(fact.name, stmt.source, tuple(clauses), otherwise, stmt.span))
         return tuple(out)
-
-
 
 
 def _suppressed(lines: list[str], line: int) -> frozenset:

@@ -3,6 +3,7 @@
 Spans never take part in equality, so two trees that say the same thing compare
 equal wherever they were written (the printer's round-trip law relies on it).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,12 +30,13 @@ def _span() -> Span:
 
 # ---- literals and references ------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Literal:
     """A constant. kind is 'string', 'number', 'bool' or 'word' (a bare name)."""
 
     kind: str
-    value: Union[str, int, float, bool]
+    value: str | int | float | bool
     text: str = field(default="", compare=False, repr=False)  # as written, for the formatter
     span: Span = _span()
 
@@ -74,6 +76,7 @@ Value = Union[Literal, Ref, Call]
 
 # ---- conditions -------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Test:
     """One atomic test of a fact. op is one of OPS; value is a Literal, a tuple
@@ -81,29 +84,45 @@ class Test:
 
     fact: str
     op: str
-    value: Union[Literal, tuple[Literal, ...], None] = None
+    value: Literal | tuple[Literal, ...] | None = None
     span: Span = _span()
 
 
-OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in", "contains", "contains any",
-       "contains all", "matches", "startswith", "is missing", "is present", "truthy")
+OPS = (
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "in",
+    "not in",
+    "contains",
+    "contains any",
+    "contains all",
+    "matches",
+    "startswith",
+    "is missing",
+    "is present",
+    "truthy",
+)
 
 
 @dataclass(frozen=True)
 class Not:
-    item: "Cond"
+    item: Cond
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class And:
-    items: tuple["Cond", ...]
+    items: tuple[Cond, ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Or:
-    items: tuple["Cond", ...]
+    items: tuple[Cond, ...]
     span: Span = _span()
 
 
@@ -111,6 +130,7 @@ Cond = Union[Test, Not, And, Or]
 
 
 # ---- statements -------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Import:
@@ -195,7 +215,7 @@ class Rule:
 class Expect:
     """`expect {facts} route T` (target set) or `expect {facts} no route` (target None)."""
 
-    facts: tuple[tuple[str, Union[Literal, ListLiteral]], ...]
+    facts: tuple[tuple[str, Literal | ListLiteral], ...]
     target: Ref | None
     span: Span = _span()
 
@@ -240,5 +260,9 @@ class Module:
 
 
 # the declarations that name something, by the kind of name they declare
-DECLARATION_KINDS: dict[type, str] = {FactDecl: "fact", ProviderDecl: "provider", ModelDecl: "model",
-                                      PoolDecl: "pool"}
+DECLARATION_KINDS: dict[type, str] = {
+    FactDecl: "fact",
+    ProviderDecl: "provider",
+    ModelDecl: "model",
+    PoolDecl: "pool",
+}

@@ -7,13 +7,14 @@ next statement, a comment at the end of a line stays at the end of that
 statement (or field). Blank lines between statements collapse to one. The result
 is parsed again and must equal the input's AST, or formatting fails loudly.
 """
+
 from __future__ import annotations
 
 from . import ast, printer
 from .parser import parse
 
 MAX_LINE = 130
-ALIGN_LIMIT = 72     # a rule whose head is longer than this is not padded for alignment
+ALIGN_LIMIT = 72  # a rule whose head is longer than this is not padded for alignment
 
 
 class FormatError(Exception):
@@ -33,8 +34,8 @@ def _parts(s, label_width: int = 0) -> tuple[str, str]:
     if isinstance(s, ast.Expect):
         text = printer.statement(s)
         cut = text.rindex(" route ") if s.target is not None else text.rindex(" no route")
-        return text[:cut], text[cut + 1:]
-    text = printer.statement(s)          # a pool: align the `=`
+        return text[:cut], text[cut + 1 :]
+    text = printer.statement(s)  # a pool: align the `=`
     name, rest = text.split(" = ", 1)
     return name, "= " + rest
 
@@ -80,7 +81,9 @@ def format_text(text: str, file: str = "<string>") -> str:
     src_lines = text.split("\n")
     for c in comments:
         line = c.span.line
-        owner = next((i for i, s in enumerate(stmts) if s.span.line <= line <= s.span.end_line), None)
+        owner = next(
+            (i for i, s in enumerate(stmts) if s.span.line <= line <= s.span.end_line), None
+        )
         own_line = src_lines[line - 1][: c.span.column - 1].strip() == ""
         if owner is None:
             nxt = next((i for i, s in enumerate(stmts) if s.span.line > line), len(stmts))
@@ -95,7 +98,7 @@ def format_text(text: str, file: str = "<string>") -> str:
         if not own_line and line == s.span.end_line and owner not in trailing:
             trailing[owner] = c.text
         else:
-            leading[owner].append((line, c.text))   # inside a statement: kept, before it
+            leading[owner].append((line, c.text))  # inside a statement: kept, before it
     # blank lines: one wherever the source had any between two statements (or their comments)
     prev_end = 0
     for i, s in enumerate(stmts):
@@ -104,14 +107,20 @@ def format_text(text: str, file: str = "<string>") -> str:
         start = min([first] + lead_lines)
         if i > 0 and any(not src_lines[n - 1].strip() for n in range(prev_end + 1, start)):
             blank_before.add(i)
-        prev_end = max(s.span.end_line, max((c.span.line for c in comments if c.span.line == s.span.end_line), default=0))
+        prev_end = max(
+            s.span.end_line,
+            max((c.span.line for c in comments if c.span.line == s.span.end_line), default=0),
+        )
     # heads aligned per run of consecutive statements of one kind (rules, expects, pools)
     widths: dict[int, tuple[int, int]] = {}
     run: list[int] = []
 
     def close_run():
-        labels = [len(stmts[j].label) + 2 for j in run if isinstance(stmts[j], ast.Rule) and stmts[j].label
-                  and not stmts[j].is_default]
+        labels = [
+            len(stmts[j].label) + 2
+            for j in run
+            if isinstance(stmts[j], ast.Rule) and stmts[j].label and not stmts[j].is_default
+        ]
         lw = max(labels) if len(labels) > 1 else 0
         heads = [len(_parts(stmts[j], lw)[0]) for j in run]
         fit = [h for h in heads if h <= ALIGN_LIMIT]
@@ -151,14 +160,20 @@ def format_text(text: str, file: str = "<string>") -> str:
     result = "\n".join(out).rstrip("\n") + "\n" if out else ""
     again, errors = parse(result, file)
     if again is None or again != module:
-        raise FormatError(f"internal error: formatting would change the meaning of {file}; please report it")
+        raise FormatError(
+            f"internal error: formatting would change the meaning of {file}; please report it"
+        )
     kept = sorted(c.text for c in again.comments)
     if kept != sorted(c.text for c in comments):
-        raise FormatError(f"internal error: formatting would lose a comment in {file}; please report it")
+        raise FormatError(
+            f"internal error: formatting would lose a comment in {file}; please report it"
+        )
     return result
 
 
-def _with_blanks(comments: list[tuple[int, str]], src_lines: list[str], stmt_line: int) -> list[str]:
+def _with_blanks(
+    comments: list[tuple[int, str]], src_lines: list[str], stmt_line: int
+) -> list[str]:
     """Leading comments, with one blank line wherever the source had blank lines among them
     (or between the last of them and the statement)."""
     out, prev = [], None
@@ -167,8 +182,14 @@ def _with_blanks(comments: list[tuple[int, str]], src_lines: list[str], stmt_lin
             out.append("")
         out.append(text)
         prev = line
-    if prev is not None and prev < stmt_line and any(not src_lines[n - 1].strip()
-                                                      for n in range(prev + 1, min(stmt_line, len(src_lines) + 1))):
+    if (
+        prev is not None
+        and prev < stmt_line
+        and any(
+            not src_lines[n - 1].strip()
+            for n in range(prev + 1, min(stmt_line, len(src_lines) + 1))
+        )
+    ):
         out.append("")
     return out
 
@@ -180,26 +201,42 @@ def _catalog_tables(stmts, blank_before, leading, fields) -> dict[int, str]:
 
     def cells(s) -> list[str]:
         kw = "provider" if isinstance(s, ast.ProviderDecl) else "model"
-        return [f"{kw} {s.name}", "{"] + [f"{f.key} = {printer.value(f.value)}" for f in s.fields] + ["}"]
+        return (
+            [f"{kw} {s.name}", "{"]
+            + [f"{f.key} = {printer.value(f.value)}" for f in s.fields]
+            + ["}"]
+        )
 
     def close():
         if len(run) > 1:
             table = [cells(stmts[j]) for j in run]
             n = len(table[0])
-            if all(len(t) == n for t in table) and \
-                    all([f.key for f in stmts[j].fields] == [f.key for f in stmts[run[0]].fields] for j in run):
+            if all(len(t) == n for t in table) and all(
+                [f.key for f in stmts[j].fields] == [f.key for f in stmts[run[0]].fields]
+                for j in run
+            ):
                 widths = [max(len(t[c]) for t in table) for c in range(n)]
                 for j, t in zip(run, table):
-                    line = " ".join(t[0:1]).ljust(widths[0]) + " { " + "  ".join(
-                        t[c].ljust(widths[c]) for c in range(2, n - 1)).rstrip() + " }"
+                    line = (
+                        " ".join(t[0:1]).ljust(widths[0])
+                        + " { "
+                        + "  ".join(t[c].ljust(widths[c]) for c in range(2, n - 1)).rstrip()
+                        + " }"
+                    )
                     if len(line) <= MAX_LINE + 20:
                         rows[j] = line
         run.clear()
 
     for i, s in enumerate(stmts):
-        one_line = isinstance(s, (ast.ProviderDecl, ast.ModelDecl)) and s.fields and i not in fields \
+        one_line = (
+            isinstance(s, (ast.ProviderDecl, ast.ModelDecl))
+            and s.fields
+            and i not in fields
             and len(_block(s, {}).split("\n")) == 1
-        if run and (not one_line or type(s) is not type(stmts[run[-1]]) or i in blank_before or leading[i]):
+        )
+        if run and (
+            not one_line or type(s) is not type(stmts[run[-1]]) or i in blank_before or leading[i]
+        ):
             close()
         if one_line:
             run.append(i)

@@ -5,6 +5,7 @@ continued lines; a Transformer with spans builds the frozen AST. A file with
 syntax errors is reparsed with each broken statement blanked out, so one run
 reports every statement that does not parse (up to MAX_ERRORS).
 """
+
 from __future__ import annotations
 
 import gc
@@ -47,9 +48,11 @@ def _grammar_words() -> tuple[frozenset, tuple[str, ...]]:
 
 # words of the grammar that stay usable as names (types, pool strategies, `no` of `no route`):
 # the contextual lexer reads them as keywords only where the grammar expects them there
-CONTEXTUAL_WORDS = frozenset("int float string bool set enum cost latency order weighted no".split())
+CONTEXTUAL_WORDS = frozenset(
+    "int float string bool set enum cost latency order weighted no".split()
+)
 _WORDS, STATEMENT_WORDS = _grammar_words()
-KEYWORDS = _WORDS - CONTEXTUAL_WORDS     # never names: labels, declarations and values must quote them
+KEYWORDS = _WORDS - CONTEXTUAL_WORDS  # never names: labels, declarations and values must quote them
 
 _OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 _CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
@@ -57,10 +60,22 @@ _CONTINUE_AFTER = {"AND", "OR", "NOT", "ROUTE", "FALLBACK"}
 
 # Words shown for terminals in "expected ..." messages.
 _TERMINAL_WORDS = {
-    "NAME": "a name", "NUMBER": "a number", "STRING": "a string", "CMP": "a comparison",
-    "_NL": "end of line", "$END": "end of file", "LPAR": "`(`", "RPAR": "`)`",
-    "LSQB": "`[`", "RSQB": "`]`", "LBRACE": "`{`", "RBRACE": "`}`", "COMMA": "`,`",
-    "COLON": "`:`", "EQUAL": "`=`", "SLASH": "`/`",
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": "a string",
+    "CMP": "a comparison",
+    "_NL": "end of line",
+    "$END": "end of file",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "LSQB": "`[`",
+    "RSQB": "`]`",
+    "LBRACE": "`{`",
+    "RBRACE": "`}`",
+    "COMMA": "`,`",
+    "COLON": "`:`",
+    "EQUAL": "`=`",
+    "SLASH": "`/`",
 }
 
 
@@ -80,11 +95,18 @@ class _ContinuationPostLexer:
             if tok.type == "_NL":
                 if prev is None or prev.type == "_NL":
                     continue  # blank and comment lines
-                if self.open_brackets or (prev.type in _CONTINUE_AFTER and not (before is not None and before.type == "NO")):
+                if self.open_brackets or (
+                    prev.type in _CONTINUE_AFTER
+                    and not (before is not None and before.type == "NO")
+                ):
                     continue  # `no route` ends an expectation; other `route`s continue
             elif tok.type in _OPENERS:
                 self.open_brackets.append(tok)
-            elif tok.type in _CLOSERS and self.open_brackets and self.open_brackets[-1].type == _CLOSERS[tok.type]:
+            elif (
+                tok.type in _CLOSERS
+                and self.open_brackets
+                and self.open_brackets[-1].type == _CLOSERS[tok.type]
+            ):
                 self.open_brackets.pop()
             before, prev = prev, tok
             yield tok
@@ -112,7 +134,8 @@ def _parser() -> tuple[Lark, _ContinuationPostLexer]:
             postlex=post,
             propagate_positions=True,
             maybe_placeholders=True,
-            cache=_cache_file(),   # the LALR tables, kept between processes (0.36 s -> ~0.05 s a start)
+            #  the LALR tables, kept between processes (0.36 s -> ~0.05 s a start)
+            cache=_cache_file(),
         )
         cached = _local.parser = (lark, post)
     return cached
@@ -143,7 +166,9 @@ def _unescape(raw: str) -> str:
             nxt = body[i + 1]
             mapped = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}.get(nxt)
             if mapped is None:
-                raise _LiteralError(f"unknown escape `\\{nxt}` in string (use \\\" \\\\ \\n or \\t)")
+                raise _LiteralError(
+                    f"unknown escape `\\{nxt}` in string (use \\\" \\\\ \\n or \\t)"
+                )
             out.append(mapped)
             i += 2
         else:
@@ -171,8 +196,11 @@ def _number(text: str):
     try:
         return int(clean)
     except ValueError:  # more digits than CPython converts (sys.get_int_max_str_digits)
-        raise _LiteralError(f"number `{text[:20]}…` has {len(clean):,} digits; integer literals are limited "
-                            f"to {sys.get_int_max_str_digits():,}", code="invalid-value") from None
+        raise _LiteralError(
+            f"number `{text[:20]}…` has {len(clean):,} digits; integer literals are limited "
+            f"to {sys.get_int_max_str_digits():,}",
+            code="invalid-value",
+        ) from None
 
 
 class _ToAst:
@@ -302,7 +330,14 @@ class _ToAst:
 
     def rule(self, meta, c):
         label, cond, target, fallback = c
-        return ast.Rule(str(label) if label is not None else None, cond, target, fallback, False, self._span(meta))
+        return ast.Rule(
+            str(label) if label is not None else None,
+            cond,
+            target,
+            fallback,
+            False,
+            self._span(meta),
+        )
 
     def default_rule(self, meta, c):
         target, fallback = c
@@ -380,7 +415,9 @@ class _ToAst:
 
     def class_like(self, meta, c):
         threshold = _number(str(c[-1]))
-        return ast.ClassClause(str(c[0]), "like", self._strings(c[1:-1]), threshold, self._span(meta))
+        return ast.ClassClause(
+            str(c[0]), "like", self._strings(c[1:-1]), threshold, self._span(meta)
+        )
 
     def class_otherwise(self, meta, c):
         return ast.ClassClause(str(c[0]), "otherwise", (), None, self._span(meta))
@@ -397,7 +434,9 @@ class _ToAst:
 _STATEMENT_START = re.compile(
     rf"\s*({'|'.join(STATEMENT_WORDS)})(?![\w.\-])|\s*[A-Za-z_][\w.\-]*\s*:\s*when(?![\w.\-])"
 )
-_CONTINUED_LINE = re.compile(rf"(\b({'|'.join(sorted(w.lower() for w in _CONTINUE_AFTER))})|[\[{{(,])\s*(#.*)?$")
+_CONTINUED_LINE = re.compile(
+    rf"(\b({'|'.join(sorted(w.lower() for w in _CONTINUE_AFTER))})|[\[{{(,])\s*(#.*)?$"
+)
 
 
 def _describe(tok: Token) -> str:
@@ -419,7 +458,9 @@ def _expected_words(expected) -> str:
     return ", ".join(words[:8]) + (", …" if len(words) > 8 else "")
 
 
-def _syntax_message(err: UnexpectedInput, open_brackets: list[Token]) -> tuple[str, str | None, list[str]]:
+def _syntax_message(
+    err: UnexpectedInput, open_brackets: list[Token]
+) -> tuple[str, str | None, list[str]]:
     """A plain-words message and caret label for a Lark error."""
     notes: list[str] = []
     if isinstance(err, UnexpectedCharacters):
@@ -474,7 +515,7 @@ def _blank(lines: list[str], first: int, last: int) -> None:
         lines[i] = " " * len(lines[i])
 
 
-MAX_DEPTH = 100   # nesting levels of one statement's parse tree (about as many of `not` or `(`)
+MAX_DEPTH = 100  # nesting levels of one statement's parse tree (about as many of `not` or `(`)
 
 
 def _check_depth(tree: Tree, file: str) -> None:
@@ -485,9 +526,11 @@ def _check_depth(tree: Tree, file: str) -> None:
         if depth > MAX_DEPTH:
             meta = node.meta
             line, col = getattr(meta, "line", 1), getattr(meta, "column", 1)
-            raise _LiteralError(f"this condition is nested more than {MAX_DEPTH} levels deep (`not` and "
-                                "parentheses); split it into several rules or facts",
-                                ast.Span(file, line, col, line, col + 1))
+            raise _LiteralError(
+                f"this condition is nested more than {MAX_DEPTH} levels deep (`not` and "
+                "parentheses); split it into several rules or facts",
+                ast.Span(file, line, col, line, col + 1),
+            )
         stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
 
 
@@ -517,11 +560,21 @@ def _parse(text: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
             statements = _ToAst(file).transform(tree)
             break
         except _LiteralError as exc:
-            diagnostics.append(Diagnostic(exc.code, "error", exc.span or ast.Span(file, 1, 1, 1, 2), str(exc)))
+            diagnostics.append(
+                Diagnostic(exc.code, "error", exc.span or ast.Span(file, 1, 1, 1, 2), str(exc))
+            )
         except UnexpectedInput as err:
             message, label, notes = _syntax_message(err, list(post.open_brackets))
-            line = err.line if isinstance(getattr(err, "line", None), int) and err.line > 0 else len(lines)
-            col = err.column if isinstance(getattr(err, "column", None), int) and err.column > 0 else 1
+            line = (
+                err.line
+                if isinstance(getattr(err, "line", None), int) and err.line > 0
+                else len(lines)
+            )
+            col = (
+                err.column
+                if isinstance(getattr(err, "column", None), int) and err.column > 0
+                else 1
+            )
             tok = getattr(err, "token", None)
             if tok is not None and tok.type == "_NL":
                 # point just past the end of the line the statement broke on
@@ -531,7 +584,9 @@ def _parse(text: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
                 line = max(1, len([ln for ln in lines]))
                 col = len(lines[line - 1]) + 1 if lines else 1
             span = ast.Span(file, line, col, line, col + width)
-            diagnostics.append(Diagnostic("syntax-error", "error", span, message, label=label, notes=tuple(notes)))
+            diagnostics.append(
+                Diagnostic("syntax-error", "error", span, message, label=label, notes=tuple(notes))
+            )
             if post.open_brackets and message.startswith("unclosed"):
                 line = post.open_brackets[-1].line
             first, last = _statement_lines(lines, min(line, len(lines)))

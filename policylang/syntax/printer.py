@@ -2,6 +2,7 @@
 
 One statement per line (catalog blocks one field per line), conditions
 parenthesized only where precedence needs it. The formatter builds on this."""
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,11 @@ def is_bare(text: str) -> bool:
 
 
 def string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
+    return (
+        '"'
+        + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+        + '"'
+    )
 
 
 def number(value) -> str:
@@ -141,7 +146,9 @@ def statement(s) -> str:
         return text
     if isinstance(s, ast.Expect):
         facts = "{" + ", ".join(f"{k}: {literal(v)}" for k, v in s.facts) + "}"
-        return f"expect {facts} " + (f"route {ref(s.target)}" if s.target is not None else "no route")
+        return f"expect {facts} " + (
+            f"route {ref(s.target)}" if s.target is not None else "no route"
+        )
     if isinstance(s, ast.ClassifyDecl):
         lines = [f"classify {s.fact} from {s.source} {{"]
         for c in s.clauses:

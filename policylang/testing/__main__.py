@@ -1,5 +1,6 @@
 """python -m policylang.testing [--port N]: run a FakeProvider until interrupted (for benchmarks
 and for trying a policy by hand). Prints its base URL on the first line."""
+
 import argparse
 import signal
 import sys

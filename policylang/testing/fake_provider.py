@@ -13,6 +13,7 @@ answers), reset (closes the connection at once), malformed (200 with broken JSON
 disconnect (streams a first chunk, then drops the connection), stream_error (an
 error event as the stream's first event).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,14 +22,21 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 429: "Too Many Requests",
-            500: "Internal Server Error", 503: "Service Unavailable", 529: "Overloaded"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+    529: "Overloaded",
+}
 
 
 @dataclass
 class Fault:
     kind: str
-    model: str | None = None          # None: any model
+    model: str | None = None  # None: any model
     times: int = 1
     retry_after: float | None = None
     delay: float = 0.0
@@ -36,7 +44,7 @@ class Fault:
 
 @dataclass
 class Received:
-    wire: str                          # openai anthropic gemini
+    wire: str  # openai anthropic gemini
     path: str
     model: str
     headers: dict
@@ -47,17 +55,19 @@ class Received:
 @dataclass
 class _Stats:
     requests: list = field(default_factory=list)
-    cancelled: int = 0                 # requests whose client went away before the answer ended
+    cancelled: int = 0  # requests whose client went away before the answer ended
 
 
 class FakeProvider:
-    def __init__(self, host: str = "127.0.0.1", reply: str = "Hello from {model}", latency: float = 0.0):
+    def __init__(
+        self, host: str = "127.0.0.1", reply: str = "Hello from {model}", latency: float = 0.0
+    ):
         self.host = host
         self.reply = reply
         self.latency = latency
         self.port = 0
         self.faults: list[Fault] = []
-        self.down = False                  # True: every request, probes included, gets a 503
+        self.down = False  # True: every request, probes included, gets a 503
         self.stats = _Stats()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -81,8 +91,14 @@ class FakeProvider:
         with self._lock:
             return self.stats.cancelled
 
-    def fail(self, model: str | None, kind: str, times: int = 1, retry_after: float | None = None,
-             delay: float = 0.0) -> None:
+    def fail(
+        self,
+        model: str | None,
+        kind: str,
+        times: int = 1,
+        retry_after: float | None = None,
+        delay: float = 0.0,
+    ) -> None:
         with self._lock:
             self.faults.append(Fault(kind, model, times, retry_after, delay))
 
@@ -102,7 +118,7 @@ class FakeProvider:
                     return f
         return None
 
-    def start(self) -> "FakeProvider":
+    def start(self) -> FakeProvider:
         self._thread = threading.Thread(target=self._run, name="fake-provider", daemon=True)
         self._thread.start()
         if not self._ready.wait(10):
@@ -117,13 +133,13 @@ class FakeProvider:
 
     async def _shutdown(self) -> None:
         self._server.close()
-        for writer in list(self._writers):   # ends each connection's task through its own error path
+        for writer in list(self._writers):  # ends each connection's task through its own error path
             writer.transport.abort()
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         await asyncio.wait(tasks, timeout=2) if tasks else None
         asyncio.get_running_loop().stop()
 
-    def __enter__(self) -> "FakeProvider":
+    def __enter__(self) -> FakeProvider:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -132,7 +148,9 @@ class FakeProvider:
     def _run(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        self._server = loop.run_until_complete(asyncio.start_server(self._serve, self.host, 0, backlog=1024))
+        self._server = loop.run_until_complete(
+            asyncio.start_server(self._serve, self.host, 0, backlog=1024)
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
         try:
@@ -167,10 +185,19 @@ class FakeProvider:
             except Exception:
                 pass
 
-    async def _send(self, writer, status: int, payload: bytes, headers: dict | None = None,
-                    content_type: str = "application/json") -> None:
-        head = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", f"content-type: {content_type}",
-                f"content-length: {len(payload)}"]
+    async def _send(
+        self,
+        writer,
+        status: int,
+        payload: bytes,
+        headers: dict | None = None,
+        content_type: str = "application/json",
+    ) -> None:
+        head = [
+            f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
+            f"content-type: {content_type}",
+            f"content-length: {len(payload)}",
+        ]
         head += [f"{k}: {v}" for k, v in (headers or {}).items()]
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
         await writer.drain()
@@ -178,7 +205,11 @@ class FakeProvider:
     async def _handle(self, method, target, headers, raw, reader, writer) -> bool:
         path = target.split("?", 1)[0]
         if self.down:
-            await self._send(writer, 503, b'{"error": {"message": "down for maintenance", "type": "server_error"}}')
+            await self._send(
+                writer,
+                503,
+                b'{"error": {"message": "down for maintenance", "type": "server_error"}}',
+            )
             return True
         if method == "GET" and (path.endswith("/models") or "/models/" in path):
             await self._send(writer, 200, json.dumps({"object": "list", "data": []}).encode())
@@ -210,8 +241,14 @@ class FakeProvider:
                 return handled
         text = self.reply.format(model=model) + ": " + _last_user_text(wire, body)
         if stream:
-            await self._stream(writer, wire, model, text, disconnect=fault is not None and fault.kind == "disconnect",
-                               reader=reader)
+            await self._stream(
+                writer,
+                wire,
+                model,
+                text,
+                disconnect=fault is not None and fault.kind == "disconnect",
+                reader=reader,
+            )
             return False
         await self._send(writer, 200, json.dumps(_response(wire, model, text, body)).encode())
         return True
@@ -236,7 +273,15 @@ class FakeProvider:
         if kind == "stream_error" and stream:
             await self._stream_error(writer, wire)
             return False
-        status = {"500": 500, "503": 503, "529": 529, "429": 429, "401": 401, "400": 400, "context": 400}.get(kind, 500)
+        status = {
+            "500": 500,
+            "503": 503,
+            "529": 529,
+            "429": 429,
+            "401": 401,
+            "400": 400,
+            "context": 400,
+        }.get(kind, 500)
         extra = {}
         if f.retry_after is not None:
             extra["retry-after"] = str(f.retry_after)
@@ -244,8 +289,10 @@ class FakeProvider:
         return True
 
     async def _stream(self, writer, wire, model, text, disconnect: bool, reader) -> None:
-        head = ("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
-                "transfer-encoding: chunked\r\nconnection: close\r\n\r\n")
+        head = (
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
+            "transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+        )
         writer.write(head.encode())
         words = text.split(" ")
         events = _stream_events(wire, model, words, text)
@@ -261,13 +308,23 @@ class FakeProvider:
         await writer.drain()
 
     async def _stream_error(self, writer, wire) -> None:
-        head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"  # ends at close
+        #  ends at close
+        head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n"
         if wire == "anthropic":
-            ev = 'event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}\n\n'
+            ev = (
+                'event: error\ndata: {"type": "error", "error": {"type": "overloaded_error", '
+                '"message": "Overloaded"}}\n\n'
+            )
         elif wire == "gemini":
-            ev = 'data: {"error": {"code": 503, "message": "The model is overloaded.", "status": "UNAVAILABLE"}}\n\n'
+            ev = (
+                'data: {"error": {"code": 503, "message": "The model is overloaded.", "status": '
+                '"UNAVAILABLE"}}\n\n'
+            )
         else:
-            ev = 'data: {"error": {"message": "The server had an error", "type": "server_error"}}\n\n'
+            ev = (
+                'data: {"error": {"message": "The server had an error", "type": '
+                '"server_error"}}\n\n'
+            )
         writer.write((head + ev).encode())
         await writer.drain()
 
@@ -276,7 +333,7 @@ async def _client_gone(reader: asyncio.StreamReader, delay: float) -> bool:
     """Wait up to delay; True if the client closed the connection meanwhile."""
     try:
         data = await asyncio.wait_for(reader.read(1), timeout=delay)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return False
     return data == b""
 
@@ -304,17 +361,42 @@ def _response(wire: str, model: str, text: str, body: dict) -> dict:
     p, c = _usage_counts(json.dumps(body.get("messages") or body.get("contents") or []), text)
     now = int(time.time())
     if wire == "anthropic":
-        return {"id": "msg_fake", "type": "message", "role": "assistant", "model": model,
-                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
-                "usage": {"input_tokens": p, "output_tokens": c}}
+        return {
+            "id": "msg_fake",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": p, "output_tokens": c},
+        }
     if wire == "gemini":
-        return {"candidates": [{"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": "STOP",
-                                "index": 0}],
-                "usageMetadata": {"promptTokenCount": p, "candidatesTokenCount": c, "totalTokenCount": p + c},
-                "modelVersion": model}
-    return {"id": "chatcmpl-fake", "object": "chat.completion", "created": now, "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}}
+        return {
+            "candidates": [
+                {
+                    "content": {"role": "model", "parts": [{"text": text}]},
+                    "finishReason": "STOP",
+                    "index": 0,
+                }
+            ],
+            "usageMetadata": {
+                "promptTokenCount": p,
+                "candidatesTokenCount": c,
+                "totalTokenCount": p + c,
+            },
+            "modelVersion": model,
+        }
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": now,
+        "model": model,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c},
+    }
 
 
 def _sse(data: dict, event: str | None = None) -> str:
@@ -325,57 +407,157 @@ def _stream_events(wire: str, model: str, words: list[str], text: str) -> list[s
     pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
     p, c = 7, max(1, len(words))
     if wire == "anthropic":
-        out = [_sse({"type": "message_start", "message": {"id": "msg_fake", "type": "message", "role": "assistant",
-                                                          "model": model, "content": [], "stop_reason": None,
-                                                          "usage": {"input_tokens": p, "output_tokens": 1}}},
-                    "message_start"),
-               _sse({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-                    "content_block_start"),
-               _sse({"type": "ping"}, "ping")]
-        out += [_sse({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": x}},
-                     "content_block_delta") for x in pieces]
-        out += [_sse({"type": "content_block_stop", "index": 0}, "content_block_stop"),
-                _sse({"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                      "usage": {"output_tokens": c}}, "message_delta"),
-                _sse({"type": "message_stop"}, "message_stop")]
+        out = [
+            _sse(
+                {
+                    "type": "message_start",
+                    "message": {
+                        "id": "msg_fake",
+                        "type": "message",
+                        "role": "assistant",
+                        "model": model,
+                        "content": [],
+                        "stop_reason": None,
+                        "usage": {"input_tokens": p, "output_tokens": 1},
+                    },
+                },
+                "message_start",
+            ),
+            _sse(
+                {
+                    "type": "content_block_start",
+                    "index": 0,
+                    "content_block": {"type": "text", "text": ""},
+                },
+                "content_block_start",
+            ),
+            _sse({"type": "ping"}, "ping"),
+        ]
+        out += [
+            _sse(
+                {
+                    "type": "content_block_delta",
+                    "index": 0,
+                    "delta": {"type": "text_delta", "text": x},
+                },
+                "content_block_delta",
+            )
+            for x in pieces
+        ]
+        out += [
+            _sse({"type": "content_block_stop", "index": 0}, "content_block_stop"),
+            _sse(
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "usage": {"output_tokens": c},
+                },
+                "message_delta",
+            ),
+            _sse({"type": "message_stop"}, "message_stop"),
+        ]
         return out
     if wire == "gemini":
         out = []
         for i, x in enumerate(pieces):
-            doc = {"candidates": [{"content": {"role": "model", "parts": [{"text": x}]}, "index": 0}],
-                   "modelVersion": model}
+            doc = {
+                "candidates": [{"content": {"role": "model", "parts": [{"text": x}]}, "index": 0}],
+                "modelVersion": model,
+            }
             if i == len(pieces) - 1:
                 doc["candidates"][0]["finishReason"] = "STOP"
-                doc["usageMetadata"] = {"promptTokenCount": p, "candidatesTokenCount": c, "totalTokenCount": p + c}
+                doc["usageMetadata"] = {
+                    "promptTokenCount": p,
+                    "candidatesTokenCount": c,
+                    "totalTokenCount": p + c,
+                }
             out.append(_sse(doc))
         return out
-    base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
-    out = [_sse({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})]
-    out += [_sse({**base, "choices": [{"index": 0, "delta": {"content": x}, "finish_reason": None}]}) for x in pieces]
-    out += [_sse({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
-            _sse({**base, "choices": [], "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}}),
-            "data: [DONE]\n\n"]
+    base = {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+    }
+    out = [
+        _sse(
+            {
+                **base,
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {"role": "assistant", "content": ""},
+                        "finish_reason": None,
+                    }
+                ],
+            }
+        )
+    ]
+    out += [
+        _sse({**base, "choices": [{"index": 0, "delta": {"content": x}, "finish_reason": None}]})
+        for x in pieces
+    ]
+    out += [
+        _sse({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}),
+        _sse(
+            {
+                **base,
+                "choices": [],
+                "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c},
+            }
+        ),
+        "data: [DONE]\n\n",
+    ]
     return out
 
 
 def _error(wire: str, status: int, kind: str) -> dict:
     if kind == "context":
         if wire == "anthropic":
-            return {"type": "error", "error": {"type": "invalid_request_error",
-                                               "message": "prompt is too long: 210000 tokens > 200000 maximum"}}
+            return {
+                "type": "error",
+                "error": {
+                    "type": "invalid_request_error",
+                    "message": "prompt is too long: 210000 tokens > 200000 maximum",
+                },
+            }
         if wire == "gemini":
-            return {"error": {"code": 400, "status": "INVALID_ARGUMENT", "message":
-                              "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576)."}}
-        return {"error": {"message": "This model's maximum context length is 8192 tokens. However, your messages "
-                                     "resulted in 9000 tokens.", "type": "invalid_request_error",
-                          "param": "messages", "code": "context_length_exceeded"}}
+            return {
+                "error": {
+                    "code": 400,
+                    "status": "INVALID_ARGUMENT",
+                    "message": "The input token count (1200000) exceeds the maximum number of "
+                    "tokens allowed (1048576).",
+                }
+            }
+        return {
+            "error": {
+                "message": "This model's maximum context length is 8192 tokens. However, your "
+                "messages "
+                "resulted in 9000 tokens.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }
+        }
     if wire == "anthropic":
-        etype = {429: "rate_limit_error", 529: "overloaded_error", 503: "overloaded_error", 401: "authentication_error",
-                 400: "invalid_request_error"}.get(status, "api_error")
+        etype = {
+            429: "rate_limit_error",
+            529: "overloaded_error",
+            503: "overloaded_error",
+            401: "authentication_error",
+            400: "invalid_request_error",
+        }.get(status, "api_error")
         return {"type": "error", "error": {"type": etype, "message": f"fake {etype}"}}
     if wire == "gemini":
-        st = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE", 401: "UNAUTHENTICATED", 400: "INVALID_ARGUMENT"}.get(
-            status, "INTERNAL")
+        st = {
+            429: "RESOURCE_EXHAUSTED",
+            503: "UNAVAILABLE",
+            401: "UNAUTHENTICATED",
+            400: "INVALID_ARGUMENT",
+        }.get(status, "INTERNAL")
         return {"error": {"code": status, "message": f"fake {st}", "status": st}}
-    etype = {429: "rate_limit_exceeded", 401: "invalid_api_key", 400: "invalid_request_error"}.get(status, "server_error")
+    etype = {429: "rate_limit_exceeded", 401: "invalid_api_key", 400: "invalid_request_error"}.get(
+        status, "server_error"
+    )
     return {"error": {"message": f"fake {etype}", "type": etype, "param": None, "code": etype}}

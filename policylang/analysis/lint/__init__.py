@@ -7,14 +7,14 @@ interpreter before it is reported, so a finding is never invented.
     structural.py  passes over the declarations and rules as written
     exact.py       passes read off the decision diagram
 """
+
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic
 from ...semantics import ir
 from ..atoms import AnalysisLimit
 from ..diagram import DEFAULT_NODE_BUDGET, Diagram, Space
-from . import exact, structural  # noqa: F401  (importing them registers their passes)
-from . import context
+from . import context, exact, structural  # noqa: F401  (importing them registers their passes)
 from .context import NAIVE_ABOVE, TIME_BUDGET, LintContext
 from .registry import PASSES, LintPass
 
@@ -30,10 +30,16 @@ def lint(policy: ir.PolicyIR, diagram: Diagram | None = None) -> list[Diagnostic
         if diagram_ok or not p.needs_diagram:
             p.run(ctx)
     if ctx.incomplete:
-        ctx.out.append(Diagnostic(
-            "analysis-incomplete", "info", ctx.rules[0].span,
-            f"analysis stopped after {context.TIME_BUDGET:.0f} s; not every rule was checked for: "
-            f"{', '.join(ctx.incomplete)}"))
+        ctx.out.append(
+            Diagnostic(
+                "analysis-incomplete",
+                "info",
+                ctx.rules[0].span,
+                f"analysis stopped after {context.TIME_BUDGET:.0f} s; not every rule was checked "
+                "for: "
+                f"{', '.join(ctx.incomplete)}",
+            )
+        )
     return ctx.out
 
 
@@ -42,13 +48,20 @@ def _exact_diagram(ctx: LintContext) -> bool:
     is over budget."""
     try:
         if ctx.dg is None or not ctx.dg.space.exact_strings:
-            ctx.dg = Diagram(Space(ctx.p.facts, ctx.rules), budget=DEFAULT_NODE_BUDGET, deadline=ctx.deadline)
+            ctx.dg = Diagram(
+                Space(ctx.p.facts, ctx.rules), budget=DEFAULT_NODE_BUDGET, deadline=ctx.deadline
+            )
         return True
     except AnalysisLimit as exc:
         ctx.dg = None
         span = ctx.rules[0].span if ctx.rules else ir.NOWHERE
-        ctx.out.append(Diagnostic(
-            "analysis-incomplete", "info", span,
-            f"exact analysis skipped: {exc}; unreachable, redundant, non-exhaustive and "
-            "context-overflow findings are not reported for this policy"))
+        ctx.out.append(
+            Diagnostic(
+                "analysis-incomplete",
+                "info",
+                span,
+                f"exact analysis skipped: {exc}; unreachable, redundant, non-exhaustive and "
+                "context-overflow findings are not reported for this policy",
+            )
+        )
         return False

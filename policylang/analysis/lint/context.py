@@ -1,5 +1,6 @@
 """What every lint pass shares: the policy, its analysis diagram, the time budget, the
 findings so far, and the independent check each witness passes before it is reported."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,8 @@ from ...pysource import first_match
 from ...semantics import ir
 from ..diagram import Diagram, Space
 
-NAIVE_ABOVE = 200            # rules; above this, witnesses are replayed by a compiled first-match loop
-TIME_BUDGET = 20.0           # seconds for the per-rule questions of one policy
+NAIVE_ABOVE = 200  # rules; above this, witnesses are replayed by a compiled first-match loop
+TIME_BUDGET = 20.0  # seconds for the per-rule questions of one policy
 
 
 class LintContext:
@@ -22,9 +23,9 @@ class LintContext:
         self.p = policy
         self.rules = policy.rules
         self.out: list[Diagnostic] = []
-        self.dg = diagram                    # the whole policy's diagram, patterns decided exactly
+        self.dg = diagram  # the whole policy's diagram, patterns decided exactly
         self.deadline = time.monotonic() + TIME_BUDGET
-        self.incomplete: list[str] = []      # the questions the time budget cut short
+        self.incomplete: list[str] = []  # the questions the time budget cut short
         self.route_keys = [rule.route_key for rule in self.rules]
         self.index_of = {rule.name: rule.index for rule in self.rules}
         self._first_match = None
@@ -81,7 +82,8 @@ class LintContext:
             yield lb.bit_length() - 1
 
     def over_time(self, what: str) -> bool:
-        """True once the time budget is spent (and `what` is listed as not checked for every rule)."""
+        """True once the time budget is spent (and `what` is listed as not checked for every
+        rule)."""
         if time.monotonic() > self.deadline:
             if what not in self.incomplete:
                 self.incomplete.append(what)

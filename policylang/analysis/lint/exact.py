@@ -1,5 +1,6 @@
 """Lint passes read off the exact decision diagram (ANALYSIS.md §5). Every witness is
 replayed by LintContext.check_witness before it is reported, so a finding is never invented."""
+
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic, Related
@@ -13,13 +14,18 @@ from ..witness import concretize
 from .context import LintContext, show
 from .registry import lint_pass
 
-MAX_TAKERS = 8               # covering rules named in an unreachable-rule finding
-SUB_BUDGET = 50_000          # nodes for each per-rule question
+MAX_TAKERS = 8  # covering rules named in an unreachable-rule finding
+SUB_BUDGET = 50_000  # nodes for each per-rule question
 
 
 def _never(ctx: LintContext, rule: ir.Rule) -> None:
-    ctx.emit(rule, "never-matches", "warning", rule.span,
-             f"rule `{rule.name}` can never match: its condition is unsatisfiable on its own")
+    ctx.emit(
+        rule,
+        "never-matches",
+        "warning",
+        rule.span,
+        f"rule `{rule.name}` can never match: its condition is unsatisfiable on its own",
+    )
 
 
 @lint_pass("analysis-incomplete", diagram=True)
@@ -27,10 +33,16 @@ def opaque_patterns(ctx: LintContext) -> None:
     """One note per pattern the automata cannot model: findings that depend on it may be missed."""
     for test, why in ctx.space.opaque_notes:
         rule = next(r for r in ctx.rules if test in tests_of(r.cond))
-        ctx.out.append(Diagnostic(
-            "analysis-incomplete", "info", rule.span,
-            f"`{test.fact} {test.op} {printer.string(test.value)}` (rule `{rule.name}`) {why}, so findings "
-            "that depend on what it matches may be missed (none is invented)"))
+        ctx.out.append(
+            Diagnostic(
+                "analysis-incomplete",
+                "info",
+                rule.span,
+                f"`{test.fact} {test.op} {printer.string(test.value)}` (rule `{rule.name}`) "
+                f"{why}, so findings "
+                "that depend on what it matches may be missed (none is invented)",
+            )
+        )
 
 
 @lint_pass("never-matches")
@@ -56,7 +68,7 @@ def never_matches(ctx: LintContext) -> None:
 def unreachable_rules(ctx: LintContext) -> None:
     """A satisfiable rule that decides no request: earlier rules take all it matches."""
     deciders = ctx.diagram.deciders()
-    for r, rule in enumerate(ctx.rules):
+    for r, _rule in enumerate(ctx.rules):
         if ctx.space.rule_boxes[r] != 0 and r not in deciders:
             _unreachable(ctx, r, quick=ctx.over_time("unreachable-rule examples"))
 
@@ -64,8 +76,13 @@ def unreachable_rules(ctx: LintContext) -> None:
 def _unreachable(ctx: LintContext, r: int, quick: bool) -> None:
     rule, dg = ctx.rules[r], ctx.diagram
     if quick:  # the diagram's verdict is exact; only the example and the takers are skipped
-        ctx.emit(rule, "unreachable-rule", "warning", rule.span,
-                 f"rule `{rule.name}` is unreachable: earlier rules take every request it matches")
+        ctx.emit(
+            rule,
+            "unreachable-rule",
+            "warning",
+            rule.span,
+            f"rule `{rule.name}` is unreachable: earlier rules take every request it matches",
+        )
         return
     # every cell of the rule's boxes is decided by an earlier rule: read them off the diagram
     takers: set[int] = set()
@@ -81,17 +98,31 @@ def _unreachable(ctx: LintContext, r: int, quick: bool) -> None:
                     witness, witness_taker = facts, got.index
                     break
     complete = len(takers) <= MAX_TAKERS
-    if witness_taker is not None:   # name the witness's taker among those listed
-        takers = set(sorted(takers - {witness_taker})[:MAX_TAKERS - 1]) | {witness_taker}
+    if witness_taker is not None:  # name the witness's taker among those listed
+        takers = set(sorted(takers - {witness_taker})[: MAX_TAKERS - 1]) | {witness_taker}
     if not takers or witness is None:
         return  # not shown by a concrete request: say nothing rather than guess
-    related = tuple(Related(ctx.rules[t].span, f"`{ctx.rules[t].name}` takes "
-                            + (f"e.g. {show(witness)}" if t == witness_taker else "some of these requests"))
-                    for t in sorted(takers))
-    listed = ", ".join(f"`{ctx.rules[t].name}`" for t in sorted(takers)) + ("" if complete else ", …")
-    ctx.emit(rule, "unreachable-rule", "warning", rule.span,
-             f"rule `{rule.name}` is unreachable: earlier rules ({listed}) take every request it matches",
-             related=related, witness=witness)
+    related = tuple(
+        Related(
+            ctx.rules[t].span,
+            f"`{ctx.rules[t].name}` takes "
+            + (f"e.g. {show(witness)}" if t == witness_taker else "some of these requests"),
+        )
+        for t in sorted(takers)
+    )
+    listed = ", ".join(f"`{ctx.rules[t].name}`" for t in sorted(takers)) + (
+        "" if complete else ", …"
+    )
+    ctx.emit(
+        rule,
+        "unreachable-rule",
+        "warning",
+        rule.span,
+        f"rule `{rule.name}` is unreachable: earlier rules ({listed}) "
+        "take every request it matches",
+        related=related,
+        witness=witness,
+    )
 
 
 @lint_pass("non-exhaustive", diagram=True)
@@ -106,9 +137,15 @@ def non_exhaustive(ctx: LintContext) -> None:
             continue
         if ctx.check_witness(facts) is None:
             span = ctx.rules[-1].span if ctx.rules else ir.NOWHERE
-            ctx.emit(None, "non-exhaustive", "warning", span,
-                     f"some requests match no rule and there is no `default`, e.g. {show(facts)}",
-                     witness=facts, notes=("add `default route TARGET` as the last rule",))
+            ctx.emit(
+                None,
+                "non-exhaustive",
+                "warning",
+                span,
+                f"some requests match no rule and there is no `default`, e.g. {show(facts)}",
+                witness=facts,
+                notes=("add `default route TARGET` as the last rule",),
+            )
             return
 
 
@@ -131,13 +168,17 @@ def context_overflows(ctx: LintContext) -> None:
 def _context_overflow(ctx: LintContext, r: int) -> None:
     rule, space = ctx.rules[r], ctx.space
     tok = space.by_fact.get("tokens")
-    windows = [(m, ctx.p.models[m].context) for t in (rule.target, *rule.fallback) for m in t.models
-               if ctx.p.models[m].context]
+    windows = [
+        (m, ctx.p.models[m].context)
+        for t in (rule.target, *rule.fallback)
+        for m in t.models
+        if ctx.p.models[m].context
+    ]
     windows = list(dict.fromkeys(windows))
     if not windows:
         return
     smallest = min(c for _, c in windows)
-    top = 0 if tok is None else len(tok.thresholds)     # the numeric atoms are 0..top
+    top = 0 if tok is None else len(tok.thresholds)  # the numeric atoms are 0..top
 
     def reach(a: int):
         """The domain of a cell rule r decides with tokens in atom a, or None."""
@@ -148,21 +189,23 @@ def _context_overflow(ctx: LintContext, r: int) -> None:
                     continue
                 dom[tok.index] = 1 << a
             if ctx.diagram.paths_to(lambda x: x == r, limit=1, domain=tuple(dom)):
-                return tuple(dom)    # the whole diagram decides these cells: r takes some of them
+                return tuple(dom)  # the whole diagram decides these cells: r takes some of them
         return None
 
     admitted = 0
     for b in ctx.boxes(r):
         admitted |= space.boxes[b].get(tok.index, tok.full) if tok is not None else 1
     numeric = admitted & ((1 << (top + 1)) - 1)
-    atoms = [(a,) + (tok.interval(a) if tok is not None else (None, None)) for a in atoms_of(numeric)]
+    atoms = [
+        (a,) + (tok.interval(a) if tok is not None else (None, None)) for a in atoms_of(numeric)
+    ]
     if not atoms:
         return
 
     def highest_reached():
         for a, lo, hi in reversed(atoms):
             if hi is not None and hi - 1 <= smallest:
-                return None      # nothing reached above the smallest window
+                return None  # nothing reached above the smallest window
             found = reach(a)
             if found and hi is not None:
                 return found, lo, hi
@@ -179,8 +222,15 @@ def _context_overflow(ctx: LintContext, r: int) -> None:
             low = int(lo)
             gap = tok.missing_atom
             untold = gap is not None and admitted >> gap & 1 and reach(gap) is not None
-            _overflow(ctx, rule, found, [(m, c) for m, c in windows if low > c], low, every=not untold,
-                      untold=untold)
+            _overflow(
+                ctx,
+                rule,
+                found,
+                [(m, c) for m, c in windows if low > c],
+                low,
+                every=not untold,
+                untold=untold,
+            )
             return
         if reach(top):
             return  # reached by arbitrarily large requests, and by some that fit: §9 says nothing
@@ -193,7 +243,9 @@ def _context_overflow(ctx: LintContext, r: int) -> None:
         _overflow(ctx, rule, found, over, example, every=False, high=high)
 
 
-def _overflow(ctx: LintContext, rule: ir.Rule, dom, over, example, every, high=None, untold=False) -> None:
+def _overflow(
+    ctx: LintContext, rule: ir.Rule, dom, over, example, every, high=None, untold=False
+) -> None:
     witness = None
     for path in ctx.diagram.paths_to(lambda x: x == rule.index, limit=16, domain=dom):
         facts = concretize(ctx.space, dict(path), dom, prefer={"tokens": example})
@@ -208,14 +260,21 @@ def _overflow(ctx: LintContext, rule: ir.Rule, dom, over, example, every, high=N
         return
     models = ", ".join(f"`{m}` ({c:,} tokens)" for m, c in over)
     if every:
-        msg = (f"every request reaching rule `{rule.name}` has at least {example:,} tokens, "
-               f"more than the context window of {models}")
+        msg = (
+            f"every request reaching rule `{rule.name}` has at least {example:,} tokens, "
+            f"more than the context window of {models}"
+        )
     elif untold:
-        msg = (f"some requests reaching rule `{rule.name}` have at least {example:,} tokens (every one "
-               f"that carries `tokens`), more than the context window of {models}")
+        msg = (
+            f"some requests reaching rule `{rule.name}` have at least {example:,} tokens (every "
+            "one "
+            f"that carries `tokens`), more than the context window of {models}"
+        )
     else:
-        msg = (f"rule `{rule.name}` is reached by requests of up to {high:,} tokens, "
-               f"more than the context window of {models}")
+        msg = (
+            f"rule `{rule.name}` is reached by requests of up to {high:,} tokens, "
+            f"more than the context window of {models}"
+        )
     ctx.emit(rule, "context-overflow", "warning", rule.span, msg, witness=witness)
 
 
@@ -246,7 +305,9 @@ def _redundant(ctx: LintContext, r: int) -> None:
 
     for b in ctx.boxes(r):
         try:
-            sub = Diagram(space, live=others, domain=ctx.box_domain(b), budget=SUB_BUDGET, stop=differs)
+            sub = Diagram(
+                space, live=others, domain=ctx.box_domain(b), budget=SUB_BUDGET, stop=differs
+            )
         except AnalysisLimit:
             return
         if sub.stopped:
@@ -257,8 +318,16 @@ def _redundant(ctx: LintContext, r: int) -> None:
             if t is None or routes[t] != key:
                 return
             heirs.add(t)
-    related = tuple(Related(ctx.rules[t].span, f"`{ctx.rules[t].name}` routes them the same way")
-                    for t in sorted(heirs))
-    ctx.emit(rule, "redundant-rule", "info", rule.span,
-             f"rule `{rule.name}` is redundant: without it, every request it decides is routed "
-             f"the same way ({rule.target.written}) by later rules", related=related)
+    related = tuple(
+        Related(ctx.rules[t].span, f"`{ctx.rules[t].name}` routes them the same way")
+        for t in sorted(heirs)
+    )
+    ctx.emit(
+        rule,
+        "redundant-rule",
+        "info",
+        rule.span,
+        f"rule `{rule.name}` is redundant: without it, every request it decides is routed "
+        f"the same way ({rule.target.written}) by later rules",
+        related=related,
+    )

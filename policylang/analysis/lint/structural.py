@@ -1,4 +1,5 @@
 """Lint passes that read declarations and rules as written: no diagram needed."""
+
 from __future__ import annotations
 
 from ...diagnostics import Diagnostic
@@ -15,12 +16,22 @@ def duplicate_targets(ctx: LintContext) -> None:
         names = [rule.target.written]
         for t in rule.fallback:
             if t.written in names:
-                ctx.emit(rule, "duplicate-target", "warning", rule.span,
-                         f"fallback `{t.written}` is listed twice in rule `{rule.name}`")
+                ctx.emit(
+                    rule,
+                    "duplicate-target",
+                    "warning",
+                    rule.span,
+                    f"fallback `{t.written}` is listed twice in rule `{rule.name}`",
+                )
             elif all(m in seen for m in t.models):
-                ctx.emit(rule, "duplicate-target", "warning", rule.span,
-                         f"fallback `{t.written}` adds no candidate to rule `{rule.name}`: "
-                         f"{', '.join(t.models)} {'is' if len(t.models) == 1 else 'are'} already tried")
+                ctx.emit(
+                    rule,
+                    "duplicate-target",
+                    "warning",
+                    rule.span,
+                    f"fallback `{t.written}` adds no candidate to rule `{rule.name}`: "
+                    f"{', '.join(t.models)} {'is' if len(t.models) == 1 else 'are'} already tried",
+                )
             names.append(t.written)
             seen += [m for m in t.models if m not in seen]
 
@@ -34,10 +45,15 @@ def unpriced_cost_pools(ctx: LintContext) -> None:
             continue
         unpriced = [m for m in pool.members if p.models[m].blended_price is None]
         if unpriced:
-            ctx.out.append(Diagnostic(
-                "unpriced-cost-pool", "warning", pool.span,
-                f"pool `{name}` is ordered `by cost`, but {', '.join(unpriced)} "
-                f"{'has' if len(unpriced) == 1 else 'have'} no price (they go last)"))
+            ctx.out.append(
+                Diagnostic(
+                    "unpriced-cost-pool",
+                    "warning",
+                    pool.span,
+                    f"pool `{name}` is ordered `by cost`, but {', '.join(unpriced)} "
+                    f"{'has' if len(unpriced) == 1 else 'have'} no price (they go last)",
+                )
+            )
 
 
 @lint_pass("unused-declaration")
@@ -65,8 +81,14 @@ def unused_declarations(ctx: LintContext) -> None:
         decl = declared[kind].get(name)
         if name in used[kind] or decl is None:
             continue
-        ctx.out.append(Diagnostic("unused-declaration", "info", decl.span,
-                                  f"{kind} `{name}` is declared here but never used"))
+        ctx.out.append(
+            Diagnostic(
+                "unused-declaration",
+                "info",
+                decl.span,
+                f"{kind} `{name}` is declared here but never used",
+            )
+        )
 
 
 @lint_pass("shadowed-class", "unused-class")
@@ -91,12 +113,23 @@ def classifier_classes(ctx: LintContext) -> None:
                 shadow[kw] = hit
             else:
                 by = ", ".join(sorted({f"`{e}` ({lab})" for lab, e in shadow.values()}))
-                ctx.out.append(Diagnostic(
-                    "shadowed-class", "warning", clause.span,
-                    f"class `{clause.label}` can never be chosen by its keywords: every one of them contains "
-                    f"an earlier class's keyword ({by}), which is tried first"))
+                ctx.out.append(
+                    Diagnostic(
+                        "shadowed-class",
+                        "warning",
+                        clause.span,
+                        f"class `{clause.label}` can never be chosen by its keywords: every one "
+                        "of them contains "
+                        f"an earlier class's keyword ({by}), which is tried first",
+                    )
+                )
             earlier += [(clause.label, k) for k in own]
         if spec.otherwise is not None and spec.otherwise not in mentioned.get(spec.fact, set()):
-            ctx.out.append(Diagnostic(
-                "unused-class", "info", spec.span,
-                f"`otherwise {spec.otherwise}` sets `{spec.fact}` to a value no rule tests"))
+            ctx.out.append(
+                Diagnostic(
+                    "unused-class",
+                    "info",
+                    spec.span,
+                    f"`otherwise {spec.otherwise}` sets `{spec.fact}` to a value no rule tests",
+                )
+            )
