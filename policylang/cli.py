@@ -234,7 +234,7 @@ def cmd_test(args) -> int:
     files = _policy_files(args.paths)
     failed = total = 0
     broken = False
-    suites = []
+    suites: list[tuple[str, list, str | None]] = []
     for f in files:
         policy = _load_or_report(str(f))
         if policy is None:

@@ -46,7 +46,7 @@ def explain(policy: ir.PolicyIR, facts: dict) -> list[dict]:
     values = with_defaults(policy, check_facts(policy.fact_specs, facts))
     trace = []
     for rule in policy.rules:
-        tests = []
+        tests: list[dict] = []
         _collect(rule.cond, values, tests)
         matched = holds(rule.cond, values)
         trace.append({"rule": rule.name, "line": rule.line, "matched": matched, "tests": tests})

@@ -119,7 +119,8 @@ def evaluator(
     }
     for code in compiled_in_pieces(compiled.source, f"<policy:{policy_ir.name}>"):
         exec(code, namespace)
-    return namespace["decide"], compiled
+    decide: Callable = namespace["decide"]  # type: ignore[assignment]
+    return decide, compiled
 
 
 def analysis_diagram(policy_ir: ir.PolicyIR) -> Diagram:

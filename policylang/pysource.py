@@ -47,7 +47,8 @@ def first_match(rules: Sequence[ir.Rule]) -> Callable[[dict], int | None]:
     )
     ns = dict(NAMESPACE)
     exec(compile(f"def first(vals):\n{body}    return None\n", "<first-match>", "exec"), ns)
-    return ns["first"]
+    first: Callable[[dict], int | None] = ns["first"]  # type: ignore[assignment]
+    return first
 
 
 def emit_condition(cond: ir.Cond) -> str:

@@ -80,6 +80,12 @@ class Dim:
         return (1 << self.size) - 1
 
     @property
+    def opaque_test(self) -> ir.Test:
+        """The test an opaque dim stands for."""
+        assert self.test is not None, self
+        return self.test
+
+    @property
     def missing_atom(self) -> int | None:
         return self.size - 1 if self.has_missing else None
 
@@ -108,7 +114,7 @@ class Dim:
         if k == "element":
             return 0 if self.members[0] in value else 1
         if k == "opaque":
-            return 1 if holds(self.test.op, value, self.test.value) else 0
+            return 1 if holds(self.opaque_test.op, value, self.opaque_test.value) else 0
         raise AssertionError(k)
 
     def interval(self, atom: int) -> tuple:
@@ -154,7 +160,8 @@ class Dim:
                 if atom == 0
                 else f"not ({self.fact} contains {self.members[0]!r})"
             )
-        return f"{'' if atom else 'not '}{self.test.fact} {self.test.op} {self.test.value!r}"
+        t = self.opaque_test
+        return f"{'' if atom else 'not '}{t.fact} {t.op} {t.value!r}"
 
 
 def opaque_key(t: ir.Test) -> tuple:

@@ -361,7 +361,8 @@ class Diagram:
         """Follow the branches from the root. atom_of(dim index) is the request's atom on that dim,
         or None to stop at that split. Returns the (dim, atom) steps taken and the node reached
         (a Leaf, or the Split where atom_of said None)."""
-        steps, n = [], self.root
+        steps: list[tuple[int, int]] = []
+        n = self.root
         while True:
             node = self.nodes[n]
             if isinstance(node, Leaf):

@@ -19,19 +19,16 @@ Unsupported: such a pattern stays an independent yes/no test.
 from __future__ import annotations
 
 import re
+
+# the parser `re` itself uses (a private module, stable since 3.11, our oldest Python)
+import re._constants as _c
+import re._parser as _parser
 from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from ..prelude import holds
-
-try:  # the parser `re` itself uses (named sre_parse before 3.11)
-    import re._constants as _c
-    import re._parser as _parser
-except ImportError:  # pragma: no cover - Python < 3.11 is not supported by the package
-    import sre_constants as _c  # type: ignore[no-redef]
-    import sre_parse as _parser  # type: ignore[no-redef]
 
 UNICODE_END = 0x110000
 BEGIN, END = UNICODE_END, UNICODE_END + 1  # the two marker symbols

@@ -41,8 +41,8 @@ def _samples(dim_tests: list[Dim], taken=()) -> list[str]:
     `taken`."""
     out = ["other", "x"]
     for d in dim_tests:
-        v = d.test.value
-        if d.test.op == "startswith":
+        v = d.opaque_test.value
+        if d.opaque_test.op == "startswith":
             out += [v, v + "x"]
         else:
             out += patterns.examples_for(v)
@@ -97,7 +97,7 @@ def concretize(
             need_out = {e.members[0] for e in elems if masks[e.index] == 0b10}
             if d.missing_atom is not None and m >> d.missing_atom & 1 and not need_in:
                 continue  # missing: contains nothing
-            default = d.default if d.missing_atom is None else frozenset()
+            default: frozenset = d.default if d.missing_atom is None else frozenset()  # type: ignore[assignment]
             if d.missing_atom is None and set(need_in) <= default and not need_out & default:
                 continue  # its default fits
             facts[d.fact] = need_in
@@ -130,7 +130,11 @@ def _string(d: Dim, m: int, tests: list[Dim], masks: dict[int, int]):
 
     def fits(value) -> bool:
         for t in tests:
-            got = 0 if value is MISSING else (1 if holds(t.test.op, value, t.test.value) else 0)
+            got = (
+                0
+                if value is MISSING
+                else (1 if holds(t.opaque_test.op, value, t.opaque_test.value) else 0)
+            )
             if not masks[t.index] >> got & 1:
                 return False
         return True

@@ -87,7 +87,7 @@ def describe(dim: Dim, mask: int) -> str | None:
         e = printer.constant(dim.members[0])
         parts += [f"{f} contains {e}" if a == 0 else f"not ({f} contains {e})" for a in atoms]
     elif dim.kind == "opaque":
-        t = f"{dim.test.fact} {dim.test.op} {printer.string(dim.test.value)}"
+        t = f"{dim.opaque_test.fact} {dim.opaque_test.op} {printer.string(dim.opaque_test.value)}"
         parts += [t if a else f"not ({t})" for a in present]
     if missing:
         parts.append(f"{f} is missing")

@@ -174,7 +174,7 @@ def _one_diagram(emitter: Emitter, layout: Layout, dg, fact_index, defaults, fun
     body = emit_table_path(emitter, dg, table, inline_dim, fact_index, defaults)
     # a key the table misses (a bad value, say) goes down the plain diagram: the same
     # decisions in far less code than the table layout's own nested form
-    functions.append(["def _nested(facts):"] + emitter.diagram(layout.plain, 0))
+    functions.append(["def _nested(facts):"] + emitter.diagram(layout.plain or dg, 0))
     return body
 
 

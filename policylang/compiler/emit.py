@@ -32,7 +32,8 @@ def numeric_runs(dim: Dim, masks: list[int]) -> tuple[list, list[int], int | Non
             m &= ~(1 << dim.missing_atom)
         runs += [(start, i) for start, _ in runs_of(m)]
     runs.sort()
-    bounds, groups = [], []
+    bounds: list = []
+    groups: list[int] = []
     for start, i in runs:
         if start >= n_int:
             continue
@@ -103,7 +104,7 @@ class Emitter:
         and what they share, no root body."""
         self.dg, self.offset = dg, offset
         order = dg.reachable(functions if functions_only else None)
-        parents = Counter()
+        parents: Counter[int] = Counter()
         for n in order:
             node = dg.nodes[n]
             if isinstance(node, Split):
@@ -149,13 +150,11 @@ class Emitter:
         children = [c for _, c in node.branches]
         all_leaves = all(isinstance(self.dg.nodes[c], Leaf) for c in children)
         # atom -> branch number (numbers: runs of atoms instead, see numeric_runs)
-        branch_of = {}
+        branch_of: dict[int, int] | tuple = {}
         if dim.kind in ("int", "float"):
             branch_of = numeric_runs(dim, [m for m, _ in node.branches])
         else:
-            for i, (mask, _) in enumerate(node.branches):
-                for a in atoms_of(mask):
-                    branch_of[a] = i
+            branch_of = {a: i for i, (mask, _) in enumerate(node.branches) for a in atoms_of(mask)}
         outs = [self.dg.nodes[c].rule for c in children] if all_leaves else None
         lines += self.select(dim, var, branch_of, pad, outs)
         if all_leaves:
@@ -182,7 +181,7 @@ class Emitter:
             + self.branch(children, depth + 1, read, pad + "    ", mid, hi)
         )
 
-    def select(self, dim: Dim, var: str, branch_of: dict, pad: str, outs) -> list[str]:
+    def select(self, dim: Dim, var: str, branch_of, pad: str, outs) -> list[str]:
         """Statements that compute the branch: `i = …`, or `return` the leaf directly when outs
         (each branch's leaf rule) is given."""
         k = dim.kind
@@ -265,7 +264,7 @@ class Emitter:
                 f"{pad}    _invalid(facts)",
             ]
         if k == "opaque":
-            t = dim.test
+            t = dim.opaque_test
             if t.op == "matches":
                 pat = self.table("_X", f"_re.compile({safe_repr(t.value)})")
                 test = f"{pat}.search({var}) is not None"

@@ -43,7 +43,7 @@ class Table:
 
 
 def _keys(dim) -> list[tuple]:
-    out = []
+    out: list[tuple] = []
     if dim.kind == "bool":
         out = [(True, 0), (False, 1)]
     else:

@@ -290,7 +290,7 @@ class Gateway:
         self.metrics.requests.labels(
             ex.fields.get("rule") or "", "", str(response.status_code)
         ).inc()
-        err = json.loads(response.body)["error"]
+        err = json.loads(bytes(response.body))["error"]
         _log(
             **ex.fields,
             status=response.status_code,

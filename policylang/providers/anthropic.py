@@ -76,7 +76,7 @@ class AnthropicAdapter(HTTPAdapter):
             b.get("text", "") for b in doc.get("content") or [] if b.get("type") == "text"
         )
         usage = doc.get("usage") or {}
-        finish = _STOP.get(doc.get("stop_reason"), "stop")
+        finish = _STOP.get(doc.get("stop_reason") or "", "stop")
         p, c = usage.get("input_tokens"), usage.get("output_tokens")
         return Completion(chat_completion(doc.get("model", model.id), text, finish, p, c), p, c)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -139,7 +139,9 @@ class TransportFailure(Exception):
 
 class HTTPResponse(Protocol):
     status_code: int
-    headers: object  # a case-insensitive mapping
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...  # case-insensitive
 
     async def aread(self) -> bytes: ...
 
@@ -153,7 +155,14 @@ class HTTP(Protocol):
     TransportFailure, from request() and from the response's methods alike."""
 
     async def request(
-        self, method: str, url: str, *, json_body: dict, headers: dict, timeout: float, stream: bool
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body: dict | None,
+        headers: dict,
+        timeout: float,
+        stream: bool,
     ) -> HTTPResponse: ...
 
 
@@ -211,7 +220,8 @@ class HttpxHTTP:
 
 async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str | None, str]]:
     """(event, data) pairs of a server-sent-events body, from its lines."""
-    event, data = None, []
+    event: str | None = None
+    data: list[str] = []
     async for line in lines:
         if line == "":
             if data:
@@ -332,17 +342,22 @@ def http_error(status: int, raw: bytes, headers, provider: str, model: str) -> E
     message = E.error_message(raw)
     body = E.body_text(raw)
     lowered = (body + " " + message).lower()
-    kw = dict(status=status, body=body, provider=provider, model=model)
+    kind: type[E.ProviderError]
+    retry_after = None
     if any(h in lowered for h in _CONTEXT_HINTS):
-        return E.ContextLengthExceeded(message, **kw)
-    if status == 429 or "resource_exhausted" in lowered or "rate_limit" in lowered:
-        return E.RateLimited(message, retry_after=E.retry_after_seconds(headers), **kw)
-    if status in (503, 529) or "overloaded" in lowered:
-        return E.Overloaded(message, retry_after=E.retry_after_seconds(headers), **kw)
-    if status in (401, 403):
-        return E.AuthFailed(message, **kw)
-    if status == 408 or status == 504:
-        return E.Timeout(message, **kw)
-    if status >= 500:
-        return E.ServerError(message, **kw)
-    return E.BadRequest(message, **kw)
+        kind = E.ContextLengthExceeded
+    elif status == 429 or "resource_exhausted" in lowered or "rate_limit" in lowered:
+        kind, retry_after = E.RateLimited, E.retry_after_seconds(headers)
+    elif status in (503, 529) or "overloaded" in lowered:
+        kind, retry_after = E.Overloaded, E.retry_after_seconds(headers)
+    elif status in (401, 403):
+        kind = E.AuthFailed
+    elif status == 408 or status == 504:
+        kind = E.Timeout
+    elif status >= 500:
+        kind = E.ServerError
+    else:
+        kind = E.BadRequest
+    return kind(
+        message, status=status, body=body, provider=provider, model=model, retry_after=retry_after
+    )

@@ -40,7 +40,7 @@ def to_contents(body: dict) -> dict:
     out: dict = {"contents": contents}
     if system:
         out["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
-    config = {"maxOutputTokens": max_tokens(body, 8192)}
+    config: dict = {"maxOutputTokens": max_tokens(body, 8192)}
     if "temperature" in body:
         config["temperature"] = body["temperature"]
     if "top_p" in body:
@@ -85,7 +85,7 @@ class GeminiAdapter(HTTPAdapter):
         text, reason = _text(doc)
         usage = doc.get("usageMetadata") or {}
         p, c = usage.get("promptTokenCount"), usage.get("candidatesTokenCount")
-        finish = _FINISH.get(reason, "stop")
+        finish = _FINISH.get(reason or "", "stop")
         return Completion(
             chat_completion(doc.get("modelVersion", model.id), text, finish, p, c), p, c
         )

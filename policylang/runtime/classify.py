@@ -21,6 +21,7 @@ import math
 import operator
 import re
 from collections import Counter, OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -132,7 +133,11 @@ class CompiledClassifier:
             best = None
             for label, threshold, examples in self.like:
                 score = max(self.backend.score(vec, e) for e in examples)
-                if score >= threshold and (best is None or score > best[1]):
+                if (
+                    threshold is not None
+                    and score >= threshold
+                    and (best is None or score > best[1])
+                ):
                     best = (label, score)
             if best is not None:
                 return Classification(self.fact, best[0], "like", f"similarity {best[1]:.3f}")
@@ -157,13 +162,14 @@ class Classifiers:
     def __bool__(self) -> bool:
         return bool(self.items)
 
-    def run(self, request: dict, skip: set | frozenset = frozenset()) -> list[Classification]:
+    def run(self, request: dict, skip: Collection[str] = frozenset()) -> list[Classification]:
         """Classify the request for every classified fact not in `skip` (explicit facts win)."""
         out = []
         for c in self.items:
             if c.fact in skip:
                 continue
             text = prompt_text(request, c.spec.source)
+            key: tuple[str, str | bytes]
             if len(text) <= CACHE_KEY_CHARS:
                 key = (c.fact, text)
             else:

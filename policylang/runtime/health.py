@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
@@ -28,7 +29,7 @@ class BreakerConfig:
 @dataclass
 class Breaker:
     config: BreakerConfig = field(default_factory=BreakerConfig)
-    clock: object = time.monotonic
+    clock: Callable[[], float] = time.monotonic
     state: str = CLOSED
     consecutive: int = 0
     opened_at: float = 0.0

@@ -65,7 +65,7 @@ class CatalogChecker(Reporter):
 
     # ---- catalog -------------------------------------------------------------
     def _fields(self, decl, known) -> dict[str, ast.Field]:
-        out = {}
+        out: dict[str, ast.Field] = {}
         for f in decl.fields:
             if f.key not in known:
                 extra = did_you_mean(f.key, known) or f" (fields: {', '.join(known)})"
@@ -96,6 +96,7 @@ class CatalogChecker(Reporter):
         if (
             isinstance(v, ast.Literal)
             and v.kind == "number"
+            and isinstance(v.value, (int, float))
             and v.value >= 0
             and (not integer or type(v.value) is int)
         ):
@@ -144,7 +145,7 @@ class CatalogChecker(Reporter):
             if key is not None:
                 v = key.value
                 if isinstance(v, ast.Call) and v.func == "env":
-                    key_env = v.arg.value
+                    key_env = str(v.arg.value)
                     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key_env):
                         self.error(
                             "invalid-value", v.arg.span, "env() takes an environment variable name"

@@ -46,7 +46,7 @@ def build(loaded: Loaded) -> tuple[ir.PolicyIR | None, list[Diagnostic]]:
     local = frozenset(
         (ast.DECLARATION_KINDS[type(s)], s.name)
         for s in module.statements
-        if type(s) in ast.DECLARATION_KINDS
+        if isinstance(s, (ast.FactDecl, ast.ProviderDecl, ast.ModelDecl, ast.PoolDecl))
     )
     policy = ir.PolicyIR(
         module.file,

@@ -109,10 +109,10 @@ class ConditionChecker:
     def check(self, cond: ast.Cond) -> ir.Cond | None:
         if isinstance(cond, ast.And):
             items = [self.check(c) for c in cond.items]
-            return None if None in items else ir.All(tuple(items))
+            return None if None in items else ir.All(tuple(c for c in items if c is not None))
         if isinstance(cond, ast.Or):
             items = [self.check(c) for c in cond.items]
-            return None if None in items else ir.AnyOf(tuple(items))
+            return None if None in items else ir.AnyOf(tuple(c for c in items if c is not None))
         if isinstance(cond, ast.Not):
             inner = self.check(cond.item)
             return None if inner is None else ir.Neg(inner)
@@ -143,40 +143,41 @@ class ConditionChecker:
                         f"`{fact.name}` is a set fact; test it with `contains`, `contains any` or "
                         "`contains all`"
                     )
-                return ir.Test(fact.name, op, literal_value(fact, t.value), t.span)
+                return ir.Test(fact.name, op, literal_value(fact, _one(t)), t.span)
             if op in _ORDER_OPS:
                 if kind not in ("int", "float"):
                     raise LiteralError(
                         f"`{op}` compares numbers, but `{fact.name}` is {_KIND_NAME[kind]} fact",
                         at_test=True,
                     )
-                return ir.Test(fact.name, op, literal_value(fact, t.value), t.span)
+                return ir.Test(fact.name, op, literal_value(fact, _one(t)), t.span)
             if op in ("in", "not in"):
                 if kind in ("set", "bool"):
                     raise LiteralError(
                         f"`{op}` does not apply to {_KIND_NAME[kind]} fact like `{fact.name}`",
                         at_test=True,
                     )
-                values = _distinct(literal_value(fact, x) for x in t.value)
+                values = _distinct(literal_value(fact, x) for x in _many(t))
                 return ir.Test(fact.name, op, values, t.span)
             if op == "contains":
                 self._need(fact, "set", op)
-                return ir.Test(fact.name, op, literal_value(fact, t.value, element=True), t.span)
+                return ir.Test(fact.name, op, literal_value(fact, _one(t), element=True), t.span)
             if op in ("contains any", "contains all"):
                 self._need(fact, "set", op)
-                values = _distinct(literal_value(fact, x, element=True) for x in t.value)
+                values = _distinct(literal_value(fact, x, element=True) for x in _many(t))
                 return ir.Test(fact.name, op, values, t.span)
             if op in ("matches", "startswith"):
                 self._need(fact, "string", op)
+                pattern = _one(t)
                 if op == "matches":
                     try:
-                        re.compile(t.value.value)
+                        re.compile(str(pattern.value))
                     except re.error as exc:
                         self.error(
-                            "invalid-value", t.value.span, f"invalid regular expression: {exc}"
+                            "invalid-value", pattern.span, f"invalid regular expression: {exc}"
                         )
                         return None
-                return ir.Test(fact.name, op, t.value.value, t.span)
+                return ir.Test(fact.name, op, pattern.value, t.span)
         except LiteralError as exc:
             span = t.value.span if isinstance(t.value, ast.Literal) and not exc.at_test else t.span
             self.error("type-mismatch", span, str(exc))
@@ -204,3 +205,15 @@ def _distinct(values) -> tuple:
 def _name_span(t: ast.Test) -> ast.Span:
     s = t.span
     return ast.Span(s.file, s.line, s.column, s.line, s.column + len(t.fact))
+
+
+def _one(t: ast.Test) -> ast.Literal:
+    """The test's one literal (the parser gives one to every operator but in/contains any/all)."""
+    assert isinstance(t.value, ast.Literal), t
+    return t.value
+
+
+def _many(t: ast.Test) -> tuple[ast.Literal, ...]:
+    """The test's literals (in, not in, contains any, contains all)."""
+    assert isinstance(t.value, tuple), t
+    return t.value

@@ -56,7 +56,7 @@ def read_source(path: str | Path) -> str:
 class Scope:
     """Declarations visible in one module, by kind then name."""
 
-    decls: dict[str, dict[str, object]] = field(
+    decls: dict[str, dict[str, ast.Declaration]] = field(
         default_factory=lambda: {"fact": {}, "provider": {}, "model": {}, "pool": {}}
     )
 
@@ -65,8 +65,8 @@ class Scope:
             for name, decl in names.items():
                 mine = self.decls[kind].get(name)
                 if (
-                    kind == "fact"
-                    and mine is not None
+                    isinstance(mine, ast.FactDecl)
+                    and isinstance(decl, ast.FactDecl)
                     and mine is not decl
                     and mine.type != decl.type
                 ):
@@ -141,9 +141,9 @@ class Loader:
                         )
         own = Scope()
         for stmt in module.statements:
-            kind = ast.DECLARATION_KINDS.get(type(stmt))
-            if kind is None:
+            if not isinstance(stmt, (ast.FactDecl, ast.ProviderDecl, ast.ModelDecl, ast.PoolDecl)):
                 continue
+            kind = ast.DECLARATION_KINDS[type(stmt)]
             if stmt.name in KEYWORDS:
                 self.diags.append(
                     Diagnostic(

@@ -64,8 +64,9 @@ class StatementChecker(Reporter):
                 labels[stmt.label] = stmt
             cond = ir.TRUE if stmt.cond is None else checker.check(stmt.cond)
             target = self.target(stmt.target)
-            fallback = [self.target(r) for r in (stmt.fallback or ())]
-            if cond is None or target is None or None in fallback:
+            written = [self.target(r) for r in (stmt.fallback or ())]
+            fallback = [t for t in written if t is not None]
+            if cond is None or target is None or len(fallback) < len(written):
                 continue
             candidates: list[str] = []
             for t in [target, *fallback]:
@@ -120,7 +121,7 @@ class StatementChecker(Reporter):
     def classifiers(self, module: ast.Module) -> tuple[ir.Classifier, ...]:
         facts = self.cat.facts
         out = []
-        seen = {}
+        seen: dict[str, ast.Span] = {}
         for stmt in module.statements:
             if not isinstance(stmt, ast.ClassifyDecl):
                 continue
@@ -174,7 +175,7 @@ class StatementChecker(Reporter):
                     except re.error as exc:
                         self.error("invalid-value", c.span, f"invalid regular expression: {exc}")
                         continue
-                if c.kind == "like" and not (0 <= c.threshold <= 1):
+                if c.kind == "like" and not (c.threshold is not None and 0 <= c.threshold <= 1):
                     self.error("invalid-value", c.span, "a `like` threshold is between 0 and 1")
                     continue
                 clauses.append(ir.ClassClause(c.label, c.kind, c.patterns, c.threshold, c.span))

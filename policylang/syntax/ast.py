@@ -259,6 +259,8 @@ class Module:
     comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)
 
 
+Declaration = Union[FactDecl, ProviderDecl, ModelDecl, PoolDecl]
+
 # the declarations that name something, by the kind of name they declare
 DECLARATION_KINDS: dict[type, str] = {
     FactDecl: "fact",

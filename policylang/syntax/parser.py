@@ -38,11 +38,17 @@ def _grammar_words() -> tuple[frozenset, tuple[str, ...]]:
     of statement starts with, in the order `_statement` lists them."""
     text = _grammar_text()
     words = frozenset(re.findall(r'"([a-z_]+)"', text))
-    alternatives = re.search(r"^_statement:(.*?)^\s*$", text, re.M | re.S).group(1)
-    starts = []
-    for name in re.findall(r"([a-z_]+)", alternatives):
-        body = re.search(rf"^{name}:(.*)$", text, re.M).group(1)
-        starts.append(re.search(r'"([a-z_]+)"', body).group(1))
+
+    def first(pattern: str, where: str, flags: int = 0) -> str:
+        m = re.search(pattern, where, flags)
+        assert m is not None, f"grammar/policy.lark has no {pattern}"
+        return m.group(1)
+
+    alternatives = first(r"^_statement:(.*?)^\s*$", text, re.M | re.S)
+    starts = [
+        first(r'"([a-z_]+)"', first(rf"^{name}:(.*)$", text, re.M))
+        for name in re.findall(r"([a-z_]+)", alternatives)
+    ]
     return words, tuple(dict.fromkeys(starts))
 
 
@@ -225,7 +231,10 @@ class _ToAst:
         return ast.Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
 
     def _tspan(self, tok: Token) -> ast.Span:
-        return ast.Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column)
+        # a token from the lexer always has its position (Lark types them Optional)
+        return ast.Span(
+            self.file, tok.line or 1, tok.column or 1, tok.end_line or 1, tok.end_column or 1
+        )
 
     # literals
     def string(self, meta, c):
@@ -578,7 +587,7 @@ def _parse(text: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
             tok = getattr(err, "token", None)
             if tok is not None and tok.type == "_NL":
                 # point just past the end of the line the statement broke on
-                line, col = tok.line, tok.column
+                line, col = tok.line or line, tok.column or col
             width = len(str(tok)) if tok is not None and tok.type not in ("_NL", "$END") else 1
             if isinstance(err, UnexpectedEOF) or (tok is not None and tok.type == "$END"):
                 line = max(1, len([ln for ln in lines]))
@@ -588,7 +597,7 @@ def _parse(text: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
                 Diagnostic("syntax-error", "error", span, message, label=label, notes=tuple(notes))
             )
             if post.open_brackets and message.startswith("unclosed"):
-                line = post.open_brackets[-1].line
+                line = post.open_brackets[-1].line or line
             first, last = _statement_lines(lines, min(line, len(lines)))
             if post.open_brackets and message.startswith("unclosed"):
                 last = len(lines)

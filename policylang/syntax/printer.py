@@ -78,7 +78,7 @@ def value(v) -> str:
     if isinstance(v, ast.Ref):
         return ref(v)
     if isinstance(v, ast.Call):
-        return f"{v.func}({string(v.arg.value)})"
+        return f"{v.func}({string(str(v.arg.value))})"
     return literal(v)
 
 

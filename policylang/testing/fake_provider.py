@@ -72,7 +72,7 @@ class FakeProvider:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._server = None
+        self._server: asyncio.Server | None = None
         self._ready = threading.Event()
         self._writers: set = set()
 
@@ -132,7 +132,8 @@ class FakeProvider:
             self._thread.join(5)
 
     async def _shutdown(self) -> None:
-        self._server.close()
+        if self._server is not None:
+            self._server.close()
         for writer in list(self._writers):  # ends each connection's task through its own error path
             writer.transport.abort()
         tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
@@ -148,15 +149,15 @@ class FakeProvider:
     def _run(self) -> None:
         loop = self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        self._server = loop.run_until_complete(
+        server = self._server = loop.run_until_complete(
             asyncio.start_server(self._serve, self.host, 0, backlog=1024)
         )
-        self.port = self._server.sockets[0].getsockname()[1]
+        self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         try:
             loop.run_forever()
         finally:
-            self._server.close()
+            server.close()
             loop.close()
 
     # ---- HTTP ---------------------------------------------------------------------------
@@ -460,7 +461,7 @@ def _stream_events(wire: str, model: str, words: list[str], text: str) -> list[s
     if wire == "gemini":
         out = []
         for i, x in enumerate(pieces):
-            doc = {
+            doc: dict = {
                 "candidates": [{"content": {"role": "model", "parts": [{"text": x}]}, "index": 0}],
                 "modelVersion": model,
             }

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Literal
 
 from ...diagnostics import Diagnostic
 from ...interp import interpret, with_defaults
@@ -28,7 +29,7 @@ class LintContext:
         self.incomplete: list[str] = []  # the questions the time budget cut short
         self.route_keys = [rule.route_key for rule in self.rules]
         self.index_of = {rule.name: rule.index for rule in self.rules}
-        self._first_match = None
+        self._first_match: Callable[[dict], int | None] | None = None
 
     @property
     def diagram(self) -> Diagram:
@@ -45,7 +46,7 @@ class LintContext:
             return
         self.out.append(Diagnostic(code, severity, span, message, **kw))
 
-    def check_witness(self, facts: dict) -> ir.Rule | None | bool:
+    def check_witness(self, facts: dict) -> ir.Rule | None | Literal[False]:
         """The rule first-match evaluation picks for these facts (None: no route); False if invalid.
 
         Independent of the diagram the witness came from: the reference interpreter, or for

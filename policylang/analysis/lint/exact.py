@@ -94,7 +94,12 @@ def _unreachable(ctx: LintContext, r: int, quick: bool) -> None:
             for path in dg.paths_to(lambda t: t is not None and t < r, limit=8, domain=dom):
                 facts = concretize(ctx.space, dict(path), dom)
                 got = ctx.check_witness(facts) if facts is not None else None
-                if got and got.index < r and holds(rule.cond, ctx.values(facts)):
+                if (
+                    facts is not None
+                    and got
+                    and got.index < r
+                    and holds(rule.cond, ctx.values(facts))
+                ):
                     witness, witness_taker = facts, got.index
                     break
     complete = len(takers) <= MAX_TAKERS
@@ -168,11 +173,12 @@ def context_overflows(ctx: LintContext) -> None:
 def _context_overflow(ctx: LintContext, r: int) -> None:
     rule, space = ctx.rules[r], ctx.space
     tok = space.by_fact.get("tokens")
-    windows = [
-        (m, ctx.p.models[m].context)
+    windows: list[tuple[str, int]] = [
+        (m, c)
         for t in (rule.target, *rule.fallback)
         for m in t.models
-        if ctx.p.models[m].context
+        for c in [ctx.p.models[m].context]
+        if c
     ]
     windows = list(dict.fromkeys(windows))
     if not windows:
@@ -220,6 +226,7 @@ def _context_overflow(ctx: LintContext, r: int) -> None:
             # every request reaching the rule with `tokens` overflows the smallest window; say
             # "every" only if requests without `tokens` cannot reach it
             low = int(lo)
+            assert tok is not None  # a bound on `tokens` came from its dim
             gap = tok.missing_atom
             untold = gap is not None and admitted >> gap & 1 and reach(gap) is not None
             _overflow(

@@ -76,7 +76,12 @@ def unused_declarations(ctx: LintContext) -> None:
             used["model"].update(pool.members)
     for m in list(used["model"]):
         used["provider"].add(p.models[m].provider)
-    declared = {"fact": p.facts, "model": p.models, "provider": p.providers, "pool": p.pools}
+    declared: dict[str, dict] = {
+        "fact": p.facts,
+        "model": p.models,
+        "provider": p.providers,
+        "pool": p.pools,
+    }
     for kind, name in sorted(p.local_names):
         decl = declared[kind].get(name)
         if name in used[kind] or decl is None:
