@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .syntax.ast import Span
+from .span import Span
 
 SEVERITIES = ("error", "warning", "info")
 DOCS_URL = (

@@ -9,19 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-
-@dataclass(frozen=True, order=True)
-class Span:
-    """A 1-based, end-inclusive region of one file (end_column is exclusive)."""
-
-    file: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-
-
-NOWHERE = Span("<generated>", 1, 1, 1, 1)
+from ..span import NOWHERE as NOWHERE  # re-exported: the AST's positions
+from ..span import Span as Span
 
 
 def _span() -> Span:
