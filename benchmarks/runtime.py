@@ -60,7 +60,7 @@ default route oa
             for _ in range(2000):
                 t0 = time.perf_counter_ns()
                 attempts = Attempts(router, router.plan(request, {"task": "code"}, None), request, None)
-                await anext(aiter(attempts))
+                next(iter(attempts))
                 in_process.append(time.perf_counter_ns() - t0)
     print(f"{n} requests each way, loopback OpenAI-format fake provider")
     print(f"{'':>10} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}")

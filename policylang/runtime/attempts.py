@@ -8,7 +8,7 @@ a larger window; on a bad request stop, because the next candidate would reject 
 Every attempt, skip and wait is recorded on the plan, and so on the result.
 
     attempts = Attempts(router, plan, request, budget_key)
-    async for t in attempts:                 # a Try: the candidate, its timeout
+    for t in attempts:                       # a Try: the candidate, its timeout
         try:
             answer = await call(t)
         except ProviderError as exc:
@@ -22,7 +22,7 @@ Every attempt, skip and wait is recorded on the plan, and so on the result.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -115,7 +115,9 @@ class Attempts:
         self.request = request
         self.budget_key = budget_key
 
-    async def __aiter__(self) -> AsyncIterator[Try]:
+    # A plain generator, not an async one: nothing here awaits, and an async generator left
+    # unfinished (every request that succeeds) costs the event loop a finalizer task.
+    def __iter__(self) -> Iterator[Try]:
         router, plan = self.router, self.plan
         for model in plan.models:
             if not self._admit(model):

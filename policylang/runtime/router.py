@@ -171,7 +171,7 @@ class Router:
     ) -> Result:
         """A chat completion (OpenAI format) from the first candidate that answers."""
         attempts = Attempts(self, self.plan(request, facts, budget_key), request, budget_key)
-        async for t in attempts:
+        for t in attempts:
             try:
                 done = await self.adapters[t.model.provider].complete(t.model, request, t.timeout)
             except provider_errors.ProviderError as exc:

@@ -70,7 +70,7 @@ class RouterStream:
         router, request = self.router, self.request
         attempts = Attempts(router, self.prepare(), request, self.budget_key)
         want_usage = bool((request.get("stream_options") or {}).get("include_usage"))
-        async for t in attempts:
+        for t in attempts:
             state = StreamState()
             upstream = router.adapters[t.model.provider].stream(t.model, request, t.timeout, state)
             try:
