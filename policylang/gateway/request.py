@@ -55,17 +55,14 @@ def authenticate(keyring: KeyRing, request: Request) -> Client | None:
 
 async def read_json(request: Request, max_bytes: int) -> dict:
     """The body as a JSON object: 413 past max_bytes (read no further), 400 when not an object."""
-    too_large = openai_error(
-        413, f"request body over {max_bytes:,} bytes", "invalid_request_error", "request_too_large"
-    )
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > max_bytes:
-        raise Refused(too_large)
+        raise _too_large(max_bytes)
     raw = bytearray()
     async for part in request.stream():
         raw += part
         if len(raw) > max_bytes:
-            raise Refused(too_large)
+            raise _too_large(max_bytes)
     try:
         body = json.loads(raw or b"{}")
     except ValueError:
@@ -79,6 +76,17 @@ async def read_json(request: Request, max_bytes: int) -> dict:
             )
         )
     return body
+
+
+def _too_large(max_bytes: int) -> Refused:
+    return Refused(
+        openai_error(
+            413,
+            f"request body over {max_bytes:,} bytes",
+            "invalid_request_error",
+            "request_too_large",
+        )
+    )
 
 
 def check_chat_body(body: dict) -> None:
