@@ -45,6 +45,14 @@ def numeric_runs(dim: Dim, masks: list[int]) -> tuple[list, list[int], int | Non
     return bounds, groups, missing_branch
 
 
+def numeric_read(kind: str, var: str) -> tuple[str, str]:
+    """For a numeric fact in `var`: the test that its value is valid (a bool is not an int; a
+    float fact takes ints; NaN is refused) and the expression to bisect with."""
+    if kind == "int":
+        return f"type({var}) is int", var
+    return f"type({var}) is float and {var} == {var} or type({var}) is int", f"float({var})"
+
+
 class Returns(str):
     """A generated line that returns the decision of rule `rule` (an index into policy.rules)."""
 
@@ -228,16 +236,8 @@ class Emitter:
             branch_of = {missing: missing_branch} if missing is not None else {}
             btab = self.table("_B", safe_repr(tuple(bounds)))
             gtab = self.table("_T", "(" + "".join(val(g) + ", " for g in groups) + ")")
-            if k == "int":
-                lines = [
-                    f"{pad}if type({var}) is int:",
-                    f"{pad}    {res(f'{gtab}[_bisect({btab}, {var})]')}",
-                ]
-            else:
-                lines = [
-                    f"{pad}if type({var}) is float and {var} == {var} or type({var}) is int:",
-                    f"{pad}    {res(f'{gtab}[_bisect({btab}, float({var}))]')}",
-                ]
+            check, value = numeric_read(k, var)
+            lines = [f"{pad}if {check}:", f"{pad}    {res(f'{gtab}[_bisect({btab}, {value})]')}"]
             if missing is not None:
                 lines += [f"{pad}elif {var} is _M:", give(pad + "    ", branch_of[missing])]
             lines += [f"{pad}else:", f"{pad}    _invalid(facts)"]

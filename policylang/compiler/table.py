@@ -17,7 +17,7 @@ from itertools import product
 from ..analysis.diagram import HASHABLE, Diagram, Leaf, Split
 from ..prelude import MISSING
 from ..pysource import safe_repr
-from .emit import numeric_runs
+from .emit import numeric_read, numeric_runs
 
 TABLE_LIMIT = 50_000
 TABLE_SLICE = 400
@@ -197,12 +197,7 @@ def emit_table_path(
     if inline is not None:
         dim = dg.space.dims[inline]
         var = f"v{fact_index[dim.fact]}"
-        check = (
-            f"type({var}) is int"
-            if dim.kind == "int"
-            else f"type({var}) is float and {var} == {var} or type({var}) is int"
-        )
-        value = var if dim.kind == "int" else f"float({var})"
+        check, value = numeric_read(dim.kind, var)
         lines += [
             f"{pad}    if type(r) is tuple:",
             f"{pad}        {var} = facts.get({safe_repr(dim.fact)}, {defaults[dim.fact]})",
