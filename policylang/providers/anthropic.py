@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from ..semantics import ir
-from . import errors as E
+from . import errors
 from .base import (
     Completion,
     HTTPAdapter,
@@ -71,7 +71,9 @@ class AnthropicAdapter(HTTPAdapter):
         url, payload, headers = self._request(model, body, stream=False)
         doc = await self.post(url, payload, headers, timeout, model)
         if not isinstance(doc, dict) or doc.get("type") != "message":
-            raise self.fail(E.MalformedResponse, "not a Messages API message", model=model.name)
+            raise self.fail(
+                errors.MalformedResponse, "not a Messages API message", model=model.name
+            )
         text = "".join(
             b.get("text", "") for b in doc.get("content") or [] if b.get("type") == "text"
         )
@@ -113,5 +115,5 @@ class AnthropicAdapter(HTTPAdapter):
                 yield chunk(cid, name, {}, state.finish_reason or "stop")
                 return
         raise self.fail(
-            E.ConnectionFailed, "the stream ended before message_stop", model=model.name
+            errors.ConnectionFailed, "the stream ended before message_stop", model=model.name
         )

@@ -14,7 +14,7 @@ from typing import Protocol
 import httpx
 
 from ..semantics import ir
-from . import errors as E
+from . import errors
 
 
 @dataclass
@@ -241,7 +241,7 @@ def parse_json(raw: bytes | str, where: str):
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        raise E.MalformedResponse(f"{where}: the response is not valid JSON") from None
+        raise errors.MalformedResponse(f"{where}: the response is not valid JSON") from None
 
 
 class HTTPAdapter:
@@ -250,15 +250,17 @@ class HTTPAdapter:
     def __init__(self, provider: ir.Provider, http: HTTP):
         self.provider = provider
         self.http = http
-        self.key = E.env_secret(provider.api_key_env)
+        self.key = errors.env_secret(provider.api_key_env)
 
     def fail(self, exc_type, message, **kw):
         return exc_type(message, provider=self.provider.name, **kw)
 
-    def _transport(self, exc: Exception, model: ir.Model, when: str) -> E.ProviderError:
+    def _transport(self, exc: Exception, model: ir.Model, when: str) -> errors.ProviderError:
         if isinstance(exc, TransportTimeout):
-            return self.fail(E.Timeout, f"no answer in time ({when})", model=model.name)
-        return self.fail(E.ConnectionFailed, f"connection failed ({when}): {exc}", model=model.name)
+            return self.fail(errors.Timeout, f"no answer in time ({when})", model=model.name)
+        return self.fail(
+            errors.ConnectionFailed, f"connection failed ({when}): {exc}", model=model.name
+        )
 
     async def _fetch(
         self,
@@ -337,27 +339,27 @@ _CONTEXT_HINTS = (
 )
 
 
-def http_error(status: int, raw: bytes, headers, provider: str, model: str) -> E.ProviderError:
+def http_error(status: int, raw: bytes, headers, provider: str, model: str) -> errors.ProviderError:
     """The exception for a non-2xx answer, from its status and body (any of the three formats)."""
-    message = E.error_message(raw)
-    body = E.body_text(raw)
+    message = errors.error_message(raw)
+    body = errors.body_text(raw)
     lowered = (body + " " + message).lower()
-    kind: type[E.ProviderError]
+    kind: type[errors.ProviderError]
     retry_after = None
     if any(h in lowered for h in _CONTEXT_HINTS):
-        kind = E.ContextLengthExceeded
+        kind = errors.ContextLengthExceeded
     elif status == 429 or "resource_exhausted" in lowered or "rate_limit" in lowered:
-        kind, retry_after = E.RateLimited, E.retry_after_seconds(headers)
+        kind, retry_after = errors.RateLimited, errors.retry_after_seconds(headers)
     elif status in (503, 529) or "overloaded" in lowered:
-        kind, retry_after = E.Overloaded, E.retry_after_seconds(headers)
+        kind, retry_after = errors.Overloaded, errors.retry_after_seconds(headers)
     elif status in (401, 403):
-        kind = E.AuthFailed
+        kind = errors.AuthFailed
     elif status == 408 or status == 504:
-        kind = E.Timeout
+        kind = errors.Timeout
     elif status >= 500:
-        kind = E.ServerError
+        kind = errors.ServerError
     else:
-        kind = E.BadRequest
+        kind = errors.BadRequest
     return kind(
         message, status=status, body=body, provider=provider, model=model, retry_after=retry_after
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from ..semantics import ir
-from . import errors as E
+from . import errors
 from .base import (
     Completion,
     HTTPAdapter,
@@ -81,7 +81,9 @@ class GeminiAdapter(HTTPAdapter):
         url, payload, headers = self._request(model, body, stream=False)
         doc = await self.post(url, payload, headers, timeout, model)
         if not isinstance(doc, dict) or "candidates" not in doc:
-            raise self.fail(E.MalformedResponse, "a response without candidates", model=model.name)
+            raise self.fail(
+                errors.MalformedResponse, "a response without candidates", model=model.name
+            )
         text, reason = _text(doc)
         usage = doc.get("usageMetadata") or {}
         p, c = usage.get("promptTokenCount"), usage.get("candidatesTokenCount")
@@ -120,6 +122,6 @@ class GeminiAdapter(HTTPAdapter):
                 state.finish_reason = _FINISH.get(reason, "stop")
         if state.finish_reason is None:
             raise self.fail(
-                E.ConnectionFailed, "the stream ended without a finishReason", model=model.name
+                errors.ConnectionFailed, "the stream ended without a finishReason", model=model.name
             )
         yield chunk(cid, name, {}, state.finish_reason)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from ..semantics import ir
-from . import errors as E
+from . import errors
 from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
 
 _DEFAULT_BASE = "https://api.openai.com/v1"
@@ -38,7 +38,7 @@ class OpenAIAdapter(HTTPAdapter):
         doc = await self.post(url, payload, headers, timeout, model)
         if not isinstance(doc, dict) or not isinstance(doc.get("choices"), list):
             raise self.fail(
-                E.MalformedResponse, "a chat completion without choices", model=model.name
+                errors.MalformedResponse, "a chat completion without choices", model=model.name
             )
         usage = doc.get("usage") or {}
         return Completion(doc, usage.get("prompt_tokens"), usage.get("completion_tokens"))
@@ -61,4 +61,4 @@ class OpenAIAdapter(HTTPAdapter):
                 state.text_chars += len((choice.get("delta") or {}).get("content") or "")
                 state.finish_reason = choice.get("finish_reason") or state.finish_reason
             yield doc
-        raise self.fail(E.ConnectionFailed, "the stream ended before [DONE]", model=model.name)
+        raise self.fail(errors.ConnectionFailed, "the stream ended before [DONE]", model=model.name)
