@@ -164,6 +164,7 @@ def cmd_route(args) -> int:
         "target": decision.target,
         "fallback": list(decision.fallback),
         "candidates": list(decision.candidates),
+        "removed": [{"candidate": c, "constraint": why} for c, why in decision.removed],
     }
     if args.prompt is not None:
         out["facts"] = jsonable(facts)
@@ -181,7 +182,9 @@ def cmd_route(args) -> int:
         print(f"rule:       {decision.rule} (line {decision.line})")
         print(f"target:     {decision.target}")
         print(f"fallback:   {', '.join(decision.fallback) or '-'}")
-        print(f"candidates: {', '.join(decision.candidates)}")
+        print(f"candidates: {', '.join(decision.candidates) or '- (every one was removed)'}")
+        for c, why in decision.removed:
+            print(f"removed:    {c} by the constraint `{why}`")
     if args.prompt is not None:
         print(f"facts:      {json.dumps(out['facts'], sort_keys=True)}")
         for c in classified:

@@ -33,10 +33,13 @@ def with_defaults(policy: ir.PolicyIR, facts: dict) -> dict:
 
 
 def interpret(policy: ir.PolicyIR, facts: dict) -> Decision:
-    """Validate facts, then return the decision of the first rule whose condition holds."""
+    """Validate facts, then return the decision of the first rule whose condition holds, its
+    candidates filtered by their constraints."""
     values = with_defaults(policy, check_facts(policy.fact_specs, facts))
     for rule in policy.rules:
         if holds(rule.cond, values):
+            if rule.constraint_spec:
+                return prelude.constrain(rule.decision, values, rule.constraint_spec)
             return rule.decision
     return NO_ROUTE
 

@@ -114,6 +114,8 @@ def evaluator(
         "_check_facts": prelude.check_facts,
         "_with_defaults": prelude.with_defaults,
         "_test": prelude.holds,
+        "_fold_case": prelude.fold_case,
+        "_constrain": prelude.constrain,
         "__name__": "policylang.compiled",
         "__builtins__": __builtins__,
     }

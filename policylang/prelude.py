@@ -1,6 +1,6 @@
-"""What every evaluator needs at run time: Decision, FactError, the fact validator and
-the meaning of each test operator (`holds`), the one definition the reference
-interpreter, the analysis and compiled code share.
+"""What every evaluator needs at run time: Decision, FactError, the fact validator, the
+meaning of each test operator (`holds`) and of each candidate constraint (`constrain`):
+the one definition the reference interpreter, the analysis and compiled code share.
 
 Pure standard library: `policylang compile` copies this file's source verbatim into
 standalone modules, so both raise the same errors and agree on every operator."""
@@ -18,15 +18,18 @@ __all__ = [
     "check_facts",
     "check_value",
     "holds",
+    "constrain",
+    "fold_case",
     "with_defaults",
     "did_you_mean",
     "json_value",
     "jsonable",
 ]
 
-Decision = namedtuple("Decision", "rule line target fallback candidates")
+Decision = namedtuple("Decision", "rule line target fallback candidates removed", defaults=((),))
 Decision.__doc__ = (
-    "The routing decision: rule label, its line, primary target, fallback names, candidates."
+    "The routing decision: rule label, its line, primary target, fallback names, candidates, "
+    "and the candidates a constraint removed ((candidate, constraint) pairs)."
 )
 
 
@@ -74,9 +77,11 @@ def _show(value):
 def check_value(name, spec, value):
     """The value of fact `name` normalized for evaluation, or FactError.
 
-    spec is (kind, members, default) as the compiler records it."""
+    spec is (kind, members, default, ignoring case) as the compiler records it."""
     kind, members = spec[0], spec[1]
     t = type(value)
+    if t is str and len(spec) > 3 and spec[3]:
+        value = value.lower()
     if kind == "int":
         if t is int:
             return value
@@ -198,3 +203,75 @@ def holds(op, value, constant):
     if op == "startswith":
         return value.startswith(constant)
     raise ValueError(f"unknown operator {op}")
+
+
+def fold_case(facts, names):
+    """The facts with the string values of the facts `names` (declared `ignoring case`)
+    lowercased; the same dict when there is nothing to change."""
+    if type(facts) is not dict:
+        return facts  # the validator says what is wrong with it
+    out = facts
+    for name in names:
+        value = facts.get(name)
+        if type(value) is str:
+            low = value.lower()
+            if low != value:
+                if out is facts:
+                    out = dict(facts)
+                out[name] = low
+    return out
+
+
+OUTPUT_TOKENS_ESTIMATE = 500  # answer tokens assumed by `cost` constraints
+
+
+def constrain(decision, values, spec):
+    """The decision with the candidates its constraints rule out for this request taken out of
+    `candidates` and listed in `removed` with the constraint that removed each.
+
+    values are the validated facts with defaults; spec is, per candidate in order, (candidate,
+    (regions, input price, output price, context), constraints), each constraint (attribute,
+    op, is_fact, operand, text). A constraint whose fact the request does not carry is skipped.
+      hosted in F / {…}  some region of the candidate is the fact's value / in the set;
+                         a candidate with no declared regions is removed
+      cost OP X          (tokens x input + OUTPUT_TOKENS_ESTIMATE x output) / 1e6, in USD;
+                         skipped without `tokens`; an unpriced candidate is removed
+      context OP X       the context window; a candidate with no declared window is kept"""
+    kept, removed = [], []
+    for candidate, attributes, constraints in spec:
+        why = _violated(attributes, constraints, values)
+        if why is None:
+            kept.append(candidate)
+        else:
+            removed.append((candidate, why))
+    if not removed:
+        return decision
+    return decision._replace(candidates=tuple(kept), removed=tuple(removed))
+
+
+def _violated(attributes, constraints, values):
+    """The text of the first constraint the candidate fails, or None."""
+    regions, input_price, output_price, context = attributes
+    for attribute, op, is_fact, operand, text in constraints:
+        bound = values.get(operand, MISSING) if is_fact else operand
+        if bound is MISSING:
+            continue
+        if attribute == "hosted":
+            if is_fact:
+                ok = regions is not None and bound in regions
+            else:
+                ok = regions is not None and not regions.isdisjoint(bound)
+        elif attribute == "cost":
+            tokens = values.get("tokens", MISSING)
+            if type(tokens) is not int:
+                continue
+            if input_price is None or output_price is None:
+                ok = False
+            else:
+                cost = (tokens * input_price + OUTPUT_TOKENS_ESTIMATE * output_price) / 1e6
+                ok = holds(op, cost, bound)
+        else:  # context
+            ok = context is None or holds(op, context, bound)
+        if not ok:
+            return text
+    return None

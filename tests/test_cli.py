@@ -63,7 +63,8 @@ def test_route_json_shape():
     r = run("route", EXAMPLE, "--facts", '{"task": "summarize", "tokens": 120}', "--format", "json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert list(doc) == ["rule", "line", "target", "fallback", "candidates"]
+    assert list(doc) == ["rule", "line", "target", "fallback", "candidates", "removed"]
+    assert doc["removed"] == []
     assert doc["rule"] == "rule@5" and doc["line"] == 5 and doc["target"] == "cheap"
     assert doc["fallback"] == ["mistral", "deepseek"]
     assert doc["candidates"][-2:] == ["mistral/mistral-large", "deepseek/deepseek-v3"]
@@ -74,7 +75,8 @@ def test_route_no_route(tmp_path):
     p.write_text("import std\nwhen task == code route premium\n")
     r = run("route", str(p), "--facts", '{"task": "chat"}', "--format", "json")
     assert r.returncode == 0
-    assert json.loads(r.stdout) == {"rule": None, "line": None, "target": None, "fallback": [], "candidates": []}
+    assert json.loads(r.stdout) == {"rule": None, "line": None, "target": None, "fallback": [], "candidates": [],
+                                    "removed": []}
 
 
 def test_route_explain():

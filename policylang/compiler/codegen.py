@@ -142,8 +142,12 @@ def generate(
         out.code(fn)
         out.text("")
     out.text("".join(f"{name} = {value}\n" for name, value in emitter.late_tables))
+    public = "decide_fast" if standalone else "decide"
+    folded = sorted(name for name, f in policy.facts.items() if f.ignoring_case)
+    constrained = {r.name: r.constraint_spec for r in policy.rules if r.constraint_spec}
+    wrapped = bool(folded or constrained)
     out.text(
-        f'\ndef {"decide_fast" if standalone else "decide"}(facts):\n'
+        f"\ndef {'_first_rule' if wrapped else public}(facts):\n"
         '    """The decision for a request\'s facts (first matching rule); FactError on a bad '
         'fact it reads."""\n'
         "    try:"
@@ -154,6 +158,8 @@ def generate(
         "        _invalid(facts)\n"
         "        raise"
     )
+    if wrapped:
+        out.text(_wrapper(public, folded, constrained))
     out.text(
         env.get_template("foot.py.j2")
         .render(standalone=standalone, line_map=safe_repr_dict(out.line_map))
@@ -197,6 +203,31 @@ def _in_blocks(emitter: Emitter, policy: ir.PolicyIR, blocks: list[Block], funct
     body.append("    return _NONE")
     functions.append(_VALIDATED.split("\n"))
     return body
+
+
+def _wrapper(name: str, folded: list[str], constrained: dict[str, tuple]) -> str:
+    """`decide` around the rules: string facts declared `ignoring case` lowercased first, and
+    the deciding rule's candidate constraints applied after (prelude.fold_case, .constrain)."""
+    lines = [
+        "",
+        f"_FOLDED = {safe_repr(tuple(folded))}",
+        f"_CONSTRAINED = {safe_repr_dict(constrained)}",
+        "",
+        "",
+        f"def {name}(facts):",
+        '    """The decision for a request\'s facts: the first matching rule, its candidates',
+        '    filtered by their constraints."""',
+    ]
+    if folded:
+        lines.append("    facts = _fold_case(facts, _FOLDED)")
+    lines += [
+        "    d = _first_rule(facts)",
+        "    spec = _CONSTRAINED.get(d.rule)",
+        "    if spec is None:",
+        "        return d",
+        "    return _constrain(d, _with_defaults(_FACTS, _check_facts(_FACTS, facts)), spec)",
+    ]
+    return "\n".join(lines)
 
 
 def left_out(policy: ir.PolicyIR) -> str:

@@ -346,6 +346,7 @@ class Gateway:
                 "target": decision.target,
                 "fallback": list(decision.fallback),
                 "candidates": list(decision.candidates),
+                "removed": [{"candidate": c, "constraint": why} for c, why in decision.removed],
                 "facts": jsonable(facts),
                 "classified": [c.to_json() for c in classified],
                 "explain": serving.policy.explain(facts),

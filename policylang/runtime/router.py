@@ -130,12 +130,22 @@ class Router:
             raise BudgetExceeded("the spend budget is used up", rule=decision.rule)
         rule = self._rules[decision.rule]
         models = order_candidates(self.policy.ir, rule, self.health, self.rng)
+        removed = dict(decision.removed)  # candidates a constraint rules out for this request
         tokens = merged.get("tokens")
         if not isinstance(tokens, int):
             tokens = count_prompt_tokens(request, self.counter)
-        return Plan(
-            rule, models, merged, tokens, decision_ns, self.clock() + self.retry.total_timeout
+        plan = Plan(
+            rule,
+            [m for m in models if m.candidate not in removed] if removed else models,
+            merged,
+            tokens,
+            decision_ns,
+            self.clock() + self.retry.total_timeout,
         )
+        for m in models:
+            if m.candidate in removed:
+                plan.skip(m, f"removed by the constraint `{removed[m.candidate]}`")
+        return plan
 
     # ---- active health ------------------------------------------------------------------
     async def probe(self, only_unhealthy: bool = True, timeout: float = 5.0) -> dict[str, str]:

@@ -11,11 +11,12 @@ from ..prelude import did_you_mean
 from ..syntax import ast
 from . import ir
 from .conditions import LiteralError, fact_value
+from .constraints import check_all
 from .report import Reporter, unknown
 
 ADAPTERS = ("openai", "anthropic", "gemini", "echo")  # providers.ADAPTERS implements each
-PROVIDER_FIELDS = ("adapter", "base_url", "api_key", "default", "timeout")
-MODEL_FIELDS = ("provider", "id", "input", "output", "context")
+PROVIDER_FIELDS = ("adapter", "base_url", "api_key", "default", "timeout", "regions")
+MODEL_FIELDS = ("provider", "id", "input", "output", "context", "regions")
 
 
 @dataclass
@@ -35,7 +36,7 @@ class CatalogChecker(Reporter):
         facts = self.facts()
         providers = self.providers()
         models = self.models(providers)
-        return Catalog(facts, providers, models, self.pools(providers, models))
+        return Catalog(facts, providers, models, self.pools(providers, models, facts))
 
     # ---- facts ---------------------------------------------------------------
     def facts(self) -> dict[str, ir.Fact]:
@@ -52,12 +53,30 @@ class CatalogChecker(Reporter):
                     )
                 if not members:
                     self.error("type-mismatch", d.name_span, f"enum `{name}` has no members")
-            fact = ir.Fact(name, d.type.kind, tuple(dict.fromkeys(members)), ir.NO_DEFAULT, d.span)
+            folding = d.ignoring_case
+            if folding and d.type.kind not in ("string", "enum"):
+                self.error(
+                    "type-mismatch",
+                    d.name_span,
+                    f"`ignoring case` applies to string and enum facts; `{name}` is {d.type.kind}",
+                )
+            upper = [m for m in members if m != m.lower()]
+            if folding and upper:
+                self.error(
+                    "invalid-value",
+                    d.name_span,
+                    f"enum `{name}` ignores case, so its members are written in lowercase: "
+                    f"{', '.join(upper)}",
+                )
+            fact = ir.Fact(
+                name, d.type.kind, tuple(dict.fromkeys(members)), ir.NO_DEFAULT, d.span, folding
+            )
             if d.default is not None:
                 try:
-                    fact = ir.Fact(
-                        name, fact.kind, fact.members, fact_value(fact, d.default), d.span
-                    )
+                    default = fact_value(fact, d.default)
+                    if folding and isinstance(default, str):
+                        default = default.lower()
+                    fact = ir.Fact(name, fact.kind, fact.members, default, d.span, folding)
                 except LiteralError as exc:
                     self.error("type-mismatch", d.default.span, str(exc))
             out[name] = fact
@@ -176,9 +195,28 @@ class CatalogChecker(Reporter):
             timeout = self._number(fields.get("timeout"), "timeout")
             default = self._word(fields.get("default"), "default")
             out[name] = ir.Provider(
-                name, adapter or "openai", base_url, key_env, default, timeout, d.span
+                name,
+                adapter or "openai",
+                base_url,
+                key_env,
+                default,
+                timeout,
+                d.span,
+                self._regions(fields.get("regions")),
             )
         return out
+
+    def _regions(self, f: ast.Field | None) -> frozenset[str] | None:
+        """`regions = [eu, "us-east"]`: region names, lowercased (they compare ignoring case)."""
+        if f is None:
+            return None
+        v = f.value
+        if isinstance(v, ast.ListLiteral) and all(
+            isinstance(x, ast.Literal) and x.kind in ("word", "string") for x in v.items
+        ):
+            return frozenset(str(x.value).lower() for x in v.items)
+        self.error("invalid-value", v.span, "`regions` takes a list of region names, e.g. [eu, us]")
+        return None
 
     def models(self, providers) -> dict[str, ir.Model]:
         out = {}
@@ -194,6 +232,9 @@ class CatalogChecker(Reporter):
                     unknown("provider", prov, providers),
                 )
             model_id = self._string(fields.get("id"), "id") or name
+            regions = self._regions(fields.get("regions"))
+            if regions is None and prov in providers:
+                regions = providers[prov].regions  # a model is hosted where its provider is
             out[name] = ir.Model(
                 name,
                 prov or "",
@@ -202,6 +243,7 @@ class CatalogChecker(Reporter):
                 _float(self._number(fields.get("output"), "output")),
                 self._number(fields.get("context"), "context", integer=True),
                 d.span,
+                regions,
             )
         for pname, p in providers.items():
             decl = self.decls["provider"][pname]
@@ -256,7 +298,7 @@ class CatalogChecker(Reporter):
         self.error("unknown-name", ref.span, unknown(what, ref.name, names))
         return None
 
-    def pools(self, providers, models) -> dict[str, ir.Pool]:
+    def pools(self, providers, models, facts) -> dict[str, ir.Pool]:
         out = {}
         for name, d in self.decls["pool"].items():
             members: list[str] = []
@@ -309,7 +351,8 @@ class CatalogChecker(Reporter):
                 weights = tuple(by_model.get(m, 1.0) for m in members)
             if strategy == "cost":
                 members = _by_cost(members, models)
-            out[name] = ir.Pool(name, tuple(members), strategy, weights, d.span)
+            only = check_all(d.only, facts, self) or ()
+            out[name] = ir.Pool(name, tuple(members), strategy, weights, d.span, only)
         return out
 
 

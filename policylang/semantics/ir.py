@@ -20,6 +20,7 @@ class Fact:
     members: tuple[str, ...] = ()  # enum members, in written order
     default: Any = NO_DEFAULT
     span: Span = field(default=NOWHERE, compare=False)
+    ignoring_case: bool = False  # string values are lowercased before they are compared
 
     @property
     def has_default(self) -> bool:
@@ -27,8 +28,9 @@ class Fact:
 
     @property
     def spec(self) -> tuple:
-        """The (kind, members, default) triple the run-time validator reads."""
-        return (self.kind, self.members, None if self.default is NO_DEFAULT else self.default)
+        """The (kind, members, default, ignoring case) the run-time validator reads."""
+        default = None if self.default is NO_DEFAULT else self.default
+        return (self.kind, self.members, default, self.ignoring_case)
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class Provider:
     default_model: str | None = None
     timeout: float | None = None
     span: Span = field(default=NOWHERE, compare=False)
+    regions: frozenset[str] | None = None  # where it hosts its models; None: not declared
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,16 @@ class Model:
     output: float | None = None  # USD per million output tokens
     context: int | None = None  # context window, tokens
     span: Span = field(default=NOWHERE, compare=False)
+    regions: frozenset[str] | None = None  # hosting regions (its own, else its provider's)
 
     @property
     def candidate(self) -> str:
         return f"{self.provider}/{self.name}"
+
+    @property
+    def attributes(self) -> tuple:
+        """What constraints read (prelude.constrain): regions, input and output price, context."""
+        return (self.regions, self.input, self.output, self.context)
 
     @property
     def blended_price(self) -> float | None:
@@ -71,6 +80,26 @@ class Pool:
     strategy: str = "order"  # order cost latency weighted
     weights: tuple[float, ...] = ()
     span: Span = field(default=NOWHERE, compare=False)
+    constraints: tuple[Constraint, ...] = ()  # `only …` on the pool: its members' constraints
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A candidate constraint, checked: `hosted in region` is ("hosted", "in", True, "region");
+    `hosted in {eu}` ("hosted", "in", False, frozenset({"eu"})); `cost <= 0.01` ("cost", "<=",
+    False, 0.01). text is how the policy writes it (decisions and findings quote it)."""
+
+    attribute: str  # hosted cost context
+    op: str
+    is_fact: bool  # the operand names a fact (skipped when the request does not carry it)
+    operand: Any
+    text: str
+    span: Span = field(default=NOWHERE, compare=False)
+
+    @property
+    def data(self) -> tuple:
+        """The plain tuple prelude.constrain reads (and generated code holds)."""
+        return (self.attribute, self.op, self.is_fact, self.operand, self.text)
 
 
 @dataclass(frozen=True)
@@ -137,9 +166,11 @@ class Rule:
     candidates: tuple[str, ...]  # provider/model, duplicates removed
     is_default: bool = False
     span: Span = field(default=NOWHERE, compare=False)
-    suppressed: frozenset = (
-        frozenset()
-    )  # lint codes allowed on this rule (inline `# policylang: allow ...`)
+    # lint codes allowed on this rule (inline `# policylang: allow ...`)
+    suppressed: frozenset = frozenset()
+    # per candidate, in candidate order: (candidate, its attributes, the data of the constraints
+    # that apply to it: policy-wide, the rule's, its pool's); () when no constraint applies
+    constraint_spec: tuple = ()
 
     @cached_property
     def decision(self) -> Decision:
@@ -154,8 +185,10 @@ class Rule:
 
     @property
     def route_key(self) -> tuple:
-        """What a decision by this rule says, its label aside (see route_of)."""
-        return route_of(self.decision)
+        """What a decision by this rule says, its label aside (see route_of), and the
+        constraints that filter its candidates with the attributes they read: a change to
+        either can move requests."""
+        return (*route_of(self.decision), self.constraint_spec)
 
 
 def route_of(decision: Decision) -> tuple:

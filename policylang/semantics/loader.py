@@ -60,7 +60,9 @@ class Scope:
         default_factory=lambda: {"fact": {}, "provider": {}, "model": {}, "pool": {}}
     )
 
-    def merge(self, other: Scope, diags: list[Diagnostic], at: ast.Span) -> None:
+    def merge(self, other: Scope, diags: list[Diagnostic], at: ast.Span, own: bool = False) -> None:
+        """Add other's declarations; own: they are the file's own, which override imported ones
+        and may narrow an imported string fact to an enum (`fact region: enum {eu, us}`)."""
         for kind, names in other.decls.items():
             for name, decl in names.items():
                 mine = self.decls[kind].get(name)
@@ -69,6 +71,7 @@ class Scope:
                     and isinstance(decl, ast.FactDecl)
                     and mine is not decl
                     and mine.type != decl.type
+                    and not (own and mine.type.kind == "string" and decl.type.kind == "enum")
                 ):
                     diags.append(_fact_conflict(decl, mine))
                     continue
@@ -128,14 +131,16 @@ class Loader:
                 if key is not None and key in self.scopes:
                     scope.merge(self.scopes[key], self.diags, stmt.span)
                     imported = self.modules[key]
-                    if any(isinstance(s, (ast.Rule, ast.Expect)) for s in imported.statements):
+                    if any(
+                        isinstance(s, (ast.Rule, ast.Expect, ast.Only)) for s in imported.statements
+                    ):
                         self.diags.append(
                             Diagnostic(
                                 "rules-not-imported",
                                 "info",
                                 stmt.span,
-                                f"`{key}` has rules or expectations; imports bring only facts, "
-                                "providers, "
+                                f"`{key}` has rules, expectations or constraints; imports bring "
+                                "only facts, providers, "
                                 "models and pools, so they are not part of this policy",
                             )
                         )
@@ -168,7 +173,10 @@ class Loader:
                 continue
             own.decls[kind][stmt.name] = stmt
         scope.merge(
-            own, self.diags, module.statements[0].span if module.statements else ast.NOWHERE
+            own,
+            self.diags,
+            module.statements[0].span if module.statements else ast.NOWHERE,
+            own=True,
         )
         return scope
 

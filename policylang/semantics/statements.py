@@ -10,6 +10,7 @@ from ..syntax.parser import KEYWORDS
 from . import ir
 from .catalog import Catalog, CatalogChecker
 from .conditions import ConditionChecker, LiteralError, fact_value
+from .constraints import check_all
 from .report import Reporter, unknown
 
 SOURCES = ("prompt", "system", "last_message")
@@ -33,6 +34,7 @@ class StatementChecker(Reporter):
     def rules(self, module: ast.Module) -> tuple[ir.Rule, ...]:
         checker = ConditionChecker(self.cat.facts, self.diags)
         models = self.cat.models
+        policy_wide = self.policy_constraints(module)
         out: list[ir.Rule] = []
         labels: dict[str, ast.Rule] = {}
         default_seen: ast.Rule | None = None
@@ -68,12 +70,19 @@ class StatementChecker(Reporter):
             fallback = [t for t in written if t is not None]
             if cond is None or target is None or len(fallback) < len(written):
                 continue
+            rule_only = check_all(stmt.only, self.cat.facts, self)
+            if rule_only is None or policy_wide is None:
+                continue
             candidates: list[str] = []
+            spec = []
             for t in [target, *fallback]:
+                pool = self.cat.pools[t.written].constraints if t.kind == "pool" else ()
                 for m in t.models:
                     c = models[m].candidate
                     if c not in candidates:
                         candidates.append(c)
+                        applying = (*policy_wide, *rule_only, *pool)
+                        spec.append((c, models[m].attributes, tuple(x.data for x in applying)))
             out.append(
                 ir.Rule(
                     len(out),
@@ -86,9 +95,17 @@ class StatementChecker(Reporter):
                     stmt.is_default,
                     stmt.span,
                     _suppressed(self.source_lines, stmt.span.line),
+                    tuple(spec) if any(cs for _, _, cs in spec) else (),
                 )
             )
         return tuple(out)
+
+    def policy_constraints(self, module: ast.Module) -> tuple[ir.Constraint, ...] | None:
+        """The policy-wide `only …` statements' constraints (None when one is wrong)."""
+        written = tuple(
+            c for s in module.statements if isinstance(s, ast.Only) for c in s.constraints
+        )
+        return check_all(written, self.cat.facts, self)
 
     def expects(self, module: ast.Module) -> tuple[ir.Expect, ...]:
         facts = self.cat.facts

@@ -32,7 +32,7 @@ class Literal:
 
 @dataclass(frozen=True)
 class ListLiteral:
-    """`[a, b]`: the value of a set fact in an expectation."""
+    """`[a, b]`: the value of a set fact in an expectation, or a list field (`regions`)."""
 
     items: tuple[Literal, ...]
     span: Span = _span()
@@ -60,7 +60,7 @@ class Call:
     span: Span = _span()
 
 
-Value = Union[Literal, Ref, Call]
+Value = Union[Literal, Ref, Call, ListLiteral]
 
 
 # ---- conditions -------------------------------------------------------------
@@ -145,6 +145,7 @@ class FactDecl:
     default: Literal | None = None
     span: Span = _span()
     name_span: Span = _span()
+    ignoring_case: bool = False  # `ignoring case`: string values are compared lowercased
 
 
 @dataclass(frozen=True)
@@ -180,12 +181,33 @@ class Strategy:
 
 
 @dataclass(frozen=True)
+class Constraint:
+    """One candidate constraint: `hosted in region` (operand a fact name), `hosted in {eu, ch}`
+    (a tuple of Literals), `cost <= max_cost`, `context >= 8000` (a Literal: a fact name as a
+    word, or a number)."""
+
+    attribute: str
+    op: str  # in, <, <=, >, >=
+    operand: str | Literal | tuple[Literal, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Only:
+    """A policy-wide `only …` statement: constraints on every rule's candidates."""
+
+    constraints: tuple[Constraint, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class PoolDecl:
     name: str
     members: tuple[Ref, ...]
     strategy: Strategy | None = None
     span: Span = _span()
     name_span: Span = _span()
+    only: tuple[Constraint, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -198,6 +220,7 @@ class Rule:
     fallback: tuple[Ref, ...] | None = None
     is_default: bool = False
     span: Span = _span()
+    only: tuple[Constraint, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -228,7 +251,9 @@ class ClassifyDecl:
     span: Span = _span()
 
 
-Statement = Union[Import, FactDecl, ProviderDecl, ModelDecl, PoolDecl, Rule, Expect, ClassifyDecl]
+Statement = Union[
+    Import, FactDecl, ProviderDecl, ModelDecl, PoolDecl, Rule, Expect, ClassifyDecl, Only
+]
 
 
 @dataclass(frozen=True)

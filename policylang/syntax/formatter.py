@@ -27,6 +27,7 @@ def _parts(s, label_width: int = 0) -> tuple[str, str]:
         tail = f"route {printer.ref(s.target)}"
         if s.fallback is not None:
             tail += f" fallback [{', '.join(printer.ref(r) for r in s.fallback)}]"
+        tail += printer.only(s.only)
         if s.is_default:
             return "default", tail
         label = f"{s.label}: " if s.label else ""

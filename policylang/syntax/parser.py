@@ -55,14 +55,14 @@ def _grammar_words() -> tuple[frozenset, tuple[str, ...]]:
 # words of the grammar that stay usable as names (types, pool strategies, `no` of `no route`):
 # the contextual lexer reads them as keywords only where the grammar expects them there
 CONTEXTUAL_WORDS = frozenset(
-    "int float string bool set enum cost latency order weighted no".split()
+    "int float string bool set enum cost latency order weighted no ignoring case".split()
 )
 _WORDS, STATEMENT_WORDS = _grammar_words()
 KEYWORDS = _WORDS - CONTEXTUAL_WORDS  # never names: labels, declarations and values must quote them
 
 _OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
 _CLOSERS = {"RPAR": "LPAR", "RSQB": "LSQB", "RBRACE": "LBRACE"}
-_CONTINUE_AFTER = {"AND", "OR", "NOT", "ROUTE", "FALLBACK"}
+_CONTINUE_AFTER = {"AND", "OR", "NOT", "ROUTE", "FALLBACK", "ONLY"}
 
 # Words shown for terminals in "expected ..." messages.
 _TERMINAL_WORDS = {
@@ -299,8 +299,13 @@ class _ToAst:
         return ast.FactType("enum", tuple(str(x) for x in c if x is not None))
 
     def fact_decl(self, meta, c):
-        name, ftype, default = c
-        return ast.FactDecl(str(name), ftype, default, self._span(meta), self._tspan(name))
+        name, ftype, default, ignoring = c
+        return ast.FactDecl(
+            str(name), ftype, default, self._span(meta), self._tspan(name), ignoring is not None
+        )
+
+    def ignoring_case(self, meta, c):
+        return True
 
     # catalog
     def field(self, meta, c):
@@ -330,15 +335,36 @@ class _ToAst:
         return (ref, lit)
 
     def pool_decl(self, meta, c):
-        name, members, strategy = c
-        return ast.PoolDecl(str(name), members, strategy, self._span(meta), self._tspan(name))
+        name, members, strategy, only = c
+        return ast.PoolDecl(
+            str(name), members, strategy, self._span(meta), self._tspan(name), only or ()
+        )
+
+    # candidate constraints
+    def only(self, meta, c):
+        return tuple(c)
+
+    def only_stmt(self, meta, c):
+        return ast.Only(tuple(c), self._span(meta))
+
+    def bound_constraint(self, meta, c):
+        name, op, operand = c
+        return ast.Constraint(str(name), str(op), operand, self._span(meta))
+
+    def fact_constraint(self, meta, c):
+        name, fact = c
+        return ast.Constraint(str(name), "in", str(fact), self._span(meta))
+
+    def set_constraint(self, meta, c):
+        name, values = c
+        return ast.Constraint(str(name), "in", values, self._span(meta))
 
     # rules
     def fallback(self, meta, c):
         return c[0]
 
     def rule(self, meta, c):
-        label, cond, target, fallback = c
+        label, cond, target, fallback, only = c
         return ast.Rule(
             str(label) if label is not None else None,
             cond,
@@ -346,11 +372,12 @@ class _ToAst:
             fallback,
             False,
             self._span(meta),
+            only or (),
         )
 
     def default_rule(self, meta, c):
-        target, fallback = c
-        return ast.Rule("default", None, target, fallback, True, self._span(meta))
+        target, fallback, only = c
+        return ast.Rule("default", None, target, fallback, True, self._span(meta), only or ())
 
     def or_cond(self, meta, c):
         return ast.Or(tuple(c), self._span(meta))

@@ -112,6 +112,19 @@ def cond(c, parent: str | None = None) -> str:
     raise AssertionError(c)
 
 
+def constraint(c: ast.Constraint) -> str:
+    if isinstance(c.operand, str):
+        return f"{c.attribute} {c.op} {c.operand}"
+    if isinstance(c.operand, tuple):
+        return f"{c.attribute} {c.op} {_set(c.operand)}"
+    return f"{c.attribute} {c.op} {literal(c.operand)}"
+
+
+def only(constraints) -> str:
+    """` only a and b`, or "" when there are none."""
+    return " only " + " and ".join(constraint(c) for c in constraints) if constraints else ""
+
+
 def _targets(refs) -> str:
     return "[" + ", ".join(ref(r) for r in refs) + "]"
 
@@ -123,7 +136,8 @@ def statement(s) -> str:
         t = s.type
         ty = f"enum {{{', '.join(t.members)}}}" if t.kind == "enum" else t.kind
         default = f" = {literal(s.default)}" if s.default is not None else ""
-        return f"fact {s.name}: {ty}{default}"
+        case = " ignoring case" if s.ignoring_case else ""
+        return f"fact {s.name}: {ty}{default}{case}"
     if isinstance(s, (ast.ProviderDecl, ast.ModelDecl)):
         kw = "provider" if isinstance(s, ast.ProviderDecl) else "model"
         if not s.fields:
@@ -134,7 +148,7 @@ def statement(s) -> str:
         text = f"pool {s.name} = {_targets(s.members)}"
         if s.strategy is not None:
             text += " " + strategy(s.strategy)
-        return text
+        return text + only(s.only)
     if isinstance(s, ast.Rule):
         if s.is_default:
             text = f"default route {ref(s.target)}"
@@ -143,7 +157,9 @@ def statement(s) -> str:
             text = f"{label}when {cond(s.cond)} route {ref(s.target)}"
         if s.fallback is not None:
             text += f" fallback {_targets(s.fallback)}"
-        return text
+        return text + only(s.only)
+    if isinstance(s, ast.Only):
+        return only(s.constraints).lstrip()
     if isinstance(s, ast.Expect):
         facts = "{" + ", ".join(f"{k}: {literal(v)}" for k, v in s.facts) + "}"
         return f"expect {facts} " + (

@@ -1,0 +1,87 @@
+"""Candidate constraints (`only …`) checked into IR: which attribute, which operator, and
+whether the operand is a fact of the right type or a literal (docs/language.md §5)."""
+
+from __future__ import annotations
+
+from ..prelude import did_you_mean
+from ..syntax import ast, printer
+from . import ir
+from .report import Reporter
+
+# attribute -> (operators, fact kinds its operand may name, what a literal operand must be)
+ATTRIBUTES = {
+    "hosted": (("in",), ("string", "enum"), "a set of region names"),
+    "cost": (("<", "<="), ("float", "int"), "a number of USD"),
+    "context": ((">", ">="), ("int",), "a number of tokens"),
+}
+
+
+def check_constraint(
+    c: ast.Constraint, facts: dict[str, ir.Fact], report: Reporter
+) -> ir.Constraint | None:
+    """The checked constraint, or None (with an error reported)."""
+    text = printer.constraint(c)
+    spec = ATTRIBUTES.get(c.attribute)
+    if spec is None:
+        extra = did_you_mean(c.attribute, ATTRIBUTES) or f" (attributes: {', '.join(ATTRIBUTES)})"
+        report.error("unknown-name", c.span, f"unknown candidate attribute `{c.attribute}`{extra}")
+        return None
+    ops, kinds, literal_kind = spec
+    if c.op not in ops:
+        report.error(
+            "type-mismatch",
+            c.span,
+            f"`{c.attribute}` takes {' or '.join(f'`{o}`' for o in ops)}, not `{c.op}`",
+        )
+        return None
+    operand = c.operand
+    name = operand if isinstance(operand, str) else None
+    if isinstance(operand, ast.Literal) and operand.kind == "word":
+        name = str(operand.value)
+    if name is not None:
+        fact = facts.get(name)
+        if fact is None:
+            report.error(
+                "unknown-name", c.span, f"unknown fact `{name}`{did_you_mean(name, facts)}"
+            )
+            return None
+        if fact.kind not in kinds:
+            report.error(
+                "type-mismatch",
+                c.span,
+                f"`{c.attribute}` compares with {' or '.join(kinds)} facts; "
+                f"`{name}` is {fact.kind}",
+            )
+            return None
+        return ir.Constraint(c.attribute, c.op, True, name, text, c.span)
+    if c.attribute == "hosted":
+        if not isinstance(operand, tuple) or not all(
+            isinstance(x, ast.Literal) and x.kind in ("word", "string") for x in operand
+        ):
+            report.error("type-mismatch", c.span, f"`hosted in` takes a fact or {literal_kind}")
+            return None
+        return ir.Constraint(
+            "hosted", "in", False, frozenset(str(x.value).lower() for x in operand), text, c.span
+        )
+    if not (
+        isinstance(operand, ast.Literal)
+        and operand.kind == "number"
+        and isinstance(operand.value, (int, float))
+        and operand.value >= 0
+    ):
+        report.error("type-mismatch", c.span, f"`{c.attribute}` takes a fact or {literal_kind}")
+        return None
+    value = float(operand.value) if c.attribute == "cost" else operand.value
+    if c.attribute == "context" and type(value) is not int:
+        report.error("type-mismatch", c.span, f"`context` takes a fact or {literal_kind}")
+        return None
+    return ir.Constraint(c.attribute, c.op, False, value, text, c.span)
+
+
+def check_all(
+    constraints: tuple[ast.Constraint, ...], facts: dict[str, ir.Fact], report: Reporter
+) -> tuple[ir.Constraint, ...] | None:
+    """Every constraint checked, or None when one of them is wrong."""
+    out = [check_constraint(c, facts, report) for c in constraints]
+    checked = tuple(c for c in out if c is not None)
+    return checked if len(checked) == len(out) else None
