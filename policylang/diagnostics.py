@@ -42,6 +42,8 @@ CODES = {
     "too-many-errors": "reporting stopped after the error limit",
     "shadowed-class": "a classifier class whose keywords an earlier class always matches first",
     "unused-class": "a classifier's `otherwise` value that no rule tests",
+    "no-candidate": "a rule's constraints leave no candidate for some requests it decides",
+    "removed-by-constraint": "a target or fallback a rule's constraints always remove",
 }
 
 

@@ -12,12 +12,13 @@ import json
 import math
 import sys
 from dataclasses import dataclass
+from itertools import product
 
 from ..analysis.atoms import AnalysisLimit, Dim, runs_of
 from ..analysis.diagram import Diagram, Leaf, Space, Split
 from ..analysis.witness import concretize
 from ..interp import interpret
-from ..prelude import holds
+from ..prelude import MISSING, holds
 from ..semantics import ir
 from ..syntax import printer
 
@@ -224,6 +225,10 @@ def semantic_diff(old: ir.PolicyIR, new: ir.PolicyIR, max_cells: int = MAX_CELLS
                 unverified.append(cond)
             elif ir.route_of(o) != ir.route_of(nw):
                 regions.append(Region(cond, example, _route(o), _route(nw)))
+            elif _constraints_differ(old, new, o, nw):
+                # the rules' constraints (or what they read) differ, but not for this request:
+                # sound, not silent
+                unverified.append(f"{cond} (the candidates' constraints changed)")
     return Diff(regions, unverified, complete)
 
 
@@ -265,14 +270,79 @@ def _condition(space: Space, cell: dict[int, int]) -> str:
 
 
 def _example(space: Space, cell: dict[int, int], old: ir.PolicyIR, new: ir.PolicyIR):
-    """A request inside the cell, checked by the reference interpreter on both sides."""
+    """A request inside the cell, checked by the reference interpreter on both sides: one whose
+    routes differ when the values of the facts constraints read (which the cell may leave
+    open) can make them differ."""
     facts = concretize(space, cell)
     if facts is None:
         return None, None, None
     try:
-        return facts, interpret(old, _only(facts, old)), interpret(new, _only(facts, new))
+        first = facts, interpret(old, _only(facts, old)), interpret(new, _only(facts, new))
+        if ir.route_of(first[1]) != ir.route_of(first[2]) or not _constraints_differ(
+            old, new, first[1], first[2]
+        ):
+            return first
+        for variant in _variants(space, cell, facts, old, new):
+            try:
+                o, nw = interpret(old, _only(variant, old)), interpret(new, _only(variant, new))
+            except ValueError:
+                continue  # a value one side's facts refuse
+            if ir.route_of(o) != ir.route_of(nw):
+                return variant, o, nw
+        return first
     except ValueError:
         return None, None, None
+
+
+def _constraints_differ(old: ir.PolicyIR, new: ir.PolicyIR, o, nw) -> bool:
+    return ir.route_key(_rule(old, o.rule)) != ir.route_key(_rule(new, nw.rule))
+
+
+def _rule(policy: ir.PolicyIR, name: str | None) -> ir.Rule | None:
+    return next((r for r in policy.rules if r.name == name), None)
+
+
+_NUMBERS = {"cost": (0.0, 1e-4, 1e-3, 1e-2, 1.0), "context": (0, 1_000, 100_000, 1_000_000)}
+MAX_VARIANTS = 256
+
+
+def _variants(space: Space, cell: dict[int, int], facts: dict, old: ir.PolicyIR, new: ir.PolicyIR):
+    """The example with the facts that constraints read set to the values that matter (each
+    region a candidate names, members, a few sizes and budgets, missing), inside the cell."""
+    choices: dict[str, set] = {}
+    for policy in (old, new):
+        for rule in policy.rules:
+            for _, (regions, *_), constraints in rule.constraint_spec:
+                for attribute, _op, is_fact, operand, _text in constraints:
+                    if is_fact:
+                        fact = policy.facts[operand]
+                        values = choices.setdefault(operand, {MISSING})
+                        if attribute == "hosted":
+                            values.update(fact.members or regions or ())
+                            values.add("elsewhere")
+                        else:
+                            values.update(_NUMBERS[attribute])
+                    if attribute in ("cost", "context"):
+                        choices.setdefault("tokens", {MISSING}).update(
+                            (0, 1_000, 100_000, 1_000_000)
+                        )
+    names = sorted(choices)
+    for n, combo in enumerate(product(*(sorted(choices[f], key=repr) for f in names))):
+        if n >= MAX_VARIANTS:
+            return
+        variant = dict(facts)
+        inside = True
+        for name, value in zip(names, combo):
+            dim = space.by_fact.get(name)
+            if dim is not None and not cell.get(dim.index, dim.full) >> dim.atom_of(value) & 1:
+                inside = False
+                break
+            if value is MISSING:
+                variant.pop(name, None)
+            else:
+                variant[name] = value
+        if inside:
+            yield variant
 
 
 def _only(facts: dict, policy: ir.PolicyIR) -> dict:

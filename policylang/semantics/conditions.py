@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import sys
@@ -39,6 +40,8 @@ def _lit_text(lit) -> str:
 
 def literal_value(fact: ir.Fact, lit: ast.Literal, element: bool = False):
     """The normalized value of lit for fact (for a set fact with element=True: an element)."""
+    if fact.ignoring_case and isinstance(lit.value, str) and lit.kind in ("word", "string"):
+        lit = dataclasses.replace(lit, value=lit.value.lower())
     kind = "string" if (fact.kind == "set" and element) else fact.kind
     text = _lit_text(lit)
     if kind == "enum":
@@ -177,7 +180,10 @@ class ConditionChecker:
                             "invalid-value", pattern.span, f"invalid regular expression: {exc}"
                         )
                         return None
-                return ir.Test(fact.name, op, pattern.value, t.span)
+                value = pattern.value
+                if op == "startswith" and fact.ignoring_case and isinstance(value, str):
+                    value = value.lower()  # the fact's values are lowercased
+                return ir.Test(fact.name, op, value, t.span)
         except LiteralError as exc:
             span = t.value.span if isinstance(t.value, ast.Literal) and not exc.at_test else t.span
             self.error("type-mismatch", span, str(exc))

@@ -14,7 +14,7 @@ from ...diagnostics import Diagnostic
 from ...semantics import ir
 from ..atoms import AnalysisLimit
 from ..diagram import DEFAULT_NODE_BUDGET, Diagram, Space
-from . import context, exact, structural  # noqa: F401  (importing them registers their passes)
+from . import constraints, context, exact, structural  # noqa: F401  (importing registers passes)
 from .context import NAIVE_ABOVE, TIME_BUDGET, LintContext
 from .registry import PASSES, LintPass
 

@@ -1,0 +1,143 @@
+"""Lint passes over candidate constraints (`only …`): requests a rule decides for which no
+candidate is allowed, and targets a constraint removes from every request a rule decides.
+
+Only `hosted` constraints are decided here (they depend on enum or string facts, whose values
+the diagram enumerates); `cost` and `context` bounds depend on numbers a request carries, and
+can only remove more, so every finding stays true. Each witness is replayed through the
+reference interpreter, constraints included."""
+
+from __future__ import annotations
+
+from itertools import product
+
+from ...interp import interpret
+from ...prelude import MISSING, constrain
+from ...semantics import ir
+from ..witness import concretize
+from .context import LintContext, show
+from .registry import lint_pass
+
+
+def _hosted_facts(rule: ir.Rule) -> list[str]:
+    return sorted(
+        {c[3] for _, _, cs in rule.constraint_spec for c in cs if c[0] == "hosted" and c[2]}
+    )
+
+
+def _values(ctx: LintContext, fact: str, rule: ir.Rule) -> list:
+    """The values of `fact` that matter to the rule's hosted constraints: an enum's members, or
+    for a string fact every region a candidate names and one it does not; and missing."""
+    f = ctx.p.facts[fact]
+    if f.kind == "enum":
+        values: list = list(f.members)
+    else:
+        named = sorted({r for _, (regions, *_), _ in rule.constraint_spec for r in regions or ()})
+        other = "elsewhere"
+        while other in named:
+            other += "_"
+        values = [*named, other]
+    if not f.has_default:
+        values.append(MISSING)
+    return values
+
+
+def _hosted_only(spec: tuple) -> tuple:
+    """The spec with only its hosted constraints (the ones decided statically)."""
+    return tuple((c, a, tuple(x for x in cs if x[0] == "hosted")) for c, a, cs in spec)
+
+
+def _witness(ctx: LintContext, rule: ir.Rule, assign: dict) -> dict | None:
+    """A request rule `rule` decides with these fact values, or None when none exists."""
+    space, dg = ctx.space, ctx.diagram
+    domain = list(space.full_domain())
+    for fact, value in assign.items():
+        dim = space.by_fact.get(fact)
+        if dim is not None:
+            domain[dim.index] = 1 << dim.atom_of(value)
+    dom = tuple(domain)
+    for path in dg.paths_to(lambda x: x == rule.index, limit=4, domain=dom):
+        facts = concretize(space, dict(path), dom)
+        if facts is None:
+            continue
+        for fact, value in assign.items():
+            if value is MISSING:
+                facts.pop(fact, None)
+            else:
+                facts[fact] = value
+        got = ctx.check_witness(facts)
+        if got and got.index == rule.index:
+            return facts
+    return None
+
+
+@lint_pass("no-candidate", "removed-by-constraint", diagram=True)
+def constrained_candidates(ctx: LintContext) -> None:
+    for r in sorted(x for x in ctx.diagram.deciders() if x is not None):
+        rule = ctx.rules[r]
+        facts = _hosted_facts(rule)
+        literal = any(
+            c[0] == "hosted" and not c[2] for _, _, cs in rule.constraint_spec for c in cs
+        )
+        if not facts and not literal:
+            continue
+        if ctx.over_time("constraint findings"):
+            return
+        _check_rule(ctx, rule, facts)
+
+
+def _check_rule(ctx: LintContext, rule: ir.Rule, facts: list[str]) -> None:
+    spec = _hosted_only(rule.constraint_spec)
+    written = [rule.target, *rule.fallback]
+    ever_allowed: set[str] = set()  # written targets some reachable request may use
+    first_example: dict | None = None
+    empty_example: dict | None = None
+    reached = 0
+    for combo in product(*(_values(ctx, f, rule) for f in facts)):
+        assign = dict(zip(facts, combo))
+        example = _witness(ctx, rule, assign)
+        if example is None:
+            continue
+        reached += 1
+        values = ctx.values(example)
+        allowed = set(constrain(rule.decision, values, spec).candidates)
+        first_example = first_example or example
+        if not allowed and empty_example is None:
+            empty_example = example
+        for t in written:
+            if any(ctx.p.models[m].candidate in allowed for m in t.models):
+                ever_allowed.add(t.written)
+    if empty_example is not None and not interpret(ctx.p, empty_example).candidates:
+        strings = [f for f in facts if ctx.p.facts[f].kind == "string"]
+        notes = tuple(
+            f"`{f}` is a string fact, so any value passes validation; narrow it to the values "
+            f"you serve, e.g. `fact {f}: enum {{eu, us}} ignoring case`"
+            for f in strings
+        )
+        ctx.emit(
+            rule,
+            "no-candidate",
+            "warning",
+            rule.span,
+            f"rule `{rule.name}` has no candidate left for some requests it decides: its "
+            f"constraints remove every one, e.g. {show(empty_example)}",
+            witness=empty_example,
+            notes=notes,
+        )
+    if reached and first_example is not None and len(ever_allowed) > 0:
+        why = dict(constrain(rule.decision, ctx.values(first_example), spec).removed)
+        for t in written:
+            if t.written in ever_allowed:
+                continue
+            role = "target" if t is rule.target else "fallback"
+            model = ctx.p.models[t.models[0]]
+            hosted = ", ".join(sorted(model.regions or ())) or "no declared region"
+            ctx.emit(
+                rule,
+                "removed-by-constraint",
+                "warning",
+                rule.span,
+                f"{role} `{t.written}` is never a candidate of rule `{rule.name}`: "
+                f"`{why.get(model.candidate, 'its constraints')}` removes it (hosted in {hosted}) "
+                f"from every request the rule decides, e.g. {show(first_example)}",
+                witness=first_example,
+            )
