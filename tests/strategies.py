@@ -53,25 +53,41 @@ ref_lists = st.lists(refs, max_size=3).map(tuple)
 
 
 def _field_value():
-    return st.one_of(literals().filter(lambda lit: lit.kind != "word"), refs, st.builds(lambda v: ast.Call("env", ast.Literal("string", v)), text))
+    return st.one_of(literals().filter(lambda lit: lit.kind != "word"), refs,
+                     st.builds(lambda v: ast.Call("env", ast.Literal("string", v)), text),
+                     st.lists(literals(), max_size=3).map(lambda xs: ast.ListLiteral(tuple(xs))))
+
+
+constraints = st.one_of(
+    st.builds(lambda a, f: ast.Constraint(a, "in", f), names, names),
+    st.builds(lambda a, vs: ast.Constraint(a, "in", tuple(vs)), names, st.lists(literals(), min_size=1, max_size=3)),
+    st.builds(lambda a, op, v: ast.Constraint(a, op, v), names, st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+              literals()),
+)
+onlys = st.one_of(st.just(()), st.lists(constraints, min_size=1, max_size=3).map(tuple))
 
 
 statements = st.one_of(
     st.builds(lambda p: ast.Import("module", p), st.lists(names, min_size=1, max_size=3).map("/".join)),
     st.builds(lambda p: ast.Import("file", p), text),
-    st.builds(lambda n, k, d: ast.FactDecl(n, ast.FactType(k), d), names,
-              st.sampled_from(["int", "float", "string", "bool", "set"]), st.one_of(st.none(), literals())),
+    st.builds(lambda n, k, d, c: ast.FactDecl(n, ast.FactType(k), d, ignoring_case=c), names,
+              st.sampled_from(["int", "float", "string", "bool", "set"]), st.one_of(st.none(), literals()),
+              st.booleans()),
+    st.builds(lambda cs: ast.Only(cs), st.lists(constraints, min_size=1, max_size=3).map(tuple)),
     st.builds(lambda n, ms: ast.FactDecl(n, ast.FactType("enum", tuple(ms))), names, st.lists(names, max_size=4)),
     st.builds(lambda n, fs: ast.ProviderDecl(n, tuple(ast.Field(k, v) for k, v in fs)), names,
               st.lists(st.tuples(names, _field_value()), max_size=3)),
     st.builds(lambda n, fs: ast.ModelDecl(n, tuple(ast.Field(k, v) for k, v in fs)), names,
               st.lists(st.tuples(names, _field_value()), max_size=3)),
-    st.builds(lambda n, ms, s: ast.PoolDecl(n, ms, s), names, ref_lists,
+    st.builds(lambda n, ms, s, o: ast.PoolDecl(n, ms, s, only=o), names, ref_lists,
               st.one_of(st.none(), st.sampled_from(["cost", "latency", "order"]).map(ast.Strategy),
                         st.lists(st.tuples(refs, st.integers(1, 9).map(lambda v: ast.Literal("number", v))),
-                                 min_size=1, max_size=3).map(lambda ws: ast.Strategy("weighted", tuple(ws))))),
-    st.builds(lambda l, c, t, f: ast.Rule(l, c, t, f), st.one_of(st.none(), names), conds, refs, st.one_of(st.none(), ref_lists)),
-    st.builds(lambda t, f: ast.Rule("default", None, t, f, True), refs, st.one_of(st.none(), ref_lists)),
+                                 min_size=1, max_size=3).map(lambda ws: ast.Strategy("weighted", tuple(ws)))),
+              onlys),
+    st.builds(lambda l, c, t, f, o: ast.Rule(l, c, t, f, only=o), st.one_of(st.none(), names), conds, refs,
+              st.one_of(st.none(), ref_lists), onlys),
+    st.builds(lambda t, f, o: ast.Rule("default", None, t, f, True, only=o), refs, st.one_of(st.none(), ref_lists),
+              onlys),
     st.builds(lambda fs, t: ast.Expect(tuple(fs), t), st.lists(st.tuples(names, st.one_of(
         literals(), st.lists(literals(), max_size=3).map(lambda xs: ast.ListLiteral(tuple(xs))))), max_size=3),
         st.one_of(st.none(), refs)),
@@ -107,10 +123,10 @@ def fact_header(defaults: dict) -> str:
         'fact s: string' + (' = "ja"' if defaults.get("s") else ""),
         "fact f: bool" + (" = false" if defaults.get("f") else ""),
         "fact t: set",
-        "provider p { adapter = echo default = m1 }",
+        "provider p { adapter = echo default = m1 regions = [a, b] }",
         "provider q { adapter = echo default = m3 }",
         "model m1 { provider = p input = 1 output = 2 context = 1000 }",
-        "model m2 { provider = p input = 0.5 output = 1 context = 100 }",
+        'model m2 { provider = p input = 0.5 output = 1 context = 100 regions = [c, "x y"] }',
         "model m3 { provider = q }",
         "pool cheap = [m1, m2, m3] by cost",
         "pool ordered = [m3, m1] in order",
@@ -168,16 +184,27 @@ def _rules(draw, max_rules: int):
         rule = f"when {draw(cond_texts)} route {draw(targets)}"
         if fb:
             rule += f" fallback [{', '.join(fb)}]"
+        rule += draw(only_clauses)
         rules.append(rule)
     if draw(st.booleans()):
         rules.append(f"default route {draw(targets)}")
     return rules
 
 
+# candidate constraints (`only …`): on a third of the rules, and sometimes policy-wide
+CONSTRAINTS = ["hosted in e", "hosted in s", "hosted in {a}", "hosted in {c, d}", "context >= n",
+               "context > 100", "cost <= x", "cost < 0.001"]
+only_clauses = st.one_of(
+    st.just(""), st.just(""),
+    st.lists(st.sampled_from(CONSTRAINTS), min_size=1, max_size=2).map(lambda cs: " only " + " and ".join(cs)),
+)
+
+
 @st.composite
 def policies(draw, max_rules: int = 8):
     defaults = draw(st.fixed_dictionaries({k: st.booleans() for k in "ensf"}))
-    return fact_header(defaults) + "\n".join(draw(_rules(max_rules))) + "\n"
+    wide = draw(st.one_of(st.just(""), st.just(""), st.just(""), only_clauses.filter(bool)))
+    return fact_header(defaults) + (wide.strip() + "\n" if wide else "") + "\n".join(draw(_rules(max_rules))) + "\n"
 
 
 def _near(values, eps):

@@ -226,9 +226,9 @@ def semantic_diff(old: ir.PolicyIR, new: ir.PolicyIR, max_cells: int = MAX_CELLS
             elif ir.route_of(o) != ir.route_of(nw):
                 regions.append(Region(cond, example, _route(o), _route(nw)))
             elif _constraints_differ(old, new, o, nw):
-                # the rules' constraints (or what they read) differ, but not for this request:
-                # sound, not silent
-                unverified.append(f"{cond} (the candidates' constraints changed)")
+                # the rules' constraints (or what they read) differ, but not for any request
+                # tried: listed as "may route differently", never dropped
+                unverified.append(cond)
     return Diff(regions, unverified, complete)
 
 
@@ -288,7 +288,7 @@ def _example(space: Space, cell: dict[int, int], old: ir.PolicyIR, new: ir.Polic
             except ValueError:
                 continue  # a value one side's facts refuse
             if ir.route_of(o) != ir.route_of(nw):
-                return variant, o, nw
+                return {k: v for k, v in variant.items() if k in old.facts or k in new.facts}, o, nw
         return first
     except ValueError:
         return None, None, None
@@ -302,7 +302,7 @@ def _rule(policy: ir.PolicyIR, name: str | None) -> ir.Rule | None:
     return next((r for r in policy.rules if r.name == name), None)
 
 
-_NUMBERS = {"cost": (0.0, 1e-4, 1e-3, 1e-2, 1.0), "context": (0, 1_000, 100_000, 1_000_000)}
+_NUMBERS = {"cost": (0.0, 1e-4, 1e-3, 1e-2, 1.0), "context": (0, 100, 1_000, 100_000, 1_000_000)}
 MAX_VARIANTS = 256
 
 
@@ -322,7 +322,7 @@ def _variants(space: Space, cell: dict[int, int], facts: dict, old: ir.PolicyIR,
                             values.add("elsewhere")
                         else:
                             values.update(_NUMBERS[attribute])
-                    if attribute in ("cost", "context"):
+                    if attribute == "cost" and "tokens" in old.facts and "tokens" in new.facts:
                         choices.setdefault("tokens", {MISSING}).update(
                             (0, 1_000, 100_000, 1_000_000)
                         )
@@ -334,7 +334,13 @@ def _variants(space: Space, cell: dict[int, int], facts: dict, old: ir.PolicyIR,
         inside = True
         for name, value in zip(names, combo):
             dim = space.by_fact.get(name)
-            if dim is not None and not cell.get(dim.index, dim.full) >> dim.atom_of(value) & 1:
+            try:
+                outside = (
+                    dim is not None and not cell.get(dim.index, dim.full) >> dim.atom_of(value) & 1
+                )
+            except (ValueError, TypeError):  # a value this fact cannot hold
+                outside = True
+            if outside:
                 inside = False
                 break
             if value is MISSING:
