@@ -246,7 +246,8 @@ def constrain(decision, values, spec):
             removed.append((candidate, why))
     if not removed:
         return decision
-    return decision._replace(candidates=tuple(kept), removed=tuple(removed))
+    rule, line, target, fallback = decision[:4]
+    return Decision(rule, line, target, fallback, tuple(kept), tuple(removed))
 
 
 def _violated(attributes, constraints, values):

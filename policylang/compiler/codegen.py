@@ -159,7 +159,12 @@ def generate(
         "        raise"
     )
     if wrapped:
-        out.text(_wrapper(public, folded, constrained))
+        read = sorted(
+            {c[3] for spec in constrained.values() for _, _, cs in spec for c in cs if c[2]}
+            | ({"tokens"} & set(policy.facts) if constrained else set())
+        )
+        reads = {name: policy.facts[name].spec for name in read}
+        out.text(_wrapper(public, folded, constrained, reads))
     out.text(
         env.get_template("foot.py.j2")
         .render(standalone=standalone, line_map=safe_repr_dict(out.line_map))
@@ -205,13 +210,15 @@ def _in_blocks(emitter: Emitter, policy: ir.PolicyIR, blocks: list[Block], funct
     return body
 
 
-def _wrapper(name: str, folded: list[str], constrained: dict[str, tuple]) -> str:
+def _wrapper(name: str, folded: list[str], constrained: dict[str, tuple], reads: dict) -> str:
     """`decide` around the rules: string facts declared `ignoring case` lowercased first, and
-    the deciding rule's candidate constraints applied after (prelude.fold_case, .constrain)."""
+    the deciding rule's candidate constraints applied after (prelude.fold_case, .constrain),
+    from the facts constraints read, validated."""
     lines = [
         "",
         f"_FOLDED = {safe_repr(tuple(folded))}",
         f"_CONSTRAINED = {safe_repr_dict(constrained)}",
+        f"_CONSTRAINT_FACTS = {safe_repr_dict(reads)}",
         "",
         "",
         f"def {name}(facts):",
@@ -225,7 +232,9 @@ def _wrapper(name: str, folded: list[str], constrained: dict[str, tuple]) -> str
         "    spec = _CONSTRAINED.get(d.rule)",
         "    if spec is None:",
         "        return d",
-        "    return _constrain(d, _with_defaults(_FACTS, _check_facts(_FACTS, facts)), spec)",
+        "    read = {k: facts[k] for k in _CONSTRAINT_FACTS if k in facts}",
+        "    values = _with_defaults(_CONSTRAINT_FACTS, _check_facts(_CONSTRAINT_FACTS, read))",
+        "    return _constrain(d, values, spec)",
     ]
     return "\n".join(lines)
 
