@@ -27,7 +27,7 @@ from .diagnostics import (
     sort_key,
 )
 from .pipeline import findings
-from .policy import PolicyError, compile_module, load, loads
+from .policy import PolicyError, compile_module, decision_json, load, loads
 from .prelude import FactError, jsonable
 from .reporting import render_github, render_sarif
 from .semantics.loader import SourceError, read_source
@@ -158,14 +158,7 @@ def cmd_route(args) -> int:
         decision = policy.decide(facts)
     except FactError as exc:
         raise UsageError(str(exc)) from None
-    out = {
-        "rule": decision.rule,
-        "line": decision.line,
-        "target": decision.target,
-        "fallback": list(decision.fallback),
-        "candidates": list(decision.candidates),
-        "removed": [{"candidate": c, "constraint": why} for c, why in decision.removed],
-    }
+    out = decision_json(decision)
     if args.prompt is not None:
         out["facts"] = jsonable(facts)
         out["classified"] = [c.to_json() for c in classified]

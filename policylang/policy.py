@@ -70,6 +70,18 @@ class Policy:
         return f"<Policy {self.ir.name!r}: {len(self.ir.rules)} rules>"
 
 
+def decision_json(d) -> dict:
+    """A Decision as `route --format json` and `/v1/route` show it."""
+    return {
+        "rule": d.rule,
+        "line": d.line,
+        "target": d.target,
+        "fallback": list(d.fallback),
+        "candidates": list(d.candidates),
+        "removed": [{"candidate": c, "constraint": why} for c, why in d.removed],
+    }
+
+
 def _finish(checked: pipeline.Checked) -> Policy:
     if checked.ir is None:
         raise PolicyError(checked.diagnostics, checked.sources)

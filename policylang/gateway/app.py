@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from ..policy import decision_json
 from ..prelude import FactError, jsonable
 from ..providers.base import HttpxHTTP
 from ..runtime import Health, Result, RetryPolicy, RouterError, RouterStream
@@ -341,12 +342,7 @@ class Gateway:
             return openai_error(422, str(exc), "invalid_request_error", "invalid_fact", exc.fact)
         return JSONResponse(
             {
-                "rule": decision.rule,
-                "line": decision.line,
-                "target": decision.target,
-                "fallback": list(decision.fallback),
-                "candidates": list(decision.candidates),
-                "removed": [{"candidate": c, "constraint": why} for c, why in decision.removed],
+                **decision_json(decision),
                 "facts": jsonable(facts),
                 "classified": [c.to_json() for c in classified],
                 "explain": serving.policy.explain(facts),
