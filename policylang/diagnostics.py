@@ -44,6 +44,7 @@ CODES = {
     "unused-class": "a classifier's `otherwise` value that no rule tests",
     "no-candidate": "a rule's constraints leave no candidate for some requests it decides",
     "removed-by-constraint": "a target or fallback a rule's constraints always remove",
+    "unscored-candidate": "a candidate under a quality floor with no score for a value reaching it",
 }
 
 

@@ -21,11 +21,24 @@ class Outcome:
     trace: list = field(default_factory=list)
 
 
+def holds(policy: Policy, d, expected: str | None) -> bool:
+    """`route NAME` holds when NAME is the deciding rule's written target; for a rule with
+    constraints, also when NAME is the first candidate they leave (`provider/model` or the
+    model's name): the one the router tries first."""
+    if d.target == expected:
+        return True
+    if expected is None or d.rule is None or not d.candidates:
+        return False
+    rule = next(r for r in policy.ir.rules if r.name == d.rule)
+    first = d.candidates[0]
+    return bool(rule.constraint_spec) and expected in (first, first.split("/", 1)[1])
+
+
 def run(policy: Policy) -> list[Outcome]:
     out = []
     for e in policy.ir.expects:
         d = policy.decide(e.facts)
-        ok = d.target == e.target
+        ok = holds(policy, d, e.target)
         trace = [] if ok else policy.explain(e.facts)
         out.append(Outcome(e.span.line, jsonable(e.facts), e.target, d.target, d.rule, ok, trace))
     return out
@@ -42,6 +55,13 @@ def failures_as_diagnostics(policy: Policy, outcomes: list[Outcome]) -> list[Dia
             continue
         want = f"route {o.expected}" if o.expected else "no route"
         got = f"route {o.actual} (rule `{o.rule}`)" if o.actual else "no route"
+        first = policy.decide(e.facts).candidates
+        if (
+            o.actual
+            and first
+            and any(r.constraint_spec for r in policy.ir.rules if r.name == o.rule)
+        ):
+            got += f", first candidate {first[0]}"
         diags.append(
             Diagnostic(
                 "failed-expectation",

@@ -230,13 +230,17 @@ def constrain(decision, values, spec):
     `candidates` and listed in `removed` with the constraint that removed each.
 
     values are the validated facts with defaults; spec is, per candidate in order, (candidate,
-    (regions, input price, output price, context), constraints), each constraint (attribute,
-    op, is_fact, operand, text). A constraint whose fact the request does not carry is skipped.
+    (regions, input price, output price, context, quality), constraints), each constraint
+    (attribute, op, is_fact, operand, text); quality is (key fact, ((value, score), …)), or
+    None without a `quality by` declaration.
+    A constraint whose fact the request does not carry is skipped.
       hosted in F / {…}  some region of the candidate is the fact's value / in the set;
                          a candidate with no declared regions is removed
       cost OP X          (tokens x input + OUTPUT_TOKENS_ESTIMATE x output) / 1e6, in USD;
                          skipped without `tokens`; an unpriced candidate is removed
-      context OP X       the context window; a candidate with no declared window is kept"""
+      context OP X       the context window; a candidate with no declared window is kept
+      quality OP X       its score for the request's value of the key fact (skipped without
+                         it); a candidate with no score for that value is removed"""
     kept, removed = [], []
     for candidate, attributes, constraints in spec:
         why = _violated(attributes, constraints, values)
@@ -252,7 +256,7 @@ def constrain(decision, values, spec):
 
 def _violated(attributes, constraints, values):
     """The text of the first constraint the candidate fails, or None."""
-    regions, input_price, output_price, context = attributes
+    regions, input_price, output_price, context, quality = attributes
     for attribute, op, is_fact, operand, text in constraints:
         bound = values.get(operand, MISSING) if is_fact else operand
         if bound is MISSING:
@@ -271,6 +275,13 @@ def _violated(attributes, constraints, values):
             else:
                 cost = (tokens * input_price + OUTPUT_TOKENS_ESTIMATE * output_price) / 1e6
                 ok = holds(op, cost, bound)
+        elif attribute == "quality":
+            key, scores = quality
+            value = values.get(key, MISSING)
+            if value is MISSING:
+                continue
+            score = next((s for k, s in scores if k == value), None)
+            ok = score is not None and holds(op, score, bound)
         else:  # context
             ok = context is None or holds(op, context, bound)
         if not ok:

@@ -33,7 +33,7 @@ def test_keywords_and_statement_words_come_from_the_grammar():
     assert {"when", "route", "startswith", "otherwise"} <= p.KEYWORDS
     assert not p.KEYWORDS & p.CONTEXTUAL_WORDS
     assert p.STATEMENT_WORDS == ("import", "fact", "provider", "model", "pool", "when", "default", "expect",
-                                 "classify", "only")
+                                 "classify", "only", "quality")
     base = "fact b: bool\nprovider p { adapter = echo default = m }\nmodel m { provider = p }\n"
     for word in sorted(p.KEYWORDS):
         checked = front_end_text(base + f"{word}: when b route m\n")

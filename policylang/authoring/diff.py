@@ -302,7 +302,11 @@ def _rule(policy: ir.PolicyIR, name: str | None) -> ir.Rule | None:
     return next((r for r in policy.rules if r.name == name), None)
 
 
-_NUMBERS = {"cost": (0.0, 1e-4, 1e-3, 1e-2, 1.0), "context": (0, 100, 1_000, 100_000, 1_000_000)}
+_NUMBERS = {
+    "cost": (0.0, 1e-4, 1e-3, 1e-2, 1.0),
+    "context": (0, 100, 1_000, 100_000, 1_000_000),
+    "quality": (0.0, 0.5, 0.9, 0.95, 0.97, 0.99, 1.0),
+}
 MAX_VARIANTS = 256
 
 
@@ -312,8 +316,11 @@ def _variants(space: Space, cell: dict[int, int], facts: dict, old: ir.PolicyIR,
     choices: dict[str, set] = {}
     for policy in (old, new):
         for rule in policy.rules:
-            for _, (regions, *_), constraints in rule.constraint_spec:
+            for _, (regions, *_, quality), constraints in rule.constraint_spec:
                 for attribute, _op, is_fact, operand, _text in constraints:
+                    if attribute == "quality" and quality is not None:
+                        key = policy.facts[quality[0]]
+                        choices.setdefault(key.name, {MISSING}).update(key.members)
                     if is_fact:
                         fact = policy.facts[operand]
                         values = choices.setdefault(operand, {MISSING})

@@ -161,6 +161,7 @@ def generate(
     if wrapped:
         read = sorted(
             {c[3] for spec in constrained.values() for _, _, cs in spec for c in cs if c[2]}
+            | {a[4][0] for spec in constrained.values() for _, a, _ in spec if a[4] is not None}
             | ({"tokens"} & set(policy.facts) if constrained else set())
         )
         reads = {name: policy.facts[name].spec for name in read}

@@ -28,9 +28,10 @@ class Catalog:
 
 
 class CatalogChecker(Reporter):
-    def __init__(self, decls: dict[str, dict], diags):
+    def __init__(self, decls: dict[str, dict], diags, quality_fact: str | None = None):
         super().__init__(diags)
         self.decls = decls
+        self.quality_fact = quality_fact  # the fact `quality by FACT` keys scores by
 
     def catalog(self) -> Catalog:
         facts = self.facts()
@@ -351,7 +352,7 @@ class CatalogChecker(Reporter):
                 weights = tuple(by_model.get(m, 1.0) for m in members)
             if strategy == "cost":
                 members = _by_cost(members, models)
-            only = check_all(d.only, facts, self) or ()
+            only = check_all(d.only, facts, self, self.quality_fact) or ()
             out[name] = ir.Pool(name, tuple(members), strategy, weights, d.span, only)
         return out
 

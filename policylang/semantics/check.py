@@ -22,10 +22,12 @@ def build(loaded: Loaded) -> tuple[ir.PolicyIR | None, list[Diagnostic]]:
     if loaded.main is None:
         return None, diags
     module = loaded.main
-    catalog_checker = CatalogChecker(loaded.scopes[module.file].decls, [])
+    quality = next((s.fact for s in module.statements if isinstance(s, ast.QualityDecl)), None)
+    catalog_checker = CatalogChecker(loaded.scopes[module.file].decls, [], quality)
     catalog = catalog_checker.catalog()
     statements = StatementChecker(catalog, catalog_checker, loaded.sources.get(module.file, ""))
     rules = statements.rules(module)
+    quality_scores = statements.quality(module)
     expects = statements.expects(module)
     classifiers = statements.classifiers(module)
     diags.extend(statements.diags)
@@ -59,6 +61,7 @@ def build(loaded: Loaded) -> tuple[ir.PolicyIR | None, list[Diagnostic]]:
         classifiers,
         dict(loaded.sources),
         local,
+        quality_scores,
     )
     return policy, diags
 

@@ -13,14 +13,24 @@ ATTRIBUTES = {
     "hosted": (("in",), ("string", "enum"), "a set of region names"),
     "cost": (("<", "<="), ("float", "int"), "a number of USD"),
     "context": ((">", ">="), ("int",), "a number of tokens"),
+    "quality": ((">", ">="), ("float",), "a score between 0 and 1"),
 }
 
 
 def check_constraint(
-    c: ast.Constraint, facts: dict[str, ir.Fact], report: Reporter
+    c: ast.Constraint, facts: dict[str, ir.Fact], report: Reporter, quality: str | None = None
 ) -> ir.Constraint | None:
-    """The checked constraint, or None (with an error reported)."""
+    """The checked constraint, or None (with an error reported). quality: the fact a
+    `quality by FACT` declaration keys scores by (None without one)."""
     text = printer.constraint(c)
+    if c.attribute == "quality" and quality is None:
+        report.error(
+            "unknown-name",
+            c.span,
+            "`quality` constraints need scores: declare "
+            "`quality by task { model: {member: score} }`",
+        )
+        return None
     spec = ATTRIBUTES.get(c.attribute)
     if spec is None:
         extra = did_you_mean(c.attribute, ATTRIBUTES) or f" (attributes: {', '.join(ATTRIBUTES)})"
@@ -71,7 +81,10 @@ def check_constraint(
     ):
         report.error("type-mismatch", c.span, f"`{c.attribute}` takes a fact or {literal_kind}")
         return None
-    value = float(operand.value) if c.attribute == "cost" else operand.value
+    value = float(operand.value) if c.attribute in ("cost", "quality") else operand.value
+    if c.attribute == "quality" and value > 1:
+        report.error("invalid-value", c.span, f"a quality floor is between 0 and 1, not {value}")
+        return None
     if c.attribute == "context" and type(value) is not int:
         report.error("type-mismatch", c.span, f"`context` takes a fact or {literal_kind}")
         return None
@@ -79,9 +92,12 @@ def check_constraint(
 
 
 def check_all(
-    constraints: tuple[ast.Constraint, ...], facts: dict[str, ir.Fact], report: Reporter
+    constraints: tuple[ast.Constraint, ...],
+    facts: dict[str, ir.Fact],
+    report: Reporter,
+    quality: str | None = None,
 ) -> tuple[ir.Constraint, ...] | None:
     """Every constraint checked, or None when one of them is wrong."""
-    out = [check_constraint(c, facts, report) for c in constraints]
+    out = [check_constraint(c, facts, report, quality) for c in constraints]
     checked = tuple(c for c in out if c is not None)
     return checked if len(checked) == len(out) else None

@@ -84,6 +84,20 @@ class Pool:
 
 
 @dataclass(frozen=True)
+class Quality:
+    """Quality scores in [0, 1] per model (by name), keyed by the values of enum fact `fact`."""
+
+    fact: str
+    scores: dict[str, dict[str, float]]
+    span: Span = field(default=NOWHERE, compare=False)
+
+    def of(self, model: str) -> tuple:
+        """What `quality` constraints read for a model: (fact, ((member, score), …)); no pairs
+        for a model without scores."""
+        return (self.fact, tuple(sorted(self.scores.get(model, {}).items())))
+
+
+@dataclass(frozen=True)
 class Constraint:
     """A candidate constraint, checked: `hosted in region` is ("hosted", "in", True, "region");
     `hosted in {eu}` ("hosted", "in", False, frozenset({"eu"})); `cost <= 0.01` ("cost", "<=",
@@ -194,8 +208,9 @@ class Rule:
 def route_of(decision: Decision) -> tuple:
     """What a decision says, its label and line aside: target and fallback by written name, and
     the candidates they stand for (a pool's members can change between versions). Two decisions
-    with the same route send a request the same way."""
-    return tuple(decision)[2:]
+    with the same route send a request the same way. (Why a constraint removed a candidate is
+    not part of it: the candidates that remain are.)"""
+    return tuple(decision)[2:5]
 
 
 def route_key(rule: Rule | None) -> tuple | None:
@@ -241,6 +256,7 @@ class PolicyIR:
     classifiers: tuple[Classifier, ...] = ()
     sources: dict[str, str] = field(default_factory=dict, compare=False)
     local_names: frozenset = frozenset()  # (kind, name) declared in the main file
+    quality: Quality | None = None  # `quality by FACT { … }`
 
     @property
     def fact_specs(self) -> dict[str, tuple]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import Related
+from ..prelude import did_you_mean
 from ..syntax import ast
 from ..syntax.parser import KEYWORDS
 from . import ir
@@ -25,6 +26,7 @@ class StatementChecker(Reporter):
         self.cat = catalog
         self.resolver = catalog_checker
         self.source_lines = source.split("\n")
+        self._quality: dict[str, ir.Quality | None] = {}
 
     def target(self, ref: ast.Ref) -> ir.Target | None:
         c = self.cat
@@ -35,6 +37,7 @@ class StatementChecker(Reporter):
         checker = ConditionChecker(self.cat.facts, self.diags)
         models = self.cat.models
         policy_wide = self.policy_constraints(module)
+        quality = self.quality(module)
         out: list[ir.Rule] = []
         labels: dict[str, ast.Rule] = {}
         default_seen: ast.Rule | None = None
@@ -70,7 +73,7 @@ class StatementChecker(Reporter):
             fallback = [t for t in written if t is not None]
             if cond is None or target is None or len(fallback) < len(written):
                 continue
-            rule_only = check_all(stmt.only, self.cat.facts, self)
+            rule_only = check_all(stmt.only, self.cat.facts, self, self.resolver.quality_fact)
             if rule_only is None or policy_wide is None:
                 continue
             candidates: list[str] = []
@@ -82,7 +85,9 @@ class StatementChecker(Reporter):
                     if c not in candidates:
                         candidates.append(c)
                         applying = (*policy_wide, *rule_only, *pool)
-                        spec.append((c, models[m].attributes, tuple(x.data for x in applying)))
+                        scores = quality.of(m) if quality is not None else None
+                        attributes = (*models[m].attributes, scores)
+                        spec.append((c, attributes, tuple(x.data for x in applying)))
             out.append(
                 ir.Rule(
                     len(out),
@@ -100,12 +105,69 @@ class StatementChecker(Reporter):
             )
         return tuple(out)
 
+    def quality(self, module: ast.Module) -> ir.Quality | None:
+        """The `quality by FACT { … }` declaration, checked (once): one per policy, an enum
+        fact, known models (by name or provider/model), members of the fact, scores in [0, 1]."""
+        if module.file not in self._quality:
+            self._quality[module.file] = self._check_quality(module)
+        return self._quality[module.file]
+
+    def _check_quality(self, module: ast.Module) -> ir.Quality | None:
+        decls = [s for s in module.statements if isinstance(s, ast.QualityDecl)]
+        if not decls:
+            return None
+        for extra in decls[1:]:
+            self.error(
+                "duplicate-definition",
+                extra.span,
+                "a policy has one `quality by` declaration",
+                related=[Related(decls[0].span, "the first one")],
+            )
+        d = decls[0]
+        fact = self.cat.facts.get(d.fact)
+        if fact is None:
+            self.error("unknown-name", d.span, unknown("fact", d.fact, self.cat.facts))
+            return None
+        if fact.kind != "enum":
+            self.error(
+                "type-mismatch",
+                d.span,
+                f"quality scores are keyed by an enum fact's values; `{d.fact}` is {fact.kind}",
+            )
+            return None
+        scores: dict[str, dict[str, float]] = {}
+        for ref, entries in d.entries:
+            target = self.resolver.resolve_models(
+                ref, self.cat.providers, self.cat.models, {}, allow_pool=False
+            )
+            if target is None:
+                continue
+            model = target.models[0]
+            if model in scores:
+                self.error("duplicate-definition", ref.span, f"`{ref.text}` is scored twice")
+                continue
+            row: dict[str, float] = {}
+            for key, value in entries:
+                if key not in fact.members:
+                    self.error(
+                        "type-mismatch",
+                        value.span,
+                        f"`{key}` is not a member of enum fact `{fact.name}` "
+                        f"(members: {', '.join(fact.members)}){did_you_mean(key, fact.members)}",
+                    )
+                elif not isinstance(value.value, (int, float)) or not 0 <= value.value <= 1:
+                    self.error("invalid-value", value.span, "a quality score is between 0 and 1")
+                else:
+                    row[key] = float(value.value)
+            scores[model] = row
+        return ir.Quality(fact.name, scores, d.span)
+
     def policy_constraints(self, module: ast.Module) -> tuple[ir.Constraint, ...] | None:
         """The policy-wide `only …` statements' constraints (None when one is wrong)."""
         written = tuple(
             c for s in module.statements if isinstance(s, ast.Only) for c in s.constraints
         )
-        return check_all(written, self.cat.facts, self)
+        return check_all(written, self.cat.facts, self, self.resolver.quality_fact)
 
     def expects(self, module: ast.Module) -> tuple[ir.Expect, ...]:
         facts = self.cat.facts

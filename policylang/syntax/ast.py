@@ -193,6 +193,16 @@ class Constraint:
 
 
 @dataclass(frozen=True)
+class QualityDecl:
+    """`quality by task { model: {member: score, …} … }`: scores in [0, 1] per model, keyed by
+    the values of an enum fact."""
+
+    fact: str
+    entries: tuple[tuple[Ref, tuple[tuple[str, Literal], ...]], ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
 class Only:
     """A policy-wide `only …` statement: constraints on every rule's candidates."""
 
@@ -252,7 +262,16 @@ class ClassifyDecl:
 
 
 Statement = Union[
-    Import, FactDecl, ProviderDecl, ModelDecl, PoolDecl, Rule, Expect, ClassifyDecl, Only
+    Import,
+    FactDecl,
+    ProviderDecl,
+    ModelDecl,
+    PoolDecl,
+    Rule,
+    Expect,
+    ClassifyDecl,
+    Only,
+    QualityDecl,
 ]
 
 

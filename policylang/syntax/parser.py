@@ -340,6 +340,16 @@ class _ToAst:
             str(name), members, strategy, self._span(meta), self._tspan(name), only or ()
         )
 
+    # quality scores
+    def quality_decl(self, meta, c):
+        return ast.QualityDecl(str(c[0]), tuple(c[1:]), self._span(meta))
+
+    def quality_entry(self, meta, c):
+        return (c[0], tuple(x for x in c[1:] if x is not None))
+
+    def score(self, meta, c):
+        return (str(c[0]), ast.Literal("number", _number(str(c[1])), str(c[1]), self._tspan(c[1])))
+
     # candidate constraints
     def only(self, meta, c):
         return tuple(c)

@@ -160,6 +160,14 @@ def statement(s) -> str:
         return text + only(s.only)
     if isinstance(s, ast.Only):
         return only(s.constraints).lstrip()
+    if isinstance(s, ast.QualityDecl):
+        width = max((len(ref(r)) for r, _ in s.entries), default=0)
+        lines = [f"quality by {s.fact} {{"]
+        for r, scores in s.entries:
+            inner = ", ".join(f"{k}: {literal(v)}" for k, v in scores)
+            lines.append(f"  {(ref(r) + ':').ljust(width + 1)} {{{inner}}}")
+        lines.append("}")
+        return "\n".join(lines)
     if isinstance(s, ast.Expect):
         facts = "{" + ", ".join(f"{k}: {literal(v)}" for k, v in s.facts) + "}"
         return f"expect {facts} " + (

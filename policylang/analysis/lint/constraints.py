@@ -1,10 +1,11 @@
 """Lint passes over candidate constraints (`only …`): requests a rule decides for which no
-candidate is allowed, and targets a constraint removes from every request a rule decides.
+candidate is allowed, targets a constraint removes from every request a rule decides, and
+candidates with no quality score for a value that reaches a quality floor.
 
-Only `hosted` constraints are decided here (they depend on enum or string facts, whose values
-the diagram enumerates); `cost` and `context` bounds depend on numbers a request carries, and
-can only remove more, so every finding stays true. Each witness is replayed through the
-reference interpreter, constraints included."""
+Decided here: `hosted` constraints and `quality` floors written as numbers (they depend on
+enum or string facts, whose values the diagram enumerates); `cost`, `context` and floors read
+from facts depend on numbers a request carries, and can only remove more, so every finding
+stays true. Each witness is replayed through the reference interpreter, constraints included."""
 
 from __future__ import annotations
 
@@ -18,10 +19,21 @@ from .context import LintContext, show
 from .registry import lint_pass
 
 
-def _hosted_facts(rule: ir.Rule) -> list[str]:
-    return sorted(
-        {c[3] for _, _, cs in rule.constraint_spec for c in cs if c[0] == "hosted" and c[2]}
-    )
+def _static(c: tuple) -> bool:
+    """A constraint decided here: `hosted`, or a `quality` floor written as a number."""
+    return c[0] == "hosted" or (c[0] == "quality" and not c[2])
+
+
+def _static_facts(ctx: LintContext, rule: ir.Rule) -> list[str]:
+    """The facts the rule's static constraints read: `hosted in FACT` and the quality key."""
+    facts = set()
+    for _, _, cs in rule.constraint_spec:
+        for c in cs:
+            if c[0] == "hosted" and c[2]:
+                facts.add(c[3])
+            elif c[0] == "quality" and not c[2] and ctx.p.quality is not None:
+                facts.add(ctx.p.quality.fact)
+    return sorted(facts)
 
 
 def _values(ctx: LintContext, fact: str, rule: ir.Rule) -> list:
@@ -41,9 +53,9 @@ def _values(ctx: LintContext, fact: str, rule: ir.Rule) -> list:
     return values
 
 
-def _hosted_only(spec: tuple) -> tuple:
-    """The spec with only its hosted constraints (the ones decided statically)."""
-    return tuple((c, a, tuple(x for x in cs if x[0] == "hosted")) for c, a, cs in spec)
+def _static_only(spec: tuple) -> tuple:
+    """The spec with only the constraints decided statically."""
+    return tuple((c, a, tuple(x for x in cs if _static(x))) for c, a, cs in spec)
 
 
 def _witness(ctx: LintContext, rule: ir.Rule, assign: dict) -> dict | None:
@@ -70,15 +82,12 @@ def _witness(ctx: LintContext, rule: ir.Rule, assign: dict) -> dict | None:
     return None
 
 
-@lint_pass("no-candidate", "removed-by-constraint", diagram=True)
+@lint_pass("no-candidate", "removed-by-constraint", "unscored-candidate", diagram=True)
 def constrained_candidates(ctx: LintContext) -> None:
     for r in sorted(x for x in ctx.diagram.deciders() if x is not None):
         rule = ctx.rules[r]
-        facts = _hosted_facts(rule)
-        literal = any(
-            c[0] == "hosted" and not c[2] for _, _, cs in rule.constraint_spec for c in cs
-        )
-        if not facts and not literal:
+        facts = _static_facts(ctx, rule)
+        if not any(_static(c) for _, _, cs in rule.constraint_spec for c in cs):
             continue
         if ctx.over_time("constraint findings"):
             return
@@ -86,8 +95,9 @@ def constrained_candidates(ctx: LintContext) -> None:
 
 
 def _check_rule(ctx: LintContext, rule: ir.Rule, facts: list[str]) -> None:
-    spec = _hosted_only(rule.constraint_spec)
+    spec = _static_only(rule.constraint_spec)
     written = [rule.target, *rule.fallback]
+    unscored: dict[str, tuple[str, dict]] = {}  # candidate -> (key value, example)
     ever_allowed: set[str] = set()  # written targets some reachable request may use
     first_example: dict | None = None
     empty_example: dict | None = None
@@ -100,12 +110,30 @@ def _check_rule(ctx: LintContext, rule: ir.Rule, facts: list[str]) -> None:
         reached += 1
         values = ctx.values(example)
         allowed = set(constrain(rule.decision, values, spec).candidates)
+        for candidate, attributes, cs in spec:
+            if any(c[0] == "quality" for c in cs) and ctx.p.quality is not None:
+                key = values.get(ctx.p.quality.fact, MISSING)
+                scores = dict(attributes[4][1]) if attributes[4] is not None else {}
+                if key is not MISSING and key not in scores and candidate not in unscored:
+                    unscored[candidate] = (key, example)
         first_example = first_example or example
         if not allowed and empty_example is None:
             empty_example = example
         for t in written:
             if any(ctx.p.models[m].candidate in allowed for m in t.models):
                 ever_allowed.add(t.written)
+    for candidate, (key, example) in unscored.items():
+        assert ctx.p.quality is not None
+        ctx.emit(
+            rule,
+            "unscored-candidate",
+            "warning",
+            rule.span,
+            f"`{candidate}` has no quality score for {ctx.p.quality.fact} = {key}, which reaches "
+            f"rule `{rule.name}`: its quality floor removes it, e.g. {show(example)}",
+            witness=example,
+            notes=(f"add `{key}: SCORE` to its row in `quality by {ctx.p.quality.fact}`",),
+        )
     if empty_example is not None and not interpret(ctx.p, empty_example).candidates:
         strings = [f for f in facts if ctx.p.facts[f].kind == "string"]
         notes = tuple(
