@@ -165,6 +165,7 @@ def cmd_route(args) -> int:
     if args.explain:
         out["explain"] = policy.explain(facts)
         out["path"] = policy.path(facts)
+        out["candidate_details"] = policy.candidates(facts)
     no_route = EXIT_FINDINGS if decision.rule is None and args.exit_code else EXIT_OK
     if args.format == "json":
         print(json.dumps(out, indent=2))
@@ -185,6 +186,13 @@ def cmd_route(args) -> int:
                 f"classified: {c.fact} = {c.value if c.value is not None else '(missing)'} by "
                 f"{c.how}: {c.detail}"
             )
+    if args.explain and out["candidate_details"]:
+        print("candidates (blended USD per million tokens, quality for this request):")
+        for c in out["candidate_details"]:
+            price = "unpriced" if c["price"] is None else f"${c['price']:.2f}/M"
+            quality = "" if c["quality"] is None else f"  quality {c['quality']:.2f}"
+            why = "kept" if c["kept"] else f"removed by `{c['removed_by']}`"
+            print(f"  {c['candidate']:<28} {price:>10}{quality}  {why}")
     if args.explain:
         print("facts read by the compiled evaluator:")
         for step in out["path"]:

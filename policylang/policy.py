@@ -41,6 +41,36 @@ class Policy:
     def explain(self, facts: dict) -> list[dict]:
         return interp.explain(self.ir, facts)
 
+    def candidates(self, facts: dict) -> list[dict]:
+        """The deciding rule's candidates, each with its blended price (USD per million tokens),
+        its quality score for this request (when the policy declares `quality by`), and whether
+        it was kept or which constraint removed it."""
+        d = self.decide(facts)
+        rule = next((r for r in self.ir.rules if r.name == d.rule), None)
+        if rule is None:
+            return []
+        values = with_defaults(self.ir.fact_specs, check_facts(self.ir.fact_specs, facts))
+        removed = dict(d.removed)
+        by_candidate = {m.candidate: m for m in self.ir.models.values()}
+        quality = self.ir.quality
+        key = values.get(quality.fact, MISSING) if quality is not None else MISSING
+        out = []
+        for c in rule.candidates:
+            model = by_candidate[c]
+            score = None
+            if quality is not None and isinstance(key, str):
+                score = quality.scores.get(model.name, {}).get(key)
+            out.append(
+                {
+                    "candidate": c,
+                    "price": model.blended_price,
+                    "quality": score,
+                    "kept": c not in removed,
+                    "removed_by": removed.get(c),
+                }
+            )
+        return out
+
     def path(self, facts: dict) -> list[dict]:
         """The compiled decision diagram's path for these facts: each fact read, its value and
         the piece of its domain that decided the branch. Empty for the block layout."""

@@ -323,6 +323,8 @@ def test_gateway_route_shows_removed_and_an_emptied_decision_is_503(tmp_path):
         route = c.post("/route", body={"facts": {"region": "apac"}}, cast_to=object)
         assert route["candidates"] == ["pa/a1"]
         assert {"candidate": "pu/u1", "constraint": "hosted in region"} in route["removed"]
+        assert {"candidate": "pa/a1", "price": 6.0, "quality": None, "kept": True, "removed_by": None} \
+            in route["candidate_details"]
         raw = c.chat.completions.with_raw_response.create(
             model="auto", messages=[{"role": "user", "content": "hi"}], metadata={"region": "EU"})
         assert raw.headers["x-policylang-model"] == "e1"

@@ -54,6 +54,15 @@ def test_the_briefs_case_internal_tool_to_mistral_client_report_to_gpt5():
                          "--format", "json").stdout)
     assert doc["candidates"] == ["openai/gpt-5"]
     assert doc["removed"] == [{"candidate": "mistral/mistral-large", "constraint": "quality >= min_quality"}]
+    r = run("route", str(EXAMPLE), "--facts", '{"task": "extract", "audience": "client"}', "--explain")
+    shown = " ".join(r.stdout.split())
+    assert "mistral/mistral-large $3.00/M quality 0.95 removed by `quality >= 0.97`" in shown
+    assert "openai/gpt-5 $12.00/M quality 0.98 kept" in shown
+    details = json.loads(run("route", str(EXAMPLE), "--facts", '{"task": "extract"}', "--explain",
+                             "--format", "json").stdout)["candidate_details"]
+    assert details == [
+        {"candidate": "mistral/mistral-large", "price": 3.0, "quality": 0.95, "kept": True, "removed_by": None},
+        {"candidate": "openai/gpt-5", "price": 12.0, "quality": 0.98, "kept": True, "removed_by": None}]
 
 
 def test_a_failed_expectation_names_the_first_candidate(tmp_path):

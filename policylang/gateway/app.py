@@ -346,6 +346,7 @@ class Gateway:
                 "facts": jsonable(facts),
                 "classified": [c.to_json() for c in classified],
                 "explain": serving.policy.explain(facts),
+                "candidate_details": serving.policy.candidates(facts),
             }
         )
 
