@@ -20,3 +20,19 @@ def read_cases(name: str) -> list[tuple[str, str, list[str]]]:
         expected = [ln[3:].strip() for ln in lines[title_i + 1:] if ln.startswith("==>")]
         cases.append((title, "\n".join(body) + "\n", expected))
     return cases
+
+
+_LOADED: dict = {}
+
+
+def loaded(text: str, name: str = "t.policy"):
+    """(Policy, the standalone module's `decide`) for a policy text, built once per text: the
+    property laws call them for every example."""
+    if text not in _LOADED:
+        import policylang
+
+        policy = policylang.loads(text, name)
+        ns: dict = {}
+        exec(compile(policylang.compile_module(policy), "<standalone>", "exec"), ns)
+        _LOADED[text] = (policy, ns["decide"])
+    return _LOADED[text]

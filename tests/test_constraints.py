@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import policylang
 from gateway_harness import RunningGateway
-from helpers import ROOT
+from helpers import ROOT, loaded
 from policylang.analysis.lint import lint
 from policylang.authoring.diff import semantic_diff
 from policylang.gateway import GatewayConfig
@@ -218,9 +218,9 @@ CHECKED = {"requests": 0, "removed": 0, "emptied": 0}
 @settings(max_examples=600, deadline=None)
 @given(REQUESTS)
 def test_compiled_interpreter_standalone_and_oracle_agree(facts):
-    policy = _policy()
+    policy, standalone = loaded(CATALOG + RULES, "laws.policy")
     d = policy.decide(facts)
-    assert d == policy.interpret(facts) == _standalone()(facts)
+    assert d == policy.interpret(facts) == standalone(facts)
     values = {k: (v.lower() if isinstance(v, str) else v) for k, v in facts.items()}
     kept, removed = expected(policy.ir, d.rule, values)
     assert list(d.candidates) == kept and [c for c, _ in d.removed] == removed
@@ -235,23 +235,6 @@ def test_the_law_checked_removals_and_empty_decisions():
         pytest.skip("run with the law above")
     assert CHECKED["removed"] >= CHECKED["requests"] // 4, CHECKED
     assert CHECKED["emptied"] >= 10, CHECKED
-
-
-_CACHE: dict = {}
-
-
-def _policy():
-    if "p" not in _CACHE:
-        _CACHE["p"] = policylang.loads(CATALOG + RULES, "laws.policy")
-    return _CACHE["p"]
-
-
-def _standalone():
-    if "s" not in _CACHE:
-        ns: dict = {}
-        exec(compile(policylang.compile_module(_policy()), "<standalone>", "exec"), ns)
-        _CACHE["s"] = ns["decide"]
-    return _CACHE["s"]
 
 
 def test_lint_findings_equal_brute_force_over_every_region():

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import policylang
-from helpers import ROOT
+from helpers import ROOT, loaded
 from policylang.analysis.lint import lint
 from policylang.authoring.diff import semantic_diff
 from policylang.pipeline import front_end_text
@@ -142,9 +142,9 @@ def oracle(facts: dict) -> tuple[str, list[str]]:
 @settings(max_examples=400, deadline=None)
 @given(REQUESTS)
 def test_compiled_interpreter_standalone_and_oracle_agree(facts):
-    policy = _policy()
+    policy, standalone = loaded(HEAD + RULES, "q.policy")
     d = policy.decide(facts)
-    assert d == policy.interpret(facts) == _standalone()(facts)
+    assert d == policy.interpret(facts) == standalone(facts)
     rule, kept = oracle(facts)
     assert (d.rule, list(d.candidates)) == (rule, kept)
     CHECKED["requests"] += 1
@@ -155,23 +155,6 @@ def test_the_quality_law_met_floors_equal_to_scores():
     if CHECKED["requests"] == 0:
         pytest.skip("run with the law above")
     assert CHECKED["boundary"] >= 20, CHECKED
-
-
-_CACHE: dict = {}
-
-
-def _policy():
-    if "p" not in _CACHE:
-        _CACHE["p"] = policylang.loads(HEAD + RULES, "q.policy")
-    return _CACHE["p"]
-
-
-def _standalone():
-    if "s" not in _CACHE:
-        ns: dict = {}
-        exec(compile(policylang.compile_module(_policy()), "<standalone>", "exec"), ns)
-        _CACHE["s"] = ns["decide"]
-    return _CACHE["s"]
 
 
 def test_lint_on_quality_floors_equals_brute_force():
