@@ -318,3 +318,15 @@ def test_gateway_route_shows_removed_and_an_emptied_decision_is_503(tmp_path):
         body = info.value.response.json()["error"]
         assert body["code"] == "no_candidate_available"
         assert "px/x1: removed by the constraint `hosted in region`" in body["message"]
+
+
+def test_facts_read_only_by_constraints_are_used_and_an_empty_region_list_hosts_nowhere():
+    text = ("fact region: enum {eu, us} = us\nfact tokens: int\nfact max_cost: float\n"
+            "provider p { adapter = echo default = a regions = [eu] }\n"
+            "model a { provider = p input = 1 output = 1 }\nmodel b { provider = p regions = [] }\n"
+            "only hosted in region and cost <= max_cost\ndefault route a fallback [b]\n")
+    policy = policylang.loads(text)
+    found = {(d.code, d.message) for d in lint(policy.ir)}
+    assert not any(code == "unused-declaration" for code, _ in found), found
+    assert any(code == "removed-by-constraint" and "(hosted in no region)" in m for code, m in found), found
+    assert policy.decide({"region": "eu"}).candidates == ("p/a",)

@@ -158,7 +158,9 @@ def _check_rule(ctx: LintContext, rule: ir.Rule, facts: list[str]) -> None:
                 continue
             role = "target" if t is rule.target else "fallback"
             model = ctx.p.models[t.models[0]]
-            hosted = ", ".join(sorted(model.regions or ())) or "no declared region"
+            hosted = ", ".join(sorted(model.regions or ())) or (
+                "no region" if model.regions is not None else "no declared region"
+            )
             ctx.emit(
                 rule,
                 "removed-by-constraint",

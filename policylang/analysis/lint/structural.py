@@ -63,6 +63,12 @@ def unused_declarations(ctx: LintContext) -> None:
     used: dict[str, set] = {"fact": set(), "model": set(), "provider": set(), "pool": set()}
     for rule in ctx.rules:
         used["fact"].update(t.fact for t in tests_of(rule.cond))
+        for _, attributes, constraints in rule.constraint_spec:  # facts constraints read
+            used["fact"].update(c[3] for c in constraints if c[2])
+            if any(c[0] == "cost" for c in constraints):
+                used["fact"].add("tokens")
+            if any(c[0] == "quality" for c in constraints) and attributes[4] is not None:
+                used["fact"].add(attributes[4][0])
         for t in (rule.target, *rule.fallback):
             if t.kind in ("pool", "provider"):
                 used[t.kind].add(t.written)
