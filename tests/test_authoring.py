@@ -239,3 +239,18 @@ def test_replay_of_facts_only_and_of_the_gateway_log_with_refusals(tmp_path):
     assert len({ln.index("%") for ln in rows if "by first" not in ln}) <= 2     # columns line up per table
     doc = json.loads(run("replay", "examples/support-bot.policy", str(gw), "--format", "json").stdout)
     assert doc["rejected_in_log"] == {"401": 1, "422": 1} and doc["requests"] == 1
+
+
+def test_diff_examples_of_constraint_changes_stay_inside_their_region():
+    """A fact with a default that a constraint reads: the example varies it through its default,
+    never through "missing", which would leave the region (found by the law above)."""
+    head = ("fact e: enum {a, b, c, d}\nfact n: int = 5\nfact s: string\n"
+            "provider p { adapter = echo default = m1 regions = [a, b] }\n"
+            "model m1 { provider = p input = 1 output = 2 context = 1000 }\n")
+    a = head + "when not (e == a) route p only hosted in e\n"
+    b = head + 'when e == a route m1\nwhen s matches "^a" route m1\nwhen n in {5} route m1 only context >= n\n' \
+               "default route p\n"
+    diff = semantic_diff(policylang.loads(a).ir, policylang.loads(b).ir)
+    assert diff.regions
+    for r in diff.regions:
+        assert _region_holds(a, r.condition, r.example), (r.condition, r.example)

@@ -198,3 +198,15 @@ def test_diff_sees_a_changed_score():
     example = diff.regions[0].example
     assert policylang.loads(HEAD + RULES).interpret(example) != \
         policylang.loads((HEAD + RULES).replace("extract: 0.95", "extract: 0.99")).interpret(example)
+
+
+def test_generated_expectations_pin_the_floors_and_hold(tmp_path):
+    r = run("test", "--generate", str(EXAMPLE))
+    assert r.returncode == 0, r.stderr
+    lines = [ln for ln in r.stdout.splitlines() if ln.startswith("expect ")]
+    assert "expect {audience: client, task: summarize} route gpt-5" in lines
+    assert "expect {audience: internal, task: summarize} route mistral-large" in lines
+    copy = tmp_path / "generated.policy"
+    copy.write_text(EXAMPLE.read_text() + "\n".join(lines) + "\n")
+    r = run("test", str(copy))
+    assert r.returncode == 0 and f"{6 + len(lines)} passed, 0 failed" in r.stdout, r.stdout

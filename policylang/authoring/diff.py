@@ -310,6 +310,11 @@ _NUMBERS = {
 MAX_VARIANTS = 256
 
 
+def _absent(fact: ir.Fact) -> set:
+    """A request without the fact: MISSING, or its default (what the rules see then)."""
+    return {fact.default} if fact.has_default else {MISSING}
+
+
 def _variants(space: Space, cell: dict[int, int], facts: dict, old: ir.PolicyIR, new: ir.PolicyIR):
     """The example with the facts that constraints read set to the values that matter (each
     region a candidate names, members, a few sizes and budgets, missing), inside the cell."""
@@ -320,17 +325,17 @@ def _variants(space: Space, cell: dict[int, int], facts: dict, old: ir.PolicyIR,
                 for attribute, _op, is_fact, operand, _text in constraints:
                     if attribute == "quality" and quality is not None:
                         key = policy.facts[quality[0]]
-                        choices.setdefault(key.name, {MISSING}).update(key.members)
+                        choices.setdefault(key.name, _absent(key)).update(key.members)
                     if is_fact:
                         fact = policy.facts[operand]
-                        values = choices.setdefault(operand, {MISSING})
+                        values = choices.setdefault(operand, _absent(fact))
                         if attribute == "hosted":
                             values.update(fact.members or regions or ())
                             values.add("elsewhere")
                         else:
                             values.update(_NUMBERS[attribute])
                     if attribute == "cost" and "tokens" in old.facts and "tokens" in new.facts:
-                        choices.setdefault("tokens", {MISSING}).update(
+                        choices.setdefault("tokens", _absent(policy.facts["tokens"])).update(
                             (0, 1_000, 100_000, 1_000_000)
                         )
     names = sorted(choices)

@@ -30,6 +30,13 @@ def proposals(policy: Policy) -> list[tuple[dict, str | None]]:
             candidates += [{dim.fact: m} for m in dim.members]
         if dim.missing_atom is not None:
             candidates.append({})
+    # the enum facts constraints read (`hosted in`, the quality key) need not be in any condition
+    for fact in _constraint_facts(policy):
+        if policy.ir.facts[fact].kind == "enum":
+            base = candidates[:]
+            candidates += [
+                {**facts, fact: m} for facts in base for m in policy.ir.facts[fact].members
+            ]
     out, seen = [], set()
     for facts in candidates:
         key = json.dumps(facts, sort_keys=True)
@@ -37,10 +44,29 @@ def proposals(policy: Policy) -> list[tuple[dict, str | None]]:
             continue
         seen.add(key)
         d = policy.decide(facts)
-        out.append((facts, d.target))
+        out.append((facts, _expected(policy, d)))
         if len(out) >= MAX_PROPOSALS:
             break
     return out
+
+
+def _constraint_facts(policy: Policy) -> list[str]:
+    facts: set[str] = set()
+    for rule in policy.ir.rules:
+        for _, attributes, constraints in rule.constraint_spec:
+            facts.update(c[3] for c in constraints if c[2])
+            if any(c[0] == "quality" for c in constraints) and attributes[4] is not None:
+                facts.add(attributes[4][0])
+    return sorted(facts)
+
+
+def _expected(policy: Policy, d) -> str | None:
+    """What an expectation says: the written target, or for a rule with constraints the first
+    candidate that remains (its model's name), which `expect` accepts and which pins the floor."""
+    rule = next((r for r in policy.ir.rules if r.name == d.rule), None)
+    if rule is not None and rule.constraint_spec and d.candidates:
+        return d.candidates[0].split("/", 1)[1]
+    return d.target
 
 
 def as_expect_lines(items) -> str:
