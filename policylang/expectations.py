@@ -19,28 +19,32 @@ class Outcome:
     rule: str | None
     ok: bool
     trace: list = field(default_factory=list)
+    first: str | None = None  # for a rule with constraints: the first candidate they leave
 
 
-def holds(policy: Policy, d, expected: str | None) -> bool:
-    """`route NAME` holds when NAME is the deciding rule's written target; for a rule with
-    constraints, also when NAME is the first candidate they leave (`provider/model` or the
-    model's name): the one the router tries first."""
-    if d.target == expected:
-        return True
-    if expected is None or d.rule is None or not d.candidates:
-        return False
-    rule = next(r for r in policy.ir.rules if r.name == d.rule)
-    first = d.candidates[0]
-    return bool(rule.constraint_spec) and expected in (first, first.split("/", 1)[1])
+def _first_constrained(policy: Policy, d) -> str | None:
+    """The first candidate the deciding rule's constraints leave, or None (no constraints, or
+    none left): the one the router tries first."""
+    if d.rule is None or not d.candidates or not policy.ir.rules_by_name[d.rule].constraint_spec:
+        return None
+    return d.candidates[0]
 
 
 def run(policy: Policy) -> list[Outcome]:
+    """`route NAME` holds when NAME is the deciding rule's written target; for a rule with
+    constraints, also when NAME is the first candidate they leave (`provider/model` or the
+    model's name)."""
     out = []
     for e in policy.ir.expects:
         d = policy.decide(e.facts)
-        ok = holds(policy, d, e.target)
+        first = _first_constrained(policy, d)
+        ok = d.target == e.target or (
+            first is not None and e.target in (first, first.split("/", 1)[1])
+        )
         trace = [] if ok else policy.explain(e.facts)
-        out.append(Outcome(e.span.line, jsonable(e.facts), e.target, d.target, d.rule, ok, trace))
+        out.append(
+            Outcome(e.span.line, jsonable(e.facts), e.target, d.target, d.rule, ok, trace, first)
+        )
     return out
 
 
@@ -55,13 +59,8 @@ def failures_as_diagnostics(policy: Policy, outcomes: list[Outcome]) -> list[Dia
             continue
         want = f"route {o.expected}" if o.expected else "no route"
         got = f"route {o.actual} (rule `{o.rule}`)" if o.actual else "no route"
-        first = policy.decide(e.facts).candidates
-        if (
-            o.actual
-            and first
-            and any(r.constraint_spec for r in policy.ir.rules if r.name == o.rule)
-        ):
-            got += f", first candidate {first[0]}"
+        if o.actual and o.first:
+            got += f", first candidate {o.first}"
         diags.append(
             Diagnostic(
                 "failed-expectation",

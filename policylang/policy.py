@@ -46,7 +46,7 @@ class Policy:
         its quality score for this request (when the policy declares `quality by`), and whether
         it was kept or which constraint removed it."""
         d = self.decide(facts)
-        rule = next((r for r in self.ir.rules if r.name == d.rule), None)
+        rule = self.ir.rules_by_name.get(d.rule) if d.rule is not None else None
         if rule is None:
             return []
         values = with_defaults(self.ir.fact_specs, check_facts(self.ir.fact_specs, facts))

@@ -299,7 +299,7 @@ def _constraints_differ(old: ir.PolicyIR, new: ir.PolicyIR, o, nw) -> bool:
 
 
 def _rule(policy: ir.PolicyIR, name: str | None) -> ir.Rule | None:
-    return next((r for r in policy.rules if r.name == name), None)
+    return None if name is None else policy.rules_by_name.get(name)
 
 
 _NUMBERS = {

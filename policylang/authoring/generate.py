@@ -63,7 +63,7 @@ def _constraint_facts(policy: Policy) -> list[str]:
 def _expected(policy: Policy, d) -> str | None:
     """What an expectation says: the written target, or for a rule with constraints the first
     candidate that remains (its model's name), which `expect` accepts and which pins the floor."""
-    rule = next((r for r in policy.ir.rules if r.name == d.rule), None)
+    rule = policy.ir.rules_by_name.get(d.rule) if d.rule is not None else None
     if rule is not None and rule.constraint_spec and d.candidates:
         return d.candidates[0].split("/", 1)[1]
     return d.target

@@ -76,7 +76,6 @@ class Router:
             http = HttpxHTTP(client)
         self.http = http
         self.adapters = {name: make_adapter(p, http) for name, p in policy.ir.providers.items()}
-        self._rules = {r.name: r for r in policy.ir.rules}
 
     async def aclose(self) -> None:
         if self._own_client:
@@ -91,7 +90,7 @@ class Router:
     # ---- deciding ---------------------------------------------------------------------
     def rule(self, name: str):
         """The policy's rule with this label (as decisions name it), or None."""
-        return self._rules.get(name)
+        return self.policy.ir.rules_by_name.get(name)
 
     def facts_for(
         self, request: dict, facts: dict | None = None, explain: list | None = None
@@ -128,7 +127,7 @@ class Router:
             raise NoRoute("no rule matches these facts and the policy has no default")
         if self.budget is not None and not self.budget.allow(budget_key):
             raise BudgetExceeded("the spend budget is used up", rule=decision.rule)
-        rule = self._rules[decision.rule]
+        rule = self.policy.ir.rules_by_name[decision.rule]
         models = order_candidates(self.policy.ir, rule, self.health, self.rng)
         removed = dict(decision.removed)  # candidates a constraint rules out for this request
         tokens = merged.get("tokens")

@@ -258,6 +258,11 @@ class PolicyIR:
     local_names: frozenset = frozenset()  # (kind, name) declared in the main file
     quality: Quality | None = None  # `quality by FACT { … }`
 
+    @cached_property
+    def rules_by_name(self) -> dict[str, Rule]:
+        """The rules by the name decisions give them (label, `rule@LINE`, `default`)."""
+        return {r.name: r for r in self.rules}
+
     @property
     def fact_specs(self) -> dict[str, tuple]:
         return {name: f.spec for name, f in self.facts.items()}

@@ -17,9 +17,6 @@ class Reporter:
     ) -> None:
         self.diags.append(Diagnostic(code, "error", span, message, related=tuple(related), **kw))
 
-    def warn(self, code, span, message, severity="warning", **kw) -> None:
-        self.diags.append(Diagnostic(code, severity, span, message, **kw))
-
 
 def unknown(what: str, name: str, known) -> str:
     """ "unknown fact `x`; did you mean `y`?" """

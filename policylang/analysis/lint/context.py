@@ -28,7 +28,6 @@ class LintContext:
         self.deadline = time.monotonic() + TIME_BUDGET
         self.incomplete: list[str] = []  # the questions the time budget cut short
         self.route_keys = [rule.route_key for rule in self.rules]
-        self.index_of = {rule.name: rule.index for rule in self.rules}
         self._first_match: Callable[[dict], int | None] | None = None
 
     @property
@@ -57,7 +56,7 @@ class LintContext:
             return False
         if len(self.rules) <= NAIVE_ABOVE:
             d = interpret(self.p, facts)
-            return None if d.rule is None else self.rules[self.index_of[d.rule]]
+            return None if d.rule is None else self.p.rules_by_name[d.rule]
         if self._first_match is None:
             self._first_match = first_match(self.rules)
         r = self._first_match(values)
