@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import json
 import os
@@ -353,14 +354,21 @@ def cmd_replay(args) -> int:
     policy = _load_or_report(args.file)
     if policy is None:
         return EXIT_USAGE  # could not do the work: the policy does not load
+    base = None
+    if args.baseline:
+        base = _load_or_report(args.baseline)
+        if base is None:
+            return EXIT_USAGE
     if args.log == "-":
-        report = replay(policy, sys.stdin)
+        lines = sys.stdin.readlines()
     else:
         if not Path(args.log).is_file():
             raise UsageError(f"no such file: {args.log}")
         with open(args.log, encoding="utf-8") as fh:
-            report = replay(policy, fh)
-    print(render_replay(report, args.format))
+            lines = fh.readlines()
+    report = replay(policy, lines)
+    baseline = replay(base, lines) if base is not None else None
+    print(render_replay(report, args.format, baseline))
     return EXIT_OK
 
 
@@ -407,7 +415,64 @@ def cmd_serve(args) -> int:
         args.keys,
         args.max_body_bytes,
         args.max_upstream,
+        quality_db=args.quality_db,
     )
+    return EXIT_OK
+
+
+def cmd_quality(args) -> int:
+    from .runtime.quality import Learner, SQLiteQualityStore  # lazy: the runtime
+
+    policy = _load_or_report(args.file)
+    if policy is None:
+        return EXIT_USAGE
+    quality = policy.ir.quality
+    if quality is None:
+        raise UsageError(f"{args.file} declares no `quality by` scores")
+    path = Path(args.db or Path(args.file).resolve().parent / ".policylang" / "quality.sqlite")
+    if quality.prior is None:
+        raise UsageError(
+            f"{args.file} does not learn quality: its scores are the declared ones "
+            f"(to learn: `quality by {quality.fact} learned with prior N {{ … }}`)"
+        )
+    if not path.is_file():
+        print(f"note: no feedback recorded yet ({path} does not exist)", file=sys.stderr)
+        store = None
+    else:
+        store = SQLiteQualityStore(path)
+    prior = quality.prior
+    learner = Learner(policy.ir, store)
+    rows = learner.rows()
+    if store is not None:
+        store.close()
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "fact": quality.fact,
+                    "prior": quality.prior,
+                    "db": str(path),
+                    "rows": [dataclasses.asdict(r) for r in rows],
+                },
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    print(f"quality by {quality.fact}, prior worth {prior:g} ratings; learned from {path}")
+    head = (
+        f"{'model':<20} {quality.fact:<14} {'declared':>8} {'rated':>7} {'observed':>8} "
+        f"{'posterior':>9} {'lower95':>7} {'estimate':>8}"
+    )
+    print(head)
+
+    def num(x):
+        return "-" if x is None else f"{x:.3f}"
+
+    for r in rows:
+        print(
+            f"{r.model:<20} {r.value:<14} {num(r.declared):>8} {r.n:>7} {num(r.observed):>8} "
+            f"{num(r.mean):>9} {num(r.lower):>7} {num(r.estimate):>8}"
+        )
     return EXIT_OK
 
 
@@ -542,6 +607,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="POLICY")
     p.add_argument("log", metavar="LOG.jsonl", help="`-` for stdin")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--baseline",
+        metavar="POLICY",
+        help="replay the same traffic with this policy too and show cost and expected "
+        "quality side by side",
+    )
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser(
@@ -565,7 +636,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--max-upstream", type=int, default=256, help="requests in flight to providers, per worker"
     )
+    p.add_argument(
+        "--quality-db",
+        metavar="PATH",
+        help="where learned quality persists (SQLite); default: "
+        ".policylang/quality.sqlite beside the policy",
+    )
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "quality",
+        help="print declared vs learned quality per model and task",
+        description="For a policy with `quality by FACT learned with prior N { … }`: per model "
+        "and value of FACT, the declared score, how many answers were rated, their mean, "
+        "the posterior (declared score as a prior worth N ratings) with its 95% lower bound, "
+        "and the estimate routing reads: min(posterior, max(declared, lower bound)).",
+    )
+    p.add_argument("file", metavar="POLICY")
+    p.add_argument(
+        "--db", metavar="PATH", help="default: .policylang/quality.sqlite beside the policy"
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_quality)
 
     p = sub.add_parser("keys", help="hash a client key for a keys file")
     keys_sub = p.add_subparsers(dest="keys_command", required=True)

@@ -39,7 +39,9 @@ def interpret(policy: ir.PolicyIR, facts: dict) -> Decision:
     for rule in policy.rules:
         if holds(rule.cond, values):
             if rule.constraint_spec:
-                return prelude.constrain(rule.decision, values, rule.constraint_spec)
+                return prelude.constrain(
+                    rule.decision, values, rule.constraint_spec, rule.value_order
+                )
             return rule.decision
     return NO_ROUTE
 

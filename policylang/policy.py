@@ -55,7 +55,8 @@ class Policy:
         quality = self.ir.quality
         key = values.get(quality.fact, MISSING) if quality is not None else MISSING
         out = []
-        for c in rule.candidates:
+        # in the order they are tried (`by value` ranks them per request), removed ones last
+        for c in (*d.candidates, *(c for c in rule.candidates if c in removed)):
             model = by_candidate[c]
             score = None
             if quality is not None and isinstance(key, str):

@@ -225,7 +225,7 @@ def fold_case(facts, names):
 OUTPUT_TOKENS_ESTIMATE = 500  # answer tokens assumed by `cost` constraints
 
 
-def constrain(decision, values, spec):
+def constrain(decision, values, spec, order=(), learned=None):
     """The decision with the candidates its constraints rule out for this request taken out of
     `candidates` and listed in `removed` with the constraint that removed each.
 
@@ -240,21 +240,65 @@ def constrain(decision, values, spec):
                          skipped without `tokens`; an unpriced candidate is removed
       context OP X       the context window; a candidate with no declared window is kept
       quality OP X       its score for the request's value of the key fact (skipped without
-                         it); a candidate with no score for that value is removed"""
+                         it); a candidate with no score for that value is removed
+    order lists the rule's `by value` groups, (trade, (candidate, …)): the kept candidates of
+    each group trade places, best value first (value_key). learned maps (candidate, key fact
+    value) to a learned score that replaces the declared one (runtime/quality.py)."""
     kept, removed = [], []
     for candidate, attributes, constraints in spec:
-        why = _violated(attributes, constraints, values)
+        why = _violated(candidate, attributes, constraints, values, learned)
         if why is None:
             kept.append(candidate)
         else:
             removed.append((candidate, why))
-    if not removed:
+    moved = False
+    if order:
+        attributes_of = {c: a for c, a, _ in spec}
+        for trade, group in order:
+            places = [i for i, c in enumerate(kept) if c in group]
+            ranked = sorted(
+                (kept[i] for i in places),
+                key=lambda c: value_key(c, attributes_of[c], trade, values, learned),
+            )
+            for i, c in zip(places, ranked):
+                moved = moved or kept[i] != c
+                kept[i] = c
+    if not removed and not moved:
         return decision
     rule, line, target, fallback = decision[:4]
     return Decision(rule, line, target, fallback, tuple(kept), tuple(removed))
 
 
-def _violated(attributes, constraints, values):
+def score_of(candidate, quality, values, learned=None):
+    """The candidate's quality score for the request: learned, else declared; None when the
+    request does not carry the key fact or nothing scores the candidate for its value."""
+    if quality is None:
+        return None
+    key, scores = quality
+    value = values.get(key, MISSING)
+    if value is MISSING:
+        return None
+    if learned:
+        score = learned.get((candidate, value))
+        if score is not None:
+            return score
+    return next((s for k, s in scores if k == value), None)
+
+
+def value_key(candidate, attributes, trade, values, learned=None):
+    """Sort key of a candidate in a `by value T per point` group, smallest first: candidates with
+    a score and a price first, by 100 × quality − blended price / T (a point of quality, 0.01,
+    is worth T USD per million tokens), higher first; the others after, in pool order (the
+    sort is stable)."""
+    _, input_price, output_price, _, quality = attributes
+    score = score_of(candidate, quality, values, learned)
+    if score is None or input_price is None or output_price is None:
+        return (1, 0.0)
+    price = (3 * input_price + output_price) / 4
+    return (0, -(100 * score - price / trade))
+
+
+def _violated(candidate, attributes, constraints, values, learned=None):
     """The text of the first constraint the candidate fails, or None."""
     regions, input_price, output_price, context, quality = attributes
     for attribute, op, is_fact, operand, text in constraints:
@@ -276,11 +320,9 @@ def _violated(attributes, constraints, values):
                 cost = (tokens * input_price + OUTPUT_TOKENS_ESTIMATE * output_price) / 1e6
                 ok = holds(op, cost, bound)
         elif attribute == "quality":
-            key, scores = quality
-            value = values.get(key, MISSING)
-            if value is MISSING:
+            if values.get(quality[0], MISSING) is MISSING:
                 continue
-            score = next((s for k, s in scores if k == value), None)
+            score = score_of(candidate, quality, values, learned)
             ok = score is not None and holds(op, score, bound)
         else:  # context
             ok = context is None or holds(op, context, bound)

@@ -44,7 +44,7 @@ def test_the_briefs_case_internal_tool_to_mistral_client_report_to_gpt5():
     r = run("check", "--strict", str(EXAMPLE))
     assert r.returncode == 0 and "0 warning(s)" in r.stdout, r.stdout
     r = run("test", str(EXAMPLE))
-    assert r.returncode == 0 and "6 passed, 0 failed" in r.stdout, r.stdout
+    assert r.returncode == 0 and "7 passed, 0 failed" in r.stdout, r.stdout
     policy = policylang.load(EXAMPLE)
     assert policy.decide({"task": "extract"}).candidates[0] == "mistral/mistral-large"
     client = policy.decide({"task": "extract", "audience": "client"})
@@ -71,7 +71,7 @@ def test_a_failed_expectation_names_the_first_candidate(tmp_path):
                                                "expect {task: extract}                     route gpt-5"))
     r = run("test", str(bad))
     assert r.returncode == 1
-    assert "expected route gpt-5, got route accurate (rule `internal`), first candidate " \
+    assert "expected route gpt-5, got route balanced (rule `internal`), first candidate " \
            "mistral/mistral-large" in r.stdout + r.stderr
 
 
@@ -209,4 +209,4 @@ def test_generated_expectations_pin_the_floors_and_hold(tmp_path):
     copy = tmp_path / "generated.policy"
     copy.write_text(EXAMPLE.read_text() + "\n".join(lines) + "\n")
     r = run("test", str(copy))
-    assert r.returncode == 0 and f"{6 + len(lines)} passed, 0 failed" in r.stdout, r.stdout
+    assert r.returncode == 0 and f"{7 + len(lines)} passed, 0 failed" in r.stdout, r.stdout

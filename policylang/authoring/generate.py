@@ -55,7 +55,8 @@ def _constraint_facts(policy: Policy) -> list[str]:
     for rule in policy.ir.rules:
         for _, attributes, constraints in rule.constraint_spec:
             facts.update(c[3] for c in constraints if c[2])
-            if any(c[0] == "quality" for c in constraints) and attributes[4] is not None:
+            quality_read = rule.value_order or any(c[0] == "quality" for c in constraints)
+            if quality_read and attributes[4] is not None:  # floors and `by value` read it
                 facts.add(attributes[4][0])
     return sorted(facts)
 

@@ -4,7 +4,10 @@ Input lines are the gateway's JSON log lines (their `facts`, and what they
 recorded: rule, model, cost, usage) or plain JSON objects of facts. Output: the
 share of traffic and estimated cost per route and per model under the policy,
 beside what the log recorded. The estimate prices each request's logged usage
-(when present) at the first candidate's catalog prices.
+(when present) at the first candidate's catalog prices. With `quality by`
+scores, each route's expected quality is the mean declared score of its first
+candidates for the requests' values of the key fact. With a baseline policy, the
+same figures for it, side by side: the trade-off before deploying.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from ..policy import Policy
-from ..prelude import FactError
+from ..prelude import FactError, with_defaults
 from ..runtime.cost import cost_usd
 
 
@@ -34,11 +37,26 @@ class Report:
     rejected: Counter = field(
         default_factory=Counter
     )  # gateway log lines of refused requests, by status
+    # expected quality: sum and count of the first candidate's declared score, per route
+    quality_by_route: dict = field(default_factory=lambda: defaultdict(lambda: [0.0, 0]))
+    scored: bool = False  # the policy declares `quality by`
+
+    @property
+    def cost(self) -> float:
+        return sum(self.cost_by_route.values())
+
+    def quality(self, route: str | None = None) -> float | None:
+        """Mean expected quality of a route's requests (all routes: None), None if unscored."""
+        rows = [self.quality_by_route[route]] if route else list(self.quality_by_route.values())
+        n = sum(r[1] for r in rows)
+        return sum(r[0] for r in rows) / n if n else None
 
 
 def replay(policy: Policy, lines) -> Report:
     rep = Report()
     models = {m.candidate: m for m in policy.ir.models.values()}
+    quality = policy.ir.quality
+    rep.scored = quality is not None
     for n, line in enumerate(lines, start=1):
         line = line.strip()
         if not line:
@@ -70,6 +88,12 @@ def replay(policy: Policy, lines) -> Report:
         rep.routes[route] += 1
         first = d.candidates[0] if d.candidates else "(none)"
         rep.models[first] += 1
+        if quality is not None and first in models:
+            key = with_defaults(policy.ir.fact_specs, facts).get(quality.fact)
+            score = quality.scores.get(models[first].name, {}).get(key)
+            if score is not None:
+                rep.quality_by_route[route][0] += score
+                rep.quality_by_route[route][1] += 1
         if logged:
             rep.logged_routes[doc.get("rule") or "(none)"] += 1
             rep.logged_models[doc.get("model") or "(none)"] += 1
@@ -90,33 +114,42 @@ def replay(policy: Policy, lines) -> Report:
     return rep
 
 
-def render(rep: Report, fmt: str = "text") -> str:
-    if fmt == "json":
-        return json.dumps(
+def _json(rep: Report) -> dict:
+    return {
+        "requests": rep.requests,
+        "skipped": rep.skipped,
+        "changed_rule": rep.changed,
+        "rejected_in_log": dict(rep.rejected),
+        "routes": dict(rep.routes),
+        "models": dict(rep.models),
+        "estimated_cost_usd": {
+            "by_route": dict(rep.cost_by_route),
+            "by_model": dict(rep.cost_by_model),
+            "requests_priced": rep.priced,
+        },
+        "logged": (
             {
-                "requests": rep.requests,
-                "skipped": rep.skipped,
-                "changed_rule": rep.changed,
-                "rejected_in_log": dict(rep.rejected),
-                "routes": dict(rep.routes),
-                "models": dict(rep.models),
-                "estimated_cost_usd": {
-                    "by_route": dict(rep.cost_by_route),
-                    "by_model": dict(rep.cost_by_model),
-                    "requests_priced": rep.priced,
-                },
-                "logged": (
-                    {
-                        "routes": dict(rep.logged_routes),
-                        "models": dict(rep.logged_models),
-                        "cost_usd": rep.logged_cost,
-                    }
-                    if rep.logged_routes
-                    else None
-                ),
-            },
-            indent=2,
-        )
+                "routes": dict(rep.logged_routes),
+                "models": dict(rep.logged_models),
+                "cost_usd": rep.logged_cost,
+            }
+            if rep.logged_routes
+            else None
+        ),
+        "expected_quality": (
+            {"overall": rep.quality(), **{r: rep.quality(r) for r in rep.routes}}
+            if rep.scored
+            else None
+        ),
+    }
+
+
+def render(rep: Report, fmt: str = "text", baseline: Report | None = None) -> str:
+    if fmt == "json":
+        doc = _json(rep)
+        if baseline is not None:
+            doc["baseline"] = _json(baseline)
+        return json.dumps(doc, indent=2)
     total = max(1, rep.requests)
     logged = bool(rep.logged_routes)
     priced = rep.priced > 0
@@ -138,11 +171,14 @@ def render(rep: Report, fmt: str = "text") -> str:
     if not priced:
         out.append("cost: not in the log (no usage recorded), so not estimated")
 
-    def table(title: str, counts: Counter, costs: dict, shares: Counter | None) -> list[str]:
+    def table(
+        title: str, counts: Counter, costs: dict, shares: Counter | None, of: Report | None = None
+    ) -> list[str]:
         width = max([len(title)] + [len(k) for k in counts])
         head = (
             f"{title:<{width}}  share"
             + ("   est. cost USD" if priced else "")
+            + ("   exp. quality" if of is not None and of.scored else "")
             + ("   logged share" if shares is not None else "")
         )
         rows = [head]
@@ -150,12 +186,17 @@ def render(rep: Report, fmt: str = "text") -> str:
             row = f"{key:<{width}}  {100 * n / total:5.1f}%"
             if priced:
                 row += f"   {costs.get(key, 0.0):13.6f}"
+            if of is not None and of.scored:
+                q = of.quality(key)
+                row += f"   {'-' if q is None else format(q, '.3f'):>12}"
             if shares is not None:
                 row += f"   {100 * shares.get(key, 0) / total:11.1f}%"
             rows.append(row)
         return [""] + ["  " + r for r in rows]
 
-    out += table("by route", rep.routes, rep.cost_by_route, rep.logged_routes if logged else None)
+    out += table(
+        "by route", rep.routes, rep.cost_by_route, rep.logged_routes if logged else None, rep
+    )
     out += table("by first candidate", rep.models, rep.cost_by_model, None)
     if logged and priced:
         out.append(
@@ -163,6 +204,20 @@ def render(rep: Report, fmt: str = "text") -> str:
             "request(s); "
             f"the log recorded {rep.logged_cost:.6f} USD"
         )
+    if baseline is not None:
+        out.append("\nbeside the baseline policy:")
+        out.append(f"  {'':<18} {'this policy':>14} {'baseline':>14}")
+        if priced:
+            change = f"   ({100 * (rep.cost / baseline.cost - 1):+.1f}%)" if baseline.cost else ""
+            out.append(f"  {'est. cost USD':<18} {rep.cost:>14.6f} {baseline.cost:>14.6f}{change}")
+        if rep.scored or baseline.scored:
+
+            def q(r: Report) -> str:
+                v = r.quality()
+                return "-" if v is None else f"{v:.3f}"
+
+            out.append(f"  {'expected quality':<18} {q(rep):>14} {q(baseline):>14}")
+        out += table("baseline by route", baseline.routes, baseline.cost_by_route, None, baseline)
     for n, why in rep.skipped[:10]:
         out.append(f"  line {n}: skipped: {why}")
     return "\n".join(out)

@@ -165,7 +165,8 @@ def generate(
             | ({"tokens"} & set(policy.facts) if constrained else set())
         )
         reads = {name: policy.facts[name].spec for name in read}
-        out.text(_wrapper(public, folded, constrained, reads))
+        ordered = {r.name: r.value_order for r in policy.rules if r.value_order}
+        out.text(_wrapper(public, folded, constrained, ordered, reads))
     out.text(
         env.get_template("foot.py.j2")
         .render(standalone=standalone, line_map=safe_repr_dict(out.line_map))
@@ -211,7 +212,9 @@ def _in_blocks(emitter: Emitter, policy: ir.PolicyIR, blocks: list[Block], funct
     return body
 
 
-def _wrapper(name: str, folded: list[str], constrained: dict[str, tuple], reads: dict) -> str:
+def _wrapper(
+    name: str, folded: list[str], constrained: dict[str, tuple], ordered: dict, reads: dict
+) -> str:
     """`decide` around the rules: string facts declared `ignoring case` lowercased first, and
     the deciding rule's candidate constraints applied after (prelude.fold_case, .constrain),
     from the facts constraints read, validated."""
@@ -220,6 +223,7 @@ def _wrapper(name: str, folded: list[str], constrained: dict[str, tuple], reads:
         f"_FOLDED = {safe_repr(tuple(folded))}",
         f"_CONSTRAINED = {safe_repr_dict(constrained)}",
         f"_CONSTRAINT_FACTS = {safe_repr_dict(reads)}",
+        f"_VALUE_ORDER = {safe_repr_dict(ordered)}",
         "",
         "",
         f"def {name}(facts):",
@@ -235,7 +239,7 @@ def _wrapper(name: str, folded: list[str], constrained: dict[str, tuple], reads:
         "        return d",
         "    read = {k: facts[k] for k in _CONSTRAINT_FACTS if k in facts}",
         "    values = _with_defaults(_CONSTRAINT_FACTS, _check_facts(_CONSTRAINT_FACTS, read))",
-        "    return _constrain(d, values, spec)",
+        "    return _constrain(d, values, spec, _VALUE_ORDER.get(d.rule, ()))",
     ]
     return "\n".join(lines)
 

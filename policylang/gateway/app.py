@@ -3,6 +3,7 @@
     POST /v1/chat/completions   OpenAI chat completions, streaming and not
     GET  /v1/models             the policy's models and pools
     POST /v1/route              dry run: the decision for facts or a request, no provider called
+    POST /v1/feedback           rate an answer: {"id": response id, "score": 0..1 | "pass": bool}
     GET  /healthz, /readyz      liveness; readiness (policy loaded, some candidate not open)
     GET  /metrics               Prometheus text
 
@@ -32,6 +33,7 @@ from ..policy import decision_json
 from ..prelude import FactError, jsonable
 from ..providers.base import HttpxHTTP
 from ..runtime import Health, Result, RetryPolicy, RouterError, RouterStream
+from ..runtime.quality import FLUSH_EVERY, NoLearning, UnknownResponse
 from .auth import KeyRing
 from .metrics import Metrics
 from .reload import PolicyHolder, Serving
@@ -52,6 +54,9 @@ class GatewayConfig:
     reload_interval: float = 1.0
     probe_interval: float = 10.0  # seconds between active probes of unhealthy endpoints
     retry: RetryPolicy | None = None
+    # where learned quality persists (`quality by … learned`); None: beside the policy,
+    # .policylang/quality.sqlite
+    quality_db: str | None = None
 
 
 @dataclass
@@ -81,6 +86,7 @@ class Gateway:
                 Route("/v1/chat/completions", self.chat_completions, methods=["POST"]),
                 Route("/v1/models", self.models, methods=["GET"]),
                 Route("/v1/route", self.route, methods=["POST"]),
+                Route("/v1/feedback", self.feedback, methods=["POST"]),
                 Route("/healthz", self.healthz, methods=["GET"]),
                 Route("/readyz", self.readyz, methods=["GET"]),
                 Route("/metrics", self.metrics_endpoint, methods=["GET"]),
@@ -107,8 +113,24 @@ class Gateway:
             self.health,
             config.retry,
             on_reload=lambda result: self.metrics.reloads.labels(result).inc(),
+            quality_db=config.quality_db,
         )
         watcher = asyncio.create_task(holder.watch(config.reload_interval))
+
+        async def share_feedback():  # answers awaiting feedback out, other workers' ratings in
+            ticks = 0
+            while True:
+                await asyncio.sleep(FLUSH_EVERY)
+                learner = holder.current.router.learner
+                if learner is None:
+                    continue
+                with contextlib.suppress(Exception):
+                    learner.flush()
+                    ticks += 1
+                    if ticks % 10 == 0:
+                        learner.refresh()
+
+        sharer = asyncio.create_task(share_feedback())
 
         async def probe_unhealthy():  # active health: only endpoints whose circuit is not closed
             while True:
@@ -129,6 +151,8 @@ class Gateway:
         finally:
             watcher.cancel()
             prober.cancel()
+            sharer.cancel()
+            holder.close()
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGHUP)
             await http.aclose()
@@ -350,6 +374,52 @@ class Gateway:
             }
         )
 
+    async def feedback(self, request: Request) -> Response:
+        """Rate an answer the gateway gave: {"id": its response id, "score": 0..1} or
+        {"id": …, "pass": true|false}. 404 for an id unknown, expired or already rated; 422
+        for a malformed body or a score outside [0, 1]."""
+        try:
+            authenticate(self.keyring, request)
+            try:
+                body = await read_json(request, self.config.max_body_bytes)
+            except Refused as refused:
+                if refused.response.status_code != 400:
+                    raise
+                return _bad_feedback("the body must be a JSON object: {\"id\": …, \"score\": …}")
+        except Refused as refused:
+            return refused.response
+        response_id, score = body.get("id"), body.get("score")
+        if "pass" in body:
+            if "score" in body or not isinstance(body["pass"], bool):
+                return _bad_feedback("give `score` (0..1) or `pass` (true or false), not both")
+            score = 1.0 if body["pass"] else 0.0
+        if score is None:
+            return _bad_feedback("give `score` (a number from 0 to 1) or `pass` (true or false)")
+        if not isinstance(response_id, str) or not response_id:
+            return _bad_feedback("`id` must be the response id (a string)", "id")
+        router = self.serving.router
+        try:
+            row = router.feedback(response_id, score)
+        except NoLearning as exc:
+            return openai_error(400, str(exc), "invalid_request_error", "feedback_disabled")
+        except ValueError as exc:
+            return _bad_feedback(str(exc), "score")
+        except UnknownResponse as exc:
+            self.metrics.feedback.labels("unknown").inc()
+            return openai_error(404, str(exc), "invalid_request_error", "unknown_response", "id")
+        self.metrics.feedback.labels("recorded").inc()
+        _log(path="/v1/feedback", response_id=response_id, model=row.model, score=score)
+        return JSONResponse(
+            {
+                "id": response_id,
+                "model": row.model,
+                router.policy.ir.quality.fact: row.value,
+                "declared": row.declared,
+                "rated": row.n,
+                "estimate": round(row.estimate, 6),
+            }
+        )
+
     async def healthz(self, request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -381,6 +451,10 @@ class Gateway:
 def create_app(config: GatewayConfig) -> Starlette:
     """The Starlette app of a Gateway (its state: app.state.gateway)."""
     return Gateway(config).app()
+
+
+def _bad_feedback(message: str, param: str | None = None) -> Response:
+    return openai_error(422, message, "invalid_request_error", "invalid_feedback", param)
 
 
 def _log(**fields) -> None:

@@ -53,6 +53,12 @@ class Metrics:
             ["rule", "model"],
             registry=self.registry,
         )
+        self.feedback = Counter(
+            "policylang_feedback",
+            "Ratings of answers (POST /v1/feedback) by result",
+            ["result"],
+            registry=self.registry,
+        )
         self.attempts = Counter(
             "policylang_attempts",
             "Upstream attempts by candidate and outcome",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ..diagnostics import render_text
 from ..policy import Policy, PolicyError, load
 from ..runtime import Health, RetryPolicy, Router
+from ..runtime.quality import SQLiteQualityStore
 
 log = logging.getLogger("policylang.gateway")
 
@@ -58,8 +59,15 @@ class PolicyHolder:
         retry: RetryPolicy | None = None,
         budget=None,
         on_reload=None,
+        quality_db: str | None = None,
     ):
         self.path = path
+        # where learned quality persists: opened when a policy first learns, shared by every
+        # generation's learner; default beside the policy, .policylang/quality.sqlite
+        self.quality_db = quality_db or os.path.join(
+            os.path.dirname(os.path.abspath(path)), ".policylang", "quality.sqlite"
+        )
+        self.quality_store: SQLiteQualityStore | None = None
         self.http = http
         self.health = health
         self.retry = retry
@@ -81,8 +89,17 @@ class PolicyHolder:
         return policy, self._router(policy)
 
     def _router(self, policy: Policy) -> Router:
+        quality = policy.ir.quality
+        if quality is not None and quality.prior is not None and self.quality_store is None:
+            self.quality_store = SQLiteQualityStore(self.quality_db)
+            log.info("learned quality persists in %s", self.quality_db)
         return Router(
-            policy, http=self.http, health=self.health, retry=self.retry, budget=self.budget
+            policy,
+            http=self.http,
+            health=self.health,
+            retry=self.retry,
+            budget=self.budget,
+            quality_store=self.quality_store,
         )
 
     def _serving(self, policy: Policy, generation: int) -> Serving:
@@ -111,6 +128,9 @@ class PolicyHolder:
                 if self.on_reload:
                     self.on_reload("refused")
                 return False
+            old = self.current.router.learner
+            if old is not None:  # its answers awaiting feedback, to the store the new one reads
+                old.flush()
             self.current = Serving(policy, router, self.current.generation + 1)
             log.info(
                 "policy reloaded (%s): generation %d, %d rules",
@@ -121,6 +141,14 @@ class PolicyHolder:
             if self.on_reload:
                 self.on_reload("ok")
             return True
+
+    def close(self) -> None:
+        """Hand answers awaiting feedback to the store and close it."""
+        learner = self.current.router.learner
+        if learner is not None:
+            learner.flush()
+        if self.quality_store is not None:
+            self.quality_store.close()
 
     async def watch(self, interval: float = 1.0) -> None:
         """Poll the file; reload when it changes."""

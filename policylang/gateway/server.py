@@ -39,6 +39,7 @@ def app_factory():
             keys=load_keys(cfg.get("keys")),
             max_body_bytes=cfg["max_body_bytes"],
             max_upstream=cfg["max_upstream"],
+            quality_db=cfg.get("quality_db"),
         )
     )
 
@@ -52,6 +53,7 @@ def serve(
     max_body_bytes: int = 4 * 1024 * 1024,
     max_upstream: int = 256,
     log_level: str = "info",
+    quality_db: str | None = None,
 ) -> None:
     import uvicorn
 
@@ -61,6 +63,7 @@ def serve(
             "keys": keys,
             "max_body_bytes": max_body_bytes,
             "max_upstream": max_upstream,
+            "quality_db": os.path.abspath(quality_db) if quality_db else None,
         }
     )
     uvicorn.run(

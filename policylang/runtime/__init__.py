@@ -13,6 +13,14 @@ from .errors import (
 )
 from .facts import derive_facts, detect_language, estimate_tokens
 from .health import Breaker, BreakerConfig, Health
+from .quality import (
+    Learner,
+    MemoryQualityStore,
+    NoLearning,
+    QualityStore,
+    SQLiteQualityStore,
+    UnknownResponse,
+)
 from .router import Router
 from .stream import RouterStream
 
@@ -25,14 +33,20 @@ __all__ = [
     "CandidatesExhausted",
     "Health",
     "InMemoryBudget",
+    "Learner",
+    "MemoryQualityStore",
+    "NoLearning",
     "NoCandidateAvailable",
     "NoRoute",
+    "QualityStore",
     "RequestRejected",
     "Result",
     "RetryPolicy",
     "Router",
     "RouterError",
     "RouterStream",
+    "SQLiteQualityStore",
+    "UnknownResponse",
     "cost_usd",
     "derive_facts",
     "detect_language",

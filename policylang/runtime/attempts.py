@@ -60,6 +60,7 @@ class Result:
     usage: dict
     decision_ns: int
     facts: dict = field(default_factory=dict)
+    response_id: str | None = None  # the answer's id, for feedback
 
     @property
     def cost_estimated(self) -> bool:
@@ -266,6 +267,7 @@ class Attempts:
         prompt: int | None,
         completion: int | None,
         text_chars: int,
+        response_id: str | None = None,
     ) -> Result:
         """The Result, its cost charged to the budget (token counts estimated when the provider
         did not say)."""
@@ -292,4 +294,5 @@ class Attempts:
             usage,
             plan.decision_ns,
             plan.facts,
+            response_id if isinstance(response_id, str) else None,
         )

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import httpx
 
+from ..prelude import constrain, with_defaults
 from ..providers import HttpxHTTP, make_adapter
 from ..providers import errors as provider_errors
 from ..semantics.ir import tests_of
@@ -24,6 +25,7 @@ from .cost import Budget
 from .errors import BudgetExceeded, NoRoute
 from .facts import count_prompt_tokens, derive_facts, estimate_tokens
 from .health import Health
+from .quality import Estimate, Learner, NoLearning, QualityStore
 from .selection import order_candidates
 from .stream import RouterStream
 
@@ -52,8 +54,16 @@ class Router:
         sleep=asyncio.sleep,
         rng: random.Random | None = None,
         classifiers: Classifiers | None = None,
+        quality_store: QualityStore | None = None,
     ):
         self.policy = policy
+        #  `quality by … learned with prior N`: feedback moves the scores decide reads
+        quality = policy.ir.quality
+        self.learner = (
+            Learner(policy.ir, quality_store)
+            if quality is not None and quality.prior is not None
+            else None
+        )
         self.classifiers = classifiers if classifiers is not None else Classifiers(policy.ir)
         self._tested = frozenset(t.fact for r in policy.ir.rules for t in tests_of(r.cond))
         self.retry = retry or RetryPolicy()
@@ -116,19 +126,51 @@ class Router:
         self.policy.check_facts(merged)
         return merged
 
+    def decide(self, facts: dict):
+        """The compiled decision for validated facts; with learned quality, the deciding rule's
+        constraints and `by value` order read the learned scores instead of the declared."""
+        decision = self.policy.decide(facts)
+        learner = self.learner
+        if learner is None or not learner.table or decision.rule is None:
+            return decision
+        rule = self.policy.ir.rules_by_name[decision.rule]
+        if not rule.constraint_spec:
+            return decision
+        values = with_defaults(self.policy.ir.fact_specs, facts)
+        return constrain(
+            rule.decision, values, rule.constraint_spec, rule.value_order, learner.table
+        )
+
+    def feedback(self, response_id: str, score: float) -> Estimate:
+        """Rate an answer this router gave (its response id) with a score in [0, 1], pass = 1.
+        The (model, task value) statistics and the estimates decide reads change at once.
+        ValueError for a bad score; UnknownResponse for an id that cannot be rated; NoLearning
+        when the policy does not learn quality."""
+        if self.learner is None:
+            raise NoLearning(
+                "this policy does not learn quality: declare "
+                "`quality by task learned with prior N { … }`"
+            )
+        return self.learner.feedback(response_id, score)
+
+    def _awaits_feedback(self, result: Result) -> None:
+        if self.learner is not None and result.response_id:
+            model = self.policy.ir.models[result.model]
+            self.learner.expect(result.response_id, model.candidate, result.facts)
+
     def plan(self, request: dict, facts: dict | None = None, budget_key: str | None = None) -> Plan:
         """Decide: the facts (FactError when bad), the decision (NoRoute), the budget
         (BudgetExceeded) and the candidates in the order they will be tried."""
         merged = self.facts_for(request, facts)
         t0 = time.perf_counter_ns()
-        decision = self.policy.decide(merged)
+        decision = self.decide(merged)
         decision_ns = time.perf_counter_ns() - t0
         if decision.rule is None:
             raise NoRoute("no rule matches these facts and the policy has no default")
         if self.budget is not None and not self.budget.allow(budget_key):
             raise BudgetExceeded("the spend budget is used up", rule=decision.rule)
         rule = self.policy.ir.rules_by_name[decision.rule]
-        models = order_candidates(self.policy.ir, rule, self.health, self.rng)
+        models = order_candidates(self.policy.ir, rule, self.health, self.rng, decision.candidates)
         removed = dict(decision.removed)  # candidates a constraint rules out for this request
         tokens = merged.get("tokens")
         if not isinstance(tokens, int):
@@ -193,9 +235,16 @@ class Router:
             text = ((done.response.get("choices") or [{}])[0].get("message") or {}).get(
                 "content"
             ) or ""
-            return attempts.result(
-                t.model, done.response, done.prompt_tokens, done.completion_tokens, len(text)
+            result = attempts.result(
+                t.model,
+                done.response,
+                done.prompt_tokens,
+                done.completion_tokens,
+                len(text),
+                done.response.get("id"),
             )
+            self._awaits_feedback(result)
+            return result
         raise AssertionError("Attempts ends by raising")  # pragma: no cover
 
     # ---- stream -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Candidate order for one request: the decision's static list, with `by latency`
-pools sorted by live EWMA (unmeasured first, so each gets measured) and
-`weighted` pools drawn by weight, then duplicates removed."""
+pools sorted by live EWMA (unmeasured first, so each gets measured), `weighted`
+pools drawn by weight and `by value` pools in the order decide ranked them, then
+duplicates removed."""
 
 from __future__ import annotations
 
@@ -30,9 +31,16 @@ def weighted_order(
 
 
 def order_candidates(
-    policy: ir.PolicyIR, rule: ir.Rule, health: Health, rng: random.Random
+    policy: ir.PolicyIR,
+    rule: ir.Rule,
+    health: Health,
+    rng: random.Random,
+    decided: tuple[str, ...] = (),
 ) -> list[ir.Model]:
+    """decided: the decision's candidates, whose order `by value` pools keep (decide ranks
+    them for the request)."""
     seen, out = set(), []
+    rank = {c: i for i, c in enumerate(decided)}
     for target in (rule.target, *rule.fallback):
         names = list(target.models)
         pool = policy.pools.get(target.written) if target.kind == "pool" else None
@@ -45,6 +53,8 @@ def order_candidates(
             names.sort(key=key)
         elif pool is not None and pool.strategy == "weighted":
             names = weighted_order(pool.members, pool.weights, rng)
+        elif pool is not None and pool.strategy == "value":
+            names.sort(key=lambda m: rank.get(policy.models[m].candidate, len(rank)))
         for name in names:
             if name not in seen:
                 seen.add(name)

@@ -104,8 +104,14 @@ class RouterStream:
             else:
                 attempts.succeeded(t, answered)
             self.result = attempts.result(
-                t.model, None, state.prompt_tokens, state.completion_tokens, state.text_chars
+                t.model,
+                None,
+                state.prompt_tokens,
+                state.completion_tokens,
+                state.text_chars,
+                last_id if failed is None else None,
             )
+            router._awaits_feedback(self.result)
             if failed is not None:
                 yield {
                     "error": {"message": str(failed), "type": failed.kind, "code": failed.status}

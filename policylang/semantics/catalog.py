@@ -350,11 +350,36 @@ class CatalogChecker(Reporter):
                         f"pool `{name}` gives no weight to {', '.join(missing)}",
                     )
                 weights = tuple(by_model.get(m, 1.0) for m in members)
-            if strategy == "cost":
+            trade = None
+            if strategy == "value":
+                trade = self._trade(d.strategy)
+            if strategy in ("cost", "value"):  # `by value` without scores orders by cost
                 members = _by_cost(members, models)
             only = check_all(d.only, facts, self, self.quality_fact) or ()
-            out[name] = ir.Pool(name, tuple(members), strategy, weights, d.span, only)
+            out[name] = ir.Pool(name, tuple(members), strategy, weights, d.span, only, trade)
         return out
+
+    def _trade(self, strategy: ast.Strategy) -> float | None:
+        """`by value T per point`: T positive, and scores to weigh (a `quality by`)."""
+        assert strategy.trade is not None
+        value = strategy.trade.value
+        if self.quality_fact is None:
+            self.error(
+                "unknown-name",
+                strategy.span,
+                "`by value` weighs price against quality scores: declare "
+                "`quality by task { model: {member: score} }`",
+            )
+            return None
+        if not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            self.error(
+                "invalid-value",
+                strategy.trade.span,
+                "the trade-off is the USD per million tokens one quality point (0.01) is "
+                f"worth: a positive number, not {strategy.trade.text}",
+            )
+            return None
+        return float(value)
 
 
 def _float(v):

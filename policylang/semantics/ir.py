@@ -77,10 +77,11 @@ class Model:
 class Pool:
     name: str
     members: tuple[str, ...]  # model names, in candidate order (sorted for `by cost`)
-    strategy: str = "order"  # order cost latency weighted
+    strategy: str = "order"  # order cost latency weighted value
     weights: tuple[float, ...] = ()
     span: Span = field(default=NOWHERE, compare=False)
     constraints: tuple[Constraint, ...] = ()  # `only …` on the pool: its members' constraints
+    trade: float | None = None  # `by value T per point`: USD per million tokens a point is worth
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Quality:
     fact: str
     scores: dict[str, dict[str, float]]
     span: Span = field(default=NOWHERE, compare=False)
+    prior: float | None = None  # `learned with prior N`: feedback updates the scores
 
     def of(self, model: str) -> tuple:
         """What `quality` constraints read for a model: (fact, ((member, score), …)); no pairs
@@ -185,6 +187,9 @@ class Rule:
     # per candidate, in candidate order: (candidate, its attributes, the data of the constraints
     # that apply to it: policy-wide, the rule's, its pool's); () when no constraint applies
     constraint_spec: tuple = ()
+    # `by value` pools among the targets: ((trade, (candidate, …)), …); decide orders each
+    # group's kept candidates by value (prelude.constrain)
+    value_order: tuple = ()
 
     @cached_property
     def decision(self) -> Decision:
@@ -202,7 +207,7 @@ class Rule:
         """What a decision by this rule says, its label aside (see route_of), and the
         constraints that filter its candidates with the attributes they read: a change to
         either can move requests."""
-        return (*route_of(self.decision), self.constraint_spec)
+        return (*route_of(self.decision), self.constraint_spec, self.value_order)
 
 
 def route_of(decision: Decision) -> tuple:

@@ -78,16 +78,21 @@ class StatementChecker(Reporter):
                 continue
             candidates: list[str] = []
             spec = []
+            value_order = []
             for t in [target, *fallback]:
-                pool = self.cat.pools[t.written].constraints if t.kind == "pool" else ()
+                pool = self.cat.pools[t.written] if t.kind == "pool" else None
+                added = []
                 for m in t.models:
                     c = models[m].candidate
                     if c not in candidates:
                         candidates.append(c)
-                        applying = (*policy_wide, *rule_only, *pool)
+                        added.append(c)
+                        applying = (*policy_wide, *rule_only, *(pool.constraints if pool else ()))
                         scores = quality.of(m) if quality is not None else None
                         attributes = (*models[m].attributes, scores)
                         spec.append((c, attributes, tuple(x.data for x in applying)))
+                if pool is not None and pool.trade is not None and len(added) > 1:
+                    value_order.append((pool.trade, tuple(added)))
             out.append(
                 ir.Rule(
                     len(out),
@@ -100,7 +105,8 @@ class StatementChecker(Reporter):
                     stmt.is_default,
                     stmt.span,
                     _suppressed(self.source_lines, stmt.span.line),
-                    tuple(spec) if any(cs for _, _, cs in spec) else (),
+                    tuple(spec) if value_order or any(cs for _, _, cs in spec) else (),
+                    tuple(value_order),
                 )
             )
         return tuple(out)
@@ -160,7 +166,18 @@ class StatementChecker(Reporter):
                 else:
                     row[key] = float(value.value)
             scores[model] = row
-        return ir.Quality(fact.name, scores, d.span)
+        prior = None
+        if d.prior is not None:
+            if isinstance(d.prior.value, (int, float)) and 0 < d.prior.value < float("inf"):
+                prior = float(d.prior.value)
+            else:
+                self.error(
+                    "invalid-value",
+                    d.prior.span,
+                    "a prior's weight is how many feedbacks the declared score counts for: a "
+                    f"positive number, not {d.prior.text}",
+                )
+        return ir.Quality(fact.name, scores, d.span, prior)
 
     def policy_constraints(self, module: ast.Module) -> tuple[ir.Constraint, ...] | None:
         """The policy-wide `only …` statements' constraints (None when one is wrong)."""

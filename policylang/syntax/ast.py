@@ -173,10 +173,12 @@ class ModelDecl:
 
 @dataclass(frozen=True)
 class Strategy:
-    """Pool order: 'order', 'cost', 'latency' or 'weighted' (with weights)."""
+    """Pool order: 'order', 'cost', 'latency', 'weighted' (with weights) or 'value' (with the
+    trade-off: USD per million tokens one quality point, 0.01, is worth)."""
 
     kind: str
     weights: tuple[tuple[Ref, Literal], ...] = ()
+    trade: Literal | None = None
     span: Span = _span()
 
 
@@ -200,6 +202,7 @@ class QualityDecl:
     fact: str
     entries: tuple[tuple[Ref, tuple[tuple[str, Literal], ...]], ...]
     span: Span = _span()
+    prior: Literal | None = None  # `learned with prior N`: scores learn from feedback
 
 
 @dataclass(frozen=True)

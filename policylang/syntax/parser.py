@@ -55,7 +55,10 @@ def _grammar_words() -> tuple[frozenset, tuple[str, ...]]:
 # words of the grammar that stay usable as names (types, pool strategies, `no` of `no route`):
 # the contextual lexer reads them as keywords only where the grammar expects them there
 CONTEXTUAL_WORDS = frozenset(
-    "int float string bool set enum cost latency order weighted no ignoring case".split()
+    (
+        "int float string bool set enum cost latency order weighted no ignoring case "
+        "value per point learned with prior"
+    ).split()
 )
 _WORDS, STATEMENT_WORDS = _grammar_words()
 KEYWORDS = _WORDS - CONTEXTUAL_WORDS  # never names: labels, declarations and values must quote them
@@ -323,11 +326,16 @@ class _ToAst:
     def by_latency(self, meta, c):
         return ast.Strategy("latency", span=self._span(meta))
 
+    def by_value(self, meta, c):
+        num = c[0]
+        lit = ast.Literal("number", _number(str(num)), str(num), self._tspan(num))
+        return ast.Strategy("value", trade=lit, span=self._span(meta))
+
     def in_order(self, meta, c):
         return ast.Strategy("order", span=self._span(meta))
 
     def weighted(self, meta, c):
-        return ast.Strategy("weighted", tuple(c), self._span(meta))
+        return ast.Strategy("weighted", tuple(c), span=self._span(meta))
 
     def weight(self, meta, c):
         ref, num = c
@@ -342,7 +350,10 @@ class _ToAst:
 
     # quality scores
     def quality_decl(self, meta, c):
-        return ast.QualityDecl(str(c[0]), tuple(c[1:]), self._span(meta))
+        return ast.QualityDecl(str(c[0]), tuple(c[2:]), self._span(meta), c[1])
+
+    def learned(self, meta, c):
+        return ast.Literal("number", _number(str(c[0])), str(c[0]), self._tspan(c[0]))
 
     def quality_entry(self, meta, c):
         return (c[0], tuple(x for x in c[1:] if x is not None))

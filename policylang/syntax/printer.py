@@ -162,7 +162,8 @@ def statement(s) -> str:
         return only(s.constraints).lstrip()
     if isinstance(s, ast.QualityDecl):
         width = max((len(ref(r)) for r, _ in s.entries), default=0)
-        lines = [f"quality by {s.fact} {{"]
+        learned = f" learned with prior {literal(s.prior)}" if s.prior is not None else ""
+        lines = [f"quality by {s.fact}{learned} {{"]
         for r, scores in s.entries:
             inner = ", ".join(f"{k}: {literal(v)}" for k, v in scores)
             lines.append(f"  {(ref(r) + ':').ljust(width + 1)} {{{inner}}}")
@@ -189,6 +190,9 @@ def strategy(s: ast.Strategy) -> str:
         return "by latency"
     if s.kind == "order":
         return "in order"
+    if s.kind == "value":
+        assert s.trade is not None
+        return f"by value {literal(s.trade)} per point"
     return "weighted {" + ", ".join(f"{ref(r)}: {literal(n)}" for r, n in s.weights) + "}"
 
 

@@ -20,6 +20,7 @@ import asyncio
 import json
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 
 _REASONS = {
@@ -363,7 +364,7 @@ def _response(wire: str, model: str, text: str, body: dict) -> dict:
     now = int(time.time())
     if wire == "anthropic":
         return {
-            "id": "msg_fake",
+            "id": "msg_fake" + uuid.uuid4().hex[:20],
             "type": "message",
             "role": "assistant",
             "model": model,
@@ -389,7 +390,7 @@ def _response(wire: str, model: str, text: str, body: dict) -> dict:
             "modelVersion": model,
         }
     return {
-        "id": "chatcmpl-fake",
+        "id": "chatcmpl-fake" + uuid.uuid4().hex[:20],
         "object": "chat.completion",
         "created": now,
         "model": model,
@@ -413,7 +414,7 @@ def _stream_events(wire: str, model: str, words: list[str], text: str) -> list[s
                 {
                     "type": "message_start",
                     "message": {
-                        "id": "msg_fake",
+                        "id": "msg_fake" + uuid.uuid4().hex[:20],
                         "type": "message",
                         "role": "assistant",
                         "model": model,
@@ -475,7 +476,7 @@ def _stream_events(wire: str, model: str, words: list[str], text: str) -> list[s
             out.append(_sse(doc))
         return out
     base = {
-        "id": "chatcmpl-fake",
+        "id": "chatcmpl-fake" + uuid.uuid4().hex[:20],
         "object": "chat.completion.chunk",
         "created": int(time.time()),
         "model": model,

@@ -171,3 +171,44 @@ def _check_rule(ctx: LintContext, rule: ir.Rule, facts: list[str]) -> None:
                 f"from every request the rule decides, e.g. {show(first_example)}",
                 witness=first_example,
             )
+
+
+@lint_pass("unscored-candidate", diagram=True)
+def unscored_value_members(ctx: LintContext) -> None:
+    """A `by value` pool member with no score for a value of the quality fact that reaches the
+    rule: it is ranked after every scored member for those requests, whatever its price."""
+    quality = ctx.p.quality
+    if quality is None:
+        return
+    for r in sorted(x for x in ctx.diagram.deciders() if x is not None):
+        rule = ctx.rules[r]
+        if not rule.value_order:
+            continue
+        if ctx.over_time("constraint findings"):
+            return
+        scores = {c: dict(a[4][1]) if a[4] is not None else {} for c, a, _ in rule.constraint_spec}
+        floored = {  # the floor pass reports these: the floor removes them
+            c for c, _, cs in rule.constraint_spec if any(x[0] == "quality" for x in cs)
+        }
+        grouped = [c for _, group in rule.value_order for c in group if c not in floored]
+        reported: set[str] = set()
+        for value in ctx.p.facts[quality.fact].members:
+            missing = [c for c in grouped if value not in scores[c] and c not in reported]
+            if not missing:
+                continue
+            example = _witness(ctx, rule, {quality.fact: value})
+            if example is None:
+                continue
+            for candidate in missing:
+                reported.add(candidate)
+                ctx.emit(
+                    rule,
+                    "unscored-candidate",
+                    "warning",
+                    rule.span,
+                    f"`{candidate}` has no quality score for {quality.fact} = {value}, which "
+                    f"reaches rule `{rule.name}`: `by value` ranks it after every scored "
+                    f"candidate (unscored ones by price), e.g. {show(example)}",
+                    witness=example,
+                    notes=(f"add `{value}: SCORE` to its row in `quality by {quality.fact}`",),
+                )
