@@ -214,6 +214,22 @@ default route up
         await sequential(gw, path, body, 300)          # warm up
         await sequential(up, path, upstream_body, 300)
 
+        parts = set(args.parts.split(","))
+        if "1" in parts:
+            await part1(args, up, gw, path, upstream_body, body, stream_up, stream_gw)
+        if "2" in parts or "2b" in parts:
+            await part2(args, up, gw, path, upstream_body, body, gateway, policy, url, gw_port, parts)
+        if "3" in parts:
+            await part3(args, up, gw, path, upstream_body, body, gateway)
+    finally:
+        gateway.terminate()
+        upstream.terminate()
+        gateway.wait(10)
+        upstream.wait(10)
+
+
+async def part1(args, up, gw, path, upstream_body, body, stream_up, stream_gw):
+    if True:
         print("1. concurrency 1, alternating blocks of 100 (ms)")
         print(f"{'':>22} {'p50':>7} {'p90':>7} {'p99':>7}")
         for label, up_payload, gw_payload in (("non-streaming", upstream_body, body), ("streaming", stream_up, stream_gw)):
@@ -226,6 +242,10 @@ default route up
             print(f"{label + ' added':>22} {(pct(g, .5) - pct(d, .5)) * 1e3:7.3f} {(pct(g, .9) - pct(d, .9)) * 1e3:7.3f} "
                   f"{(pct(g, .99) - pct(d, .99)) * 1e3:7.3f}")
 
+
+
+async def part2(args, up, gw, path, upstream_body, body, gateway, policy, url, gw_port, parts):
+    if True:
         print(f"\n2. open loop: {args.rate} requests/s offered for {args.seconds} s, up to 200 in flight (ms)")
         cpu0 = cpu_seconds(gateway.pid)
         d, d_err, _ = await open_loop(up, path, upstream_body, args.rate, args.seconds, 200)
@@ -238,7 +258,7 @@ default route up
         print(f"gateway CPU: {cpu / max(1, len(g)) * 1e6:.0f} µs per request "
               f"({cpu / args.seconds * 100:.0f}% of a core at {args.rate}/s)")
 
-        if args.reload_rules:
+        if args.reload_rules and "2b" in parts:
             print(f"\n2b. open loop at {args.rate} requests/s while the gateway reloads a {args.reload_rules:,}-rule "
                   "policy (ms)")
             big = policy.with_name("big.policy")
@@ -264,6 +284,10 @@ default route up
                   f"(generation {before} -> {generation(gw_port)}, {took:.1f} s after the swap began)")
             print(f"added p99 during the reload {(pct(g1, .99) - pct(d, .99)) * 1e3:.3f} ms (target <= 5 ms)")
 
+
+
+async def part3(args, up, gw, path, upstream_body, body, gateway):
+    if True:
         print("\n3. closed loops (one gateway worker)")
         cpu0 = cpu_seconds(gateway.pid)
         rps, errs = await closed_loop(gw, path, body, 64, args.seconds)
@@ -274,11 +298,6 @@ default route up
         print(f"upstream alone, 64 connections: {rps_up:,.0f} requests/s (the ceiling of this setup)")
         rps200, errs200 = await closed_loop(gw, path, body, 200, min(args.seconds, 5))
         print(f"closed loop, 200 connections: {rps200:,.0f} requests/s, errors {errs200} (queueing, not overhead)")
-    finally:
-        gateway.terminate()
-        upstream.terminate()
-        gateway.wait(10)
-        upstream.wait(10)
 
 
 if __name__ == "__main__":
@@ -288,4 +307,5 @@ if __name__ == "__main__":
     ap.add_argument("--blocks", type=int, default=10)
     ap.add_argument("--reload-rules", type=int, default=10_000,
                     help="rules of the policy swapped in during part 2b (0: skip it)")
+    ap.add_argument("--parts", default="1,2,2b,3", help="which parts to run, e.g. 2b")
     asyncio.run(main(ap.parse_args()))

@@ -26,6 +26,7 @@ from .analysis.lint import lint
 from .compiler import Compiled, Layout, generate, layout_policy
 from .compiler.codegen import compiled_in_pieces
 from .diagnostics import Diagnostic
+from .pacing import pace
 from .semantics import ir
 from .semantics.check import check_file, check_source
 from .semantics.loader import SourceError
@@ -121,6 +122,7 @@ def evaluator(
     }
     for code in compiled_in_pieces(compiled.source, f"<policy:{policy_ir.name}>"):
         exec(code, namespace)
+        pace()
     decide: Callable = namespace["decide"]  # type: ignore[assignment]
     return decide, compiled
 

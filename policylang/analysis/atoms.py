@@ -13,6 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from itertools import product
 
+from ..pacing import pace
 from ..prelude import MISSING, holds
 from ..semantics import ir
 from ..semantics.ir import tests_of
@@ -184,6 +185,7 @@ def build_dims(
     opaque: dict[tuple, ir.Test] = {}
     order: list[str] = []
     for rule in rules:
+        pace()
         for t in tests_of(rule.cond):
             if t.fact not in consts:
                 consts[t.fact] = set()

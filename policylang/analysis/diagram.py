@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from operator import itemgetter
 
+from ..pacing import pace
 from ..prelude import MISSING
 from ..semantics import ir
 from .atoms import AnalysisLimit, BoxBuilder, build_dims, runs_of
@@ -71,6 +72,7 @@ class Space:
         self.box_rule: list[int] = []
         self.rule_boxes: list[int] = []
         for r, rule in enumerate(rules):
+            pace()
             mask = 0
             for box in builder.boxes(rule.cond):
                 mask |= 1 << len(self.boxes)
@@ -82,6 +84,7 @@ class Space:
         self.satisfied: dict[int, int] = {}  # split dims -> the boxes whose dims they all are
         self.constrains = [0] * len(self.dims)
         for b, box in enumerate(self.boxes):
+            pace()
             for d in box:
                 self.constrains[d] |= 1 << b
         # admits[d][a]: the boxes that admit atom a of dim d; a bit per (atom, box), so refuse a
@@ -105,6 +108,7 @@ class Space:
                 m = box.get(d)
                 if m is None:
                     continue
+                pace()
                 bit = 1 << b
                 for start, end in runs_of(m):
                     toggles[start] ^= bit
@@ -114,6 +118,8 @@ class Space:
             for a in range(dim.size):
                 acc ^= toggles[a]
                 row.append(acc)
+                if a & 63 == 0:
+                    pace()
             self.admits.append(row)
 
     def full_domain(self) -> tuple[int, ...]:
@@ -198,6 +204,7 @@ class Diagram:
         hit = self._memo.get(key)
         if hit is not None:
             return hit
+        pace()
         if self.deadline is not None:
             self._ticks += 1
             if self._ticks & 63 == 0 and time.monotonic() > self.deadline:
@@ -249,6 +256,7 @@ class Diagram:
                 starts.update(box_cuts[lb.bit_length() - 1])
             bounds = sorted(a for a in starts if a < size) + [size]
             for i in range(len(bounds) - 1):
+                pace()
                 a, z = bounds[i], bounds[i + 1]
                 run = (((1 << z) - 1) & ~((1 << a) - 1)) & dom
                 if run:
@@ -313,6 +321,7 @@ class Diagram:
             if hit is not None:
                 return hit
             ticks += 1
+            pace()
             if deadline is not None and ticks & 255 == 0 and time.monotonic() > deadline:
                 raise DiagramTooLarge("the table layout ran past its time budget")
             i = pos.get(node.dim)

@@ -21,6 +21,7 @@ import jinja2
 
 from .._version import __version__
 from ..analysis.diagram import DEFAULT_NODE_BUDGET
+from ..pacing import pace
 from ..prelude import Decision
 from ..pysource import emit_condition, safe_repr
 from ..semantics import ir
@@ -28,8 +29,8 @@ from .emit import Emitter, Returns, rule_name
 from .layout import Block, Layout, layout_policy
 from .table import build_table, emit_table_path, plan_residuals
 
-CHUNK_LINES = 2_000
-CHUNK_BYTES = 64_000
+CHUNK_LINES = 500
+CHUNK_BYTES = 16_000
 
 # validation and defaults for rules tested directly (no diagram)
 _VALIDATED = '''def _validated(facts):
@@ -276,7 +277,10 @@ def compiled_in_pieces(source: str, filename: str) -> Iterator[CodeType]:
             begin, size = i, 0
     pieces.append((begin, len(lines)))
     try:
-        codes = [compile("\n" * a + "\n".join(lines[a:b]), filename, "exec") for a, b in pieces]
+        codes = []
+        for a, b in pieces:
+            codes.append(compile("\n" * a + "\n".join(lines[a:b]), filename, "exec"))
+            pace()
     except SyntaxError:  # a statement our cut split: the whole module at once
         codes = [compile(source, filename, "exec")]
     yield from codes

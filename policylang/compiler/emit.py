@@ -17,6 +17,7 @@ from collections import Counter
 
 from ..analysis.atoms import Dim, atoms_of, runs_of
 from ..analysis.diagram import Diagram, Leaf, Split
+from ..pacing import pace
 from ..pysource import safe_repr
 
 
@@ -65,6 +66,29 @@ class Returns(str):
 
     def indented(self, pad: str) -> Returns:
         return Returns(pad + self, self.rule)
+
+
+FUNCTION_LINES = 400  # about the most lines a generated function body has (Emitter._outlined)
+
+
+def _children_first(dg: Diagram, order) -> list[int]:
+    """The nodes of `order`, each after all of its children (a DFS post-order)."""
+    out: list[int] = []
+    done: set[int] = set()
+    for root in order:
+        stack = [(root, False)]
+        while stack:
+            n, expanded = stack.pop()
+            if n in done:
+                continue
+            node = dg.nodes[n]
+            if expanded or not isinstance(node, Split):
+                done.add(n)
+                out.append(n)
+                continue
+            stack.append((n, True))
+            stack.extend((c, False) for _, c in node.branches if c not in done)
+    return out
 
 
 def rule_name(rule: int) -> str:
@@ -123,12 +147,37 @@ class Emitter:
             for n in order
             if (parents[n] > 1 or n in functions) and isinstance(dg.nodes[n], Split)
         }
+        self.shared |= self._outlined(dg, order)
         self.fn_names = {n: self._name("_n") for n in self.shared}
         for n in sorted(self.shared, key=lambda x: self.fn_names[x]):
             lines = [f"def {self.fn_names[n]}(facts):"]
             lines += self.node(n, 0, frozenset(), top=True)
             self.functions.append(lines)
         return [] if functions_only else self.node(dg.root, 0, frozenset())
+
+    def _outlined(self, dg: Diagram, order) -> set[int]:
+        """Nodes to emit as functions of their own so that no function's body passes about
+        FUNCTION_LINES lines: the largest subtrees of a node that would, bottom-up. One compile()
+        of a function holds the GIL throughout, and a server compiling a reload in a thread
+        must give it back every few milliseconds (compiled_in_pieces)."""
+        size: dict[int, int] = {}
+        out: set[int] = set()
+        for n in _children_first(dg, order):
+            node = dg.nodes[n]
+            if not isinstance(node, Split):
+                size[n] = 1
+                continue
+            kids = {c for _, c in node.branches}
+            inline = {c: size[c] for c in kids if c not in self.shared and c not in out}
+            total = 2 + 2 * len(node.branches) + sum(inline.values())
+            for c in sorted(inline, key=inline.__getitem__, reverse=True):
+                if total <= FUNCTION_LINES:
+                    break
+                if inline[c] > 8:  # not worth a call
+                    out.add(c)
+                    total -= inline[c] - 1
+            size[n] = total
+        return out
 
     def leaf(self, rule: int | None) -> str:
         """The expression of the diagram's leaf `rule` (None: no rule matches)."""
@@ -141,6 +190,7 @@ class Emitter:
 
     def node(self, n: int, depth: int, read: frozenset, top: bool = False) -> list[str]:
         """Statements (indented depth+1 levels) that return the decision of node n."""
+        pace()
         pad = "    " * (depth + 1)
         node = self.dg.nodes[n]
         if isinstance(node, Leaf):

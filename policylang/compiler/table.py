@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import product
 
 from ..analysis.diagram import HASHABLE, Diagram, Leaf, Split
+from ..pacing import pace
 from ..prelude import MISSING
 from ..pysource import safe_repr
 from .emit import numeric_read, numeric_runs
@@ -74,6 +75,7 @@ def build_table(dg: Diagram, limit: int = TABLE_LIMIT) -> Table | None:
     index = {d.index: i for i, d in enumerate(dims)}
     leaves, residual = {}, {}
     for combo in product(*keys):
+        pace()
         _, n = dg.descend(lambda d, combo=combo: combo[index[d]][1] if d in index else None)
         node = dg.nodes[n]
         if isinstance(node, Leaf):

@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 
 from ..diagnostics import render_text
+from ..pacing import paced
 from ..policy import Policy, PolicyError, load
 from ..runtime import Health, RetryPolicy, Router
 from ..runtime.quality import SQLiteQualityStore
@@ -35,12 +36,27 @@ async def _off_the_loop(fn, *args):
     #  a full collection over a large policy's objects would stop the loop for 100s of ms
     gc.disable()
     try:
-        return await asyncio.to_thread(fn, *args)
+        return await asyncio.to_thread(_paced_call, fn, *args)
     finally:
         sys.setswitchinterval(before)
         gc.freeze()  # what is alive now (the new policy among it) is never scanned again
         if collecting:
             gc.enable()
+
+
+RETIRE_AFTER = 120.0  # seconds a replaced policy is kept for requests still running on it
+
+
+async def _retire(box: list) -> None:
+    """Drop the replaced policy in a worker thread once its requests are done: freeing a large
+    policy's objects takes tens of milliseconds, which the event loop must not spend."""
+    await asyncio.sleep(RETIRE_AFTER)
+    await asyncio.to_thread(box.clear)
+
+
+def _paced_call(fn, *args):
+    with paced():
+        return fn(*args)
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,7 @@ class PolicyHolder:
         self._mtime = self._stat()
         self.current = self._serving(load(path), 1)
         self._lock = asyncio.Lock()
+        self._retiring: set[asyncio.Task] = set()
 
     def _stat(self):
         try:
@@ -131,7 +148,11 @@ class PolicyHolder:
             old = self.current.router.learner
             if old is not None:  # its answers awaiting feedback, to the store the new one reads
                 old.flush()
+            retired = [self.current]
             self.current = Serving(policy, router, self.current.generation + 1)
+            task = asyncio.create_task(_retire(retired))
+            self._retiring.add(task)  # the loop keeps only a weak reference
+            task.add_done_callback(self._retiring.discard)
             log.info(
                 "policy reloaded (%s): generation %d, %d rules",
                 reason,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ..diagnostics import Related
+from ..pacing import pace
 from ..prelude import did_you_mean
 from ..syntax import ast
 from ..syntax.parser import KEYWORDS
@@ -44,6 +45,7 @@ class StatementChecker(Reporter):
         for stmt in module.statements:
             if not isinstance(stmt, ast.Rule):
                 continue
+            pace()
             if default_seen is not None:
                 self.error(
                     "syntax-error",

@@ -23,6 +23,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from .. import resources
 from .._version import __version__
 from ..diagnostics import Diagnostic
+from ..pacing import pace
 from . import ast
 
 MAX_ERRORS = 20
@@ -101,6 +102,7 @@ class _ContinuationPostLexer:
         self.open_brackets = []
         prev = before = None
         for tok in stream:
+            pace()
             if tok.type == "_NL":
                 if prev is None or prev.type == "_NL":
                     continue  # blank and comment lines
@@ -222,6 +224,7 @@ class _ToAst:
     def transform(self, tree):
         if not isinstance(tree, Tree):
             return tree
+        pace()
         children = [self.transform(c) if isinstance(c, Tree) else c for c in tree.children]
         try:
             return getattr(self, tree.data)(tree.meta, children)
@@ -604,6 +607,15 @@ def parse(text: str, file: str = "<string>") -> tuple[ast.Module | None, list[Di
             gc.enable()
 
 
+def _release(tree: Tree) -> None:
+    """Free the parse tree a statement at a time: freeing 10,000 statements at once holds the
+    interpreter for tens of milliseconds (pacing.py)."""
+    children = tree.children
+    while children:
+        children.pop()
+        pace()
+
+
 def _parse(text: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
     lark, post = _parser()
     diagnostics: list[Diagnostic] = []
@@ -615,6 +627,7 @@ def _parse(text: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
             tree = lark.parse(source)
             _check_depth(tree, file)
             statements = _ToAst(file).transform(tree)
+            _release(tree)
             break
         except _LiteralError as exc:
             diagnostics.append(
