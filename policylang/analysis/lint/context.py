@@ -28,7 +28,7 @@ class LintContext:
         self.deadline = time.monotonic() + TIME_BUDGET
         self.incomplete: list[str] = []  # the questions the time budget cut short
         self.route_keys = [rule.route_key for rule in self.rules]
-        self._first_match: Callable[[dict], int | None] | None = None
+        self._first_match: Callable[..., int | None] | None = None
 
     @property
     def diagram(self) -> Diagram:
@@ -57,10 +57,15 @@ class LintContext:
         if len(self.rules) <= NAIVE_ABOVE:
             d = interpret(self.p, facts)
             return None if d.rule is None else self.p.rules_by_name[d.rule]
+        r = self.first_match(values)
+        return None if r is None else self.rules[r]
+
+    def first_match(self, values: dict, skip: int | None = None) -> int | None:
+        """The index of the first rule other than `skip` whose condition holds for these
+        validated values, from each condition compiled on its own (pysource.first_match)."""
         if self._first_match is None:
             self._first_match = first_match(self.rules)
-        r = self._first_match(values)
-        return None if r is None else self.rules[r]
+        return self._first_match(values, skip)
 
     def values(self, facts: dict) -> dict:
         return with_defaults(self.p, check_facts(self.p.fact_specs, facts))

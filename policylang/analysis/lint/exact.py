@@ -300,6 +300,29 @@ def redundant_rules(ctx: LintContext) -> None:
             _redundant(ctx, r)
 
 
+REFUTE_SAMPLES = 4  # requests per box tried before the exact sub-diagram
+
+
+def _refuted(ctx: LintContext, r: int, differs) -> bool:
+    """True when a concrete request rule r decides would go, without r, to no rule or one that
+    routes differently: then r is not redundant, and the sub-diagrams need not be built."""
+    for b in ctx.boxes(r):
+        dom = ctx.box_domain(b)
+        for path in ctx.diagram.paths_to(lambda x: x == r, limit=REFUTE_SAMPLES, domain=dom):
+            facts = concretize(ctx.space, dict(path), dom)
+            if facts is None:
+                continue
+            try:
+                values = ctx.values(facts)
+            except ValueError:
+                continue
+            if ctx.first_match(values) != r:
+                continue  # not a request r decides (the diagram is exact, but be sure)
+            if differs(ctx.first_match(values, skip=r)):
+                return True
+    return False
+
+
 def _redundant(ctx: LintContext, r: int) -> None:
     rule, space = ctx.rules[r], ctx.space
     key = ctx.route_keys[r]
@@ -310,6 +333,8 @@ def _redundant(ctx: LintContext, r: int) -> None:
     def differs(t) -> bool:
         return t is None or (t > r and routes[t] != key)
 
+    if _refuted(ctx, r, differs):
+        return
     for b in ctx.boxes(r):
         try:
             sub = Diagram(
