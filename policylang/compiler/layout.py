@@ -9,6 +9,7 @@ The Layout says which was used.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from ..analysis.atoms import AnalysisLimit
@@ -67,6 +68,11 @@ def _blocks(policy: ir.PolicyIR, budget: int, deadline: float):
         start = end
 
 
+CACHE_RULES = 2_000  # layouts of policies up to this size are kept for the next check
+_CACHE: OrderedDict[str, tuple[Layout, list[Block]]] = OrderedDict()
+_CACHE_SIZE = 4
+
+
 def layout_policy(
     policy: ir.PolicyIR,
     budget: int = DEFAULT_NODE_BUDGET,
@@ -76,7 +82,34 @@ def layout_policy(
     """The whole-policy diagram, or blocks when it exceeds the node budget or half the time budget
     (after the whole time budget, the remaining rules are tested directly: slower, never wrong).
 
-    When the hashable dims fit a table, the diagram splits them first (see table.py)."""
+    When the hashable dims fit a table, the diagram splits them first (see table.py).
+
+    A diagram depends only on the facts and the rules' conditions (its leaves are rule indices),
+    so for policies up to CACHE_RULES rules the layout is remembered under their text: an edit
+    to a comment, a label, a target or an expectation re-checks without rebuilding it."""
+    if len(policy.rules) > CACHE_RULES:
+        return _layout(policy, budget, use_table, seconds)
+    key = repr(
+        (
+            budget,
+            use_table,
+            [f.spec for f in policy.facts.values()],
+            list(policy.facts),
+            [r.cond for r in policy.rules],
+        )
+    )
+    hit = _CACHE.get(key)
+    if hit is None:
+        hit = _CACHE[key] = _layout(policy, budget, use_table, seconds)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    _CACHE.move_to_end(key)
+    return hit[0], list(hit[1])
+
+
+def _layout(
+    policy: ir.PolicyIR, budget: int, use_table: bool, seconds: float | None
+) -> tuple[Layout, list[Block]]:
     start = time.monotonic()
     seconds = LAYOUT_SECONDS if seconds is None else seconds
     try:

@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 from lark import Lark, Token, Tree
@@ -595,16 +596,122 @@ def _check_depth(tree: Tree, file: str) -> None:
 
 
 def parse(text: str, file: str = "<string>") -> tuple[ast.Module | None, list[Diagnostic]]:
-    """Parse text; returns the module (None if any statement failed) and the syntax diagnostics."""
+    """Parse text; returns the module (None if any statement failed) and the syntax diagnostics.
+
+    Files under CHUNK_TEXT_BELOW characters are parsed a statement at a time where they can be:
+    each statement's AST is remembered under its text and first line, so after a one-line edit
+    only the edited statement is parsed again (the rest of the file keeps its line numbers)."""
     # Parsing allocates many small objects and frees none: the cyclic GC would only
     # rescan them (a third of the time at 10,000 rules), so it waits until we are done.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _parse(text, file)
+        if len(text) >= CHUNK_TEXT_BELOW:
+            return _parse(text, file)
+        chunks = _chunks(text)
+        module = _from_chunks(text, file, chunks)
+        if module is not None:
+            return module, []
+        module, diagnostics = _parse(text, file)
+        if module is not None:
+            _remember(file, chunks, module)
+        return module, diagnostics
     finally:
         if enabled:
             gc.enable()
+
+
+CHUNK_TEXT_BELOW = 256 * 1024  # characters: larger files are parsed whole, and not remembered
+CHUNKS_KEPT = 20_000  # statements remembered, least recently used forgotten
+_CHUNKS: OrderedDict[tuple[str, int, str], tuple] = OrderedDict()
+_STARTS_CONTINUED = re.compile(r"(route|fallback|and|or|only)(?![A-Za-z0-9_.\-])")
+_CODE = re.compile(r'"(?:\\.|[^"\\\n])*"|#[^\n]*|[()\[\]{}]|[A-Za-z_][A-Za-z0-9_.\-]*')
+_DEPTH = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+_CONTINUE_WORDS = {"and", "or", "not", "route", "fallback", "only"}
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    """The text cut where a statement surely starts: (first line, text) pieces. A cut goes
+    before an unindented line that does not continue the one before it (brackets closed, no
+    trailing `and`/`or`/`not`/`route`/`fallback`/`only`, no leading `route`/`fallback`/`and`/
+    `or`/`only`). A doubtful place is not cut: fewer pieces are always right."""
+    lines = text.split("\n")
+    cuts = [0]
+    depth, last_word = 0, None
+    for i, line in enumerate(lines):
+        if (
+            i
+            and depth == 0
+            and last_word not in _CONTINUE_WORDS
+            and line[:1].isalpha()
+            and not _STARTS_CONTINUED.match(line)
+        ):
+            cuts.append(i)
+        for m in _CODE.finditer(line):
+            tok = m.group(0)
+            if tok[0] in '"#':
+                if tok[0] == '"':
+                    last_word = None
+                continue
+            step = _DEPTH.get(tok)
+            if step is not None:
+                depth += step
+                last_word = None
+                if depth < 0:
+                    return [(1, text)]
+            else:
+                last_word = tok
+    if depth:
+        return [(1, text)]
+    cuts.append(len(lines))
+    return [(a + 1, "\n".join(lines[a:b])) for a, b in zip(cuts, cuts[1:])]
+
+
+def _from_chunks(text: str, file: str, chunks: list[tuple[int, str]]) -> ast.Module | None:
+    """The module from remembered statements and the pieces parsed again alone; None when most
+    pieces are new (a whole parse is faster) or a piece does not parse alone."""
+    if len(chunks) < 2:
+        return None
+    keys = [(file, line, piece) for line, piece in chunks]
+    known = [_CHUNKS.get(k) for k in keys]
+    if sum(k is None for k in known) * 2 > len(known):
+        return None
+    statements: list = []
+    for (line, piece), key, got in zip(chunks, keys, known):
+        if got is None:
+            module, _ = _parse("\n" * (line - 1) + piece + "\n", file)
+            if module is None:
+                return None
+            got = _CHUNKS[key] = module.statements
+        _CHUNKS.move_to_end(key)
+        statements.extend(got)
+    _forget_old()
+    return ast.Module(file, tuple(statements), tuple(_comments(text, file)))
+
+
+def _remember(file: str, chunks: list[tuple[int, str]], module: ast.Module) -> None:
+    """Remember a whole parse's statements by the piece they start in (nothing when a statement
+    crosses a cut: then the cuts were wrong for this text)."""
+    if len(chunks) < 2:
+        return
+    starts = [line for line, _ in chunks]
+    ends = starts[1:] + [10**12]
+    groups: list[list] = [[] for _ in chunks]
+    k = 0
+    for st in module.statements:
+        while st.span.line >= ends[k]:
+            k += 1
+        if st.span.end_line >= ends[k]:
+            return
+        groups[k].append(st)
+    for (line, piece), group in zip(chunks, groups):
+        _CHUNKS[(file, line, piece)] = tuple(group)
+    _forget_old()
+
+
+def _forget_old() -> None:
+    while len(_CHUNKS) > CHUNKS_KEPT:
+        _CHUNKS.popitem(last=False)
 
 
 def _release(tree: Tree) -> None:
