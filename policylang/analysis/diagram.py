@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from operator import itemgetter
 
 from ..pacing import pace
 from ..prelude import MISSING
@@ -303,44 +302,70 @@ class Diagram:
                 for _, c in node.branches:
                     mask |= below[c]
                 below[n] = mask
-        memo: dict[tuple, int] = {}
-        picks: dict[int, itemgetter] = {}
+        # one hashable dim at a time: top(i, n) splits dims i.. of n's cofactor on top, and a dim
+        # that n does not test is skipped (every branch would be n itself, which _reduced joins),
+        # so equal cofactors are built once instead of once per combination of atoms
+        restricted: dict[tuple, int] = {}
+        tops: dict[tuple, int] = {}
         ticks = 0
 
-        def cof(n: int, assign: tuple) -> int:
+        def bits(n: int) -> int:
+            """The positions of the hashable dims tested at or below n (any node of `new`)."""
+            b = below.get(n)
+            if b is None:
+                node = new.nodes[n]
+                b = 0
+                if isinstance(node, Split):
+                    b = 1 << pos[node.dim] if node.dim in pos else 0
+                    for _, c in node.branches:
+                        b |= bits(c)
+                below[n] = b
+            return b
+
+        def tick() -> None:
             nonlocal ticks
-            bits = below[n]
-            if not bits:
-                return n
-            node = self.nodes[n]
-            pick = picks.get(bits)
-            if pick is None:  # the atoms of the hashable dims below n: all its cofactor depends on
-                pick = picks[bits] = itemgetter(*(i for i in range(len(hashable)) if bits >> i & 1))
-            key = (n, pick(assign))
-            hit = memo.get(key)
-            if hit is not None:
-                return hit
             ticks += 1
             pace()
             if deadline is not None and ticks & 255 == 0 and time.monotonic() > deadline:
                 raise DiagramTooLarge("the table layout ran past its time budget")
-            i = pos.get(node.dim)
-            if i is not None:
-                res = cof(next(c for m, c in node.branches if m >> assign[i] & 1), assign)
+
+        def restrict(n: int, i: int, a: int) -> int:
+            """n with hashable dim i fixed to atom a (its cofactor)."""
+            if not bits(n) >> i & 1:
+                return n
+            key = (n, i, a)
+            hit = restricted.get(key)
+            if hit is not None:
+                return hit
+            tick()
+            node = new.nodes[n]
+            assert isinstance(node, Split)
+            if node.dim == hashable[i]:
+                res = restrict(next(c for m, c in node.branches if m >> a & 1), i, a)
             else:
-                res = new._reduced(node.dim, [(m, cof(c, assign)) for m, c in node.branches])
-            memo[key] = res
+                res = new._reduced(node.dim, [(m, restrict(c, i, a)) for m, c in node.branches])
+            restricted[key] = res
             return res
 
-        def top(i: int, assign: tuple) -> int:
-            if i == len(hashable):
-                return cof(self.root, assign)
-            d = hashable[i]
-            return new._reduced(
-                d, [(1 << a, top(i + 1, assign + (a,))) for a in range(sp.dims[d].size)]
-            )
+        def top(i: int, n: int) -> int:
+            if i == len(hashable) or not bits(n):
+                return n
+            key = (i, n)
+            hit = tops.get(key)
+            if hit is not None:
+                return hit
+            tick()
+            if not bits(n) >> i & 1:
+                res = top(i + 1, n)
+            else:
+                d = hashable[i]
+                res = new._reduced(
+                    d, [(1 << a, top(i + 1, restrict(n, i, a))) for a in range(sp.dims[d].size)]
+                )
+            tops[key] = res
+            return res
 
-        new.root = top(0, ())
+        new.root = top(0, self.root)
         return new
 
     def _leaf(self, rule: int) -> int:
