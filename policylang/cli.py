@@ -381,7 +381,7 @@ def cmd_serve(args) -> int:
     if not Path(args.file).is_file():
         raise UsageError(f"no such file: {args.file}")
     try:
-        load(args.file)  # refuse to start on a broken policy, with its diagnostics
+        served = load(args.file)  # refuse to start on a broken policy, with its diagnostics
     except PolicyError as exc:
         print(
             render_text([d for d in exc.diagnostics if d.severity == "error"], SourceCache()),
@@ -398,6 +398,17 @@ def cmd_serve(args) -> int:
         load_keys(args.keys)
     except (KeyFileError, OSError) as exc:
         raise UsageError(str(exc)) from None
+    quality = served.ir.quality
+    if quality is not None and quality.prior is not None:  # refuse a quality database we can't use
+        from .runtime.quality import QualityStoreError, SQLiteQualityStore
+
+        db = args.quality_db or str(
+            Path(args.file).resolve().parent / ".policylang" / "quality.sqlite"
+        )
+        try:
+            SQLiteQualityStore(db).close()
+        except QualityStoreError as exc:
+            raise UsageError(str(exc)) from None
     print(
         f"policylang gateway: http://{args.host}:{args.port}/v1 serving {args.file} "
         f"({args.workers} worker(s)); try:\n  curl "
@@ -421,7 +432,11 @@ def cmd_serve(args) -> int:
 
 
 def cmd_quality(args) -> int:
-    from .runtime.quality import Learner, SQLiteQualityStore  # lazy: the runtime
+    from .runtime.quality import (  # lazy: the runtime
+        Learner,
+        QualityStoreError,
+        SQLiteQualityStore,
+    )
 
     policy = _load_or_report(args.file)
     if policy is None:
@@ -439,7 +454,10 @@ def cmd_quality(args) -> int:
         print(f"note: no feedback recorded yet ({path} does not exist)", file=sys.stderr)
         store = None
     else:
-        store = SQLiteQualityStore(path)
+        try:
+            store = SQLiteQualityStore(path)
+        except QualityStoreError as exc:
+            raise UsageError(str(exc)) from None
     prior = quality.prior
     learner = Learner(policy.ir, store)
     rows = learner.rows()

@@ -484,3 +484,12 @@ def test_a_killed_gateway_loses_no_acknowledged_rating(tmp_path, fake):
     out = json.loads(run("quality", str(policy), "--db", str(db), "--format", "json").stdout)
     rated = {(r["model"], r["value"]): r["n"] for r in out["rows"]}
     assert rated[("cheap", "extract")] == 3
+
+
+def test_a_file_that_is_not_a_quality_database_is_a_clear_error(tmp_path):
+    policy = write(tmp_path / "v.policy", value_policy(3, " learned with prior 10"))
+    bad = write(tmp_path / "notes.txt", "not a database\n" * 10)
+    for args in (["quality", str(policy), "--db", str(bad)], ["serve", str(policy), "--quality-db", str(bad)]):
+        r = run(*args)
+        assert r.returncode == 2, r.stderr
+        assert "cannot keep learned quality here" in r.stderr and "Traceback" not in r.stderr

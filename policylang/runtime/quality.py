@@ -56,6 +56,10 @@ class QualityStore(Protocol):
     def close(self) -> None: ...
 
 
+class QualityStoreError(OSError):
+    """A quality database that cannot be opened: unwritable, or not a SQLite file of ours."""
+
+
 class MemoryQualityStore:
     """Statistics in memory only (tests, simulations): a restart forgets them."""
 
@@ -89,8 +93,17 @@ class SQLiteQualityStore:
     recorded rating). Several processes may share the file."""
 
     def __init__(self, path: str | Path):
+        """QualityStoreError when the file cannot be opened or is not such a database."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._open()
+        except (OSError, sqlite3.Error) as exc:
+            raise QualityStoreError(
+                f"{self.path}: cannot keep learned quality here ({exc})"
+            ) from None
+
+    def _open(self) -> None:
         self._lock = threading.Lock()
         self._db = self._connect("FULL")
         self._db.executescript(
