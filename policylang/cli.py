@@ -398,6 +398,16 @@ def cmd_serve(args) -> int:
         load_keys(args.keys)
     except (KeyFileError, OSError) as exc:
         raise UsageError(str(exc)) from None
+    state_url = args.state or os.environ.get("POLICYLANG_STATE_URL") or None
+    if state_url:
+        if not state_url.startswith(("redis://", "rediss://", "unix://")):
+            raise UsageError(f"--state takes a Redis URL (redis://HOST:PORT/DB), not {state_url!r}")
+        try:
+            import redis  # noqa: F401  (lazy: the shared extra)
+        except ImportError:
+            raise UsageError(
+                "--state needs the redis package: pip install 'policylang[shared]'"
+            ) from None
     quality = served.ir.quality
     if quality is not None and quality.prior is not None:  # refuse a quality database we can't use
         from .runtime.quality import QualityStoreError, SQLiteQualityStore
@@ -427,6 +437,7 @@ def cmd_serve(args) -> int:
         args.max_body_bytes,
         args.max_upstream,
         quality_db=args.quality_db,
+        state_url=state_url,
     )
     return EXIT_OK
 
@@ -653,6 +664,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024)
     p.add_argument(
         "--max-upstream", type=int, default=256, help="requests in flight to providers, per worker"
+    )
+    p.add_argument(
+        "--state",
+        metavar="URL",
+        help="share client-key rate limits and open circuits with other replicas through "
+        "Redis (redis://HOST:PORT/DB); default: $POLICYLANG_STATE_URL, else this process only",
     )
     p.add_argument(
         "--quality-db",

@@ -34,11 +34,22 @@ from ..prelude import FactError, jsonable
 from ..providers.base import HttpxHTTP
 from ..runtime import Health, Result, RetryPolicy, RouterError, RouterStream
 from ..runtime.quality import FLUSH_EVERY, NoLearning, UnknownResponse
-from .auth import KeyRing
+from ..runtime.shared import RedisState
+from .auth import Client, KeyRing
 from .metrics import Metrics
 from .reload import PolicyHolder, Serving
-from .request import Refused, authenticate, check_chat_body, check_model, explicit_facts, read_json
+from .request import (
+    Refused,
+    authenticate,
+    check_chat_body,
+    check_model,
+    explicit_facts,
+    identify,
+    read_json,
+    refuse_over_rate,
+)
 from .response import attribution, openai_error, pin_headers, router_error, stream_trailer
+from .sharing import Sharing
 
 log = logging.getLogger("policylang.gateway")
 access = logging.getLogger("policylang.access")
@@ -57,6 +68,8 @@ class GatewayConfig:
     # where learned quality persists (`quality by … learned`); None: beside the policy,
     # .policylang/quality.sqlite
     quality_db: str | None = None
+    # shared state across replicas (redis://HOST:PORT/DB): rate limits and circuits
+    state_url: str | None = None
 
 
 @dataclass
@@ -79,6 +92,7 @@ class Gateway:
         self.holder: PolicyHolder | None = None
         self.health: Health | None = None
         self.slots = asyncio.Semaphore(config.max_upstream)
+        self.sharing: Sharing | None = None
 
     def app(self) -> Starlette:
         app = Starlette(
@@ -131,6 +145,19 @@ class Gateway:
                         learner.refresh()
 
         sharer = asyncio.create_task(share_feedback())
+        state = syncer = None
+        if config.state_url:
+            state = RedisState(
+                config.state_url, on_change=lambda up: self.metrics.shared_state.set(int(up))
+            )
+            self.metrics.shared_state.set(1)
+            self.sharing = Sharing(
+                state,
+                self.health,
+                lambda endpoint: holder.current.router.probe_endpoint(endpoint),
+                self.keyring,
+            )
+            syncer = asyncio.create_task(self.sharing.run())
 
         async def probe_unhealthy():  # active health: only endpoints whose circuit is not closed
             while True:
@@ -153,6 +180,9 @@ class Gateway:
             prober.cancel()
             sharer.cancel()
             holder.close()
+            if syncer is not None and state is not None:
+                syncer.cancel()
+                await state.aclose()
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGHUP)
             await http.aclose()
@@ -167,7 +197,7 @@ class Gateway:
         ex.fields.update(request_id=ex.request_id, path="/v1/chat/completions")
         serving = self.serving
         try:
-            client = authenticate(self.keyring, request)
+            client = await self._authenticate(request)
             ex.fields["client"] = client.name if client else None
             body = await read_json(request, self.config.max_body_bytes)
             check_chat_body(body)
@@ -206,6 +236,7 @@ class Gateway:
             result.attempts,
             result.cost_usd,
         )
+        headers["x-policylang-policy"] = serving.sha256[:16]
         headers.update(
             pin_headers(
                 pin, serving.router.rule(result.rule), result.rule, result.model, serving.policy.ir
@@ -213,6 +244,16 @@ class Gateway:
         )
         self._account(result, 200, ex, stream=False)
         return JSONResponse(result.response, headers=headers)
+
+    async def _authenticate(self, request: Request) -> Client | None:
+        """The client (401 without a valid key); 429 past its rate limit, which with `--state`
+        every replica shares."""
+        if self.sharing is None:
+            return authenticate(self.keyring, request)
+        client = identify(self.keyring, request)
+        if client is not None and client.rate_per_minute:
+            refuse_over_rate(client, await self.sharing.wait(client))
+        return client
 
     async def _upstream_slot(self) -> None:
         """One of max_upstream slots; 503 after queue_timeout."""
@@ -256,6 +297,7 @@ class Gateway:
             stream.attempts,
         )
         headers["cache-control"] = "no-cache"
+        headers["x-policylang-policy"] = serving.sha256[:16]
         headers.update(
             pin_headers(
                 pin,
@@ -329,7 +371,7 @@ class Gateway:
     # ---- the other endpoints -----------------------------------------------------------------
     async def models(self, request: Request) -> Response:
         try:
-            authenticate(self.keyring, request)
+            await self._authenticate(request)
         except Refused as refused:
             return refused.response
         ir_ = self.serving.policy.ir
@@ -346,7 +388,7 @@ class Gateway:
     async def route(self, request: Request) -> Response:
         """Dry run: the decision for facts or a request, no provider called."""
         try:
-            client = authenticate(self.keyring, request)
+            client = await self._authenticate(request)
             body = await read_json(request, self.config.max_body_bytes)
             serving = self.serving
             given = dict(body.get("facts") or {})
@@ -379,7 +421,7 @@ class Gateway:
         {"id": …, "pass": true|false}. 404 for an id unknown, expired or already rated; 422
         for a malformed body or a score outside [0, 1]."""
         try:
-            authenticate(self.keyring, request)
+            await self._authenticate(request)
             try:
                 body = await read_json(request, self.config.max_body_bytes)
             except Refused as refused:
@@ -434,6 +476,10 @@ class Gateway:
             {
                 "status": "ready" if ready else "no healthy candidate",
                 "generation": current.generation,
+                "policy_sha256": current.sha256,
+                "shared_state": None
+                if self.sharing is None
+                else ("up" if self.sharing.state.up else "unavailable"),
                 "open_circuits": sorted(open_),
             },
             status_code=200 if ready else 503,

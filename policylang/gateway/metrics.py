@@ -53,6 +53,11 @@ class Metrics:
             ["rule", "model"],
             registry=self.registry,
         )
+        self.shared_state = Gauge(
+            "policylang_shared_state_up",
+            "1 when the shared state (--state) answers, 0 while this process uses its own",
+            registry=self.registry,
+        )
         self.feedback = Counter(
             "policylang_feedback",
             "Ratings of answers (POST /v1/feedback) by result",

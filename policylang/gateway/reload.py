@@ -14,6 +14,7 @@ import os
 import sys
 from dataclasses import dataclass
 
+from ..compiler.codegen import source_hash
 from ..diagnostics import render_text
 from ..pacing import paced
 from ..policy import Policy, PolicyError, load
@@ -64,6 +65,7 @@ class Serving:
     policy: Policy
     router: Router
     generation: int
+    sha256: str  # the policy's source hash (its files, imports included): what a rollout watches
 
 
 class PolicyHolder:
@@ -101,9 +103,9 @@ class PolicyHolder:
         except OSError:
             return None
 
-    def _load_and_route(self) -> tuple[Policy, Router]:
+    def _load_and_route(self) -> tuple[Policy, Router, str]:
         policy = load(self.path)
-        return policy, self._router(policy)
+        return policy, self._router(policy), source_hash(policy.ir)
 
     def _router(self, policy: Policy) -> Router:
         quality = policy.ir.quality
@@ -120,14 +122,14 @@ class PolicyHolder:
         )
 
     def _serving(self, policy: Policy, generation: int) -> Serving:
-        return Serving(policy, self._router(policy), generation)
+        return Serving(policy, self._router(policy), generation, source_hash(policy.ir))
 
     async def reload(self, reason: str = "request") -> bool:
         """Load the file again; swap in the new policy only if it checks clean of errors."""
         async with self._lock:
             self._mtime = self._stat()
             try:
-                policy, router = await _off_the_loop(self._load_and_route)
+                policy, router, sha256 = await _off_the_loop(self._load_and_route)
             except PolicyError as exc:
                 errors = [d for d in exc.diagnostics if d.severity == "error"]
                 log.error(
@@ -149,7 +151,7 @@ class PolicyHolder:
             if old is not None:  # its answers awaiting feedback, to the store the new one reads
                 old.flush()
             retired = [self.current]
-            self.current = Serving(policy, router, self.current.generation + 1)
+            self.current = Serving(policy, router, self.current.generation + 1, sha256)
             task = asyncio.create_task(_retire(retired))
             self._retiring.add(task)  # the loop keeps only a weak reference
             task.add_done_callback(self._retiring.discard)

@@ -24,7 +24,17 @@ class Refused(Exception):
 
 def authenticate(keyring: KeyRing, request: Request) -> Client | None:
     """The client the key belongs to (None when no keys are configured); 401 without a valid
-    key, 429 when the key's rate limit is reached."""
+    key, 429 when the key's rate limit (this process's bucket) is reached."""
+    client = identify(keyring, request)
+    bucket = keyring.buckets.get(client.name) if client is not None else None
+    if client is not None and bucket is not None:
+        refuse_over_rate(client, bucket.take())
+    return client
+
+
+def identify(keyring: KeyRing, request: Request) -> Client | None:
+    """The client the key belongs to (None when no keys are configured); 401 without a valid
+    key."""
     if not keyring.enabled:
         return None
     client = keyring.identify(request.headers.get("authorization"))
@@ -37,20 +47,21 @@ def authenticate(keyring: KeyRing, request: Request) -> Client | None:
                 "invalid_api_key",
             )
         )
-    bucket = keyring.buckets.get(client.name)
-    if bucket is not None:
-        wait = bucket.take()
-        if wait > 0:
-            raise Refused(
-                openai_error(
-                    429,
-                    f"rate limit for key `{client.name}` reached; retry in {wait:.1f} s",
-                    "rate_limit_error",
-                    "rate_limited",
-                    headers={"retry-after": str(max(1, round(wait)))},
-                )
-            )
     return client
+
+
+def refuse_over_rate(client: Client, wait: float) -> None:
+    """429 when the client's next request may only go in `wait` seconds."""
+    if wait > 0:
+        raise Refused(
+            openai_error(
+                429,
+                f"rate limit for key `{client.name}` reached; retry in {wait:.1f} s",
+                "rate_limit_error",
+                "rate_limited",
+                headers={"retry-after": str(max(1, round(wait)))},
+            )
+        )
 
 
 async def read_json(request: Request, max_bytes: int) -> dict:

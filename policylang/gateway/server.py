@@ -40,6 +40,7 @@ def app_factory():
             max_body_bytes=cfg["max_body_bytes"],
             max_upstream=cfg["max_upstream"],
             quality_db=cfg.get("quality_db"),
+            state_url=cfg.get("state_url"),
         )
     )
 
@@ -54,6 +55,7 @@ def serve(
     max_upstream: int = 256,
     log_level: str = "info",
     quality_db: str | None = None,
+    state_url: str | None = None,
 ) -> None:
     import uvicorn
 
@@ -64,6 +66,7 @@ def serve(
             "max_body_bytes": max_body_bytes,
             "max_upstream": max_upstream,
             "quality_db": os.path.abspath(quality_db) if quality_db else None,
+            "state_url": state_url,
         }
     )
     uvicorn.run(

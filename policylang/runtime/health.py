@@ -35,6 +35,9 @@ class Breaker:
     opened_at: float = 0.0
     probing: bool = False
     recent: deque = field(default_factory=lambda: deque(maxlen=20))
+    # open by the shared state's word: its cooldown and probe are decided there (gateway/sharing)
+    held: bool = False
+    on_open: Callable[[], None] | None = None  # told when failures open the circuit
 
     def __post_init__(self):
         self.recent = deque(maxlen=self.config.window)
@@ -42,7 +45,7 @@ class Breaker:
     def allow(self) -> bool:
         """May a request go to this endpoint now? (In half-open, only one probe at a time.)"""
         if self.state == OPEN:
-            if self.clock() - self.opened_at >= self.config.cooldown:
+            if not self.held and self.clock() - self.opened_at >= self.config.cooldown:
                 self.state = HALF_OPEN
                 self.probing = False
             else:
@@ -55,7 +58,11 @@ class Breaker:
 
     def peek(self) -> str:
         """The state as allow() would see it, without taking the probe."""
-        if self.state == OPEN and self.clock() - self.opened_at >= self.config.cooldown:
+        if (
+            self.state == OPEN
+            and not self.held
+            and self.clock() - self.opened_at >= self.config.cooldown
+        ):
             return HALF_OPEN
         return self.state
 
@@ -87,15 +94,27 @@ class Breaker:
 
     def reset(self) -> None:
         """Closed, with a clean history: an active probe found the endpoint healthy."""
-        self.state, self.probing, self.consecutive = CLOSED, False, 0
+        self.state, self.probing, self.consecutive, self.held = CLOSED, False, 0, False
         self.recent.clear()
 
     def trip(self) -> None:
         """Open now: an active probe found the endpoint failing."""
         self._open()
 
+    def hold(self) -> None:
+        """Open, for as long as the shared state says (another replica opened it)."""
+        if self.state != OPEN:
+            self.state, self.opened_at, self.probing = OPEN, self.clock(), False
+        self.held = True
+
+    def unhold(self) -> None:
+        """The shared state is gone: this breaker's own cooldown decides again."""
+        self.held = False
+
     def _open(self) -> None:
         self.state, self.opened_at, self.probing = OPEN, self.clock(), False
+        if self.on_open is not None:
+            self.on_open()
 
 
 class LatencyEWMA:
@@ -114,9 +133,15 @@ class LatencyEWMA:
 class Health:
     """Breakers and latencies of every endpoint this process talks to, by `provider/model`."""
 
-    def __init__(self, config: BreakerConfig | None = None, clock=time.monotonic):
+    def __init__(
+        self,
+        config: BreakerConfig | None = None,
+        clock=time.monotonic,
+        on_open: Callable[[str], None] | None = None,
+    ):
         self.config = config or BreakerConfig()
         self.clock = clock
+        self.on_open = on_open  # told the endpoint whose circuit failures opened
         self.breakers: dict[str, Breaker] = {}
         self.latency: dict[str, LatencyEWMA] = {}
 
@@ -124,6 +149,7 @@ class Health:
         b = self.breakers.get(endpoint)
         if b is None:
             b = self.breakers[endpoint] = Breaker(self.config, self.clock)
+            b.on_open = lambda: self.on_open(endpoint) if self.on_open is not None else None
         return b
 
     def ewma(self, endpoint: str) -> LatencyEWMA:

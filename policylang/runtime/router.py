@@ -197,18 +197,24 @@ class Router:
         out: dict[str, str] = {}
         for model in self.policy.ir.routed_models:  # only what rules can route to
             breaker = self.health.breaker(model.candidate)
-            if only_unhealthy and breaker.peek() == "closed":
-                continue
-            try:
-                await self.adapters[model.provider].probe(model, timeout)
-            except provider_errors.ProviderError as exc:
-                if not isinstance(exc, (provider_errors.AuthFailed, provider_errors.BadRequest)):
-                    breaker.trip()
-                out[model.candidate] = exc.kind
-                continue
-            breaker.reset()
-            out[model.candidate] = "ok"
+            if only_unhealthy and (breaker.peek() == "closed" or breaker.held):
+                continue  # held: the shared state picks the one replica that probes
+            out[model.candidate] = await self.probe_endpoint(model.candidate, timeout)
         return out
+
+    async def probe_endpoint(self, candidate: str, timeout: float = 5.0) -> str:
+        """Probe one endpoint (`provider/model`): "ok" closes its circuit, a failure's kind
+        opens it (a rejected key or request says nothing about health)."""
+        model = next(m for m in self.policy.ir.models.values() if m.candidate == candidate)
+        breaker = self.health.breaker(candidate)
+        try:
+            await self.adapters[model.provider].probe(model, timeout)
+        except provider_errors.ProviderError as exc:
+            if not isinstance(exc, (provider_errors.AuthFailed, provider_errors.BadRequest)):
+                breaker.trip()
+            return exc.kind
+        breaker.reset()
+        return "ok"
 
     async def probe_forever(self, interval: float = 10.0) -> None:
         """Probe unhealthy endpoints every `interval` seconds (run it as a task; cancel to stop)."""

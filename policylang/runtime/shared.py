@@ -1,0 +1,195 @@
+"""State that gateway replicas share (docs/deploying.md): client-key rate limits and open
+circuits, kept in Redis (`serve --state redis://HOST:PORT/DB`, or POLICYLANG_STATE_URL).
+
+Each operation is one round trip running a Lua script, so it is atomic across replicas and
+reads Redis's clock, not the replicas'. Every call is bounded (`timeout`, 50 ms by default):
+when Redis is down or slow, RedisState raises StateUnavailable at once for `retry_after`
+seconds instead of waiting on every request, then tries again, so it recovers without a
+restart. The caller falls back to its own process's state (gateway/app.py).
+
+Without `--state` nothing here is used: the in-process rate limits and breakers are the
+default, unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+log = logging.getLogger("policylang.gateway")
+
+# KEYS[1] the bucket; ARGV rate (tokens/s), burst. Returns the seconds to wait ("0": go).
+_TAKE = """
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
+local tokens, stamp = tonumber(b[1]) or burst, tonumber(b[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 60000)
+return tostring(wait)
+"""
+
+# KEYS[1] the open set (endpoint -> until, ms on Redis's clock); ARGV endpoint, milliseconds.
+_OPEN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], 'GT', now + tonumber(ARGV[2]), ARGV[1])
+return 1
+"""
+
+# KEYS[1] the open set, KEYS[2] the recently closed set. Returns {open endpoints, closed
+# endpoints}: circuits still open, and circuits a probe closed in the last seconds.
+_CIRCUITS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('ZRANGE', KEYS[2], 0, -1)}
+"""
+
+# KEYS[1] the open set, KEYS[2] the closed set, KEYS[3] the probe claim; ARGV endpoint, ms.
+_CLOSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('DEL', KEYS[3])
+return 1
+"""
+
+
+CLOSED_NOTICE_MS = 10_000  # how long a probe's "closed" stays readable to the other replicas
+
+
+def _text(x) -> str:
+    return x.decode() if isinstance(x, bytes) else str(x)
+
+
+class StateUnavailable(Exception):
+    """The shared state did not answer in time (or Redis is down): use the local state."""
+
+
+class RedisState:
+    """Shared state in Redis (redis-py's asyncio client; the `shared` extra)."""
+
+    def __init__(
+        self,
+        url: str,
+        prefix: str = "policylang",
+        timeout: float = 0.05,
+        retry_after: float = 1.0,
+        on_change: Callable[[bool], None] | None = None,
+        clock=time.monotonic,
+    ):
+        try:
+            import redis.asyncio as redis  # lazy: the `shared` extra
+        except ImportError:
+            raise ImportError(
+                "shared state needs the redis package: pip install 'policylang[shared]'"
+            ) from None
+        self.url = url
+        self.prefix = prefix
+        self.timeout = timeout
+        self.retry_after = retry_after
+        self.on_change = on_change  # called with True/False when Redis comes back / goes away
+        self.clock = clock
+        self.up = True
+        self._down_until = 0.0
+        self.client = redis.Redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            health_check_interval=0,
+        )
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError, TimeoutError)
+        self._take = self.client.register_script(_TAKE)
+        self._open = self.client.register_script(_OPEN)
+        self._circuits = self.client.register_script(_CIRCUITS)
+        self._close = self.client.register_script(_CLOSE)
+
+    def key(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    async def _run(self, call):
+        """One bounded round trip; StateUnavailable when Redis does not answer (and, for
+        retry_after seconds, without trying)."""
+        if not self.up and self.clock() < self._down_until:
+            raise StateUnavailable(f"shared state {self.url} is unavailable")
+        try:
+            result = await asyncio.wait_for(call(), self.timeout * 2)
+        except self._errors as exc:
+            self._down_until = self.clock() + self.retry_after
+            self._set_up(False, exc)
+            raise StateUnavailable(f"shared state {self.url} is unavailable: {exc}") from None
+        self._set_up(True)
+        return result
+
+    def _set_up(self, up: bool, exc: BaseException | None = None) -> None:
+        if up == self.up:
+            return
+        self.up = up
+        if up:
+            log.warning(
+                "shared state %s is back: rate limits and circuits are shared again", self.url
+            )
+        else:
+            log.warning(
+                "shared state %s is unavailable (%s): rate limits and circuits fall back to "
+                "this process's own until it answers again",
+                self.url,
+                type(exc).__name__ if exc else "error",
+            )
+        if self.on_change is not None:
+            self.on_change(up)
+
+    # ---- rate limits --------------------------------------------------------------------
+    async def take(self, bucket: str, rate_per_second: float, burst: float) -> float:
+        """Take one token from a bucket all replicas share: 0 to go now, else the seconds
+        until a token is there."""
+        wait = await self._run(
+            lambda: self._take(keys=[self.key("bucket", bucket)], args=[rate_per_second, burst])
+        )
+        return float(wait)
+
+    # ---- circuits -----------------------------------------------------------------------
+    async def open_circuit(self, endpoint: str, seconds: float) -> None:
+        """Tell every replica that endpoint's circuit is open for `seconds`."""
+        await self._run(
+            lambda: self._open(
+                keys=[self.key("open")], args=[endpoint, max(1, int(seconds * 1000))]
+            )
+        )
+
+    async def circuits(self) -> tuple[set[str], set[str]]:
+        """(the circuits some replica holds open, the circuits a probe closed lately)."""
+        opened, closed = await self._run(
+            lambda: self._circuits(keys=[self.key("open"), self.key("closed")])
+        )
+        return {_text(x) for x in opened}, {_text(x) for x in closed}
+
+    async def close_circuit(self, endpoint: str) -> None:
+        """A probe found the endpoint healthy: every replica closes its circuit."""
+        await self._run(
+            lambda: self._close(
+                keys=[self.key("open"), self.key("closed"), self.key("probe", endpoint)],
+                args=[endpoint, CLOSED_NOTICE_MS],
+            )
+        )
+
+    async def claim_probe(self, endpoint: str, seconds: float) -> bool:
+        """True for the one replica that may probe endpoint in the next `seconds`."""
+        got = await self._run(
+            lambda: self.client.set(
+                self.key("probe", endpoint), b"1", nx=True, px=max(1, int(seconds * 1000))
+            )
+        )
+        return bool(got)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,280 @@
+"""State shared by gateway replicas through a real `redis-server` (started here on a free
+loopback port; `.ci/run` installs it): client-key rate limits and circuits held across three
+`policylang serve --state` processes, and what happens when Redis dies and comes back."""
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from policylang.gateway.auth import hash_key
+from policylang.gateway.sharing import Sharing
+from policylang.runtime.health import BreakerConfig, Health
+from policylang.runtime.shared import RedisState, StateUnavailable
+from policylang.testing import FakeProvider
+
+REDIS = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(
+    REDIS is None and not os.environ.get("CI"), reason="redis-server is not installed (.ci/run installs it)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    """A real redis-server on a loopback port, with no persistence."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        assert REDIS, "redis-server is missing: .ci/run installs it (apt-get install redis-server)"
+        self.proc = subprocess.Popen([REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None
+
+
+@pytest.fixture
+def redis_server():
+    r = Redis().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeProvider() as f:
+        yield f
+
+
+POLICY = """
+provider oa {{ adapter = openai base_url = "{url}/v1" api_key = env("FAKE_OA_KEY") default = oa-1 }}
+model oa-1 {{ provider = oa id = "gpt-fake" input = 1 output = 2 }}
+default route oa
+"""
+
+
+class Replicas:
+    """N `policylang serve` processes sharing one Redis."""
+
+    def __init__(self, tmp: Path, fake, redis_url: str, n: int = 3, rate_per_minute: int = 600, burst: int = 10):
+        self.policy = tmp / "gw.policy"
+        self.policy.write_text(POLICY.format(url=fake.url))
+        keys = tmp / "keys.json"
+        keys.write_text(json.dumps({"keys": [{"name": "team", "sha256": hash_key("sk-team"),
+                                              "rate_per_minute": rate_per_minute, "burst": burst}]}))
+        self.ports = [free_port() for _ in range(n)]
+        env = {**os.environ, "FAKE_OA_KEY": "sk-test-openai-0123456789abcdef"}
+        self.procs = [
+            subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(self.policy), "--port", str(p),
+                              "--keys", str(keys), "--state", redis_url],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            for p in self.ports
+        ]
+        for p in self.ports:
+            deadline = time.time() + 20
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.time() > deadline:
+                    self.stop()
+                    raise RuntimeError("a replica did not start: " + self.stderr())
+                time.sleep(0.05)
+
+    def url(self, i: int) -> str:
+        return f"http://127.0.0.1:{self.ports[i]}"
+
+    def ready(self, i: int) -> dict:
+        return httpx.get(self.url(i) + "/readyz", timeout=5).json()
+
+    def stderr(self) -> str:
+        return " | ".join((p.stderr.read().decode() if p.poll() is not None else "") for p in self.procs)
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+BODY = {"model": "auto", "messages": [{"role": "user", "content": "hi"}]}
+
+
+async def hammer(urls: list[str], seconds: float, concurrency: int = 9) -> tuple[dict, float, float]:
+    """Requests round-robin over the replicas for `seconds`; (status -> count, elapsed, slowest)."""
+    counts: dict = {}
+    slowest = 0.0
+    start = time.perf_counter()
+    n = 0
+
+    async def worker(client):
+        nonlocal n, slowest
+        while time.perf_counter() - start < seconds:
+            url = urls[n % len(urls)]
+            n += 1
+            t = time.perf_counter()
+            try:
+                r = await client.post(url + "/v1/chat/completions", json=BODY,
+                                      headers={"authorization": "Bearer sk-team"})
+                status = r.status_code
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
+            slowest = max(slowest, time.perf_counter() - t)
+            counts[status] = counts.get(status, 0) + 1
+
+    async with httpx.AsyncClient(timeout=10) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    return counts, time.perf_counter() - start, slowest
+
+
+def test_one_rate_limit_held_across_three_replicas(tmp_path, fake, redis_server):
+    replicas = Replicas(tmp_path, fake, redis_server.url, rate_per_minute=600, burst=10)
+    try:
+        counts, elapsed, _ = asyncio.run(hammer([replicas.url(i) for i in range(3)], 3.0))
+        allowed = counts.get(200, 0)
+        expected = 10 + 10 * elapsed            # burst + 10 tokens a second, shared
+        assert abs(allowed - expected) <= 0.05 * expected + 1, (counts, elapsed, expected)
+        assert counts.get(429, 0) > allowed    # three private buckets would have let ~3x through
+        assert {replicas.ready(i)["policy_sha256"] for i in range(3)} == {replicas.ready(0)["policy_sha256"]}
+        time.sleep(0.2)                        # a token comes back
+        r = httpx.post(replicas.url(1) + "/v1/chat/completions", json=BODY,
+                       headers={"authorization": "Bearer sk-team"}, timeout=5)
+        assert r.status_code == 200 and r.headers["x-policylang-policy"] == replicas.ready(0)["policy_sha256"][:16]
+        print(f"rate limit across 3 replicas: {counts} in {elapsed:.2f} s, expected {expected:.1f} allowed")
+    finally:
+        replicas.stop()
+
+
+def test_a_circuit_opened_by_one_replica_is_held_by_the_others(tmp_path, fake, redis_server):
+    replicas = Replicas(tmp_path, fake, redis_server.url, rate_per_minute=100_000, burst=1000)
+    try:
+        fake.fail("gpt-fake", "500", times=100)
+        for _ in range(6):                     # replica 0 alone sees the failures
+            httpx.post(replicas.url(0) + "/v1/chat/completions", json=BODY,
+                       headers={"authorization": "Bearer sk-team"}, timeout=10)
+        assert "oa/oa-1" in replicas.ready(0)["open_circuits"]
+        opened = time.perf_counter()
+        seen = set()
+        while time.perf_counter() - opened < 1.0 and seen != {1, 2}:
+            seen |= {i for i in (1, 2) if "oa/oa-1" in replicas.ready(i)["open_circuits"]}
+            time.sleep(0.05)
+        assert seen == {1, 2}, "the other replicas did not hold the circuit open within 1 s"
+        before = len(fake.requests)
+        r = httpx.post(replicas.url(2) + "/v1/chat/completions", json=BODY,
+                       headers={"authorization": "Bearer sk-team"}, timeout=10)
+        assert r.status_code == 503 and len(fake.requests) == before   # skipped, not tried
+    finally:
+        fake.clear()
+        replicas.stop()
+
+
+def test_redis_dies_and_returns_without_a_request_lost_or_hung(tmp_path, fake, redis_server):
+    replicas = Replicas(tmp_path, fake, redis_server.url, rate_per_minute=100_000, burst=1000)
+    try:
+        urls = [replicas.url(i) for i in range(3)]
+        counts, _, slowest = asyncio.run(hammer(urls, 0.5))
+        assert set(counts) == {200}
+        redis_server.stop()
+        counts, _, slowest = asyncio.run(hammer(urls, 1.5))
+        assert set(counts) == {200} and slowest < 1.0, (counts, slowest)   # local buckets, no hang
+        assert all(replicas.ready(i)["shared_state"] == "unavailable" for i in range(3))
+        redis_server.start()
+        deadline = time.time() + 5
+        while time.time() < deadline and not all(replicas.ready(i)["shared_state"] == "up" for i in range(3)):
+            asyncio.run(hammer(urls, 0.2, concurrency=3))
+        assert all(replicas.ready(i)["shared_state"] == "up" for i in range(3))
+        metrics = httpx.get(urls[0] + "/metrics", timeout=5).text
+        assert "policylang_shared_state_up 1.0" in metrics
+    finally:
+        replicas.stop()
+
+
+def test_one_replica_probes_a_shared_circuit_and_its_verdict_closes_it_everywhere(redis_server):
+    async def scenario():
+        probes: list[str] = []
+
+        async def probe(endpoint):
+            probes.append(endpoint)
+            return "ok"
+
+        from policylang.gateway.auth import KeyRing
+        config = BreakerConfig(failures=2, cooldown=0.3)
+        replicas = []
+        for _ in range(3):
+            health = Health(config)
+            state = RedisState(redis_server.url, prefix="probe-test")
+            replicas.append((Sharing(state, health, probe, KeyRing([])), health, state))
+        a = replicas[0][1].breaker("p/m")
+        a.failure(), a.failure()                       # replica 0's breaker opens
+        for sharing, _, _ in replicas:
+            await sharing.tick()
+        assert all(h.breaker("p/m").peek() == "open" for _, h, _ in replicas)
+        await asyncio.sleep(0.35)                      # the shared cooldown ends
+        for sharing, _, _ in replicas:
+            await sharing.tick()
+        await asyncio.gather(*(t for s, _, _ in replicas for t in list(s.probes)))
+        assert probes == ["p/m"]                       # one replica probed, not three
+        for sharing, _, _ in replicas:
+            await sharing.tick()
+        assert all(h.breaker("p/m").peek() == "closed" for _, h, _ in replicas)
+        for _, _, state in replicas:
+            await state.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_an_unreachable_redis_answers_unavailable_within_the_timeout():
+    async def scenario():
+        state = RedisState(f"redis://127.0.0.1:{free_port()}/0", timeout=0.05)
+        t = time.perf_counter()
+        with pytest.raises(StateUnavailable):
+            await state.take("k", 1.0, 1.0)
+        with pytest.raises(StateUnavailable):          # and does not try again at once
+            await state.take("k", 1.0, 1.0)
+        assert time.perf_counter() - t < 0.5 and not state.up
+        await state.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_serve_refuses_a_state_that_is_not_a_redis_url(tmp_path):
+    policy = tmp_path / "p.policy"
+    policy.write_text("import std\ndefault route cheap\n")
+    r = subprocess.run([sys.executable, "-m", "policylang", "serve", str(policy), "--state", "postgres://x"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "--state takes a Redis URL" in r.stderr and "Traceback" not in r.stderr
