@@ -438,6 +438,7 @@ def cmd_serve(args) -> int:
         args.max_upstream,
         quality_db=args.quality_db,
         state_url=state_url,
+        state_fail_open=args.state_fail_open,
     )
     return EXIT_OK
 
@@ -670,6 +671,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="share client-key rate limits and open circuits with other replicas through "
         "Redis (redis://HOST:PORT/DB); default: $POLICYLANG_STATE_URL, else this process only",
+    )
+    p.add_argument(
+        "--state-fail-open",
+        action="store_true",
+        help="when the shared state is unavailable, keep enforcing budgets with this process's "
+        "own ledger instead of refusing requests that have a budget (503)",
     )
     p.add_argument(
         "--quality-db",

@@ -321,3 +321,39 @@ def test_an_empty_body_says_it_is_empty(pinned_gateway):
     r = httpx.post(pinned_gateway.url + "/v1/chat/completions", content=b"",
                    headers={"content-type": "application/json"})
     assert r.status_code == 400 and "the request body is empty" in r.json()["error"]["message"]
+
+
+def test_a_key_budget_without_shared_state_refuses_past_its_limit(policy_file, fake):
+    keys = [Client("team-c", hash_key("key-c"), {}, budget_usd=0.0005, budget_period="day")]
+    with RunningGateway(GatewayConfig(policy=str(policy_file), keys=keys)) as gw:
+        c = client(gw, api_key="key-c")
+        spent, refused = 0.0, None
+        streamed = 0
+        for _ in range(200):
+            try:
+                raw = c.chat.completions.with_raw_response.create(model="auto", messages=MSG, max_tokens=20)
+                spent += float(raw.headers["x-policylang-cost-usd"])
+                for _chunk in c.chat.completions.create(model="auto", messages=MSG, max_tokens=20, stream=True):
+                    pass                                 # a stream's hold is released when it ends
+                streamed += 1
+            except openai.RateLimitError as exc:
+                refused = exc
+                break
+        assert streamed > 3
+        assert refused is not None and refused.body["code"] == "budget_exceeded"
+        assert "daily budget of key `team-c`" in refused.body["message"]
+        assert 0 < spent <= 0.0005
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("budget_usd", -1, "budget_usd must be a number >= 0"),
+    ("budget_usd", "ten", "budget_usd must be a number >= 0"),
+    ("budget_usd", True, "budget_usd must be a number >= 0"),
+    ("budget_period", "week", "budget_period is hour, day or month, not 'week'"),
+])
+def test_a_bad_budget_in_the_keys_file_is_refused_with_its_reason(tmp_path, field, value, message):
+    from policylang.gateway.auth import KeyFileError, load_keys
+    keys = tmp_path / "keys.json"
+    keys.write_text(json.dumps({"keys": [{"name": "t", "sha256": hash_key("k"), field: value}]}))
+    with pytest.raises(KeyFileError, match=message):
+        load_keys(str(keys))

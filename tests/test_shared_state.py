@@ -86,17 +86,20 @@ default route oa
 class Replicas:
     """N `policylang serve` processes sharing one Redis."""
 
-    def __init__(self, tmp: Path, fake, redis_url: str, n: int = 3, rate_per_minute: int = 600, burst: int = 10):
+    def __init__(self, tmp: Path, fake, redis_url: str, n: int = 3, rate_per_minute: int = 600, burst: int = 10,
+                 budget_usd: float | None = None, extra: tuple = ()):
         self.policy = tmp / "gw.policy"
         self.policy.write_text(POLICY.format(url=fake.url))
         keys = tmp / "keys.json"
-        keys.write_text(json.dumps({"keys": [{"name": "team", "sha256": hash_key("sk-team"),
-                                              "rate_per_minute": rate_per_minute, "burst": burst}]}))
+        key = {"name": "team", "sha256": hash_key("sk-team"), "rate_per_minute": rate_per_minute, "burst": burst}
+        if budget_usd is not None:
+            key.update(budget_usd=budget_usd, budget_period="day")
+        keys.write_text(json.dumps({"keys": [key]}))
         self.ports = [free_port() for _ in range(n)]
         env = {**os.environ, "FAKE_OA_KEY": "sk-test-openai-0123456789abcdef"}
         self.procs = [
             subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(self.policy), "--port", str(p),
-                              "--keys", str(keys), "--state", redis_url],
+                              "--keys", str(keys), "--state", redis_url, *extra],
                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             for p in self.ports
         ]
@@ -278,3 +281,59 @@ def test_serve_refuses_a_state_that_is_not_a_redis_url(tmp_path):
     r = subprocess.run([sys.executable, "-m", "policylang", "serve", str(policy), "--state", "postgres://x"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "--state takes a Redis URL" in r.stderr and "Traceback" not in r.stderr
+
+
+SMALL = {**BODY, "max_tokens": 20}
+
+
+async def burst(urls: list[str], n: int) -> list[httpx.Response]:
+    """n requests at once, spread over the replicas."""
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=n)) as client:
+        return await asyncio.gather(*(
+            client.post(urls[i % len(urls)] + "/v1/chat/completions", json=SMALL,
+                        headers={"authorization": "Bearer sk-team"}) for i in range(n)))
+
+
+def test_one_budget_across_replicas_under_200_concurrent_requests_and_a_restart(tmp_path, fake, redis_server):
+    limit = 0.002
+    replicas = Replicas(tmp_path, fake, redis_server.url, rate_per_minute=100_000, burst=1000, budget_usd=limit)
+    try:
+        urls = [replicas.url(i) for i in range(3)]
+        answers = asyncio.run(burst(urls, 200))
+        ok = [r for r in answers if r.status_code == 200]
+        refused = [r for r in answers if r.status_code == 429]
+        assert len(ok) + len(refused) == 200 and ok and refused
+        assert {r.json()["error"]["code"] for r in refused} == {"budget_exceeded"}
+        spent = sum(float(r.headers["x-policylang-cost-usd"]) for r in ok)
+        assert spent <= limit, (spent, len(ok))            # holds cover each request's cost
+        # sequentially, the budget fills up to within one request's hold of the limit
+        while asyncio.run(burst(urls[:1], 1))[0].status_code == 200:
+            pass
+        print(f"budget {limit} across 3 replicas: {len(ok)} of 200 concurrent admitted, spent {spent:.6f}")
+    finally:
+        replicas.stop()
+    again = Replicas(tmp_path, fake, redis_server.url, rate_per_minute=100_000, burst=1000, budget_usd=limit)
+    try:                                                    # restarted replicas read the same ledger
+        assert asyncio.run(burst([again.url(0)], 1))[0].status_code == 429
+    finally:
+        again.stop()
+
+
+def test_budgets_fail_closed_when_redis_is_down_unless_asked_to_fail_open(tmp_path, fake, redis_server):
+    closed = Replicas(tmp_path, fake, redis_server.url, n=1, rate_per_minute=100_000, burst=1000, budget_usd=1.0)
+    opened = Replicas(tmp_path / "..", fake, redis_server.url, n=1, rate_per_minute=100_000, burst=1000,
+                      budget_usd=1.0, extra=("--state-fail-open",))
+    try:
+        assert asyncio.run(burst([closed.url(0)], 1))[0].status_code == 200
+        redis_server.stop()
+        r = asyncio.run(burst([closed.url(0)], 1))[0]
+        assert r.status_code == 503 and r.json()["error"]["code"] == "budget_unavailable"
+        assert asyncio.run(burst([opened.url(0)], 1))[0].status_code == 200
+        redis_server.start()
+        deadline = time.time() + 5
+        while asyncio.run(burst([closed.url(0)], 1))[0].status_code != 200:
+            assert time.time() < deadline, "budgets did not recover when Redis came back"
+            time.sleep(0.2)
+    finally:
+        closed.stop()
+        opened.stop()

@@ -36,6 +36,7 @@ from ..runtime import Health, Result, RetryPolicy, RouterError, RouterStream
 from ..runtime.quality import FLUSH_EVERY, NoLearning, UnknownResponse
 from ..runtime.shared import RedisState
 from .auth import Client, KeyRing
+from .budgets import Budgets, Hold
 from .metrics import Metrics
 from .reload import PolicyHolder, Serving
 from .request import (
@@ -68,8 +69,9 @@ class GatewayConfig:
     # where learned quality persists (`quality by … learned`); None: beside the policy,
     # .policylang/quality.sqlite
     quality_db: str | None = None
-    # shared state across replicas (redis://HOST:PORT/DB): rate limits and circuits
+    # shared state across replicas (redis://HOST:PORT/DB): rate limits, budgets, circuits
     state_url: str | None = None
+    state_fail_open: bool = False  # budgets when Redis is down: this process's ledger, not 503
 
 
 @dataclass
@@ -93,6 +95,7 @@ class Gateway:
         self.health: Health | None = None
         self.slots = asyncio.Semaphore(config.max_upstream)
         self.sharing: Sharing | None = None
+        self.budgets = Budgets()  # this process's ledger; one in Redis with --state
 
     def app(self) -> Starlette:
         app = Starlette(
@@ -158,6 +161,7 @@ class Gateway:
                 self.keyring,
             )
             syncer = asyncio.create_task(self.sharing.run())
+            self.budgets = Budgets(state, fail_open=config.state_fail_open)
 
         async def probe_unhealthy():  # active health: only endpoints whose circuit is not closed
             while True:
@@ -207,16 +211,27 @@ class Gateway:
             body = {k: v for k, v in body.items() if k != "metadata"}
             stream = bool(body.get("stream"))
             ex.fields["stream"] = stream
-            await self._upstream_slot()
+            hold = await self.budgets.hold(client, body, serving.policy.ir)
+            try:
+                await self._upstream_slot()
+            except BaseException:
+                await self.budgets.settle(hold, None)
+                raise
             budget_key = client.name if client else None
             if stream:
                 return await self._stream(
-                    serving, serving.router.stream(body, facts, budget_key=budget_key), pin, ex
+                    serving,
+                    serving.router.stream(body, facts, budget_key=budget_key),
+                    pin,
+                    ex,
+                    hold,
                 )
+            result = None
             try:
                 result = await serving.router.complete(body, facts, budget_key=budget_key)
             finally:
                 self.slots.release()
+                await self.budgets.settle(hold, result.cost_usd if result is not None else None)
         except Refused as refused:
             return self._error(refused.response, ex)
         except FactError as exc:
@@ -274,7 +289,12 @@ class Gateway:
             ) from None
 
     async def _stream(
-        self, serving: Serving, stream: RouterStream, pin: str | None, ex: _Exchange
+        self,
+        serving: Serving,
+        stream: RouterStream,
+        pin: str | None,
+        ex: _Exchange,
+        hold: Hold | None = None,
     ) -> Response:
         """Decide and fall back until the first chunk (so errors still get a status), then
         stream."""
@@ -286,6 +306,7 @@ class Gateway:
                 first = None
         except BaseException:
             self.slots.release()
+            await self.budgets.settle(hold, None)
             raise
         model = stream.model
         headers = attribution(
@@ -323,8 +344,10 @@ class Gateway:
             finally:
                 self.slots.release()
                 await stream.aclose()
-                if stream.result is not None:
-                    self._account(stream.result, status, ex, stream=True)
+                done = stream.result
+                await self.budgets.settle(hold, done.cost_usd if done is not None else None)
+                if done is not None:
+                    self._account(done, status, ex, stream=True)
 
         return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 

@@ -1,10 +1,11 @@
-"""Client keys and per-key rate limits.
+"""Client keys, per-key rate limits and spend budgets (gateway/budgets.py).
 
 Keys are stored hashed (sha256 hex) in a JSON file or the POLICYLANG_KEYS
 environment variable, and compared in constant time:
 
     {"keys": [{"name": "team-a", "sha256": "<hex of sha256(key)>",
-               "facts": {"tier": "pro"}, "rate_per_minute": 600, "burst": 60}]}
+               "facts": {"tier": "pro"}, "rate_per_minute": 600, "burst": 60,
+               "budget_usd": 50, "budget_period": "day"}]}
 
 `facts` are the caller's identity as the policy sees it; they override what the
 request says, so a caller cannot claim another tier. `policylang keys hash KEY`
@@ -33,6 +34,8 @@ class Client:
     facts: dict = field(default_factory=dict)
     rate_per_minute: float | None = None
     burst: float | None = None
+    budget_usd: float | None = None  # spend per budget_period (gateway/budgets.py)
+    budget_period: str | None = None  # hour, day (the default) or month, UTC
 
 
 class KeyFileError(ValueError):
@@ -57,6 +60,15 @@ def load_keys(path: str | None = None) -> list[Client]:
                     f"key `{k.get('name')}`: sha256 must be 64 hex characters (use `policylang "
                     "keys hash`)"
                 )
+            budget, period = k.get("budget_usd"), k.get("budget_period")
+            if budget is not None and (
+                isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget < 0
+            ):
+                raise KeyFileError(f"key `{k.get('name')}`: budget_usd must be a number >= 0")
+            if period is not None and period not in ("hour", "day", "month"):
+                raise KeyFileError(
+                    f"key `{k.get('name')}`: budget_period is hour, day or month, not {period!r}"
+                )
             out.append(
                 Client(
                     str(k["name"]),
@@ -64,6 +76,8 @@ def load_keys(path: str | None = None) -> list[Client]:
                     dict(k.get("facts") or {}),
                     k.get("rate_per_minute"),
                     k.get("burst"),
+                    budget,
+                    period,
                 )
             )
         return out

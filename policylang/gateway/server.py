@@ -41,6 +41,7 @@ def app_factory():
             max_upstream=cfg["max_upstream"],
             quality_db=cfg.get("quality_db"),
             state_url=cfg.get("state_url"),
+            state_fail_open=bool(cfg.get("state_fail_open")),
         )
     )
 
@@ -56,6 +57,7 @@ def serve(
     log_level: str = "info",
     quality_db: str | None = None,
     state_url: str | None = None,
+    state_fail_open: bool = False,
 ) -> None:
     import uvicorn
 
@@ -67,6 +69,7 @@ def serve(
             "max_upstream": max_upstream,
             "quality_db": os.path.abspath(quality_db) if quality_db else None,
             "state_url": state_url,
+            "state_fail_open": state_fail_open,
         }
     )
     uvicorn.run(

@@ -1,14 +1,17 @@
-"""State that gateway replicas share (docs/deploying.md): client-key rate limits and open
-circuits, kept in Redis (`serve --state redis://HOST:PORT/DB`, or POLICYLANG_STATE_URL).
+"""State that gateway replicas share (docs/deploying.md): client-key rate limits, spend
+budgets and open circuits, kept in Redis (`serve --state redis://HOST:PORT/DB`, or
+POLICYLANG_STATE_URL).
 
 Each operation is one round trip running a Lua script, so it is atomic across replicas and
-reads Redis's clock, not the replicas'. Every call is bounded (`timeout`, 50 ms by default):
-when Redis is down or slow, RedisState raises StateUnavailable at once for `retry_after`
-seconds instead of waiting on every request, then tries again, so it recovers without a
-restart. The caller falls back to its own process's state (gateway/app.py).
+reads Redis's clock, not the replicas'. Every call is bounded (`timeout`, 250 ms by default:
+under a burst a busy event loop reads replies late) and raises StateUnavailable past it.
+When Redis refuses connections, or TIMEOUTS_DOWN calls in a row time out, the state counts
+as down: calls fail at once for `retry_after` seconds instead of waiting on every request,
+then are tried again, so it recovers without a restart. The caller falls back to its own
+process's state (gateway/sharing.py, gateway/budgets.py).
 
-Without `--state` nothing here is used: the in-process rate limits and breakers are the
-default, unchanged.
+Without `--state` nothing here is used: the in-process rate limits, budgets and breakers
+are the default.
 """
 
 from __future__ import annotations
@@ -64,7 +67,24 @@ return 1
 """
 
 
+# KEYS[1] the budget (hash: spent, held); ARGV usd, limit, ttl ms. 1: reserved, 0: refused.
+_RESERVE = """
+local b = redis.call('HMGET', KEYS[1], 'spent', 'held')
+local spent, held = tonumber(b[1]) or 0, tonumber(b[2]) or 0
+if spent + held + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return 0 end
+redis.call('HINCRBYFLOAT', KEYS[1], 'held', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+# KEYS[1] the budget; ARGV reserved, spent. Returns the spend so far.
+_SETTLE = """
+redis.call('HINCRBYFLOAT', KEYS[1], 'held', -tonumber(ARGV[1]))
+return redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[2])
+"""
+
 CLOSED_NOTICE_MS = 10_000  # how long a probe's "closed" stays readable to the other replicas
+TIMEOUTS_DOWN = 3  # calls in a row that time out before the state counts as down
 
 
 def _text(x) -> str:
@@ -82,7 +102,7 @@ class RedisState:
         self,
         url: str,
         prefix: str = "policylang",
-        timeout: float = 0.05,
+        timeout: float = 0.25,
         retry_after: float = 1.0,
         on_change: Callable[[bool], None] | None = None,
         clock=time.monotonic,
@@ -101,9 +121,10 @@ class RedisState:
         self.clock = clock
         self.up = True
         self._down_until = 0.0
+        self._timeouts = 0  # in a row: a busy event loop reads late; only a streak means down
         self.client = redis.Redis.from_url(
             url,
-            socket_timeout=timeout,
+            socket_timeout=timeout * 2,
             socket_connect_timeout=timeout,
             health_check_interval=0,
         )
@@ -112,6 +133,8 @@ class RedisState:
         self._open = self.client.register_script(_OPEN)
         self._circuits = self.client.register_script(_CIRCUITS)
         self._close = self.client.register_script(_CLOSE)
+        self._reserve = self.client.register_script(_RESERVE)
+        self._settle = self.client.register_script(_SETTLE)
 
     def key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -122,11 +145,15 @@ class RedisState:
         if not self.up and self.clock() < self._down_until:
             raise StateUnavailable(f"shared state {self.url} is unavailable")
         try:
-            result = await asyncio.wait_for(call(), self.timeout * 2)
+            result = await asyncio.wait_for(call(), self.timeout)
         except self._errors as exc:
-            self._down_until = self.clock() + self.retry_after
-            self._set_up(False, exc)
-            raise StateUnavailable(f"shared state {self.url} is unavailable: {exc}") from None
+            timed_out = isinstance(exc, TimeoutError)
+            self._timeouts = self._timeouts + 1 if timed_out else 0
+            if not timed_out or self._timeouts >= TIMEOUTS_DOWN:
+                self._down_until = self.clock() + self.retry_after
+                self._set_up(False, exc)
+            raise StateUnavailable(f"shared state {self.url} did not answer: {exc!r}") from None
+        self._timeouts = 0
         self._set_up(True)
         return result
 
@@ -190,6 +217,30 @@ class RedisState:
             )
         )
         return bool(got)
+
+    # ---- budgets --------------------------------------------------------------------------
+    async def reserve(self, budget: str, usd: float, limit: float, ttl: float) -> bool:
+        """Hold `usd` of the budget for a request in flight: refused (False) when what is spent
+        and held would pass the limit."""
+        got = await self._run(
+            lambda: self._reserve(
+                keys=[self.key("budget", budget)], args=[repr(usd), repr(limit), int(ttl * 1000)]
+            )
+        )
+        return bool(int(got))
+
+    async def settle(self, budget: str, reserved: float, spent: float) -> float:
+        """Release a reservation and add what the request really cost; the spend so far."""
+        got = await self._run(
+            lambda: self._settle(
+                keys=[self.key("budget", budget)], args=[repr(reserved), repr(spent)]
+            )
+        )
+        return float(got)
+
+    async def spent(self, budget: str) -> float:
+        got = await self._run(lambda: self.client.hget(self.key("budget", budget), "spent"))
+        return float(got or 0.0)
 
     async def aclose(self) -> None:
         await self.client.aclose()

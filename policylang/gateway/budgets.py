@@ -1,0 +1,124 @@
+"""Spend budgets per client key (keys file: `"budget_usd": 50, "budget_period": "day"`).
+
+A request holds an estimate of its cost while it is in flight — its prompt's tokens at the
+dearest input price among the models the policy routes to, plus `max_completion_tokens`
+(or `max_tokens`, else RESERVE_OUTPUT_TOKENS) at the dearest output price — and is refused
+(429 `budget_exceeded`) when what is spent and held would pass the budget. When it ends it
+releases the hold and pays what it cost. A hold is never smaller than the request's cost
+unless the answer runs past the reserved output tokens, so the budget is overspent by at
+most that excess. Periods are UTC calendar hours, days or months.
+
+Without `--state` each process keeps its own ledger. With it the ledger is one in Redis,
+atomic across replicas; when Redis does not answer, budgets fail closed (503
+`budget_unavailable`) unless `--state-fail-open`, which falls back to this process's ledger.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..runtime.facts import count_prompt_tokens
+from ..runtime.shared import RedisState, StateUnavailable
+from ..semantics import ir
+from .auth import Client
+from .request import Refused
+from .response import openai_error
+
+RESERVE_OUTPUT_TOKENS = 1_000
+PERIODS = {"hour": 3600, "day": 86400, "month": 31 * 86400}  # period -> its longest length, s
+_ADJECTIVE = {"hour": "hourly", "day": "daily", "month": "monthly"}
+
+
+def period_of(period: str, now: float) -> str:
+    t = time.gmtime(now)
+    if period == "hour":
+        return time.strftime("%Y-%m-%dT%H", t)
+    if period == "day":
+        return time.strftime("%Y-%m-%d", t)
+    return time.strftime("%Y-%m", t)
+
+
+@dataclass
+class Hold:
+    budget: str  # client and period
+    usd: float
+    shared: bool  # held in Redis (else in this process's ledger)
+
+
+class Budgets:
+    def __init__(self, state: RedisState | None = None, fail_open: bool = False, clock=time.time):
+        self.state = state
+        self.fail_open = fail_open
+        self.clock = clock
+        self.ledger: dict[str, list[float]] = {}  # this process's: budget -> [spent, held]
+
+    def estimate(self, body: dict, policy: ir.PolicyIR) -> float:
+        """USD to hold for this request (see the module docstring)."""
+        priced = [m for m in policy.routed_models if m.input is not None and m.output is not None]
+        if not priced:
+            return 0.0
+        prompt = count_prompt_tokens(body)
+        out = body.get("max_completion_tokens") or body.get("max_tokens")
+        out = out if isinstance(out, int) and out > 0 else RESERVE_OUTPUT_TOKENS
+        dearest_in = max(m.input for m in priced if m.input is not None)
+        dearest_out = max(m.output for m in priced if m.output is not None)
+        return (prompt * dearest_in + out * dearest_out) / 1e6
+
+    async def hold(self, client: Client | None, body: dict, policy: ir.PolicyIR) -> Hold | None:
+        """Hold the request's estimated cost against the client's budget (None without one);
+        Refused 429 over budget, 503 when the shared ledger cannot be read (failing closed)."""
+        if client is None or client.budget_usd is None:
+            return None
+        period = client.budget_period or "day"
+        budget = f"{client.name}:{period_of(period, self.clock())}"
+        usd = self.estimate(body, policy)
+        limit = float(client.budget_usd)
+        ok, shared = False, False
+        if self.state is not None:
+            try:
+                ok = await self.state.reserve(budget, usd, limit, 2 * PERIODS[period])
+                shared = True
+            except StateUnavailable:
+                if not self.fail_open:
+                    raise Refused(
+                        openai_error(
+                            503,
+                            "the shared budget ledger is unavailable; try again shortly",
+                            "api_error",
+                            "budget_unavailable",
+                            headers={"retry-after": "1"},
+                        )
+                    ) from None
+        if not shared:
+            spent, held = self.ledger.setdefault(budget, [0.0, 0.0])
+            ok = spent + held + usd <= limit
+            if ok:
+                self.ledger[budget][1] += usd
+        if not ok:
+            raise Refused(
+                openai_error(
+                    429,
+                    f"the {_ADJECTIVE[period]} budget of key `{client.name}` (${limit:g}) is "
+                    "used up",
+                    "rate_limit_error",
+                    "budget_exceeded",
+                )
+            )
+        return Hold(budget, usd, shared)
+
+    async def settle(self, hold: Hold | None, cost_usd: float | None) -> None:
+        """Release the hold and pay what the request cost (None: nothing was charged)."""
+        if hold is None:
+            return
+        spent = float(cost_usd or 0.0)
+        if hold.shared and self.state is not None:
+            try:
+                await self.state.settle(hold.budget, hold.usd, spent)
+                return
+            except StateUnavailable:
+                pass  # the hold expires with the period; what it cost is counted here
+        entry = self.ledger.setdefault(hold.budget, [0.0, 0.0])
+        entry[0] += spent
+        if not hold.shared:
+            entry[1] -= hold.usd
