@@ -409,7 +409,7 @@ def cmd_serve(args) -> int:
                 "--state needs the redis package: pip install 'policylang[shared]'"
             ) from None
     quality = served.ir.quality
-    if quality is not None and quality.prior is not None:  # refuse a quality database we can't use
+    if quality is not None and quality.prior is not None and not state_url:  # a usable database
         from .runtime.quality import QualityStoreError, SQLiteQualityStore
 
         db = args.quality_db or str(

@@ -337,3 +337,69 @@ def test_budgets_fail_closed_when_redis_is_down_unless_asked_to_fail_open(tmp_pa
     finally:
         closed.stop()
         opened.stop()
+
+
+LEARNING = """
+fact task: enum {{extract, chat}}
+fact audience: enum {{internal, client}} = internal
+provider oa {{ adapter = openai base_url = "{url}/v1" api_key = env("FAKE_OA_KEY") default = cheap }}
+model cheap  {{ provider = oa id = "cheap-fake"  input = 2 output = 6 }}
+model strong {{ provider = oa id = "strong-fake" input = 8 output = 24 }}
+quality by task learned with prior 30 {{
+  cheap:  {{extract: 0.97, chat: 0.9}}
+  strong: {{extract: 0.98, chat: 0.97}}
+}}
+pool both = [cheap, strong] by cost
+client: when audience == client route both only quality >= 0.96
+default route both only quality >= 0.9
+"""
+
+
+def test_learned_quality_is_shared_by_the_replicas_and_kept_in_redis(tmp_path, fake, redis_server):
+    env = {**os.environ, "FAKE_OA_KEY": "sk-test-openai-0123456789abcdef"}
+    policy = tmp_path / "learn.policy"
+    policy.write_text(LEARNING.format(url=fake.url))
+
+    def start():
+        ports = [free_port(), free_port()]
+        procs = [subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(p),
+                                   "--state", redis_server.url], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL) for p in ports]
+        for p in ports:
+            deadline = time.time() + 20
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    assert time.time() < deadline
+                    time.sleep(0.05)
+        return ports, procs
+
+    def ask(port):
+        r = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", timeout=10, json=BODY,
+                       headers={"x-policylang-facts": json.dumps({"task": "extract", "audience": "client"})})
+        return r.json()["id"], r.headers["x-policylang-model"]
+
+    ports, procs = start()
+    try:
+        rid, model = ask(ports[0])
+        assert model == "cheap"
+        time.sleep(0.3)                                   # the answer reaches Redis (batched)
+        r = httpx.post(f"http://127.0.0.1:{ports[1]}/v1/feedback", json={"id": rid, "pass": False}, timeout=5)
+        assert r.status_code == 200, r.text               # rated on the replica that did not answer
+        deadline = time.time() + 3
+        while ask(ports[0])[1] != "strong":               # the answering replica learns it too
+            assert time.time() < deadline, "replica 0 did not pick up replica 1's rating"
+            time.sleep(0.2)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(10)
+    ports, procs = start()
+    try:
+        assert ask(ports[1])[1] == "strong"               # restarted replicas read the same statistics
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(10)

@@ -33,7 +33,7 @@ from ..policy import decision_json
 from ..prelude import FactError, jsonable
 from ..providers.base import HttpxHTTP
 from ..runtime import Health, Result, RetryPolicy, RouterError, RouterStream
-from ..runtime.quality import FLUSH_EVERY, NoLearning, UnknownResponse
+from ..runtime.quality import FLUSH_EVERY, NoLearning, QualityStoreError, UnknownResponse
 from ..runtime.shared import RedisState
 from .auth import Client, KeyRing
 from .budgets import Budgets, Hold
@@ -131,6 +131,7 @@ class Gateway:
             config.retry,
             on_reload=lambda result: self.metrics.reloads.labels(result).inc(),
             quality_db=config.quality_db,
+            state_url=config.state_url,
         )
         watcher = asyncio.create_task(holder.watch(config.reload_interval))
 
@@ -469,6 +470,11 @@ class Gateway:
             return openai_error(400, str(exc), "invalid_request_error", "feedback_disabled")
         except ValueError as exc:
             return _bad_feedback(str(exc), "score")
+        except QualityStoreError as exc:
+            self.metrics.feedback.labels("unavailable").inc()
+            return openai_error(
+                503, str(exc), "api_error", "feedback_unavailable", headers={"retry-after": "1"}
+            )
         except UnknownResponse as exc:
             self.metrics.feedback.labels("unknown").inc()
             return openai_error(404, str(exc), "invalid_request_error", "unknown_response", "id")

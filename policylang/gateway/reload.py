@@ -19,7 +19,7 @@ from ..diagnostics import render_text
 from ..pacing import paced
 from ..policy import Policy, PolicyError, load
 from ..runtime import Health, RetryPolicy, Router
-from ..runtime.quality import SQLiteQualityStore
+from ..runtime.quality import RedisQualityStore, SQLiteQualityStore
 
 log = logging.getLogger("policylang.gateway")
 
@@ -78,6 +78,7 @@ class PolicyHolder:
         budget=None,
         on_reload=None,
         quality_db: str | None = None,
+        state_url: str | None = None,
     ):
         self.path = path
         # where learned quality persists: opened when a policy first learns, shared by every
@@ -85,7 +86,8 @@ class PolicyHolder:
         self.quality_db = quality_db or os.path.join(
             os.path.dirname(os.path.abspath(path)), ".policylang", "quality.sqlite"
         )
-        self.quality_store: SQLiteQualityStore | None = None
+        self.state_url = state_url  # with --state, learned quality is shared in Redis too
+        self.quality_store: SQLiteQualityStore | RedisQualityStore | None = None
         self.http = http
         self.health = health
         self.retry = retry
@@ -110,8 +112,12 @@ class PolicyHolder:
     def _router(self, policy: Policy) -> Router:
         quality = policy.ir.quality
         if quality is not None and quality.prior is not None and self.quality_store is None:
-            self.quality_store = SQLiteQualityStore(self.quality_db)
-            log.info("learned quality persists in %s", self.quality_db)
+            if self.state_url:
+                self.quality_store = RedisQualityStore(self.state_url)
+                log.info("learned quality is shared in %s", self.state_url)
+            else:
+                self.quality_store = SQLiteQualityStore(self.quality_db)
+                log.info("learned quality persists in %s", self.quality_db)
         return Router(
             policy,
             http=self.http,

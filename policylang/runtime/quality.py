@@ -180,6 +180,83 @@ class SQLiteQualityStore:
             self._pending_db.close()
 
 
+class RedisQualityStore:
+    """Statistics and answers awaiting feedback in Redis (`serve --state`): every replica
+    reads and adds to the same counts. Redis errors are QualityStoreError."""
+
+    def __init__(self, url: str, prefix: str = "policylang", timeout: float = 0.25):
+        import redis  # lazy: the `shared` extra
+
+        self.prefix = prefix
+        self._errors = (redis.RedisError, OSError)
+        self.client = redis.Redis.from_url(
+            url, socket_timeout=timeout, socket_connect_timeout=timeout
+        )
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self.prefix, "quality", *parts))
+
+    def _do(self, fn):
+        try:
+            return fn()
+        except self._errors as exc:
+            raise QualityStoreError(f"the shared quality store did not answer: {exc!r}") from None
+
+    def load(self) -> dict[tuple[str, str], tuple[int, float]]:
+        def read():
+            pipe = self.client.pipeline()
+            pipe.hgetall(self._key("n"))
+            pipe.hgetall(self._key("total"))
+            return pipe.execute()
+
+        counts, totals = self._do(read)
+        out = {}
+        for field, n in counts.items():
+            candidate, _, value = field.decode().partition("\x1f")
+            out[(candidate, value)] = (int(n), float(totals.get(field, 0.0)))
+        return out
+
+    def add(self, candidate: str, value: str, score: float, response_id: str) -> None:
+        field = f"{candidate}\x1f{value}"
+
+        def write():
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hincrby(self._key("n"), field, 1)
+            pipe.hincrbyfloat(self._key("total"), field, score)
+            pipe.xadd(
+                self._key("feedback"),
+                {"id": response_id, "candidate": candidate, "value": value, "score": score},
+                maxlen=1_000_000,
+                approximate=True,
+            )
+            pipe.execute()
+
+        self._do(write)
+
+    def expect(self, answers: list[tuple[str, str, str, float]]) -> None:
+        def write():
+            pipe = self.client.pipeline(transaction=False)
+            for rid, candidate, value, at in answers:
+                pipe.set(
+                    self._key("pending", rid),
+                    f"{candidate}\x1f{value}\x1f{at!r}",
+                    ex=int(PENDING_TTL),
+                )
+            pipe.execute()
+
+        self._do(write)
+
+    def take(self, response_id: str) -> tuple[str, str, float] | None:
+        got = self._do(lambda: self.client.getdel(self._key("pending", response_id)))
+        if got is None:
+            return None
+        candidate, value, at = got.decode().split("\x1f")
+        return candidate, value, float(at)
+
+    def close(self) -> None:
+        self.client.close()
+
+
 @dataclass(frozen=True)
 class Estimate:
     """What `policylang quality` shows for one (model, value)."""
@@ -267,11 +344,17 @@ class Learner:
             self.flush()
 
     def flush(self) -> None:
-        """Hand the answers awaiting feedback to the store."""
+        """Hand the answers awaiting feedback to the store (kept for the next flush when the
+        store does not take them)."""
         self._sent_at = self.clock()
         if self._unsent:
             batch, self._unsent = self._unsent, {}
-            self.store.expect([(rid, c, v, at) for rid, (c, v, at) in batch.items()])
+            try:
+                self.store.expect([(rid, c, v, at) for rid, (c, v, at) in batch.items()])
+            except BaseException:
+                batch.update(self._unsent)
+                self._unsent = batch
+                raise
 
     def feedback(self, response_id: str, score: float) -> Estimate:
         """Record a score in [0, 1] for an answer; UnknownResponse when the id is unknown,
