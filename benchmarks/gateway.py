@@ -37,8 +37,9 @@ BODY = {"model": "auto", "messages": [{"role": "user", "content": "Summarize the
 class Conn:
     """One keep-alive HTTP/1.1 connection that POSTs JSON and reads the whole response."""
 
-    def __init__(self, host: str, port: int):
+    def __init__(self, host: str, port: int, headers: str = ""):
         self.host, self.port = host, port
+        self.headers = headers  # extra header lines, each ending in \r\n (e.g. an API key)
         self.reader = self.writer = None
 
     async def open(self):
@@ -48,7 +49,7 @@ class Conn:
         if self.writer is None:
             await self.open()
         self.writer.write(f"POST {path} HTTP/1.1\r\nhost: {self.host}\r\ncontent-type: application/json\r\n"
-                          f"content-length: {len(payload)}\r\n\r\n".encode() + payload)
+                          f"{self.headers}content-length: {len(payload)}\r\n\r\n".encode() + payload)
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split(" ")[1])

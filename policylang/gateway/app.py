@@ -50,7 +50,7 @@ from .request import (
     refuse_over_rate,
 )
 from .response import attribution, openai_error, pin_headers, router_error, stream_trailer
-from .sharing import Sharing
+from .sharing import Sharing, rate_of
 
 log = logging.getLogger("policylang.gateway")
 access = logging.getLogger("policylang.access")
@@ -202,7 +202,16 @@ class Gateway:
         ex.fields.update(request_id=ex.request_id, path="/v1/chat/completions")
         serving = self.serving
         try:
-            client = await self._authenticate(request)
+            # with --state, a client with a budget takes its rate-limit token with the budget's
+            # hold below, in one round trip
+            shared_admit = False
+            if self.sharing is not None:
+                client = identify(self.keyring, request)
+                shared_admit = client is not None and client.budget_usd is not None
+                if client is not None and client.rate_per_minute and not shared_admit:
+                    refuse_over_rate(client, await self.sharing.wait(client))
+            else:
+                client = authenticate(self.keyring, request)
             ex.fields["client"] = client.name if client else None
             body = await read_json(request, self.config.max_body_bytes)
             check_chat_body(body)
@@ -212,7 +221,15 @@ class Gateway:
             body = {k: v for k, v in body.items() if k != "metadata"}
             stream = bool(body.get("stream"))
             ex.fields["stream"] = stream
-            hold = await self.budgets.hold(client, body, serving.policy.ir)
+            rate = (
+                rate_of(client)
+                if shared_admit and client is not None and client.rate_per_minute
+                else None
+            )
+            bucket = self.keyring.buckets.get(client.name) if client is not None else None
+            hold = await self.budgets.hold(
+                client, body, serving.policy.ir, rate, bucket.take if bucket else None
+            )
             try:
                 await self._upstream_slot()
             except BaseException:

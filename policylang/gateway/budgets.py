@@ -15,17 +15,21 @@ atomic across replicas; when Redis does not answer, budgets fail closed (503
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..runtime.facts import count_prompt_tokens
 from ..runtime.shared import RedisState, StateUnavailable
 from ..semantics import ir
 from .auth import Client
-from .request import Refused
+from .request import Refused, refuse_over_rate
 from .response import openai_error
 
 RESERVE_OUTPUT_TOKENS = 1_000
+SETTLE_EVERY = 0.01  # seconds: shared holds are settled in batches this often
+MAX_UNSETTLED = 100_000  # settlements kept while Redis is away
 PERIODS = {"hour": 3600, "day": 86400, "month": 31 * 86400}  # period -> its longest length, s
 _ADJECTIVE = {"hour": "hourly", "day": "daily", "month": "monthly"}
 
@@ -52,6 +56,8 @@ class Budgets:
         self.fail_open = fail_open
         self.clock = clock
         self.ledger: dict[str, list[float]] = {}  # this process's: budget -> [spent, held]
+        self.unsettled: list[tuple[str, float, float]] = []  # shared holds to settle
+        self._flusher: asyncio.Task | None = None
 
     def estimate(self, body: dict, policy: ir.PolicyIR) -> float:
         """USD to hold for this request (see the module docstring)."""
@@ -65,9 +71,19 @@ class Budgets:
         dearest_out = max(m.output for m in priced if m.output is not None)
         return (prompt * dearest_in + out * dearest_out) / 1e6
 
-    async def hold(self, client: Client | None, body: dict, policy: ir.PolicyIR) -> Hold | None:
+    async def hold(
+        self,
+        client: Client | None,
+        body: dict,
+        policy: ir.PolicyIR,
+        rate: tuple[float, float] | None = None,
+        local_wait: Callable[[], float] | None = None,
+    ) -> Hold | None:
         """Hold the request's estimated cost against the client's budget (None without one);
-        Refused 429 over budget, 503 when the shared ledger cannot be read (failing closed)."""
+        Refused 429 over budget, 503 when the shared ledger cannot be read (failing closed).
+        rate: (tokens a second, burst) to take the client's rate-limit token in the same round
+        trip to the shared state (429 over the rate), or from local_wait (this process's
+        bucket) when the shared state does not answer; the caller takes it otherwise."""
         if client is None or client.budget_usd is None:
             return None
         period = client.budget_period or "day"
@@ -77,9 +93,16 @@ class Budgets:
         ok, shared = False, False
         if self.state is not None:
             try:
-                ok = await self.state.reserve(budget, usd, limit, 2 * PERIODS[period])
+                ttl = 2 * PERIODS[period]
+                if rate is not None:
+                    wait, ok = await self.state.admit(client.name, *rate, budget, usd, limit, ttl)
+                    refuse_over_rate(client, wait)
+                else:
+                    ok = await self.state.reserve(budget, usd, limit, ttl)
                 shared = True
             except StateUnavailable:
+                if rate is not None and local_wait is not None:
+                    refuse_over_rate(client, local_wait())
                 if not self.fail_open:
                     raise Refused(
                         openai_error(
@@ -108,17 +131,33 @@ class Budgets:
         return Hold(budget, usd, shared)
 
     async def settle(self, hold: Hold | None, cost_usd: float | None) -> None:
-        """Release the hold and pay what the request cost (None: nothing was charged)."""
+        """Release the hold and pay what the request cost (None: nothing was charged). Shared
+        holds are settled in batches every SETTLE_EVERY seconds, off the request's path."""
         if hold is None:
             return
         spent = float(cost_usd or 0.0)
         if hold.shared and self.state is not None:
-            try:
-                await self.state.settle(hold.budget, hold.usd, spent)
-                return
-            except StateUnavailable:
-                pass  # the hold expires with the period; what it cost is counted here
+            self.unsettled.append((hold.budget, hold.usd, spent))
+            if self._flusher is None or self._flusher.done():
+                self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
+            return
         entry = self.ledger.setdefault(hold.budget, [0.0, 0.0])
         entry[0] += spent
-        if not hold.shared:
-            entry[1] -= hold.usd
+        entry[1] -= hold.usd
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(SETTLE_EVERY)
+        await self.flush()
+
+    async def flush(self) -> None:
+        """Settle the shared holds waiting; those Redis does not take wait for the next flush
+        (a hold left unsettled expires with its period)."""
+        batch, self.unsettled = self.unsettled, []
+        if not batch or self.state is None:
+            return
+        try:
+            await self.state.settle_many(batch)
+        except StateUnavailable:
+            self.unsettled[:0] = batch
+            if len(self.unsettled) > MAX_UNSETTLED:
+                del self.unsettled[: len(self.unsettled) - MAX_UNSETTLED]

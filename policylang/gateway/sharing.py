@@ -23,6 +23,12 @@ SYNC_SECONDS = 0.25  # an opened circuit reaches the other replicas within two o
 PROBE_SECONDS = 10.0  # a claimed probe's time to report before another replica may try
 
 
+def rate_of(client: Client) -> tuple[float, float]:
+    """The client's (tokens a second, burst), as its in-process TokenBucket reads them."""
+    rate = float(client.rate_per_minute or 0) / 60.0
+    return rate, float(client.burst) if client.burst else max(1.0, rate)
+
+
 class Sharing:
     def __init__(
         self,
@@ -43,10 +49,8 @@ class Sharing:
     async def wait(self, client: Client) -> float:
         """Seconds until the client's next request may go (0: now), from the bucket every
         replica shares, or this process's own when the shared state does not answer."""
-        rate = float(client.rate_per_minute or 0) / 60.0
-        burst = float(client.burst) if client.burst else max(1.0, rate)
         try:
-            return await self.state.take(client.name, rate, burst)
+            return await self.state.take(client.name, *rate_of(client))
         except StateUnavailable:
             return self.keyring.buckets[client.name].take()
 

@@ -38,6 +38,34 @@ redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 60000)
 return tostring(wait)
 """
 
+# KEYS[1] the bucket, KEYS[2] the budget; ARGV rate, burst, usd, limit, ttl ms. A token and
+# a hold in one trip: {"0", 1} admitted; {wait, 0} over the rate; {"0", 0} over the budget
+# (the token is given back).
+_ADMIT = """
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
+local tokens, stamp = tonumber(b[1]) or burst, tonumber(b[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+if tokens < 1 then
+  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
+  return {tostring((1 - tokens) / rate), 0}
+end
+local g = redis.call('HMGET', KEYS[2], 'spent', 'held')
+local spent, held = tonumber(g[1]) or 0, tonumber(g[2]) or 0
+local ok = 0
+if spent + held + tonumber(ARGV[3]) <= tonumber(ARGV[4]) then
+  tokens = tokens - 1
+  ok = 1
+  redis.call('HINCRBYFLOAT', KEYS[2], 'held', ARGV[3])
+  redis.call('PEXPIRE', KEYS[2], ARGV[5])
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 60000)
+return {"0", ok}
+"""
+
 # KEYS[1] the open set (endpoint -> until, ms on Redis's clock); ARGV endpoint, milliseconds.
 _OPEN = """
 local t = redis.call('TIME')
@@ -134,6 +162,7 @@ class RedisState:
         self._circuits = self.client.register_script(_CIRCUITS)
         self._close = self.client.register_script(_CLOSE)
         self._reserve = self.client.register_script(_RESERVE)
+        self._admit = self.client.register_script(_ADMIT)
         self._settle = self.client.register_script(_SETTLE)
 
     def key(self, *parts: str) -> str:
@@ -229,6 +258,26 @@ class RedisState:
         )
         return bool(int(got))
 
+    async def admit(
+        self,
+        bucket: str,
+        rate_per_second: float,
+        burst: float,
+        budget: str,
+        usd: float,
+        limit: float,
+        ttl: float,
+    ) -> tuple[float, bool]:
+        """take() and reserve() in one round trip: (seconds to wait, held). Over the rate:
+        (wait > 0, False); over the budget: (0, False), and the token is not spent."""
+        wait, held = await self._run(
+            lambda: self._admit(
+                keys=[self.key("bucket", bucket), self.key("budget", budget)],
+                args=[rate_per_second, burst, repr(usd), repr(limit), int(ttl * 1000)],
+            )
+        )
+        return float(wait), bool(int(held))
+
     async def settle(self, budget: str, reserved: float, spent: float) -> float:
         """Release a reservation and add what the request really cost; the spend so far."""
         got = await self._run(
@@ -237,6 +286,21 @@ class RedisState:
             )
         )
         return float(got)
+
+    async def settle_many(self, settled: list[tuple[str, float, float]]) -> None:
+        """settle() for many requests in one round trip: (budget, reserved, spent) each."""
+
+        async def run():
+            pipe = self.client.pipeline(transaction=False)
+            for budget, reserved, spent in settled:
+                await self._settle(
+                    keys=[self.key("budget", budget)],
+                    args=[repr(reserved), repr(spent)],
+                    client=pipe,
+                )
+            return await pipe.execute()
+
+        await self._run(run)
 
     async def spent(self, budget: str) -> float:
         got = await self._run(lambda: self.client.hget(self.key("budget", budget), "spent"))
