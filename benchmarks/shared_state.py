@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from gateway import BODY, closed_loop, free_port, pct, sequential  # noqa: E402
+from gateway import BODY, closed_loop, cpu_seconds, free_port, pct, sequential  # noqa: E402
 
 from policylang.gateway.auth import hash_key  # noqa: E402
 
@@ -95,11 +95,19 @@ default route up
         print(f"{'added':>12}  p50 {(pct(r, .5) - pct(m, .5)) * 1e3:+6.3f}  (target <= +0.3 ms)")
 
         print(f"\n2. closed loop, 64 connections, {args.seconds:g} s each (one worker)")
+        gw_m, gw_r = procs[2], procs[3]
+        c0 = cpu_seconds(gw_m.pid)
         rps_m, err_m = await closed_loop(memory, path, body, 64, args.seconds)
+        cpu_m = (cpu_seconds(gw_m.pid) - c0) / max(1, rps_m * args.seconds)
+        c0, r0 = cpu_seconds(gw_r.pid), cpu_seconds(redis.pid)
         rps_r, err_r = await closed_loop(shared, path, body, 64, args.seconds)
-        print(f"{'in-memory':>12}  {rps_m:8,.0f} requests/s  errors {err_m}")
-        print(f"{'redis':>12}  {rps_r:8,.0f} requests/s  errors {err_r}  "
-              f"({100 * rps_r / rps_m:.0f}% of in-memory; target >= 80%)")
+        cpu_r = (cpu_seconds(gw_r.pid) - c0) / max(1, rps_r * args.seconds)
+        cpu_redis = (cpu_seconds(redis.pid) - r0) / max(1, rps_r * args.seconds)
+        print(f"{'in-memory':>12}  {rps_m:8,.0f} requests/s  errors {err_m}  gateway CPU {cpu_m * 1e6:4.0f} µs/request")
+        print(f"{'redis':>12}  {rps_r:8,.0f} requests/s  errors {err_r}  gateway CPU {cpu_r * 1e6:4.0f} µs/request, "
+              f"redis-server {cpu_redis * 1e6:3.0f} µs/request")
+        print(f"{'':>12}  {100 * rps_r / rps_m:.0f}% of in-memory throughput (target >= 80%); per gateway CPU "
+              f"{100 * cpu_m / cpu_r:.0f}% (what one worker on a core of its own would reach)")
 
         for p in procs[2:]:
             p.terminate()

@@ -174,7 +174,8 @@ class RedisState:
         if not self.up and self.clock() < self._down_until:
             raise StateUnavailable(f"shared state {self.url} is unavailable")
         try:
-            result = await asyncio.wait_for(call(), self.timeout)
+            async with asyncio.timeout(self.timeout):  # no task per call, unlike wait_for
+                result = await call()
         except self._errors as exc:
             timed_out = isinstance(exc, TimeoutError)
             self._timeouts = self._timeouts + 1 if timed_out else 0
