@@ -248,8 +248,8 @@ def test_one_replica_probes_a_shared_circuit_and_its_verdict_closes_it_everywher
             await sharing.tick()
         assert all(h.breaker("p/m").peek() == "open" for _, h, _ in replicas)
         await asyncio.sleep(0.35)                      # the shared cooldown ends
-        for sharing, _, _ in replicas:
-            await sharing.tick()
+        for _ in range(3):                             # ticks interleaved with the probe itself
+            await asyncio.gather(*(sharing.tick() for sharing, _, _ in replicas))
         await asyncio.gather(*(t for s, _, _ in replicas for t in list(s.probes)))
         assert probes == ["p/m"]                       # one replica probed, not three
         for sharing, _, _ in replicas:

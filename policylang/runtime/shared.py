@@ -84,14 +84,27 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('ZRANGE', KEYS[2], 0, -1)}
 """
 
-# KEYS[1] the open set, KEYS[2] the closed set, KEYS[3] the probe claim; ARGV endpoint, ms.
+# KEYS[1] the open set, KEYS[2] the closed set; ARGV endpoint, ms the notice stays.
 _CLOSE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('DEL', KEYS[3])
 return 1
+"""
+
+# KEYS[1] the open set, KEYS[2] the closed set, KEYS[3] the probe claim; ARGV endpoint, ms.
+# 1 for the one caller that may probe: the circuit is neither open nor just closed, and no
+# claim is standing (a claim is never given back: it lapses, so a late caller cannot probe
+# a circuit another replica has just closed).
+_CLAIM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local open = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0')
+local closed = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1]) or '0')
+if open > now or closed > now then return 0 end
+if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
 """
 
 
@@ -161,6 +174,7 @@ class RedisState:
         self._open = self.client.register_script(_OPEN)
         self._circuits = self.client.register_script(_CIRCUITS)
         self._close = self.client.register_script(_CLOSE)
+        self._claim = self.client.register_script(_CLAIM)
         self._reserve = self.client.register_script(_RESERVE)
         self._admit = self.client.register_script(_ADMIT)
         self._settle = self.client.register_script(_SETTLE)
@@ -234,19 +248,19 @@ class RedisState:
         """A probe found the endpoint healthy: every replica closes its circuit."""
         await self._run(
             lambda: self._close(
-                keys=[self.key("open"), self.key("closed"), self.key("probe", endpoint)],
-                args=[endpoint, CLOSED_NOTICE_MS],
+                keys=[self.key("open"), self.key("closed")], args=[endpoint, CLOSED_NOTICE_MS]
             )
         )
 
     async def claim_probe(self, endpoint: str, seconds: float) -> bool:
         """True for the one replica that may probe endpoint in the next `seconds`."""
         got = await self._run(
-            lambda: self.client.set(
-                self.key("probe", endpoint), b"1", nx=True, px=max(1, int(seconds * 1000))
+            lambda: self._claim(
+                keys=[self.key("open"), self.key("closed"), self.key("probe", endpoint)],
+                args=[endpoint, max(1, int(seconds * 1000))],
             )
         )
-        return bool(got)
+        return bool(int(got))
 
     # ---- budgets --------------------------------------------------------------------------
     async def reserve(self, budget: str, usd: float, limit: float, ttl: float) -> bool:
