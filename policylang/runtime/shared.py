@@ -177,6 +177,8 @@ class RedisState:
         self._claim = self.client.register_script(_CLAIM)
         self._reserve = self.client.register_script(_RESERVE)
         self._admit = self.client.register_script(_ADMIT)
+        self._admits: list = []  # admissions waiting for this turn's pipeline
+        self._sending: set[asyncio.Task] = set()
         self._settle = self.client.register_script(_SETTLE)
 
     def key(self, *parts: str) -> str:
@@ -284,14 +286,46 @@ class RedisState:
         ttl: float,
     ) -> tuple[float, bool]:
         """take() and reserve() in one round trip: (seconds to wait, held). Over the rate:
-        (wait > 0, False); over the budget: (0, False), and the token is not spent."""
-        wait, held = await self._run(
-            lambda: self._admit(
-                keys=[self.key("bucket", bucket), self.key("budget", budget)],
-                args=[rate_per_second, burst, repr(usd), repr(limit), int(ttl * 1000)],
+        (wait > 0, False); over the budget: (0, False), and the token is not spent.
+
+        The admissions asked for in one turn of the event loop go to Redis in one pipeline
+        (one round trip, less CPU per request under load; alone, one goes at once)."""
+        future = asyncio.get_running_loop().create_future()
+        self._admits.append(
+            (
+                [self.key("bucket", bucket), self.key("budget", budget)],
+                [rate_per_second, burst, repr(usd), repr(limit), int(ttl * 1000)],
+                future,
             )
         )
+        if len(self._admits) == 1:
+            asyncio.get_running_loop().call_soon(self._send_admits)
+        wait, held = await future
         return float(wait), bool(int(held))
+
+    def _send_admits(self) -> None:
+        batch, self._admits = self._admits, []
+        task = asyncio.get_running_loop().create_task(self._admit_batch(batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _admit_batch(self, batch: list) -> None:
+        async def run():
+            pipe = self.client.pipeline(transaction=False)
+            for keys, args, _ in batch:
+                await self._admit(keys=keys, args=args, client=pipe)
+            return await pipe.execute()
+
+        try:
+            results = await self._run(run)
+        except StateUnavailable as exc:
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(StateUnavailable(str(exc)))
+            return
+        for (_, _, future), result in zip(batch, results):
+            if not future.done():
+                future.set_result(result)
 
     async def settle(self, budget: str, reserved: float, spent: float) -> float:
         """Release a reservation and add what the request really cost; the spend so far."""
