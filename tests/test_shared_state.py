@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from policylang.gateway.auth import hash_key
+from test_learning import GW_POLICY
 from policylang.gateway.sharing import Sharing
 from policylang.runtime.health import BreakerConfig, Health
 from policylang.runtime.shared import RedisState, StateUnavailable
@@ -83,6 +84,19 @@ default route oa
 """
 
 
+def healthy(port: int, seconds: float = 20) -> bool:
+    """Wait until a gateway on this port answers /healthz (False after `seconds`)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
 class Replicas:
     """N `policylang serve` processes sharing one Redis."""
 
@@ -104,17 +118,9 @@ class Replicas:
             for p in self.ports
         ]
         for p in self.ports:
-            deadline = time.time() + 20
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.time() > deadline:
-                    self.stop()
-                    raise RuntimeError("a replica did not start: " + self.stderr())
-                time.sleep(0.05)
+            if not healthy(p):
+                self.stop()
+                raise RuntimeError("a replica did not start: " + self.stderr())
 
     def url(self, i: int) -> str:
         return f"http://127.0.0.1:{self.ports[i]}"
@@ -339,20 +345,7 @@ def test_budgets_fail_closed_when_redis_is_down_unless_asked_to_fail_open(tmp_pa
         opened.stop()
 
 
-LEARNING = """
-fact task: enum {{extract, chat}}
-fact audience: enum {{internal, client}} = internal
-provider oa {{ adapter = openai base_url = "{url}/v1" api_key = env("FAKE_OA_KEY") default = cheap }}
-model cheap  {{ provider = oa id = "cheap-fake"  input = 2 output = 6 }}
-model strong {{ provider = oa id = "strong-fake" input = 8 output = 24 }}
-quality by task learned with prior 30 {{
-  cheap:  {{extract: 0.97, chat: 0.9}}
-  strong: {{extract: 0.98, chat: 0.97}}
-}}
-pool both = [cheap, strong] by cost
-client: when audience == client route both only quality >= 0.96
-default route both only quality >= 0.9
-"""
+LEARNING = GW_POLICY  # the learning policy of tests/test_learning.py
 
 
 def test_learned_quality_is_shared_by_the_replicas_and_kept_in_redis(tmp_path, fake, redis_server):
@@ -365,15 +358,7 @@ def test_learned_quality_is_shared_by_the_replicas_and_kept_in_redis(tmp_path, f
         procs = [subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(p),
                                    "--state", redis_server.url], env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL) for p in ports]
-        for p in ports:
-            deadline = time.time() + 20
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{p}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    assert time.time() < deadline
-                    time.sleep(0.05)
+        assert all(healthy(p) for p in ports)
         return ports, procs
 
     def ask(port):

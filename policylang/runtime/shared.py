@@ -23,31 +23,34 @@ from collections.abc import Callable
 
 log = logging.getLogger("policylang.gateway")
 
-# KEYS[1] the bucket; ARGV rate (tokens/s), burst. Returns the seconds to wait ("0": go).
-_TAKE = """
+# The bucket KEYS[1] refilled to now at ARGV[1] tokens a second, up to ARGV[2]: `tokens`.
+_REFILL = """
 local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local b = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
 local tokens, stamp = tonumber(b[1]) or burst, tonumber(b[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+"""
+
+# KEYS[1] the bucket; ARGV rate (tokens/s), burst. Returns the seconds to wait ("0": go).
+_TAKE = (
+    _REFILL
+    + """
 local wait = 0
 if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 60000)
 return tostring(wait)
 """
+)
 
 # KEYS[1] the bucket, KEYS[2] the budget; ARGV rate, burst, usd, limit, ttl ms. A token and
 # a hold in one trip: {"0", 1} admitted; {wait, 0} over the rate; {"0", 0} over the budget
 # (the token is given back).
-_ADMIT = """
-local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local b = redis.call('HMGET', KEYS[1], 'tokens', 'stamp')
-local tokens, stamp = tonumber(b[1]) or burst, tonumber(b[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+_ADMIT = (
+    _REFILL
+    + """
 if tokens < 1 then
   redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
   return {tostring((1 - tokens) / rate), 0}
@@ -65,6 +68,7 @@ redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 60000)
 return {"0", ok}
 """
+)
 
 # KEYS[1] the open set (endpoint -> until, ms on Redis's clock); ARGV endpoint, milliseconds.
 _OPEN = """
