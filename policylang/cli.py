@@ -401,7 +401,11 @@ def cmd_serve(args) -> int:
     state_url = args.state or os.environ.get("POLICYLANG_STATE_URL") or None
     if state_url:
         if not state_url.startswith(("redis://", "rediss://", "unix://")):
-            raise UsageError(f"--state takes a Redis URL (redis://HOST:PORT/DB), not {state_url!r}")
+            from .runtime.shared import redacted  # lazy: see cmd_route
+
+            raise UsageError(
+                f"--state takes a Redis URL (redis://HOST:PORT/DB), not {redacted(state_url)!r}"
+            )
         try:
             import redis  # noqa: F401  (lazy: the shared extra)
         except ImportError:

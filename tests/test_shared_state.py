@@ -388,3 +388,22 @@ def test_learned_quality_is_shared_by_the_replicas_and_kept_in_redis(tmp_path, f
         for p in procs:
             p.terminate()
             p.wait(10)
+
+
+def test_a_redis_password_never_reaches_logs_or_errors(tmp_path, caplog):
+    async def scenario():
+        state = RedisState(f"redis://admin:s3cret-pw@127.0.0.1:{free_port()}/0", timeout=0.05)
+        with caplog.at_level("WARNING", logger="policylang.gateway"):
+            with pytest.raises(StateUnavailable) as exc:
+                await state.take("k", 1.0, 1.0)
+        await state.aclose()
+        return str(exc.value)
+
+    message = asyncio.run(scenario())
+    assert "s3cret-pw" not in message and "s3cret-pw" not in caplog.text
+    assert "***@127.0.0.1" in message
+    policy = tmp_path / "p.policy"
+    policy.write_text("import std\ndefault route cheap\n")
+    r = subprocess.run([sys.executable, "-m", "policylang", "serve", str(policy), "--state",
+                        "postgres://admin:s3cret-pw@db/x"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "s3cret-pw" not in r.stderr and "***@db" in r.stderr

@@ -20,6 +20,7 @@ from ..pacing import paced
 from ..policy import Policy, PolicyError, load
 from ..runtime import Health, RetryPolicy, Router
 from ..runtime.quality import RedisQualityStore, SQLiteQualityStore
+from ..runtime.shared import redacted
 
 log = logging.getLogger("policylang.gateway")
 
@@ -114,7 +115,7 @@ class PolicyHolder:
         if quality is not None and quality.prior is not None and self.quality_store is None:
             if self.state_url:
                 self.quality_store = RedisQualityStore(self.state_url)
-                log.info("learned quality is shared in %s", self.state_url)
+                log.info("learned quality is shared in %s", redacted(self.state_url))
             else:
                 self.quality_store = SQLiteQualityStore(self.quality_db)
                 log.info("learned quality persists in %s", self.quality_db)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -132,6 +133,11 @@ CLOSED_NOTICE_MS = 10_000  # how long a probe's "closed" stays readable to the o
 TIMEOUTS_DOWN = 3  # calls in a row that time out before the state counts as down
 
 
+def redacted(url: str) -> str:
+    """The URL without its credentials (redis://user:secret@host → redis://***@host)."""
+    return re.sub(r"(?<=//)[^@/]*@", "***@", url)
+
+
 def _text(x) -> str:
     return x.decode() if isinstance(x, bytes) else str(x)
 
@@ -158,7 +164,7 @@ class RedisState:
             raise ImportError(
                 "shared state needs the redis package: pip install 'policylang[shared]'"
             ) from None
-        self.url = url
+        self.url = redacted(url)  # what logs and errors name: never its password
         self.prefix = prefix
         self.timeout = timeout
         self.retry_after = retry_after
