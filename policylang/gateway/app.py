@@ -187,6 +187,8 @@ class Gateway:
             holder.close()
             if syncer is not None and state is not None:
                 syncer.cancel()
+                with contextlib.suppress(Exception):
+                    await self.budgets.flush()  # settle what finished before closing
                 await state.aclose()
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(signal.SIGHUP)
