@@ -50,7 +50,7 @@ from .request import (
     refuse_over_rate,
 )
 from .response import attribution, openai_error, pin_headers, router_error, stream_trailer
-from .sharing import Sharing, rate_of
+from .sharing import Sharing
 
 log = logging.getLogger("policylang.gateway")
 access = logging.getLogger("policylang.access")
@@ -204,16 +204,7 @@ class Gateway:
         ex.fields.update(request_id=ex.request_id, path="/v1/chat/completions")
         serving = self.serving
         try:
-            # with --state, a client with a budget takes its rate-limit token with the budget's
-            # hold below, in one round trip
-            shared_admit = False
-            if self.sharing is not None:
-                client = identify(self.keyring, request)
-                shared_admit = client is not None and client.budget_usd is not None
-                if client is not None and client.rate_per_minute and not shared_admit:
-                    refuse_over_rate(client, await self.sharing.wait(client))
-            else:
-                client = authenticate(self.keyring, request)
+            client = await self._authenticate(request, with_hold=True)
             ex.fields["client"] = client.name if client else None
             body = await read_json(request, self.config.max_body_bytes)
             check_chat_body(body)
@@ -223,15 +214,8 @@ class Gateway:
             body = {k: v for k, v in body.items() if k != "metadata"}
             stream = bool(body.get("stream"))
             ex.fields["stream"] = stream
-            rate = (
-                rate_of(client)
-                if shared_admit and client is not None and client.rate_per_minute
-                else None
-            )
             bucket = self.keyring.buckets.get(client.name) if client is not None else None
-            hold = await self.budgets.hold(
-                client, body, serving.policy.ir, rate, bucket.take if bucket else None
-            )
+            hold = await self.budgets.hold(client, body, serving.policy.ir, bucket)
             try:
                 await self._upstream_slot()
             except BaseException:
@@ -280,14 +264,16 @@ class Gateway:
         self._account(result, 200, ex, stream=False)
         return JSONResponse(result.response, headers=headers)
 
-    async def _authenticate(self, request: Request) -> Client | None:
+    async def _authenticate(self, request: Request, with_hold: bool = False) -> Client | None:
         """The client (401 without a valid key); 429 past its rate limit, which with `--state`
-        every replica shares."""
+        every replica shares. with_hold: the request's budget hold comes next, and takes the
+        token itself when it can (Budgets.takes_rate)."""
         if self.sharing is None:
             return authenticate(self.keyring, request)
         client = identify(self.keyring, request)
         if client is not None and client.rate_per_minute:
-            refuse_over_rate(client, await self.sharing.wait(client))
+            if not (with_hold and self.budgets.takes_rate(client)):
+                refuse_over_rate(client, await self.sharing.wait(client))
         return client
 
     async def _upstream_slot(self) -> None:

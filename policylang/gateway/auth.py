@@ -109,12 +109,18 @@ class KeyRing:
         return found
 
 
+def bucket_size(rate_per_minute: float, burst: float | None = None) -> tuple[float, float]:
+    """(tokens a second, capacity) of a rate limit: burst, by default a second's worth, at
+    least 1. This process's TokenBucket and the shared one (gateway/sharing.py) read it."""
+    rate = float(rate_per_minute) / 60.0
+    return rate, float(burst) if burst else max(1.0, rate)
+
+
 class TokenBucket:
-    """rate_per_minute tokens a minute, up to burst (default: a second's worth, at least 1)."""
+    """rate_per_minute tokens a minute, up to burst (see bucket_size)."""
 
     def __init__(self, rate_per_minute: float, burst: float | None = None, clock=time.monotonic):
-        self.rate = rate_per_minute / 60.0
-        self.capacity = burst if burst else max(1.0, self.rate)
+        self.rate, self.capacity = bucket_size(rate_per_minute, burst)
         self.tokens = self.capacity
         self.clock = clock
         self.stamp = clock()

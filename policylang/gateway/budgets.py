@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..runtime.facts import count_prompt_tokens
 from ..runtime.shared import RedisState, StateUnavailable
 from ..semantics import ir
-from .auth import Client
+from .auth import Client, TokenBucket, bucket_size
 from .request import Refused, refuse_over_rate
 from .response import openai_error
 
@@ -71,21 +70,35 @@ class Budgets:
         dearest_out = max(m.output for m in priced if m.output is not None)
         return (prompt * dearest_in + out * dearest_out) / 1e6
 
+    def takes_rate(self, client: Client | None) -> bool:
+        """True when hold() also takes the client's rate-limit token: a client with a budget
+        and a rate limit, and a shared ledger (one round trip for both)."""
+        return (
+            self.state is not None
+            and client is not None
+            and client.budget_usd is not None
+            and bool(client.rate_per_minute)
+        )
+
     async def hold(
         self,
         client: Client | None,
         body: dict,
         policy: ir.PolicyIR,
-        rate: tuple[float, float] | None = None,
-        local_wait: Callable[[], float] | None = None,
+        bucket: TokenBucket | None = None,
     ) -> Hold | None:
         """Hold the request's estimated cost against the client's budget (None without one);
         Refused 429 over budget, 503 when the shared ledger cannot be read (failing closed).
-        rate: (tokens a second, burst) to take the client's rate-limit token in the same round
-        trip to the shared state (429 over the rate), or from local_wait (this process's
-        bucket) when the shared state does not answer; the caller takes it otherwise."""
+        When takes_rate(client), the rate-limit token is taken in the same round trip (429
+        over the rate), or from `bucket` (this process's) when the shared state does not
+        answer; otherwise the caller has taken it."""
         if client is None or client.budget_usd is None:
             return None
+        rate = (
+            bucket_size(client.rate_per_minute or 0, client.burst)
+            if self.takes_rate(client)
+            else None
+        )
         period = client.budget_period or "day"
         budget = f"{client.name}:{period_of(period, self.clock())}"
         usd = self.estimate(body, policy)
@@ -101,8 +114,8 @@ class Budgets:
                     ok = await self.state.reserve(budget, usd, limit, ttl)
                 shared = True
             except StateUnavailable:
-                if rate is not None and local_wait is not None:
-                    refuse_over_rate(client, local_wait())
+                if rate is not None and bucket is not None:
+                    refuse_over_rate(client, bucket.take())
                 if not self.fail_open:
                     raise Refused(
                         openai_error(

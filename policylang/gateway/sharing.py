@@ -17,16 +17,10 @@ from collections.abc import Awaitable, Callable
 
 from ..runtime.health import Health
 from ..runtime.shared import RedisState, StateUnavailable
-from .auth import Client, KeyRing
+from .auth import Client, KeyRing, bucket_size
 
 SYNC_SECONDS = 0.25  # an opened circuit reaches the other replicas within two of these
 PROBE_SECONDS = 10.0  # a claimed probe's time to report before another replica may try
-
-
-def rate_of(client: Client) -> tuple[float, float]:
-    """The client's (tokens a second, burst), as its in-process TokenBucket reads them."""
-    rate = float(client.rate_per_minute or 0) / 60.0
-    return rate, float(client.burst) if client.burst else max(1.0, rate)
 
 
 class Sharing:
@@ -50,7 +44,9 @@ class Sharing:
         """Seconds until the client's next request may go (0: now), from the bucket every
         replica shares, or this process's own when the shared state does not answer."""
         try:
-            return await self.state.take(client.name, *rate_of(client))
+            return await self.state.take(
+                client.name, *bucket_size(client.rate_per_minute or 0, client.burst)
+            )
         except StateUnavailable:
             return self.keyring.buckets[client.name].take()
 

@@ -27,7 +27,7 @@ import math
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -324,12 +324,7 @@ class Learner:
     def refresh(self) -> None:
         """Statistics and estimates read again from the store (other processes rate too)."""
         self.stats = self.store.load()
-        table = {}
-        for (candidate, value), (n, total) in self.stats.items():
-            if n:
-                declared = self.declared(candidate, value)
-                table[(candidate, value)] = estimate(declared, self.prior, n, total).estimate
-        self.table = table
+        self.table = {pair: self.row(*pair).estimate for pair, (n, _) in self.stats.items() if n}
 
     # ---- answers awaiting feedback --------------------------------------------------------
     def expect(self, response_id: str, candidate: str, facts: dict) -> None:
@@ -377,25 +372,17 @@ class Learner:
         self.store.add(candidate, value, score, response_id)
         n, total = self.stats.get((candidate, value), (0, 0.0))
         self.stats[(candidate, value)] = (n + 1, total + score)
-        declared = self.declared(candidate, value)
         table = dict(self.table)  # readers on other threads see the old table or the new
-        table[(candidate, value)] = estimate(declared, self.prior, n + 1, total + score).estimate
+        table[(candidate, value)] = self.row(candidate, value).estimate
         self.table = table
 
     # ---- reporting ------------------------------------------------------------------------
     def row(self, candidate: str, value: str) -> Estimate:
+        """The pair's estimate from its statistics so far."""
         n, total = self.stats.get((candidate, value), (0, 0.0))
         e = estimate(self.declared(candidate, value), self.prior, n, total)
-        return Estimate(
-            self._name_of.get(candidate, candidate),
-            candidate,
-            value,
-            e.declared,
-            e.n,
-            e.observed,
-            e.mean,
-            e.lower,
-            e.estimate,
+        return replace(
+            e, model=self._name_of.get(candidate, candidate), candidate=candidate, value=value
         )
 
     def rows(self) -> list[Estimate]:

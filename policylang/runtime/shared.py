@@ -71,46 +71,56 @@ return {"0", ok}
 """
 )
 
-# KEYS[1] the open set (endpoint -> until, ms on Redis's clock); ARGV endpoint, milliseconds.
-_OPEN = """
+# Redis's clock in milliseconds: `now`.
+_NOW_MS = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+# KEYS[1] the open set (endpoint -> until, ms on Redis's clock); ARGV endpoint, milliseconds.
+_OPEN = (
+    _NOW_MS
+    + """
 redis.call('ZADD', KEYS[1], 'GT', now + tonumber(ARGV[2]), ARGV[1])
 return 1
 """
+)
 
 # KEYS[1] the open set, KEYS[2] the recently closed set. Returns {open endpoints, closed
 # endpoints}: circuits still open, and circuits a probe closed in the last seconds.
-_CIRCUITS = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+_CIRCUITS = (
+    _NOW_MS
+    + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 return {redis.call('ZRANGE', KEYS[1], 0, -1), redis.call('ZRANGE', KEYS[2], 0, -1)}
 """
+)
 
 # KEYS[1] the open set, KEYS[2] the closed set; ARGV endpoint, ms the notice stays.
-_CLOSE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+_CLOSE = (
+    _NOW_MS
+    + """
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 return 1
 """
+)
 
 # KEYS[1] the open set, KEYS[2] the closed set, KEYS[3] the probe claim; ARGV endpoint, ms.
 # 1 for the one caller that may probe: the circuit is neither open nor just closed, and no
 # claim is standing (a claim is never given back: it lapses, so a late caller cannot probe
 # a circuit another replica has just closed).
-_CLAIM = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+_CLAIM = (
+    _NOW_MS
+    + """
 local open = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0')
 local closed = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1]) or '0')
 if open > now or closed > now then return 0 end
 if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[2]) then return 1 end
 return 0
 """
+)
 
 
 # KEYS[1] the budget (hash: spent, held); ARGV usd, limit, ttl ms. 1: reserved, 0: refused.
@@ -123,7 +133,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 
-# KEYS[1] the budget; ARGV reserved, spent. Returns the spend so far.
+# KEYS[1] the budget; ARGV reserved, spent (settle_many). Returns the spend so far.
 _SETTLE = """
 redis.call('HINCRBYFLOAT', KEYS[1], 'held', -tonumber(ARGV[1]))
 return redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[2])
@@ -337,15 +347,6 @@ class RedisState:
             if not future.done():
                 future.set_result(result)
 
-    async def settle(self, budget: str, reserved: float, spent: float) -> float:
-        """Release a reservation and add what the request really cost; the spend so far."""
-        got = await self._run(
-            lambda: self._settle(
-                keys=[self.key("budget", budget)], args=[repr(reserved), repr(spent)]
-            )
-        )
-        return float(got)
-
     async def settle_many(self, settled: list[tuple[str, float, float]]) -> None:
         """settle() for many requests in one round trip: (budget, reserved, spent) each."""
 
@@ -360,10 +361,6 @@ class RedisState:
             return await pipe.execute()
 
         await self._run(run)
-
-    async def spent(self, budget: str) -> float:
-        got = await self._run(lambda: self.client.hget(self.key("budget", budget), "spent"))
-        return float(got or 0.0)
 
     async def aclose(self) -> None:
         await self.client.aclose()

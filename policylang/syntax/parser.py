@@ -627,7 +627,7 @@ _CHUNKS: OrderedDict[tuple[str, int, str], tuple] = OrderedDict()
 _STARTS_CONTINUED = re.compile(r"(route|fallback|and|or|only)(?![A-Za-z0-9_.\-])")
 _CODE = re.compile(r'"(?:\\.|[^"\\\n])*"|#[^\n]*|[()\[\]{}]|[A-Za-z_][A-Za-z0-9_.\-]*')
 _DEPTH = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
-_CONTINUE_WORDS = {"and", "or", "not", "route", "fallback", "only"}
+_CONTINUE_WORDS = {t.lower() for t in _CONTINUE_AFTER}  # a line ending in one continues
 
 
 def _chunks(text: str) -> list[tuple[int, str]]:
