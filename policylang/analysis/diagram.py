@@ -428,11 +428,11 @@ class Diagram:
                 stack.extend(c for _, c in node.branches)
         return order
 
-    def postorder(self) -> list[int]:
-        """Node ids reachable from the root, children before parents."""
+    def postorder(self, roots=None) -> list[int]:
+        """Node ids reachable from the root (or from these roots), children before parents."""
         seen: set[int] = set()
         out: list[int] = []
-        stack = [(self.root, False)]
+        stack = [(r, False) for r in ([self.root] if roots is None else roots)]
         while stack:
             n, done = stack.pop()
             if done:

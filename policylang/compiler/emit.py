@@ -71,26 +71,6 @@ class Returns(str):
 FUNCTION_LINES = 400  # about the most lines a generated function body has (Emitter._outlined)
 
 
-def _children_first(dg: Diagram, order) -> list[int]:
-    """The nodes of `order`, each after all of its children (a DFS post-order)."""
-    out: list[int] = []
-    done: set[int] = set()
-    for root in order:
-        stack = [(root, False)]
-        while stack:
-            n, expanded = stack.pop()
-            if n in done:
-                continue
-            node = dg.nodes[n]
-            if expanded or not isinstance(node, Split):
-                done.add(n)
-                out.append(n)
-                continue
-            stack.append((n, True))
-            stack.extend((c, False) for _, c in node.branches if c not in done)
-    return out
-
-
 def rule_name(rule: int) -> str:
     """The generated name of rule `rule`'s Decision."""
     return f"_R{rule}"
@@ -135,7 +115,8 @@ class Emitter:
         as functions; returns the root's body lines. functions_only: just the `functions` nodes
         and what they share, no root body."""
         self.dg, self.offset = dg, offset
-        order = dg.reachable(functions if functions_only else None)
+        roots = functions if functions_only else None
+        order = dg.reachable(roots)
         parents: Counter[int] = Counter()
         for n in order:
             node = dg.nodes[n]
@@ -147,7 +128,7 @@ class Emitter:
             for n in order
             if (parents[n] > 1 or n in functions) and isinstance(dg.nodes[n], Split)
         }
-        self.shared |= self._outlined(dg, order)
+        self.shared |= self._outlined(dg, roots)
         self.fn_names = {n: self._name("_n") for n in self.shared}
         for n in sorted(self.shared, key=lambda x: self.fn_names[x]):
             lines = [f"def {self.fn_names[n]}(facts):"]
@@ -155,14 +136,14 @@ class Emitter:
             self.functions.append(lines)
         return [] if functions_only else self.node(dg.root, 0, frozenset())
 
-    def _outlined(self, dg: Diagram, order) -> set[int]:
+    def _outlined(self, dg: Diagram, roots) -> set[int]:
         """Nodes to emit as functions of their own so that no function's body passes about
         FUNCTION_LINES lines: the largest subtrees of a node that would, bottom-up. One compile()
         of a function holds the GIL throughout, and a server compiling a reload in a thread
         must give it back every few milliseconds (compiled_in_pieces)."""
         size: dict[int, int] = {}
         out: set[int] = set()
-        for n in _children_first(dg, order):
+        for n in dg.postorder(roots):
             node = dg.nodes[n]
             if not isinstance(node, Split):
                 size[n] = 1
