@@ -51,7 +51,7 @@ class Policy:
             return []
         values = with_defaults(self.ir.fact_specs, check_facts(self.ir.fact_specs, facts))
         removed = dict(d.removed)
-        by_candidate = {m.candidate: m for m in self.ir.models.values()}
+        by_candidate = self.ir.models_by_candidate
         quality = self.ir.quality
         key = values.get(quality.fact, MISSING) if quality is not None else MISSING
         out = []

@@ -54,7 +54,7 @@ class Report:
 
 def replay(policy: Policy, lines) -> Report:
     rep = Report()
-    models = {m.candidate: m for m in policy.ir.models.values()}
+    models = policy.ir.models_by_candidate
     quality = policy.ir.quality
     rep.scored = quality is not None
     for n, line in enumerate(lines, start=1):

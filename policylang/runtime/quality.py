@@ -310,7 +310,7 @@ class Learner:
         self.models = policy.models
         self.store: QualityStore = store if store is not None else MemoryQualityStore()
         self.clock = clock  # unix time: answers awaiting feedback may be taken by another process
-        self._name_of = {m.candidate: m.name for m in policy.models.values()}
+        self._by_candidate = policy.models_by_candidate
         self.stats: dict[tuple[str, str], tuple[int, float]] = {}
         self.table: dict[tuple[str, str], float] = {}
         self.refresh()
@@ -319,7 +319,8 @@ class Learner:
         self._sent_at = clock()
 
     def declared(self, candidate: str, value: str) -> float | None:
-        return self.quality.scores.get(self._name_of.get(candidate, ""), {}).get(value)
+        model = self._by_candidate.get(candidate)
+        return self.quality.scores.get(model.name, {}).get(value) if model else None
 
     def refresh(self) -> None:
         """Statistics and estimates read again from the store (other processes rate too)."""
@@ -381,9 +382,9 @@ class Learner:
         """The pair's estimate from its statistics so far."""
         n, total = self.stats.get((candidate, value), (0, 0.0))
         e = estimate(self.declared(candidate, value), self.prior, n, total)
-        return replace(
-            e, model=self._name_of.get(candidate, candidate), candidate=candidate, value=value
-        )
+        model = self._by_candidate.get(candidate)
+        name = model.name if model is not None else candidate
+        return replace(e, model=name, candidate=candidate, value=value)
 
     def rows(self) -> list[Estimate]:
         """Every scored or rated (model, value), in model then value order."""

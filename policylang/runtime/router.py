@@ -205,7 +205,7 @@ class Router:
     async def probe_endpoint(self, candidate: str, timeout: float = 5.0) -> str:
         """Probe one endpoint (`provider/model`): "ok" closes its circuit, a failure's kind
         opens it (a rejected key or request says nothing about health)."""
-        model = next(m for m in self.policy.ir.models.values() if m.candidate == candidate)
+        model = self.policy.ir.models_by_candidate[candidate]
         breaker = self.health.breaker(candidate)
         try:
             await self.adapters[model.provider].probe(model, timeout)

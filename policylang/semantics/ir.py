@@ -268,6 +268,11 @@ class PolicyIR:
         """The rules by the name decisions give them (label, `rule@LINE`, `default`)."""
         return {r.name: r for r in self.rules}
 
+    @cached_property
+    def models_by_candidate(self) -> dict[str, Model]:
+        """The catalog's models by the `provider/model` name decisions give them."""
+        return {m.candidate: m for m in self.models.values()}
+
     @property
     def fact_specs(self) -> dict[str, tuple]:
         return {name: f.spec for name, f in self.facts.items()}
