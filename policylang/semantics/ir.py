@@ -277,8 +277,9 @@ class PolicyIR:
     def fact_specs(self) -> dict[str, tuple]:
         return {name: f.spec for name, f in self.facts.items()}
 
-    @property
-    def routed_models(self) -> list[Model]:
-        """The models some rule can route to (target or fallback), by name."""
+    @cached_property
+    def routed_models(self) -> tuple[Model, ...]:
+        """The models some rule can route to (target or fallback), by name (computed once: the
+        gateway's readiness check and every budget hold read it)."""
         names = {m for r in self.rules for t in (r.target, *r.fallback) for m in t.models}
-        return [self.models[n] for n in sorted(names)]
+        return tuple(self.models[n] for n in sorted(names))
