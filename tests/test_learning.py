@@ -493,3 +493,28 @@ def test_a_file_that_is_not_a_quality_database_is_a_clear_error(tmp_path):
         r = run(*args)
         assert r.returncode == 2, r.stderr
         assert "cannot keep learned quality here" in r.stderr and "Traceback" not in r.stderr
+
+
+HUGE = "1" + "0" * 400            # an int no float holds
+TINY = "0." + "0" * 400 + "1"     # positive, but rounds to 0.0
+
+
+@pytest.mark.parametrize("where,literal,message", [
+    ("prior", HUGE, "is too large for a float (it would be infinity)"),
+    ("trade", HUGE, "is too large for a float (it would be infinity)"),
+    ("floor", HUGE, "is too large for a float (it would be infinity)"),
+    ("cost", HUGE, "is too large for a float (it would be infinity)"),
+    ("prior", TINY, "a positive number, not " + TINY + " (it rounds to 0)"),
+    ("trade", TINY, "a positive number, not " + TINY + " (it rounds to 0)"),
+])
+def test_numbers_no_float_holds_are_errors_not_tracebacks(where, literal, message):
+    prior = literal if where == "prior" else "10"
+    trade = literal if where == "trade" else "3"
+    only = {"floor": f" only quality >= {literal}", "cost": f" only cost <= {literal}"}.get(where, "")
+    text = ("fact task: enum {x}\nprovider p { adapter = echo default = a }\n"
+            "model a { provider = p input = 1 output = 1 }\nmodel b { provider = p input = 2 output = 2 }\n"
+            f"quality by task learned with prior {prior} {{ a: {{x: 0.5}} b: {{x: 0.9}} }}\n"
+            f"pool v = [a, b] by value {trade} per point\ndefault route v{only}\n")
+    checked = front_end_text(text, "h.policy")
+    assert checked.ir is None
+    assert any(message in d.message for d in checked.diagnostics), [d.message for d in checked.diagnostics]

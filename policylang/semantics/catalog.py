@@ -10,7 +10,7 @@ from ..diagnostics import Related
 from ..prelude import did_you_mean
 from ..syntax import ast
 from . import ir
-from .conditions import LiteralError, fact_value
+from .conditions import LiteralError, fact_value, positive_float
 from .constraints import check_all
 from .report import Reporter, unknown
 
@@ -362,7 +362,6 @@ class CatalogChecker(Reporter):
     def _trade(self, strategy: ast.Strategy) -> float | None:
         """`by value T per point`: T positive, and scores to weigh (a `quality by`)."""
         assert strategy.trade is not None
-        value = strategy.trade.value
         if self.quality_fact is None:
             self.error(
                 "unknown-name",
@@ -371,15 +370,14 @@ class CatalogChecker(Reporter):
                 "`quality by task { model: {member: score} }`",
             )
             return None
-        if not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-            self.error(
-                "invalid-value",
-                strategy.trade.span,
-                "the trade-off is the USD per million tokens one quality point (0.01) is "
-                f"worth: a positive number, not {strategy.trade.text}",
+        try:
+            return positive_float(
+                strategy.trade,
+                "the trade-off is the USD per million tokens one quality point (0.01) is worth",
             )
+        except LiteralError as exc:
+            self.error("invalid-value", strategy.trade.span, str(exc))
             return None
-        return float(value)
 
 
 def _float(v):

@@ -38,6 +38,31 @@ def _lit_text(lit) -> str:
     return "[…]"
 
 
+def float_of(lit: ast.Literal) -> float:
+    """A number literal as a float; LiteralError when it is too large for one."""
+    try:
+        value = float(lit.value)
+    except OverflowError:
+        value = math.inf
+    if math.isinf(value):
+        raise LiteralError(
+            f"`{_lit_text(lit)}` is too large for a float (it would be infinity); "
+            f"the largest float is {sys.float_info.max!r}"
+        )
+    return value
+
+
+def positive_float(lit: ast.Literal, what: str) -> float:
+    """A number literal that must be a positive float (`what` it is, for the message)."""
+    value = float_of(lit) if lit.kind == "number" else 0.0
+    if not value > 0:
+        written_positive = lit.kind == "number" and not lit.text.startswith("-")
+        nonzero = any(ch in "123456789" for ch in lit.text)
+        rounds = " (it rounds to 0)" if written_positive and nonzero else ""
+        raise LiteralError(f"{what}: a positive number, not {lit.text}{rounds}")
+    return value
+
+
 def literal_value(fact: ir.Fact, lit: ast.Literal, element: bool = False):
     """The normalized value of lit for fact (for a set fact with element=True: an element)."""
     if fact.ignoring_case and isinstance(lit.value, str) and lit.kind in ("word", "string"):
@@ -62,16 +87,7 @@ def literal_value(fact: ir.Fact, lit: ast.Literal, element: bool = False):
             raise LiteralError(f"`{text}` is not an integer, and `{fact.name}` is an int fact")
     elif kind == "float":
         if lit.kind == "number":
-            try:
-                value = float(lit.value)
-            except OverflowError:
-                value = math.inf
-            if math.isinf(value):
-                raise LiteralError(
-                    f"`{text}` is too large for a float (it would be infinity); "
-                    f"the largest float is {sys.float_info.max!r}"
-                )
-            return value
+            return float_of(lit)
     elif kind == "bool":
         if lit.kind == "bool":
             return lit.value

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..prelude import did_you_mean
 from ..syntax import ast, printer
 from . import ir
+from .conditions import LiteralError, float_of
 from .report import Reporter
 
 # attribute -> (operators, fact kinds its operand may name, what a literal operand must be)
@@ -81,7 +82,11 @@ def check_constraint(
     ):
         report.error("type-mismatch", c.span, f"`{c.attribute}` takes a fact or {literal_kind}")
         return None
-    value = float(operand.value) if c.attribute in ("cost", "quality") else operand.value
+    try:
+        value = float_of(operand) if c.attribute in ("cost", "quality") else operand.value
+    except LiteralError as exc:
+        report.error("type-mismatch", c.span, str(exc))
+        return None
     if c.attribute == "quality" and value > 1:
         report.error("invalid-value", c.span, f"a quality floor is between 0 and 1, not {value}")
         return None

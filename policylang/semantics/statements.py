@@ -11,7 +11,7 @@ from ..syntax import ast
 from ..syntax.parser import KEYWORDS
 from . import ir
 from .catalog import Catalog, CatalogChecker
-from .conditions import ConditionChecker, LiteralError, fact_value
+from .conditions import ConditionChecker, LiteralError, fact_value, positive_float
 from .constraints import check_all
 from .report import Reporter, unknown
 
@@ -170,15 +170,12 @@ class StatementChecker(Reporter):
             scores[model] = row
         prior = None
         if d.prior is not None:
-            if isinstance(d.prior.value, (int, float)) and 0 < d.prior.value < float("inf"):
-                prior = float(d.prior.value)
-            else:
-                self.error(
-                    "invalid-value",
-                    d.prior.span,
-                    "a prior's weight is how many feedbacks the declared score counts for: a "
-                    f"positive number, not {d.prior.text}",
+            try:
+                prior = positive_float(
+                    d.prior, "a prior's weight is how many feedbacks the declared score counts for"
                 )
+            except LiteralError as exc:
+                self.error("invalid-value", d.prior.span, str(exc))
         return ir.Quality(fact.name, scores, d.span, prior)
 
     def policy_constraints(self, module: ast.Module) -> tuple[ir.Constraint, ...] | None:
