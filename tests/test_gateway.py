@@ -346,9 +346,14 @@ def test_a_key_budget_without_shared_state_refuses_past_its_limit(policy_file, f
 
 
 @pytest.mark.parametrize("field,value,message", [
-    ("budget_usd", -1, "budget_usd must be a number >= 0"),
-    ("budget_usd", "ten", "budget_usd must be a number >= 0"),
-    ("budget_usd", True, "budget_usd must be a number >= 0"),
+    ("budget_usd", -1, "budget_usd must be a finite number >= 0"),
+    ("budget_usd", "ten", "budget_usd must be a finite number >= 0"),
+    ("budget_usd", True, "budget_usd must be a finite number >= 0"),
+    ("budget_usd", float("nan"), "budget_usd must be a finite number >= 0, not nan"),
+    ("budget_usd", float("inf"), "budget_usd must be a finite number >= 0, not inf"),
+    ("rate_per_minute", float("nan"), "rate_per_minute must be a finite number > 0"),
+    ("rate_per_minute", 0, "rate_per_minute must be a finite number > 0"),
+    ("burst", float("-inf"), "burst must be a finite number > 0"),
     ("budget_period", "week", "budget_period is hour, day or month, not 'week'"),
 ])
 def test_a_bad_budget_in_the_keys_file_is_refused_with_its_reason(tmp_path, field, value, message):

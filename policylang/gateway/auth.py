@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -61,10 +62,10 @@ def load_keys(path: str | None = None) -> list[Client]:
                     "keys hash`)"
                 )
             budget, period = k.get("budget_usd"), k.get("budget_period")
-            if budget is not None and (
-                isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget < 0
-            ):
-                raise KeyFileError(f"key `{k.get('name')}`: budget_usd must be a number >= 0")
+            name = k.get("name")
+            _number(name, "budget_usd", budget, ">= 0", lambda v: v >= 0)
+            _number(name, "rate_per_minute", k.get("rate_per_minute"), "> 0", lambda v: v > 0)
+            _number(name, "burst", k.get("burst"), "> 0", lambda v: v > 0)
             if period is not None and period not in ("hour", "day", "month"):
                 raise KeyFileError(
                     f"key `{k.get('name')}`: budget_period is hour, day or month, not {period!r}"
@@ -83,6 +84,17 @@ def load_keys(path: str | None = None) -> list[Client]:
         return out
     except (ValueError, KeyError, TypeError) as exc:
         raise KeyFileError(f"keys are not valid: {exc}") from None
+
+
+def _number(key, field: str, value, bound: str, ok) -> None:
+    """A keys-file number: absent, or a finite number meeting its bound (JSON allows NaN and
+    Infinity, which would lift a rate limit or a budget without a word)."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise KeyFileError(f"key `{key}`: {field} must be a finite number {bound}, not {value!r}")
+    if not ok(value):
+        raise KeyFileError(f"key `{key}`: {field} must be a finite number {bound}, not {value!r}")
 
 
 class KeyRing:
