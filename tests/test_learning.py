@@ -518,3 +518,17 @@ def test_numbers_no_float_holds_are_errors_not_tracebacks(where, literal, messag
     checked = front_end_text(text, "h.policy")
     assert checked.ir is None
     assert any(message in d.message for d in checked.diagnostics), [d.message for d in checked.diagnostics]
+
+
+def test_odd_response_ids_are_rated_or_unknown_never_a_crash(tmp_path):
+    learner = learner_for(FLOORED, SQLiteQualityStore(tmp_path / "q.sqlite"))
+    odd = ["\x00", "é" * 10, "x" * 1_000_000, "'; DROP TABLE stats; --", "\ud800", "a\ud800b"]
+    for rid in odd:
+        learner.expect(rid, "p/cheap", {"task": "extract"})
+    learner.flush()                                        # a surrogate id must not poison the batch
+    for rid in odd[:4]:
+        assert learner.feedback(rid, 0.5).candidate == "p/cheap"
+    for rid in odd[4:]:
+        with pytest.raises(UnknownResponse):
+            learner.feedback(rid, 0.5)
+    assert learner.row("p/cheap", "extract").n == 4

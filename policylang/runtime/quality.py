@@ -286,6 +286,14 @@ def estimate(declared: float | None, prior: float, n: int, total: float) -> Esti
     return Estimate("", "", "", declared, n, observed, mean, lower, chosen)
 
 
+def _storable(response_id: str) -> bool:
+    """A non-empty id a store can keep: UTF-8 text (JSON lets a lone surrogate through)."""
+    try:
+        return bool(response_id) and bool(response_id.encode("utf-8"))
+    except UnicodeEncodeError:
+        return False
+
+
 class NoLearning(LookupError):
     """Feedback for a policy that does not learn quality."""
 
@@ -332,7 +340,7 @@ class Learner:
         """Remember that this answer came from candidate for the request's key fact value.
         Batched: the store sees answers every FLUSH_EVERY seconds or FLUSH_SIZE answers."""
         value = facts.get(self.quality.fact)
-        if not isinstance(value, str) or not response_id:
+        if not isinstance(value, str) or not _storable(response_id):
             return
         now = self.clock()
         self._unsent[response_id] = (candidate, value, now)
@@ -359,7 +367,9 @@ class Learner:
             raise ValueError("score must be a number between 0 and 1")
         if not 0.0 <= float(score) <= 1.0:  # also refuses NaN
             raise ValueError(f"score must be between 0 and 1, not {score}")
-        entry = self._unsent.pop(response_id, None) or self.store.take(response_id)
+        entry = None
+        if _storable(response_id):  # an id no store can hold is none we gave
+            entry = self._unsent.pop(response_id, None) or self.store.take(response_id)
         if entry is None or self.clock() - entry[2] > PENDING_TTL:
             raise UnknownResponse(
                 f"no answer `{response_id}` awaits feedback (unknown, expired or already rated)"
