@@ -407,10 +407,18 @@ def cmd_serve(args) -> int:
                 f"--state takes a Redis URL (redis://HOST:PORT/DB), not {redacted(state_url)!r}"
             )
         try:
-            import redis  # noqa: F401  (lazy: the shared extra)
+            from redis.connection import parse_url  # lazy: the shared extra
         except ImportError:
             raise UsageError(
                 "--state needs the redis package: pip install 'policylang[shared]'"
+            ) from None
+        try:
+            parse_url(state_url)
+        except ValueError as exc:
+            from .runtime.shared import redacted
+
+            raise UsageError(
+                f"--state {redacted(state_url)!r} is not a usable URL: {exc}"
             ) from None
     quality = served.ir.quality
     if quality is not None and quality.prior is not None and not state_url:  # a usable database

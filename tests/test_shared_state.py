@@ -281,12 +281,18 @@ def test_an_unreachable_redis_answers_unavailable_within_the_timeout():
     asyncio.run(scenario())
 
 
-def test_serve_refuses_a_state_that_is_not_a_redis_url(tmp_path):
+@pytest.mark.parametrize("url,message", [
+    ("postgres://x", "--state takes a Redis URL"),
+    ("redis://[::1", "is not a usable URL: Invalid IPv6 URL"),
+    ("redis://:pw@h:99999/0", "is not a usable URL: Port out of range"),
+])
+def test_serve_refuses_a_state_that_is_not_a_redis_url(tmp_path, url, message):
     policy = tmp_path / "p.policy"
     policy.write_text("import std\ndefault route cheap\n")
-    r = subprocess.run([sys.executable, "-m", "policylang", "serve", str(policy), "--state", "postgres://x"],
+    r = subprocess.run([sys.executable, "-m", "policylang", "serve", str(policy), "--state", url],
                        capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "--state takes a Redis URL" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+    assert ":pw@" not in r.stderr
 
 
 SMALL = {**BODY, "max_tokens": 20}
