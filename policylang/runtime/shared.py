@@ -318,18 +318,16 @@ class RedisState:
                 future,
             )
         )
-        if len(self._admits) == 1:
-            asyncio.get_running_loop().call_soon(self._send_admits)
+        if len(self._admits) == 1:  # the first of this turn: a task sends the turn's queue
+            task = asyncio.get_running_loop().create_task(self._admit_batch())
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
         wait, held = await future
         return float(wait), bool(int(held))
 
-    def _send_admits(self) -> None:
-        batch, self._admits = self._admits, []
-        task = asyncio.get_running_loop().create_task(self._admit_batch(batch))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+    async def _admit_batch(self) -> None:
+        batch, self._admits = self._admits, []  # what was asked for until this task ran
 
-    async def _admit_batch(self, batch: list) -> None:
         async def run():
             pipe = self.client.pipeline(transaction=False)
             for keys, args, _ in batch:
