@@ -31,7 +31,8 @@ def classify(text, policy_text=POLICY):
 
 
 @pytest.mark.parametrize("text,value,how", [
-    ("Please SUMMARIZE this", "summarize", "keyword"),                 # case-insensitive substring
+    ("Please SUMMARIZE this", "summarize", "keyword"),                 # case-insensitive, whole words
+    ("the functional tests are green", "chat", "otherwise"),            # "function" is not a word here
     ("def f(): summarize the stack trace", "code", "keyword"),          # classes in written order
     ("Extract the dates please", "extract", "matches"),
     ("Could you translate this into Spanish?", "translate", "like"),
@@ -112,8 +113,9 @@ def test_lint_shadowed_class_and_unused_otherwise():
 
     text = """import std
 classify task from prompt {
-  code      keywords ["def"]
-  reasoning keywords ["define", "undefined"]
+  code      keywords ["def*", "error"]
+  reasoning keywords ["define", "syntax error"]
+  extract   keywords ["undefined", "errors"]
   otherwise translate
 }
 when task == code route premium
@@ -123,6 +125,8 @@ default route cheap
     found = {d.code: d for d in lint(policy_ir)}
     assert found["shadowed-class"].message.startswith("class `reasoning` can never be chosen by its keywords")
     assert found["shadowed-class"].span.line == 4
+    # "undefined" holds "def" but not at a word start, "errors" holds "error" but not as a word
+    assert [d.span.line for d in lint(policy_ir) if d.code == "shadowed-class"] == [4]
     assert found["unused-class"].message == "`otherwise translate` sets `task` to a value no rule tests"
 
 

@@ -1,11 +1,12 @@
 """Classifiers: facts derived from the request's text (docs/language.md §9).
 
-A block compiles once: keyword classes into lowercased needles tried in written
-order (a case-insensitive substring test per needle, short-circuiting on the first
-class that hits), `matches` classes into compiled patterns, `like` classes into
-example vectors embedded at compile time. Then, per request: keywords, then
-patterns, then the most similar `like` class at or above its threshold, else
-`otherwise` (or the fact stays missing). Results are cached by a hash of the text.
+A block compiles once: keyword classes into one word-boundary pattern per class over
+case- and accent-folded text (textmodel.KeywordMatcher), tried in written order;
+`matches` classes into compiled patterns; `model` clauses into their shipped linear
+model (textmodel.LinearModel); `like` classes into example vectors embedded at compile
+time. Then, per request: keywords, then patterns, then the model's answer when its
+confidence reaches the threshold, then the most similar `like` class at or above its
+threshold, else `otherwise` (or the fact stays missing). Results are cached by the text.
 
 Similarity backends share one interface (embed texts → unit vectors; score = dot):
   * NgramBackend, the default: hashed word and character-trigram counts; no model,
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..semantics import ir
+from ..textmodel import KeywordMatcher, fold, shipped_model
 from .facts import prompt_text
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
@@ -93,11 +95,17 @@ class SentenceBackend:
 class Classification:
     fact: str
     value: str | None
-    how: str  # keyword, matches, like, otherwise, none
-    detail: str  # the keyword or pattern that hit, or the similarity score
+    how: str  # keyword, matches, model, like, otherwise, none
+    detail: str  # the keyword or pattern that hit, the model's evidence, the similarity score
+    confidence: float | None = None  # a model's probability for its answer
+    evidence: tuple[str, ...] = ()  # the words that weighed most for a model's answer
 
     def to_json(self) -> dict:
-        return {"fact": self.fact, "value": self.value, "how": self.how, "detail": self.detail}
+        out = {"fact": self.fact, "value": self.value, "how": self.how, "detail": self.detail}
+        if self.confidence is not None:
+            out["confidence"] = round(self.confidence, 4)
+            out["evidence"] = list(self.evidence)
+        return out
 
 
 class CompiledClassifier:
@@ -106,9 +114,12 @@ class CompiledClassifier:
         self.fact = spec.fact
         self.backend = backend
         self.keywords = [
-            (c.label, tuple(p.lower() for p in c.patterns))
+            (c.label, KeywordMatcher(c.patterns)) for c in spec.clauses if c.kind == "keywords"
+        ]
+        self.models = [
+            (shipped_model(c.patterns[0]), c.threshold or 0.0)
             for c in spec.clauses
-            if c.kind == "keywords"
+            if c.kind == "model"
         ]
         self.patterns = [
             (c.label, re.compile(c.patterns[0])) for c in spec.clauses if c.kind == "matches"
@@ -120,14 +131,24 @@ class CompiledClassifier:
         ]
 
     def classify(self, text: str) -> Classification:
-        low = text.lower()
-        for label, needles in self.keywords:
-            for n in needles:
-                if n in low:
-                    return Classification(self.fact, label, "keyword", n)
+        if self.keywords:
+            folded = fold(text)
+            for label, matcher in self.keywords:
+                hit = matcher.find(folded)
+                if hit is not None:
+                    return Classification(self.fact, label, "keyword", hit)
         for label, rx in self.patterns:
             if rx.search(text):
                 return Classification(self.fact, label, "matches", rx.pattern)
+        unsure = None
+        for model, threshold in self.models:
+            p = model.predict(text)
+            detail = f"model {model.name}: confidence {p.confidence:.2f}" + (
+                f"; evidence: {', '.join(p.evidence)}" if p.evidence else ""
+            )
+            if p.confidence >= threshold:
+                return Classification(self.fact, p.label, "model", detail, p.confidence, p.evidence)
+            unsure = f"{detail} for {p.label}, below {threshold:g}"
         if self.like and text:
             (vec,) = self.backend.embed([text])
             best = None
@@ -141,9 +162,10 @@ class CompiledClassifier:
                     best = (label, score)
             if best is not None:
                 return Classification(self.fact, best[0], "like", f"similarity {best[1]:.3f}")
+        why = "no class matched" if unsure is None else unsure
         if self.spec.otherwise is not None:
-            return Classification(self.fact, self.spec.otherwise, "otherwise", "no class matched")
-        return Classification(self.fact, None, "none", "no class matched; the fact stays missing")
+            return Classification(self.fact, self.spec.otherwise, "otherwise", why)
+        return Classification(self.fact, None, "none", f"{why}; the fact stays missing")
 
 
 class Classifiers:

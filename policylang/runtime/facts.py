@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..providers.base import text_of
+from ..textmodel import request_part
 
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -75,9 +76,12 @@ def estimate_tokens(text: str) -> int:
 
 
 def prompt_text(request: dict, source: str = "prompt") -> str:
-    """The text a classifier or estimator reads: `prompt` (user messages), `system`,
-    `last_message`."""
+    """The text a classifier or estimator reads: `prompt` (user messages), `request` (what the
+    last user message asks, textmodel.request_part), `system`, `last_message`."""
     messages = request.get("messages") or []
+    if source == "request":
+        last = next((m for m in reversed(messages) if m.get("role") == "user"), None)
+        return request_part(text_of(last.get("content"))) if last is not None else ""
     if source == "system":
         return "\n".join(
             text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer")

@@ -29,7 +29,7 @@ def build(loaded: Loaded) -> tuple[ir.PolicyIR | None, list[Diagnostic]]:
     rules = statements.rules(module)
     quality_scores = statements.quality(module)
     expects = statements.expects(module)
-    classifiers = statements.classifiers(module)
+    classifiers = statements.classifiers([*loaded.imported_classifiers(), *module.statements])
     diags.extend(statements.diags)
     errors = [d for d in diags if d.severity == "error"]
     if len(errors) > MAX_ERRORS:

@@ -234,7 +234,7 @@ class Expect:
 @dataclass(frozen=True)
 class ClassClause:
     label: str
-    kind: str  # keywords matches like
+    kind: str  # keywords matches like model (a model clause: label "", patterns (model name,))
     patterns: tuple[str, ...]
     threshold: float | None = None
     span: Span = field(default=NOWHERE, compare=False)
@@ -243,7 +243,7 @@ class ClassClause:
 @dataclass(frozen=True)
 class Classifier:
     fact: str
-    source: str  # prompt system last_message
+    source: str  # prompt system last_message request
     clauses: tuple[ClassClause, ...]
     otherwise: str | None = None
     span: Span = field(default=NOWHERE, compare=False)

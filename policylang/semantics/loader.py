@@ -100,6 +100,27 @@ class Loaded:
     scopes: dict[str, Scope]
     sources: dict[str, str]
     diagnostics: list[Diagnostic]
+    imports: dict[str, list[str]] = field(default_factory=dict)  # file -> files it imports
+
+    def imported_classifiers(self) -> list[ast.ClassifyDecl]:
+        """The classify blocks the main file's imports bring, for facts the main file does not
+        classify itself: depth first in import order, a later import's block winning."""
+        if self.main is None:
+            return []
+        found: dict[str, ast.ClassifyDecl] = {}
+
+        def visit(name: str, path: tuple[str, ...]) -> None:
+            for key in self.imports.get(name, ()):
+                if key not in path:
+                    visit(key, path + (key,))
+            if name != self.main.file:  # type: ignore[union-attr]
+                for s in self.modules[name].statements:
+                    if isinstance(s, ast.ClassifyDecl):
+                        found[s.fact] = s
+
+        visit(self.main.file, (self.main.file,))
+        own = {s.fact for s in self.main.statements if isinstance(s, ast.ClassifyDecl)}
+        return [d for fact, d in found.items() if fact not in own]
 
 
 class Loader:
@@ -108,6 +129,7 @@ class Loader:
         self.scopes: dict[str, Scope] = {}
         self.sources: dict[str, str] = {}
         self.diags: list[Diagnostic] = []
+        self.imports: dict[str, list[str]] = {}
         self._stack: list[str] = []
 
     # files are keyed by the name diagnostics show for them
@@ -125,10 +147,12 @@ class Loader:
 
     def _scope(self, module: ast.Module, base_dir: Path) -> Scope:
         scope = Scope()
+        imports = self.imports.setdefault(module.file, [])
         for stmt in module.statements:
             if isinstance(stmt, ast.Import):
                 key = self._import(stmt, base_dir)
                 if key is not None and key in self.scopes:
+                    imports.append(key)
                     scope.merge(self.scopes[key], self.diags, stmt.span)
                     imported = self.modules[key]
                     if any(
@@ -261,4 +285,4 @@ def load_source(text: str, name: str, base_dir: Path | None = None) -> Loaded:
     if text.startswith("\ufeff"):  # a byte-order mark some editors write: invisible, so accepted
         text = text[1:]
     main = loader.load_text(text, name, base_dir or Path("."))
-    return Loaded(main, loader.modules, loader.scopes, loader.sources, loader.diags)
+    return Loaded(main, loader.modules, loader.scopes, loader.sources, loader.diags, loader.imports)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
+from .. import textmodel
 from ..diagnostics import Related
 from ..pacing import pace
 from ..prelude import did_you_mean
@@ -15,7 +17,7 @@ from .conditions import ConditionChecker, LiteralError, fact_value, positive_flo
 from .constraints import check_all
 from .report import Reporter, unknown
 
-SOURCES = ("prompt", "system", "last_message")
+SOURCES = ("prompt", "request", "system", "last_message")
 _ALLOW = re.compile(r"#\s*policylang:\s*allow\s+([\w\-, ]+)")
 
 
@@ -213,11 +215,11 @@ class StatementChecker(Reporter):
                 out.append(ir.Expect(values, target, stmt.span))
         return tuple(out)
 
-    def classifiers(self, module: ast.Module) -> tuple[ir.Classifier, ...]:
+    def classifiers(self, statements: Iterable[ast.Statement]) -> tuple[ir.Classifier, ...]:
         facts = self.cat.facts
         out = []
         seen: dict[str, ast.Span] = {}
-        for stmt in module.statements:
+        for stmt in statements:
             if not isinstance(stmt, ast.ClassifyDecl):
                 continue
             fact = facts.get(stmt.fact)
@@ -249,6 +251,10 @@ class StatementChecker(Reporter):
                 continue
             clauses, otherwise = [], None
             for c in stmt.clauses:
+                if c.kind == "model":
+                    if self._model_clause(fact, c):
+                        clauses.append(ir.ClassClause("", "model", c.patterns, c.threshold, c.span))
+                    continue
                 if fact.kind == "enum" and c.label not in fact.members:
                     self.error(
                         "type-mismatch",
@@ -276,6 +282,32 @@ class StatementChecker(Reporter):
                 clauses.append(ir.ClassClause(c.label, c.kind, c.patterns, c.threshold, c.span))
             out.append(ir.Classifier(fact.name, stmt.source, tuple(clauses), otherwise, stmt.span))
         return tuple(out)
+
+    def _model_clause(self, fact: ir.Fact, c: ast.ClassClause) -> bool:
+        """A `model "NAME" above T` clause names a shipped model whose every label the fact can
+        hold, with a threshold between 0 and 1."""
+        name = c.patterns[0]
+        if name not in textmodel.MODELS:
+            self.error(
+                "invalid-value",
+                c.span,
+                f"unknown model `{name}` (shipped models: {', '.join(textmodel.MODELS)})",
+            )
+            return False
+        if not (c.threshold is not None and 0 <= c.threshold <= 1):
+            self.error("invalid-value", c.span, "a `model` threshold is between 0 and 1")
+            return False
+        labels = textmodel.shipped_labels(name)
+        missing = [lab for lab in labels if fact.kind == "enum" and lab not in fact.members]
+        if missing:
+            self.error(
+                "type-mismatch",
+                c.span,
+                f"model `{name}` answers {', '.join(labels)}; enum fact `{fact.name}` cannot hold "
+                f"{', '.join(missing)}",
+            )
+            return False
+        return True
 
 
 def _suppressed(lines: list[str], line: int) -> frozenset:

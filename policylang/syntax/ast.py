@@ -247,7 +247,8 @@ class Expect:
 
 @dataclass(frozen=True)
 class ClassClause:
-    """One line of a classify block: kind is keywords, matches, like or otherwise."""
+    """One line of a classify block: kind is keywords, matches, like, model or otherwise (a model
+    clause has no label of its own: its labels are the model's)."""
 
     label: str
     kind: str

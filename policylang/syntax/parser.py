@@ -480,6 +480,11 @@ class _ToAst:
             str(c[0]), "like", self._strings(c[1:-1]), threshold, self._span(meta)
         )
 
+    def class_model(self, meta, c):
+        return ast.ClassClause(
+            "", "model", self._strings(c[:1]), _number(str(c[1])), self._span(meta)
+        )
+
     def class_otherwise(self, meta, c):
         return ast.ClassClause(str(c[0]), "otherwise", (), None, self._span(meta))
 

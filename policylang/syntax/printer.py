@@ -199,6 +199,8 @@ def strategy(s: ast.Strategy) -> str:
 def clause(c: ast.ClassClause) -> str:
     if c.kind == "otherwise":
         return f"otherwise {c.label}"
+    if c.kind == "model":
+        return f"model {string(c.patterns[0])} above {number(c.threshold)}"
     if c.kind == "matches":
         return f"{c.label} matches {string(c.patterns[0])}"
     items = "[" + ", ".join(string(p) for p in c.patterns) + "]"

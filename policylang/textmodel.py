@@ -1,0 +1,285 @@
+"""Text normalization, word-boundary keyword matching and the trained linear text classifiers
+that `model "NAME" above T` clauses use (docs/language.md §9, docs/classifying.md).
+
+fold(text): case- and accent-insensitive form (casefold, Latin diacritics removed; kana,
+Han and Hangul untouched).
+
+KeywordMatcher: a keyword matches where it starts and ends on word boundaries in text
+written with spaces; inside Han, kana or Hangul text (no spaces to find) it matches as a
+substring; a trailing `*` makes it a word prefix (`translat*`).
+
+LinearModel: multinomial logistic regression over word, word-pair, word-prefix and CJK
+character features, shipped as JSON beside the standard library (stdlib/models/NAME.json)
+and rebuilt by training/train_task.py. It answers a label, its probability, and the
+features that weighed most for it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .resources import stdlib_dir
+
+
+def _fold_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {}
+    for cp in range(0xC0, 0x250):
+        base = unicodedata.normalize("NFD", chr(cp))
+        stripped = "".join(ch for ch in base if not unicodedata.combining(ch))
+        if stripped != chr(cp) and stripped:
+            table[cp] = stripped
+    for cp in range(0x300, 0x370):  # combining diacritics of decomposed Latin text
+        table[cp] = None
+    table[0xDF] = "ss"
+    return table
+
+
+_FOLD = _fold_table()
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of text: casefold, then Latin diacritics dropped."""
+    return text.casefold().translate(_FOLD)
+
+
+_CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
+_HAS_CJK = re.compile(f"[{_CJK}]")
+_WORD_CHAR = re.compile(f"[^\\W{_CJK}]")  # a letter, digit or underscore outside Han, kana, Hangul
+
+
+class KeywordMatcher:
+    """One class's keywords as one compiled pattern over folded text; `find` gives the first
+    keyword that occurs."""
+
+    def __init__(self, keywords: tuple[str, ...]):
+        self.keywords = keywords
+        parts = []
+        for i, kw in enumerate(keywords):
+            prefix = kw.endswith("*") and len(kw) > 1
+            body = fold(kw[:-1] if prefix else kw)
+            pat = re.escape(body)
+            if not _HAS_CJK.search(body):
+                if _WORD_CHAR.match(body[:1]):
+                    pat = f"(?<!{_WORD_CHAR.pattern})" + pat
+                if _WORD_CHAR.match(body[-1:]) and not prefix:
+                    pat += f"(?!{_WORD_CHAR.pattern})"
+            parts.append(f"(?P<k{i}>{pat})")
+        self.rx = re.compile("|".join(parts)) if parts else None
+
+    def find(self, folded: str) -> str | None:
+        if self.rx is None:
+            return None
+        m = self.rx.search(folded)
+        if m is None:
+            return None
+        return self.keywords[int(m.lastgroup[1:])]  # type: ignore[index]
+
+
+def keyword_implies(earlier: str, later: str) -> bool:
+    """Whether every text in which keyword `later` matches also holds a match of `earlier`
+    (so a class keyed by `earlier`, tried first, always wins): `earlier` occurs inside `later`
+    where its word boundaries are guaranteed by `later`'s own letters or boundaries."""
+    e_prefix, e = earlier.endswith("*") and len(earlier) > 1, fold(earlier.rstrip("*") or "*")
+    l_prefix, low = later.endswith("*") and len(later) > 1, fold(later.rstrip("*") or "*")
+    e_bounded = not _HAS_CJK.search(e)
+    l_bounded = not _HAS_CJK.search(low)
+    start = low.find(e)
+    while start >= 0:
+        end = start + len(e)
+        left = right = True
+        if e_bounded and _WORD_CHAR.match(e[0]):
+            left = not _WORD_CHAR.match(low[start - 1]) if start else l_bounded
+        if e_bounded and not e_prefix and _WORD_CHAR.match(e[-1]):
+            right = not _WORD_CHAR.match(low[end]) if end < len(low) else l_bounded and not l_prefix
+        if left and right:
+            return True
+        start = low.find(e, start + 1)
+    return False
+
+
+# ---- features --------------------------------------------------------------------------
+
+_TOKENS = re.compile(
+    rf"(?P<cjk>[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]+)"
+    rf"|(?P<hangul>[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]+)"
+    r"|(?P<word>[^\W\d_]+)|(?P<num>\d+)|(?P<sym>[^\w\s])"
+)
+HEAD_CHARS = 1000  # a model reads the first 1,000 and the last 500 characters of its text
+TAIL_CHARS = 500
+
+
+def features(text: str) -> set[str]:
+    """The features of text: words, word pairs, 5-letter word prefixes, the first word, CJK
+    character unigrams and bigrams, Hangul words and syllable pairs, numbers, symbols."""
+    if len(text) > HEAD_CHARS + TAIL_CHARS:
+        text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
+    out: set[str] = set()
+    add = out.add
+    prev = "^"
+    first = True
+    for m in _TOKENS.finditer(fold(text)):
+        kind = m.lastgroup
+        tok = m.group()
+        if kind == "word":
+            add("w:" + tok)
+            add("b:" + prev + " " + tok)
+            if len(tok) > 5:
+                add("p:" + tok[:5])
+                padded = "<" + tok + ">"
+                for i in range(len(padded) - 3):
+                    add("g:" + padded[i : i + 4])
+            if first:
+                add("f:" + tok)
+                first = False
+            prev = tok
+        elif kind == "cjk":
+            for i, ch in enumerate(tok):
+                add("c:" + ch)
+                if i:
+                    add("c:" + tok[i - 1 : i + 1])
+            if first:
+                add("f:" + tok[:2])
+                first = False
+            prev = "<cjk>"
+        elif kind == "hangul":
+            add("w:" + tok)
+            for i in range(len(tok) - 1):
+                add("h:" + tok[i : i + 2])
+            if len(tok) > 2:
+                add("p:" + tok[:2])
+            prev = "<hangul>"
+        elif kind == "num":
+            add("n")
+            prev = "<n>"
+        else:
+            add("s:" + tok)
+            if tok in "\"'“”「」«»„":
+                prev = "<q>"
+    return out
+
+
+def describe(feature: str) -> str:
+    """A feature as evidence a reader understands: `summarize`, `into german`, `要約`, `?`."""
+    kind, _, body = feature.partition(":")
+    if kind == "p":
+        return body + "…"
+    if kind == "b":
+        return body.replace("^ ", "(start) ")
+    if kind == "f":
+        return body + " (first word)"
+    if kind == "n":
+        return "(a number)"
+    if kind == "g":
+        return ("" if body[0] == "<" else "…") + body.strip("<>") + ("" if body[-1] == ">" else "…")
+    return body
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    confidence: float
+    evidence: tuple[str, ...]
+
+
+class LinearModel:
+    def __init__(
+        self,
+        name: str,
+        labels: list[str],
+        bias: list[float],
+        weights: dict,
+        temperature: float = 1.0,
+    ):
+        self.name = name
+        self.temperature = temperature
+        self.labels = labels
+        self.bias = bias
+        self.weights = weights  # feature -> list of per-label weights
+
+    @classmethod
+    def from_file(cls, path: Path, name: str | None = None) -> LinearModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            name or path.stem,
+            data["labels"],
+            data["bias"],
+            data["weights"],
+            data.get("temperature", 1.0),
+        )
+
+    def scores(self, feats: set[str]) -> list[float]:
+        k = len(self.labels)
+        acc = [0.0] * k
+        get = self.weights.get
+        n = 0
+        for f in feats:
+            w = get(f)
+            if w is not None:
+                n += 1
+                for j in range(k):
+                    acc[j] += w[j]
+        scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
+        return [b + a * scale for a, b in zip(acc, self.bias)]
+
+    def predict(self, text: str) -> Prediction:
+        feats = features(text)
+        scores = self.scores(feats)
+        top = max(range(len(scores)), key=scores.__getitem__)
+        peak = scores[top]
+        total = sum(math.exp((s - peak) / self.temperature) for s in scores)
+        get = self.weights.get
+        weighed = sorted(
+            ((w[top] - sum(w) / len(w), f) for f in feats if (w := get(f)) is not None),
+            reverse=True,
+        )
+        evidence = tuple(describe(f) for d, f in weighed[:3] if d > 0)
+        return Prediction(self.labels[top], 1.0 / total, evidence)
+
+
+MODELS = ("task",)
+
+
+@lru_cache(maxsize=None)
+def shipped_model(name: str) -> LinearModel:
+    """A model that ships with the standard library (stdlib/models/NAME.json)."""
+    return LinearModel.from_file(stdlib_dir() / "models" / f"{name}.json", name)
+
+
+def shipped_labels(name: str) -> list[str]:
+    return shipped_model(name).labels
+
+
+# ---- the `request` source ----------------------------------------------------------------
+
+_FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n")
+LONG_PARAGRAPH = 400  # a paragraph longer than this is pasted material when a short one exists
+EDGE_CHARS = 300  # the request keeps at most this much from each end
+
+
+def request_part(message: str) -> str:
+    """The request inside a user message: fenced code blocks shortened to ```, `>` quoted lines
+    dropped; of several paragraphs the first and the last (skipping ones over 400 characters when a
+    shorter one exists); at most 300 characters from each end."""
+    text = _FENCE.sub("```", message)
+    if ">" in text:
+        text = "\n".join(line for line in text.split("\n") if not line.lstrip().startswith(">"))
+    paragraphs = [p.strip() for p in _PARAGRAPHS.split(text) if p.strip()]
+    if not paragraphs:
+        return ""
+    if len(paragraphs) > 1:
+        short = [p for p in paragraphs if len(p) <= LONG_PARAGRAPH]
+        if short:
+            paragraphs = short
+    head, tail = paragraphs[0], paragraphs[-1]
+    if len(paragraphs) == 1:
+        if len(head) <= 2 * EDGE_CHARS:
+            return head
+        return head[:EDGE_CHARS] + "\n…\n" + head[-EDGE_CHARS:]
+    return head[:EDGE_CHARS] + "\n…\n" + tail[-EDGE_CHARS:]

@@ -1,0 +1,175 @@
+"""Build stdlib/models/task.json, the task classifier `import std/task` uses.
+
+    python training/train_task.py          # train on templates + tune.jsonl, write the model
+    python training/train_task.py --cv 5   # 5-fold cross-validation on tune.jsonl (the tuning signal)
+
+Training data: training/task/templates.py (request frames × slot values in 9 languages) and
+training/task/tune.jsonl (hand-written, counted --natural-weight times). The held-out sets
+(training/task/heldout.jsonl, training/task/phrasing.txt) are never read here.
+
+The model: multinomial logistic regression over policylang.textmodel.features of the
+request part of each prompt (policylang.textmodel.request_part), each example's features
+scaled to unit length; AdaGrad, L2 penalty, fixed seed, so a rebuild gives the same file.
+Pure Python: no numpy needed; about a minute on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "training" / "task"))
+
+from data import HERE, read_jsonl  # noqa: E402
+from templates import TASKS, generate  # noqa: E402
+
+from policylang.textmodel import features, request_part  # noqa: E402
+
+OUT = ROOT / "stdlib" / "models" / "task.json"
+
+
+def vectorize(rows: list[dict], min_count: int = 1) -> list[tuple[list[str], int, float]]:
+    """Each row's sorted features, label index and weight; features found in fewer than
+    min_count rows are left out (they would only memorize one prompt)."""
+    feats = [features(request_part(row["text"])) for row in rows]
+    seen = Counter(f for fs in feats for f in fs)
+    return [
+        (sorted(f for f in fs if seen[f] >= min_count), TASKS.index(row["task"]), row.get("weight", 1.0))
+        for fs, row in zip(feats, rows)
+    ]
+
+
+def train(examples, epochs: int, l2: float, rate: float, seed: int = 1):
+    k = len(TASKS)
+    weights: dict[str, list[float]] = {}
+    grads: dict[str, list[float]] = {}
+    bias, bias_g = [0.0] * k, [1e-8] * k
+    rng = random.Random(seed)
+    order = list(range(len(examples)))
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for i in order:
+            feats, y, weight = examples[i]
+            scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
+            scores = list(bias)
+            for f in feats:
+                w = weights.get(f)
+                if w is not None:
+                    for j in range(k):
+                        scores[j] += w[j] * scale
+            peak = max(scores)
+            exps = [math.exp(s - peak) for s in scores]
+            total = sum(exps)
+            delta = [e / total for e in exps]
+            delta[y] -= 1.0
+            for j in range(k):
+                g = delta[j] * weight
+                bias_g[j] += g * g
+                bias[j] -= rate * g / math.sqrt(bias_g[j])
+            for f in feats:
+                w = weights.setdefault(f, [0.0] * k)
+                gs = grads.setdefault(f, [1e-8] * k)
+                for j in range(k):
+                    g = (delta[j] * scale + l2 * w[j]) * weight
+                    gs[j] += g * g
+                    w[j] -= rate * g / math.sqrt(gs[j])
+    return bias, weights
+
+
+def scores_of(bias, weights, feats) -> list[float]:
+    scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
+    scores = list(bias)
+    for f in feats:
+        w = weights.get(f)
+        if w is not None:
+            for j in range(len(scores)):
+                scores[j] += w[j] * scale
+    return scores
+
+
+def prune(weights: dict, floor: float) -> dict:
+    return {f: [round(x, 3) for x in w] for f, w in sorted(weights.items()) if max(abs(x) for x in w) >= floor}
+
+
+def nll(scored: list[tuple[list[float], int]], temperature: float) -> float:
+    total = 0.0
+    for scores, y in scored:
+        peak = max(scores)
+        total += math.log(sum(math.exp((s - peak) / temperature) for s in scores)) - (scores[y] - peak) / temperature
+    return total / len(scored)
+
+
+def training_rows(natural: list[dict], natural_weight: float, per_frame: int) -> list[dict]:
+    rows = generate(per_frame=per_frame)
+    return rows + [dict(r, weight=natural_weight) for r in natural]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cv", type=int, default=0, help="k-fold cross-validation on tune.jsonl instead of writing")
+    ap.add_argument("--epochs", type=int, default=12)
+    ap.add_argument("--l2", type=float, default=1e-4)
+    ap.add_argument("--rate", type=float, default=0.3)
+    ap.add_argument("--per-frame", type=int, default=4)
+    ap.add_argument("--natural-weight", type=float, default=3.0)
+    ap.add_argument("--temperature", type=float, default=1.0,
+                    help="divides the scores before the softmax (--cv prints the best)")
+    ap.add_argument("--min-count", type=int, default=2, help="features in fewer training prompts are left out")
+    ap.add_argument("--prune", type=float, default=0.1, help="drop features whose weights all stay below this")
+    args = ap.parse_args()
+    natural = read_jsonl(HERE / "tune.jsonl")
+    t0 = time.perf_counter()
+    if args.cv:
+        rng = random.Random(3)
+        idx = list(range(len(natural)))
+        rng.shuffle(idx)
+        hit, total, wrong, scored = Counter(), Counter(), [], []
+        for fold in range(args.cv):
+            test = [natural[i] for i in idx[fold :: args.cv]]
+            rest = [natural[i] for n, i in enumerate(idx) if n % args.cv != fold]
+            bias, weights = train(vectorize(training_rows(rest, args.natural_weight, args.per_frame), args.min_count),
+                                  args.epochs, args.l2, args.rate)
+            weights = prune(weights, args.prune)
+            for row, (feats, y, _) in zip(test, vectorize(test)):
+                scores = scores_of(bias, weights, feats)
+                scored.append((scores, y))
+                got = max(range(len(scores)), key=scores.__getitem__)
+                total[row["task"]] += 1
+                hit[row["task"]] += got == y
+                if got != y:
+                    wrong.append((row["task"], TASKS[got], row["text"][:90]))
+        for task in TASKS:
+            print(f"{task:<10} {hit[task]}/{total[task]}")
+        print(f"cross-validated accuracy {sum(hit.values()) / sum(total.values()):.1%} "
+              f"({time.perf_counter() - t0:.0f} s)")
+        best = min((nll(scored, t / 10), t / 10) for t in range(3, 60))
+        print(f"temperature with the least cross-validated log loss: {best[1]} (loss {best[0]:.3f}; "
+              f"at 1.0: {nll(scored, 1.0):.3f})")
+        for want, got, text in wrong:
+            print(f"  {want:>9} -> {got:<9} {text!r}")
+        return
+    rows = training_rows(natural, args.natural_weight, args.per_frame)
+    bias, weights = train(vectorize(rows, args.min_count), args.epochs, args.l2, args.rate)
+    kept = prune(weights, args.prune)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    model = {"format": 1, "labels": list(TASKS), "bias": [round(b, 4) for b in bias],
+             "temperature": args.temperature,
+             "trained_on": {"prompts": len(rows), "epochs": args.epochs, "l2": args.l2,
+                            "rate": args.rate, "min_count": args.min_count, "per_frame": args.per_frame,
+                            "natural_weight": args.natural_weight},
+             "weights": kept}
+    OUT.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"{len(rows)} prompts, {len(weights)} features ({len(kept)} kept) -> {OUT.relative_to(ROOT)} "
+          f"({OUT.stat().st_size // 1024} KB, {time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
