@@ -21,7 +21,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from .resources import stdlib_dir
@@ -48,7 +48,9 @@ def fold(text: str) -> str:
     return text.casefold().translate(_FOLD)
 
 
-_CJK = "\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f"
+_HAN_KANA = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+_HANGUL = "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"
+_CJK = _HAN_KANA + _HANGUL
 _HAS_CJK = re.compile(f"[{_CJK}]")
 _WORD_CHAR = re.compile(f"[^\\W{_CJK}]")  # a letter, digit or underscore outside Han, kana, Hangul
 
@@ -106,8 +108,7 @@ def keyword_implies(earlier: str, later: str) -> bool:
 # ---- features --------------------------------------------------------------------------
 
 _TOKENS = re.compile(
-    rf"(?P<cjk>[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]+)"
-    rf"|(?P<hangul>[\uac00-\ud7af\u1100-\u11ff\u3130-\u318f]+)"
+    f"(?P<cjk>[{_HAN_KANA}]+)|(?P<hangul>[{_HANGUL}]+)"
     r"|(?P<word>[^\W\d_]+)|(?P<num>\d+)|(?P<sym>[^\w\s])"
 )
 HEAD_CHARS = 1000  # a model reads the first 1,000 and the last 500 characters of its text
@@ -245,7 +246,7 @@ class LinearModel:
 MODELS = ("task",)
 
 
-@lru_cache(maxsize=None)
+@cache
 def shipped_model(name: str) -> LinearModel:
     """A model that ships with the standard library (stdlib/models/NAME.json)."""
     return LinearModel.from_file(stdlib_dir() / "models" / f"{name}.json", name)

@@ -101,7 +101,7 @@ class Classification:
     evidence: tuple[str, ...] = ()  # the words that weighed most for a model's answer
 
     def to_json(self) -> dict:
-        out = {"fact": self.fact, "value": self.value, "how": self.how, "detail": self.detail}
+        out: dict = {"fact": self.fact, "value": self.value, "how": self.how, "detail": self.detail}
         if self.confidence is not None:
             out["confidence"] = round(self.confidence, 4)
             out["evidence"] = list(self.evidence)
@@ -141,14 +141,14 @@ class CompiledClassifier:
             if rx.search(text):
                 return Classification(self.fact, label, "matches", rx.pattern)
         unsure = None
-        for model, threshold in self.models:
+        for model, least in self.models:
             p = model.predict(text)
             detail = f"model {model.name}: confidence {p.confidence:.2f}" + (
                 f"; evidence: {', '.join(p.evidence)}" if p.evidence else ""
             )
-            if p.confidence >= threshold:
+            if p.confidence >= least:
                 return Classification(self.fact, p.label, "model", detail, p.confidence, p.evidence)
-            unsure = f"{detail} for {p.label}, below {threshold:g}"
+            unsure = f"{detail} for {p.label}, below {least:g}"
         if self.like and text:
             (vec,) = self.backend.embed([text])
             best = None
