@@ -9,6 +9,8 @@ Evaluation sets (none is read by training/train_task.py):
             training/task/collected.txt, split off by a fixed seed before any tuning;
   phrasing  training/task/phrasing.txt: written apart in other phrasing (terse, pasted content,
             typos, mixed languages);
+  fresh     training/task/fresh.txt: written after the first look at the two sets above, in
+            the styles of public instruction sets (QA, brainstorming, word problems, exercises);
   prompts   tests/data/prompts.jsonl: written earlier for the keyword classifier, which was tuned
             on it (so its `keywords` column there is in-set; std/task never saw it).
 Classifiers:
@@ -118,6 +120,7 @@ def main() -> None:
     sets = {
         "heldout": read_jsonl(here / "heldout.jsonl"),
         "phrasing": read_blocks(here / "phrasing.txt"),
+        "fresh": read_blocks(here / "fresh.txt"),
         "prompts": read_jsonl(ROOT / "tests" / "data" / "prompts.jsonl"),
     }
     std_task = loads("import std\nimport std/task\ndefault route gpt-5-mini\n").ir

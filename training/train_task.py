@@ -84,6 +84,21 @@ def train(examples, epochs: int, l2: float, rate: float, seed: int = 1):
     return bias, weights
 
 
+def train_averaged(examples, args):
+    """The mean of models trained with different example orders: one linear model with less
+    variance than any of them."""
+    runs = [train(examples, args.epochs, args.l2, args.rate, seed) for seed in range(1, args.seeds + 1)]
+    k = len(TASKS)
+    bias = [sum(b[j] for b, _ in runs) / len(runs) for j in range(k)]
+    weights: dict[str, list[float]] = {}
+    for _, w in runs:
+        for f, ws in w.items():
+            acc = weights.setdefault(f, [0.0] * k)
+            for j in range(k):
+                acc[j] += ws[j] / len(runs)
+    return bias, weights
+
+
 def scores_of(bias, weights, feats) -> list[float]:
     scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
     scores = list(bias)
@@ -120,8 +135,9 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=0.3)
     ap.add_argument("--per-frame", type=int, default=4)
     ap.add_argument("--natural-weight", type=float, default=3.0)
-    ap.add_argument("--temperature", type=float, default=1.0,
+    ap.add_argument("--temperature", type=float, default=0.3,
                     help="divides the scores before the softmax (--cv prints the best)")
+    ap.add_argument("--seeds", type=int, default=3, help="models averaged, each with its own example order")
     ap.add_argument("--min-count", type=int, default=2, help="features in fewer training prompts are left out")
     ap.add_argument("--prune", type=float, default=0.1, help="drop features whose weights all stay below this")
     args = ap.parse_args()
@@ -135,8 +151,8 @@ def main() -> None:
         for fold in range(args.cv):
             test = [natural[i] for i in idx[fold :: args.cv]]
             rest = [natural[i] for n, i in enumerate(idx) if n % args.cv != fold]
-            bias, weights = train(vectorize(training_rows(rest, args.natural_weight, args.per_frame), args.min_count),
-                                  args.epochs, args.l2, args.rate)
+            bias, weights = train_averaged(
+                vectorize(training_rows(rest, args.natural_weight, args.per_frame), args.min_count), args)
             weights = prune(weights, args.prune)
             for row, (feats, y, _) in zip(test, vectorize(test)):
                 scores = scores_of(bias, weights, feats)
@@ -157,13 +173,13 @@ def main() -> None:
             print(f"  {want:>9} -> {got:<9} {text!r}")
         return
     rows = training_rows(natural, args.natural_weight, args.per_frame)
-    bias, weights = train(vectorize(rows, args.min_count), args.epochs, args.l2, args.rate)
+    bias, weights = train_averaged(vectorize(rows, args.min_count), args)
     kept = prune(weights, args.prune)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     model = {"format": 1, "labels": list(TASKS), "bias": [round(b, 4) for b in bias],
              "temperature": args.temperature,
              "trained_on": {"prompts": len(rows), "epochs": args.epochs, "l2": args.l2,
-                            "rate": args.rate, "min_count": args.min_count, "per_frame": args.per_frame,
+                            "rate": args.rate, "seeds": args.seeds, "min_count": args.min_count, "per_frame": args.per_frame,
                             "natural_weight": args.natural_weight},
              "weights": kept}
     OUT.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")

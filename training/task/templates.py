@@ -584,6 +584,93 @@ for _lang, _tasks in MORE.items():
     for _task, _frames in _tasks.items():
         LANGS[_lang][_task] += _frames
 
+# Questions about pasted content: answering from the text is extraction in every language.
+ASK = {
+    "en": ["{D}What is the total amount?", "{D}Who wrote this and when?", "From this message, what time is the meeting?{D}",
+           "{D}Which date is mentioned?", "In the text below, what's the reference number?{D}", "{D}Where is the office?",
+           "According to this email, who should I contact?{D}", "Pull the key numbers out of this.{D}",
+           "What phone number is given here?{D}", "{D}How much did revenue grow, according to the text?"],
+    "es": ["{D}¿Cuál es el importe total?", "De este mensaje, ¿a qué hora es la reunión?{D}", "{D}¿Qué fecha se menciona?",
+           "Según este correo, ¿con quién debo hablar?{D}", "Dime el número de referencia del texto.{D}"],
+    "fr": ["{D}Quel est le montant total ?", "Dans ce message, à quelle heure est la réunion ?{D}", "{D}Quelle date est indiquée ?",
+           "D'après ce courriel, qui dois-je contacter ?{D}", "Donne-moi le numéro de référence du texte.{D}"],
+    "de": ["{D}Wie hoch ist der Gesamtbetrag?", "Um wie viel Uhr ist laut Nachricht das Treffen?{D}", "{D}Welches Datum wird genannt?",
+           "Wen soll ich laut dieser E-Mail kontaktieren?{D}", "Nenne mir die Referenznummer aus dem Text.{D}"],
+    "pt": ["{D}Qual é o valor total?", "Nesta mensagem, que horas é a reunião?{D}", "{D}Qual data aparece?",
+           "Segundo este e-mail, com quem devo falar?{D}", "Me diz o número de referência do texto.{D}"],
+    "it": ["{D}Qual è l'importo totale?", "In questo messaggio, a che ora è la riunione?{D}", "{D}Quale data viene citata?",
+           "Secondo questa email, chi devo contattare?{D}", "Dammi il numero di riferimento del testo.{D}"],
+    "ja": ["{D}合計金額はいくら？", "このメッセージによると会議は何時？{D}", "{D}どの日付が書かれていますか？",
+           "このメールでは誰に連絡すればいい？{D}", "文中の番号を教えて。{D}"],
+    "zh": ["{D}总金额是多少？", "根据这条消息，会议几点开始？{D}", "{D}里面提到了哪个日期？", "这封邮件说我该联系谁？{D}", "告诉我文中的编号。{D}"],
+    "ko": ["{D}총 금액이 얼마야?", "이 메시지에 따르면 회의는 몇 시야?{D}", "{D}어떤 날짜가 나와 있어?", "이 메일에 따르면 누구에게 연락해야 해?{D}",
+           "글에 나온 번호를 알려 줘.{D}"],
+}
+DOCS = {
+    "en": ["Hi Sam, the kickoff is on Monday 12 May at 9:30 in room 4B. Ask for Priya at reception. Ref: KO-2291.",
+           "Invoice 2025-118: 3 licences at $120 each, support $90, total $450, due 30 June."],
+    "es": ["Hola Ana, la reunión es el lunes 12 de mayo a las 9:30 en la sala 4. Pregunta por Luis. Ref: R-2291."],
+    "fr": ["Bonjour Paul, la réunion aura lieu lundi 12 mai à 9 h 30 en salle 4. Demandez Claire à l'accueil. Réf : R-2291."],
+    "de": ["Hallo Jonas, das Treffen ist am Montag, 12. Mai, um 9:30 Uhr in Raum 4. Frag am Empfang nach Petra. Ref.: R-2291."],
+    "pt": ["Oi Bia, a reunião é segunda, 12 de maio, às 9h30 na sala 4. Procure o Rui na recepção. Ref.: R-2291."],
+    "it": ["Ciao Marco, la riunione è lunedì 12 maggio alle 9:30 in sala 4. Chiedi di Giulia alla reception. Rif.: R-2291."],
+    "ja": ["山田様、打ち合わせは5月12日（月）9時30分、4階会議室です。受付で佐藤をお呼びください。番号：R-2291"],
+    "zh": ["王先生您好，会议定于5月12日周一上午9:30在4号会议室召开，请到前台找李女士。编号：R-2291"],
+    "ko": ["김 대리님, 회의는 5월 12일 월요일 오전 9시 30분 4번 회의실입니다. 안내 데스크에서 박 과장을 찾으세요. 번호: R-2291"],
+}
+for _lang, _frames in ASK.items():
+    LANGS[_lang]["extract"] += _frames
+    LANGS[_lang]["D"] += DOCS[_lang]
+
+# More everyday phrasings per language (vocabulary the first frames lacked).
+EVERYDAY = {
+    "en": {"classify": ["Which genre is this headline?", "Which of these animals are birds: {i}?", "Decide if each sentence is sarcastic.",
+                        "What type of document is this: invoice, letter or receipt?", "Put each word in the right group: {i}."],
+           "chat": ["What are the must-see places in Barcelona?", "Any tips for my first marathon?", "Say something nice to cheer me up."]},
+    "es": {"code": ["Encuentra el bug en este código.", "Mi programa da error al compilar.", "La función no devuelve nada, ¿por qué?",
+                    "¿Cómo se usa async/await en {p}?", "Arregla esta consulta SQL."],
+           "classify": ["¿De qué género es este titular?", "¿Cuáles de estos animales son aves: {i}?", "¿Esta frase es sarcástica?",
+                        "¿Qué tipo de documento es este: factura, carta o recibo?"],
+           "chat": ["¿Qué lugares hay que ver en Sevilla?", "¿Algún consejo para mi primer maratón?", "Dime algo bonito para animarme."]},
+    "fr": {"code": ["Trouve le bug dans ce code.", "Mon programme ne compile pas.", "La fonction ne renvoie rien, pourquoi ?",
+                    "Comment utiliser async/await en {p} ?", "Corrige cette requête SQL."],
+           "classify": ["Quel est le genre de ce titre ?", "Lesquels de ces animaux sont des oiseaux : {i} ?", "Parmi ces mots, lesquels sont des verbes ?",
+                        "Cette phrase est-elle sarcastique ?", "Quel type de document est-ce : facture, lettre ou reçu ?"],
+           "chat": ["Quels sont les endroits à visiter à Marseille ?", "Des conseils pour mon premier marathon ?", "Dis-moi quelque chose de gentil."]},
+    "de": {"code": ["Finde den Bug in diesem Code.", "Mein Programm kompiliert nicht.", "Die Funktion gibt nichts zurück, warum?",
+                    "Wie benutze ich async/await in {p}?", "Korrigiere diese SQL-Abfrage."],
+           "classify": ["Welches Genre hat diese Schlagzeile?", "Welche dieser Tiere sind Vögel: {i}?", "Ist dieser Satz sarkastisch?",
+                        "Welche Art von Dokument ist das: Rechnung, Brief oder Quittung?"],
+           "chat": ["Was sollte man in Hamburg gesehen haben?", "Tipps für meinen ersten Marathon?", "Sag mir etwas Nettes."],
+           "summarize": ["Gib mir die Kernaussagen von {d}.", "Was steht im Wesentlichen in {d}?", "Fass mir {d} knapp zusammen."]},
+    "pt": {"code": ["Ache o bug neste código.", "Meu programa não compila.", "A função não retorna nada, por quê?",
+                    "Como usar async/await em {p}?", "Corrija esta consulta SQL."],
+           "classify": ["Qual é o gênero desta manchete?", "Quais destes animais são aves: {i}?", "Essa frase é sarcástica?",
+                        "Que tipo de documento é este: fatura, carta ou recibo?"],
+           "chat": ["O que não posso deixar de ver no Rio?", "Dicas para minha primeira maratona?", "Me diz algo legal para me animar."],
+           "summarize": ["Me dá a versão curta de {d}.", "Resume {d} pra mim.", "Qual a ideia central de {d}?"]},
+    "it": {"code": ["Trova il bug in questo codice.", "Il mio programma non compila.", "La funzione non restituisce niente, perché?",
+                    "Come si usa async/await in {p}?", "Correggi questa query SQL."],
+           "classify": ["Di che genere è questo titolo?", "Quali di questi animali sono uccelli: {i}?", "Questa frase è sarcastica?",
+                        "Che tipo di documento è: fattura, lettera o ricevuta?"],
+           "chat": ["Cosa vedere assolutamente a Napoli?", "Consigli per la mia prima maratona?", "Dimmi qualcosa di carino."]},
+    "ja": {"code": ["このコードのバグを見つけて。", "プログラムがコンパイルできません。", "関数が何も返さないのはなぜ？",
+                    "{p}でasync/awaitはどう使う？", "このSQLを修正して。"],
+           "classify": ["このニュースのジャンルは？", "次の動物のうち鳥はどれ：{i}", "この文は皮肉ですか？",
+                        "これはどの種類の書類ですか：請求書、手紙、領収書", "この記事のカテゴリを判定して。"],
+           "chat": ["大阪で見るべき場所はどこ？", "初めてのマラソンのコツは？", "元気が出ることを言って。", "何か楽しい話を聞かせて。"]},
+    "zh": {"code": ["帮我找出这段代码的bug。", "我的程序编译不通过。", "这个函数为什么什么都不返回？", "{p}里async/await怎么用？", "改一下这条SQL。"],
+           "classify": ["这条新闻属于什么类别？", "下面哪些动物是鸟类：{i}？", "这句话是讽刺吗？", "这是什么类型的文件：发票、信件还是收据？"],
+           "chat": ["去上海必看的地方有哪些？", "第一次跑马拉松有什么建议？", "说点让我开心的话吧。"]},
+    "ko": {"code": ["이 코드의 버그를 찾아 줘.", "프로그램이 컴파일이 안 돼.", "함수가 아무것도 반환하지 않아. 왜 그래?",
+                    "{p}에서 async/await는 어떻게 써?", "이 SQL 쿼리를 고쳐 줘.", "코드가 작동을 안 해요."],
+           "classify": ["이 뉴스의 장르는 뭐야?", "다음 동물 중 새는 어느 것: {i}", "이 문장은 비꼬는 말이야?", "이건 어떤 종류의 문서야: 청구서, 편지, 영수증"],
+           "chat": ["부산에서 꼭 가 봐야 할 곳은?", "첫 마라톤 팁 좀 알려 줘.", "기운 나는 말 좀 해 줘."]},
+}
+for _lang, _tasks in EVERYDAY.items():
+    for _task, _frames in _tasks.items():
+        LANGS[_lang][_task] += _frames
+
 TASKS = ("summarize", "chat", "code", "reasoning", "translate", "extract", "classify")
 
 
