@@ -671,6 +671,16 @@ for _lang, _tasks in EVERYDAY.items():
     for _task, _frames in _tasks.items():
         LANGS[_lang][_task] += _frames
 
+# Bookings are chat: in Han and kana text 予約 (reserve) shares 約 with 要約 (summarize).
+ERRANDS = {
+    "ja": ["京都のホテルを2泊予約したい。", "東京のホテルを予約したい", "金曜日のローマ行きの便を探して。", "レストランを4人で予約したい。",
+           "ソウル3日間の旅行プランを立てて。", "大阪に泊まるならどこがいい？"],
+    "zh": ["我想预订京都的酒店住两晚。", "帮我订一张周五去罗马的机票。", "帮我预约四个人的餐厅。", "规划一个首尔三日游。"],
+    "ko": ["교토 호텔을 2박 예약하고 싶어요.", "금요일 로마행 항공편 찾아 줘.", "식당 4명 예약하고 싶어.", "서울 3일 여행 일정 짜 줘."],
+}
+for _lang, _frames in ERRANDS.items():
+    LANGS[_lang]["chat"] += _frames
+
 TASKS = ("summarize", "chat", "code", "reasoning", "translate", "extract", "classify")
 
 
