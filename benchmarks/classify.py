@@ -1,5 +1,6 @@
-"""Classification latency: 200- and 4,000-character prompts, keyword-only and with a
-`like` class, cache cold (a new text each time) and warm (the same text again).
+"""Classification latency: 200- and 4,000-character prompts, keyword-only, with a `like`
+class, and std/task (the trained model, reading the `request` part), cache cold (a new text
+each time) and warm (the same text again).
 
     python benchmarks/classify.py
 """
@@ -27,6 +28,7 @@ default route balanced
 """
 LIKE = KEYWORDS.replace("  otherwise chat", '  translate like ["translate this into French", "how do you say this in '
                                               'Japanese?", "render this text in German"] above 0.6\n  otherwise chat')
+STD_TASK = "import std\nimport std/task\ndefault route balanced\n"
 WORDS = ("the quarterly numbers show steady growth across regions while costs in logistics rose because of "
          "fuel prices and the new warehouse opened in spring so the board asked for a plan").split()
 
@@ -54,7 +56,7 @@ def measure(cls: Classifiers, texts: list[str], warm: bool) -> tuple[float, floa
 def main():
     rnd = random.Random(5)
     print(f"{'classifier':<14} {'chars':>6} {'cache':>6} {'median µs':>10} {'p99 µs':>8}")
-    for name, text in (("keywords", KEYWORDS), ("keywords+like", LIKE)):
+    for name, text in (("keywords", KEYWORDS), ("keywords+like", LIKE), ("std/task", STD_TASK)):
         policy = loads(text, f"{name}.policy")
         for n in (200, 4000):
             for warm in (False, True):

@@ -37,6 +37,11 @@ def _fold_table() -> dict[int, str | None]:
     for cp in range(0x300, 0x370):  # combining diacritics of decomposed Latin text
         table[cp] = None
     table[0xDF] = "ss"
+    # Latin letters NFD does not split into a base and a mark
+    for letter, plain in zip(
+        "øØđĐłŁħĦıæÆœŒ", ["o", "o", "d", "d", "l", "l", "h", "h", "i", "ae", "ae", "oe", "oe"]
+    ):
+        table[ord(letter)] = plain
     return table
 
 
@@ -55,53 +60,72 @@ _HAS_CJK = re.compile(f"[{_CJK}]")
 _WORD_CHAR = re.compile(f"[^\\W{_CJK}]")  # a letter, digit or underscore outside Han, kana, Hangul
 
 
+@dataclass(frozen=True)
+class Keyword:
+    """A keyword as matched: its folded body and which of its ends need a word boundary."""
+
+    written: str
+    body: str
+    left: bool  # no letter, digit or underscore may come just before
+    right: bool  # ... nor just after
+
+    @classmethod
+    def of(cls, written: str) -> Keyword:
+        prefix = written.endswith("*") and len(written) > 1
+        body = fold(written[:-1] if prefix else written)
+        bounded = not _HAS_CJK.search(body)
+        left = bounded and bool(_WORD_CHAR.match(body[:1]))
+        right = bounded and not prefix and bool(_WORD_CHAR.match(body[-1:]))
+        return cls(written, body, left, right)
+
+    def at(self, folded: str, start: int) -> bool:
+        """Whether an occurrence of the body at `start` is a match (its boundaries hold)."""
+        if self.left and start and _WORD_CHAR.match(folded[start - 1]):
+            return False
+        end = start + len(self.body)
+        return not (self.right and end < len(folded) and _WORD_CHAR.match(folded[end]))
+
+    def find(self, folded: str) -> bool:
+        start = folded.find(self.body)
+        while start >= 0:
+            if self.at(folded, start):
+                return True
+            start = folded.find(self.body, start + 1)
+        return False
+
+
 class KeywordMatcher:
-    """One class's keywords as one compiled pattern over folded text; `find` gives the first
-    keyword that occurs."""
+    """One class's keywords; `find` gives the first (in written order) that matches folded
+    text. A C-speed substring search finds candidates; boundaries are checked only there."""
 
     def __init__(self, keywords: tuple[str, ...]):
-        self.keywords = keywords
-        parts = []
-        for i, kw in enumerate(keywords):
-            prefix = kw.endswith("*") and len(kw) > 1
-            body = fold(kw[:-1] if prefix else kw)
-            pat = re.escape(body)
-            if not _HAS_CJK.search(body):
-                if _WORD_CHAR.match(body[:1]):
-                    pat = f"(?<!{_WORD_CHAR.pattern})" + pat
-                if _WORD_CHAR.match(body[-1:]) and not prefix:
-                    pat += f"(?!{_WORD_CHAR.pattern})"
-            parts.append(f"(?P<k{i}>{pat})")
-        self.rx = re.compile("|".join(parts)) if parts else None
+        self.keywords = [Keyword.of(k) for k in keywords if k]
 
     def find(self, folded: str) -> str | None:
-        if self.rx is None:
-            return None
-        m = self.rx.search(folded)
-        if m is None:
-            return None
-        return self.keywords[int(m.lastgroup[1:])]  # type: ignore[index]
+        for kw in self.keywords:
+            if kw.body in folded and kw.find(folded):
+                return kw.written
+        return None
 
 
 def keyword_implies(earlier: str, later: str) -> bool:
     """Whether every text in which keyword `later` matches also holds a match of `earlier`
     (so a class keyed by `earlier`, tried first, always wins): `earlier` occurs inside `later`
-    where its word boundaries are guaranteed by `later`'s own letters or boundaries."""
-    e_prefix, e = earlier.endswith("*") and len(earlier) > 1, fold(earlier.rstrip("*") or "*")
-    l_prefix, low = later.endswith("*") and len(later) > 1, fold(later.rstrip("*") or "*")
-    e_bounded = not _HAS_CJK.search(e)
-    l_bounded = not _HAS_CJK.search(low)
-    start = low.find(e)
+    where `later`'s own characters, or the boundaries `later` itself needs, guarantee
+    `earlier`'s boundaries."""
+    e, low = Keyword.of(earlier), Keyword.of(later)
+    if not e.body or not low.body:
+        return False
+    start = low.body.find(e.body)
     while start >= 0:
-        end = start + len(e)
-        left = right = True
-        if e_bounded and _WORD_CHAR.match(e[0]):
-            left = not _WORD_CHAR.match(low[start - 1]) if start else l_bounded
-        if e_bounded and not e_prefix and _WORD_CHAR.match(e[-1]):
-            right = not _WORD_CHAR.match(low[end]) if end < len(low) else l_bounded and not l_prefix
+        end = start + len(e.body)
+        left = not e.left or (not _WORD_CHAR.match(low.body[start - 1]) if start else low.left)
+        right = not e.right or (
+            not _WORD_CHAR.match(low.body[end]) if end < len(low.body) else low.right
+        )
         if left and right:
             return True
-        start = low.find(e, start + 1)
+        start = low.body.find(e.body, start + 1)
     return False
 
 

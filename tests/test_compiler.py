@@ -189,7 +189,7 @@ def test_standalone_module_validates_everything_and_says_what_it_leaves_out(tmp_
         ns["decide"]({"langauge": "en"})
     assert ns["decide_fast"]({"tokens": "abc", "language": "en"}).rule == "english"   # documented fast path
     assert ns["check_facts"]({"tokens": 5}) == {"tokens": 5}                           # no private argument
-    assert "`language` from prompt" in ns["__doc__"] and "`task` from prompt" in ns["__doc__"]
+    assert "`language` from prompt" in ns["__doc__"] and "`task` from request" in ns["__doc__"]
     assert set(ns["__all__"]) >= {"decide", "decide_fast", "check_facts", "FACTS"}
     r = subprocess.run([sys.executable, "-m", "policylang", "compile", "examples/travel-assistant.policy", "-o",
                         str(tmp_path / "t.py")], capture_output=True, text=True, cwd=ROOT)

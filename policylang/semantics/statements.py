@@ -276,6 +276,13 @@ class StatementChecker(Reporter):
                     except re.error as exc:
                         self.error("invalid-value", c.span, f"invalid regular expression: {exc}")
                         continue
+                if c.kind == "keywords" and not all(k.strip() for k in c.patterns):
+                    self.error(
+                        "invalid-value",
+                        c.span,
+                        "an empty keyword would match every text; remove it",
+                    )
+                    continue
                 if c.kind == "like" and not (c.threshold is not None and 0 <= c.threshold <= 1):
                     self.error("invalid-value", c.span, "a `like` threshold is between 0 and 1")
                     continue

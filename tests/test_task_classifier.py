@@ -1,0 +1,307 @@
+"""Task classification that generalizes: whole-word keywords, the `request` source, the shipped
+std/task model (`model "task" above T`), imported classifiers, and the held-out accuracy."""
+import json
+import random
+import subprocess
+import sys
+import unicodedata
+from collections import Counter
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import policylang
+from helpers import ROOT
+from policylang.runtime.classify import Classifiers
+from policylang.semantics.check import check_source
+from policylang.textmodel import KeywordMatcher, fold, keyword_implies, request_part, shipped_model
+
+sys.path.insert(0, str(ROOT / "training" / "task"))
+from data import read_blocks, read_jsonl  # noqa: E402
+
+STD_TASK = "import std\nimport std/task\ndefault route gpt-5-mini\n"
+
+
+def user(text):
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+def classify(policy_text, text):
+    (c,) = Classifiers(policylang.loads(policy_text).ir).run(user(text))
+    return c
+
+
+# ---- keywords on word boundaries ----------------------------------------------------------------
+
+@pytest.mark.parametrize("keyword,text,hit", [
+    # the confusions of the issue: a keyword inside a longer word is not that word
+    ("prove", "I improved the draft", False),
+    ("function", "the functional tests pass", False),
+    ("gist", "Registration is open", False),
+    ("react", "a chemical reaction", False),
+    ("solve", "please resolve the ticket", False),
+    ("parse", "int.TryParse returns false", False),
+    ("prove", "Prove it.", True),
+    ("function", "my function(x) fails", True),
+    # case and accents
+    ("resume", "RÉSUMÉ de la réunion", True),
+    ("résumé", "resume this", True),
+    ("übersetze", "UEBERSETZE bitte: Ubersetze das", True),
+    ("straße", "STRASSE", True),
+    ("café", "cafe\u0301 au lait", True),  # a decomposed accent folds too
+    # a trailing * matches a word prefix
+    ("translat*", "Translation please", True),
+    ("translat*", "mistranslated", False),
+    # CJK text has no spaces: substrings
+    ("翻訳", "この文を翻訳して", True),
+    ("要約", "予約したい", False),
+    # Latin keywords next to CJK characters still match (CJK counts as a boundary)
+    ("python", "Pythonで書いて", True),
+    # keyword edges that are not letters impose no boundary there
+    ("def ", "undef x", False),
+    ("def ", "x = 1\ndef f(): pass", True),
+    ("```", "x```y", True),
+    (".py", "run main.py now", True),
+    (".py", "run main.pyc now", False),
+    ("c++", "a C++ program", True),
+])
+def test_keywords_match_whole_words(keyword, text, hit):
+    assert (KeywordMatcher((keyword,)).find(fold(text)) == keyword) is hit
+
+
+def test_fold_keeps_kana_voicing_and_hangul():
+    assert fold("が") == "が" and fold("パ") == "パ" and fold("한국어") == "한국어"
+    assert fold("ÀÉÎÕÜ ñ ç ø") == "aeiou n c o"
+
+
+ALPHABET = ["a", "b", "é", "A", " ", "-", "_", "1", "語", "한", "."]
+
+
+def _word(ch):
+    """A letter, digit or underscore outside Han, kana and Hangul, by the Unicode names."""
+    if not (ch.isalnum() or ch == "_"):
+        return False
+    name = unicodedata.name(ch, "")
+    return not name.startswith(("CJK", "HANGUL", "HIRAGANA", "KATAKANA", "HALFWIDTH KATAKANA"))
+
+
+def reference_match(keyword, text):
+    """Keyword matching spelled out position by position (no regex, no shared helper)."""
+    prefix = keyword.endswith("*") and len(keyword) > 1
+    body = fold(keyword[:-1] if prefix else keyword)
+    folded = fold(text)
+    cjk = any(not _word(c) and c.isalnum() for c in body)
+    for i in range(len(folded) - len(body) + 1):
+        if folded[i : i + len(body)] != body:
+            continue
+        if not cjk:
+            if _word(body[0]) and i > 0 and _word(folded[i - 1]):
+                continue
+            j = i + len(body)
+            if _word(body[-1]) and not prefix and j < len(folded) and _word(folded[j]):
+                continue
+        return True
+    return False
+
+
+words = st.text(st.sampled_from(ALPHABET), min_size=1, max_size=4)
+
+
+@settings(max_examples=400, deadline=None)
+@given(keyword=words, star=st.booleans(), text=st.text(st.sampled_from(ALPHABET), max_size=14))
+def test_keyword_matching_agrees_with_the_reference(keyword, star, text):
+    kw = keyword + ("*" if star else "")
+    assert (KeywordMatcher((kw,)).find(fold(text)) is not None) == reference_match(kw, text)
+
+
+def test_shadowing_is_sound_on_texts_that_hold_the_later_keyword():
+    """shadowed-class's law: when keyword_implies(earlier, later), every text that matches
+    `later` matches `earlier`. Texts embed `later` so most cases are real checks; counted."""
+    rng = random.Random(11)
+    checked = implied = 0
+    for _ in range(30_000):
+        later = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 5)))
+        i = rng.randrange(len(later))
+        earlier = later[i : rng.randint(i + 1, len(later))] + ("*" if rng.random() < 0.3 else "")
+        later += "*" if rng.random() < 0.2 else ""
+        text = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(0, 3))) + later.rstrip("*") + "".join(
+            rng.choice(ALPHABET) for _ in range(rng.randint(0, 3)))
+        if not reference_match(later, text):
+            continue
+        checked += 1
+        if keyword_implies(earlier, later):
+            implied += 1
+            assert reference_match(earlier, text), (earlier, later, text)
+    assert checked > 20_000 and implied > 5_000, (checked, implied)
+
+
+# ---- the `request` source ---------------------------------------------------------------------
+
+ARTICLE = ("The committee met on Tuesday to review the function of the new translation office. " * 8).strip()
+
+
+def test_request_part_skips_pasted_material():
+    msg = f"Can you summarize this for me?\n\n{ARTICLE}\n\n{ARTICLE}\n\nThanks!"
+    part = request_part(msg)
+    assert part.startswith("Can you summarize this for me?") and part.endswith("Thanks!")
+    assert "committee" not in part
+
+
+def test_request_part_shortens_code_blocks_and_drops_quotes():
+    part = request_part("Why does this fail?\n```python\ndef summarize(x):\n    return x\n```\n> translate this\nok")
+    assert "summarize" not in part and "translate" not in part and "```" in part
+    assert request_part("") == "" and request_part("\n\n \n") == ""
+    long = "word " * 1000
+    assert len(request_part(long)) <= 2 * 300 + 3
+
+
+def test_request_source_reads_the_last_user_message_only():
+    text = 'import std\nclassify task from request {\n  code keywords ["function"]\n  otherwise chat\n}\ndefault route gpt-5\n'
+    ir = policylang.loads(text).ir
+    req = {"messages": [{"role": "user", "content": "write a function"}, {"role": "assistant", "content": "ok"},
+                        {"role": "user", "content": "now tell me a joke"}]}
+    assert Classifiers(ir).run(req)[0].value == "chat"
+    pasted = user(f"Tell me a joke about this.\n\n{ARTICLE}\n\n{ARTICLE}\n\nThanks")
+    assert Classifiers(ir).run(pasted)[0].value == "chat"  # "function" is in the pasted article only
+    whole = policylang.loads(text.replace("from request", "from prompt")).ir
+    assert Classifiers(whole).run(pasted)[0].value == "code"
+
+
+# ---- `model "task" above T` -------------------------------------------------------------------
+
+@pytest.mark.parametrize("block,code,message", [
+    ('classify task from prompt { model "nope" above 0.5 }', "invalid-value", "unknown model `nope` (shipped models: task)"),
+    ('classify task from prompt { code keywords ["def", " "] }', "invalid-value",
+     "an empty keyword would match every text; remove it"),
+    ('classify task from prompt { model "task" above 1.5 }', "invalid-value", "a `model` threshold is between 0 and 1"),
+    ('fact kind: enum {code, chat}\nclassify kind from prompt { model "task" above 0.5 }', "type-mismatch",
+     "model `task` answers summarize, chat, code, reasoning, translate, extract, classify; enum fact `kind` "
+     "cannot hold summarize, reasoning, translate, extract, classify"),
+])
+def test_model_clause_checks(block, code, message):
+    _, diags = check_source(f"import std\n{block}\ndefault route gpt-5\n")
+    errors = [d for d in diags if d.severity == "error"]
+    assert errors and errors[0].code == code and errors[0].message == message
+
+
+@pytest.mark.parametrize("text,task", [
+    ("Put this into German for me please: the shop opens at nine.", "translate"),
+    ("A farmer has 17 sheep. All but 9 run away. How many are left?", "reasoning"),
+    ("Write a C++ program to find the nth Fibonacci number.", "code"),
+    ("Escribe una función en Go que invierta una cadena", "code"),
+    ("この記事を要約してください。", "summarize"),
+    ("이 이메일에서 전화번호를 모두 추출해 줘.", "extract"),
+    ("Is this review positive or negative? 'Terrible service.'", "classify"),
+    ("你好！今天过得怎么样？", "chat"),
+])
+def test_std_task_answers_with_confidence_and_evidence(text, task):
+    c = classify(STD_TASK, text)
+    assert (c.value, c.how) == (task, "model")
+    assert 0.5 <= c.confidence <= 1 and c.evidence and all(isinstance(e, str) for e in c.evidence)
+    assert c.detail.startswith("model task: confidence ")
+
+
+def test_below_the_threshold_the_otherwise_value_holds():
+    text = "hmm, ok"
+    p = shipped_model("task").predict(request_part(text))
+    above = min(1.0, p.confidence + (1 - p.confidence) / 2)
+    assert p.confidence < above
+    policy = f'import std\nclassify task from request {{\n  model "task" above {above:.12f}\n  otherwise chat\n}}\ndefault route gpt-5\n'
+    c = classify(policy, text)
+    assert (c.value, c.how) == ("chat", "otherwise") and "below" in c.detail and c.confidence is None
+    c = classify(policy.replace("  otherwise chat\n", ""), text)
+    assert c.value is None and c.how == "none" and c.detail.endswith("the fact stays missing")
+
+
+def test_keywords_before_the_model_and_the_callers_fact_wins():
+    policy = STD_TASK.replace("import std/task\n", 'import std/task\nclassify task from request {\n'
+                                                   '  code keywords ["```"]\n  model "task" above 0.5\n  otherwise chat\n}\n')
+    assert classify(policy, "Summarize this:\n```\nlog lines\n```").value == "code"
+    router = policylang.Router(policylang.loads(STD_TASK.replace("gpt-5-mini", "echo")))
+    assert router.facts_for(user("Translate this into French: hello"))["task"] == "translate"
+    assert router.facts_for(user("Translate this into French: hello"), {"task": "chat"})["task"] == "chat"
+
+
+def test_imports_bring_classifiers_and_the_own_file_overrides():
+    from policylang.analysis.lint import lint
+
+    ir = policylang.loads(STD_TASK).ir
+    assert [c.fact for c in ir.classifiers] == ["task"] and ir.classifiers[0].span.file == "<std/task>"
+    assert not [d for d in lint(ir) if d.code in ("unused-class", "shadowed-class")]
+    own = policylang.loads(STD_TASK + 'classify task from prompt {\n  code keywords ["code"]\n}\n').ir
+    assert len(own.classifiers) == 1 and own.classifiers[0].clauses[0].kind == "keywords"
+
+
+def test_model_clause_survives_fmt():
+    from policylang.syntax.formatter import format_text
+
+    text = 'import std\nclassify task from request {\n  code keywords ["```"]\n  model "task" above 0.5\n  otherwise chat\n}\ndefault route gpt-5\n'
+    once = format_text(text)
+    assert 'model "task" above 0.5' in once and format_text(once) == once
+    assert policylang.loads(once).ir.classifiers == policylang.loads(text).ir.classifiers
+
+
+@pytest.mark.parametrize("text", [
+    "", "\x00\x00", "\ud800 lone surrogate \udfff", "🙂" * 500, "مرحبا، كيف حالك؟", "x" * 1_000_000,
+    "```" * 1000, "\n\n".join(["para"] * 5000), ">" * 100,
+])
+def test_hostile_prompts_get_an_answer(text):
+    c = classify(STD_TASK, text)
+    assert c.value in ("summarize", "chat", "code", "reasoning", "translate", "extract", "classify")
+    json.dumps(c.to_json())
+
+
+# ---- what users see -------------------------------------------------------------------------
+
+def test_route_prompt_shows_the_class_confidence_and_evidence():
+    r = subprocess.run([sys.executable, "-m", "policylang", "route", "examples/travel-assistant.policy", "--prompt",
+                        "Translate 'where is the station' into Japanese", "--format", "json"],
+                       capture_output=True, text=True, cwd=ROOT)
+    doc = json.loads(r.stdout)
+    (task,) = [c for c in doc["classified"] if c["fact"] == "task"]
+    assert doc["rule"] == "translation" and task["value"] == "translate" and task["how"] == "model"
+    assert 0.5 <= task["confidence"] <= 1 and task["evidence"]
+    r = subprocess.run([sys.executable, "-m", "policylang", "route", "examples/code-assistant.policy", "--prompt",
+                        "A bat and a ball cost $1.10 together; the bat costs $1 more. What does the ball cost?"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert "rule:       reasoning" in r.stdout
+    assert "classified: task = reasoning by model: model task: confidence" in r.stdout and "evidence:" in r.stdout
+
+
+def test_v1_route_shows_the_class_confidence_and_evidence(tmp_path):
+    from gateway_harness import RunningGateway
+    from policylang.gateway import GatewayConfig
+
+    path = tmp_path / "t.policy"
+    path.write_text("import std\nimport std/task\ntranslation: when task == translate route echo\ndefault route echo\n")
+    with RunningGateway(GatewayConfig(policy=str(path))) as gw:
+        r = httpx.post(gw.url + "/v1/route", json={"messages": [{"role": "user", "content": "Traduis en anglais : bonjour"}]})
+        doc = r.json()
+        assert doc["rule"] == "translation", doc
+        (task,) = doc["classified"]
+        assert task["value"] == "translate" and task["how"] == "model" and task["evidence"]
+        # JSON may escape a lone surrogate; the evidence must still serialize
+        body = json.dumps({"messages": [{"role": "user", "content": "\ud800 \ud800 translate into German"}]})
+        r = httpx.post(gw.url + "/v1/route", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 200 and r.json()["classified"][0]["value"] == "translate"
+
+
+# ---- held-out accuracy (the README's figure) ------------------------------------------------------
+
+def test_held_out_accuracy_of_std_task():
+    """On the three sets never used for training (training/task/): at least 85% overall and 75%
+    on every task — the issue's targets, as a guard for whoever retrains the model."""
+    here = ROOT / "training" / "task"
+    rows = read_jsonl(here / "heldout.jsonl") + read_blocks(here / "phrasing.txt") + read_blocks(here / "fresh.txt")
+    cls = Classifiers(policylang.loads(STD_TASK).ir)
+    hit, total = Counter(), Counter()
+    for row in rows:
+        (c,) = cls.run(user(row["text"]))
+        total[row["task"]] += 1
+        hit[row["task"]] += c.value == row["task"]
+    assert len(rows) == 446
+    assert sum(hit.values()) / len(rows) >= 0.85
+    assert all(hit[t] / total[t] >= 0.75 for t in total), {t: hit[t] / total[t] for t in total}
+    assert shipped_model("task").labels == list(policylang.loads(STD_TASK).ir.facts["task"].members)
