@@ -372,6 +372,17 @@ def cmd_replay(args) -> int:
     return EXIT_OK
 
 
+def cmd_lsp(args) -> int:
+    try:
+        from .lsp import main as serve_lsp  # lazy: the lsp extra (pygls)
+    except ImportError:
+        raise UsageError(
+            "the language server needs its extra: pip install 'policylang[lsp]'"
+        ) from None
+    serve_lsp()
+    return EXIT_OK
+
+
 def cmd_serve(args) -> int:
     try:
         import starlette  # noqa: F401  (lazy: is the gateway extra installed?)
@@ -622,6 +633,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--diff", action="store_true", help="print the changes as a unified diff instead of writing"
     )
     p.set_defaults(func=cmd_fmt)
+
+    p = sub.add_parser(
+        "lsp",
+        help="a language server for editors (stdio)",
+        description="Speak the Language Server Protocol on stdin/stdout: check's diagnostics as "
+        "you type, hover, go to definition, completion, formatting and quick fixes. Editors start "
+        "it themselves (editors/vscode/ has a client); needs pip install 'policylang[lsp]'.",
+    )
+    p.set_defaults(func=cmd_lsp)
 
     p = sub.add_parser(
         "diff",

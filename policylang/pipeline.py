@@ -74,17 +74,25 @@ def findings(path: str | Path, progress: Callable[[str], None] = _quiet) -> Chec
     falls back to blocks) and the linter."""
     path = Path(path)
     progress(f"{path}: parsing and type-checking ({path.stat().st_size:,} bytes)")
-    checked = front_end(path)
+    return _analysed(front_end(path), str(path), progress)
+
+
+def findings_text(text: str, name: str, base_dir: Path | None = None) -> Checked:
+    """findings() for a file's unsaved text (the language server's view of an open editor)."""
+    return _analysed(front_end_text(text, name, base_dir), name, _quiet)
+
+
+def _analysed(checked: Checked, name: str, progress: Callable[[str], None]) -> Checked:
     policy_ir, diags = checked.ir, checked.diagnostics
     if policy_ir is None:
-        return Checked(None, diags, {})
-    progress(f"{path}: laying out the decision diagram of {len(policy_ir.rules):,} rules")
+        return Checked(None, diags, checked.sources)
+    progress(f"{name}: laying out the decision diagram of {len(policy_ir.rules):,} rules")
     layout, _ = layout_policy(policy_ir, use_table=False)  # the table layout is codegen's concern
     if layout.kind != "diagram":
         diags.append(fallback_note(policy_ir, layout))
     if policy_ir.rules:
         progress(
-            f"{path}: analysing {len(policy_ir.rules):,} rules ({layout.kind}, {layout.nodes:,} "
+            f"{name}: analysing {len(policy_ir.rules):,} rules ({layout.kind}, {layout.nodes:,} "
             "nodes)"
         )
         diags += lint(policy_ir, layout.diagram)
