@@ -27,6 +27,7 @@ from .diagnostics import (
     render_text,
     sort_key,
 )
+from .factschema import facts_schema
 from .pipeline import findings
 from .policy import PolicyError, compile_module, decision_json, load, loads
 from .prelude import FactError, jsonable
@@ -207,6 +208,19 @@ def cmd_route(args) -> int:
                 shown = "missing" if t["missing"] else json.dumps(t["value"])
                 print(f"      {t['test']:<40} value {shown:<20} -> {str(t['result']).lower()}")
     return no_route
+
+
+def cmd_schema(args) -> int:
+    policy = _load_or_report(args.file)
+    if policy is None:
+        return EXIT_USAGE
+    text = json.dumps(facts_schema(policy.ir, args.title), indent=2) + "\n"
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}: {len(policy.ir.facts)} facts", file=sys.stderr)
+    return EXIT_OK
 
 
 def cmd_compile(args) -> int:
@@ -601,6 +615,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("-o", "--output", metavar="OUT.py", help="where to write (default: stdout)")
     p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser(
+        "schema",
+        help="the JSON Schema of a policy's facts",
+        description="Print the JSON Schema (draft 2020-12) of the facts object FILE accepts — "
+        "types, enum values, defaults; no other names — so callers in any language can validate "
+        "facts before sending them (metadata, x-policylang-facts, route --facts).",
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("-o", "--output", metavar="OUT.json", help="where to write (default: stdout)")
+    p.add_argument("--title", help="the schema's title (default: facts of FILE)")
+    p.set_defaults(func=cmd_schema)
 
     p = sub.add_parser(
         "test",
