@@ -147,10 +147,14 @@ def cmd_route(args) -> int:
             # lazy, as in cmd_replay: the runtime brings httpx and the providers (~80 ms of
             # start-up) that the other commands do not need
             from .runtime.classify import Classifiers
-            from .runtime.facts import derive_facts
+            from .runtime.facts import derive_facts, language_detector
 
+            try:
+                detector = language_detector(args.language_detector)
+            except (ValueError, RuntimeError) as exc:
+                raise UsageError(str(exc)) from None
             request = {"messages": [{"role": "user", "content": args.prompt}]}
-            derived = derive_facts(policy.ir, request)
+            derived = derive_facts(policy.ir, request, detector=detector)
             for c in Classifiers(policy.ir).run(request, skip=facts.keys()):
                 classified.append(c)
                 if c.value is not None:
@@ -418,7 +422,12 @@ def cmd_serve(args) -> int:
         load_keys,
     )  # lazy: the gateway extra (starlette, uvicorn)
     from .gateway.server import serve
+    from .runtime.facts import language_detector
 
+    try:
+        language_detector(args.language_detector)  # an unknown name or a missing extra: now
+    except (ValueError, RuntimeError) as exc:
+        raise UsageError(str(exc)) from None
     try:
         load_keys(args.keys)
     except (KeyFileError, OSError) as exc:
@@ -476,6 +485,7 @@ def cmd_serve(args) -> int:
         quality_db=args.quality_db,
         state_url=state_url,
         state_fail_open=args.state_fail_open,
+        language_detector=args.language_detector,
     )
     return EXIT_OK
 
@@ -598,6 +608,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--prompt",
         metavar="TEXT",
         help="derive facts from this user prompt (tokens, language, classifiers) and show how",
+    )
+    p.add_argument(
+        "--language-detector",
+        metavar="NAME",
+        default="builtin",
+        help="with --prompt, how `language` is derived: builtin or langid (pip install "
+        "'policylang[langid]')",
     )
     p.add_argument(
         "--exit-code",
@@ -729,6 +746,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="share client-key rate limits and open circuits with other replicas through "
         "Redis (redis://HOST:PORT/DB); default: $POLICYLANG_STATE_URL, else this process only",
+    )
+    p.add_argument(
+        "--language-detector",
+        metavar="NAME",
+        default="builtin",
+        help="how the `language` fact is derived: builtin (scripts and function words, no "
+        "dependency) or langid (py3langid, 97 languages; pip install 'policylang[langid]')",
     )
     p.add_argument(
         "--state-fail-open",

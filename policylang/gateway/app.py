@@ -33,6 +33,7 @@ from ..policy import decision_json
 from ..prelude import FactError, jsonable
 from ..providers.base import HttpxHTTP
 from ..runtime import Health, Result, RetryPolicy, RouterError, RouterStream
+from ..runtime.facts import language_detector
 from ..runtime.quality import FLUSH_EVERY, NoLearning, QualityStoreError, UnknownResponse
 from ..runtime.shared import RedisState
 from .auth import Client, KeyRing
@@ -72,6 +73,7 @@ class GatewayConfig:
     # shared state across replicas (redis://HOST:PORT/DB): rate limits, budgets, circuits
     state_url: str | None = None
     state_fail_open: bool = False  # budgets when Redis is down: this process's ledger, not 503
+    language_detector: str = "builtin"  # runtime.facts.LANGUAGE_DETECTORS
 
 
 @dataclass
@@ -132,6 +134,7 @@ class Gateway:
             on_reload=lambda result: self.metrics.reloads.labels(result).inc(),
             quality_db=config.quality_db,
             state_url=config.state_url,
+            detector=language_detector(config.language_detector),
         )
         watcher = asyncio.create_task(holder.watch(config.reload_interval))
 

@@ -12,6 +12,7 @@ import gc
 import logging
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..compiler.codegen import source_hash
@@ -19,6 +20,7 @@ from ..diagnostics import render_text
 from ..pacing import paced
 from ..policy import Policy, PolicyError, load
 from ..runtime import Health, RetryPolicy, Router
+from ..runtime.facts import detect_language
 from ..runtime.quality import RedisQualityStore, SQLiteQualityStore
 from ..runtime.shared import redacted
 
@@ -80,8 +82,10 @@ class PolicyHolder:
         on_reload=None,
         quality_db: str | None = None,
         state_url: str | None = None,
+        detector: Callable[[str], str | None] = detect_language,
     ):
         self.path = path
+        self.detector = detector
         # where learned quality persists: opened when a policy first learns, shared by every
         # generation's learner; default beside the policy, .policylang/quality.sqlite
         self.quality_db = quality_db or os.path.join(
@@ -126,6 +130,7 @@ class PolicyHolder:
             retry=self.retry,
             budget=self.budget,
             quality_store=self.quality_store,
+            detector=self.detector,
         )
 
     def _serving(self, policy: Policy, generation: int) -> Serving:

@@ -42,6 +42,7 @@ def app_factory():
             quality_db=cfg.get("quality_db"),
             state_url=cfg.get("state_url"),
             state_fail_open=bool(cfg.get("state_fail_open")),
+            language_detector=cfg.get("language_detector") or "builtin",
         )
     )
 
@@ -58,6 +59,7 @@ def serve(
     quality_db: str | None = None,
     state_url: str | None = None,
     state_fail_open: bool = False,
+    language_detector: str = "builtin",
 ) -> None:
     import uvicorn
 
@@ -70,6 +72,7 @@ def serve(
             "quality_db": os.path.abspath(quality_db) if quality_db else None,
             "state_url": state_url,
             "state_fail_open": state_fail_open,
+            "language_detector": language_detector,
         }
     )
     uvicorn.run(

@@ -149,11 +149,42 @@ def model_names(policy_ir) -> set[str]:
     )
 
 
+LANGUAGE_DETECTORS = ("builtin", "langid")
+LANGID_CONFIDENCE = 0.5  # below it py3langid's answer is a guess: the fact stays missing
+
+
+def language_detector(name: str = "builtin") -> Callable[[str], str | None]:
+    """A language detector by name: `builtin` (detect_language: scripts and function words, no
+    dependency) or `langid` (py3langid's naive Bayes model over 97 languages, shipped inside its
+    wheel; `pip install 'policylang[langid]'`). Both answer an ISO 639-1 code or None."""
+    if name == "builtin":
+        return detect_language
+    if name != "langid":
+        raise ValueError(f"unknown language detector `{name}` ({', '.join(LANGUAGE_DETECTORS)})")
+    try:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier  # lazy: the langid extra
+    except ImportError:
+        raise RuntimeError(
+            "the langid language detector needs its extra: pip install 'policylang[langid]'"
+        ) from None
+    model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+    def langid(text: str) -> str | None:
+        sample = text[:2000]
+        if not sample.strip():
+            return None
+        code, confidence = model.classify(sample)
+        return code if confidence >= LANGID_CONFIDENCE else None
+
+    return langid
+
+
 def derive_facts(
     policy_ir,
     request: dict,
     counter: Callable[[str], int] = estimate_tokens,
     only: frozenset | None = None,
+    detector: Callable[[str], str | None] = detect_language,
 ) -> dict:
     """The derived facts the policy declares, with the types it declares them
     (with `only`, just those of them: deriving what no rule reads is wasted work)."""
@@ -175,7 +206,7 @@ def derive_facts(
             out["requested_model"] = name
     lang = facts.get("language")
     if lang is not None and lang.kind in ("string", "enum"):
-        code = detect_language(prompt_text(request))
+        code = detector(prompt_text(request))
         if code is not None and (lang.kind == "string" or code in lang.members):
             out["language"] = code
     return out

@@ -23,7 +23,7 @@ from .attempts import Attempts, Plan, Result, RetryPolicy
 from .classify import Classifiers
 from .cost import Budget
 from .errors import BudgetExceeded, NoRoute
-from .facts import count_prompt_tokens, derive_facts, estimate_tokens
+from .facts import count_prompt_tokens, derive_facts, detect_language, estimate_tokens
 from .health import Health
 from .quality import Estimate, Learner, NoLearning, QualityStore
 from .selection import order_candidates
@@ -50,6 +50,7 @@ class Router:
         health: Health | None = None,
         budget: Budget | None = None,
         counter: Callable[[str], int] = estimate_tokens,
+        detector: Callable[[str], str | None] = detect_language,
         clock=time.monotonic,
         sleep=asyncio.sleep,
         rng: random.Random | None = None,
@@ -71,6 +72,7 @@ class Router:
         self.health = health or Health(clock=clock)
         self.budget = budget
         self.counter = counter
+        self.detector = detector  # the `language` fact's detector (facts.language_detector)
         self.sleep = sleep
         self.rng = rng or random.Random()
         #  `http` (providers.base.HTTP) wins; else `client`, an httpx.AsyncClient; else one of our
@@ -114,6 +116,7 @@ class Router:
             request,
             self.counter,
             only=None if explain is not None else self._tested,
+            detector=self.detector,
         )
         explicit = facts or {}
         if self.classifiers:
