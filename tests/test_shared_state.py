@@ -318,9 +318,15 @@ def test_one_budget_across_replicas_under_200_concurrent_requests_and_a_restart(
         assert {r.json()["error"]["code"] for r in refused} == {"budget_exceeded"}
         spent = sum(float(r.headers["x-policylang-cost-usd"]) for r in ok)
         assert spent <= limit, (spent, len(ok))            # holds cover each request's cost
-        # sequentially, the budget fills up to within one request's hold of the limit
-        while asyncio.run(burst(urls[:1], 1))[0].status_code == 200:
-            pass
+        # sequentially, the budget fills up to within one request's hold of the limit; a 429
+        # while the previous answer's hold awaits settlement (batched) is not the end of it
+        refusals = 0
+        while refusals < 2:
+            if asyncio.run(burst(urls[:1], 1))[0].status_code == 200:
+                refusals = 0
+            else:
+                refusals += 1
+                time.sleep(0.3)
         print(f"budget {limit} across 3 replicas: {len(ok)} of 200 concurrent admitted, spent {spent:.6f}")
     finally:
         replicas.stop()

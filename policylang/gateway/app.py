@@ -36,6 +36,7 @@ from ..runtime import Health, Result, RetryPolicy, RouterError, RouterStream
 from ..runtime.facts import language_detector
 from ..runtime.quality import FLUSH_EVERY, NoLearning, QualityStoreError, UnknownResponse
 from ..runtime.shared import RedisState
+from ..runtime.tracing import incoming
 from .auth import Client, KeyRing
 from .budgets import Budgets, Hold
 from .metrics import Metrics
@@ -225,17 +226,20 @@ class Gateway:
                 await self.budgets.settle(hold, None)
                 raise
             budget_key = client.name if client else None
+            parent = incoming(request.headers)
             if stream:
                 return await self._stream(
                     serving,
-                    serving.router.stream(body, facts, budget_key=budget_key),
+                    serving.router.stream(body, facts, budget_key=budget_key, trace_parent=parent),
                     pin,
                     ex,
                     hold,
                 )
             result = None
             try:
-                result = await serving.router.complete(body, facts, budget_key=budget_key)
+                result = await serving.router.complete(
+                    body, facts, budget_key=budget_key, trace_parent=parent
+                )
             finally:
                 self.slots.release()
                 await self.budgets.settle(hold, result.cost_usd if result is not None else None)
@@ -368,7 +372,9 @@ class Gateway:
         m.latency.labels(str(stream).lower()).observe(latency)
         m.decision.observe(result.decision_ns / 1e9)
         if result.cost_usd is not None:
-            m.cost.labels(result.rule, result.model).inc(result.cost_usd)
+            m.cost.labels(result.rule, result.model, ex.fields.get("client") or "").inc(
+                result.cost_usd
+            )
         for a in result.attempts:
             m.attempts.labels(a.candidate, a.outcome).inc()
         _log(

@@ -49,8 +49,8 @@ class Metrics:
         )
         self.cost = Counter(
             "policylang_cost_usd",
-            "Spend attributed to responses, USD",
-            ["rule", "model"],
+            "Spend attributed to responses, USD, by rule, model and client key ('' without keys)",
+            ["rule", "model", "key"],
             registry=self.registry,
         )
         self.shared_state = Gauge(

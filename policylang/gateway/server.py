@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 
+from ..runtime.tracing import configure_from_env
 from .app import GatewayConfig, create_app
 from .auth import load_keys
 
@@ -33,6 +34,7 @@ def app_factory():
     """The app for a uvicorn worker, from the config the parent put in the environment."""
     cfg = json.loads(os.environ[_ENV])
     _configure_logging()
+    configure_from_env()  # OpenTelemetry traces when the standard OTEL_* variables ask
     return create_app(
         GatewayConfig(
             policy=cfg["policy"],

@@ -4,6 +4,7 @@ chat-completions body to the provider's wire format and back."""
 
 from __future__ import annotations
 
+import contextvars
 import json
 import time
 import uuid
@@ -15,6 +16,12 @@ import httpx
 
 from ..semantics import ir
 from . import errors
+
+# headers for the upstream call in progress beyond the adapter's own (the attempt's W3C
+# traceparent when tracing is on: runtime.tracing sets it around each attempt)
+UPSTREAM_HEADERS: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "policylang_upstream_headers", default=None
+)
 
 
 @dataclass
@@ -289,6 +296,9 @@ class HTTPAdapter:
 
     async def post(self, url: str, payload: dict, headers: dict, timeout: float, model: ir.Model):
         """POST and return the parsed JSON answer."""
+        extra = UPSTREAM_HEADERS.get()
+        if extra:
+            headers = {**headers, **extra}
         return parse_json(
             await self._fetch("POST", url, payload, headers, timeout, model, "request"),
             self.provider.name,
@@ -305,6 +315,9 @@ class HTTPAdapter:
 
     async def events(self, url: str, payload: dict, headers: dict, timeout: float, model: ir.Model):
         """POST for a stream; yields (event, data) pairs; closes the response when left."""
+        extra = UPSTREAM_HEADERS.get()
+        if extra:
+            headers = {**headers, **extra}
         try:
             response = await self.http.request(
                 "POST", url, json_body=payload, headers=headers, timeout=timeout, stream=True

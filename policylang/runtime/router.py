@@ -28,6 +28,7 @@ from .health import Health
 from .quality import Estimate, Learner, NoLearning, QualityStore
 from .selection import order_candidates
 from .stream import RouterStream
+from .tracing import RequestSpan
 
 
 class Router:
@@ -227,19 +228,46 @@ class Router:
 
     # ---- complete ---------------------------------------------------------------------
     async def complete(
-        self, request: dict, facts: dict | None = None, *, budget_key: str | None = None
+        self,
+        request: dict,
+        facts: dict | None = None,
+        *,
+        budget_key: str | None = None,
+        trace_parent=None,
     ) -> Result:
-        """A chat completion (OpenAI format) from the first candidate that answers."""
+        """A chat completion (OpenAI format) from the first candidate that answers.
+        trace_parent: an OpenTelemetry context for the request's span (tracing.incoming)."""
+        span = RequestSpan(request, trace_parent)
+        try:
+            result = await self._complete(request, facts, budget_key, span)
+        except BaseException as exc:
+            span.finish(error=exc)
+            raise
+        span.finish(result)
+        return result
+
+    async def _complete(
+        self, request: dict, facts: dict | None, budget_key: str | None, span: RequestSpan
+    ) -> Result:
         attempts = Attempts(self, self.plan(request, facts, budget_key), request, budget_key)
+        providers = self.policy.ir.providers
         for t in attempts:
+            provider = providers[t.model.provider]
+            child, token = span.begin(t.model, provider.adapter, provider.base_url)
             try:
                 done = await self.adapters[t.model.provider].complete(t.model, request, t.timeout)
             except provider_errors.ProviderError as exc:
+                span.sent(token)
+                span.end(child, "failed", exc)
                 await attempts.failed(t, exc)
                 continue
-            except BaseException:
+            except BaseException as exc:
+                span.sent(token)
+                span.end(child, "abandoned", exc)
                 attempts.abandoned(t)
                 raise
+            span.sent(token)
+            span.end(child, "ok")
             attempts.succeeded(t)
             text = ((done.response.get("choices") or [{}])[0].get("message") or {}).get(
                 "content"
@@ -258,10 +286,15 @@ class Router:
 
     # ---- stream -----------------------------------------------------------------------
     def stream(
-        self, request: dict, facts: dict | None = None, *, budget_key: str | None = None
+        self,
+        request: dict,
+        facts: dict | None = None,
+        *,
+        budget_key: str | None = None,
+        trace_parent=None,
     ) -> RouterStream:
         """An async iterator of OpenAI chat.completion.chunk dicts; .result once it ends.
 
         Falls back between candidates until the first chunk reaches the caller; after
         that an upstream failure ends the stream with an error chunk."""
-        return RouterStream(self, request, facts, budget_key)
+        return RouterStream(self, request, facts, budget_key, trace_parent)

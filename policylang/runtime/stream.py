@@ -16,6 +16,7 @@ from ..providers.base import StreamState
 from ..semantics import ir
 from .attempts import Attempts, Plan, Result
 from .errors import Attempt
+from .tracing import RequestSpan
 
 if TYPE_CHECKING:  # the router creates streams; imported for the annotation only
     from .router import Router
@@ -27,8 +28,16 @@ class RouterStream:
     Before the first chunk is read, prepare() decides (FactError, NoRoute, BudgetExceeded);
     after it, rule, decision_ns, model and attempts describe what happened so far."""
 
-    def __init__(self, router: Router, request: dict, facts: dict | None, budget_key: str | None):
+    def __init__(
+        self,
+        router: Router,
+        request: dict,
+        facts: dict | None,
+        budget_key: str | None,
+        trace_parent=None,
+    ):
         self.router = router
+        self.trace_parent = trace_parent
         self.request = request
         self.facts = facts
         self.budget_key = budget_key
@@ -67,22 +76,42 @@ class RouterStream:
             await self._gen.aclose()  # type: ignore[attr-defined]
 
     async def _run(self) -> AsyncIterator[dict]:
+        span = RequestSpan(self.request, self.trace_parent)
+        error: BaseException | None = None
+        try:
+            async for chunk in self._chunks(span):
+                yield chunk
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            span.finish(self.result, error)
+
+    async def _chunks(self, span: RequestSpan) -> AsyncIterator[dict]:
         router, request = self.router, self.request
         attempts = Attempts(router, self.prepare(), request, self.budget_key)
         want_usage = bool((request.get("stream_options") or {}).get("include_usage"))
+        providers = router.policy.ir.providers
         for t in attempts:
             state = StreamState()
+            provider = providers[t.model.provider]
             upstream = router.adapters[t.model.provider].stream(t.model, request, t.timeout, state)
+            child, token = span.begin(t.model, provider.adapter, provider.base_url)
             try:
                 first = await _first_chunk(upstream, t.model)
             except provider_errors.ProviderError as exc:
+                span.sent(token)
+                span.end(child, "failed", exc)
                 await upstream.aclose()
                 await attempts.failed(t, exc)
                 continue
-            except BaseException:
+            except BaseException as exc:
+                span.sent(token)
+                span.end(child, "abandoned", exc)
                 await upstream.aclose()
                 attempts.abandoned(t)
                 raise
+            span.sent(token)
             # committed: the first chunk goes to the caller; no fallback from here on
             self.model = t.model
             answered = attempts.answered(t)
@@ -101,8 +130,10 @@ class RouterStream:
                 await upstream.aclose()
             if failed is not None:
                 attempts.broke_off(t, answered, failed)
+                span.end(child, "broke off", failed)
             else:
                 attempts.succeeded(t, answered)
+                span.end(child, "ok")
             self.result = attempts.result(
                 t.model,
                 None,

@@ -1,0 +1,70 @@
+"""`policylang catalog`: std's prices equal the pinned genai-prices release, or are an override
+with a reason; --write reprices a drifted model and keeps everything else."""
+import json
+import shutil
+import subprocess
+import sys
+
+import policylang
+from helpers import ROOT
+from policylang.resources import stdlib_dir
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "policylang", "catalog", *args], capture_output=True, text=True,
+                          cwd=cwd)
+
+
+def test_every_std_price_is_the_package_s_or_an_override_with_a_reason():
+    r = run("--check")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 changed" in r.stdout
+    spec = json.loads((stdlib_dir() / "catalog.json").read_text())
+    std = policylang.loads("import std/providers\n").ir
+    declared = {m.name for m in std.models.values() if m.span.file == "<std/providers>"}
+    assert declared == set(spec["models"])
+    for name, source in spec["models"].items():
+        assert ("genai_prices" in source) != ("override" in source), name
+        if "override" in source:
+            assert len(source["override"].strip()) > 20, name           # a reason, not a placeholder
+            assert f"override: {source['override']}" in r.stdout
+        else:
+            assert f"{name} " in r.stdout and "same" in r.stdout.split(f"  {name} ", 1)[1].split("\n")[0]
+
+
+def test_the_brief_s_providers_and_the_common_hosts_are_covered():
+    std = policylang.loads("import std/providers\n").ir
+    providers = {m.provider for m in std.models.values()}
+    assert {"openai", "anthropic", "google", "deepseek", "qwen", "mistral", "together", "groq", "fireworks",
+            "openrouter"} <= providers
+    llama_hosts = {m.provider for m in std.models.values() if "llama" in m.id.lower()}
+    assert {"together", "groq", "fireworks", "openrouter"} <= llama_hosts
+
+
+def test_write_reprices_a_drifted_model_and_keeps_the_rest(tmp_path):
+    folder = tmp_path / "stdlib"
+    shutil.copytree(stdlib_dir(), folder)
+    providers = folder / "providers.policy"
+    original = providers.read_text()
+    drifted = original.replace('id = "gpt-5-mini"   input = 0.25  output = 2.0', 'id = "gpt-5-mini"   input = 0.3  output = 2.5')
+    assert drifted != original
+    providers.write_text(drifted)
+    r = run("--check", "--stdlib", str(folder))
+    assert r.returncode == 1 and "0.3 / 2.5        -> 0.25 / 2.0" in r.stdout and "catalog --write" in r.stderr
+    r = run("--write", "--date", "2026-11-27", "--stdlib", str(folder))
+    assert r.returncode == 0 and "1 model(s) repriced" in r.stdout
+    assert providers.read_text() == original.replace(
+        original.splitlines()[2], "# Price list dated 2026-11-27 (genai-prices 0.2.3; `policylang catalog`).")
+    assert run("--check", "--stdlib", str(folder)).returncode == 0
+
+
+def test_a_model_without_a_source_is_a_usage_error(tmp_path):
+    folder = tmp_path / "stdlib"
+    shutil.copytree(stdlib_dir(), folder)
+    spec = json.loads((folder / "catalog.json").read_text())
+    del spec["models"]["gpt-5"]
+    spec["models"]["echo"] = {"override": " "}
+    (folder / "catalog.json").write_text(json.dumps(spec))
+    r = run("--stdlib", str(folder))
+    assert r.returncode == 2 and "does not say where these prices come from: gpt-5" in r.stderr
+    assert "Traceback" not in r.stderr
