@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass
 
 import httpx
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -38,6 +39,7 @@ from ..runtime.quality import FLUSH_EVERY, NoLearning, QualityStoreError, Unknow
 from ..runtime.shared import RedisState
 from ..runtime.tracing import incoming
 from .auth import Client, KeyRing
+from .bodies import Feedback, describe
 from .budgets import Budgets, Hold
 from .metrics import Metrics
 from .reload import PolicyHolder, Serving
@@ -468,15 +470,11 @@ class Gateway:
                 return _bad_feedback("the body must be a JSON object: {\"id\": …, \"score\": …}")
         except Refused as refused:
             return refused.response
-        response_id, score = body.get("id"), body.get("score")
-        if "pass" in body:
-            if "score" in body or not isinstance(body["pass"], bool):
-                return _bad_feedback("give `score` (0..1) or `pass` (true or false), not both")
-            score = 1.0 if body["pass"] else 0.0
-        if score is None:
-            return _bad_feedback("give `score` (a number from 0 to 1) or `pass` (true or false)")
-        if not isinstance(response_id, str) or not response_id:
-            return _bad_feedback("`id` must be the response id (a string)", "id")
+        try:
+            rating = Feedback.model_validate(body)
+        except ValidationError as exc:
+            return _bad_feedback(*describe(exc))
+        response_id, score = rating.id, rating.value
         router = self.serving.router
         try:
             row = router.feedback(response_id, score)

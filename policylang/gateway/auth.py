@@ -17,11 +17,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pydantic import ValidationError
+
+from .bodies import KeysFile
 
 
 def hash_key(key: str) -> str:
@@ -53,48 +56,40 @@ def load_keys(path: str | None = None) -> list[Client]:
         return []
     try:
         doc = json.loads(text)
-        out = []
-        for k in doc["keys"]:
-            digest = str(k["sha256"]).lower()
-            if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-                raise KeyFileError(
-                    f"key `{k.get('name')}`: sha256 must be 64 hex characters (use `policylang "
-                    "keys hash`)"
-                )
-            budget, period = k.get("budget_usd"), k.get("budget_period")
-            name = k.get("name")
-            _number(name, "budget_usd", budget, ">= 0", lambda v: v >= 0)
-            _number(name, "rate_per_minute", k.get("rate_per_minute"), "> 0", lambda v: v > 0)
-            _number(name, "burst", k.get("burst"), "> 0", lambda v: v > 0)
-            if period is not None and period not in ("hour", "day", "month"):
-                raise KeyFileError(
-                    f"key `{k.get('name')}`: budget_period is hour, day or month, not {period!r}"
-                )
-            out.append(
-                Client(
-                    str(k["name"]),
-                    digest,
-                    dict(k.get("facts") or {}),
-                    k.get("rate_per_minute"),
-                    k.get("burst"),
-                    budget,
-                    period,
-                )
-            )
-        return out
-    except (ValueError, KeyError, TypeError) as exc:
-        raise KeyFileError(f"keys are not valid: {exc}") from None
+    except ValueError as exc:
+        raise KeyFileError(f"keys are not valid JSON: {exc}") from None
+    try:
+        parsed = KeysFile.model_validate(doc)
+    except ValidationError as exc:
+        raise KeyFileError(_keys_error(doc, exc)) from None
+    return [
+        Client(
+            k.name,
+            k.sha256,
+            dict(k.facts),
+            k.rate_per_minute,
+            k.burst,
+            k.budget_usd,
+            k.budget_period,
+        )
+        for k in parsed.keys
+    ]
 
 
-def _number(key, field: str, value, bound: str, ok) -> None:
-    """A keys-file number: absent, or a finite number meeting its bound (JSON allows NaN and
-    Infinity, which would lift a rate limit or a budget without a word)."""
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise KeyFileError(f"key `{key}`: {field} must be a finite number {bound}, not {value!r}")
-    if not ok(value):
-        raise KeyFileError(f"key `{key}`: {field} must be a finite number {bound}, not {value!r}")
+def _keys_error(doc, exc: ValidationError) -> str:
+    """`key NAME: what was wrong` for the first error, naming the key when it has a name."""
+    error = exc.errors(include_url=False, include_context=False, include_input=False)[0]
+    loc = error["loc"]
+    text = str(error["msg"]).removeprefix("Value error, ")
+    if len(loc) >= 2 and loc[0] == "keys" and isinstance(loc[1], int):
+        entry = doc["keys"][loc[1]]
+        name = entry.get("name") if isinstance(entry, dict) else None
+        field = ".".join(str(p) for p in loc[2:])
+        who = f"key `{name}`" if name else f"key {loc[1] + 1}"
+        if field and not text.startswith(field):
+            text = f"{field}: {text}"
+        return f"keys are not valid: {who}: {text}"
+    return f"keys are not valid: {'.'.join(str(p) for p in loc) or 'the file'}: {text}"
 
 
 class KeyRing:

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ..runtime.facts import model_names, pinned_model
 from ..semantics import ir
 from .auth import Client, KeyRing
+from .bodies import ChatBody, describe
 from .response import openai_error
 
 
@@ -121,6 +123,14 @@ def check_chat_body(body: dict) -> None:
                 "messages",
             )
         )
+    try:
+        ChatBody.model_validate(body)
+    except ValidationError as exc:
+        message, param = describe(exc)
+        code = "invalid_messages" if param.startswith("messages") else "invalid_body"
+        raise Refused(
+            openai_error(400, message, "invalid_request_error", code, param or None)
+        ) from None
 
 
 def explicit_facts(request: Request, metadata, client: Client | None) -> dict:

@@ -1,0 +1,139 @@
+"""The shapes of what the gateway reads, as pydantic models: a chat completion request, a
+feedback rating, a keys file. Each check reports the field's path and what was wrong
+(`messages.0.role: Field required`); the request path answers the OpenAI-format error the
+caller's SDK expects (400 for a chat request, 422 for feedback), the keys file a usage error.
+
+A chat request is validated and then forwarded as it came: fields we do not read (tools,
+temperature, response_format, …) pass through untouched.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: StrictStr
+    # a string, an array of content parts, or null (an assistant turn with tool calls)
+    content: StrictStr | list[Any] | None = None
+
+
+class ChatBody(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    messages: list[Message] = Field(min_length=1)
+    model: StrictStr | None = None
+    stream: StrictBool | None = None
+    stream_options: dict[str, Any] | None = None
+    metadata: Any = None  # facts: request.explicit_facts checks them (422 invalid_facts)
+
+
+class Feedback(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: StrictStr = Field(min_length=1)
+    score: float | None = Field(default=None, strict=True, ge=0, le=1)
+    passed: StrictBool | None = Field(default=None, alias="pass")
+
+    @field_validator("score", mode="before")
+    @classmethod
+    def _a_number(cls, v):
+        if isinstance(v, bool) or (v is not None and not isinstance(v, (int, float))):
+            raise ValueError("score is a number from 0 to 1")
+        return float(v) if isinstance(v, int) else v
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if self.score is None and self.passed is None:
+            raise ValueError("give `score` (a number from 0 to 1) or `pass` (true or false)")
+        if self.score is not None and self.passed is not None:
+            raise ValueError("give `score` (0..1) or `pass` (true or false), not both")
+        return self
+
+    @property
+    def value(self) -> float:
+        return self.score if self.score is not None else (1.0 if self.passed else 0.0)
+
+
+def _finite(field: str, bound: str, ok):
+    def check(cls, v):
+        if v is None:
+            return v
+        if (
+            isinstance(v, bool)
+            or not isinstance(v, (int, float))
+            or not math.isfinite(v)
+            or not ok(v)
+        ):
+            # JSON admits NaN and Infinity, which would lift a rate limit or a budget silently
+            raise ValueError(f"{field} must be a finite number {bound}, not {v!r}")
+        return v
+
+    return field_validator(field, mode="before")(classmethod(check))
+
+
+class KeyEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: StrictStr = Field(min_length=1)
+    sha256: StrictStr
+    facts: dict[str, Any] = Field(default_factory=dict)
+    rate_per_minute: float | None = None
+    burst: float | None = None
+    budget_usd: float | None = None
+    budget_period: Literal["hour", "day", "month"] | None = None
+
+    _rate = _finite("rate_per_minute", "> 0", lambda v: v > 0)
+    _burst = _finite("burst", "> 0", lambda v: v > 0)
+    _budget = _finite("budget_usd", ">= 0", lambda v: v >= 0)
+
+    @field_validator("sha256")
+    @classmethod
+    def _hex(cls, v: str) -> str:
+        v = v.lower()
+        if len(v) != 64 or any(c not in "0123456789abcdef" for c in v):
+            raise ValueError("sha256 must be 64 hex characters (use `policylang keys hash`)")
+        return v
+
+    @field_validator("budget_period", mode="before")
+    @classmethod
+    def _period(cls, v):
+        if v is not None and v not in ("hour", "day", "month"):
+            raise ValueError(f"budget_period is hour, day or month, not {v!r}")
+        return v
+
+
+class KeysFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keys: list[KeyEntry]
+
+
+def where(error) -> str:
+    """A validation error's place, `messages.0.role`, or "" for the whole body."""
+    return ".".join(str(p) for p in error["loc"])
+
+
+def describe(exc: ValidationError, limit: int = 3) -> tuple[str, str]:
+    """(message, param) for the first errors of a ValidationError: `path: what was wrong`."""
+    errors = exc.errors(include_url=False, include_context=False, include_input=False)
+    parts = []
+    for e in errors[:limit]:
+        text = str(e["msg"]).removeprefix("Value error, ")
+        parts.append(f"{where(e)}: {text}" if where(e) else text)
+    more = f" (and {len(errors) - limit} more)" if len(errors) > limit else ""
+    return "; ".join(parts) + more, where(errors[0]) if errors else ""
