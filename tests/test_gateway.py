@@ -362,3 +362,34 @@ def test_a_bad_budget_in_the_keys_file_is_refused_with_its_reason(tmp_path, fiel
     keys.write_text(json.dumps({"keys": [{"name": "t", "sha256": hash_key("k"), field: value}]}))
     with pytest.raises(KeyFileError, match=message):
         load_keys(str(keys))
+
+
+def test_access_log_lines_are_written_in_batches_and_none_is_lost():
+    import io
+    import logging as _logging
+
+    from policylang.gateway.server import BufferedLines
+
+    out = io.StringIO()
+    handler = BufferedLines(out, interval=0.05, batch=3)
+    handler.setFormatter(_logging.Formatter("%(message)s"))
+    log = _logging.getLogger("policylang.test-batches")
+    log.addHandler(handler)
+    log.setLevel(_logging.INFO)
+    log.propagate = False
+    try:
+        log.info("a")
+        log.info("b")
+        assert out.getvalue() == ""                 # waiting for the batch or the timer
+        log.info("c")
+        assert out.getvalue() == "a\nb\nc\n"        # a full batch goes out at once
+        log.info("d")
+        deadline = time.time() + 5
+        while not out.getvalue().endswith("d\n") and time.time() < deadline:
+            time.sleep(0.01)
+        assert out.getvalue() == "a\nb\nc\nd\n"     # the timer writes the rest
+        log.info("e")
+    finally:
+        handler.close()
+        log.removeHandler(handler)
+    assert out.getvalue().endswith("e\n")           # closing flushes

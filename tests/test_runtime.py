@@ -393,3 +393,14 @@ def test_active_probes_open_and_close_circuits(fake, primary):
             assert got == {cand: "ok"} and router.health.breaker(cand).state == CLOSED
 
     run(go())
+
+
+from hypothesis import given as _given, settings as _settings, strategies as _st  # noqa: E402
+
+
+@_settings(max_examples=500, deadline=None)
+@_given(_st.text(_st.characters(max_codepoint=127), max_size=300))
+def test_the_ascii_token_estimate_is_the_general_one(text):
+    from policylang.runtime.facts import _estimate_any, estimate_tokens
+
+    assert estimate_tokens(text) == _estimate_any(text)

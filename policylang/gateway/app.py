@@ -18,9 +18,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import time
-import uuid
 from dataclasses import dataclass
 
 import httpx
@@ -203,7 +203,7 @@ class Gateway:
     # ---- chat completions ---------------------------------------------------------------
     async def chat_completions(self, request: Request) -> Response:
         ex = _Exchange(
-            request.headers.get("x-request-id") or "req_" + uuid.uuid4().hex[:20],
+            request.headers.get("x-request-id") or "req_" + os.urandom(10).hex(),
             time.perf_counter(),
             {},
         )
@@ -370,15 +370,15 @@ class Gateway:
     def _account(self, result: Result, status: int, ex: _Exchange, stream: bool) -> None:
         latency = time.perf_counter() - ex.started
         m = self.metrics
-        m.requests.labels(result.rule, result.model, str(status)).inc()
-        m.latency.labels(str(stream).lower()).observe(latency)
+        m.child(m.requests, result.rule, result.model, str(status)).inc()
+        m.child(m.latency, "true" if stream else "false").observe(latency)
         m.decision.observe(result.decision_ns / 1e9)
         if result.cost_usd is not None:
-            m.cost.labels(result.rule, result.model, ex.fields.get("client") or "").inc(
+            m.child(m.cost, result.rule, result.model, ex.fields.get("client") or "").inc(
                 result.cost_usd
             )
         for a in result.attempts:
-            m.attempts.labels(a.candidate, a.outcome).inc()
+            m.child(m.attempts, a.candidate, a.outcome).inc()
         _log(
             **ex.fields,
             status=status,

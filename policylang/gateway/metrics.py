@@ -27,6 +27,7 @@ DECISION_BUCKETS = (1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 1e-4)
 
 class Metrics:
     def __init__(self):
+        self._children: dict = {}
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "policylang_requests",
@@ -96,3 +97,12 @@ class Metrics:
                 1.0 if state == "open" else 0.5 if state == "half_open" else 0.0
             )
         return generate_latest(self.registry)
+
+    def child(self, metric, *labels):
+        """metric.labels(*labels), remembered: prometheus_client checks and locks on every
+        labels() call, a few µs each on the request path."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import threading
 
 from ..runtime.tracing import configure_from_env
 from .app import GatewayConfig, create_app
@@ -14,8 +15,54 @@ from .auth import load_keys
 _ENV = "POLICYLANG_SERVE_CONFIG"
 
 
+class BufferedLines(logging.Handler):
+    """Log lines written in batches — every `interval` seconds, or as soon as `batch` lines wait —
+    instead of one write and flush per request (the access log's cost on the request path is
+    then formatting a line, not a system call). logging.shutdown() flushes what is left."""
+
+    def __init__(self, stream, interval: float = 0.1, batch: int = 256):
+        super().__init__()
+        self.stream = stream
+        self.batch = batch
+        self.pending: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._every, args=(interval,), name="policylang-log-writer", daemon=True
+        )
+        self._thread.start()
+
+    def emit(self, record: logging.LogRecord) -> None:  # called under self.lock
+        try:
+            self.pending.append(self.format(record))
+        except Exception:  # noqa: BLE001 - logging's own contract: report, never raise
+            self.handleError(record)
+        if len(self.pending) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        self.acquire()
+        try:
+            lines, self.pending = self.pending, []
+            if lines:
+                self.stream.write("\n".join(lines) + "\n")
+                self.stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nowhere left to write
+            pass
+        finally:
+            self.release()
+
+    def _every(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            self.flush()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.flush()
+        super().close()
+
+
 def _configure_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
+    handler = BufferedLines(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
     access = logging.getLogger("policylang.access")
     access.handlers[:] = [handler]
