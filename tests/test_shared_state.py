@@ -419,3 +419,40 @@ def test_a_redis_password_never_reaches_logs_or_errors(tmp_path, caplog):
     r = subprocess.run([sys.executable, "-m", "policylang", "serve", str(policy), "--state",
                         "postgres://admin:s3cret-pw@db/x"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "s3cret-pw" not in r.stderr and "***@db" in r.stderr
+
+
+def test_a_settlement_redis_refused_is_retried_without_another_request():
+    """A batch of settlements Redis did not take (a timeout) is tried again on its own: the holds
+    it carries would otherwise refuse the very requests whose settlement was to bring it."""
+    from policylang.gateway import budgets as budgets_module
+    from policylang.gateway.budgets import Budgets, Hold
+    from policylang.runtime.shared import StateUnavailable
+
+    class FlakyLedger:
+        def __init__(self):
+            self.calls, self.settled = 0, []
+
+        async def settle_many(self, batch):
+            self.calls += 1
+            if self.calls == 1:
+                raise StateUnavailable("timeout")
+            self.settled += batch
+
+    async def go():
+        ledger = FlakyLedger()
+        b = Budgets(state=ledger)
+        old = budgets_module.SETTLE_RETRY
+        budgets_module.SETTLE_RETRY = 0.05
+        try:
+            await b.settle(Hold("team:2026-11-27", 0.01, True), 0.002)
+            for _ in range(100):
+                if ledger.settled:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            budgets_module.SETTLE_RETRY = old
+            await b.close()
+        return ledger
+
+    ledger = asyncio.run(go())
+    assert ledger.calls == 2 and ledger.settled == [("team:2026-11-27", 0.01, 0.002)]

@@ -28,6 +28,7 @@ from .response import openai_error
 
 RESERVE_OUTPUT_TOKENS = 1_000
 SETTLE_EVERY = 0.01  # seconds: shared holds are settled in batches this often
+SETTLE_RETRY = 0.5  # seconds between tries while Redis does not take a batch
 MAX_UNSETTLED = 100_000  # settlements kept while Redis is away
 PERIODS = {"hour": 3600, "day": 86400, "month": 31 * 86400}  # period -> its longest length, s
 _ADJECTIVE = {"hour": "hourly", "day": "daily", "month": "monthly"}
@@ -160,17 +161,28 @@ class Budgets:
 
     async def _flush_soon(self) -> None:
         await asyncio.sleep(SETTLE_EVERY)
+        # until Redis takes them: a batch it refused must not wait for the next request's
+        # settlement, which a budget refused by these very holds never brings
+        while not await self.flush():
+            await asyncio.sleep(SETTLE_RETRY)
+
+    async def close(self) -> None:
+        """At shutdown: stop the retrying flusher and settle what is waiting, once."""
+        if self._flusher is not None and not self._flusher.done():
+            self._flusher.cancel()
         await self.flush()
 
-    async def flush(self) -> None:
-        """Settle the shared holds waiting; those Redis does not take wait for the next flush
-        (a hold left unsettled expires with its period)."""
+    async def flush(self) -> bool:
+        """Settle the shared holds waiting; True when none is left. Those Redis does not take
+        wait for the next try (a hold left unsettled expires with its period)."""
         batch, self.unsettled = self.unsettled, []
         if not batch or self.state is None:
-            return
+            return True
         try:
             await self.state.settle_many(batch)
         except StateUnavailable:
             self.unsettled[:0] = batch
             if len(self.unsettled) > MAX_UNSETTLED:
                 del self.unsettled[: len(self.unsettled) - MAX_UNSETTLED]
+            return False
+        return True
