@@ -14,6 +14,9 @@ the upstream directly and through the gateway in alternating blocks and reports:
      rules), against the same loop without a reload;
   3. peak throughput of one worker (closed loop, 64 connections), and a closed
      loop at 200 connections, which measures queueing, not overhead;
+  4. the targets, each beside its figure: CPU per request and peak requests/s,
+     non-streamed and streamed; added p50 at concurrency 1; added p99 in an open loop
+     at 1,000 requests/s; --workers 2 over --workers 1;
 and the gateway process's CPU seconds per request (from /proc).
 Every loop is bounded in count and time and sends traffic to 127.0.0.1 only.
 """
@@ -222,6 +225,9 @@ default route up
             await part2(args, up, gw, path, upstream_body, body, gateway, policy, url, gw_port, parts)
         if "3" in parts:
             await part3(args, up, gw, path, upstream_body, body, gateway)
+        if "4" in parts:
+            await part4(args, up, gw, path, upstream_body, body, stream_up, stream_gw, gateway, policy,
+                        upstream.pid)
     finally:
         gateway.terminate()
         upstream.terminate()
@@ -301,6 +307,64 @@ async def part3(args, up, gw, path, upstream_body, body, gateway):
         print(f"closed loop, 200 connections: {rps200:,.0f} requests/s, errors {errs200} (queueing, not overhead)")
 
 
+async def part4(args, up, gw, path, upstream_body, body, stream_up, stream_gw, gateway, policy, up_pid):
+    """The gateway-at-the-limit targets, each figure beside its target."""
+    print("\n4. targets (one worker unless said)")
+
+    def row(name, value, target, ok):
+        print(f"  {name:<52} {value:>14}   target {target:<10} {'met' if ok else 'NOT MET'}")
+
+    for label, payload, cpu_target, rps_target in (("non-streamed", body, 250, 4000),
+                                                   ("streamed", stream_gw, 500, 2000)):
+        cpu0 = cpu_seconds(gateway.pid)
+        rps, _ = await closed_loop(gw, path, payload, 64, args.seconds)
+        cpu = cpu_seconds(gateway.pid) - cpu0
+        per = cpu / max(1, rps * args.seconds) * 1e6
+        row(f"CPU per {label} request", f"{per:.0f} µs", f"<= {cpu_target} µs", per <= cpu_target)
+        row(f"peak {label} requests/s (64 connections)", f"{rps:,.0f}", f">= {rps_target:,}", rps >= rps_target)
+        ceiling, _ = await closed_loop(up, path, upstream_body if payload is body else stream_up, 64, args.seconds)
+        print(f"  {'':<52} (the upstream alone, same driver: {ceiling:,.0f} requests/s)")
+    for label, up_payload, gw_payload, target in (("non-streamed", upstream_body, body, 0.4),
+                                                  ("streamed", stream_up, stream_gw, 0.7)):
+        d, g = [], []
+        for _ in range(args.blocks):
+            d += await sequential(up, path, up_payload, 100)
+            g += await sequential(gw, path, gw_payload, 100)
+        added = (pct(g, .5) - pct(d, .5)) * 1e3
+        row(f"added p50 at concurrency 1, {label}", f"{added:.3f} ms", f"<= {target} ms", added <= target)
+    for label, up_payload, gw_payload in (("non-streamed", upstream_body, body), ("streamed", stream_up, stream_gw)):
+        d, _, _ = await open_loop(up, path, up_payload, 1000, args.seconds, 400)
+        g, g_err, g_drop = await open_loop(gw, path, gw_payload, 1000, args.seconds, 400)
+        added = (pct(g, .99) - pct(d, .99)) * 1e3
+        row(f"added p99, open loop 1,000/s, {label}", f"{added:.3f} ms", "<= 3 ms", added <= 3 and not g_err)
+        print(f"  {'':<52} (gateway p50 {pct(g, .5) * 1e3:.3f} ms, p99 {pct(g, .99) * 1e3:.3f} ms, errors {g_err}, "
+              f"over the in-flight cap {g_drop})")
+    one, _ = await closed_loop(gw, path, body, 64, args.seconds)
+    port = free_port()
+    two = subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(port),
+                            "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        target = ("127.0.0.1", port)
+        await sequential(target, path, body, 300)
+        up0, me0, t0 = cpu_seconds(up_pid), time.process_time(), time.perf_counter()
+        both, _ = await closed_loop(target, path, body, 64, args.seconds)
+        wall = time.perf_counter() - t0
+        others = (cpu_seconds(up_pid) - up0 + time.process_time() - me0) / wall
+    finally:
+        two.terminate()
+        two.wait(15)
+    row("--workers 2 over --workers 1, requests/s", f"{both / one:.2f}x", ">= 1.6x", both / one >= 1.6)
+    cores = os.cpu_count() or 1
+    print(f"  {'':<52} ({one:,.0f} -> {both:,.0f} requests/s, 64 connections; the driver and the upstream "
+          f"used {others:.2f} of the {cores} cores meanwhile)")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=10)
@@ -308,5 +372,5 @@ if __name__ == "__main__":
     ap.add_argument("--blocks", type=int, default=10)
     ap.add_argument("--reload-rules", type=int, default=10_000,
                     help="rules of the policy swapped in during part 2b (0: skip it)")
-    ap.add_argument("--parts", default="1,2,2b,3", help="which parts to run, e.g. 2b")
+    ap.add_argument("--parts", default="1,2,2b,3,4", help="which parts to run, e.g. 2b")
     asyncio.run(main(ap.parse_args()))

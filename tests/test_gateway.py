@@ -393,3 +393,38 @@ def test_access_log_lines_are_written_in_batches_and_none_is_lost():
         handler.close()
         log.removeHandler(handler)
     assert out.getvalue().endswith("e\n")           # closing flushes
+
+
+def test_event_stream_stops_its_body_when_the_client_leaves_and_not_after_the_end():
+    from policylang.gateway.response import EventStream
+
+    async def scenario(leave_after: int, lines: int):
+        sent, closed = [], []
+        left = asyncio.Event()
+
+        async def body():
+            try:
+                for i in range(lines):
+                    await asyncio.sleep(0.01)
+                    yield f"data: {i}\n\n"
+            finally:
+                closed.append(True)
+
+        async def send(message):
+            sent.append(message)
+            if message["type"] == "http.response.body" and len(sent) - 1 == leave_after:
+                left.set()
+
+        async def receive():
+            await left.wait()
+            return {"type": "http.disconnect"}
+
+        await EventStream(body(), headers={"x-a": "1"})({"type": "http"}, receive, send)
+        return sent, closed
+
+    sent, closed = asyncio.run(scenario(leave_after=2, lines=50))
+    assert closed == [True] and sent[0]["type"] == "http.response.start"
+    assert len(sent) <= 4 and not any(m.get("more_body") is False for m in sent)   # stopped early
+    sent, closed = asyncio.run(scenario(leave_after=6, lines=5))                    # leaves after the end
+    assert closed == [True] and sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
+    assert [m["body"] for m in sent[1:-1]] == [f"data: {i}\n\n".encode() for i in range(5)]

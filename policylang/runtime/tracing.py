@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from typing import Any
 
 from ..providers.base import UPSTREAM_HEADERS
@@ -36,18 +35,9 @@ except ImportError:  # pragma: no cover - exercised by installs without the extr
 _OFF = (trace.NoOpTracerProvider, trace.ProxyTracerProvider) if trace is not None else ()
 
 
-_checked: list = [0.0, False]  # when enabled() last asked the API, and its answer
-
-
 def enabled() -> bool:
-    """Whether a tracer provider is installed; asked of the API at most once a second (a
-    provider set later is seen within that second)."""
-    if trace is None:
-        return False
-    now = time.monotonic()
-    if now - _checked[0] > 1.0:
-        _checked[0], _checked[1] = now, not isinstance(trace.get_tracer_provider(), _OFF)
-    return bool(_checked[1])
+    """Whether a tracer provider is installed (asked of the API each time: about a µs)."""
+    return trace is not None and not isinstance(trace.get_tracer_provider(), _OFF)
 
 
 def _tracer():
