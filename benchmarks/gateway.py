@@ -182,6 +182,25 @@ def generation(port: int) -> int:
         return json.loads(r.read())["generation"]
 
 
+def bench_policy(url: str) -> str:
+    """The benchmarks' policy: one upstream model on the fake provider at url."""
+    return f"""import std
+provider up {{ adapter = openai base_url = "{url}/v1" default = up-1 }}
+model up-1 {{ provider = up id = "gpt-fake" input = 1 output = 2 context = 100000 }}
+when task == code and tokens < 4000 route up
+default route up
+"""
+
+
+def wait_for_port(port: int, tries: int = 200) -> None:
+    for _ in range(tries):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -193,22 +212,12 @@ async def main(args):
     url = upstream.stdout.readline().strip()
     up_port = int(url.rsplit(":", 1)[1])
     policy = Path(tempfile.mkdtemp()) / "bench.policy"
-    policy.write_text(f"""import std
-provider up {{ adapter = openai base_url = "{url}/v1" default = up-1 }}
-model up-1 {{ provider = up id = "gpt-fake" input = 1 output = 2 context = 100000 }}
-when task == code and tokens < 4000 route up
-default route up
-""")
+    policy.write_text(bench_policy(url))
     gw_port = free_port()
     gateway = subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(gw_port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", gw_port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(gw_port)
         up, gw = ("127.0.0.1", up_port), ("127.0.0.1", gw_port)
         upstream_body = json.dumps({**BODY, "model": "gpt-fake"}).encode()
         body = json.dumps(BODY).encode()
@@ -344,12 +353,7 @@ async def part4(args, up, gw, path, upstream_body, body, stream_up, stream_gw, g
     two = subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(port),
                             "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         target = ("127.0.0.1", port)
         await sequential(target, path, body, 300)
         up0, me0, t0 = cpu_seconds(up_pid), time.process_time(), time.perf_counter()

@@ -14,15 +14,13 @@ import asyncio
 import json
 import pstats
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gateway import BODY, closed_loop, cpu_seconds, free_port, sequential  # noqa: E402
+from gateway import BODY, bench_policy, closed_loop, cpu_seconds, free_port, sequential, wait_for_port  # noqa: E402
 
 
 async def main(args) -> None:
@@ -30,23 +28,13 @@ async def main(args) -> None:
     url = upstream.stdout.readline().strip()
     folder = Path(tempfile.mkdtemp())
     policy = folder / "bench.policy"
-    policy.write_text(f"""import std
-provider up {{ adapter = openai base_url = "{url}/v1" default = up-1 }}
-model up-1 {{ provider = up id = "gpt-fake" input = 1 output = 2 context = 100000 }}
-when task == code and tokens < 4000 route up
-default route up
-""")
+    policy.write_text(bench_policy(url))
     port = free_port()
     out = folder / "gateway.prof"
     gateway = subprocess.Popen([sys.executable, "-m", "cProfile", "-o", str(out), "-m", "policylang", "serve",
                                 str(policy), "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         gw = ("127.0.0.1", port)
         body = json.dumps({**BODY, "stream": bool(args.stream)}).encode()
         await sequential(gw, "/v1/chat/completions", body, 200)

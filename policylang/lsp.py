@@ -252,13 +252,21 @@ def did_close(ls: PolicyServer, params: lsp.DidCloseTextDocumentParams) -> None:
     )
 
 
-@server.feature(lsp.TEXT_DOCUMENT_HOVER)
-def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
+def _name_under(
+    ls: PolicyServer, params: lsp.HoverParams | lsp.DefinitionParams
+) -> tuple[Document, ir.PolicyIR, str] | None:
+    """The document, its last good IR and the name under the cursor, when there are all three."""
     doc = ls.document(params.text_document.uri)
     found = ls.word_at(doc.uri, params.position)
     if doc.ir is None or found is None:
         return None
-    text = describe(doc.ir, found[0])
+    return doc, doc.ir, found[0]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    under = _name_under(ls, params)
+    text = describe(under[1], under[2]) if under is not None else None
     if text is None:
         return None
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
@@ -266,11 +274,11 @@ def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> lsp.Location | None:
-    doc = ls.document(params.text_document.uri)
-    found = ls.word_at(doc.uri, params.position)
-    if doc.ir is None or found is None:
+    under = _name_under(ls, params)
+    if under is None:
         return None
-    span = declaration(doc.ir, found[0].split("/")[-1] if "/" in found[0] else found[0])
+    doc, policy, name = under
+    span = declaration(policy, name.split("/")[-1])
     if span is None or file_of(span.file) is None:
         return None
     return lsp.Location(ls.uri_of(span.file, doc), ls.range_of(span, doc))

@@ -204,3 +204,35 @@ def test_the_vscode_folder_starts_the_server_and_knows_every_keyword():
         for key in ("match", "begin", "end"):
             if key in rule:
                 re.compile(rule[key])
+
+
+def test_hostile_documents_get_answers_not_a_dead_server(tmp_path):
+    """Broken syntax, a lone surrogate-free but odd text, positions past the end: the server
+    answers each request and keeps publishing."""
+    texts = ["when when ((((", "import std\n" + "x" * 5000, "import \"../../etc/passwd\"\n", "😀😀 route\n\n\n",
+             "import std\nfact a: enum {x, y} = z\ndefault route gpt-5\n", ""]
+
+    async def body():
+        s = await start(tmp_path, texts[0])
+        c = s.client
+        for version, text in enumerate(texts, 2):
+            seen = len(s.published)
+            c.text_document_did_change(lsp.DidChangeTextDocumentParams(
+                lsp.VersionedTextDocumentIdentifier(uri=s.uri, version=version),
+                [lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+            diags = await s.diagnostics(seen)
+            assert all(d.source == "policylang" and d.range.start.line >= 0 for d in diags)
+            far = lsp.Position(10_000, 10_000)
+            assert await c.text_document_hover_async(lsp.HoverParams(s.doc(), far)) is None
+            assert await c.text_document_definition_async(lsp.DefinitionParams(s.doc(), far)) is None
+            done = await c.text_document_completion_async(lsp.CompletionParams(s.doc(), far))
+            assert "route" in {i.label for i in done.items}
+            edits = await c.text_document_formatting_async(lsp.DocumentFormattingParams(
+                s.doc(), lsp.FormattingOptions(tab_size=2, insert_spaces=True)))
+            assert edits is None or len(edits) <= 1
+        actions = await c.text_document_code_action_async(lsp.CodeActionParams(
+            s.doc(), lsp.Range(lsp.Position(0, 0), lsp.Position(0, 1)), lsp.CodeActionContext([])))
+        assert not actions
+        await stop(s)
+
+    run(body())
