@@ -320,19 +320,30 @@ def test_one_budget_across_replicas_under_200_concurrent_requests_and_a_restart(
         assert spent <= limit, (spent, len(ok))            # holds cover each request's cost
         # sequentially, the budget fills up to within one request's hold of the limit; a 429
         # while the previous answer's hold awaits settlement (batched) is not the end of it
+        # (a 503 — the shared ledger briefly unavailable on a loaded machine — is neither)
         refusals = 0
-        while refusals < 2:
-            if asyncio.run(burst(urls[:1], 1))[0].status_code == 200:
+        for _ in range(5000):
+            status = asyncio.run(burst(urls[:1], 1))[0].status_code
+            if status == 200:
                 refusals = 0
-            else:
-                refusals += 1
-                time.sleep(0.3)
+                continue
+            assert status in (429, 503), status
+            refusals += status == 429
+            if refusals == 2:
+                break
+            time.sleep(0.3)
+        assert refusals == 2
         print(f"budget {limit} across 3 replicas: {len(ok)} of 200 concurrent admitted, spent {spent:.6f}")
     finally:
         replicas.stop()
     again = Replicas(tmp_path, fake, redis_server.url, rate_per_minute=100_000, burst=1000, budget_usd=limit)
     try:                                                    # restarted replicas read the same ledger
-        assert asyncio.run(burst([again.url(0)], 1))[0].status_code == 429
+        for _ in range(20):
+            status = asyncio.run(burst([again.url(0)], 1))[0].status_code
+            if status != 503:                               # 503: the ledger briefly unavailable
+                break
+            time.sleep(0.3)
+        assert status == 429
     finally:
         again.stop()
 
