@@ -25,13 +25,14 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..providers import errors as provider_errors
 from ..semantics import ir
 from .cost import cost_usd
 from .errors import Attempt, CandidatesExhausted, NoCandidateAvailable, RequestRejected, RouterError
 from .facts import count_prompt_tokens
+from .tracing import RequestSpan
 
 if TYPE_CHECKING:  # the router passes itself; imported for the annotation only
     from .router import Router
@@ -105,16 +106,26 @@ class Try:
     started: float  # on the router's clock
     timeout: float  # seconds for this call
     outcome: Outcome | None = None  # set by Attempts.failed
+    span: Any = None  # the call's tracing span, when tracing is on (tracing.RequestSpan.begin)
+    headers: Any = None  # the token that made the call's traceparent current, until it is sent
 
 
 class Attempts:
     """The candidate/retry loop of one request (see the module docstring)."""
 
-    def __init__(self, router: Router, plan: Plan, request: dict, budget_key: str | None):
+    def __init__(
+        self,
+        router: Router,
+        plan: Plan,
+        request: dict,
+        budget_key: str | None,
+        span: RequestSpan | None = None,
+    ):
         self.router = router
         self.plan = plan
         self.request = request
         self.budget_key = budget_key
+        self.span = span if span is not None and span.on else None  # the request's, if traced
 
     # A plain generator, not an async one: nothing here awaits, and an async generator left
     # unfinished (every request that succeeds) costs the event loop a finalizer task.
@@ -126,6 +137,9 @@ class Attempts:
             number = 0
             while True:
                 t = Try(model, number, router.clock(), self._timeout(model))
+                if self.span is not None:
+                    provider = router.policy.ir.providers[model.provider]
+                    t.span, t.headers = self.span.begin(model, provider.adapter, provider.base_url)
                 yield t
                 if t.outcome is not Outcome.RETRY:
                     break
@@ -165,6 +179,7 @@ class Attempts:
     async def failed(self, t: Try, exc: provider_errors.ProviderError) -> Outcome:
         """Record a failed call and decide what follows: Outcome.RETRY (after waiting) or
         Outcome.NEXT, also set on t. Raises RequestRejected for a bad request."""
+        _traced(t, "failed", exc)
         t.outcome = await self._after_failure(t, exc)
         return t.outcome
 
@@ -219,13 +234,16 @@ class Attempts:
         await router.sleep(wait)
         return Outcome.RETRY
 
-    def abandoned(self, t: Try) -> None:
+    def abandoned(self, t: Try, exc: BaseException | None = None) -> None:
         """The call ended by cancellation or a bug: free the breaker's half-open slot."""
+        _traced(t, "abandoned", exc)
         self.router.health.breaker(t.model.candidate).release()
 
     def answered(self, t: Try) -> Attempt:
         """The candidate answered (for a stream: its first chunk reached the caller). The attempt
         is recorded now; succeeded or broke_off completes it."""
+        RequestSpan.sent(t.headers)  # the call is out: its traceparent no longer applies
+        t.headers = None
         attempt = Attempt(
             t.model.candidate, "ok", 200, None, (self.router.clock() - t.started) * 1000
         )
@@ -238,6 +256,7 @@ class Attempts:
         self.router.health.ewma(t.model.candidate).add(latency)
         attempt = attempt or self.answered(t)
         attempt.latency_ms = latency * 1000
+        _traced(t, "ok")
 
     def broke_off(self, t: Try, attempt: Attempt, exc: provider_errors.ProviderError) -> None:
         """A stream failed after its first chunk reached the caller: no fallback is possible."""
@@ -246,6 +265,7 @@ class Attempts:
         attempt.latency_ms = (self.router.clock() - t.started) * 1000
         attempt.detail = "failed after the first chunk reached the caller; stream ended"
         self.plan.last_error = exc
+        _traced(t, "broke off", exc)
 
     def _exhausted(self) -> RouterError:
         plan = self.plan
@@ -296,3 +316,10 @@ class Attempts:
             plan.facts,
             response_id if isinstance(response_id, str) else None,
         )
+
+
+def _traced(t: Try, outcome: str, error: BaseException | None = None) -> None:
+    """End the call's span (when traced) with its outcome; its headers no longer apply."""
+    RequestSpan.sent(t.headers)
+    RequestSpan.end(t.span, outcome, error)
+    t.span = t.headers = None

@@ -249,25 +249,17 @@ class Router:
     async def _complete(
         self, request: dict, facts: dict | None, budget_key: str | None, span: RequestSpan
     ) -> Result:
-        attempts = Attempts(self, self.plan(request, facts, budget_key), request, budget_key)
-        providers = self.policy.ir.providers
+        plan = self.plan(request, facts, budget_key)
+        attempts = Attempts(self, plan, request, budget_key, span)
         for t in attempts:
-            provider = providers[t.model.provider]
-            child, token = span.begin(t.model, provider.adapter, provider.base_url)
             try:
                 done = await self.adapters[t.model.provider].complete(t.model, request, t.timeout)
             except provider_errors.ProviderError as exc:
-                span.sent(token)
-                span.end(child, "failed", exc)
                 await attempts.failed(t, exc)
                 continue
             except BaseException as exc:
-                span.sent(token)
-                span.end(child, "abandoned", exc)
-                attempts.abandoned(t)
+                attempts.abandoned(t, exc)
                 raise
-            span.sent(token)
-            span.end(child, "ok")
             attempts.succeeded(t)
             text = ((done.response.get("choices") or [{}])[0].get("message") or {}).get(
                 "content"

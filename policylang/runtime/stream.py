@@ -89,29 +89,21 @@ class RouterStream:
 
     async def _chunks(self, span: RequestSpan) -> AsyncIterator[dict]:
         router, request = self.router, self.request
-        attempts = Attempts(router, self.prepare(), request, self.budget_key)
+        attempts = Attempts(router, self.prepare(), request, self.budget_key, span)
         want_usage = bool((request.get("stream_options") or {}).get("include_usage"))
-        providers = router.policy.ir.providers
         for t in attempts:
             state = StreamState()
-            provider = providers[t.model.provider]
             upstream = router.adapters[t.model.provider].stream(t.model, request, t.timeout, state)
-            child, token = span.begin(t.model, provider.adapter, provider.base_url)
             try:
                 first = await _first_chunk(upstream, t.model)
             except provider_errors.ProviderError as exc:
-                span.sent(token)
-                span.end(child, "failed", exc)
                 await upstream.aclose()
                 await attempts.failed(t, exc)
                 continue
             except BaseException as exc:
-                span.sent(token)
-                span.end(child, "abandoned", exc)
                 await upstream.aclose()
-                attempts.abandoned(t)
+                attempts.abandoned(t, exc)
                 raise
-            span.sent(token)
             # committed: the first chunk goes to the caller; no fallback from here on
             self.model = t.model
             answered = attempts.answered(t)
@@ -130,10 +122,8 @@ class RouterStream:
                 await upstream.aclose()
             if failed is not None:
                 attempts.broke_off(t, answered, failed)
-                span.end(child, "broke off", failed)
             else:
                 attempts.succeeded(t, answered)
-                span.end(child, "ok")
             self.result = attempts.result(
                 t.model,
                 None,

@@ -59,6 +59,10 @@ class RequestSpan:
             attributes={"gen_ai.operation.name": "chat", "gen_ai.request.model": str(requested)},
         )
 
+    @property
+    def on(self) -> bool:
+        return self.span is not None
+
     def begin(self, model, adapter: str, base_url: str | None) -> tuple[Any, Any]:
         """A child span for one upstream call, made current for the call's headers (its
         traceparent); returns (span, token) for end() — (None, None) when tracing is off."""
