@@ -406,3 +406,29 @@ def test_the_ascii_token_estimate_is_the_general_one(text):
     from policylang.runtime.facts import _estimate_any, estimate_tokens
 
     assert estimate_tokens(text) == _estimate_any(text)
+
+
+def test_a_stream_left_after_its_first_chunk_frees_the_half_open_probe(fake):
+    """The caller stops reading a committed stream (the client went away): the call ends without
+    a verdict, so a half-open circuit lets the next request probe instead of waiting for the
+    active prober."""
+    now = [0.0]
+    health = Health(BreakerConfig(failures=1, cooldown=30), clock=lambda: now[0])
+    policy = make_policy(fake.url, "default route oa fallback [an]")
+
+    async def go():
+        async with Router(policy, retry=RetryPolicy(retries=0, attempt_timeout=2), health=health,
+                          clock=lambda: now[0]) as router:
+            fake.fail("gpt-fake", "500")
+            await router.complete(REQ)
+            now[0] += 31
+            s = router.stream({**REQ, "stream": True})
+            it = s.__aiter__()
+            await it.__anext__()                                     # committed to oa, the probe
+            assert health.breaker("oa/oa-1").probing
+            await s.aclose()                                         # and the caller leaves
+            assert health.breaker("oa/oa-1").state == HALF_OPEN and not health.breaker("oa/oa-1").probing
+            res = await router.complete(REQ)                          # the next request probes
+            assert res.provider == "oa" and health.breaker("oa/oa-1").state == CLOSED
+
+    run(go())

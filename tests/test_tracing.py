@@ -145,3 +145,27 @@ def test_the_grafana_dashboard_reads_metrics_the_gateway_exports(gateway):
     used = {m for e in exprs for m in re.findall(r"policylang_\w+", e)}
     assert len(dashboard["panels"]) >= 8 and used and used <= exported, used - exported
     assert any("key" in e and "policylang_cost_usd_total" in e for e in exprs)
+
+
+def test_a_stream_the_caller_leaves_ends_its_spans_at_once(fake, traced, monkeypatch):
+    import asyncio
+
+    import policylang
+
+    monkeypatch.setenv("FAKE_OA_KEY", "sk-test-openai-0123456789abcdef")
+    monkeypatch.setenv("FAKE_AN_KEY", "sk-ant-test-0123456789abcdef")
+    traced.clear()
+    policy = policylang.loads(POLICY.format(url=fake.url))
+
+    async def go():
+        async with policylang.Router(policy) as router:
+            s = router.stream({"messages": [{"role": "user", "content": "hi"}], "stream": True})
+            it = s.__aiter__()
+            await it.__anext__()
+            await s.aclose()
+            return {x.name: x for x in traced.get_finished_spans()}   # before the loop finalizes anything
+
+    names = asyncio.run(go())
+    assert names["chat claude-fake"].attributes["policylang.outcome"] == "abandoned"
+    assert names["chat claude-fake"].attributes["error.type"] == "GeneratorExit"
+    assert "chat auto" in names

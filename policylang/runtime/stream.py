@@ -77,14 +77,17 @@ class RouterStream:
 
     async def _run(self) -> AsyncIterator[dict]:
         span = RequestSpan(self.request, self.trace_parent)
+        chunks = self._chunks(span)
         error: BaseException | None = None
         try:
-            async for chunk in self._chunks(span):
+            async for chunk in chunks:
                 yield chunk
         except BaseException as exc:
             error = exc
             raise
         finally:
+            # now, not when the event loop finalizes it: closing it closes the upstream
+            await chunks.aclose()
             span.finish(self.result, error)
 
     async def _chunks(self, span: RequestSpan) -> AsyncIterator[dict]:
@@ -118,6 +121,9 @@ class RouterStream:
                     yield chunk
             except provider_errors.ProviderError as exc:
                 failed = exc
+            except BaseException as exc:  # the caller stopped reading (aclose, cancellation)
+                attempts.abandoned(t, exc)
+                raise
             finally:
                 await upstream.aclose()
             if failed is not None:
