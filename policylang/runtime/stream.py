@@ -8,7 +8,7 @@ is committed to that candidate, and an upstream failure ends it with an error ch
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING
 
 from ..providers import errors as provider_errors
@@ -90,7 +90,7 @@ class RouterStream:
             await chunks.aclose()
             span.finish(self.result, error)
 
-    async def _chunks(self, span: RequestSpan) -> AsyncIterator[dict]:
+    async def _chunks(self, span: RequestSpan) -> AsyncGenerator[dict, None]:
         router, request = self.router, self.request
         attempts = Attempts(router, self.prepare(), request, self.budget_key, span)
         want_usage = bool((request.get("stream_options") or {}).get("include_usage"))
