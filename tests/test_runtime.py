@@ -344,18 +344,17 @@ def test_echo_provider_needs_no_network():
     assert res.cost_usd == 0.0
 
 
-@pytest.mark.parametrize("client", ["aiohttp", "pooled"])
 @pytest.mark.parametrize("primary", ["oa", "an", "ge"])
-def test_the_gateway_http_clients_behave_the_same(fake, primary, client):
-    """The gateway's HTTP clients against the same wire formats and faults."""
-    from policylang.providers.aiohttp_http import AiohttpHTTP
+def test_the_gateway_http_client_behaves_the_same(fake, primary):
+    """The gateway's HTTP client (pooled HTTP/1.1 over httptools) against the same wire formats
+    and faults as the default httpx one."""
     from policylang.providers.pooled_http import PooledHTTP
 
     others = [w for w in ("oa", "an", "ge") if w != primary]
     policy = make_policy(fake.url, f"default route {primary} fallback [{', '.join(others)}]")
 
     async def go():
-        http = AiohttpHTTP() if client == "aiohttp" else PooledHTTP()
+        http = PooledHTTP()
         router = Router(policy, http=http, retry=RetryPolicy(retries=0, attempt_timeout=0.5, total_timeout=10))
         try:
             ok = await router.complete(REQ)
