@@ -499,11 +499,9 @@ def cmd_serve(args) -> int:
             ) from None
     quality = served.ir.quality
     if quality is not None and quality.prior is not None and not state_url:  # a usable database
-        from .runtime.quality import QualityStoreError, SQLiteQualityStore
+        from .runtime.quality import QualityStoreError, SQLiteQualityStore, default_db
 
-        db = args.quality_db or str(
-            Path(args.file).resolve().parent / ".policylang" / "quality.sqlite"
-        )
+        db = args.quality_db or str(default_db(args.file))
         try:
             SQLiteQualityStore(db).close()
         except QualityStoreError as exc:
@@ -538,6 +536,7 @@ def cmd_quality(args) -> int:
         Learner,
         QualityStoreError,
         SQLiteQualityStore,
+        default_db,
     )
 
     policy = _load_or_report(args.file)
@@ -546,7 +545,7 @@ def cmd_quality(args) -> int:
     quality = policy.ir.quality
     if quality is None:
         raise UsageError(f"{args.file} declares no `quality by` scores")
-    path = Path(args.db or Path(args.file).resolve().parent / ".policylang" / "quality.sqlite")
+    path = Path(args.db) if args.db else default_db(args.file)
     if quality.prior is None:
         raise UsageError(
             f"{args.file} does not learn quality: its scores are the declared ones "

@@ -21,7 +21,7 @@ from ..pacing import paced
 from ..policy import Policy, PolicyError, load
 from ..runtime import Health, RetryPolicy, Router
 from ..runtime.facts import detect_language
-from ..runtime.quality import RedisQualityStore, SQLiteQualityStore
+from ..runtime.quality import RedisQualityStore, SQLiteQualityStore, default_db
 from ..runtime.shared import redacted
 
 log = logging.getLogger("policylang.gateway")
@@ -88,9 +88,7 @@ class PolicyHolder:
         self.detector = detector
         # where learned quality persists: opened when a policy first learns, shared by every
         # generation's learner; default beside the policy, .policylang/quality.sqlite
-        self.quality_db = quality_db or os.path.join(
-            os.path.dirname(os.path.abspath(path)), ".policylang", "quality.sqlite"
-        )
+        self.quality_db = quality_db or str(default_db(path))
         self.state_url = state_url  # with --state, learned quality is shared in Redis too
         self.quality_store: SQLiteQualityStore | RedisQualityStore | None = None
         self.http = http

@@ -24,6 +24,7 @@ shared by worker processes) or MemoryQualityStore (the Router's default); a shar
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 import threading
 import time
@@ -83,6 +84,12 @@ class MemoryQualityStore:
 
     def close(self) -> None:
         pass
+
+
+def default_db(policy_path: str | os.PathLike) -> Path:
+    """Where a policy's learned quality persists unless told: .policylang/quality.sqlite beside
+    the policy file."""
+    return Path(policy_path).resolve().parent / ".policylang" / "quality.sqlite"
 
 
 class SQLiteQualityStore:
