@@ -151,10 +151,7 @@ def cmd_route(args) -> int:
             from .runtime.classify import Classifiers
             from .runtime.facts import derive_facts, language_detector
 
-            try:
-                detector = language_detector(args.language_detector)
-            except (ValueError, RuntimeError) as exc:
-                raise UsageError(str(exc)) from None
+            detector = _usable(language_detector, args.language_detector)
             request = {"messages": [{"role": "user", "content": args.prompt}]}
             derived = derive_facts(policy.ir, request, detector=detector)
             for c in Classifiers(policy.ir).run(request, skip=facts.keys()):
@@ -214,6 +211,15 @@ def cmd_route(args) -> int:
                 shown = "missing" if t["missing"] else json.dumps(t["value"])
                 print(f"      {t['test']:<40} value {shown:<20} -> {str(t['result']).lower()}")
     return no_route
+
+
+def _usable(make, name: str):
+    """make(name) for a language detector; its complaint (an unknown name, a missing extra) as a
+    usage error."""
+    try:
+        return make(name)
+    except (ValueError, RuntimeError) as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_catalog(args) -> int:
@@ -465,12 +471,10 @@ def cmd_serve(args) -> int:
         load_keys,
     )  # lazy: the gateway extra (starlette, uvicorn)
     from .gateway.server import serve
-    from .runtime.facts import language_detector
+    from .runtime.facts import check_language_detector
 
-    try:
-        language_detector(args.language_detector)  # an unknown name or a missing extra: now
-    except (ValueError, RuntimeError) as exc:
-        raise UsageError(str(exc)) from None
+    # an unknown name or a missing extra: now, not in every worker (each loads its own model)
+    _usable(check_language_detector, args.language_detector)
     try:
         load_keys(args.keys)
     except (KeyFileError, OSError) as exc:

@@ -166,20 +166,29 @@ LANGUAGE_DETECTORS = ("builtin", "langid")
 LANGID_CONFIDENCE = 0.5  # below it py3langid's answer is a guess: the fact stays missing
 
 
+def check_language_detector(name: str) -> str:
+    """name, when it names a detector that can run here: ValueError for an unknown name,
+    RuntimeError when its extra is not installed. Loads no model."""
+    if name not in LANGUAGE_DETECTORS:
+        raise ValueError(f"unknown language detector `{name}` ({', '.join(LANGUAGE_DETECTORS)})")
+    if name == "langid":
+        import importlib.util
+
+        if importlib.util.find_spec("py3langid") is None:
+            raise RuntimeError(
+                "the langid language detector needs its extra: pip install 'policylang[langid]'"
+            )
+    return name
+
+
 def language_detector(name: str = "builtin") -> Callable[[str], str | None]:
     """A language detector by name: `builtin` (detect_language: scripts and function words, no
     dependency) or `langid` (py3langid's naive Bayes model over 97 languages, shipped inside its
     wheel; `pip install 'policylang[langid]'`). Both answer an ISO 639-1 code or None."""
-    if name == "builtin":
+    if check_language_detector(name) == "builtin":
         return detect_language
-    if name != "langid":
-        raise ValueError(f"unknown language detector `{name}` ({', '.join(LANGUAGE_DETECTORS)})")
-    try:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier  # lazy: the langid extra
-    except ImportError:
-        raise RuntimeError(
-            "the langid language detector needs its extra: pip install 'policylang[langid]'"
-        ) from None
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # lazy: the langid extra
+
     model = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
     def langid(text: str) -> str | None:
