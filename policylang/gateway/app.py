@@ -276,8 +276,8 @@ class Gateway:
             result.model,
             result.attempts,
             result.cost_usd,
+            serving.sha256,
         )
-        headers["x-policylang-policy"] = serving.sha256[:16]
         headers.update(
             pin_headers(
                 pin, serving.router.rule(result.rule), result.rule, result.model, serving.policy.ir
@@ -344,9 +344,9 @@ class Gateway:
             model.provider if model else None,
             model.name if model else None,
             stream.attempts,
+            policy_sha256=serving.sha256,
         )
         headers["cache-control"] = "no-cache"
-        headers["x-policylang-policy"] = serving.sha256[:16]
         headers.update(
             pin_headers(
                 pin,

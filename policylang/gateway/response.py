@@ -43,14 +43,18 @@ def attribution(
     model: str | None,
     attempts: list[Attempt],
     cost_usd: float | None = None,
+    policy_sha256: str | None = None,
 ) -> dict[str, str]:
-    """The x-policylang-* headers: the deciding rule, the decision's cost in µs and, once a
-    candidate answered, its provider and model, the calls made (skips aside) and the cost."""
+    """The x-policylang-* headers: the deciding rule, the decision's cost in µs, the policy
+    version that decided (the first 16 hex digits of its hash) and, once a candidate answered,
+    its provider and model, the calls made (skips aside) and the cost."""
     headers = {
         "x-request-id": request_id,
         "x-policylang-rule": rule,
         "x-policylang-decision-us": f"{decision_ns / 1000:.2f}",
     }
+    if policy_sha256 is not None:
+        headers["x-policylang-policy"] = policy_sha256[:16]
     if provider is not None and model is not None:
         headers.update(
             {
