@@ -283,12 +283,18 @@ class StatementChecker(Reporter):
                         "an empty keyword would match every text; remove it",
                     )
                     continue
-                if c.kind == "like" and not (c.threshold is not None and 0 <= c.threshold <= 1):
-                    self.error("invalid-value", c.span, "a `like` threshold is between 0 and 1")
+                if c.kind == "like" and not self._threshold(c):
                     continue
                 clauses.append(ir.ClassClause(c.label, c.kind, c.patterns, c.threshold, c.span))
             out.append(ir.Classifier(fact.name, stmt.source, tuple(clauses), otherwise, stmt.span))
         return tuple(out)
+
+    def _threshold(self, c: ast.ClassClause) -> bool:
+        """A `like` or `model` clause's `above T` is between 0 and 1 (else an error)."""
+        if c.threshold is not None and 0 <= c.threshold <= 1:
+            return True
+        self.error("invalid-value", c.span, f"a `{c.kind}` threshold is between 0 and 1")
+        return False
 
     def _model_clause(self, fact: ir.Fact, c: ast.ClassClause) -> bool:
         """A `model "NAME" above T` clause names a shipped model whose every label the fact can
@@ -301,8 +307,7 @@ class StatementChecker(Reporter):
                 f"unknown model `{name}` (shipped models: {', '.join(textmodel.MODELS)})",
             )
             return False
-        if not (c.threshold is not None and 0 <= c.threshold <= 1):
-            self.error("invalid-value", c.span, "a `model` threshold is between 0 and 1")
+        if not self._threshold(c):
             return False
         labels = textmodel.shipped_labels(name)
         missing = [lab for lab in labels if fact.kind == "enum" and lab not in fact.members]
