@@ -103,7 +103,7 @@ class KeywordMatcher:
 
     def find(self, folded: str) -> str | None:
         for kw in self.keywords:
-            if kw.body in folded and kw.find(folded):
+            if kw.find(folded):
                 return kw.written
         return None
 
@@ -140,8 +140,9 @@ TAIL_CHARS = 500
 
 
 def features(text: str) -> set[str]:
-    """The features of text: words, word pairs, 5-letter word prefixes, the first word, CJK
-    character unigrams and bigrams, Hangul words and syllable pairs, numbers, symbols."""
+    """The features of text: words, word pairs, the 5-letter prefixes and 4-letter pieces of
+    words longer than 5, the first word, CJK character unigrams and bigrams, Hangul words and
+    syllable pairs, numbers, symbols."""
     if len(text) > HEAD_CHARS + TAIL_CHARS:
         text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
     out: set[str] = set()
@@ -238,31 +239,20 @@ class LinearModel:
             data.get("temperature", 1.0),
         )
 
-    def scores(self, feats: set[str]) -> list[float]:
-        k = len(self.labels)
-        acc = [0.0] * k
-        get = self.weights.get
-        n = 0
-        for f in feats:
-            w = get(f)
-            if w is not None:
-                n += 1
-                for j in range(k):
-                    acc[j] += w[j]
-        scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
-        return [b + a * scale for a, b in zip(acc, self.bias)]
-
     def predict(self, text: str) -> Prediction:
         feats = features(text)
-        scores = self.scores(feats)
+        get = self.weights.get
+        known = [(f, w) for f in feats if (w := get(f)) is not None]  # looked up once
+        acc = [0.0] * len(self.labels)
+        for _, w in known:
+            for j, x in enumerate(w):
+                acc[j] += x
+        scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
+        scores = [b + a * scale for a, b in zip(acc, self.bias)]
         top = max(range(len(scores)), key=scores.__getitem__)
         peak = scores[top]
         total = sum(math.exp((s - peak) / self.temperature) for s in scores)
-        get = self.weights.get
-        weighed = sorted(
-            ((w[top] - sum(w) / len(w), f) for f in feats if (w := get(f)) is not None),
-            reverse=True,
-        )
+        weighed = sorted(((w[top] - sum(w) / len(w), f) for f, w in known), reverse=True)
         evidence = tuple(describe(f) for d, f in weighed[:3] if d > 0)
         return Prediction(self.labels[top], 1.0 / total, evidence)
 
