@@ -25,11 +25,11 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from . import resources
 from ._version import __version__
 from .diagnostics import Diagnostic
 from .pipeline import findings_text
 from .semantics import ir
+from .semantics.loader import std_module_path
 from .span import Span
 from .syntax.formatter import FormatError, format_text
 from .syntax.parser import KEYWORDS
@@ -64,9 +64,7 @@ def code_point_column(line: str, character: int) -> int:
 def file_of(span_file: str) -> Path | None:
     """The file a span's name stands for: a path, or `<std>` / `<std/NAME>` in the stdlib."""
     if span_file.startswith("<std"):
-        name = span_file.strip("<>")
-        stem = "std" if name == "std" else name.split("/", 1)[1]
-        return resources.stdlib_dir() / f"{stem}.policy"
+        return std_module_path(span_file.strip("<>"))
     if span_file.startswith("<"):
         return None
     return Path(span_file)

@@ -123,6 +123,13 @@ class Loaded:
         return [d for fact, d in found.items() if fact not in own]
 
 
+def std_module_path(name: str) -> Path:
+    """The file of a standard-library module: `std` or `std/NAME` (the name inside the `<…>` its
+    spans carry as their file)."""
+    stem = "std" if name == "std" else name.split("/", 1)[1]
+    return resources.stdlib_dir() / f"{stem}.policy"
+
+
 class Loader:
     def __init__(self):
         self.modules: dict[str, ast.Module] = {}
@@ -219,9 +226,8 @@ class Loader:
                 )
                 return None
             std = resources.stdlib_dir()
-            path = std / ("std.policy" if len(parts) == 1 else f"{parts[1]}.policy")
-            key = "std" if len(parts) == 1 else stmt.path
-            key = f"<{key}>"
+            path = std_module_path(stmt.path)
+            key = f"<{stmt.path}>"
             if not path.is_file():
                 names = sorted(p.stem for p in std.glob("*.policy") if p.stem != "std")
                 self.diags.append(
