@@ -104,8 +104,13 @@ class PolicyServer(LanguageServer):
         except OSError:
             return []
 
-    def range_of(self, span: Span, doc: Document) -> lsp.Range:
-        lines = self.source(span.file, doc)
+    def range_of(self, span: Span, doc: Document, read: dict | None = None) -> lsp.Range:
+        """span as an LSP range; `read` keeps the files' lines between calls (one publication
+        converts every diagnostic's span against the same texts)."""
+        read = {} if read is None else read
+        if span.file not in read:
+            read[span.file] = self.source(span.file, doc)
+        lines = read[span.file]
 
         def at(line: int, column: int) -> lsp.Position:
             text = lines[line - 1] if 0 < line <= len(lines) else ""
@@ -133,6 +138,7 @@ class PolicyServer(LanguageServer):
 
     def lsp_diagnostics(self, doc: Document) -> list[lsp.Diagnostic]:
         out = []
+        read: dict[str, list[str]] = {}
         for d in doc.diagnostics:
             if d.span.file != str(doc.path):
                 continue  # found in an imported file: that file's own editor shows it
@@ -142,7 +148,7 @@ class PolicyServer(LanguageServer):
             message += "".join(f"\n{n}" for n in d.notes)
             related = [
                 lsp.DiagnosticRelatedInformation(
-                    lsp.Location(self.uri_of(r.span.file, doc), self.range_of(r.span, doc)),
+                    lsp.Location(self.uri_of(r.span.file, doc), self.range_of(r.span, doc, read)),
                     r.message,
                 )
                 for r in d.related
@@ -150,7 +156,7 @@ class PolicyServer(LanguageServer):
             ]
             out.append(
                 lsp.Diagnostic(
-                    range=self.range_of(d.span, doc),
+                    range=self.range_of(d.span, doc, read),
                     message=message,
                     severity=SEVERITY[d.severity],
                     code=d.code,
@@ -186,9 +192,7 @@ def describe(policy: ir.PolicyIR, name: str) -> str | None:
         kind = f"enum {{{', '.join(f.members)}}}" if f.kind == "enum" else f.kind
         default = "" if f.default is ir.NO_DEFAULT else f" = {json.dumps(f.default)}"
         return f"**fact** `{name}`: `{kind}{default}`"
-    model = policy.models.get(name) or next(
-        (m for key, m in policy.models.items() if f"{m.provider}/{key}" == name), None
-    )
+    model = policy.models.get(name) or policy.models_by_candidate.get(name)
     if model is not None:
         price = lambda v: "unpriced" if v is None else f"${v:g}"  # noqa: E731
         lines = [
