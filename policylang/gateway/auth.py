@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .bodies import KeysFile
+from .bodies import KeysFile, describe_keys
 
 
 def hash_key(key: str) -> str:
@@ -61,35 +61,8 @@ def load_keys(path: str | None = None) -> list[Client]:
     try:
         parsed = KeysFile.model_validate(doc)
     except ValidationError as exc:
-        raise KeyFileError(_keys_error(doc, exc)) from None
-    return [
-        Client(
-            k.name,
-            k.sha256,
-            dict(k.facts),
-            k.rate_per_minute,
-            k.burst,
-            k.budget_usd,
-            k.budget_period,
-        )
-        for k in parsed.keys
-    ]
-
-
-def _keys_error(doc, exc: ValidationError) -> str:
-    """`key NAME: what was wrong` for the first error, naming the key when it has a name."""
-    error = exc.errors(include_url=False, include_context=False, include_input=False)[0]
-    loc = error["loc"]
-    text = str(error["msg"]).removeprefix("Value error, ")
-    if len(loc) >= 2 and loc[0] == "keys" and isinstance(loc[1], int):
-        entry = doc["keys"][loc[1]]
-        name = entry.get("name") if isinstance(entry, dict) else None
-        field = ".".join(str(p) for p in loc[2:])
-        who = f"key `{name}`" if name else f"key {loc[1] + 1}"
-        if field and not text.startswith(field):
-            text = f"{field}: {text}"
-        return f"keys are not valid: {who}: {text}"
-    return f"keys are not valid: {'.'.join(str(p) for p in loc) or 'the file'}: {text}"
+        raise KeyFileError(f"keys are not valid: {describe_keys(doc, exc)}") from None
+    return [Client(**k.model_dump()) for k in parsed.keys]
 
 
 class KeyRing:

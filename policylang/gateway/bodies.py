@@ -123,17 +123,39 @@ class KeysFile(BaseModel):
     keys: list[KeyEntry]
 
 
-def where(error) -> str:
+def where(error, start: int = 0) -> str:
     """A validation error's place, `messages.0.role`, or "" for the whole body."""
-    return ".".join(str(p) for p in error["loc"])
+    return ".".join(str(p) for p in error["loc"][start:])
+
+
+def said(error) -> str:
+    """What a validation error says, without pydantic's "Value error, " for our own."""
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _errors(exc: ValidationError) -> list:
+    return exc.errors(include_url=False, include_context=False, include_input=False)
+
+
+def describe_keys(doc, exc: ValidationError) -> str:
+    """A keys file's first error: `key NAME: field: what was wrong` (the key's position when it
+    has no name)."""
+    error = _errors(exc)[0]
+    loc, text = error["loc"], said(error)
+    if len(loc) >= 2 and loc[0] == "keys" and isinstance(loc[1], int):
+        entry = doc["keys"][loc[1]]
+        name = entry.get("name") if isinstance(entry, dict) else None
+        field = where(error, 2)
+        who = f"key `{name}`" if name else f"key {loc[1] + 1}"
+        if field and not text.startswith(field):
+            text = f"{field}: {text}"
+        return f"{who}: {text}"
+    return f"{where(error) or 'the file'}: {text}"
 
 
 def describe(exc: ValidationError, limit: int = 3) -> tuple[str, str]:
     """(message, param) for the first errors of a ValidationError: `path: what was wrong`."""
-    errors = exc.errors(include_url=False, include_context=False, include_input=False)
-    parts = []
-    for e in errors[:limit]:
-        text = str(e["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where(e)}: {text}" if where(e) else text)
+    errors = _errors(exc)
+    parts = [f"{where(e)}: {said(e)}" if where(e) else said(e) for e in errors[:limit]]
     more = f" (and {len(errors) - limit} more)" if len(errors) > limit else ""
     return "; ".join(parts) + more, where(errors[0]) if errors else ""
