@@ -68,3 +68,17 @@ def test_a_model_without_a_source_is_a_usage_error(tmp_path):
     r = run("--stdlib", str(folder))
     assert r.returncode == 2 and "does not say where these prices come from: gpt-5" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_write_reprices_the_declaration_not_a_comment_that_looks_like_one(tmp_path):
+    folder = tmp_path / "stdlib"
+    shutil.copytree(stdlib_dir(), folder)
+    providers = folder / "providers.policy"
+    text = providers.read_text().replace('id = "gpt-5-mini"   input = 0.25', 'id = "gpt-5-mini"   input = 0.3')
+    text = "# model gpt-5-mini { input = 7 output = 7 } was the old list price\n" + text
+    providers.write_text(text)
+    assert run("--write", "--date", "2026-11-27", "--stdlib", str(folder)).returncode == 0
+    written = providers.read_text()
+    assert written.startswith("# model gpt-5-mini { input = 7 output = 7 } was the old list price\n")
+    assert 'id = "gpt-5-mini"   input = 0.25' in written
+    assert run("--check", "--stdlib", str(folder)).returncode == 0

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..resources import stdlib_dir
 from ..semantics import ir
+from ..span import NOWHERE, Span
 from ..syntax.formatter import format_text
 
 TOKENS = 1_000  # priced per this many tokens, then scaled: stays in the lowest context tier
@@ -39,6 +40,7 @@ class Row:
     ours: tuple[float | None, float | None]
     theirs: tuple[float, float] | None  # None: an override
     source: str  # "genai-prices PROVIDER/REF" or the override's reason
+    span: Span = NOWHERE  # the model's declaration in std/providers
 
     @property
     def drifted(self) -> bool:
@@ -106,12 +108,18 @@ def compare(policy: ir.PolicyIR, file: str, spec: dict) -> list[Row]:
         if "override" in src:
             if not str(src["override"]).strip():
                 raise CatalogError(f"the override of `{m.name}` needs a reason")
-            rows.append(Row(m.name, (m.input, m.output), None, str(src["override"])))
+            rows.append(Row(m.name, (m.input, m.output), None, str(src["override"]), m.span))
             continue
         g = src["genai_prices"]
         theirs = package_price(g["provider"], g["model"], as_of)
         rows.append(
-            Row(m.name, (m.input, m.output), theirs, f"genai-prices {g['provider']}/{g['model']}")
+            Row(
+                m.name,
+                (m.input, m.output),
+                theirs,
+                f"genai-prices {g['provider']}/{g['model']}",
+                m.span,
+            )
         )
     return rows
 
@@ -146,23 +154,24 @@ def render(rows: list[Row], spec: dict) -> str:
 
 
 def rewrite(text: str, rows: list[Row], as_of: str, version: str) -> str:
-    """providers.policy with each drifted model's input and output prices replaced."""
-    for r in rows:
-        if not r.drifted:
-            continue
+    """providers.policy with each drifted model's input and output prices replaced, inside the
+    declaration its span names (last first, so earlier offsets hold)."""
+    starts = [0]
+    for line in text.split("\n"):
+        starts.append(starts[-1] + len(line) + 1)
+    drifted = sorted((r for r in rows if r.drifted), key=lambda r: (r.span.line, r.span.column))
+    for r in reversed(drifted):
         assert r.theirs is not None
-        decl = re.compile(r"(model\s+" + re.escape(r.model) + r"\s*\{)(.*?)(\})", re.S)
-        m = decl.search(text)
-        if m is None:
+        begin = starts[r.span.line - 1] + r.span.column - 1
+        end = starts[r.span.end_line - 1] + r.span.end_column - 1
+        body = text[begin:end]
+        if not re.match(rf"model\s+{re.escape(r.model)}\b", body):
             raise CatalogError(f"cannot find `model {r.model}` in std/providers")
-        body = m.group(2)
         for field, value in (("input", r.theirs[0]), ("output", r.theirs[1])):
-            body, n = re.subn(
-                rf"(\b{field}\s*=\s*)[0-9_.]+", lambda g, v=value: g.group(1) + _num(v), body
-            )
+            body, n = re.subn(rf"(\b{field}\s*=\s*)[0-9_.]+", rf"\g<1>{_num(value)}", body)
             if n != 1:
                 raise CatalogError(f"`model {r.model}` has no single `{field} = …` to update")
-        text = text[: m.start(2)] + body + text[m.end(2) :]
+        text = text[:begin] + body + text[end:]
     header = f"# Price list dated {as_of} (genai-prices {version}; `policylang catalog`)."
     if _HEADER.search(text):
         text = _HEADER.sub(header, text, count=1)
