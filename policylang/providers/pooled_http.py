@@ -72,7 +72,6 @@ class _Connection(asyncio.Protocol):
         self.keep_alive = False
         self.transport: asyncio.Transport | None = None
         self.closed = False
-        self.reused = False
         self._reset()
 
     def _reset(self) -> None:
@@ -101,10 +100,15 @@ class _Connection(asyncio.Protocol):
             self.close()
 
     def eof_received(self):
-        try:
-            self.parser.feed_data(b"")  # a body delimited by the connection's end
-        except httptools.HttpParserError:
-            pass
+        headers = self.headers
+        delimited = (
+            "content-length" in headers or "chunked" in headers.get("transfer-encoding", "").lower()
+        )
+        if self.status and not self.complete and not delimited:
+            # a body without a length ends with the connection (httptools has no way to be told)
+            self.complete, self.keep_alive = True, False
+            _wake(self.head_ready)
+            _wake(self.data_ready)
         return False
 
     def connection_lost(self, exc) -> None:
@@ -280,7 +284,6 @@ class PooledHTTP:
         while idle:
             conn = idle.pop()
             if not conn.closed and conn.transport is not None and not conn.transport.is_closing():
-                conn.reused = True
                 return conn
         return None
 
