@@ -100,20 +100,26 @@ class _Connection(asyncio.Protocol):
             self.close()
 
     def eof_received(self):
+        self._ended_by_close()
+        return False
+
+    def _ended_by_close(self) -> None:
+        """A body without a length ends with the connection (httptools cannot be told of the
+        end, so it never completes such a message itself)."""
         headers = self.headers
         delimited = (
             "content-length" in headers or "chunked" in headers.get("transfer-encoding", "").lower()
         )
         if self.status and not self.complete and not delimited:
-            # a body without a length ends with the connection (httptools has no way to be told)
             self.complete, self.keep_alive = True, False
             _wake(self.head_ready)
             _wake(self.data_ready)
-        return False
 
     def connection_lost(self, exc) -> None:
         self.closed = True
         self.registry.discard(self)
+        if exc is None:  # a clean close (TLS reports it here, without eof_received)
+            self._ended_by_close()
         if not self.complete:
             self._fail(TransportFailure("connection closed" + (f": {exc}" if exc else "")))
 
