@@ -45,11 +45,10 @@ class Breaker:
     def allow(self) -> bool:
         """May a request go to this endpoint now? (In half-open, only one probe at a time.)"""
         if self.state == OPEN:
-            if not self.held and self.clock() - self.opened_at >= self.config.cooldown:
-                self.state = HALF_OPEN
-                self.probing = False
-            else:
+            if not self._cooled_down():
                 return False
+            self.state = HALF_OPEN
+            self.probing = False
         if self.state == HALF_OPEN:
             if self.probing:
                 return False
@@ -58,13 +57,14 @@ class Breaker:
 
     def peek(self) -> str:
         """The state as allow() would see it, without taking the probe."""
-        if (
-            self.state == OPEN
-            and not self.held
-            and self.clock() - self.opened_at >= self.config.cooldown
-        ):
+        if self.state == OPEN and self._cooled_down():
             return HALF_OPEN
         return self.state
+
+    def _cooled_down(self) -> bool:
+        """An open circuit may let a probe through: its cooldown is over and the shared state
+        (which decides for a held one) does not hold it."""
+        return not self.held and self.clock() - self.opened_at >= self.config.cooldown
 
     def success(self) -> None:
         self.recent.append(True)
