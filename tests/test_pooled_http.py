@@ -143,3 +143,79 @@ def test_a_url_it_cannot_speak_to_is_a_transport_failure(url):
 
     with pytest.raises(TransportFailure, match="unsupported URL"):
         run(go())
+
+
+def _sse_server(after_done: bytes, pause: float, connections: list, closed: list):
+    """A chat-completions stream server: two chunks and [DONE], then `pause` seconds, then
+    `after_done` (the chunked terminator, or not). Counts connections and notes each one's end."""
+    async def handler(reader, writer):
+        connections.append(1)
+        try:
+            while True:
+                await read_request(reader)
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
+                for data in ('{"choices": [{"delta": {"content": "hi"}}]}', '{"choices": [], "usage": '
+                             '{"prompt_tokens": 3, "completion_tokens": 1}}', "[DONE]"):
+                    event = f"data: {data}\n\n".encode()
+                    writer.write(b"%x\r\n%s\r\n" % (len(event), event))
+                    await writer.drain()
+                await asyncio.sleep(pause)
+                writer.write(after_done)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            closed.append(1)                  # the client closed this connection
+    return handler
+
+
+def _stream_three(handler, stop_early: bool = False):
+    from policylang.providers.base import StreamState
+    from policylang.providers.openai import OpenAIAdapter
+    from policylang.semantics import ir
+
+    async def go():
+        server, url = await serve(handler)
+        http = PooledHTTP()
+        adapter = OpenAIAdapter(ir.Provider("up", "openai", base_url=url.rsplit("/", 1)[0]), http)
+        model = ir.Model("m", "up", "m")
+        texts = []
+        try:
+            for _ in range(3):
+                state = StreamState()
+                stream = adapter.stream(model, {"messages": []}, 5, state)
+                async for doc in stream:
+                    texts.append(doc["choices"][0]["delta"]["content"] if doc["choices"] else None)
+                    if stop_early:
+                        break
+                await stream.aclose()
+                await asyncio.sleep(0.3)
+            return texts
+        finally:
+            await http.aclose()
+            server.close()
+
+    return run(go())
+
+
+def test_a_stream_read_to_its_end_keeps_its_connection_even_when_the_terminator_comes_late():
+    connections, closed = [], []
+    texts = _stream_three(_sse_server(b"0\r\n\r\n", 0.05, connections, closed))
+    assert texts == ["hi", None] * 3 and len(connections) == 1
+
+
+def test_a_stream_whose_rest_never_ends_or_runs_long_closes_its_connection(monkeypatch):
+    import policylang.providers.pooled_http as pooled
+
+    monkeypatch.setattr(pooled, "DRAIN_SECONDS", 0.1)
+    connections, closed = [], []
+    _stream_three(_sse_server(b"", 1.0, connections, closed))            # no terminator: after 0.1 s
+    assert len(connections) == 3
+    junk = b"".join(b"%x\r\n%s\r\n" % (1000, b"x" * 1000) for _ in range(80)) + b"0\r\n\r\n"
+    connections, closed = [], []
+    _stream_three(_sse_server(junk, 0.05, connections, closed))          # 80 KB after [DONE]
+    assert len(connections) == 3
+
+
+def test_a_stream_left_before_its_end_closes_its_connection_which_stops_the_upstream():
+    connections, closed = [], []
+    texts = _stream_three(_sse_server(b"0\r\n\r\n", 0.05, connections, closed), stop_early=True)
+    assert texts == ["hi"] * 3 and len(connections) == 3 and len(closed) == 3

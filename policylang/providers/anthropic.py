@@ -3,6 +3,7 @@ required, stop reasons and streaming events translated to OpenAI's shapes."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 from ..semantics import ir
@@ -87,33 +88,37 @@ class AnthropicAdapter(HTTPAdapter):
     ) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
         cid, name = completion_id(), model.id
-        async for event, data in self.events(url, payload, headers, timeout, model):
-            doc = parse_json(data, self.provider.name)
-            kind = doc.get("type") or event
-            if kind == "error":
-                err = doc.get("error") or {}
-                status = 529 if err.get("type") == "overloaded_error" else 500
-                raise http_error(status, data.encode(), {}, self.provider.name, model.name)
-            if kind == "message_start":
-                msg = doc.get("message") or {}
-                name = msg.get("model", name)
-                state.prompt_tokens = (msg.get("usage") or {}).get("input_tokens")
-                yield chunk(cid, name, {"role": "assistant", "content": ""})
-            elif kind == "content_block_delta":
-                delta = doc.get("delta") or {}
-                if delta.get("type") == "text_delta":
-                    state.text_chars += len(delta.get("text", ""))
-                    yield chunk(cid, name, {"content": delta.get("text", "")})
-            elif kind == "message_delta":
-                state.completion_tokens = (doc.get("usage") or {}).get(
-                    "output_tokens", state.completion_tokens
-                )
-                reason = (doc.get("delta") or {}).get("stop_reason")
-                if reason:
-                    state.finish_reason = _STOP.get(reason, "stop")
-            elif kind == "message_stop":
-                yield chunk(cid, name, {}, state.finish_reason or "stop")
-                return
+        events = self.events(
+            url, payload, headers, timeout, model, last=lambda e, _: e == "message_stop"
+        )
+        async with contextlib.aclosing(events):
+            async for event, data in events:
+                doc = parse_json(data, self.provider.name)
+                kind = doc.get("type") or event
+                if kind == "error":
+                    err = doc.get("error") or {}
+                    status = 529 if err.get("type") == "overloaded_error" else 500
+                    raise http_error(status, data.encode(), {}, self.provider.name, model.name)
+                if kind == "message_start":
+                    msg = doc.get("message") or {}
+                    name = msg.get("model", name)
+                    state.prompt_tokens = (msg.get("usage") or {}).get("input_tokens")
+                    yield chunk(cid, name, {"role": "assistant", "content": ""})
+                elif kind == "content_block_delta":
+                    delta = doc.get("delta") or {}
+                    if delta.get("type") == "text_delta":
+                        state.text_chars += len(delta.get("text", ""))
+                        yield chunk(cid, name, {"content": delta.get("text", "")})
+                elif kind == "message_delta":
+                    state.completion_tokens = (doc.get("usage") or {}).get(
+                        "output_tokens", state.completion_tokens
+                    )
+                    reason = (doc.get("delta") or {}).get("stop_reason")
+                    if reason:
+                        state.finish_reason = _STOP.get(reason, "stop")
+                elif kind == "message_stop":
+                    yield chunk(cid, name, {}, state.finish_reason or "stop")
+                    return
         raise self.fail(
             errors.ConnectionFailed, "the stream ended before message_stop", model=model.name
         )

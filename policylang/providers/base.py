@@ -4,11 +4,12 @@ chat-completions body to the provider's wire format and back."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -152,7 +153,9 @@ class HTTPResponse(Protocol):
 
     async def aread(self) -> bytes: ...
 
-    def aiter_lines(self) -> AsyncIterator[str]: ...
+    def aiter_lines(self) -> AsyncGenerator[str, None]: ...
+
+    def ended(self) -> None: ...  # the caller read the message's end: the connection may be kept
 
     async def aclose(self) -> None: ...
 
@@ -190,6 +193,9 @@ class _HttpxResponse:
             async for line in self._r.aiter_lines():
                 yield line
 
+    def ended(self) -> None:
+        return None  # httpx closes a connection whose body was left unread; nothing to keep
+
     async def aclose(self) -> None:
         await self._r.aclose()
 
@@ -225,21 +231,24 @@ class HttpxHTTP:
         await self.client.aclose()
 
 
-async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[tuple[str | None, str]]:
-    """(event, data) pairs of a server-sent-events body, from its lines."""
+async def sse_events(
+    lines: AsyncGenerator[str, None],
+) -> AsyncGenerator[tuple[str | None, str], None]:
+    """(event, data) pairs of a server-sent-events body, from its lines (closed when left)."""
     event: str | None = None
     data: list[str] = []
-    async for line in lines:
-        if line == "":
-            if data:
-                yield event, "\n".join(data)
-            event, data = None, []
-        elif line.startswith(":"):
-            continue
-        elif line.startswith("event:"):
-            event = line[6:].strip()
-        elif line.startswith("data:"):
-            data.append(line[5:].lstrip(" "))
+    async with contextlib.aclosing(lines):
+        async for line in lines:
+            if line == "":
+                if data:
+                    yield event, "\n".join(data)
+                event, data = None, []
+            elif line.startswith(":"):
+                continue
+            elif line.startswith("event:"):
+                event = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].lstrip(" "))
     if data:
         yield event, "\n".join(data)
 
@@ -313,8 +322,18 @@ class HTTPAdapter:
     def probe_request(self, model: ir.Model) -> tuple[str, dict]:
         raise NotImplementedError
 
-    async def events(self, url: str, payload: dict, headers: dict, timeout: float, model: ir.Model):
-        """POST for a stream; yields (event, data) pairs; closes the response when left."""
+    async def events(
+        self,
+        url: str,
+        payload: dict,
+        headers: dict,
+        timeout: float,
+        model: ir.Model,
+        last: Callable[[str | None, str], bool] | None = None,
+    ) -> AsyncGenerator[tuple[str | None, str], None]:
+        """POST for a stream; yields (event, data) pairs; closes the response when left. An
+        event that is `last(event, data)` (the format's end of stream) tells the connection
+        that what follows it is not wanted, so it can be reused rather than closed."""
         extra = UPSTREAM_HEADERS.get()
         if extra:
             headers = {**headers, **extra}
@@ -334,8 +353,11 @@ class HTTPAdapter:
                     response.status_code, raw, response.headers, self.provider.name, model.name
                 )
             try:
-                async for item in sse_events(response.aiter_lines()):
-                    yield item
+                async with contextlib.aclosing(sse_events(response.aiter_lines())) as items:
+                    async for item in items:
+                        if last is not None and last(*item):
+                            response.ended()
+                        yield item
             except (TransportTimeout, TransportFailure) as exc:
                 raise self._transport(exc, model, "stream") from exc
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 from ..semantics import ir
@@ -97,29 +98,31 @@ class GeminiAdapter(HTTPAdapter):
     ) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
         cid, name, first = completion_id(), model.id, True
-        async for _event, data in self.events(url, payload, headers, timeout, model):
-            doc = parse_json(data, self.provider.name)
-            if isinstance(doc, dict) and "error" in doc:
-                raise http_error(
-                    int((doc["error"] or {}).get("code") or 500),
-                    data.encode(),
-                    {},
-                    self.provider.name,
-                    model.name,
-                )
-            name = doc.get("modelVersion", name)
-            text, reason = _text(doc)
-            usage = doc.get("usageMetadata") or {}
-            state.prompt_tokens = usage.get("promptTokenCount", state.prompt_tokens)
-            state.completion_tokens = usage.get("candidatesTokenCount", state.completion_tokens)
-            if first:
-                first = False
-                yield chunk(cid, name, {"role": "assistant", "content": ""})
-            if text:
-                state.text_chars += len(text)
-                yield chunk(cid, name, {"content": text})
-            if reason:
-                state.finish_reason = _FINISH.get(reason, "stop")
+        events = self.events(url, payload, headers, timeout, model)
+        async with contextlib.aclosing(events):
+            async for _event, data in events:
+                doc = parse_json(data, self.provider.name)
+                if isinstance(doc, dict) and "error" in doc:
+                    raise http_error(
+                        int((doc["error"] or {}).get("code") or 500),
+                        data.encode(),
+                        {},
+                        self.provider.name,
+                        model.name,
+                    )
+                name = doc.get("modelVersion", name)
+                text, reason = _text(doc)
+                usage = doc.get("usageMetadata") or {}
+                state.prompt_tokens = usage.get("promptTokenCount", state.prompt_tokens)
+                state.completion_tokens = usage.get("candidatesTokenCount", state.completion_tokens)
+                if first:
+                    first = False
+                    yield chunk(cid, name, {"role": "assistant", "content": ""})
+                if text:
+                    state.text_chars += len(text)
+                    yield chunk(cid, name, {"content": text})
+                if reason:
+                    state.finish_reason = _FINISH.get(reason, "stop")
         if state.finish_reason is None:
             raise self.fail(
                 errors.ConnectionFailed, "the stream ended without a finishReason", model=model.name

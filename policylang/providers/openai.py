@@ -3,6 +3,7 @@ Ollama, Together, Groq: anything that speaks POST {base_url}/chat/completions.""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 from ..semantics import ir
@@ -10,6 +11,11 @@ from . import errors
 from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
 
 _DEFAULT_BASE = "https://api.openai.com/v1"
+
+
+def _is_done(_event: str | None, data: str) -> bool:
+    """The stream's end: `data: [DONE]`."""
+    return data.strip() == "[DONE]"
 
 
 class OpenAIAdapter(HTTPAdapter):
@@ -47,18 +53,20 @@ class OpenAIAdapter(HTTPAdapter):
         self, model: ir.Model, body: dict, timeout: float, state: StreamState
     ) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
-        async for _event, data in self.events(url, payload, headers, timeout, model):
-            if data.strip() == "[DONE]":
-                return
-            doc = parse_json(data, self.provider.name)
-            if isinstance(doc, dict) and "error" in doc:
-                raise http_error(500, data.encode(), {}, self.provider.name, model.name)
-            usage = doc.get("usage")
-            if usage:
-                state.prompt_tokens = usage.get("prompt_tokens")
-                state.completion_tokens = usage.get("completion_tokens")
-            for choice in doc.get("choices") or []:
-                state.text_chars += len((choice.get("delta") or {}).get("content") or "")
-                state.finish_reason = choice.get("finish_reason") or state.finish_reason
-            yield doc
+        events = self.events(url, payload, headers, timeout, model, last=_is_done)
+        async with contextlib.aclosing(events):
+            async for _event, data in events:
+                if _is_done(_event, data):
+                    return
+                doc = parse_json(data, self.provider.name)
+                if isinstance(doc, dict) and "error" in doc:
+                    raise http_error(500, data.encode(), {}, self.provider.name, model.name)
+                usage = doc.get("usage")
+                if usage:
+                    state.prompt_tokens = usage.get("prompt_tokens")
+                    state.completion_tokens = usage.get("completion_tokens")
+                for choice in doc.get("choices") or []:
+                    state.text_chars += len((choice.get("delta") or {}).get("content") or "")
+                    state.finish_reason = choice.get("finish_reason") or state.finish_reason
+                yield doc
         raise self.fail(errors.ConnectionFailed, "the stream ended before [DONE]", model=model.name)

@@ -11,11 +11,15 @@ What it does: http and https (the system's CA store), keep-alive connections poo
 origin, JSON request bodies, Content-Length and chunked responses, a response body read
 whole or line by line (server-sent events) with reading paused while more than 1 MiB waits.
 A connection is reused only after a complete response that allows keep-alive; a response
-left unread closes its connection (which tells the upstream to stop). A request on a reused
-connection that the server had closed while idle is sent again once on a new connection;
-nothing is sent twice otherwise. Timeouts: `timeout` seconds to connect, to the response's
-head, to its body, and between streamed chunks. Not supported (the gateway does not need
-them): proxies, redirects, compression, HTTP/2.
+left unread closes its connection (which tells the upstream to stop), unless its reader said
+it had read the message's end (`ended()`: a stream's [DONE] came, only the chunked body's
+terminator may still be on its way): then the rest is awaited in the background, up to
+DRAIN_SECONDS and DRAIN_BYTES, and the connection rejoins the pool (without this every
+streamed request opened a new connection, and a new TLS session with a real provider).
+A request on a reused connection that the server had closed while idle is sent again once on
+a new connection; nothing is sent twice otherwise. Timeouts: `timeout` seconds to connect, to
+the response's head, to its body, and between streamed chunks. Not supported (the gateway does
+not need them): proxies, redirects, compression, HTTP/2.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import asyncio
 import json
 import ssl
 from collections import deque
+from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -33,6 +38,8 @@ from .base import TransportFailure, TransportTimeout
 
 HIGH_WATER = 1 << 20  # pause reading while this many body bytes wait unread
 IDLE_PER_ORIGIN = 256  # keep at most this many idle connections per origin
+DRAIN_SECONDS = 5.0  # a body's unwanted rest (after a stream's end) is awaited this long
+DRAIN_BYTES = 64 * 1024  # and up to this size, then the connection is closed instead
 
 
 class Headers(dict):
@@ -86,6 +93,8 @@ class _Connection(asyncio.Protocol):
         self.error: BaseException | None = None
         self.head_ready: asyncio.Future | None = None
         self.data_ready: asyncio.Future | None = None
+        self.drained: Callable[[], None] | None = None  # set while the rest is discarded
+        self.drain_timer: asyncio.TimerHandle | None = None
 
     # ---- asyncio.Protocol ------------------------------------------------------------
     def connection_made(self, transport) -> None:
@@ -118,6 +127,7 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc) -> None:
         self.closed = True
         self.registry.discard(self)
+        self._stop_draining()
         if exc is None:  # a clean close (TLS reports it here, without eof_received)
             self._ended_by_close()
         if not self.complete:
@@ -132,6 +142,11 @@ class _Connection(asyncio.Protocol):
         _wake(self.head_ready)
 
     def on_body(self, body: bytes) -> None:
+        if self.drained is not None:  # unwanted: count it, keep none
+            self.buffered += len(body)
+            if self.buffered > DRAIN_BYTES:
+                self.close()
+            return
         self.chunks.append(body)
         self.buffered += len(body)
         if self.buffered > HIGH_WATER and not self.paused and self.transport is not None:
@@ -144,6 +159,27 @@ class _Connection(asyncio.Protocol):
         self.keep_alive = self.parser.should_keep_alive()
         _wake(self.head_ready)
         _wake(self.data_ready)
+        drained = self.drained
+        if drained is not None:
+            self._stop_draining()
+            drained()
+
+    def drain(self, then: Callable[[], None]) -> None:
+        """Discard the rest of the body as it comes, then call `then` (the connection can be
+        reused); close instead after DRAIN_SECONDS or DRAIN_BYTES."""
+        self.buffered = sum(map(len, self.chunks))
+        self.chunks.clear()
+        if self.paused and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+        self.drained = then
+        self.drain_timer = self.loop.call_later(DRAIN_SECONDS, self.close)
+
+    def _stop_draining(self) -> None:
+        self.drained = None
+        if self.drain_timer is not None:
+            self.drain_timer.cancel()
+            self.drain_timer = None
 
     # ---- use ---------------------------------------------------------------------------
     def _fail(self, exc: BaseException) -> None:
@@ -207,6 +243,12 @@ class _Response:
         self.status_code = conn.status
         self.headers = conn.headers
         self._done = False
+        self._ended = False
+
+    def ended(self) -> None:
+        """The reader has what it wanted (a stream's last event): when closed unfinished, the
+        rest of the body is awaited in the background and the connection kept."""
+        self._ended = True
 
     async def aread(self) -> bytes:
         parts = []
@@ -231,14 +273,21 @@ class _Response:
             if pending:
                 yield pending.rstrip(b"\r").decode("utf-8", "replace")
         except BaseException:
-            self._abandon()
+            self._close()  # left early (GeneratorExit), or failed
             raise
         self._finish()
 
     async def aclose(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
         if not self._done:
-            if self._conn.complete and not self._conn.chunks:
+            conn = self._conn
+            if conn.complete and (self._ended or not conn.chunks):
                 self._finish()
+            elif self._ended and conn.error is None and not conn.closed:
+                self._done = True
+                conn.drain(lambda: self._client._release(self._key, conn))
             else:
                 self._abandon()  # an unfinished body: drop the connection, which cancels upstream
 
@@ -356,6 +405,9 @@ class _Read:
     async def aiter_lines(self):
         for line in self._body.decode("utf-8", "replace").splitlines():
             yield line
+
+    def ended(self) -> None:
+        return None
 
     async def aclose(self) -> None:
         return None

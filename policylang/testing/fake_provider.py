@@ -251,7 +251,7 @@ class FakeProvider:
                 disconnect=fault is not None and fault.kind == "disconnect",
                 reader=reader,
             )
-            return False
+            return not writer.transport.is_closing()  # keep-alive, as real providers' streams
         await self._send(writer, 200, json.dumps(_response(wire, model, text, body)).encode())
         return True
 
@@ -293,7 +293,7 @@ class FakeProvider:
     async def _stream(self, writer, wire, model, text, disconnect: bool, reader) -> None:
         head = (
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
-            "transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+            "transfer-encoding: chunked\r\n\r\n"
         )
         writer.write(head.encode())
         words = text.split(" ")
