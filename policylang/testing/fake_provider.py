@@ -21,6 +21,7 @@ import json
 import threading
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 
 _REASONS = {
@@ -53,9 +54,15 @@ class Received:
     stream: bool
 
 
+KEEP_REQUESTS = 1000  # the requests remembered, newest last
+
+
 @dataclass
 class _Stats:
-    requests: list = field(default_factory=list)
+    # bounded: a benchmark's hundreds of thousands of requests, all kept, made each full garbage
+    # collection of this process longer (0.3 s after a few minutes: the benchmarks' tail)
+    requests: deque = field(default_factory=lambda: deque(maxlen=KEEP_REQUESTS))
+    received: int = 0  # every request counted, the forgotten ones too
     cancelled: int = 0  # requests whose client went away before the answer ended
 
 
@@ -84,8 +91,15 @@ class FakeProvider:
 
     @property
     def requests(self) -> list[Received]:
+        """The last KEEP_REQUESTS requests received, oldest first."""
         with self._lock:
             return list(self.stats.requests)
+
+    @property
+    def received(self) -> int:
+        """How many completion requests arrived since the last clear()."""
+        with self._lock:
+            return self.stats.received
 
     @property
     def cancelled(self) -> int:
@@ -234,6 +248,7 @@ class FakeProvider:
             return True
         with self._lock:
             self.stats.requests.append(Received(wire, path, model, dict(headers), body, stream))
+            self.stats.received += 1
         fault = self._take_fault(model)
         if self.latency:
             await asyncio.sleep(self.latency)
