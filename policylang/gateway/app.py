@@ -535,6 +535,7 @@ class Gateway:
                 if self.sharing is None
                 else ("up" if self.sharing.state.up else "unavailable"),
                 "open_circuits": sorted(open_),
+                "worker": os.getpid(),  # which process answered (of --workers N)
             },
             status_code=200 if ready else 503,
         )

@@ -7,12 +7,16 @@ import logging
 import os
 import sys
 import threading
+from typing import Any
 
 from ..runtime.tracing import configure_from_env
 from .app import GatewayConfig, create_app
 from .auth import load_keys
+from .workers import run as run_workers
+from .workers import spreads_connections
 
 _ENV = "POLICYLANG_SERVE_CONFIG"
+GRACE_SECONDS = 30  # in-flight requests (streams included) get this long to finish on stop
 
 
 class BufferedLines(logging.Handler):
@@ -124,17 +128,23 @@ def serve(
             "language_detector": language_detector,
         }
     )
+    options: dict[str, Any] = {
+        "log_level": log_level,
+        "access_log": False,
+        "timeout_graceful_shutdown": GRACE_SECONDS,
+        "lifespan": "on",
+        "proxy_headers": False,
+        "server_header": False,
+        "date_header": False,
+    }
+    if workers > 1 and spreads_connections():  # each worker its own socket: an even spread
+        run_workers(host, port, workers, options, GRACE_SECONDS)
+        return
     uvicorn.run(
         "policylang.gateway.server:app_factory",
         factory=True,
         host=host,
         port=port,
         workers=workers,
-        log_level=log_level,
-        access_log=False,
-        timeout_graceful_shutdown=30,
-        lifespan="on",
-        proxy_headers=False,
-        server_header=False,
-        date_header=False,
+        **options,
     )

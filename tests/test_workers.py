@@ -1,0 +1,126 @@
+"""`policylang serve --workers N` as an operator runs it: connections spread over the workers,
+a dead worker replaced, a port in use refused, SIGTERM stops them all."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+
+import httpx
+import openai
+import pytest
+
+from policylang.gateway.workers import spreads_connections
+from policylang.testing import FakeProvider
+
+pytestmark = pytest.mark.skipif(not spreads_connections(), reason="SO_REUSEPORT spreads connections on Linux only")
+
+POLICY = """import std
+provider oa {{ adapter = openai base_url = "{url}/v1" default = oa-1 }}
+model oa-1 {{ provider = oa id = "gpt-fake" input = 1 output = 2 context = 100000 }}
+default route oa
+"""
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeProvider() as f:
+        yield f
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def workers_seen(url: str, connections: int) -> Counter:
+    """Which worker answered /readyz on each of `connections` new connections."""
+    seen = Counter()
+    for _ in range(connections):
+        with httpx.Client() as c:              # a new connection each time
+            seen[c.get(url + "/readyz", timeout=5).json()["worker"]] += 1
+    return seen
+
+
+def wait_ready(url: str, proc, seconds: float = 30) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        assert proc.poll() is None, proc.stderr.read()
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the gateway did not become ready")
+
+
+def test_two_workers_share_connections_evenly_replace_a_dead_one_and_stop_on_sigterm(tmp_path, fake):
+    policy = tmp_path / "w.policy"
+    policy.write_text(POLICY.format(url=fake.url))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(port),
+                             "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_ready(url, proc)
+        deadline = time.time() + 30
+        while len(seen := workers_seen(url, 40)) < 2 and time.time() < deadline:
+            time.sleep(0.2)                      # the second worker may still be starting
+        assert len(seen) == 2 and min(seen.values()) >= 8, seen   # even, not first-come (p < 1e-4)
+        reply = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0).chat.completions.create(
+            model="auto", messages=[{"role": "user", "content": "hi"}])
+        assert reply.choices[0].message.content == "Hello from gpt-fake: hi"
+
+        victim = next(iter(seen))
+        os.kill(victim, signal.SIGKILL)          # a worker dies: another takes its place
+        deadline = time.time() + 30
+        now = Counter()
+        while time.time() < deadline:
+            try:
+                now = workers_seen(url, 20)
+            except httpx.TransportError:
+                now = Counter()                  # connections the dying worker had queued are reset
+            if victim not in now and len(now) == 2:
+                break
+            time.sleep(0.2)
+        assert victim not in now and len(now) == 2, now
+        pids = set(now)
+
+        proc.send_signal(signal.SIGTERM)         # the orchestrator stops it: every worker goes
+        assert proc.wait(40) == 0
+        for pid in pids:
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def test_a_port_already_in_use_is_refused_not_shared(tmp_path, fake):
+    policy = tmp_path / "w.policy"
+    policy.write_text(POLICY.format(url=fake.url))
+    with socket.socket() as other:              # another server, itself open to sharing the port
+        other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(port),
+                            "--workers", "2"], capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "cannot listen on 127.0.0.1:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_workers_that_cannot_start_stop_the_parent_instead_of_restarting_for_ever(tmp_path):
+    import json
+
+    config = {"policy": str(tmp_path / "vanished.policy"), "keys": None, "max_body_bytes": 1000,
+              "max_upstream": 8}                # the file went away after `serve` checked it
+    env = {**os.environ, "POLICYLANG_SERVE_CONFIG": json.dumps(config)}
+    code = (f"from policylang.gateway import workers; workers.run('127.0.0.1', {free_port()}, 2, "
+            "{'log_level': 'warning'}, 1)")
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=90)
+    assert r.returncode == 3 and "failed to start" in r.stderr
