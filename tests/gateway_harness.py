@@ -8,13 +8,14 @@ import time
 import uvicorn
 
 from policylang.gateway import GatewayConfig, create_app
+from policylang.gateway.server import HTTP_PROTOCOL
 
 
 class RunningGateway:
     def __init__(self, config: GatewayConfig):
         self.app = create_app(config)
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
-                                                    access_log=False, lifespan="on"))
+                                                    access_log=False, lifespan="on", http=HTTP_PROTOCOL))
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.loop = None
 

@@ -505,3 +505,46 @@ def test_event_stream_client_leaving_while_lines_are_written_stops_the_waiting_b
         return closed, cancelled
 
     assert asyncio.run(scenario()) == ([True], [True])
+
+
+def test_writes_made_in_one_loop_turn_leave_in_one_system_call_and_close_sends_what_waits():
+    from policylang.gateway.protocol import _JoinedWrites
+
+    class Transport:
+        def __init__(self):
+            self.writes, self.closed = [], False
+
+        def write(self, data):
+            self.writes.append(data)
+
+        def is_closing(self):
+            return self.closed
+
+        def close(self):
+            self.closed = True
+
+        def get_write_buffer_size(self):
+            return 0
+
+        def get_extra_info(self, name):
+            return {"peername": ("127.0.0.1", 1)}.get(name)
+
+    async def scenario():
+        real = Transport()
+        t = _JoinedWrites(real, asyncio.get_running_loop())
+        t.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        t.write(b"body")
+        assert real.writes == [] and t.get_write_buffer_size() == 23     # waiting for the turn's end
+        await asyncio.sleep(0)
+        assert real.writes == [b"HTTP/1.1 200 OK\r\n\r\nbody"]             # one write
+        t.write(b"a")
+        await asyncio.sleep(0)
+        t.write(b"b")
+        t.close()                                                           # sends what waits, then closes
+        await asyncio.sleep(0)
+        t.write(b"late")                                                    # after close: dropped
+        await asyncio.sleep(0)
+        return real.writes, real.closed, t.get_extra_info("peername")
+
+    writes, closed, peer = asyncio.run(scenario())
+    assert writes == [b"HTTP/1.1 200 OK\r\n\r\nbody", b"a", b"b"] and closed and peer == ("127.0.0.1", 1)

@@ -17,6 +17,7 @@ from .workers import spreads_connections
 
 _ENV = "POLICYLANG_SERVE_CONFIG"
 GRACE_SECONDS = 30  # in-flight requests (streams included) get this long to finish on stop
+HTTP_PROTOCOL = "policylang.gateway.protocol:JoinedWritesProtocol"  # uvicorn's, writes joined
 
 
 class BufferedLines(logging.Handler):
@@ -136,6 +137,7 @@ def serve(
         "proxy_headers": False,
         "server_header": False,
         "date_header": False,
+        "http": HTTP_PROTOCOL,
     }
     if workers > 1 and spreads_connections():  # each worker its own socket: an even spread
         run_workers(host, port, workers, options, GRACE_SECONDS)
