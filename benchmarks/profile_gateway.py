@@ -10,7 +10,6 @@ overhead included: compare runs of this script with each other, not with gateway
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import pstats
 import signal
@@ -20,7 +19,8 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from gateway import BODY, bench_policy, closed_loop, cpu_seconds, free_port, sequential, wait_for_port  # noqa: E402
+from gateway import (  # noqa: E402
+    BODY, bench_policy, closed_loop, cpu_seconds, free_port, run_fast, sequential, wait_for_port)
 
 
 async def main(args) -> None:
@@ -59,4 +59,4 @@ if __name__ == "__main__":
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--stream", action="store_true")
     ap.add_argument("--top", type=int, default=30)
-    asyncio.run(main(ap.parse_args()))
+    run_fast(main(ap.parse_args()))
