@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .. import jsonio
 from ..policy import decision_json
 from ..prelude import FactError, jsonable
 from ..providers.base import HttpxHTTP
@@ -55,6 +56,7 @@ from .request import (
     refuse_over_rate,
 )
 from .response import (
+    CompletionResponse,
     EventStream,
     attribution,
     openai_error,
@@ -284,7 +286,7 @@ class Gateway:
             )
         )
         self._account(result, 200, ex, stream=False)
-        return JSONResponse(result.response, headers=headers)
+        return CompletionResponse(result.response, headers=headers)
 
     async def _authenticate(self, request: Request, with_hold: bool = False) -> Client | None:
         """The client (401 without a valid key); 429 past its rate limit, which with `--state`
@@ -361,11 +363,11 @@ class Gateway:
             status = 200
             try:
                 if first is not None:
-                    yield f"data: {json.dumps(first)}\n\n"
+                    yield f"data: {jsonio.dumps(first)}\n\n"
                 async for chunk in iterator:
                     if "error" in chunk:
                         status = 502
-                    yield f"data: {json.dumps(chunk)}\n\n"
+                    yield f"data: {jsonio.dumps(chunk)}\n\n"
                 yield "data: [DONE]\n\n"
                 if stream.result is not None:
                     yield stream_trailer(stream.result)
@@ -559,7 +561,7 @@ def _bad_feedback(message: str, param: str | None = None) -> Response:
 
 
 def _log(**fields) -> None:
-    access.info(json.dumps(fields, default=str, separators=(",", ":")))
+    access.info(jsonio.dumps(fields, default=str))
 
 
 def _upstream_http():

@@ -25,7 +25,6 @@ not need them): proxies, redirects, compression, HTTP/2.
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
 from collections import deque
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from .. import jsonio
 from .base import TransportFailure, TransportTimeout
 
 HIGH_WATER = 1 << 20  # pause reading while this many body bytes wait unread
@@ -352,7 +352,7 @@ class PooledHTTP:
     async def request(self, method, url, *, json_body, headers, timeout, stream):
         scheme, host, port, target, host_header = _origin(url)
         key = (scheme, host, port)
-        body = b"" if json_body is None else json.dumps(json_body).encode()
+        body = b"" if json_body is None else jsonio.dumpb(json_body)
         lines = [f"{method} {target} HTTP/1.1\r\nhost: ".encode() + host_header]
         for name, value in headers.items():
             lines.append(f"{name}: {value}".encode("latin-1"))
