@@ -195,6 +195,19 @@ default route up
 """
 
 
+def wait_for_workers(port: int, n: int, seconds: float = 60) -> None:
+    """Until n different workers have answered /readyz (each on a new connection)."""
+    import urllib.request
+
+    seen, deadline = set(), time.time() + seconds
+    while len(seen) < n and time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5) as r:
+                seen.add(json.loads(r.read())["worker"])
+        except OSError:
+            time.sleep(0.1)
+
+
 def wait_for_port(port: int, tries: int = 200) -> None:
     for _ in range(tries):
         try:
@@ -370,6 +383,7 @@ async def part4(args, up, gw, path, upstream_body, body, stream_up, stream_gw, g
                             "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port)
+        wait_for_workers(port, 2)  # connections made before a worker listens all go to the others
         target = ("127.0.0.1", port)
         await sequential(target, path, body, 300)
         workers = [int(pid) for pid in subprocess.run(["pgrep", "-P", str(two.pid)], capture_output=True,
