@@ -548,3 +548,17 @@ def test_writes_made_in_one_loop_turn_leave_in_one_system_call_and_close_sends_w
 
     writes, closed, peer = asyncio.run(scenario())
     assert writes == [b"HTTP/1.1 200 OK\r\n\r\nbody", b"a", b"b"] and closed and peer == ("127.0.0.1", 1)
+
+
+def test_a_lone_surrogate_from_upstream_reaches_the_client_escaped_streamed_and_not(gateway):
+    # JSON may escape a lone surrogate ("\ud800"), which Python reads and UTF-8 cannot carry; the
+    # fake provider echoes the user's text, so the upstream's answer carries it back
+    raw = b'{"model": "auto", "messages": [{"role": "user", "content": "a\\ud800b"}]%s}'
+    r = httpx.post(gateway.url + "/v1/chat/completions", content=raw % b"", timeout=10,
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 200 and b"a\\ud800b" in r.content
+    assert r.json()["choices"][0]["message"]["content"].endswith("a\ud800b")
+    with httpx.stream("POST", gateway.url + "/v1/chat/completions", content=raw % b', "stream": true',
+                      headers={"content-type": "application/json"}, timeout=10) as s:
+        body = b"".join(s.iter_bytes())
+    assert s.status_code == 200 and b"\\ud800" in body and b"data: [DONE]" in body and b"error" not in body
