@@ -36,3 +36,12 @@ def loaded(text: str, name: str = "t.policy"):
         exec(compile(policylang.compile_module(policy), "<standalone>", "exec"), ns)
         _LOADED[text] = (policy, ns["decide"])
     return _LOADED[text]
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on now (for a gateway started as a process)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -12,6 +12,7 @@ import httpx
 import openai
 import pytest
 
+from helpers import free_port
 from policylang.gateway.workers import spreads_connections
 from policylang.testing import FakeProvider
 
@@ -28,12 +29,6 @@ default route oa
 def fake():
     with FakeProvider() as f:
         yield f
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def workers_seen(url: str, connections: int) -> Counter:
