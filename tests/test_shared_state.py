@@ -449,11 +449,11 @@ def test_a_settlement_redis_refused_is_retried_without_another_request():
         def __init__(self):
             self.calls, self.settled = 0, []
 
-        async def settle_many(self, batch):
+        async def settle_many(self, batches):
             self.calls += 1
             if self.calls == 1:
                 raise StateUnavailable("timeout")
-            self.settled += batch
+            self.settled += [entry for _, batch in batches for entry in batch]
 
     async def go():
         ledger = FlakyLedger()
@@ -473,3 +473,41 @@ def test_a_settlement_redis_refused_is_retried_without_another_request():
 
     ledger = asyncio.run(go())
     assert ledger.calls == 2 and ledger.settled == [("team:2026-11-27", 0.01, 0.002)]
+
+
+def test_a_settlement_whose_answer_came_too_late_is_not_applied_twice(redis_server):
+    """Redis ran the batch but its answer missed the timeout (a busy loop reads late): the batch
+    is sent again, under the same id, and changes nothing the second time. Applied twice, the
+    held amount went below zero and the budget admitted requests it had no room for."""
+    from policylang.gateway.budgets import Budgets, Hold
+    from policylang.runtime.shared import RedisState, StateUnavailable
+
+    class LateAnswers:
+        """A RedisState whose first two settlements are run but answered too late."""
+        def __init__(self, state):
+            self.state, self.calls = state, 0
+
+        async def settle_many(self, batches):
+            self.calls += 1
+            await self.state.settle_many(batches)
+            if self.calls <= 2:
+                raise StateUnavailable("the answer came after the timeout")
+
+    async def go():
+        state = RedisState(redis_server.url)
+        try:
+            assert await state.reserve("team:today", 0.01, 1.0, 60)
+            assert await state.reserve("team:today", 0.02, 1.0, 60)
+            late = LateAnswers(state)
+            b = Budgets(state=late)
+            await b.settle(Hold("team:today", 0.01, True), 0.004)
+            await b.settle(Hold("team:today", 0.02, True), 0.001)
+            assert not await b.flush() and not await b.flush() and await b.flush()  # sent 3 times
+            raw = await state.client.hgetall(state.key("budget", "team:today"))
+            return late.calls, {k.decode(): float(v) for k, v in raw.items()}
+        finally:
+            await state.aclose()
+
+    calls, ledger = asyncio.run(go())
+    assert calls == 3 and ledger["held"] == pytest.approx(0.0, abs=1e-12)
+    assert ledger["spent"] == pytest.approx(0.005)

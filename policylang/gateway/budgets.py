@@ -16,6 +16,7 @@ atomic across replicas; when Redis does not answer, budgets fail closed (503
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ RESERVE_OUTPUT_TOKENS = 1_000
 SETTLE_EVERY = 0.01  # seconds: shared holds are settled in batches this often
 SETTLE_RETRY = 0.5  # seconds between tries while Redis does not take a batch
 MAX_UNSETTLED = 100_000  # settlements kept while Redis is away
+BATCH = 500  # settlements per batch (one Lua call each, applied at most once)
 PERIODS = {"hour": 3600, "day": 86400, "month": 31 * 86400}  # period -> its longest length, s
 _ADJECTIVE = {"hour": "hourly", "day": "daily", "month": "monthly"}
 
@@ -57,6 +59,7 @@ class Budgets:
         self.clock = clock
         self.ledger: dict[str, list[float]] = {}  # this process's: budget -> [spent, held]
         self.unsettled: list[tuple[str, float, float]] = []  # shared holds to settle
+        self.batches: list[tuple[str, list[tuple[str, float, float]]]] = []  # sent, not yet taken
         self._flusher: asyncio.Task | None = None
 
     def estimate(self, body: dict, policy: ir.PolicyIR) -> float:
@@ -175,14 +178,20 @@ class Budgets:
     async def flush(self) -> bool:
         """Settle the shared holds waiting; True when none is left. Those Redis does not take
         wait for the next try (a hold left unsettled expires with its period)."""
-        batch, self.unsettled = self.unsettled, []
-        if not batch or self.state is None:
+        fresh, self.unsettled = self.unsettled, []
+        for i in range(0, len(fresh), BATCH):  # each batch keeps its id until Redis takes it
+            self.batches.append((secrets.token_hex(8), fresh[i : i + BATCH]))
+        batches, self.batches = self.batches, []
+        if not batches or self.state is None:
             return True
         try:
-            await self.state.settle_many(batch)
-        except StateUnavailable:
-            self.unsettled[:0] = batch
-            if len(self.unsettled) > MAX_UNSETTLED:
-                del self.unsettled[: len(self.unsettled) - MAX_UNSETTLED]
+            await self.state.settle_many(batches)
+        except StateUnavailable:  # maybe run, maybe not: sent again under the same ids
+            self.batches[:0] = batches
+            while len(self.batches) * BATCH > MAX_UNSETTLED:
+                del self.batches[0]
             return False
+        except BaseException:  # cancelled (shutdown): close() sends them once more
+            self.batches[:0] = batches
+            raise
         return True

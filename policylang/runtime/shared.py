@@ -133,11 +133,19 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 
-# KEYS[1] the budget; ARGV reserved, spent (settle_many). Returns the spend so far.
+# KEYS[1] the batch's marker, KEYS[2..] the budgets; ARGV[1] how long the marker stays (ms),
+# then reserved and spent for each budget in turn. A batch is applied once: sent again because
+# its answer came too late (Redis had run it), it finds its marker and changes nothing.
+# 1: applied now, 0: applied before.
 _SETTLE = """
-redis.call('HINCRBYFLOAT', KEYS[1], 'held', -tonumber(ARGV[1]))
-return redis.call('HINCRBYFLOAT', KEYS[1], 'spent', ARGV[2])
+if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+for i = 2, #KEYS do
+  redis.call('HINCRBYFLOAT', KEYS[i], 'held', -tonumber(ARGV[2 * i - 2]))
+  redis.call('HINCRBYFLOAT', KEYS[i], 'spent', ARGV[2 * i - 1])
+end
+return 1
 """
+SETTLED_MARKER_MS = 600_000  # a batch sent again within 10 minutes is recognised as applied
 
 CLOSED_NOTICE_MS = 10_000  # how long a probe's "closed" stays readable to the other replicas
 TIMEOUTS_DOWN = 3  # calls in a row that time out before the state counts as down
@@ -345,15 +353,23 @@ class RedisState:
             if not future.done():
                 future.set_result(result)
 
-    async def settle_many(self, settled: list[tuple[str, float, float]]) -> None:
-        """settle() for many requests in one round trip: (budget, reserved, spent) each."""
+    async def settle_many(self, batches: list[tuple[str, list[tuple[str, float, float]]]]) -> None:
+        """Settle held budgets in one round trip: batches of (budget, reserved, spent), each
+        batch under an id of its own. A batch is applied once however often it is sent (an
+        answer that comes after the timeout does not mean Redis did not run it)."""
 
         async def run():
             pipe = self.client.pipeline(transaction=False)
-            for budget, reserved, spent in settled:
+            for batch_id, settled in batches:
+                args: list = [SETTLED_MARKER_MS]
+                for _budget, reserved, spent in settled:
+                    args += [repr(reserved), repr(spent)]
                 await self._settle(
-                    keys=[self.key("budget", budget)],
-                    args=[repr(reserved), repr(spent)],
+                    keys=[
+                        self.key("settled", batch_id),
+                        *(self.key("budget", budget) for budget, _, _ in settled),
+                    ],
+                    args=args,
                     client=pipe,
                 )
             return await pipe.execute()
