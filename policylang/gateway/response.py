@@ -5,9 +5,8 @@ pinned model, and the comment that ends a stream."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
 
 from starlette.responses import JSONResponse, Response
 
@@ -113,25 +112,18 @@ def stream_trailer(result: Result) -> str:
     return f": policylang {trailer[:-1]}, \"cost_usd\": {cost}}}\n\n"
 
 
-FLUSH_BYTES = 64 * 1024  # a run of ready events is written in pieces of about this size
-
-
 class EventStream(Response):
-    """A server-sent-events response: StreamingResponse's contract, without its AnyIO task group,
-    and with each run of events that are ready together sent in one write.
+    """A server-sent-events response: StreamingResponse's contract, without its AnyIO task group.
 
     The body's lines go out as they come; one asyncio task watches for the client leaving and
     then cancels the sending (so the body's `finally` closes the upstream, which stops it).
     Starlette's StreamingResponse does the same with a task group per response, a tenth of a
-    streamed request's CPU on this path. A line that is ready when asked for (the upstream
-    sent several events in one packet, or the stream's last lines) joins the lines before it;
-    the lines go out as soon as the next one would have to be waited for, so batching never
-    holds a line back. Each write is a send() through uvicorn and a syscall, the largest
-    cost of a streamed request when every event is written alone."""
+    streamed request's CPU on this path. Lines sent in one turn of the event loop (events that
+    arrived together, a stream's last lines) leave in one system call: gateway/protocol.py."""
 
     media_type = "text/event-stream"
 
-    def __init__(self, body: AsyncGenerator[str, None], headers: dict | None = None):
+    def __init__(self, body: AsyncIterator[str], headers: dict | None = None):
         self.body_iterator = body
         self.status_code = 200
         self.background = None
@@ -149,46 +141,13 @@ class EventStream(Response):
                 left = True
                 sender.cancel()
 
-        def body(lines: list[str], more: bool) -> dict:
-            return {
-                "type": "http.response.body",
-                "body": "".join(lines).encode(),
-                "more_body": more,
-            }
-
         watcher = asyncio.get_running_loop().create_task(watch())
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
-            lines: list[str] = []
-            size = 0
-            while True:
-                step = self.body_iterator.__anext__()
-                try:
-                    waiting_on = step.send(None)  # run the body until its next line or a wait
-                except StopIteration as ready:  # the next line, at once
-                    line = ready.value
-                except StopAsyncIteration:
-                    break
-                else:
-                    if lines:  # the next line must be waited for: what is here goes now
-                        try:
-                            await send(body(lines, True))
-                        except BaseException as exc:
-                            with contextlib.suppress(BaseException):
-                                await _run_to_end(step, None, exc)  # the body sees it too
-                            raise
-                        lines, size = [], 0
-                    try:
-                        line = await _run_to_end(step, waiting_on)
-                    except StopAsyncIteration:
-                        break
-                lines.append(line)
-                size += len(line)
-                if size >= FLUSH_BYTES:
-                    await send(body(lines, True))
-                    lines, size = [], 0
+            async for line in self.body_iterator:
+                await send({"type": "http.response.body", "body": line.encode(), "more_body": True})
             finished = True
-            await send(body(lines, False))
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
             if not left:
                 raise  # the server is stopping, not the client leaving
@@ -197,24 +156,3 @@ class EventStream(Response):
             aclose = getattr(self.body_iterator, "aclose", None)
             if aclose is not None:
                 await aclose()
-
-
-async def _run_to_end(step, waiting_on, exc: BaseException | None = None):
-    """Finish an await that was run by hand (step.send returned `waiting_on`, what it waits
-    for) as the task running it would: wait for that, resume the step with its outcome, and so
-    on until the step returns. `exc`, if given, is thrown in first (what interrupted us)."""
-    while True:
-        if exc is None:
-            try:
-                if waiting_on is None:  # a bare yield (asyncio.sleep(0))
-                    await asyncio.sleep(0)
-                else:  # a future, marked as yielded by a task's step: a task takes it so
-                    waiting_on._asyncio_future_blocking = False
-                    await waiting_on
-            except BaseException as raised:  # its failure, or our cancellation
-                exc = raised
-        try:
-            waiting_on = step.send(None) if exc is None else step.throw(exc)
-        except StopIteration as done:
-            return done.value
-        exc = None
