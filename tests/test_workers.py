@@ -119,3 +119,26 @@ def test_workers_that_cannot_start_stop_the_parent_instead_of_restarting_for_eve
             "{'log_level': 'warning'}, 1)")
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=90)
     assert r.returncode == 3 and "failed to start" in r.stderr
+
+
+def test_port_zero_gives_all_workers_one_port_and_says_which(tmp_path, fake):
+    import re
+
+    policy = tmp_path / "w.policy"
+    policy.write_text(POLICY.format(url=fake.url))
+    proc = subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(policy), "--port", "0",
+                             "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        while "port 0 chose" not in line:
+            line = proc.stderr.readline()
+            assert line, "no port announced"
+        url = "http://" + re.search(r"chose (\S+)", line).group(1)
+        wait_ready(url, proc)
+        deadline = time.time() + 30
+        while len(seen := workers_seen(url, 20)) < 2 and time.time() < deadline:
+            time.sleep(0.2)
+        assert len(seen) == 2                      # both workers on the one port
+    finally:
+        proc.terminate()
+        proc.wait(40)

@@ -1,5 +1,6 @@
 """`policylang serve --workers N` on Linux: N uvicorn processes, each with its own listening socket
-on the same port (SO_REUSEPORT), so the kernel spreads new connections evenly among them.
+on the same port (SO_REUSEPORT), so the kernel spreads new connections among them (by a hash
+of each connection's addresses).
 
 uvicorn's own workers share one listening socket that all of them wait on; whichever wakes
 first takes the connection, so a burst of connections lands unevenly (measured: 0.54 and 0.87
@@ -90,11 +91,15 @@ class _Slot:
 
 def run(host: str, port: int, workers: int, options: dict, grace: float) -> None:
     """Start `workers` processes serving host:port and supervise them until SIGINT or SIGTERM."""
-    try:
-        _listening_socket(host, port, reuse_port=False).close()  # in use: say so, once
+    try:  # in use: say so, once; port 0: one free port for all the workers
+        with _listening_socket(host, port, reuse_port=False) as probe:
+            chosen = probe.getsockname()[1]
     except OSError as exc:
         log.error("cannot listen on %s:%d: %s", host, port, exc.strerror or exc)
         sys.exit(1)
+    if chosen != port:
+        print(f"policylang gateway: port 0 chose {host}:{chosen}", file=sys.stderr, flush=True)
+        port = chosen
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked loop state
     stop = threading.Event()
     previous = {
