@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+KEEPALIVE_EXPIRY = 4.0  # a pooled connection idle longer is not reused (httpx's default: 5 s)
 BODY = {"model": "auto", "messages": [{"role": "user", "content": "Summarize the plot of Hamlet in one line."}]}
 
 
@@ -44,6 +45,7 @@ class Conn:
         self.host, self.port = host, port
         self.headers = headers  # extra header lines, each ending in \r\n (e.g. an API key)
         self.reader = self.writer = None
+        self.last_used = time.perf_counter()
 
     async def open(self):
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
@@ -105,7 +107,8 @@ async def open_loop(target, path, payload, rate, seconds, max_in_flight):
     """Requests scheduled at a fixed rate; latency counted from the scheduled start. Connections
     are taken last-in first-out, as a client's pool does: a new one is opened only when every
     open one is busy (first-in first-out opened all max_in_flight at the start, and the burst
-    of connects, not the server, set the p99)."""
+    of connects, not the server, set the p99); one idle past KEEPALIVE_EXPIRY is replaced, as
+    a client's pool does, rather than reused after the server closed it."""
     pool: asyncio.Queue = asyncio.LifoQueue()
     for _ in range(max_in_flight):
         pool.put_nowait(Conn(*target))
@@ -117,6 +120,9 @@ async def open_loop(target, path, payload, rate, seconds, max_in_flight):
     async def one(scheduled):
         nonlocal errors
         conn = await pool.get()
+        if time.perf_counter() - conn.last_used > KEEPALIVE_EXPIRY:
+            conn.close()  # idle too long: the server may have closed it (uvicorn: after 5 s)
+            conn = Conn(*target)
         try:
             status = await conn.post(path, payload)
             if status != 200:
@@ -125,6 +131,7 @@ async def open_loop(target, path, payload, rate, seconds, max_in_flight):
             errors += 1
             conn = Conn(*target)
         finally:
+            conn.last_used = time.perf_counter()
             pool.put_nowait(conn)
         lat.append(time.perf_counter() - scheduled)
 
