@@ -12,19 +12,12 @@ from gateway_harness import RunningGateway
 from helpers import ROOT
 from policylang.gateway import GatewayConfig
 from policylang.gateway.auth import KeyFileError, hash_key, load_keys
-from policylang.testing import FakeProvider
 
 POLICY = """import std
 provider oa {{ adapter = openai base_url = "{url}/v1" api_key = env("FAKE_OA_KEY") default = oa-1 }}
 model oa-1 {{ provider = oa id = "gpt-fake" input = 1 output = 2 context = 100_000 }}
 default route oa
 """
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeProvider() as f:
-        yield f
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 from gateway_harness import RunningGateway
 from policylang.gateway import GatewayConfig
 from policylang.gateway.auth import Client, hash_key
-from policylang.testing import FakeProvider
 
 POLICY = """
 import std
@@ -23,12 +22,6 @@ paid: when tier == pro  route an fallback [oa]
 code: when task == code route oa fallback [an]
 default route {default} fallback [an]
 """
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeProvider() as f:
-        yield f
 
 
 def write_policy(path, template, fake, monkeypatch, **fields):

@@ -27,7 +27,6 @@ from policylang.runtime.quality import (
     estimate,
 )
 from policylang.syntax.formatter import format_text
-from policylang.testing import FakeProvider
 
 
 def run(*args, cwd=ROOT):
@@ -296,12 +295,6 @@ pool both = [cheap, strong] by cost
 client: when audience == client route both only quality >= 0.96
 default route both only quality >= 0.9
 """
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeProvider() as f:
-        yield f
 
 
 def ask(gw, facts, stream=False, api_key="unused"):

@@ -8,17 +8,10 @@ import policylang
 from policylang.providers import errors as E
 from policylang.runtime import BreakerConfig, Health, InMemoryBudget, RetryPolicy, Router
 from policylang.runtime.health import CLOSED, HALF_OPEN, OPEN
-from policylang.testing import FakeProvider
 
 KEYS = {"FAKE_OA_KEY": "sk-test-openai-0123456789abcdef", "FAKE_AN_KEY": "sk-ant-test-0123456789abcdef",
         "FAKE_GE_KEY": "AIzaFAKE0123456789abcdefghijklmn"}
 WIRES = {"oa": "gpt-fake", "an": "claude-fake", "ge": "gemini-fake"}
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeProvider() as f:
-        yield f
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,6 @@ from test_learning import GW_POLICY
 from policylang.gateway.sharing import Sharing
 from policylang.runtime.health import BreakerConfig, Health
 from policylang.runtime.shared import RedisState, StateUnavailable
-from policylang.testing import FakeProvider
 
 REDIS = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(
@@ -65,12 +64,6 @@ def redis_server():
     r = Redis().start()
     yield r
     r.stop()
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeProvider() as f:
-        yield f
 
 
 POLICY = """

@@ -16,7 +16,6 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from gateway_harness import RunningGateway
 from policylang.gateway import GatewayConfig
-from policylang.testing import FakeProvider
 
 POLICY = """import std
 provider oa {{ adapter = openai    base_url = "{url}/v1"  api_key = env("FAKE_OA_KEY") default = oa-1 }}
@@ -36,12 +35,6 @@ def traced():
     provider.add_span_processor(SimpleSpanProcessor(EXPORTER))
     trace.set_tracer_provider(provider)  # once per process: the global provider
     yield EXPORTER
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeProvider() as f:
-        yield f
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ import pytest
 
 from helpers import free_port
 from policylang.gateway.workers import spreads_connections
-from policylang.testing import FakeProvider
 
 pytestmark = pytest.mark.skipif(not spreads_connections(), reason="SO_REUSEPORT spreads connections on Linux only")
 
@@ -23,12 +22,6 @@ provider oa {{ adapter = openai base_url = "{url}/v1" default = oa-1 }}
 model oa-1 {{ provider = oa id = "gpt-fake" input = 1 output = 2 context = 100000 }}
 default route oa
 """
-
-
-@pytest.fixture(scope="module")
-def fake():
-    with FakeProvider() as f:
-        yield f
 
 
 def workers_seen(url: str, connections: int) -> Counter:
