@@ -458,6 +458,8 @@ def cmd_serve(args) -> int:
         raise UsageError("the gateway needs its extra: pip install 'policylang[gateway]'") from None
     if not Path(args.file).is_file():
         raise UsageError(f"no such file: {args.file}")
+    if args.workers < 1:
+        raise UsageError(f"--workers takes a number of processes, 1 or more, not {args.workers}")
     try:
         served = load(args.file)  # refuse to start on a broken policy, with its diagnostics
     except PolicyError as exc:
@@ -799,7 +801,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes on the one port (default 1); on Linux each has its own socket "
+        "(SO_REUSEPORT), so the kernel spreads connections among them, and a dead one is "
+        "replaced",
+    )
     p.add_argument(
         "--keys",
         metavar="KEYS.json",

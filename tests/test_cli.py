@@ -138,6 +138,13 @@ def test_serve_refuses_a_broken_policy(tmp_path):
     assert r.returncode == 2 and "unknown target" in r.stderr
 
 
+@pytest.mark.parametrize("workers", ["0", "-3"])
+def test_serve_refuses_fewer_than_one_worker(workers):
+    r = run("serve", "examples/quickstart.policy", "--port", "0", "--workers", workers, cwd=ROOT)
+    assert r.returncode == 2 and f"--workers takes a number of processes, 1 or more, not {workers}" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
 def test_one_exit_code_rule_for_a_policy_that_does_not_load(tmp_path):
     """check answers 1 (errors are its findings); every command that needs a loaded policy
     answers 2 (it could not do its work), with the diagnostics on stderr."""
