@@ -1,10 +1,11 @@
-"""Gateway overhead against a loopback fake upstream, in one run.
+"""Gateway overhead against a loopback upstream, in one run.
 
     python benchmarks/gateway.py [--seconds 10]
 
-Three processes: the fake upstream (python -m policylang.testing), the gateway
-(policylang serve, one worker) and this driver. The driver is a small asyncio
-HTTP/1.1 keep-alive client, so it costs little next to what it measures. It hits
+Three processes: a lean loopback OpenAI upstream (benchmarks/upstream.py: the fake provider's
+bodies, without its fault injection), the gateway (policylang serve, one worker) and this
+driver. The driver is a small asyncio HTTP/1.1 keep-alive client, so it costs little next to
+what it measures. It hits
 the upstream directly and through the gateway in alternating blocks and reports:
   1. added latency at concurrency 1 (p50/p90/p99), non-streaming and streaming;
   2. an open loop at a fixed offered rate (default 200 requests/s, up to 200 in
@@ -34,6 +35,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+UPSTREAM = [sys.executable, str(ROOT / "benchmarks" / "upstream.py")]  # lean loopback OpenAI upstream
 KEEPALIVE_EXPIRY = 4.0  # a pooled connection idle longer is not reused (httpx's default: 5 s)
 BODY = {"model": "auto", "messages": [{"role": "user", "content": "Summarize the plot of Hamlet in one line."}]}
 
@@ -242,7 +244,7 @@ def free_port() -> int:
 
 
 async def main(args):
-    upstream = subprocess.Popen([sys.executable, "-m", "policylang.testing"], stdout=subprocess.PIPE, text=True)
+    upstream = subprocess.Popen(UPSTREAM, stdout=subprocess.PIPE, text=True)
     url = upstream.stdout.readline().strip()
     up_port = int(url.rsplit(":", 1)[1])
     policy = Path(tempfile.mkdtemp()) / "bench.policy"

@@ -2,7 +2,7 @@
 
     python benchmarks/profile_gateway.py [--seconds 8] [--conns 32] [--stream] [--top 30]
 
-Starts the loopback fake upstream and the gateway under cProfile (as benchmarks/gateway.py
+Starts the loopback upstream (benchmarks/upstream.py) and the gateway under cProfile (as benchmarks/gateway.py
 does, same policy), drives it, stops it with SIGINT so the profile is written, and prints the
 functions with the most own time, and the CPU seconds per request (from /proc, profiler
 overhead included: compare runs of this script with each other, not with gateway.py).
@@ -20,11 +20,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from gateway import (  # noqa: E402
-    BODY, bench_policy, closed_loop, cpu_seconds, free_port, run_fast, sequential, wait_for_port)
+    BODY, UPSTREAM, bench_policy, closed_loop, cpu_seconds, free_port, run_fast, sequential, wait_for_port)
 
 
 async def main(args) -> None:
-    upstream = subprocess.Popen([sys.executable, "-m", "policylang.testing"], stdout=subprocess.PIPE, text=True)
+    upstream = subprocess.Popen(UPSTREAM, stdout=subprocess.PIPE, text=True)
     url = upstream.stdout.readline().strip()
     folder = Path(tempfile.mkdtemp())
     policy = folder / "bench.policy"
