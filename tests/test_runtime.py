@@ -202,26 +202,38 @@ def test_stream_cut_after_first_chunk_ends_with_an_error_chunk(fake, primary):
     assert len(fake.requests) == 1  # no fallback once the caller has data
 
 
+class Clocked:
+    """A Router over `policy` whose breakers (cooldown 30 s, open after `failures`) and retries
+    read `now` (seconds) instead of the wall clock; `health` to look at its breakers."""
+
+    def __init__(self, policy, failures: int):
+        self.now = 0.0
+        self.health = Health(BreakerConfig(failures=failures, cooldown=30), clock=lambda: self.now)
+        self.policy = policy
+
+    def router(self) -> Router:
+        return Router(self.policy, retry=RetryPolicy(retries=0, attempt_timeout=2), health=self.health,
+                      clock=lambda: self.now)
+
+
 def test_breaker_opens_half_opens_and_closes_with_an_injected_clock(fake):
-    now = [0.0]
-    health = Health(BreakerConfig(failures=2, cooldown=30), clock=lambda: now[0])
-    policy = make_policy(fake.url, "default route oa fallback [an]")
+    clock = Clocked(make_policy(fake.url, "default route oa fallback [an]"), failures=2)
+    health = clock.health
 
     async def go():
-        async with Router(policy, retry=RetryPolicy(retries=0, attempt_timeout=2), health=health,
-                          clock=lambda: now[0]) as router:
+        async with clock.router() as router:
             fake.fail("gpt-fake", "500", times=2)
             await router.complete(REQ)
             await router.complete(REQ)
             assert health.breaker("oa/oa-1").state == OPEN
             res = await router.complete(REQ)
             assert res.attempts[0].detail == "circuit open" and res.provider == "an"
-            now[0] += 31
+            clock.now += 31
             assert health.breaker("oa/oa-1").peek() == HALF_OPEN
             fake.fail("gpt-fake", "500")
             res = await router.complete(REQ)           # the probe fails: open again
             assert res.attempts[0].outcome == "error" and health.breaker("oa/oa-1").state == OPEN
-            now[0] += 31
+            clock.now += 31
             res = await router.complete(REQ)           # the probe succeeds: closed
             assert res.provider == "oa" and health.breaker("oa/oa-1").state == CLOSED
 
@@ -406,16 +418,14 @@ def test_a_stream_left_after_its_first_chunk_frees_the_half_open_probe(fake):
     """The caller stops reading a committed stream (the client went away): the call ends without
     a verdict, so a half-open circuit lets the next request probe instead of waiting for the
     active prober."""
-    now = [0.0]
-    health = Health(BreakerConfig(failures=1, cooldown=30), clock=lambda: now[0])
-    policy = make_policy(fake.url, "default route oa fallback [an]")
+    clock = Clocked(make_policy(fake.url, "default route oa fallback [an]"), failures=1)
+    health = clock.health
 
     async def go():
-        async with Router(policy, retry=RetryPolicy(retries=0, attempt_timeout=2), health=health,
-                          clock=lambda: now[0]) as router:
+        async with clock.router() as router:
             fake.fail("gpt-fake", "500")
             await router.complete(REQ)
-            now[0] += 31
+            clock.now += 31
             s = router.stream({**REQ, "stream": True})
             it = s.__aiter__()
             await it.__anext__()                                     # committed to oa, the probe
