@@ -57,3 +57,61 @@ pool x = [a, b, c, d] by cost
 default route x
 """
     assert policylang.loads(text).decide({}).candidates == ("p/c", "p/a", "p/d", "p/b")
+
+
+# ---- narrowing is a property of the merged policy (#36.1) ---------------------------------
+
+NARROW = "import std\nfact region: enum {eu, us, apac}\n"
+
+
+def _region_after(tmp_path, main_imports: list[str]):
+    write(tmp_path, "regions.policy", NARROW)
+    write(tmp_path, "other.policy", "import std\n")
+    write(tmp_path, "via.policy", 'import "other.policy"\n')
+    main = write(tmp_path, "main.policy", "".join(f"import {i}\n" for i in main_imports) + "default route cheap\n")
+    return policylang.load(main)
+
+
+@pytest.mark.parametrize(
+    "imports",
+    [
+        ['"regions.policy"', '"other.policy"'],
+        ['"other.policy"', '"regions.policy"'],
+        ["std", '"regions.policy"'],
+        ['"regions.policy"', "std"],
+        ['"regions.policy"', "std/facts"],
+        ['"via.policy"', '"regions.policy"', "std"],
+        ['"regions.policy"', '"via.policy"'],
+    ],
+)
+def test_a_shared_narrowing_reaches_every_import_path_in_any_order(tmp_path, imports):
+    policy = _region_after(tmp_path, imports)
+    assert policy.ir.facts["region"].kind == "enum"
+    assert policy.ir.facts["region"].members == ("eu", "us", "apac")
+    with pytest.raises(policylang.FactError):
+        policy.check_facts({"region": "mars"})
+    assert policy.decide({"region": "eu"}).target == "cheap"
+
+
+def test_conflicting_narrowings_are_an_error_naming_both_files(tmp_path):
+    write(tmp_path, "regions.policy", NARROW)
+    write(tmp_path, "eu.policy", "import std\nfact region: enum {eu}\n")
+    main = write(tmp_path, "main.policy", 'import "regions.policy"\nimport "eu.policy"\ndefault route cheap\n')
+    with pytest.raises(policylang.PolicyError) as info:
+        policylang.load(main)
+    (d,) = [d for d in info.value.diagnostics if d.severity == "error"]
+    assert d.code == "duplicate-definition"
+    assert str(tmp_path / "eu.policy") in d.message and str(tmp_path / "regions.policy") in d.message
+    assert d.span.file == str(tmp_path / "eu.policy") and d.span.line == 2
+    assert d.related[0].span.file == str(tmp_path / "regions.policy")
+
+
+def test_a_retyping_brought_by_an_import_is_reported_in_the_users_file_not_std(tmp_path):
+    write(tmp_path, "tok.policy", "fact tokens: string\n")
+    main = write(tmp_path, "main.policy", 'import "tok.policy"\nimport std\ndefault route cheap\n')
+    with pytest.raises(policylang.PolicyError) as info:
+        policylang.load(main)
+    (d,) = [d for d in info.value.diagnostics if d.severity == "error"]
+    assert d.span.file == str(tmp_path / "tok.policy")
+    assert "string in" in d.message and "std has int" in d.message
+    assert d.related[0].span.file == "<std/facts>"

@@ -61,8 +61,13 @@ class Scope:
     )
 
     def merge(self, other: Scope, diags: list[Diagnostic], at: ast.Span, own: bool = False) -> None:
-        """Add other's declarations; own: they are the file's own, which override imported ones
-        and may narrow an imported string fact to an enum (`fact region: enum {eu, us}`)."""
+        """Add other's declarations; own: they are the file's own, which override imported ones.
+
+        Narrowing is a property of the merged policy: a `string` fact meeting an `enum` fact of
+        the same name (`fact region: enum {eu, us}` narrowing std's `region`) gives the enum,
+        whichever import brought which and in whatever order, so every path that reaches std
+        sees the one narrowed declaration. Only a file's own `string` declaration refuses an
+        imported enum (that is a retyping, not a narrowing)."""
         for kind, names in other.decls.items():
             for name, decl in names.items():
                 mine = self.decls[kind].get(name)
@@ -71,20 +76,46 @@ class Scope:
                     and isinstance(decl, ast.FactDecl)
                     and mine is not decl
                     and mine.type != decl.type
-                    and not (own and mine.type.kind == "string" and decl.type.kind == "enum")
                 ):
-                    diags.append(_fact_conflict(decl, mine))
-                    continue
+                    if _narrows(mine, decl) and not own:
+                        continue  # the narrower declaration already here stays
+                    if not _narrows(decl, mine):
+                        conflict = _fact_conflict(decl, mine)
+                        if conflict not in diags:  # a diamond of imports meets it twice
+                            diags.append(conflict)
+                        continue
                 self.decls[kind][name] = decl
 
 
+def _narrows(narrow: ast.FactDecl, wide: ast.FactDecl) -> bool:
+    return narrow.type.kind == "enum" and wide.type.kind == "string"
+
+
 def _fact_conflict(new: ast.FactDecl, old: ast.FactDecl) -> Diagnostic:
+    """The conflict, located in a file the user can edit (not std's when the other is theirs),
+    naming both files when they differ."""
+    if new.name_span.file.startswith("<std") and not old.name_span.file.startswith("<std"):
+        new, old = old, new
+        new_was = f"{_type_text(new.type)} in {new.name_span.file}, std has {_type_text(old.type)}"
+        return Diagnostic(
+            "duplicate-definition",
+            "error",
+            new.name_span,
+            f"fact `{new.name}` is redeclared with a different type ({new_was})",
+            related=(Related(old.name_span, "std declares it here"),),
+        )
+    if new.name_span.file == old.name_span.file:
+        types = f"{_type_text(new.type)}, was {_type_text(old.type)}"
+    else:
+        types = (
+            f"{_type_text(new.type)} in {new.name_span.file}, was {_type_text(old.type)} in "
+            f"{old.name_span.file}"
+        )
     return Diagnostic(
         "duplicate-definition",
         "error",
         new.name_span,
-        f"fact `{new.name}` is redeclared with a different type ({_type_text(new.type)}, was "
-        f"{_type_text(old.type)})",
+        f"fact `{new.name}` is redeclared with a different type ({types})",
         related=(Related(old.name_span, "first declared here"),),
     )
 
