@@ -24,6 +24,7 @@ from .diagnostics import (
     SEVERITIES,
     Diagnostic,
     SourceCache,
+    redact,
     render_json,
     render_text,
     sort_key,
@@ -111,6 +112,22 @@ def cmd_check(args) -> int:
             f"warning(s), {counts['info']} note(s)"
         )
     return EXIT_FINDINGS if any(d.severity in failing for d in every) else EXIT_OK
+
+
+def _write_file(path: str | Path, text: str, flag: str) -> None:
+    """Write an output file the user named; a folder that does not exist, a folder given as the
+    file, or a refusal is a usage error naming the flag, not a traceback."""
+    path = Path(path)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(
+            f"{flag} {path}: the folder {path.parent} does not exist (create it first)"
+        ) from None
+    except IsADirectoryError:
+        raise UsageError(f"{flag} {path}: is a folder; give a file name") from None
+    except OSError as exc:
+        raise UsageError(f"{flag} {path}: cannot write: {exc.strerror or exc}") from None
 
 
 def _load_or_report(path: str):
@@ -271,7 +288,7 @@ def cmd_schema(args) -> int:
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
-        Path(args.output).write_text(text, encoding="utf-8")
+        _write_file(args.output, text, "--output")
         print(f"wrote {args.output}: {len(policy.ir.facts)} facts", file=sys.stderr)
     return EXIT_OK
 
@@ -292,7 +309,7 @@ def cmd_compile(args) -> int:
     if args.output in (None, "-"):
         sys.stdout.write(source)
     else:
-        Path(args.output).write_text(source, encoding="utf-8")
+        _write_file(args.output, source, "--output")
         layout = policy.compiled.layout
         print(
             f"wrote {args.output}: {len(policy.ir.rules)} rules, {layout.nodes:,} diagram nodes, "
@@ -345,7 +362,7 @@ def cmd_test(args) -> int:
     if args.generate:
         return EXIT_FINDINGS if broken else EXIT_OK
     if args.junit:
-        Path(args.junit).write_text(expectations.junit_xml(suites), encoding="utf-8")
+        _write_file(args.junit, expectations.junit_xml(suites), "--junit")
     print(f"{total - failed} passed, {failed} failed")
     return EXIT_FINDINGS if failed or broken else EXIT_OK
 
@@ -380,8 +397,22 @@ def cmd_diff(args) -> int:
     return EXIT_FINDINGS if diff and args.exit_code else EXIT_OK
 
 
+def _rewritten_lines(old: str, new: str) -> str:
+    """Which lines of the original fmt changed, for its report: `lines 2-5, 9`."""
+    ranges = [
+        (i1 + 1, max(i2, i1 + 1))
+        for tag, i1, i2, _, _ in difflib.SequenceMatcher(
+            None, old.splitlines(), new.splitlines(), autojunk=False
+        ).get_opcodes()
+        if tag != "equal"
+    ]
+    shown = [str(a) if a == b else f"{a}-{b}" for a, b in ranges[:8]]
+    more = f" and {len(ranges) - 8} more place(s)" if len(ranges) > 8 else ""
+    return ("line " if ranges == [(ranges[0][0],) * 2] else "lines ") + ", ".join(shown) + more
+
+
 def cmd_fmt(args) -> int:
-    changed = 0
+    changed = unchanged = 0
     for f in _policy_files(args.paths):
         text = read_source(f)
         try:
@@ -393,22 +424,28 @@ def cmd_fmt(args) -> int:
                 raise UsageError(f"{f} does not parse; not formatted") from None
             raise UsageError(str(exc)) from None
         if out == text:
+            unchanged += 1
             continue
         changed += 1
+        where = _rewritten_lines(text, out)
         if args.diff:
+            # a diff echoes source lines: secret-looking literals are starred out as in `check`
             sys.stdout.writelines(
-                difflib.unified_diff(
+                redact(line)
+                for line in difflib.unified_diff(
                     text.splitlines(True),
                     out.splitlines(True),
                     f"{f} (original)",
                     f"{f} (formatted)",
                 )
             )
-        if args.check:
-            print(f"would reformat {f}", file=sys.stderr)
-        elif not args.diff:
-            f.write_text(out, encoding="utf-8")
-            print(f"formatted {f}", file=sys.stderr)
+        if args.check or args.diff:
+            print(f"would reformat {f}: {where}", file=sys.stderr)
+        else:
+            _write_file(f, out, "fmt")
+            print(f"formatted {f}: {where} rewritten", file=sys.stderr)
+    verb = "would be reformatted" if args.check or args.diff else "reformatted"
+    print(f"{changed} file(s) {verb}, {unchanged} already formatted", file=sys.stderr)
     if args.check:
         return EXIT_FINDINGS if changed else EXIT_OK
     return EXIT_OK

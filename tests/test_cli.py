@@ -180,7 +180,9 @@ def test_no_renderer_prints_a_secret(tmp_path):
         assert "SECRET" not in r.stdout + r.stderr, (fmt, r.stdout)
     r = run("check", str(p))
     assert "belongs to provider `openai`" in r.stdout     # the other findings on those lines are still shown
-    for args in (["route", str(p), "--facts", "{}"], ["compile", str(p)], ["test", str(p)]):
+    for args in (["route", str(p), "--facts", "{}"], ["compile", str(p)], ["test", str(p)],
+                 ["fmt", "--diff", str(p)], ["fmt", "--check", str(p)], ["diff", str(p), str(p)],
+                 ["schema", str(p)], ["replay", str(p), str(p)]):
         r = run(*args)
         assert "SECRET" not in r.stdout + r.stderr, (args, r.stderr)
 

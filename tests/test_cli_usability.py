@@ -1,0 +1,38 @@
+"""What a new user meets on the command line (issue 35): files it writes, what fmt says, help."""
+import subprocess
+import sys
+
+from helpers import ROOT
+
+QUICKSTART = str(ROOT / "examples" / "quickstart.policy")
+
+
+def run(*args, cwd=None, stdin=None):
+    return subprocess.run([sys.executable, "-m", "policylang", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=120, input=stdin)
+
+
+def test_fmt_says_which_lines_it_rewrote_and_how_many_files(tmp_path):
+    p = tmp_path / "p.policy"
+    p.write_text("import std\n\ndefault   route cheap\n")
+    r = run("fmt", "--check", str(p))
+    assert r.returncode == 1
+    assert f"would reformat {p}: line 3" in r.stderr
+    r = run("fmt", str(p))
+    assert r.returncode == 0
+    assert f"formatted {p}: line 3 rewritten" in r.stderr
+    assert "1 file(s) reformatted, 0 already formatted" in r.stderr
+    r = run("fmt", str(p))
+    assert r.returncode == 0 and "0 file(s) reformatted, 1 already formatted" in r.stderr
+
+
+def test_output_files_in_missing_folders_are_usage_errors_not_tracebacks(tmp_path):
+    missing = tmp_path / "missing" / "x.py"
+    for args in (["compile", QUICKSTART, "-o", str(missing)], ["schema", QUICKSTART, "-o", str(missing)],
+                 ["test", QUICKSTART, "--junit", str(missing)]):
+        r = run(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        assert "Traceback" not in r.stderr
+        assert f"{missing}: the folder {missing.parent} does not exist" in r.stderr, r.stderr
+    r = run("compile", QUICKSTART, "-o", str(tmp_path))
+    assert r.returncode == 2 and f"--output {tmp_path}: is a folder" in r.stderr
