@@ -370,6 +370,47 @@ def test_gateway_feedback_refuses_bad_input_with_json_errors(tmp_path, fake, mon
         assert 429 in statuses                                               # rate-limited like requests
 
 
+def test_feedback_belongs_to_the_key_that_got_the_answer(tmp_path, fake, monkeypatch):
+    """30 down-votes from another key once moved this key's estimate; now each is answered as
+    an unknown id would be, and the owner can still rate its answer."""
+    monkeypatch.setenv("FAKE_OA_KEY", "sk-test-openai-0123456789abcdef")
+    policy = write(tmp_path / "gw.policy", GW_POLICY.format(url=fake.url))
+    keys = [Client("owner", hash_key("sk-owner")), Client("other", hash_key("sk-other"))]
+    config = GatewayConfig(policy=str(policy), keys=keys, quality_db=str(tmp_path / "q.sqlite"))
+    with RunningGateway(config) as gw:
+        rid, model = ask(gw, {"task": "extract"}, api_key="sk-owner")
+        sid, _ = ask(gw, {"task": "extract"}, stream=True, api_key="sk-owner")
+        unknown = rate(gw, {"id": "chatcmpl-nobody", "score": 0}, key="sk-other").json()["error"]
+        for answer in (rid, sid):
+            for _ in range(30):
+                r = rate(gw, {"id": answer, "pass": False}, key="sk-other")
+                assert r.status_code == 404, r.text
+                err = r.json()["error"]
+                assert err == {**unknown, "message": unknown["message"].replace("chatcmpl-nobody", answer)}
+        for answer in (rid, sid):
+            r = rate(gw, {"id": answer, "pass": True}, key="sk-owner")
+            assert r.status_code == 200 and r.json()["rated"] in (1, 2), r.text
+        assert rate(gw, {"id": rid, "pass": True}, key="sk-owner").status_code == 404   # once
+
+
+def test_the_echo_provider_gives_every_answer_its_own_id(tmp_path):
+    text = """
+fact task: enum {extract, chat}
+provider e { adapter = echo default = m }
+model m { provider = e id = "echo-m" }
+quality by task learned with prior 10 { m: {extract: 0.9, chat: 0.9} }
+default route m
+"""
+    config = GatewayConfig(policy=str(write(tmp_path / "e.policy", text)), quality_db=str(tmp_path / "q.sqlite"))
+    with RunningGateway(config) as gw:
+        plain = [ask(gw, {"task": "chat"})[0] for _ in range(3)]
+        streamed = [ask(gw, {"task": "chat"}, stream=True)[0] for _ in range(2)]
+        ids = plain + streamed
+        assert len(set(ids)) == len(ids), ids        # the same prompt, five answers
+        for rid in ids:                                # each of them can be rated
+            assert rate(gw, {"id": rid, "score": 1}).status_code == 200
+
+
 def test_feedback_to_a_policy_that_does_not_learn_says_so(tmp_path, fake, monkeypatch):
     monkeypatch.setenv("FAKE_OA_KEY", "sk-test-openai-0123456789abcdef")
     text = GW_POLICY.format(url=fake.url).replace(" learned with prior 30", "")

@@ -473,10 +473,11 @@ class Gateway:
 
     async def feedback(self, request: Request) -> Response:
         """Rate an answer the gateway gave: {"id": its response id, "score": 0..1} or
-        {"id": …, "pass": true|false}. 404 for an id unknown, expired or already rated; 422
-        for a malformed body or a score outside [0, 1]."""
+        {"id": …, "pass": true|false}. 404 for an id unknown, expired (PENDING_TTL), already
+        rated or given to another client key; 422 for a malformed body or a score outside
+        [0, 1]."""
         try:
-            await self._authenticate(request)
+            client = await self._authenticate(request)
             try:
                 body = await read_json(request, self.config.max_body_bytes)
             except Refused as refused:
@@ -492,7 +493,8 @@ class Gateway:
         response_id, score = rating.id, rating.value
         router = self.serving.router
         try:
-            row = router.feedback(response_id, score)
+            # only the key that got the answer may rate it; another's is answered as unknown
+            row = router.feedback(response_id, score, client.name if client else None)
         except NoLearning as exc:
             return openai_error(400, str(exc), "invalid_request_error", "feedback_disabled")
         except ValueError as exc:

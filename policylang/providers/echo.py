@@ -1,9 +1,11 @@
 """echo: an offline, deterministic provider for demos and tests. It answers with the
-last user message, reports usage as the runtime's own estimate, and never fails."""
+last user message, reports usage as the runtime's own estimate, and never fails. Only its
+response ids are random: every answer can be rated once (POST /v1/feedback), so no two answers
+may share one."""
 
 from __future__ import annotations
 
-import hashlib
+import os
 from collections.abc import AsyncIterator
 
 from ..semantics import ir
@@ -24,8 +26,7 @@ class EchoAdapter:
             (text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), ""
         )
         prompt = sum(_estimate(text_of(m.get("content"))) + 4 for m in messages)
-        digest = hashlib.sha256(repr(messages).encode()).hexdigest()[:24]
-        return f"[{model.id}] {last}", f"chatcmpl-echo-{digest}", prompt
+        return f"[{model.id}] {last}", f"chatcmpl-echo-{os.urandom(12).hex()}", prompt
 
     async def probe(self, model: ir.Model, timeout: float) -> None:
         return None

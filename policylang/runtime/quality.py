@@ -293,6 +293,13 @@ def estimate(declared: float | None, prior: float, n: int, total: float) -> Esti
     return Estimate("", "", "", declared, n, observed, mean, lower, chosen)
 
 
+def owned(response_id: str, owner: str | None) -> str:
+    """The id an answer awaits feedback under: its response id, scoped by the client key that
+    got it (when the gateway has keys), so that only that key can rate it. The owner's length
+    leads, so no (owner, id) pair can spell another's."""
+    return response_id if not owner else f"{len(owner)}:{owner}:{response_id}"
+
+
 def _storable(response_id: str) -> bool:
     """A non-empty id a store can keep: UTF-8 text (JSON lets a lone surrogate through)."""
     try:
@@ -343,12 +350,16 @@ class Learner:
         self.table = {pair: self.row(*pair).estimate for pair, (n, _) in self.stats.items() if n}
 
     # ---- answers awaiting feedback --------------------------------------------------------
-    def expect(self, response_id: str, candidate: str, facts: dict) -> None:
-        """Remember that this answer came from candidate for the request's key fact value.
-        Batched: the store sees answers every FLUSH_EVERY seconds or FLUSH_SIZE answers."""
+    def expect(
+        self, response_id: str, candidate: str, facts: dict, owner: str | None = None
+    ) -> None:
+        """Remember that this answer came from candidate for the request's key fact value, and
+        went to `owner` (the client key; only it may rate the answer). Batched: the store sees
+        answers every FLUSH_EVERY seconds or FLUSH_SIZE answers."""
         value = facts.get(self.quality.fact)
         if not isinstance(value, str) or not _storable(response_id):
             return
+        response_id = owned(response_id, owner)
         now = self.clock()
         self._unsent[response_id] = (candidate, value, now)
         if len(self._unsent) >= FLUSH_SIZE or now - self._sent_at >= FLUSH_EVERY:
@@ -367,16 +378,18 @@ class Learner:
                 self._unsent = batch
                 raise
 
-    def feedback(self, response_id: str, score: float) -> Estimate:
-        """Record a score in [0, 1] for an answer; UnknownResponse when the id is unknown,
-        expired or already rated; ValueError for a score outside [0, 1]."""
+    def feedback(self, response_id: str, score: float, owner: str | None = None) -> Estimate:
+        """Record a score in [0, 1] for an answer `owner` got; UnknownResponse when the id is
+        unknown, expired, already rated or another owner's; ValueError for a score outside
+        [0, 1]."""
         if not isinstance(score, (int, float)) or isinstance(score, bool):
             raise ValueError("score must be a number between 0 and 1")
         if not 0.0 <= float(score) <= 1.0:  # also refuses NaN
             raise ValueError(f"score must be between 0 and 1, not {score}")
         entry = None
         if _storable(response_id):  # an id no store can hold is none we gave
-            entry = self._unsent.pop(response_id, None) or self.store.take(response_id)
+            key = owned(response_id, owner)
+            entry = self._unsent.pop(key, None) or self.store.take(key)
         if entry is None or self.clock() - entry[2] > PENDING_TTL:
             raise UnknownResponse(
                 f"no answer `{response_id}` awaits feedback (unknown, expired or already rated)"

@@ -145,8 +145,9 @@ class Router:
             rule.decision, values, rule.constraint_spec, rule.value_order, learner.table
         )
 
-    def feedback(self, response_id: str, score: float) -> Estimate:
-        """Rate an answer this router gave (its response id) with a score in [0, 1], pass = 1.
+    def feedback(self, response_id: str, score: float, owner: str | None = None) -> Estimate:
+        """Rate an answer this router gave (its response id) with a score in [0, 1], pass = 1;
+        with `owner`, only an answer given for that budget key (another's is unknown).
         The (model, task value) statistics and the estimates decide reads change at once.
         ValueError for a bad score; UnknownResponse for an id that cannot be rated; NoLearning
         when the policy does not learn quality."""
@@ -155,12 +156,12 @@ class Router:
                 "this policy does not learn quality: declare "
                 "`quality by task learned with prior N { … }`"
             )
-        return self.learner.feedback(response_id, score)
+        return self.learner.feedback(response_id, score, owner)
 
-    def _awaits_feedback(self, result: Result) -> None:
+    def _awaits_feedback(self, result: Result, owner: str | None) -> None:
         if self.learner is not None and result.response_id:
             model = self.policy.ir.models[result.model]
-            self.learner.expect(result.response_id, model.candidate, result.facts)
+            self.learner.expect(result.response_id, model.candidate, result.facts, owner)
 
     def plan(self, request: dict, facts: dict | None = None, budget_key: str | None = None) -> Plan:
         """Decide: the facts (FactError when bad), the decision (NoRoute), the budget
@@ -272,7 +273,7 @@ class Router:
                 len(text),
                 done.response.get("id"),
             )
-            self._awaits_feedback(result)
+            self._awaits_feedback(result, budget_key)
             return result
         raise AssertionError("Attempts ends by raising")  # pragma: no cover
 

@@ -138,7 +138,7 @@ class RouterStream:
                 state.text_chars,
                 last_id if failed is None else None,
             )
-            router._awaits_feedback(self.result)
+            router._awaits_feedback(self.result, self.budget_key)
             if failed is not None:
                 yield {
                     "error": {"message": str(failed), "type": failed.kind, "code": failed.status}
