@@ -19,6 +19,7 @@ __all__ = [
     "check_value",
     "holds",
     "constrain",
+    "estimated_cost",
     "fold_case",
     "with_defaults",
     "did_you_mean",
@@ -70,7 +71,10 @@ def _show(value):
     try:
         text = json.dumps(value)
     except (TypeError, ValueError):
-        text = repr(value)
+        try:
+            text = repr(value)
+        except ValueError:  # an int past Python's 4,300-digit limit on printing numbers
+            text = f"an integer of {value.bit_length() * 30103 // 100000 + 1} digits or so"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -269,6 +273,23 @@ def constrain(decision, values, spec, order=(), learned=None):
     return Decision(rule, line, target, fallback, tuple(kept), tuple(removed))
 
 
+def estimated_cost(tokens, input_price, output_price):
+    """What a `cost` constraint compares, in USD: (tokens x input + OUTPUT_TOKENS_ESTIMATE x
+    output) / 1e6 in float arithmetic. An int fact takes any size: a token count too large for
+    a float saturates the product to -inf or +inf (a free input price keeps it 0), as float
+    arithmetic does past the largest float, so a huge count is refused by every finite bound
+    instead of raising OverflowError. Non-decreasing in tokens (prices are >= 0): the analysis
+    (analysis/constraints.py) finds each bound's threshold by bisection over this function."""
+    try:
+        spend = tokens * input_price
+    except OverflowError:
+        spend = 0.0 if input_price == 0 else (_INF if tokens > 0 else -_INF)
+    return (spend + OUTPUT_TOKENS_ESTIMATE * output_price) / 1e6
+
+
+_INF = float("inf")
+
+
 def score_of(candidate, quality, values, learned=None):
     """The candidate's quality score for the request: learned, else declared; None when the
     request does not carry the key fact or nothing scores the candidate for its value."""
@@ -317,8 +338,7 @@ def _violated(candidate, attributes, constraints, values, learned=None):
             if input_price is None or output_price is None:
                 ok = False
             else:
-                cost = (tokens * input_price + OUTPUT_TOKENS_ESTIMATE * output_price) / 1e6
-                ok = holds(op, cost, bound)
+                ok = holds(op, estimated_cost(tokens, input_price, output_price), bound)
         elif attribute == "quality":
             if values.get(quality[0], MISSING) is MISSING:
                 continue

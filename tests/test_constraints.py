@@ -188,8 +188,12 @@ def expected(policy_ir, rule_name: str, values: dict) -> tuple[list[str], list[s
         if rule_name == "r_cheap" and tokens is not None and "max_cost" in values:
             if model.input is None or model.output is None:
                 ok = False
-            else:
-                cost = (tokens * model.input + OUTPUT_TOKENS_ESTIMATE * model.output) / 1e6
+            else:  # §5: a count too large for a float costs ±infinity (free input: nothing)
+                try:
+                    spend = tokens * model.input
+                except OverflowError:
+                    spend = 0.0 if model.input == 0 else (math.inf if tokens > 0 else -math.inf)
+                cost = (spend + OUTPUT_TOKENS_ESTIMATE * model.output) / 1e6
                 ok = ok and cost <= values["max_cost"]
         (kept if ok else removed).append(model.candidate)
     return kept, removed
@@ -209,7 +213,8 @@ def _costs() -> list[float]:
 REQUESTS = st.fixed_dictionaries({}, optional={
     "region": st.sampled_from(["eu", "us", "apac", "EU", "Apac"]),
     "task": st.sampled_from(["chat", "code"]),
-    "tokens": st.sampled_from([0, 1, 7_999, 8_000, 8_001, 100_000, 200_001, 2**63]),
+    "tokens": st.sampled_from([0, 1, 7_999, 8_000, 8_001, 100_000, 200_001, 2**63, 10**400,
+                               -10**400, -1]),
     "max_cost": st.sampled_from(_costs()),
 })
 CHECKED = {"requests": 0, "removed": 0, "emptied": 0}
@@ -281,6 +286,53 @@ def test_diff_sees_changed_regions_and_constraints():
     loosened = policylang.loads(base.replace("only hosted in region\n", ""), "new.policy").ir
     assert semantic_diff(old, loosened).regions
     assert not semantic_diff(old, policylang.loads(base, "same.policy").ir).regions
+
+
+HUGE = 10**400  # an int fact takes any size; no float holds it
+
+
+@pytest.mark.parametrize("rule, tokens, kept", [
+    ("default route cheap only cost <= 1.0", HUGE, ("p/free",)),
+    ("default route cheap only cost <= 1.0", -HUGE, ("p/free", "p/dear")),
+    ("default route cheap only cost <= 1_000_000_000_000.0", HUGE, ("p/free",)),
+    # saturated, not exact: 3e394 USD is below the budget, +inf is not
+    ("default route cheap only cost <= budget", HUGE, ("p/free",)),
+    ("default route cheap only context >= tokens", HUGE, ("p/free",)),
+    ("when tokens > 10 route cheap only cost < 1.0\ndefault route dear", HUGE, ("p/free",)),
+], ids=["cost", "negative", "large-bound", "int-fact-bound", "context", "rule"])
+def test_a_huge_int_fact_under_a_constraint_is_decided_by_every_evaluator(rule, tokens, kept):
+    """#29: `tokens` of 10**400 passes the validator; the cost it gives saturates to +inf (or
+    -inf; a free input price keeps it 0), identically in the interpreter, the compiled module,
+    the standalone one and its fast path, instead of OverflowError."""
+    text = ("fact tokens: int\nfact budget: int\nprovider p { adapter = echo default = dear }\n"
+            "model dear { provider = p input = 3 output = 15 context = 100 }\n"
+            "model free { provider = p input = 0 output = 0 }\n"
+            f"pool cheap = [free, dear]\n{rule}\n")
+    policy, standalone = loaded(text, "huge.policy")
+    facts = {"tokens": tokens, "budget": 10**500}
+    ns: dict = {}
+    exec(compile(policylang.compile_module(policy), "<standalone>", "exec"), ns)
+    decisions = {policy.decide(facts), policy.interpret(facts), standalone(facts), ns["decide_fast"](facts)}
+    assert len(decisions) == 1, decisions
+    (d,) = decisions
+    assert d.candidates == kept
+
+
+def test_route_answers_for_a_huge_token_count(tmp_path):
+    path = tmp_path / "huge.policy"
+    path.write_text("import std\ndefault route cheap only cost <= 1.0\n")
+    r = run("route", str(path), "--facts", '{"tokens": %d}' % HUGE, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["rule"] == "default" and out["candidates"] == []
+    assert {x["constraint"] for x in out["removed"]} == {"cost <= 1.0"}
+
+
+def test_a_fact_error_shows_an_int_too_long_to_print():
+    policy = policylang.loads("fact s: string\nprovider p { adapter = echo default = m }\n"
+                              "model m { provider = p }\nwhen s == a route m\n")
+    with pytest.raises(policylang.FactError, match=r"must be a string; got an integer of 5001 digits"):
+        policy.decide({"s": 10**5000})
 
 
 def test_hostile_region_names_and_facts_stay_data():
