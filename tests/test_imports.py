@@ -115,3 +115,33 @@ def test_a_retyping_brought_by_an_import_is_reported_in_the_users_file_not_std(t
     assert d.span.file == str(tmp_path / "tok.policy")
     assert "string in" in d.message and "std has int" in d.message
     assert d.related[0].span.file == "<std/facts>"
+
+
+# ---- the policy hash names the content, not the path (#36.7) -----------------------------
+
+
+def _module_and_hash(path):
+    src = policylang.compile_module(policylang.load(path))
+    ns: dict = {}
+    exec(compile(src, "<m>", "exec"), ns)
+    return src, ns["POLICY_SHA256"]
+
+
+def test_the_hash_and_module_do_not_depend_on_how_the_path_is_spelled(tmp_path, monkeypatch):
+    (tmp_path / "a" / "lib").mkdir(parents=True)
+    write(tmp_path / "a" / "lib", "cat.policy", "import std\nfact region: enum {eu, us}\n")
+    write(tmp_path / "a", "main.policy", 'import "lib/cat.policy"\nimport std\ndefault route cheap\n')
+    monkeypatch.chdir(tmp_path)
+    spelled = [_module_and_hash("a/main.policy"), _module_and_hash("./a/lib/../main.policy")]
+    spelled.append(_module_and_hash(tmp_path / "a" / "main.policy"))
+    monkeypatch.chdir(tmp_path / "a")
+    spelled.append(_module_and_hash("main.policy"))
+    assert len(set(spelled)) == 1
+    # the same files copied elsewhere are the same policy; a change in an imported file is not
+    (tmp_path / "b" / "lib").mkdir(parents=True)
+    for rel in ("main.policy", "lib/cat.policy"):
+        (tmp_path / "b" / rel).write_text((tmp_path / "a" / rel).read_text())
+    assert _module_and_hash(tmp_path / "b" / "main.policy") == spelled[0]
+    (tmp_path / "b" / "lib" / "cat.policy").write_text("import std\nfact region: enum {eu, us, apac}\n")
+    assert _module_and_hash(tmp_path / "b" / "main.policy")[1] != spelled[0][1]
+

@@ -63,9 +63,26 @@ def _prelude_source() -> str:
 
 
 def source_hash(policy: ir.PolicyIR) -> str:
+    """The sha256 of what the policy is made of: the main file's text, then every file it reads,
+    in the order its imports reach them, each with the imports it resolves to. Files are named
+    by their place in that order, never by how their path was spelled (`a/main.policy`,
+    `main.policy` from inside `a/` and the absolute path hash the same); std modules are hashed by
+    their text like any other file."""
     h = hashlib.sha256()
-    for name in sorted(policy.sources):
-        h.update(name.encode() + b"\0" + policy.sources[name].encode() + b"\0")
+    order: dict[str, int] = {}
+
+    def visit(name: str) -> None:
+        order[name] = len(order)
+        h.update(b"file\0" + policy.sources.get(name, "").encode() + b"\0")
+        for key in policy.imports.get(name, ()):
+            if key not in order:
+                visit(key)
+            h.update(f"import {order[key]}\0".encode())
+
+    visit(policy.name)
+    for name in sorted(policy.sources):  # anything read but not reached (never, today)
+        if name not in order:
+            h.update(b"also\0" + policy.sources[name].encode() + b"\0")
     return h.hexdigest()
 
 
@@ -127,7 +144,7 @@ def generate(
         env.get_template("head.py.j2").render(
             version=__version__,
             version_repr=safe_repr(__version__),
-            name_repr=_comment_safe(policy.name),
+            name_repr=_comment_safe(Path(policy.name).name),  # no directory: see source_hash
             source_hash=digest,
             source_hash_repr=safe_repr(digest),
             standalone=standalone,

@@ -62,6 +62,7 @@ def build(loaded: Loaded) -> tuple[ir.PolicyIR | None, list[Diagnostic]]:
         dict(loaded.sources),
         local,
         quality_scores,
+        {name: tuple(found) for name, found in loaded.imports.items()},
     )
     return policy, diags
 

@@ -262,6 +262,8 @@ class PolicyIR:
     sources: dict[str, str] = field(default_factory=dict, compare=False)
     local_names: frozenset = frozenset()  # (kind, name) declared in the main file
     quality: Quality | None = None  # `quality by FACT { … }`
+    # the files each file imports, resolved (keys of `sources`), in the order written
+    imports: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
 
     @cached_property
     def rules_by_name(self) -> dict[str, Rule]:
