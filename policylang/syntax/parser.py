@@ -25,7 +25,7 @@ from .. import resources
 from .._version import __version__
 from ..diagnostics import Diagnostic
 from ..pacing import pace
-from . import ast
+from . import ast, hints
 
 MAX_ERRORS = 20
 
@@ -558,6 +558,30 @@ def _syntax_message(
     return f"unexpected {_describe(tok)}; expected {_expected_words(expected)}", None, notes
 
 
+def _hint(err: UnexpectedInput, lines: list[str], line: int, col: int):
+    """(line, hints.Hint) when the error has a likelier cause than the token it stopped at."""
+    if not lines or line > len(lines):
+        return None
+    first, last = _statement_lines(lines, line)
+    glued = hints.glued_number(lines, first, last)
+    if glued is not None:
+        return glued
+    if not isinstance(err, UnexpectedToken) or err.token.type == "$END":
+        return None
+    tok = err.token
+    hint = hints.explain(
+        lines[line - 1],
+        col,
+        tok.type,
+        str(tok),
+        set(err.accepts or err.expected),
+        words=_WORDS,
+        statement_words=STATEMENT_WORDS,
+        keywords=KEYWORDS,
+    )
+    return None if hint is None else (line, hint)
+
+
 def _statement_lines(lines: list[str], line_no: int) -> tuple[int, int]:
     """The first and last line (1-based) of the statement around line_no."""
     first = line_no
@@ -568,12 +592,27 @@ def _statement_lines(lines: list[str], line_no: int) -> tuple[int, int]:
                 break
         first -= 1
     last = line_no
+    depth = _depth(lines[first - 1 : line_no])
     while last < len(lines):
         nxt = lines[last]
         if _STATEMENT_START.match(nxt) or not nxt.strip():
             break
+        # an unindented word after a finished line starts a statement, misspelled or not
+        if (
+            depth <= 0
+            and nxt[:1].isalpha()
+            and not _STARTS_CONTINUED.match(nxt)
+            and not _CONTINUED_LINE.search(lines[last - 1])
+        ):
+            break
+        depth += _depth([nxt])
         last += 1
     return first, last
+
+
+def _depth(lines: list[str]) -> int:
+    """Brackets opened minus closed in these lines (strings and comments skipped)."""
+    return sum(_DEPTH.get(m.group(0), 0) for line in lines for m in _CODE.finditer(line))
 
 
 def _blank(lines: list[str], first: int, last: int) -> None:
@@ -765,6 +804,11 @@ def _parse(text: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
             if isinstance(err, UnexpectedEOF) or (tok is not None and tok.type == "$END"):
                 line = max(1, len([ln for ln in lines]))
                 col = len(lines[line - 1]) + 1 if lines else 1
+            hint = _hint(err, lines, line, col)
+            if hint is not None:
+                line, hinted = hint
+                message, label, notes = hinted.message, hinted.label, []
+                col, width = hinted.column, hinted.width
             span = ast.Span(file, line, col, line, col + width)
             diagnostics.append(
                 Diagnostic("syntax-error", "error", span, message, label=label, notes=tuple(notes))
