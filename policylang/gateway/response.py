@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from collections.abc import AsyncIterator
 
 from starlette.responses import JSONResponse, Response
@@ -39,9 +40,18 @@ def openai_error(
 
 
 def router_error(exc: RouterError) -> JSONResponse:
+    """The OpenAI error for a request the router could not complete: 4xx when the client must
+    change the request (a provider rejected it, the prompt fits no candidate), 5xx only for
+    what may pass, with Retry-After when a provider or an open circuit says when."""
     status = 503 if exc.kind in ("no_route", "no_candidate_available") else exc.status
-    type_ = {400: "invalid_request_error", 429: "rate_limit_error"}.get(status, "api_error")
-    return openai_error(status, str(exc), type_, exc.kind)
+    type_ = "invalid_request_error" if 400 <= status < 500 and status != 429 else "api_error"
+    if status == 429:
+        type_ = "rate_limit_error"
+    headers = None
+    if status >= 500 and exc.retry_after is not None:
+        headers = {"retry-after": str(max(1, math.ceil(exc.retry_after)))}
+    param = "messages" if exc.kind == "context_length_exceeded" else None
+    return openai_error(status, str(exc), type_, exc.kind, param, headers)
 
 
 def attribution(

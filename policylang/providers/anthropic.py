@@ -12,6 +12,7 @@ from .base import (
     Completion,
     HTTPAdapter,
     StreamState,
+    Timeouts,
     chat_completion,
     chunk,
     completion_id,
@@ -68,7 +69,7 @@ class AnthropicAdapter(HTTPAdapter):
             "/"
         ) + "/models", headers
 
-    async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
+    async def complete(self, model: ir.Model, body: dict, timeout: float | Timeouts) -> Completion:
         url, payload, headers = self._request(model, body, stream=False)
         doc = await self.post(url, payload, headers, timeout, model)
         if not isinstance(doc, dict) or doc.get("type") != "message":
@@ -84,7 +85,7 @@ class AnthropicAdapter(HTTPAdapter):
         return Completion(chat_completion(doc.get("model", model.id), text, finish, p, c), p, c)
 
     async def stream(
-        self, model: ir.Model, body: dict, timeout: float, state: StreamState
+        self, model: ir.Model, body: dict, timeout: float | Timeouts, state: StreamState
     ) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
         cid, name = completion_id(), model.id

@@ -46,10 +46,12 @@ class StreamState:
 
 
 class Adapter(Protocol):
-    async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion: ...
+    async def complete(
+        self, model: ir.Model, body: dict, timeout: float | Timeouts
+    ) -> Completion: ...
 
     def stream(
-        self, model: ir.Model, body: dict, timeout: float, state: StreamState
+        self, model: ir.Model, body: dict, timeout: float | Timeouts, state: StreamState
     ) -> AsyncIterator[dict]: ...
 
 
@@ -137,8 +139,27 @@ def chunk(cid: str, model: str, delta: dict, finish: str | None = None) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """How long an upstream call may wait, in seconds, at each phase: to open the connection
+    (TLS included), for the answer's first byte (a non-streamed answer's head comes when the
+    whole answer is ready; a stream's first event, its first token), and for the next piece of a
+    stream already flowing (`idle`). A plain number means the same bound for every phase."""
+
+    connect: float
+    first_byte: float
+    idle: float
+
+    @staticmethod
+    def of(timeout: float | Timeouts) -> Timeouts:
+        if isinstance(timeout, Timeouts):
+            return timeout
+        return Timeouts(timeout, timeout, timeout)
+
+
 class TransportTimeout(Exception):
-    """The peer did not answer (or stopped answering) within the timeout."""
+    """The peer did not answer (or stopped answering) within the timeout; the message names the
+    phase and its bound."""
 
 
 class TransportFailure(Exception):
@@ -171,7 +192,7 @@ class HTTP(Protocol):
         *,
         json_body: dict | None,
         headers: dict,
-        timeout: float,
+        timeout: float | Timeouts,
         stream: bool,
     ) -> HTTPResponse: ...
 
@@ -222,9 +243,12 @@ class HttpxHTTP:
         self.client = client
 
     async def request(self, method, url, *, json_body, headers, timeout, stream) -> HTTPResponse:
+        t = Timeouts.of(timeout)
+        # httpx bounds each read alike: the head and a stream's gaps both wait up to the longer
+        bound = httpx.Timeout(max(t.first_byte, t.idle), connect=t.connect)
         with _httpx_errors():
             kw = {"json": json_body} if json_body is not None else {}
-            req = self.client.build_request(method, url, headers=headers, timeout=timeout, **kw)
+            req = self.client.build_request(method, url, headers=headers, timeout=bound, **kw)
             return _HttpxResponse(await self.client.send(req, stream=stream))
 
     async def aclose(self) -> None:
@@ -273,7 +297,7 @@ class HTTPAdapter:
 
     def _transport(self, exc: Exception, model: ir.Model, when: str) -> errors.ProviderError:
         if isinstance(exc, TransportTimeout):
-            return self.fail(errors.Timeout, f"no answer in time ({when})", model=model.name)
+            return self.fail(errors.Timeout, f"no answer in time ({when}: {exc})", model=model.name)
         return self.fail(
             errors.ConnectionFailed, f"connection failed ({when}): {exc}", model=model.name
         )
@@ -284,7 +308,7 @@ class HTTPAdapter:
         url: str,
         payload: dict | None,
         headers: dict,
-        timeout: float,
+        timeout: float | Timeouts,
         model: ir.Model,
         when: str,
     ) -> bytes:
@@ -303,7 +327,9 @@ class HTTPAdapter:
             )
         return raw
 
-    async def post(self, url: str, payload: dict, headers: dict, timeout: float, model: ir.Model):
+    async def post(
+        self, url: str, payload: dict, headers: dict, timeout: float | Timeouts, model: ir.Model
+    ):
         """POST and return the parsed JSON answer."""
         extra = UPSTREAM_HEADERS.get()
         if extra:
@@ -327,7 +353,7 @@ class HTTPAdapter:
         url: str,
         payload: dict,
         headers: dict,
-        timeout: float,
+        timeout: float | Timeouts,
         model: ir.Model,
         last: Callable[[str | None, str], bool] | None = None,
     ) -> AsyncGenerator[tuple[str | None, str], None]:

@@ -9,7 +9,7 @@ import os
 from collections.abc import AsyncIterator
 
 from ..semantics import ir
-from .base import Completion, StreamState, chat_completion, chunk, text_of
+from .base import Completion, StreamState, Timeouts, chat_completion, chunk, text_of
 
 
 def _estimate(text: str) -> int:
@@ -31,13 +31,13 @@ class EchoAdapter:
     async def probe(self, model: ir.Model, timeout: float) -> None:
         return None
 
-    async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
+    async def complete(self, model: ir.Model, body: dict, timeout: float | Timeouts) -> Completion:
         text, cid, prompt = self._answer(model, body)
         out = _estimate(text)
         return Completion(chat_completion(model.id, text, "stop", prompt, out, cid), prompt, out)
 
     async def stream(
-        self, model: ir.Model, body: dict, timeout: float, state: StreamState
+        self, model: ir.Model, body: dict, timeout: float | Timeouts, state: StreamState
     ) -> AsyncIterator[dict]:
         text, cid, prompt = self._answer(model, body)
         yield chunk(cid, model.id, {"role": "assistant", "content": ""})

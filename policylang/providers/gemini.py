@@ -11,6 +11,7 @@ from .base import (
     Completion,
     HTTPAdapter,
     StreamState,
+    Timeouts,
     chat_completion,
     chunk,
     completion_id,
@@ -78,7 +79,7 @@ class GeminiAdapter(HTTPAdapter):
         ).rstrip("/")
         return f"{base}/models/{model.id}", ({"x-goog-api-key": self.key} if self.key else {})
 
-    async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
+    async def complete(self, model: ir.Model, body: dict, timeout: float | Timeouts) -> Completion:
         url, payload, headers = self._request(model, body, stream=False)
         doc = await self.post(url, payload, headers, timeout, model)
         if not isinstance(doc, dict) or "candidates" not in doc:
@@ -94,7 +95,7 @@ class GeminiAdapter(HTTPAdapter):
         )
 
     async def stream(
-        self, model: ir.Model, body: dict, timeout: float, state: StreamState
+        self, model: ir.Model, body: dict, timeout: float | Timeouts, state: StreamState
     ) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
         cid, name, first = completion_id(), model.id, True

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from ..semantics import ir
 from . import errors
-from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
+from .base import Completion, HTTPAdapter, StreamState, Timeouts, http_error, parse_json
 
 _DEFAULT_BASE = "https://api.openai.com/v1"
 
@@ -39,7 +39,7 @@ class OpenAIAdapter(HTTPAdapter):
         headers = {"authorization": f"Bearer {self.key}"} if self.key else {}
         return (self.provider.base_url or _DEFAULT_BASE).rstrip("/") + "/models", headers
 
-    async def complete(self, model: ir.Model, body: dict, timeout: float) -> Completion:
+    async def complete(self, model: ir.Model, body: dict, timeout: float | Timeouts) -> Completion:
         url, payload, headers = self._request(model, body, stream=False)
         doc = await self.post(url, payload, headers, timeout, model)
         if not isinstance(doc, dict) or not isinstance(doc.get("choices"), list):
@@ -50,7 +50,7 @@ class OpenAIAdapter(HTTPAdapter):
         return Completion(doc, usage.get("prompt_tokens"), usage.get("completion_tokens"))
 
     async def stream(
-        self, model: ir.Model, body: dict, timeout: float, state: StreamState
+        self, model: ir.Model, body: dict, timeout: float | Timeouts, state: StreamState
     ) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
         events = self.events(url, payload, headers, timeout, model, last=_is_done)

@@ -17,8 +17,10 @@ terminator may still be on its way): then the rest is awaited in the background,
 DRAIN_SECONDS and DRAIN_BYTES, and the connection rejoins the pool (without this every
 streamed request opened a new connection, and a new TLS session with a real provider).
 A request on a reused connection that the server had closed while idle is sent again once on
-a new connection; nothing is sent twice otherwise. Timeouts: `timeout` seconds to connect, to
-the response's head, to its body, and between streamed chunks. Not supported (the gateway does
+a new connection; nothing is sent twice otherwise. Timeouts (base.Timeouts): `connect` to open
+the connection, `first_byte` from sending the request to the response's head and, for a body
+read line by line (a stream), to its first piece; `idle` between the pieces after that and for
+the rest of a body read whole. Not supported (the gateway does
 not need them): proxies, redirects, compression, HTTP/2.
 """
 
@@ -34,7 +36,7 @@ from urllib.parse import urlsplit
 import httptools
 
 from .. import jsonio
-from .base import TransportFailure, TransportTimeout
+from .base import Timeouts, TransportFailure, TransportTimeout
 
 HIGH_WATER = 1 << 20  # pause reading while this many body bytes wait unread
 IDLE_PER_ORIGIN = 256  # keep at most this many idle connections per origin
@@ -204,11 +206,11 @@ class _Connection(asyncio.Protocol):
     async def head(self, timeout: float) -> None:
         if self.status == 0 and self.error is None:
             self.head_ready = self.loop.create_future()
-            await _wait(self.head_ready, timeout)
+            await _wait(self.head_ready, timeout, "first byte")
         if self.error is not None:
             raise self.error
 
-    async def next_chunk(self, timeout: float) -> bytes | None:
+    async def next_chunk(self, timeout: float, phase: str = "idle") -> bytes | None:
         """The next piece of the body, or None at its end."""
         while not self.chunks:
             if self.complete:
@@ -216,7 +218,7 @@ class _Connection(asyncio.Protocol):
             if self.error is not None:
                 raise self.error
             self.data_ready = self.loop.create_future()
-            await _wait(self.data_ready, timeout)
+            await _wait(self.data_ready, timeout, phase)
         chunk = self.chunks.popleft()
         self.buffered -= len(chunk)
         if self.paused and self.buffered < HIGH_WATER // 2 and self.transport is not None:
@@ -230,16 +232,17 @@ def _wake(f: asyncio.Future | None) -> None:
         f.set_result(None)
 
 
-async def _wait(f: asyncio.Future, timeout: float) -> None:
+async def _wait(f: asyncio.Future, timeout: float, phase: str) -> None:
     try:
         await asyncio.wait_for(f, timeout)
     except TimeoutError as exc:
-        raise TransportTimeout("read") from exc
+        raise TransportTimeout(f"no {phase} within {timeout:g} s") from exc
 
 
 class _Response:
-    def __init__(self, client: PooledHTTP, key, conn: _Connection, timeout: float):
-        self._client, self._key, self._conn, self._timeout = client, key, conn, timeout
+    def __init__(self, client: PooledHTTP, key, conn: _Connection, timeouts: Timeouts, sent: float):
+        self._client, self._key, self._conn, self._timeouts = client, key, conn, timeouts
+        self._first_by = sent + timeouts.first_byte  # a stream's first piece is due by then
         self.status_code = conn.status
         self.headers = conn.headers
         self._done = False
@@ -253,7 +256,7 @@ class _Response:
     async def aread(self) -> bytes:
         parts = []
         try:
-            while (chunk := await self._conn.next_chunk(self._timeout)) is not None:
+            while (chunk := await self._conn.next_chunk(self._timeouts.idle)) is not None:
                 parts.append(chunk)
         except BaseException:
             self._abandon()
@@ -263,13 +266,18 @@ class _Response:
 
     async def aiter_lines(self):
         pending = b""
+        conn, loop = self._conn, self._conn.loop
         try:
-            while (chunk := await self._conn.next_chunk(self._timeout)) is not None:
+            # the first piece (a stream's first token) within first_byte of sending; then idle
+            first = max(0.001, self._first_by - loop.time())
+            chunk = await conn.next_chunk(first, "first event of the stream")
+            while chunk is not None:
                 pending += chunk
                 if b"\n" in pending:
                     *lines, pending = pending.split(b"\n")
                     for line in lines:
                         yield line.rstrip(b"\r").decode("utf-8", "replace")
+                chunk = await conn.next_chunk(self._timeouts.idle, "data mid-stream")
             if pending:
                 yield pending.rstrip(b"\r").decode("utf-8", "replace")
         except BaseException:
@@ -328,7 +336,7 @@ class PooledHTTP:
                 timeout,
             )
         except TimeoutError as exc:
-            raise TransportTimeout("connect") from exc
+            raise TransportTimeout(f"no connection within {timeout:g} s") from exc
         except (OSError, ssl.SSLError) as exc:
             raise TransportFailure(type(exc).__name__) from exc
         self._open.add(conn)
@@ -362,14 +370,16 @@ class PooledHTTP:
         if json_body is not None or method in ("POST", "PUT", "PATCH"):
             lines.append(b"content-length: %d" % len(body))
         head = b"\r\n".join(lines) + b"\r\n\r\n"
+        timeouts = Timeouts.of(timeout)
         for fresh in (False, True):
             conn = None if fresh else self._checkout(key)
             if conn is None:
-                conn = await self._connect(key, timeout)
+                conn = await self._connect(key, timeouts.connect)
                 fresh = True
+            sent = conn.loop.time()
             conn.send(head, body)
             try:
-                await conn.head(timeout)
+                await conn.head(timeouts.first_byte)
             except TransportFailure:
                 conn.close()
                 if not fresh and not conn.got_bytes:
@@ -378,7 +388,7 @@ class PooledHTTP:
             except BaseException:
                 conn.close()  # a timeout, or the caller gave up: this connection is spent
                 raise
-            response = _Response(self, key, conn, timeout)
+            response = _Response(self, key, conn, timeouts, sent)
             if not stream:  # the whole body now; the connection goes back to the pool
                 return _Read(response.status_code, response.headers, await response.aread())
             return response

@@ -8,6 +8,7 @@ from .errors import (
     CandidatesExhausted,
     NoCandidateAvailable,
     NoRoute,
+    PromptTooLong,
     RequestRejected,
     RouterError,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "NoLearning",
     "NoCandidateAvailable",
     "NoRoute",
+    "PromptTooLong",
     "QualityStore",
     "RequestRejected",
     "Result",

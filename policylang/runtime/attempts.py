@@ -28,9 +28,17 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from ..providers import errors as provider_errors
+from ..providers.base import Timeouts
 from ..semantics import ir
 from .cost import cost_usd
-from .errors import Attempt, CandidatesExhausted, NoCandidateAvailable, RequestRejected, RouterError
+from .errors import (
+    Attempt,
+    CandidatesExhausted,
+    NoCandidateAvailable,
+    PromptTooLong,
+    RequestRejected,
+    RouterError,
+)
 from .facts import count_prompt_tokens
 from .tracing import RequestSpan
 
@@ -46,8 +54,13 @@ class RetryPolicy:
     backoff_base: float = 0.25  # seconds; the n-th retry waits up to base * 2**n (full jitter)
     backoff_cap: float = 4.0
     max_retry_after: float = 10.0  # a longer Retry-After moves on to the next candidate instead
-    attempt_timeout: float = 60.0  # unless the provider sets `timeout`
+    attempt_timeout: float = 60.0  # caps every phase of a call, unless the provider sets `timeout`
     total_timeout: float = 120.0
+    # per phase of a call (providers.base.Timeouts), unless the provider sets `<phase>_timeout`:
+    # a provider that stops answering is left within seconds for the next candidate
+    connect_timeout: float = 5.0
+    first_byte_timeout: float = 20.0  # a non-streamed answer arrives whole: this bounds it
+    idle_timeout: float = 10.0  # the longest silence inside a stream that is flowing
 
 
 @dataclass
@@ -83,8 +96,8 @@ class Plan:
     need_context: int | None = None  # after a context-length error
     last_error: provider_errors.ProviderError | None = None
 
-    def skip(self, model: ir.Model, why: str) -> None:
-        self.attempts.append(Attempt(model.candidate, "skipped", detail=why))
+    def skip(self, model: ir.Model, why: str, error: str | None = None) -> None:
+        self.attempts.append(Attempt(model.candidate, "skipped", error=error, detail=why))
 
     @property
     def tried(self) -> int:
@@ -104,7 +117,7 @@ class Try:
     model: ir.Model
     number: int  # 0 for the first try of this candidate
     started: float  # on the router's clock
-    timeout: float  # seconds for this call
+    timeout: Timeouts  # seconds for each phase of this call
     outcome: Outcome | None = None  # set by Attempts.failed
     span: Any = None  # the call's tracing span, when tracing is on (tracing.RequestSpan.begin)
     headers: Any = None  # the token that made the call's traceparent current, until it is sent
@@ -149,12 +162,17 @@ class Attempts:
     def _admit(self, model: ir.Model) -> bool:
         plan = self.plan
         if model.context and plan.tokens > model.context:
-            plan.skip(model, f"context window {model.context:,} < {plan.tokens:,} prompt tokens")
+            plan.skip(
+                model,
+                f"context window {model.context:,} < {plan.tokens:,} prompt tokens",
+                _CONTEXT,
+            )
             return False
         if plan.need_context is not None and (model.context or 0) <= plan.need_context:
             plan.skip(
                 model,
                 f"context window {model.context or 0:,} is not larger than the one that overflowed",
+                _CONTEXT,
             )
             return False
         if model.provider in plan.auth_failed:
@@ -165,15 +183,21 @@ class Attempts:
             return False
         return True
 
-    def _timeout(self, model: ir.Model) -> float:
-        router = self.router
+    def _timeout(self, model: ir.Model) -> Timeouts:
+        """The call's bounds: the provider's `<phase>_timeout` or the retry policy's, capped by
+        its `timeout` (also its first-byte bound when it sets no first_byte_timeout) and by what
+        is left of the request's total time."""
+        router, retry = self.router, self.router.retry
         provider = router.policy.ir.providers[model.provider]
-        return max(
+        cap = max(
             0.001,
-            min(
-                provider.timeout or router.retry.attempt_timeout,
-                self.plan.deadline - router.clock(),
-            ),
+            min(provider.timeout or retry.attempt_timeout, self.plan.deadline - router.clock()),
+        )
+        first = provider.first_byte_timeout or provider.timeout or retry.first_byte_timeout
+        return Timeouts(
+            min(cap, provider.connect_timeout or retry.connect_timeout),
+            min(cap, first),
+            min(cap, provider.idle_timeout or retry.idle_timeout),
         )
 
     async def failed(self, t: Try, exc: provider_errors.ProviderError) -> Outcome:
@@ -189,6 +213,7 @@ class Attempts:
         breaker = router.health.breaker(model.candidate)
         plan.last_error = exc
         attempt = Attempt(model.candidate, "error", exc.status, exc.kind, latency)
+        attempt.retry_after = exc.retry_after
         plan.attempts.append(attempt)
         log.info(
             "attempt failed",
@@ -200,7 +225,10 @@ class Attempts:
                 "not retried: the request itself was rejected, and the next "
                 "candidate would reject it too"
             )
-            raise RequestRejected(str(exc), plan.attempts, plan.rule.name) from exc
+            rejected = RequestRejected(str(exc), plan.attempts, plan.rule.name)
+            if exc.status in _CLIENT_ERRORS:  # the client's to fix: said with the provider's status
+                rejected.status = exc.status
+            raise rejected from exc
         if isinstance(exc, provider_errors.AuthFailed):
             breaker.release()
             plan.auth_failed.add(model.provider)
@@ -269,16 +297,45 @@ class Attempts:
 
     def _exhausted(self) -> RouterError:
         plan = self.plan
+        context = [a for a in plan.attempts if a.error == _CONTEXT]
+        removed = [a for a in plan.attempts if a.detail.startswith(_REMOVED)]
+        if context and len(context) + len(removed) == len(plan.attempts):
+            # too long for every candidate: the client's to fix (a 5xx would be sent again)
+            largest = max((m.context or 0 for m in plan.models), default=0)
+            return PromptTooLong(
+                f"the prompt ({plan.tokens:,} tokens) is longer than the context window of "
+                f"every candidate of rule `{plan.rule.name}` (the largest: {largest:,} tokens)",
+                plan.attempts,
+                plan.rule.name,
+            )
+        error: RouterError
         if not plan.tried:
-            return NoCandidateAvailable(
+            error = NoCandidateAvailable(
                 "no candidate is available: "
                 + "; ".join(f"{a.candidate}: {a.detail}" for a in plan.attempts),
                 plan.attempts,
                 plan.rule.name,
             )
-        return CandidatesExhausted(
-            f"every candidate failed; the last: {plan.last_error}", plan.attempts, plan.rule.name
-        )
+        else:
+            error = CandidatesExhausted(
+                f"every candidate failed; the last: {plan.last_error}",
+                plan.attempts,
+                plan.rule.name,
+            )
+        error.retry_after = self._come_back()
+        return error
+
+    def _come_back(self) -> float | None:
+        """When a transient failure says to try again: the soonest of the providers'
+        Retry-After and the open circuits' remaining cooldowns (None when nothing says)."""
+        waits = [a.retry_after for a in self.plan.attempts if a.retry_after is not None]
+        health = self.router.health
+        for a in self.plan.attempts:
+            if a.detail == "circuit open":
+                left = health.breaker(a.candidate).cooldown_left()
+                if left is not None:
+                    waits.append(left)
+        return min(waits) if waits else None
 
     def result(
         self,
@@ -316,6 +373,11 @@ class Attempts:
             plan.facts,
             response_id if isinstance(response_id, str) else None,
         )
+
+
+_CONTEXT = "context_length_exceeded"  # an attempt's error when the prompt did not fit
+_REMOVED = "removed by the constraint"  # a skip's detail when a constraint ruled it out
+_CLIENT_ERRORS = (400, 413, 422)  # upstream statuses passed back to the client as they are
 
 
 def _traced(t: Try, outcome: str, error: BaseException | None = None) -> None:

@@ -61,6 +61,13 @@ class Breaker:
             return HALF_OPEN
         return self.state
 
+    def cooldown_left(self) -> float | None:
+        """Seconds until an open circuit lets a probe through; None when it is not open, or
+        when the shared state holds it (its end is decided there)."""
+        if self.state != OPEN or self.held:
+            return None
+        return max(0.0, self.config.cooldown - (self.clock() - self.opened_at))
+
     def _cooled_down(self) -> bool:
         """An open circuit may let a probe through: its cooldown is over and the shared state
         (which decides for a held one) does not hold it."""

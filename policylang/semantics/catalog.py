@@ -15,7 +15,19 @@ from .constraints import check_all
 from .report import Reporter, unknown
 
 ADAPTERS = ("openai", "anthropic", "gemini", "echo")  # providers.ADAPTERS implements each
-PROVIDER_FIELDS = ("adapter", "base_url", "api_key", "default", "timeout", "regions")
+_A_YEAR = 365 * 86400  # seconds: a phase timeout longer than this is a typo
+_PHASES = ("connect", "first_byte", "idle")  # a provider's `<phase>_timeout` fields, in order
+PROVIDER_FIELDS = (
+    "adapter",
+    "base_url",
+    "api_key",
+    "default",
+    "timeout",
+    "connect_timeout",
+    "first_byte_timeout",
+    "idle_timeout",
+    "regions",
+)
 MODEL_FIELDS = ("provider", "id", "input", "output", "context", "regions")
 
 
@@ -194,6 +206,7 @@ class CatalogChecker(Reporter):
                         f"unknown function `{f.value.func}`; only env(\"NAME\") exists",
                     )
             timeout = self._number(fields.get("timeout"), "timeout")
+            phases = [self._seconds(fields.get(f"{p}_timeout"), p) for p in _PHASES]
             default = self._word(fields.get("default"), "default")
             out[name] = ir.Provider(
                 name,
@@ -204,8 +217,28 @@ class CatalogChecker(Reporter):
                 timeout,
                 d.span,
                 self._regions(fields.get("regions")),
+                *phases,
             )
         return out
+
+    def _seconds(self, f: ast.Field | None, phase: str) -> float | None:
+        """`connect_timeout = 5`: a positive, finite number of seconds."""
+        if f is None:
+            return None
+        v = f.value
+        if (
+            isinstance(v, ast.Literal)
+            and v.kind == "number"
+            and isinstance(v.value, (int, float))
+            and 0 < v.value < _A_YEAR  # a float too: a 400-digit int has none
+        ):
+            return float(v.value)
+        self.error(
+            "invalid-value",
+            v.span,
+            f"`{phase}_timeout` takes a positive number of seconds (under a year)",
+        )
+        return None
 
     def _regions(self, f: ast.Field | None) -> frozenset[str] | None:
         """`regions = [eu, "us-east"]`: region names, lowercased (they compare ignoring case)."""

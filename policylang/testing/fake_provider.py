@@ -7,11 +7,13 @@ streaming included, and fails on request.
         fake.fail("gpt-x", "500", times=2)          # the next two requests for gpt-x get a 500
         ... point a provider's base_url at fake.url + "/v1" (Gemini: fake.url + "/v1beta")
 
-Faults: 500, 503, 529 (overloaded), 429 (with retry_after), 401, 400, context
+Faults: 500, 503, 529 (overloaded), 429 (with retry_after), 401, 400, 413, 422, context
 (a context-length error body), slow (delay before the answer), timeout (never
 answers), reset (closes the connection at once), malformed (200 with broken JSON),
-disconnect (streams a first chunk, then drops the connection), stream_error (an
-error event as the stream's first event).
+disconnect (streams a first chunk, then drops the connection), stall (streams its first
+events, then falls silent for `delay` seconds, an hour by default, before the rest),
+stream_error (an error event as the stream's first event). A client that leaves during a
+slow, timeout or stall fault is counted in `cancelled`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ _REASONS = {
     200: "OK",
     400: "Bad Request",
     401: "Unauthorized",
+    413: "Payload Too Large",
+    422: "Unprocessable Entity",
     429: "Too Many Requests",
     500: "Internal Server Error",
     503: "Service Unavailable",
@@ -270,6 +274,7 @@ class FakeProvider:
                 text,
                 disconnect=fault is not None and fault.kind == "disconnect",
                 reader=reader,
+                stall=(fault.delay or 3600.0) if fault is not None and fault.kind == "stall" else 0,
             )
             return not writer.transport.is_closing()  # keep-alive, as real providers' streams
         await self._send(writer, 200, json.dumps(_response(wire, model, text, body)).encode())
@@ -290,7 +295,7 @@ class FakeProvider:
         if kind == "malformed":
             await self._send(writer, 200, b'{"id": "x", "choices": [')
             return True
-        if kind in ("disconnect",):
+        if kind == "disconnect" or (kind == "stall" and stream):
             return None
         if kind == "stream_error" and stream:
             await self._stream_error(writer, wire)
@@ -302,6 +307,8 @@ class FakeProvider:
             "429": 429,
             "401": 401,
             "400": 400,
+            "413": 413,
+            "422": 422,
             "context": 400,
         }.get(kind, 500)
         extra = {}
@@ -310,7 +317,9 @@ class FakeProvider:
         await self._send(writer, status, json.dumps(_error(wire, status, kind)).encode(), extra)
         return True
 
-    async def _stream(self, writer, wire, model, text, disconnect: bool, reader) -> None:
+    async def _stream(
+        self, writer, wire, model, text, disconnect: bool, reader, stall: float = 0
+    ) -> bool:
         head = (
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
             "transfer-encoding: chunked\r\n\r\n"
@@ -324,10 +333,16 @@ class FakeProvider:
             await writer.drain()
             if disconnect and i >= 1:
                 writer.transport.abort()
-                return
+                return False
+            if stall and i == 1:  # two events out (the role, the first word), then silence
+                if await _client_gone(reader, stall):
+                    with self._lock:
+                        self.stats.cancelled += 1
+                    return False
             await asyncio.sleep(0)
         writer.write(b"0\r\n\r\n")
         await writer.drain()
+        return True
 
     async def _stream_error(self, writer, wire) -> None:
         #  ends at close
@@ -581,6 +596,8 @@ def _error(wire: str, status: int, kind: str) -> dict:
             503: "overloaded_error",
             401: "authentication_error",
             400: "invalid_request_error",
+            413: "request_too_large",
+            422: "invalid_request_error",
         }.get(status, "api_error")
         return {"type": "error", "error": {"type": etype, "message": f"fake {etype}"}}
     if wire == "gemini":
@@ -591,7 +608,11 @@ def _error(wire: str, status: int, kind: str) -> dict:
             400: "INVALID_ARGUMENT",
         }.get(status, "INTERNAL")
         return {"error": {"code": status, "message": f"fake {st}", "status": st}}
-    etype = {429: "rate_limit_exceeded", 401: "invalid_api_key", 400: "invalid_request_error"}.get(
-        status, "server_error"
-    )
+    etype = {
+        429: "rate_limit_exceeded",
+        401: "invalid_api_key",
+        400: "invalid_request_error",
+        413: "request_too_large",
+        422: "unprocessable_entity",
+    }.get(status, "server_error")
     return {"error": {"message": f"fake {etype}", "type": etype, "param": None, "code": etype}}
