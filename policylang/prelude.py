@@ -35,11 +35,13 @@ Decision.__doc__ = (
 
 
 class FactError(ValueError):
-    """A request's facts do not fit the policy's fact declarations."""
+    """A request's facts do not fit the policy's fact declarations: `fact` names the first bad
+    one, `facts` every one (check_facts reports them all at once)."""
 
-    def __init__(self, fact, message):
+    def __init__(self, fact, message, facts=None):
         super().__init__(message)
         self.fact = fact
+        self.facts = list(facts) if facts is not None else [fact]
 
 
 class _Missing:
@@ -133,11 +135,19 @@ def check_facts(specs, facts):
             f"facts must be an object mapping fact names to values; got {type(facts).__name__}",
         )
     out = {}
+    bad = []
     for name, value in facts.items():
         spec = specs.get(name)
-        if spec is None:
-            raise FactError(name, f"unknown fact `{name}`{did_you_mean(str(name), specs)}")
-        out[name] = check_value(name, spec, value)
+        try:
+            if spec is None:
+                raise FactError(name, f"unknown fact `{name}`{did_you_mean(str(name), specs)}")
+            out[name] = check_value(name, spec, value)
+        except FactError as exc:
+            bad.append(exc)
+    if len(bad) == 1:
+        raise bad[0]
+    if bad:  # every bad fact named, not only the first: one round trip fixes them all
+        raise FactError(bad[0].fact, "; ".join(map(str, bad)), [e.fact for e in bad])
     return out
 
 

@@ -39,6 +39,8 @@ def gateway(tmp_path, fake, monkeypatch):
      "stream: Input should be a valid boolean"),
     ({"model": 7, "messages": [{"role": "user", "content": "hi"}]}, "invalid_body", "model",
      "model: Input should be a valid string"),
+    ({"model": "auto", "messages": [{"role": "wizard", "content": "hi"}]}, "invalid_messages", "messages.0.role",
+     "messages.0.role: Input should be 'system', 'developer', 'user', 'assistant', 'tool' or 'function'"),
 ])
 def test_a_malformed_chat_request_says_which_field(gateway, body, code, param, message):
     r = httpx.post(gateway.url + "/v1/chat/completions", json=body)
@@ -87,3 +89,22 @@ def test_a_keys_file_error_names_the_key_and_the_field(tmp_path, entry, message)
     r = subprocess.run([sys.executable, "-m", "policylang", "serve", "examples/quickstart.policy", "--keys",
                         str(keys)], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("method,path,status,code", [
+    ("GET", "/v1/nope", 404, "unknown_url"),
+    ("POST", "/v1/embeddings", 404, "unknown_url"),
+    ("GET", "/v1/chat/completions", 405, "method_not_allowed"),
+    ("DELETE", "/v1/models", 405, "method_not_allowed"),
+])
+def test_unknown_paths_and_methods_answer_in_openai_shape(gateway, method, path, status, code):
+    r = httpx.request(method, gateway.url + path)
+    err = r.json()["error"]
+    assert r.status_code == status and err["code"] == code and err["type"] == "invalid_request_error"
+    assert path in err["message"] and r.headers["content-type"] == "application/json"
+    if status == 405:
+        assert "POST" in r.headers["allow"] or "GET" in r.headers["allow"]
+    c = openai.OpenAI(base_url=gateway.url + "/v1", api_key="unused", max_retries=0)
+    if path == "/v1/embeddings":  # the SDK reads the message like OpenAI's own
+        with pytest.raises(openai.NotFoundError, match="no such endpoint"):
+            c.embeddings.create(model="auto", input="hi")

@@ -116,6 +116,23 @@ def test_bad_fact_is_a_422_naming_it(gateway):
     with pytest.raises(openai.UnprocessableEntityError) as info:
         client(gateway).chat.completions.create(model="auto", messages=MSG, extra_headers={"x-policylang-facts": "{oops"})
     assert info.value.body["param"] == "x-policylang-facts"
+    assert info.value.body["code"] == "invalid_fact"      # one code, wherever the facts came from
+
+
+@pytest.mark.parametrize("where", ["metadata", "header"])
+def test_every_bad_fact_is_named_at_once(gateway, where):
+    bad = {"tier": "gold", "task": 7, "colour": "red"}
+    kw = ({"extra_body": {"metadata": bad}} if where == "metadata"
+          else {"extra_headers": {"x-policylang-facts": json.dumps(bad)}})
+    with pytest.raises(openai.UnprocessableEntityError) as info:
+        client(gateway).chat.completions.create(model="auto", messages=MSG, **kw)
+    err = info.value.body
+    assert err["code"] == "invalid_fact" and err["param"] == "tier"
+    for said in ("fact `tier` must be one of free, pro, enterprise", "fact `task` must be one of",
+                 "unknown fact `colour`"):
+        assert said in err["message"], err["message"]
+    r = httpx.post(gateway.url + "/v1/route", json={"facts": bad})    # the dry run says the same
+    assert r.status_code == 422 and r.json()["error"]["message"] == err["message"]
 
 
 def test_error_shapes_413_and_503(policy_file, fake):

@@ -124,6 +124,7 @@ class Gateway:
                 Route("/metrics", self.metrics_endpoint, methods=["GET"]),
             ],
             lifespan=self.lifespan,
+            exception_handlers={404: _not_found, 405: _not_found},
         )
         app.state.gateway = self
         app.state.metrics = self.metrics
@@ -556,6 +557,27 @@ class Gateway:
 def create_app(config: GatewayConfig) -> Starlette:
     """The Starlette app of a Gateway (its state: app.state.gateway)."""
     return Gateway(config).app()
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """404 for a path the gateway does not serve, 405 for a method a path does not take: in
+    OpenAI's error shape, like every other answer, so an SDK can read it."""
+    if getattr(exc, "status_code", 404) == 405:
+        allow = getattr(exc, "headers", None) or {}
+        return openai_error(
+            405,
+            f"{request.method} is not allowed on {request.url.path}; use {allow.get('allow')}",
+            "invalid_request_error",
+            "method_not_allowed",
+            headers=dict(allow),
+        )
+    return openai_error(
+        404,
+        f"no such endpoint: {request.method} {request.url.path} (the gateway serves /v1/chat/"
+        "completions, /v1/models, /v1/route, /v1/feedback, /healthz, /readyz, /metrics)",
+        "invalid_request_error",
+        "unknown_url",
+    )
 
 
 def _bad_feedback(message: str, param: str | None = None) -> Response:

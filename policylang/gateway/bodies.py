@@ -23,11 +23,14 @@ from pydantic import (
     model_validator,
 )
 
+# the roles OpenAI's chat completions accept; anything else is refused with its path
+Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
+
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    role: StrictStr
+    role: Role
     # a string, an array of content parts, or null (an assistant turn with tool calls)
     content: StrictStr | list[Any] | None = None
 
@@ -39,7 +42,7 @@ class ChatBody(BaseModel):
     model: StrictStr | None = None
     stream: StrictBool | None = None
     stream_options: dict[str, Any] | None = None
-    metadata: Any = None  # facts: request.explicit_facts checks them (422 invalid_facts)
+    metadata: Any = None  # facts: request.explicit_facts checks them (422 invalid_fact)
 
 
 class Feedback(BaseModel):

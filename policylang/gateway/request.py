@@ -144,7 +144,7 @@ def explicit_facts(request: Request, metadata, client: Client | None) -> dict:
                     422,
                     "`metadata` must be an object of facts",
                     "invalid_request_error",
-                    "invalid_facts",
+                    "invalid_fact",
                     "metadata",
                 )
             )
@@ -159,7 +159,7 @@ def explicit_facts(request: Request, metadata, client: Client | None) -> dict:
                     422,
                     "x-policylang-facts is not valid JSON",
                     "invalid_request_error",
-                    "invalid_facts",
+                    "invalid_fact",
                     "x-policylang-facts",
                 )
             ) from None
@@ -169,7 +169,7 @@ def explicit_facts(request: Request, metadata, client: Client | None) -> dict:
                     422,
                     "x-policylang-facts must be a JSON object",
                     "invalid_request_error",
-                    "invalid_facts",
+                    "invalid_fact",
                     "x-policylang-facts",
                 )
             )
