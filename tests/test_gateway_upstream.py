@@ -11,6 +11,7 @@ import pytest
 
 from gateway_harness import RunningGateway
 from policylang.gateway import GatewayConfig
+from policylang.gateway.auth import Client, hash_key
 from policylang.runtime import RetryPolicy
 
 POLICY = """
@@ -26,13 +27,13 @@ MSG = [{"role": "user", "content": "hello gateway"}]
 QUICK = RetryPolicy(retries=1, backoff_base=0.001, backoff_cap=0.002)
 
 
-def start(tmp_path, fake, monkeypatch, oa="", an="", ctx="", retry=QUICK):
+def start(tmp_path, fake, monkeypatch, oa="", an="", ctx="", retry=QUICK, keys=None):
     monkeypatch.setenv("FAKE_OA_KEY", "sk-test-openai-0123456789abcdef")
     monkeypatch.setenv("FAKE_AN_KEY", "sk-ant-test-0123456789abcdef")
     fake.clear()
     path = tmp_path / "up.policy"
     path.write_text(POLICY.format(url=fake.url, oa=oa, an=an, ctx=ctx))
-    return RunningGateway(GatewayConfig(policy=str(path), retry=retry))
+    return RunningGateway(GatewayConfig(policy=str(path), retry=retry, keys=keys))
 
 
 def sdk(gw, retries=0):
@@ -163,3 +164,72 @@ def test_a_phase_timeout_must_be_positive_seconds(field, value):
     d = info.value.diagnostics[0]
     assert d.code == "invalid-value" and d.message == f"`{field}` takes a positive number of seconds (under a year)"
     assert (d.span.line, d.span.column) == (1, text.index(value) + 1)
+
+
+# ---- disconnects -----------------------------------------------------------------------------
+
+TEAM = [Client("team", hash_key("sk-team"), {}, budget_usd=1.0, budget_period="day")]
+
+
+def leave_early(gw, body: dict, read_until: bytes | None = None) -> bytes:
+    """Send a chat completion as key sk-team over a raw socket; close the connection at once or,
+    with read_until, once those bytes have arrived. What was read."""
+    payload = json.dumps(body).encode()
+    sock = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+    sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\n"
+                 b"authorization: Bearer sk-team\r\ncontent-length: %d\r\n\r\n" % len(payload) + payload)
+    got = b""
+    if read_until is not None:
+        while read_until not in got:
+            piece = sock.recv(65536)
+            assert piece, got
+            got += piece
+    else:
+        time.sleep(0.3)  # the request reaches the provider (which is asserted below)
+    sock.close()
+    return got
+
+
+def until(predicate, seconds: float = 10.0) -> bool:
+    deadline = time.time() + seconds
+    while not predicate() and time.time() < deadline:
+        time.sleep(0.02)
+    return predicate()
+
+
+def ledger(gw) -> list[float]:
+    """[spent, held] of key team today."""
+    (entry,) = gw.state.budgets.ledger.values()
+    return entry
+
+
+@pytest.mark.parametrize("stream, fault", [(False, "slow"), (True, "timeout")], ids=["plain", "streamed"])
+def test_a_client_that_leaves_before_the_first_byte_cancels_the_upstream_call(
+        tmp_path, fake, monkeypatch, caplog, stream, fault):
+    caplog.set_level("INFO", "policylang.access")
+    with start(tmp_path, fake, monkeypatch, keys=TEAM) as gw:
+        fake.fail("gpt-fake", fault, delay=60)
+        leave_early(gw, {"model": "auto", "messages": MSG, "stream": stream})
+        assert until(lambda: fake.cancelled == 1)  # the upstream saw its connection closed
+        assert fake.received == 1  # and no fallback was tried for a client who is gone
+        assert until(lambda: ledger(gw) == [0.0, 0.0])  # nothing reported, nothing charged
+        def gone():
+            lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "policylang.access"]
+            return [line for line in lines if line.get("status") == 499]
+
+        assert until(gone)
+        (line,) = gone()
+        assert line["error"] == "client_left" and line["client"] == "team"
+        # the gateway serves on: the next request is answered and charged
+        r = httpx.post(gw.url + "/v1/chat/completions", json={"model": "auto", "messages": MSG},
+                       headers={"authorization": "Bearer sk-team"}, timeout=10)
+        assert r.status_code == 200 and ledger(gw)[0] > 0
+
+
+def test_a_client_that_leaves_mid_stream_closes_the_upstream_stream(tmp_path, fake, monkeypatch):
+    with start(tmp_path, fake, monkeypatch, keys=TEAM) as gw:
+        fake.fail("gpt-fake", "stall", delay=60)
+        got = leave_early(gw, {"model": "auto", "messages": MSG, "stream": True}, read_until=b"Hello")
+        assert b"x-policylang-model: oa-1" in got
+        assert until(lambda: fake.cancelled == 1)
+        assert until(lambda: ledger(gw) == [0.0, 0.0])  # the provider reported no usage yet

@@ -44,6 +44,7 @@ from .auth import Client, KeyRing
 from .bodies import Feedback, describe
 from .budgets import Budgets, Hold
 from .metrics import Metrics
+from .protocol import departure
 from .reload import PolicyHolder, Serving
 from .request import (
     Refused,
@@ -96,6 +97,7 @@ class _Exchange:
     request_id: str
     started: float
     fields: dict
+    left: bool = False  # the client went away before its answer: the task was cancelled
 
 
 class Gateway:
@@ -238,29 +240,37 @@ class Gateway:
             ex.fields["stream"] = stream
             bucket = self.keyring.buckets.get(client.name) if client is not None else None
             hold = await self.budgets.hold(client, body, serving.policy.ir, bucket)
-            try:
-                await self._upstream_slot()
-            except BaseException:
-                await self.budgets.settle(hold, None)
-                raise
-            budget_key = client.name if client else None
-            parent = incoming(request.headers)
-            if stream:
-                return await self._stream(
-                    serving,
-                    serving.router.stream(body, facts, budget_key=budget_key, trace_parent=parent),
-                    pin,
-                    ex,
-                    hold,
-                )
-            result = None
-            try:
-                result = await serving.router.complete(
-                    body, facts, budget_key=budget_key, trace_parent=parent
-                )
-            finally:
-                self.slots.release()
-                await self.budgets.settle(hold, result.cost_usd if result is not None else None)
+            with _cancelled_if_client_leaves(request, ex):
+                try:
+                    await self._upstream_slot()
+                except BaseException:
+                    await self.budgets.settle(hold, None)
+                    raise
+                budget_key = client.name if client else None
+                parent = incoming(request.headers)
+                if stream:
+                    return await self._stream(
+                        serving,
+                        serving.router.stream(
+                            body, facts, budget_key=budget_key, trace_parent=parent
+                        ),
+                        pin,
+                        ex,
+                        hold,
+                    )
+                result = None
+                try:
+                    result = await serving.router.complete(
+                        body, facts, budget_key=budget_key, trace_parent=parent
+                    )
+                finally:
+                    self.slots.release()
+                    # cancelled: nothing the provider reported, nothing charged
+                    await self.budgets.settle(hold, result.cost_usd if result is not None else None)
+        except asyncio.CancelledError:
+            if not ex.left:
+                raise  # the server is stopping
+            return self._gone(ex)
         except Refused as refused:
             return self._error(refused.response, ex)
         except FactError as exc:
@@ -379,6 +389,9 @@ class Gateway:
                 await self.budgets.settle(hold, done.cost_usd if done is not None else None)
                 if done is not None:
                     self._account(done, status, ex, stream=True)
+                else:  # the client left mid-answer: the upstream stream was closed
+                    ex.fields.update(rule=stream.rule, model=model.name if model else None)
+                    self._gone(ex)
 
         return EventStream(events(), headers=headers)
 
@@ -408,6 +421,18 @@ class Gateway:
             latency_ms=round(latency * 1000, 3),
             facts=jsonable(result.facts),
         )
+
+    def _gone(self, ex: _Exchange) -> Response:
+        """The client left before its answer was complete; the upstream call was cancelled. Logged
+        as 499 (nginx's "client closed request"), the answer nobody reads."""
+        self.metrics.requests.labels(ex.fields.get("rule") or "", "", "499").inc()
+        _log(
+            **ex.fields,
+            status=499,
+            error="client_left",
+            latency_ms=round((time.perf_counter() - ex.started) * 1000, 3),
+        )
+        return Response(status_code=499)
 
     def _error(self, response: Response, ex: _Exchange) -> Response:
         self.metrics.requests.labels(
@@ -552,6 +577,32 @@ class Gateway:
         return Response(
             self.metrics.render(self.health), media_type="text/plain; version=0.0.4; charset=utf-8"
         )
+
+
+@contextlib.contextmanager
+def _cancelled_if_client_leaves(request: Request, ex: _Exchange):
+    """While the answer is awaited upstream: a client that leaves (the protocol sees its
+    connection drop) cancels this task, so the upstream call is closed and nothing is charged.
+    The caller turns the CancelledError into _gone() when ex.left."""
+    task = asyncio.current_task()
+    gone = departure(request.scope)
+
+    def left() -> None:
+        if not ex.left and task is not None:
+            ex.left = True
+            task.cancel()
+
+    if gone.gone:  # it left while the body was read or the budget held
+        left()
+    gone.callbacks.append(left)
+    try:
+        yield
+    except asyncio.CancelledError:
+        if ex.left and task is not None and task.cancelling():
+            task.uncancel()  # ours, handled: later awaits of this task are not cancelled
+        raise
+    finally:
+        gone.callbacks.remove(left)
 
 
 def create_app(config: GatewayConfig) -> Starlette:
