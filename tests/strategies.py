@@ -241,3 +241,62 @@ def policy_pairs(draw, max_rules: int = 5):
     """Two policies over the same fact declarations (so that diff compares them)."""
     defaults = draw(st.fixed_dictionaries({k: st.booleans() for k in "ensf"}))
     return tuple(fact_header(defaults) + "\n".join(draw(_rules(max_rules))) + "\n" for _ in range(2))
+
+
+# `# policylang: allow` comments where `fmt` must keep governing the same rule (#36.6)
+ALLOW_CODES = ["unreachable-rule", "redundant-rule", "never-matches", "duplicate-target", "no-candidate",
+               "removed-by-constraint", "context-overflow"]
+_ALLOW_AT = ["none", "none", "above", "first", "continuation", "last", "inside", "above-blank", "note-above"]
+
+
+@st.composite
+def allow_commented_policies(draw):
+    """(text, number of allow comments placed where only a whole-rule reading governs them): random
+    policies whose rules are sometimes split over lines (before `route`, after an `and`/`or`) and
+    carry allow comments above, on the first, a continuation or the last line, on their own line
+    inside, or separated by a blank line."""
+    text = draw(policies(max_rules=6))
+    out, moved = [], 0
+    for line in text.split("\n"):
+        if not line.startswith(("when ", "default ")):
+            out.append(line)
+            continue
+        head, _, tail = line.partition(" route ")
+        pieces = [head]
+        if draw(st.booleans()):
+            for sep in (" and (", " or ("):
+                if sep in pieces[0] and draw(st.booleans()):
+                    a, _, b = pieces[0].partition(sep)
+                    pieces = [a + sep.rstrip("("), "  (" + b]
+                    break
+        if draw(st.booleans()):
+            pieces.append("  route " + tail)
+        else:
+            pieces[-1] += " route " + tail
+        where = draw(st.sampled_from(_ALLOW_AT))
+        comment = "# policylang: allow " + ", ".join(draw(st.lists(st.sampled_from(ALLOW_CODES), min_size=1, max_size=2)))
+        if where in ("continuation", "last") and len(pieces) == 1:
+            where = "first"
+        if where == "inside" and not pieces[0].endswith((" and", " or")):
+            where = "first"  # (an own-line comment before a `route` line ends the rule: grammar)
+        if where == "above":
+            out.append(comment)
+        elif where == "above-blank":
+            out += [comment, ""]
+        elif where == "note-above":
+            out += [comment, "# why: see the ticket"]
+        elif where == "first":
+            pieces[0] += "  " + comment
+        elif where == "continuation":
+            pieces[1] += "  " + comment
+            moved += 1
+        elif where == "last":
+            pieces[-1] += "  " + comment
+            moved += 1
+        elif where == "inside":
+            pieces.insert(1, "  " + comment)
+            if draw(st.booleans()):
+                pieces.insert(1, "")
+            moved += 1
+        out += pieces
+    return "\n".join(out) + "\n", moved

@@ -254,3 +254,62 @@ def test_diff_examples_of_constraint_changes_stay_inside_their_region():
     assert diff.regions
     for r in diff.regions:
         assert _region_holds(a, r.condition, r.example), (r.condition, r.example)
+
+
+def _findings(text):
+    """check's findings, each named by the index of the statement it is on (line numbers move)."""
+    from policylang.pipeline import findings_text
+
+    checked = findings_text(text, "gen.policy")
+    module, _ = parse(text, "gen.policy")
+    where = [(s.span.line, s.span.end_line) for s in module.statements]
+    named = []
+    for d in checked.diagnostics:
+        index = next((i for i, (a, b) in enumerate(where) if a <= d.span.line <= b), None)
+        message = d.message
+        for i, s in enumerate(module.statements):
+            message = message.replace(f"rule@{s.span.line}`", f"rule#{i}`")
+        named.append((d.code, d.severity, index, message))
+    return sorted(named, key=repr)
+
+
+def test_fmt_keeps_what_check_reports_allow_comments_govern_the_same_rule():
+    """Law: check's findings are the same before and after fmt, over random policies with allow
+    comments on every line of a rule, above it and inside it (#36.6)."""
+    from strategies import allow_commented_policies
+
+    seen = {"files": 0, "moved": 0, "silenced": 0}
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(allow_commented_policies())
+    def law(case):
+        text, moved = case
+        once = format_text(text, "gen.policy")
+        before = _findings(text)
+        assert _findings(once) == before, (text, once)
+        bare = "\n".join(line.split("# policylang: allow")[0].rstrip() for line in text.split("\n"))
+        seen["files"] += 1
+        seen["moved"] += moved > 0
+        seen["silenced"] += len(_findings(bare)) > len(before)
+
+    law()
+    # the law was about something: files where fmt moves an allow comment, and comments that silence
+    assert seen["files"] == 150 and seen["moved"] >= 40 and seen["silenced"] >= 10, seen
+
+
+def test_an_allow_comment_on_a_continuation_line_governs_its_rule_before_and_after_fmt():
+    text = (
+        "import std\nwhen task == code route cheap\nwhen task == code and\n"
+        "  tokens > 5  # policylang: allow unreachable-rule\n  route cheap\n"
+        "when task == code route premium\ndefault route cheap\n"
+    )
+    for version in (text, format_text(text, "gen.policy")):
+        codes = [(d.code, d.message.split("`")[1]) for d in _diagnostics(version) if d.severity == "warning"]
+        assert [c for c, _ in codes] == ["unreachable-rule"] and "rule@" in codes[0][1]
+        assert "premium" in version.split("\n")[int(codes[0][1].split("@")[1]) - 1]
+
+
+def _diagnostics(text):
+    from policylang.pipeline import findings_text
+
+    return findings_text(text, "gen.policy").diagnostics

@@ -38,6 +38,7 @@ class StatementChecker(Reporter):
     # ---- rules ---------------------------------------------------------------
     def rules(self, module: ast.Module) -> tuple[ir.Rule, ...]:
         checker = ConditionChecker(self.cat.facts, self.diags)
+        allows = AllowComments(module, self.source_lines)
         models = self.cat.models
         policy_wide = self.policy_constraints(module)
         quality = self.quality(module)
@@ -108,7 +109,7 @@ class StatementChecker(Reporter):
                     tuple(candidates),
                     stmt.is_default,
                     stmt.span,
-                    _suppressed(self.source_lines, stmt.span.line),
+                    allows.codes(stmt.span),
                     tuple(spec) if value_order or any(cs for _, _, cs in spec) else (),
                     tuple(value_order),
                 )
@@ -322,14 +323,32 @@ class StatementChecker(Reporter):
         return True
 
 
-def _suppressed(lines: list[str], line: int) -> frozenset:
-    codes: set[str] = set()
-    for n in (line - 1, line - 2):
-        if 0 <= n < len(lines):
-            text = lines[n]
-            if n == line - 2 and not text.lstrip().startswith("#"):
-                continue
+class AllowComments:
+    """Which `# policylang: allow CODE` comments govern a rule: those on any line of the rule,
+    and the run of own-line comments directly above it (no blank line between). The parsed
+    comments are read, never raw lines, so a string holding `# policylang: allow` is no comment;
+    `fmt` keeps every comment inside this region (tests/test_printer.py's law)."""
+
+    def __init__(self, module: ast.Module, lines: list[str]):
+        self.by_line: dict[int, list[str]] = {}
+        self.own_line: set[int] = set()  # lines holding nothing but a comment
+        for c in module.comments:
+            self.by_line.setdefault(c.span.line, []).append(c.text)
+            before = (
+                lines[c.span.line - 1][: c.span.column - 1] if c.span.line <= len(lines) else ""
+            )
+            if not before.strip():
+                self.own_line.add(c.span.line)
+
+    def codes(self, span: ast.Span) -> frozenset:
+        texts = [t for n in range(span.line, span.end_line + 1) for t in self.by_line.get(n, ())]
+        n = span.line - 1
+        while n in self.own_line:
+            texts.extend(self.by_line[n])
+            n -= 1
+        codes: set[str] = set()
+        for text in texts:
             m = _ALLOW.search(text)
             if m:
-                codes.update(c.strip() for c in m.group(1).replace(",", " ").split() if c.strip())
-    return frozenset(codes)
+                codes.update(c for c in m.group(1).replace(",", " ").split() if c)
+        return frozenset(codes)

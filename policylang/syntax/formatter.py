@@ -176,10 +176,14 @@ def _with_blanks(
     comments: list[tuple[int, str]], src_lines: list[str], stmt_line: int
 ) -> list[str]:
     """Leading comments, with one blank line wherever the source had blank lines among them
-    (or between the last of them and the statement)."""
+    (or between the last of them and the statement). Comments from inside the statement come
+    last; blank lines inside the statement do not count, so the run of comments directly above
+    a rule (which its `# policylang: allow` comments are read from) stays one run."""
     out, prev = [], None
     for line, text in comments:
-        if prev is not None and any(not src_lines[n - 1].strip() for n in range(prev + 1, line)):
+        if prev is not None and any(
+            not src_lines[n - 1].strip() for n in range(prev + 1, min(line, stmt_line))
+        ):
             out.append("")
         out.append(text)
         prev = line
