@@ -130,9 +130,17 @@ def _write_file(path: str | Path, text: str, flag: str) -> None:
         raise UsageError(f"{flag} {path}: cannot write: {exc.strerror or exc}") from None
 
 
-def _load_or_report(path: str):
+def _require_file(path: str, what: str = "policy file") -> None:
+    """A file argument that is a folder or missing: a usage error that says which."""
+    if Path(path).is_dir():
+        folders = " (`policylang check` and `test` take folders)" if what == "policy file" else ""
+        raise UsageError(f"{path} is a folder; this command takes one {what}{folders}")
     if not Path(path).is_file():
         raise UsageError(f"no such file: {path}")
+
+
+def _load_or_report(path: str):
+    _require_file(path)
     Progress()(f"{path}: loading and compiling ({Path(path).stat().st_size:,} bytes)")
     try:
         return load(path)
@@ -373,8 +381,7 @@ def _read_policy_arg(arg: str, base_dir: str | None):
     try:
         if arg == "-":
             return loads(sys.stdin.read(), "<stdin>", base_dir or ".")
-        if not Path(arg).is_file():
-            raise UsageError(f"no such file: {arg}")
+        _require_file(arg)
         return load(arg)
     except PolicyError as exc:
         print(
@@ -466,8 +473,7 @@ def cmd_replay(args) -> int:
     if args.log == "-":
         lines = sys.stdin.readlines()
     else:
-        if not Path(args.log).is_file():
-            raise UsageError(f"no such file: {args.log}")
+        _require_file(args.log, "log file")
         with open(args.log, encoding="utf-8") as fh:
             lines = fh.readlines()
     report = replay(policy, lines)
@@ -493,8 +499,7 @@ def cmd_serve(args) -> int:
         import uvicorn  # noqa: F401
     except ImportError:
         raise UsageError("the gateway needs its extra: pip install 'policylang[gateway]'") from None
-    if not Path(args.file).is_file():
-        raise UsageError(f"no such file: {args.file}")
+    _require_file(args.file)
     if args.workers < 1:
         raise UsageError(f"--workers takes a number of processes, 1 or more, not {args.workers}")
     try:

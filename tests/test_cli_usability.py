@@ -36,3 +36,20 @@ def test_output_files_in_missing_folders_are_usage_errors_not_tracebacks(tmp_pat
         assert f"{missing}: the folder {missing.parent} does not exist" in r.stderr, r.stderr
     r = run("compile", QUICKSTART, "-o", str(tmp_path))
     assert r.returncode == 2 and f"--output {tmp_path}: is a folder" in r.stderr
+
+
+def test_a_folder_where_a_policy_file_is_expected_says_it_is_a_folder(tmp_path):
+    for args in (["route", str(tmp_path)], ["compile", str(tmp_path)], ["diff", str(tmp_path), QUICKSTART],
+                 ["replay", QUICKSTART, str(tmp_path)]):
+        r = run(*args)
+        assert r.returncode == 2, args
+        assert f"error: {tmp_path} is a folder; this command takes one" in r.stderr, (args, r.stderr)
+
+
+def test_route_reports_every_bad_fact_at_once():
+    r = run("route", QUICKSTART, "--facts", '{"tokenz": 5, "task": 3, "tokens": "x"}')
+    assert r.returncode == 2
+    for problem in ("unknown fact `tokenz`; did you mean `tokens`?",
+                    "fact `task` must be one of summarize, chat, code, reasoning, translate, extract, classify; got 3",
+                    'fact `tokens` must be an integer; got "x"'):
+        assert problem in r.stderr, r.stderr

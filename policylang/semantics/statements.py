@@ -195,11 +195,12 @@ class StatementChecker(Reporter):
             if not isinstance(stmt, ast.Expect):
                 continue
             values, ok = {}, True
-            for key, lit in stmt.facts:
+            names = stmt.name_spans or tuple(lit.span for _, lit in stmt.facts)
+            for (key, lit), name_span in zip(stmt.facts, names):
                 fact = facts.get(key)
                 span = lit.span
                 if fact is None:
-                    self.error("unknown-name", span, unknown("fact", key, facts))
+                    self.error("unknown-name", name_span, unknown("fact", key, facts))
                     ok = False
                     continue
                 try:

@@ -243,6 +243,8 @@ class Expect:
     facts: tuple[tuple[str, Literal | ListLiteral], ...]
     target: Ref | None
     span: Span = _span()
+    # where each fact's name is written, in the order of `facts` (for errors about the name)
+    name_spans: tuple[Span, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -453,16 +453,21 @@ class _ToAst:
 
     # expectations
     def fact_entry(self, meta, c):
-        return (str(c[0]), c[1])
+        return (str(c[0]), c[1], self._tspan(c[0]))
 
     def fact_map(self, meta, c):
         return tuple(x for x in c if x is not None)
 
+    def _expect(self, meta, entries, target):
+        facts = tuple((name, value) for name, value, _ in entries)
+        spans = tuple(span for _, _, span in entries)
+        return ast.Expect(facts, target, self._span(meta), spans)
+
     def expect_route(self, meta, c):
-        return ast.Expect(c[0], c[1], self._span(meta))
+        return self._expect(meta, c[0], c[1])
 
     def expect_none(self, meta, c):
-        return ast.Expect(c[0], None, self._span(meta))
+        return self._expect(meta, c[0], None)
 
     # classifiers
     def _strings(self, toks):
