@@ -413,6 +413,9 @@ class _ToAst:
     def negation(self, meta, c):
         return ast.Not(c[0], self._span(meta))
 
+    def group(self, meta, c):
+        return c[0]  # parentheses: a node only so that _check_depth counts them
+
     def _test(self, meta, op, c, value=None):
         return ast.Test(str(c[0]), op, value, self._span(meta))
 
@@ -625,23 +628,28 @@ def _blank(lines: list[str], first: int, last: int) -> None:
         lines[i] = " " * len(lines[i])
 
 
-MAX_DEPTH = 100  # nesting levels of one statement's parse tree (about as many of `not` or `(`)
+MAX_DEPTH = 100  # levels of `not` and parentheses around any test of a condition
+_NESTING = ("negation", "group")
 
 
 def _check_depth(tree: Tree, file: str) -> None:
-    """Refuse a statement nested deeper than MAX_DEPTH before any recursive pass sees it."""
+    """Refuse a condition nested deeper than MAX_DEPTH before any recursive pass sees it: each
+    `not` and each pair of parentheses is a level (and/or between them add none of their own)."""
     stack = [(tree, 0)]
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            meta = node.meta
-            line, col = getattr(meta, "line", 1), getattr(meta, "column", 1)
-            raise _LiteralError(
-                f"this condition is nested more than {MAX_DEPTH} levels deep (`not` and "
-                "parentheses); split it into several rules or facts",
-                ast.Span(file, line, col, line, col + 1),
-            )
-        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
+        if node.data in _NESTING:
+            depth += 1
+            if depth > MAX_DEPTH:
+                meta = node.meta
+                line, col = getattr(meta, "line", 1), getattr(meta, "column", 1)
+                raise _LiteralError(
+                    f"this condition is nested more than {MAX_DEPTH} levels deep (each `not` "
+                    "and each pair of parentheses is a level); split it into several rules or "
+                    "facts",
+                    ast.Span(file, line, col, line, col + 1),
+                )
+        stack.extend((c, depth) for c in node.children if isinstance(c, Tree))
 
 
 def parse(text: str, file: str = "<string>") -> tuple[ast.Module | None, list[Diagnostic]]:
