@@ -53,7 +53,9 @@ def run(*args, cwd=None):
 def test_the_example_checks_clean_and_its_expectations_hold():
     r = run("check", "--strict", str(EXAMPLE))
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "0 error(s), 0 warning(s), 0 note(s)" in r.stdout
+    # the one note: `cost <= max_cost` compares two facts, so its removals are not proven
+    assert "0 error(s), 0 warning(s), 1 note(s)" in r.stdout
+    assert "info[analysis-incomplete]: `cost <= max_cost`" in r.stdout
     r = run("test", str(EXAMPLE))
     assert r.returncode == 0 and "6 passed, 0 failed" in r.stdout, r.stdout
 
@@ -64,7 +66,7 @@ def test_a_us_fallback_on_the_eu_rule_fails_check_strict_with_a_witness(tmp_path
                                                "route eu-chat fallback [mistral-large, gpt-5]"))
     r = run("check", "--strict", "--format", "json", str(bad))
     assert r.returncode == 1
-    (d,) = json.loads(r.stdout)["diagnostics"]
+    (d,) = [x for x in json.loads(r.stdout)["diagnostics"] if x["severity"] != "info"]
     assert d["code"] == "removed-by-constraint" and d["severity"] == "warning"
     assert "fallback `gpt-5` is never a candidate of rule `eu_support`" in d["message"]
     assert "(hosted in us)" in d["message"]
@@ -382,3 +384,91 @@ def test_facts_read_only_by_constraints_are_used_and_an_empty_region_list_hosts_
     assert not any(code == "unused-declaration" for code, _ in found), found
     assert any(code == "removed-by-constraint" and "(hosted in no region)" in m for code, m in found), found
     assert policy.decide({"region": "eu"}).candidates == ("p/a",)
+
+
+# ---- cost and context removals, proven (#29) ----------------------------------------------------
+
+def test_a_context_floor_above_a_fallbacks_window_is_reported(tmp_path):
+    """The issue's case: mistral-large (128k) can never serve a rule that needs 300k."""
+    path = tmp_path / "ctx.policy"
+    path.write_text("import std\nwhen task == chat route gpt-5 fallback [mistral-large] "
+                    "only context >= 300_000\ndefault route cheap\n")
+    r = run("check", "--format", "json", str(path))
+    (d,) = json.loads(r.stdout)["diagnostics"]
+    assert d["code"] == "removed-by-constraint" and d["line"] == 2
+    assert "fallback `mistral-large` is never a candidate" in d["message"]
+    assert "`context >= 300_000` removes it (context window 128,000)" in d["message"]
+    policy = policylang.load(path)
+    assert "mistral/mistral-large" not in policy.decide(d["witness"]).candidates
+
+
+PRICED = """fact tokens: int
+fact task: enum {chat, code, long}
+provider p { adapter = echo default = big }
+model big   { provider = p input = 1.25 output = 10 context = 400_000 }
+model mid   { provider = p input = 2 output = 6 context = 128_000 }
+model small { provider = p input = 0.1 output = 0.4 context = 16_000 }
+model free  { provider = p }
+"""
+
+
+def _cost_turns(bound: float, strict: bool) -> list[int]:
+    """The token counts around where each priced model's cost passes `bound`, from exact
+    fractions (an independent computation; the float one may turn a count or so away)."""
+    from fractions import Fraction
+    out = []
+    for inp, outp in ((1.25, 10), (2, 6), (0.1, 0.4)):
+        t = (Fraction(bound) * 10**6 - 500 * Fraction(outp)) / Fraction(inp)
+        out += [int(t) + k for k in range(-3, 4)]
+    return out
+
+
+@pytest.mark.parametrize("rules", [
+    "when task == chat route big fallback [mid, small] only cost <= 0.01\n"
+    "when task == code route mid fallback [small, free] only context >= tokens\n"
+    "when tokens < 20_000 route small fallback [big] only context > 100_000\n"
+    "default route small fallback [mid] only cost < 0.002 and context >= tokens\n",
+    "when tokens > 50_000 and task == chat route small fallback [mid] only cost <= 1.0\n"
+    "when tokens >= 200_000 route mid fallback [big] only context >= tokens\n"
+    "when task == long route big only context >= 500_000\n"
+    "default route free fallback [small] only cost <= 0.0\n",
+])
+def test_cost_and_context_findings_equal_brute_force(rules):
+    """no-candidate and removed-by-constraint for `cost OP NUMBER`, `context OP NUMBER` and
+    `context >= tokens`, against token counts at every window, every turn of every cost (from
+    exact fractions, ±3), huge and missing, decided by the interpreter."""
+    policy = policylang.loads(PRICED + rules, "priced.policy")
+    found = {(d.code, d.span.line) for d in lint(policy.ir)
+             if d.code in ("no-candidate", "removed-by-constraint")}
+    counts = {0, 1, -1, 2**63, 10**400, -10**400}
+    for w in (400_000, 128_000, 16_000, 100_000, 500_000, 20_000, 50_000, 200_000):
+        counts |= {w - 1, w, w + 1}
+    for bound in (0.01, 1.0, 0.002, 0.0):
+        counts |= set(_cost_turns(bound, False))
+    truth = set()
+    tried = 0
+    for rule in policy.ir.rules:
+        decided = []
+        for tokens, task in product([*counts, None], ["chat", "code", "long", None]):
+            facts = {k: v for k, v in (("tokens", tokens), ("task", task)) if v is not None}
+            d = policy.interpret(facts)
+            tried += 1
+            if d.rule == rule.name:
+                decided.append(d)
+        if any(not d.candidates for d in decided):
+            truth.add(("no-candidate", rule.line))
+        for t in (rule.target, *rule.fallback):
+            models = {policy.ir.models[m].candidate for m in t.models}
+            # a rule that never keeps any candidate gets no-candidate alone
+            if any(d.candidates for d in decided) and all(not models & set(d.candidates) for d in decided):
+                truth.add(("removed-by-constraint", rule.line))
+    assert found == truth
+    assert {code for code, _ in truth} == {"no-candidate", "removed-by-constraint"}
+    print(f"requests tried: {tried:,}; findings: {sorted(truth)}")
+
+
+def test_a_cost_bound_read_from_a_fact_is_named_as_not_proven():
+    policy = policylang.loads(PRICED + "fact max_cost: float\ndefault route big only cost <= max_cost\n")
+    (note,) = [d for d in lint(policy.ir) if d.code == "analysis-incomplete"]
+    assert "`cost <= max_cost` (rule `default`) compares the cost of a request's `tokens` with a " \
+           "fact the request carries: which candidates it removes is not proven" in note.message

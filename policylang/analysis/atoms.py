@@ -75,6 +75,7 @@ class Dim:
     patterns: tuple = ()
     regions: tuple = ((),)
     examples: tuple = ()  # a few strings of each region (when there are patterns)
+    lowercase: bool = False  # string: declared `ignoring case`, its values are lowercased
 
     @property
     def full(self) -> int:
@@ -220,6 +221,7 @@ def build_dims(
             d.size = len(d.thresholds) + 1
         elif f.kind == "string":
             d.members = tuple(sorted(c))
+            d.lowercase = f.ignoring_case
             if exact_strings:
                 _exact_patterns(d, opaque, notes)
             d.size = len(d.members) + len(d.regions)
@@ -264,7 +266,7 @@ def _exact_patterns(d: Dim, opaque: dict[tuple, ir.Test], notes) -> None:
         return
     tests = [(op, v) for _f, op, v in exact]
     try:
-        found = patterns.regions(d.members, tests)
+        found = patterns.regions(d.members, tests, lowercase=d.lowercase)
     except patterns.TooLarge as exc:
         if notes is not None:  # one note for them all, at the first
             notes.append(

@@ -87,6 +87,18 @@ def _category(name: str, ascii_only: bool) -> tuple:
     return tuple((m.start(), m.end()) for m in runs)
 
 
+@cache
+def changed_by_lower() -> tuple:
+    """The code points str.lower changes (as ranges): no value of a fact declared `ignoring case`
+    holds one. The values such a fact takes are exactly the strings of the other code points:
+    every character str.lower produces is one it leaves alone ("İ" gives "i" and U+0307; the
+    final-sigma rule only rewrites "Σ", itself changed), and a string of such characters is its
+    own lowercase. tests/test_analysis_case.py checks both over every code point."""
+    every = _every_char()
+    changed = [cp for cp, ch in enumerate(every) if ch.lower() != ch]
+    return _normalize((cp, cp + 1) for cp in changed)
+
+
 # ---- NFA ------------------------------------------------------------------------------------
 class _NFA:
     """Thompson automaton: per state, a list of (charset, target) and a list of epsilon targets."""
@@ -284,13 +296,19 @@ class TooLarge(Exception):
 
 
 def regions(
-    constants: tuple[str, ...], tests: list[tuple[str, str]], budget: int = MAX_STATES
+    constants: tuple[str, ...],
+    tests: list[tuple[str, str]],
+    budget: int = MAX_STATES,
+    lowercase: bool = False,
 ) -> Regions:
     """Every combination of the tests' truth values (op, value: `matches` or `startswith`) that
-    some string not among the constants gives, with example strings checked by Python itself."""
+    some string not among the constants gives, with example strings checked by Python itself.
+    lowercase: only strings str.lower leaves alone (a fact declared `ignoring case`) count."""
     nfas = [prefix_nfa(v) if op == "startswith" else regex_nfa(v) for op, v in tests]
     trie = _Trie(constants)
-    alphabet = _Alphabet([cs for nfa in nfas for moves in nfa.moves for cs, _ in moves], constants)
+    charsets = [cs for nfa in nfas for moves in nfa.moves for cs, _ in moves]
+    upper = changed_by_lower() if lowercase else ()
+    alphabet = _Alphabet(charsets + ([upper] if upper else []), constants)
     dfas = [_Lazy(nfa, alphabet) for nfa in nfas]
     begin, end = alphabet.class_of(BEGIN), alphabet.class_of(END)
     start = (trie.root, *(dfa.step(dfa.start, begin) for dfa in dfas))
@@ -298,7 +316,12 @@ def regions(
     queue = deque([start])
     found: dict[tuple, list[str]] = {}
     order: list[tuple] = []
-    real = [k for k in range(alphabet.size) if k not in (begin, end)]
+    # a class lies wholly inside or outside `upper` (the alphabet respects it): drop those inside
+    real = [
+        k
+        for k in range(alphabet.size)
+        if k not in (begin, end) and not (upper and _member(upper, alphabet.rep[k]))
+    ]
     while queue:
         state = queue.popleft()
         text = seen[state]
@@ -327,6 +350,8 @@ def regions(
         for text in found[vec]:
             if tuple(holds(op, text, v) for op, v in tests) != vec:
                 raise AssertionError(f"automaton and `re` disagree on {text!r}")
+            if lowercase and text.lower() != text:
+                raise AssertionError(f"{text!r} is not a lowercased value")
     return Regions(order, [found[v] for v in order])
 
 

@@ -154,7 +154,10 @@ def _string(d: Dim, m: int, tests: list[Dim], masks: dict[int, int]):
     for r in wanted_regions:
         # a region's own examples come from the automata (patterns.py); with no patterns,
         # the region is every other string
-        for v in d.examples[r] if d.patterns else _samples(tests, d.members):
+        samples = d.examples[r] if d.patterns else _samples(tests, d.members)
+        if d.lowercase:  # what the rules see of a value: a sample changed by lower() is not one
+            samples = list(dict.fromkeys(v.lower() for v in samples))
+        for v in samples:
             if v not in d.members and fits(v):
                 return v
     return None

@@ -2,60 +2,33 @@
 candidate is allowed, targets a constraint removes from every request a rule decides, and
 candidates with no quality score for a value that reaches a quality floor.
 
-Decided here: `hosted` constraints and `quality` floors written as numbers (they depend on
-enum or string facts, whose values the diagram enumerates); `cost`, `context` and floors read
-from facts depend on numbers a request carries, and can only remove more, so every finding
-stays true. Each witness is replayed through the reference interpreter, constraints included."""
+Decided here: every constraint but `cost OP FACT` and `quality OP FACT`, from the values of the
+facts they read that stand for all the others (analysis/constraints.py: `hosted` regions, the
+quality key, the token counts where a `cost OP NUMBER` turns, each context window against a
+fact). The other two: an `analysis-incomplete` note says their removals are not proven; they
+can only remove more, so every finding stays true. Each witness is
+replayed through the reference interpreter, constraints included."""
 
 from __future__ import annotations
 
 from itertools import product
+from math import prod
 
+from ...diagnostics import Diagnostic
 from ...interp import interpret
 from ...prelude import MISSING, constrain
 from ...semantics import ir
+from .. import constraints as fates
 from ..witness import concretize
 from .context import LintContext, show
 from .registry import lint_pass
 
-
-def _static(c: tuple) -> bool:
-    """A constraint decided here: `hosted`, or a `quality` floor written as a number."""
-    return c[0] == "hosted" or (c[0] == "quality" and not c[2])
-
-
-def _static_facts(ctx: LintContext, rule: ir.Rule) -> list[str]:
-    """The facts the rule's static constraints read: `hosted in FACT` and the quality key."""
-    facts = set()
-    for _, _, cs in rule.constraint_spec:
-        for c in cs:
-            if c[0] == "hosted" and c[2]:
-                facts.add(c[3])
-            elif c[0] == "quality" and not c[2] and ctx.p.quality is not None:
-                facts.add(ctx.p.quality.fact)
-    return sorted(facts)
-
-
-def _values(ctx: LintContext, fact: str, rule: ir.Rule) -> list:
-    """The values of `fact` that matter to the rule's hosted constraints: an enum's members, or
-    for a string fact every region a candidate names and one it does not; and missing."""
-    f = ctx.p.facts[fact]
-    if f.kind == "enum":
-        values: list = list(f.members)
-    else:
-        named = sorted({r for _, (regions, *_), _ in rule.constraint_spec for r in regions or ()})
-        other = "elsewhere"
-        while other in named:
-            other += "_"
-        values = [*named, other]
-    if not f.has_default:
-        values.append(MISSING)
-    return values
+MAX_COMBINATIONS = 2048  # fact values tried per rule before an analysis-incomplete note
 
 
 def _static_only(spec: tuple) -> tuple:
-    """The spec with only the constraints decided statically."""
-    return tuple((c, a, tuple(x for x in cs if _static(x))) for c, a, cs in spec)
+    """The spec with only the constraints decided here."""
+    return tuple((c, a, tuple(x for x in cs if fates.decided(x))) for c, a, cs in spec)
 
 
 def _witness(ctx: LintContext, rule: ir.Rule, assign: dict) -> dict | None:
@@ -82,19 +55,73 @@ def _witness(ctx: LintContext, rule: ir.Rule, assign: dict) -> dict | None:
     return None
 
 
-@lint_pass("no-candidate", "removed-by-constraint", "unscored-candidate", diagram=True)
+@lint_pass(
+    "no-candidate",
+    "removed-by-constraint",
+    "unscored-candidate",
+    "analysis-incomplete",
+    diagram=True,
+)
 def constrained_candidates(ctx: LintContext) -> None:
+    noted: set[str] = set()
     for r in sorted(x for x in ctx.diagram.deciders() if x is not None):
         rule = ctx.rules[r]
-        facts = _static_facts(ctx, rule)
-        if not any(_static(c) for _, _, cs in rule.constraint_spec for c in cs):
+        for text in fates.undecided(rule):
+            if text not in noted:
+                noted.add(text)
+                what = (
+                    "the cost of a request's `tokens`"
+                    if text.startswith("cost")
+                    else "a candidate's quality score"
+                )
+                _note(
+                    ctx,
+                    rule,
+                    f"`{text}` (rule `{rule.name}`) compares {what} with a fact the request "
+                    "carries: which candidates it removes is not proven, so no-candidate and "
+                    "removed-by-constraint findings that depend on it may be missed (none is "
+                    "invented)",
+                )
+        if not any(fates.decided(c) for _, _, cs in rule.constraint_spec for c in cs):
             continue
         if ctx.over_time("constraint findings"):
             return
-        _check_rule(ctx, rule, facts)
+        read = fates.points(ctx.p, [rule])
+        facts = sorted(read)
+        choices = [fates.values(ctx.p.facts[f], read[f], ctx.space.by_fact.get(f)) for f in facts]
+        if prod(len(c) for c in choices) > MAX_COMBINATIONS:
+            _note(
+                ctx,
+                rule,
+                f"rule `{rule.name}`'s constraints read {', '.join(facts)} in more than "
+                f"{MAX_COMBINATIONS:,} combinations of values: which candidates they remove is "
+                "not proven (findings may be missed, none is invented)",
+            )
+            continue
+        _check_rule(ctx, rule, facts, choices)
 
 
-def _check_rule(ctx: LintContext, rule: ir.Rule, facts: list[str]) -> None:
+def _note(ctx: LintContext, rule: ir.Rule, message: str) -> None:
+    ctx.out.append(Diagnostic("analysis-incomplete", "info", rule.span, message))
+
+
+def _removed_because(model: ir.Model, attribute: str) -> str:
+    """What the removing constraint read of the model, for the finding's message."""
+    if attribute == "context":
+        return f"context window {model.context:,}" if model.context is not None else "no window"
+    if attribute == "cost":
+        if model.input is None or model.output is None:
+            return "unpriced"
+        return f"priced {model.input:g}/{model.output:g} USD per million tokens"
+    if attribute == "quality":
+        return "its quality score"
+    hosted = ", ".join(sorted(model.regions or ())) or (
+        "no region" if model.regions is not None else "no declared region"
+    )
+    return f"hosted in {hosted}"
+
+
+def _check_rule(ctx: LintContext, rule: ir.Rule, facts: list[str], choices: list[list]) -> None:
     spec = _static_only(rule.constraint_spec)
     written = [rule.target, *rule.fallback]
     unscored: dict[str, tuple[str, dict]] = {}  # candidate -> (key value, example)
@@ -102,7 +129,7 @@ def _check_rule(ctx: LintContext, rule: ir.Rule, facts: list[str]) -> None:
     first_example: dict | None = None
     empty_example: dict | None = None
     reached = 0
-    for combo in product(*(_values(ctx, f, rule) for f in facts)):
+    for combo in product(*choices):
         assign = dict(zip(facts, combo))
         example = _witness(ctx, rule, assign)
         if example is None:
@@ -158,8 +185,16 @@ def _check_rule(ctx: LintContext, rule: ir.Rule, facts: list[str]) -> None:
                 continue
             role = "target" if t is rule.target else "fallback"
             model = ctx.p.models[t.models[0]]
-            hosted = ", ".join(sorted(model.regions or ())) or (
-                "no region" if model.regions is not None else "no declared region"
+            text = why.get(model.candidate, "its constraints")
+            attribute = next(
+                (
+                    c[0]
+                    for cand, _, cs in spec
+                    if cand == model.candidate
+                    for c in cs
+                    if c[4] == text
+                ),
+                "hosted",
             )
             ctx.emit(
                 rule,
@@ -167,7 +202,7 @@ def _check_rule(ctx: LintContext, rule: ir.Rule, facts: list[str]) -> None:
                 "warning",
                 rule.span,
                 f"{role} `{t.written}` is never a candidate of rule `{rule.name}`: "
-                f"`{why.get(model.candidate, 'its constraints')}` removes it (hosted in {hosted}) "
+                f"`{text}` removes it ({_removed_because(model, attribute)}) "
                 f"from every request the rule decides, e.g. {show(first_example)}",
                 witness=first_example,
             )
