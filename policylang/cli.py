@@ -331,6 +331,7 @@ def cmd_test(args) -> int:
     files = _policy_files(args.paths)
     failed = total = 0
     broken = False
+    untested: list[str] = []
     suites: list[tuple[str, list, str | None]] = []
     for f in files:
         policy = _load_or_report(str(f))
@@ -344,6 +345,12 @@ def cmd_test(args) -> int:
             continue
         outcomes = expectations.run(policy)
         suites.append((str(f), outcomes, None))
+        if not outcomes:
+            untested.append(str(f))
+            print(
+                f"{f}: no expectations to run (add `expect {{…}} route …` lines; "
+                f"`policylang test --generate {f}` proposes some)"
+            )
         total += len(outcomes)
         diags = expectations.failures_as_diagnostics(policy, outcomes)
         failed += len(diags)
@@ -371,7 +378,11 @@ def cmd_test(args) -> int:
         return EXIT_FINDINGS if broken else EXIT_OK
     if args.junit:
         _write_file(args.junit, expectations.junit_xml(suites), "--junit")
-    print(f"{total - failed} passed, {failed} failed")
+    without = f", {len(untested)} file(s) without expectations" if untested else ""
+    print(f"{total - failed} passed, {failed} failed{without}")
+    if untested and args.strict:
+        print("--strict: a file without expectations fails", file=sys.stderr)
+        return EXIT_FINDINGS
     return EXIT_FINDINGS if failed or broken else EXIT_OK
 
 
@@ -764,6 +775,11 @@ def build_parser() -> argparse.ArgumentParser:
         "decision and the rules tried. Exit 1 on any failure.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="a file without expectations fails too (default: it is reported and passes)",
+    )
     p.add_argument("--coverage", action="store_true", help="report rules no expectation reaches")
     p.add_argument("--fail-under", type=float, metavar="N", help="fail below N%% of rules covered")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report for CI")

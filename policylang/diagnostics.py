@@ -45,6 +45,7 @@ CODES = {
     "no-candidate": "a rule's constraints leave no candidate for some requests it decides",
     "removed-by-constraint": "a target or fallback a rule's constraints always remove",
     "unscored-candidate": "a candidate under a quality floor with no score for a value reaching it",
+    "no-rules": "a policy with no rules that declares nothing: every request gets no route",
 }
 
 

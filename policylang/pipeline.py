@@ -23,6 +23,7 @@ from pathlib import Path
 from . import prelude
 from .analysis.diagram import DEFAULT_NODE_BUDGET, Diagram, Space
 from .analysis.lint import lint
+from .analysis.lint.structural import no_rules
 from .compiler import Compiled, Layout, generate, layout_policy
 from .compiler.codegen import compiled_in_pieces
 from .diagnostics import Diagnostic
@@ -98,6 +99,9 @@ def _analysed(checked: Checked, name: str, progress: Callable[[str], None]) -> C
         diags += lint(policy_ir, layout.diagram)
     else:
         diags = [d for d in diags if d.code != "unused-declaration"]
+        empty = no_rules(policy_ir)
+        if empty is not None:
+            diags.append(empty)
     return Checked(policy_ir, diags, policy_ir.sources)
 
 

@@ -53,3 +53,30 @@ def test_route_reports_every_bad_fact_at_once():
                     "fact `task` must be one of summarize, chat, code, reasoning, translate, extract, classify; got 3",
                     'fact `tokens` must be an integer; got "x"'):
         assert problem in r.stderr, r.stderr
+
+
+def test_check_flags_a_policy_with_no_rules_but_not_a_library(tmp_path):
+    (tmp_path / "empty.policy").write_text("")
+    (tmp_path / "only_std.policy").write_text("import std\n")
+    (tmp_path / "lib.policy").write_text("fact tier: enum {free, paid}\n")  # declares: a library
+    (tmp_path / "reexport.policy").write_text("# policylang: allow no-rules\nimport std\n")
+    r = run("check", "--strict", str(tmp_path))
+    assert r.returncode == 1
+    flagged = sorted(line.split()[1] for line in r.stdout.splitlines() if line.startswith("warning[no-rules]"))
+    assert flagged == [str(tmp_path / "empty.policy"), str(tmp_path / "only_std.policy")], r.stdout
+    assert "0 error(s), 2 warning(s)" in r.stdout
+    assert run("check", str(tmp_path)).returncode == 0  # a warning: it fails under --strict only
+
+
+def test_test_says_when_a_file_has_no_expectations_and_strict_fails_it(tmp_path):
+    p = tmp_path / "p.policy"
+    p.write_text("import std\ndefault route cheap\n")
+    r = run("test", str(p))
+    assert r.returncode == 0
+    assert f"{p}: no expectations to run" in r.stdout
+    assert r.stdout.splitlines()[-1] == "0 passed, 0 failed, 1 file(s) without expectations"
+    r = run("test", "--strict", str(p))
+    assert r.returncode == 1
+    p.write_text("import std\ndefault route cheap\nexpect {} route cheap\n")
+    r = run("test", "--strict", str(p))
+    assert r.returncode == 0 and r.stdout.splitlines()[-1] == "1 passed, 0 failed"

@@ -2,11 +2,46 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from ...diagnostics import Diagnostic
+from ...resources import stdlib_dir
+from ...semantics import ir
 from ...semantics.ir import tests_of
+from ...span import Span
 from ...textmodel import keyword_implies
 from .context import LintContext
 from .registry import lint_pass
+
+_ALLOW_NO_RULES = re.compile(r"^\s*#\s*policylang:\s*allow\b[^\n]*\bno-rules\b", re.M)
+
+
+def no_rules(p: ir.PolicyIR) -> Diagnostic | None:
+    """A policy with no rules that declares nothing either (an empty file, or only `import
+    std`): every request would get no route. A file that declares facts, models, providers or
+    pools is a library and is left alone; so is std, and a file of imports only that says
+    `# policylang: allow no-rules` on a line of its own."""
+    if p.rules or p.local_names or p.classifiers:
+        return None
+    text = p.sources.get(p.name, "")
+    try:
+        if Path(p.name).resolve().is_relative_to(stdlib_dir().resolve()):
+            return None
+    except OSError:
+        pass
+    if _ALLOW_NO_RULES.search(text):
+        return None
+    return Diagnostic(
+        "no-rules",
+        "warning",
+        Span(p.name, 1, 1, 1, 1),
+        f"{p.name} has no rules: every request would get no route",
+        notes=(
+            "add rules and a last `default route TARGET`; a file of imports only, meant to be "
+            "imported, can say `# policylang: allow no-rules`",
+        ),
+    )
 
 
 @lint_pass("duplicate-target")
