@@ -34,7 +34,7 @@ from .pipeline import findings
 from .policy import PolicyError, compile_module, decision_json, load, loads
 from .prelude import FactError, jsonable
 from .reporting import render_github, render_sarif
-from .resources import stdlib_dir
+from .resources import stdlib_dir, stdlib_is_installed
 from .semantics.loader import SourceError, read_source
 from .syntax.formatter import FormatError, format_text
 
@@ -250,6 +250,13 @@ def _usable(make, name: str):
 def cmd_catalog(args) -> int:
     from .authoring import catalog  # its genai-prices import is lazy too
 
+    if args.write and not args.stdlib and stdlib_is_installed():
+        raise UsageError(
+            f"catalog --write updates std in a source checkout of policylang; this std is "
+            f"installed with the package ({stdlib_dir()}): rewriting it would change the hash "
+            "of every policy that imports std, and the next upgrade would undo it. Use "
+            "`policylang catalog --check` here, and --write in a clone of the repository"
+        )
     if args.stdlib:  # tests: a copy of stdlib/, its providers file imported by path
         folder = Path(args.stdlib)
         std = loads('import "providers.policy"\ndefault route echo\n', "<catalog>", folder).ir
@@ -262,6 +269,10 @@ def cmd_catalog(args) -> int:
         if args.write:
             spec["as_of"] = args.date or date.today().isoformat()
         rows = catalog.compare(std, file, spec)
+        if args.write and not any(r.drifted for r in rows):
+            print(catalog.render(rows, spec))
+            print("nothing written: every price already matches genai-prices")
+            return EXIT_OK
         if args.write:
             path = folder / "providers.policy"
             text = catalog.rewrite(
@@ -746,7 +757,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="exit 1 when a price differs from the package"
     )
     p.add_argument(
-        "--write", action="store_true", help="rewrite std/providers with the package's prices"
+        "--write",
+        action="store_true",
+        help="rewrite std/providers with the package's prices (in a source checkout only, and "
+        "only when a price changed)",
     )
     p.add_argument(
         "--date",

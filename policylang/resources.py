@@ -21,3 +21,9 @@ def grammar_file() -> Path:
 
 def stdlib_dir() -> Path:
     return _find("stdlib")
+
+
+def stdlib_is_installed() -> bool:
+    """Whether std is the package's own data (a wheel install), not a source checkout's
+    stdlib/ folder: tools must not rewrite it (every policy's hash would change)."""
+    return stdlib_dir().resolve().is_relative_to(_PACKAGE)

@@ -82,3 +82,28 @@ def test_write_reprices_the_declaration_not_a_comment_that_looks_like_one(tmp_pa
     assert written.startswith("# model gpt-5-mini { input = 7 output = 7 } was the old list price\n")
     assert 'id = "gpt-5-mini"   input = 0.25' in written
     assert run("--check", "--stdlib", str(folder)).returncode == 0
+
+
+def test_write_never_rewrites_an_installed_std(tmp_path, monkeypatch, capsys):
+    """After `pip install`, std is package data: --write refuses (exit 2) and changes nothing."""
+    from policylang import cli, resources
+
+    package = tmp_path / "site-packages" / "policylang"
+    shutil.copytree(stdlib_dir(), package / "_data" / "stdlib")
+    before = {p.name: p.read_bytes() for p in (package / "_data" / "stdlib").iterdir() if p.is_file()}
+    monkeypatch.setattr(resources, "_PACKAGE", package)
+    assert resources.stdlib_is_installed()
+    assert cli.main(["catalog", "--write"]) == 2
+    err = capsys.readouterr().err
+    assert "catalog --write updates std in a source checkout" in err and str(package / "_data" / "stdlib") in err
+    assert {p.name: p.read_bytes() for p in (package / "_data" / "stdlib").iterdir() if p.is_file()} == before
+
+
+def test_write_with_no_price_change_writes_nothing(tmp_path):
+    folder = tmp_path / "stdlib"
+    shutil.copytree(stdlib_dir(), folder)
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    spec = json.loads((folder / "catalog.json").read_text())
+    r = run("--write", "--date", spec["as_of"], "--stdlib", str(folder))
+    assert r.returncode == 0 and "nothing written: every price already matches genai-prices" in r.stdout
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
