@@ -182,6 +182,20 @@ class Gateway:
             )
             syncer = asyncio.create_task(self.sharing.run())
             self.budgets = Budgets(state, fail_open=config.state_fail_open)
+            # down at start is reported as down later is (a warning, /readyz, the metric)
+            if await state.reachable() and await state.persists() is False:
+                log.warning(
+                    "shared state %s persists nothing (no AOF, no RDB snapshots): a restart of "
+                    "it forgets what every budget has spent this period (docs/deploying.md)",
+                    state.url,
+                )
+        for provider, variable in sorted(_missing_credentials(holder.current).items()):
+            log.warning(
+                "provider %s has no credentials: the variable %s is unset; its candidates are "
+                "skipped until serve runs with it set",
+                provider,
+                variable,
+            )
 
         async def probe_unhealthy():  # active health: only endpoints whose circuit is not closed
             while True:
@@ -553,7 +567,8 @@ class Gateway:
         if self.holder is None or self.health is None:
             return JSONResponse({"status": "starting"}, status_code=503)
         current = self.holder.current
-        used = {m.candidate for m in current.policy.ir.routed_models}
+        missing = _missing_credentials(current)
+        used = {m.candidate for m in current.policy.ir.routed_models if m.provider not in missing}
         open_ = {c for c in used if self.health.breaker(c).peek() == "open"}
         ready = bool(used - open_)
         return JSONResponse(
@@ -564,11 +579,29 @@ class Gateway:
                 "shared_state": None
                 if self.sharing is None
                 else ("up" if self.sharing.state.up else "unavailable"),
+                "degraded": self._degraded(current),
+                "missing_credentials": missing,
                 "open_circuits": sorted(open_),
                 "worker": os.getpid(),  # which process answered (of --workers N)
             },
             status_code=200 if ready else 503,
         )
+
+    def _degraded(self, current: Serving) -> list[str]:
+        """The features running without their shared state (docs/deploying.md says how each
+        degrades): all of them while Redis is down, learned quality while its ratings are
+        unread."""
+        learner = current.router.learner
+        out: set[str] = set()
+        if self.sharing is not None and not self.sharing.state.up:
+            out.update(("rate_limits", "circuits"))
+            if any(c.budget_usd is not None for c in self.keyring.clients):
+                out.add("budgets")
+            if learner is not None:
+                out.add("learned_quality")
+        if learner is not None and not learner.loaded:
+            out.add("learned_quality")
+        return sorted(out)
 
     async def metrics_endpoint(self, request: Request) -> Response:
         cls = self.serving.router.classifiers
@@ -603,6 +636,16 @@ def _cancelled_if_client_leaves(request: Request, ex: _Exchange):
         raise
     finally:
         gone.callbacks.remove(left)
+
+
+def _missing_credentials(serving: Serving) -> dict[str, str]:
+    """Provider -> its unset key variable, for the providers the policy routes to."""
+    missing = serving.router.missing_keys
+    return {
+        m.provider: missing[m.provider]
+        for m in serving.policy.ir.routed_models
+        if m.provider in missing
+    }
 
 
 def create_app(config: GatewayConfig) -> Starlette:

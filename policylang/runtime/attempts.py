@@ -1,10 +1,11 @@
 """One request's walk through its candidates, shared by Router.complete and RouterStream.
 
 Per candidate, in the decision's order (live order for `by latency` and `weighted` pools):
-skip it when its context window cannot hold the prompt, when its circuit is open, or after
-its provider rejected our key; try it, retrying retryable failures with exponential backoff
-and full jitter (honouring Retry-After up to a bound); on a context-length error move on to
-a larger window; on a bad request stop, because the next candidate would reject it too.
+skip it when its context window cannot hold the prompt, when its provider's key variable is
+unset, after its provider rejected our key, or when its circuit is open; try it, retrying
+retryable failures with exponential backoff and full jitter (honouring Retry-After up to a
+bound); on a context-length error move on to a larger window; on a bad request stop, because
+the next candidate would reject it too.
 Every attempt, skip and wait is recorded on the plan, and so on the result.
 
     attempts = Attempts(router, plan, request, budget_key)
@@ -173,6 +174,14 @@ class Attempts:
                 model,
                 f"context window {model.context or 0:,} is not larger than the one that overflowed",
                 _CONTEXT,
+            )
+            return False
+        missing = self.router.missing_keys.get(model.provider)
+        if missing:
+            plan.skip(
+                model,
+                f"provider {model.provider} has no credentials: the variable {missing} is unset",
+                "missing_credentials",
             )
             return False
         if model.provider in plan.auth_failed:

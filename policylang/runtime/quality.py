@@ -23,6 +23,7 @@ shared by worker processes) or MemoryQualityStore (the Router's default); a shar
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sqlite3
@@ -33,6 +34,8 @@ from pathlib import Path
 from typing import Protocol
 
 from ..semantics import ir
+
+log = logging.getLogger("policylang.runtime")
 
 Z_95 = 1.645  # one-sided 95%
 PENDING_TTL = 24 * 3600.0  # seconds an answer can be rated
@@ -335,7 +338,15 @@ class Learner:
         self._by_candidate = policy.models_by_candidate
         self.stats: dict[tuple[str, str], tuple[int, float]] = {}
         self.table: dict[tuple[str, str], float] = {}
-        self.refresh()
+        self.loaded = False
+        try:
+            self.refresh()
+        except QualityStoreError as exc:  # as in an outage mid-run: the declared scores decide
+            log.warning(
+                "learned quality starts from the declared scores: %s; the ratings are read "
+                "when the store answers",
+                exc,
+            )
         # answers not yet handed to the store: response id -> (candidate, value, time)
         self._unsent: dict[str, tuple[str, str, float]] = {}
         self._sent_at = clock()
@@ -348,6 +359,7 @@ class Learner:
         """Statistics and estimates read again from the store (other processes rate too)."""
         self.stats = self.store.load()
         self.table = {pair: self.row(*pair).estimate for pair, (n, _) in self.stats.items() if n}
+        self.loaded = True  # the ratings are the store's (not only the declared scores)
 
     # ---- answers awaiting feedback --------------------------------------------------------
     def expect(

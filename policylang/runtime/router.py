@@ -89,6 +89,13 @@ class Router:
             http = HttpxHTTP(client)
         self.http = http
         self.adapters = {name: make_adapter(p, http) for name, p in policy.ir.providers.items()}
+        # provider -> its `api_key = env("VAR")` variable, unset (or empty) in this process: its
+        # candidates are skipped, as an open circuit's are, rather than called without a key
+        self.missing_keys = {
+            name: p.api_key_env
+            for name, p in policy.ir.providers.items()
+            if p.api_key_env and not provider_errors.env_secret(p.api_key_env)
+        }
 
     async def aclose(self) -> None:
         if self._own_client:

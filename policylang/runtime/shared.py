@@ -249,6 +249,27 @@ class RedisState:
         if self.on_change is not None:
             self.on_change(up)
 
+    async def reachable(self) -> bool:
+        """One bounded PING (at start, so that a Redis down from the first request on is known
+        and reported as one going down later is); False when it does not answer."""
+        try:
+            await self._run(self.client.ping)
+        except StateUnavailable:
+            return False
+        return True
+
+    async def persists(self) -> bool | None:
+        """Whether Redis keeps its data across a restart (AOF, or RDB snapshots); None when it
+        does not say (CONFIG refused, as on some managed services, or no answer)."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                save = await self.client.config_get("save")
+                aof = await self.client.config_get("appendonly")
+        except self._errors:
+            return None
+        got = {_text(k): _text(v).strip() for reply in (save, aof) for k, v in reply.items()}
+        return bool(got.get("save")) or got.get("appendonly") == "yes"
+
     # ---- rate limits --------------------------------------------------------------------
     async def take(self, bucket: str, rate_per_second: float, burst: float) -> float:
         """Take one token from a bucket all replicas share: 0 to go now, else the seconds
