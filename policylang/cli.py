@@ -849,7 +849,8 @@ def build_parser() -> argparse.ArgumentParser:
         "replay",
         help="re-decide logged requests with a policy",
         description="Re-decide each line of LOG (the gateway's JSON log, or JSON objects of facts) "
-        "and report traffic share and estimated cost per route and model.",
+        "and report traffic share and estimated cost per route and model. Lines that are no "
+        "request (the server's text, /v1/feedback lines) are passed over and counted.",
     )
     p.add_argument("file", metavar="POLICY")
     p.add_argument("log", metavar="LOG.jsonl", help="`-` for stdin")

@@ -208,13 +208,15 @@ def test_replay_reports_shares_and_costs(tmp_path):
     r = run("replay", "examples/support-bot.policy", str(log), "--format", "json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
-    assert doc["requests"] == 3 and len(doc["skipped"]) == 2
+    assert doc["requests"] == 3 and len(doc["skipped"]) == 1  # "bogus"; "not json" is no request
+    assert doc["not_requests"] == {"not JSON (server text)": 1}
     assert doc["routes"] == {"simple": 1, "money": 1, "escalate": 1}
     assert doc["logged"]["cost_usd"] == 0.0021
     est = doc["estimated_cost_usd"]["by_route"]["money"]
     assert abs(est - (900 * 3.0 + 200 * 15.0) / 1e6) < 1e-12
     text = run("replay", "examples/support-bot.policy", str(log)).stdout
-    assert "3 request(s) replayed, 2 skipped" in text and "money" in text
+    assert "3 request(s) replayed, 1 skipped" in text and "money" in text
+    assert "1 line(s) are not requests and were passed over (1 not JSON (server text); line 5)" in text
 
 
 def test_replay_of_facts_only_and_of_the_gateway_log_with_refusals(tmp_path):
@@ -313,3 +315,54 @@ def _diagnostics(text):
     from policylang.pipeline import findings_text
 
     return findings_text(text, "gen.policy").diagnostics
+
+
+def test_replay_reads_the_gateway_s_own_log_as_written(tmp_path):
+    """`serve > log 2>&1`: uvicorn's text, chat completion lines and a feedback line, all in one file.
+    replay re-decides the requests and passes over the rest, counted."""
+    import signal
+    import socket
+    import time
+
+    import httpx
+    import openai
+
+    policy = tmp_path / "p.policy"
+    policy.write_text((ROOT / "examples" / "quickstart.policy").read_text().replace(
+        "pool fast", "quality by task learned with prior 5 {\n  echo-large: {chat: 0.9}\n}\npool fast"))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "gateway.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(port),
+                                 "--quality-db", str(tmp_path / "q.sqlite")],
+                                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            for _ in range(400):
+                try:
+                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.05)
+            client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+            reply = client.chat.completions.create(
+                model="auto", messages=[{"role": "user", "content": "hi"}],
+                extra_headers={"x-policylang-facts": '{"task": "chat", "tier": "enterprise"}'})
+            client.chat.completions.create(
+                model="auto", messages=[{"role": "user", "content": "hi"}],
+                extra_headers={"x-policylang-facts": '{"task": "summarize"}'})
+            assert httpx.post(url + "/v1/feedback", json={"id": reply.id, "pass": True}, timeout=10).status_code == 200
+        finally:
+            proc.send_signal(signal.SIGINT)  # a clean stop flushes the buffered access log
+            proc.wait(20)
+    text = log.read_text()
+    server_text = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("{")]
+    assert server_text  # the log as written holds the server's own text lines too
+    doc = json.loads(run("replay", str(policy), str(log), "--format", "json").stdout)
+    assert doc["requests"] == 2 and doc["skipped"] == [], doc
+    assert doc["not_requests"] == {"not JSON (server text)": len(server_text), "/v1/feedback line": 1}, doc
+    r = run("replay", str(policy), str(log))
+    assert r.returncode == 0 and "unknown fact" not in r.stdout and "skipped" not in r.stdout
+    assert f"{len(server_text) + 1} line(s) are not requests and were passed over" in r.stdout

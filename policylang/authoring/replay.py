@@ -1,7 +1,9 @@
 """`policylang replay`: re-decide logged traffic with a policy and compare.
 
 Input lines are the gateway's JSON log lines (their `facts`, and what they
-recorded: rule, model, cost, usage) or plain JSON objects of facts. Output: the
+recorded: rule, model, cost, usage) or plain JSON objects of facts. Lines that
+are no request — the server's text when stdout and stderr share a file, the
+gateway's lines for other endpoints (/v1/feedback) — are passed over and counted. Output: the
 share of traffic and estimated cost per route and per model under the policy,
 beside what the log recorded. The estimate prices each request's logged usage
 (when present) at the first candidate's catalog prices. With `quality by`
@@ -37,6 +39,9 @@ class Report:
     rejected: Counter = field(
         default_factory=Counter
     )  # gateway log lines of refused requests, by status
+    # lines that are no request, passed over by kind (server text, feedback), and where
+    not_requests: Counter = field(default_factory=Counter)
+    not_request_lines: list = field(default_factory=list)  # (line number, kind), the first few
     # expected quality: sum and count of the first candidate's declared score, per route
     quality_by_route: dict = field(default_factory=lambda: defaultdict(lambda: [0.0, 0]))
     scored: bool = False  # the policy declares `quality by`
@@ -64,10 +69,17 @@ def replay(policy: Policy, lines) -> Report:
         try:
             doc = json.loads(line)
         except ValueError:
-            rep.skipped.append((n, "not JSON"))
+            # the server's own text (uvicorn's "INFO: Started server process …") when stdout
+            # and stderr share the file, or a broken line: no request either way
+            _not_a_request(rep, n, "not JSON (server text)")
             continue
         if not isinstance(doc, dict):
-            rep.skipped.append((n, "not a JSON object"))
+            _not_a_request(rep, n, "not a JSON object")
+            continue
+        path = doc.get("path")
+        if isinstance(path, str) and "request_id" not in doc and "facts" not in doc:
+            # the gateway's line for another endpoint (POST /v1/feedback): no routing decision
+            _not_a_request(rep, n, f"{path} line")
             continue
         logged = "facts" in doc or "request_id" in doc  # a gateway log line, not plain facts
         if logged and "facts" not in doc:  # a request the gateway refused: nothing to re-decide
@@ -114,12 +126,19 @@ def replay(policy: Policy, lines) -> Report:
     return rep
 
 
+def _not_a_request(rep: Report, n: int, kind: str) -> None:
+    rep.not_requests[kind] += 1
+    if len(rep.not_request_lines) < 5:
+        rep.not_request_lines.append((n, kind))
+
+
 def _json(rep: Report) -> dict:
     return {
         "requests": rep.requests,
         "skipped": rep.skipped,
         "changed_rule": rep.changed,
         "rejected_in_log": dict(rep.rejected),
+        "not_requests": dict(rep.not_requests),
         "routes": dict(rep.routes),
         "models": dict(rep.models),
         "estimated_cost_usd": {
@@ -157,6 +176,15 @@ def render(rep: Report, fmt: str = "text", baseline: Report | None = None) -> st
         f"{rep.requests} request(s) replayed"
         + (f", {len(rep.skipped)} skipped" if rep.skipped else "")
     ]
+    if rep.not_requests:
+        kinds = ", ".join(f"{v} {k}" for k, v in rep.not_requests.most_common())
+        total_lines = sum(rep.not_requests.values())
+        where = ", ".join(str(n) for n, _ in rep.not_request_lines)
+        more = ", …" if total_lines > len(rep.not_request_lines) else ""
+        out.append(
+            f"{total_lines} line(s) are not requests and were passed over ({kinds}; "
+            f"line {where}{more})"
+        )
     if rep.rejected:
         out.append(
             f"{sum(rep.rejected.values())} request(s) the gateway refused are in the log and not "
