@@ -76,7 +76,7 @@ def test_fold_keeps_kana_voicing_and_hangul():
     assert fold("ÀÉÎÕÜ ñ ç ø") == "aeiou n c o"
 
 
-ALPHABET = ["a", "b", "é", "A", " ", "-", "_", "1", "語", "한", "."]
+ALPHABET = ["a", "b", "é", "A", " ", "-", "_", "1", "語", "한", ".", "(", "+", "\\", "$"]  # regex specials too
 
 
 def _word(ch):
@@ -305,3 +305,65 @@ def test_held_out_accuracy_of_std_task():
     assert sum(hit.values()) / len(rows) >= 0.85
     assert all(hit[t] / total[t] >= 0.75 for t in total), {t: hit[t] / total[t] for t in total}
     assert shipped_model("task").labels == list(policylang.loads(STD_TASK).ir.facts["task"].members)
+
+
+# ---- bounded classification (#36.8) ---------------------------------------------------------
+
+FOLD_CHARS = st.one_of(
+    st.characters(max_codepoint=0x7F), st.characters(min_codepoint=0xC0, max_codepoint=0x36F),
+    st.characters(min_codepoint=0x370, max_codepoint=0x52F), st.sampled_from("要約한がパﬁßẞİıĲǅ😀\U0001d400Ω"),
+    st.characters(codec="utf-8", exclude_categories=("Cs",)),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(FOLD_CHARS, max_size=30))
+def test_fold_is_casefold_then_the_latin_table(text):
+    """fold's fast paths (no translation when nothing in U+00C0-U+036F; a list table) give what
+    the plain definition gives: casefold, then the diacritics table as a dict."""
+    from policylang.textmodel import _fold_table
+
+    assert fold(text) == text.casefold().translate(_fold_table())
+
+
+def _classified(policy_text, prompt):
+    from policylang.runtime.classify import Classifiers
+
+    (c,) = Classifiers(policylang.loads(policy_text).ir).run({"messages": [{"role": "user", "content": prompt}]})
+    return c.value, c.how
+
+
+BOUNDED = """import std
+classify task from prompt {
+  summarize keywords ["summarize"]
+  code      keywords ["function"]
+  otherwise chat
+}
+default route cheap
+"""
+
+
+def test_classifiers_read_the_first_32_ki_and_last_8_ki_characters_of_a_huge_prompt():
+    from policylang.textmodel import WINDOW_HEAD, WINDOW_TAIL
+
+    filler = "functional improved summarized " * (4 * 1024 * 1024 // 31)  # stems whose boundary fails
+    assert len(filler) > 4_000_000 and _classified(BOUNDED, filler) == ("chat", "otherwise")
+    assert _classified(BOUNDED, "summarize " + filler) == ("summarize", "keyword")
+    assert _classified(BOUNDED, filler + " please summarize") == ("summarize", "keyword")
+    middle = filler[: 2 * WINDOW_HEAD] + " summarize " + filler[2 * WINDOW_HEAD :]
+    assert _classified(BOUNDED, middle) == ("chat", "otherwise")  # beyond both ends: not read
+    # a prompt up to the window's size is read whole, as before
+    edge = "x" * (WINDOW_HEAD + WINDOW_TAIL - 20) + " function "
+    assert len(edge) <= WINDOW_HEAD + WINDOW_TAIL
+    assert _classified(BOUNDED, edge) == ("code", "keyword")
+
+
+def test_the_request_part_of_a_huge_message_is_taken_from_its_window():
+    from policylang.textmodel import window
+
+    pasted = "Some pasted log line that goes on.\n\n" * 120_000
+    message = "Summarize the log below.\n\n" + pasted + "Thanks, and keep it short."
+    part = request_part(message)
+    assert part == request_part(window(message))
+    assert part.startswith("Summarize the log below.") and part.endswith("keep it short.")
+    assert _classified(BOUNDED.replace("from prompt", "from request"), message) == ("summarize", "keyword")

@@ -1,8 +1,8 @@
 """Classifiers: facts derived from the request's text (docs/language.md §9).
 
 A block compiles once: keyword classes into matchers over case- and accent-folded text
-(textmodel.KeywordMatcher: a substring search, then the keyword's word boundaries checked
-where it occurs), tried in written order;
+(textmodel.KeywordMatcher: a regex per keyword, its word boundaries as lookarounds,
+over the folded text, bounded by textmodel.window), tried in written order;
 `matches` classes into compiled patterns; `model` clauses into their shipped linear
 model (textmodel.LinearModel); `like` classes into example vectors embedded at compile
 time. Then, per request: keywords, then patterns, then the model's answer when its

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..providers.base import text_of
-from ..textmodel import request_part
+from ..textmodel import request_part, window
 
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -90,18 +90,26 @@ def _estimate_any(text: str) -> int:
 
 def prompt_text(request: dict, source: str = "prompt") -> str:
     """The text a classifier or estimator reads: `prompt` (user messages), `request` (what the
-    last user message asks, textmodel.request_part), `system`, `last_message`."""
+    last user message asks, textmodel.request_part), `system`, `last_message`; bounded by
+    textmodel.window (at most the first 32 Ki and the last 8 Ki characters), message by message
+    and joined, so that no stage after it reads more of a huge prompt than it can use."""
     messages = request.get("messages") or []
     if source == "request":
         last = next((m for m in reversed(messages) if m.get("role") == "user"), None)
         return request_part(text_of(last.get("content"))) if last is not None else ""
     if source == "system":
-        return "\n".join(
-            text_of(m.get("content")) for m in messages if m.get("role") in ("system", "developer")
+        return window(
+            "\n".join(
+                window(text_of(m.get("content")))
+                for m in messages
+                if m.get("role") in ("system", "developer")
+            )
         )
     if source == "last_message":
-        return text_of(messages[-1].get("content")) if messages else ""
-    return "\n".join(text_of(m.get("content")) for m in messages if m.get("role") == "user")
+        return window(text_of(messages[-1].get("content"))) if messages else ""
+    return window(
+        "\n".join(window(text_of(m.get("content"))) for m in messages if m.get("role") == "user")
+    )
 
 
 def count_prompt_tokens(request: dict, counter: Callable[[str], int] = estimate_tokens) -> int:
