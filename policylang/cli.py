@@ -30,7 +30,7 @@ from .diagnostics import (
     sort_key,
 )
 from .factschema import facts_schema
-from .pipeline import findings
+from .pipeline import findings, read_error
 from .policy import PolicyError, compile_module, decision_json, load, loads
 from .prelude import FactError, jsonable
 from .reporting import render_github, render_sarif
@@ -84,10 +84,16 @@ def cmd_check(args) -> int:
     every: list[Diagnostic] = []
     sources: dict[str, str] = {}
     progress = Progress()
+    unreadable = 0
     for i, f in enumerate(files):
         if len(files) > 1:
             progress(f"file {i + 1}/{len(files)}")
-        diags, srcs = analyse_file(f, progress)
+        try:
+            diags, srcs = analyse_file(f, progress)
+        except OSError as exc:  # not UTF-8, gone, no permission: say so and check the others
+            unreadable += 1
+            every.append(read_error(f, exc))
+            continue
         sources.update(srcs)
         every += diags
     every = sorted({(d.code, d.span, d.message): d for d in every}.values(), key=sort_key)
@@ -110,7 +116,10 @@ def cmd_check(args) -> int:
         print(
             f"checked {len(files)} file(s): {counts['error']} error(s), {counts['warning']} "
             f"warning(s), {counts['info']} note(s)"
+            + (f"; {unreadable} file(s) could not be read" if unreadable else "")
         )
+    if unreadable:  # the worst status: some of the work could not be done
+        return EXIT_USAGE
     return EXIT_FINDINGS if any(d.severity in failing for d in every) else EXIT_OK
 
 

@@ -80,3 +80,20 @@ def test_test_says_when_a_file_has_no_expectations_and_strict_fails_it(tmp_path)
     p.write_text("import std\ndefault route cheap\nexpect {} route cheap\n")
     r = run("test", "--strict", str(p))
     assert r.returncode == 0 and r.stdout.splitlines()[-1] == "1 passed, 0 failed"
+
+
+def test_check_on_a_folder_reports_every_file_unreadable_ones_too_and_exits_with_the_worst(tmp_path):
+    (tmp_path / "a.policy").write_text("import std\ndefault route cheap\n")
+    (tmp_path / "b.policy").write_bytes(b"\xff\xfe import std\n")
+    (tmp_path / "c.policy").write_text("import std\nwhen task == code route nope\ndefault route cheap\n")
+    (tmp_path / "d.policy").symlink_to(tmp_path / "missing-target.policy")
+    r = run("check", str(tmp_path))
+    assert r.returncode == 2  # some work could not be done: worse than findings (1)
+    assert "Traceback" not in r.stderr
+    assert f"--> {tmp_path / 'b.policy'}:1:1" in r.stdout and "it is not UTF-8 text" in r.stdout
+    assert "unknown target (pool, model or provider) `nope`" in r.stdout  # the file after it was checked
+    assert f"cannot read {tmp_path / 'd.policy'}" in r.stdout
+    assert "checked 4 file(s): 3 error(s), 0 warning(s), 0 note(s); 2 file(s) could not be read" in r.stdout
+    (tmp_path / "b.policy").unlink()
+    (tmp_path / "d.policy").unlink()
+    assert run("check", str(tmp_path)).returncode == 1
