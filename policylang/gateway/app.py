@@ -151,6 +151,7 @@ class Gateway:
             quality_db=config.quality_db,
             state_url=config.state_url,
             detector=language_detector(config.language_detector),
+            key_facts={c.name: c.facts for c in self.keyring.clients if c.facts},
         )
         watcher = asyncio.create_task(holder.watch(config.reload_interval))
 

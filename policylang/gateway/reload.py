@@ -1,7 +1,9 @@
 """The served policy and its router, swapped atomically on reload.
 
-A reload loads and checks the file again; a policy with errors is refused (its
-diagnostics are logged) and the old one keeps serving. Requests take the current
+A reload loads and checks the file again when it or any file it imports changes (or on
+SIGHUP). It is refused, its reasons logged, and the old policy keeps serving, when the new
+one has errors, has no rules (every request would go unrouted), or does not accept the facts
+a client key sets (every request of that key would be a 422). Requests take the current
 `Serving` when they start and finish on it, whatever happens meanwhile.
 """
 
@@ -19,6 +21,7 @@ from ..compiler.codegen import source_hash
 from ..diagnostics import render_text
 from ..pacing import paced
 from ..policy import Policy, PolicyError, load
+from ..prelude import FactError
 from ..runtime import Health, RetryPolicy, Router
 from ..runtime.facts import detect_language
 from ..runtime.quality import RedisQualityStore, SQLiteQualityStore, default_db
@@ -63,6 +66,23 @@ def _paced_call(fn, *args):
         return fn(*args)
 
 
+def _stat(name: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(name)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def _files_read(path: str, policy: Policy) -> list[str]:
+    """The main file, then every file it imports (std's, inside the package, aside)."""
+    files = [path]
+    for name in policy.ir.sources:
+        if not name.startswith("<") and os.path.abspath(name) != os.path.abspath(path):
+            files.append(name)
+    return files
+
+
 @dataclass(frozen=True)
 class Serving:
     policy: Policy
@@ -83,9 +103,11 @@ class PolicyHolder:
         quality_db: str | None = None,
         state_url: str | None = None,
         detector: Callable[[str], str | None] = detect_language,
+        key_facts: dict[str, dict] | None = None,
     ):
         self.path = path
         self.detector = detector
+        self.key_facts = key_facts or {}  # client key -> the facts the keys file sets for it
         # where learned quality persists: opened when a policy first learns, shared by every
         # generation's learner; default beside the policy, .policylang/quality.sqlite
         self.quality_db = quality_db or str(default_db(path))
@@ -96,17 +118,36 @@ class PolicyHolder:
         self.retry = retry
         self.budget = budget
         self.on_reload = on_reload
+        self._watched = [path]
         self._mtime = self._stat()
-        self.current = self._serving(load(path), 1)
+        first = load(path)
+        self._watched = _files_read(path, first)
+        self._mtime = self._stat()
+        for problem in self.breaks_traffic(first):
+            log.error("the policy %s: %s", path, problem)
+        self.current = self._serving(first, 1)
         self._lock = asyncio.Lock()
         self._retiring: set[asyncio.Task] = set()
 
-    def _stat(self):
-        try:
-            st = os.stat(self.path)
-            return (st.st_mtime_ns, st.st_size)
-        except OSError:
-            return None
+    def _stat(self) -> list:
+        """What a change of any file the policy reads changes: each one's mtime and size."""
+        return [_stat(name) for name in self._watched]
+
+    def breaks_traffic(self, policy: Policy) -> list[str]:
+        """Why serving this policy would break requests that the current one answers: no rules,
+        or facts a client key sets that it does not accept. Empty when none."""
+        problems = []
+        if not policy.ir.rules:
+            problems.append("it has no rules: every request would go unrouted")
+        for name, facts in sorted(self.key_facts.items()):
+            try:
+                policy.check_facts(facts)
+            except FactError as exc:
+                problems.append(
+                    f"key `{name}` sets facts it does not accept ({exc}): every request of that "
+                    "key would be refused"
+                )
+        return problems
 
     def _load_and_route(self) -> tuple[Policy, Router, str]:
         policy = load(self.path)
@@ -149,6 +190,12 @@ class PolicyHolder:
                     self.current.generation,
                     render_text(errors).rstrip(),
                 )
+                # a file with errors that the current policy does not import is watched too:
+                # fixing it is a change
+                for name in dict.fromkeys(d.span.file for d in errors):
+                    if name and not name.startswith("<") and name not in self._watched:
+                        self._watched.append(name)
+                        self._mtime.append(_stat(name))
                 if self.on_reload:
                     self.on_reload("refused")
                 return False
@@ -157,6 +204,21 @@ class PolicyHolder:
                 if self.on_reload:
                     self.on_reload("refused")
                 return False
+            problems = self.breaks_traffic(policy)
+            if problems:
+                log.error(
+                    "policy reload refused (%s): %s; still serving generation %d",
+                    reason,
+                    "; ".join(problems),
+                    self.current.generation,
+                )
+                if self.on_reload:
+                    self.on_reload("refused")
+                return False
+            files = _files_read(self.path, policy)
+            if files != self._watched:  # else the stat taken before loading stands: an edit
+                self._watched = files  # made while it loaded brings another reload
+                self._mtime = self._stat()
             old = self.current.router.learner
             if old is not None:  # its answers awaiting feedback, to the store the new one reads
                 old.flush()
@@ -184,7 +246,8 @@ class PolicyHolder:
             self.quality_store.close()
 
     async def watch(self, interval: float = 1.0) -> None:
-        """Poll the file; reload when it changes."""
+        """Poll the files the policy reads (the main file, its imports); reload when one
+        changes."""
         while True:
             await asyncio.sleep(interval)
             if self._stat() != self._mtime:
