@@ -1,7 +1,8 @@
 """`policylang lsp`: a language server over stdio (pygls; `pip install 'policylang[lsp]'`).
 
 Diagnostics are `check`'s own (pipeline.findings_text on the editor's text: same codes,
-messages and example requests), published after every change; hover shows what a name
+messages and example requests), published after every change; one located in an imported
+file is shown on the import that reads it, its own place related; hover shows what a name
 declares (a fact's type and default, a model's provider, prices, context window and quality
 scores, a pool's members and strategy, a provider's adapter); go to definition follows
 imports into other files and the standard library; completion offers facts, the values of
@@ -79,6 +80,22 @@ class Document:
         self.generation = 0
         self.ir: ir.PolicyIR | None = None  # the last IR without errors, for hover and friends
         self.diagnostics: list[Diagnostic] = []
+        self.reached: dict[str, list[tuple[Span, str]]] = {}  # the last analysis's imports
+
+    def import_toward(self, file: str) -> Span | None:
+        """The import statement of this document through which `file` is read (directly or by
+        the files it imports; the first such import written), or None."""
+        for span, first in self.reached.get(str(self.path), ()):
+            seen: set[str] = set()
+            queue = [first]
+            while queue:
+                key = queue.pop(0)
+                if key == file:
+                    return span
+                if key not in seen:
+                    seen.add(key)
+                    queue += [k for _, k in self.reached.get(key, ())]
+        return None
 
 
 class PolicyServer(LanguageServer):
@@ -132,6 +149,7 @@ class PolicyServer(LanguageServer):
         if checked.ir is not None:
             doc.ir = checked.ir
         doc.diagnostics = checked.diagnostics
+        doc.reached = checked.reached
         self.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=uri, diagnostics=self.lsp_diagnostics(doc))
         )
@@ -140,12 +158,8 @@ class PolicyServer(LanguageServer):
         out = []
         read: dict[str, list[str]] = {}
         for d in doc.diagnostics:
-            if d.span.file != str(doc.path):
-                continue  # found in an imported file: that file's own editor shows it
+            at = d.span
             message = d.message
-            if d.witness is not None:
-                message += f"\nexample: {json.dumps(dict(d.witness), sort_keys=True)}"
-            message += "".join(f"\n{n}" for n in d.notes)
             related = [
                 lsp.DiagnosticRelatedInformation(
                     lsp.Location(self.uri_of(r.span.file, doc), self.range_of(r.span, doc, read)),
@@ -154,9 +168,26 @@ class PolicyServer(LanguageServer):
                 for r in d.related
                 if file_of(r.span.file) is not None
             ]
+            if d.span.file != str(doc.path):
+                # found in an imported file: shown on the import that reads it, so that no
+                # problem `check` reports is invisible here; the file's own place is related
+                via = doc.import_toward(d.span.file)
+                if via is None:
+                    continue
+                at = via
+                where = f"{_short(d.span.file)}:{d.span.line}:{d.span.column}"
+                message = f"{where}: {message}"
+                if file_of(d.span.file) is not None:
+                    here = lsp.Location(
+                        self.uri_of(d.span.file, doc), self.range_of(d.span, doc, read)
+                    )
+                    related.insert(0, lsp.DiagnosticRelatedInformation(here, d.message))
+            if d.witness is not None:
+                message += f"\nexample: {json.dumps(dict(d.witness), sort_keys=True)}"
+            message += "".join(f"\n{n}" for n in d.notes)
             out.append(
                 lsp.Diagnostic(
-                    range=self.range_of(d.span, doc, read),
+                    range=self.range_of(at, doc, read),
                     message=message,
                     severity=SEVERITY[d.severity],
                     code=d.code,
@@ -183,6 +214,11 @@ class PolicyServer(LanguageServer):
             if m.start() <= col <= m.end():
                 return m.group(), line[: m.start()]
         return None
+
+
+def _short(span_file: str) -> str:
+    """A span's file as a message names it: std modules as `<std/NAME>`, files by their name."""
+    return span_file if span_file.startswith("<") else Path(span_file).name
 
 
 def describe(policy: ir.PolicyIR, name: str) -> str | None:

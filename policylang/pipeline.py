@@ -29,8 +29,8 @@ from .compiler.codegen import compiled_in_pieces
 from .diagnostics import Diagnostic
 from .pacing import pace
 from .semantics import ir
-from .semantics.check import check_file, check_source
-from .semantics.loader import SourceError
+from .semantics.check import build, check_file
+from .semantics.loader import SourceError, load_source
 from .syntax.ast import Span
 
 
@@ -41,6 +41,8 @@ class Checked:
     ir: ir.PolicyIR | None
     diagnostics: list[Diagnostic]
     sources: dict[str, str] = field(default_factory=dict)
+    # file -> (import statement's span, file it names), errors or not (front_end_text only)
+    reached: dict[str, list[tuple[Span, str]]] = field(default_factory=dict)
 
 
 def _quiet(_message: str) -> None:
@@ -65,9 +67,10 @@ def front_end(path: str | Path) -> Checked:
 
 def front_end_text(text: str, name: str = "<string>", base_dir: Path | None = None) -> Checked:
     """Like front_end, from a string; relative imports resolve against base_dir (default: cwd)."""
-    policy_ir, diags = check_source(text, name, base_dir)
+    loaded = load_source(text, name, base_dir)
+    policy_ir, diags = build(loaded)
     sources = dict(policy_ir.sources) if policy_ir is not None else {name: text}
-    return Checked(policy_ir, diags, sources)
+    return Checked(policy_ir, diags, sources, loaded.reached)
 
 
 def findings(path: str | Path, progress: Callable[[str], None] = _quiet) -> Checked:
@@ -86,7 +89,7 @@ def findings_text(text: str, name: str, base_dir: Path | None = None) -> Checked
 def _analysed(checked: Checked, name: str, progress: Callable[[str], None]) -> Checked:
     policy_ir, diags = checked.ir, checked.diagnostics
     if policy_ir is None:
-        return Checked(None, diags, checked.sources)
+        return Checked(None, diags, checked.sources, checked.reached)
     progress(f"{name}: laying out the decision diagram of {len(policy_ir.rules):,} rules")
     layout, _ = layout_policy(policy_ir, use_table=False)  # the table layout is codegen's concern
     if layout.kind != "diagram":
@@ -102,7 +105,7 @@ def _analysed(checked: Checked, name: str, progress: Callable[[str], None]) -> C
         empty = no_rules(policy_ir)
         if empty is not None:
             diags.append(empty)
-    return Checked(policy_ir, diags, policy_ir.sources)
+    return Checked(policy_ir, diags, policy_ir.sources, checked.reached)
 
 
 def fallback_note(policy_ir: ir.PolicyIR, layout: Layout) -> Diagnostic:

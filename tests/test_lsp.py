@@ -1,6 +1,7 @@
 """`policylang lsp` driven by a real LSP client (pygls's) over stdio in a subprocess: initialize,
 didOpen, didChange, diagnostics, hover, definition, completion, formatting, code actions."""
 import asyncio
+import subprocess
 import sys
 import time
 
@@ -236,3 +237,40 @@ def test_hostile_documents_get_answers_not_a_dead_server(tmp_path):
         await stop(s)
 
     run(body())
+
+
+def test_problems_in_imported_files_are_shown_on_the_import_that_reads_them(tmp_path):
+    """#36.4: a conflict found in an imported file, a syntax error in one, and an import cycle seen
+    from one side: `check` exits 1 on each, so the editor shows each at the import line, with the
+    imported place as related information."""
+    (tmp_path / "regions.policy").write_text("import std\nfact region: enum {eu, us}\n")
+    (tmp_path / "eu.policy").write_text("import std\nfact region: enum {eu}\n")
+    (tmp_path / "team.policy").write_text('import "eu.policy"\n')
+    (tmp_path / "broken.policy").write_text("fact x: int\nwhen x == route\n")
+    (tmp_path / "back.policy").write_text('import "main.policy"\n')
+    text = 'import std\nimport "regions.policy"\nimport "team.policy"\n\nimport "broken.policy"\nimport "back.policy"\ndefault route cheap\n'
+    (tmp_path / "main.policy").write_text(text)
+    check = subprocess.run([sys.executable, "-m", "policylang", "check", str(tmp_path / "main.policy")],
+                           capture_output=True, text=True)
+    assert check.returncode == 1 and "eu.policy" in check.stdout + check.stderr
+
+    async def body():
+        s = await start(tmp_path, text)
+        diags = await s.diagnostics(0)
+        await stop(s)
+        return diags
+
+    diags = run(body())
+    by_line = {}
+    for d in diags:
+        by_line.setdefault(d.range.start.line, []).append(d)
+    # the conflict lies in eu.policy, read through team.policy: shown on `import "team.policy"`
+    (conflict,) = by_line[2]
+    assert conflict.code == "duplicate-definition" and conflict.message.startswith("eu.policy:2:6: fact `region`")
+    assert conflict.related_information[0].location.uri == from_fs_path(str((tmp_path / "eu.policy").resolve()))
+    assert conflict.related_information[0].location.range.start.line == 1
+    (syntax,) = by_line[4]
+    assert syntax.code == "syntax-error" and syntax.message.startswith("broken.policy:2:")
+    (cycle,) = by_line[5]
+    assert cycle.code == "import-error" and "import cycle" in cycle.message
+    assert set(by_line) == {2, 4, 5}

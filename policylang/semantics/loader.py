@@ -132,6 +132,10 @@ class Loaded:
     sources: dict[str, str]
     diagnostics: list[Diagnostic]
     imports: dict[str, list[str]] = field(default_factory=dict)  # file -> files it imports
+    # file -> (import statement's span, the file it names) for every import resolved to a file,
+    # read or not (a file with a syntax error, one closing a cycle): how a problem found in an
+    # imported file is traced back to the importing line
+    reached: dict[str, list[tuple[ast.Span, str]]] = field(default_factory=dict)
 
     def imported_classifiers(self) -> list[ast.ClassifyDecl]:
         """The classify blocks the main file's imports bring, for facts the main file does not
@@ -168,6 +172,7 @@ class Loader:
         self.sources: dict[str, str] = {}
         self.diags: list[Diagnostic] = []
         self.imports: dict[str, list[str]] = {}
+        self.reached: dict[str, list[tuple[ast.Span, str]]] = {}
         self._stack: list[str] = []
 
     # files are keyed by the name diagnostics show for them
@@ -296,6 +301,8 @@ class Loader:
                     )
                 )
                 return None
+        if self._stack:
+            self.reached.setdefault(self._stack[-1], []).append((stmt.span, key))
         if key in self._stack:
             cycle = self._stack[self._stack.index(key) :] + [key]
             self.diags.append(
@@ -322,4 +329,12 @@ def load_source(text: str, name: str, base_dir: Path | None = None) -> Loaded:
     if text.startswith("\ufeff"):  # a byte-order mark some editors write: invisible, so accepted
         text = text[1:]
     main = loader.load_text(text, name, base_dir or Path("."))
-    return Loaded(main, loader.modules, loader.scopes, loader.sources, loader.diags, loader.imports)
+    return Loaded(
+        main,
+        loader.modules,
+        loader.scopes,
+        loader.sources,
+        loader.diags,
+        loader.imports,
+        loader.reached,
+    )
