@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from . import interp, pipeline
-from .compiler import compile_standalone
+from .compiler import Compiled, compile_standalone
 from .diagnostics import Diagnostic, SourceCache, render_text
 from .prelude import MISSING, check_facts, json_value, with_defaults
 from .semantics import ir
@@ -23,12 +24,34 @@ class PolicyError(Exception):
 
 
 class Policy:
-    """A checked, compiled policy. `decide` is the compiled evaluator itself."""
+    """A checked, compiled policy. `decide` is the compiled evaluator itself.
 
-    def __init__(self, policy_ir: ir.PolicyIR, diagnostics: list[Diagnostic] | None = None):
+    compile=False defers compiling until something needs the compiled evaluator (`compiled`,
+    `path`): until then `decide` is the reference interpreter, which decides the same (the
+    differential tests hold them equal) and costs nothing up front. For one decision on a large
+    policy (`route`) that is seconds less than laying out and compiling every rule."""
+
+    def __init__(
+        self,
+        policy_ir: ir.PolicyIR,
+        diagnostics: list[Diagnostic] | None = None,
+        compile: bool = True,
+    ):
         self.ir = policy_ir
         self.diagnostics = list(diagnostics or [])
-        self.decide, self.compiled = pipeline.evaluator(policy_ir)
+        self._compiled: Compiled | None = None
+        self.decide: Callable = self.interpret
+        if compile:
+            self._compile()
+
+    def _compile(self) -> Compiled:
+        self.decide, self._compiled = pipeline.evaluator(self.ir)
+        return self._compiled
+
+    @property
+    def compiled(self) -> Compiled:
+        """The compiled evaluator's record (layout, source, line map); compiles on first use."""
+        return self._compiled if self._compiled is not None else self._compile()
 
     @property
     def name(self) -> str:
@@ -113,19 +136,20 @@ def decision_json(d) -> dict:
     }
 
 
-def _finish(checked: pipeline.Checked) -> Policy:
+def _finish(checked: pipeline.Checked, compile: bool = True) -> Policy:
     if checked.ir is None:
         raise PolicyError(checked.diagnostics, checked.sources)
-    return Policy(checked.ir, checked.diagnostics)
+    return Policy(checked.ir, checked.diagnostics, compile)
 
 
-def load(path: str | Path) -> Policy:
-    """Parse, check and compile a policy file; PolicyError on errors (warnings do not raise)."""
+def load(path: str | Path, compile: bool = True) -> Policy:
+    """Parse, check and compile a policy file; PolicyError on errors (warnings do not raise).
+    compile=False: compile only when first needed (Policy)."""
     try:
         checked = pipeline.front_end(path)
     except OSError as exc:  # SourceError among them
         raise PolicyError([pipeline.read_error(path, exc)]) from None
-    return _finish(checked)
+    return _finish(checked, compile)
 
 
 def loads(text: str, name: str = "<string>", base_dir: str | Path | None = None) -> Policy:

@@ -303,3 +303,32 @@ def test_a_corrupt_or_unwritable_parser_cache_is_only_slower(tmp_path):
     r = subprocess.run([sys.executable, "-m", "policylang", "check", "examples/quickstart.policy"],
                        capture_output=True, text=True, cwd=ROOT, env=env)
     assert r.returncode == 0 and "Traceback" not in r.stderr
+
+
+def test_route_decides_without_compiling_the_policy_and_as_the_compiled_evaluator_would(monkeypatch, capsys):
+    """One decision needs no compiled evaluator (issue 35 item 8: seconds at 10,000 rules); the
+    interpreter's answer is the compiled one, constraints and ignoring-case facts included.
+    --explain shows the compiled path, so it compiles."""
+    from policylang import pipeline
+    from policylang.cli import main
+
+    cases = [("examples/support-bot.policy", {"intent": "faq", "tokens": 350}),
+             ("examples/support-bot.policy", {"sentiment": "negative", "tier": "enterprise"}),
+             ("examples/eu-residency.policy", {"region": "EU"}),
+             ("examples/cost-per-quality.policy", {"task": "extract", "audience": "client"}),
+             ("examples/quickstart.policy", {"task": "summarize", "tokens": 120})]
+    compiled = {}
+    for path, facts in cases:
+        policy = policylang.load(ROOT / path)
+        policy.check_facts(facts)
+        compiled[path, json.dumps(facts)] = policylang.policy.decision_json(policy.decide(facts))
+    real = pipeline.evaluator
+    calls = []
+    monkeypatch.setattr(pipeline, "evaluator", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.chdir(ROOT)
+    for path, facts in cases:
+        assert main(["route", path, "--facts", json.dumps(facts), "--format", "json"]) == 0
+        assert json.loads(capsys.readouterr().out) == compiled[path, json.dumps(facts)], (path, facts)
+    assert calls == []
+    assert main(["route", cases[0][0], "--facts", json.dumps(cases[0][1]), "--explain"]) == 0
+    assert calls == [1] and "facts read by the compiled evaluator:" in capsys.readouterr().out
