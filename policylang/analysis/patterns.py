@@ -479,6 +479,113 @@ class _Trie:
         return node >= 0 and self.words.get(node) == text
 
 
+# ---- one test as a table-driven automaton (for evaluators outside Python) ---------------------
+MAX_DFA_STATES = 4_096  # states of one test's deterministic automaton before it is refused
+
+
+@dataclass(frozen=True)
+class SearchDFA:
+    """One `matches` or `startswith` test as a minimal deterministic automaton over value END.
+
+    A code point cp falls in segment i when cuts[i] <= cp < cuts[i + 1] (bisect), and its symbol
+    class is classes[i]; end is the class of the END marker. The walk starts in state 0 (BEGIN
+    already read); the state after a symbol of class k in state q is step[q * width + k].
+    verdict[q] is 1 when the test holds whatever follows (re.search has found a match), 2 when it
+    can no longer hold, 0 while undecided."""
+
+    cuts: tuple[int, ...]
+    classes: tuple[int, ...]
+    width: int  # the number of symbol classes
+    end: int
+    step: tuple[int, ...]
+    verdict: tuple[int, ...]
+
+
+def search_dfa(op: str, value: str, max_states: int = MAX_DFA_STATES) -> SearchDFA:
+    """The test `matches value` / `startswith value` as a SearchDFA, from the same automata the
+    analysis decides strings with (so with Python's `re` semantics). Unsupported for a pattern
+    the automata do not model, TooLarge past max_states."""
+    nfa = prefix_nfa(value) if op == "startswith" else regex_nfa(value)
+    alphabet = _Alphabet([cs for moves in nfa.moves for cs, _ in moves], ())
+    lazy = _Lazy(nfa, alphabet)
+    width = alphabet.size
+    begin = alphabet.class_of(BEGIN)
+    first = lazy.step(lazy.start, begin)
+    states = [first]
+    index = {first: 0}
+    step: list[int] = []
+    at = 0
+    while at < len(states):
+        subset = states[at]
+        at += 1
+        for k in range(width):
+            # BEGIN comes once, first: after it, its class leads nowhere
+            nxt = lazy.step(subset, k) if k != begin else frozenset()
+            j = index.get(nxt)
+            if j is None:
+                if len(states) >= max_states:
+                    raise TooLarge(f"over {max_states:,} automaton states")
+                j = index[nxt] = len(states)
+                states.append(nxt)
+            step.append(j)
+    # the accepting states keep accepting (the pattern's trailing loop); a state none of them
+    # can be reached from is decided too
+    accepting = [lazy.accepts(s) for s in states]
+    alive = set(q for q, a in enumerate(accepting) if a)
+    back: dict[int, set[int]] = {}
+    for q in range(len(states)):
+        for k in range(width):
+            back.setdefault(step[q * width + k], set()).add(q)
+    stack = list(alive)
+    while stack:
+        for p in back.get(stack.pop(), ()):
+            if p not in alive:
+                alive.add(p)
+                stack.append(p)
+    verdict = [1 if accepting[q] else 0 if q in alive else 2 for q in range(len(states))]
+    block, step = _minimal(verdict, step, width)
+    return SearchDFA(
+        cuts=tuple(alphabet.cuts[:-1]),
+        classes=tuple(alphabet.segment_class),
+        width=width,
+        end=alphabet.class_of(END),
+        step=tuple(step),
+        verdict=tuple(block),
+    )
+
+
+def _minimal(verdict: list[int], step: list[int], width: int) -> tuple[list[int], list[int]]:
+    """Moore's partition refinement: states with the same verdict and the same blocks after every
+    symbol are one state (decided states need no successors: they are merged by verdict alone).
+    Returns each new state's verdict and the new step table, state 0 still the start."""
+    n = len(verdict)
+    block = [v if v else 0 for v in verdict]
+    while True:
+        sigs: dict[tuple, int] = {}
+        new = []
+        for q in range(n):
+            if verdict[q]:
+                sig: tuple = (verdict[q],)
+            else:
+                sig = (0, block[q], *(block[step[q * width + k]] for k in range(width)))
+            new.append(sigs.setdefault(sig, len(sigs)))
+        if len(sigs) == len(set(block)):
+            break
+        block = new
+    # renumber in first-seen order so that the start state stays 0
+    order: dict[int, int] = {}
+    for q in range(n):
+        order.setdefault(block[q], len(order))
+    first: dict[int, int] = {}
+    for q in range(n):
+        first.setdefault(order[block[q]], q)
+    out_verdict = [verdict[first[b]] for b in range(len(order))]
+    out_step = [
+        order[block[step[first[b] * width + k]]] for b in range(len(order)) for k in range(width)
+    ]
+    return out_verdict, out_step
+
+
 # ---- examples for patterns the automata do not model --------------------------------------------
 def examples_for(pattern: str, limit: int = 4) -> list[str]:
     """A few strings that re.search finds the pattern in (checked), built from Python's own parse

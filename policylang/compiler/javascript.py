@@ -1,0 +1,485 @@
+"""The JavaScript target: a checked policy as one dependency-free ES2020 module (`compile
+--target js`), and its TypeScript declarations.
+
+The module is the policy's data (facts, decisions, the decision diagrams, automata, constraints)
+as JavaScript literals, followed by templates/runtime.mjs, the evaluator every module shares.
+What JavaScript means differently from Python is decided here, ahead of time:
+
+- `matches` and `startswith` become the analysis' own automata (patterns.search_dfa, from
+  Python's regex parser), never a JavaScript RegExp; a pattern they do not model is refused
+  (JsTargetError names it);
+- `ignoring case` folds with Python's str.lower, as tables (lowercase.py);
+- integers past 2**53 are BigInt literals, compared exactly with Number values; the module
+  takes an integer fact as a safe-integer Number or a BigInt and refuses a Number past 2**53.
+
+Only policy data goes into the module, through js_literal (JSON string escapes, numbers as
+Python's repr or BigInt): identifiers are the runtime's own.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .._version import __version__
+from ..analysis import patterns
+from ..analysis.diagram import DEFAULT_NODE_BUDGET, Diagram, Leaf, Split
+from ..prelude import OUTPUT_TOKENS_ESTIMATE
+from ..semantics import ir
+from ..span import Span
+from .codegen import left_out, source_hash
+from .emit import numeric_runs
+from .layout import layout_policy
+from .lowercase import lower_tables
+
+SAFE_INTEGER = 2**53  # integers up to this size are exact JavaScript numbers
+_LINES = ",\n"
+
+
+class JsTargetError(Exception):
+    """The policy uses something the JavaScript target cannot decide exactly; span points at it."""
+
+    def __init__(self, span: Span, message: str):
+        super().__init__(message)
+        self.span = span
+
+
+@dataclass
+class JsModule:
+    source: str  # the ES module
+    declarations: str  # its TypeScript declarations (.d.ts / .d.mts)
+    rules: int
+    nodes: int  # decision-diagram nodes in all
+
+
+def js_literal(value) -> str:
+    """JavaScript source for plain policy data; refuses anything else."""
+    t = type(value)
+    if value is None:
+        return "null"
+    if t is bool:
+        return "true" if value else "false"
+    if t is int:
+        return str(value) if -SAFE_INTEGER <= value <= SAFE_INTEGER else f"{value}n"
+    if t is float:
+        if math.isnan(value):
+            raise ValueError("NaN is not a constant")
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return repr(value)
+    if t is str:
+        return json.dumps(value)  # ASCII only: \u escapes (lone surrogates, U+2028 included)
+    if t in (tuple, list):
+        return "[" + ",".join(js_literal(v) for v in value) + "]"
+    if t is frozenset:
+        return js_literal(sorted(value))
+    raise TypeError(f"not a plain constant: {t.__name__}")
+
+
+class _Data:
+    """The policy's data as the runtime reads it (P), built from the IR and the layout."""
+
+    def __init__(self, policy: ir.PolicyIR):
+        self.policy = policy
+        self.fact_names = sorted(policy.facts)
+        self.fact_index = {name: i for i, name in enumerate(self.fact_names)}
+        self.automata: list[str] = []
+        self._automaton_of: dict[tuple[str, str], int] = {}
+        self.nodes = 0
+
+    def automaton(self, test: ir.Test) -> int:
+        """The index of the automaton of a `matches` test."""
+        key = (test.op, test.value)
+        hit = self._automaton_of.get(key)
+        if hit is not None:
+            return hit
+        try:
+            dfa = patterns.search_dfa(test.op, test.value)
+        except patterns.Unsupported as exc:
+            raise JsTargetError(
+                test.span,
+                f"the pattern {json.dumps(test.value)} uses {exc}: the JavaScript target "
+                "decides patterns with automata built from Python's regex parser and cannot "
+                "decide this one exactly (rewrite it without that construct)",
+            ) from None
+        except (patterns.TooLarge, RecursionError) as exc:
+            reason = str(exc) if isinstance(exc, patterns.TooLarge) else "nested too deeply"
+            raise JsTargetError(
+                test.span,
+                f"the pattern {json.dumps(test.value)} is too large for the JavaScript target "
+                f"({reason})",
+            ) from None
+        self.automata.append(
+            js_literal(
+                [list(dfa.cuts), list(dfa.classes), dfa.width, dfa.end, list(dfa.step)]
+                + [list(dfa.verdict)]
+            )
+        )
+        hit = self._automaton_of[key] = len(self.automata) - 1
+        return hit
+
+    # ---- conditions tested directly (the block layout's last resort) ---------------------
+    def cond(self, c: ir.Cond) -> str:
+        if isinstance(c, ir.Test):
+            value = c.value
+            if c.op == "matches":
+                value = self.automaton(c)
+            elif isinstance(value, frozenset):
+                value = sorted(value)
+            return js_literal(["test", self.fact_index[c.fact], c.op, value])
+        if isinstance(c, ir.Neg):
+            return f'["not",{self.cond(c.item)}]'
+        word = "all" if isinstance(c, ir.All) else "any"
+        return f'["{word}"' + "".join("," + self.cond(x) for x in c.items) + "]"
+
+    # ---- decision diagrams ---------------------------------------------------------------
+    def diagram(self, dg: Diagram, offset: int) -> str:
+        order = [n for n in dg.reachable() if isinstance(dg.nodes[n], Split)]
+        number = {n: i for i, n in enumerate(order)}
+        self.nodes += len(order)
+
+        def child(n: int) -> int:
+            node = dg.nodes[n]
+            if isinstance(node, Leaf):
+                return -1 if node.rule is None else -(offset + node.rule + 2)
+            return number[n]
+
+        dims = []
+        for dim in dg.space.dims:
+            if dim.kind == "opaque":
+                t = dim.opaque_test
+                extra = self.automaton(t) if t.op == "matches" else t.value
+                dims.append(js_literal([t.op, self.fact_index[t.fact], extra]))
+            elif dim.kind == "element":
+                dims.append(js_literal(["element", self.fact_index[dim.fact], dim.members[0]]))
+            else:
+                dims.append(js_literal([dim.kind, self.fact_index[dim.fact]]))
+        nodes = [self.node(dg, dg.nodes[n], child) for n in order]
+        root = child(dg.root)
+        return f"{{root:{root},dims:[{','.join(dims)}],nodes:[\n{_LINES.join(nodes)}]}}"
+
+    def node(self, dg: Diagram, node: Split, child) -> str:
+        dim = dg.space.dims[node.dim]
+        of_atom = {}
+        for mask, c in node.branches:
+            a = mask
+            while a:
+                low = a & -a
+                of_atom[low.bit_length() - 1] = child(c)
+                a ^= low
+        missing = of_atom.get(dim.missing_atom, -1) if dim.missing_atom is not None else -1
+        k = dim.kind
+        if k in ("enum", "string"):
+            members = range(len(dim.members))
+            if k == "string":
+                default = of_atom[len(dim.members)]  # the `other` atom
+            else:
+                default = Counter(of_atom[a] for a in members).most_common(1)[0][0]
+            pairs = []
+            for a in members:
+                if of_atom[a] != default:
+                    pairs += [dim.members[a], of_atom[a]]
+            return js_literal([node.dim, default, missing, pairs])
+        if k == "bool":
+            return js_literal([node.dim, of_atom[0], of_atom[1], missing])
+        if k in ("int", "float"):
+            bounds, groups, missing_branch = numeric_runs(dim, [m for m, _ in node.branches])
+            kids = [child(node.branches[g][1]) for g in groups]
+            miss = -1 if missing_branch is None else child(node.branches[missing_branch][1])
+            return js_literal([node.dim, list(bounds), kids, miss])
+        if k == "set":
+            return js_literal([node.dim, of_atom[0], missing])
+        if k == "element":
+            return js_literal([node.dim, of_atom[0], of_atom[1]])
+        # opaque: atom 1 the test holds
+        return js_literal([node.dim, of_atom[1], of_atom[0]])
+
+    # ---- constraints -----------------------------------------------------------------------
+    def constraint_spec(self, spec: tuple) -> str:
+        out = []
+        for candidate, attributes, constraints in spec:
+            regions, input_price, output_price, context, quality = attributes
+            q = None
+            if quality is not None:
+                q = [self.fact_index[quality[0]], [list(p) for p in quality[1]]]
+            cons = []
+            for attribute, op, is_fact, operand, text in constraints:
+                operand = self.fact_index[operand] if is_fact else operand
+                cons.append([attribute, op, is_fact, operand, text])
+            out.append([candidate, [regions, input_price, output_price, context, q], cons])
+        return js_literal(out)
+
+
+def generate_js(
+    policy: ir.PolicyIR, facts_schema: dict, budget: int = DEFAULT_NODE_BUDGET
+) -> JsModule:
+    """The ES module deciding as the policy's Python evaluator does (deterministic: same policy,
+    same bytes). JsTargetError for a pattern the target cannot decide exactly."""
+    data = _Data(policy)
+    _, blocks = layout_policy(policy, budget, use_table=False)
+    block_src = []
+    for (lo, hi), dg in blocks:
+        if dg is None:
+            rules = [f"{r},{data.cond(policy.rules[r].cond)}" for r in range(lo, hi)]
+            block_src.append("{rules:[" + ",\n".join(rules) + "]}")
+        else:
+            block_src.append(data.diagram(dg, lo))
+    facts = [
+        js_literal(
+            [
+                name,
+                f.kind,
+                list(f.members),
+                None if not f.has_default else _plain(f.default),
+                f.ignoring_case,
+            ]
+        )
+        for name, f in ((n, policy.facts[n]) for n in data.fact_names)
+    ]
+    constrained = [
+        f"[{r.index},{data.constraint_spec(r.constraint_spec)}]"
+        for r in policy.rules
+        if r.constraint_spec
+    ]
+    ordered = [
+        js_literal([r.index, [[trade, list(group)] for trade, group in r.value_order]])
+        for r in policy.rules
+        if r.value_order
+    ]
+    decisions = [
+        js_literal([d.rule, d.line, d.target, list(d.fallback), list(d.candidates)])
+        for d in (r.decision for r in policy.rules)
+    ]
+    folds = any(f.ignoring_case for f in policy.facts.values())
+    lower = "null"
+    if folds:
+        t = lower_tables()
+        special = ",".join(f"{cp}:{js_literal(list(v))}" for cp, v in sorted(t.special.items()))
+        lower = (
+            f"{{runs:{js_literal(t.runs)},\nspecial:{{{special}}},\ncased:{js_literal(t.cased)},"
+            f"\nignorable:{js_literal(t.ignorable)}}}"
+        )
+    data_src = (
+        "const P = {\n"
+        f"facts: [\n{_LINES.join(facts)}],\n"
+        f"decisions: [\n{_LINES.join(decisions)}],\n"
+        f"automata: [\n{_LINES.join(data.automata)}],\n"
+        f"blocks: [\n{_LINES.join(block_src)}],\n"
+        f"constrained: [\n{_LINES.join(constrained)}],\n"
+        f"valueOrder: [\n{_LINES.join(ordered)}],\n"
+        f"tokens: {data.fact_index.get('tokens', -1)},\n"
+        f"outputTokens: {OUTPUT_TOKENS_ESTIMATE},\n"
+        f"lower: {lower},\n"
+        "};\n"
+    )
+    digest = source_hash(policy)
+    skipped = left_out(policy)
+    head = [
+        f"// Generated by policylang {__version__} from {_comment_safe(policy.name)}. Do not edit.",
+        f"// policy sha256: {digest}",
+        "/**",
+        " * A standalone policy evaluator: an ES2020 module with no imports.",
+        " *",
+        " *   decide(facts, learned?)  the decision, as `policylang route --format json`",
+        " *                            prints it; validates every fact given (FactError)",
+        " *   checkFacts(facts)        the facts validated and normalized",
+        " *   POLICY_HASH              sha256 of the policy's sources (as the Python module's)",
+        " *   FACTS, FACTS_SCHEMA      the fact declarations, and their JSON Schema",
+        " *   CANDIDATES               per candidate: provider, model, the provider's model id,",
+        " *                            adapter, base URL and the name of its API key's variable",
+        " *",
+        " * Integer facts: a Number up to 2**53 in magnitude, or a BigInt (any size).",
+    ]
+    if skipped:
+        head.append(
+            f" * Left out: the policy's classifiers ({skipped}); give those facts explicitly."
+        )
+    head.append(" */")
+    schema = json.dumps(json.dumps(facts_schema, sort_keys=True))
+    declared = [
+        [
+            name,
+            {
+                "kind": f.kind,
+                "members": list(f.members),
+                "default": None if not f.has_default else _plain(f.default),
+                "ignoringCase": f.ignoring_case,
+            },
+        ]
+        for name, f in ((n, policy.facts[n]) for n in data.fact_names)
+    ]
+    models = []
+    for c in sorted({c for r in policy.rules for c in r.candidates}):
+        model = policy.models_by_candidate[c]
+        provider = policy.providers[model.provider]
+        fields = {
+            "provider": model.provider,
+            "model": model.name,
+            "id": model.id,
+            "adapter": provider.adapter,
+            "baseUrl": provider.base_url,
+            "apiKeyEnv": provider.api_key_env,
+        }
+        inner = ",".join(f"{k}:{js_literal(v)}" for k, v in fields.items())
+        models.append(f"[{js_literal(c)},Object.freeze({{{inner}}})]")
+    exports = (
+        f"export const POLICY_HASH = {js_literal(digest)};\n"
+        f"export const COMPILER_VERSION = {js_literal(__version__)};\n"
+        f"export const UNICODE_VERSION = {js_literal(unicodedata.unidata_version)};\n"
+        f"export const FACTS = Object.freeze(Object.fromEntries({_declared_literal(declared)}));\n"
+        f"export const FACTS_SCHEMA = JSON.parse({schema});\n"
+        f"export const CANDIDATES = Object.freeze(Object.fromEntries([\n{_LINES.join(models)}]));\n"
+    )
+    source = "\n".join(head) + "\n" + exports + data_src + "\n" + _runtime_source()
+    return JsModule(source, declarations(policy), len(policy.rules), data.nodes)
+
+
+def _declared_literal(declared: list) -> str:
+    out = []
+    for name, d in declared:
+        fields = ",".join(f"{k}:{js_literal(v)}" for k, v in d.items())
+        out.append(f"[{js_literal(name)},Object.freeze({{{fields}}})]")
+    return "[\n" + ",\n".join(out) + "]"
+
+
+def _plain(value):
+    """A default as the runtime takes it: a set fact's default as a sorted list."""
+    return sorted(value) if isinstance(value, frozenset) else value
+
+
+def _comment_safe(name: str) -> str:
+    return json.dumps(name).replace("*/", "*\\/")
+
+
+@lru_cache(maxsize=1)
+def _runtime_source() -> str:
+    return (Path(__file__).resolve().parent / "templates" / "runtime.mjs").read_text(
+        encoding="utf-8"
+    )
+
+
+# ---- TypeScript declarations ------------------------------------------------------------------
+_TS_IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+
+
+def _ts_key(name: str) -> str:
+    return name if _TS_IDENT.match(name) else json.dumps(name)
+
+
+def _union(values) -> str:
+    items = [json.dumps(v) for v in dict.fromkeys(values)]
+    return " | ".join(items) if items else "never"
+
+
+def _fact_type(f: ir.Fact) -> str:
+    if f.kind == "int":
+        return "number | bigint"
+    if f.kind == "float":
+        return "number | bigint"
+    if f.kind == "bool":
+        return "boolean"
+    if f.kind == "set":
+        return "readonly string[] | ReadonlySet<string>"
+    if f.kind == "enum":
+        members = _union(f.members)
+        if f.ignoring_case:
+            return f"{members} | Uppercase<{members}> | Capitalize<{members}>"
+        return members
+    return "string"
+
+
+def declarations(policy: ir.PolicyIR) -> str:
+    """The module's TypeScript declarations: facts typed precisely (enums as unions of their
+    members, sets as arrays), decisions with the policy's rule names and candidates."""
+    lines = [
+        f"// Generated by policylang {__version__} from {_comment_safe(policy.name)}. Do not edit.",
+        f"// policy sha256: {source_hash(policy)}",
+        "",
+        "/** The facts a request may carry; every one optional, no others. */",
+        "export interface Facts {",
+    ]
+    for name in sorted(policy.facts):
+        f = policy.facts[name]
+        note = []
+        if f.kind == "int":
+            note.append("an integer: a Number up to 2**53 in magnitude, or a BigInt")
+        if f.ignoring_case:
+            note.append("compared ignoring letter case")
+        if f.has_default:
+            note.append(f"default {json.dumps(_plain(f.default))}")
+        if note:
+            lines.append(f"  /** {'; '.join(note)} */")
+        lines.append(f"  readonly {_ts_key(name)}?: {_fact_type(f)};")
+    lines.append("}")
+    rules = [r.name for r in policy.rules]
+    candidates = sorted({c for r in policy.rules for c in r.candidates})
+    targets = sorted({t.written for r in policy.rules for t in (r.target, *r.fallback)})
+    quality_fact = policy.quality.fact if policy.quality is not None else None
+    lines += [
+        "",
+        f"export type RuleName = {_union(rules)};",
+        f"export type Candidate = {_union(candidates)};",
+        f"export type TargetName = {_union(targets)};",
+        "",
+        "/** What `policylang route --format json` prints; frozen. */",
+        "export interface Decision {",
+        "  readonly rule: RuleName | null;",
+        "  readonly line: number | null;",
+        "  readonly target: TargetName | null;",
+        "  readonly fallback: readonly TargetName[];",
+        "  readonly candidates: readonly Candidate[];",
+        "  readonly removed: readonly {",
+        "    readonly candidate: Candidate;",
+        "    readonly constraint: string;",
+        "  }[];",
+        "}",
+        "",
+    ]
+    if quality_fact is not None:
+        value = _union(policy.facts[quality_fact].members)
+        lines += [
+            f"/** Learned quality scores: candidate -> value of `{quality_fact}` -> score. */",
+            f"export type Learned = {{ readonly [C in Candidate]?: {{ readonly [V in {value}]?: "
+            "number } };",
+        ]
+    else:
+        lines.append("/** The policy declares no `quality by`: learned scores change nothing. */")
+        lines.append("export type Learned = Record<string, Record<string, number>>;")
+    lines += [
+        "",
+        "/** A request's facts do not fit the declarations; `fact` names the bad fact. */",
+        "export declare class FactError extends Error {",
+        "  readonly fact: string | null;",
+        "}",
+        "",
+        "export declare function decide(facts: Facts, learned?: Learned): Decision;",
+        "export declare function checkFacts(facts: Facts): Record<string, unknown>;",
+        "export declare const POLICY_HASH: string;",
+        "export declare const COMPILER_VERSION: string;",
+        "export declare const UNICODE_VERSION: string;",
+        "export declare const FACTS: Readonly<Record<keyof Facts, {",
+        '  readonly kind: "int" | "float" | "string" | "bool" | "enum" | "set";',
+        "  readonly members: readonly string[];",
+        "  readonly default: unknown;",
+        "  readonly ignoringCase: boolean;",
+        "}>>;",
+        "export declare const FACTS_SCHEMA: Record<string, unknown>;",
+        "/** How to call each candidate: the provider's own model id, its wire protocol, base URL",
+        " * (null: the adapter's default) and the environment variable holding its key. */",
+        "export declare const CANDIDATES: Readonly<Record<Candidate, {",
+        "  readonly provider: string;",
+        "  readonly model: string;",
+        "  readonly id: string;",
+        '  readonly adapter: "openai" | "anthropic" | "gemini" | "echo";',
+        "  readonly baseUrl: string | null;",
+        "  readonly apiKeyEnv: string | null;",
+        "}>>;",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,588 @@
+// ---- the evaluator (policylang/compiler/templates/runtime.mjs, the same in every module) ----
+// It reads the policy's data above (P) and decides exactly as the Python reference does:
+// facts are validated as prelude.check_facts validates them, `ignoring case` folds with
+// Python's str.lower (tables from the compiling Python), `matches`/`startswith` run as
+// automata built from Python's own regex parse, integers compare exactly (BigInt beside
+// Number), and constraints, `by value` order and learned scores follow prelude.constrain.
+
+/** A request's facts do not fit the policy's declarations; `fact` names the fact (null: the
+ * facts object itself is wrong). */
+export class FactError extends Error {
+  constructor(fact, message) {
+    super(message);
+    this.name = "FactError";
+    this.fact = fact;
+  }
+}
+
+const MISSING = Symbol("missing");
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+const KIND_WORDS = {
+  int: "an integer",
+  float: "a number",
+  string: "a string",
+  bool: "true or false",
+  set: "a list of strings",
+};
+
+// ---- facts -------------------------------------------------------------------------------
+const FACT_INDEX = new Map();
+const DEFAULTS = [];
+for (let i = 0; i < P.facts.length; i++) {
+  const f = P.facts[i];
+  FACT_INDEX.set(f[0], i);
+  const d = f[3];
+  DEFAULTS.push(d === null ? MISSING : f[1] === "set" ? new Set(d) : d);
+}
+
+function show(value) {
+  let text;
+  if (typeof value === "bigint") text = String(value);
+  else if (value === undefined) text = "undefined";
+  else if (value instanceof Set) text = JSON.stringify([...value]);
+  else {
+    try {
+      text = JSON.stringify(value);
+    } catch (e) {
+      text = undefined;
+    }
+    if (text === undefined) text = String(value);
+  }
+  return text.length <= 60 ? text : text.slice(0, 57) + "...";
+}
+
+function refuse(name, kind, value) {
+  return new FactError(name, `fact \`${name}\` must be ${KIND_WORDS[kind]}; got ${show(value)}`);
+}
+
+/** The value of fact i normalized for evaluation (as prelude.check_value), or FactError. */
+function checkValue(i, value) {
+  const f = P.facts[i];
+  const name = f[0];
+  const kind = f[1];
+  if (typeof value === "string" && f[4]) value = pyLower(value);
+  switch (kind) {
+    case "int":
+      if (typeof value === "number") {
+        if (!Number.isInteger(value)) break;
+        if (value > MAX_SAFE || value < -MAX_SAFE) {
+          throw new FactError(
+            name,
+            `fact \`${name}\` is ${show(value)}, an integer beyond 2**53 that a JavaScript ` +
+              "number cannot hold exactly: pass it as a BigInt",
+          );
+        }
+        return value === 0 ? 0 : value; // -0 is the integer 0
+      }
+      if (typeof value === "bigint") return value;
+      break;
+    case "float":
+      if (typeof value === "number") {
+        if (value !== value) throw new FactError(name, `fact \`${name}\` must be a number, got NaN`);
+        return value;
+      }
+      if (typeof value === "bigint") {
+        const x = Number(value); // rounds half to even, as Python's float(int)
+        if (x === Infinity || x === -Infinity) {
+          throw new FactError(name, `fact \`${name}\` is out of range: ${show(value)}`);
+        }
+        return x;
+      }
+      break;
+    case "string":
+      if (typeof value === "string") return value;
+      break;
+    case "bool":
+      if (typeof value === "boolean") return value;
+      break;
+    case "enum":
+      if (typeof value === "string" && f[2].includes(value)) return value;
+      throw new FactError(name, `fact \`${name}\` must be one of ${f[2].join(", ")}; got ${show(value)}`);
+    case "set": {
+      const items = Array.isArray(value) ? value : value instanceof Set ? [...value] : null;
+      if (items !== null && items.every((x) => typeof x === "string")) return new Set(items);
+      break;
+    }
+  }
+  throw refuse(name, kind, value);
+}
+
+/** Every fact given, validated, with each absent one's default: an array by fact number. */
+function validated(facts) {
+  if (typeof facts !== "object" || facts === null || Array.isArray(facts)) {
+    const got = facts === null ? "null" : Array.isArray(facts) ? "an array" : typeof facts;
+    throw new FactError(null, `facts must be an object mapping fact names to values; got ${got}`);
+  }
+  const vals = DEFAULTS.slice();
+  const keys = Object.keys(facts);
+  for (let k = 0; k < keys.length; k++) {
+    const name = keys[k];
+    const value = facts[name];
+    if (value === undefined) continue; // as JSON.stringify drops it: absent
+    const i = FACT_INDEX.get(name);
+    if (i === undefined) throw new FactError(name, `unknown fact \`${name}\``);
+    vals[i] = checkValue(i, value);
+  }
+  return vals;
+}
+
+/** The facts validated and normalized (lowercased where `ignoring case`, sets as sorted
+ * arrays), defaults not filled in; FactError when one is wrong or unknown. */
+export function checkFacts(facts) {
+  validated(facts);
+  const out = [];
+  for (const name of Object.keys(facts)) {
+    if (facts[name] === undefined) continue;
+    const v = checkValue(FACT_INDEX.get(name), facts[name]);
+    out.push([name, v instanceof Set ? [...v].sort(codePointOrder) : v]);
+  }
+  return Object.fromEntries(out); // own properties, even one named __proto__
+}
+
+function codePointOrder(a, b) {
+  // Python sorts strings by code point; JavaScript's default sort compares UTF-16 units
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; ) {
+    const x = a.codePointAt(i);
+    const y = b.codePointAt(i);
+    if (x !== y) return x - y;
+    i += x > 0xffff ? 2 : 1;
+  }
+  return a.length - b.length;
+}
+
+// ---- Python's str.lower ------------------------------------------------------------------
+function inRanges(ranges, cp) {
+  let lo = 0;
+  let hi = ranges.length >> 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cp < ranges[2 * mid]) hi = mid;
+    else if (cp >= ranges[2 * mid + 1]) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+function lowerOf(cp) {
+  // P.lower.runs: start, count, stride, delta (flat, by start)
+  const runs = P.lower.runs;
+  let lo = 0;
+  let hi = runs.length / 4;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cp < runs[4 * mid]) hi = mid;
+    else lo = mid + 1;
+  }
+  if (lo === 0) return cp;
+  const r = 4 * (lo - 1);
+  const off = cp - runs[r];
+  if (off % runs[r + 2] === 0 && off / runs[r + 2] < runs[r + 1]) return cp + runs[r + 3];
+  return cp;
+}
+
+function finalSigma(cps, i) {
+  // CPython's handle_capital_sigma: cased, case-ignorable*, SIGMA, not (case-ignorable*, cased)
+  let j = i - 1;
+  while (j >= 0 && inRanges(P.lower.ignorable, cps[j])) j--;
+  if (j < 0 || !inRanges(P.lower.cased, cps[j])) return false;
+  j = i + 1;
+  while (j < cps.length && inRanges(P.lower.ignorable, cps[j])) j++;
+  return j === cps.length || !inRanges(P.lower.cased, cps[j]);
+}
+
+function codePoints(s) {
+  const out = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d < 0xe000) {
+        out.push(((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000);
+        i++;
+        continue;
+      }
+    }
+    out.push(c);
+  }
+  return out;
+}
+
+function fromCodePoints(cps) {
+  let out = "";
+  for (let i = 0; i < cps.length; i += 4096) {
+    out += String.fromCodePoint(...cps.slice(i, i + 4096));
+  }
+  return out;
+}
+
+/** Python's str.lower, exactly (the compiling Python's Unicode tables). */
+function pyLower(s) {
+  let plain = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80 || (c >= 0x41 && c <= 0x5a)) {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return s;
+  const cps = codePoints(s);
+  const out = [];
+  for (let i = 0; i < cps.length; i++) {
+    const cp = cps[i];
+    if (cp === 0x3a3) out.push(finalSigma(cps, i) ? 0x3c2 : 0x3c3);
+    else {
+      const special = P.lower.special[cp];
+      if (special !== undefined) out.push(...special);
+      else out.push(lowerOf(cp));
+    }
+  }
+  return fromCodePoints(out);
+}
+
+// ---- patterns ----------------------------------------------------------------------------
+/** Whether Python's re.search (or startswith) finds automaton `a` in s. */
+function search(a, s) {
+  const step = a.step;
+  const verdict = a.verdict;
+  const width = a.width;
+  let q = 0;
+  for (let i = 0; i < s.length; i++) {
+    let cp = s.charCodeAt(i);
+    if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d < 0xe000) {
+        cp = ((cp - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+        i++;
+      }
+    }
+    q = step[q * width + symbolClass(a, cp)];
+    const v = verdict[q];
+    if (v !== 0) return v === 1;
+  }
+  q = step[q * width + a.end];
+  return verdict[q] === 1;
+}
+
+function symbolClass(a, cp) {
+  if (cp < 128) return a.ascii[cp];
+  const cuts = a.cuts;
+  let lo = 0;
+  let hi = cuts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cp < cuts[mid]) hi = mid;
+    else lo = mid + 1;
+  }
+  return a.classes[lo - 1];
+}
+
+const AUTOMATA = P.automata.map(([cuts, classes, width, end, step, verdict]) => {
+  const a = { cuts, classes, width, end, step, verdict, ascii: null };
+  a.ascii = [];
+  for (let cp = 0; cp < 128; cp++) {
+    let lo = 0;
+    let hi = cuts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cp < cuts[mid]) hi = mid;
+      else lo = mid + 1;
+    }
+    a.ascii.push(classes[lo - 1]);
+  }
+  return a;
+});
+
+// ---- tests and conditions (prelude.holds) ------------------------------------------------
+function holds(op, v, c) {
+  switch (op) {
+    case "is missing":
+      return v === MISSING;
+    case "is present":
+      return v !== MISSING;
+    case "!=":
+      return !(v !== MISSING && equal(v, c));
+    case "not in":
+      return !(v !== MISSING && c.some((x) => equal(v, x)));
+  }
+  if (v === MISSING) return false;
+  switch (op) {
+    case "==":
+      return equal(v, c);
+    case "<":
+      return v < c;
+    case "<=":
+      return v <= c;
+    case ">":
+      return v > c;
+    case ">=":
+      return v >= c;
+    case "in":
+      return c.some((x) => equal(v, x));
+    case "contains":
+      return v.has(c);
+    case "contains any":
+      return c.some((x) => v.has(x));
+    case "contains all":
+      return c.every((x) => v.has(x));
+    case "matches":
+      return search(AUTOMATA[c], v);
+    case "startswith":
+      return v.startsWith(c);
+  }
+  throw new Error(`unknown operator ${op}`);
+}
+
+function equal(v, c) {
+  // numbers: an integer as a Number or a BigInt is equal by value (== compares them exactly)
+  const t = typeof v;
+  if (t === "number" || t === "bigint") {
+    const u = typeof c;
+    return (u === "number" || u === "bigint") && v == c; // eslint-disable-line eqeqeq
+  }
+  return v === c;
+}
+
+function condHolds(cond, vals) {
+  switch (cond[0]) {
+    case "test":
+      return holds(cond[2], vals[cond[1]], cond[3]);
+    case "all":
+      for (let i = 1; i < cond.length; i++) if (!condHolds(cond[i], vals)) return false;
+      return true;
+    case "any":
+      for (let i = 1; i < cond.length; i++) if (condHolds(cond[i], vals)) return true;
+      return false;
+    case "not":
+      return !condHolds(cond[1], vals);
+  }
+  throw new Error(`unknown condition ${cond[0]}`);
+}
+
+// ---- the decision diagrams ---------------------------------------------------------------
+// A node reads one fact (f) and picks a child: >= 0 another node, -1 no rule, -(r + 2) rule r.
+const HASHED = 0;
+const BOOL = 1;
+const NUMBER = 2;
+const PRESENT = 3;
+const ELEMENT = 4;
+const MATCHES = 5;
+const STARTSWITH = 6;
+const KIND_CODE = { enum: HASHED, string: HASHED, bool: BOOL, int: NUMBER, float: NUMBER,
+  set: PRESENT, element: ELEMENT, matches: MATCHES, startswith: STARTSWITH };
+
+function node(dims, raw) {
+  const dim = dims[raw[0]];
+  const k = KIND_CODE[dim[0]];
+  const out = { k, f: dim[1], a: -1, b: -1, c: -1, map: null, bounds: null, kids: null, x: null };
+  if (k === HASHED) {
+    [, out.a, out.c] = raw;
+    out.map = new Map();
+    const pairs = raw[3];
+    for (let i = 0; i < pairs.length; i += 2) out.map.set(pairs[i], pairs[i + 1]);
+  } else if (k === BOOL) {
+    [, out.a, out.b, out.c] = raw;
+  } else if (k === NUMBER) {
+    [, out.bounds, out.kids, out.c] = raw;
+  } else {
+    [, out.a, out.b] = raw;
+    out.x = k === MATCHES ? AUTOMATA[dim[2]] : dim[2];
+  }
+  return out;
+}
+
+const BLOCKS = P.blocks.map((b) =>
+  b.nodes === undefined ? { root: 0, nodes: null, rules: b.rules } : {
+    root: b.root,
+    nodes: b.nodes.map((raw) => node(b.dims, raw)),
+    rules: null,
+  },
+);
+
+function bisectRight(bounds, v) {
+  let lo = 0;
+  let hi = bounds.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (v < bounds[mid]) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** The leaf the diagram reaches: -1 (no rule) or -(r + 2). */
+function walk(block, vals) {
+  const nodes = block.nodes;
+  let n = block.root;
+  while (n >= 0) {
+    const d = nodes[n];
+    const v = vals[d.f];
+    switch (d.k) {
+      case HASHED: {
+        if (v === MISSING) n = d.c;
+        else {
+          const c = d.map.get(v);
+          n = c === undefined ? d.a : c;
+        }
+        break;
+      }
+      case BOOL:
+        n = v === MISSING ? d.c : v ? d.a : d.b;
+        break;
+      case NUMBER:
+        n = v === MISSING ? d.c : d.kids[bisectRight(d.bounds, v)];
+        break;
+      case PRESENT:
+        n = v === MISSING ? d.b : d.a;
+        break;
+      case ELEMENT:
+        n = v !== MISSING && v.has(d.x) ? d.a : d.b;
+        break;
+      case MATCHES:
+        n = v !== MISSING && search(d.x, v) ? d.a : d.b;
+        break;
+      default: // STARTSWITH
+        n = v !== MISSING && v.startsWith(d.x) ? d.a : d.b;
+    }
+  }
+  return n;
+}
+
+/** The index of the first rule whose condition holds, or -1. */
+function firstRule(vals) {
+  for (let b = 0; b < BLOCKS.length; b++) {
+    const block = BLOCKS[b];
+    if (block.nodes !== null) {
+      const leaf = walk(block, vals);
+      if (leaf !== -1) return -leaf - 2;
+    } else {
+      const rules = block.rules;
+      for (let i = 0; i < rules.length; i += 2) if (condHolds(rules[i + 1], vals)) return rules[i];
+    }
+  }
+  return -1;
+}
+
+// ---- decisions and constraints (prelude.constrain) ---------------------------------------
+const freeze = (d) => {
+  Object.freeze(d.fallback);
+  Object.freeze(d.candidates);
+  d.removed.forEach(Object.freeze);
+  Object.freeze(d.removed);
+  return Object.freeze(d);
+};
+const NO_ROUTE = freeze({ rule: null, line: null, target: null, fallback: [], candidates: [], removed: [] });
+const DECISIONS = P.decisions.map(([rule, line, target, fallback, candidates]) =>
+  freeze({ rule, line, target, fallback, candidates, removed: [] }),
+);
+const CONSTRAINED = new Map(P.constrained);
+const VALUE_ORDER = new Map(P.valueOrder);
+
+function scoreOf(candidate, quality, vals, learned) {
+  if (quality === null) return null;
+  const value = vals[quality[0]];
+  if (value === MISSING) return null;
+  if (learned) {
+    const mine = hasOwn(learned, candidate) ? learned[candidate] : undefined;
+    if (mine && hasOwn(mine, value)) {
+      const score = mine[value];
+      if (typeof score !== "number") {
+        throw new TypeError(`learned score of ${candidate} for ${value} must be a number`);
+      }
+      return score;
+    }
+  }
+  const scores = quality[1];
+  for (let i = 0; i < scores.length; i++) if (scores[i][0] === value) return scores[i][1];
+  return null;
+}
+
+function estimatedCost(tokens, input, output) {
+  // (tokens x input + 500 x output) / 1e6 in float arithmetic, as prelude.estimated_cost: a
+  // count too large for a float saturates the product (a free input price keeps it 0)
+  const t = typeof tokens === "bigint" ? Number(tokens) : tokens;
+  let spend;
+  if (t === Infinity || t === -Infinity) spend = input === 0 ? 0 : t > 0 ? Infinity : -Infinity;
+  else spend = t * input;
+  return (spend + P.outputTokens * output) / 1e6;
+}
+
+function violated(candidate, attributes, constraints, vals, learned) {
+  const [regions, input, output, context, quality] = attributes;
+  for (let i = 0; i < constraints.length; i++) {
+    const [attribute, op, isFact, operand, text] = constraints[i];
+    const bound = isFact ? vals[operand] : operand;
+    if (bound === MISSING) continue;
+    let ok;
+    if (attribute === "hosted") {
+      ok = regions !== null && (isFact ? regions.includes(bound) : bound.some((r) => regions.includes(r)));
+    } else if (attribute === "cost") {
+      const tokens = P.tokens >= 0 && P.facts[P.tokens][1] === "int" ? vals[P.tokens] : MISSING;
+      if (tokens === MISSING) continue;
+      ok = input !== null && output !== null && holds(op, estimatedCost(tokens, input, output), bound);
+    } else if (attribute === "quality") {
+      if (vals[quality[0]] === MISSING) continue;
+      const score = scoreOf(candidate, quality, vals, learned);
+      ok = score !== null && holds(op, score, bound);
+    } else {
+      ok = context === null || holds(op, context, bound);
+    }
+    if (!ok) return text;
+  }
+  return null;
+}
+
+function valueKey(candidate, attributes, trade, vals, learned) {
+  const input = attributes[1];
+  const output = attributes[2];
+  const score = scoreOf(candidate, attributes[4], vals, learned);
+  if (score === null || input === null || output === null) return [1, 0];
+  const price = (3 * input + output) / 4;
+  return [0, -(100 * score - price / trade)];
+}
+
+function constrain(r, vals, learned) {
+  const d = DECISIONS[r];
+  const spec = CONSTRAINED.get(r);
+  const kept = [];
+  const removed = [];
+  const attributesOf = new Map();
+  for (let i = 0; i < spec.length; i++) {
+    const [candidate, attributes, constraints] = spec[i];
+    attributesOf.set(candidate, attributes);
+    const why = violated(candidate, attributes, constraints, vals, learned);
+    if (why === null) kept.push(candidate);
+    else removed.push({ candidate, constraint: why });
+  }
+  let moved = false;
+  const order = VALUE_ORDER.get(r);
+  if (order !== undefined) {
+    for (const [trade, group] of order) {
+      const places = [];
+      for (let i = 0; i < kept.length; i++) if (group.includes(kept[i])) places.push(i);
+      const ranked = places
+        .map((i) => [kept[i], valueKey(kept[i], attributesOf.get(kept[i]), trade, vals, learned)])
+        .sort((x, y) => x[1][0] - y[1][0] || (x[1][1] < y[1][1] ? -1 : x[1][1] > y[1][1] ? 1 : 0));
+      for (let j = 0; j < places.length; j++) {
+        if (kept[places[j]] !== ranked[j][0]) moved = true;
+        kept[places[j]] = ranked[j][0];
+      }
+    }
+  }
+  if (removed.length === 0 && !moved) return d;
+  return freeze({ rule: d.rule, line: d.line, target: d.target, fallback: d.fallback.slice(),
+    candidates: kept, removed });
+}
+
+/** The decision for a request's facts, as `policylang route --format json` prints it: every
+ * fact given is validated first (FactError names a bad one). learned, optional, maps a
+ * candidate ("provider/model") to {value of the `quality by` fact: score}, replacing declared
+ * scores as the Python Router's learned quality does. The result is frozen. */
+export function decide(facts, learned) {
+  const vals = validated(facts);
+  const r = firstRule(vals);
+  if (r < 0) return NO_ROUTE;
+  return CONSTRAINED.has(r) ? constrain(r, vals, learned) : DECISIONS[r];
+}
