@@ -199,7 +199,8 @@ def test_a_file_that_is_not_utf8_is_an_io_error(tmp_path):
         r = run(*cmd)
         assert r.returncode == 2, (cmd, r.stderr)
         assert "Traceback" not in r.stderr
-        assert str(f) in r.stderr and "not UTF-8" in r.stderr and "offset 11" in r.stderr, r.stderr
+        said = r.stdout + r.stderr  # check reports it among its diagnostics (stdout), the others on stderr
+        assert str(f) in said and "not UTF-8" in said and "offset 11" in said, said
 
 
 def test_a_byte_order_mark_is_accepted(tmp_path):
