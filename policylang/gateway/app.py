@@ -254,20 +254,26 @@ class Gateway:
             stream = bool(body.get("stream"))
             ex.fields["stream"] = stream
             bucket = self.keyring.buckets.get(client.name) if client is not None else None
-            hold = await self.budgets.hold(client, body, serving.policy.ir, bucket)
+            budget_key = client.name if client else None
+            plan = None
+            if client is not None and client.budget_usd is not None:
+                # decided first, so that the hold is priced at this request's own candidates
+                plan = serving.router.plan(body, facts, budget_key)
+            hold = await self.budgets.hold(
+                client, body, plan.models if plan is not None else (), bucket
+            )
             with _cancelled_if_client_leaves(request, ex):
                 try:
                     await self._upstream_slot()
                 except BaseException:
                     await self.budgets.settle(hold, None)
                     raise
-                budget_key = client.name if client else None
                 parent = incoming(request.headers)
                 if stream:
                     return await self._stream(
                         serving,
                         serving.router.stream(
-                            body, facts, budget_key=budget_key, trace_parent=parent
+                            body, facts, budget_key=budget_key, trace_parent=parent, plan=plan
                         ),
                         pin,
                         ex,
@@ -276,7 +282,7 @@ class Gateway:
                 result = None
                 try:
                     result = await serving.router.complete(
-                        body, facts, budget_key=budget_key, trace_parent=parent
+                        body, facts, budget_key=budget_key, trace_parent=parent, plan=plan
                     )
                 finally:
                     self.slots.release()

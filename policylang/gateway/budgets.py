@@ -1,9 +1,10 @@
 """Spend budgets per client key (keys file: `"budget_usd": 50, "budget_period": "day"`).
 
-A request holds an estimate of its cost while it is in flight — its prompt's tokens at the
-dearest input price among the models the policy routes to, plus `max_completion_tokens`
-(or `max_tokens`, else RESERVE_OUTPUT_TOKENS) at the dearest output price — and is refused
-(429 `budget_exceeded`) when what is spent and held would pass the budget. When it ends it
+A request holds an estimate of its cost while it is in flight — the most that any of its own
+candidates (the decision's, after constraints) would charge for its prompt's tokens plus
+`max_completion_tokens` (or `max_tokens`, else RESERVE_OUTPUT_TOKENS) — and is refused (429
+`budget_exceeded`, naming the estimate, what is spent and what is left, in plain decimals)
+when what is spent and held would pass the budget. When it ends it
 releases the hold and pays what it cost. A hold is never smaller than the request's cost
 unless the answer runs past the reserved output tokens, so the budget is overspent by at
 most that excess. Periods are UTC calendar hours, days or months.
@@ -16,10 +17,13 @@ atomic across replicas; when Redis does not answer, budgets fail closed (503
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..runtime.cost import cost_usd
 from ..runtime.facts import count_prompt_tokens
 from ..runtime.shared import RedisState, StateUnavailable
 from ..semantics import ir
@@ -34,6 +38,27 @@ MAX_UNSETTLED = 100_000  # settlements kept while Redis is away
 BATCH = 500  # settlements per batch (one Lua call each, applied at most once)
 PERIODS = {"hour": 3600, "day": 86400, "month": 31 * 86400}  # period -> its longest length, s
 _ADJECTIVE = {"hour": "hourly", "day": "daily", "month": "monthly"}
+
+
+def usd(amount: float) -> str:
+    """Dollars in plain decimals, to the hundred-millionth (the cost header's precision):
+    $0.00001, never $1e-05."""
+    text = f"{max(0.0, amount):.8f}".rstrip("0").rstrip(".")
+    return f"${text}"
+
+
+def _over_budget(
+    key: str, period: str, limit: float, estimate: float, used: tuple[float, float] | None
+) -> str:
+    head = f"the {_ADJECTIVE[period]} budget of key `{key}` ({usd(limit)}) cannot cover this "
+    head += f"request, estimated at up to {usd(estimate)}"
+    if used is None:
+        return head
+    spent, held = used
+    return (
+        f"{head}: {usd(spent)} spent and {usd(held)} held by requests in flight, "
+        f"{usd(limit - spent - held)} left"
+    )
 
 
 def period_of(period: str, now: float) -> str:
@@ -62,17 +87,17 @@ class Budgets:
         self.batches: list[tuple[str, list[tuple[str, float, float]]]] = []  # sent, not yet taken
         self._flusher: asyncio.Task | None = None
 
-    def estimate(self, body: dict, policy: ir.PolicyIR) -> float:
-        """USD to hold for this request (see the module docstring)."""
-        priced = [m for m in policy.routed_models if m.input is not None and m.output is not None]
-        if not priced:
-            return 0.0
+    def estimate(self, body: dict, candidates: Iterable[ir.Model]) -> float:
+        """USD to hold for this request: the dearest of its candidates for its prompt and its
+        output reservation (see the module docstring); 0 when none is priced."""
         prompt = count_prompt_tokens(body)
         out = body.get("max_completion_tokens") or body.get("max_tokens")
-        out = out if isinstance(out, int) and out > 0 else RESERVE_OUTPUT_TOKENS
-        dearest_in = max(m.input for m in priced if m.input is not None)
-        dearest_out = max(m.output for m in priced if m.output is not None)
-        return (prompt * dearest_in + out * dearest_out) / 1e6
+        out = out if isinstance(out, int) and not isinstance(out, bool) and out > 0 else None
+        costs = [
+            cost_usd(m, prompt, out if out is not None else RESERVE_OUTPUT_TOKENS)
+            for m in candidates
+        ]
+        return max((c for c in costs if c is not None), default=0.0)
 
     def takes_rate(self, client: Client | None) -> bool:
         """True when hold() also takes the client's rate-limit token: a client with a budget
@@ -88,7 +113,7 @@ class Budgets:
         self,
         client: Client | None,
         body: dict,
-        policy: ir.PolicyIR,
+        candidates: Iterable[ir.Model],
         bucket: TokenBucket | None = None,
     ) -> Hold | None:
         """Hold the request's estimated cost against the client's budget (None without one);
@@ -105,7 +130,7 @@ class Budgets:
         )
         period = client.budget_period or "day"
         budget = f"{client.name}:{period_of(period, self.clock())}"
-        usd = self.estimate(body, policy)
+        usd = self.estimate(body, candidates)
         limit = float(client.budget_usd)
         ok, shared = False, False
         if self.state is not None:
@@ -130,29 +155,33 @@ class Budgets:
                             headers={"retry-after": "1"},
                         )
                     ) from None
+        used: tuple[float, float] | None = None
         if not shared:
             spent, held = self.ledger.setdefault(budget, [0.0, 0.0])
             ok = spent + held + usd <= limit
             if ok:
                 self.ledger[budget][1] += usd
+            used = (spent, held)
         if not ok:
+            if used is None and self.state is not None:
+                with contextlib.suppress(StateUnavailable):  # the refusal stands without it
+                    used = await self.state.budget_used(budget)
             raise Refused(
                 openai_error(
                     429,
-                    f"the {_ADJECTIVE[period]} budget of key `{client.name}` (${limit:g}) is "
-                    "used up",
+                    _over_budget(client.name, period, limit, usd, used),
                     "rate_limit_error",
                     "budget_exceeded",
                 )
             )
         return Hold(budget, usd, shared)
 
-    async def settle(self, hold: Hold | None, cost_usd: float | None) -> None:
+    async def settle(self, hold: Hold | None, cost: float | None) -> None:
         """Release the hold and pay what the request cost (None: nothing was charged). Shared
         holds are settled in batches every SETTLE_EVERY seconds, off the request's path."""
         if hold is None:
             return
-        spent = float(cost_usd or 0.0)
+        spent = float(cost or 0.0)
         if hold.shared and self.state is not None:
             self.unsettled.append((hold.budget, hold.usd, spent))
             if self._flusher is None or self._flusher.done():

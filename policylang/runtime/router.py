@@ -242,12 +242,14 @@ class Router:
         *,
         budget_key: str | None = None,
         trace_parent=None,
+        plan: Plan | None = None,
     ) -> Result:
         """A chat completion (OpenAI format) from the first candidate that answers.
-        trace_parent: an OpenTelemetry context for the request's span (tracing.incoming)."""
+        trace_parent: an OpenTelemetry context for the request's span (tracing.incoming);
+        plan: this request's plan() when the caller decided already (to price it)."""
         span = RequestSpan(request, trace_parent)
         try:
-            result = await self._complete(request, facts, budget_key, span)
+            result = await self._complete(request, facts, budget_key, span, plan)
         except BaseException as exc:
             span.finish(error=exc)
             raise
@@ -255,9 +257,15 @@ class Router:
         return result
 
     async def _complete(
-        self, request: dict, facts: dict | None, budget_key: str | None, span: RequestSpan
+        self,
+        request: dict,
+        facts: dict | None,
+        budget_key: str | None,
+        span: RequestSpan,
+        plan: Plan | None,
     ) -> Result:
-        plan = self.plan(request, facts, budget_key)
+        if plan is None:
+            plan = self.plan(request, facts, budget_key)
         attempts = Attempts(self, plan, request, budget_key, span)
         for t in attempts:
             try:
@@ -292,9 +300,10 @@ class Router:
         *,
         budget_key: str | None = None,
         trace_parent=None,
+        plan: Plan | None = None,
     ) -> RouterStream:
         """An async iterator of OpenAI chat.completion.chunk dicts; .result once it ends.
 
         Falls back between candidates until the first chunk reaches the caller; after
-        that an upstream failure ends the stream with an error chunk."""
-        return RouterStream(self, request, facts, budget_key, trace_parent)
+        that an upstream failure ends the stream with an error chunk. plan: as complete()'s."""
+        return RouterStream(self, request, facts, budget_key, trace_parent, plan)

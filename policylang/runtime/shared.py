@@ -324,6 +324,13 @@ class RedisState:
         )
         return bool(int(got))
 
+    async def budget_used(self, budget: str) -> tuple[float, float]:
+        """(spent, held) of a budget, for the message that refuses a request."""
+        spent, held = await self._run(
+            lambda: self.client.hmget(self.key("budget", budget), "spent", "held")
+        )
+        return float(spent or 0), float(held or 0)
+
     async def admit(
         self,
         bucket: str,

@@ -35,6 +35,7 @@ class RouterStream:
         facts: dict | None,
         budget_key: str | None,
         trace_parent=None,
+        plan: Plan | None = None,
     ):
         self.router = router
         self.trace_parent = trace_parent
@@ -43,7 +44,7 @@ class RouterStream:
         self.budget_key = budget_key
         self.result: Result | None = None
         self.model: ir.Model | None = None  # the candidate whose first chunk reached the caller
-        self._plan: Plan | None = None
+        self._plan: Plan | None = plan  # decided already by the caller, or by prepare()
         self._gen: AsyncIterator[dict] | None = None
 
     def prepare(self) -> Plan:
