@@ -569,8 +569,6 @@ def cmd_serve(args) -> int:
     except ImportError:
         raise UsageError("the gateway needs its extra: pip install 'policylang[gateway]'") from None
     _require_file(args.file)
-    if args.workers < 1:
-        raise UsageError(f"--workers takes a number of processes, 1 or more, not {args.workers}")
     try:
         served = load(args.file)  # refuse to start on a broken policy, with its diagnostics
     except PolicyError as exc:
@@ -583,6 +581,7 @@ def cmd_serve(args) -> int:
         KeyFileError,
         load_keys,
     )  # lazy: the gateway extra (starlette, uvicorn)
+    from .gateway.limits import ConnectionLimits
     from .gateway.server import serve
     from .runtime.facts import check_language_detector
 
@@ -623,15 +622,19 @@ def cmd_serve(args) -> int:
             SQLiteQualityStore(db).close()
         except QualityStoreError as exc:
             raise UsageError(str(exc)) from None
-    print(
-        f"policylang gateway: http://{args.host}:{args.port}/v1 serving {args.file} "
-        f"({args.workers} worker(s)); try:\n  curl "
-        f"http://{args.host}:{args.port}/v1/chat/completions "
-        "-H 'content-type: application/json' "
-        "-d '{\"model\": \"auto\", \"messages\": [{\"role\": \"user\", \"content\": \"hello\"}]}'",
-        file=sys.stderr,
-        flush=True,
-    )
+
+    hello = '{"model": "auto", "messages": [{"role": "user", "content": "hello"}]}'
+
+    def announce(host: str, port: int) -> None:  # once the port is bound, not before
+        print(
+            f"policylang gateway: http://{host}:{port}/v1 serving {args.file} "
+            f"({args.workers} worker(s)); try:\n  curl "
+            f"http://{host}:{port}/v1/chat/completions "
+            f"-H 'content-type: application/json' -d '{hello}'",
+            file=sys.stderr,
+            flush=True,
+        )
+
     serve(
         args.file,
         args.host,
@@ -644,6 +647,15 @@ def cmd_serve(args) -> int:
         state_url=state_url,
         state_fail_open=args.state_fail_open,
         language_detector=args.language_detector,
+        limits=ConnectionLimits(
+            max_header_bytes=args.max_header_bytes,
+            max_headers=args.max_headers,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            keep_alive_timeout=args.keep_alive_timeout,
+            max_connections=args.max_connections,
+        ),
+        announce=announce,
     )
     return EXIT_OK
 
@@ -727,6 +739,26 @@ policylang: typed LLM routing policy. Check it in CI, decide in microseconds.
   policylang route p.policy --facts '{"task": "code", "tokens": 900}' --explain
   policylang compile p.policy -o router.py   a standalone evaluator (stdlib only)
 """
+
+
+def _bounded(kind, low, high, what: str):
+    """An argparse type: a `kind` number within [low, high] (high None: no bound), else a usage
+    error naming the range (exit 2, no traceback). Refuses nan and inf for floats."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} is expected, not {text!r}") from None
+        if value != value or (high is None and value == float("inf")):
+            raise argparse.ArgumentTypeError(f"{what} is expected, not {text!r}")
+        if value < low or (high is not None and value > high):
+            bound = f"at least {low:g}" if high is None else f"from {low:g} to {high:g}"
+            raise argparse.ArgumentTypeError(f"{what} {bound} is expected, not {text}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in its messages
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -928,16 +960,26 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="run the OpenAI-compatible gateway",
         description="Serve FILE as an OpenAI-compatible endpoint (POST /v1/chat/completions, "
-        "GET /v1/models, POST /v1/route, /healthz, /readyz, /metrics). The policy is "
-        "reloaded when the file changes or on SIGHUP; a policy with errors is refused "
-        "and the old one keeps serving.",
+        "GET /v1/models, POST /v1/route, POST /v1/feedback, /healthz, /readyz, /metrics). The "
+        "policy is reloaded when the file changes or on SIGHUP; a policy with errors is "
+        "refused and the old one keeps serving.",
+        epilog="Exit codes: 0 stopped by SIGINT or SIGTERM after draining; 1 the port cannot be "
+        "bound (in use, not allowed); 2 a usage error (a flag out of range, a policy with "
+        "errors, an unreadable keys file or --state URL); 3 the gateway failed to start (a "
+        "worker could not load the policy). Limits on clients (--max-header-bytes, "
+        "--header-timeout, ...) are explained in docs/deploying.md.",
     )
     p.add_argument("file", metavar="FILE")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
+    p.add_argument(
+        "--port",
+        type=_bounded(int, 0, 65535, "a TCP port"),
+        default=8080,
+        help="0 to 65535; 0 picks a free port (the banner says which) (default 8080)",
+    )
     p.add_argument(
         "--workers",
-        type=int,
+        type=_bounded(int, 1, 1024, "a number of processes"),
         default=1,
         help="worker processes on the one port (default 1); on Linux each has its own socket "
         "(SO_REUSEPORT), so the kernel spreads connections among them, and a dead one is "
@@ -948,9 +990,69 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEYS.json",
         help="client keys (hashed); default: $POLICYLANG_KEYS or open",
     )
-    p.add_argument("--max-body-bytes", type=int, default=4 * 1024 * 1024)
+    positive = _bounded(int, 1, None, "a whole number")
+    seconds = _bounded(float, 0.001, 86400.0, "a number of seconds")
     p.add_argument(
-        "--max-upstream", type=int, default=256, help="requests in flight to providers, per worker"
+        "--max-body-bytes",
+        type=positive,
+        default=4 * 1024 * 1024,
+        help="a bigger request body is refused with 413 before it is read (default 4 MiB)",
+    )
+    p.add_argument(
+        "--max-upstream",
+        type=positive,
+        default=256,
+        help="requests in flight to providers, per worker; more wait up to 10 s, then 503 "
+        "(default 256)",
+    )
+    from .gateway.limits import ConnectionLimits  # the defaults, without the gateway extra
+
+    limits = ConnectionLimits()
+    p.add_argument(
+        "--max-header-bytes",
+        type=positive,
+        default=limits.max_header_bytes,
+        help="a request line and headers larger than this are refused with 431, as soon as "
+        f"they pass it (default {limits.max_header_bytes:,})",
+    )
+    p.add_argument(
+        "--max-headers",
+        type=positive,
+        default=limits.max_headers,
+        help=f"more request headers than this: 431 (default {limits.max_headers})",
+    )
+    p.add_argument(
+        "--header-timeout",
+        type=seconds,
+        metavar="SECONDS",
+        default=limits.header_timeout,
+        help="a connection must send a request's head within this long (from connecting, or "
+        "from the request's first byte on a kept-alive one): else 408 and closed, or just "
+        f"closed when it sent nothing (default {limits.header_timeout:g})",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=seconds,
+        metavar="SECONDS",
+        default=limits.body_timeout,
+        help="once its head is in, a request must send its whole body within this long: else "
+        "408 and closed (a body shorter than its Content-Length) "
+        f"(default {limits.body_timeout:g})",
+    )
+    p.add_argument(
+        "--keep-alive-timeout",
+        type=seconds,
+        metavar="SECONDS",
+        default=limits.keep_alive_timeout,
+        help="an idle connection between requests is closed after this long "
+        f"(default {limits.keep_alive_timeout:g})",
+    )
+    p.add_argument(
+        "--max-connections",
+        type=positive,
+        default=limits.max_connections,
+        help="open connections per worker; a request on one past it gets 503 and the "
+        f"connection is closed (default {limits.max_connections:,}; keep it under `ulimit -n`)",
     )
     p.add_argument(
         "--state",

@@ -8,14 +8,17 @@ import time
 import uvicorn
 
 from policylang.gateway import GatewayConfig, create_app
+from policylang.gateway.limits import ConnectionLimits
+from policylang.gateway.protocol import LimitedConfig
 from policylang.gateway.server import HTTP_PROTOCOL
 
 
 class RunningGateway:
-    def __init__(self, config: GatewayConfig):
+    def __init__(self, config: GatewayConfig, limits: ConnectionLimits | None = None):
         self.app = create_app(config)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=0, log_level="warning",
-                                                    access_log=False, lifespan="on", http=HTTP_PROTOCOL))
+        self.server = uvicorn.Server(LimitedConfig(self.app, host="127.0.0.1", port=0, log_level="warning",
+                                                   access_log=False, lifespan="on", http=HTTP_PROTOCOL,
+                                                   limits=limits))
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.loop = None
 

@@ -141,7 +141,7 @@ def test_serve_refuses_a_broken_policy(tmp_path):
 @pytest.mark.parametrize("workers", ["0", "-3"])
 def test_serve_refuses_fewer_than_one_worker(workers):
     r = run("serve", "examples/quickstart.policy", "--port", "0", "--workers", workers, cwd=ROOT)
-    assert r.returncode == 2 and f"--workers takes a number of processes, 1 or more, not {workers}" in r.stderr
+    assert r.returncode == 2 and f"argument --workers: a number of processes from 1 to 1024 is expected, not {workers}" in r.stderr
     assert "Traceback" not in r.stderr
 
 

@@ -114,9 +114,12 @@ def test_bad_fact_is_a_422_naming_it(gateway):
     assert err["param"] == "tier" and err["code"] == "invalid_fact"
     assert err["message"].startswith("fact `tier` must be one of free, pro, enterprise")
     with pytest.raises(openai.UnprocessableEntityError) as info:
-        client(gateway).chat.completions.create(model="auto", messages=MSG, extra_headers={"x-policylang-facts": "{oops"})
+        client(gateway).chat.completions.create(model="auto", messages=MSG, extra_headers={"x-policylang-facts": '["pro"]'})
     assert info.value.body["param"] == "x-policylang-facts"
     assert info.value.body["code"] == "invalid_fact"      # one code, wherever the facts came from
+    with pytest.raises(openai.BadRequestError) as info:   # not JSON at all: 400, like a body
+        client(gateway).chat.completions.create(model="auto", messages=MSG, extra_headers={"x-policylang-facts": "{oops"})
+    assert info.value.body["param"] == "x-policylang-facts" and info.value.body["code"] == "invalid_json"
 
 
 @pytest.mark.parametrize("where", ["metadata", "header"])

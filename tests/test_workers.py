@@ -97,9 +97,35 @@ def test_a_port_already_in_use_is_refused_not_shared(tmp_path, fake):
         other.bind(("127.0.0.1", 0))
         other.listen()
         port = other.getsockname()[1]
-        r = subprocess.run([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(port),
-                            "--workers", "2"], capture_output=True, text=True, timeout=60)
-    assert r.returncode != 0 and "cannot listen on 127.0.0.1:" in r.stderr and "Traceback" not in r.stderr
+        for workers in ("2", "1"):
+            r = subprocess.run([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(port),
+                                "--workers", workers], capture_output=True, text=True, timeout=60)
+            assert r.returncode == 1 and "cannot listen on 127.0.0.1:" in r.stderr and "Traceback" not in r.stderr
+            assert "serving" not in r.stderr, r.stderr        # no banner before a bind that failed
+
+
+@pytest.mark.parametrize("flag,value", [
+    ("--port", "99999"), ("--port", "-1"), ("--workers", "0"), ("--max-body-bytes", "-5"),
+    ("--max-upstream", "0"), ("--max-header-bytes", "0"), ("--max-headers", "x"), ("--header-timeout", "nan"),
+    ("--body-timeout", "-1"), ("--keep-alive-timeout", "inf"), ("--max-connections", "0"),
+])
+def test_out_of_range_arguments_are_usage_errors(tmp_path, flag, value):
+    policy = tmp_path / "w.policy"
+    policy.write_text(POLICY.format(url="http://127.0.0.1:9"))
+    r = subprocess.run([sys.executable, "-m", "policylang", "serve", str(policy), flag, value],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and f"argument {flag}: " in r.stderr and value in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr and "serving" not in r.stderr
+
+
+def test_serve_help_documents_every_exit_code_and_limit():
+    out = subprocess.run([sys.executable, "-m", "policylang", "serve", "--help"], capture_output=True,
+                         text=True, timeout=60).stdout
+    text = " ".join(out.split())
+    for said in ("Exit codes: 0 stopped", "1 the port cannot be bound", "2 a usage error", "3 the gateway failed",
+                 "--max-header-bytes", "--header-timeout", "--body-timeout", "--keep-alive-timeout",
+                 "--max-connections", "(default 32,768)"):
+        assert said in text, said
 
 
 def test_workers_that_cannot_start_stop_the_parent_instead_of_restarting_for_ever(tmp_path):
@@ -123,10 +149,11 @@ def test_port_zero_gives_all_workers_one_port_and_says_which(tmp_path, fake):
                              "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         line = ""
-        while "port 0 chose" not in line:
+        while "serving" not in line:
             line = proc.stderr.readline()
             assert line, "no port announced"
-        url = "http://" + re.search(r"chose (\S+)", line).group(1)
+        url = re.search(r"(http://\S+)/v1 serving", line).group(1)
+        assert not url.endswith(":0")
         wait_ready(url, proc)
         deadline = time.time() + 30
         while len(seen := workers_seen(url, 20)) < 2 and time.time() < deadline:

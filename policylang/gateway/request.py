@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 from pydantic import ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from ..runtime.facts import model_names, pinned_model
@@ -66,22 +66,82 @@ def refuse_over_rate(client: Client, wait: float) -> None:
         )
 
 
+MAX_JSON_DEPTH = 64  # nesting levels of a body or the facts header (a tool schema needs ~10)
+
+
+def parse_json(raw: bytes | bytearray | str, what: str, param: str | None = None):
+    """Client JSON, bounded: 400 invalid_json when it is not JSON or nests deeper than
+    MAX_JSON_DEPTH (json.loads alone answers 100,000 levels with a RecursionError, and what
+    reads the value after it may recurse too). Its size is bounded where it is read."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        value = _TOO_DEEP
+    except ValueError:
+        raise Refused(
+            openai_error(
+                400, f"{what} is not valid JSON", "invalid_request_error", "invalid_json", param
+            )
+        ) from None
+    if value is _TOO_DEEP or _deeper_than(raw, value, MAX_JSON_DEPTH):
+        raise Refused(
+            openai_error(
+                400,
+                f"{what} nests deeper than {MAX_JSON_DEPTH} levels",
+                "invalid_request_error",
+                "invalid_json",
+                param,
+            )
+        )
+    return value
+
+
+_TOO_DEEP = object()
+
+
+def _deeper_than(raw: bytes | bytearray | str, value, limit: int) -> bool:
+    """Whether value's arrays and objects nest deeper than limit. Text with no more brackets
+    than the limit cannot (a count in C, the common case); else a walk without recursion."""
+    openers = (
+        raw.count("[") + raw.count("{")
+        if isinstance(raw, str)
+        else raw.count(b"[") + raw.count(b"{")
+    )
+    if openers <= limit:
+        return False
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
 async def read_json(request: Request, max_bytes: int) -> dict:
-    """The body as a JSON object: 413 past max_bytes (read no further), 400 when not an object."""
+    """The body as a JSON object: 413 past max_bytes (read no further), 400 when not an object
+    or not JSON or too deep (parse_json), 408 when the client stops sending it (it went away,
+    or the server's body timeout ended it: gateway/protocol.py)."""
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > max_bytes:
         raise _too_large(max_bytes)
     raw = bytearray()
-    async for part in request.stream():
-        raw += part
-        if len(raw) > max_bytes:
-            raise _too_large(max_bytes)
     try:
-        body = json.loads(raw or b"{}")
-    except ValueError:
+        async for part in request.stream():
+            raw += part
+            if len(raw) > max_bytes:
+                raise _too_large(max_bytes)
+    except ClientDisconnect:
         raise Refused(
-            openai_error(400, "the body is not valid JSON", "invalid_request_error", "invalid_json")
+            openai_error(
+                408,
+                "the client stopped sending its body (it closed, or took too long)",
+                "invalid_request_error",
+                "request_timeout",
+            )
         ) from None
+    body = parse_json(raw or b"{}", "the body")
     if not isinstance(body, dict):
         raise Refused(
             openai_error(
@@ -151,18 +211,7 @@ def explicit_facts(request: Request, metadata, client: Client | None) -> dict:
         facts.update(metadata)
     header = request.headers.get("x-policylang-facts")
     if header:
-        try:
-            parsed = json.loads(header)
-        except ValueError:
-            raise Refused(
-                openai_error(
-                    422,
-                    "x-policylang-facts is not valid JSON",
-                    "invalid_request_error",
-                    "invalid_fact",
-                    "x-policylang-facts",
-                )
-            ) from None
+        parsed = parse_json(header, "x-policylang-facts", "x-policylang-facts")
         if not isinstance(parsed, dict):
             raise Refused(
                 openai_error(

@@ -9,11 +9,15 @@ import sys
 import threading
 from typing import Any
 
+import uvicorn
+
 from ..runtime.tracing import configure_from_env
 from .app import GatewayConfig, create_app
 from .auth import load_keys
+from .limits import ConnectionLimits
+from .protocol import LimitedConfig
+from .workers import STARTUP_FAILURE, bind_or_exit, spreads_connections
 from .workers import run as run_workers
-from .workers import spreads_connections
 
 _ENV = "POLICYLANG_SERVE_CONFIG"
 GRACE_SECONDS = 30  # in-flight requests (streams included) get this long to finish on stop
@@ -101,6 +105,20 @@ def app_factory():
     )
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's Server that announces itself once it listens (not before: a port in use must
+    not be preceded by "serving")."""
+
+    def __init__(self, config: uvicorn.Config, announce=None):
+        super().__init__(config)
+        self.announce = announce
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets)
+        if self.started and self.announce is not None and self.servers:
+            self.announce(self.config.host, self.servers[0].sockets[0].getsockname()[1])
+
+
 def serve(
     policy: str,
     host: str = "127.0.0.1",
@@ -114,8 +132,13 @@ def serve(
     state_url: str | None = None,
     state_fail_open: bool = False,
     language_detector: str = "builtin",
+    limits: ConnectionLimits | None = None,
+    announce=None,
 ) -> None:
-    import uvicorn
+    """Serve until stopped. announce(host, port) is called once the port is bound (the port
+    uvicorn chose, for port 0). Exits 1 when the port cannot be bound, 3 when the app fails to
+    start (uvicorn's code)."""
+    from uvicorn.supervisors import Multiprocess
 
     os.environ[_ENV] = json.dumps(
         {
@@ -138,11 +161,12 @@ def serve(
         "server_header": False,
         "date_header": False,
         "http": HTTP_PROTOCOL,
+        "limits": limits or ConnectionLimits(),
     }
     if workers > 1 and spreads_connections():  # each worker its own socket: an even spread
-        run_workers(host, port, workers, options, GRACE_SECONDS)
+        run_workers(host, port, workers, options, GRACE_SECONDS, announce)
         return
-    uvicorn.run(
+    config = LimitedConfig(
         "policylang.gateway.server:app_factory",
         factory=True,
         host=host,
@@ -150,3 +174,14 @@ def serve(
         workers=workers,
         **options,
     )
+    sock = bind_or_exit(host, port)  # before the app starts: a port in use costs nothing
+    sock.set_inheritable(True)
+    if workers > 1:  # uvicorn's workers on one shared socket (no SO_REUSEPORT spread here)
+        if announce is not None:
+            announce(host, sock.getsockname()[1])
+        Multiprocess(config, sockets=[sock]).run()
+        return
+    server = _Server(config, announce)
+    server.run(sockets=[sock])
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)

@@ -25,8 +25,11 @@ import sys
 import threading
 import time
 
+from .protocol import LimitedConfig
+
 log = logging.getLogger("policylang.gateway")
 
+CANNOT_LISTEN = 1  # the port is in use or not ours to bind
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app failed to start
 RESTART_WINDOW = 5.0  # a worker that dies this soon after starting is replaced this much later
 
@@ -50,6 +53,15 @@ def _listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
     return sock
 
 
+def bind_or_exit(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port (port 0: a free one), or exit 1 with one line saying why."""
+    try:
+        return _listening_socket(host, port, reuse_port=False)
+    except OSError as exc:
+        log.error("cannot listen on %s:%d: %s", host, port, exc.strerror or exc)
+        sys.exit(CANNOT_LISTEN)
+
+
 def _worker(host: str, port: int, options: dict, ready) -> None:
     """One worker process: its own SO_REUSEPORT socket, then uvicorn until told to stop. The
     socket joins the port's group when uvicorn listens on it, after the app has started, so a
@@ -63,7 +75,7 @@ def _worker(host: str, port: int, options: dict, ready) -> None:
                 ready.set()  # the parent tells a crash from a failure to start by this
 
     sock = _listening_socket(host, port, reuse_port=True)
-    config = uvicorn.Config(
+    config = LimitedConfig(
         "policylang.gateway.server:app_factory", factory=True, host=host, port=port, **options
     )
     server = Server(config)
@@ -89,17 +101,13 @@ class _Slot:
         self.born = time.monotonic()
 
 
-def run(host: str, port: int, workers: int, options: dict, grace: float) -> None:
-    """Start `workers` processes serving host:port and supervise them until SIGINT or SIGTERM."""
-    try:  # in use: say so, once; port 0: one free port for all the workers
-        with _listening_socket(host, port, reuse_port=False) as probe:
-            chosen = probe.getsockname()[1]
-    except OSError as exc:
-        log.error("cannot listen on %s:%d: %s", host, port, exc.strerror or exc)
-        sys.exit(1)
-    if chosen != port:
-        print(f"policylang gateway: port 0 chose {host}:{chosen}", file=sys.stderr, flush=True)
-        port = chosen
+def run(host: str, port: int, workers: int, options: dict, grace: float, announce=None) -> None:
+    """Start `workers` processes serving host:port and supervise them until SIGINT or SIGTERM;
+    announce(host, port) once the port is known to be free."""
+    with bind_or_exit(host, port) as probe:  # in use: say so, once
+        port = probe.getsockname()[1]  # port 0: one free port for all the workers
+    if announce is not None:
+        announce(host, port)
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked loop state
     stop = threading.Event()
     previous = {
