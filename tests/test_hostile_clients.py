@@ -170,13 +170,13 @@ def test_a_header_trickled_past_the_cap_is_a_431_before_it_ends(gateway):
     s = connect(gateway)
     s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nx-big: ")
     sent = 0
-    while sent < 1_000_000 and not select.select([s], [], [], 0)[0]:   # an endless header, till answered
+    while not select.select([s], [], [], 0)[0]:   # a header without end, until the server answers
         s.sendall(b"a" * 1024)
         sent += 1024
-    status, headers, body = answer(s)
+        assert sent < 256 * 1024 * 1024, "never refused"
+    status, headers, body = answer(s)             # so it was refused before the head ended
     assert status == 431 and body["error"]["code"] == "request_header_fields_too_large"
     assert headers["connection"] == "close"
-    assert sent < 1_000_000                 # refused long before the client stopped
     assert served(gateway)
 
 
