@@ -66,7 +66,9 @@ def test_a_request_with_a_failed_attempt_and_a_fallback(gateway, fake, traced):
                       key=lambda s: s.start_time)
     a = dict(request.attributes)
     assert a["gen_ai.operation.name"] == "chat" and a["gen_ai.request.model"] == "auto"
-    assert a["gen_ai.system"] == "an" and a["gen_ai.response.model"] == "claude-fake"
+    assert a["gen_ai.system"] == a["gen_ai.provider.name"] == "anthropic" and a["policylang.provider"] == "an"
+    assert a["gen_ai.response.model"] == "claude-fake" and request.kind == trace.SpanKind.SERVER
+    assert a["http.request.method"] == "POST" and a["url.path"] == "/v1/chat/completions"
     assert a["gen_ai.usage.input_tokens"] > 0 and a["gen_ai.usage.output_tokens"] > 0
     assert a["policylang.rule"] == "code" and a["policylang.target"] == "an-1"
     assert a["policylang.attempts"] == len(attempts) >= 3 and a["policylang.cost_usd"] > 0
@@ -162,3 +164,96 @@ def test_a_stream_the_caller_leaves_ends_its_spans_at_once(fake, traced, monkeyp
     assert names["chat claude-fake"].attributes["policylang.outcome"] == "abandoned"
     assert names["chat claude-fake"].attributes["error.type"] == "GeneratorExit"
     assert "chat auto" in names
+
+
+class Collector:
+    """An OTLP/HTTP trace collector on a loopback port: decodes each export's protobuf."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        self.spans: list = []
+        collector = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                import gzip
+
+                raw = self.rfile.read(int(self.headers["content-length"]))
+                if self.headers.get("content-encoding") == "gzip":
+                    raw = gzip.decompress(raw)
+                assert self.path == "/v1/traces" and self.headers["content-type"] == "application/x-protobuf"
+                export = ExportTraceServiceRequest.FromString(raw)
+                for resource in export.resource_spans:
+                    for scope in resource.scope_spans:
+                        collector.spans.extend(scope.spans)
+                self.send_response(200)
+                self.send_header("content-type", "application/x-protobuf")
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def _attrs(span) -> dict:
+    return {kv.key: getattr(kv.value, kv.value.WhichOneof("value")) for kv in span.attributes}
+
+
+def test_otlp_exports_follow_the_genai_conventions_plain_and_streamed(tmp_path, fake):
+    """Real OTLP/HTTP exports from `policylang serve`, decoded: the request span is SERVER, and
+    gen_ai.system and gen_ai.response.model mean the same in plain and streamed requests and in
+    the request span and its attempt's."""
+    import time
+
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+    from helpers import free_port
+
+    fake.clear()
+    collector = Collector()
+    policy = tmp_path / "t.policy"
+    policy.write_text(POLICY.format(url=fake.url))
+    port = free_port()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")},
+           "FAKE_OA_KEY": "sk-test-openai-0123456789abcdef", "FAKE_AN_KEY": "sk-ant-test-0123456789abcdef",
+           "OTEL_EXPORTER_OTLP_ENDPOINT": collector.url, "OTEL_BSP_SCHEDULE_DELAY": "50"}
+    proc = subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        from test_shared_state import healthy
+
+        assert healthy(port)
+        c = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
+        for stream in (False, True):
+            r = c.chat.completions.create(model="auto", messages=[{"role": "user", "content": "fix it"}],
+                                          metadata={"task": "code"}, stream=stream)
+            if stream:
+                list(r)
+        deadline = time.time() + 20
+        while len([s for s in collector.spans if s.name == "chat auto"]) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        collector.close()
+    requests = [s for s in collector.spans if s.name == "chat auto"]
+    assert len(requests) == 2
+    for request in requests:
+        attempt = next(s for s in collector.spans if s.parent_span_id == request.span_id)
+        a, b = _attrs(request), _attrs(attempt)
+        assert request.kind == Span.SPAN_KIND_SERVER and attempt.kind == Span.SPAN_KIND_CLIENT
+        assert a["gen_ai.system"] == b["gen_ai.system"] == a["gen_ai.provider.name"] == "openai"
+        assert a["gen_ai.response.model"] == b["gen_ai.request.model"] == "gpt-fake"  # the upstream's id
+        assert a["policylang.provider"] == "oa" and a["policylang.target"] == "oa-1"
+        assert a["gen_ai.usage.input_tokens"] > 0 and a["gen_ai.usage.output_tokens"] > 0

@@ -68,6 +68,7 @@ from .response import (
 from .sharing import Sharing
 
 log = logging.getLogger("policylang.gateway")
+_COMPLETIONS = "/v1/chat/completions"
 access = logging.getLogger("policylang.access")
 
 
@@ -240,7 +241,7 @@ class Gateway:
             time.perf_counter(),
             {},
         )
-        ex.fields.update(request_id=ex.request_id, path="/v1/chat/completions")
+        ex.fields.update(request_id=ex.request_id, path=_COMPLETIONS)
         serving = self.serving
         try:
             client = await self._authenticate(request, with_hold=True)
@@ -273,7 +274,12 @@ class Gateway:
                     return await self._stream(
                         serving,
                         serving.router.stream(
-                            body, facts, budget_key=budget_key, trace_parent=parent, plan=plan
+                            body,
+                            facts,
+                            budget_key=budget_key,
+                            trace_parent=parent,
+                            plan=plan,
+                            served_at=_COMPLETIONS,
                         ),
                         pin,
                         ex,
@@ -282,7 +288,12 @@ class Gateway:
                 result = None
                 try:
                     result = await serving.router.complete(
-                        body, facts, budget_key=budget_key, trace_parent=parent, plan=plan
+                        body,
+                        facts,
+                        budget_key=budget_key,
+                        trace_parent=parent,
+                        plan=plan,
+                        served_at=_COMPLETIONS,
                     )
                 finally:
                     self.slots.release()

@@ -76,6 +76,7 @@ class Result:
     decision_ns: int
     facts: dict = field(default_factory=dict)
     response_id: str | None = None  # the answer's id, for feedback
+    response_model: str = ""  # the model id the provider reported (else the id asked for)
 
     @property
     def cost_estimated(self) -> bool:
@@ -354,6 +355,7 @@ class Attempts:
         completion: int | None,
         text_chars: int,
         response_id: str | None = None,
+        response_model: str | None = None,
     ) -> Result:
         """The Result, its cost charged to the budget (token counts estimated when the provider
         did not say)."""
@@ -381,6 +383,7 @@ class Attempts:
             plan.decision_ns,
             plan.facts,
             response_id if isinstance(response_id, str) else None,
+            response_model if isinstance(response_model, str) and response_model else model.id,
         )
 
 

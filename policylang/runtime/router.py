@@ -243,11 +243,13 @@ class Router:
         budget_key: str | None = None,
         trace_parent=None,
         plan: Plan | None = None,
+        served_at: str | None = None,
     ) -> Result:
         """A chat completion (OpenAI format) from the first candidate that answers.
         trace_parent: an OpenTelemetry context for the request's span (tracing.incoming);
-        plan: this request's plan() when the caller decided already (to price it)."""
-        span = RequestSpan(request, trace_parent)
+        plan: this request's plan() when the caller decided already (to price it);
+        served_at: the URL path when a server answers the request (its span is then SERVER)."""
+        span = RequestSpan(request, trace_parent, served_at)
         try:
             result = await self._complete(request, facts, budget_key, span, plan)
         except BaseException as exc:
@@ -287,6 +289,7 @@ class Router:
                 done.completion_tokens,
                 len(text),
                 done.response.get("id"),
+                done.response.get("model"),
             )
             self._awaits_feedback(result, budget_key)
             return result
@@ -301,9 +304,11 @@ class Router:
         budget_key: str | None = None,
         trace_parent=None,
         plan: Plan | None = None,
+        served_at: str | None = None,
     ) -> RouterStream:
         """An async iterator of OpenAI chat.completion.chunk dicts; .result once it ends.
 
         Falls back between candidates until the first chunk reaches the caller; after
-        that an upstream failure ends the stream with an error chunk. plan: as complete()'s."""
-        return RouterStream(self, request, facts, budget_key, trace_parent, plan)
+        that an upstream failure ends the stream with an error chunk. plan, served_at: as
+        complete()'s."""
+        return RouterStream(self, request, facts, budget_key, trace_parent, plan, served_at)

@@ -36,9 +36,11 @@ class RouterStream:
         budget_key: str | None,
         trace_parent=None,
         plan: Plan | None = None,
+        served_at: str | None = None,
     ):
         self.router = router
         self.trace_parent = trace_parent
+        self.served_at = served_at
         self.request = request
         self.facts = facts
         self.budget_key = budget_key
@@ -77,7 +79,7 @@ class RouterStream:
             await self._gen.aclose()  # type: ignore[attr-defined]
 
     async def _run(self) -> AsyncIterator[dict]:
-        span = RequestSpan(self.request, self.trace_parent)
+        span = RequestSpan(self.request, self.trace_parent, self.served_at)
         chunks = self._chunks(span)
         error: BaseException | None = None
         try:
@@ -138,6 +140,7 @@ class RouterStream:
                 state.completion_tokens,
                 state.text_chars,
                 last_id if failed is None else None,
+                last_model,
             )
             router._awaits_feedback(self.result, self.budget_key)
             if failed is not None:

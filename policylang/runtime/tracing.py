@@ -7,13 +7,20 @@ embedding application (the OpenTelemetry API's global provider), or — for `pol
 the rest: OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_BSP_*, OTEL_EXPORTER_OTLP_*).
 
 Spans, named as the GenAI semantic conventions name them (`{operation} {model}`):
-  * one per request, `chat {requested model}` (INTERNAL): gen_ai.operation.name,
-    gen_ai.system and gen_ai.response.model (the model that answered), gen_ai.request.model,
-    gen_ai.usage.input_tokens / output_tokens, and ours: policylang.rule, policylang.target,
+  * one per request, `chat {requested model}`: SERVER in the gateway (it is the request the
+    gateway serves: http.request.method, url.path too), INTERNAL for a Router in an
+    application; gen_ai.operation.name, gen_ai.request.model, gen_ai.system (and its newer
+    name gen_ai.provider.name) and gen_ai.response.model of the attempt that answered,
+    gen_ai.usage.input_tokens / output_tokens, and ours: policylang.rule, policylang.target
+    (the policy's model name), policylang.provider (the policy's provider name),
     policylang.attempts, policylang.cost_usd;
   * one child per upstream attempt, `chat {model id}` (CLIENT): gen_ai.system,
-    gen_ai.request.model, server.address, policylang.candidate, policylang.outcome,
-    error.type when it failed. Its context goes upstream as W3C `traceparent`.
+    gen_ai.provider.name, gen_ai.request.model, server.address, policylang.candidate,
+    policylang.outcome, error.type when it failed. Its context goes upstream as W3C
+    `traceparent`.
+One meaning everywhere, plain or streamed: gen_ai.system is the wire's GenAI system
+(SYSTEMS: openai, anthropic, gcp.gemini), gen_ai.response.model the model id the provider
+reported (the id asked for when it reported none).
 """
 
 from __future__ import annotations
@@ -44,19 +51,32 @@ def _tracer():
     return trace.get_tracer("policylang")
 
 
+# an adapter's GenAI system, as the semantic conventions spell it
+SYSTEMS = {"openai": "openai", "anthropic": "anthropic", "gemini": "gcp.gemini"}
+
+
+def system_of(adapter: str) -> str:
+    return SYSTEMS.get(adapter, f"policylang.{adapter}")
+
+
 class RequestSpan:
     """The request's span (or nothing, when tracing is off) and its attempts' child spans."""
 
-    def __init__(self, request: dict | None, parent: Any = None):
+    def __init__(self, request: dict | None, parent: Any = None, served_at: str | None = None):
+        """served_at: the URL path a gateway serves the request at (a SERVER span), else None."""
         self.span: Any = None
+        self.system: str | None = None  # the GenAI system of the last attempt begun
         if not enabled():
             return
         requested = (request or {}).get("model") or "auto"
+        attributes = {"gen_ai.operation.name": "chat", "gen_ai.request.model": str(requested)}
+        if served_at is not None:
+            attributes.update({"http.request.method": "POST", "url.path": served_at})
         self.span = _tracer().start_span(
             f"chat {requested}",
             context=parent,
-            kind=SpanKind.INTERNAL,
-            attributes={"gen_ai.operation.name": "chat", "gen_ai.request.model": str(requested)},
+            kind=SpanKind.SERVER if served_at is not None else SpanKind.INTERNAL,
+            attributes=attributes,
         )
 
     @property
@@ -68,9 +88,11 @@ class RequestSpan:
         traceparent); returns (span, token) for end() — (None, None) when tracing is off."""
         if self.span is None:
             return None, None
+        self.system = system_of(adapter)
         attributes = {
             "gen_ai.operation.name": "chat",
-            "gen_ai.system": adapter,
+            "gen_ai.system": self.system,
+            "gen_ai.provider.name": self.system,
             "gen_ai.request.model": model.id,
             "policylang.candidate": model.candidate,
         }
@@ -112,9 +134,11 @@ class RequestSpan:
             span.set_attribute("policylang.rule", result.rule)
             span.set_attribute("policylang.target", result.model)
             span.set_attribute("policylang.attempts", len(result.attempts))
-            span.set_attribute("gen_ai.system", result.provider)
-            model_id = (result.response or {}).get("model") or result.model
-            span.set_attribute("gen_ai.response.model", str(model_id))
+            span.set_attribute("policylang.provider", result.provider)
+            if self.system is not None:
+                span.set_attribute("gen_ai.system", self.system)
+                span.set_attribute("gen_ai.provider.name", self.system)
+            span.set_attribute("gen_ai.response.model", result.response_model)
             for key, name in (
                 ("prompt_tokens", "gen_ai.usage.input_tokens"),
                 ("completion_tokens", "gen_ai.usage.output_tokens"),
