@@ -233,3 +233,14 @@ def test_a_client_that_leaves_mid_stream_closes_the_upstream_stream(tmp_path, fa
         assert b"x-policylang-model: oa-1" in got
         assert until(lambda: fake.cancelled == 1)
         assert until(lambda: ledger(gw) == [0.0, 0.0])  # the provider reported no usage yet
+
+
+def test_a_stream_left_mid_answer_is_charged_the_usage_the_provider_had_reported(tmp_path, fake, monkeypatch):
+    with start(tmp_path, fake, monkeypatch, keys=TEAM) as gw:
+        fake.fail("gpt-fake", "500", times=2)  # oa fails: the answer streams from an (Anthropic)
+        fake.fail("claude-fake", "stall", delay=60)  # message_start (7 input tokens), then silence
+        got = leave_early(gw, {"model": "auto", "messages": MSG, "stream": True}, read_until=b"data: ")
+        assert b"x-policylang-model: an-1" in got
+        assert until(lambda: fake.cancelled == 1)
+        # an-1's input price is $3/M: the 7 input tokens Anthropic reported, no output
+        assert until(lambda: ledger(gw) == [pytest.approx(7 * 3 / 1e6), 0.0])

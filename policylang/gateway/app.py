@@ -418,11 +418,15 @@ class Gateway:
                 self.slots.release()
                 await stream.aclose()
                 done = stream.result
-                await self.budgets.settle(hold, done.cost_usd if done is not None else None)
+                # left mid-answer: charged for what the provider had reported, no more
+                cost = done.cost_usd if done is not None else stream.reported_cost
+                await self.budgets.settle(hold, cost)
                 if done is not None:
                     self._account(done, status, ex, stream=True)
                 else:  # the client left mid-answer: the upstream stream was closed
-                    ex.fields.update(rule=stream.rule, model=model.name if model else None)
+                    ex.fields.update(
+                        rule=stream.rule, model=model.name if model else None, cost_usd=cost
+                    )
                     self._gone(ex)
 
         return EventStream(events(), headers=headers)

@@ -15,6 +15,7 @@ from ..providers import errors as provider_errors
 from ..providers.base import StreamState
 from ..semantics import ir
 from .attempts import Attempts, Plan, Result
+from .cost import cost_usd
 from .errors import Attempt
 from .tracing import RequestSpan
 
@@ -45,6 +46,9 @@ class RouterStream:
         self.facts = facts
         self.budget_key = budget_key
         self.result: Result | None = None
+        # the caller left mid-answer: the cost of the usage the provider had reported by then
+        # (Anthropic's input tokens come first), None when it had reported none
+        self.reported_cost: float | None = None
         self.model: ir.Model | None = None  # the candidate whose first chunk reached the caller
         self._plan: Plan | None = plan  # decided already by the caller, or by prepare()
         self._gen: AsyncIterator[dict] | None = None
@@ -126,6 +130,10 @@ class RouterStream:
                 failed = exc
             except BaseException as exc:  # the caller stopped reading (aclose, cancellation)
                 attempts.abandoned(t, exc)
+                if state.prompt_tokens is not None or state.completion_tokens is not None:
+                    self.reported_cost = cost_usd(
+                        t.model, state.prompt_tokens or 0, state.completion_tokens or 0
+                    )
                 raise
             finally:
                 await upstream.aclose()
