@@ -1,6 +1,10 @@
 """`ignoring case` inside the exact analysis (#29): the automata and the atoms read the value the
 evaluators read, `str.lower` of what a request gives, in check, diff, test --generate and the
 LSP; and what the analysis assumes about str.lower, checked over every code point."""
+import json
+import subprocess
+import sys
+
 import pytest
 
 import policylang
@@ -112,3 +116,104 @@ def test_the_language_server_reports_what_check_reports(tmp_path):
 
     diags = run_lsp(body())
     assert [(d.code, d.range.start.line) for d in diags if d.code == "never-matches"] == [("never-matches", 4)]
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "policylang", *args], capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_diff_cli_names_the_changed_case_folding(tmp_path):
+    """Adding `ignoring case` to a fact changes routing: "EU" now matches `s == eu`."""
+    base = HEAD.replace(" ignoring case", "") + 'when s == "eu" route n\ndefault route m\n'
+    (tmp_path / "old.policy").write_text(base)
+    (tmp_path / "new.policy").write_text(base.replace("fact s: string", "fact s: string ignoring case"))
+    r = run("diff", str(tmp_path / "old.policy"), str(tmp_path / "new.policy"), "--format", "json")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["changed"] and not doc["unverified"]
+    (region,) = doc["regions"]
+    assert region["old"]["target"] == "m" and region["new"]["target"] == "n"
+    assert region["example"]["s"].lower() == "eu" and region["example"]["s"] != "eu"
+    assert "ignoring case" in region["condition"]
+    old = policylang.load(tmp_path / "old.policy")
+    assert old.decide(region["example"]).target == "m"
+    assert policylang.load(tmp_path / "new.policy").decide(region["example"]).target == "n"
+
+
+def test_diff_of_an_enum_gaining_ignoring_case_lists_the_requests_it_now_accepts(tmp_path):
+    base = ("provider p { adapter = echo default = m }\nmodel m { provider = p }\nmodel n { provider = p }\n"
+            "fact region: enum {eu, us}\nwhen region == eu route n\ndefault route m\n")
+    old = policylang.loads(base, "old.policy").ir
+    new = policylang.loads(base.replace("{eu, us}", "{eu, us} ignoring case"), "new.policy").ir
+    diff = semantic_diff(old, new)
+    assert diff.regions, diff
+    examples = {r.example["region"]: (r.old, r.new) for r in diff.regions}
+    assert any(v != v.lower() and v.lower() == "eu" for v in examples), examples
+    refused = next(o for v, (o, n) in examples.items() if v.lower() == "eu")
+    assert refused["rule"] is None and "refused" in refused
+
+
+
+
+# ---- diff: orderings and constraints get examples, "unverified" says why (#29) ----------------
+
+BY_VALUE = """import std
+model mistral-large { provider = mistral  id = "mistral-large-latest"  input = 2  output = 6 }
+model gpt-5         { provider = openai   id = "gpt-5"                 input = 8  output = 24 }
+quality by task {
+  mistral-large: {extract: 0.95, chat: 0.92}
+  gpt-5:         {extract: 0.98, chat: 0.97}
+}
+pool balanced = [mistral-large, gpt-5] by value 2 per point
+when tier == pro route balanced
+default route cheap
+"""
+
+
+def test_diff_of_a_by_value_change_shows_a_reordered_request():
+    """The issue's case: `2 per point` → `20` puts gpt-5 first for {tier: pro, task: extract}."""
+    old = policylang.loads(BY_VALUE, "old.policy")
+    new = policylang.loads(BY_VALUE.replace("by value 2 per point", "by value 20 per point"), "new.policy")
+    diff = semantic_diff(old.ir, new.ir)
+    assert not diff.unverified, diff.unverified
+    (region,) = diff.regions
+    assert region.example["tier"] == "pro" and region.example["task"] in ("extract", "chat")
+    assert region.old["candidates"] == ["mistral/mistral-large", "openai/gpt-5"]
+    assert region.new["candidates"] == ["openai/gpt-5", "mistral/mistral-large"]
+    assert old.decide(region.example).candidates != new.decide(region.example).candidates
+
+
+def test_diff_of_a_by_value_change_that_reorders_nothing_is_no_change():
+    """2 → 3 per point keeps mistral-large first for every task: proven, not "unverified"."""
+    old = policylang.loads(BY_VALUE, "old.policy").ir
+    new = policylang.loads(BY_VALUE.replace("by value 2 per point", "by value 3 per point"), "new.policy").ir
+    diff = semantic_diff(old, new)
+    assert not diff.regions and not diff.unverified, diff
+
+
+def test_diff_finds_the_token_count_where_a_cost_bound_turns():
+    text = BY_VALUE.replace("when tier == pro route balanced", "when tier == pro route mistral-large only cost <= 0.01")
+    old = policylang.loads(text, "old.policy")
+    new = policylang.loads(text.replace("cost <= 0.01", "cost <= 0.011"), "new.policy")
+    diff = semantic_diff(old.ir, new.ir)
+    assert not diff.unverified, diff.unverified
+    (region,) = diff.regions
+    # (t × 2 + 500 × 6) / 1e6 passes 0.01 up to 3,500 tokens and 0.011 up to 4,000
+    assert 3_500 < region.example["tokens"] <= 4_000
+    assert old.decide(region.example).candidates == () and new.decide(region.example).candidates
+
+
+def test_unverified_names_its_true_reason(tmp_path):
+    """A cost bound read from a fact is not decided: the region is listed with that reason."""
+    text = BY_VALUE.replace("when tier == pro route balanced",
+                            "when tier == pro route mistral-large only cost <= max_cost")
+    (tmp_path / "old.policy").write_text(text)
+    (tmp_path / "new.policy").write_text(text.replace("input = 2  output = 6", "input = 2  output = 7"))
+    r = run("diff", str(tmp_path / "old.policy"), str(tmp_path / "new.policy"), "--format", "json")
+    doc = json.loads(r.stdout)
+    for u in doc["unverified"]:
+        assert "`cost <= max_cost` compares two numbers a request carries" in u["reason"], u
+        assert "patterns" not in u["reason"]
+    for region in doc["regions"]:
+        old = policylang.load(tmp_path / "old.policy").decide(region["example"])
+        assert old.candidates != tuple(region["new"]["candidates"])
+    assert doc["regions"] or doc["unverified"]

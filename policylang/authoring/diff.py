@@ -12,15 +12,19 @@ import json
 import math
 import sys
 from dataclasses import dataclass
-from itertools import product
 
 from ..analysis.atoms import AnalysisLimit, Dim, runs_of
 from ..analysis.diagram import Diagram, Leaf, Space, Split
-from ..analysis.witness import concretize
-from ..interp import interpret
-from ..prelude import MISSING, holds
+from ..prelude import holds
 from ..semantics import ir
 from ..syntax import printer
+from .diff_examples import (
+    example,
+    lowercase_part,
+    refolded,
+    refolded_condition,
+    route,
+)
 
 SHOWN = 200  # regions printed in text and markdown (json lists all)
 MAX_CELLS = 100_000  # changed cells walked before the comparison says it stopped
@@ -38,16 +42,17 @@ class Region:
     new: dict
 
 
-def _route(d) -> dict:
-    return {
-        "rule": d.rule,
-        "target": d.target,
-        "fallback": list(d.fallback),
-        "candidates": list(d.candidates),
-    }
+@dataclass
+class Unverified:
+    """A region that may route differently, with the reason no example request shows it."""
+
+    condition: str
+    reason: str
 
 
 def _joint_facts(old: ir.PolicyIR, new: ir.PolicyIR) -> dict[str, ir.Fact]:
+    """The facts of both policies; a fact whose case-folding changed is taken folded (the
+    lowercase values both sides read alike; _refolded compares the others)."""
     facts = dict(old.facts)
     for name, f in new.facts.items():
         o = facts.get(name)
@@ -57,8 +62,17 @@ def _joint_facts(old: ir.PolicyIR, new: ir.PolicyIR) -> dict[str, ir.Fact]:
             )
         if o is not None and o.default != f.default:
             raise DiffError(f"fact `{name}` changed its default ({o.default!r} → {f.default!r})")
-        facts[name] = f
+        facts[name] = o if o is not None and o.ignoring_case else f
     return facts
+
+
+def _refolded_facts(old: ir.PolicyIR, new: ir.PolicyIR) -> list[str]:
+    """The facts declared `ignoring case` in one policy only."""
+    return sorted(
+        name
+        for name, f in new.facts.items()
+        if name in old.facts and old.facts[name].ignoring_case != f.ignoring_case
+    )
 
 
 def describe(dim: Dim, mask: int) -> str | None:
@@ -160,7 +174,7 @@ class Diff:
     cells that may differ but for which no example request was found."""
 
     regions: list[Region]
-    unverified: list[str]  # conditions of such cells
+    unverified: list[Unverified]  # such cells, each with why it has no example
     complete: bool = True  # False when the walk stopped at MAX_CELLS
 
     def __bool__(self) -> bool:
@@ -216,19 +230,24 @@ def semantic_diff(old: ir.PolicyIR, new: ir.PolicyIR, max_cells: int = MAX_CELLS
 
     walk(d_old.root, d_new.root, {})
     regions: list[Region] = []
-    unverified: list[str] = []
+    unverified: list[Unverified] = []
+    refolded_names = _refolded_facts(old, new)
     for group in changes.values():
         for cell in _merge(space, group):
+            cell = lowercase_part(space, cell, refolded_names)
+            if cell is None:
+                continue  # only values with capitals: _refolded compares those
             cond = _condition(space, cell)
-            example, o, nw = _example(space, cell, old, new)
-            if example is None:
-                unverified.append(cond)
-            elif ir.route_of(o) != ir.route_of(nw):
-                regions.append(Region(cond, example, _route(o), _route(nw)))
-            elif _constraints_differ(old, new, o, nw):
-                # the rules' constraints (or what they read) differ, but not for any request
-                # tried: listed as "may route differently", never dropped
-                unverified.append(cond)
+            found, o, nw, why = example(space, cell, old, new, facts)
+            if found is not None:
+                regions.append(Region(cond, found, route(o), route(nw)))
+            elif why:  # never dropped unless every request that matters was tried
+                unverified.append(Unverified(cond, why))
+    for name in refolded_names:
+        pairs, why = refolded(old, new, name)
+        regions += [Region(*pair) for pair in pairs]
+        if why:
+            unverified.append(Unverified(refolded_condition(old, new, name), why))
     return Diff(regions, unverified, complete)
 
 
@@ -269,104 +288,6 @@ def _condition(space: Space, cell: dict[int, int]) -> str:
     return " and ".join(parts) or "every request"
 
 
-def _example(space: Space, cell: dict[int, int], old: ir.PolicyIR, new: ir.PolicyIR):
-    """A request inside the cell, checked by the reference interpreter on both sides: one whose
-    routes differ when the values of the facts constraints read (which the cell may leave
-    open) can make them differ."""
-    facts = concretize(space, cell)
-    if facts is None:
-        return None, None, None
-    try:
-        first = facts, interpret(old, _only(facts, old)), interpret(new, _only(facts, new))
-        if ir.route_of(first[1]) != ir.route_of(first[2]) or not _constraints_differ(
-            old, new, first[1], first[2]
-        ):
-            return first
-        for variant in _variants(space, cell, facts, old, new):
-            try:
-                o, nw = interpret(old, _only(variant, old)), interpret(new, _only(variant, new))
-            except ValueError:
-                continue  # a value one side's facts refuse
-            if ir.route_of(o) != ir.route_of(nw):
-                return {k: v for k, v in variant.items() if k in old.facts or k in new.facts}, o, nw
-        return first
-    except ValueError:
-        return None, None, None
-
-
-def _constraints_differ(old: ir.PolicyIR, new: ir.PolicyIR, o, nw) -> bool:
-    return ir.route_key(_rule(old, o.rule)) != ir.route_key(_rule(new, nw.rule))
-
-
-def _rule(policy: ir.PolicyIR, name: str | None) -> ir.Rule | None:
-    return None if name is None else policy.rules_by_name.get(name)
-
-
-_NUMBERS = {
-    "cost": (0.0, 1e-4, 1e-3, 1e-2, 1.0),
-    "context": (0, 100, 1_000, 100_000, 1_000_000),
-    "quality": (0.0, 0.5, 0.9, 0.95, 0.97, 0.99, 1.0),
-}
-MAX_VARIANTS = 256
-
-
-def _absent(fact: ir.Fact) -> set:
-    """A request without the fact: MISSING, or its default (what the rules see then)."""
-    return {fact.default} if fact.has_default else {MISSING}
-
-
-def _variants(space: Space, cell: dict[int, int], facts: dict, old: ir.PolicyIR, new: ir.PolicyIR):
-    """The example with the facts that constraints read set to the values that matter (each
-    region a candidate names, members, a few sizes and budgets, missing), inside the cell."""
-    choices: dict[str, set] = {}
-    for policy in (old, new):
-        for rule in policy.rules:
-            for _, (regions, *_, quality), constraints in rule.constraint_spec:
-                for attribute, _op, is_fact, operand, _text in constraints:
-                    if attribute == "quality" and quality is not None:
-                        key = policy.facts[quality[0]]
-                        choices.setdefault(key.name, _absent(key)).update(key.members)
-                    if is_fact:
-                        fact = policy.facts[operand]
-                        values = choices.setdefault(operand, _absent(fact))
-                        if attribute == "hosted":
-                            values.update(fact.members or regions or ())
-                            values.add("elsewhere")
-                        else:
-                            values.update(_NUMBERS[attribute])
-                    if attribute == "cost" and "tokens" in old.facts and "tokens" in new.facts:
-                        choices.setdefault("tokens", _absent(policy.facts["tokens"])).update(
-                            (0, 1_000, 100_000, 1_000_000)
-                        )
-    names = sorted(choices)
-    for n, combo in enumerate(product(*(sorted(choices[f], key=repr) for f in names))):
-        if n >= MAX_VARIANTS:
-            return
-        variant = dict(facts)
-        inside = True
-        for name, value in zip(names, combo):
-            dim = space.by_fact.get(name)
-            try:
-                outside = (
-                    dim is not None and not cell.get(dim.index, dim.full) >> dim.atom_of(value) & 1
-                )
-            except (ValueError, TypeError):  # a value this fact cannot hold
-                outside = True
-            if outside:
-                inside = False
-                break
-            if value is MISSING:
-                variant.pop(name, None)
-            else:
-                variant[name] = value
-        if inside:
-            yield variant
-
-
-def _only(facts: dict, policy: ir.PolicyIR) -> dict:
-    return {k: v for k, v in facts.items() if k in policy.facts}
-
-
 def render(diff: Diff, fmt: str, old_name: str, new_name: str, shown: int = SHOWN) -> str:
     regions = diff.regions
     if fmt == "json":
@@ -376,7 +297,7 @@ def render(diff: Diff, fmt: str, old_name: str, new_name: str, shown: int = SHOW
                 "new": new_name,
                 "changed": bool(diff),
                 "regions": [r.__dict__ for r in regions],
-                "unverified": diff.unverified,
+                "unverified": [u.__dict__ for u in diff.unverified],
                 "complete": diff.complete,
             },
             indent=2,
@@ -390,10 +311,10 @@ def render(diff: Diff, fmt: str, old_name: str, new_name: str, shown: int = SHOW
     if diff.unverified:
         tail.append(
             f"{len(diff.unverified)} more region(s) may route differently, but no example request "
-            "was "
-            "found for them (they depend on patterns the exact analysis does not model):"
+            "was found for them:"
         )
-        tail += [f"  when {c}" for c in diff.unverified[:shown]]
+        for u in diff.unverified[:shown]:
+            tail += [f"  when {u.condition}", f"    because {u.reason}"]
     if not diff.complete:
         tail.append(
             f"the comparison stopped after {MAX_CELLS:,} changed cells: there are more changes"
@@ -421,6 +342,8 @@ def render(diff: Diff, fmt: str, old_name: str, new_name: str, shown: int = SHOW
 
 
 def _txt(d: dict) -> str:
+    if d.get("refused"):
+        return f"refused: {d['refused']}"
     if d["rule"] is None:
         return "no route"
     fb = f" fallback [{', '.join(d['fallback'])}]" if d["fallback"] else ""
@@ -428,6 +351,8 @@ def _txt(d: dict) -> str:
 
 
 def _md(d: dict) -> str:
+    if d.get("refused"):
+        return f"*refused*: {d['refused']}"
     if d["rule"] is None:
         return "*no route*"
     fb = f" → {', '.join(d['fallback'])}" if d["fallback"] else ""
