@@ -634,30 +634,35 @@ class Gateway:
         )
 
 
-@contextlib.contextmanager
-def _cancelled_if_client_leaves(request: Request, ex: _Exchange):
+class _cancelled_if_client_leaves:  # noqa: N801 - used as a context manager, like a function
     """While the answer is awaited upstream: a client that leaves (the protocol sees its
     connection drop) cancels this task, so the upstream call is closed and nothing is charged.
-    The caller turns the CancelledError into _gone() when ex.left."""
-    task = asyncio.current_task()
-    gone = departure(request.scope)
+    The caller turns the CancelledError into _gone() when ex.left. A class, not a generator:
+    it is on every request's path."""
 
-    def left() -> None:
-        if not ex.left and task is not None:
-            ex.left = True
-            task.cancel()
+    __slots__ = ("ex", "task", "departure")
 
-    if gone.gone:  # it left while the body was read or the budget held
-        left()
-    gone.callbacks.append(left)
-    try:
-        yield
-    except asyncio.CancelledError:
-        if ex.left and task is not None and task.cancelling():
-            task.uncancel()  # ours, handled: later awaits of this task are not cancelled
-        raise
-    finally:
-        gone.callbacks.remove(left)
+    def __init__(self, request: Request, ex: _Exchange):
+        self.ex = ex
+        self.task = asyncio.current_task()
+        self.departure = departure(request.scope)
+
+    def __call__(self) -> None:  # the client left
+        if not self.ex.left and self.task is not None:
+            self.ex.left = True
+            self.task.cancel()
+
+    def __enter__(self) -> None:
+        if self.departure.gone:  # it left while the body was read or the budget held
+            self()
+        self.departure.callback = self
+
+    def __exit__(self, kind, exc, tb) -> None:  # never swallows: the caller answers 499
+        self.departure.callback = None
+        task = self.task
+        if kind is asyncio.CancelledError and self.ex.left and task is not None:
+            if task.cancelling():
+                task.uncancel()  # ours, handled: later awaits of this task are not cancelled
 
 
 def _missing_credentials(serving: Serving) -> dict[str, str]:

@@ -85,14 +85,16 @@ class Departure:
     (the gateway cancels the upstream call): the protocol sees the connection drop, so no task
     per request has to wait for the disconnect."""
 
+    __slots__ = ("gone", "callback")
+
     def __init__(self) -> None:
         self.gone = False
-        self.callbacks: list[Callable[[], None]] = []
+        self.callback: Callable[[], None] | None = None
 
     def left(self) -> None:
         self.gone = True
-        for callback in list(self.callbacks):
-            callback()
+        if self.callback is not None:
+            self.callback()
 
 
 def departure(scope: MutableMapping) -> Departure:
