@@ -420,3 +420,40 @@ def test_unsupported_pattern_is_refused_with_its_location(tmp_path):
     assert "error[unsupported-by-target]" in proc.stderr and "lookahead" in proc.stderr
     assert f"{src}:4:6" in proc.stderr and "^" in proc.stderr
     assert "Traceback" not in proc.stderr and not out.exists()
+
+
+def test_facts_objects_as_javascript_makes_them(tmp_path):
+    """What only JavaScript can pass: names read through the prototype (a fact named
+    `constructor`), an own `__proto__` from JSON, inherited properties, undefined values, other
+    objects than a plain one; the fast reader and the full validator answer alike."""
+    policy = policylang.loads(
+        "fact constructor: string\nfact __proto__: string\nfact tokens: int\n"
+        "provider p { adapter = echo }\nmodel m { provider = p }\n"
+        'a: when constructor == "x" route m\nb: when __proto__ == "y" route m\n'
+        "c: when tokens is present route m\ndefault route m\n", "proto.policy")
+    path = module_of(policy, tmp_path)
+    script = tmp_path / "probe.mjs"
+    script.write_text(f"""
+import {{ decide, FactError }} from {json.dumps(str(path))};
+const cases = {{
+  empty: {{}},
+  ctor: {{ constructor: "x" }},
+  proto: JSON.parse('{{"__proto__": "y"}}'),
+  inherited: Object.create({{ tokens: 5 }}),
+  undef: {{ tokens: undefined }},
+  bare: Object.assign(Object.create(null), {{ tokens: 5 }}),
+  unknown: {{ tokens: 5, nope: 1 }},
+  nul: null,
+  arr: [],
+  reentrant: {{ get tokens() {{ return decide({{ constructor: "x" }}).rule === "a" ? 7 : -1; }} }},
+}};
+const out = {{}};
+for (const [k, f] of Object.entries(cases)) {{
+  try {{ out[k] = decide(f).rule; }} catch (e) {{ out[k] = [e instanceof FactError, e.fact]; }}
+}}
+console.log(JSON.stringify(out));
+""", encoding="utf-8")
+    got = json.loads(subprocess.run([NODE, str(script)], capture_output=True, text=True, check=True).stdout)
+    assert got == {"empty": "default", "ctor": "a", "proto": "b", "inherited": "default", "undef": "default",
+                   "bare": "c", "unknown": [True, "nope"], "nul": [True, None], "arr": [True, None],
+                   "reentrant": "c"}

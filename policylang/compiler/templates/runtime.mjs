@@ -376,12 +376,16 @@ const KIND_CODE = { enum: HASHED, string: HASHED, bool: BOOL, int: NUMBER, float
 function node(dims, raw) {
   const dim = dims[raw[0]];
   const k = KIND_CODE[dim[0]];
-  const out = { k, f: dim[1], a: -1, b: -1, c: -1, map: null, bounds: null, kids: null, x: null };
+  const out = { k, f: dim[1], a: -1, b: -1, c: -1, g: -1, map: null, bounds: null, kids: null, x: null };
   if (k === HASHED) {
     [, out.a, out.c] = raw;
-    out.map = new Map();
-    const pairs = raw[3];
-    for (let i = 0; i < pairs.length; i += 2) out.map.set(pairs[i], pairs[i + 1]);
+    if (raw.length > 4) {
+      [, , , , out.g, out.kids] = raw; // a small dim: atomOf(g, value) indexes kids
+    } else {
+      out.map = new Map();
+      const pairs = raw[3];
+      for (let i = 0; i < pairs.length; i += 2) out.map.set(pairs[i], pairs[i + 1]);
+    }
   } else if (k === BOOL) {
     [, out.a, out.b, out.c] = raw;
   } else if (k === NUMBER) {
@@ -422,6 +426,7 @@ function walk(block, vals) {
     switch (d.k) {
       case HASHED: {
         if (v === MISSING) n = d.c;
+        else if (d.g >= 0) n = d.kids[atomOf(d.g, v)];
         else {
           const c = d.map.get(v);
           n = c === undefined ? d.a : c;
@@ -581,8 +586,23 @@ function constrain(r, vals, learned) {
  * candidate ("provider/model") to {value of the `quality by` fact: score}, replacing declared
  * scores as the Python Router's learned quality does. The result is frozen. */
 export function decide(facts, learned) {
-  const vals = validated(facts);
+  if (busy) return decideIn(facts, learned, DEFAULTS.slice()); // a getter deciding meanwhile
+  busy = true;
+  try {
+    return decideIn(facts, learned, VALS);
+  } finally {
+    busy = false;
+  }
+}
+
+function decideIn(facts, learned, into) {
+  const vals = readFacts(facts, into); // generated after this runtime: as `validated`, faster
   const r = firstRule(vals);
   if (r < 0) return NO_ROUTE;
   return CONSTRAINED.has(r) ? constrain(r, vals, learned) : DECISIONS[r];
 }
+
+// the fast reader's array: decide is synchronous, so one array serves every call
+const VALS = DEFAULTS.slice();
+let busy = false;
+const PLAIN = Object.prototype;
