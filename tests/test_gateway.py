@@ -555,3 +555,28 @@ def test_a_lone_surrogate_from_upstream_reaches_the_client_escaped_streamed_and_
                       headers={"content-type": "application/json"}, timeout=10) as s:
         body = b"".join(s.iter_bytes())
     assert s.status_code == 200 and b"\\ud800" in body and b"data: [DONE]" in body and b"error" not in body
+
+
+def test_metrics_show_key_names_and_spend_only_to_the_token_holder(policy_file):
+    keys = [Client("team-secret-name", hash_key("sk-team")), Client("ops", hash_key("sk-ops"))]
+    for token in ("metrics-token-0123", None):
+        with RunningGateway(GatewayConfig(policy=str(policy_file), keys=keys, metrics_token=token)) as gw:
+            for key in ("sk-team", "sk-ops"):
+                client(gw, api_key=key).chat.completions.create(model="auto", messages=MSG)
+            anonymous = httpx.get(gw.url + "/metrics")
+            if token is not None:
+                assert anonymous.status_code == 401
+                assert anonymous.json()["error"]["code"] == "invalid_metrics_token"
+                assert "team-secret-name" not in anonymous.text
+                wrong = httpx.get(gw.url + "/metrics", headers={"authorization": "Bearer sk-team"})
+                assert wrong.status_code == 401                 # a client key is not the metrics token
+                text = httpx.get(gw.url + "/metrics", headers={"authorization": f"Bearer {token}"}).text
+                assert 'key="team-secret-name"' in text and 'key="ops"' in text
+            else:                                               # open, but no key names and no per-key spend
+                assert anonymous.status_code == 200
+                text = anonymous.text
+                assert "team-secret-name" not in text and 'key="ops"' not in text
+                spend = [line for line in text.splitlines() if line.startswith("policylang_cost_usd_total{")]
+                assert len(spend) == 1 and 'key=""' in spend[0]   # both keys' spend, summed
+                assert float(spend[0].split()[-1]) > 0
+            assert "policylang_shared_state_up" not in text     # no --state: no series to page anyone

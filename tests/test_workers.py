@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 
@@ -162,3 +163,60 @@ def test_port_zero_gives_all_workers_one_port_and_says_which(tmp_path, fake):
     finally:
         proc.terminate()
         proc.wait(40)
+
+
+def requests_counted(url: str) -> float:
+    """policylang_requests_total summed over its series, as one scrape (a new connection) sees it."""
+    with httpx.Client() as c:
+        text = c.get(url + "/metrics", timeout=5).text
+    assert "policylang_shared_state_up" not in text          # no --state, no such series
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith("policylang_requests_total{"))
+
+
+def test_metrics_of_two_workers_add_up_and_survive_a_dead_worker(tmp_path, fake):
+    """Each scrape used to read the one worker that answered it (678, 678, 1986, 678 …), which
+    Prometheus takes for counter resets."""
+    policy = tmp_path / "w.policy"
+    policy.write_text(POLICY.format(url=fake.url))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(port),
+                             "--workers", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_ready(url, proc)
+        deadline = time.time() + 30
+        while len(seen := workers_seen(url, 20)) < 2 and time.time() < deadline:
+            time.sleep(0.2)
+        assert len(seen) == 2
+        sent = Counter()
+        for _ in range(30):                                    # new connections: both workers answer
+            c = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+            raw = c.chat.completions.with_raw_response.create(model="auto", messages=[{"role": "user", "content": "hi"}])
+            sent[raw.headers["x-policylang-model"]] += 1
+            c.close()
+        scrapes = [requests_counted(url) for _ in range(12)]
+        assert scrapes == [30.0] * 12, scrapes                 # every scrape, whichever worker answers
+
+        victim = next(iter(seen))
+        os.kill(victim, signal.SIGKILL)                         # its counts must not vanish with it
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                now = workers_seen(url, 10)
+            except httpx.TransportError:
+                now = Counter()
+            if victim not in now and len(now) == 2:
+                break
+            time.sleep(0.2)
+        after = [requests_counted(url) for _ in range(12)]
+        assert after == [30.0] * 12, after                      # never lower: no reset
+        folder = [p for p in os.listdir(tempfile.gettempdir()) if p.startswith("policylang-metrics-")]
+        assert folder
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(40) == 0
+        left = [p for p in os.listdir(tempfile.gettempdir()) if p.startswith("policylang-metrics-")]
+        assert set(left) < set(folder) or not left              # serve removes its metrics folder
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)

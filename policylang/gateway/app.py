@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -89,6 +91,9 @@ class GatewayConfig:
     state_url: str | None = None
     state_fail_open: bool = False  # budgets when Redis is down: this process's ledger, not 503
     language_detector: str = "builtin"  # runtime.facts.LANGUAGE_DETECTORS
+    # /metrics needs `Authorization: Bearer <this>` when set (POLICYLANG_METRICS_TOKEN), and
+    # only then shows spend per client key
+    metrics_token: str | None = None
 
 
 @dataclass
@@ -107,7 +112,10 @@ class Gateway:
 
     def __init__(self, config: GatewayConfig):
         self.config = config
-        self.metrics = Metrics()
+        self.metrics = Metrics(shared_state=bool(config.state_url))
+        self._metrics_digest = (
+            hashlib.sha256(config.metrics_token.encode()).digest() if config.metrics_token else None
+        )
         self.keyring = KeyRing(config.keys or [])
         self.holder: PolicyHolder | None = None
         self.health: Health | None = None
@@ -172,10 +180,8 @@ class Gateway:
         sharer = asyncio.create_task(share_feedback())
         state = syncer = None
         if config.state_url:
-            state = RedisState(
-                config.state_url, on_change=lambda up: self.metrics.shared_state.set(int(up))
-            )
-            self.metrics.shared_state.set(1)
+            state = RedisState(config.state_url, on_change=self.metrics.state_up)
+            self.metrics.state_up(True)
             self.sharing = Sharing(
                 state,
                 self.health,
@@ -206,6 +212,14 @@ class Gateway:
                     await holder.current.router.probe()
 
         prober = asyncio.create_task(probe_unhealthy())
+
+        async def refresh_gauges():  # with --workers a scrape reads every worker's files
+            while True:
+                await asyncio.sleep(1.0)
+                with contextlib.suppress(Exception):
+                    self.metrics.refresh(self.health, holder.current.router.classifiers)
+
+        refresher = asyncio.create_task(refresh_gauges()) if self.metrics.multiprocess else None
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(
@@ -213,6 +227,11 @@ class Gateway:
             )
         if not self.keyring.enabled:
             log.warning("no client keys configured: anyone who can reach this port can use it")
+        elif self._metrics_digest is None:
+            log.info(
+                "/metrics shows no spend per client key: set POLICYLANG_METRICS_TOKEN and "
+                "scrape with it to see it (docs/deploying.md)"
+            )
         # Everything alive now — the policy, the compiled evaluator, the libraries' modules — lives
         # as long as the process: out of the collector's sight, a full collection no longer walks
         # it (tens of ms of stopped event loop, the open loop's p99, before this).
@@ -223,6 +242,8 @@ class Gateway:
         finally:
             watcher.cancel()
             prober.cancel()
+            if refresher is not None:
+                refresher.cancel()
             sharer.cancel()
             holder.close()
             if syncer is not None and state is not None:
@@ -626,11 +647,29 @@ class Gateway:
         return sorted(out)
 
     async def metrics_endpoint(self, request: Request) -> Response:
-        cls = self.serving.router.classifiers
-        self.metrics.classifier_cache.labels("hit").set(cls.hits)
-        self.metrics.classifier_cache.labels("miss").set(cls.misses)
+        """Prometheus text. With a metrics token, only for a scraper that presents it (401
+        otherwise), and then with spend per client key; without one, spend summed over keys."""
+        if self._metrics_digest is not None:
+            given = request.headers.get("authorization") or ""
+            token = given[7:].strip() if given.lower().startswith("bearer ") else ""
+            if not hmac.compare_digest(
+                hashlib.sha256(token.encode()).digest(), self._metrics_digest
+            ):
+                return openai_error(
+                    401,
+                    "/metrics needs the metrics token (Authorization: Bearer TOKEN)",
+                    "authentication_error",
+                    "invalid_metrics_token",
+                    headers={"www-authenticate": "Bearer"},
+                )
+        assert self.health is not None, "the gateway has not started"
         return Response(
-            self.metrics.render(self.health), media_type="text/plain; version=0.0.4; charset=utf-8"
+            self.metrics.render(
+                self.health,
+                self.serving.router.classifiers,
+                with_keys=self._metrics_digest is not None,
+            ),
+            media_type="text/plain; version=0.0.4; charset=utf-8",
         )
 
 

@@ -15,6 +15,7 @@ from ..runtime.tracing import configure_from_env
 from .app import GatewayConfig, create_app
 from .auth import load_keys
 from .limits import ConnectionLimits
+from .metrics import disable_multiprocess, enable_multiprocess
 from .protocol import LimitedConfig
 from .workers import STARTUP_FAILURE, bind_or_exit, spreads_connections
 from .workers import run as run_workers
@@ -101,6 +102,7 @@ def app_factory():
             state_url=cfg.get("state_url"),
             state_fail_open=bool(cfg.get("state_fail_open")),
             language_detector=cfg.get("language_detector") or "builtin",
+            metrics_token=os.environ.get("POLICYLANG_METRICS_TOKEN") or None,
         )
     )
 
@@ -117,6 +119,27 @@ class _Server(uvicorn.Server):
         await super().startup(sockets)
         if self.started and self.announce is not None and self.servers:
             self.announce(self.config.host, self.servers[0].sockets[0].getsockname()[1])
+
+
+def _serve_workers(host: str, port: int, workers: int, options: dict, announce) -> None:
+    if spreads_connections():  # each worker its own socket: an even spread
+        run_workers(host, port, workers, options, GRACE_SECONDS, announce)
+        return
+    from uvicorn.supervisors import Multiprocess  # uvicorn's workers on one shared socket
+
+    config = LimitedConfig(
+        "policylang.gateway.server:app_factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        **options,
+    )
+    sock = bind_or_exit(host, port)
+    sock.set_inheritable(True)
+    if announce is not None:
+        announce(host, sock.getsockname()[1])
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def serve(
@@ -138,8 +161,6 @@ def serve(
     """Serve until stopped. announce(host, port) is called once the port is bound (the port
     uvicorn chose, for port 0). Exits 1 when the port cannot be bound, 3 when the app fails to
     start (uvicorn's code)."""
-    from uvicorn.supervisors import Multiprocess
-
     os.environ[_ENV] = json.dumps(
         {
             "policy": os.path.abspath(policy),
@@ -163,8 +184,12 @@ def serve(
         "http": HTTP_PROTOCOL,
         "limits": limits or ConnectionLimits(),
     }
-    if workers > 1 and spreads_connections():  # each worker its own socket: an even spread
-        run_workers(host, port, workers, options, GRACE_SECONDS, announce)
+    if workers > 1:  # every worker counts into files a scrape reads whole (gateway/metrics.py)
+        folder = enable_multiprocess()
+        try:
+            _serve_workers(host, port, workers, options, announce)
+        finally:
+            disable_multiprocess(folder)
         return
     config = LimitedConfig(
         "policylang.gateway.server:app_factory",
@@ -175,12 +200,6 @@ def serve(
         **options,
     )
     sock = bind_or_exit(host, port)  # before the app starts: a port in use costs nothing
-    sock.set_inheritable(True)
-    if workers > 1:  # uvicorn's workers on one shared socket (no SO_REUSEPORT spread here)
-        if announce is not None:
-            announce(host, sock.getsockname()[1])
-        Multiprocess(config, sockets=[sock]).run()
-        return
     server = _Server(config, announce)
     server.run(sockets=[sock])
     if not server.started:

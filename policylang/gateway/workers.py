@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 
+from .metrics import worker_gone
 from .protocol import LimitedConfig
 
 log = logging.getLogger("policylang.gateway")
@@ -126,6 +127,8 @@ def run(host: str, port: int, workers: int, options: dict, grace: float, announc
                     continue
                 if process is not None:  # it just ended
                     code = process.exitcode
+                    if process.pid is not None:
+                        worker_gone(process.pid)
                     if not slot.ready.is_set():  # never served: a broken policy, port, app
                         log.error("worker %s failed to start (exit code %s)", process.pid, code)
                         failed = True
