@@ -44,6 +44,9 @@ def test_a_small_budget_pays_for_a_hi_routed_to_a_cheap_model(tmp_path, fake, mo
     with gateway(tmp_path, fake, monkeypatch, budget=0.05) as gw:
         raw = sdk(gw).chat.completions.with_raw_response.create(model="auto", messages=HI)
         assert raw.headers["x-policylang-model"] == "small"
+        raw = sdk(gw).chat.completions.with_raw_response.create(model="auto", messages=HI, stream=True)
+        assert raw.headers["x-policylang-model"] == "small" and list(raw.parse())
+        assert fake.received == 2
         # the rule that routes to opus is priced at opus: 1,000 output tokens pass the budget
         with pytest.raises(openai.RateLimitError) as info:
             sdk(gw).chat.completions.create(model="auto", messages=HI, extra_body={"metadata": {"tier": "pro"}})
