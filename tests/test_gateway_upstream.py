@@ -88,6 +88,18 @@ def test_an_upstream_client_error_comes_back_as_that_4xx_with_the_providers_mess
         assert fake.received == 1  # neither retried nor sent to the fallback
 
 
+def test_an_upstream_404_is_the_candidates_configuration_not_the_clients_request(tmp_path, fake, monkeypatch):
+    with start(tmp_path, fake, monkeypatch) as gw:
+        fake.fail("gpt-fake", "404")  # oa knows no such model: the next candidate answers
+        raw = sdk(gw).chat.completions.with_raw_response.create(model="auto", messages=MSG)
+        assert raw.headers["x-policylang-model"] == "an-1" and raw.headers["x-policylang-attempts"] == "2"
+        fake.fail(None, "404", times=2)  # nobody knows it: a 502 naming it, which is not the client's to fix
+        r = httpx.post(gw.url + "/v1/chat/completions", json={"model": "auto", "messages": MSG}, timeout=10)
+        assert r.status_code == 502 and r.json()["error"]["code"] == "candidates_exhausted"
+        assert r.json()["error"]["message"].endswith("the last: an/an-1: fake not_found_error (HTTP 404)")
+        assert gw.state.health.breaker("oa/oa-1").peek() == "closed"  # no sign of ill health
+
+
 def test_transient_failures_are_5xx_with_the_providers_retry_after(tmp_path, fake, monkeypatch):
     with start(tmp_path, fake, monkeypatch) as gw:
         # Retry-After past max_retry_after: each candidate is left at once, the wait is passed on

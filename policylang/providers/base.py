@@ -415,6 +415,8 @@ def http_error(status: int, raw: bytes, headers, provider: str, model: str) -> e
         kind, retry_after = errors.Overloaded, errors.retry_after_seconds(headers)
     elif status in (401, 403):
         kind = errors.AuthFailed
+    elif status == 404:
+        kind = errors.NotFound
     elif status == 408 or status == 504:
         kind = errors.Timeout
     elif status >= 500:

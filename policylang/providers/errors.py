@@ -10,7 +10,9 @@
     │   └── MalformedResponse      a 2xx whose body is not the wire format
     ├── ContextLengthExceeded      the prompt does not fit: try a larger-context candidate
     ├── AuthFailed                 401/403: this provider's key; other providers may work
-    └── BadRequest                 400/404/422: the next candidate would reject it too
+    ├── NotFound                   404: no such model or path there (the candidate's `id` or
+    │                              `base_url`); the next candidate may answer
+    └── BadRequest                 400, 413, 422: the next candidate would reject it too
 
 The router reads only the class: what to retry, where to fall back, when to stop.
 """
@@ -84,6 +86,10 @@ class ContextLengthExceeded(ProviderError):
 
 class AuthFailed(ProviderError):
     kind = "auth_failed"
+
+
+class NotFound(ProviderError):
+    kind = "not_found"
 
 
 class BadRequest(ProviderError):

@@ -244,6 +244,13 @@ class Attempts:
             plan.auth_failed.add(model.provider)
             attempt.detail = f"credentials rejected; skipping provider {model.provider}"
             return Outcome.NEXT
+        if isinstance(exc, provider_errors.NotFound):  # a configuration error, not the client's
+            breaker.release()
+            attempt.detail = (
+                f"the provider knows no model `{model.id}` there (check its `id` and the "
+                "provider's `base_url`); falling back"
+            )
+            return Outcome.NEXT
         if isinstance(exc, provider_errors.ContextLengthExceeded):
             breaker.release()
             plan.need_context = model.context or plan.tokens

@@ -216,13 +216,17 @@ class Router:
 
     async def probe_endpoint(self, candidate: str, timeout: float = 5.0) -> str:
         """Probe one endpoint (`provider/model`): "ok" closes its circuit, a failure's kind
-        opens it (a rejected key or request says nothing about health)."""
+        opens it (a rejected key or request, or a listing that is not there, says nothing about
+        health)."""
         model = self.policy.ir.models_by_candidate[candidate]
         breaker = self.health.breaker(candidate)
         try:
             await self.adapters[model.provider].probe(model, timeout)
         except provider_errors.ProviderError as exc:
-            if not isinstance(exc, (provider_errors.AuthFailed, provider_errors.BadRequest)):
+            if not isinstance(
+                exc,
+                (provider_errors.AuthFailed, provider_errors.BadRequest, provider_errors.NotFound),
+            ):
                 breaker.trip()
             return exc.kind
         breaker.reset()

@@ -7,7 +7,7 @@ streaming included, and fails on request.
         fake.fail("gpt-x", "500", times=2)          # the next two requests for gpt-x get a 500
         ... point a provider's base_url at fake.url + "/v1" (Gemini: fake.url + "/v1beta")
 
-Faults: 500, 503, 529 (overloaded), 429 (with retry_after), 401, 400, 413, 422, context
+Faults: 500, 503, 529 (overloaded), 429 (with retry_after), 401, 400, 404, 413, 422, context
 (a context-length error body), slow (delay before the answer), timeout (never
 answers), reset (closes the connection at once), malformed (200 with broken JSON),
 disconnect (streams a first chunk, then drops the connection), stall (streams its first
@@ -30,6 +30,7 @@ _REASONS = {
     200: "OK",
     400: "Bad Request",
     401: "Unauthorized",
+    404: "Not Found",
     413: "Payload Too Large",
     422: "Unprocessable Entity",
     429: "Too Many Requests",
@@ -307,6 +308,7 @@ class FakeProvider:
             "429": 429,
             "401": 401,
             "400": 400,
+            "404": 404,
             "413": 413,
             "422": 422,
             "context": 400,
@@ -596,6 +598,7 @@ def _error(wire: str, status: int, kind: str) -> dict:
             503: "overloaded_error",
             401: "authentication_error",
             400: "invalid_request_error",
+            404: "not_found_error",
             413: "request_too_large",
             422: "invalid_request_error",
         }.get(status, "api_error")
@@ -612,6 +615,7 @@ def _error(wire: str, status: int, kind: str) -> dict:
         429: "rate_limit_exceeded",
         401: "invalid_api_key",
         400: "invalid_request_error",
+        404: "model_not_found",
         413: "request_too_large",
         422: "unprocessable_entity",
     }.get(status, "server_error")
