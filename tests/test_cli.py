@@ -22,6 +22,16 @@ def test_check_examples_and_stdlib_clean_under_strict():
     assert "0 error(s), 0 warning(s)" in r.stdout
 
 
+def test_std_checks_clean_wherever_its_files_lie(tmp_path):
+    # CI checks stdlib/ of a clone while the installed package reads its own copy: std must be
+    # clean by what it says, not by where the checker finds it
+    import shutil
+    shutil.copytree(ROOT / "stdlib", tmp_path / "stdlib")
+    r = run("check", "--strict", str(tmp_path / "stdlib"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 error(s), 0 warning(s)" in r.stdout
+
+
 def test_check_json_shape(tmp_path):
     bad = tmp_path / "bad.policy"
     bad.write_text("import std\nwhen task == code route premium\nwhen task == code route cheap\n")
