@@ -4,6 +4,7 @@ rules, expectations and classifiers (statements.py), with every diagnostic found
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from ..diagnostics import Diagnostic
@@ -30,7 +31,7 @@ def build(loaded: Loaded) -> tuple[ir.PolicyIR | None, list[Diagnostic]]:
     quality_scores = statements.quality(module)
     expects = statements.expects(module)
     classifiers = statements.classifiers([*loaded.imported_classifiers(), *module.statements])
-    diags.extend(statements.diags)
+    diags.extend(_not_cascades(statements.diags, loaded.broken))
     errors = [d for d in diags if d.severity == "error"]
     if len(errors) > MAX_ERRORS:
         cut = errors[MAX_ERRORS]
@@ -65,6 +66,22 @@ def build(loaded: Loaded) -> tuple[ir.PolicyIR | None, list[Diagnostic]]:
         {name: tuple(found) for name, found in loaded.imports.items()},
     )
     return policy, diags
+
+
+_UNKNOWN = re.compile(r"unknown [^`]*`([^`]+)`")
+
+
+def _not_cascades(found: list[Diagnostic], broken: frozenset[str]) -> list[Diagnostic]:
+    """The checkers' findings, less those a statement that did not parse explains: a name it
+    declared, reported as unknown where it is used (the syntax error is the one to fix)."""
+    if not broken:
+        return found
+    out = []
+    for d in found:
+        m = _UNKNOWN.match(d.message) if d.code == "unknown-name" else None
+        if m is None or m.group(1).split("/")[-1] not in broken:
+            out.append(d)
+    return out
 
 
 def check_source(text: str, name: str = "<string>", base_dir: Path | None = None):

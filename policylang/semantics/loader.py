@@ -8,6 +8,7 @@ and import diagnostics: missing files and cycles, the cycle named.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -15,20 +16,40 @@ from pathlib import Path
 from .. import resources
 from ..diagnostics import Diagnostic, Related
 from ..syntax import ast
-from ..syntax.parser import KEYWORDS, parse
+from ..syntax.parser import KEYWORDS, parse_partial
 
 CACHE_TEXT_BELOW = 256 * 1024  # characters: parses of smaller files are kept for the next load
 
 
 @lru_cache(maxsize=64)
 def _parse_cached(text: str, name: str):
-    return parse(text, name)
+    return parse_partial(text, name)
 
 
 def _parse(text: str, name: str):
-    """parse(), remembered for files small enough (std, imported catalogs, an edited file's last
-    version): ASTs are immutable, so one parse serves every load that reads the same text."""
-    return _parse_cached(text, name) if len(text) < CACHE_TEXT_BELOW else parse(text, name)
+    """parse_partial(), remembered for files small enough (std, imported catalogs, an edited
+    file's last version): ASTs are immutable, so one parse serves every load that reads the same
+    text. With syntax errors, the module holds the statements that parse, so the rest of the
+    file is still checked."""
+    return _parse_cached(text, name) if len(text) < CACHE_TEXT_BELOW else parse_partial(text, name)
+
+
+_WORD = re.compile(r'"(?:\\.|[^"\\\n])*"|#[^\n]*|([A-Za-z_][A-Za-z0-9_.\-]*)')
+
+
+def broken_words(text: str, module: ast.Module) -> frozenset[str]:
+    """The words on lines no parsed statement covers: the statements that did not parse. A name
+    declared there is not reported again as unknown where it is used."""
+    covered: set[int] = set()
+    for stmt in module.statements:
+        covered.update(range(stmt.span.line, stmt.span.end_line + 1))
+    return frozenset(
+        m.group(1)
+        for n, line in enumerate(text.split("\n"), start=1)
+        if n not in covered
+        for m in _WORD.finditer(line)
+        if m.group(1)
+    )
 
 
 class SourceError(OSError):
@@ -136,6 +157,7 @@ class Loaded:
     # read or not (a file with a syntax error, one closing a cycle): how a problem found in an
     # imported file is traced back to the importing line
     reached: dict[str, list[tuple[ast.Span, str]]] = field(default_factory=dict)
+    broken: frozenset[str] = frozenset()  # words of statements that did not parse (any file)
 
     def imported_classifiers(self) -> list[ast.ClassifyDecl]:
         """The classify blocks the main file's imports bring, for facts the main file does not
@@ -174,6 +196,7 @@ class Loader:
         self.imports: dict[str, list[str]] = {}
         self.reached: dict[str, list[tuple[ast.Span, str]]] = {}
         self._stack: list[str] = []
+        self.broken: frozenset[str] = frozenset()  # words of statements that did not parse
 
     # files are keyed by the name diagnostics show for them
     def load_text(self, text: str, name: str, base_dir: Path) -> ast.Module | None:
@@ -182,6 +205,8 @@ class Loader:
         self.diags.extend(errors)
         if module is None:
             return None
+        if errors:
+            self.broken |= broken_words(text, module)
         self.modules[name] = module
         self._stack.append(name)
         self.scopes[name] = self._scope(module, base_dir)
@@ -337,4 +362,5 @@ def load_source(text: str, name: str, base_dir: Path | None = None) -> Loaded:
         loader.diags,
         loader.imports,
         loader.reached,
+        loader.broken,
     )

@@ -594,10 +594,12 @@ def _statement_lines(lines: list[str], line_no: int) -> tuple[int, int]:
     """The first and last line (1-based) of the statement around line_no."""
     first = line_no
     while first > 1 and not _STATEMENT_START.match(lines[first - 1]):
-        prev = lines[first - 2]
+        prev, here = lines[first - 2], lines[first - 1]
         if not prev.strip() or prev.lstrip().startswith("#"):
             if not _CONTINUED_LINE.search(prev):
                 break
+        if _starts_statement(here, prev):
+            break  # an unindented word after a finished line: a (misspelled) statement word
         first -= 1
     last = line_no
     depth = _depth(lines[first - 1 : line_no])
@@ -606,16 +608,20 @@ def _statement_lines(lines: list[str], line_no: int) -> tuple[int, int]:
         if _STATEMENT_START.match(nxt) or not nxt.strip():
             break
         # an unindented word after a finished line starts a statement, misspelled or not
-        if (
-            depth <= 0
-            and nxt[:1].isalpha()
-            and not _STARTS_CONTINUED.match(nxt)
-            and not _CONTINUED_LINE.search(lines[last - 1])
-        ):
+        if depth <= 0 and _starts_statement(nxt, lines[last - 1]):
             break
         depth += _depth([nxt])
         last += 1
     return first, last
+
+
+def _starts_statement(line: str, prev: str) -> bool:
+    """An unindented word that does not continue the line before: a statement starts there."""
+    return (
+        line[:1].isalpha()
+        and not _STARTS_CONTINUED.match(line)
+        and not _CONTINUED_LINE.search(prev)
+    )
 
 
 def _depth(lines: list[str]) -> int:
@@ -780,7 +786,30 @@ def _release(tree: Tree) -> None:
         pace()
 
 
+def parse_partial(text: str, file: str = "<string>") -> tuple[ast.Module | None, list[Diagnostic]]:
+    """Like parse, but a file with syntax errors still gives a module: the statements that parse,
+    the broken ones left out (their lines blanked), so later stages can check the rest of the
+    file. None only past MAX_ERRORS."""
+    module, diagnostics = parse(text, file)
+    if module is not None or not diagnostics:
+        return module, diagnostics
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_recovering(text, file)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _parse(text: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
+    module, diagnostics = _parse_recovering(text, file)
+    return (None, diagnostics) if diagnostics else (module, [])
+
+
+def _parse_recovering(text: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
+    """The module of the statements that parse and a diagnostic for each that does not (None
+    past MAX_ERRORS)."""
     lark, post = _parser()
     diagnostics: list[Diagnostic] = []
     lines = text.split("\n")
@@ -839,11 +868,19 @@ def _parse(text: str, file: str) -> tuple[ast.Module | None, list[Diagnostic]]:
         _blank(lines, first, last)
         source = "\n".join(lines)
     else:
-        return None, diagnostics[:MAX_ERRORS]
-    if diagnostics:
-        return None, diagnostics
+        cut = (
+            diagnostics[MAX_ERRORS].span if len(diagnostics) > MAX_ERRORS else diagnostics[-1].span
+        )
+        stop = Diagnostic(
+            "too-many-errors",
+            "error",
+            cut,
+            f"parsing stopped after {MAX_ERRORS} syntax errors; fix these and check again for "
+            "the rest of the file",
+        )
+        return None, diagnostics[:MAX_ERRORS] + [stop]
     comments = _comments(text, file)
-    return ast.Module(file, tuple(statements), tuple(comments)), []
+    return ast.Module(file, tuple(statements), tuple(comments)), diagnostics
 
 
 _COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|(#[^\n]*)')
