@@ -517,3 +517,23 @@ def test_a_settlement_whose_answer_came_too_late_is_not_applied_twice(redis_serv
     calls, ledger = asyncio.run(go())
     assert calls == 3 and ledger["held"] == pytest.approx(0.0, abs=1e-12)
     assert ledger["spent"] == pytest.approx(0.005)
+
+
+def test_the_redis_store_ages_ratings_and_reads_counts_kept_before_they_aged(redis_server):
+    from policylang.runtime.quality import RedisQualityStore
+
+    store = RedisQualityStore(redis_server.url, prefix="aged")
+    store.client.hset("aged:quality:n", "p/a\x1fx", 40)          # written before ratings aged
+    store.client.hset("aged:quality:total", "p/a\x1fx", 30.0)
+    old = store.load()[("p/a", "x")]
+    assert (old.n, old.weight, old.wtotal, old.recent, old.explored) == (40, 40.0, 30.0, 40.0, 0)
+    store.add("p/a", "x", 1.0, "r1", (0.5, 0.25), explored=True)
+    store.add("p/b", "x", 0.0, "r2", (0.5, 0.25))
+    got = store.load()
+    a, b = got[("p/a", "x")], got[("p/b", "x")]
+    assert (a.n, a.total, a.weight, a.wtotal, a.recent, a.rtotal, a.explored) == (41, 31.0, 21.0, 16.0, 11.0, 8.5, 1)
+    assert (b.n, b.weight, b.wtotal, b.explored) == (1, 1.0, 0.0, 0) and b.last is not None
+    store.expect([("r3", "p/a", "x", 5.0, True), ("r4", "p/b", "x", 6.0, False)])
+    assert store.take("r3") == ("p/a", "x", 5.0, True) and store.take("r4") == ("p/b", "x", 6.0, False)
+    assert store.take("r3") is None
+    store.close()

@@ -77,6 +77,7 @@ class Result:
     facts: dict = field(default_factory=dict)
     response_id: str | None = None  # the answer's id, for feedback
     response_model: str = ""  # the model id the provider reported (else the id asked for)
+    explored: bool = False  # the answer came from a candidate explored (runtime/quality.py)
 
     @property
     def cost_estimated(self) -> bool:
@@ -97,6 +98,7 @@ class Plan:
     auth_failed: set[str] = field(default_factory=set)  # providers that rejected our key
     need_context: int | None = None  # after a context-length error
     last_error: provider_errors.ProviderError | None = None
+    explored: str | None = None  # the candidate put first to explore it (Router.choose)
 
     def skip(self, model: ir.Model, why: str, error: str | None = None) -> None:
         self.attempts.append(Attempt(model.candidate, "skipped", error=error, detail=why))
@@ -391,6 +393,7 @@ class Attempts:
             plan.facts,
             response_id if isinstance(response_id, str) else None,
             response_model if isinstance(response_model, str) and response_model else model.id,
+            explored=model.candidate == plan.explored,
         )
 
 

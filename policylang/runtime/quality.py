@@ -1,9 +1,11 @@
 """Quality learned from outcomes (docs/language.md §5, "Learning from feedback").
 
 A policy that declares `quality by task learned with prior N { … }` keeps, per (candidate,
-task value), the feedback its answers received: n answers rated and the sum of their scores
-in [0, 1] (pass = 1, fail = 0). With the declared score q as the prior, worth N answers, the
-posterior is Beta(N·q + sum, N·(1 − q) + n − sum). Selection reads a conservative estimate:
+task value), the ratings its answers received, scores in [0, 1] (pass = 1, fail = 0), aged: a
+rating's weight halves with every `half-life` newer ratings of the same pair (so a model's
+estimate follows what it does now). With the declared score q as the prior, worth N ratings,
+and W the aged weight of the ratings, S their aged sum, the posterior is
+Beta(N·q + S, N·(1 − q) + W − S). Selection reads a conservative estimate:
 
     estimate = min(mean, max(q, lower))
 
@@ -14,257 +16,71 @@ mean); a model rises above its declared score only as far as the lower bound pro
 lucky answers promote nobody. An unscored pair starts from Beta(1, 1) and is worth its lower
 bound.
 
+Exploration (`explore P%`): a pair the ratings demoted (estimate below its declared score)
+whose posterior still leaves room, its 99% upper bound, is worth min(q, upper) in a second
+table, `optimistic`. Per rule and key fact value a token bucket fills by P per request, up to
+P × EXPLORE_CARRY (50 at 2%: a candidate just demoted is re-tried at once, so a good one that
+was unlucky earns its traffic back); a request that finds a token spends it and, when the
+decision under the optimistic table puts another candidate first, routes there
+(Router.choose). So at most P of a rule's requests per value, plus what
+went unused up to the carry, go to a candidate the ratings demoted; only within what the
+declared scores allow; never past a hard constraint (those read no quality). No random draw:
+exploration depends only on the order of requests, so a seeded simulation replays exactly.
+
+Drift: the long memory (half-life H) makes estimates precise; the recent one (H / 10) shows a
+change first. When the recent ratings' mean is more than Z_CHANGE standard errors from the
+long memory's, the posterior reads the recent ratings alone, so a model that degrades loses
+its traffic within a few dozen ratings, and one that improves (rated by exploration) earns it
+back.
+
 The hot path reads `Learner.table`, a dict (candidate, value) -> estimate replaced per
-feedback. Statistics live in a QualityStore: SQLiteQualityStore (the gateway's default: WAL,
-one transaction per feedback, so a crash loses none that was acknowledged; the file can be
-shared by worker processes) or MemoryQualityStore (the Router's default); a shared store
-(Redis) implements the same five methods.
+feedback; statistics live in a QualityStore (runtime/qualitystore.py).
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
-import sqlite3
-import threading
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Protocol
 
 from ..semantics import ir
+from .qualitystore import (
+    NO_RATINGS,
+    PENDING_TTL,
+    MemoryQualityStore,
+    PairStats,
+    QualityStore,
+    QualityStoreError,
+    RedisQualityStore,
+    SQLiteQualityStore,
+    default_db,
+)
 
 log = logging.getLogger("policylang.runtime")
 
-Z_95 = 1.645  # one-sided 95%
-PENDING_TTL = 24 * 3600.0  # seconds an answer can be rated
+__all__ = [
+    "Estimate",
+    "Learner",
+    "MemoryQualityStore",
+    "NoLearning",
+    "PairStats",
+    "QualityStore",
+    "QualityStoreError",
+    "RedisQualityStore",
+    "SQLiteQualityStore",
+    "UnknownResponse",
+    "default_db",
+    "estimate",
+]
+
+Z_95 = 1.645  # one-sided 95%: how far the estimate rises above a declared score
+Z_99 = 2.326  # one-sided 99%: the room a demoted candidate keeps for exploration
+Z_CHANGE = 3.0  # standard errors the recent ratings' mean must move to show a change
+MIN_RECENT = 10.0  # recent ratings' weight before they can show one
+EXPLORE_CARRY = 2500  # requests' worth of unused exploration a rule keeps per value
 FLUSH_EVERY = 0.1  # seconds answers awaiting feedback wait in memory before reaching the store
 FLUSH_SIZE = 512  # or this many, whichever comes first
-
-
-class QualityStore(Protocol):
-    """Where feedback statistics persist, (candidate, value) -> (n, sum of scores), and which
-    answers await feedback (so any worker can take a rating for an answer another gave)."""
-
-    def load(self) -> dict[tuple[str, str], tuple[int, float]]: ...
-
-    def add(self, candidate: str, value: str, score: float, response_id: str) -> None: ...
-
-    def expect(self, answers: list[tuple[str, str, str, float]]) -> None:
-        """Answers (response id, candidate, value, unix time) that may be rated."""
-
-    def take(self, response_id: str) -> tuple[str, str, float] | None:
-        """The answer's (candidate, value, time), removed (it is rated once); None if unknown."""
-
-    def close(self) -> None: ...
-
-
-class QualityStoreError(OSError):
-    """A quality database that cannot be opened: unwritable, or not a SQLite file of ours."""
-
-
-class MemoryQualityStore:
-    """Statistics in memory only (tests, simulations): a restart forgets them."""
-
-    def __init__(self) -> None:
-        self.stats: dict[tuple[str, str], tuple[int, float]] = {}
-        self.pending: dict[str, tuple[str, str, float]] = {}
-
-    def load(self) -> dict[tuple[str, str], tuple[int, float]]:
-        return dict(self.stats)
-
-    def add(self, candidate: str, value: str, score: float, response_id: str) -> None:
-        n, total = self.stats.get((candidate, value), (0, 0.0))
-        self.stats[(candidate, value)] = (n + 1, total + score)
-
-    def expect(self, answers: list[tuple[str, str, str, float]]) -> None:
-        for rid, candidate, value, at in answers:
-            self.pending[rid] = (candidate, value, at)
-
-    def take(self, response_id: str) -> tuple[str, str, float] | None:
-        return self.pending.pop(response_id, None)
-
-    def close(self) -> None:
-        pass
-
-
-def default_db(policy_path: str | os.PathLike) -> Path:
-    """Where a policy's learned quality persists unless told: .policylang/quality.sqlite beside
-    the policy file."""
-    return Path(policy_path).resolve().parent / ".policylang" / "quality.sqlite"
-
-
-class SQLiteQualityStore:
-    """Statistics in a SQLite file (WAL): every feedback is a row in `feedback` and a change to
-    its pair's totals in `stats`, committed together (synchronous=FULL) before the caller is
-    answered. Answers awaiting feedback go to `pending` in batches on a second connection
-    (synchronous=NORMAL: a power cut may forget some, which are then unknown, never a
-    recorded rating). Several processes may share the file."""
-
-    def __init__(self, path: str | Path):
-        """QualityStoreError when the file cannot be opened or is not such a database."""
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._open()
-        except (OSError, sqlite3.Error) as exc:
-            raise QualityStoreError(
-                f"{self.path}: cannot keep learned quality here ({exc})"
-            ) from None
-
-    def _open(self) -> None:
-        self._lock = threading.Lock()
-        self._db = self._connect("FULL")
-        self._db.executescript(
-            """
-            CREATE TABLE IF NOT EXISTS stats (
-                candidate TEXT NOT NULL, value TEXT NOT NULL,
-                n INTEGER NOT NULL, total REAL NOT NULL,
-                PRIMARY KEY (candidate, value));
-            CREATE TABLE IF NOT EXISTS feedback (
-                response_id TEXT NOT NULL, candidate TEXT NOT NULL, value TEXT NOT NULL,
-                score REAL NOT NULL, at REAL NOT NULL);
-            CREATE TABLE IF NOT EXISTS pending (
-                response_id TEXT PRIMARY KEY, candidate TEXT NOT NULL, value TEXT NOT NULL,
-                at REAL NOT NULL);
-            """
-        )
-        self._pending_db = self._connect("NORMAL")
-        self._flushes = 0
-
-    def _connect(self, synchronous: str) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute(f"PRAGMA synchronous={synchronous}")
-        return db
-
-    def load(self) -> dict[tuple[str, str], tuple[int, float]]:
-        with self._lock:
-            rows = self._db.execute("SELECT candidate, value, n, total FROM stats").fetchall()
-        return {(c, v): (int(n), float(t)) for c, v, n, t in rows}
-
-    def add(self, candidate: str, value: str, score: float, response_id: str) -> None:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute(
-                    "INSERT INTO feedback VALUES (?, ?, ?, ?, ?)",
-                    (response_id, candidate, value, score, time.time()),
-                )
-                self._db.execute(
-                    "INSERT INTO stats VALUES (?, ?, 1, ?) ON CONFLICT (candidate, value) "
-                    "DO UPDATE SET n = n + 1, total = total + excluded.total",
-                    (candidate, value, score),
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-
-    def expect(self, answers: list[tuple[str, str, str, float]]) -> None:
-        with self._lock:
-            db = self._pending_db
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.executemany("INSERT OR REPLACE INTO pending VALUES (?, ?, ?, ?)", answers)
-                self._flushes += 1
-                if self._flushes % 100 == 1:  # forget answers too old to rate
-                    db.execute("DELETE FROM pending WHERE at < ?", (time.time() - PENDING_TTL,))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-
-    def take(self, response_id: str) -> tuple[str, str, float] | None:
-        with self._lock:
-            row = self._db.execute(
-                "DELETE FROM pending WHERE response_id = ? RETURNING candidate, value, at",
-                (response_id,),
-            ).fetchone()
-        return (row[0], row[1], float(row[2])) if row else None
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-            self._pending_db.close()
-
-
-class RedisQualityStore:
-    """Statistics and answers awaiting feedback in Redis (`serve --state`): every replica
-    reads and adds to the same counts. Redis errors are QualityStoreError."""
-
-    def __init__(self, url: str, prefix: str = "policylang", timeout: float = 0.25):
-        import redis  # lazy: the `shared` extra
-
-        self.prefix = prefix
-        self._errors = (redis.RedisError, OSError)
-        self.client = redis.Redis.from_url(
-            url, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
-
-    def _key(self, *parts: str) -> str:
-        return ":".join((self.prefix, "quality", *parts))
-
-    def _do(self, fn):
-        try:
-            return fn()
-        except self._errors as exc:
-            raise QualityStoreError(f"the shared quality store did not answer: {exc!r}") from None
-
-    def load(self) -> dict[tuple[str, str], tuple[int, float]]:
-        def read():
-            pipe = self.client.pipeline()
-            pipe.hgetall(self._key("n"))
-            pipe.hgetall(self._key("total"))
-            return pipe.execute()
-
-        counts, totals = self._do(read)
-        out = {}
-        for field, n in counts.items():
-            candidate, _, value = field.decode().partition("\x1f")
-            out[(candidate, value)] = (int(n), float(totals.get(field, 0.0)))
-        return out
-
-    def add(self, candidate: str, value: str, score: float, response_id: str) -> None:
-        field = f"{candidate}\x1f{value}"
-
-        def write():
-            pipe = self.client.pipeline(transaction=True)
-            pipe.hincrby(self._key("n"), field, 1)
-            pipe.hincrbyfloat(self._key("total"), field, score)
-            pipe.xadd(
-                self._key("feedback"),
-                {"id": response_id, "candidate": candidate, "value": value, "score": score},
-                maxlen=1_000_000,
-                approximate=True,
-            )
-            pipe.execute()
-
-        self._do(write)
-
-    def expect(self, answers: list[tuple[str, str, str, float]]) -> None:
-        def write():
-            pipe = self.client.pipeline(transaction=False)
-            for rid, candidate, value, at in answers:
-                pipe.set(
-                    self._key("pending", rid),
-                    f"{candidate}\x1f{value}\x1f{at!r}",
-                    ex=int(PENDING_TTL),
-                )
-            pipe.execute()
-
-        self._do(write)
-
-    def take(self, response_id: str) -> tuple[str, str, float] | None:
-        got = self._do(lambda: self.client.getdel(self._key("pending", response_id)))
-        if got is None:
-            return None
-        candidate, value, at = got.decode().split("\x1f")
-        return candidate, value, float(at)
-
-    def close(self) -> None:
-        self.client.close()
 
 
 @dataclass(frozen=True)
@@ -275,25 +91,72 @@ class Estimate:
     candidate: str
     value: str
     declared: float | None
-    n: int
+    n: int  # ratings, all of them
     observed: float | None  # mean of the feedback scores alone
     mean: float  # posterior mean
     lower: float  # posterior 95% lower bound
     estimate: float  # what selection reads
+    upper: float = 1.0  # posterior 99% upper bound: the room exploration reads
+    weight: float = 0.0  # the ratings' aged weight (at most 1.44 half-lives)
+    changed: bool = False  # the recent ratings showed a change: the posterior reads them alone
+    explored: int = 0  # rated answers that were explorations
+    last: float | None = None  # unix time of the last rating
+
+    @property
+    def demoted(self) -> bool:
+        """The ratings put it below its declared score."""
+        return self.declared is not None and self.estimate < self.declared
+
+    @property
+    def optimistic(self) -> float:
+        """What exploration reads for it: as far back to the declared score as the posterior's
+        room allows (its estimate when not demoted)."""
+        if not self.demoted:
+            return self.estimate
+        assert self.declared is not None
+        return max(self.estimate, min(self.declared, self.upper))
 
 
-def estimate(declared: float | None, prior: float, n: int, total: float) -> Estimate:
-    """The posterior for a pair (see the module docstring); model/candidate/value left blank."""
+def changed(weight: float, wtotal: float, recent: float, rtotal: float) -> bool:
+    """Whether the recent ratings (aged by a tenth of the half-life) show a change: their mean
+    is more than Z_CHANGE of their standard errors away from the long memory's."""
+    if recent < MIN_RECENT:
+        return False
+    p = min(max(wtotal / weight, 0.02), 0.98)
+    return abs(rtotal / recent - wtotal / weight) > Z_CHANGE * math.sqrt(p * (1 - p) / recent)
+
+
+def estimate(
+    declared: float | None,
+    prior: float,
+    n: int,
+    total: float,
+    weight: float | None = None,
+    wtotal: float | None = None,
+    recent: float | None = None,
+    rtotal: float | None = None,
+) -> Estimate:
+    """The posterior for a pair (see the module docstring) from n ratings summing to total, of
+    aged weight `weight` summing to wtotal (unaged when not given), of which the recent ones
+    weigh `recent` and sum to rtotal; model/candidate/value left blank."""
+    w = float(n) if weight is None else weight
+    s_w = total if wtotal is None else wtotal
+    shift = recent is not None and rtotal is not None and changed(w, s_w, recent, rtotal)
+    if shift:
+        assert recent is not None and rtotal is not None
+        w, s_w = recent, rtotal
     if declared is None:
-        a, b = 1.0 + total, 1.0 + (n - total)
+        a, b = 1.0 + s_w, 1.0 + max(0.0, w - s_w)
     else:
-        a, b = prior * declared + total, prior * (1 - declared) + (n - total)
+        a, b = prior * declared + s_w, prior * (1 - declared) + max(0.0, w - s_w)
     s = a + b
     mean = a / s
-    lower = max(0.0, mean - Z_95 * math.sqrt(a * b / (s * s * (s + 1))))
+    sd = math.sqrt(a * b / (s * s * (s + 1)))
+    lower = max(0.0, mean - Z_95 * sd)
+    upper = min(1.0, mean + Z_99 * sd)
     chosen = lower if declared is None else min(mean, max(declared, lower))
     observed = total / n if n else None
-    return Estimate("", "", "", declared, n, observed, mean, lower, chosen)
+    return Estimate("", "", "", declared, n, observed, mean, lower, chosen, upper, w, shift)
 
 
 def owned(response_id: str, owner: str | None) -> str:
@@ -320,7 +183,8 @@ class UnknownResponse(LookupError):
 
 
 class Learner:
-    """Per (candidate, value) feedback statistics and the table of estimates decide reads."""
+    """Per (candidate, value) feedback statistics, the table of estimates decide reads and the
+    optimistic one exploration reads, and each rule's exploration budget."""
 
     def __init__(
         self,
@@ -332,12 +196,20 @@ class Learner:
         assert quality is not None and quality.prior is not None, "the policy learns no quality"
         self.quality = quality
         self.prior = quality.prior
+        # a rating's weight per newer rating: in the long memory, in the recent one
+        self.decays = (0.5 ** (1.0 / quality.half_life), 0.5 ** (10.0 / quality.half_life))
+        self.explore = quality.explore  # share of a rule's requests per value
+        self.carry = max(1.0, quality.explore * EXPLORE_CARRY)  # the bucket's size
         self.models = policy.models
         self.store: QualityStore = store if store is not None else MemoryQualityStore()
         self.clock = clock  # unix time: answers awaiting feedback may be taken by another process
         self._by_candidate = policy.models_by_candidate
-        self.stats: dict[tuple[str, str], tuple[int, float]] = {}
+        self.stats: dict[tuple[str, str], PairStats] = {}
         self.table: dict[tuple[str, str], float] = {}
+        self.optimistic: dict[tuple[str, str], float] = {}
+        self.demoted: frozenset[str] = frozenset()  # values with a demoted pair
+        self._rows: dict[tuple[str, str], Estimate] = {}  # rated pairs
+        self._tokens: dict[tuple[str, str], float] = {}  # (rule, value) -> exploration budget
         self.loaded = False
         try:
             self.refresh()
@@ -347,8 +219,8 @@ class Learner:
                 "when the store answers",
                 exc,
             )
-        # answers not yet handed to the store: response id -> (candidate, value, time)
-        self._unsent: dict[str, tuple[str, str, float]] = {}
+        # answers not yet handed to the store: response id -> (candidate, value, time, explored)
+        self._unsent: dict[str, tuple[str, str, float, bool]] = {}
         self._sent_at = clock()
 
     def declared(self, candidate: str, value: str) -> float | None:
@@ -358,22 +230,54 @@ class Learner:
     def refresh(self) -> None:
         """Statistics and estimates read again from the store (other processes rate too)."""
         self.stats = self.store.load()
-        self.table = {pair: self.row(*pair).estimate for pair, (n, _) in self.stats.items() if n}
+        self._rows = {pair: self.row(*pair) for pair, s in self.stats.items() if s.n}
+        self._tables(self._rows)
         self.loaded = True  # the ratings are the store's (not only the declared scores)
+
+    def _tables(self, rows: dict[tuple[str, str], Estimate]) -> None:
+        """The tables decide and exploration read, replaced whole: readers on other threads see
+        the old ones or the new."""
+        self.table = {pair: e.estimate for pair, e in rows.items()}
+        demoted = {pair: e for pair, e in rows.items() if e.demoted}
+        self.optimistic = {**self.table, **{pair: e.optimistic for pair, e in demoted.items()}}
+        self.demoted = frozenset(value for _, value in demoted)
+
+    # ---- exploration ----------------------------------------------------------------------
+    def may_explore(self, rule: str, value) -> bool:
+        """Whether this request of `rule` for key fact `value` may explore: only where a pair
+        for the value is demoted, and then from a bucket that fills by `explore` per request
+        (starting full, holding up to `carry`); a request that may explore spends one."""
+        if value not in self.demoted or not self.explore:
+            return False
+        key = (rule, value)
+        tokens = self._tokens.get(key, self.carry) + self.explore
+        if tokens > self.carry:
+            tokens = self.carry
+        if tokens >= 1.0:
+            self._tokens[key] = tokens - 1.0
+            return True
+        self._tokens[key] = tokens
+        return False
 
     # ---- answers awaiting feedback --------------------------------------------------------
     def expect(
-        self, response_id: str, candidate: str, facts: dict, owner: str | None = None
+        self,
+        response_id: str,
+        candidate: str,
+        facts: dict,
+        owner: str | None = None,
+        explored: bool = False,
     ) -> None:
-        """Remember that this answer came from candidate for the request's key fact value, and
-        went to `owner` (the client key; only it may rate the answer). Batched: the store sees
-        answers every FLUSH_EVERY seconds or FLUSH_SIZE answers."""
+        """Remember that this answer came from candidate for the request's key fact value (an
+        exploration or not), and went to `owner` (the client key; only it may rate the
+        answer). Batched: the store sees answers every FLUSH_EVERY seconds or FLUSH_SIZE
+        answers."""
         value = facts.get(self.quality.fact)
         if not isinstance(value, str) or not _storable(response_id):
             return
         response_id = owned(response_id, owner)
         now = self.clock()
-        self._unsent[response_id] = (candidate, value, now)
+        self._unsent[response_id] = (candidate, value, now, explored)
         if len(self._unsent) >= FLUSH_SIZE or now - self._sent_at >= FLUSH_EVERY:
             self.flush()
 
@@ -384,7 +288,7 @@ class Learner:
         if self._unsent:
             batch, self._unsent = self._unsent, {}
             try:
-                self.store.expect([(rid, c, v, at) for rid, (c, v, at) in batch.items()])
+                self.store.expect([(rid, c, v, at, x) for rid, (c, v, at, x) in batch.items()])
             except BaseException:
                 batch.update(self._unsent)
                 self._unsent = batch
@@ -406,27 +310,48 @@ class Learner:
             raise UnknownResponse(
                 f"no answer `{response_id}` awaits feedback (unknown, expired or already rated)"
             )
-        candidate, value, _ = entry
-        self.record(candidate, value, float(score), response_id)
+        candidate, value, _, explored = entry
+        self.record(candidate, value, float(score), response_id, explored)
         return self.row(candidate, value)
 
-    def record(self, candidate: str, value: str, score: float, response_id: str = "") -> None:
-        """Add one rated answer for (candidate, value): stored first, then the table updated."""
-        self.store.add(candidate, value, score, response_id)
-        n, total = self.stats.get((candidate, value), (0, 0.0))
-        self.stats[(candidate, value)] = (n + 1, total + score)
-        table = dict(self.table)  # readers on other threads see the old table or the new
-        table[(candidate, value)] = self.row(candidate, value).estimate
-        self.table = table
+    def record(
+        self,
+        candidate: str,
+        value: str,
+        score: float,
+        response_id: str = "",
+        explored: bool = False,
+    ) -> None:
+        """Add one rated answer for (candidate, value): stored first, then the tables updated."""
+        pair = (candidate, value)
+        self.store.add(candidate, value, score, response_id, self.decays, explored)
+        self.stats[pair] = self.stats.get(pair, NO_RATINGS).rated(
+            score, self.decays, explored, time.time()
+        )
+        rows = dict(self._rows)
+        rows[pair] = self.row(*pair)
+        self._rows = rows
+        self._tables(rows)
 
     # ---- reporting ------------------------------------------------------------------------
     def row(self, candidate: str, value: str) -> Estimate:
         """The pair's estimate from its statistics so far."""
-        n, total = self.stats.get((candidate, value), (0, 0.0))
-        e = estimate(self.declared(candidate, value), self.prior, n, total)
+        s = self.stats.get((candidate, value), NO_RATINGS)
+        e = estimate(
+            self.declared(candidate, value),
+            self.prior,
+            s.n,
+            s.total,
+            s.weight,
+            s.wtotal,
+            s.recent,
+            s.rtotal,
+        )
         model = self._by_candidate.get(candidate)
         name = model.name if model is not None else candidate
-        return replace(e, model=name, candidate=candidate, value=value)
+        return replace(
+            e, model=name, candidate=candidate, value=value, explored=s.explored, last=s.last
+        )
 
     def rows(self) -> list[Estimate]:
         """Every scored or rated (model, value), in model then value order."""

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import httpx
 
-from ..prelude import constrain, with_defaults
+from ..prelude import Decision, constrain, with_defaults
 from ..providers import HttpxHTTP, make_adapter
 from ..providers import errors as provider_errors
 from ..semantics.ir import tests_of
@@ -140,17 +140,41 @@ class Router:
     def decide(self, facts: dict):
         """The compiled decision for validated facts; with learned quality, the deciding rule's
         constraints and `by value` order read the learned scores instead of the declared."""
+        return self.choose(facts, explore=False)[0]
+
+    def choose(self, facts: dict, explore: bool = True) -> tuple[Decision, str | None]:
+        """decide's decision, or now and then an exploration (runtime/quality.py): a candidate
+        the ratings demoted, put first because the posterior leaves it room and the rule's
+        exploration budget allows it. A request the ratings would leave without a candidate
+        is decided with the optimistic estimates (those with room), budget or not. Returns the
+        decision and the candidate explored (None when the decision is the learned one)."""
         decision = self.policy.decide(facts)
         learner = self.learner
         if learner is None or not learner.table or decision.rule is None:
-            return decision
+            return decision, None
         rule = self.policy.ir.rules_by_name[decision.rule]
         if not rule.constraint_spec:
-            return decision
+            return decision, None
         values = with_defaults(self.policy.ir.fact_specs, facts)
-        return constrain(
-            rule.decision, values, rule.constraint_spec, rule.value_order, learner.table
-        )
+        spec, order = rule.constraint_spec, rule.value_order
+        learned = constrain(rule.decision, values, spec, order, learner.table)
+        value = values.get(learner.quality.fact)
+        if learned.candidates:
+            if not explore or not learner.may_explore(rule.name, value):
+                return learned, None
+        elif value not in learner.demoted:
+            return learned, None
+        # exploring, or rescuing a request the ratings would leave without a candidate
+        optimistic = constrain(rule.decision, values, spec, order, learner.optimistic)
+        if not optimistic.candidates or optimistic.candidates[:1] == learned.candidates[:1]:
+            return learned, None
+        if not learned.candidates:
+            return optimistic, optimistic.candidates[0]
+        first = optimistic.candidates[0]
+        return learned._replace(
+            candidates=(first, *(c for c in learned.candidates if c != first)),
+            removed=tuple(r for r in learned.removed if r[0] != first),
+        ), first
 
     def feedback(self, response_id: str, score: float, owner: str | None = None) -> Estimate:
         """Rate an answer this router gave (its response id) with a score in [0, 1], pass = 1;
@@ -168,14 +192,16 @@ class Router:
     def _awaits_feedback(self, result: Result, owner: str | None) -> None:
         if self.learner is not None and result.response_id:
             model = self.policy.ir.models[result.model]
-            self.learner.expect(result.response_id, model.candidate, result.facts, owner)
+            self.learner.expect(
+                result.response_id, model.candidate, result.facts, owner, result.explored
+            )
 
     def plan(self, request: dict, facts: dict | None = None, budget_key: str | None = None) -> Plan:
         """Decide: the facts (FactError when bad), the decision (NoRoute), the budget
         (BudgetExceeded) and the candidates in the order they will be tried."""
         merged = self.facts_for(request, facts)
         t0 = time.perf_counter_ns()
-        decision = self.decide(merged)
+        decision, explored = self.choose(merged)
         decision_ns = time.perf_counter_ns() - t0
         if decision.rule is None:
             raise NoRoute("no rule matches these facts and the policy has no default")
@@ -194,6 +220,7 @@ class Router:
             tokens,
             decision_ns,
             self.clock() + self.retry.total_timeout,
+            explored=explored,
         )
         for m in models:
             if m.candidate in removed:

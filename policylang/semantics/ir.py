@@ -88,6 +88,10 @@ class Pool:
     trade: float | None = None  # `by value T per point`: USD per million tokens a point is worth
 
 
+HALF_LIFE = 1000.0  # ratings of the same model and value (docs/language.md §5)
+EXPLORE = 0.02  # of a rule's requests, per value of the key fact
+
+
 @dataclass(frozen=True)
 class Quality:
     """Quality scores in [0, 1] per model (by name), keyed by the values of enum fact `fact`."""
@@ -96,6 +100,8 @@ class Quality:
     scores: dict[str, dict[str, float]]
     span: Span = field(default=NOWHERE, compare=False)
     prior: float | None = None  # `learned with prior N`: feedback updates the scores
+    half_life: float = HALF_LIFE  # `half-life H`: a rating's weight halves after H newer ones
+    explore: float = EXPLORE  # `explore P%`, as a share: of a rule's requests per value
 
     def of(self, model: str) -> tuple:
         """What `quality` constraints read for a model: (fact, ((member, score), …)); no pairs

@@ -13,7 +13,7 @@ from ..syntax import ast
 from ..syntax.parser import KEYWORDS
 from . import ir
 from .catalog import Catalog, CatalogChecker
-from .conditions import ConditionChecker, LiteralError, fact_value, positive_float
+from .conditions import ConditionChecker, LiteralError, fact_value, float_of, positive_float
 from .constraints import check_all
 from .report import Reporter, unknown
 
@@ -171,7 +171,7 @@ class StatementChecker(Reporter):
                 else:
                     row[key] = float(value.value)
             scores[model] = row
-        prior = None
+        prior, half_life, explore = None, ir.HALF_LIFE, ir.EXPLORE
         if d.prior is not None:
             try:
                 prior = positive_float(
@@ -179,7 +179,28 @@ class StatementChecker(Reporter):
                 )
             except LiteralError as exc:
                 self.error("invalid-value", d.prior.span, str(exc))
-        return ir.Quality(fact.name, scores, d.span, prior)
+        if d.half_life is not None:
+            try:
+                half_life = positive_float(
+                    d.half_life, "a half-life is how many newer ratings halve a rating's weight"
+                )
+            except LiteralError as exc:
+                self.error("invalid-value", d.half_life.span, str(exc))
+        if d.explore is not None:
+            try:
+                share: float | None = float_of(d.explore)
+            except LiteralError:
+                share = None
+            if share is None or not 0 <= share <= 100:
+                self.error(
+                    "invalid-value",
+                    d.explore.span,
+                    "`explore` takes a share of a rule's requests from 0% to 100%, "
+                    f"not {d.explore.text}%",
+                )
+            else:
+                explore = share / 100
+        return ir.Quality(fact.name, scores, d.span, prior, half_life, explore)
 
     def policy_constraints(self, module: ast.Module) -> tuple[ir.Constraint, ...] | None:
         """The policy-wide `only …` statements' constraints (None when one is wrong)."""

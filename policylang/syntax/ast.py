@@ -203,6 +203,8 @@ class QualityDecl:
     entries: tuple[tuple[Ref, tuple[tuple[str, Literal], ...]], ...]
     span: Span = _span()
     prior: Literal | None = None  # `learned with prior N`: scores learn from feedback
+    half_life: Literal | None = None  # `half-life H` (ratings)
+    explore: Literal | None = None  # `explore P%` (P as written)
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ def _grammar_words() -> tuple[frozenset, tuple[str, ...]]:
 CONTEXTUAL_WORDS = frozenset(
     (
         "int float string bool set enum cost latency order weighted no ignoring case "
-        "value per point learned with prior"
+        "value per point learned with prior explore"
     ).split()
 )
 _WORDS, STATEMENT_WORDS = _grammar_words()
@@ -354,9 +354,17 @@ class _ToAst:
 
     # quality scores
     def quality_decl(self, meta, c):
-        return ast.QualityDecl(str(c[0]), tuple(c[2:]), self._span(meta), c[1])
+        prior, half_life, explore = c[1] or (None, None, None)
+        return ast.QualityDecl(str(c[0]), tuple(c[2:]), self._span(meta), prior, half_life, explore)
 
     def learned(self, meta, c):
+        prior = ast.Literal("number", _number(str(c[0])), str(c[0]), self._tspan(c[0]))
+        return (prior, c[1], c[2])
+
+    def half_life(self, meta, c):
+        return ast.Literal("number", _number(str(c[0])), str(c[0]), self._tspan(c[0]))
+
+    def explore(self, meta, c):
         return ast.Literal("number", _number(str(c[0])), str(c[0]), self._tspan(c[0]))
 
     def quality_entry(self, meta, c):

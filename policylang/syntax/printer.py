@@ -162,7 +162,13 @@ def statement(s) -> str:
         return only(s.constraints).lstrip()
     if isinstance(s, ast.QualityDecl):
         width = max((len(ref(r)) for r, _ in s.entries), default=0)
-        learned = f" learned with prior {literal(s.prior)}" if s.prior is not None else ""
+        learned = ""
+        if s.prior is not None:
+            learned = f" learned with prior {literal(s.prior)}"
+            if s.half_life is not None:
+                learned += f" half-life {literal(s.half_life)}"
+            if s.explore is not None:
+                learned += f" explore {literal(s.explore)}%"
         lines = [f"quality by {s.fact}{learned} {{"]
         for r, scores in s.entries:
             inner = ", ".join(f"{k}: {literal(v)}" for k, v in scores)
