@@ -7,6 +7,7 @@ import dataclasses
 import difflib
 import json
 import os
+import re
 import sys
 import time
 from datetime import date
@@ -37,6 +38,7 @@ from .prelude import FactError, jsonable
 from .reporting import render_github, render_sarif
 from .resources import stdlib_dir, stdlib_is_installed
 from .semantics.loader import SourceError, read_source
+from .span import split_lines
 from .syntax.formatter import FormatError, format_text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -473,12 +475,20 @@ def cmd_diff(args) -> int:
     return EXIT_FINDINGS if diff and args.exit_code else EXIT_OK
 
 
+def _with_ends(text: str) -> list[str]:
+    """text's lines with their line breaks, as span.split_lines counts them (not splitlines)."""
+    return _LINE_WITH_END.findall(text)
+
+
+_LINE_WITH_END = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+$")
+
+
 def _rewritten_lines(old: str, new: str) -> str:
     """Which lines of the original fmt changed, for its report: `lines 2-5, 9`."""
     ranges = [
         (i1 + 1, max(i2, i1 + 1))
         for tag, i1, i2, _, _ in difflib.SequenceMatcher(
-            None, old.splitlines(), new.splitlines(), autojunk=False
+            None, split_lines(old), split_lines(new), autojunk=False
         ).get_opcodes()
         if tag != "equal"
     ]
@@ -509,8 +519,8 @@ def cmd_fmt(args) -> int:
             sys.stdout.writelines(
                 redact(line)
                 for line in difflib.unified_diff(
-                    text.splitlines(True),
-                    out.splitlines(True),
+                    _with_ends(text),
+                    _with_ends(out),
                     f"{f} (original)",
                     f"{f} (formatted)",
                 )

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .span import Span
+from .span import Span, split_lines
 
 SEVERITIES = ("error", "warning", "info")
 DOCS_URL = (
@@ -130,14 +130,14 @@ class SourceCache:
     """Source lines by file name, for the caret renderer."""
 
     def __init__(self, sources: Mapping[str, str] | None = None):
-        self._lines = {name: text.splitlines() for name, text in (sources or {}).items()}
+        self._lines = {name: split_lines(text) for name, text in (sources or {}).items()}
 
     def line(self, file: str, n: int) -> str | None:
         lines = self._lines.get(file)
         if lines is None:
             try:
                 with open(file, encoding="utf-8") as fh:
-                    lines = fh.read().splitlines()
+                    lines = split_lines(fh.read())
             except (OSError, UnicodeDecodeError):
                 lines = []
             self._lines[file] = lines

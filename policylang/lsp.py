@@ -11,6 +11,8 @@ an enum fact after `==` or `in {`, models, pools, providers and keywords; format
 warned line.
 
 Positions: policylang spans count code points from 1; LSP counts UTF-16 code units from 0.
+Lines are LSP's (span.split_lines): \n, \r\n and a lone \r end one; U+2028, U+2029 and \x85
+do not.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from .diagnostics import Diagnostic
 from .pipeline import findings_text
 from .semantics import ir
 from .semantics.loader import std_module_path
-from .span import Span
+from .span import Span, split_lines
 from .syntax.formatter import FormatError, format_text
 from .syntax.parser import KEYWORDS
 
@@ -114,10 +116,10 @@ class PolicyServer(LanguageServer):
 
     def source(self, span_file: str, doc: Document) -> list[str]:
         if span_file == str(doc.path):
-            return self.workspace.get_text_document(doc.uri).source.split("\n")
+            return split_lines(self.workspace.get_text_document(doc.uri).source)
         path = file_of(span_file)
         try:
-            return path.read_text(encoding="utf-8").split("\n") if path else []
+            return split_lines(path.read_text(encoding="utf-8")) if path else []
         except OSError:
             return []
 
@@ -205,7 +207,7 @@ class PolicyServer(LanguageServer):
 
     def word_at(self, uri: str, position: lsp.Position) -> tuple[str, str] | None:
         """The name under the cursor and the line's text before it."""
-        lines = self.workspace.get_text_document(uri).source.split("\n")
+        lines = split_lines(self.workspace.get_text_document(uri).source)
         if position.line >= len(lines):
             return None
         line = lines[position.line]
@@ -325,7 +327,7 @@ def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> lsp.Location |
 @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=["{", " "]))
 def completion(ls: PolicyServer, params: lsp.CompletionParams) -> lsp.CompletionList:
     doc = ls.document(params.text_document.uri)
-    lines = ls.workspace.get_text_document(doc.uri).source.split("\n")
+    lines = split_lines(ls.workspace.get_text_document(doc.uri).source)
     line = lines[params.position.line] if params.position.line < len(lines) else ""
     before = line[: code_point_column(line, params.position.character)]
     policy = doc.ir
@@ -361,7 +363,7 @@ def formatting(ls: PolicyServer, params: lsp.DocumentFormattingParams) -> list[l
         return []  # the diagnostics already say why it does not parse
     if formatted == text:
         return []
-    lines = text.split("\n")
+    lines = split_lines(text)
     end = lsp.Position(len(lines) - 1, utf16_column(lines[-1], len(lines[-1]) + 1))
     return [lsp.TextEdit(lsp.Range(lsp.Position(0, 0), end), formatted)]
 
@@ -372,7 +374,7 @@ def formatting(ls: PolicyServer, params: lsp.DocumentFormattingParams) -> list[l
 )
 def code_actions(ls: PolicyServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     uri = params.text_document.uri
-    lines = ls.workspace.get_text_document(uri).source.split("\n")
+    lines = split_lines(ls.workspace.get_text_document(uri).source)
     out = []
     for d in _diagnostics_in(params.context.diagnostics, params.range):
         hint = _DID_YOU_MEAN.search(d.message)

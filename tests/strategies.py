@@ -300,3 +300,27 @@ def allow_commented_policies(draw):
             moved += 1
         out += pieces
     return "\n".join(out) + "\n", moved
+
+
+# the one line model (#36.5): \n, \r\n and a lone \r end a line; U+2028, U+2029 and \x85 do not
+LINE_BREAKS = ["\n", "\r\n", "\r"]
+NOT_BREAKS = ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c"]
+
+
+@st.composite
+def line_model_texts(draw):
+    """A random policy whose lines end in \\n, \\r\\n or a lone \\r (mixed), with comments and
+    string literals holding characters str.splitlines (but not LSP) takes for line breaks, and
+    sometimes a typo that makes check report an error further down."""
+    lines = draw(policies(max_rules=5)).rstrip("\n").split("\n")
+    out = []
+    for line in lines:
+        if draw(st.integers(0, 3)) == 0:
+            out.append("# note " + draw(st.sampled_from(NOT_BREAKS)) + " continued")
+        if line.startswith("when ") and draw(st.booleans()):
+            sep = draw(st.sampled_from(NOT_BREAKS))
+            line = line.replace(" route ", f' and s != "a{sep}b" route ', 1)
+        if line.startswith("when ") and draw(st.integers(0, 5)) == 0:
+            line = line.replace(" route ", " and e == zz route ", 1)  # not a member: an error
+        out.append(line + ("  # end " + draw(st.sampled_from(NOT_BREAKS)) if draw(st.booleans()) else ""))
+    return "".join(line + draw(st.sampled_from(LINE_BREAKS)) for line in out)

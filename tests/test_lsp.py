@@ -274,3 +274,44 @@ def test_problems_in_imported_files_are_shown_on_the_import_that_reads_them(tmp_
     (cycle,) = by_line[5]
     assert cycle.code == "import-error" and "import cycle" in cycle.message
     assert set(by_line) == {2, 4, 5}
+
+
+def _apply(text, edits):
+    """Apply LSP text edits with LSP's own line model (\\n, \\r\\n, \\r end lines), as an editor does."""
+    import re as _re
+
+    starts = [0] + [m.end() for m in _re.finditer(r"\r\n|\r|\n", text)]
+
+    def offset(pos):
+        line_start = starts[pos.line]
+        units, i = 0, line_start
+        while units < pos.character:
+            units += 2 if ord(text[i]) > 0xFFFF else 1
+            i += 1
+        return i
+
+    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
+        text = text[: offset(e.range.start)] + e.new_text + text[offset(e.range.end):]
+    return text
+
+
+def test_lines_as_the_editor_counts_them_lone_cr_and_line_separators(tmp_path):
+    """#36.5: with lone-CR line ends and a U+2028 in a comment, a diagnostic lands on the line
+    the editor shows, and the formatting edit replaces the whole document (no `default` left
+    behind twice)."""
+    text = "import std\r# a note \u2028 goes on\rwhen task == code  route cheap\rwhen task == cod route cheap\rdefault  route cheap\r"
+
+    async def body():
+        s = await start(tmp_path, text)
+        diags = await s.diagnostics(0)
+        edits = await s.client.text_document_formatting_async(lsp.DocumentFormattingParams(
+            s.doc(), lsp.FormattingOptions(tab_size=2, insert_spaces=True)))
+        await stop(s)
+        return diags, edits
+
+    diags, edits = run(body())
+    (d,) = [d for d in diags if d.severity == lsp.DiagnosticSeverity.Error]
+    assert d.range.start.line == 3 and d.range.start.character == 13
+    assert text.replace("\r", "\n").split("\n")[3][d.range.start.character:].startswith("cod ")
+    formatted = _apply(text, edits)
+    assert formatted.count("default") == 1 and formatted.startswith("import std\n# a note \u2028 goes on\n")

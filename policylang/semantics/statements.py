@@ -9,6 +9,7 @@ from .. import textmodel
 from ..diagnostics import Related
 from ..pacing import pace
 from ..prelude import did_you_mean
+from ..span import split_lines
 from ..syntax import ast
 from ..syntax.parser import KEYWORDS
 from . import ir
@@ -28,7 +29,7 @@ class StatementChecker(Reporter):
         super().__init__(catalog_checker.diags)
         self.cat = catalog
         self.resolver = catalog_checker
-        self.source_lines = source.split("\n")
+        self.source_lines = split_lines(source)
         self._quality: dict[str, ir.Quality | None] = {}
 
     def target(self, ref: ast.Ref) -> ir.Target | None:

@@ -10,6 +10,7 @@ is parsed again and must equal the input's AST, or formatting fails loudly.
 
 from __future__ import annotations
 
+from ..span import unify_line_breaks
 from . import ast, printer
 from .parser import parse
 
@@ -69,6 +70,14 @@ def _block(s, field_comments: dict[int, str]) -> str:
 
 
 def format_text(text: str, file: str = "<string>") -> str:
+    """text in the canonical layout; a file whose lines end in \r\n keeps \r\n."""
+    crlf = "\r\n" in text and "\n" not in text.replace("\r\n", "")
+    text = unify_line_breaks(text)
+    formatted = _format(text, file)
+    return formatted.replace("\n", "\r\n") if crlf else formatted
+
+
+def _format(text: str, file: str) -> str:
     module, diags = parse(text, file)
     if module is None:
         raise FormatError(diags)

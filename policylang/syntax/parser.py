@@ -25,6 +25,7 @@ from .. import resources
 from .._version import __version__
 from ..diagnostics import Diagnostic
 from ..pacing import pace
+from ..span import unify_line_breaks
 from . import ast, hints
 
 MAX_ERRORS = 20
@@ -176,10 +177,10 @@ def _unescape(raw: str) -> str:
         c = body[i]
         if c == "\\":
             nxt = body[i + 1]
-            mapped = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}.get(nxt)
+            mapped = {'"': '"', "\\": "\\", "n": "\n", "r": "\r", "t": "\t"}.get(nxt)
             if mapped is None:
                 raise _LiteralError(
-                    f"unknown escape `\\{nxt}` in string (use \\\" \\\\ \\n or \\t)"
+                    f"unknown escape `\\{nxt}` in string (use \\\" \\\\ \\n \\r or \\t)"
                 )
             out.append(mapped)
             i += 2
@@ -671,7 +672,9 @@ def parse(text: str, file: str = "<string>") -> tuple[ast.Module | None, list[Di
 
     Files under CHUNK_TEXT_BELOW characters are parsed a statement at a time where they can be:
     each statement's AST is remembered under its text and first line, so after a one-line edit
-    only the edited statement is parsed again (the rest of the file keeps its line numbers)."""
+    only the edited statement is parsed again (the rest of the file keeps its line numbers).
+    Lines are span.split_lines's: a lone \r ends a line too, U+2028 and friends do not."""
+    text = unify_line_breaks(text)
     # Parsing allocates many small objects and frees none: the cyclic GC would only
     # rescan them (a third of the time at 10,000 rules), so it waits until we are done.
     enabled = gc.isenabled()

@@ -22,7 +22,11 @@ def is_bare(text: str) -> bool:
 def string(value: str) -> str:
     return (
         '"'
-        + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+        + value.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")  # a raw \r would end the line (span.split_lines)
+        .replace("\t", "\\t")
         + '"'
     )
 
