@@ -140,6 +140,27 @@ def test_an_upstream_that_never_answers_is_left_after_its_first_byte_timeout(tmp
             assert raw.parse().choices[0].message.content.startswith("Hello from claude-fake")
 
 
+def test_a_provider_that_cannot_be_connected_to_is_left_after_its_connect_timeout(tmp_path, fake, monkeypatch):
+    # a listener whose accept queue is full: the kernel answers no further SYN, a connect hangs
+    full = socket.socket()
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    queued = socket.create_connection(full.getsockname(), timeout=5)
+    try:
+        with start(tmp_path, fake, monkeypatch, oa="connect_timeout = 0.3") as gw:
+            path = tmp_path / "up.policy"
+            host, port = full.getsockname()
+            path.write_text(path.read_text().replace(f'"{fake.url}/v1" api_key = env("FAKE_OA_KEY")',
+                                                     f'"http://{host}:{port}/v1" api_key = env("FAKE_OA_KEY")'))
+            assert gw.reload()
+            r = httpx.post(gw.url + "/v1/chat/completions", json={"model": "auto", "messages": MSG}, timeout=20)
+            assert r.status_code == 200 and r.headers["x-policylang-model"] == "an-1"
+            assert fake.received == 1  # only an: oa's connection never opened
+    finally:
+        queued.close()
+        full.close()
+
+
 def test_the_timeout_names_its_phase_in_the_attempts(tmp_path, fake, monkeypatch):
     with start(tmp_path, fake, monkeypatch, oa="first_byte_timeout = 0.3", an="first_byte_timeout = 0.3") as gw:
         fake.fail(None, "timeout", times=4)
