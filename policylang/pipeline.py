@@ -16,7 +16,9 @@ authoring tools go through these functions; none wires the stages itself.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,17 +60,32 @@ def read_error(path: str | Path, exc: OSError) -> Diagnostic:
     return Diagnostic("import-error", "error", Span(str(path), 1, 1, 1, 1), message)
 
 
+@contextmanager
+def _no_cyclic_gc():
+    """The front end allocates objects by the hundred thousand at 10,000 rules and frees few in
+    cycles: the cyclic collector would only rescan them (a fifth of the front end's time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def front_end(path: str | Path) -> Checked:
     """Parse and type-check a policy file and its imports. OSError (SourceError among them)
     when the file itself cannot be read."""
-    policy_ir, diags = check_file(path)
+    with _no_cyclic_gc():
+        policy_ir, diags = check_file(path)
     return Checked(policy_ir, diags, dict(policy_ir.sources) if policy_ir is not None else {})
 
 
 def front_end_text(text: str, name: str = "<string>", base_dir: Path | None = None) -> Checked:
     """Like front_end, from a string; relative imports resolve against base_dir (default: cwd)."""
-    loaded = load_source(text, name, base_dir)
-    policy_ir, diags = build(loaded)
+    with _no_cyclic_gc():
+        loaded = load_source(text, name, base_dir)
+        policy_ir, diags = build(loaded)
     sources = dict(policy_ir.sources) if policy_ir is not None else {name: text}
     return Checked(policy_ir, diags, sources, loaded.reached)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import product
 
 from ..pacing import pace
@@ -76,10 +76,23 @@ class Dim:
     regions: tuple = ((),)
     examples: tuple = ()  # a few strings of each region (when there are patterns)
     lowercase: bool = False  # string: declared `ignoring case`, its values are lowercased
+    # computed once: `full` is a (size)-bit int and a member's place a scan, both read per test
+    _full: tuple = field(default=(0, 0), repr=False, compare=False)
+    _positions: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def full(self) -> int:
-        return (1 << self.size) - 1
+        size, mask = self._full
+        if size != self.size:
+            self._full = (self.size, (1 << self.size) - 1)
+            mask = self._full[1]
+        return mask
+
+    def position(self, member) -> int:
+        """The atom of an enum member or string constant (its place in members, by a dict)."""
+        if self._positions is None or len(self._positions) != len(self.members):
+            self._positions = {m: i for i, m in enumerate(self.members)}
+        return self._positions[member]
 
     @property
     def opaque_test(self) -> ir.Test:
@@ -101,12 +114,12 @@ class Dim:
             return self.size - 1
         k = self.kind
         if k == "enum":
-            return self.members.index(value)
+            return self.position(value)
         if k in ("int", "float"):
             return bisect_right(self.thresholds, value)
         if k == "string":
             if value in self.members:
-                return self.members.index(value)
+                return self.position(value)
             vec = tuple(holds(op, value, v) for op, v in self.patterns)
             return len(self.members) + self.regions.index(vec)
         if k == "bool":
@@ -362,7 +375,7 @@ class BoxBuilder:
             }[op]
             return d.index, self._range(d, lo, hi)
         if k in ("enum", "string"):
-            return d.index, sum(1 << d.members.index(v) for v in set(values))
+            return d.index, sum(1 << d.position(v) for v in set(values))
         if k == "bool":
             return d.index, 1 << (0 if t.value else 1)
         raise AssertionError(op)

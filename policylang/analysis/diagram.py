@@ -31,6 +31,10 @@ from .atoms import AnalysisLimit, BoxBuilder, build_dims, runs_of
 DEFAULT_NODE_BUDGET = 200_000
 MAX_ADMIT_BITS = 4_000_000_000  # (atom, box) bits a Space may tabulate (~500 MB)
 HASHABLE = ("enum", "string", "bool")  # dims decided by a dict lookup of the raw value
+# Box sets are dict keys, and Python hashes an int modulo 2**61 - 1: the sets {b} and {b + 61}
+# collide, so 20,000 single-box sets fell into 61 buckets (a rule of 20,000 `or`s took minutes).
+# Keys carry the set modulo a prime with no such structure too.
+_SPREAD = 1_000_000_007
 
 
 class DiagramTooLarge(AnalysisLimit):
@@ -199,7 +203,7 @@ class Diagram:
         first = live & sat
         if first:
             live &= ((first & -first) << 1) - 1
-        key = (live, split)
+        key = (live, live % _SPREAD, split)
         hit = self._memo.get(key)
         if hit is not None:
             return hit
@@ -239,7 +243,7 @@ class Diagram:
             if best_key is None or rank > best_key:
                 best, best_key = d, rank
         d = best
-        groups: dict[int, int] = {}
+        groups: dict[tuple[int, int], int] = {}  # (sig % _SPREAD, sig) -> atoms
         row = sp.admits[d]
         dom = self.domain[d]
         size = sp.dims[d].size
@@ -260,16 +264,18 @@ class Diagram:
                 run = (((1 << z) - 1) & ~((1 << a) - 1)) & dom
                 if run:
                     sig = live & row[a]
-                    groups[sig] = groups.get(sig, 0) | run
+                    k = (sig % _SPREAD, sig)
+                    groups[k] = groups.get(k, 0) | run
         else:
             for a in range(size):
                 if dom >> a & 1:
                     sig = live & row[a]
-                    groups[sig] = groups.get(sig, 0) | (1 << a)
+                    k = (sig % _SPREAD, sig)
+                    groups[k] = groups.get(k, 0) | (1 << a)
         below = split | (1 << d)
         parts = []
         path = self._path
-        for sig, atoms in groups.items():
+        for (_, sig), atoms in groups.items():
             path.append((d, atoms))
             parts.append((atoms, self._build(sig, below)))
             path.pop()
