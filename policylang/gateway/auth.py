@@ -8,8 +8,8 @@ environment variable, and compared in constant time:
                "budget_usd": 50, "budget_period": "day"}]}
 
 `facts` are the caller's identity as the policy sees it; they override what the
-request says, so a caller cannot claim another tier. `policylang keys hash KEY`
-prints the hash to store.
+request says, so a caller cannot claim another tier. docs/deploying.md ("The keys
+file") describes every field; `policylang keys add|list|hash|schema` edits and reads it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +65,46 @@ def load_keys(path: str | None = None) -> list[Client]:
     except ValidationError as exc:
         raise KeyFileError(f"keys are not valid: {describe_keys(doc, exc)}") from None
     return [Client(**k.model_dump()) for k in parsed.keys]
+
+
+def keys_schema() -> dict:
+    """The JSON Schema (draft 2020-12) of a keys file, from the model that validates it."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **KeysFile.model_json_schema(),
+    }
+
+
+def new_key() -> str:
+    """A fresh client key: 32 random bytes, URL-safe."""
+    return "pl-" + secrets.token_urlsafe(32)
+
+
+def add_key(path: str | Path, entry: dict) -> None:
+    """Add one key entry to a keys file (created when missing), validated with the rest; the
+    file is replaced whole, so a reader never sees half of it. KeyFileError when the result would
+    not load, or the name is taken."""
+    path = Path(path)
+    doc: dict = {"keys": []}
+    if path.exists():
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise KeyFileError(f"{path} is not valid JSON: {exc}") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("keys"), list):
+            raise KeyFileError(f'{path} is not a keys file: {{"keys": [ … ]}}')
+    if any(isinstance(k, dict) and k.get("name") == entry["name"] for k in doc["keys"]):
+        raise KeyFileError(f"{path} already has a key named `{entry['name']}`")
+    doc["keys"].append(entry)
+    try:
+        KeysFile.model_validate(doc)
+    except ValidationError as exc:
+        raise KeyFileError(f"the key would not be valid: {describe_keys(doc, exc)}") from None
+    fd, tmp = tempfile.mkstemp(prefix=".keys-", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(doc, indent=2) + "\n")
+    os.chmod(tmp, 0o600)  # hashes only, but who may call is nobody else's business
+    os.replace(tmp, path)
 
 
 class KeyRing:

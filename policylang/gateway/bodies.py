@@ -90,15 +90,45 @@ def _finite(field: str, bound: str, ok):
 
 
 class KeyEntry(BaseModel):
+    """One client key of a keys file (docs/deploying.md, "The keys file"); its JSON Schema is
+    `policylang keys schema`. The bounds the validators enforce are repeated for the schema."""
+
     model_config = ConfigDict(extra="forbid")
 
-    name: StrictStr = Field(min_length=1)
-    sha256: StrictStr
-    facts: dict[str, Any] = Field(default_factory=dict)
-    rate_per_minute: float | None = None
-    burst: float | None = None
-    budget_usd: float | None = None
-    budget_period: Literal["hour", "day", "month"] | None = None
+    name: StrictStr = Field(
+        min_length=1,
+        description="who the caller is: access log, metrics' `key` label, budgets, /v1/route",
+    )
+    sha256: StrictStr = Field(
+        description="sha256 of the key, 64 hex characters (`policylang keys hash`); the key "
+        "itself is never stored",
+        json_schema_extra={"pattern": "^[0-9a-fA-F]{64}$"},
+    )
+    facts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="facts this caller always has (e.g. its tier); they override what a request "
+        "says, and must be facts the policy accepts",
+    )
+    rate_per_minute: float | None = Field(
+        None,
+        description="requests a minute this key may send (a token bucket); absent: no limit",
+        json_schema_extra={"exclusiveMinimum": 0},
+    )
+    burst: float | None = Field(
+        None,
+        description="requests that may come at once (the bucket's size); default: a second's "
+        "worth of rate_per_minute, at least 1",
+        json_schema_extra={"exclusiveMinimum": 0},
+    )
+    budget_usd: float | None = Field(
+        None,
+        description="spend allowed per budget_period, in USD; a request that would pass it is "
+        "refused (429); absent: no budget",
+        json_schema_extra={"minimum": 0},
+    )
+    budget_period: Literal["hour", "day", "month"] | None = Field(
+        None, description="the budget's period, in UTC; default day"
+    )
 
     _rate = _finite("rate_per_minute", "> 0", lambda v: v > 0)
     _burst = _finite("burst", "> 0", lambda v: v > 0)
@@ -121,9 +151,11 @@ class KeyEntry(BaseModel):
 
 
 class KeysFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A keys file: `serve --keys FILE` or $POLICYLANG_KEYS."""
 
-    keys: list[KeyEntry]
+    model_config = ConfigDict(extra="forbid", title="policylang keys file")
+
+    keys: list[KeyEntry] = Field(description="the client keys")
 
 
 def where(error, start: int = 0) -> str:
