@@ -191,6 +191,9 @@ def features(policy, facts: dict, learned, want: dict) -> list[str]:
     tests = {t.op for r in ir.rules for t in policylang.semantics.ir.tests_of(r.cond)}
     if "matches" in tests:
         out.append("policy with `matches`")
+    if any("(?i" in str(t.value) or "(?ai" in str(t.value) for r in ir.rules
+           for t in policylang.semantics.ir.tests_of(r.cond) if t.op == "matches"):
+        out.append("policy with `(?i)`")
     if want["removed"]:
         out.append("constraint removed a candidate")
     rule = ir.rules_by_name.get(want["rule"]) if want["rule"] else None
@@ -298,8 +301,11 @@ def test_every_example_policy_decides_alike_in_node(node, tmp_path_factory, path
 # the patterns the automata model (a lookahead or `(?i)` is refused: test_unsupported_pattern_...)
 PATTERNS = ["^a", "^ab", "b$", "a|j", "\\d", "^[0-9]+$", "\\w+@", "a\\Z", "[A-Z]", "^\u00e9", "\\s",
             "^.$", "\u00df|\u0131", "\\W", "[^a-z]", "x{2,3}", "(ab)+$", ".\\Z", "^\\d{3}$", "\u03c3$",
-            "\u0130", "[\U0001d49c-\U0001d4b5]", "(?s)a.b", "\\D\\S"]
-CASES = ["A", "JA", "Ab", "\u0130", "\u03a3", "\u0391\u03a3", "\u0391\u03a3 b", "\u00df", "\u212a", "\u01c5",
+            "\u0130", "[\U0001d49c-\U0001d4b5]", "(?s)a.b", "\\D\\S",
+            # case-insensitive: each character item matches what `re` matches it with
+            "(?i)ab", "(?i)^[a-z]+$", "(?i:k)$", "(?i)\u00df", "(?i)\u0130|\u03c3", "(?i)[^a-c]x", "a(?i:B)",
+            "(?i)\\w\\d", "(?ai)k", "(?i)[\u00e0-\u00ff]"]
+CASES = ["K", "k", "\u212a", "AB", "x\u00c0x", "\u017f", "\u1e9e", "X", "Z1", "A", "JA", "Ab", "\u0130", "\u03a3", "\u0391\u03a3", "\u0391\u03a3 b", "\u00df", "\u212a", "\u01c5",
          "\U0001d49c", "\U00010400", "\ud800", "a\ud800b", "\u00c9", "X\nY", "ab\n", "AB@", "123", "\u0663"]
 
 
@@ -425,7 +431,8 @@ def test_random_policies_decide_alike_in_node(node, tmp_path_factory):
     floors = {"decided alike": 4000, "refused alike": 200, "refused with Python's message": 200, "policy with `matches`": 500,
               "ignoring case (a value with capitals)": 300, "int fact beyond 2**53 (BigInt)": 200,
               "constraint removed a candidate": 200, "`by value` order": 100, "learned scores": 10,
-              "string beyond the BMP": 20, "cost of tokens beyond the largest float": 5}
+              "string beyond the BMP": 20, "cost of tokens beyond the largest float": 5,
+              "policy with `(?i)`": 200}
     short = {k: counts[k] for k, floor in floors.items() if counts[k] < floor}
     assert not short, short
 
@@ -515,3 +522,38 @@ console.log(JSON.stringify(out));
     assert got == {"empty": "default", "ctor": "a", "proto": "b", "inherited": "default", "undef": "default",
                    "bare": "c", "unknown": [True, "nope"], "nul": [True, None], "arr": [True, None],
                    "reentrant": "c"}
+
+
+def _dfa_search(d, text: str) -> bool:
+    from bisect import bisect_right
+
+    q = 0
+    for ch in text:
+        q = d.step[q * d.width + d.classes[bisect_right(d.cuts, ord(ch)) - 1]]
+        if d.verdict[q]:
+            return d.verdict[q] == 1
+    return d.verdict[d.step[q * d.width + d.end]] == 1
+
+
+def test_every_pattern_automaton_searches_as_re_does():
+    """The tables the module walks (patterns.search_dfa), read as the runtime reads them, against
+    re.search: every code point with a case mapping (where `(?i)` differs), ASCII, a sample of
+    the rest, each alone and inside short strings."""
+    from policylang.analysis.patterns import search_dfa
+
+    rng = random.Random(32)
+    cased = [c for c in range(0x110000) if chr(c).lower() != chr(c) or chr(c).upper() != chr(c)]
+    points = sorted(set(cased) | set(range(128)) | {rng.randrange(0x110000) for _ in range(3000)})
+    texts = [chr(c) for c in points]
+    texts += [a + chr(c) + b for c in rng.sample(points, 3000) for a, b in (("a", ""), ("", "\n"), ("x", "b"))]
+    texts += ["", "\n", "ab\n", "abab", "AB", "Ab\n", "123", "k\n", "\u212a\n", "xx", "xxx", "aXb", "a\nb"]
+    checked = 0
+    for pattern in PATTERNS:
+        d = search_dfa("matches", pattern)
+        wrong = [t for t in texts if _dfa_search(d, t) != (re.search(pattern, t) is not None)]
+        assert not wrong, (pattern, wrong[:5])
+        checked += len(texts)
+    for prefix in ["\u00c9", "J", "\U0001d49c", "ab"]:
+        d = search_dfa("startswith", prefix)
+        assert all(_dfa_search(d, t) == t.startswith(prefix) for t in texts + [prefix, prefix + "x"])
+    assert checked > 300_000, checked

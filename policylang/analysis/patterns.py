@@ -116,12 +116,16 @@ class _NFA:
 
 
 class _Builder:
-    def __init__(self, flags: int, source: str):
+    def __init__(self, flags: int, source: str, icase: bool = False):
+        """icase: model `(?i)` (each character item then matches the code points `re` itself
+        matches it with, _ignoring_case); without it, case-insensitive matching is Unsupported."""
         self.nfa = _NFA()
         self.dotall = bool(flags & _c.SRE_FLAG_DOTALL)
         self.ascii = bool(flags & _c.SRE_FLAG_ASCII)
         self.source = source
-        if flags & _c.SRE_FLAG_IGNORECASE:
+        self.icase_ok = icase
+        self.icase = bool(flags & _c.SRE_FLAG_IGNORECASE)
+        if self.icase and not icase:
             raise Unsupported("case-insensitive matching `(?i)`")
         if flags & _c.SRE_FLAG_MULTILINE and any(
             op is _c.AT for op, _ in _walk_items(_parser.parse(source))
@@ -141,6 +145,8 @@ class _Builder:
 
     def item(self, a: int, op, av, head: bool, tail: bool) -> int:
         nfa = self.nfa
+        if self.icase and op in (_c.LITERAL, _c.NOT_LITERAL, _c.IN):
+            return self.chars(a, _ignoring_case(_class_source(op, av), self.ascii))
         if op is _c.LITERAL:
             return self.chars(a, ((av, av + 1),))
         if op is _c.NOT_LITERAL:
@@ -158,9 +164,17 @@ class _Builder:
             return end
         if op is _c.SUBPATTERN:
             _group, add, delete, sub = av
-            if add or delete:
+            scoped = (add | delete) & ~_c.SRE_FLAG_IGNORECASE
+            if scoped or ((add or delete) and not self.icase_ok):
                 raise Unsupported("a flag scoped to a group, like `(?i:…)`")
-            return self.seq(a, sub, head, tail)
+            if not (add or delete):
+                return self.seq(a, sub, head, tail)
+            outer = self.icase
+            self.icase = bool(add & _c.SRE_FLAG_IGNORECASE)  # (?i:…) on, (?-i:…) off
+            try:
+                return self.seq(a, sub, head, tail)
+            finally:
+                self.icase = outer
         if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):  # lazy or greedy: the same strings match somewhere
             lo, hi, sub = av
             if lo > MAX_REPEAT or (hi != _c.MAXREPEAT and hi > MAX_REPEAT):
@@ -241,14 +255,55 @@ def _loop(nfa: _NFA, a: int) -> int:
     return a
 
 
+_CATEGORY_ESCAPES = {
+    "CATEGORY_DIGIT": r"\d",
+    "CATEGORY_NOT_DIGIT": r"\D",
+    "CATEGORY_WORD": r"\w",
+    "CATEGORY_NOT_WORD": r"\W",
+    "CATEGORY_SPACE": r"\s",
+    "CATEGORY_NOT_SPACE": r"\S",
+}
+
+
+def _class_source(op, av) -> str:
+    """One character item of a parsed pattern written back as a class `re` parses to it again
+    (`[x]` is LITERAL x, `[^x]` NOT_LITERAL x), every code point as a \\U escape."""
+    if op is _c.LITERAL:
+        return f"[\\U{av:08x}]"
+    if op is _c.NOT_LITERAL:
+        return f"[^\\U{av:08x}]"
+    parts: list[str] = []
+    for item, value in av:
+        if item is _c.NEGATE:
+            parts.insert(0, "^")
+        elif item is _c.LITERAL:
+            parts.append(f"\\U{value:08x}")
+        elif item is _c.RANGE:
+            parts.append(f"\\U{value[0]:08x}-\\U{value[1]:08x}")
+        elif item is _c.CATEGORY and str(value) in _CATEGORY_ESCAPES:
+            parts.append(_CATEGORY_ESCAPES[str(value)])
+        else:
+            raise Unsupported(f"the class item {item} with `(?i)`")
+    return "[" + "".join(parts) + "]"
+
+
+@lru_cache(maxsize=4096)
+def _ignoring_case(source: str, ascii_only: bool) -> tuple:
+    """The code points the class `source` matches under `(?i)`, read off the `re` engine itself
+    (one character at a time is how `re` matches a class or a literal, case-folded or not)."""
+    flags = re.IGNORECASE | (re.ASCII if ascii_only else 0)
+    return tuple((m.start(), m.end()) for m in re.finditer(source + "+", _every_char(), flags))
+
+
 @lru_cache(maxsize=1024)
-def regex_nfa(pattern: str) -> _NFA:
-    """`re.search(pattern, value)` as an automaton over BEGIN value END."""
+def regex_nfa(pattern: str, icase: bool = False) -> _NFA:
+    """`re.search(pattern, value)` as an automaton over BEGIN value END. icase: model `(?i)`
+    (the JavaScript target does; the analysis keeps such patterns opaque)."""
     try:
         parsed = _parser.parse(pattern)
     except re.error as exc:  # the type checker refuses these before analysis
         raise Unsupported(f"an invalid pattern ({exc})") from None
-    b = _Builder(parsed.state.flags, pattern)
+    b = _Builder(parsed.state.flags, pattern, icase)
     nfa = b.nfa
     a = _loop(nfa, nfa.start)
     a = b.seq(a, list(parsed), True, True)
@@ -505,7 +560,7 @@ def search_dfa(op: str, value: str, max_states: int = MAX_DFA_STATES) -> SearchD
     """The test `matches value` / `startswith value` as a SearchDFA, from the same automata the
     analysis decides strings with (so with Python's `re` semantics). Unsupported for a pattern
     the automata do not model, TooLarge past max_states."""
-    nfa = prefix_nfa(value) if op == "startswith" else regex_nfa(value)
+    nfa = prefix_nfa(value) if op == "startswith" else regex_nfa(value, icase=True)
     alphabet = _Alphabet([cs for moves in nfa.moves for cs, _ in moves], ())
     lazy = _Lazy(nfa, alphabet)
     width = alphabet.size
