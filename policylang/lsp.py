@@ -81,8 +81,16 @@ class Document:
         self.path = Path(to_fs_path(uri) or uri)
         self.generation = 0
         self.ir: ir.PolicyIR | None = None  # the last IR without errors, for hover and friends
+        # with errors now: what of the current text did check (the statements that parse)
+        self.partial: ir.PolicyIR | None = None
         self.diagnostics: list[Diagnostic] = []
         self.reached: dict[str, list[tuple[Span, str]]] = {}  # the last analysis's imports
+
+    def views(self) -> list[ir.PolicyIR]:
+        """What hover, definition and completion read, best first: the current text's IR when it
+        checks; with errors, what of it did check, then the last IR that checked whole (a name
+        the broken statements hide may still be there)."""
+        return [p for p in (self.partial, self.ir) if p is not None]
 
     def import_toward(self, file: str) -> Span | None:
         """The import statement of this document through which `file` is read (directly or by
@@ -150,6 +158,7 @@ class PolicyServer(LanguageServer):
             return  # a newer edit is being analysed
         if checked.ir is not None:
             doc.ir = checked.ir
+        doc.partial = checked.partial
         doc.diagnostics = checked.diagnostics
         doc.reached = checked.reached
         self.text_document_publish_diagnostics(
@@ -294,19 +303,20 @@ def did_close(ls: PolicyServer, params: lsp.DidCloseTextDocumentParams) -> None:
 
 def _name_under(
     ls: PolicyServer, params: lsp.HoverParams | lsp.DefinitionParams
-) -> tuple[Document, ir.PolicyIR, str] | None:
-    """The document, its last good IR and the name under the cursor, when there are all three."""
+) -> tuple[Document, str] | None:
+    """The document and the name under the cursor."""
     doc = ls.document(params.text_document.uri)
     found = ls.word_at(doc.uri, params.position)
-    if doc.ir is None or found is None:
-        return None
-    return doc, doc.ir, found[0]
+    return None if found is None else (doc, found[0])
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
 def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
     under = _name_under(ls, params)
-    text = describe(under[1], under[2]) if under is not None else None
+    if under is None:
+        return None
+    doc, name = under
+    text = next((t for p in doc.views() if (t := describe(p, name)) is not None), None)
     if text is None:
         return None
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
@@ -317,8 +327,9 @@ def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> lsp.Location |
     under = _name_under(ls, params)
     if under is None:
         return None
-    doc, policy, name = under
-    span = declaration(policy, name.split("/")[-1])
+    doc, name = under
+    spans = (declaration(p, name.split("/")[-1]) for p in doc.views())
+    span = next((s for s in spans if s is not None), None)
     if span is None or file_of(span.file) is None:
         return None
     return lsp.Location(ls.uri_of(span.file, doc), ls.range_of(span, doc))
@@ -330,11 +341,13 @@ def completion(ls: PolicyServer, params: lsp.CompletionParams) -> lsp.Completion
     lines = split_lines(ls.workspace.get_text_document(doc.uri).source)
     line = lines[params.position.line] if params.position.line < len(lines) else ""
     before = line[: code_point_column(line, params.position.character)]
-    policy = doc.ir
+    views = doc.views()
+    policy = views[0] if views else None
     items: list[lsp.CompletionItem] = []
     if policy is not None:
         m = _AFTER_EQ.search(before) or _INSIDE_SET.search(before)
-        fact = policy.facts.get(m.group(1)) if m else None
+        facts = (p.facts.get(m.group(1)) for p in views) if m else iter(())
+        fact = next((f for f in facts if f is not None), None)
         if fact is not None and fact.kind == "enum":
             return lsp.CompletionList(
                 is_incomplete=False,

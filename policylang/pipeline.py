@@ -45,6 +45,9 @@ class Checked:
     sources: dict[str, str] = field(default_factory=dict)
     # file -> (import statement's span, file it names), errors or not (front_end_text only)
     reached: dict[str, list[tuple[Span, str]]] = field(default_factory=dict)
+    # with errors, the IR of what did check (front_end_text only): an editor's hover, definition
+    # and completion read it; nothing compiles or runs it
+    partial: ir.PolicyIR | None = None
 
 
 def _quiet(_message: str) -> None:
@@ -85,7 +88,9 @@ def front_end_text(text: str, name: str = "<string>", base_dir: Path | None = No
     """Like front_end, from a string; relative imports resolve against base_dir (default: cwd)."""
     with _no_cyclic_gc():
         loaded = load_source(text, name, base_dir)
-        policy_ir, diags = build(loaded)
+        policy_ir, diags = build(loaded, partial=True)
+    if policy_ir is not None and any(d.severity == "error" for d in diags):
+        return Checked(None, diags, {name: text}, loaded.reached, partial=policy_ir)
     sources = dict(policy_ir.sources) if policy_ir is not None else {name: text}
     return Checked(policy_ir, diags, sources, loaded.reached)
 
@@ -106,7 +111,7 @@ def findings_text(text: str, name: str, base_dir: Path | None = None) -> Checked
 def _analysed(checked: Checked, name: str, progress: Callable[[str], None]) -> Checked:
     policy_ir, diags = checked.ir, checked.diagnostics
     if policy_ir is None:
-        return Checked(None, diags, checked.sources, checked.reached)
+        return Checked(None, diags, checked.sources, checked.reached, checked.partial)
     progress(f"{name}: laying out the decision diagram of {len(policy_ir.rules):,} rules")
     layout, _ = layout_policy(policy_ir, use_table=False)  # the table layout is codegen's concern
     if layout.kind != "diagram":

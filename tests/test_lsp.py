@@ -315,3 +315,43 @@ def test_lines_as_the_editor_counts_them_lone_cr_and_line_separators(tmp_path):
     assert text.replace("\r", "\n").split("\n")[3][d.range.start.character:].startswith("cod ")
     formatted = _apply(text, edits)
     assert formatted.count("default") == 1 and formatted.startswith("import std\n# a note \u2028 goes on\n")
+
+
+BROKEN = """import std
+
+model local-llama { provider = together  id = "meta-llama/Llama-3.3-70B"  input = 0.9  output = 0.9  context = 8_000 }
+
+wen task == chat route gpt-5-mini
+long:  when tokens >= 10_000 route local-llama
+code: when task == 
+default route nope
+"""
+
+
+def test_hover_definition_and_completion_keep_working_in_a_file_with_errors(tmp_path):
+    """Opened broken (it never checked whole): what the statements that parse declare and import
+    still answers hover, definition and an enum's values after `task ==` (#35 item 9)."""
+    async def body():
+        s = await start(tmp_path, BROKEN)
+        c = s.client
+        diags = await s.diagnostics(0)
+        assert {d.code for d in diags} == {"syntax-error", "unknown-name"}  # the rest is still checked
+        lines = BROKEN.split("\n")
+        at = lambda needle, row: lsp.Position(row, lines[row].index(needle))  # noqa: E731
+        h = await c.text_document_hover_async(lsp.HoverParams(s.doc(), at("local-llama", 5)))
+        assert h is not None and "**model** `local-llama`" in h.contents.value
+        h = await c.text_document_hover_async(lsp.HoverParams(s.doc(), at("task", 4)))  # on the broken line
+        assert h is not None and "**fact** `task`: `enum {summarize, chat" in h.contents.value
+        h = await c.text_document_hover_async(lsp.HoverParams(s.doc(), at("gpt-5-mini", 4)))
+        assert h is not None and "**model** `gpt-5-mini`" in h.contents.value
+        loc = await c.text_document_definition_async(lsp.DefinitionParams(s.doc(), at("local-llama", 5)))
+        assert loc is not None and loc.uri == s.uri and loc.range.start.line == 2
+        loc = await c.text_document_definition_async(lsp.DefinitionParams(s.doc(), at("tokens", 5)))
+        assert loc is not None and loc.uri == from_fs_path(str((resources.stdlib_dir() / "facts.policy").resolve()))
+        done = await c.text_document_completion_async(
+            lsp.CompletionParams(s.doc(), lsp.Position(6, len(lines[6]))))
+        labels = [i.label for i in done.items]
+        assert labels[:3] == ["summarize", "chat", "code"] and "when" not in labels
+        await stop(s)
+
+    run(body())

@@ -17,8 +17,11 @@ from .statements import StatementChecker
 MAX_ERRORS = 50
 
 
-def build(loaded: Loaded) -> tuple[ir.PolicyIR | None, list[Diagnostic]]:
-    """Check a loaded policy; returns the IR (None when there are errors) and all diagnostics."""
+def build(loaded: Loaded, partial: bool = False) -> tuple[ir.PolicyIR | None, list[Diagnostic]]:
+    """Check a loaded policy; returns the IR (None when there are errors) and all diagnostics.
+
+    partial: with errors, the IR of what did check (the declarations and rules without errors)
+    instead of None, for an editor's hover and completion; never compiled or run."""
     diags = list(loaded.diagnostics)
     if loaded.main is None:
         return None, diags
@@ -44,7 +47,7 @@ def build(loaded: Loaded) -> tuple[ir.PolicyIR | None, list[Diagnostic]]:
                 f"{len(errors) - MAX_ERRORS} more errors not shown (limit {MAX_ERRORS})",
             )
         )
-    if errors:
+    if errors and not partial:
         return None, diags
     local = frozenset(
         (ast.DECLARATION_KINDS[type(s)], s.name)
