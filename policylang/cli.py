@@ -23,9 +23,11 @@ from .compiler.javascript import JsTargetError, generate_js
 from .diagnostics import (
     CODES,
     DOCS_URL,
+    MAX_PER_CODE,
     SEVERITIES,
     Diagnostic,
     SourceCache,
+    grouped,
     redact,
     render_json,
     render_text,
@@ -112,9 +114,12 @@ def cmd_check(args) -> int:
         if out:
             print(out)
     else:
-        text = render_text(every, SourceCache(sources))
+        shown, more = grouped(every, args.max_per_code)
+        text = render_text(shown, SourceCache(sources))
         if text:
             print(text)
+        for line in more:
+            print(line)
         counts = {s: sum(d.severity == s for d in every) for s in SEVERITIES}
         print(
             f"checked {len(files)} file(s): {counts['error']} error(s), {counts['warning']} "
@@ -868,6 +873,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="warnings fail too")
     p.add_argument(
         "--fail-level", choices=SEVERITIES, help="the lowest severity that fails (default: error)"
+    )
+    p.add_argument(
+        "--max-per-code",
+        type=_bounded(int, 0, None, "a number of findings"),
+        default=MAX_PER_CODE,
+        metavar="N",
+        help=f"text output: show the first N findings of each code in full and count the rest "
+        f"(default: {MAX_PER_CODE}; 0: show every one). Counts and exit status include them all",
     )
     p.set_defaults(func=cmd_check)
 

@@ -144,6 +144,32 @@ class SourceCache:
         return redact(lines[n - 1]) if 0 < n <= len(lines) else None
 
 
+MAX_PER_CODE = 20  # text output: findings of one code shown in full before the rest are counted
+
+
+def grouped(
+    diagnostics: Iterable[Diagnostic], limit: int = MAX_PER_CODE
+) -> tuple[list[Diagnostic], list[str]]:
+    """The findings to show in full (the first `limit` of each code, in order; every one when
+    limit is 0) and, per code past its limit, a line counting the rest: 7,100 warnings of one
+    kind are noise, the first few and a count say as much."""
+    shown: list[Diagnostic] = []
+    seen: dict[str, int] = {}
+    severity: dict[str, str] = {}
+    for d in diagnostics:
+        seen[d.code] = seen.get(d.code, 0) + 1
+        severity.setdefault(d.code, d.severity)
+        if not limit or seen[d.code] <= limit:
+            shown.append(d)
+    more = [
+        f"{severity[code]}[{code}]: {n - limit:,} more like the {limit} above, not shown "
+        "(`--max-per-code 0` shows every one; `--format json` lists them all)"
+        for code, n in seen.items()
+        if limit and n > limit
+    ]
+    return shown, more
+
+
 def render_text(diagnostics: Iterable[Diagnostic], sources: SourceCache | None = None) -> str:
     """rustc-like text: `severity[code]: message`, location, source line and caret."""
     sources = sources or SourceCache()

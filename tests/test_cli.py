@@ -342,3 +342,24 @@ def test_route_decides_without_compiling_the_policy_and_as_the_compiled_evaluato
     assert calls == []
     assert main(["route", cases[0][0], "--facts", json.dumps(cases[0][1]), "--explain"]) == 0
     assert calls == [1] and "facts read by the compiled evaluator:" in capsys.readouterr().out
+
+
+def test_check_groups_repeated_findings_of_one_code_past_a_limit(tmp_path):
+    """7,100 `duplicate-target` warnings are noise (issue 35 item 8): text shows the first 20 of a
+    code and counts the rest; other codes are shown as before; counts, exit status and JSON keep
+    every finding; --max-per-code 0 shows them all."""
+    p = tmp_path / "dup.policy"
+    p.write_text("import std\n" + "".join(f"when tokens == {i} route cheap fallback [cheap]\n" for i in range(50))
+                 + "when tokens == 3 route premium\ndefault route balanced\n")
+    r = run("check", "--strict", str(p))
+    assert r.returncode == 1
+    assert r.stdout.count("warning[duplicate-target]: fallback `cheap` is listed twice") == 20
+    assert "warning[duplicate-target]: 30 more like the 20 above, not shown" in r.stdout
+    assert r.stdout.count("warning[unreachable-rule]") == 1           # under the limit: as before
+    assert r.stdout.rstrip().endswith("checked 1 file(s): 0 error(s), 51 warning(s), 0 note(s)")
+    r = run("check", "--strict", "--max-per-code", "0", str(p))
+    assert r.returncode == 1 and r.stdout.count("is listed twice") == 50 and "more like" not in r.stdout
+    r = run("check", "--max-per-code", "5", "--format", "json", str(p))
+    assert sum(d["code"] == "duplicate-target" for d in json.loads(r.stdout)["diagnostics"]) == 50
+    r = run("check", "--max-per-code", "-1", str(p))
+    assert r.returncode == 2 and "at least 0" in r.stderr and "Traceback" not in r.stderr
