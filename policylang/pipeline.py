@@ -31,6 +31,7 @@ from .compiler.codegen import compiled_in_pieces
 from .diagnostics import Diagnostic
 from .pacing import pace
 from .semantics import ir
+from .semantics.ir import PolicyIR
 from .semantics.check import build, check_file
 from .semantics.loader import SourceError, load_source
 from .syntax.ast import Span
@@ -47,7 +48,7 @@ class Checked:
     reached: dict[str, list[tuple[Span, str]]] = field(default_factory=dict)
     # with errors, the IR of what did check (front_end_text only): an editor's hover, definition
     # and completion read it; nothing compiles or runs it
-    partial: ir.PolicyIR | None = None
+    partial: PolicyIR | None = None
 
 
 def _quiet(_message: str) -> None:
