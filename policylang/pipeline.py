@@ -31,8 +31,8 @@ from .compiler.codegen import compiled_in_pieces
 from .diagnostics import Diagnostic
 from .pacing import pace
 from .semantics import ir
-from .semantics.ir import PolicyIR
 from .semantics.check import build, check_file
+from .semantics.ir import PolicyIR
 from .semantics.loader import SourceError, load_source
 from .syntax.ast import Span
 
