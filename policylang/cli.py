@@ -869,7 +869,13 @@ def build_parser() -> argparse.ArgumentParser:
         f"({DOCS_URL}#diagnostics); codes: {', '.join(CODES)}.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="a .policy file or a folder")
-    p.add_argument("--format", choices=("text", "json", "sarif", "github"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "sarif", "github"),
+        default="text",
+        help="text (a caret under each finding), json (docs/language.md §12), sarif (code "
+        "scanning) or github (workflow annotations); default: text",
+    )
     p.add_argument("--strict", action="store_true", help="warnings fail too")
     p.add_argument(
         "--fail-level", choices=SEVERITIES, help="the lowest severity that fails (default: error)"
@@ -889,11 +895,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="the decision for some facts",
         description="Print which rule decides these facts and its candidates.",
     )
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help="the policy file")
     p.add_argument(
         "--facts", metavar="JSON", help='facts as a JSON object, e.g. \'{"task": "code"}\''
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text, or json (the decision as /v1/route gives it); default: text",
+    )
     p.add_argument("--explain", action="store_true", help="show every rule tried and its tests")
     p.add_argument(
         "--prompt",
@@ -905,7 +916,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         default="builtin",
         help="with --prompt, how `language` is derived: builtin or langid (pip install "
-        "'policylang[langid]')",
+        "'policylang[langid]'); default: builtin",
     )
     p.add_argument(
         "--exit-code",
@@ -926,7 +937,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Embedding the JavaScript module, and keeping it in sync with the policy "
         "(POLICY_HASH, a CI step that recompiles and diffs): docs/embedding-js.md.",
     )
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help="the policy file")
     p.add_argument(
         "--target",
         choices=("python", "js", "ts"),
@@ -970,7 +981,7 @@ def build_parser() -> argparse.ArgumentParser:
         "types, enum values, defaults; no other names — so callers in any language can validate "
         "facts before sending them (metadata, x-policylang-facts, route --facts).",
     )
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help="the policy file")
     p.add_argument("-o", "--output", metavar="OUT.json", help="where to write (default: stdout)")
     p.add_argument("--title", help="the schema's title (default: facts of FILE)")
     p.set_defaults(func=cmd_schema)
@@ -981,7 +992,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run every `expect` line; a failure shows the facts, expected and actual "
         "decision and the rules tried. Exit 1 on any failure.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a .policy file or a folder")
     p.add_argument(
         "--strict",
         action="store_true",
@@ -1003,7 +1014,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Rewrite files in place in the canonical layout (comments kept, meaning "
         "unchanged).",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a .policy file or a folder")
     p.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 if a file would change"
     )
@@ -1027,9 +1038,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Every region of the fact space where OLD and NEW route differently, with an "
         "example request and both decisions; computed exactly. Use `-` for stdin.",
     )
-    p.add_argument("old", metavar="OLD")
-    p.add_argument("new", metavar="NEW")
-    p.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    p.add_argument("old", metavar="OLD", help="the policy before (a file, or `-` for stdin)")
+    p.add_argument("new", metavar="NEW", help="the policy after (a file, or `-` for stdin)")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="text, json, or markdown (for a pull request comment); default: text",
+    )
     p.add_argument(
         "--exit-code", action="store_true", help="exit 1 when the policies route differently"
     )
@@ -1045,9 +1061,13 @@ def build_parser() -> argparse.ArgumentParser:
         "and report traffic share and estimated cost per route and model. Lines that are no "
         "request (the server's text, /v1/feedback lines) are passed over and counted.",
     )
-    p.add_argument("file", metavar="POLICY")
-    p.add_argument("log", metavar="LOG.jsonl", help="`-` for stdin")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("file", metavar="POLICY", help="the policy file")
+    p.add_argument(
+        "log", metavar="LOG.jsonl", help="the gateway's log or JSON lines of facts; `-` for stdin"
+    )
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text or json; default: text"
+    )
     p.add_argument(
         "--baseline",
         metavar="POLICY",
@@ -1069,8 +1089,13 @@ def build_parser() -> argparse.ArgumentParser:
         "worker could not load the policy). Limits on clients (--max-header-bytes, "
         "--header-timeout, ...) are explained in docs/deploying.md.",
     )
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("file", metavar="FILE", help="the policy file")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the address to listen on; 0.0.0.0 for every interface (default: 127.0.0.1, this "
+        "machine only)",
+    )
     p.add_argument(
         "--port",
         type=_bounded(int, 0, 65535, "a TCP port"),
@@ -1165,7 +1190,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         default="builtin",
         help="how the `language` fact is derived: builtin (scripts and function words, no "
-        "dependency) or langid (py3langid, 97 languages; pip install 'policylang[langid]')",
+        "dependency; the default) or langid (py3langid, 97 languages; pip install "
+        "'policylang[langid]')",
     )
     p.add_argument(
         "--state-fail-open",
@@ -1189,11 +1215,13 @@ def build_parser() -> argparse.ArgumentParser:
         "the posterior (declared score as a prior worth N ratings) with its 95% lower bound, "
         "and the estimate routing reads: min(posterior, max(declared, lower bound)).",
     )
-    p.add_argument("file", metavar="POLICY")
+    p.add_argument("file", metavar="POLICY", help="the policy file")
     p.add_argument(
         "--db", metavar="PATH", help="default: .policylang/quality.sqlite beside the policy"
     )
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--format", choices=("text", "json"), default="text", help="text or json; default: text"
+    )
     p.set_defaults(func=cmd_quality)
 
     p = sub.add_parser(

@@ -97,3 +97,32 @@ def test_check_on_a_folder_reports_every_file_unreadable_ones_too_and_exits_with
     (tmp_path / "b.policy").unlink()
     (tmp_path / "d.policy").unlink()
     assert run("check", str(tmp_path)).returncode == 1
+
+
+def _arguments(parser, path=()):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _arguments(sub, (*path, name))
+        elif not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+            yield " ".join(path), action
+
+
+def test_every_argument_has_help_and_every_flag_with_a_default_states_it():
+    import argparse
+
+    from policylang.cli import build_parser
+
+    checked = with_default = 0
+    for command, action in _arguments(build_parser()):
+        if action.help == argparse.SUPPRESS:  # hidden test hooks (catalog --stdlib)
+            continue
+        name = "/".join(action.option_strings) or action.dest
+        assert action.help and action.help.strip(), f"`{command} {name}` has no help"
+        if action.option_strings and action.default not in (None, False):
+            assert "default" in action.help, f"`{command} {name}` does not say its default {action.default!r}"
+            with_default += 1
+        checked += 1
+    assert checked > 60 and with_default > 10, (checked, with_default)  # the walk saw every command
