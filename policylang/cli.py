@@ -787,7 +787,7 @@ def cmd_keys_add(args) -> int:
     if args.key == "-":
         print(f"added key `{args.name}` to {args.file} (its sha256)", file=sys.stderr)
     else:
-        print(key)  # the one time it is shown: the file keeps only its hash
+        print(key, flush=True)  # the one time it is shown: the file keeps only its hash
         print(
             f"added key `{args.name}` to {args.file}; the file keeps only its sha256, so the key "
             "above is shown once: give it to the client now",
