@@ -542,6 +542,32 @@ def cmd_fmt(args) -> int:
     return EXIT_OK
 
 
+def _replay_learners(args, policy, base) -> tuple:
+    """`replay --learned`: a Learner for the policy and one for the baseline (None for one that
+    does not learn), on the ratings in --quality-db or beside the policy."""
+    from .runtime.quality import Learner, QualityStoreError, SQLiteQualityStore, default_db
+
+    if not args.learned:
+        if args.quality_db or args.explore != "on" or args.baseline_explore:
+            raise UsageError("--quality-db, --explore and --baseline-explore need --learned")
+        return None, None
+    path = Path(args.quality_db) if args.quality_db else default_db(args.file)
+    if not path.is_file():
+        raise UsageError(f"--learned: no ratings at {path} (give --quality-db PATH)")
+    try:
+        store = SQLiteQualityStore(path)
+    except QualityStoreError as exc:
+        raise UsageError(str(exc)) from None
+
+    def learner(p):
+        q = p.ir.quality if p is not None else None
+        return Learner(p.ir, store) if q is not None and q.prior is not None else None
+
+    if learner(policy) is None:
+        raise UsageError(f"--learned: {args.file} does not learn quality")
+    return learner(policy), learner(base)
+
+
 def cmd_replay(args) -> int:
     from .authoring.replay import render as render_replay  # lazy: see cmd_route
     from .authoring.replay import replay
@@ -560,8 +586,12 @@ def cmd_replay(args) -> int:
         _require_file(args.log, "log file")
         with open(args.log, encoding="utf-8") as fh:
             lines = fh.readlines()
-    report = replay(policy, lines)
-    baseline = replay(base, lines) if base is not None else None
+    learners = _replay_learners(args, policy, base)
+    report = replay(policy, lines, learners[0], args.explore == "on")
+    baseline = None
+    if base is not None:
+        explore = args.baseline_explore or args.explore
+        baseline = replay(base, lines, learners[1], explore == "on")
     print(render_replay(report, args.format, baseline))
     return EXIT_OK
 
@@ -708,34 +738,74 @@ def cmd_quality(args) -> int:
     rows = learner.rows()
     if store is not None:
         store.close()
+    now = time.time()
+
+    def age(r) -> float | None:
+        return None if r.last is None else max(0.0, now - r.last)
+
     if args.format == "json":
         print(
             json.dumps(
                 {
                     "fact": quality.fact,
                     "prior": quality.prior,
+                    "half_life": quality.half_life,
+                    "explore": quality.explore,
                     "db": str(path),
-                    "rows": [dataclasses.asdict(r) for r in rows],
+                    "rows": [
+                        {
+                            **dataclasses.asdict(r),
+                            "explored_share": r.explored / r.n if r.n else None,
+                            "age_seconds": age(r),
+                        }
+                        for r in rows
+                    ],
                 },
                 indent=2,
             )
         )
         return EXIT_OK
-    print(f"quality by {quality.fact}, prior worth {prior:g} ratings; learned from {path}")
+    print(
+        f"quality by {quality.fact}, prior worth {prior:g} ratings, half-life "
+        f"{quality.half_life:g} ratings, explore {100 * quality.explore:g}%; learned from {path}"
+    )
     head = (
-        f"{'model':<20} {quality.fact:<14} {'declared':>8} {'rated':>7} {'observed':>8} "
-        f"{'posterior':>9} {'lower95':>7} {'estimate':>8}"
+        f"{'model':<20} {quality.fact:<14} {'declared':>8} {'rated':>7} {'explored':>8} "
+        f"{'weight':>7} {'last':>6} {'observed':>8} {'posterior':>9} {'lower95':>7} "
+        f"{'upper99':>7} {'estimate':>8}"
     )
     print(head)
 
     def num(x):
         return "-" if x is None else f"{x:.3f}"
 
+    def ago(seconds: float | None) -> str:
+        if seconds is None:
+            return "-"
+        for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+            if seconds >= size:
+                return f"{seconds / size:.0f}{unit}"
+        return f"{seconds:.0f}s"
+
+    changed = False
     for r in rows:
+        share = f"{100 * r.explored / r.n:.0f}%" if r.n else "-"
+        mark = "*" if r.changed else ""
+        changed = changed or r.changed
         print(
-            f"{r.model:<20} {r.value:<14} {num(r.declared):>8} {r.n:>7} {num(r.observed):>8} "
-            f"{num(r.mean):>9} {num(r.lower):>7} {num(r.estimate):>8}"
+            f"{r.model:<20} {r.value:<14} {num(r.declared):>8} {r.n:>7} {share:>8} "
+            f"{r.weight:>7.1f} {ago(age(r)):>6} {num(r.observed):>8} {num(r.mean):>9} "
+            f"{num(r.lower):>7} {num(r.upper):>7} {num(r.estimate) + mark:>8}"
         )
+    print(
+        "explored: the share of rated answers that were explorations; weight: the ratings' "
+        "aged weight; last: the last rating's age"
+        + (
+            "; *: its recent ratings show a change, and the estimate reads them alone"
+            if changed
+            else ""
+        )
+    )
     return EXIT_OK
 
 
@@ -1074,6 +1144,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay the same traffic with this policy too and show cost and expected "
         "quality side by side",
     )
+    p.add_argument(
+        "--learned",
+        action="store_true",
+        help="decide with the learned quality estimates (the ratings in --quality-db), and "
+        "explore as the gateway would",
+    )
+    p.add_argument(
+        "--quality-db",
+        metavar="PATH",
+        help="the ratings for --learned; default: .policylang/quality.sqlite beside POLICY",
+    )
+    p.add_argument(
+        "--explore",
+        choices=("on", "off"),
+        default="on",
+        help="with --learned: send a share of requests to models the ratings demoted, as the "
+        "gateway does (on), or decide with the learned estimates alone (off)",
+    )
+    p.add_argument(
+        "--baseline-explore",
+        choices=("on", "off"),
+        help="the same for the baseline (default: as --explore); `--baseline POLICY "
+        "--baseline-explore off` compares one policy with and without exploration",
+    )
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser(
@@ -1211,9 +1305,13 @@ def build_parser() -> argparse.ArgumentParser:
         "quality",
         help="print declared vs learned quality per model and task",
         description="For a policy with `quality by FACT learned with prior N { … }`: per model "
-        "and value of FACT, the declared score, how many answers were rated, their mean, "
-        "the posterior (declared score as a prior worth N ratings) with its 95% lower bound, "
-        "and the estimate routing reads: min(posterior, max(declared, lower bound)).",
+        "and value of FACT, the declared score, how many answers were rated and the share of "
+        "them that were explorations, the ratings' aged weight (each halves after `half-life` "
+        "newer ones) and the last one's age, their mean, the posterior (declared score as a "
+        "prior worth N ratings) with its 95% lower and 99% upper bounds, and the estimate "
+        "routing reads: min(posterior, max(declared, lower bound)). A model the ratings put "
+        "below its declared score is explored while its upper bound leaves it room "
+        "(docs/language.md §5).",
     )
     p.add_argument("file", metavar="POLICY", help="the policy file")
     p.add_argument(

@@ -283,3 +283,46 @@ def test_explore_and_half_life_stay_usable_as_names():
             "model half-life { provider = p }\nexplore: when explore > 3 route half-life\n"
             "default route half-life\n")
     assert policylang.loads(text, "names.policy").decide({"explore": 4}).rule == "explore"
+
+
+# ---- replay with and without exploration ------------------------------------------------------
+
+def test_replay_learned_with_and_without_exploration(tmp_path):
+    import json
+    import subprocess
+
+    policy = tmp_path / "law.policy"
+    policy.write_text(LAW_POLICY.replace("explore 10%", "explore 2%"))
+    db = tmp_path / "q.sqlite"
+    store = SQLiteQualityStore(db)
+    for i in range(3):      # mid fails chat three times: below strong by value, with room
+        store.add("p/mid", "chat", 0.0, f"r{i}")
+    store.close()
+    log = tmp_path / "log.jsonl"
+    usage = {"prompt_tokens": 1000, "completion_tokens": 300}
+    log.write_text("".join(json.dumps({"request_id": f"q{i}", "rule": "valued", "model": "cheap",
+                                       "facts": {"task": "chat"}, "usage": usage}) + "\n" for i in range(200)))
+
+    def replay(*extra):
+        r = subprocess.run([sys.executable, "-m", "policylang", "replay", str(policy), str(log), *extra],
+                           capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    declared = json.loads(replay("--format", "json"))
+    assert declared["models"] == {"p/mid": 200} and declared["explored"] is None
+    doc = json.loads(replay("--learned", "--quality-db", str(db), "--format", "json",
+                            "--baseline", str(policy), "--baseline-explore", "off"))
+    assert doc["learned"] and doc["explore"] and not doc["baseline"]["explore"]
+    assert doc["baseline"]["models"] == {"p/strong": 200}        # mid demoted: strong by value
+    explored = doc["explored"]["valued"]      # 50 carried (2% of 2,500), then 2% of the rest
+    assert 50 <= explored <= 50 + 0.02 * 200 and doc["models"]["p/mid"] == explored
+    assert doc["baseline"]["explored"] == {}
+    assert doc["baseline"]["expected_quality"]["valued"] == pytest.approx(0.97)
+    assert doc["expected_quality"]["valued"] < 0.96            # mid's learned estimate, not 0.93
+    text = replay("--learned", "--quality-db", str(db), "--baseline", str(policy),
+                  "--baseline-explore", "off")
+    assert "exploring as the gateway would" in text and "without exploration" in text
+    bad = subprocess.run([sys.executable, "-m", "policylang", "replay", str(policy), str(log), "--explore", "off"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert bad.returncode == 2 and "need --learned" in bad.stderr and "Traceback" not in bad.stderr

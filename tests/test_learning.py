@@ -566,3 +566,39 @@ def test_odd_response_ids_are_rated_or_unknown_never_a_crash(tmp_path):
         with pytest.raises(UnknownResponse):
             learner.feedback(rid, 0.5)
     assert learner.row("p/cheap", "extract").n == 4
+
+
+def test_gateway_says_when_an_answer_was_an_exploration_and_counts_it(tmp_path, fake, monkeypatch):
+    monkeypatch.setenv("FAKE_OA_KEY", "sk-test-openai-0123456789abcdef")
+    text = GW_POLICY.format(url=fake.url).replace(" explore 0%", "")     # the default, 2%
+    db = tmp_path / "q.sqlite"
+    policy = write(tmp_path / "gw.policy", text)
+    client = {"task": "extract", "audience": "client"}
+    with RunningGateway(GatewayConfig(policy=str(policy), quality_db=str(db))) as gw:
+        c = openai.OpenAI(base_url=gw.url + "/v1", api_key="unused", max_retries=0)
+        headers = {"x-policylang-facts": json.dumps(client)}
+        msgs = [{"role": "user", "content": "hi"}]
+
+        def once(stream=False):
+            if stream:
+                with c.chat.completions.with_streaming_response.create(
+                        model="auto", messages=msgs, stream=True, extra_headers=headers) as raw:
+                    ids = [chunk.id for chunk in raw.parse()]
+                    return ids[0], raw.headers
+            raw = c.chat.completions.with_raw_response.create(model="auto", messages=msgs, extra_headers=headers)
+            return raw.parse().id, raw.headers
+
+        rid, h = once()
+        assert h["x-policylang-model"] == "cheap" and "x-policylang-explore" not in h
+        assert rate(gw, {"id": rid, "pass": False}).status_code == 200    # 0.94 < 0.96: demoted
+        rid, h = once()                    # just demoted on one rating, with room: re-tried
+        assert h["x-policylang-model"] == "cheap" and h["x-policylang-explore"] == "oa/cheap"
+        assert rate(gw, {"id": rid, "pass": True}).status_code == 200
+        _, h = once(stream=True)
+        assert h["x-policylang-explore"] == "oa/cheap"
+        metrics = httpx.get(gw.url + "/metrics").text
+        assert 'policylang_explorations_total{model="cheap",rule="client"} 2.0' in metrics
+    out = json.loads(run("quality", str(policy), "--db", str(db), "--format", "json").stdout)
+    row = next(r for r in out["rows"] if (r["model"], r["value"]) == ("cheap", "extract"))
+    assert row["n"] == 2 and row["explored"] == 1 and row["explored_share"] == 0.5
+    assert row["upper"] > row["estimate"] and row["age_seconds"] >= 0

@@ -9,7 +9,10 @@ beside what the log recorded. The estimate prices each request's logged usage
 (when present) at the first candidate's catalog prices. With `quality by`
 scores, each route's expected quality is the mean declared score of its first
 candidates for the requests' values of the key fact. With a baseline policy, the
-same figures for it, side by side: the trade-off before deploying.
+same figures for it, side by side: the trade-off before deploying. With a Learner
+(`--learned`), decisions and expected quality read the learned estimates, and with
+exploration on, the requests go as the gateway would send them, explorations
+counted per route (runtime/quality.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from ..policy import Policy
 from ..prelude import FactError, with_defaults
 from ..runtime.cost import cost_usd
+from ..runtime.quality import Learner
 
 
 @dataclass
@@ -45,6 +49,9 @@ class Report:
     # expected quality: sum and count of the first candidate's declared score, per route
     quality_by_route: dict = field(default_factory=lambda: defaultdict(lambda: [0.0, 0]))
     scored: bool = False  # the policy declares `quality by`
+    learned: bool = False  # decided with learned estimates
+    explore: bool = False  # and exploring as the gateway would
+    explored: Counter = field(default_factory=Counter)  # explorations per route
 
     @property
     def cost(self) -> float:
@@ -57,8 +64,9 @@ class Report:
         return sum(r[0] for r in rows) / n if n else None
 
 
-def replay(policy: Policy, lines) -> Report:
-    rep = Report()
+def replay(policy: Policy, lines, learner: Learner | None = None, explore: bool = False) -> Report:
+    """learner: decide with its learned estimates (Learner.choose), exploring when `explore`."""
+    rep = Report(learned=learner is not None, explore=learner is not None and explore)
     models = policy.ir.models_by_candidate
     quality = policy.ir.quality
     rep.scored = quality is not None
@@ -91,7 +99,10 @@ def replay(policy: Policy, lines) -> Report:
             continue
         try:
             policy.check_facts(facts)
-            d = policy.decide(facts)
+            if learner is not None:
+                d, explored = learner.choose(policy, facts, explore)
+            else:
+                d, explored = policy.decide(facts), None
         except FactError as exc:
             rep.skipped.append((n, str(exc)))
             continue
@@ -100,9 +111,13 @@ def replay(policy: Policy, lines) -> Report:
         rep.routes[route] += 1
         first = d.candidates[0] if d.candidates else "(none)"
         rep.models[first] += 1
+        if explored is not None:
+            rep.explored[route] += 1
         if quality is not None and first in models:
             key = with_defaults(policy.ir.fact_specs, facts).get(quality.fact)
             score = quality.scores.get(models[first].name, {}).get(key)
+            if learner is not None:
+                score = learner.table.get((first, key), score)
             if score is not None:
                 rep.quality_by_route[route][0] += score
                 rep.quality_by_route[route][1] += 1
@@ -124,6 +139,16 @@ def replay(policy: Policy, lines) -> Report:
                 rep.cost_by_model[first] += c
                 rep.priced += 1
     return rep
+
+
+def _how(rep: Report, verb: str) -> str:
+    explored = sum(rep.explored.values())
+    if not rep.explore:
+        return f"{verb} with the learned estimates, without exploration"
+    return (
+        f"{verb} with the learned estimates, exploring as the gateway would: {explored} "
+        f"exploration(s), {100 * explored / max(1, rep.requests):.1f}% of the requests"
+    )
 
 
 def _not_a_request(rep: Report, n: int, kind: str) -> None:
@@ -160,6 +185,9 @@ def _json(rep: Report) -> dict:
             if rep.scored
             else None
         ),
+        "learned": rep.learned,
+        "explore": rep.explore,
+        "explored": dict(rep.explored) if rep.learned else None,
     }
 
 
@@ -198,6 +226,8 @@ def render(rep: Report, fmt: str = "text", baseline: Report | None = None) -> st
         )
     if not priced:
         out.append("cost: not in the log (no usage recorded), so not estimated")
+    if rep.learned:
+        out.append(_how(rep, "decided"))
 
     def table(
         title: str, counts: Counter, costs: dict, shares: Counter | None, of: Report | None = None
@@ -208,6 +238,7 @@ def render(rep: Report, fmt: str = "text", baseline: Report | None = None) -> st
             + ("   est. cost USD" if priced else "")
             + ("   exp. quality" if of is not None and of.scored else "")
             + ("   logged share" if shares is not None else "")
+            + ("   explored" if of is not None and of.explore else "")
         )
         rows = [head]
         for key, n in counts.most_common():
@@ -219,6 +250,8 @@ def render(rep: Report, fmt: str = "text", baseline: Report | None = None) -> st
                 row += f"   {'-' if q is None else format(q, '.3f'):>12}"
             if shares is not None:
                 row += f"   {100 * shares.get(key, 0) / total:11.1f}%"
+            if of is not None and of.explore:
+                row += f"   {100 * of.explored.get(key, 0) / max(1, n):7.1f}%"
             rows.append(row)
         return [""] + ["  " + r for r in rows]
 
@@ -233,7 +266,11 @@ def render(rep: Report, fmt: str = "text", baseline: Report | None = None) -> st
             f"the log recorded {rep.logged_cost:.6f} USD"
         )
     if baseline is not None:
-        out.append("\nbeside the baseline policy:")
+        out.append(
+            "\nbeside the baseline policy"
+            + (f" ({_how(baseline, 'replayed')})" if baseline.learned else "")
+            + ":"
+        )
         out.append(f"  {'':<18} {'this policy':>14} {'baseline':>14}")
         if priced:
             change = f"   ({100 * (rep.cost / baseline.cost - 1):+.1f}%)" if baseline.cost else ""

@@ -343,6 +343,7 @@ class Gateway:
             result.attempts,
             result.cost_usd,
             serving.sha256,
+            result.explored,
         )
         headers.update(
             pin_headers(
@@ -411,6 +412,7 @@ class Gateway:
             model.name if model else None,
             stream.attempts,
             policy_sha256=serving.sha256,
+            explored=stream.explored,
         )
         headers["cache-control"] = "no-cache"
         headers.update(
@@ -465,6 +467,8 @@ class Gateway:
             )
         for a in result.attempts:
             m.child(m.attempts, a.candidate, a.outcome).inc()
+        if result.explored:
+            m.child(m.explorations, result.rule, result.model).inc()
         _log(
             **ex.fields,
             status=status,
@@ -477,6 +481,7 @@ class Gateway:
             decision_us=round(result.decision_ns / 1000, 2),
             latency_ms=round(latency * 1000, 3),
             facts=jsonable(result.facts),
+            **({"explored": True} if result.explored else {}),
         )
 
     def _gone(self, ex: _Exchange) -> Response:

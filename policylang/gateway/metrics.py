@@ -139,6 +139,12 @@ class Metrics:
             ["result"],
             registry=self.registry,
         )
+        self.explorations = Counter(
+            "policylang_explorations",
+            "Answers from a model the learned quality had demoted, explored, by rule and model",
+            ["rule", "model"],
+            registry=self.registry,
+        )
         self.attempts = Counter(
             "policylang_attempts",
             "Upstream attempts by candidate and outcome",

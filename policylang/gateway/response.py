@@ -63,10 +63,12 @@ def attribution(
     attempts: list[Attempt],
     cost_usd: float | None = None,
     policy_sha256: str | None = None,
+    explored: bool = False,
 ) -> dict[str, str]:
     """The x-policylang-* headers: the deciding rule, the decision's cost in µs, the policy
     version that decided (the first 16 hex digits of its hash) and, once a candidate answered,
-    its provider and model, the calls made (skips aside) and the cost."""
+    its provider and model, the calls made (skips aside), the cost and, when the answer was an
+    exploration of a model the ratings demoted, x-policylang-explore naming it."""
     headers = {
         "x-request-id": request_id,
         "x-policylang-rule": rule,
@@ -84,6 +86,8 @@ def attribution(
         )
     if cost_usd is not None:
         headers["x-policylang-cost-usd"] = f"{cost_usd:.8f}"
+    if explored and provider is not None and model is not None:
+        headers["x-policylang-explore"] = f"{provider}/{model}"
     return headers
 
 

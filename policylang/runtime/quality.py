@@ -44,6 +44,7 @@ import math
 import time
 from dataclasses import dataclass, replace
 
+from ..prelude import Decision, constrain, with_defaults
 from ..semantics import ir
 from .qualitystore import (
     NO_RATINGS,
@@ -258,6 +259,41 @@ class Learner:
             return True
         self._tokens[key] = tokens
         return False
+
+    def choose(self, policy, facts: dict, explore: bool = True) -> tuple[Decision, str | None]:
+        """The decision for validated facts with the learned estimates (the deciding rule's
+        constraints and `by value` order read them), or now and then an exploration: a
+        candidate the ratings demoted, put first because the posterior leaves it room and the
+        rule's budget allows it (may_explore). A request the learned estimates would leave
+        without a candidate is decided with the optimistic ones (those with room), budget or
+        not. Returns the decision and the candidate explored (None for the learned one).
+        policy: the policylang.Policy this learner's IR came from."""
+        decision = policy.decide(facts)
+        if not self.table or decision.rule is None:
+            return decision, None
+        rule = policy.ir.rules_by_name[decision.rule]
+        if not rule.constraint_spec:
+            return decision, None
+        values = with_defaults(policy.ir.fact_specs, facts)
+        spec, order = rule.constraint_spec, rule.value_order
+        learned = constrain(rule.decision, values, spec, order, self.table)
+        value = values.get(self.quality.fact)
+        if learned.candidates:
+            if not explore or not self.may_explore(rule.name, value):
+                return learned, None
+        elif value not in self.demoted:
+            return learned, None
+        # exploring, or rescuing a request the ratings would leave without a candidate
+        optimistic = constrain(rule.decision, values, spec, order, self.optimistic)
+        if not optimistic.candidates or optimistic.candidates[:1] == learned.candidates[:1]:
+            return learned, None
+        if not learned.candidates:
+            return optimistic, optimistic.candidates[0]
+        first = optimistic.candidates[0]
+        return learned._replace(
+            candidates=(first, *(c for c in learned.candidates if c != first)),
+            removed=tuple(r for r in learned.removed if r[0] != first),
+        ), first
 
     # ---- answers awaiting feedback --------------------------------------------------------
     def expect(

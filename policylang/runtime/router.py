@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import httpx
 
-from ..prelude import Decision, constrain, with_defaults
+from ..prelude import Decision
 from ..providers import HttpxHTTP, make_adapter
 from ..providers import errors as provider_errors
 from ..semantics.ir import tests_of
@@ -143,38 +143,11 @@ class Router:
         return self.choose(facts, explore=False)[0]
 
     def choose(self, facts: dict, explore: bool = True) -> tuple[Decision, str | None]:
-        """decide's decision, or now and then an exploration (runtime/quality.py): a candidate
-        the ratings demoted, put first because the posterior leaves it room and the rule's
-        exploration budget allows it. A request the ratings would leave without a candidate
-        is decided with the optimistic estimates (those with room), budget or not. Returns the
+        """decide's decision, or now and then an exploration (Learner.choose). Returns the
         decision and the candidate explored (None when the decision is the learned one)."""
-        decision = self.policy.decide(facts)
-        learner = self.learner
-        if learner is None or not learner.table or decision.rule is None:
-            return decision, None
-        rule = self.policy.ir.rules_by_name[decision.rule]
-        if not rule.constraint_spec:
-            return decision, None
-        values = with_defaults(self.policy.ir.fact_specs, facts)
-        spec, order = rule.constraint_spec, rule.value_order
-        learned = constrain(rule.decision, values, spec, order, learner.table)
-        value = values.get(learner.quality.fact)
-        if learned.candidates:
-            if not explore or not learner.may_explore(rule.name, value):
-                return learned, None
-        elif value not in learner.demoted:
-            return learned, None
-        # exploring, or rescuing a request the ratings would leave without a candidate
-        optimistic = constrain(rule.decision, values, spec, order, learner.optimistic)
-        if not optimistic.candidates or optimistic.candidates[:1] == learned.candidates[:1]:
-            return learned, None
-        if not learned.candidates:
-            return optimistic, optimistic.candidates[0]
-        first = optimistic.candidates[0]
-        return learned._replace(
-            candidates=(first, *(c for c in learned.candidates if c != first)),
-            removed=tuple(r for r in learned.removed if r[0] != first),
-        ), first
+        if self.learner is None:
+            return self.policy.decide(facts), None
+        return self.learner.choose(self.policy, facts, explore)
 
     def feedback(self, response_id: str, score: float, owner: str | None = None) -> Estimate:
         """Rate an answer this router gave (its response id) with a score in [0, 1], pass = 1;

@@ -64,6 +64,11 @@ class RouterStream:
         return self.prepare().rule.name
 
     @property
+    def explored(self) -> bool:
+        """The candidate answering is one the decision explored (runtime/quality.py)."""
+        return self.model is not None and self.model.candidate == self.prepare().explored
+
+    @property
     def decision_ns(self) -> int:
         return self.prepare().decision_ns
 
