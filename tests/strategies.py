@@ -324,3 +324,30 @@ def line_model_texts(draw):
             line = line.replace(" route ", " and e == zz route ", 1)  # not a member: an error
         out.append(line + ("  # end " + draw(st.sampled_from(NOT_BREAKS)) if draw(st.booleans()) else ""))
     return "".join(line + draw(st.sampled_from(LINE_BREAKS)) for line in out)
+
+
+# classifier pairs for `diff` (#36.2): one policy, two `classify e from request` blocks
+CLASS_WORDS = ["fix", "bug", "summar*", "tl;dr", "translate", "prove", "hello", "résumé", "要約", "c++"]
+
+
+@st.composite
+def classifier_policy_pairs(draw):
+    """(old, new): the same rules over fact `e` and the others, each with its own classify block
+    (keywords from CLASS_WORDS, maybe a `like` class, maybe an `otherwise`), or none."""
+    defaults = draw(st.fixed_dictionaries({k: st.booleans() for k in "nsf"}))
+    head = fact_header({**defaults, "e": False}) + "\n".join(draw(_rules(4))) + "\n"
+
+    def block():
+        if draw(st.integers(0, 4)) == 0:
+            return ""
+        lines = []
+        for label in draw(st.lists(st.sampled_from("abcd"), min_size=1, max_size=3, unique=True)):
+            words = draw(st.lists(st.sampled_from(CLASS_WORDS), min_size=1, max_size=3, unique=True))
+            lines.append(f"  {label} keywords [{', '.join(_q(w) for w in words)}]")
+        if draw(st.booleans()):
+            lines.append(f'  {draw(st.sampled_from("abcd"))} like ["please fix this bug", "summarize it"] above 0.5')
+        if draw(st.booleans()):
+            lines.append(f"  otherwise {draw(st.sampled_from('abcd'))}")
+        return "classify e from request {\n" + "\n".join(lines) + "\n}\n"
+
+    return head + block(), head + block()

@@ -367,3 +367,108 @@ def test_replay_reads_the_gateway_s_own_log_as_written(tmp_path):
     r = run("replay", str(policy), str(log))
     assert r.returncode == 0 and "unknown fact" not in r.stdout and "skipped" not in r.stdout
     assert f"{len(server_text) + 1} line(s) are not requests and were passed over" in r.stdout
+
+
+# ---- diff over classifiers (#36.2) ----------------------------------------------------------
+
+def _routed(policy, prompt, facts):
+    """What the runtime does with a prompt: classify (facts the caller gives win), then decide."""
+    from policylang.runtime.classify import Classifiers
+
+    request = {"messages": [{"role": "system", "content": prompt}, {"role": "user", "content": prompt}]}
+    classified = {c.fact: c.value for c in Classifiers(policy.ir).run(request, skip=facts) if c.value is not None}
+    d = policy.interpret({**facts, **classified})
+    return (d.target, d.fallback, d.candidates)
+
+
+def test_diff_reports_a_local_classifier_replacing_std_task_with_a_prompt_that_routes_differently(tmp_path):
+    old = "import std\nimport std/task\nwhen task == code route premium\ndefault route cheap\n"
+    new = old.replace("default", 'classify task from request {\n  summarize keywords ["borrow"]\n  otherwise chat\n}\ndefault')
+    po, pn = policylang.loads(old, "old.policy"), policylang.loads(new, "new.policy")
+    assert not semantic_diff(po.ir, po.ir)
+    diff = semantic_diff(po.ir, pn.ir)
+    assert diff and diff.regions
+    for r in diff.regions:
+        assert "the classifier changed" in r.condition
+        example = dict(r.example)
+        prompt = example.pop("prompt")
+        assert _routed(po, prompt, example) == (r.old["target"], tuple(r.old["fallback"]), tuple(r.old["candidates"]))
+        assert _routed(pn, prompt, example) == (r.new["target"], tuple(r.new["fallback"]), tuple(r.new["candidates"]))
+    # the issue's own prompt routes differently, and the CLI says so with an exit code
+    issue = "Fix this Rust borrow checker error"
+    assert _routed(po, issue, {}) != _routed(pn, issue, {})
+    (tmp_path / "old.policy").write_text(old)
+    (tmp_path / "new.policy").write_text(new)
+    r = run("diff", str(tmp_path / "old.policy"), str(tmp_path / "new.policy"), "--exit-code")
+    assert r.returncode == 1 and "the classifier changed" in r.stdout and '"prompt": ' in r.stdout
+
+
+def test_diff_sees_a_change_inside_an_imported_classify_block(tmp_path):
+    block = 'import std\nclassify task from request {{\n  code keywords [{}]\n  otherwise chat\n}}\n'
+    (tmp_path / "v1").mkdir()
+    (tmp_path / "v2").mkdir()
+    (tmp_path / "v1" / "classes.policy").write_text(block.format('"rust", "python"'))
+    (tmp_path / "v2" / "classes.policy").write_text(block.format('"python"'))
+    main = 'import "classes.policy"\nwhen task == code route premium\ndefault route cheap\n'
+    for v in ("v1", "v2"):
+        (tmp_path / v / "main.policy").write_text(main)
+    po, pn = policylang.load(tmp_path / "v1" / "main.policy"), policylang.load(tmp_path / "v2" / "main.policy")
+    diff = semantic_diff(po.ir, pn.ir)
+    (r,) = diff.regions
+    assert r.example["prompt"].lower().count("rust") and r.old["target"] == "premium" and r.new["target"] == "cheap"
+
+
+def test_a_classifier_change_no_prompt_shows_is_still_a_change(tmp_path):
+    old = 'import std\nclassify task from request {\n  code keywords ["python"]\n  otherwise chat\n}\nwhen task == code route premium\ndefault route cheap\n'
+    new = old.replace('code keywords ["python"]', 'code keywords ["python"]\n  extract matches "^INVOICE-[0-9]{6}$"')
+    diff = semantic_diff(policylang.loads(old).ir, policylang.loads(new).ir)
+    assert diff and not diff.regions
+    (u,) = diff.unverified
+    assert u.condition == "the classifier of `task` changed" and "candidate prompts" in u.reason
+    (tmp_path / "old.policy").write_text(old)
+    (tmp_path / "new.policy").write_text(new)
+    r = run("diff", str(tmp_path / "old.policy"), str(tmp_path / "new.policy"), "--exit-code")
+    assert r.returncode == 1 and "the classifier of `task` changed" in r.stdout
+
+
+CLASSIFIER_DIFF_CHECKED = {"pairs": 0, "prompts routed differently": 0, "regions": 0}
+
+
+def test_diff_over_classifiers_finds_every_prompt_that_routes_differently():
+    """Differential law: for random pairs of classify blocks over the same rules, every prompt
+    (from the blocks' vocabulary) that the runtime routes differently makes diff report the
+    classifier; every classifier region's example routes as reported."""
+    from strategies import CLASS_WORDS, classifier_policy_pairs
+
+    @settings(max_examples=80, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(classifier_policy_pairs(), st.lists(st.lists(st.sampled_from(CLASS_WORDS + ["the", "code"]), max_size=4),
+                                               min_size=5, max_size=15), st.lists(fact_values(), min_size=1, max_size=4))
+    def law(pair, word_lists, facts_list):
+        a, b = pair
+        pa, pb = policylang.loads(a, "a.policy"), policylang.loads(b, "b.policy")
+        diff = semantic_diff(pa.ir, pb.ir)
+        CLASSIFIER_DIFF_CHECKED["pairs"] += 1
+        about_e = [r for r in diff.regions if "`e`" in r.condition] + [u for u in diff.unverified if "`e`" in u.condition]
+        for r in diff.regions:
+            if "the classifier changed" in r.condition:
+                CLASSIFIER_DIFF_CHECKED["regions"] += 1
+                example = dict(r.example)
+                prompt = example.pop("prompt")
+                assert _routed(pa, prompt, example)[0] == r.old["target"]
+                assert _routed(pb, prompt, example)[0] == r.new["target"]
+        for words in word_lists:
+            prompt = " ".join(w.rstrip("*") + ("ing" if w.endswith("*") else "") for w in words)
+            for facts in facts_list:
+                facts = {k: v for k, v in facts.items() if k != "e"}
+                try:
+                    if _routed(pa, prompt, facts) == _routed(pb, prompt, facts):
+                        continue
+                except policylang.FactError:
+                    continue
+                CLASSIFIER_DIFF_CHECKED["prompts routed differently"] += 1
+                assert about_e, (prompt, facts, a, b)
+
+    law()
+    assert CLASSIFIER_DIFF_CHECKED["pairs"] == 80 and CLASSIFIER_DIFF_CHECKED["prompts routed differently"] >= 20, CLASSIFIER_DIFF_CHECKED
+    assert CLASSIFIER_DIFF_CHECKED["regions"] >= 10, CLASSIFIER_DIFF_CHECKED

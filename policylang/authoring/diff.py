@@ -18,6 +18,7 @@ from ..analysis.diagram import Diagram, Leaf, Space, Split
 from ..prelude import holds
 from ..semantics import ir
 from ..syntax import printer
+from .diff_classifiers import classifier_changes
 from .diff_examples import (
     example,
     lowercase_part,
@@ -248,7 +249,26 @@ def semantic_diff(old: ir.PolicyIR, new: ir.PolicyIR, max_cells: int = MAX_CELLS
         regions += [Region(*pair) for pair in pairs]
         if why:
             unverified.append(Unverified(refolded_condition(old, new, name), why))
+    _classifier_regions(old, new, regions, unverified)
     return Diff(regions, unverified, complete)
+
+
+def _classifier_regions(
+    old: ir.PolicyIR, new: ir.PolicyIR, regions: list[Region], unverified: list[Unverified]
+) -> None:
+    """Changed classifiers (authoring/diff_classifiers.py): a prompt that routes differently is a
+    region whose example carries the prompt; a change without one is listed with why."""
+    for change in classifier_changes(old, new):
+        for prompt, facts, was, now, o, n in change.examples:
+            condition = (
+                f"`{change.fact}` is classified {was or 'missing'} (old), {now or 'missing'} "
+                "(new): the classifier changed"
+            )
+            regions.append(Region(condition, {"prompt": prompt, **facts}, o, n))
+        if change.reason:
+            unverified.append(
+                Unverified(f"the classifier of `{change.fact}` changed", change.reason)
+            )
 
 
 def _merge(space: Space, cells: list[dict[int, int]]) -> list[dict[int, int]]:
