@@ -1160,7 +1160,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("on", "off"),
         default="on",
         help="with --learned: send a share of requests to models the ratings demoted, as the "
-        "gateway does (on), or decide with the learned estimates alone (off)",
+        "gateway does (on, the default), or decide with the learned estimates alone (off)",
     )
     p.add_argument(
         "--baseline-explore",
