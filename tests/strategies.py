@@ -351,3 +351,24 @@ def classifier_policy_pairs(draw):
         return "classify e from request {\n" + "\n".join(lines) + "\n}\n"
 
     return head + block(), head + block()
+
+
+# import graphs with narrowings (#36.1): files that import std, each other, and narrow `region`
+NARROWINGS = ["enum {eu, us, apac}", "enum {eu}"]
+
+
+@st.composite
+def import_graphs(draw):
+    """(files {name: text}, main's imports): up to four library files, each importing std or
+    std/facts or later files (no cycles), some narrowing std's `region`; main imports some of
+    them and maybe std, in a drawn order."""
+    n = draw(st.integers(1, 4))
+    files = {}
+    for i in reversed(range(n)):
+        imports = draw(st.lists(st.sampled_from(["std", "std/facts"] + [f'"lib{j}.policy"' for j in range(i + 1, n)]),
+                                max_size=3, unique=True))
+        narrow = draw(st.sampled_from([None, *NARROWINGS]))
+        files[f"lib{i}.policy"] = "".join(f"import {x}\n" for x in imports) + (f"fact region: {narrow}\n" if narrow else "")
+    main = draw(st.lists(st.sampled_from(["std"] + [f'"lib{j}.policy"' for j in range(n)]), min_size=1, max_size=n + 1,
+                         unique=True))
+    return files, main

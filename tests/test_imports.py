@@ -145,3 +145,67 @@ def test_the_hash_and_module_do_not_depend_on_how_the_path_is_spelled(tmp_path, 
     (tmp_path / "b" / "lib" / "cat.policy").write_text("import std\nfact region: enum {eu, us, apac}\n")
     assert _module_and_hash(tmp_path / "b" / "main.policy")[1] != spelled[0][1]
 
+
+
+def test_narrowing_is_one_declaration_for_every_import_graph_and_order(tmp_path_factory):
+    """Law over random import graphs (#36.1): the merged policy's `region` is the one narrowing
+    reachable from main (whatever the order of main's imports), std's string when none is, and two
+    different narrowings are an error naming both files."""
+    import itertools
+    import re as _re
+
+    from hypothesis import HealthCheck, given, settings
+    from strategies import import_graphs
+
+    seen = {"graphs": 0, "narrowed": 0, "conflicts": 0, "orders": 0}
+
+    def reachable(files, imports):
+        out, todo = set(), [i.strip('"') for i in imports if i.startswith('"')]
+        while todo:
+            f = todo.pop()
+            if f not in out:
+                out.add(f)
+                todo += _re.findall(r'import "([^"]+)"', files[f])
+        return out
+
+    @settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(import_graphs())
+    def law(graph):
+        files, imports = graph
+        folder = tmp_path_factory.mktemp("g")
+        for name, text in files.items():
+            (folder / name).write_text(text)
+        reach = reachable(files, imports)
+        narrowings = {_re.search(r"fact region: (.*)", files[f]).group(1) for f in reach if "fact region" in files[f]}
+        std = any(i.startswith("std") for i in imports) or any("import std" in files[f] for f in reach)
+        outcomes = set()
+        for k, order in enumerate(itertools.permutations(imports)):
+            if k == 3:
+                break
+            main = folder / f"main{k}.policy"
+            main.write_text("".join(f"import {i}\n" for i in order) + "default route m\nprovider p { adapter = echo }\nmodel m { provider = p }\n")
+            try:
+                policy = policylang.load(main)
+            except policylang.PolicyError as exc:
+                errors = [d for d in exc.diagnostics if d.severity == "error"]
+                assert len(narrowings) > 1, [d.message for d in errors]
+                assert all(d.code == "duplicate-definition" and d.message.count(".policy") == 2 for d in errors)
+                outcomes.add("conflict")
+                continue
+            fact = policy.ir.facts.get("region")
+            if narrowings:
+                assert len(narrowings) == 1 and fact.kind == "enum"
+                assert f"enum {{{', '.join(fact.members)}}}" == next(iter(narrowings))
+            elif std:
+                assert fact.kind == "string"
+            else:
+                assert fact is None
+            outcomes.add((fact.kind, fact.members) if fact else None)
+            seen["orders"] += 1
+        assert len(outcomes) == 1  # the order of main's imports changes nothing
+        seen["graphs"] += 1
+        seen["narrowed"] += len(narrowings) == 1
+        seen["conflicts"] += len(narrowings) > 1
+
+    law()
+    assert seen["graphs"] == 120 and seen["narrowed"] >= 25 and seen["conflicts"] >= 10, seen
