@@ -43,7 +43,8 @@ for await (const line of lines) {
         if (learned !== null && learned !== undefined) args.push(decode(learned));
         return { ok: encode(typeof mod[fn] === "function" ? mod[fn](...args) : mod[fn]) };
       } catch (e) {
-        return { error: { name: e.name, fact: e.fact === undefined ? "<none>" : e.fact, message: e.message } };
+        return { error: { name: e.name, fact: e.fact === undefined ? "<none>" : e.fact, facts: e.facts,
+          message: e.message } };
       }
     });
   } catch (e) {

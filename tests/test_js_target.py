@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 import policylang
 from helpers import ROOT
 from oracle import requests
+from policylang.compiler import layout_policy
 from policylang.compiler.javascript import generate_js
 from policylang.factschema import facts_schema
 from policylang.policy import decision_json
@@ -67,13 +68,15 @@ def node():
 _MODULES: dict[str, Path] = {}
 
 
-def module_of(policy, tmp: Path) -> Path:
-    """The policy compiled to an ES module file (once per policy text)."""
-    key = policy.ir.sources[policy.ir.name] + policy.ir.name
+def module_of(policy, tmp: Path, budget: int | None = None) -> Path:
+    """The policy compiled to an ES module file (once per policy text and node budget: a small
+    budget lays the rules out as blocks, 1 tests every rule directly)."""
+    key = policy.ir.sources[policy.ir.name] + policy.ir.name + repr(budget)
     path = _MODULES.get(key)
     if path is None or not path.exists():
         path = tmp / f"p{len(_MODULES)}.mjs"
-        path.write_text(generate_js(policy.ir, facts_schema(policy.ir)).source, encoding="utf-8")
+        extra = {} if budget is None else {"budget": budget}
+        path.write_text(generate_js(policy.ir, facts_schema(policy.ir), **extra).source, encoding="utf-8")
         _MODULES[key] = path
     return path
 
@@ -113,7 +116,7 @@ def reference(policy, facts: dict, learned: dict | None = None):
         policy.check_facts(facts)
         d = policy.decide(facts)
     except FactError as exc:
-        return ("refused", exc.fact, str(exc))
+        return ("refused", exc.fact, str(exc), exc.facts)
     assert d == policy.interpret(facts), facts
     if learned and d.rule is not None:
         rule = policy.ir.rules_by_name[d.rule]
@@ -133,7 +136,8 @@ def js_learned(learned: dict | None):
     return out
 
 
-def compare(node, policy, tmp: Path, cases: list[tuple[dict, dict | None]], counts: Counter) -> None:
+def compare(node, policy, tmp: Path, cases: list[tuple[dict, dict | None]], counts: Counter,
+            budget: int | None = None) -> None:
     """Run the cases (facts, learned) in node and against the reference; every one must agree."""
     calls, expected = [], []
     for facts, learned in cases:
@@ -144,11 +148,12 @@ def compare(node, policy, tmp: Path, cases: list[tuple[dict, dict | None]], coun
             counts["skipped: documented divergence"] += 1
             continue
         expected.append((facts, learned, want))
-    got = node.run(module_of(policy, tmp), calls)
+    got = node.run(module_of(policy, tmp, budget), calls)
     for (facts, learned, want), answer in zip(expected, got):
         if isinstance(want, tuple):
             assert "error" in answer, (facts, answer, want)
             assert answer["error"]["name"] == "FactError" and answer["error"]["fact"] == want[1], (facts, answer)
+            assert answer["error"]["facts"] == want[3], (facts, answer, want)
             counts["refused alike"] += 1
             if not any(isinstance(v, float) and v.is_integer() for v in _values(facts)):
                 # word for word, did-you-mean included (JavaScript prints 5.0 as 5: not compared)
@@ -233,6 +238,9 @@ def bad_values(policy) -> list[dict]:
             out.append({name: True})
         if f.kind == "set":
             out.append({name: ["a", 3]})
+    # several bad at once: every one named, in the order given
+    singles = [d for d in out if len(d) == 1]
+    out += [{**singles[i], **singles[i + 7], **singles[i + 13]} for i in range(0, len(singles) - 13, 5)]
     return out
 
 
@@ -423,7 +431,14 @@ def test_random_policies_decide_alike_in_node(node, tmp_path_factory):
         sampled = random.Random(text).sample(sampled, min(len(sampled), 150))
         cases = [(f, None) for f in many_facts + sampled + bad_values(policy)]
         cases += [(f, lg) for f in many_facts[:5] for lg in learned]
+        cases += [({**f, "tokens": t}, None) for f in many_facts[:4] for t in (10**400, -(10**400), 2**1024)]
         compare(node, policy, tmp, cases, counts)
+        # the layouts past the node budget: blocks of rules, and every rule tested directly
+        budget = (1, 10, 25)[counts["policies"] % 3]
+        layout, _ = layout_policy(policy.ir, budget, use_table=False)
+        compare(node, policy, tmp, cases[:40], counts, budget=budget)
+        if layout.kind == "blocks":
+            counts["vectors with rules tested directly" if layout.direct_rules else "vectors in blocks"] += 40
 
     check()
     print(dict(counts))
@@ -432,7 +447,7 @@ def test_random_policies_decide_alike_in_node(node, tmp_path_factory):
               "ignoring case (a value with capitals)": 300, "int fact beyond 2**53 (BigInt)": 200,
               "constraint removed a candidate": 200, "`by value` order": 100, "learned scores": 10,
               "string beyond the BMP": 20, "cost of tokens beyond the largest float": 5,
-              "policy with `(?i)`": 200}
+              "policy with `(?i)`": 200, "vectors with rules tested directly": 400, "vectors in blocks": 100}
     short = {k: counts[k] for k, floor in floors.items() if counts[k] < floor}
     assert not short, short
 

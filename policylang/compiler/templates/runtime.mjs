@@ -5,13 +5,14 @@
 // automata built from Python's own regex parse, integers compare exactly (BigInt beside
 // Number), and constraints, `by value` order and learned scores follow prelude.constrain.
 
-/** A request's facts do not fit the policy's declarations; `fact` names the fact (null: the
- * facts object itself is wrong). */
+/** A request's facts do not fit the policy's declarations: `fact` names the first bad one
+ * (null: the facts object itself is wrong), `facts` every one, as prelude.FactError. */
 export class FactError extends Error {
-  constructor(fact, message) {
+  constructor(fact, message, facts) {
     super(message);
     this.name = "FactError";
     this.fact = fact;
+    this.facts = facts === undefined ? [fact] : facts;
   }
 }
 
@@ -263,15 +264,26 @@ function validated(facts) {
   }
   const vals = DEFAULTS.slice();
   const keys = Object.keys(facts);
+  const bad = [];
   for (let k = 0; k < keys.length; k++) {
     const name = keys[k];
     const value = facts[name];
     if (value === undefined) continue; // as JSON.stringify drops it: absent
     const i = FACT_INDEX.get(name);
-    if (i === undefined) {
-      throw new FactError(name, `unknown fact \`${name}\`${didYouMean(name, FACT_INDEX.keys())}`);
+    try {
+      if (i === undefined) {
+        throw new FactError(name, `unknown fact \`${name}\`${didYouMean(name, FACT_INDEX.keys())}`);
+      }
+      vals[i] = checkValue(i, value);
+    } catch (e) {
+      if (!(e instanceof FactError)) throw e;
+      bad.push(e);
     }
-    vals[i] = checkValue(i, value);
+  }
+  if (bad.length === 1) throw bad[0];
+  if (bad.length > 1) {
+    // every bad fact named, not only the first: one round trip fixes them all
+    throw new FactError(bad[0].fact, bad.map((e) => e.message).join("; "), bad.map((e) => e.fact));
   }
   return vals;
 }
@@ -745,7 +757,13 @@ export function decide(facts, learned) {
 }
 
 function decideIn(facts, learned, into) {
-  const vals = readFacts(facts, into); // generated after this runtime: as `validated`, faster
+  let vals;
+  try {
+    vals = readFacts(facts, into); // generated after this runtime: as `validated`, faster
+  } catch (e) {
+    if (e instanceof FactError) validated(facts); // names every bad fact, not only the first
+    throw e;
+  }
   const r = firstRule(vals);
   if (r < 0) return NO_ROUTE;
   return CONSTRAINED.has(r) ? constrain(r, vals, learned) : DECISIONS[r];
