@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import re
 import shutil
@@ -572,3 +573,36 @@ def test_every_pattern_automaton_searches_as_re_does():
         d = search_dfa("startswith", prefix)
         assert all(_dfa_search(d, t) == t.startswith(prefix) for t in texts + [prefix, prefix + "x"])
     assert checked > 300_000, checked
+
+
+def test_compile_target_js_writes_the_module_and_its_declarations(tmp_path):
+    """The command line: the module and its .d.mts beside it (the same bytes from two processes
+    with different hash seeds, so a CI step can recompile and diff), --target ts alone, and a
+    file name that is not a module a usage error."""
+    src = ROOT / "examples" / "cost-per-quality.policy"
+
+    def compile_(out: Path, target: str = "js", seed: str = "1"):
+        return subprocess.run([sys.executable, "-m", "policylang", "compile", str(src), "--target", target, "-o",
+                               str(out)], capture_output=True, text=True, cwd=ROOT,
+                              env={**os.environ, "PYTHONHASHSEED": seed})
+
+    (tmp_path / "a").mkdir()
+    first = compile_(tmp_path / "a" / "router.mjs")
+    assert first.returncode == 0, first.stderr
+    assert f"wrote {tmp_path / 'a' / 'router.mjs'}: 4 rules" in first.stderr
+    assert f"wrote {tmp_path / 'a' / 'router.d.mts'}: its TypeScript declarations" in first.stderr
+    (tmp_path / "b").mkdir()
+    assert compile_(tmp_path / "b" / "router.mjs", seed="2").returncode == 0
+    for name in ("router.mjs", "router.d.mts"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    dts = (tmp_path / "a" / "router.d.mts").read_text()
+    assert 'readonly task?: "summarize" | "chat" | "code" | "reasoning" | "translate" | "extract" | "classify";' in dts
+    assert 'export type RuleName = "own_floor" | "report" | "internal" | "default";' in dts
+    assert "readonly tags?: readonly string[] | ReadonlySet<string>;" in dts
+    assert "export declare function decide(facts: Facts, learned?: Learned): Decision;" in dts
+    module = (tmp_path / "a" / "router.mjs").read_text()
+    assert not re.search(r"^\s*import\b|\brequire\(", module, re.M)  # no dependency
+    assert compile_(tmp_path / "only.d.ts", target="ts").returncode == 0
+    assert (tmp_path / "only.d.ts").read_text() == dts
+    bad = compile_(tmp_path / "router.py")
+    assert bad.returncode == 2 and "name it .mjs or .js" in bad.stderr and "Traceback" not in bad.stderr
