@@ -37,6 +37,7 @@ from .factschema import facts_schema
 from .pipeline import findings, read_error
 from .policy import PolicyError, compile_module, decision_json, load, loads
 from .prelude import FactError, jsonable
+from .progress import Progress
 from .reporting import render_github, render_sarif
 from .resources import stdlib_dir, stdlib_is_installed
 from .semantics.loader import SourceError, read_source
@@ -65,22 +66,13 @@ def _policy_files(paths: list[str]) -> list[Path]:
     return out
 
 
-class Progress:
-    """Stage lines on stderr for long work: on a terminal, or when POLICYLANG_PROGRESS=1."""
-
-    def __init__(self):
-        flag = os.environ.get("POLICYLANG_PROGRESS")
-        self.on = flag == "1" if flag in ("0", "1") else sys.stderr.isatty()
-        self.start = time.monotonic()
-
-    def __call__(self, message: str) -> None:
-        if self.on:
-            print(f"[{time.monotonic() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
-
-
 def analyse_file(path: Path, progress: Progress | None = None) -> tuple[list[Diagnostic], dict]:
     """Everything `check` says about one file (pipeline.findings)."""
-    checked = findings(path, progress or Progress())
+    if progress is None:
+        with Progress() as progress:
+            checked = findings(path, progress)
+    else:
+        checked = findings(path, progress)
     return checked.diagnostics, checked.sources
 
 
@@ -88,19 +80,19 @@ def cmd_check(args) -> int:
     files = _policy_files(args.paths)
     every: list[Diagnostic] = []
     sources: dict[str, str] = {}
-    progress = Progress()
     unreadable = 0
-    for i, f in enumerate(files):
-        if len(files) > 1:
-            progress(f"file {i + 1}/{len(files)}")
-        try:
-            diags, srcs = analyse_file(f, progress)
-        except OSError as exc:  # not UTF-8, gone, no permission: say so and check the others
-            unreadable += 1
-            every.append(read_error(f, exc))
-            continue
-        sources.update(srcs)
-        every += diags
+    with Progress() as progress:
+        for i, f in enumerate(files):
+            if len(files) > 1:
+                progress(f"file {i + 1}/{len(files)}")
+            try:
+                diags, srcs = analyse_file(f, progress)
+            except OSError as exc:  # not UTF-8, gone, no permission: say so and check the others
+                unreadable += 1
+                every.append(read_error(f, exc))
+                continue
+            sources.update(srcs)
+            every += diags
     every = sorted({(d.code, d.span, d.message): d for d in every}.values(), key=sort_key)
     failing = {"error"} | ({"warning"} if args.strict else set())
     if args.fail_level:
@@ -158,9 +150,11 @@ def _require_file(path: str, what: str = "policy file") -> None:
 
 def _load_or_report(path: str, compile: bool = True):
     _require_file(path)
-    Progress()(f"{path}: loading and compiling ({Path(path).stat().st_size:,} bytes)")
+    doing = "loading and compiling" if compile else "loading"
     try:
-        return load(path, compile)
+        with Progress() as progress:
+            progress(f"{path}: {doing} ({Path(path).stat().st_size:,} bytes)")
+            return load(path, compile)
     except PolicyError as exc:
         errors = [d for d in exc.diagnostics if d.severity == "error"]
         print(render_text(errors, SourceCache()), file=sys.stderr)
