@@ -49,7 +49,10 @@ class Progress:
 
     def _show(self) -> None:
         # lazily: paid only when a terminal has waited a second
-        from tqdm import tqdm
+        try:
+            from tqdm import tqdm
+        except ImportError:  # an environment installed before tqdm was a dependency: no line
+            return
 
         with self._lock:
             if self._closed:
