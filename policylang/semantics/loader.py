@@ -16,6 +16,7 @@ from pathlib import Path
 from .. import resources
 from ..diagnostics import Diagnostic, Related
 from ..syntax import ast
+from ..syntax.hints import closest
 from ..syntax.parser import KEYWORDS, parse_partial
 
 CACHE_TEXT_BELOW = 256 * 1024  # characters: parses of smaller files are kept for the next load
@@ -34,22 +35,23 @@ def _parse(text: str, name: str):
     return _parse_cached(text, name) if len(text) < CACHE_TEXT_BELOW else parse_partial(text, name)
 
 
-_WORD = re.compile(r'"(?:\\.|[^"\\\n])*"|#[^\n]*|([A-Za-z_][A-Za-z0-9_.\-]*)')
+_DECLARES = ("fact", "model", "provider", "pool")
+_DECLARATION = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s+([A-Za-z_][A-Za-z0-9_.\-]*)")
 
 
 def broken_words(text: str, module: ast.Module) -> frozenset[str]:
-    """The words on lines no parsed statement covers: the statements that did not parse. A name
-    declared there is not reported again as unknown where it is used."""
+    """The names the statements that did not parse would declare (`fact x`, `pool p`, also when
+    the declaration's own word is misspelled, `fcat x`): such a name is not reported again as
+    unknown where it is used. Names a broken statement only uses are still checked."""
     covered: set[int] = set()
     for stmt in module.statements:
         covered.update(range(stmt.span.line, stmt.span.end_line + 1))
-    return frozenset(
-        m.group(1)
-        for n, line in enumerate(text.split("\n"), start=1)
-        if n not in covered
-        for m in _WORD.finditer(line)
-        if m.group(1)
-    )
+    names = set()
+    for n, line in enumerate(text.split("\n"), start=1):
+        m = _DECLARATION.match(line) if n not in covered else None
+        if m and (m.group(1) in _DECLARES or closest(m.group(1), _DECLARES)):
+            names.add(m.group(2))
+    return frozenset(names)
 
 
 class SourceError(OSError):
@@ -157,7 +159,7 @@ class Loaded:
     # read or not (a file with a syntax error, one closing a cycle): how a problem found in an
     # imported file is traced back to the importing line
     reached: dict[str, list[tuple[ast.Span, str]]] = field(default_factory=dict)
-    broken: frozenset[str] = frozenset()  # words of statements that did not parse (any file)
+    broken: frozenset[str] = frozenset()  # names statements that did not parse declare
 
     def imported_classifiers(self) -> list[ast.ClassifyDecl]:
         """The classify blocks the main file's imports bring, for facts the main file does not
@@ -196,7 +198,7 @@ class Loader:
         self.imports: dict[str, list[str]] = {}
         self.reached: dict[str, list[tuple[ast.Span, str]]] = {}
         self._stack: list[str] = []
-        self.broken: frozenset[str] = frozenset()  # words of statements that did not parse
+        self.broken: frozenset[str] = frozenset()  # names broken statements declare
 
     # files are keyed by the name diagnostics show for them
     def load_text(self, text: str, name: str, base_dir: Path) -> ast.Module | None:

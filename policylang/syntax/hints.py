@@ -17,7 +17,9 @@ _WORD_CHAR = re.compile(r"[A-Za-z0-9_.\-]")
 _LABELLED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*$")
 _STRING_OR_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|#[^\n]*')
 # a number with letters glued on: `8k`, `1.5M`, `1e20`; not the digits inside a name (`gpt-5`)
-_GLUED_NUMBER = re.compile(r"(?<![A-Za-z0-9_.\-])-?[0-9][0-9_]*(?:\.[0-9][0-9_]*)?[A-Za-z_][\w]*")
+_GLUED_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9_.\-])-?[0-9][0-9_]*(?:\.[0-9][0-9_]*)?[A-Za-z_](?:[\w]|[.\-](?=\w))*"
+)
 _UNITS = {"k": 1_000, "K": 1_000, "m": 1_000_000, "M": 1_000_000, "b": 10**9, "B": 10**9}
 _CONDITION_STARTS = ("when", "and", "or", "not", "(")
 
@@ -30,9 +32,13 @@ class Hint:
     label: str | None = None
 
 
-def _close(word: str, candidates: Iterable[str]) -> str | None:
+def closest(word: str, candidates: Iterable[str]) -> str | None:
+    """The candidate a misspelled word most likely meant, or None when none is close."""
     found = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.7)
     return found[0] if found else None
+
+
+_close = closest
 
 
 def _keyword_terminals(expected: Iterable[str]) -> list[str]:

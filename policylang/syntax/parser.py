@@ -91,6 +91,21 @@ _TERMINAL_WORDS = {
 }
 
 
+_KEYWORD_TYPES = frozenset(w.upper() for w in _WORDS)  # the terminals of the grammar's words
+_GLUED = re.compile(r"[A-Za-z0-9_]")
+
+
+def _glued_keyword(keyword: Token, rest: Token, file: str) -> Exception:
+    """A keyword with letters glued on (`orders` read as `or` and `ders`, `costt` as `cost` and
+    `t`): never meant, and sometimes it would even parse. One word, named whole."""
+    whole = str(keyword) + str(rest)
+    near = hints.closest(whole, _WORDS)
+    tail = f"; did you mean `{near}`?" if near else f" (the keyword `{keyword}` glued to `{rest}`)"
+    line, column = keyword.line or 1, keyword.column or 1
+    span = ast.Span(file, line, column, line, column + len(whole))
+    return _LiteralError(f"unknown word `{whole}`{tail}", span)
+
+
 class _ContinuationPostLexer:
     """Drops newlines inside brackets and after `and or not route fallback`,
     and makes sure the file ends with a newline token."""
@@ -99,12 +114,20 @@ class _ContinuationPostLexer:
 
     def __init__(self):
         self.open_brackets: list[Token] = []
+        self.file = "<string>"
 
     def process(self, stream):
         self.open_brackets = []
         prev = before = None
         for tok in stream:
             pace()
+            if (
+                prev is not None
+                and tok.start_pos == prev.end_pos
+                and prev.type in _KEYWORD_TYPES
+                and _GLUED.match(tok.value)
+            ):
+                raise _glued_keyword(prev, tok, self.file)
             if tok.type == "_NL":
                 if prev is None or prev.type == "_NL":
                     continue  # blank and comment lines
@@ -822,6 +845,7 @@ def _parse_recovering(text: str, file: str) -> tuple[ast.Module | None, list[Dia
     """The module of the statements that parse and a diagnostic for each that does not (None
     past MAX_ERRORS)."""
     lark, post = _parser()
+    post.file = file
     diagnostics: list[Diagnostic] = []
     lines = text.split("\n")
     source = text
