@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -391,9 +392,9 @@ async def one_run(args, hostile: bool) -> dict:
         until = time.perf_counter() + seconds
         sent_ids = 0
 
-        async def share_ids():
+        async def share_ids():  # to the flooder, which rates them from another key
             nonlocal sent_ids
-            while time.perf_counter() < until:
+            while proc is not None and time.perf_counter() < until:
                 await asyncio.sleep(1)
                 if len(normal.ids) > sent_ids:
                     ids_out.send(normal.ids[sent_ids:])
@@ -470,6 +471,7 @@ async def main(args) -> None:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the replicas and Redis on the way out
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=300, help="the soak's length (default 300)")
     ap.add_argument("--quiet-seconds", type=float, default=120, help="the quiet run's length (default 120)")
