@@ -108,3 +108,21 @@ def test_unknown_paths_and_methods_answer_in_openai_shape(gateway, method, path,
     if path == "/v1/embeddings":  # the SDK reads the message like OpenAI's own
         with pytest.raises(openai.NotFoundError, match="no such endpoint"):
             c.embeddings.create(model="auto", input="hi")
+
+
+@pytest.mark.parametrize("path,body,status,param", [
+    ("/v1/route", {"facts": "ab"}, 422, "facts"),
+    ("/v1/route", {"facts": 5}, 422, "facts"),
+    ("/v1/route", {"messages": "hello"}, 400, "messages"),
+    ("/v1/route", {"messages": [5]}, 400, "messages.0"),
+    ("/v1/route", {"messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]}, 400, "messages.0.content"),
+    ("/v1/chat/completions", {"model": "auto", "messages": [{"role": "user", "content": [{"type": "text", "text": 5}]}]},
+     400, "messages.0.content"),
+    ("/v1/chat/completions", {"model": "auto", "messages": [{"role": "user", "content": [5, None]}]}, 400,
+     "messages.0.content"),
+])
+def test_hostile_shapes_are_4xx_naming_the_field_never_a_500(gateway, path, body, status, param, caplog):
+    r = httpx.post(gateway.url + path, json=body)
+    err = r.json()["error"]
+    assert r.status_code == status and err["param"] == param and err["type"] == "invalid_request_error", r.text
+    assert "Traceback" not in caplog.text

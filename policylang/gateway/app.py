@@ -57,6 +57,7 @@ from .request import (
     identify,
     read_json,
     refuse_over_rate,
+    route_facts,
 )
 from .response import (
     CompletionResponse,
@@ -534,9 +535,11 @@ class Gateway:
             client = await self._authenticate(request)
             body = await read_json(request, self.config.max_body_bytes)
             serving = self.serving
-            given = dict(body.get("facts") or {})
+            given = route_facts(body)
             given.update(explicit_facts(request, body.get("metadata"), client))
             req = {k: v for k, v in body.items() if k not in ("facts", "metadata")}
+            if "messages" in req:  # read like a chat request's: 400 with the field's path
+                check_chat_body(req)
             check_model(serving.policy.ir, req)
             classified: list = []
             if req.get("messages"):

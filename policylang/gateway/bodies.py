@@ -34,6 +34,17 @@ class Message(BaseModel):
     # a string, an array of content parts, or null (an assistant turn with tool calls)
     content: StrictStr | list[Any] | None = None
 
+    @field_validator("content")
+    @classmethod
+    def _parts(cls, v):
+        """Content parts are objects, and a part's `text` is a string (prompt facts read it)."""
+        for i, part in enumerate(v if isinstance(v, list) else ()):
+            if not isinstance(part, dict):
+                raise ValueError(f"part {i} must be an object such as {{\"type\": \"text\", …}}")
+            if "text" in part and not isinstance(part["text"], str):
+                raise ValueError(f"part {i}: `text` must be a string")
+        return v
+
 
 class ChatBody(BaseModel):
     model_config = ConfigDict(extra="allow")

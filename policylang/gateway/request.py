@@ -228,6 +228,24 @@ def explicit_facts(request: Request, metadata, client: Client | None) -> dict:
     return facts
 
 
+def route_facts(body: dict) -> dict:
+    """The `facts` object of a /v1/route body ({} when absent); 422 when it is not an object."""
+    facts = body.get("facts")
+    if facts is None:
+        return {}
+    if not isinstance(facts, dict):
+        raise Refused(
+            openai_error(
+                422,
+                "`facts` must be an object of facts",
+                "invalid_request_error",
+                "invalid_fact",
+                "facts",
+            )
+        )
+    return dict(facts)
+
+
 def check_model(policy_ir: ir.PolicyIR, body: dict) -> str | None:
     """The model the request pins (None for `auto`); 404 model_not_found for a name the policy
     does not know, as OpenAI answers it."""
