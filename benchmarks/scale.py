@@ -1,19 +1,26 @@
 """check and load+compile at scale, on policies shaped like multi-tenant routing
 (benchmarks/gen_tenants.py), each figure printed beside its target.
 
-    python benchmarks/scale.py [--sizes 100,1000,10000] [--samples 2000]
+    python benchmarks/scale.py [--sizes 100,1000,10000] [--samples 2000] [--big]
 
 Each size runs in a fresh process (so peak memory is that run's own): `check` as
 the CLI runs it (parse, type-check, layout, analysis, rendering) and `load` (parse,
-type-check, compile: what `route`, the API and the gateway do). Then, in this
+type-check, compile: what the API and the gateway do). Then, in this
 process: decide against reading the six facts, and re-checking a 200-rule file
 after a one-line edit. Times are wall-clock seconds on this machine.
+
+--big adds issue 35's large inputs, each a fresh `policylang` process timed whole (start-up
+included) with its CPU seconds beside (on a shared machine wall time includes waiting for a
+core): `route` for one decision on 10,000 rules (cold: a new process), `check` on 50,000 rules
+(with its peak memory), and `check` of one rule of 20,000 `or`s, each
+`(tokens >= N and language == "lN")`.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,6 +59,40 @@ def run_child(what: str, path: Path) -> dict:
     if out.returncode != 0:
         raise SystemExit(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_cli(*args: str) -> tuple[float, float, float, int]:
+    """A whole `policylang` process: (wall s, CPU s, peak RSS MB, exit code)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "policylang", *args], capture_output=True, text=True,
+                         timeout=3600, cwd=HERE.parent)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if out.returncode not in (0, 1):
+        raise SystemExit(out.stderr)
+    return wall, cpu, after.ru_maxrss / 1024, out.returncode
+
+
+def big_inputs(tmp: Path) -> None:
+    """Issue 35 item 8's targets, each beside its figure."""
+    print("large inputs (a fresh process each; wall s, CPU s):")
+    path = tmp / "tenants-10000.policy"
+    path.write_text(gen_tenants.policy_text(10_000))
+    wall, cpu, _, _ = run_cli("route", str(path), "--facts", '{"task": "code", "tokens": 5000}')
+    print(f"  route, one decision, 10,000 rules   {wall:6.2f} s  (CPU {cpu:6.2f} s)  target ≤ 3 s")
+    path = tmp / "or-20000.policy"
+    path.write_text("import std\nwhen " + " or ".join(f'(tokens >= {i * 10} and language == "l{i}")'
+                                                      for i in range(20_000)) + " route cheap\n"
+                    "default route balanced\n")
+    wall, cpu, _, _ = run_cli("check", str(path))
+    print(f"  check, one rule of 20,000 `or`s     {wall:6.2f} s  (CPU {cpu:6.2f} s)  target ≤ 5 s")
+    path = tmp / "tenants-50000.policy"
+    path.write_text(gen_tenants.policy_text(50_000))
+    wall, cpu, rss, _ = run_cli("check", str(path))
+    print(f"  check, 50,000 rules                 {wall:6.2f} s  (CPU {cpu:6.2f} s)  target ≤ 30 s; "
+          f"peak {rss:,.0f} MB, target ≤ 1,536 MB")
 
 
 def decide_ratio(n: int, samples: int) -> tuple[float, float]:
@@ -113,11 +154,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="100,1000,10000")
     ap.add_argument("--samples", type=int, default=2000)
+    ap.add_argument("--big", action="store_true", help="also issue 35's large inputs (minutes)")
+    ap.add_argument("--only-big", action="store_true", help="only those")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     tmp = HERE / ".scale"
     tmp.mkdir(exist_ok=True)
     print(f"python {sys.version.split()[0]}; policies from benchmarks/gen_tenants.py")
+    if args.big or args.only_big:
+        big_inputs(tmp)
+        if args.only_big:
+            return
     print(f"{'rules':>6} | {'check s':>8} {'target':>7} {'MB':>6} | {'load s':>7} {'target':>7} {'MB':>6}")
     got = {}
     for n in sizes:
