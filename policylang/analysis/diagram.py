@@ -103,8 +103,10 @@ class Space:
             dict[int, list[int]]
         ] = []  # per dim, per box: where its runs of atoms start and end
         for d, dim in enumerate(self.dims):
-            # each box's atoms are a few runs: mark where each run starts and ends, then sweep
-            toggles = [0] * (dim.size + 1)
+            # each box's atoms are a few runs: mark where each run starts and ends, then sweep.
+            # The marks are box numbers, not one-bit ints: a bit at box 50,000 is a 6 KB int, and
+            # a row of them per atom doubled the peak memory of `check` at 50,000 rules
+            toggles: dict[int, list[int]] = {}
             cuts: dict[int, list[int]] = {}
             self.cuts.append(cuts)
             for b, box in enumerate(self.boxes):
@@ -112,14 +114,18 @@ class Space:
                 if m is None:
                     continue
                 pace()
-                bit = 1 << b
                 for start, end in runs_of(m):
-                    toggles[start] ^= bit
-                    toggles[end] ^= bit
+                    toggles.setdefault(start, []).append(b)
+                    toggles.setdefault(end, []).append(b)
                     cuts.setdefault(b, []).extend((start, end))
             row, acc = [], self.all_boxes & ~self.constrains[d]
             for a in range(dim.size):
-                acc ^= toggles[a]
+                flips = toggles.get(a)
+                if flips is not None:
+                    change = 0
+                    for b in flips:
+                        change ^= 1 << b
+                    acc ^= change
                 row.append(acc)
                 if a & 63 == 0:
                     pace()
