@@ -137,10 +137,13 @@ json_values = st.recursive(
 chains = st.builds(nested, st.integers(min_value=MAX_JSON_DEPTH - 3, max_value=MAX_JSON_DEPTH + 3),
                    st.sampled_from([1, "[", {}, [], "]]]{{{"]))
 seen = {"accepted": 0, "refused": 0, "fast": 0}
+# brackets that are text, not nesting: a string or a key full of them
+bracket_text = st.text(alphabet="[{]}", min_size=MAX_JSON_DEPTH, max_size=3 * MAX_JSON_DEPTH)
+texts = bracket_text | st.builds(lambda k, v: {k: v}, bracket_text, chains)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(json_values, chains, st.builds(lambda v: {"k": v}, chains)))
+@given(st.one_of(json_values, chains, st.builds(lambda v: {"k": v}, chains), texts))
 def test_parse_json_refuses_exactly_what_nests_too_deep(value):
     text = json.dumps(value)
     if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:

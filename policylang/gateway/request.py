@@ -109,7 +109,7 @@ def _deeper_than(raw: bytes | bytearray | str, value, limit: int) -> bool:
     )
     if openers <= limit:
         return False
-    stack = [(value, 1)]
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []  # "[[[" in a string is text
     while stack:
         node, depth = stack.pop()
         children = node.values() if isinstance(node, dict) else node
