@@ -472,3 +472,61 @@ def test_a_cost_bound_read_from_a_fact_is_named_as_not_proven():
     (note,) = [d for d in lint(policy.ir) if d.code == "analysis-incomplete"]
     assert "`cost <= max_cost` (rule `default`) compares the cost of a request's `tokens` with a " \
            "fact the request carries: which candidates it removes is not proven" in note.message
+
+
+SCORED = """fact task: enum {chat, code, long}
+fact floor: float
+provider p { adapter = echo default = hi }
+model hi  { provider = p input = 2 output = 8 }
+model mid { provider = p input = 1 output = 4 }
+model lo  { provider = p input = 0.1 output = 0.4 }
+quality by task {
+  hi:  {chat: 0.97, code: 0.95}
+  mid: {chat: 0.9, code: 0.95, long: 0.6}
+  lo:  {chat: 0.5}
+}
+"""
+
+
+@pytest.mark.parametrize("rules", [
+    "when floor is present and task == chat route hi fallback [mid, lo] only quality >= floor\n"
+    "when floor is present route mid fallback [lo] only quality > floor\n"
+    "default route lo\n",
+    "when floor < 0.95 and task in {chat, code} route hi fallback [mid] only quality >= floor\n"
+    "when floor > 0.5 route lo fallback [mid] only quality > floor\n"
+    "when task == long route mid only quality >= floor\n"
+    "default route hi fallback [lo] only quality >= floor\n",
+])
+def test_quality_floor_from_a_fact_findings_equal_brute_force(rules):
+    """`quality OP FACT` is proven against the declared scores (it was an analysis-incomplete
+    note): no-candidate, removed-by-constraint and unscored-candidate equal what the interpreter
+    decides over every score, its float neighbours, ±inf, -0.0, huge and missing bounds."""
+    policy = policylang.loads(SCORED + rules, "scored.policy")
+    lints = lint(policy.ir)
+    assert not [d for d in lints if d.code == "analysis-incomplete"]
+    found = {(d.code, d.span.line) for d in lints
+             if d.code in ("no-candidate", "removed-by-constraint")}
+    floors = {0.0, -0.0, 1.0, math.inf, -math.inf, 1e20, None}
+    for score in (0.97, 0.95, 0.9, 0.6, 0.5):
+        floors |= {score, math.nextafter(score, math.inf), math.nextafter(score, -math.inf)}
+    truth, tried = set(), 0
+    for rule in policy.ir.rules:
+        decided = []
+        for floor, task in product(floors, ["chat", "code", "long", None]):
+            facts = {k: v for k, v in (("floor", floor), ("task", task)) if v is not None}
+            d = policy.interpret(facts)
+            tried += 1
+            if d.rule == rule.name:
+                decided.append(d)
+        if any(not d.candidates for d in decided):
+            truth.add(("no-candidate", rule.line))
+        for t in (rule.target, *rule.fallback):
+            models = {policy.ir.models[m].candidate for m in t.models}
+            if any(d.candidates for d in decided) and all(not models & set(d.candidates) for d in decided):
+                truth.add(("removed-by-constraint", rule.line))
+    assert found == truth, (found, truth)
+    assert "no-candidate" in {code for code, _ in truth}
+    for diag in lints:
+        if diag.witness is not None and diag.code == "no-candidate":
+            assert not policy.interpret(diag.witness).candidates
+    print(f"requests tried: {tried:,}; findings: {sorted(truth)}")

@@ -5,10 +5,13 @@ examples of changed constraints and `by value` orders with them).
 
 Decided exactly: `hosted in FACT` (an enum's members, or each region a candidate names and one
 it does not), the `quality by` key (its members), a number a candidate's own attribute is
-compared with (`context >= tokens`: the window and its successor), and `cost OP NUMBER`, which
-reads `tokens` through prelude.estimated_cost, non-decreasing in tokens: the count where it
-turns is found by bisection over that very function. Not decided (undecided() names them):
-`cost OP FACT`, two facts a request carries against each other, and `quality OP FACT`."""
+compared with (`context >= tokens`: the window and its successor), a quality floor read from a
+float fact (`quality >= min_quality`: each declared score a candidate has, and its successor),
+and `cost OP NUMBER`, which reads `tokens` through prelude.estimated_cost, non-decreasing in
+tokens: the count where it turns is found by bisection over that very function. Not decided
+(undecided() names them): `cost OP FACT`, two facts a request carries against each other.
+Quality is the declared score: learned scores change at run time, and the analysis reasons
+about the declared ones (docs/language.md §5)."""
 
 from __future__ import annotations
 
@@ -23,9 +26,9 @@ SEARCH = 2**1100  # beyond any float: estimated_cost saturates to ±inf past ±2
 
 
 def decided(c: tuple) -> bool:
-    """Whether the constraint's removals are decided from values(): all but `cost OP FACT` and
-    `quality OP FACT`, whose bounds come from the request."""
-    return not (c[0] in ("cost", "quality") and c[2])
+    """Whether the constraint's removals are decided from values(): all but `cost OP FACT`, whose
+    bound comes from the request while the cost moves with `tokens`."""
+    return not (c[0] == "cost" and c[2])
 
 
 def undecided(rule: ir.Rule) -> list[str]:
@@ -49,6 +52,9 @@ def points(policy: ir.PolicyIR, rules: Iterable[ir.Rule]) -> dict[str, set]:
                     out.setdefault(operand, set()).update(regions or ())
                 elif attribute == "context" and is_fact and context is not None:
                     out.setdefault(operand, set()).add(context)
+                elif attribute == "quality" and is_fact:
+                    scores = quality[1] if quality is not None else ()
+                    out.setdefault(operand, set()).update(score for _value, score in scores)
                 elif attribute == "cost" and not is_fact:
                     turn = _cost_turn(op, operand, input_price, output_price)
                     got = out.setdefault("tokens", set())

@@ -156,9 +156,6 @@ def _choices(
                     continue
                 exhaustive = False
                 bound = choices.setdefault(operand, fates.values(facts[operand], set()))
-                if attribute == "quality" and attributes[4] is not None:
-                    bound += [x for _, x in attributes[4][1]]
-                    continue
                 bound += _NUMBERS["cost"]
                 _, input_price, output_price, _, _ = attributes
                 if input_price is not None and output_price is not None:

@@ -2,11 +2,11 @@
 candidate is allowed, targets a constraint removes from every request a rule decides, and
 candidates with no quality score for a value that reaches a quality floor.
 
-Decided here: every constraint but `cost OP FACT` and `quality OP FACT`, from the values of the
-facts they read that stand for all the others (analysis/constraints.py: `hosted` regions, the
-quality key, the token counts where a `cost OP NUMBER` turns, each context window against a
-fact). The other two: an `analysis-incomplete` note says their removals are not proven; they
-can only remove more, so every finding stays true. Each witness is
+Decided here: every constraint but `cost OP FACT`, from the values of the facts they read that
+stand for all the others (analysis/constraints.py: `hosted` regions, the quality key and each
+declared score against a floor fact, the token counts where a `cost OP NUMBER` turns, each
+context window against a fact). `cost OP FACT`: an `analysis-incomplete` note says its removals
+are not proven; it can only remove more, so every finding stays true. Each witness is
 replayed through the reference interpreter, constraints included."""
 
 from __future__ import annotations
@@ -69,15 +69,11 @@ def constrained_candidates(ctx: LintContext) -> None:
         for text in fates.undecided(rule):
             if text not in noted:
                 noted.add(text)
-                what = (
-                    "the cost of a request's `tokens`"
-                    if text.startswith("cost")
-                    else "a candidate's quality score"
-                )
                 _note(
                     ctx,
                     rule,
-                    f"`{text}` (rule `{rule.name}`) compares {what} with a fact the request "
+                    f"`{text}` (rule `{rule.name}`) compares the cost of a request's `tokens` "
+                    "with a fact the request "
                     "carries: which candidates it removes is not proven, so no-candidate and "
                     "removed-by-constraint findings that depend on it may be missed (none is "
                     "invented)",
