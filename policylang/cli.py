@@ -211,44 +211,50 @@ def cmd_route(args) -> int:
         out["candidate_details"] = policy.candidates(facts)
     no_route = EXIT_FINDINGS if decision.rule is None and args.exit_code else EXIT_OK
     if args.format == "json":
-        print(json.dumps(out, indent=2))
+        _say(json.dumps(out, indent=2))
         return no_route
     if decision.rule is None:
-        print("no route: no rule matches these facts and the policy has no default")
+        _say("no route: no rule matches these facts and the policy has no default")
     else:
-        print(f"rule:       {decision.rule} (line {decision.line})")
-        print(f"target:     {decision.target}")
-        print(f"fallback:   {', '.join(decision.fallback) or '-'}")
-        print(f"candidates: {', '.join(decision.candidates) or '- (every one was removed)'}")
+        _say(f"rule:       {decision.rule} (line {decision.line})")
+        _say(f"target:     {decision.target}")
+        _say(f"fallback:   {', '.join(decision.fallback) or '-'}")
+        _say(f"candidates: {', '.join(decision.candidates) or '- (every one was removed)'}")
         for c, why in decision.removed:
-            print(f"removed:    {c} by the constraint `{why}`")
+            _say(f"removed:    {c} by the constraint `{why}`")
     if args.prompt is not None:
-        print(f"facts:      {json.dumps(out['facts'], sort_keys=True)}")
+        _say(f"facts:      {json.dumps(out['facts'], sort_keys=True)}")
         for c in classified:
-            print(
+            _say(
                 f"classified: {c.fact} = {c.value if c.value is not None else '(missing)'} by "
                 f"{c.how}: {c.detail}"
             )
     if args.explain and out["candidate_details"]:
-        print("candidates (blended USD per million tokens, quality for this request):")
+        _say("candidates (blended USD per million tokens, quality for this request):")
         for c in out["candidate_details"]:
             price = "unpriced" if c["price"] is None else f"${c['price']:.2f}/M"
             quality = "" if c["quality"] is None else f"  quality {c['quality']:.2f}"
             why = "kept" if c["kept"] else f"removed by `{c['removed_by']}`"
-            print(f"  {c['candidate']:<28} {price:>10}{quality}  {why}")
+            _say(f"  {c['candidate']:<28} {price:>10}{quality}  {why}")
     if args.explain:
-        print("facts read by the compiled evaluator:")
+        _say("facts read by the compiled evaluator:")
         for step in out["path"]:
             shown = "missing" if step["missing"] else json.dumps(step["value"])
-            print(f"  {step['fact']:<12} = {shown:<16} -> {step['branch']}")
-        print("rules tried, in order:")
+            _say(f"  {step['fact']:<12} = {shown:<16} -> {step['branch']}")
+        _say("rules tried, in order:")
         for step in out["explain"]:
             mark = "matched" if step["matched"] else "no"
-            print(f"  {step['rule']} (line {step['line']}): {mark}")
+            _say(f"  {step['rule']} (line {step['line']}): {mark}")
             for t in step["tests"]:
                 shown = "missing" if t["missing"] else json.dumps(t["value"])
-                print(f"      {t['test']:<40} value {shown:<20} -> {str(t['result']).lower()}")
+                _say(f"      {t['test']:<40} value {shown:<20} -> {str(t['result']).lower()}")
     return no_route
+
+
+def _say(text: str) -> None:
+    """A line of a report that echoes policy text (explanations, tests, values): secret-looking
+    literals starred out, as check's renderer does."""
+    print(redact(text))
 
 
 def _usable(make, name: str):
@@ -420,7 +426,7 @@ def cmd_test(args) -> int:
                 tests = "; ".join(
                     f"{t['test']} -> {str(t['result']).lower()}" for t in step["tests"]
                 )
-                print(f"    {step['rule']} (line {step['line']}): {mark}  [{tests}]")
+                _say(f"    {step['rule']} (line {step['line']}): {mark}  [{tests}]")
             print()
         if args.coverage and policy.ir.rules:
             covered = expectations.covered_rules(policy)

@@ -118,8 +118,19 @@ class Diagnostic:
                 }
                 for r in self.related
             ],
-            "witness": dict(self.witness) if self.witness is not None else None,
+            "witness": _redacted(dict(self.witness)) if self.witness is not None else None,
         }
+
+
+def _redacted(value):
+    """A witness's values with secret-looking strings starred out, as in messages."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(v) for v in value]
+    return value
 
 
 def sort_key(d: Diagnostic):
@@ -195,7 +206,7 @@ def render_text(diagnostics: Iterable[Diagnostic], sources: SourceCache | None =
         for r in d.related:
             out.append(f"  = note: {r.message} ({r.span.file}:{r.span.line}:{r.span.column})")
         if d.witness is not None:
-            out.append(f"  = witness: {json.dumps(dict(d.witness), sort_keys=True)}")
+            out.append(f"  = witness: {redact(json.dumps(dict(d.witness), sort_keys=True))}")
         for n in d.notes:
             out.append(f"  = help: {n}")
         out.append("")

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 
 from ._version import __version__
-from .diagnostics import CODES, DOCS_URL, Diagnostic
+from .diagnostics import CODES, DOCS_URL, Diagnostic, redact
 
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
@@ -65,7 +65,7 @@ def render_sarif(diagnostics: Iterable[Diagnostic]) -> str:
                 for i, r in enumerate(d.related)
             ]
         if d.witness is not None:
-            result["properties"] = {"witness": dict(d.witness)}
+            result["properties"] = {"witness": d.to_json()["witness"]}  # secrets starred
         results.append(result)
     doc = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -101,7 +101,7 @@ def render_github(diagnostics: Iterable[Diagnostic]) -> str:
         s = d.span
         message = d.message
         if d.witness is not None:
-            message += f" — witness: {json.dumps(dict(d.witness), sort_keys=True)}"
+            message += f" — witness: {redact(json.dumps(dict(d.witness), sort_keys=True))}"
         props = (
             f"file={_escape_prop(s.file)},line={s.line},col={s.column},"
             f"endLine={s.end_line},endColumn={s.end_column},title={_escape_prop(d.code)}"

@@ -126,3 +126,20 @@ def test_every_argument_has_help_and_every_flag_with_a_default_states_it():
             with_default += 1
         checked += 1
     assert checked > 60 and with_default > 10, (checked, with_default)  # the walk saw every command
+
+
+def test_route_and_test_star_out_a_secret_looking_literal_as_check_does(tmp_path):
+    """A policy that loads, with a key-shaped string in a condition: check hides it, and so does every
+    report that echoes the policy's tests and values."""
+    p = tmp_path / "p.policy"
+    p.write_text('import std\nfact tier2: string\nwhen tier2 == "sk-live-SECRET456789" route premium\n'
+                 'default route cheap\nexpect {tier2: "sk-live-SECRET456789"} route cheap\n')
+    for args in (["check", str(p)], ["check", str(p), "--format", "sarif"], ["check", str(p), "--format", "github"],
+                 ["check", str(p), "--format", "json"], ["route", str(p), "--facts", "{}", "--explain"],
+                 ["route", str(p), "--facts", "{}", "--explain", "--format", "json"], ["test", str(p)]):
+        r = run(*args)
+        assert "SECRET" not in r.stdout + r.stderr, (args, r.stdout)
+        assert "Traceback" not in r.stderr
+    r = run("route", str(p), "--facts", "{}", "--explain")
+    assert 'tier2 == ********************' in r.stdout  # the test is still shown, its literal starred
+    assert run("test", str(p)).returncode == 1  # the expectation fails: its trace was printed
