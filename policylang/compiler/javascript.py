@@ -2,7 +2,8 @@
 --target js`), and its TypeScript declarations.
 
 The module is the policy's data (facts, decisions, the decision diagrams, automata, constraints)
-as JavaScript literals, followed by templates/runtime.mjs, the evaluator every module shares.
+as JavaScript literals, followed by templates/runtime.mjs and messages.mjs, the evaluator every
+module shares.
 What JavaScript means differently from Python is decided here, ahead of time:
 
 - `matches` and `startswith` become the analysis' own automata (patterns.search_dfa, from
@@ -456,8 +457,10 @@ def _comment_safe(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _runtime_source() -> str:
-    return (Path(__file__).resolve().parent / "templates" / "runtime.mjs").read_text(
-        encoding="utf-8"
+    """The evaluator every module carries: runtime.mjs, then messages.mjs (Python's wording)."""
+    folder = Path(__file__).resolve().parent / "templates"
+    return "\n".join(
+        (folder / name).read_text(encoding="utf-8") for name in ("runtime.mjs", "messages.mjs")
     )
 
 

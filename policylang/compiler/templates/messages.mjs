@@ -1,0 +1,162 @@
+// ---- messages (policylang/compiler/templates/messages.mjs, the same in every module) -------
+// A refused fact's message, word for word as Python's: values as json.dumps writes them
+// (prelude._show) and "did you mean" as difflib.get_close_matches finds it (did_you_mean).
+
+/** A value as Python's json.dumps writes it (ASCII, ", " and ": "), cut at 60 characters. */
+function show(value) {
+  const text = pyJson(value, 0);
+  return text.length <= 60 ? text : text.slice(0, 57) + "...";
+}
+
+function pyJson(v, depth) {
+  if (depth > 20) return "...";
+  if (v === null || v === undefined) return "null";
+  if (v === true) return "true";
+  if (v === false) return "false";
+  if (typeof v === "bigint") return String(v);
+  if (typeof v === "number") return pyNumber(v);
+  if (typeof v === "string") return pyString(v);
+  if (Array.isArray(v) || v instanceof Set) return "[" + [...v].map((x) => pyJson(x, depth + 1)).join(", ") + "]";
+  if (typeof v === "object") {
+    return "{" + Object.keys(v).map((k) => `${pyString(k)}: ${pyJson(v[k], depth + 1)}`).join(", ") + "}";
+  }
+  return pyString(String(v));
+}
+
+function pyString(s) {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) out += '\\"';
+    else if (c === 0x5c) out += "\\\\";
+    else if (c >= 0x20 && c < 0x7f) out += s[i];
+    else if (c === 0x0a) out += "\\n";
+    else if (c === 0x0d) out += "\\r";
+    else if (c === 0x09) out += "\\t";
+    else if (c === 0x08) out += "\\b";
+    else if (c === 0x0c) out += "\\f";
+    else out += "\\u" + c.toString(16).padStart(4, "0");
+  }
+  return out + '"';
+}
+
+/** A number as Python prints it: an integer (up to 2**53) as an int, else float repr. */
+function pyNumber(x) {
+  if (x !== x) return "NaN";
+  if (x === Infinity) return "Infinity";
+  if (x === -Infinity) return "-Infinity";
+  if (Number.isInteger(x) && Math.abs(x) <= 2 ** 53) return Object.is(x, -0) ? "-0.0" : String(x);
+  const [mantissa, e] = Math.abs(x).toExponential().split("e"); // the shortest round-trip digits
+  const digits = mantissa.replace(".", "");
+  const point = Number(e) + 1; // x = 0.digits * 10**point
+  let text;
+  if (point > 16 || point <= -4) {
+    const exp = point - 1;
+    const rest = digits.length > 1 ? "." + digits.slice(1) : "";
+    text = `${digits[0]}${rest}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  } else if (point <= 0) {
+    text = "0." + "0".repeat(-point) + digits;
+  } else if (point >= digits.length) {
+    text = digits + "0".repeat(point - digits.length) + ".0";
+  } else {
+    text = digits.slice(0, point) + "." + digits.slice(point);
+  }
+  return x < 0 ? "-" + text : text;
+}
+
+/** "; did you mean `x`?" for the option closest to word (difflib.get_close_matches, n=1,
+ * cutoff 0.6, ported), or "". */
+function didYouMean(word, options) {
+  const b = codePoints(word);
+  const matcher = new SequenceMatcher(b);
+  let best = null;
+  let bestScore = -1;
+  for (const x of options) {
+    const a = codePoints(x);
+    const score = matcher.ratioWith(a);
+    if (score >= 0.6 && (score > bestScore || (score === bestScore && codePointOrder(x, best) > 0))) {
+      best = x;
+      bestScore = score;
+    }
+  }
+  return best === null ? "" : `; did you mean \`${best}\`?`;
+}
+
+class SequenceMatcher {
+  // difflib.SequenceMatcher with seq2 = b fixed, no isjunk, autojunk as Python's
+  constructor(b) {
+    this.b = b;
+    const b2j = new Map();
+    b.forEach((c, j) => {
+      if (!b2j.has(c)) b2j.set(c, []);
+      b2j.get(c).push(j);
+    });
+    if (b.length >= 200) {
+      const limit = Math.floor(b.length / 100) + 1;
+      for (const [c, js] of [...b2j]) if (js.length > limit) b2j.delete(c);
+    }
+    this.b2j = b2j;
+    this.counts = new Map();
+    for (const c of b) this.counts.set(c, (this.counts.get(c) || 0) + 1);
+  }
+
+  ratioWith(a) {
+    const b = this.b;
+    const total = a.length + b.length;
+    if (total === 0) return 1.0;
+    if ((2.0 * Math.min(a.length, b.length)) / total < 0.6) return 0; // real_quick_ratio
+    const avail = new Map();
+    let common = 0;
+    for (const c of a) {
+      const n = avail.has(c) ? avail.get(c) : this.counts.get(c) || 0;
+      avail.set(c, n - 1);
+      if (n > 0) common++;
+    }
+    if ((2.0 * common) / total < 0.6) return 0; // quick_ratio
+    let matches = 0;
+    const queue = [[0, a.length, 0, b.length]];
+    while (queue.length) {
+      const [alo, ahi, blo, bhi] = queue.pop();
+      const [i, j, k] = this.longest(a, alo, ahi, blo, bhi);
+      if (k) {
+        matches += k;
+        if (alo < i && blo < j) queue.push([alo, i, blo, j]);
+        if (i + k < ahi && j + k < bhi) queue.push([i + k, ahi, j + k, bhi]);
+      }
+    }
+    return (2.0 * matches) / total;
+  }
+
+  longest(a, alo, ahi, blo, bhi) {
+    const b = this.b;
+    let besti = alo;
+    let bestj = blo;
+    let bestsize = 0;
+    let j2len = new Map();
+    for (let i = alo; i < ahi; i++) {
+      const next = new Map();
+      for (const j of this.b2j.get(a[i]) || []) {
+        if (j < blo) continue;
+        if (j >= bhi) break;
+        const k = (j2len.get(j - 1) || 0) + 1;
+        next.set(j, k);
+        if (k > bestsize) {
+          besti = i - k + 1;
+          bestj = j - k + 1;
+          bestsize = k;
+        }
+      }
+      j2len = next;
+    }
+    while (besti > alo && bestj > blo && a[besti - 1] === b[bestj - 1]) {
+      besti--;
+      bestj--;
+      bestsize++;
+    }
+    while (besti + bestsize < ahi && bestj + bestsize < bhi && a[besti + bestsize] === b[bestj + bestsize]) {
+      bestsize++;
+    }
+    return [besti, bestj, bestsize];
+  }
+}
+
