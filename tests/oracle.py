@@ -33,6 +33,16 @@ STRING_PROBES = ["", "a", "ab", "abc", "b", "ba", "j", "ja", "aj", "jb", "0", "1
 STRING_PROBES += sorted({p + m + x for p in ("", "a", "ab", "j", "0", "\u0663", "b", "x")
                          for m in ("", "0", "@", "0@", "x@", "\u0663", "a", "j", "b")
                          for x in ("", "a", "b", "\n", "a\n", "b\n", "0", "0\n", "@")} - set(STRING_PROBES))
+# the `ignoring case` patterns (strategies.CASE_PATTERNS): capitals, "[" (neither a letter nor
+# at most "@"), İ (lowercase: i + U+0307), Σ (final sigma), alone and around the others
+CASE_PROBES = ["A", "JA", "J", "Ja", "jA", "[", "a[", "[a", "A[", "\u0130", "i\u0307", "\u0130x", "x\u0130",
+               "\u03a3", "\u03c3", "\u03c2", "a\u03c3", "a\u03a3", "\u0391\u03a3", "\u03c3a", "\u03c2a",
+               "ai\u0307", "A\u0130", "[\u03c3", "0A", "A0", "@A", "a@A", "ja[", "jA@", "AB", "Ab\n",
+               "[\n", "a\u0130", "\u0130\u03a3"]
+CASE_PROBES += sorted({p + m + x for p in ("", "a", "ab", "j", "J", "A", "\u0130", "x", "[", "0")
+                       for m in ("", "A", "[", "\u0130", "i\u0307", "0", "@", "a")
+                       for x in ("", "a", "b", "\u03c3", "\u03c2", "A", "[", "\n", "@", "0")} - set(CASE_PROBES))
+STRING_PROBES += [p for p in CASE_PROBES if p not in STRING_PROBES]
 MAX_COMBOS = 30_000
 MAX_SET_SUBSETS = 8        # mentioned elements up to which every subset is sampled
 

@@ -116,22 +116,36 @@ MANY = [f"e{i}" for i in range(14)]    # more set elements than the diagram spli
 
 
 def fact_header(defaults: dict) -> str:
+    """The declarations every random policy shares. Every feature a condition or a decision reads:
+    each fact kind with and without a default, `ignoring case` on a string (sometimes) and on an
+    enum that `in {…}` sets and `hosted in` read, `tokens` for cost and context constraints,
+    quality scores, a `by value` pool and a model whose window is beyond 2**53."""
+    case = " ignoring case" if defaults.get("s_case") else ""
     lines = [
         "fact e: enum {a, b, c, d}" + (" = b" if defaults.get("e") else ""),
         "fact n: int" + (" = 5" if defaults.get("n") else ""),
         "fact x: float",
-        'fact s: string' + (' = "ja"' if defaults.get("s") else ""),
+        'fact s: string' + (' = "ja"' if defaults.get("s") else "") + case,
         "fact f: bool" + (" = false" if defaults.get("f") else ""),
         "fact t: set",
-        "provider p { adapter = echo default = m1 regions = [a, b] }",
+        "fact g: enum {eu, us, apac}" + (" = us" if defaults.get("g") else "") + " ignoring case",
+        "fact tokens: int",
+        "provider p { adapter = echo default = m1 regions = [a, b, eu] }",
         "provider q { adapter = echo default = m3 }",
         "model m1 { provider = p input = 1 output = 2 context = 1000 }",
-        'model m2 { provider = p input = 0.5 output = 1 context = 100 regions = [c, "x y"] }',
+        'model m2 { provider = p input = 0.5 output = 1 context = 100 regions = [c, "x y", us] }',
         "model m3 { provider = q }",
+        "model m4 { provider = q input = 3 output = 15 context = 9007199254740993 regions = [apac, eu] }",
         "pool cheap = [m1, m2, m3] by cost",
         "pool ordered = [m3, m1] in order",
+        "pool worth = [m4, m1, m2] by value 2 per point",
     ]
     return "\n".join(lines) + "\n"
+
+
+# the quality scores `by value` and `quality` constraints read: after the rules, since fmt lays
+# the block out over lines and the fmt law compares decisions, whose rule names hold lines
+QUALITY = "quality by e { m1: {a: 0.9, b: 0.5} m2: {a: 0.95, c: 0.7} m4: {a: 0.97, b: 0.99, d: 0.2} }\n"
 
 
 def _q(s: str) -> str:
@@ -163,8 +177,27 @@ def _atom_texts():
     )
 
 
+# `ignoring case` (#29): patterns a lowercased value can or cannot match, capitals in literals
+# (lowercased by the checker), str.lower's expanding and context-dependent letters, and the
+# folded enum `g` in sets; token counts around where cost bounds turn
+CASE_PATTERNS = ["[A-Z]", "[^a-z]", "\u0130", "i\u0307", "\u03c3$", "\u03c2", "^[a-z]*$", "[\\x00-@]"]
+
+
+def _case_atom_texts():
+    return st.one_of(
+        st.builds(lambda p: f"s matches {_q(p)}", st.sampled_from(CASE_PATTERNS)),
+        st.builds(lambda op, v: f"s {op} {_q(v)}", st.sampled_from(["==", "!="]), st.sampled_from(["JA", "\u0130", "A"])),
+        st.builds(lambda p: f"s startswith {_q(p)}", st.sampled_from(["J", "\u0130"])),
+        st.builds(lambda op, v: f"g {op} {v}", st.sampled_from(["==", "!="]), st.sampled_from(["eu", "EU", "Us", "apac"])),
+        st.builds(lambda op, vs: f"g {op} {{{', '.join(vs)}}}", st.sampled_from(["in", "not in"]),
+                  st.lists(st.sampled_from(["EU", "us", "Apac"]), min_size=1, max_size=2)),
+        st.builds(lambda op: f"g {op}", st.sampled_from(["is missing", "is present"])),
+        st.builds(lambda op, v: f"tokens {op} {v}", st.sampled_from(["<", ">=", "=="]), st.sampled_from([100, 3500, 3501])),
+    )
+
+
 cond_texts = st.recursive(
-    _atom_texts(),
+    st.one_of(_atom_texts(), _atom_texts(), _case_atom_texts()),
     lambda inner: st.one_of(
         inner.map(lambda c: f"not ({c})"),
         st.lists(inner, min_size=2, max_size=3).map(lambda cs: " and ".join(f"({c})" for c in cs)),
@@ -176,35 +209,45 @@ cond_texts = st.recursive(
 targets = st.sampled_from(["m1", "m2", "m3", "p", "q", "cheap", "ordered", "p/m2"])
 
 
+rule_targets = st.one_of(targets, st.just("worth"), st.just("m4"))
+
+
 @st.composite
 def _rules(draw, max_rules: int):
     rules = []
     for _ in range(draw(st.integers(1, max_rules))):
-        fb = draw(st.one_of(st.none(), st.lists(targets, min_size=1, max_size=2)))
-        rule = f"when {draw(cond_texts)} route {draw(targets)}"
+        fb = draw(st.one_of(st.none(), st.lists(rule_targets, min_size=1, max_size=2)))
+        rule = f"when {draw(cond_texts)} route {draw(rule_targets)}"
         if fb:
             rule += f" fallback [{', '.join(fb)}]"
         rule += draw(only_clauses)
         rules.append(rule)
     if draw(st.booleans()):
-        rules.append(f"default route {draw(targets)}")
+        rules.append(f"default route {draw(rule_targets)}")
     return rules
 
 
-# candidate constraints (`only …`): on a third of the rules, and sometimes policy-wide
+# candidate constraints (`only …`): on a third of the rules, and sometimes policy-wide; every
+# attribute, with a number and with a fact
 CONSTRAINTS = ["hosted in e", "hosted in s", "hosted in {a}", "hosted in {c, d}", "context >= n",
-               "context > 100", "cost <= x", "cost < 0.001"]
+               "context > 100", "cost <= x", "cost < 0.001", "hosted in g", "hosted in {EU}",
+               "quality >= 0.9", "quality > x", "context >= tokens", "cost <= n", "cost <= 0.01",
+               "context >= 300_000"]
 only_clauses = st.one_of(
     st.just(""), st.just(""),
     st.lists(st.sampled_from(CONSTRAINTS), min_size=1, max_size=2).map(lambda cs: " only " + " and ".join(cs)),
 )
 
 
+DEFAULTED = ("e", "n", "s", "f", "g", "s_case")
+
+
 @st.composite
 def policies(draw, max_rules: int = 8):
-    defaults = draw(st.fixed_dictionaries({k: st.booleans() for k in "ensf"}))
+    defaults = draw(st.fixed_dictionaries({k: st.booleans() for k in DEFAULTED}))
     wide = draw(st.one_of(st.just(""), st.just(""), st.just(""), only_clauses.filter(bool)))
-    return fact_header(defaults) + (wide.strip() + "\n" if wide else "") + "\n".join(draw(_rules(max_rules))) + "\n"
+    return (fact_header(defaults) + (wide.strip() + "\n" if wide else "") + "\n".join(draw(_rules(max_rules))) + "\n"
+            + QUALITY)
 
 
 def _near(values, eps):
@@ -229,6 +272,8 @@ def fact_values(draw):
         "s": st.one_of(st.sampled_from(STRINGS + STRING_PROBES), st.text(max_size=4)),
         "f": st.booleans(),
         "t": st.lists(st.sampled_from(ELEMENTS + ["z"] + MANY[:3]), max_size=4),
+        "g": st.sampled_from(["eu", "EU", "Us", "apac", "APAC"]),
+        "tokens": st.sampled_from([0, 1, 100, 3500, 3501, 10**6, 2**53 + 1, 10**400, -(10**400), -5]),
     }
     for name, strat in options.items():
         if draw(st.booleans()):
@@ -239,8 +284,8 @@ def fact_values(draw):
 @st.composite
 def policy_pairs(draw, max_rules: int = 5):
     """Two policies over the same fact declarations (so that diff compares them)."""
-    defaults = draw(st.fixed_dictionaries({k: st.booleans() for k in "ensf"}))
-    return tuple(fact_header(defaults) + "\n".join(draw(_rules(max_rules))) + "\n" for _ in range(2))
+    defaults = draw(st.fixed_dictionaries({k: st.booleans() for k in DEFAULTED}))
+    return tuple(fact_header(defaults) + "\n".join(draw(_rules(max_rules))) + "\n" + QUALITY for _ in range(2))
 
 
 # `# policylang: allow` comments where `fmt` must keep governing the same rule (#36.6)
@@ -335,7 +380,7 @@ def classifier_policy_pairs(draw):
     """(old, new): the same rules over fact `e` and the others, each with its own classify block
     (keywords from CLASS_WORDS, maybe a `like` class, maybe an `otherwise`), or none."""
     defaults = draw(st.fixed_dictionaries({k: st.booleans() for k in "nsf"}))
-    head = fact_header({**defaults, "e": False}) + "\n".join(draw(_rules(4))) + "\n"
+    head = fact_header({**defaults, "e": False}) + "\n".join(draw(_rules(4))) + "\n" + QUALITY
 
     def block():
         if draw(st.integers(0, 4)) == 0:
@@ -372,3 +417,25 @@ def import_graphs(draw):
     main = draw(st.lists(st.sampled_from(["std"] + [f'"lib{j}.policy"' for j in range(n)]), min_size=1, max_size=n + 1,
                          unique=True))
     return files, main
+
+
+def features(text: str) -> list[str]:
+    """The language features a random policy uses, for the laws' counts of what they checked."""
+    out = []
+    if "ignoring case\nfact f" in text:
+        out.append("string ignoring case")
+        if any(f"s matches {_q(p)}" in text for p in CASE_PATTERNS):
+            out.append("case pattern on a lowercased string")
+    if any(f"g {op}" in text for op in ("==", "!=", "in", "not in", "is")):
+        out.append("enum ignoring case in a condition")
+    if "matches" in text or "startswith" in text:
+        out.append("pattern")
+    rules = [ln for ln in text.split("\n") if ln.startswith(("when ", "default ", "only "))]
+    for attribute in ("hosted", "cost", "context", "quality"):
+        if any(f" {attribute} " in f" {ln.partition('only ')[2]} " for ln in rules if "only " in ln):
+            out.append(f"`{attribute}` constraint")
+    if any(" worth" in ln for ln in rules):
+        out.append("`by value` pool")
+    if "tokens" in "".join(ln.partition(" route ")[0] for ln in rules):
+        out.append("tokens in a condition")
+    return out

@@ -88,7 +88,9 @@ def _region_holds(header_policy: str, condition: str, facts: dict) -> bool:
     """Whether a region's condition (printed as policy syntax) holds, by the reference interpreter."""
     if condition == "every request":
         return True
-    return _probe(header_policy.split("\nwhen ")[0].split("\ndefault ")[0], condition).interpret(facts).rule is not None
+    header = header_policy.split("\nwhen ")[0].split("\ndefault ")[0]
+    quality = "\n".join(ln for ln in header_policy.split("\n") if ln.startswith("quality by "))
+    return _probe(header + "\n" + quality, condition).interpret(facts).rule is not None
 
 
 @functools.lru_cache(maxsize=4096)
