@@ -444,6 +444,8 @@ def cmd_test(args) -> int:
     if args.junit:
         _write_file(args.junit, expectations.junit_xml(suites), "--junit")
     without = f", {len(untested)} file(s) without expectations" if untested else ""
+    unloaded = sum(error is not None for _, _, error in suites)
+    without += f", {unloaded} file(s) that do not load" if unloaded else ""
     print(f"{total - failed} passed, {failed} failed{without}")
     if untested and args.strict:
         print("--strict: a file without expectations fails", file=sys.stderr)

@@ -143,3 +143,13 @@ def test_route_and_test_star_out_a_secret_looking_literal_as_check_does(tmp_path
     r = run("route", str(p), "--facts", "{}", "--explain")
     assert 'tier2 == ********************' in r.stdout  # the test is still shown, its literal starred
     assert run("test", str(p)).returncode == 1  # the expectation fails: its trace was printed
+
+
+def test_test_on_a_folder_counts_the_files_that_do_not_load(tmp_path):
+    (tmp_path / "a.policy").write_text("import std\ndefault route cheap\nexpect {} route cheap\n")
+    (tmp_path / "b.policy").write_bytes(b"\xff\xfe")
+    (tmp_path / "c.policy").write_text("import std\nwen task == code route cheap\n")
+    r = run("test", str(tmp_path))
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "it is not UTF-8 text" in r.stderr and "`wen` does not start a statement" in r.stderr
+    assert r.stdout.splitlines()[-1] == "1 passed, 0 failed, 2 file(s) that do not load", r.stdout
