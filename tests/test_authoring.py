@@ -420,9 +420,16 @@ def test_diff_sees_a_change_inside_an_imported_classify_block(tmp_path):
     assert r.example["prompt"].lower().count("rust") and r.old["target"] == "premium" and r.new["target"] == "cheap"
 
 
-def test_a_classifier_change_no_prompt_shows_is_still_a_change(tmp_path):
-    old = 'import std\nclassify task from request {\n  code keywords ["python"]\n  otherwise chat\n}\nwhen task == code route premium\ndefault route cheap\n'
+def test_diff_finds_a_prompt_for_a_matches_class():
+    old = 'import std\nclassify task from request {\n  code keywords ["python"]\n  otherwise chat\n}\nwhen task == extract route premium\ndefault route cheap\n'
     new = old.replace('code keywords ["python"]', 'code keywords ["python"]\n  extract matches "^INVOICE-[0-9]{6}$"')
+    (r,) = semantic_diff(policylang.loads(old).ir, policylang.loads(new).ir).regions
+    assert r.example == {"prompt": "INVOICE-000000"} and r.old["target"] == "cheap" and r.new["target"] == "premium"
+
+
+def test_a_classifier_change_no_prompt_shows_is_still_a_change(tmp_path):
+    old = 'import std\nclassify task from request {\n  code keywords ["python"]\n  extract like ["pull the totals out of this invoice"] above 0.6\n  otherwise chat\n}\nwhen task == code route premium\ndefault route cheap\n'
+    new = old.replace("above 0.6", "above 0.61")
     diff = semantic_diff(policylang.loads(old).ir, policylang.loads(new).ir)
     assert diff and not diff.regions
     (u,) = diff.unverified

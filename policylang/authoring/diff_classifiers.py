@@ -1,16 +1,18 @@
 """`diff` over classifiers (docs/language.md §9): a `classify` block, local or imported, is part
 of the policy. When the blocks for a fact differ, both are run on candidate prompts (each side's
-keywords alone and in a sentence, its `like` examples, stock requests for every task, the empty
-prompt); a prompt classified differently is checked against requests that reach every rule of
-either policy (the fact taking each side's class), and a pair that routes differently is the
-region's example. A changed classifier with no such example is still reported, with why.
-Classes are computed as the runtime does (runtime/classify.py; `like` with the n-gram backend).
+keywords alone and in a sentence, its `like` examples, strings its `matches` patterns find, stock
+requests for every task, the empty prompt); a prompt classified differently is checked against
+requests that reach every rule of either policy (the fact taking each side's class), and a pair
+that routes differently is the region's example. A changed classifier with no such example is
+still reported, with why. Classes are computed as the runtime does (runtime/classify.py; `like`
+with the n-gram backend).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..analysis.patterns import examples_for
 from ..analysis.witness import concretize
 from ..interp import interpret
 from ..pipeline import analysis_diagram
@@ -71,8 +73,8 @@ def classifier_changes(old: ir.PolicyIR, new: ir.PolicyIR) -> list[ClassifierCha
                 ClassifierChange(
                     fact,
                     [],
-                    f"none of the {len(prompts)} candidate prompts tried (both sides' keywords "
-                    "and examples, and stock requests) is classified differently",
+                    f"none of the {len(prompts)} candidate prompts tried (both sides' keywords, "
+                    "examples and pattern matches, and stock requests) is classified differently",
                 )
             )
             continue
@@ -99,6 +101,8 @@ def candidate_prompts(classifiers: list[ir.Classifier]) -> list[str]:
                     found += [word, f"Please {word} this for me."]
             elif clause.kind == "like":
                 found += list(clause.patterns)
+            elif clause.kind == "matches":
+                found += examples_for(clause.patterns[0])
     found += STOCK_PROMPTS
     return list(dict.fromkeys(found))
 
