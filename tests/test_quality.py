@@ -44,7 +44,7 @@ def test_the_briefs_case_internal_tool_to_mistral_client_report_to_gpt5():
     r = run("check", "--strict", str(EXAMPLE))
     assert r.returncode == 0 and "0 warning(s)" in r.stdout, r.stdout
     r = run("test", str(EXAMPLE))
-    assert r.returncode == 0 and "7 passed, 0 failed" in r.stdout, r.stdout
+    assert r.returncode == 0 and "8 passed, 0 failed" in r.stdout, r.stdout
     policy = policylang.load(EXAMPLE)
     assert policy.decide({"task": "extract"}).candidates[0] == "mistral/mistral-large"
     client = policy.decide({"task": "extract", "audience": "client"})
@@ -158,18 +158,20 @@ def test_the_quality_law_met_floors_equal_to_scores():
 
 
 def test_lint_on_quality_floors_equals_brute_force():
-    """no-candidate, removed-by-constraint and unscored-candidate for floors written as
-    numbers, against every task and audience (missing included), decided by the interpreter."""
+    """no-candidate, removed-by-constraint and unscored-candidate for floors written as numbers
+    and read from a fact, against every task and audience and every floor at and around the
+    scores (missing included), decided by the interpreter."""
     policy = policylang.loads(HEAD + RULES, "q.policy")
     found = {(d.code, d.span.line, d.message.split("`")[1]) for d in lint(policy.ir)
              if d.code in ("no-candidate", "removed-by-constraint", "unscored-candidate")}
     truth = set()
+    floors = [*FLOORS, -0.0, math.inf, -math.inf, 1e20, None]
     for rule in policy.ir.rules:
-        if rule.name == "mine":
-            continue   # a floor read from a fact is not decided statically
         decided = []
-        for task, audience in product(["extract", "chat", "code", None], ["internal", "client", None]):
-            facts = {k: v for k, v in (("task", task), ("audience", audience)) if v is not None}
+        for task, audience, floor in product(["extract", "chat", "code", None], ["internal", "client", None],
+                                             floors):
+            facts = {k: v for k, v in (("task", task), ("audience", audience), ("floor", floor))
+                     if v is not None}
             d = policy.interpret(facts)
             if d.rule == rule.name:
                 decided.append((facts, d))
@@ -204,9 +206,9 @@ def test_generated_expectations_pin_the_floors_and_hold(tmp_path):
     r = run("test", "--generate", str(EXAMPLE))
     assert r.returncode == 0, r.stderr
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("expect ")]
-    assert "expect {audience: client, task: summarize} route gpt-5" in lines
-    assert "expect {audience: internal, task: summarize} route mistral-large" in lines
+    assert "expect {task: summarize, audience: client} route gpt-5" in lines
+    assert "expect {task: summarize, audience: internal} route mistral-large" in lines
     copy = tmp_path / "generated.policy"
     copy.write_text(EXAMPLE.read_text() + "\n".join(lines) + "\n")
     r = run("test", str(copy))
-    assert r.returncode == 0 and f"{7 + len(lines)} passed, 0 failed" in r.stdout, r.stdout
+    assert r.returncode == 0 and f"{8 + len(lines)} passed, 0 failed" in r.stdout, r.stdout
