@@ -579,7 +579,7 @@ def declarations(policy: ir.PolicyIR) -> str:
         "  readonly provider: string;",
         "  readonly model: string;",
         "  readonly id: string;",
-        '  readonly adapter: "openai" | "anthropic" | "gemini" | "echo";',
+        '  readonly adapter: "openai" | "anthropic" | "gemini" | "azure" | "echo";',
         "  readonly baseUrl: string | null;",
         "  readonly apiKeyEnv: string | null;",
         "}>>;",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..semantics import ir
 from .anthropic import AnthropicAdapter
+from .azure import AzureOpenAIAdapter
 from .base import HTTP, HttpxHTTP
 from .echo import EchoAdapter
 from .gemini import GeminiAdapter
@@ -13,6 +14,7 @@ ADAPTERS = {
     "openai": OpenAIAdapter,
     "anthropic": AnthropicAdapter,
     "gemini": GeminiAdapter,
+    "azure": AzureOpenAIAdapter,
     "echo": EchoAdapter,
 }
 

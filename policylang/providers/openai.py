@@ -29,15 +29,19 @@ class OpenAIAdapter(HTTPAdapter):
         if stream:
             payload["stream"] = True
             payload["stream_options"] = {"include_usage": True}
-        headers = {"content-type": "application/json"}
-        if self.key:
-            headers["authorization"] = f"Bearer {self.key}"
-        url = (self.provider.base_url or _DEFAULT_BASE).rstrip("/") + "/chat/completions"
-        return url, payload, headers
+        headers = {"content-type": "application/json", **self.auth_headers()}
+        return self.chat_url(model), payload, headers
+
+    def auth_headers(self) -> dict:
+        return {"authorization": f"Bearer {self.key}"} if self.key else {}
+
+    def chat_url(self, model: ir.Model) -> str:
+        return (self.provider.base_url or _DEFAULT_BASE).rstrip("/") + "/chat/completions"
 
     def probe_request(self, model: ir.Model) -> tuple[str, dict]:
-        headers = {"authorization": f"Bearer {self.key}"} if self.key else {}
-        return (self.provider.base_url or _DEFAULT_BASE).rstrip("/") + "/models", headers
+        return (self.provider.base_url or _DEFAULT_BASE).rstrip(
+            "/"
+        ) + "/models", self.auth_headers()
 
     async def complete(self, model: ir.Model, body: dict, timeout: float | Timeouts) -> Completion:
         url, payload, headers = self._request(model, body, stream=False)

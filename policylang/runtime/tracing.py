@@ -52,7 +52,12 @@ def _tracer():
 
 
 # an adapter's GenAI system, as the semantic conventions spell it
-SYSTEMS = {"openai": "openai", "anthropic": "anthropic", "gemini": "gcp.gemini"}
+SYSTEMS = {
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "gemini": "gcp.gemini",
+    "azure": "az.ai.openai",
+}
 
 
 def system_of(adapter: str) -> str:

@@ -12,9 +12,10 @@ from ..syntax import ast
 from . import ir
 from .conditions import LiteralError, fact_value, positive_float
 from .constraints import check_all
+from .locations import REGION_OF, region_of
 from .report import Reporter, unknown
 
-ADAPTERS = ("openai", "anthropic", "gemini", "echo")  # providers.ADAPTERS implements each
+ADAPTERS = ("openai", "anthropic", "gemini", "azure", "echo")  # providers.ADAPTERS implements each
 _A_YEAR = 365 * 86400  # seconds: a phase timeout longer than this is a typo
 _PHASES = ("connect", "first_byte", "idle")  # a provider's `<phase>_timeout` fields, in order
 PROVIDER_FIELDS = (
@@ -27,6 +28,8 @@ PROVIDER_FIELDS = (
     "first_byte_timeout",
     "idle_timeout",
     "regions",
+    "location",
+    "api_version",
 )
 MODEL_FIELDS = ("provider", "id", "input", "output", "context", "regions")
 
@@ -208,6 +211,19 @@ class CatalogChecker(Reporter):
             timeout = self._number(fields.get("timeout"), "timeout")
             phases = [self._seconds(fields.get(f"{p}_timeout"), p) for p in _PHASES]
             default = self._word(fields.get("default"), "default")
+            if adapter == "azure" and base_url is None and "base_url" not in fields:
+                self.error(
+                    "invalid-value",
+                    d.name_span,
+                    f"provider `{name}` uses adapter = azure: set `base_url` to the resource "
+                    'endpoint, e.g. base_url = "https://RES.openai.azure.com"',
+                )
+            regions = self._regions(fields.get("regions"))
+            location = self._location(fields.get("location"), regions is not None)
+            hosted = region_of(location) if location is not None else None
+            if regions is None and hosted is not None:
+                regions = frozenset({hosted})
+            connect, first_byte, idle = phases
             out[name] = ir.Provider(
                 name,
                 adapter or "openai",
@@ -216,10 +232,53 @@ class CatalogChecker(Reporter):
                 default,
                 timeout,
                 d.span,
-                self._regions(fields.get("regions")),
-                *phases,
+                regions,
+                connect_timeout=connect,
+                first_byte_timeout=first_byte,
+                idle_timeout=idle,
+                location=location,
+                api_version=self._api_version(fields.get("api_version"), adapter),
             )
         return out
+
+    def _location(self, f: ast.Field | None, has_regions: bool) -> str | None:
+        """`location = "swedencentral"`: the cloud region of the endpoint, lowercased. Without
+        `regions` it must be one semantics.locations lists, since the regions come from it."""
+        location = self._word(f, "location")
+        if f is None or location is None:
+            return None
+        location = location.lower()
+        if not has_regions and region_of(location) is None:
+            hint = did_you_mean(location, REGION_OF) or ""
+            self.error(
+                "invalid-value",
+                f.value.span,
+                f"location `{location}` is not in the table of cloud locations "
+                "(docs/language.md §5): write where it is hosted beside it, "
+                f"e.g. regions = [eu]{hint}",
+            )
+        return location
+
+    def _api_version(self, f: ast.Field | None, adapter: str | None) -> str | None:
+        """`api_version = "2024-10-21"`: Azure's `api-version` query, a date with an optional
+        `-preview`."""
+        version = self._string(f, "api_version")
+        if f is None or version is None:
+            return None
+        if adapter != "azure":
+            self.error(
+                "invalid-value",
+                f.span,
+                f"`api_version` applies to adapter = azure, not {adapter or 'openai'}",
+            )
+        elif not re.fullmatch(r"\d{4}-\d{2}-\d{2}(-preview)?", version):
+            self.error(
+                "invalid-value",
+                f.value.span,
+                "`api_version` takes Azure's date form, e.g. \"2024-10-21\" or "
+                "\"2025-04-01-preview\"",
+            )
+        return version
 
     def _seconds(self, f: ast.Field | None, phase: str) -> float | None:
         """`connect_timeout = 5`: a positive, finite number of seconds."""

@@ -47,6 +47,10 @@ class Provider:
     connect_timeout: float | None = None
     first_byte_timeout: float | None = None
     idle_timeout: float | None = None
+    # the cloud region its endpoint is in (`location = "swedencentral"`); `regions` default
+    # from it (semantics.locations)
+    location: str | None = None
+    api_version: str | None = None  # adapter = azure: the `api-version` query; None: the default
 
 
 @dataclass(frozen=True)

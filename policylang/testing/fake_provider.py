@@ -245,17 +245,11 @@ class FakeProvider:
         except ValueError:
             await self._send(writer, 400, b'{"error": {"message": "invalid JSON"}}')
             return True
-        if path.endswith("/chat/completions"):
-            wire, model, stream = "openai", body.get("model", ""), bool(body.get("stream"))
-        elif path.endswith("/messages"):
-            wire, model, stream = "anthropic", body.get("model", ""), bool(body.get("stream"))
-        elif ":generateContent" in path or ":streamGenerateContent" in path:
-            wire = "gemini"
-            model = path.rsplit("/", 1)[-1].split(":", 1)[0]
-            stream = ":streamGenerateContent" in path
-        else:
+        routed = self._route(path, body)
+        if routed is None:
             await self._send(writer, 404, b'{"error": {"message": "not found"}}')
             return True
+        wire, model, stream = routed
         with self._lock:
             self.stats.requests.append(Received(wire, path, model, dict(headers), body, stream))
             self.stats.received += 1
@@ -278,8 +272,31 @@ class FakeProvider:
                 stall=(fault.delay or 3600.0) if fault is not None and fault.kind == "stall" else 0,
             )
             return not writer.transport.is_closing()  # keep-alive, as real providers' streams
-        await self._send(writer, 200, json.dumps(_response(wire, model, text, body)).encode())
+        await self._send(
+            writer, 200, json.dumps(self._response_doc(wire, model, text, body)).encode()
+        )
         return True
+
+    def _route(self, path: str, body: dict) -> tuple[str, str, bool] | None:
+        """(wire, model, stream) of a completion request, or None for an unknown path."""
+        if path.endswith("/chat/completions"):
+            return "openai", body.get("model", ""), bool(body.get("stream"))
+        if path.endswith("/messages"):
+            return "anthropic", body.get("model", ""), bool(body.get("stream"))
+        if ":generateContent" in path or ":streamGenerateContent" in path:
+            model = path.rsplit("/", 1)[-1].split(":", 1)[0]
+            return "gemini", model, ":streamGenerateContent" in path
+        return None
+
+    # the wire formats' documents (a subclass adds its own wire: testing.fake_azure)
+    def _response_doc(self, wire: str, model: str, text: str, body: dict) -> dict:
+        return _response(wire, model, text, body)
+
+    def _stream_docs(self, wire: str, model: str, words: list[str], text: str) -> list[str]:
+        return _stream_events(wire, model, words, text)
+
+    def _error_doc(self, wire: str, status: int, kind: str) -> dict:
+        return _error(wire, status, kind)
 
     async def _fault(self, f: Fault, wire, model, stream, reader, writer):
         kind = f.kind
@@ -312,11 +329,14 @@ class FakeProvider:
             "413": 413,
             "422": 422,
             "context": 400,
+            "content_filter": 400,
         }.get(kind, 500)
         extra = {}
         if f.retry_after is not None:
             extra["retry-after"] = str(f.retry_after)
-        await self._send(writer, status, json.dumps(_error(wire, status, kind)).encode(), extra)
+        await self._send(
+            writer, status, json.dumps(self._error_doc(wire, status, kind)).encode(), extra
+        )
         return True
 
     async def _stream(
@@ -328,7 +348,7 @@ class FakeProvider:
         )
         writer.write(head.encode())
         words = text.split(" ")
-        events = _stream_events(wire, model, words, text)
+        events = self._stream_docs(wire, model, words, text)
         for i, ev in enumerate(events):
             data = ev.encode()
             writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
