@@ -108,7 +108,7 @@ def test_after_a_syntax_error_the_rest_is_checked_as_if_the_broken_rule_were_bla
     def law(text, data):
         lines = text.rstrip("\n").split("\n")
         first_rule = next(i for i, ln in enumerate(lines) if ln.startswith(("when ", "default ")))
-        for m in data.draw(st.lists(st.sampled_from(SEMANTIC_MISTAKES), max_size=3)):
+        for m in data.draw(st.lists(st.sampled_from(SEMANTIC_MISTAKES), min_size=1, max_size=3)):
             lines.insert(data.draw(st.integers(first_rule, len(lines))), m)
         rules = [i for i, ln in enumerate(lines) if ln.startswith(("when ", "default "))]
         broken_at = data.draw(st.sampled_from(rules))
@@ -128,5 +128,6 @@ def test_after_a_syntax_error_the_rest_is_checked_as_if_the_broken_rule_were_bla
         seen["with_other_errors"] += any(d.severity == "error" for d in want)
 
     law()
-    # the law was about something: most cases had other errors the recovery had to find
-    assert seen["cases"] == 120 and seen["with_other_errors"] >= 40, seen
+    # the law was about something: most cases had other errors the recovery had to find (not all:
+    # the rule garbled may be the one mistake)
+    assert seen["cases"] >= 100 and seen["with_other_errors"] >= seen["cases"] // 2, seen
