@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import prelude
+from .analysis.atoms import AnalysisLimit
 from .analysis.diagram import DEFAULT_NODE_BUDGET, Diagram, Space
 from .analysis.lint import lint
 from .analysis.lint.structural import no_rules
 from .compiler import Compiled, Layout, generate, layout_policy
 from .compiler.codegen import compiled_in_pieces
+from .compiler.layout import CACHE_RULES
 from .diagnostics import Diagnostic
 from .pacing import pace
 from .semantics import ir
@@ -114,7 +116,10 @@ def _analysed(checked: Checked, name: str, progress: Callable[[str], None]) -> C
     if policy_ir is None:
         return Checked(None, diags, checked.sources, checked.reached, checked.partial)
     progress(f"{name}: laying out the decision diagram of {len(policy_ir.rules):,} rules")
-    layout, _ = layout_policy(policy_ir, use_table=False)  # the table layout is codegen's concern
+    # a large policy's Space (seconds and a gigabyte at 50,000 rules) is built once for the layout
+    # and the linter; smaller ones keep the layout's cache (an editor's re-check)
+    space = _space(policy_ir) if len(policy_ir.rules) > CACHE_RULES else None
+    layout, _ = layout_policy(policy_ir, use_table=False, space=space)  # no table: codegen's
     if layout.kind != "diagram":
         diags.append(fallback_note(policy_ir, layout))
     if policy_ir.rules:
@@ -122,13 +127,22 @@ def _analysed(checked: Checked, name: str, progress: Callable[[str], None]) -> C
             f"{name}: analysing {len(policy_ir.rules):,} rules ({layout.kind}, {layout.nodes:,} "
             "nodes)"
         )
-        diags += lint(policy_ir, layout.diagram)
+        if space is not None and not space.exact_strings:
+            space = None  # the linter decides patterns exactly: its own space, not two alive
+        diags += lint(policy_ir, layout.diagram, space)
     else:
         diags = [d for d in diags if d.code != "unused-declaration"]
         empty = no_rules(policy_ir)
         if empty is not None:
             diags.append(empty)
     return Checked(policy_ir, diags, policy_ir.sources, checked.reached)
+
+
+def _space(policy_ir: ir.PolicyIR) -> Space | None:
+    try:
+        return Space(policy_ir.facts, policy_ir.rules, exact_strings=False)
+    except AnalysisLimit:
+        return None  # the layout and the linter say so themselves
 
 
 def fallback_note(policy_ir: ir.PolicyIR, layout: Layout) -> Diagnostic:

@@ -178,9 +178,14 @@ class Diagram:
             self.root = self.no_match
 
     def _intern(self, node) -> int:
-        nid = self._ids.get(node)
+        # keyed with the branches' masks modulo a prime too (see _SPREAD): masks like (1 << t) - 1
+        # hash alike for every t that is equal modulo 61
+        key = (
+            (node, sum(m % _SPREAD for m, _ in node.branches)) if isinstance(node, Split) else node
+        )
+        nid = self._ids.get(key)
         if nid is None:
-            nid = self._ids[node] = len(self.nodes)
+            nid = self._ids[key] = len(self.nodes)
             self.nodes.append(node)
             if len(self.nodes) > self.budget:
                 raise DiagramTooLarge(f"the decision diagram exceeds {self.budget:,} nodes")

@@ -78,6 +78,7 @@ def layout_policy(
     budget: int = DEFAULT_NODE_BUDGET,
     use_table: bool = True,
     seconds: float | None = None,
+    space: Space | None = None,
 ) -> tuple[Layout, list[Block]]:
     """The whole-policy diagram, or blocks when it exceeds the node budget or half the time budget
     (after the whole time budget, the remaining rules are tested directly: slower, never wrong).
@@ -86,9 +87,11 @@ def layout_policy(
 
     A diagram depends only on the facts and the rules' conditions (its leaves are rule indices),
     so for policies up to CACHE_RULES rules the layout is remembered under their text: an edit
-    to a comment, a label, a target or an expectation re-checks without rebuilding it."""
+    to a comment, a label, a target or an expectation re-checks without rebuilding it.
+
+    space: the policy's Space with exact_strings=False, when the caller built it already."""
     if len(policy.rules) > CACHE_RULES:
-        return _layout(policy, budget, use_table, seconds)
+        return _layout(policy, budget, use_table, seconds, space)
     key = repr(
         (
             budget,
@@ -108,12 +111,17 @@ def layout_policy(
 
 
 def _layout(
-    policy: ir.PolicyIR, budget: int, use_table: bool, seconds: float | None
+    policy: ir.PolicyIR,
+    budget: int,
+    use_table: bool,
+    seconds: float | None,
+    space: Space | None = None,
 ) -> tuple[Layout, list[Block]]:
     start = time.monotonic()
     seconds = LAYOUT_SECONDS if seconds is None else seconds
     try:
-        space = Space(policy.facts, policy.rules, exact_strings=False)
+        if space is None:
+            space = Space(policy.facts, policy.rules, exact_strings=False)
         plain = dg = Diagram(space, budget=budget, deadline=start + seconds / 2)
         if use_table and table_fits(space):
             # the table layout (every hashable fact split first) is the fastest evaluator; past

@@ -21,11 +21,14 @@ from .registry import PASSES, LintPass
 __all__ = ["NAIVE_ABOVE", "PASSES", "TIME_BUDGET", "LintContext", "LintPass", "lint"]
 
 
-def lint(policy: ir.PolicyIR, diagram: Diagram | None = None) -> list[Diagnostic]:
+def lint(
+    policy: ir.PolicyIR, diagram: Diagram | None = None, space: Space | None = None
+) -> list[Diagnostic]:
     """Every registered pass over the policy. `diagram`: the layout's whole-policy diagram, reused
-    when it decides patterns exactly; otherwise the linter builds its own."""
+    when it decides patterns exactly; otherwise the linter builds its own, over `space` when that
+    is the policy's and decides patterns exactly (the layout's, its diagram over budget)."""
     ctx = LintContext(policy, diagram)
-    diagram_ok = _exact_diagram(ctx)
+    diagram_ok = _exact_diagram(ctx, space)
     for p in PASSES:
         if diagram_ok or not p.needs_diagram:
             p.run(ctx)
@@ -43,14 +46,14 @@ def lint(policy: ir.PolicyIR, diagram: Diagram | None = None) -> list[Diagnostic
     return ctx.out
 
 
-def _exact_diagram(ctx: LintContext) -> bool:
+def _exact_diagram(ctx: LintContext, space: Space | None = None) -> bool:
     """Make sure ctx has the diagram with patterns decided exactly; False (with a note) when it
     is over budget."""
     try:
         if ctx.dg is None or not ctx.dg.space.exact_strings:
-            ctx.dg = Diagram(
-                Space(ctx.p.facts, ctx.rules), budget=DEFAULT_NODE_BUDGET, deadline=ctx.deadline
-            )
+            if space is None or not space.exact_strings or space.rules is not ctx.rules:
+                space = Space(ctx.p.facts, ctx.rules)
+            ctx.dg = Diagram(space, budget=DEFAULT_NODE_BUDGET, deadline=ctx.deadline)
         return True
     except AnalysisLimit as exc:
         ctx.dg = None
