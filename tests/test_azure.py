@@ -8,6 +8,8 @@ import logging
 import httpx
 import openai
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import policylang
 from gateway_harness import RunningGateway
@@ -18,7 +20,7 @@ from policylang.pipeline import front_end_text
 from policylang.policy import PolicyError
 from policylang.providers.azure import DEFAULT_API_VERSION
 from policylang.runtime import RetryPolicy
-from policylang.semantics.locations import TABLE, region_of
+from policylang.semantics.locations import REGION_OF, TABLE, region_of
 from policylang.testing import FakeAzure
 
 KEY = "3f9c2a7d1b8e4c6fa0d5b2e9c7a1f4d8"  # Azure's keys are 32 hex digits
@@ -92,6 +94,33 @@ def test_the_fake_refuses_as_azure_does(sweden):
     assert info.value.status_code == 503
     sweden.clear()
     assert sweden.received == 0  # none of those refusals reached a deployment
+
+
+def test_the_health_probe_is_the_model_listing_with_the_key(sweden, monkeypatch):
+    import asyncio
+
+    from policylang.providers import HttpxHTTP, make_adapter
+    from policylang.providers import errors as provider_errors
+    from policylang.semantics import ir
+
+    model = ir.Model("m", "p", "gpt-4o")
+
+    async def probe(key: str) -> None:
+        monkeypatch.setenv("AZ_PROBE_KEY", key)
+        provider = ir.Provider("p", "azure", sweden.url, "AZ_PROBE_KEY")
+        async with httpx.AsyncClient() as client:
+            await make_adapter(provider, HttpxHTTP(client)).probe(model, 5)
+
+    asyncio.run(probe(KEY))  # answers: the resource is up and the key good
+    with pytest.raises(provider_errors.AuthFailed) as info:
+        asyncio.run(probe("f" * 32))
+    assert "Access denied" in str(info.value) and "f" * 32 not in str(info.value)
+    sweden.down = True
+    try:
+        with pytest.raises(provider_errors.Overloaded):
+            asyncio.run(probe(KEY))
+    finally:
+        sweden.down = False
 
 
 # ---- the gateway through the openai SDK --------------------------------------------------------
@@ -275,3 +304,63 @@ def test_only_hosted_in_region_keeps_us_deployments_from_eu_requests():
     checked = front_end_text(text, "e.policy")
     findings = [d for d in lint(checked.ir) if d.code == "removed-by-constraint"]
     assert findings and "gpt-4o-us" in findings[0].message and "hosted in us" in findings[0].message
+
+
+# ---- the law: a location gives the listed region, or needs regions beside it ----------------------
+
+_LISTED = sorted(REGION_OF)
+
+
+def _near(name: str):
+    """A listed name's neighbours: each one-character deletion, doubling and swap, and its case."""
+    out = {name, name.upper(), name.title(), name + "1", " " + name, name.replace("e", "\u0435")}
+    for i in range(len(name)):
+        out |= {name[:i] + name[i + 1:], name[:i] + name[i] + name[i:], name[:i] + "-" + name[i:]}
+    return sorted(out)
+
+
+_NEIGHBOURS = sorted({n for name in _LISTED for n in _near(name)})
+_ADVERSARIAL = ["", "eu", "us", "apac", "\u212aoreacentral", "SWEDENCENTRAL", "\u0130taly", "westeurope\x00",
+                "eu-central-1", "europe-west4", "uksouth", "x" * 5000, "ſwedencentral", "swedencentral\n"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(location=st.one_of(st.sampled_from(_LISTED), st.sampled_from(_NEIGHBOURS),
+                          st.sampled_from(_ADVERSARIAL), st.text(max_size=20)),
+       written=st.sampled_from([None, [], ["eu"], ["us", "apac"], ["uk"]]))
+def test_law_a_location_gives_its_listed_region_or_needs_regions(location, written):
+    regions = "" if written is None else f"regions = [{', '.join(written)}]"
+    quoted = '"' + location.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    text = catalog(f'adapter = azure base_url = "https://r.openai.azure.com" location = {quoted} {regions}')
+    listed = location.isascii() and location.lower() in REGION_OF
+    COUNTS["listed" if listed else "unlisted"] += 1
+    COUNTS["written" if written is not None else "derived"] += 1
+    try:
+        policy = policylang.loads(text, "t.policy")
+    except PolicyError as exc:
+        errors = [d for d in exc.diagnostics if d.severity == "error"]
+        if any(d.code == "syntax-error" for d in errors):  # a control character the lexer refuses
+            COUNTS["unparsable"] += 1
+            return
+        assert written is None and not listed, [d.message for d in errors]
+        (d,) = errors
+        assert d.code == "invalid-value" and d.message.startswith("location `")
+        assert (d.span.line, d.span.column) == (1, text.index(" location = ") + len(" location = ") + 1)
+        COUNTS["refused"] += 1
+        return
+    p = policy.ir.providers["p"]
+    assert p.regions == (frozenset(written) if written is not None else frozenset({REGION_OF[location.lower()]}))
+    assert policy.ir.models["m"].regions == p.regions
+    COUNTS["accepted"] += 1
+
+
+COUNTS: dict = {k: 0 for k in ("listed", "unlisted", "written", "derived", "refused", "accepted", "unparsable")}
+
+
+def test_the_location_law_checked_each_kind():
+    """Runs after the law (file order): what it really checked."""
+    print(COUNTS)
+    if COUNTS["accepted"] + COUNTS["refused"] == 0:
+        pytest.skip("the law did not run in this session")
+    assert COUNTS["listed"] >= 20 and COUNTS["unlisted"] >= 100 and COUNTS["refused"] >= 20
+    assert COUNTS["written"] >= 100 and COUNTS["accepted"] >= 100

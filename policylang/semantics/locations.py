@@ -55,5 +55,7 @@ REGION_OF: dict[str, str] = {
 
 
 def region_of(location: str) -> str | None:
-    """The std region a cloud location is in (`swedencentral` -> `eu`); None when not listed."""
-    return REGION_OF.get(location.lower())
+    """The std region a cloud location is in (`swedencentral` -> `eu`, in any case); None when
+    not listed. Cloud location names are ASCII: a name that only lowercases to one (the Kelvin
+    sign's K in `\u212aoreacentral`) is not that location."""
+    return REGION_OF.get(location.lower()) if location.isascii() else None
