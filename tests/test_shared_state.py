@@ -538,3 +538,51 @@ def test_the_redis_store_ages_ratings_and_reads_counts_kept_before_they_aged(red
     assert store.take("r3") == ("p/a", "x", 5.0, True) and store.take("r4") == ("p/b", "x", 6.0, False)
     assert store.take("r3") is None
     store.close()
+
+
+def test_a_settlement_that_comes_while_a_batch_is_on_its_way_is_sent_too(redis_server):
+    """A request that ends while the replica's last batch is on its way to Redis: its
+    settlement waited for the next request's to be sent, and when none came (the end of
+    traffic, the soak's quiet end) its hold stayed held and its cost was never spent, so the
+    ledger was short of the access logs by exactly one request."""
+    from policylang.gateway.budgets import Budgets, Hold
+
+    class InFlight:
+        """A RedisState through which, while the first batch is on its way, a second request ends."""
+        def __init__(self, state):
+            self.state, self.sent = state, []
+            self.budgets: Budgets | None = None
+            self.second_sent = asyncio.Event()
+
+        async def settle_many(self, batches):
+            self.sent.append([entry for _, batch in batches for entry in batch])
+            if len(self.sent) == 1:
+                assert self.budgets is not None
+                await self.budgets.settle(Hold("team:today", 0.02, True), 0.001)
+            await self.state.settle_many(batches)
+            if len(self.sent) == 2:
+                self.second_sent.set()
+
+    async def go():
+        state = RedisState(redis_server.url)
+        try:
+            assert await state.reserve("team:today", 0.01, 1.0, 60)
+            assert await state.reserve("team:today", 0.02, 1.0, 60)
+            wire = InFlight(state)
+            b = wire.budgets = Budgets(state=wire)
+            await b.settle(Hold("team:today", 0.01, True), 0.004)
+            # no further request, no close(): the replica's own flusher must send the second
+            try:
+                await asyncio.wait_for(wire.second_sent.wait(), 10)  # a bound, not a measure
+            except TimeoutError:
+                pass
+            raw = await state.client.hgetall(state.key("budget", "team:today"))
+            await b.close()
+            return wire.sent, {k.decode(): float(v) for k, v in raw.items()}
+        finally:
+            await state.aclose()
+
+    sent, ledger = asyncio.run(go())
+    assert sent == [[("team:today", 0.01, 0.004)], [("team:today", 0.02, 0.001)]]
+    assert ledger["held"] == pytest.approx(0.0, abs=1e-12)
+    assert ledger["spent"] == pytest.approx(0.005)

@@ -194,9 +194,17 @@ class Budgets:
     async def _flush_soon(self) -> None:
         await asyncio.sleep(SETTLE_EVERY)
         # until Redis takes them: a batch it refused must not wait for the next request's
-        # settlement, which a budget refused by these very holds never brings
-        while not await self.flush():
-            await asyncio.sleep(SETTLE_RETRY)
+        # settlement, which a budget refused by these very holds never brings. Nor must a
+        # settlement that came while a batch was on its way: settle() saw this task running
+        # and started no other, so this task sends it (it checks and ends with no await
+        # between, so none can come in unseen).
+        while True:
+            if not await self.flush():
+                await asyncio.sleep(SETTLE_RETRY)
+            elif self.unsettled:
+                await asyncio.sleep(SETTLE_EVERY)
+            else:
+                return
 
     async def close(self) -> None:
         """At shutdown: stop the retrying flusher and settle what is waiting, once."""
