@@ -535,7 +535,7 @@ for (const [k, f] of Object.entries(cases)) {{
 console.log(JSON.stringify(out));
 """, encoding="utf-8")
     got = json.loads(subprocess.run([NODE, str(script)], capture_output=True, text=True, check=True).stdout)
-    assert got == {"empty": "default", "ctor": "a", "proto": "b", "inherited": "default", "undef": "default",
+    assert got == {"empty": "default", "ctor": "a", "proto": "b", "inherited": [True, None], "undef": "default",
                    "bare": "c", "unknown": [True, "nope"], "nul": [True, None], "arr": [True, None],
                    "reentrant": "c"}
 
@@ -606,3 +606,122 @@ def test_compile_target_js_writes_the_module_and_its_declarations(tmp_path):
     assert (tmp_path / "only.d.ts").read_text() == dts
     bad = compile_(tmp_path / "router.py")
     assert bad.returncode == 2 and "name it .mjs or .js" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def _node_probe(tmp_path: Path, module: Path, body: str) -> dict:
+    """Run `body` (JavaScript filling `out`) against the module under node; out as JSON."""
+    script = tmp_path / "probe.mjs"
+    script.write_text(f"import * as M from {json.dumps(str(module))};\nconst out = {{}};\n{body}\n"
+                      "console.log(JSON.stringify(out));\n", encoding="utf-8")
+    return json.loads(subprocess.run([NODE, str(script)], capture_output=True, text=True, check=True).stdout)
+
+
+HOSTILE = "*/ declare const evil: 1; /* </script><script>alert(1)</script><!-- \u2028"
+
+
+def test_policy_text_reaches_module_and_declarations_only_as_data(tmp_path):
+    """Strings a policy may hold (a default, a model id) that would end a comment (`*/`) or, with
+    the module inlined in an HTML page, the script (`</script>`, `<!--`): the declarations'
+    comments and the module's source hold them escaped, and the module still gives them back
+    exactly."""
+    text = HOSTILE.replace("\u2028", "")  # a policy string has no escapes: the character itself
+    policy = policylang.loads(
+        f'fact note: string = "{text}"\nfact s: string\n'
+        "provider p { adapter = echo }\n"
+        f'model m {{ provider = p  id = "{text}\u2028" }}\n'
+        f'a: when s == "{text}" route m\ndefault route m\n', "hostile.policy")
+    js = generate_js(policy.ir, facts_schema(policy.ir))
+    # what is left of the declarations without their comments is declarations only
+    code = re.sub(r"/\*.*?\*/|//[^\n]*", "", js.declarations, flags=re.S)
+    assert "evil" not in code and "</script" not in js.declarations
+    assert "</script" not in js.source.lower() and "<!--" not in js.source
+    assert "\u2028" not in js.source
+    path = tmp_path / "hostile.mjs"
+    path.write_text(js.source, encoding="utf-8")
+    got = _node_probe(tmp_path, path, f"""
+out.default = M.FACTS.note.default;
+out.id = M.CANDIDATES["p/m"].id;
+out.schema = M.FACTS_SCHEMA.properties.note.default;
+out.rule = M.decide({{ s: {json.dumps(text)} }}).rule;
+""")
+    assert got == {"default": text, "id": text + "\u2028", "schema": text, "rule": "a"}
+
+
+def test_facts_that_are_not_plain_objects_are_refused(tmp_path):
+    """A Map, a Date, a class instance, a boxed string, an object inheriting its facts: decide
+    would read none of their entries (every fact absent, the default rule); they are refused as
+    Python refuses what is not a dict, with how to make a plain object. A plain object from
+    another realm (node:vm) is read. A set fact given as an array with a hole is refused (the
+    hole is no string)."""
+    policy = policylang.loads(
+        "fact tokens: int\nfact tags: set\nprovider p { adapter = echo }\nmodel m { provider = p }\n"
+        "a: when tokens > 3 route m\nb: when tags contains \"x\" route m\ndefault route m\n", "plain.policy")
+    path = module_of(policy, tmp_path)
+    got = _node_probe(tmp_path, path, """
+const vm = await import("node:vm");
+const cases = {
+  map: new Map([["tokens", 5]]),
+  date: new Date(0),
+  instance: new (class Req { constructor() { this.tokens = 5; } })(),
+  boxed: new String("tokens"),
+  inherited: Object.create({ tokens: 5 }),
+  realm: vm.runInNewContext("({ tokens: 5 })"),
+  hole: { tags: [, "x"] },
+  plain: { tokens: 5 },
+};
+for (const [k, f] of Object.entries(cases)) {
+  for (const fn of ["decide", "checkFacts"]) {
+    try { const r = M[fn](f); out[k + "." + fn] = fn === "decide" ? r.rule : r; }
+    catch (e) { out[k + "." + fn] = [e instanceof M.FactError, e.fact, e.message]; }
+  }
+}
+""")
+    for name, type_, hint in [("map", "Map", "Object.fromEntries(map) makes one"),
+                              ("date", "Date", "copy it: {...facts}"), ("instance", "Req", "copy it"),
+                              ("boxed", "String", "copy it"), ("inherited", "an object inheriting properties", "copy it")]:
+        for fn in ("decide", "checkFacts"):
+            ok, fact, message = got[f"{name}.{fn}"]
+            assert ok and fact is None, (name, fn, got[f"{name}.{fn}"])
+            assert f"facts must be a plain object mapping fact names to values; got {type_}" in message
+            assert hint in message
+    assert got["realm.decide"] == "a" and got["plain.decide"] == "a"
+    assert got["realm.checkFacts"] == {"tokens": 5}
+    for fn in ("decide", "checkFacts"):
+        assert got[f"hole.{fn}"] == [True, "tags", 'fact `tags` must be a list of strings; got [null, "x"]']
+
+
+def test_learned_scores_decide_cannot_read_are_refused(tmp_path):
+    """decide(facts, learned): learned scores it could never read, and so would skip in silence
+    for the declared ones (a Map, a model's name for a "provider/model" candidate, a score that
+    is not a number), are a TypeError naming what is wrong, with a did-you-mean; scores it reads
+    still count."""
+    policy = policylang.load(ROOT / "examples" / "cost-per-quality.policy")
+    path = module_of(policy, tmp_path)
+    got = _node_probe(tmp_path, path, """
+const c = "mistral/mistral-large";
+const cases = {
+  none: undefined, empty: {},
+  map: new Map([[c, { extract: 0.1 }]]), inner: { [c]: new Map([["extract", 0.1]]) },
+  short: { "mistral-large": { extract: 0.1 } }, value: { [c]: { extrct: 0.1 } },
+  other: { "gone/model": { extract: 0.1 } },
+  text: { [c]: { extract: "0.1" } }, nan: { [c]: { extract: NaN } }, array: [],
+  low: { [c]: { extract: 0.1 } },
+};
+for (const [k, l] of Object.entries(cases)) {
+  try { out[k] = M.decide({ task: "extract" }, l).candidates; }
+  catch (e) { out[k] = [e.name, e.message]; }
+}
+""")
+    declared = ["mistral/mistral-large", "openai/gpt-5"]
+    assert got["none"] == declared and got["empty"] == declared
+    assert got["low"] == ["openai/gpt-5"], got["low"]  # below the 0.90 floor: removed
+    where = "decide's learned scores"
+    assert got["map"] == ["TypeError", f'{where} must be a plain object {{"provider/model": {{value: score}}}}; got Map']
+    assert got["array"][1].endswith("got Array")
+    assert got["inner"] == ["TypeError", f"{where} for {declared[0]} must be a plain object {{value: score}}; got Map"]
+    assert got["short"] == ["TypeError", f'{where} name "mistral-large", not a candidate ("provider/model"); '
+                                         "did you mean `mistral/mistral-large`?"]
+    # a candidate or value the policy does not have: passed over, as Python does (an older table)
+    assert got["value"] == declared and got["other"] == declared
+    assert got["text"] == ["TypeError", f'learned score of {declared[0]} for extract must be a number; got "0.1"']
+    assert got["nan"] == ["TypeError", f"learned score of {declared[0]} for extract must be a number; got NaN"]

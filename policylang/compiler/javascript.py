@@ -76,7 +76,9 @@ def js_literal(value) -> str:
             return "Infinity" if value > 0 else "-Infinity"
         return repr(value)
     if t is str:
-        return json.dumps(value)  # ASCII only: \u escapes (lone surrogates, U+2028 included)
+        # ASCII only: \u escapes (lone surrogates, U+2028 included), and "<" as \u003c, so that
+        # no "</script>" or "<!--" appears in a module inlined in an HTML page
+        return _no_markup(json.dumps(value))
     if t in (tuple, list):
         return "[" + ",".join(js_literal(v) for v in value) + "]"
     if t is frozenset:
@@ -324,7 +326,7 @@ def generate_js(
             f" * Left out: the policy's classifiers ({skipped}); give those facts explicitly."
         )
     head.append(" */")
-    schema = json.dumps(json.dumps(facts_schema, sort_keys=True))
+    schema = _no_markup(json.dumps(json.dumps(facts_schema, sort_keys=True)))
     declared = [
         [
             name,
@@ -451,8 +453,15 @@ def _plain(value):
     return sorted(value) if isinstance(value, frozenset) else value
 
 
-def _comment_safe(name: str) -> str:
-    return json.dumps(name).replace("*/", "*\\/")
+def _no_markup(source: str) -> str:
+    """JSON text as JavaScript (or JSON) with each "<" escaped: the same value, and no HTML
+    markup (`</script>`, `<!--`) if a page inlines the module."""
+    return source.replace("<", "\\u003c")
+
+
+def _comment_safe(text: str) -> str:
+    """Policy text for a comment: JSON-escaped (no line breaks), with no `*/` to end it."""
+    return _no_markup(json.dumps(text)).replace("*/", "*\\/")
 
 
 @lru_cache(maxsize=1)
@@ -512,7 +521,7 @@ def declarations(policy: ir.PolicyIR) -> str:
         if f.ignoring_case:
             note.append("compared ignoring letter case")
         if f.has_default:
-            note.append(f"default {json.dumps(_plain(f.default))}")
+            note.append(f"default {_comment_safe(_plain(f.default))}")
         if note:
             lines.append(f"  /** {'; '.join(note)} */")
         lines.append(f"  readonly {_ts_key(name)}?: {_fact_type(f)};")

@@ -88,7 +88,11 @@ function checkValue(i, value) {
     }
     case "set": {
       const items = Array.isArray(value) ? value : value instanceof Set ? [...value] : null;
-      if (items !== null && items.every((x) => typeof x === "string")) return new Set(items);
+      if (items === null) break;
+      // a loop, not every(): every() skips an array's holes, which are no strings
+      let strings = true;
+      for (let j = 0; j < items.length; j++) if (typeof items[j] !== "string") strings = false;
+      if (strings) return new Set(items);
       break;
     }
   }
@@ -102,6 +106,15 @@ function validated(facts) {
       : { string: "str", boolean: "bool", bigint: "int", undefined: "NoneType" }[typeof facts]
       || (typeof facts === "number" ? (Number.isInteger(facts) ? "int" : "float") : typeof facts);
     throw new FactError(null, `facts must be an object mapping fact names to values; got ${got}`);
+  }
+  if (!isPlain(facts)) {
+    // a Map, a Date, a class instance, an object inheriting properties: its entries or fields
+    // would be silently left unread, so it is refused, as Python refuses what is not a dict
+    throw new FactError(
+      null,
+      `facts must be a plain object mapping fact names to values; got ${typeName(facts)}` +
+        (facts instanceof Map ? " (Object.fromEntries(map) makes one)" : " (copy it: {...facts})"),
+    );
   }
   const vals = DEFAULTS.slice();
   const keys = Object.keys(facts);
@@ -127,6 +140,18 @@ function validated(facts) {
     throw new FactError(bad[0].fact, bad.map((e) => e.message).join("; "), bad.map((e) => e.fact));
   }
   return vals;
+}
+
+/** Whether o is a plain object: {...}, JSON.parse's, Object.create(null), from any realm. */
+function isPlain(o) {
+  const proto = Object.getPrototypeOf(o);
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+function typeName(o) {
+  const proto = Object.getPrototypeOf(o);
+  const c = proto !== null && hasOwn(proto, "constructor") ? proto.constructor : null;
+  return typeof c === "function" && c.name ? c.name : "an object inheriting properties";
 }
 
 /** The facts validated and normalized (lowercased where `ignoring case`, sets as sorted
@@ -506,6 +531,39 @@ function scoreOf(candidate, quality, vals, learned) {
   return null;
 }
 
+const CANDIDATE_NAMES = new Set(P.decisions.flatMap((d) => d[4]));
+
+/** Learned scores as decide takes them, or TypeError: what scoreOf could never read (a Map, a
+ * model's name where a "provider/model" candidate belongs, a score that is not a number) is
+ * refused rather than silently left for the declared score. A candidate or value the policy
+ * does not have is passed over, as the Python evaluator does: a table learned under an earlier
+ * version of the policy still serves. */
+function checkLearned(learned) {
+  const where = "decide's learned scores";
+  if (typeof learned !== "object" || !isPlain(learned)) {
+    throw new TypeError(`${where} must be a plain object {"provider/model": {value: score}}; ` +
+      `got ${typeof learned === "object" ? typeName(learned) : typeof learned}`);
+  }
+  for (const candidate of Object.keys(learned)) {
+    if (!CANDIDATE_NAMES.has(candidate) && !candidate.includes("/")) {
+      throw new TypeError(`${where} name ${show(candidate)}, not a candidate ("provider/model")` +
+        didYouMean(candidate, CANDIDATE_NAMES));
+    }
+    const mine = learned[candidate];
+    if (typeof mine !== "object" || mine === null || !isPlain(mine)) {
+      throw new TypeError(`${where} for ${candidate} must be a plain object {value: score}; got ` +
+        `${typeof mine === "object" && mine !== null ? typeName(mine) : show(mine)}`);
+    }
+    for (const value of Object.keys(mine)) {
+      const score = mine[value];
+      if (typeof score !== "number" || score !== score) {
+        throw new TypeError(`learned score of ${candidate} for ${value} must be a number; got ` +
+          show(score));
+      }
+    }
+  }
+}
+
 function estimatedCost(tokens, input, output) {
   // (tokens x input + 500 x output) / 1e6 in float arithmetic, as prelude.estimated_cost: a
   // count too large for a float saturates the product (a free input price keeps it 0)
@@ -588,6 +646,7 @@ function constrain(r, vals, learned) {
  * candidate ("provider/model") to {value of the `quality by` fact: score}, replacing declared
  * scores as the Python Router's learned quality does. The result is frozen. */
 export function decide(facts, learned) {
+  if (learned !== undefined && learned !== null) checkLearned(learned);
   if (busy) return decideIn(facts, learned, DEFAULTS.slice()); // a getter deciding meanwhile
   busy = true;
   try {
