@@ -263,7 +263,10 @@ def describe(policy: ir.PolicyIR, name: str) -> str | None:
         pr = policy.providers[name]
         where = f", base URL `{pr.base_url}`" if pr.base_url else ""
         default = f", default model `{pr.default_model}`" if pr.default_model else ""
-        return f"**provider** `{name}`: adapter `{pr.adapter}`{where}{default}"
+        place = f", location `{pr.location}`" if pr.location else ""
+        if pr.regions is not None:
+            place += f", hosted in {', '.join(sorted(pr.regions)) or 'no region'}"
+        return f"**provider** `{name}`: adapter `{pr.adapter}`{where}{default}{place}"
     return None
 
 

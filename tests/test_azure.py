@@ -364,3 +364,13 @@ def test_the_location_law_checked_each_kind():
         pytest.skip("the law did not run in this session")
     assert COUNTS["listed"] >= 20 and COUNTS["unlisted"] >= 100 and COUNTS["refused"] >= 20
     assert COUNTS["written"] >= 100 and COUNTS["accepted"] >= 100
+
+
+def test_hovering_a_provider_shows_its_location_and_the_region_it_gives():
+    from policylang.lsp import describe
+
+    policy = policylang.load(ROOT / "examples" / "eu-enterprise.policy").ir
+    assert describe(policy, "azure-sweden") == (
+        "**provider** `azure-sweden`: adapter `azure`, base URL `https://contoso-sweden.openai.azure.com`, "
+        "default model `gpt-4o-sweden`, location `swedencentral`, hosted in eu")
+    assert describe(policy, "azure-us").endswith("location `eastus2`, hosted in us")
