@@ -216,14 +216,30 @@ def test_a_deployment_the_resource_lacks_is_left_for_the_next_region(tmp_path, m
         sweden.deployments = {"gpt-4o": "gpt-4o-2024-11-20"}
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
 def test_a_prompt_azures_content_filter_refuses_is_a_400_with_azures_message(
-        tmp_path, monkeypatch, sweden, westeu):
+        tmp_path, monkeypatch, sweden, westeu, stream):
     with start(tmp_path, monkeypatch, sweden, westeu) as gw:
         sweden.fail(None, "content_filter")
         with pytest.raises(openai.BadRequestError) as info:
-            sdk(gw).chat.completions.create(model="auto", messages=MSG)
+            sdk(gw).chat.completions.create(model="auto", messages=MSG, stream=stream)
         assert "content management policy" in info.value.body["message"]
         assert westeu.received == 0
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+def test_an_answer_azures_output_filter_cut_short_reaches_the_client_as_azure_sent_it(
+        tmp_path, monkeypatch, sweden, westeu, stream):
+    with start(tmp_path, monkeypatch, sweden, westeu) as gw:
+        sweden.filter_answers = True
+        got = sdk(gw).chat.completions.create(model="auto", messages=MSG, stream=stream)
+        if stream:
+            chunks = [c for c in got if c.choices]
+            assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Hello"
+            assert chunks[-1].choices[0].finish_reason == "content_filter"
+        else:
+            assert got.choices[0].finish_reason == "content_filter" and got.choices[0].message.content is None
+        assert westeu.received == 0  # an answer, not a failure: nothing to fall back from
 
 
 def test_a_wrong_key_is_an_auth_failure_that_never_shows_the_key(tmp_path, monkeypatch, sweden, westeu, caplog):

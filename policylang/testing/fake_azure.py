@@ -12,7 +12,8 @@ It serves POST /openai/deployments/{deployment}/chat/completions?api-version=V (
 chunk of prompt_filter_results and no choices). Faults, beside FakeProvider's: `429` with
 Azure's token-rate-limit body (pass retry_after for its retry-after header), `content_filter`
 (400, code content_filter, the prompt refused by the content management policy), and
-`down = True` for a region that is down (503 ServiceUnavailable to every request, probes too).
+`down = True` for a region that is down (503 ServiceUnavailable to every request, probes too),
+`filter_answers = True` for answers the output filter cuts short (finish_reason content_filter).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ _SAFE = {
     k: {"filtered": False, "severity": "safe"} for k in ("hate", "self_harm", "sexual", "violence")
 }
 
+_FILTERED = {**_SAFE, "violence": {"filtered": True, "severity": "high"}}
+
 
 def azure_error(status: int, kind: str) -> dict:
     """Azure's error document for a status (and a fault's kind)."""
@@ -47,10 +50,7 @@ def azure_error(status: int, kind: str) -> dict:
                 "status": 400,
                 "innererror": {
                     "code": "ResponsibleAIPolicyViolation",
-                    "content_filter_result": {
-                        **_SAFE,
-                        "violence": {"filtered": True, "severity": "high"},
-                    },
+                    "content_filter_result": _FILTERED,
                 },
             }
         }
@@ -83,6 +83,11 @@ class FakeAzure(FakeProvider):
         self.key = key
         self.deployments = deployments  # deployment -> the model it runs; None: any name
         self.api_versions = api_versions
+        self.filter_answers = False  # True: answers end as the output filter cuts them short
+
+    def clear(self) -> None:
+        super().clear()
+        self.filter_answers = False
 
     async def _refuse(self, writer, status: int, doc: dict) -> bool:
         await self._send(writer, status, json.dumps(doc).encode())
@@ -133,6 +138,10 @@ class FakeAzure(FakeProvider):
         doc["system_fingerprint"] = "fp_azure"
         for choice in doc["choices"]:
             choice["content_filter_results"] = _SAFE
+            if self.filter_answers:
+                choice["message"]["content"] = None
+                choice["finish_reason"] = "content_filter"
+                choice["content_filter_results"] = _FILTERED
         return doc
 
     def _stream_docs(self, wire: str, model: str, words: list[str], text: str) -> list[str]:
@@ -144,7 +153,14 @@ class FakeAzure(FakeProvider):
             "object": "",
             "prompt_filter_results": [{"prompt_index": 0, "content_filter_results": _SAFE}],
         }
-        return [_sse(first)] + _stream_events("openai", self._model_of(model), words, text)
+        events = _stream_events("openai", self._model_of(model), words, text)
+        if self.filter_answers:  # the first word, then the filter's end
+            events = events[:2] + [
+                e.replace('"finish_reason": "stop"', '"finish_reason": "content_filter"')
+                for e in events
+                if '"finish_reason": "stop"' in e or '"usage"' in e or "[DONE]" in e
+            ]
+        return [_sse(first)] + events
 
     def _error_doc(self, wire: str, status: int, kind: str) -> dict:
         return azure_error(status, kind)
