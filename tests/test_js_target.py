@@ -725,3 +725,26 @@ for (const [k, l] of Object.entries(cases)) {
     assert got["value"] == declared and got["other"] == declared
     assert got["text"] == ["TypeError", f'learned score of {declared[0]} for extract must be a number; got "0.1"']
     assert got["nan"] == ["TypeError", f"learned score of {declared[0]} for extract must be a number; got NaN"]
+
+
+def test_refusals_of_long_values_are_pythons_word_for_word(node, tmp_path):
+    """The message of a refused long value (cut at 60 characters; an enum's or a name's
+    did-you-mean skipped by length, as difflib's real_quick_ratio does) is Python's, at and
+    around the cut and far beyond it, with escapes straddling the cut."""
+    policy = policylang.loads("fact e: enum {alpha, beta} ignoring case\nfact n: int\n"
+                              "provider p { adapter = echo }\nmodel m { provider = p }\ndefault route m\n", "long.policy")
+    values = []
+    for n in (1, 2, 3, 4, 5, 6, 55, 56, 57, 58, 59, 60, 61, 62, 100, 20_000):
+        values += ["a" * n, "alph" + "İ" * n, "Ä" * n, '"' * n, "b" * max(n - 1, 0) + "é"]
+    values += ["alpah", "BET", "betaa", "Alpha1", "bta"]  # near misses: did you mean
+    cases = [{"e": v} for v in values] + [{"n": v} for v in values] + [{v + "x": 1} for v in values[:40]]
+    calls = [["decide", c, None] for c in cases]
+    got = node.run(module_of(policy, tmp_path), calls)
+    compared = hinted = cut = 0
+    for facts, answer in zip(cases, got):
+        want = reference(policy, facts)
+        assert answer["error"]["message"] == want[2], (str(facts)[:80], answer["error"]["message"], want[2])
+        compared += 1
+        hinted += "did you mean" in want[2]
+        cut += want[2].endswith('..."') or '...;' in want[2] or want[2].endswith("...")
+    assert compared == len(cases) == 210 and hinted >= 7 and cut >= 50, (hinted, cut)

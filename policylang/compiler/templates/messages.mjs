@@ -4,7 +4,8 @@
 
 /** A value as Python's json.dumps writes it (ASCII, ", " and ": "), cut at 60 characters. */
 function show(value) {
-  const text = pyJson(value, 0);
+  // a string is escaped only as far as the cut: a megabyte value costs no megabyte of text
+  const text = typeof value === "string" ? pyString(value, 61) : pyJson(value, 0);
   return text.length <= 60 ? text : text.slice(0, 57) + "...";
 }
 
@@ -23,9 +24,10 @@ function pyJson(v, depth) {
   return pyString(String(v));
 }
 
-function pyString(s) {
+function pyString(s, limit = Infinity) {
   let out = '"';
   for (let i = 0; i < s.length; i++) {
+    if (out.length > limit) return out; // longer than the cut already: the rest is not shown
     const c = s.charCodeAt(i);
     if (c === 0x22) out += '\\"';
     else if (c === 0x5c) out += "\\\\";
@@ -68,11 +70,14 @@ function pyNumber(x) {
  * cutoff 0.6, ported), or "". */
 function didYouMean(word, options) {
   const b = codePoints(word);
-  const matcher = new SequenceMatcher(b);
+  let matcher = null; // built for the first option of a length that could match (as difflib's
+  // real_quick_ratio filter): a megabyte-long word costs no table over its code points
   let best = null;
   let bestScore = -1;
   for (const x of options) {
     const a = codePoints(x);
+    if ((2.0 * Math.min(a.length, b.length)) / (a.length + b.length) < 0.6) continue;
+    if (matcher === null) matcher = new SequenceMatcher(b);
     const score = matcher.ratioWith(a);
     if (score >= 0.6 && (score > bestScore || (score === bestScore && codePointOrder(x, best) > 0))) {
       best = x;
