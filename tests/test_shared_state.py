@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from policylang.gateway.budgets import SETTLE_RETRY
+from policylang.gateway.budgets import SETTLE_RETRY, period_of
 from policylang.gateway.auth import hash_key
 from helpers import free_port
 from test_learning import GW_POLICY
@@ -479,7 +479,7 @@ def test_a_settlement_redis_refused_is_retried_without_another_request():
         return ledger
 
     ledger = asyncio.run(go())
-    assert ledger.calls == 2 and ledger.settled == [("team:2026-11-27", 0.01, 0.002)]
+    assert ledger.calls == 2 and ledger.settled == [("team:2026-11-27", 0.01, 0.002, "")]
 
 
 def test_a_settlement_whose_answer_came_too_late_is_not_applied_twice(redis_server):
@@ -583,6 +583,125 @@ def test_a_settlement_that_comes_while_a_batch_is_on_its_way_is_sent_too(redis_s
             await state.aclose()
 
     sent, ledger = asyncio.run(go())
-    assert sent == [[("team:today", 0.01, 0.004)], [("team:today", 0.02, 0.001)]]
+    assert sent == [[("team:today", 0.01, 0.004, "")], [("team:today", 0.02, 0.001, "")]]
     assert ledger["held"] == pytest.approx(0.0, abs=1e-12)
     assert ledger["spent"] == pytest.approx(0.005)
+
+
+class CutBeforeAnswer:
+    """A loopback proxy to Redis that, once armed, closes the connection carrying the next
+    EVALSHA without passing Redis's answer back: either after Redis ran it (`ran`, what a
+    client sees of a Redis that shuts down right after running a command: SIGTERM makes it run
+    what it has read, write it to its append-only file and close unanswered) or before it
+    reached Redis (`dropped`). Everything else passes."""
+
+    def __init__(self, redis_port: int, ran: bool):
+        self.redis_port, self.ran, self.armed, self.cut = redis_port, ran, False, 0
+
+    async def start(self):
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.url = f"redis://127.0.0.1:{self.server.sockets[0].getsockname()[1]}/0"
+        return self
+
+    async def _serve(self, client_r, client_w):
+        redis_r, redis_w = await asyncio.open_connection("127.0.0.1", self.redis_port)
+        try:
+            while data := await client_r.read(65536):
+                cut = self.armed and b"EVALSHA" in data.upper()
+                if cut and not self.ran:
+                    self.armed, self.cut = False, self.cut + 1
+                    return
+                redis_w.write(data)
+                await redis_w.drain()
+                reply = await redis_r.read(65536)  # redis-py waits for it before sending more
+                if cut:
+                    self.armed, self.cut = False, self.cut + 1
+                    return
+                client_w.write(reply)
+                await client_w.drain()
+        except ConnectionError:  # the client closed first
+            pass
+        finally:
+            client_w.close()
+            redis_w.close()
+
+
+@pytest.mark.parametrize("ran", [True, False], ids=["redis-ran-it", "redis-never-got-it"])
+@pytest.mark.parametrize("rate", [None, 600], ids=["reserve", "admit"])
+def test_a_hold_whose_answer_never_came_is_released_once_redis_answers(redis_server, ran, rate):
+    """The request is refused (503, failing closed) when its hold is not answered; a hold Redis
+    took all the same was left held until its period ended, so a Redis restart under load left
+    the ledger with a held amount no request would ever settle. Now it is released once Redis
+    answers again, and only if Redis took it (never below zero). With a rate limit the hold
+    and the token travel together, in a pipeline."""
+    from policylang.gateway.auth import Client
+    from policylang.gateway.budgets import Budgets
+    from policylang.gateway.request import Refused
+
+    async def go():
+        proxy = await CutBeforeAnswer(redis_server.port, ran).start()
+        state = RedisState(proxy.url, timeout=5, retry_after=0)  # a bound, not a measure
+        try:
+            b = Budgets(state=state)
+            b.estimate = lambda body, candidates: 0.01
+            team = Client("team", "x", rate_per_minute=rate, budget_usd=1.0)
+            body = {"messages": [{"role": "user", "content": "hi"}]}
+            await b.settle(await b.hold(Client("warm", "y", rate_per_minute=rate, budget_usd=1.0), body, []), 0.0)
+            proxy.armed = True  # the scripts are loaded: the next EVALSHA is the hold
+            with pytest.raises(Refused) as refused:
+                await b.hold(team, body, [])
+            assert refused.value.response.status_code == 503 and proxy.cut == 1
+            key = state.key("budget", f"team:{period_of('day', time.time())}")
+            held_unanswered = float(await state.client.hget(key, "held") or 0)
+            await b.settle(await b.hold(team, body, []), 0.004)  # a request that goes through
+            await b.close()
+            raw = await state.client.hgetall(key)
+            markers = await state.client.keys(state.key("hold", "*"))
+            return held_unanswered, {k.decode(): float(v) for k, v in raw.items()}, markers
+        finally:
+            await state.aclose()
+            proxy.server.close()
+
+    held_unanswered, ledger, markers = asyncio.run(go())
+    assert held_unanswered == pytest.approx(0.01 if ran else 0.0)  # what each case is about
+    assert ledger["held"] == pytest.approx(0.0, abs=1e-12)
+    assert ledger["spent"] == pytest.approx(0.004)
+    assert markers == []  # settled holds leave nothing behind
+
+
+def test_a_batch_on_its_way_when_the_replica_stops_is_sent_at_close(redis_server):
+    """SIGTERM while a batch of settlements is on its way: close() stops the flusher and sends
+    what is waiting. The flusher put its batch back only when the cancellation reached it,
+    after close() had sent an empty queue, so the batch was never sent and its holds stayed."""
+    from policylang.gateway.budgets import Budgets, Hold
+
+    class Stuck:
+        """A RedisState whose first settlement never gets an answer (until cancelled)."""
+        def __init__(self, state):
+            self.state, self.calls = state, 0
+            self.on_its_way = asyncio.Event()
+
+        async def settle_many(self, batches):
+            self.calls += 1
+            if self.calls == 1:
+                self.on_its_way.set()
+                await asyncio.Event().wait()
+            await self.state.settle_many(batches)
+
+    async def go():
+        state = RedisState(redis_server.url)
+        try:
+            assert await state.reserve("team:today", 0.01, 1.0, 60)
+            wire = Stuck(state)
+            b = Budgets(state=wire)
+            await b.settle(Hold("team:today", 0.01, True), 0.004)
+            await wire.on_its_way.wait()
+            await b.close()
+            raw = await state.client.hgetall(state.key("budget", "team:today"))
+            return {k.decode(): float(v) for k, v in raw.items()}
+        finally:
+            await state.aclose()
+
+    ledger = asyncio.run(go())
+    assert ledger["held"] == pytest.approx(0.0, abs=1e-12)
+    assert ledger["spent"] == pytest.approx(0.004)

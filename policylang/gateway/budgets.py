@@ -12,6 +12,8 @@ most that excess. Periods are UTC calendar hours, days or months.
 Without `--state` each process keeps its own ledger. With it the ledger is one in Redis,
 atomic across replicas; when Redis does not answer, budgets fail closed (503
 `budget_unavailable`) unless `--state-fail-open`, which falls back to this process's ledger.
+A shared hold sent but not answered (Redis may have run it) is released when Redis answers
+again, if its marker shows Redis took it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 
 from ..runtime.cost import cost_usd
 from ..runtime.facts import count_prompt_tokens
-from ..runtime.shared import RedisState, StateUnavailable
+from ..runtime.shared import RedisState, Settlement, StateUnavailable
 from ..semantics import ir
 from .auth import Client, TokenBucket, bucket_size
 from .request import Refused, refuse_over_rate
@@ -75,6 +77,7 @@ class Hold:
     budget: str  # client and period
     usd: float
     shared: bool  # held in Redis (else in this process's ledger)
+    id: str = ""  # names a shared hold in Redis, so that its settlement finds it
 
 
 class Budgets:
@@ -83,8 +86,8 @@ class Budgets:
         self.fail_open = fail_open
         self.clock = clock
         self.ledger: dict[str, list[float]] = {}  # this process's: budget -> [spent, held]
-        self.unsettled: list[tuple[str, float, float]] = []  # shared holds to settle
-        self.batches: list[tuple[str, list[tuple[str, float, float]]]] = []  # sent, not yet taken
+        self.unsettled: list[Settlement] = []  # shared holds to settle
+        self.batches: list[tuple[str, list[Settlement]]] = []  # sent, not yet taken
         self._flusher: asyncio.Task | None = None
 
     def estimate(self, body: dict, candidates: Iterable[ir.Model]) -> float:
@@ -132,17 +135,24 @@ class Budgets:
         budget = f"{client.name}:{period_of(period, self.clock())}"
         usd = self.estimate(body, candidates)
         limit = float(client.budget_usd)
-        ok, shared = False, False
+        ok, shared, hold_id = False, False, ""
         if self.state is not None:
+            hold_id = secrets.token_hex(8)
             try:
                 ttl = 2 * PERIODS[period]
                 if rate is not None:
-                    wait, ok = await self.state.admit(client.name, *rate, budget, usd, limit, ttl)
+                    wait, ok = await self.state.admit(
+                        client.name, *rate, budget, usd, limit, ttl, hold=hold_id
+                    )
                     refuse_over_rate(client, wait)
                 else:
-                    ok = await self.state.reserve(budget, usd, limit, ttl)
+                    ok = await self.state.reserve(budget, usd, limit, ttl, hold=hold_id)
                 shared = True
-            except StateUnavailable:
+            except StateUnavailable as exc:
+                # Redis may have taken the hold and not answered (one shutting down runs what
+                # it has read and closes): released once it answers, if its marker is there
+                if exc.sent:
+                    self._queue((budget, usd, None, hold_id))
                 if rate is not None and bucket is not None:
                     refuse_over_rate(client, bucket.take())
                 if not self.fail_open:
@@ -174,7 +184,7 @@ class Budgets:
                     "budget_exceeded",
                 )
             )
-        return Hold(budget, usd, shared)
+        return Hold(budget, usd, shared, hold_id if shared else "")
 
     async def settle(self, hold: Hold | None, cost: float | None) -> None:
         """Release the hold and pay what the request cost (None: nothing was charged). Shared
@@ -183,13 +193,16 @@ class Budgets:
             return
         spent = float(cost or 0.0)
         if hold.shared and self.state is not None:
-            self.unsettled.append((hold.budget, hold.usd, spent))
-            if self._flusher is None or self._flusher.done():
-                self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
+            self._queue((hold.budget, hold.usd, spent, hold.id))
             return
         entry = self.ledger.setdefault(hold.budget, [0.0, 0.0])
         entry[0] += spent
         entry[1] -= hold.usd
+
+    def _queue(self, settlement: Settlement) -> None:
+        self.unsettled.append(settlement)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
         await asyncio.sleep(SETTLE_EVERY)
@@ -210,6 +223,9 @@ class Budgets:
         """At shutdown: stop the retrying flusher and settle what is waiting, once."""
         if self._flusher is not None and not self._flusher.done():
             self._flusher.cancel()
+            # it puts the batch it was sending back when the cancellation reaches it, which is
+            # not at once: flushed before that, the batch was lost
+            await asyncio.gather(self._flusher, return_exceptions=True)
         await self.flush()
 
     async def flush(self) -> bool:

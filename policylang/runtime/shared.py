@@ -46,9 +46,9 @@ return tostring(wait)
 """
 )
 
-# KEYS[1] the bucket, KEYS[2] the budget; ARGV rate, burst, usd, limit, ttl ms. A token and
-# a hold in one trip: {"0", 1} admitted; {wait, 0} over the rate; {"0", 0} over the budget
-# (the token is given back).
+# KEYS[1] the bucket, KEYS[2] the budget, KEYS[3] (if given) the hold's marker; ARGV rate,
+# burst, usd, limit, ttl ms. A token and a hold in one trip: {"0", 1} admitted; {wait, 0} over
+# the rate; {"0", 0} over the budget (the token is given back). The marker: see _RESERVE.
 _ADMIT = (
     _REFILL
     + """
@@ -64,6 +64,7 @@ if spent + held + tonumber(ARGV[3]) <= tonumber(ARGV[4]) then
   ok = 1
   redis.call('HINCRBYFLOAT', KEYS[2], 'held', ARGV[3])
   redis.call('PEXPIRE', KEYS[2], ARGV[5])
+  if KEYS[3] then redis.call('SET', KEYS[3], '1', 'PX', ARGV[5]) end
 end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 60000)
@@ -123,25 +124,37 @@ return 0
 )
 
 
-# KEYS[1] the budget (hash: spent, held); ARGV usd, limit, ttl ms. 1: reserved, 0: refused.
+# KEYS[1] the budget (hash: spent, held), KEYS[2] (if given) the hold's marker; ARGV usd,
+# limit, ttl ms. 1: reserved, 0: refused. The marker says the hold was taken, until its
+# settlement deletes it: a hold whose answer never came (a Redis shutting down runs what it
+# has read, keeps it in its append-only file and closes without answering) is released by a
+# settlement that applies only if the marker is there.
 _RESERVE = """
 local b = redis.call('HMGET', KEYS[1], 'spent', 'held')
 local spent, held = tonumber(b[1]) or 0, tonumber(b[2]) or 0
 if spent + held + tonumber(ARGV[1]) > tonumber(ARGV[2]) then return 0 end
 redis.call('HINCRBYFLOAT', KEYS[1], 'held', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if KEYS[2] then redis.call('SET', KEYS[2], '1', 'PX', ARGV[3]) end
 return 1
 """
 
-# KEYS[1] the batch's marker, KEYS[2..] the budgets; ARGV[1] how long the marker stays (ms),
-# then reserved and spent for each budget in turn. A batch is applied once: sent again because
-# its answer came too late (Redis had run it), it finds its marker and changes nothing.
-# 1: applied now, 0: applied before.
+# KEYS[1] the batch's marker, then for each settlement its budget and its hold's marker;
+# ARGV[1] how long the batch's marker stays (ms), then for each settlement: reserved, spent
+# and how: "settle" (release and pay, deleting the hold's marker) or "release" (a hold whose
+# answer never came: released only if its marker says it was taken). A batch is applied once:
+# sent again because its answer came too late (Redis had run it), it finds its marker and
+# changes nothing. 1: applied now, 0: applied before.
 _SETTLE = """
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
-for i = 2, #KEYS do
-  redis.call('HINCRBYFLOAT', KEYS[i], 'held', -tonumber(ARGV[2 * i - 2]))
-  redis.call('HINCRBYFLOAT', KEYS[i], 'spent', ARGV[2 * i - 1])
+for j = 0, (#KEYS - 1) / 2 - 1 do
+  local budget, hold = KEYS[2 + 2 * j], KEYS[3 + 2 * j]
+  local reserved, spent, how = ARGV[2 + 3 * j], ARGV[3 + 3 * j], ARGV[4 + 3 * j]
+  local taken = redis.call('DEL', hold) == 1
+  if how == 'settle' or taken then
+    redis.call('HINCRBYFLOAT', budget, 'held', -tonumber(reserved))
+    redis.call('HINCRBYFLOAT', budget, 'spent', spent)
+  end
 end
 return 1
 """
@@ -160,8 +173,16 @@ def _text(x) -> str:
     return x.decode() if isinstance(x, bytes) else str(x)
 
 
+Settlement = tuple[str, float, float | None, str]  # budget, reserved, spent (None: release), hold
+
+
 class StateUnavailable(Exception):
-    """The shared state did not answer in time (or Redis is down): use the local state."""
+    """The shared state did not answer in time (or Redis is down): use the local state.
+    `sent`: the call went to Redis (which may have run it), rather than not being tried."""
+
+    def __init__(self, message: str, sent: bool = False):
+        super().__init__(message)
+        self.sent = sent
 
 
 class RedisState:
@@ -226,7 +247,9 @@ class RedisState:
             if not timed_out or self._timeouts >= TIMEOUTS_DOWN:
                 self._down_until = self.clock() + self.retry_after
                 self._set_up(False, exc)
-            raise StateUnavailable(f"shared state {self.url} did not answer: {exc!r}") from None
+            raise StateUnavailable(
+                f"shared state {self.url} did not answer: {exc!r}", sent=True
+            ) from None
         self._timeouts = 0
         self._set_up(True)
         return result
@@ -314,13 +337,14 @@ class RedisState:
         return bool(int(got))
 
     # ---- budgets --------------------------------------------------------------------------
-    async def reserve(self, budget: str, usd: float, limit: float, ttl: float) -> bool:
+    async def reserve(
+        self, budget: str, usd: float, limit: float, ttl: float, hold: str = ""
+    ) -> bool:
         """Hold `usd` of the budget for a request in flight: refused (False) when what is spent
-        and held would pass the limit."""
+        and held would pass the limit. `hold` names it (see settle_many)."""
+        keys = [self.key("budget", budget)] + ([self.key("hold", hold)] if hold else [])
         got = await self._run(
-            lambda: self._reserve(
-                keys=[self.key("budget", budget)], args=[repr(usd), repr(limit), int(ttl * 1000)]
-            )
+            lambda: self._reserve(keys=keys, args=[repr(usd), repr(limit), int(ttl * 1000)])
         )
         return bool(int(got))
 
@@ -340,6 +364,7 @@ class RedisState:
         usd: float,
         limit: float,
         ttl: float,
+        hold: str = "",
     ) -> tuple[float, bool]:
         """take() and reserve() in one round trip: (seconds to wait, held). Over the rate:
         (wait > 0, False); over the budget: (0, False), and the token is not spent.
@@ -349,7 +374,8 @@ class RedisState:
         future = asyncio.get_running_loop().create_future()
         self._admits.append(
             (
-                [self.key("bucket", bucket), self.key("budget", budget)],
+                [self.key("bucket", bucket), self.key("budget", budget)]
+                + ([self.key("hold", hold)] if hold else []),
                 [rate_per_second, burst, repr(usd), repr(limit), int(ttl * 1000)],
                 future,
             )
@@ -375,31 +401,27 @@ class RedisState:
         except StateUnavailable as exc:
             for _, _, future in batch:
                 if not future.done():
-                    future.set_exception(StateUnavailable(str(exc)))
+                    future.set_exception(StateUnavailable(str(exc), exc.sent))
             return
         for (_, _, future), result in zip(batch, results):
             if not future.done():
                 future.set_result(result)
 
-    async def settle_many(self, batches: list[tuple[str, list[tuple[str, float, float]]]]) -> None:
-        """Settle held budgets in one round trip: batches of (budget, reserved, spent), each
-        batch under an id of its own. A batch is applied once however often it is sent (an
-        answer that comes after the timeout does not mean Redis did not run it)."""
+    async def settle_many(self, batches: list[tuple[str, list[Settlement]]]) -> None:
+        """Settle held budgets in one round trip: batches of (budget, reserved, spent, hold),
+        each batch under an id of its own. A batch is applied once however often it is sent
+        (an answer that comes after the timeout does not mean Redis did not run it). Spent
+        None releases a hold whose answer never came, if Redis took it (the hold's marker)."""
 
         async def run():
             pipe = self.client.pipeline(transaction=False)
             for batch_id, settled in batches:
-                args: list = [SETTLED_MARKER_MS]
-                for _budget, reserved, spent in settled:
-                    args += [repr(reserved), repr(spent)]
-                await self._settle(
-                    keys=[
-                        self.key("settled", batch_id),
-                        *(self.key("budget", budget) for budget, _, _ in settled),
-                    ],
-                    args=args,
-                    client=pipe,
-                )
+                keys, args = [self.key("settled", batch_id)], [SETTLED_MARKER_MS]
+                for budget, reserved, spent, hold in settled:
+                    keys += [self.key("budget", budget), self.key("hold", hold or "-")]
+                    how = "release" if spent is None else "settle"
+                    args += [repr(reserved), repr(spent or 0.0), how]
+                await self._settle(keys=keys, args=args, client=pipe)
             return await pipe.execute()
 
         await self._run(run)
