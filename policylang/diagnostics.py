@@ -46,6 +46,7 @@ CODES = {
     "removed-by-constraint": "a target or fallback a rule's constraints always remove",
     "unscored-candidate": "a candidate under a quality floor with no score for a value reaching it",
     "no-rules": "a policy with no rules that declares nothing: every request gets no route",
+    "suspicious-pattern": "a pattern Python's re reads differently from how it looks",
     "unsupported-by-target": "a pattern `compile --target js` cannot decide exactly",
 }
 

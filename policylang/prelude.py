@@ -8,6 +8,7 @@ standalone modules, so both raise the same errors and agree on every operator.""
 import difflib
 import json
 import re
+import warnings
 from collections import namedtuple
 from functools import lru_cache
 
@@ -178,7 +179,9 @@ def jsonable(facts):
 
 @lru_cache(maxsize=1024)
 def _regex(pattern):
-    return re.compile(pattern)
+    with warnings.catch_warnings():  # check reports what re warns of (suspicious-pattern)
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(pattern)
 
 
 def holds(op, value, constant):

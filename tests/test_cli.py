@@ -366,3 +366,25 @@ def test_check_groups_repeated_findings_of_one_code_past_a_limit(tmp_path):
     assert sum(d["code"] == "duplicate-target" for d in json.loads(r.stdout)["diagnostics"]) == 50
     r = run("check", "--max-per-code", "-1", str(p))
     assert r.returncode == 2 and "at least 0" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("pattern,hint", [
+    ("[[:alpha:]]+", "POSIX classes such as [:alpha:] are not supported"),
+    ("[a&&b]", "escape the character"),
+])
+def test_a_pattern_re_warns_of_is_a_suspicious_pattern_warning_not_pythons_raw_warning(tmp_path, pattern, hint):
+    path = tmp_path / "p.policy"
+    path.write_text(
+        "fact s: string\nfact kind: enum {odd, plain}\nprovider p { adapter = echo default = a }\n"
+        "model a { provider = p }\nmodel b { provider = p }\n"
+        f"classify kind from prompt {{\n  odd matches {json.dumps(pattern)}\n  otherwise plain\n}}\n"
+        f"when s matches {json.dumps(pattern)} route a\nwhen kind == odd route b\ndefault route b\n")
+    for args in (("check", str(path)), ("route", str(path), "--facts", '{"s": "a"}', "--prompt", "a"),
+                 ("compile", str(path), "-o", str(tmp_path / "m.py"))):
+        r = run(*args)
+        assert "FutureWarning" not in r.stderr, (args, r.stderr)
+        assert r.returncode == 0, (args, r.stdout + r.stderr)
+    r = run("check", "--format", "json", str(path))
+    found = [(d["code"], d["line"]) for d in json.loads(r.stdout)["diagnostics"] if d["code"] == "suspicious-pattern"]
+    assert sorted(found) == [("suspicious-pattern", 7), ("suspicious-pattern", 10)], r.stdout
+    assert hint in r.stdout

@@ -23,6 +23,7 @@ import re
 # the parser `re` itself uses (a private module, stable since 3.11, our oldest Python)
 import re._constants as _c
 import re._parser as _parser
+import warnings
 from bisect import bisect_right
 from collections import deque
 from dataclasses import dataclass
@@ -128,7 +129,7 @@ class _Builder:
         if self.icase and not icase:
             raise Unsupported("case-insensitive matching `(?i)`")
         if flags & _c.SRE_FLAG_MULTILINE and any(
-            op is _c.AT for op, _ in _walk_items(_parser.parse(source))
+            op is _c.AT for op, _ in _walk_items(_parse(source))
         ):
             raise Unsupported("`^`/`$` with the multiline flag `(?m)`")
 
@@ -295,12 +296,20 @@ def _ignoring_case(source: str, ascii_only: bool) -> tuple:
     return tuple((m.start(), m.end()) for m in re.finditer(source + "+", _every_char(), flags))
 
 
+def _parse(pattern: str):
+    """Python's own parse of the pattern, without the FutureWarning `re` gives for a pattern it
+    reads differently from how it looks: the type checker reported it as `suspicious-pattern`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return _parser.parse(pattern)
+
+
 @lru_cache(maxsize=1024)
 def regex_nfa(pattern: str, icase: bool = False) -> _NFA:
     """`re.search(pattern, value)` as an automaton over BEGIN value END. icase: model `(?i)`
     (the JavaScript target does; the analysis keeps such patterns opaque)."""
     try:
-        parsed = _parser.parse(pattern)
+        parsed = _parse(pattern)
     except re.error as exc:  # the type checker refuses these before analysis
         raise Unsupported(f"an invalid pattern ({exc})") from None
     b = _Builder(parsed.state.flags, pattern, icase)
@@ -647,7 +656,7 @@ def examples_for(pattern: str, limit: int = 4) -> list[str]:
     of it: lookarounds and anchors are skipped, backreferences repeat their group. For patterns the
     automata do not model, so that their findings still get examples; may be empty."""
     try:
-        parsed = _parser.parse(pattern)
+        parsed = _parse(pattern)
     except (re.error, RecursionError):
         return []
     out = []

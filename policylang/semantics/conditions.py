@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import re._parser
 import sys
+import warnings
 
 from ..diagnostics import Diagnostic
 from ..prelude import did_you_mean
@@ -115,6 +117,40 @@ def fact_value(fact: ir.Fact, lit) -> object:
     return literal_value(fact, lit)
 
 
+def compile_pattern(text: str, span: ast.Span, diags: list[Diagnostic]) -> bool:
+    """Whether `re` compiles a policy's pattern; an error diagnostic when it does not, and a
+    `suspicious-pattern` warning for what `re` warns of (a FutureWarning: `[[:alpha:]]` is a set
+    of '[', ':', 'a', … then a ']', not a POSIX class), instead of Python's raw warning on the
+    user's terminal."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:  # parsed anew each time (re.compile's cache would hide a second warning)
+            re._parser.parse(text)
+            re.compile(text)
+        except re.error as exc:
+            diags.append(
+                Diagnostic("invalid-value", "error", span, f"invalid regular expression: {exc}")
+            )
+            return False
+    for w in caught:
+        if issubclass(w.category, FutureWarning):
+            hint = (
+                ": POSIX classes such as [:alpha:] are not supported (write [a-zA-Z] or [^\\W\\d_])"
+                if "[:" in text
+                else ": escape the character (\\[, \\-, \\&, \\~, \\|) if you mean it"
+            )
+            diags.append(
+                Diagnostic(
+                    "suspicious-pattern",
+                    "warning",
+                    span,
+                    f"Python's re reads this pattern differently from how it looks "
+                    f"({w.message}){hint}",
+                )
+            )
+    return True
+
+
 class ConditionChecker:
     def __init__(self, facts: dict[str, ir.Fact], diags: list[Diagnostic]):
         self.facts = facts
@@ -188,14 +224,11 @@ class ConditionChecker:
             if op in ("matches", "startswith"):
                 self._need(fact, "string", op)
                 pattern = _one(t)
-                if op == "matches":
-                    try:
-                        re.compile(str(pattern.value))
-                    except re.error as exc:
-                        self.error(
-                            "invalid-value", pattern.span, f"invalid regular expression: {exc}"
-                        )
-                        return None
+                if op == "matches" and not compile_pattern(
+                    str(pattern.value), pattern.span, self.diags
+                ):
+                    self.ok = False
+                    return None
                 value = pattern.value
                 if op == "startswith" and fact.ignoring_case and isinstance(value, str):
                     value = value.lower()  # the fact's values are lowercased

@@ -14,7 +14,14 @@ from ..syntax import ast
 from ..syntax.parser import KEYWORDS
 from . import ir
 from .catalog import Catalog, CatalogChecker
-from .conditions import ConditionChecker, LiteralError, fact_value, float_of, positive_float
+from .conditions import (
+    ConditionChecker,
+    LiteralError,
+    compile_pattern,
+    fact_value,
+    float_of,
+    positive_float,
+)
 from .constraints import check_all
 from .report import Reporter, unknown
 
@@ -294,12 +301,8 @@ class StatementChecker(Reporter):
                         )
                     otherwise = c.label
                     continue
-                if c.kind == "matches":
-                    try:
-                        re.compile(c.patterns[0])
-                    except re.error as exc:
-                        self.error("invalid-value", c.span, f"invalid regular expression: {exc}")
-                        continue
+                if c.kind == "matches" and not compile_pattern(c.patterns[0], c.span, self.diags):
+                    continue
                 if c.kind == "keywords" and not all(k.strip() for k in c.patterns):
                     self.error(
                         "invalid-value",
