@@ -212,3 +212,27 @@ def test_generated_expectations_pin_the_floors_and_hold(tmp_path):
     copy.write_text(EXAMPLE.read_text() + "\n".join(lines) + "\n")
     r = run("test", str(copy))
     assert r.returncode == 0 and f"{8 + len(lines)} passed, 0 failed" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("old,new,shown", [
+    ("learned with prior 20", "learned with prior 80", "learned with prior 80 half-life 1000 explore 2% (new)"),
+    ("learned with prior 20", "learned with prior 20 explore 10%", "explore 10% (new)"),
+    ("learned with prior 20", "learned with prior 20 half-life 50", "half-life 50 explore 2% (new)"),
+    ("learned with prior 20", "", "declared scores only (new)"),
+])
+def test_diff_lists_a_change_to_how_quality_is_learned(tmp_path, old, new, shown):
+    """A change only to learning decides every request alike on the declared scores, yet routes
+    differently once ratings arrive: diff lists it with why (it said "no routing change")."""
+    text = EXAMPLE.read_text()
+    assert f"quality by task {old} {{" in text
+    changed = tmp_path / "new.policy"
+    changed.write_text(text.replace(f"quality by task {old} {{", f"quality by task {new} {{".replace("  ", " ")))
+    d = semantic_diff(policylang.load(EXAMPLE).ir, policylang.load(changed).ir)
+    assert not d.regions and d
+    (u,) = d.unverified
+    assert u.condition.startswith("a rule reads the quality scores by `task`") and shown in u.condition
+    assert "learned scores change with the ratings" in u.reason
+    r = run("diff", str(EXAMPLE), str(changed), "--exit-code")
+    assert r.returncode == 1 and shown in r.stdout, r.stdout
+    same = run("diff", str(EXAMPLE), str(EXAMPLE), "--exit-code")
+    assert same.returncode == 0 and "no routing change" in same.stdout

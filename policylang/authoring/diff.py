@@ -250,7 +250,45 @@ def semantic_diff(old: ir.PolicyIR, new: ir.PolicyIR, max_cells: int = MAX_CELLS
         if why:
             unverified.append(Unverified(refolded_condition(old, new, name), why))
     _classifier_regions(old, new, regions, unverified)
+    _learning_regions(old, new, unverified)
     return Diff(regions, unverified, complete)
+
+
+def _learning(p: ir.PolicyIR) -> tuple | None:
+    """How the policy learns its quality scores, when a rule reads them (a floor or a `by value`
+    order); None when no rule does or the scores are not learned."""
+    q = p.quality
+    reads = any(
+        r.value_order or any(c[0] == "quality" for _, _, cs in r.constraint_spec for c in cs)
+        for r in p.rules
+    )
+    if q is None or q.prior is None or not reads:
+        return None
+    return (q.prior, q.half_life, q.explore)
+
+
+def _learning_regions(old: ir.PolicyIR, new: ir.PolicyIR, unverified: list[Unverified]) -> None:
+    """A change to how quality is learned (on, off, its prior, half-life or exploration share):
+    learned scores are run-time selection among what a decision allows (docs/language.md §5), so
+    no request shows it; it is listed with that reason, never reported as no change."""
+    was, now = _learning(old), _learning(new)
+    if was == now:
+        return
+
+    def show(s: tuple | None) -> str:
+        if s is None:
+            return "declared scores only"
+        return f"learned with prior {s[0]:g} half-life {s[1]:g} explore {s[2] * 100:g}%"
+
+    fact = (new.quality or old.quality).fact  # type: ignore[union-attr]
+    unverified.append(
+        Unverified(
+            f"a rule reads the quality scores by `{fact}`: {show(was)} (old), {show(now)} (new)",
+            "learned scores change with the ratings an answer gets, not with the request: "
+            "check, diff and test decide on the declared scores, and which candidate answers "
+            "once ratings arrive differs at run time",
+        )
+    )
 
 
 def _classifier_regions(
