@@ -423,6 +423,23 @@ def _cost_turns(bound: float, strict: bool) -> list[int]:
     return out
 
 
+def _constraint_findings(policy, requests: list[dict]) -> tuple[set, int]:
+    """no-candidate and removed-by-constraint as the interpreter decides these requests: (the
+    (code, line) findings, how many decisions were made)."""
+    decisions = [policy.interpret(facts) for facts in requests]
+    truth = set()
+    for rule in policy.ir.rules:
+        decided = [d for d in decisions if d.rule == rule.name]
+        if any(not d.candidates for d in decided):
+            truth.add(("no-candidate", rule.line))
+        for t in (rule.target, *rule.fallback):
+            models = {policy.ir.models[m].candidate for m in t.models}
+            # a rule that never keeps any candidate gets no-candidate alone
+            if any(d.candidates for d in decided) and all(not models & set(d.candidates) for d in decided):
+                truth.add(("removed-by-constraint", rule.line))
+    return truth, len(decisions)
+
+
 @pytest.mark.parametrize("rules", [
     "when task == chat route big fallback [mid, small] only cost <= 0.01\n"
     "when task == code route mid fallback [small, free] only context >= tokens\n"
@@ -445,23 +462,9 @@ def test_cost_and_context_findings_equal_brute_force(rules):
         counts |= {w - 1, w, w + 1}
     for bound in (0.01, 1.0, 0.002, 0.0):
         counts |= set(_cost_turns(bound, False))
-    truth = set()
-    tried = 0
-    for rule in policy.ir.rules:
-        decided = []
-        for tokens, task in product([*counts, None], ["chat", "code", "long", None]):
-            facts = {k: v for k, v in (("tokens", tokens), ("task", task)) if v is not None}
-            d = policy.interpret(facts)
-            tried += 1
-            if d.rule == rule.name:
-                decided.append(d)
-        if any(not d.candidates for d in decided):
-            truth.add(("no-candidate", rule.line))
-        for t in (rule.target, *rule.fallback):
-            models = {policy.ir.models[m].candidate for m in t.models}
-            # a rule that never keeps any candidate gets no-candidate alone
-            if any(d.candidates for d in decided) and all(not models & set(d.candidates) for d in decided):
-                truth.add(("removed-by-constraint", rule.line))
+    requests = [{k: v for k, v in (("tokens", tokens), ("task", task)) if v is not None}
+                for tokens, task in product([*counts, None], ["chat", "code", "long", None])]
+    truth, tried = _constraint_findings(policy, requests)
     assert found == truth
     assert {code for code, _ in truth} == {"no-candidate", "removed-by-constraint"}
     print(f"requests tried: {tried:,}; findings: {sorted(truth)}")
@@ -509,21 +512,9 @@ def test_quality_floor_from_a_fact_findings_equal_brute_force(rules):
     floors = {0.0, -0.0, 1.0, math.inf, -math.inf, 1e20, None}
     for score in (0.97, 0.95, 0.9, 0.6, 0.5):
         floors |= {score, math.nextafter(score, math.inf), math.nextafter(score, -math.inf)}
-    truth, tried = set(), 0
-    for rule in policy.ir.rules:
-        decided = []
-        for floor, task in product(floors, ["chat", "code", "long", None]):
-            facts = {k: v for k, v in (("floor", floor), ("task", task)) if v is not None}
-            d = policy.interpret(facts)
-            tried += 1
-            if d.rule == rule.name:
-                decided.append(d)
-        if any(not d.candidates for d in decided):
-            truth.add(("no-candidate", rule.line))
-        for t in (rule.target, *rule.fallback):
-            models = {policy.ir.models[m].candidate for m in t.models}
-            if any(d.candidates for d in decided) and all(not models & set(d.candidates) for d in decided):
-                truth.add(("removed-by-constraint", rule.line))
+    requests = [{k: v for k, v in (("floor", floor), ("task", task)) if v is not None}
+                for floor, task in product(floors, ["chat", "code", "long", None])]
+    truth, tried = _constraint_findings(policy, requests)
     assert found == truth, (found, truth)
     assert "no-candidate" in {code for code, _ in truth}
     for diag in lints:
