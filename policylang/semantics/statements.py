@@ -179,21 +179,15 @@ class StatementChecker(Reporter):
                 else:
                     row[key] = float(value.value)
             scores[model] = row
-        prior, half_life, explore = None, ir.HALF_LIFE, ir.EXPLORE
-        if d.prior is not None:
-            try:
-                prior = positive_float(
-                    d.prior, "a prior's weight is how many feedbacks the declared score counts for"
-                )
-            except LiteralError as exc:
-                self.error("invalid-value", d.prior.span, str(exc))
-        if d.half_life is not None:
-            try:
-                half_life = positive_float(
-                    d.half_life, "a half-life is how many newer ratings halve a rating's weight"
-                )
-            except LiteralError as exc:
-                self.error("invalid-value", d.half_life.span, str(exc))
+        explore = ir.EXPLORE
+        prior = self._positive(
+            d.prior, None, "a prior's weight is how many feedbacks the declared score counts for"
+        )
+        half_life = self._positive(
+            d.half_life,
+            ir.HALF_LIFE,
+            "a half-life is how many newer ratings halve a rating's weight",
+        )
         if d.explore is not None:
             try:
                 share: float | None = float_of(d.explore)
@@ -209,6 +203,17 @@ class StatementChecker(Reporter):
             else:
                 explore = share / 100
         return ir.Quality(fact.name, scores, d.span, prior, half_life, explore)
+
+    def _positive(self, lit: ast.Literal | None, default, what: str):
+        """The literal as a positive number, or the default when it is absent or wrong (an
+        invalid-value error says why)."""
+        if lit is None:
+            return default
+        try:
+            return positive_float(lit, what)
+        except LiteralError as exc:
+            self.error("invalid-value", lit.span, str(exc))
+            return default
 
     def policy_constraints(self, module: ast.Module) -> tuple[ir.Constraint, ...] | None:
         """The policy-wide `only …` statements' constraints (None when one is wrong)."""
