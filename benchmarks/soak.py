@@ -24,7 +24,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+
+from shared_state import free_port, wait_port  # noqa: E402
 
 from policylang.gateway.auth import hash_key  # noqa: E402
 from policylang.gateway.budgets import period_of  # noqa: E402
@@ -53,23 +54,6 @@ default route a fallback [b]
 """
 PROMPT = [{"role": "user", "content": "Summarize the plot of Hamlet in one line."}]
 FAULTS = [("500", {}), ("503", {}), ("reset", {}), ("429", {"retry_after": 0.2}), ("slow", {"delay": 0.3})]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, seconds: float = 60) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"nothing listens on {port}")
 
 
 def rss_mb(pid: int) -> float:
@@ -116,7 +100,7 @@ class Fleet:
                  "--state", f"redis://127.0.0.1:{self.redis_port}/0", "--quality-db", str(self.tmp / "q.sqlite")],
                 stdout=log.open("w"), stderr=subprocess.STDOUT))
         for port in self.ports:
-            wait_port(port)
+            wait_port(port, 60)
         self.urls = [f"http://127.0.0.1:{p}" for p in self.ports]
 
     def start_redis(self) -> None:
@@ -126,7 +110,7 @@ class Fleet:
         self.redis = subprocess.Popen(
             [redis, "--port", str(self.redis_port), "--bind", "127.0.0.1", "--dir", str(self.tmp),
              "--appendonly", "yes", "--appendfsync", "everysec", "--save", ""], stdout=subprocess.DEVNULL)
-        wait_port(self.redis_port)
+        wait_port(self.redis_port, 60)
 
     def restart_redis(self) -> float:
         """Stop Redis (it writes its append-only file) and start it again; the seconds it was gone."""
