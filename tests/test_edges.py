@@ -252,3 +252,25 @@ def test_diff_shows_an_example_for_a_pattern_the_automata_do_not_model(tmp_path)
     doc = json.loads(run("diff", str(old), str(new), "--format", "json").stdout)
     (region,) = doc["regions"]
     assert policylang.load(old).decide(region["example"]).target == "m1" and not doc["unverified"]
+
+
+def test_a_rule_of_many_ors_lays_out_with_its_nodes_spread_over_the_hash_table():
+    """One rule of 3,000 `(tokens >= N and language == "lN")`: each language atom leads to a
+    split of tokens into [0, N) and [N, ∞), masks (1 << t) - 1 and their complement, which
+    Python hashes alike for every t equal modulo 61. Interning them under those hashes made a
+    rule of 20,000 `or`s take minutes to check; each node must land in its own bucket (or
+    nearly), and the diagram must decide like the interpreter."""
+    from policylang.analysis.diagram import Diagram, Space
+
+    n = 3000
+    cond = " or ".join(f'(tokens >= {i * 10} and language == "l{i}")' for i in range(n))
+    policy = policylang.loads(f"import std\nwhen {cond} route cheap\ndefault route balanced\n")
+    dg = Diagram(Space(policy.ir.facts, policy.ir.rules))
+    keys = list(dg._ids)
+    assert len(keys) > n  # a tokens split under each language
+    distinct = len({hash(k) for k in keys})
+    assert distinct >= 0.99 * len(keys), f"{distinct} hash values for {len(keys)} nodes"
+    facts = [{"tokens": t, "language": f"l{i}"} for i in (0, 1, 1499, 2999, 3000) for t in (0, 9, 10, 14_990, 30_000)]
+    assert [policy.decide(f) for f in facts] == [policy.interpret(f) for f in facts]
+    assert policy.decide({"tokens": 14_990, "language": "l1499"}).target == "cheap"
+    assert policy.decide({"tokens": 14_989, "language": "l1499"}).target == "balanced"

@@ -178,10 +178,13 @@ class Diagram:
             self.root = self.no_match
 
     def _intern(self, node) -> int:
-        # keyed with the branches' masks modulo a prime too (see _SPREAD): masks like (1 << t) - 1
-        # hash alike for every t that is equal modulo 61
+        # keyed with each branch's mask modulo a prime too (see _SPREAD): masks like (1 << t) - 1
+        # hash alike for every t that is equal modulo 61. Each residue, not their sum: a split's
+        # masks partition the atoms, so two branches' residues always add up to the same number
         key = (
-            (node, sum(m % _SPREAD for m, _ in node.branches)) if isinstance(node, Split) else node
+            (node, tuple(m % _SPREAD for m, _ in node.branches))
+            if isinstance(node, Split)
+            else node
         )
         nid = self._ids.get(key)
         if nid is None:
