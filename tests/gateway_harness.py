@@ -14,8 +14,8 @@ from policylang.gateway.server import HTTP_PROTOCOL
 
 
 class RunningGateway:
-    def __init__(self, config: GatewayConfig, limits: ConnectionLimits | None = None):
-        self.app = create_app(config)
+    def __init__(self, config: GatewayConfig, limits: ConnectionLimits | None = None, app=None):
+        self.app = app if app is not None else create_app(config)
         self.server = uvicorn.Server(LimitedConfig(self.app, host="127.0.0.1", port=0, log_level="warning",
                                                    access_log=False, lifespan="on", http=HTTP_PROTOCOL,
                                                    limits=limits))

@@ -62,3 +62,12 @@ def test_the_modules_it_names_exist():
     missing = [n for n in named if not (PACKAGE / n).exists() and not (ROOT / n).exists()
                and not any(p.name == n for p in PACKAGE.rglob(n))]
     assert not missing, missing
+
+
+def test_the_gateway_class_stays_thin():
+    """#34: the Gateway class holds state, lifespan and the endpoints that are not inbound APIs;
+    the exchange, admission, accounting and background loops are modules of their own."""
+    tree = ast.parse((PACKAGE / "gateway" / "app.py").read_text())
+    (gateway,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Gateway"]
+    lines = gateway.end_lineno - gateway.lineno + 1
+    assert lines <= 300, f"Gateway is {lines} lines"

@@ -21,6 +21,7 @@ import os
 import secrets
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,6 +108,14 @@ def add_key(path: str | Path, entry: dict) -> None:
     os.replace(tmp, path)
 
 
+def bearer_key(headers: Mapping[str, str]) -> str | None:
+    """The key of `Authorization: Bearer KEY` (None without one)."""
+    authorization = headers.get("authorization")
+    if not authorization or not authorization.lower().startswith("bearer "):
+        return None
+    return authorization[7:].strip()
+
+
 class KeyRing:
     def __init__(self, clients: list[Client]):
         self.clients = clients
@@ -118,12 +127,12 @@ class KeyRing:
     def enabled(self) -> bool:
         return bool(self.clients)
 
-    def identify(self, authorization: str | None) -> Client | None:
-        """The client whose key this bearer token is; every stored hash is compared, in constant
-        time."""
-        if not authorization or not authorization.lower().startswith("bearer "):
+    def identify(self, key: str | None) -> Client | None:
+        """The client whose key this is (as the inbound API carries it: bearer_key); every
+        stored hash is compared, in constant time."""
+        if not key:
             return None
-        digest = hash_key(authorization[7:].strip())
+        digest = hash_key(key)
         found = None
         for c in self.clients:
             if hmac.compare_digest(c.sha256, digest):

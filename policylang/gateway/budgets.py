@@ -31,7 +31,7 @@ from ..runtime.shared import RedisState, Settlement, StateUnavailable
 from ..semantics import ir
 from .auth import Client, TokenBucket, bucket_size
 from .request import Refused, refuse_over_rate
-from .response import openai_error
+from .response import Problem
 
 RESERVE_OUTPUT_TOKENS = 1_000
 SETTLE_EVERY = 0.01  # seconds: shared holds are settled in batches this often
@@ -157,7 +157,7 @@ class Budgets:
                     refuse_over_rate(client, bucket.take())
                 if not self.fail_open:
                     raise Refused(
-                        openai_error(
+                        Problem(
                             503,
                             "the shared budget ledger is unavailable; try again shortly",
                             "api_error",
@@ -177,7 +177,7 @@ class Budgets:
                 with contextlib.suppress(StateUnavailable):  # the refusal stands without it
                     used = await self.state.budget_used(budget)
             raise Refused(
-                openai_error(
+                Problem(
                     429,
                     _over_budget(client.name, period, limit, usd, used),
                     "rate_limit_error",

@@ -14,37 +14,34 @@ from ..runtime.facts import model_names, pinned_model
 from ..semantics import ir
 from .auth import Client, KeyRing
 from .bodies import ChatBody, describe
-from .response import openai_error
+from .response import Problem
 
 
 class Refused(Exception):
-    """The request is answered with this error response, without routing it."""
+    """The request is answered with this error, without routing it: `problem`, written by the
+    inbound API's dialect; `response` is it in OpenAI's shape (the other endpoints')."""
 
-    def __init__(self, response: Response):
-        self.response = response
+    def __init__(self, problem: Problem):
+        self.problem = problem
+
+    @property
+    def response(self) -> Response:
+        return self.problem.openai()
 
 
-def authenticate(keyring: KeyRing, request: Request) -> Client | None:
+def identify(
+    keyring: KeyRing, key: str | None, how: str = "Authorization: Bearer KEY"
+) -> Client | None:
     """The client the key belongs to (None when no keys are configured); 401 without a valid
-    key, 429 when the key's rate limit (this process's bucket) is reached."""
-    client = identify(keyring, request)
-    bucket = keyring.buckets.get(client.name) if client is not None else None
-    if client is not None and bucket is not None:
-        refuse_over_rate(client, bucket.take())
-    return client
-
-
-def identify(keyring: KeyRing, request: Request) -> Client | None:
-    """The client the key belongs to (None when no keys are configured); 401 without a valid
-    key."""
+    key, saying how the inbound API carries one (`how`)."""
     if not keyring.enabled:
         return None
-    client = keyring.identify(request.headers.get("authorization"))
+    client = keyring.identify(key)
     if client is None:
         raise Refused(
-            openai_error(
+            Problem(
                 401,
-                "missing or invalid API key (Authorization: Bearer KEY)",
+                f"missing or invalid API key ({how})",
                 "authentication_error",
                 "invalid_api_key",
             )
@@ -56,7 +53,7 @@ def refuse_over_rate(client: Client, wait: float) -> None:
     """429 when the client's next request may only go in `wait` seconds."""
     if wait > 0:
         raise Refused(
-            openai_error(
+            Problem(
                 429,
                 f"rate limit for key `{client.name}` reached; retry in {wait:.1f} s",
                 "rate_limit_error",
@@ -79,13 +76,13 @@ def parse_json(raw: bytes | bytearray | str, what: str, param: str | None = None
         value = _TOO_DEEP
     except ValueError:
         raise Refused(
-            openai_error(
+            Problem(
                 400, f"{what} is not valid JSON", "invalid_request_error", "invalid_json", param
             )
         ) from None
     if value is _TOO_DEEP or _deeper_than(raw, value, MAX_JSON_DEPTH):
         raise Refused(
-            openai_error(
+            Problem(
                 400,
                 f"{what} nests deeper than {MAX_JSON_DEPTH} levels",
                 "invalid_request_error",
@@ -134,7 +131,7 @@ async def read_json(request: Request, max_bytes: int) -> dict:
                 raise _too_large(max_bytes)
     except ClientDisconnect:
         raise Refused(
-            openai_error(
+            Problem(
                 408,
                 "the client stopped sending its body (it closed, or took too long)",
                 "invalid_request_error",
@@ -144,16 +141,14 @@ async def read_json(request: Request, max_bytes: int) -> dict:
     body = parse_json(raw or b"{}", "the body")
     if not isinstance(body, dict):
         raise Refused(
-            openai_error(
-                400, "the body must be a JSON object", "invalid_request_error", "invalid_json"
-            )
+            Problem(400, "the body must be a JSON object", "invalid_request_error", "invalid_json")
         )
     return body
 
 
 def _too_large(max_bytes: int) -> Refused:
     return Refused(
-        openai_error(
+        Problem(
             413,
             f"request body over {max_bytes:,} bytes",
             "invalid_request_error",
@@ -166,7 +161,7 @@ def check_chat_body(body: dict) -> None:
     """A chat completion needs a non-empty `messages` list."""
     if not body:
         raise Refused(
-            openai_error(
+            Problem(
                 400,
                 "the request body is empty: send a JSON object with `model` and `messages`",
                 "invalid_request_error",
@@ -175,7 +170,7 @@ def check_chat_body(body: dict) -> None:
         )
     if not isinstance(body.get("messages"), list) or not body["messages"]:
         raise Refused(
-            openai_error(
+            Problem(
                 400,
                 "`messages` must be a non-empty list",
                 "invalid_request_error",
@@ -188,9 +183,7 @@ def check_chat_body(body: dict) -> None:
     except ValidationError as exc:
         message, param = describe(exc)
         code = "invalid_messages" if param.startswith("messages") else "invalid_body"
-        raise Refused(
-            openai_error(400, message, "invalid_request_error", code, param or None)
-        ) from None
+        raise Refused(Problem(400, message, "invalid_request_error", code, param or None)) from None
 
 
 def explicit_facts(request: Request, metadata, client: Client | None) -> dict:
@@ -200,7 +193,7 @@ def explicit_facts(request: Request, metadata, client: Client | None) -> dict:
     if metadata is not None:
         if not isinstance(metadata, dict):
             raise Refused(
-                openai_error(
+                Problem(
                     422,
                     "`metadata` must be an object of facts",
                     "invalid_request_error",
@@ -214,7 +207,7 @@ def explicit_facts(request: Request, metadata, client: Client | None) -> dict:
         parsed = parse_json(header, "x-policylang-facts", "x-policylang-facts")
         if not isinstance(parsed, dict):
             raise Refused(
-                openai_error(
+                Problem(
                     422,
                     "x-policylang-facts must be a JSON object",
                     "invalid_request_error",
@@ -235,7 +228,7 @@ def route_facts(body: dict) -> dict:
         return {}
     if not isinstance(facts, dict):
         raise Refused(
-            openai_error(
+            Problem(
                 422,
                 "`facts` must be an object of facts",
                 "invalid_request_error",
@@ -252,14 +245,14 @@ def check_model(policy_ir: ir.PolicyIR, body: dict) -> str | None:
     name = body.get("model")
     if name is not None and not isinstance(name, str):
         raise Refused(
-            openai_error(
+            Problem(
                 422, "`model` must be a string", "invalid_request_error", "invalid_model", "model"
             )
         )
     pin = pinned_model(policy_ir, body)
     if pin is not None and pin not in model_names(policy_ir):
         raise Refused(
-            openai_error(
+            Problem(
                 404,
                 f"The model `{pin}` does not exist or you do not have access to it. "
                 "Use `auto` to let the policy decide, or a name from /v1/models.",

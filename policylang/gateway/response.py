@@ -8,6 +8,7 @@ import asyncio
 import json
 import math
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from starlette.responses import JSONResponse, Response
 
@@ -22,6 +23,27 @@ class CompletionResponse(JSONResponse):
 
     def render(self, content) -> bytes:
         return jsonio.dumpb(content)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An error the gateway answers with, in no API's shape yet: each inbound API (its
+    gateway/dialect.py Dialect) writes it in its own. `type` and `code` are OpenAI's words
+    (invalid_request_error, authentication_error, rate_limit_error, api_error; the code names
+    the case: invalid_api_key, model_not_found, budget_exceeded, ...)."""
+
+    status: int
+    message: str
+    type: str
+    code: str | None = None
+    param: str | None = None  # the body's field at fault, as a path (messages.0.content)
+    headers: dict[str, str] | None = None
+
+    def openai(self) -> JSONResponse:
+        """In OpenAI's shape: {"error": {"message", "type", "param", "code"}}."""
+        return openai_error(
+            self.status, self.message, self.type, self.code, self.param, self.headers
+        )
 
 
 def openai_error(
@@ -39,7 +61,7 @@ def openai_error(
     )
 
 
-def router_error(exc: RouterError) -> JSONResponse:
+def router_error(exc: RouterError) -> Problem:
     """The OpenAI error for a request the router could not complete: 4xx when the client must
     change the request (a provider rejected it, the prompt fits no candidate), 5xx only for
     what may pass, with Retry-After when a provider or an open circuit says when."""
@@ -51,7 +73,7 @@ def router_error(exc: RouterError) -> JSONResponse:
     if status >= 500 and exc.retry_after is not None:
         headers = {"retry-after": str(max(1, math.ceil(exc.retry_after)))}
     param = "messages" if exc.kind == "context_length_exceeded" else None
-    return openai_error(status, str(exc), type_, exc.kind, param, headers)
+    return Problem(status, str(exc), type_, exc.kind, param, headers)
 
 
 def attribution(

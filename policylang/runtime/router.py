@@ -232,12 +232,6 @@ class Router:
         breaker.reset()
         return "ok"
 
-    async def probe_forever(self, interval: float = 10.0) -> None:
-        """Probe unhealthy endpoints every `interval` seconds (run it as a task; cancel to stop)."""
-        while True:
-            await asyncio.sleep(interval)
-            await self.probe()
-
     # ---- complete ---------------------------------------------------------------------
     async def complete(
         self,
