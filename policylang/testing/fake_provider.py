@@ -261,6 +261,7 @@ class FakeProvider:
             if handled is not None:
                 return handled
         text = self.reply.format(model=model) + ": " + _last_user_text(wire, body)
+        call = _tool_call(wire, body)
         if stream:
             await self._stream(
                 writer,
@@ -270,11 +271,15 @@ class FakeProvider:
                 disconnect=fault is not None and fault.kind == "disconnect",
                 reader=reader,
                 stall=(fault.delay or 3600.0) if fault is not None and fault.kind == "stall" else 0,
+                events=_tool_call_stream(model, call, body) if call is not None else None,
             )
             return not writer.transport.is_closing()  # keep-alive, as real providers' streams
-        await self._send(
-            writer, 200, json.dumps(self._response_doc(wire, model, text, body)).encode()
+        doc = (
+            _tool_call_response(model, call, body)
+            if call is not None
+            else self._response_doc(wire, model, text, body)
         )
+        await self._send(writer, 200, json.dumps(doc).encode())
         return True
 
     def _route(self, path: str, body: dict) -> tuple[str, str, bool] | None:
@@ -340,15 +345,23 @@ class FakeProvider:
         return True
 
     async def _stream(
-        self, writer, wire, model, text, disconnect: bool, reader, stall: float = 0
+        self,
+        writer,
+        wire,
+        model,
+        text,
+        disconnect: bool,
+        reader,
+        stall: float = 0,
+        events: list[str] | None = None,
     ) -> bool:
         head = (
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
             "transfer-encoding: chunked\r\n\r\n"
         )
         writer.write(head.encode())
-        words = text.split(" ")
-        events = self._stream_docs(wire, model, words, text)
+        if events is None:
+            events = self._stream_docs(wire, model, text.split(" "), text)
         for i, ev in enumerate(events):
             data = ev.encode()
             writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
@@ -404,12 +417,66 @@ def _last_user_text(wire: str, body: dict) -> str:
                 return "".join(p.get("text", "") for p in c.get("parts") or [])
         return ""
     for m in reversed(body.get("messages") or []):
-        if m.get("role") == "user":
+        if m.get("role") in ("user", "tool"):  # a tool's result is the answer's last input
             content = m.get("content")
             if isinstance(content, list):
                 return "".join(p.get("text", "") for p in content if isinstance(p, dict))
             return content or ""
     return ""
+
+
+def _tool_call(wire: str, body: dict) -> dict | None:
+    """The call the answer makes (OpenAI wire): a request that declares tools and ends with a
+    user's turn gets a call to its first tool, {"text": the user's text}; after the tool's
+    result (a `tool` message) the answer is text again, quoting it."""
+    tools, messages = body.get("tools"), body.get("messages") or []
+    if wire != "openai" or not tools or not messages or messages[-1].get("role") != "user":
+        return None
+    name = (tools[0].get("function") or {}).get("name", "")
+    arguments = json.dumps({"text": _last_user_text(wire, body)})
+    return {"id": "call_" + uuid.uuid4().hex[:16], "type": "function",
+            "function": {"name": name, "arguments": arguments}}  # fmt: skip
+
+
+def _tool_call_response(model: str, call: dict, body: dict) -> dict:
+    p, c = _usage_counts(json.dumps(body.get("messages")), call["function"]["arguments"])
+    return {
+        "id": "chatcmpl-fake" + uuid.uuid4().hex[:20],
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+                "finish_reason": "tool_calls",
+            }
+        ],
+        "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c},
+    }
+
+
+def _tool_call_stream(model: str, call: dict, body: dict) -> list[str]:
+    """The call streamed as OpenAI does: its id and name first, its arguments in two pieces."""
+    doc = _tool_call_response(model, call, body)
+    base = {k: doc[k] for k in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+    args = call["function"]["arguments"]
+    half = len(args) // 2
+    deltas = [
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"index": 0, "id": call["id"], "type": "function",
+             "function": {"name": call["function"]["name"], "arguments": ""}}]},
+        {"tool_calls": [{"index": 0, "function": {"arguments": args[:half]}}]},
+        {"tool_calls": [{"index": 0, "function": {"arguments": args[half:]}}]},
+    ]  # fmt: skip
+    out = [
+        _sse({**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}]}) for d in deltas
+    ]
+    out.append(
+        _sse({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+    )
+    out.append(_sse({**base, "choices": [], "usage": doc["usage"]}))
+    return out + ["data: [DONE]\n\n"]
 
 
 def _usage_counts(body_text: str, text: str) -> tuple[int, int]:

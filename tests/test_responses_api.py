@@ -1,0 +1,381 @@
+"""POST /v1/responses: the OpenAI Responses API, translated to Chat Completions and back.
+
+First the pure translation (policylang/dialects/responses.py), each output validated by the
+official SDK's own pydantic types; then the official `openai` SDK, unchanged except for its
+base URL, against a real gateway on loopback in front of fake providers of every wire format."""
+import json
+
+import pytest
+from openai.types.responses import Response, ResponseStreamEvent
+from pydantic import TypeAdapter
+
+from policylang.dialects import DialectError
+from policylang.dialects.responses import ResponseEvents, to_chat, to_response
+
+EVENT = TypeAdapter(ResponseStreamEvent)
+
+
+# ---- request: Responses -> Chat Completions --------------------------------------------------
+
+
+def test_a_string_input_with_instructions_and_settings():
+    chat = to_chat({"model": "auto", "input": "hi", "instructions": "be brief", "max_output_tokens": 50,
+                    "temperature": 0.2, "top_p": 0.9, "metadata": {"tier": "pro"}, "store": False,
+                    "user": "u1"})
+    assert chat == {"model": "auto", "metadata": {"tier": "pro"}, "temperature": 0.2, "top_p": 0.9,
+                    "user": "u1", "max_completion_tokens": 50,
+                    "messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}]}
+
+
+def test_messages_parts_and_a_function_call_round_trip():
+    chat = to_chat({"model": "m", "stream": True, "input": [
+        {"role": "developer", "content": "dev says"},
+        {"type": "message", "role": "user", "content": [
+            {"type": "input_text", "text": "look: "},
+            {"type": "input_image", "image_url": "data:image/png;base64,AA==", "detail": "low"}]},
+        {"id": "msg_1", "type": "message", "role": "assistant", "status": "completed",
+         "content": [{"type": "output_text", "text": "calling", "annotations": []}]},
+        {"type": "function_call", "call_id": "call_a", "name": "f", "arguments": "{\"x\": 1}"},
+        {"type": "function_call", "call_id": "call_b", "name": "g", "arguments": "{}"},
+        {"type": "function_call_output", "call_id": "call_a", "output": "1"},
+        {"type": "function_call_output", "call_id": "call_b", "output": [{"type": "input_text", "text": "2"}]},
+    ], "tools": [{"type": "function", "name": "f", "description": "d", "parameters": {"type": "object"},
+                  "strict": True}], "tool_choice": {"type": "function", "name": "f"}})
+    assert chat["stream"] is True and chat["stream_options"] == {"include_usage": True}
+    assert chat["messages"] == [
+        {"role": "developer", "content": "dev says"},
+        {"role": "user", "content": [{"type": "text", "text": "look: "},
+                                     {"type": "image_url", "image_url": {"url": "data:image/png;base64,AA==",
+                                                                         "detail": "low"}}]},
+        {"role": "assistant", "content": "calling", "tool_calls": [
+            {"id": "call_a", "type": "function", "function": {"name": "f", "arguments": "{\"x\": 1}"}},
+            {"id": "call_b", "type": "function", "function": {"name": "g", "arguments": "{}"}}]},
+        {"role": "tool", "tool_call_id": "call_a", "content": "1"},
+        {"role": "tool", "tool_call_id": "call_b", "content": "2"},
+    ]
+    assert chat["tools"] == [{"type": "function", "function": {"name": "f", "description": "d",
+                                                               "parameters": {"type": "object"}, "strict": True}}]
+    assert chat["tool_choice"] == {"type": "function", "function": {"name": "f"}}
+
+
+def test_a_function_call_without_a_preceding_assistant_turn_opens_one():
+    chat = to_chat({"input": [{"role": "user", "content": "q"},
+                              {"type": "function_call", "call_id": "c", "name": "f", "arguments": "{}"}]})
+    assert chat["messages"][1] == {"role": "assistant", "content": None, "tool_calls": [
+        {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}
+
+
+def test_text_format_json_schema_and_reasoning_effort():
+    chat = to_chat({"input": "x", "reasoning": {"effort": "low"}, "text": {"format": {
+        "type": "json_schema", "name": "out", "schema": {"type": "object"}, "strict": True}}})
+    assert chat["response_format"] == {"type": "json_schema", "json_schema": {
+        "name": "out", "schema": {"type": "object"}, "strict": True}}
+    assert chat["reasoning_effort"] == "low"
+    assert "response_format" not in to_chat({"input": "x", "text": {"format": {"type": "text"}}})
+
+
+@pytest.mark.parametrize("body, param, says", [
+    ({"input": "x", "previous_response_id": "resp_1"}, "previous_response_id", "keeps no conversation state"),
+    ({"input": "x", "conversation": "conv_1"}, "conversation", "keeps no conversations"),
+    ({"input": "x", "tools": [{"type": "web_search"}]}, "tools.0.type", "`web_search` are not supported"),
+    ({"input": "x", "tools": [{"type": "function"}]}, "tools.0.name", "must be a string"),
+    ({"input": []}, "input", "non-empty list"),
+    ({"input": 3}, "input", "a string or a non-empty list"),
+    ({"input": [{"role": "robot", "content": "x"}]}, "input.0.role", "not 'robot'"),
+    ({"input": [{"role": "user", "content": [{"type": "input_text", "text": 5}]}]}, "input.0.content.0.text",
+     "must be a string"),
+    ({"input": [{"role": "user", "content": [{"type": "input_audio"}]}]}, "input.0.content.0.type", "input_audio"),
+    ({"input": [{"type": "item_reference", "id": "msg_1"}]}, "input.0.type", "keeps no items"),
+    ({"input": [{"type": "reasoning", "summary": []}]}, "input.0.type", "`reasoning` are not supported"),
+    ({"input": [{"type": "function_call_output", "output": "1"}]}, "input.0.call_id", "must be a string"),
+    ({"input": "x", "max_output_tokens": 0}, "max_output_tokens", "positive integer"),
+    ({"input": "x", "max_output_tokens": True}, "max_output_tokens", "positive integer"),
+    ({"input": "x", "stream": "yes"}, "stream", "true or false"),
+    ({"input": "x", "background": True}, "background", "not supported"),
+    ({"input": "x", "include": ["reasoning.encrypted_content"]}, "include", "reasoning.encrypted_content"),
+    ({"input": "x", "truncation": "auto"}, "truncation", "never drops input"),
+    ({"input": "x", "reasoning": {"summary": "auto"}}, "reasoning.summary", "only `reasoning.effort`"),
+    ({"input": "x", "text": {"format": {"type": "yaml"}}}, "text.format.type", "json_schema"),
+    ({"input": "x", "tool_choice": {"type": "web_search"}}, "tool_choice", "auto, none, required"),
+    ({"input": "x", "max_tool_calls": 3}, "max_tool_calls", "runs no tools"),
+    ({"input": "x", "frobnicate": 1}, "frobnicate", "unknown field `frobnicate`"),
+])
+def test_what_it_cannot_carry_is_refused_with_the_path(body, param, says):
+    with pytest.raises(DialectError) as info:
+        to_chat(body)
+    assert info.value.param == param
+    assert says in str(info.value)
+
+
+def test_stateless_fields_left_null_are_no_error():
+    """The SDK and the Agents SDK send `previous_response_id: null` and `include: []`."""
+    chat = to_chat({"input": "x", "previous_response_id": None, "include": [], "truncation": "disabled",
+                    "store": True})
+    assert chat["messages"] == [{"role": "user", "content": "x"}]
+
+
+# ---- responses: Chat Completions -> Responses ------------------------------------------------
+
+
+def completion(content="hello", calls=None, finish="stop", usage=True):
+    message = {"role": "assistant", "content": content}
+    if calls:
+        message["tool_calls"] = calls
+    return {"id": "chatcmpl-abc", "object": "chat.completion", "created": 1, "model": "gpt-x",
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10} if usage else None}
+
+
+def test_a_completion_as_a_response_the_sdk_parses():
+    r = Response.model_validate(to_response(completion(), {"input": "hi", "metadata": {"tier": "pro"}}))
+    assert r.id == "resp_chatcmpl-abc" and r.object == "response" and r.status == "completed"
+    assert r.output_text == "hello" and r.model == "gpt-x" and r.metadata == {"tier": "pro"}
+    assert (r.usage.input_tokens, r.usage.output_tokens, r.usage.total_tokens) == (7, 3, 10)
+    assert r.output[0].id.startswith("msg_") and r.output[0].role == "assistant"
+
+
+def test_tool_calls_become_function_call_items():
+    calls = [{"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": "{\"c\": \"Oslo\"}"}}]
+    r = Response.model_validate(to_response(completion(None, calls, "tool_calls"), {"input": "hi"}))
+    [item] = r.output
+    assert (item.type, item.call_id, item.name, item.arguments) == ("function_call", "call_1", "weather",
+                                                                    "{\"c\": \"Oslo\"}")
+
+
+def test_a_length_finish_is_incomplete_for_max_output_tokens():
+    r = Response.model_validate(to_response(completion(finish="length", usage=False), {"input": "hi"}))
+    assert r.status == "incomplete" and r.incomplete_details.reason == "max_output_tokens"
+    assert r.usage is None
+
+
+# ---- streams: chunks -> events -----------------------------------------------------------------
+
+
+def chunk(delta, finish=None, usage=None, choices=True):
+    return {"id": "chatcmpl-s", "object": "chat.completion.chunk", "created": 1, "model": "gpt-x",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if choices else [],
+            **({"usage": usage} if usage else {})}
+
+
+def run(chunks, end="finished"):
+    r = ResponseEvents({"input": "hi"})
+    events = [e for c in chunks for e in r.chunk(c)]
+    events += r.finished() if end == "finished" else r.failed("upstream broke")
+    parsed = [EVENT.validate_python(e) for e in events]  # the SDK's own types, strictly
+    assert [e.sequence_number for e in parsed] == list(range(len(parsed)))
+    return parsed
+
+
+def test_a_text_stream_is_the_real_event_sequence():
+    events = run([chunk({"role": "assistant", "content": ""}), chunk({"content": "Hel"}), chunk({"content": "lo"}),
+                  chunk({}, "stop"), chunk({}, usage={"prompt_tokens": 4, "completion_tokens": 2,
+                                                      "total_tokens": 6}, choices=False)])
+    assert [e.type for e in events] == [
+        "response.created", "response.in_progress", "response.output_item.added", "response.content_part.added",
+        "response.output_text.delta", "response.output_text.delta", "response.output_text.done",
+        "response.content_part.done", "response.output_item.done", "response.completed"]
+    assert events[6].text == "Hello" and events[-1].response.output_text == "Hello"
+    assert events[-1].response.usage.total_tokens == 6
+    assert events[0].response.id == events[-1].response.id == "resp_chatcmpl-s"
+
+
+def test_a_tool_call_stream_after_text():
+    events = run([chunk({"content": "let me check"}),
+                  chunk({"tool_calls": [{"index": 0, "id": "call_9", "type": "function",
+                                         "function": {"name": "f", "arguments": ""}}]}),
+                  chunk({"tool_calls": [{"index": 0, "function": {"arguments": "{\"a\""}}]}),
+                  chunk({"tool_calls": [{"index": 0, "function": {"arguments": ": 1}"}}]}),
+                  chunk({"tool_calls": [{"index": 1, "id": "call_10", "function": {"name": "g", "arguments": "{}"}}]}),
+                  chunk({}, "tool_calls")])
+    kinds = [e.type for e in events]
+    assert kinds[2:] == [
+        "response.output_item.added", "response.content_part.added", "response.output_text.delta",
+        "response.output_text.done", "response.content_part.done", "response.output_item.done",
+        "response.output_item.added", "response.function_call_arguments.delta",
+        "response.function_call_arguments.delta", "response.function_call_arguments.done",
+        "response.output_item.done", "response.output_item.added", "response.function_call_arguments.delta",
+        "response.function_call_arguments.done", "response.output_item.done", "response.completed"]
+    final = events[-1].response
+    assert [(o.type, getattr(o, "call_id", None)) for o in final.output] == [
+        ("message", None), ("function_call", "call_9"), ("function_call", "call_10")]
+    assert final.output[1].arguments == "{\"a\": 1}" and final.output[2].name == "g"
+    assert [e.output_index for e in events if e.type == "response.output_item.added"] == [0, 1, 2]
+
+
+def test_a_broken_stream_ends_failed_with_what_had_arrived():
+    events = run([chunk({"content": "par"})], end="failed")
+    assert events[-1].type == "response.failed"
+    assert events[-1].response.status == "failed" and events[-1].response.error.message == "upstream broke"
+    assert events[-1].response.output[0].content[0].text == "par"
+
+
+def test_a_stream_cut_at_its_limit_ends_incomplete():
+    events = run([chunk({"content": "a"}), chunk({}, "length")])
+    assert events[-1].type == "response.incomplete"
+    assert events[-1].response.incomplete_details.reason == "max_output_tokens"
+
+
+def test_events_are_json():
+    r = ResponseEvents({"input": "hi"})
+    for e in r.chunk(chunk({"content": "x"})) + r.finished():
+        assert json.loads(json.dumps(e)) == e
+
+
+# ---- the law: Responses -> Chat -> each provider's wire -> back ------------------------------
+
+import asyncio  # noqa: E402
+from collections import Counter  # noqa: E402
+
+import policylang  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from policylang.runtime import RetryPolicy, Router  # noqa: E402
+from policylang.testing.fake_provider import _last_user_text  # noqa: E402
+
+WIRES = {"openai": "/v1", "anthropic": "/v1", "gemini": "/v1beta"}
+# the texts a translation could trip on: empty, whitespace, SSE and JSON syntax, the fake's own
+# words, escapes, astral and combining characters, a megabyte-ish run
+TRICKY = ["", " ", "\n\n", "data: [DONE]", "event: error", "{\"role\": \"system\"}", "Hello from", "\\u0000",
+          "\x00", "😀", "e\u0301", "a" * 5000, "resp_", "call_1", "</s>", "\r\n"]
+TEXT = st.one_of(st.sampled_from(TRICKY), st.text(max_size=40))
+ROLE = st.sampled_from(["user", "assistant", "system", "developer"])
+
+
+@st.composite
+def requests(draw):
+    """A Responses request: instructions or not, messages as strings or parts, the last a user's."""
+    items = []
+    for role in draw(st.lists(ROLE, max_size=4)) + ["user"]:
+        text = draw(TEXT)
+        if role == "user" and draw(st.booleans()):
+            words = text.split(" ")
+            content = [{"type": "input_text", "text": w + (" " if i < len(words) - 1 else "")}
+                       for i, w in enumerate(words)]
+        elif role == "assistant" and draw(st.booleans()):
+            content = [{"type": "output_text", "text": text, "annotations": []}]
+        else:
+            content = text
+        items.append({"type": "message", "role": role, "content": content})
+    body = {"model": "auto", "input": items}
+    if draw(st.booleans()):
+        body["instructions"] = draw(TEXT)
+    return body
+
+
+def expected_turns(chat: dict):
+    """(system texts, [(user|assistant, [texts])]) of a chat body: what every wire carries, roles
+    that alternate, consecutive turns of one role merged."""
+    system, turns = [], []
+    for m in chat["messages"]:
+        content = m["content"]
+        text = content if isinstance(content, str) else "".join(p["text"] for p in content)
+        if m["role"] in ("system", "developer"):
+            system.append(text)
+        elif turns and turns[-1][0] == m["role"]:
+            turns[-1][1].append(text)
+        else:
+            turns.append((m["role"], [text]))
+    return system, turns
+
+
+def wire_turns(wire: str, body: dict):
+    """(system texts, turns) as the provider received them."""
+    if wire == "gemini":
+        system = [p["text"] for p in (body.get("systemInstruction") or {}).get("parts", [])]
+        turns = [("assistant" if c["role"] == "model" else "user", [p["text"] for p in c["parts"]])
+                 for c in body["contents"]]
+        return system, turns
+    if wire == "anthropic":
+        system = [body["system"]] if "system" in body else []
+        return system, [(m["role"], [m["content"]]) for m in body["messages"]]
+    return expected_turns(body)
+
+
+def policy_for(url: str, wire: str):
+    """A policy whose one rule routes to a model of the wire's provider."""
+    return policylang.loads(f"""
+provider p {{ adapter = {wire} base_url = "{url}{WIRES[wire]}" api_key = env("FAKE_KEY") default = m }}
+model m {{ provider = p id = "{wire}-model" input = 1 output = 2 context = 100_000 }}
+default route m
+""")
+
+
+def test_content_roles_tool_calls_and_usage_survive_every_wire_and_back(fake, monkeypatch):
+    """Responses -> Chat Completions -> the router -> each provider's wire (the OpenAI, Anthropic
+    and Gemini fakes) -> back to a Response or its events, which the SDK's types validate: each
+    message's text reaches the provider under its role, the provider's answer comes back
+    word for word, its usage number for number; on the OpenAI wire a function call and its
+    output make the round trip."""
+    monkeypatch.setenv("FAKE_KEY", "sk-fake-0123456789")
+    policies = {wire: policy_for(fake.url, wire) for wire in WIRES}
+    counts: Counter = Counter()
+
+    async def through(wire, chat, body, stream):
+        async with Router(policies[wire], retry=RetryPolicy(retries=0)) as router:
+            if not stream:
+                return to_response((await router.complete(chat)).response, body), None
+            events = ResponseEvents(body)
+            out = [e async for c in router.stream(chat) for e in events.chunk(c)] + events.finished()
+            return out[-1]["response"], out
+
+    @settings(max_examples=40, deadline=None)
+    @given(body=requests(), stream=st.booleans(), tool=st.one_of(st.none(), TEXT.filter(str.isidentifier)))
+    def law(body, stream, tool):
+        if tool is not None:
+            body = {**body, "tools": [{"type": "function", "name": tool, "parameters": {"type": "object"}}]}
+        chat = to_chat({**body, "stream": stream})
+        for wire in WIRES:
+            if tool is not None and wire != "openai":
+                continue  # the Anthropic and Gemini adapters carry no tools yet
+            fake.clear()
+            response, events = asyncio.run(through(wire, chat, body, stream))
+            received = fake.requests[-1]
+            r = Response.model_validate(response)
+            if events is not None:
+                for e in events:
+                    EVENT.validate_python(e)
+                counts["events validated by the SDK's types"] += len(events)
+            sent_system, sent_turns = wire_turns(wire, received.body)
+            system, turns = expected_turns(chat)
+            if wire == "openai":
+                assert [m["role"] for m in received.body["messages"]] == [m["role"] for m in chat["messages"]]
+                assert sent_system == system and sent_turns == turns
+            else:  # one system text, each turn's texts joined (the Anthropic adapter: blank lines)
+                assert "\n\n".join(sent_system) == "\n\n".join(system)
+                assert [r for r, _ in sent_turns] == [r for r, _ in turns]
+                assert ["\n\n".join(t) for _, t in sent_turns] == ["\n\n".join(t) for _, t in turns]
+            counts["messages carried"] += len(chat["messages"])
+            quoted = _last_user_text(wire, received.body)  # the fake quotes the last user turn
+            if tool is not None:
+                [call] = r.output
+                assert (call.type, call.name, json.loads(call.arguments)) == ("function_call", tool, {"text": quoted})
+                assert received.body["tools"] == [{"type": "function", "function": {
+                    "name": tool, "parameters": {"type": "object"}}}]
+                # the round trip: the call and its output sent back, the answer quotes the output
+                follow = {**body, "input": body["input"] + [
+                    {"type": "function_call", "call_id": call.call_id, "name": tool, "arguments": call.arguments},
+                    {"type": "function_call_output", "call_id": call.call_id, "output": "42 " + quoted}]}
+                fake.clear()
+                response, _ = asyncio.run(through(wire, to_chat({**follow, "stream": stream}), follow, stream))
+                sent = fake.requests[-1].body["messages"]
+                assert sent[-2]["tool_calls"][0]["id"] == sent[-1]["tool_call_id"] == call.call_id
+                r = Response.model_validate(response)
+                quoted = "42 " + quoted
+                counts["function calls round-tripped"] += 1
+            reply = f"Hello from {wire}-model: {quoted}"
+            assert r.output_text == reply and r.status == "completed"
+            if stream:  # the fake's streams report 7 prompt tokens and a token a word
+                reported = (7, max(1, len(reply.split(" "))))
+            else:
+                prompt = json.dumps(fake.requests[-1].body.get("messages") or fake.requests[-1].body.get("contents"))
+                reported = (max(1, len(prompt.split())), max(1, len(reply.split())))
+            assert (r.usage.input_tokens, r.usage.output_tokens) == reported
+            assert r.usage.total_tokens == sum(reported)
+            counts[f"{wire} {'streamed' if stream else 'plain'}"] += 1
+
+    law()
+    print(dict(counts))
+    for wire in WIRES:
+        assert counts[f"{wire} streamed"] and counts[f"{wire} plain"], counts
+    assert counts["function calls round-tripped"], counts
