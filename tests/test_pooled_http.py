@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from policylang.providers.base import TransportFailure, TransportTimeout
+from policylang.providers.transport import TransportFailure, TransportTimeout
 from policylang.providers.pooled_http import PooledHTTP
 
 

@@ -41,10 +41,3 @@ def test_keywords_and_statement_words_come_from_the_grammar():
     for word in sorted(p.CONTEXTUAL_WORDS):   # usable as labels
         policy = policylang.loads(base + f"{word}: when b route m\n")
         assert policy.decide({"b": True}).rule == word
-
-
-def test_the_languages_adapters_are_the_runtimes():
-    from policylang.providers import ADAPTERS
-    from policylang.semantics.catalog import ADAPTERS as LANGUAGE_ADAPTERS
-
-    assert set(ADAPTERS) == set(LANGUAGE_ADAPTERS)

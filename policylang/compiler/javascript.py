@@ -29,6 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .._version import __version__
+from ..adapters import NAMES as ADAPTERS
 from ..analysis import patterns
 from ..analysis.diagram import DEFAULT_NODE_BUDGET, Diagram, Leaf, Split
 from ..prelude import OUTPUT_TOKENS_ESTIMATE
@@ -588,7 +589,7 @@ def declarations(policy: ir.PolicyIR) -> str:
         "  readonly provider: string;",
         "  readonly model: string;",
         "  readonly id: string;",
-        '  readonly adapter: "openai" | "anthropic" | "gemini" | "azure" | "echo";',
+        f"  readonly adapter: {' | '.join(json.dumps(a) for a in ADAPTERS)};",
         "  readonly baseUrl: string | null;",
         "  readonly apiKeyEnv: string | null;",
         "}>>;",

@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from ..policy import decision_json
 from ..prelude import FactError, jsonable
-from ..providers.base import HttpxHTTP
+from ..providers.transport import HttpxHTTP
 from ..runtime import Health, RetryPolicy
 from ..runtime.facts import language_detector
 from ..runtime.quality import NoLearning, QualityStoreError, UnknownResponse

@@ -8,8 +8,10 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 
+from ..chat import chat_completion, chunk, text_of
 from ..semantics import ir
-from .base import Completion, StreamState, Timeouts, chat_completion, chunk, text_of
+from .base import Completion, StreamState
+from .transport import Timeouts
 
 
 def _estimate(text: str) -> int:

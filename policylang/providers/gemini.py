@@ -5,22 +5,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from ..chat import chat_completion, chunk, completion_id, fold_messages, max_tokens, stops
 from ..semantics import ir
 from . import errors
-from .base import (
-    Completion,
-    HTTPAdapter,
-    StreamState,
-    Timeouts,
-    chat_completion,
-    chunk,
-    completion_id,
-    fold_messages,
-    http_error,
-    max_tokens,
-    parse_json,
-    stops,
-)
+from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
+from .transport import Timeouts
 
 _FINISH = {
     "STOP": "stop",

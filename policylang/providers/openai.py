@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator
 
 from ..semantics import ir
 from . import errors
-from .base import Completion, HTTPAdapter, StreamState, Timeouts, http_error, parse_json
+from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
+from .transport import Timeouts
 
 _DEFAULT_BASE = "https://api.openai.com/v1"
 

@@ -5,7 +5,7 @@ encode/httpx#3215): the gateway's whole budget is a quarter of a millisecond. ai
 before, spent about 110 µs per request (sessions, cookie jars, tracing signals, redirects and
 proxies we never use), this client about 30 µs. Parsing is httptools' (the C parser uvicorn
 already uses); what is written here is only the connection pool and the request line. Measured
-in benchmarks/gateway.py; the adapters do not change (this implements providers.base.HTTP).
+in benchmarks/gateway.py; the adapters do not change (this implements providers.transport.HTTP).
 
 What it does: http and https (the system's CA store), keep-alive connections pooled per
 origin, JSON request bodies, Content-Length and chunked responses, a response body read
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 import httptools
 
 from .. import jsonio
-from .base import Timeouts, TransportFailure, TransportTimeout
+from .transport import Timeouts, TransportFailure, TransportTimeout
 
 HIGH_WATER = 1 << 20  # pause reading while this many body bytes wait unread
 IDLE_PER_ORIGIN = 256  # keep at most this many idle connections per origin

@@ -29,7 +29,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from ..providers import errors as provider_errors
-from ..providers.base import Timeouts
+from ..providers.transport import Timeouts
 from ..semantics import ir
 from .cost import cost_usd
 from .errors import (
@@ -57,7 +57,8 @@ class RetryPolicy:
     max_retry_after: float = 10.0  # a longer Retry-After moves on to the next candidate instead
     attempt_timeout: float = 60.0  # caps every phase of a call, unless the provider sets `timeout`
     total_timeout: float = 120.0
-    # per phase of a call (providers.base.Timeouts), unless the provider sets `<phase>_timeout`:
+    # per phase of a call (providers.transport.Timeouts), unless the provider sets
+    # `<phase>_timeout`:
     # a provider that stops answering is left within seconds for the next candidate
     connect_timeout: float = 5.0
     first_byte_timeout: float = 20.0  # a non-streamed answer arrives whole: this bounds it

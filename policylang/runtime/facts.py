@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from ..providers.base import text_of
+from ..chat import text_of
 from ..textmodel import request_part, window
 
 _KANA = re.compile(r"[\u3040-\u30ff\uff66-\uff9f]")

@@ -76,8 +76,8 @@ class Router:
         self.detector = detector  # the `language` fact's detector (facts.language_detector)
         self.sleep = sleep
         self.rng = rng or random.Random()
-        #  `http` (providers.base.HTTP) wins; else `client`, an httpx.AsyncClient; else one of our
-        # own
+        # `http` (providers.transport.HTTP) wins; else `client`, an httpx.AsyncClient; else one
+        # of our own
         self._own_client = http is None and client is None
         if http is None:
             client = client or httpx.AsyncClient(

@@ -19,8 +19,9 @@ Spans, named as the GenAI semantic conventions name them (`{operation} {model}`)
     policylang.outcome, error.type when it failed. Its context goes upstream as W3C
     `traceparent`.
 One meaning everywhere, plain or streamed: gen_ai.system is the wire's GenAI system
-(SYSTEMS: openai, anthropic, gcp.gemini), gen_ai.response.model the model id the provider
-reported (the id asked for when it reported none).
+(the `system` of its row in adapters.ADAPTERS: openai, anthropic, gcp.gemini, …),
+gen_ai.response.model the model id the provider reported (the id asked for when it reported
+none).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ import logging
 import os
 from typing import Any
 
-from ..providers.base import UPSTREAM_HEADERS
+from ..adapters import BY_NAME
+from ..providers.transport import UPSTREAM_HEADERS
 
 log = logging.getLogger("policylang.runtime")
 
@@ -51,17 +53,9 @@ def _tracer():
     return trace.get_tracer("policylang")
 
 
-# an adapter's GenAI system, as the semantic conventions spell it
-SYSTEMS = {
-    "openai": "openai",
-    "anthropic": "anthropic",
-    "gemini": "gcp.gemini",
-    "azure": "az.ai.openai",
-}
-
-
 def system_of(adapter: str) -> str:
-    return SYSTEMS.get(adapter, f"policylang.{adapter}")
+    """The adapter's GenAI system, as the semantic conventions spell it (adapters.ADAPTERS)."""
+    return BY_NAME[adapter].system
 
 
 class RequestSpan:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..adapters import NAMES as ADAPTERS
 from ..diagnostics import Related
 from ..prelude import did_you_mean
 from ..syntax import ast
@@ -15,7 +16,6 @@ from .constraints import check_all
 from .locations import REGION_OF, region_of
 from .report import Reporter, unknown
 
-ADAPTERS = ("openai", "anthropic", "gemini", "azure", "echo")  # providers.ADAPTERS implements each
 _A_YEAR = 365 * 86400  # seconds: a phase timeout longer than this is a typo
 _PHASES = ("connect", "first_byte", "idle")  # a provider's `<phase>_timeout` fields, in order
 PROVIDER_FIELDS = (

@@ -43,7 +43,8 @@ class Provider:
     timeout: float | None = None
     span: Span = field(default=NOWHERE, compare=False)
     regions: frozenset[str] | None = None  # where it hosts its models; None: not declared
-    # seconds per phase of an upstream call (providers.base.Timeouts); None: the runtime's default
+    # seconds per phase of an upstream call (providers.transport.Timeouts); None: the runtime's
+    # default
     connect_timeout: float | None = None
     first_byte_timeout: float | None = None
     idle_timeout: float | None = None

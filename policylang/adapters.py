@@ -1,0 +1,37 @@
+"""The adapters a provider can name (`adapter = NAME`), one row each: the one list that the
+checker (semantics/catalog.py), the runtime and the gateway (providers.make_adapter), traces
+(runtime/tracing.py), the JavaScript declarations and the docs' tests read.
+
+A row names its implementation as a string, `module:Class` under policylang/providers/, so that
+checking a policy needs neither the adapters nor httpx. Adding an adapter is a module in
+providers/ and a row here (docs/architecture.md, "Adding things").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AdapterInfo:
+    name: str  # what a policy writes: `adapter = NAME`
+    implementation: str  # "module:Class", the module under policylang/providers/
+    system: str  # the GenAI system its traces name (OpenTelemetry's gen_ai.provider.name)
+    speaks: str  # what it talks to, for the docs
+
+
+ADAPTERS: tuple[AdapterInfo, ...] = (
+    AdapterInfo(
+        "openai",
+        "openai:OpenAIAdapter",
+        "openai",
+        "OpenAI Chat Completions and every API compatible with it",
+    ),
+    AdapterInfo("anthropic", "anthropic:AnthropicAdapter", "anthropic", "Anthropic Messages"),
+    AdapterInfo("gemini", "gemini:GeminiAdapter", "gcp.gemini", "Google Gemini generateContent"),
+    AdapterInfo("azure", "azure:AzureOpenAIAdapter", "az.ai.openai", "Azure OpenAI deployments"),
+    AdapterInfo("echo", "echo:EchoAdapter", "policylang.echo", "offline: answers the prompt"),
+)
+
+BY_NAME = {a.name: a for a in ADAPTERS}
+NAMES = tuple(BY_NAME)
