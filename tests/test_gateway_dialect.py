@@ -41,7 +41,7 @@ class Toy:
             internal["stream"] = True
         return Inbound(internal, body.get("tags"), live)
 
-    def completion(self, result) -> dict:
+    def completion(self, result, inbound) -> dict:
         return {"said": result.response["choices"][0]["message"]["content"], "by": result.model}
 
     def encoder(self, request_id: str, inbound: Inbound):

@@ -379,3 +379,211 @@ def test_content_roles_tool_calls_and_usage_survive_every_wire_and_back(fake, mo
     for wire in WIRES:
         assert counts[f"{wire} streamed"] and counts[f"{wire} plain"], counts
     assert counts["function calls round-tripped"], counts
+
+
+# ---- the official SDK against a real gateway --------------------------------------------------
+
+import httpx  # noqa: E402
+import openai  # noqa: E402
+
+from gateway_harness import RunningGateway  # noqa: E402
+from policylang.gateway import GatewayConfig  # noqa: E402
+from policylang.gateway.auth import Client, hash_key  # noqa: E402
+
+GATEWAY_POLICY = """
+import std
+provider oa {{ adapter = openai    base_url = "{url}/v1"     api_key = env("FAKE_OA_KEY") default = oa-1 }}
+provider an {{ adapter = anthropic base_url = "{url}/v1"     api_key = env("FAKE_AN_KEY") default = an-1 }}
+provider ge {{ adapter = gemini    base_url = "{url}/v1beta" api_key = env("FAKE_GE_KEY") default = ge-1 }}
+model oa-1 {{ provider = oa id = "gpt-fake"    input = 1 output = 2  context = 100_000 }}
+model an-1 {{ provider = an id = "claude-fake" input = 3 output = 15 context = 100_000 }}
+model ge-1 {{ provider = ge id = "gemini-fake" input = 1 output = 2  context = 100_000 }}
+{quality}
+pinned_an: when requested_model == an-1 route an-1
+pinned_ge: when requested_model == ge-1 route ge-1
+paid: when tier == pro route an-1 fallback [oa-1]
+default route oa-1 fallback [an-1]
+"""
+LEARNED = "quality by task learned with prior 5 {\n  oa-1: {chat: 0.9}\n}"
+
+
+@pytest.fixture
+def gateway_policy(tmp_path, fake, monkeypatch):
+    def write(quality=""):
+        for k in ("FAKE_OA_KEY", "FAKE_AN_KEY", "FAKE_GE_KEY"):
+            monkeypatch.setenv(k, "sk-test-0123456789abcdef")
+        fake.clear()
+        path = tmp_path / "responses.policy"
+        path.write_text(GATEWAY_POLICY.format(url=fake.url, quality=quality))
+        return str(path)
+    return write
+
+
+@pytest.fixture
+def gateway(gateway_policy):
+    with RunningGateway(GatewayConfig(policy=gateway_policy(), reload_interval=0.2)) as gw:
+        yield gw
+
+
+def sdk(gw, **kw):
+    return openai.OpenAI(base_url=gw.url + "/v1", api_key=kw.pop("api_key", "unused"), max_retries=0, **kw)
+
+
+ATTRIBUTION = ("x-request-id", "x-policylang-rule", "x-policylang-model", "x-policylang-provider",
+               "x-policylang-attempts", "x-policylang-decision-us", "x-policylang-policy")
+
+
+def test_responses_create_with_attribution_headers(gateway, fake):
+    raw = sdk(gateway).responses.with_raw_response.create(
+        model="auto", input="hello gateway", instructions="be brief", max_output_tokens=40, temperature=0.1)
+    r = raw.parse()
+    assert r.output_text == "Hello from gpt-fake: hello gateway" and r.status == "completed"
+    assert r.id.startswith("resp_") and r.object == "response" and r.model == "gpt-fake"
+    assert r.usage.total_tokens == r.usage.input_tokens + r.usage.output_tokens > 0
+    assert all(h in raw.headers for h in ATTRIBUTION)
+    assert raw.headers["x-policylang-rule"] == "default" and raw.headers["x-policylang-model"] == "oa-1"
+    sent = fake.requests[-1].body   # what the provider saw: Chat Completions
+    assert sent["messages"] == [{"role": "system", "content": "be brief"},
+                                {"role": "user", "content": "hello gateway"}]
+    assert sent["max_completion_tokens"] == 40 and sent["temperature"] == 0.1 and "input" not in sent
+
+
+def test_every_wire_answers_a_responses_request_plain_and_streamed(gateway):
+    """model pinned to each provider's model: the policy's pin rules route it there."""
+    c = sdk(gateway)
+    for model, name in (("oa-1", "gpt-fake"), ("an-1", "claude-fake"), ("ge-1", "gemini-fake")):
+        raw = c.responses.with_raw_response.create(model=model, input=[
+            {"role": "user", "content": [{"type": "input_text", "text": "hi "}, {"type": "input_text", "text": "there"}]}])
+        assert raw.parse().output_text == f"Hello from {name}: hi there"
+        assert raw.headers["x-policylang-model"] == model and raw.headers["x-policylang-requested-model"] == model
+        with c.responses.stream(model=model, input="streamed please") as stream:
+            deltas = [e.delta for e in stream if e.type == "response.output_text.delta"]
+            final = stream.get_final_response()
+        assert "".join(deltas) == final.output_text == f"Hello from {name}: streamed please"
+        assert final.usage.output_tokens > 0 and final.status == "completed"
+
+
+def test_stream_true_is_the_real_event_sequence_with_headers(gateway):
+    with sdk(gateway).responses.with_streaming_response.create(model="auto", input="hello gateway",
+                                                               stream=True) as raw:
+        assert all(h in raw.headers for h in ATTRIBUTION)
+        assert raw.headers["content-type"].startswith("text/event-stream")
+        events = list(raw.parse())
+    kinds = [e.type for e in events]
+    assert kinds[:4] == ["response.created", "response.in_progress", "response.output_item.added",
+                         "response.content_part.added"]
+    assert kinds[-4:] == ["response.output_text.done", "response.content_part.done", "response.output_item.done",
+                          "response.completed"]
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    assert events[-1].response.output_text == "Hello from gpt-fake: hello gateway"
+    assert events[0].response.id == events[-1].response.id
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_function_call_round_trip(gateway, fake, stream):
+    c = sdk(gateway)
+    tools = [{"type": "function", "name": "lookup", "description": "look it up",
+              "parameters": {"type": "object", "properties": {"text": {"type": "string"}}}}]
+    history = [{"role": "user", "content": "the weather in Oslo"}]
+
+    def ask():
+        if not stream:
+            return c.responses.create(model="auto", input=history, tools=tools)
+        with c.responses.stream(model="auto", input=history, tools=tools) as s:
+            return s.get_final_response()
+
+    first = ask()
+    [call] = first.output
+    assert (call.type, call.name, json.loads(call.arguments)) == ("function_call", "lookup",
+                                                                  {"text": "the weather in Oslo"})
+    assert fake.requests[-1].body["tools"] == [{"type": "function", "function": {
+        "name": "lookup", "description": "look it up", "parameters": tools[0]["parameters"]}}]
+    history += [call.model_dump(exclude_none=True),   # the call as the SDK gave it, then its output
+                {"type": "function_call_output", "call_id": call.call_id, "output": "12 degrees"}]
+    answer = ask()
+    assert answer.output_text == "Hello from gpt-fake: 12 degrees"
+    sent = fake.requests[-1].body["messages"]
+    assert sent[1]["tool_calls"][0]["id"] == sent[2]["tool_call_id"] == call.call_id
+    assert sent[2] == {"role": "tool", "tool_call_id": call.call_id, "content": "12 degrees"}
+
+
+def test_facts_from_metadata_and_the_header(gateway):
+    c = sdk(gateway)
+    raw = c.responses.with_raw_response.create(model="auto", input="hi", metadata={"tier": "pro"})
+    assert raw.headers["x-policylang-rule"] == "paid" and raw.parse().metadata == {"tier": "pro"}
+    raw = c.responses.with_raw_response.create(model="auto", input="hi",
+                                               extra_headers={"x-policylang-facts": '{"tier": "pro"}'})
+    assert raw.headers["x-policylang-rule"] == "paid"
+    with pytest.raises(openai.UnprocessableEntityError) as info:
+        c.responses.create(model="auto", input="hi", metadata={"tier": "gold"})
+    assert info.value.body["code"] == "invalid_fact" and info.value.body["param"] == "tier"
+
+
+def test_errors_in_openai_shape_with_the_field_path(gateway):
+    c = sdk(gateway)
+    with pytest.raises(openai.NotFoundError) as info:
+        c.responses.create(model="gpt-nope", input="hi")
+    assert info.value.body["code"] == "model_not_found" and info.value.body["param"] == "model"
+    assert info.value.response.headers["x-request-id"].startswith("req_")
+    with pytest.raises(openai.BadRequestError) as info:
+        c.responses.create(model="auto", input=[{"role": "robot", "content": "hi"}])
+    assert info.value.body["param"] == "input.0.role" and "robot" in info.value.body["message"]
+    with pytest.raises(openai.BadRequestError) as info:
+        c.responses.create(model="auto", input="hi", previous_response_id="resp_123")
+    assert info.value.body["param"] == "previous_response_id"
+    assert "keeps no conversation state" in info.value.body["message"]
+    with pytest.raises(openai.BadRequestError) as info:
+        c.responses.create(model="auto", input="hi", tools=[{"type": "web_search"}])
+    assert info.value.body["param"] == "tools.0.type"
+    r = httpx.post(gateway.url + "/v1/responses", content=b"", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "empty_body"
+
+
+def test_a_stream_that_breaks_upstream_ends_in_response_failed(gateway, fake):
+    fake.fail("gpt-fake", "disconnect")
+    events = list(sdk(gateway).responses.create(model="auto", input="hello gateway", stream=True))
+    assert events[0].type == "response.created"
+    assert events[-1].type == "response.failed" and events[-1].response.status == "failed"
+    assert events[-1].response.error.code == "server_error" and events[-1].response.error.message
+    with pytest.raises(RuntimeError, match="response.completed"):   # what the SDK's helper makes of it
+        fake.fail("gpt-fake", "disconnect")
+        with sdk(gateway).responses.stream(model="auto", input="hello gateway") as s:
+            s.get_final_response()
+
+
+def test_rate_limits_and_budgets(gateway_policy):
+    keys = [Client("team-a", hash_key("key-a"), {}, rate_per_minute=60, burst=1),
+            Client("team-c", hash_key("key-c"), {}, budget_usd=0.0, budget_period="day")]
+    with RunningGateway(GatewayConfig(policy=gateway_policy(), keys=keys)) as gw:
+        with pytest.raises(openai.AuthenticationError) as info:
+            sdk(gw, api_key="wrong").responses.create(model="auto", input="hi")
+        assert info.value.body["code"] == "invalid_api_key"
+        a = sdk(gw, api_key="key-a")
+        assert a.responses.create(model="auto", input="hi").output_text
+        with pytest.raises(openai.RateLimitError) as info:
+            a.responses.create(model="auto", input="hi")
+        assert info.value.body["code"] == "rate_limited" and info.value.response.headers["retry-after"]
+        with pytest.raises(openai.RateLimitError) as info:
+            sdk(gw, api_key="key-c").responses.create(model="auto", input="hi")
+        assert info.value.body["code"] == "budget_exceeded"
+
+
+def test_a_response_id_takes_feedback_like_a_chat_id(gateway_policy, tmp_path):
+    config = GatewayConfig(policy=gateway_policy(LEARNED), quality_db=str(tmp_path / "q.sqlite"))
+    with RunningGateway(config) as gw:
+        c = sdk(gw)
+        facts = {"x-policylang-facts": '{"task": "chat"}'}
+        plain = c.responses.create(model="auto", input="hi", extra_headers=facts)
+        with c.responses.stream(model="auto", input="hi", extra_headers=facts) as s:
+            streamed = s.get_final_response()
+        for rid in (plain.id, streamed.id):
+            r = httpx.post(gw.url + "/v1/feedback", json={"id": rid, "pass": True})
+            assert r.status_code == 200 and r.json()["model"] == "oa-1", r.text
+        again = httpx.post(gw.url + "/v1/feedback", json={"id": plain.id, "pass": True})
+        assert again.status_code == 404 and again.json()["error"]["code"] == "unknown_response"
+
+
+def test_metrics_count_responses_requests(gateway):
+    sdk(gateway).responses.create(model="auto", input="hi")
+    text = httpx.get(gateway.url + "/metrics").text
+    assert 'policylang_requests_total{model="oa-1",rule="default",status="200"} 1.0' in text

@@ -1,6 +1,7 @@
 """The OpenAI-compatible gateway: a Starlette app around the Router.
 
     POST /v1/chat/completions   OpenAI chat completions, streaming and not
+    POST /v1/responses          OpenAI Responses, streaming and not (gateway/responses_api.py)
     GET  /v1/models             the policy's models and pools
     POST /v1/route              dry run: the decision for facts or a request, no provider called
     POST /v1/feedback           rate an answer: {"id": response id, "score": 0..1 | "pass": bool}
@@ -31,10 +32,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..dialects.responses import chat_id_of
 from ..policy import decision_json
 from ..prelude import FactError, jsonable
 from ..providers.transport import HttpxHTTP
-from ..runtime import Health, RetryPolicy
+from ..runtime import Health, RetryPolicy, Router
 from ..runtime.facts import language_detector
 from ..runtime.quality import NoLearning, QualityStoreError, UnknownResponse
 from ..runtime.shared import RedisState
@@ -51,11 +53,12 @@ from .metrics import Metrics
 from .reload import PolicyHolder, Serving
 from .request import Refused, check_chat_body, check_model, explicit_facts, read_json, route_facts
 from .response import openai_error
+from .responses_api import Responses
 from .sharing import Sharing
 
 log = logging.getLogger("policylang.gateway")
 # The inbound APIs: each is served at its path by the one exchange (gateway/exchange.py)
-DIALECTS: tuple[Dialect, ...] = (ChatCompletions(),)
+DIALECTS: tuple[Dialect, ...] = (ChatCompletions(), Responses())
 
 
 @dataclass
@@ -280,7 +283,7 @@ class Gateway:
         router = self.serving.router
         try:
             # only the key that got the answer may rate it; another's is answered as unknown
-            row = router.feedback(response_id, score, client.name if client else None)
+            row = _rate(router, response_id, score, client.name if client else None)
         except NoLearning as exc:
             return openai_error(400, str(exc), "invalid_request_error", "feedback_disabled")
         except ValueError as exc:
@@ -403,13 +406,25 @@ async def _not_found(request: Request, exc: Exception) -> Response:
             "method_not_allowed",
             headers=dict(allow),
         )
+    served = ", ".join(dict.fromkeys(getattr(r, "path", "") for r in request.app.routes))
     return openai_error(
         404,
-        f"no such endpoint: {request.method} {request.url.path} (the gateway serves /v1/chat/"
-        "completions, /v1/models, /v1/route, /v1/feedback, /healthz, /readyz, /metrics)",
+        f"no such endpoint: {request.method} {request.url.path} (the gateway serves {served})",
         "invalid_request_error",
         "unknown_url",
     )
+
+
+def _rate(router: Router, response_id: str, score: float, owner: str | None):
+    """Router.feedback for the id as given, else for the chat completion's id inside a Responses
+    id (`resp_` and the chat id: dialects/responses.py)."""
+    try:
+        return router.feedback(response_id, score, owner)
+    except UnknownResponse:
+        inner = chat_id_of(response_id)
+        if inner is None:
+            raise
+        return router.feedback(inner, score, owner)
 
 
 def _bad_feedback(message: str, param: str | None = None) -> Response:

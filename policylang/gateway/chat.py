@@ -32,7 +32,7 @@ class ChatCompletions:
             body = {k: v for k, v in body.items() if k != "metadata"}
         return Inbound(body, metadata, bool(body.get("stream")))
 
-    def completion(self, result: Result) -> dict:
+    def completion(self, result: Result, inbound: Inbound) -> dict:
         assert result.response is not None, "a plain answer has its completion"
         return result.response
 

@@ -67,9 +67,9 @@ class Dialect(Protocol):
         body is not a valid request of this API."""
         ...
 
-    def completion(self, result: Result) -> dict:
+    def completion(self, result: Result, inbound: Inbound) -> dict:
         """The JSON body of a plain (not streamed) answer; result.response is the chat
-        completion."""
+        completion, inbound the request it answers (an API may echo its settings)."""
         ...
 
     def encoder(self, request_id: str, inbound: Inbound) -> StreamEncoder:

@@ -114,9 +114,11 @@ class Endpoint:
         except BaseException:
             await lease.close(None)  # refused, failed or cancelled: nothing charged
             raise
-        return self._completion(serving, result, pin, ex)
+        return self._completion(serving, result, inbound, pin, ex)
 
-    def _completion(self, serving: Serving, result: Result, pin: str | None, ex: Exchange):
+    def _completion(
+        self, serving: Serving, result: Result, inbound: Inbound, pin: str | None, ex: Exchange
+    ):
         """A plain answer: the dialect's body with the attribution headers, accounted."""
         headers = attribution(
             ex.request_id,
@@ -132,7 +134,7 @@ class Endpoint:
         rule = serving.router.rule(result.rule)
         headers.update(pin_headers(pin, rule, result.rule, result.model, serving.policy.ir))
         self.gateway.accounting.answered(result, 200, ex, stream=False)
-        return CompletionResponse(self.dialect.completion(result), headers=headers)
+        return CompletionResponse(self.dialect.completion(result, inbound), headers=headers)
 
     async def _stream(
         self,
