@@ -219,7 +219,9 @@ def test_a_tool_call_stream_after_text():
 
 def test_a_broken_stream_ends_with_an_error_event():
     enc = MessageEvents("auto")
-    text = enc.chunk(chunk({"content": "Hel"})) + enc.error({"message": "upstream reset", "type": "overloaded"})
+    text = enc.chunk(chunk({"content": "Hel"})) + enc.chunk(
+        {"error": {"message": "upstream reset", "type": "overloaded", "code": 529}})
+    assert enc.end() == ""
     events = parse_events(text)
     assert events[-1] == {"type": "error", "error": {"type": "overloaded_error", "message": "upstream reset"}}
     assert "message_stop" not in [e["type"] for e in events]

@@ -398,12 +398,22 @@ class MessageEvents:
     message_delta with the stop reason and usage, message_stop. `input_tokens` is what
     message_start reports (the gateway's estimate); message_delta reports the provider's."""
 
-    __slots__ = ("model", "input_tokens", "started", "index", "open", "tool", "finish", "usage")
+    __slots__ = (
+        "model",
+        "input_tokens",
+        "started",
+        "broken",
+        "index",
+        "open",
+        "tool",
+        "finish",
+        "usage",
+    )
 
     def __init__(self, model: str, input_tokens: int = 0):
         self.model = model
         self.input_tokens = input_tokens
-        self.started = False
+        self.started = self.broken = False
         self.index = -1  # the last content block opened
         self.open: str | None = None  # "text" or "tool_use": the block open now
         self.tool: int | None = None  # the chat index of the tool call whose block is open
@@ -442,7 +452,12 @@ class MessageEvents:
         )
 
     def chunk(self, chunk: dict) -> str:
-        """The events one chat chunk makes ("" when it makes none)."""
+        """The events one chat chunk makes ("" when it makes none); an error chunk (the
+        upstream broke off after the first chunk) makes the `error` event that ends the
+        stream."""
+        if "error" in chunk:
+            self.broken = True
+            return ("" if self.started else self._start({})) + self.error(chunk["error"])
         out = "" if self.started else self._start(chunk)
         if chunk.get("usage"):
             self.usage = chunk["usage"]
@@ -480,8 +495,11 @@ class MessageEvents:
             {"type": "content_block_delta", "index": self.index, "delta": delta},
         )
 
-    def end(self) -> str:
-        """The events that end the message: the open block's stop, message_delta, message_stop."""
+    def end(self, result=None) -> str:
+        """The events that end the message: the open block's stop, message_delta, message_stop
+        (none after an error event)."""
+        if self.broken:
+            return ""
         out = "" if self.started else self._start({})
         out += self._close()
         usage = _usage(self.usage)

@@ -4,9 +4,10 @@ required, stop reasons and streaming events translated to OpenAI's shapes."""
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import AsyncIterator
 
-from ..chat import chat_completion, chunk, completion_id, fold_messages, max_tokens, stops
+from ..chat import chat_completion, chunk, completion_id, max_tokens, stops, text_of
 from ..semantics import ir
 from . import errors
 from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
@@ -24,18 +25,152 @@ _STOP = {
 
 
 def to_messages(body: dict) -> dict:
-    """An OpenAI body as a Messages API body (without model and stream)."""
-    system, turns = fold_messages(body)
-    messages = [{"role": role, "content": "\n\n".join(texts)} for role, texts in turns]
-    out = {"messages": messages, "max_tokens": max_tokens(body)}
+    """An OpenAI body as a Messages API body (without model and stream): system messages as
+    `system`, tool calls as tool_use blocks and tool messages as tool_result blocks, images as
+    image blocks, consecutive turns of one role merged (the roles must alternate)."""
+    system: list[str] = []
+    turns: list[tuple[str, list[dict]]] = []
+    for m in body.get("messages") or []:
+        role = m.get("role")
+        if role in ("system", "developer"):
+            system.append(text_of(m.get("content")))
+            continue
+        if role == "tool":
+            role = "user"
+            blocks = [
+                {
+                    "type": "tool_result",
+                    "tool_use_id": str(m.get("tool_call_id") or ""),
+                    "content": text_of(m.get("content")),
+                }
+            ]
+        elif role == "assistant":
+            blocks = [{"type": "text", "text": text_of(m.get("content"))}]
+            blocks += [_tool_use(call) for call in m.get("tool_calls") or ()]
+        else:
+            role, blocks = "user", _user_blocks(m.get("content"))
+        if turns and turns[-1][0] == role:
+            turns[-1][1].extend(blocks)
+        else:
+            turns.append((role, blocks))
+    out: dict = {
+        "messages": [{"role": role, "content": _content(blocks)} for role, blocks in turns],
+        "max_tokens": max_tokens(body),
+    }
     if system:
         out["system"] = "\n\n".join(system)
-    for k in ("temperature", "top_p"):
+    for k in ("temperature", "top_p", "top_k"):
         if k in body:
             out[k] = body[k]
     if stops(body):
         out["stop_sequences"] = stops(body)
+    tools = [_tool(t) for t in body.get("tools") or () if t.get("type", "function") == "function"]
+    if tools:
+        out["tools"] = tools
+        choice = _tool_choice(body.get("tool_choice"))
+        if body.get("parallel_tool_calls") is False:
+            choice = {**(choice or {"type": "auto"}), "disable_parallel_tool_use": True}
+        if choice is not None:
+            out["tool_choice"] = choice
     return out
+
+
+def _content(blocks: list[dict]):
+    """A turn's blocks: text alone as one string (texts a blank line apart), else the blocks
+    without empty texts (the API refuses those)."""
+    if all(b["type"] == "text" for b in blocks):
+        return "\n\n".join(b["text"] for b in blocks)
+    return [b for b in blocks if b["type"] != "text" or b["text"]]
+
+
+def _user_blocks(content) -> list[dict]:
+    if not isinstance(content, list):
+        return [{"type": "text", "text": text_of(content)}]
+    blocks = []
+    for part in content:
+        if not isinstance(part, dict):
+            continue
+        if part.get("type") == "image_url":
+            url = str((part.get("image_url") or {}).get("url") or "")
+            head, _, data = url.partition(";base64,")
+            if url.startswith("data:") and data:
+                source = {"type": "base64", "media_type": head[5:], "data": data}
+            else:
+                source = {"type": "url", "url": url}
+            blocks.append({"type": "image", "source": source})
+        elif part.get("type", "text") == "text":  # a message's texts run together (text_of)
+            if blocks and blocks[-1]["type"] == "text":
+                blocks[-1]["text"] += part.get("text", "")
+            else:
+                blocks.append({"type": "text", "text": part.get("text", "")})
+    return blocks or [{"type": "text", "text": ""}]
+
+
+def _tool_use(call: dict) -> dict:
+    function = call.get("function") or {}
+    try:
+        arguments = json.loads(function.get("arguments") or "{}")
+    except ValueError:
+        arguments = {"arguments": function.get("arguments")}
+    return {
+        "type": "tool_use",
+        "id": str(call.get("id") or ""),
+        "name": str(function.get("name") or ""),
+        "input": arguments if isinstance(arguments, dict) else {"arguments": arguments},
+    }
+
+
+def _tool(tool: dict) -> dict:
+    function = tool.get("function") or {}
+    out = {
+        "name": function.get("name"),
+        "input_schema": function.get("parameters") or {"type": "object", "properties": {}},
+    }
+    if function.get("description"):
+        out["description"] = function["description"]
+    return out
+
+
+def _tool_choice(choice) -> dict | None:
+    if choice == "auto":
+        return {"type": "auto"}
+    if choice == "required":
+        return {"type": "any"}
+    if choice == "none":
+        return {"type": "none"}
+    if isinstance(choice, dict) and choice.get("type") == "function":
+        return {"type": "tool", "name": (choice.get("function") or {}).get("name")}
+    return None
+
+
+def _tool_calls(blocks) -> list[dict]:
+    """A message's tool_use blocks as chat tool calls."""
+    return [
+        {
+            "id": b.get("id"),
+            "type": "function",
+            "function": {"name": b.get("name"), "arguments": json.dumps(b.get("input") or {})},
+        }
+        for b in blocks
+        if b.get("type") == "tool_use"
+    ]
+
+
+def from_message(doc: dict, model_id: str) -> Completion:
+    """A Messages API message as a chat completion: its text, its tool_use blocks as tool
+    calls, its stop reason and usage."""
+    content = doc.get("content") or []
+    text = "".join(b.get("text", "") for b in content if b.get("type") == "text")
+    usage = doc.get("usage") or {}
+    finish = _STOP.get(doc.get("stop_reason") or "", "stop")
+    p, c = usage.get("input_tokens"), usage.get("output_tokens")
+    response = chat_completion(doc.get("model", model_id), text, finish, p, c)
+    calls = _tool_calls(content)
+    if calls:
+        message = response["choices"][0]["message"]
+        message["tool_calls"] = calls
+        message["content"] = text or None
+    return Completion(response, p, c)
 
 
 class AnthropicAdapter(HTTPAdapter):
@@ -65,19 +200,14 @@ class AnthropicAdapter(HTTPAdapter):
             raise self.fail(
                 errors.MalformedResponse, "not a Messages API message", model=model.name
             )
-        text = "".join(
-            b.get("text", "") for b in doc.get("content") or [] if b.get("type") == "text"
-        )
-        usage = doc.get("usage") or {}
-        finish = _STOP.get(doc.get("stop_reason") or "", "stop")
-        p, c = usage.get("input_tokens"), usage.get("output_tokens")
-        return Completion(chat_completion(doc.get("model", model.id), text, finish, p, c), p, c)
+        return from_message(doc, model.id)
 
     async def stream(
         self, model: ir.Model, body: dict, timeout: float | Timeouts, state: StreamState
     ) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
         cid, name = completion_id(), model.id
+        tools: dict = {}  # a tool_use block's index -> its tool call's index
         events = self.events(
             url, payload, headers, timeout, model, last=lambda e, _: e == "message_stop"
         )
@@ -94,11 +224,23 @@ class AnthropicAdapter(HTTPAdapter):
                     name = msg.get("model", name)
                     state.prompt_tokens = (msg.get("usage") or {}).get("input_tokens")
                     yield chunk(cid, name, {"role": "assistant", "content": ""})
+                elif kind == "content_block_start":
+                    block = doc.get("content_block") or {}
+                    if block.get("type") == "tool_use":
+                        tools[doc.get("index")] = len(tools)
+                        call = _tool_calls([{**block, "input": None}])[0]
+                        call["function"]["arguments"] = ""
+                        yield chunk(cid, name, {"tool_calls": [{"index": len(tools) - 1, **call}]})
                 elif kind == "content_block_delta":
                     delta = doc.get("delta") or {}
                     if delta.get("type") == "text_delta":
                         state.text_chars += len(delta.get("text", ""))
                         yield chunk(cid, name, {"content": delta.get("text", "")})
+                    elif delta.get("type") == "input_json_delta" and doc.get("index") in tools:
+                        piece = delta.get("partial_json", "")
+                        state.text_chars += len(piece)
+                        call = {"index": tools[doc["index"]], "function": {"arguments": piece}}
+                        yield chunk(cid, name, {"tool_calls": [call]})
                 elif kind == "message_delta":
                     state.completion_tokens = (doc.get("usage") or {}).get(
                         "output_tokens", state.completion_tokens

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import uuid
 from collections.abc import AsyncIterator
 
-from ..chat import chat_completion, chunk, completion_id, fold_messages, max_tokens, stops
+from ..chat import chat_completion, chunk, completion_id, max_tokens, stops, text_of
 from ..semantics import ir
 from . import errors
 from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
@@ -23,32 +25,136 @@ _FINISH = {
 
 
 def to_contents(body: dict) -> dict:
-    system, turns = fold_messages(body)
-    contents = [
-        {"role": "model" if role == "assistant" else "user", "parts": [{"text": t} for t in texts]}
-        for role, texts in turns
-    ]
-    out: dict = {"contents": contents}
+    """An OpenAI body as a generateContent body: system messages as systemInstruction, tool
+    calls as functionCall parts and tool messages as functionResponse parts, images as
+    inlineData (a data URL) or fileData, consecutive turns of one role merged."""
+    system: list[str] = []
+    turns: list[tuple[str, list[dict]]] = []
+    names: dict[str, str] = {}  # a tool call's id -> its function's name (a response names it)
+    for m in body.get("messages") or []:
+        role = m.get("role")
+        if role in ("system", "developer"):
+            system.append(text_of(m.get("content")))
+            continue
+        if role == "tool":
+            role = "user"
+            # the tool's text as it came (JSON in it too: {"content": "{…}"} loses nothing)
+            response = {"content": text_of(m.get("content"))}
+            answer = {"name": names.get(str(m.get("tool_call_id")), ""), "response": response}
+            parts: list[dict] = [{"functionResponse": answer}]
+        elif role == "assistant":
+            role, text, calls = "model", text_of(m.get("content")), m.get("tool_calls") or ()
+            parts = [{"text": text}] if text or not calls else []
+            for call in calls:
+                function = call.get("function") or {}
+                names[str(call.get("id"))] = function.get("name") or ""
+                parts.append({"functionCall": {"name": function.get("name"), "args": _args(call)}})
+        else:
+            role, parts = "user", _user_parts(m.get("content"))
+        if turns and turns[-1][0] == role:
+            turns[-1][1].extend(parts)
+        else:
+            turns.append((role, parts))
+    out: dict = {"contents": [{"role": role, "parts": parts} for role, parts in turns]}
     if system:
         out["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
     config: dict = {"maxOutputTokens": max_tokens(body, 8192)}
-    if "temperature" in body:
-        config["temperature"] = body["temperature"]
-    if "top_p" in body:
-        config["topP"] = body["top_p"]
+    for key, name in (("temperature", "temperature"), ("top_p", "topP"), ("top_k", "topK")):
+        if key in body:
+            config[name] = body[key]
     if stops(body):
         config["stopSequences"] = stops(body)
     out["generationConfig"] = config
+    declarations = [
+        {k: v for k, v in (t.get("function") or {}).items() if k != "strict"}
+        for t in body.get("tools") or ()
+        if t.get("type", "function") == "function"
+    ]
+    if declarations:
+        out["tools"] = [{"functionDeclarations": declarations}]
+        mode = _MODES.get(str(body.get("tool_choice")))
+        forced = body.get("tool_choice")
+        if isinstance(forced, dict):
+            forced_name = (forced.get("function") or {}).get("name")
+            out["toolConfig"] = {
+                "functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [forced_name]}
+            }
+        elif mode is not None:
+            out["toolConfig"] = {"functionCallingConfig": {"mode": mode}}
     return out
 
 
-def _text(doc: dict) -> tuple[str, str | None]:
+_MODES = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
+
+
+def _user_parts(content) -> list[dict]:
+    if not isinstance(content, list):
+        return [{"text": text_of(content)}]
+    parts = []
+    for part in content:
+        if not isinstance(part, dict):
+            continue
+        if part.get("type") == "image_url":
+            url = str((part.get("image_url") or {}).get("url") or "")
+            head, _, data = url.partition(";base64,")
+            if url.startswith("data:") and data:
+                parts.append({"inlineData": {"mimeType": head[5:], "data": data}})
+            else:
+                parts.append({"fileData": {"fileUri": url}})
+        elif part.get("type", "text") == "text":  # a message's texts run together (text_of)
+            if parts and "text" in parts[-1]:
+                parts[-1]["text"] += part.get("text", "")
+            else:
+                parts.append({"text": part.get("text", "")})
+    return parts or [{"text": ""}]
+
+
+def _args(call: dict):
+    arguments = (call.get("function") or {}).get("arguments") or "{}"
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        return {"arguments": arguments}
+    return value if isinstance(value, dict) else {"arguments": value}
+
+
+def _text(doc: dict) -> tuple[str, str | None, list[dict]]:
+    """A response's text, finish reason and function calls (as chat tool calls)."""
     cands = doc.get("candidates") or []
     if not cands:
-        return "", None
+        return "", None, []
     c = cands[0]
     parts = (c.get("content") or {}).get("parts") or []
-    return "".join(p.get("text", "") for p in parts), c.get("finishReason")
+    calls = [
+        {
+            "id": "call_" + uuid.uuid4().hex[:24],
+            "type": "function",
+            "function": {
+                "name": p["functionCall"].get("name"),
+                "arguments": json.dumps(p["functionCall"].get("args") or {}),
+            },
+        }
+        for p in parts
+        if isinstance(p.get("functionCall"), dict)
+    ]
+    return "".join(p.get("text", "") for p in parts), c.get("finishReason"), calls
+
+
+def from_response(doc: dict, model_id: str) -> Completion:
+    """A generateContent response as a chat completion: its text, its functionCall parts as
+    tool calls (with ids of our own: Gemini's have none), its finish reason and usage."""
+    text, reason, calls = _text(doc)
+    usage = doc.get("usageMetadata") or {}
+    p, c = usage.get("promptTokenCount"), usage.get("candidatesTokenCount")
+    finish = _FINISH.get(reason or "", "stop")
+    if calls and finish == "stop":
+        finish = "tool_calls"
+    response = chat_completion(doc.get("modelVersion", model_id), text, finish, p, c)
+    if calls:
+        message = response["choices"][0]["message"]
+        message["tool_calls"] = calls
+        message["content"] = text or None
+    return Completion(response, p, c)
 
 
 class GeminiAdapter(HTTPAdapter):
@@ -75,19 +181,13 @@ class GeminiAdapter(HTTPAdapter):
             raise self.fail(
                 errors.MalformedResponse, "a response without candidates", model=model.name
             )
-        text, reason = _text(doc)
-        usage = doc.get("usageMetadata") or {}
-        p, c = usage.get("promptTokenCount"), usage.get("candidatesTokenCount")
-        finish = _FINISH.get(reason or "", "stop")
-        return Completion(
-            chat_completion(doc.get("modelVersion", model.id), text, finish, p, c), p, c
-        )
+        return from_response(doc, model.id)
 
     async def stream(
         self, model: ir.Model, body: dict, timeout: float | Timeouts, state: StreamState
     ) -> AsyncIterator[dict]:
         url, payload, headers = self._request(model, body, stream=True)
-        cid, name, first = completion_id(), model.id, True
+        cid, name, first, calls = completion_id(), model.id, True, 0
         events = self.events(url, payload, headers, timeout, model)
         async with contextlib.aclosing(events):
             async for _event, data in events:
@@ -101,7 +201,7 @@ class GeminiAdapter(HTTPAdapter):
                         model.name,
                     )
                 name = doc.get("modelVersion", name)
-                text, reason = _text(doc)
+                text, reason, found = _text(doc)
                 usage = doc.get("usageMetadata") or {}
                 state.prompt_tokens = usage.get("promptTokenCount", state.prompt_tokens)
                 state.completion_tokens = usage.get("candidatesTokenCount", state.completion_tokens)
@@ -111,8 +211,16 @@ class GeminiAdapter(HTTPAdapter):
                 if text:
                     state.text_chars += len(text)
                     yield chunk(cid, name, {"content": text})
+                if found:
+                    for call in found:
+                        state.text_chars += len(call["function"]["arguments"])
+                        calls += 1
+                    deltas = [{"index": calls - len(found) + i, **c} for i, c in enumerate(found)]
+                    yield chunk(cid, name, {"tool_calls": deltas})
                 if reason:
                     state.finish_reason = _FINISH.get(reason, "stop")
+                    if calls and state.finish_reason == "stop":
+                        state.finish_reason = "tool_calls"
         if state.finish_reason is None:
             raise self.fail(
                 errors.ConnectionFailed, "the stream ended without a finishReason", model=model.name

@@ -13,7 +13,9 @@ answers), reset (closes the connection at once), malformed (200 with broken JSON
 disconnect (streams a first chunk, then drops the connection), stall (streams its first
 events, then falls silent for `delay` seconds, an hour by default, before the rest),
 stream_error (an error event as the stream's first event). A client that leaves during a
-slow, timeout or stall fault is counted in `cancelled`.
+slow, timeout or stall fault is counted in `cancelled`. A request offering tools is answered
+with a call of its first tool, and one ending with a tool's answer with text repeating it
+(testing/fake_tools.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+
+from . import fake_tools
 
 _REASONS = {
     200: "OK",
@@ -260,8 +264,11 @@ class FakeProvider:
             handled = await self._fault(fault, wire, model, stream, reader, writer)
             if handled is not None:
                 return handled
-        text = self.reply.format(model=model) + ": " + _last_user_text(wire, body)
-        call = _tool_call(wire, body)
+        asked = _last_user_text(wire, body)
+        answered = fake_tools.tool_answer(wire, body)
+        text = self.reply.format(model=model) + ": " + (asked if answered is None else answered)
+        call = fake_tools.tool_call(wire, body, asked)
+        usage = _usage_counts(json.dumps(body.get("messages") or body.get("contents") or []), text)
         if stream:
             await self._stream(
                 writer,
@@ -271,13 +278,13 @@ class FakeProvider:
                 disconnect=fault is not None and fault.kind == "disconnect",
                 reader=reader,
                 stall=(fault.delay or 3600.0) if fault is not None and fault.kind == "stall" else 0,
-                events=_tool_call_stream(model, call, body) if call is not None else None,
+                events=None if call is None else fake_tools.call_events(wire, model, call, usage),
             )
             return not writer.transport.is_closing()  # keep-alive, as real providers' streams
         doc = (
-            _tool_call_response(model, call, body)
-            if call is not None
-            else self._response_doc(wire, model, text, body)
+            self._response_doc(wire, model, text, body)
+            if call is None
+            else fake_tools.call_doc(wire, model, call, usage)
         )
         await self._send(writer, 200, json.dumps(doc).encode())
         return True
@@ -423,60 +430,6 @@ def _last_user_text(wire: str, body: dict) -> str:
                 return "".join(p.get("text", "") for p in content if isinstance(p, dict))
             return content or ""
     return ""
-
-
-def _tool_call(wire: str, body: dict) -> dict | None:
-    """The call the answer makes (OpenAI wire): a request that declares tools and ends with a
-    user's turn gets a call to its first tool, {"text": the user's text}; after the tool's
-    result (a `tool` message) the answer is text again, quoting it."""
-    tools, messages = body.get("tools"), body.get("messages") or []
-    if wire != "openai" or not tools or not messages or messages[-1].get("role") != "user":
-        return None
-    name = (tools[0].get("function") or {}).get("name", "")
-    arguments = json.dumps({"text": _last_user_text(wire, body)})
-    return {"id": "call_" + uuid.uuid4().hex[:16], "type": "function",
-            "function": {"name": name, "arguments": arguments}}  # fmt: skip
-
-
-def _tool_call_response(model: str, call: dict, body: dict) -> dict:
-    p, c = _usage_counts(json.dumps(body.get("messages")), call["function"]["arguments"])
-    return {
-        "id": "chatcmpl-fake" + uuid.uuid4().hex[:20],
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": None, "tool_calls": [call]},
-                "finish_reason": "tool_calls",
-            }
-        ],
-        "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c},
-    }
-
-
-def _tool_call_stream(model: str, call: dict, body: dict) -> list[str]:
-    """The call streamed as OpenAI does: its id and name first, its arguments in two pieces."""
-    doc = _tool_call_response(model, call, body)
-    base = {k: doc[k] for k in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
-    args = call["function"]["arguments"]
-    half = len(args) // 2
-    deltas = [
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"index": 0, "id": call["id"], "type": "function",
-             "function": {"name": call["function"]["name"], "arguments": ""}}]},
-        {"tool_calls": [{"index": 0, "function": {"arguments": args[:half]}}]},
-        {"tool_calls": [{"index": 0, "function": {"arguments": args[half:]}}]},
-    ]  # fmt: skip
-    out = [
-        _sse({**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}]}) for d in deltas
-    ]
-    out.append(
-        _sse({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
-    )
-    out.append(_sse({**base, "choices": [], "usage": doc["usage"]}))
-    return out + ["data: [DONE]\n\n"]
 
 
 def _usage_counts(body_text: str, text: str) -> tuple[int, int]:
