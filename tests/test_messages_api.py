@@ -81,6 +81,15 @@ def test_tool_choice(choice, chat):
     assert to_chat(body(tools=tools, tool_choice=choice))["tool_choice"] == chat
 
 
+def test_output_config_and_what_is_accepted_but_not_forwarded():
+    chat = to_chat(body(output_config={"effort": "max", "format": {"type": "json_schema", "schema": {"type": "object"}}},
+                        thinking={"type": "enabled", "budget_tokens": 2000}, cache_control={"type": "ephemeral"},
+                        service_tier="auto", speed="fast", diagnostics={}))
+    assert chat["response_format"] == {"type": "json_schema", "json_schema": {"name": "output", "schema": {"type": "object"}}}
+    assert chat["reasoning_effort"] == "high"
+    assert not {"thinking", "cache_control", "service_tier", "speed", "diagnostics", "output_config"} & set(chat)
+
+
 def test_count_tokens_bodies_need_no_max_tokens():
     counted = {"model": "auto", "messages": [{"role": "user", "content": "hi"}]}
     assert to_chat(counted, count_only=True) == {"model": "auto", "messages": [{"role": "user", "content": "hi"}]}
@@ -106,7 +115,12 @@ def test_count_tokens_bodies_need_no_max_tokens():
     ({"tools": [{"type": "web_search_20250305", "name": "web_search"}]}, "tools.0.type", "server tool"),
     ({"tools": [{"name": "f"}]}, "tools.0.input_schema", "Field required"),
     ({"tool_choice": {"type": "sometimes"}}, "tool_choice.type", "auto, any, tool or none"),
-    ({"mcp_servers": []}, "mcp_servers", "not a field"),
+    ({"foo": 1}, "foo", "not a field"),
+    ({"mcp_servers": []}, "mcp_servers", "MCP servers are called by Anthropic's API"),
+    ({"container": "c_1"}, "container", "a container lives at Anthropic"),
+    ({"inference_geo": "us"}, "inference_geo", "only hosted in region"),
+    ({"output_config": {"format": {"type": "yaml"}}}, "output_config.format", "json_schema"),
+    ({"output_config": {"effort": "extreme"}}, "output_config.effort", "low, medium, high, xhigh or max"),
     ({"metadata": {"user_id": 7}}, "metadata.user_id", "string"),
 ])
 def test_what_it_cannot_carry_is_refused_with_the_path(patch, param, says):
@@ -238,3 +252,270 @@ def test_an_empty_stream_still_starts_and_stops():
     (529, "overloaded_error")])
 def test_error_types(status, kind):
     assert error_body(status, "m") == {"type": "error", "error": {"type": kind, "message": "m"}}
+
+
+# ---- the official SDK against a real gateway --------------------------------------------------
+import anthropic  # noqa: E402
+import httpx  # noqa: E402
+
+from gateway_harness import RunningGateway  # noqa: E402
+from policylang.gateway import GatewayConfig  # noqa: E402
+from policylang.gateway.auth import Client, hash_key  # noqa: E402
+from policylang.runtime import RetryPolicy  # noqa: E402
+from policylang.runtime.facts import count_prompt_tokens  # noqa: E402
+
+GATEWAY_POLICY = """
+import std
+provider oa {{ adapter = openai    base_url = "{url}/v1"     api_key = env("FAKE_OA_KEY") default = oa-1 }}
+provider an {{ adapter = anthropic base_url = "{url}/v1"     api_key = env("FAKE_AN_KEY") default = an-1 }}
+provider ge {{ adapter = gemini    base_url = "{url}/v1beta" api_key = env("FAKE_GE_KEY") default = ge-1 }}
+model oa-1 {{ provider = oa id = "gpt-fake"    input = 1 output = 2  context = 100_000 }}
+model an-1 {{ provider = an id = "claude-fake" input = 3 output = 15 context = 100_000 }}
+model ge-1 {{ provider = ge id = "gemini-fake" input = 1 output = 2  context = 100_000 }}
+{quality}
+pinned_oa: when requested_model == oa-1 route oa-1
+pinned_ge: when requested_model == ge-1 route ge-1
+pinned_an: when requested_model == an-1 route an-1
+paid: when tier == pro route oa-1
+default route an-1 fallback [oa-1]
+"""
+LEARNED = "quality by task learned with prior 5 {\n  an-1: {chat: 0.9}\n}"
+QUICK = RetryPolicy(retries=0, backoff_base=0.001, backoff_cap=0.002)
+ATTRIBUTION = ("x-request-id", "x-policylang-rule", "x-policylang-model", "x-policylang-provider",
+               "x-policylang-attempts", "x-policylang-decision-us", "x-policylang-policy")
+HI = [{"role": "user", "content": "hello gateway"}]
+
+
+@pytest.fixture
+def gateway_policy(tmp_path, fake, monkeypatch):
+    def write(quality=""):
+        for k in ("FAKE_OA_KEY", "FAKE_AN_KEY", "FAKE_GE_KEY"):
+            monkeypatch.setenv(k, "sk-test-0123456789abcdef")
+        fake.clear()
+        path = tmp_path / "messages.policy"
+        path.write_text(GATEWAY_POLICY.format(url=fake.url, quality=quality))
+        return str(path)
+    return write
+
+
+@pytest.fixture
+def gateway(gateway_policy):
+    with RunningGateway(GatewayConfig(policy=gateway_policy(), retry=QUICK)) as gw:
+        yield gw
+
+
+def sdk(gw, **kw):
+    """The SDK as a user points it at the gateway: base URL only (no /v1: the SDK adds it)."""
+    kw.setdefault("api_key", "unused")
+    return anthropic.Anthropic(base_url=gw.url, max_retries=0, **kw)
+
+
+def test_messages_create_with_attribution_headers(gateway, fake):
+    raw = sdk(gateway).messages.with_raw_response.create(
+        model="auto", max_tokens=40, system="be brief", messages=HI, stop_sequences=["END"],
+        extra_body={"temperature": 0.1})   # this SDK no longer sends it; older ones and raw HTTP do
+    msg = raw.parse()
+    assert [b.text for b in msg.content] == ["Hello from claude-fake: hello gateway"]
+    assert msg.id.startswith("msg_") and msg.type == "message" and msg.role == "assistant"
+    assert msg.model == "claude-fake" and msg.stop_reason == "end_turn"
+    assert msg.usage.input_tokens > 0 and msg.usage.output_tokens > 0
+    assert all(h in raw.headers for h in ATTRIBUTION)
+    assert raw.headers["x-policylang-rule"] == "default" and raw.headers["x-policylang-model"] == "an-1"
+    assert float(raw.headers["x-policylang-cost-usd"]) > 0
+    sent = fake.requests[-1]   # Anthropic's wire again, from the Chat Completions form
+    assert sent.wire == "anthropic" and sent.body["system"] == "be brief"
+    assert sent.body["messages"] == HI and sent.body["max_tokens"] == 40
+    assert sent.body["temperature"] == 0.1 and sent.body["stop_sequences"] == ["END"]
+    assert sent.headers["x-api-key"] == "sk-test-0123456789abcdef"  # the provider's key, not the client's
+
+
+@pytest.mark.parametrize("model, name", [("oa-1", "gpt-fake"), ("ge-1", "gemini-fake"), ("an-1", "claude-fake")])
+def test_every_wire_answers_a_pinned_messages_request_plain_and_streamed(gateway, model, name):
+    c = sdk(gateway)
+    raw = c.messages.with_raw_response.create(model=model, max_tokens=50, messages=[
+        {"role": "user", "content": [{"type": "text", "text": "hi "}, {"type": "text", "text": "there"}]}])
+    assert raw.parse().content[0].text == f"Hello from {name}: hi there"
+    assert raw.headers["x-policylang-model"] == model and raw.headers["x-policylang-requested-model"] == model
+    with c.messages.stream(model=model, max_tokens=50, messages=[{"role": "user", "content": "streamed please"}]) as s:
+        text = "".join(s.text_stream)
+        final = s.get_final_message()
+    assert text == final.content[0].text == f"Hello from {name}: streamed please"
+    assert final.stop_reason == "end_turn" and final.usage.output_tokens > 0 and final.usage.input_tokens > 0
+
+
+def test_stream_true_is_the_real_event_sequence_with_headers(gateway):
+    with sdk(gateway).messages.with_streaming_response.create(
+            model="auto", max_tokens=50, messages=HI, stream=True) as raw:
+        assert all(h in raw.headers for h in ATTRIBUTION)
+        assert raw.headers["content-type"].startswith("text/event-stream")
+        lines = [line for line in raw.iter_lines() if line]
+    events = [line.removeprefix("event: ") for line in lines if line.startswith("event: ")]
+    assert events[:4] == ["message_start", "ping", "content_block_start", "content_block_delta"]
+    assert events[-3:] == ["content_block_stop", "message_delta", "message_stop"]
+    assert lines[-1].startswith(": policylang ") and '"cost_usd"' in lines[-1]  # the trailer, a comment
+    events = list(sdk(gateway).messages.create(model="auto", max_tokens=50, messages=HI, stream=True))
+    assert [e.type for e in events][-2:] == ["message_delta", "message_stop"]
+    assert "".join(e.delta.text for e in events if e.type == "content_block_delta") == \
+        "Hello from claude-fake: hello gateway"
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+@pytest.mark.parametrize("model, wire", [("auto", "anthropic"), ("oa-1", "openai"), ("ge-1", "gemini")])
+def test_a_tool_round_trip(gateway, fake, stream, model, wire):
+    c = sdk(gateway)
+    tools = [{"name": "lookup", "description": "look it up",
+              "input_schema": {"type": "object", "properties": {"text": {"type": "string"}}}}]
+    history = [{"role": "user", "content": "the weather in Oslo"}]
+
+    def ask():
+        if not stream:
+            return c.messages.create(model=model, max_tokens=100, messages=history, tools=tools)
+        with c.messages.stream(model=model, max_tokens=100, messages=history, tools=tools) as s:
+            return s.get_final_message()
+
+    first = ask()
+    assert first.stop_reason == "tool_use" and fake.requests[-1].wire == wire
+    [call] = first.content
+    assert (call.type, call.name, call.input) == ("tool_use", "lookup", {"text": "the weather in Oslo"})
+    history += [{"role": "assistant", "content": [b.model_dump(exclude_none=True) for b in first.content]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "12 degrees"}]}]
+    answer = ask()
+    assert answer.stop_reason == "end_turn"
+    assert answer.content[0].text == f"Hello from {fake.requests[-1].model}: 12 degrees"
+
+
+def test_count_tokens_is_the_gateways_own_count(gateway, fake):
+    c = sdk(gateway)
+    system, messages = "be brief", [{"role": "user", "content": "how many tokens is this prompt?"}]
+    counted = c.messages.count_tokens(model="auto", system=system, messages=messages)
+    chat = to_chat({"model": "auto", "system": system, "messages": messages}, count_only=True)
+    assert counted.input_tokens == count_prompt_tokens(chat) > 0
+    assert fake.received == 0  # no provider called
+    with pytest.raises(anthropic.NotFoundError) as info:
+        c.messages.count_tokens(model="claude-nope", messages=messages)
+    assert info.value.body["error"]["type"] == "not_found_error"
+    with pytest.raises(anthropic.BadRequestError) as info:
+        c.messages.count_tokens(model="auto", messages=[{"role": "robot", "content": "hi"}])
+    assert info.value.body["error"]["message"].startswith("messages.0.role: ")
+
+
+def test_model_auto_and_pinned(gateway):
+    c = sdk(gateway)
+    raw = c.messages.with_raw_response.create(model="auto", max_tokens=20, messages=HI)
+    assert "x-policylang-requested-model" not in raw.headers and raw.headers["x-policylang-rule"] == "default"
+    raw = c.messages.with_raw_response.create(model="oa-1", max_tokens=20, messages=HI)
+    assert raw.headers["x-policylang-rule"] == "pinned_oa" and raw.headers["x-policylang-model"] == "oa-1"
+
+
+def test_facts_from_metadata_and_the_header(gateway, fake):
+    c = sdk(gateway)
+    raw = c.messages.with_raw_response.create(model="auto", max_tokens=20, messages=HI,
+                                              metadata={"user_id": "u-42", "tier": "pro"})
+    assert raw.headers["x-policylang-rule"] == "paid"
+    assert fake.requests[-1].body["user"] == "u-42"   # Anthropic's user_id: the end user, upstream
+    raw = c.messages.with_raw_response.create(model="auto", max_tokens=20, messages=HI,
+                                              extra_headers={"x-policylang-facts": '{"tier": "pro"}'})
+    assert raw.headers["x-policylang-rule"] == "paid"
+    with pytest.raises(anthropic.UnprocessableEntityError) as info:
+        c.messages.create(model="auto", max_tokens=20, messages=HI, metadata={"tier": "gold"})
+    assert info.value.body["type"] == "error" and info.value.body["error"]["type"] == "invalid_request_error"
+    assert info.value.body["error"]["message"].startswith("tier: ")
+
+
+def test_a_failing_anthropic_upstream_falls_back_to_an_openai_model(gateway, fake):
+    for stream in (False, True):
+        fake.clear()
+        fake.fail("claude-fake", "529")
+        raw = sdk(gateway).messages.with_raw_response.create(model="auto", max_tokens=20, messages=HI, stream=stream)
+        assert raw.headers["x-policylang-model"] == "oa-1" and raw.headers["x-policylang-attempts"] == "2"
+        if stream:
+            text = "".join(e.delta.text for e in raw.parse() if e.type == "content_block_delta")
+        else:
+            text = raw.parse().content[0].text
+        assert text == "Hello from gpt-fake: hello gateway"
+        assert [r.wire for r in fake.requests] == ["anthropic", "openai"]
+
+
+def test_errors_in_anthropic_shape(gateway):
+    c = sdk(gateway)
+    with pytest.raises(anthropic.NotFoundError) as info:
+        c.messages.create(model="claude-nope", max_tokens=20, messages=HI)
+    assert info.value.body["type"] == "error" and info.value.body["error"]["type"] == "not_found_error"
+    assert "claude-nope" in info.value.body["error"]["message"]
+    assert info.value.response.headers["x-request-id"].startswith("req_")
+    with pytest.raises(anthropic.BadRequestError) as info:
+        c.messages.create(model="auto", max_tokens=20, messages=[{"role": "user", "content": [{"type": "document"}]}])
+    assert info.value.body["error"]["type"] == "invalid_request_error"
+    assert info.value.body["error"]["message"].startswith("messages.0.content.0.type: ")
+    with pytest.raises(anthropic.BadRequestError) as info:
+        c.messages.create(model="auto", max_tokens=20, messages=HI,
+                          tools=[{"type": "web_search_20250305", "name": "web_search"}])
+    assert info.value.body["error"]["message"].startswith("tools.0.type: server tool")
+    # what the SDK would not send, sent by hand
+    r = httpx.post(gateway.url + "/v1/messages", json={"model": "auto", "messages": HI})
+    assert r.status_code == 400 and r.json() == {"type": "error", "error": {
+        "type": "invalid_request_error", "message": "max_tokens: Field required"}}
+    r = httpx.post(gateway.url + "/v1/messages", content=b"", headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_a_stream_that_breaks_upstream_ends_with_an_error_event(gateway, fake):
+    fake.fail("claude-fake", "disconnect")
+    with pytest.raises(anthropic.APIStatusError) as info:
+        list(sdk(gateway).messages.create(model="auto", max_tokens=20, messages=HI, stream=True))
+    assert info.value.body["type"] == "error" and info.value.body["error"]["type"] == "api_error"
+    fake.fail("claude-fake", "disconnect")
+    with pytest.raises(anthropic.APIStatusError):
+        with sdk(gateway).messages.stream(model="auto", max_tokens=20, messages=HI) as s:
+            s.get_final_message()
+
+
+def test_keys_as_x_api_key_or_bearer_rate_limits_and_budgets(gateway_policy):
+    keys = [Client("team-a", hash_key("key-a"), {}, rate_per_minute=60, burst=1),
+            Client("team-b", hash_key("key-b"), {}),
+            Client("team-c", hash_key("key-c"), {}, budget_usd=0.0, budget_period="day")]
+    with RunningGateway(GatewayConfig(policy=gateway_policy(), keys=keys, retry=QUICK)) as gw:
+        with pytest.raises(anthropic.AuthenticationError) as info:
+            sdk(gw, api_key="wrong").messages.create(model="auto", max_tokens=20, messages=HI)
+        assert info.value.body["error"]["type"] == "authentication_error"
+        assert "x-api-key" in info.value.body["error"]["message"]
+        # the SDK's api_key goes as x-api-key, its auth_token as Authorization: Bearer
+        assert sdk(gw, api_key=None, auth_token="key-b").messages.create(model="auto", max_tokens=20, messages=HI)
+        assert sdk(gw, api_key="key-b").messages.count_tokens(model="auto", messages=HI).input_tokens > 0
+        a = sdk(gw, api_key="key-a")
+        assert a.messages.create(model="auto", max_tokens=20, messages=HI).content
+        with pytest.raises(anthropic.RateLimitError) as info:
+            a.messages.create(model="auto", max_tokens=20, messages=HI)
+        assert info.value.body["error"]["type"] == "rate_limit_error"
+        assert info.value.response.headers["retry-after"]
+        with pytest.raises(anthropic.RateLimitError) as info:
+            sdk(gw, api_key="key-c").messages.create(model="auto", max_tokens=20, messages=HI)
+        assert "budget" in info.value.body["error"]["message"]
+
+
+def test_anthropic_version_and_beta_headers_are_accepted(gateway):
+    r = httpx.post(gateway.url + "/v1/messages", json={"model": "auto", "max_tokens": 20, "messages": HI},
+                   headers={"anthropic-version": "2099-01-01", "anthropic-beta": "made-up-beta-2025"})
+    assert r.status_code == 200 and r.json()["type"] == "message"
+
+
+def test_a_message_id_takes_feedback_like_a_chat_id(gateway_policy, tmp_path):
+    config = GatewayConfig(policy=gateway_policy(LEARNED), quality_db=str(tmp_path / "q.sqlite"), retry=QUICK)
+    with RunningGateway(config) as gw:
+        c = sdk(gw)
+        facts = {"x-policylang-facts": '{"task": "chat"}'}
+        plain = c.messages.create(model="auto", max_tokens=20, messages=HI, extra_headers=facts)
+        with c.messages.stream(model="auto", max_tokens=20, messages=HI, extra_headers=facts) as s:
+            streamed = s.get_final_message()
+        for mid in (plain.id, streamed.id):
+            assert mid.startswith("msg_")
+            r = httpx.post(gw.url + "/v1/feedback", json={"id": mid, "pass": True})
+            assert r.status_code == 200 and r.json()["model"] == "an-1", r.text
+        again = httpx.post(gw.url + "/v1/feedback", json={"id": plain.id, "pass": True})
+        assert again.status_code == 404
+
+
+def test_metrics_count_messages_requests(gateway):
+    sdk(gateway).messages.create(model="auto", max_tokens=20, messages=HI)
+    text = httpx.get(gateway.url + "/metrics").text
+    assert 'policylang_requests_total{model="an-1",rule="default",status="200"} 1.0' in text

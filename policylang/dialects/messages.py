@@ -29,7 +29,8 @@ class _Turn(BaseModel):
 
 class _Common(BaseModel):
     """What /v1/messages and /v1/messages/count_tokens both take. Fields Anthropic does not
-    define are refused by name, as Anthropic refuses them."""
+    define are refused by name, as Anthropic refuses them; those it defines that only Anthropic
+    can honour are refused with why (_REFUSED)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -38,7 +39,13 @@ class _Common(BaseModel):
     system: StrictStr | list[dict[str, Any]] | None = None
     tools: list[dict[str, Any]] | None = None
     tool_choice: dict[str, Any] | None = None
-    thinking: dict[str, Any] | None = None  # accepted, not forwarded (docs/endpoints.md)
+    output_config: dict[str, Any] | None = None  # format -> response_format, effort
+    # accepted, not forwarded: hints to Anthropic's own serving (docs/endpoints.md)
+    thinking: dict[str, Any] | None = None
+    cache_control: dict[str, Any] | None = None
+    speed: StrictStr | None = None
+    user_profile_id: StrictStr | None = None
+    workspace_id: StrictStr | None = None
 
 
 _Unit = Field(default=None, ge=0, le=1, strict=True, allow_inf_nan=False)
@@ -53,12 +60,30 @@ class _Create(_Common):
     top_k: StrictInt | None = Field(default=None, ge=0)
     metadata: dict[str, Any] | None = None  # facts, and user_id (docs/endpoints.md)
     service_tier: StrictStr | None = None  # accepted, not forwarded
+    diagnostics: dict[str, Any] | None = None  # accepted, not forwarded
+
+
+# Anthropic's fields that only Anthropic can honour, and a routed request may be answered by
+# another provider
+_REFUSED = {
+    "container": "a container lives at Anthropic",
+    "mcp_servers": "MCP servers are called by Anthropic's API",
+    "inference_geo": "where a model runs is the policy's to decide: `only hosted in region`",
+    "context_management": "context editing happens at Anthropic",
+}
+_EFFORT = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
 
 
 def to_chat(body: dict, count_only: bool = False) -> dict:
     """The chat body for a Messages body (count_only: a count_tokens body, which has no
     max_tokens). Its `metadata` holds the facts the body's metadata gives (all of it but
     `user_id`, which becomes the chat body's `user`). Invalid when the body is not one."""
+    for name, why in _REFUSED.items():
+        if body.get(name) is not None:
+            raise Invalid(
+                f"is not supported: {why}, and the gateway may answer from another provider",
+                name,
+            )
     try:
         (_Common if count_only else _Create).model_validate(body)
     except ValidationError as exc:
@@ -84,6 +109,8 @@ def to_chat(body: dict, count_only: bool = False) -> dict:
     choice = body.get("tool_choice")
     if choice is not None:
         _tool_choice(choice, out)
+    if body.get("output_config"):
+        _output_config(body["output_config"], out)
     if count_only:
         return out
     out["max_tokens"] = body["max_tokens"]
@@ -306,6 +333,30 @@ def _tool_choice(choice: dict, out: dict) -> None:
             out["parallel_tool_calls"] = False
 
 
+def _output_config(config: dict, out: dict) -> None:
+    """Structured output as the chat body's response_format (json_schema); effort as its
+    reasoning_effort (xhigh and max as high, Chat Completions' highest)."""
+    form = config.get("format")
+    if form is not None:
+        if not isinstance(form, dict) or form.get("type") != "json_schema":
+            raise Invalid(
+                "the one format is {\"type\": \"json_schema\", …}", "output_config.format"
+            )
+        if not isinstance(form.get("schema"), dict):
+            raise Invalid("Field required (a JSON Schema object)", "output_config.format.schema")
+        out["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": "output", "schema": form["schema"]},
+        }
+    effort = config.get("effort")
+    if effort is not None:
+        if effort not in _EFFORT:
+            raise Invalid(
+                f"is low, medium, high, xhigh or max, not {effort!r}", "output_config.effort"
+            )
+        out["reasoning_effort"] = _EFFORT[effort]
+
+
 # ---- the answer ----------------------------------------------------------------------------
 _STOP = {
     "stop": "end_turn",
@@ -326,6 +377,11 @@ def message_id(chat_id) -> str:
     """The Message id of a completion: `msg_` and the completion's id (feedback takes either)."""
     text = str(chat_id or "")
     return text if text.startswith("msg_") else "msg_" + text
+
+
+def chat_id_of(mid: str) -> str | None:
+    """The chat completion id inside a Message id (None for any other id)."""
+    return mid[4:] if mid.startswith("msg_") and len(mid) > 4 else None
 
 
 def _input(arguments) -> dict:

@@ -2,6 +2,8 @@
 
     POST /v1/chat/completions   OpenAI chat completions, streaming and not
     POST /v1/responses          OpenAI Responses, streaming and not (gateway/responses_api.py)
+    POST /v1/messages           Anthropic Messages, streaming and not (gateway/messages_api.py)
+    POST /v1/messages/count_tokens  the prompt's tokens as the gateway counts them
     GET  /v1/models             the policy's models and pools
     POST /v1/route              dry run: the decision for facts or a request, no provider called
     POST /v1/feedback           rate an answer: {"id": response id, "score": 0..1 | "pass": bool}
@@ -32,6 +34,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from ..dialects.messages import chat_id_of as message_chat_id
 from ..dialects.responses import chat_id_of
 from ..policy import decision_json
 from ..prelude import FactError, jsonable
@@ -49,6 +52,7 @@ from .budgets import Budgets
 from .chat import ChatCompletions
 from .dialect import Dialect
 from .exchange import Endpoint
+from .messages_api import COUNT_PATH, MESSAGES, count_tokens
 from .metrics import Metrics
 from .reload import PolicyHolder, Serving
 from .request import Refused, check_chat_body, check_model, explicit_facts, read_json, route_facts
@@ -58,7 +62,7 @@ from .sharing import Sharing
 
 log = logging.getLogger("policylang.gateway")
 # The inbound APIs: each is served at its path by the one exchange (gateway/exchange.py)
-DIALECTS: tuple[Dialect, ...] = (ChatCompletions(), Responses())
+DIALECTS: tuple[Dialect, ...] = (ChatCompletions(), Responses(), MESSAGES)
 
 
 @dataclass
@@ -112,6 +116,7 @@ class Gateway:
         app = Starlette(
             routes=[
                 *(Route(d.path, Endpoint(self, d).serve, methods=["POST"]) for d in self.dialects),
+                Route(COUNT_PATH, self.count_tokens, methods=["POST"]),
                 Route("/v1/models", self.models, methods=["GET"]),
                 Route("/v1/route", self.route, methods=["POST"]),
                 Route("/v1/feedback", self.feedback, methods=["POST"]),
@@ -259,6 +264,9 @@ class Gateway:
                 "candidate_details": serving.policy.candidates(facts),
             }
         )
+
+    async def count_tokens(self, request: Request) -> Response:
+        return await count_tokens(self, request)
 
     async def feedback(self, request: Request) -> Response:
         """Rate an answer the gateway gave: {"id": its response id, "score": 0..1} or
@@ -417,11 +425,12 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 def _rate(router: Router, response_id: str, score: float, owner: str | None):
     """Router.feedback for the id as given, else for the chat completion's id inside a Responses
-    id (`resp_` and the chat id: dialects/responses.py)."""
+    id (`resp_` and the chat id: dialects/responses.py) or a Message id (`msg_` and the chat id:
+    dialects/messages.py)."""
     try:
         return router.feedback(response_id, score, owner)
     except UnknownResponse:
-        inner = chat_id_of(response_id)
+        inner = chat_id_of(response_id) or message_chat_id(response_id)
         if inner is None:
             raise
         return router.feedback(inner, score, owner)

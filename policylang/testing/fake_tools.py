@@ -22,7 +22,7 @@ def tool_answer(wire: str, body: dict) -> str | None:
         contents = body.get("contents") or []
         parts = (contents[-1].get("parts") or []) if contents else []
         answers = [p["functionResponse"] for p in parts if "functionResponse" in p]
-        return " ".join(json.dumps(a.get("response"), sort_keys=True) for a in answers) or None
+        return " ".join(_response_text(a.get("response")) for a in answers) or None
     messages = body.get("messages") or []
     if not messages:
         return None
@@ -34,6 +34,13 @@ def tool_answer(wire: str, body: dict) -> str | None:
         [b for b in content if b.get("type") == "tool_result"] if isinstance(content, list) else []
     )
     return " ".join(_text(b.get("content")) for b in results) or None
+
+
+def _response_text(response) -> str:
+    """A functionResponse's response: its `content` when that is all it has, else its JSON."""
+    if isinstance(response, dict) and set(response) == {"content"}:
+        return str(response["content"])
+    return json.dumps(response, sort_keys=True)
 
 
 def _text(content) -> str:
