@@ -71,3 +71,150 @@ def test_the_gateway_class_stays_thin():
     (gateway,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Gateway"]
     lines = gateway.end_lineno - gateway.lineno + 1
     assert lines <= 300, f"Gateway is {lines} lines"
+
+
+def module_imports() -> dict[str, dict[str, int]]:
+    """The package's import graph: module -> {module it imports: first line}. Every import
+    counts, function-local and `if TYPE_CHECKING:` ones too; `from pkg import name` is an
+    import of the module pkg.name when there is one, else of pkg."""
+    modules = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = ["policylang", *path.relative_to(PACKAGE).with_suffix("").parts]
+        is_package = parts[-1] == "__init__"
+        modules[".".join(parts[:-1] if is_package else parts)] = (path, is_package)
+    graph: dict[str, dict[str, int]] = {}
+    for name, (path, is_package) in modules.items():
+        here = name.split(".") if is_package else name.split(".")[:-1]
+        edges = graph.setdefault(name, {})
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = ".".join(here[: len(here) - node.level + 1] + ([node.module] if node.module else []))
+                else:
+                    base = node.module or ""
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+            else:
+                continue
+            for target in targets:
+                if target in modules and target != name:
+                    edges.setdefault(target, node.lineno)
+    return graph
+
+
+def import_cycles(graph: dict[str, dict[str, int]]) -> list[list[str]]:
+    """One cycle (a list of modules, the first repeated at the end) per strongly connected
+    component of the graph that has more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    components: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                components.append(component)
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    cycles = []
+    for component in components:
+        inside = set(component)
+        start = min(component)
+        # the shortest way back to start, breadth first inside the component
+        paths = {start: [start]}
+        queue = [start]
+        while queue:
+            v = queue.pop(0)
+            for w in sorted(graph[v]):
+                if w == start:
+                    cycles.append(paths[v] + [start])
+                    queue = []
+                    break
+                if w in inside and w not in paths:
+                    paths[w] = paths[v] + [w]
+                    queue.append(w)
+    return cycles
+
+
+def test_the_import_graph_has_no_cycle():
+    """No module imports, directly or through others, a module that imports it: each part can
+    be read, tested and replaced from the bottom up."""
+    import sys
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    graph = module_imports()
+    assert len(graph) >= 90 and sum(map(len, graph.values())) > 300   # the whole package
+    cycles = import_cycles(graph)
+    described = [
+        " -> ".join(f"{a} (line {graph[a][b]})" for a, b in zip(cycle, cycle[1:])) + f" -> {cycle[-1]}"
+        for cycle in cycles
+    ]
+    assert not cycles, "import cycles:\n" + "\n".join(described)
+
+
+def test_the_cycle_finder_finds_cycles():
+    graph = {"a": {"b": 1}, "b": {"c": 2}, "c": {"a": 3, "d": 4}, "d": {}, "e": {"f": 5}, "f": {"e": 6}}
+    assert sorted(import_cycles(graph)) == [["a", "b", "c", "a"], ["e", "f", "e"]]
+    assert import_cycles({"a": {"b": 1}, "b": {"c": 1}, "c": {}}) == []
+
+
+def reachable(graph: dict[str, dict[str, int]], start: str) -> set[str]:
+    seen, todo = {start}, [start]
+    while todo:
+        for w in graph[todo.pop()]:
+            if w not in seen:
+                seen.add(w)
+                todo.append(w)
+    return seen
+
+
+def test_deriving_facts_needs_no_adapter():
+    """runtime/facts.py reads a message's text from chat.py, the format's module, not from the
+    adapter layer (which brings httpx and every adapter)."""
+    graph = module_imports()
+    reached = reachable(graph, "policylang.runtime.facts")
+    assert "policylang.chat" in reached
+    assert not {m for m in reached if m.startswith("policylang.providers")}, sorted(reached)
+
+
+def test_the_retry_loop_knows_no_router():
+    """attempts.py and stream.py run on an Execution: neither reaches router.py, and no module
+    but router.py reads a private attribute of a Router."""
+    graph = module_imports()
+    for loop in ("policylang.runtime.attempts", "policylang.runtime.stream", "policylang.runtime.execution"):
+        assert "policylang.runtime.router" not in reachable(graph, loop), loop
+    router = ast.parse((PACKAGE / "runtime" / "router.py").read_text())
+    cls = next(n for n in router.body if isinstance(n, ast.ClassDef) and n.name == "Router")
+    private = {n.name for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and n.name.startswith("_") and not n.name.startswith("__")}
+    private |= {t.attr for n in ast.walk(cls) if isinstance(n, ast.Assign) for t in n.targets
+                if isinstance(t, ast.Attribute) and t.attr.startswith("_") and not t.attr.startswith("__")}
+    assert {"_awaits_feedback", "_complete"} <= private, private
+    reads = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "runtime" / "router.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Attribute) and node.attr in private
+                    and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
+                reads.append(f"{path.relative_to(ROOT)}:{node.lineno}: .{node.attr}")
+    assert not reads, reads

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,8 +17,8 @@ from starlette.responses import Response
 from ..prelude import FactError
 from ..runtime import Result, RouterError, RouterStream
 from ..runtime.tracing import incoming
-from .accounting import Exchange
-from .admission import Lease
+from .accounting import Accounting, Exchange
+from .admission import Admission, Lease
 from .dialect import Dialect, Inbound
 from .protocol import departure
 from .reload import Serving
@@ -32,15 +32,34 @@ from .response import (
     router_error,
 )
 
-if TYPE_CHECKING:  # the gateway makes one Endpoint per dialect; for the annotation only
-    from .app import Gateway
+
+class _BodyLimit(Protocol):
+    @property
+    def max_body_bytes(self) -> int: ...
+
+
+class Host(Protocol):
+    """What an endpoint reads of the gateway serving it, on every request (app.Gateway is one).
+    Named here rather than imported, so that imports run one way: app.py makes the endpoints."""
+
+    @property
+    def accounting(self) -> Accounting: ...
+
+    @property
+    def admission(self) -> Admission: ...
+
+    @property
+    def config(self) -> _BodyLimit: ...
+
+    @property
+    def serving(self) -> Serving: ...
 
 
 class Endpoint:
     """The Starlette endpoint of one dialect (its bound method serve: Starlette takes an
     object it can call for an ASGI app)."""
 
-    def __init__(self, gateway: Gateway, dialect: Dialect):
+    def __init__(self, gateway: Host, dialect: Dialect):
         self.gateway = gateway
         self.dialect = dialect
 

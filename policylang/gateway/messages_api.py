@@ -7,7 +7,6 @@ header is accepted whatever it says, `anthropic-beta` is not read (docs/endpoint
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,11 +17,9 @@ from ..runtime import Result
 from ..runtime.facts import count_prompt_tokens
 from .auth import bearer_key
 from .dialect import Inbound
+from .exchange import Host
 from .request import Refused, check_model, read_json
 from .response import Problem, stream_trailer
-
-if TYPE_CHECKING:  # the gateway serves count_tokens; imported for the annotation only
-    from .app import Gateway
 
 PATH = "/v1/messages"
 COUNT_PATH = "/v1/messages/count_tokens"
@@ -100,7 +97,7 @@ def _translate(body: dict, count_only: bool) -> dict:
 MESSAGES = Messages()
 
 
-async def count_tokens(gateway: Gateway, request: Request) -> Response:
+async def count_tokens(gateway: Host, request: Request) -> Response:
     """POST /v1/messages/count_tokens: {"input_tokens": N}, N being the gateway's own count of
     the prompt (runtime/facts.count_prompt_tokens: the `tokens` fact a policy reads), not the
     provider's tokenizer. The same key, rate limit, body checks and pinned-model check as

@@ -47,6 +47,8 @@ class StreamState:
 class Adapter(Protocol):
     """What the runtime calls on a provider's adapter (one instance per provider)."""
 
+    provider: ir.Provider  # the declaration it calls: base URL, key, timeouts
+
     async def complete(
         self, model: ir.Model, body: dict, timeout: float | Timeouts
     ) -> Completion: ...

@@ -1,6 +1,5 @@
 """The runtime: execute a policy's decisions against real providers."""
 
-from .attempts import Result, RetryPolicy
 from .cost import Budget, InMemoryBudget, cost_usd
 from .errors import (
     Attempt,
@@ -12,6 +11,7 @@ from .errors import (
     RequestRejected,
     RouterError,
 )
+from .execution import Result, RetryPolicy
 from .facts import derive_facts, detect_language, estimate_tokens
 from .health import Breaker, BreakerConfig, Health
 from .quality import (

@@ -8,7 +8,10 @@ bound); on a context-length error move on to a larger window; on a bad request s
 the next candidate would reject it too.
 Every attempt, skip and wait is recorded on the plan, and so on the result.
 
-    attempts = Attempts(router, plan, request, budget_key)
+The loop reads only its Execution (execution.py: adapters, retry policy, health, budget, clock,
+sleep, a result hook) and the request's Plan; it knows no Router.
+
+    attempts = Attempts(execution, plan, request, budget_key)
     for t in attempts:                       # a Try: the candidate, its timeout
         try:
             answer = await call(t)
@@ -24,9 +27,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..providers import errors as provider_errors
 from ..providers.transport import Timeouts
@@ -40,74 +43,11 @@ from .errors import (
     RequestRejected,
     RouterError,
 )
+from .execution import Execution, Plan, Result
 from .facts import count_prompt_tokens
 from .tracing import RequestSpan
 
-if TYPE_CHECKING:  # the router passes itself; imported for the annotation only
-    from .router import Router
-
 log = logging.getLogger("policylang.runtime")
-
-
-@dataclass
-class RetryPolicy:
-    retries: int = 1  # further tries on the same candidate after a retryable failure
-    backoff_base: float = 0.25  # seconds; the n-th retry waits up to base * 2**n (full jitter)
-    backoff_cap: float = 4.0
-    max_retry_after: float = 10.0  # a longer Retry-After moves on to the next candidate instead
-    attempt_timeout: float = 60.0  # caps every phase of a call, unless the provider sets `timeout`
-    total_timeout: float = 120.0
-    # per phase of a call (providers.transport.Timeouts), unless the provider sets
-    # `<phase>_timeout`:
-    # a provider that stops answering is left within seconds for the next candidate
-    connect_timeout: float = 5.0
-    first_byte_timeout: float = 20.0  # a non-streamed answer arrives whole: this bounds it
-    idle_timeout: float = 10.0  # the longest silence inside a stream that is flowing
-
-
-@dataclass
-class Result:
-    response: dict | None
-    rule: str
-    provider: str
-    model: str
-    attempts: list[Attempt]
-    cost_usd: float | None
-    usage: dict
-    decision_ns: int
-    facts: dict = field(default_factory=dict)
-    response_id: str | None = None  # the answer's id, for feedback
-    response_model: str = ""  # the model id the provider reported (else the id asked for)
-    explored: bool = False  # the answer came from a candidate explored (runtime/quality.py)
-
-    @property
-    def cost_estimated(self) -> bool:
-        return bool(self.usage.get("estimated"))
-
-
-@dataclass
-class Plan:
-    """A request's decision and what became of each candidate so far."""
-
-    rule: ir.Rule
-    models: list[ir.Model]  # the candidates, in the order they are tried
-    facts: dict
-    tokens: int  # prompt tokens, for context windows
-    decision_ns: int
-    deadline: float  # on the router's clock
-    attempts: list[Attempt] = field(default_factory=list)
-    auth_failed: set[str] = field(default_factory=set)  # providers that rejected our key
-    need_context: int | None = None  # after a context-length error
-    last_error: provider_errors.ProviderError | None = None
-    explored: str | None = None  # the candidate put first to explore it (Router.choose)
-
-    def skip(self, model: ir.Model, why: str, error: str | None = None) -> None:
-        self.attempts.append(Attempt(model.candidate, "skipped", error=error, detail=why))
-
-    @property
-    def tried(self) -> int:
-        """Attempts that called a provider (skips aside)."""
-        return sum(a.outcome != "skipped" for a in self.attempts)
 
 
 class Outcome(Enum):
@@ -121,7 +61,7 @@ class Try:
 
     model: ir.Model
     number: int  # 0 for the first try of this candidate
-    started: float  # on the router's clock
+    started: float  # on the execution's clock
     timeout: Timeouts  # seconds for each phase of this call
     outcome: Outcome | None = None  # set by Attempts.failed
     span: Any = None  # the call's tracing span, when tracing is on (tracing.RequestSpan.begin)
@@ -133,13 +73,13 @@ class Attempts:
 
     def __init__(
         self,
-        router: Router,
+        execution: Execution,
         plan: Plan,
         request: dict,
         budget_key: str | None,
         span: RequestSpan | None = None,
     ):
-        self.router = router
+        self.execution = execution
         self.plan = plan
         self.request = request
         self.budget_key = budget_key
@@ -148,15 +88,15 @@ class Attempts:
     # A plain generator, not an async one: nothing here awaits, and an async generator left
     # unfinished (every request that succeeds) costs the event loop a finalizer task.
     def __iter__(self) -> Iterator[Try]:
-        router, plan = self.router, self.plan
+        run, plan = self.execution, self.plan
         for model in plan.models:
             if not self._admit(model):
                 continue
             number = 0
             while True:
-                t = Try(model, number, router.clock(), self._timeout(model))
+                t = Try(model, number, run.clock(), self._timeout(model))
                 if self.span is not None:
-                    provider = router.policy.ir.providers[model.provider]
+                    provider = run.adapters[model.provider].provider
                     t.span, t.headers = self.span.begin(model, provider.adapter, provider.base_url)
                 yield t
                 if t.outcome is not Outcome.RETRY:
@@ -180,7 +120,7 @@ class Attempts:
                 _CONTEXT,
             )
             return False
-        missing = self.router.missing_keys.get(model.provider)
+        missing = self.execution.missing_keys.get(model.provider)
         if missing:
             plan.skip(
                 model,
@@ -191,7 +131,7 @@ class Attempts:
         if model.provider in plan.auth_failed:
             plan.skip(model, f"provider {model.provider} rejected our credentials")
             return False
-        if not self.router.health.breaker(model.candidate).allow():
+        if not self.execution.health.breaker(model.candidate).allow():
             plan.skip(model, "circuit open")
             return False
         return True
@@ -200,11 +140,11 @@ class Attempts:
         """The call's bounds: the provider's `<phase>_timeout` or the retry policy's, capped by
         its `timeout` (also its first-byte bound when it sets no first_byte_timeout) and by what
         is left of the request's total time."""
-        router, retry = self.router, self.router.retry
-        provider = router.policy.ir.providers[model.provider]
+        run, retry = self.execution, self.execution.retry
+        provider = run.adapters[model.provider].provider
         cap = max(
             0.001,
-            min(provider.timeout or retry.attempt_timeout, self.plan.deadline - router.clock()),
+            min(provider.timeout or retry.attempt_timeout, self.plan.deadline - run.clock()),
         )
         first = provider.first_byte_timeout or provider.timeout or retry.first_byte_timeout
         return Timeouts(
@@ -221,9 +161,9 @@ class Attempts:
         return t.outcome
 
     async def _after_failure(self, t: Try, exc: provider_errors.ProviderError) -> Outcome:
-        router, plan, model, retry = self.router, self.plan, t.model, self.router.retry
-        latency = (router.clock() - t.started) * 1000
-        breaker = router.health.breaker(model.candidate)
+        run, plan, model, retry = self.execution, self.plan, t.model, self.execution.retry
+        latency = (run.clock() - t.started) * 1000
+        breaker = run.health.breaker(model.candidate)
         plan.last_error = exc
         attempt = Attempt(model.candidate, "error", exc.status, exc.kind, latency)
         attempt.retry_after = exc.retry_after
@@ -269,8 +209,8 @@ class Attempts:
                 attempt.detail = f"Retry-After {wait:.1f} s is too long; falling back"
                 return Outcome.NEXT
         else:
-            wait = router.rng.uniform(0, min(retry.backoff_cap, retry.backoff_base * 2**t.number))
-        if router.clock() + wait >= plan.deadline:
+            wait = run.rng.uniform(0, min(retry.backoff_cap, retry.backoff_base * 2**t.number))
+        if run.clock() + wait >= plan.deadline:
             attempt.detail = "no time left to retry; falling back"
             return Outcome.NEXT
         if not breaker.allow():
@@ -279,13 +219,13 @@ class Attempts:
         attempt.detail = f"retrying after {wait:.3f} s" + (
             " (Retry-After)" if exc.retry_after is not None else ""
         )
-        await router.sleep(wait)
+        await run.sleep(wait)
         return Outcome.RETRY
 
     def abandoned(self, t: Try, exc: BaseException | None = None) -> None:
         """The call ended by cancellation or a bug: free the breaker's half-open slot."""
         _traced(t, "abandoned", exc)
-        self.router.health.breaker(t.model.candidate).release()
+        self.execution.health.breaker(t.model.candidate).release()
 
     def answered(self, t: Try) -> Attempt:
         """The candidate answered (for a stream: its first chunk reached the caller). The attempt
@@ -293,24 +233,25 @@ class Attempts:
         RequestSpan.sent(t.headers)  # the call is out: its traceparent no longer applies
         t.headers = None
         attempt = Attempt(
-            t.model.candidate, "ok", 200, None, (self.router.clock() - t.started) * 1000
+            t.model.candidate, "ok", 200, None, (self.execution.clock() - t.started) * 1000
         )
         self.plan.attempts.append(attempt)
         return attempt
 
     def succeeded(self, t: Try, attempt: Attempt | None = None) -> None:
-        latency = self.router.clock() - t.started
-        self.router.health.breaker(t.model.candidate).success()
-        self.router.health.ewma(t.model.candidate).add(latency)
+        run = self.execution
+        latency = run.clock() - t.started
+        run.health.breaker(t.model.candidate).success()
+        run.health.ewma(t.model.candidate).add(latency)
         attempt = attempt or self.answered(t)
         attempt.latency_ms = latency * 1000
         _traced(t, "ok")
 
     def broke_off(self, t: Try, attempt: Attempt, exc: provider_errors.ProviderError) -> None:
         """A stream failed after its first chunk reached the caller: no fallback is possible."""
-        self.router.health.breaker(t.model.candidate).failure()
+        self.execution.health.breaker(t.model.candidate).failure()
         attempt.outcome, attempt.status, attempt.error = "error", exc.status, exc.kind
-        attempt.latency_ms = (self.router.clock() - t.started) * 1000
+        attempt.latency_ms = (self.execution.clock() - t.started) * 1000
         attempt.detail = "failed after the first chunk reached the caller; stream ended"
         self.plan.last_error = exc
         _traced(t, "broke off", exc)
@@ -349,7 +290,7 @@ class Attempts:
         """When a transient failure says to try again: the soonest of the providers'
         Retry-After and the open circuits' remaining cooldowns (None when nothing says)."""
         waits = [a.retry_after for a in self.plan.attempts if a.retry_after is not None]
-        health = self.router.health
+        health = self.execution.health
         for a in self.plan.attempts:
             if a.detail == "circuit open":
                 left = health.breaker(a.candidate).cooldown_left()
@@ -368,21 +309,21 @@ class Attempts:
         response_model: str | None = None,
     ) -> Result:
         """The Result, its cost charged to the budget (token counts estimated when the provider
-        did not say)."""
-        router, plan = self.router, self.plan
+        did not say), handed to the execution's result hook."""
+        run, plan = self.execution, self.plan
         estimated = prompt is None or completion is None
-        p = prompt if prompt is not None else count_prompt_tokens(self.request, router.counter)
+        p = prompt if prompt is not None else count_prompt_tokens(self.request, run.counter)
         c = completion if completion is not None else max(1, (text_chars + 3) // 4)
         cost = cost_usd(model, p, c)
-        if cost is not None and router.budget is not None:
-            router.budget.spend(self.budget_key, cost)
+        if cost is not None and run.budget is not None:
+            run.budget.spend(self.budget_key, cost)
         usage = {
             "prompt_tokens": p,
             "completion_tokens": c,
             "total_tokens": p + c,
             "estimated": estimated,
         }
-        return Result(
+        result = Result(
             response,
             plan.rule.name,
             model.provider,
@@ -396,6 +337,8 @@ class Attempts:
             response_model if isinstance(response_model, str) and response_model else model.id,
             explored=model.candidate == plan.explored,
         )
+        run.on_result(result, self.budget_key)
+        return result
 
 
 _CONTEXT = "context_length_exceeded"  # an attempt's error when the prompt did not fit

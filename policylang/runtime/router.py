@@ -3,12 +3,15 @@ failures production traffic meets (DESIGN.md, "Runtime contract").
 
 The router decides (facts, then the compiled policy) and hands the decision's candidates
 to attempts.Attempts, the candidate/retry loop that complete() and RouterStream
-(stream.py) share; errors.py holds the exception tree.
+(stream.py) share, with the Execution (execution.py) it builds once: its adapters, retry
+policy, health, budget, clock and the hook that awaits feedback for each answer. errors.py
+holds the exception tree.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 from collections.abc import Callable
@@ -19,10 +22,11 @@ from ..prelude import Decision
 from ..providers import HttpxHTTP, make_adapter
 from ..providers import errors as provider_errors
 from ..semantics.ir import tests_of
-from .attempts import Attempts, Plan, Result, RetryPolicy
+from .attempts import Attempts
 from .classify import Classifiers
 from .cost import Budget
 from .errors import BudgetExceeded, NoRoute
+from .execution import Execution, Plan, Result, RetryPolicy
 from .facts import count_prompt_tokens, derive_facts, detect_language, estimate_tokens
 from .health import Health
 from .quality import Estimate, Learner, NoLearning, QualityStore
@@ -96,6 +100,18 @@ class Router:
             for name, p in policy.ir.providers.items()
             if p.api_key_env and not provider_errors.env_secret(p.api_key_env)
         }
+        self.execution = Execution(
+            self.adapters,
+            self.retry,
+            self.health,
+            clock,
+            sleep,
+            self.rng,
+            counter,
+            budget,
+            self.missing_keys,
+            self._awaits_feedback,
+        )
 
     async def aclose(self) -> None:
         if self._own_client:
@@ -266,7 +282,7 @@ class Router:
     ) -> Result:
         if plan is None:
             plan = self.plan(request, facts, budget_key)
-        attempts = Attempts(self, plan, request, budget_key, span)
+        attempts = Attempts(self.execution, plan, request, budget_key, span)
         for t in attempts:
             try:
                 done = await self.adapters[t.model.provider].complete(t.model, request, t.timeout)
@@ -280,7 +296,7 @@ class Router:
             text = ((done.response.get("choices") or [{}])[0].get("message") or {}).get(
                 "content"
             ) or ""
-            result = attempts.result(
+            return attempts.result(
                 t.model,
                 done.response,
                 done.prompt_tokens,
@@ -289,8 +305,6 @@ class Router:
                 done.response.get("id"),
                 done.response.get("model"),
             )
-            self._awaits_feedback(result, budget_key)
-            return result
         raise AssertionError("Attempts ends by raising")  # pragma: no cover
 
     # ---- stream -----------------------------------------------------------------------
@@ -309,4 +323,12 @@ class Router:
         Falls back between candidates until the first chunk reaches the caller; after
         that an upstream failure ends the stream with an error chunk. plan, served_at: as
         complete()'s."""
-        return RouterStream(self, request, facts, budget_key, trace_parent, plan, served_at)
+        if plan is None:
+            decide = functools.partial(self.plan, request, facts, budget_key)
+        else:
+            decide = functools.partial(_given, plan)
+        return RouterStream(self.execution, request, decide, budget_key, trace_parent, served_at)
+
+
+def _given(plan: Plan) -> Plan:
+    return plan

@@ -1,5 +1,5 @@
 """RouterStream: a streamed chat completion through the same candidate/retry loop as
-Router.complete (attempts.Attempts).
+Router.complete (attempts.Attempts), on the router's Execution; it knows no Router.
 
 Fallback happens only until the first chunk reaches the caller: from then on the stream
 is committed to that candidate, and an upstream failure ends it with an error chunk.
@@ -8,55 +8,54 @@ is committed to that candidate, and an upstream failure ends it with an error ch
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from ..providers import errors as provider_errors
 from ..providers.base import StreamState
 from ..semantics import ir
-from .attempts import Attempts, Plan, Result
+from .attempts import Attempts
 from .cost import cost_usd
 from .errors import Attempt
+from .execution import Execution, Plan, Result
 from .tracing import RequestSpan
-
-if TYPE_CHECKING:  # the router creates streams; imported for the annotation only
-    from .router import Router
 
 
 class RouterStream:
     """An async iterator of OpenAI chat.completion.chunk dicts; .result once it ends.
 
     Before the first chunk is read, prepare() decides (FactError, NoRoute, BudgetExceeded);
-    after it, rule, decision_ns, model and attempts describe what happened so far."""
+    after it, rule, decision_ns, model and attempts describe what happened so far.
+
+    decide: the request's plan, made when first asked for (Router.plan, or the plan the caller
+    made already); trace_parent, served_at: as Router.complete's."""
 
     def __init__(
         self,
-        router: Router,
+        execution: Execution,
         request: dict,
-        facts: dict | None,
+        decide: Callable[[], Plan],
         budget_key: str | None,
         trace_parent=None,
-        plan: Plan | None = None,
         served_at: str | None = None,
     ):
-        self.router = router
+        self.execution = execution
         self.trace_parent = trace_parent
         self.served_at = served_at
         self.request = request
-        self.facts = facts
         self.budget_key = budget_key
+        self._decide = decide
         self.result: Result | None = None
         # the caller left mid-answer: the cost of the usage the provider had reported by then
         # (Anthropic's input tokens come first), None when it had reported none
         self.reported_cost: float | None = None
         self.model: ir.Model | None = None  # the candidate whose first chunk reached the caller
-        self._plan: Plan | None = plan  # decided already by the caller, or by prepare()
+        self._plan: Plan | None = None  # decided by prepare()
         self._gen: AsyncIterator[dict] | None = None
 
     def prepare(self) -> Plan:
         """Decide now, before any chunk is read."""
         if self._plan is None:
-            self._plan = self.router.plan(self.request, self.facts, self.budget_key)
+            self._plan = self._decide()
         return self._plan
 
     @property
@@ -103,12 +102,12 @@ class RouterStream:
             span.finish(self.result, error)
 
     async def _chunks(self, span: RequestSpan) -> AsyncGenerator[dict, None]:
-        router, request = self.router, self.request
-        attempts = Attempts(router, self.prepare(), request, self.budget_key, span)
+        run, request = self.execution, self.request
+        attempts = Attempts(run, self.prepare(), request, self.budget_key, span)
         want_usage = bool((request.get("stream_options") or {}).get("include_usage"))
         for t in attempts:
             state = StreamState()
-            upstream = router.adapters[t.model.provider].stream(t.model, request, t.timeout, state)
+            upstream = run.adapters[t.model.provider].stream(t.model, request, t.timeout, state)
             try:
                 first = await _first_chunk(upstream, t.model)
             except provider_errors.ProviderError as exc:
@@ -155,7 +154,6 @@ class RouterStream:
                 last_id if failed is None else None,
                 last_model,
             )
-            router._awaits_feedback(self.result, self.budget_key)
             if failed is not None:
                 yield {
                     "error": {"message": str(failed), "type": failed.kind, "code": failed.status}
