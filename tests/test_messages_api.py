@@ -1,6 +1,7 @@
 """Anthropic's Messages API on the gateway (docs/endpoints.md): the translation to and from the
 Chat Completions form (policylang/dialects/messages.py), then the official `anthropic` SDK,
 unchanged but for its base URL, against a real gateway on loopback."""
+import hashlib
 import json
 
 import pytest
@@ -413,6 +414,11 @@ def test_facts_from_metadata_and_the_header(gateway, fake):
                                               metadata={"user_id": "u-42", "tier": "pro"})
     assert raw.headers["x-policylang-rule"] == "paid"
     assert fake.requests[-1].body["user"] == "u-42"   # Anthropic's user_id: the end user, upstream
+    long = "user_" + "f" * 64 + "_account__session_" + "0" * 36   # Claude Code's are this long
+    c.messages.create(model="oa-1", max_tokens=20, messages=HI, metadata={"user_id": long})
+    assert fake.requests[-1].body["user"] == hashlib.sha256(long.encode()).hexdigest()  # OpenAI's bound: 64
+    c.messages.create(model="an-1", max_tokens=20, messages=HI, metadata={"user_id": "u-42"})
+    assert fake.requests[-1].body["metadata"] == {"user_id": "u-42"}  # and on Anthropic's wire, its own field
     raw = c.messages.with_raw_response.create(model="auto", max_tokens=20, messages=HI,
                                               extra_headers={"x-policylang-facts": '{"tier": "pro"}'})
     assert raw.headers["x-policylang-rule"] == "paid"

@@ -8,6 +8,7 @@ translated, what is accepted and not forwarded, and what is refused: docs/endpoi
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Literal
 
@@ -131,8 +132,17 @@ def to_chat(body: dict, count_only: bool = False) -> dict:
         if user is not None:
             if not isinstance(user, str):
                 raise Invalid("must be a string", "metadata.user_id")
-            out["user"] = user
+            out["user"] = end_user(user)
     return out
+
+
+def end_user(user_id: str) -> str:
+    """Anthropic's metadata.user_id as Chat Completions' `user`, which OpenAI bounds at 64
+    characters: itself when it fits, else its sha256 in hex (the same user, the same id; Claude
+    Code's ids run past 64)."""
+    if len(user_id) <= 64:
+        return user_id
+    return hashlib.sha256(user_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _kind(block, where: str) -> str:

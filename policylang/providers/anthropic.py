@@ -64,6 +64,8 @@ def to_messages(body: dict) -> dict:
             out[k] = body[k]
     if stops(body):
         out["stop_sequences"] = stops(body)
+    if isinstance(body.get("user"), str):  # the end user, as Anthropic's API takes it
+        out["metadata"] = {"user_id": body["user"]}
     tools = [_tool(t) for t in body.get("tools") or () if t.get("type", "function") == "function"]
     if tools:
         out["tools"] = tools
