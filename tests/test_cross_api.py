@@ -1,5 +1,5 @@
 """Any inbound API to any provider (#30): content, roles, tool calls and usage survive every
-in→out pair — {Chat Completions, Anthropic Messages} in, the Chat Completions form between,
+in→out pair — {Chat Completions, Anthropic Messages, OpenAI Responses} in, the Chat Completions form between,
 {openai, anthropic, gemini} wires out, and back.
 
 Two halves: a tool round trip (call, result, answer) through the Router and each adapter against
@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 import policylang
 from policylang.dialects import messages as messages_dialect
+from policylang.dialects import responses as responses_dialect
 from policylang.providers.anthropic import from_message, to_messages
 from policylang.providers.gemini import from_response, to_contents
 from policylang.runtime import RetryPolicy, Router
@@ -183,7 +184,31 @@ def as_messages(turns):
     return body
 
 
-INBOUND = {"chat": lambda turns: as_chat(turns), "messages": lambda turns: messages_dialect.to_chat(as_messages(turns))}
+def as_responses(turns):
+    items, instructions = [], None
+    for turn in turns:
+        if turn[0] == "system":
+            instructions = turn[1]
+        elif turn[0] == "user":
+            items.append({"role": "user", "content": turn[1]})
+        elif turn[0] == "assistant":
+            if turn[1]:
+                items.append({"type": "message", "role": "assistant",
+                              "content": [{"type": "output_text", "text": turn[1]}]})
+            items += [{"type": "function_call", "call_id": i, "name": n, "arguments": json.dumps(a)}
+                      for i, n, a in turn[2]]
+        else:
+            items += [{"type": "function_call_output", "call_id": i, "output": t} for i, t in turn[1]]
+    body = {"model": "auto", "input": items,
+            "tools": [{"type": "function", "name": "lookup", "parameters": TOOLS[0]["function"]["parameters"]}]}
+    if instructions is not None:
+        body["instructions"] = instructions
+    return body
+
+
+INBOUND = {"chat": lambda turns: as_chat(turns),
+           "messages": lambda turns: messages_dialect.to_chat(as_messages(turns)),
+           "responses": lambda turns: responses_dialect.to_chat(as_responses(turns))}
 
 
 # Readers of each wire's request, back to the neutral turns (call ids where the wire has them).
@@ -321,7 +346,15 @@ def read_message_answer(completion):
     return text, calls, (msg.usage.input_tokens, msg.usage.output_tokens), msg.stop_reason
 
 
+def read_response_answer(completion):
+    from openai.types.responses import Response
+    r = Response.model_validate(responses_dialect.to_response(completion, {"model": "auto"}))
+    calls = [(i.call_id, i.name, json.loads(i.arguments)) for i in r.output if i.type == "function_call"]
+    return r.output_text, calls, (r.usage.input_tokens, r.usage.output_tokens), r.status
+
+
 OUTBOUND = {"chat": (read_chat_answer, {"stop": "stop", "calls": "tool_calls"}),
+            "responses": (read_response_answer, {"stop": "completed", "calls": "completed"}),
             "messages": (read_message_answer, {"stop": "end_turn", "calls": "tool_use"})}
 
 

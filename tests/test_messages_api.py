@@ -525,3 +525,61 @@ def test_metrics_count_messages_requests(gateway):
     sdk(gateway).messages.create(model="auto", max_tokens=20, messages=HI)
     text = httpx.get(gateway.url + "/metrics").text
     assert 'policylang_requests_total{model="an-1",rule="default",status="200"} 1.0' in text
+
+
+# ---- the stream law: what the SDK folds from the events is what the chunks said ----------------
+from anthropic.lib.streaming._messages import accumulate_event  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+STREAMED = {"checked": 0, "tool calls": 0, "pieces": 0}
+_pieces = st.lists(st.one_of(st.sampled_from(["", " ", "\n", "{", "\"", "data: x", "event: ping", "\\u00e9", "日本"]),
+                             st.text(max_size=12)), max_size=6)
+
+
+@st.composite
+def chunk_streams(draw):
+    """An answer as chunks: text pieces, then tool calls whose JSON arguments arrive cut anywhere."""
+    text = draw(_pieces)
+    calls = draw(st.lists(st.tuples(st.from_regex(r"[a-z_]{1,10}", fullmatch=True),
+                                    st.dictionaries(st.text(max_size=5), st.one_of(
+                                        st.integers(), st.text(max_size=8), st.booleans(),
+                                        st.sampled_from([2**63, -0.0, 1e20, None])), max_size=3)),
+                          max_size=3))
+    chunks = [chunk({"role": "assistant", "content": ""})] + [chunk({"content": t}) for t in text]
+    for k, (name, args) in enumerate(calls):
+        arguments = json.dumps(args)
+        cuts = sorted(draw(st.lists(st.integers(0, len(arguments)), max_size=3)))
+        parts = [arguments[a:b] for a, b in zip([0, *cuts], [*cuts, len(arguments)])]
+        chunks.append(chunk({"tool_calls": [{"index": k, "id": f"call_{k}", "type": "function",
+                                             "function": {"name": name, "arguments": parts[0]}}]}))
+        chunks += [chunk({"tool_calls": [{"index": k, "function": {"arguments": p}}]}) for p in parts[1:]]
+    usage = (draw(st.integers(0, 10**6)), draw(st.integers(0, 10**6)))
+    chunks += [chunk({}, "tool_calls" if calls else "stop"), chunk({}, usage=usage)]
+    return "".join(text), calls, usage, chunks
+
+
+@settings(max_examples=150, deadline=None)
+@given(chunk_streams())
+def test_the_sdk_folds_the_events_into_what_the_chunks_said(case):
+    text, calls, usage, chunks = case
+    events = run(chunks)   # each event validated by the SDK's types
+    snapshot, bufs = None, {}
+    for e in events:
+        if e["type"] != "ping":
+            snapshot = accumulate_event(event=e, current_snapshot=snapshot, json_bufs=bufs)
+    msg = Message.model_validate(snapshot.model_dump())
+    assert "".join(b.text for b in msg.content if b.type == "text") == text
+    assert [(b.id, b.name, b.input) for b in msg.content if b.type == "tool_use"] == [
+        (f"call_{k}", name, args) for k, (name, args) in enumerate(calls)]
+    assert (msg.usage.input_tokens, msg.usage.output_tokens) == usage
+    assert msg.stop_reason == ("tool_use" if calls else "end_turn")
+    STREAMED["checked"] += 1
+    STREAMED["tool calls"] += len(calls)
+    STREAMED["pieces"] += len(chunks)
+
+
+def test_the_stream_law_met_tool_calls():
+    print("\nstream law:", STREAMED)
+    if STREAMED["checked"]:   # run after it (file order), not alone
+        assert STREAMED["checked"] >= 100 and STREAMED["tool calls"] >= 50
