@@ -474,6 +474,7 @@ class MessageEvents:
         "tool",
         "finish",
         "usage",
+        "prefix",
     )
 
     def __init__(self, model: str, input_tokens: int = 0):
@@ -485,6 +486,7 @@ class MessageEvents:
         self.tool: int | None = None  # the chat index of the tool call whose block is open
         self.finish: str | None = None
         self.usage: dict | None = None
+        self.prefix = ""  # the open block's delta events begin so
 
     def _start(self, chunk: dict) -> str:
         self.started = True
@@ -512,6 +514,17 @@ class MessageEvents:
         out = self._close()
         self.index += 1
         self.open = block["type"]
+        kind, field = (
+            ("text_delta", "text")
+            if block["type"] == "text"
+            else ("input_json_delta", "partial_json")
+        )
+        # each delta of this block: this, its piece as JSON, then the closing braces (a
+        # stream's most frequent event, written without a dict or an encoder call for its frame)
+        self.prefix = (
+            'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+            f'{self.index},"delta":{{"type":"{kind}","{field}":'
+        )
         return out + event(
             "content_block_start",
             {"type": "content_block_start", "index": self.index, "content_block": block},
@@ -533,7 +546,7 @@ class MessageEvents:
             if text:
                 if self.open != "text":
                     out += self._open({"type": "text", "text": ""})
-                out += self._delta({"type": "text_delta", "text": text})
+                out += self.prefix + jsonio.dumps(text) + "}}\n\n"
             for call in delta.get("tool_calls") or ():
                 function = call.get("function") or {}
                 at = call.get("index", 0)
@@ -548,18 +561,10 @@ class MessageEvents:
                     )
                     self.tool = at
                 if function.get("arguments"):
-                    out += self._delta(
-                        {"type": "input_json_delta", "partial_json": function["arguments"]}
-                    )
+                    out += self.prefix + jsonio.dumps(function["arguments"]) + "}}\n\n"
             if choice.get("finish_reason"):
                 self.finish = choice["finish_reason"]
         return out
-
-    def _delta(self, delta: dict) -> str:
-        return event(
-            "content_block_delta",
-            {"type": "content_block_delta", "index": self.index, "delta": delta},
-        )
 
     def end(self, result=None) -> str:
         """The events that end the message: the open block's stop, message_delta, message_stop
