@@ -523,6 +523,9 @@ class ResponseEvents:
         self.response: dict | None = None
         self.items: list[dict] = []  # the output so far
         self.text: dict | None = None  # the open message item
+        self.text_index = 0  # its place in the output
+        self.pieces: list[str] = []  # its text so far
+        self.delta_head = ""  # its delta events' SSE text up to the sequence number
         self.call: dict | None = None  # the open function call item
         self.calls: dict[int, dict] = {}  # a chunk's tool call index -> its item
         self.finish: str | None = None
@@ -547,48 +550,87 @@ class ResponseEvents:
             if self.response is not None
             else self.start(chunk.get("id"), chunk.get("model") or "")
         )
-        if chunk.get("usage"):
+        if "usage" in chunk and chunk["usage"]:
             self.usage = chunk["usage"]
         for choice in chunk.get("choices") or ():
-            delta = choice.get("delta") or {}
-            content = delta.get("content")
-            if content:
-                out += self._text_delta(content)
-            for call in delta.get("tool_calls") or ():
-                out += self._call_delta(call)
+            delta = choice.get("delta")
+            if delta:
+                content = delta.get("content")
+                if content:
+                    out += self._text_delta(content)
+                if "tool_calls" in delta:
+                    for call in delta["tool_calls"] or ():
+                        out += self._call_delta(call)
             if choice.get("finish_reason"):
                 self.finish = choice["finish_reason"]
         return out
 
+    def text_sse(self, chunk: dict) -> str | None:
+        """Most of a stream, as SSE text at once: a chunk that only continues the open
+        message's text is one output_text.delta event (the same event _text_delta makes,
+        written from a prefix made when the message opened). None for any other chunk."""
+        if self.text is None or chunk.get("usage"):
+            return None
+        choices = chunk.get("choices")
+        if not choices or len(choices) != 1:
+            return None
+        delta = choices[0].get("delta")
+        if not delta or len(delta) != 1 or choices[0].get("finish_reason"):
+            return None
+        content = delta.get("content")
+        if not content or not isinstance(content, str):
+            return None
+        self.pieces.append(content)
+        seq = self.seq
+        self.seq += 1
+        return f"{self.delta_head}{seq},\"delta\":{jsonio.dumps(content)}}}\n\n"
+
     def _text_delta(self, delta: str) -> list[dict]:
-        out = self._close_call()
+        """On the hot path of every streamed answer: a piece of text, one event."""
         if self.text is None:
+            out = self._close_call()
             self.text = _message_item(_new_id("msg_"), "", "in_progress")
             self.text["content"] = []
             self.items.append(self.text)
+            self.text_index = len(self.items) - 1
+            self.delta_head = (
+                "event: response.output_text.delta\ndata: "
+                '{"type":"response.output_text.delta","item_id":'
+                f'{jsonio.dumps(self.text["id"])},"output_index":{self.text_index},'
+                '"content_index":0,"logprobs":[],"sequence_number":'
+            )
             out.append(self._added(self.text))
             self.text["content"].append(_text_part(""))
             out.append(
                 self._event(
                     "response.content_part.added",
                     item_id=self.text["id"],
-                    output_index=len(self.items) - 1,
+                    output_index=self.text_index,
                     content_index=0,
                     part=_text_part(""),
                 )
             )
-        self.text["content"][0]["text"] += delta
+        else:
+            out = []
+        self.pieces.append(delta)  # joined once, when the item ends: not a copy per piece
         out.append(
-            self._event(
-                "response.output_text.delta",
-                item_id=self.text["id"],
-                output_index=self.items.index(self.text),
-                content_index=0,
-                delta=delta,
-                logprobs=[],
-            )
+            {
+                "type": "response.output_text.delta",
+                "sequence_number": self.seq,
+                "item_id": self.text["id"],
+                "output_index": self.text_index,
+                "content_index": 0,
+                "delta": delta,
+                "logprobs": [],
+            }
         )
+        self.seq += 1
         return out
+
+    def _text_so_far(self) -> None:
+        """The open message item's text, from its pieces."""
+        if self.text is not None:
+            self.text["content"][0]["text"] = "".join(self.pieces)
 
     def _call_delta(self, call: dict) -> list[dict]:
         out: list[dict] = []
@@ -626,10 +668,11 @@ class ResponseEvents:
         )
 
     def _close_text(self) -> list[dict]:
-        item, self.text = self.text, None
+        self._text_so_far()
+        item, self.text, self.pieces = self.text, None, []
         if item is None:
             return []
-        index = self.items.index(item)
+        index = self.text_index
         part = item["content"][0]
         item["status"] = "completed"
         return [
@@ -686,6 +729,7 @@ class ResponseEvents:
         """The upstream broke off mid-answer: response.failed, with what had arrived."""
         out = [] if self.response is not None else self.start(None, "")
         assert self.response is not None
+        self._text_so_far()
         final = dict(self.response, output=[_copy(i) for i in self.items], status="failed")
         final["error"] = {"code": code, "message": message}
         final["usage"] = usage_of(self.usage)

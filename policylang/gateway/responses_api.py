@@ -83,7 +83,11 @@ class ResponsesEncoder:
             self.ended = True
             error = chunk["error"]
             return "".join(map(sse, self.events.failed(str(error.get("message")), "server_error")))
-        return "".join(map(sse, self.events.chunk(chunk)))
+        text = self.events.text_sse(chunk)
+        if text is not None:
+            return text
+        events = self.events.chunk(chunk)
+        return sse(events[0]) if len(events) == 1 else "".join(map(sse, events))
 
     def end(self, result: Result | None) -> str:
         trailer = stream_trailer(result) if result is not None else ""
