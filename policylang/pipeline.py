@@ -24,6 +24,7 @@ from pathlib import Path
 
 from . import prelude
 from .analysis.atoms import AnalysisLimit
+from .analysis.budget import TimeBudget
 from .analysis.diagram import DEFAULT_NODE_BUDGET, Diagram, Space
 from .analysis.lint import lint
 from .analysis.lint.structural import no_rules
@@ -116,10 +117,14 @@ def _analysed(checked: Checked, name: str, progress: Callable[[str], None]) -> C
     if policy_ir is None:
         return Checked(None, diags, checked.sources, checked.reached, checked.partial)
     progress(f"{name}: laying out the decision diagram of {len(policy_ir.rules):,} rules")
+    # one budget of CPU time for the layout and the linter together (analysis/budget.py)
+    time_budget = TimeBudget()
     # a large policy's Space (seconds and a gigabyte at 50,000 rules) is built once for the layout
     # and the linter; smaller ones keep the layout's cache (an editor's re-check)
     space = _space(policy_ir) if len(policy_ir.rules) > CACHE_RULES else None
-    layout, _ = layout_policy(policy_ir, use_table=False, space=space)  # no table: codegen's
+    layout, _ = layout_policy(  # no table: codegen's
+        policy_ir, use_table=False, time_budget=time_budget, space=space
+    )
     if layout.kind != "diagram":
         diags.append(fallback_note(policy_ir, layout))
     if policy_ir.rules:
@@ -129,13 +134,28 @@ def _analysed(checked: Checked, name: str, progress: Callable[[str], None]) -> C
         )
         if space is not None and not space.exact_strings:
             space = None  # the linter decides patterns exactly: its own space, not two alive
-        diags += lint(policy_ir, layout.diagram, space)
+        # without patterns to decide exactly, the linter's diagram is the layout's: when the
+        # layout could not build it, the linter (with less of the budget left) does not try again
+        over_budget = (
+            layout.reason if layout.kind != "diagram" and not _has_patterns(policy_ir) else None
+        )
+        diags += lint(policy_ir, layout.diagram, space, time_budget, over_budget)
     else:
         diags = [d for d in diags if d.code != "unused-declaration"]
         empty = no_rules(policy_ir)
         if empty is not None:
             diags.append(empty)
     return Checked(policy_ir, diags, policy_ir.sources, checked.reached)
+
+
+def _has_patterns(policy_ir: ir.PolicyIR) -> bool:
+    """Whether a rule tests `matches` or `startswith` (which the linter decides exactly and the
+    layout does not)."""
+    return any(
+        t.op in ("matches", "startswith")
+        for rule in policy_ir.rules
+        for t in ir.tests_of(rule.cond)
+    )
 
 
 def _space(policy_ir: ir.PolicyIR) -> Space | None:

@@ -250,17 +250,18 @@ def test_one_level_past_the_limit_is_an_error_at_that_level(tmp_path, kind):
 
 
 def test_a_policy_too_large_for_the_budgets_finishes_and_says_so(monkeypatch):
-    """Layout and analysis stop at their time budgets: blocks or direct tests (still exact), and an
-    analysis-incomplete note instead of a hang. Budgets are shrunk so the test stays quick."""
+    """Layout and analysis stop at their time budget (one for both in `check`, the layout's own in
+    `load`): blocks or direct tests (still exact), and an analysis-incomplete note instead of a
+    hang. Budgets are shrunk so the test stays quick."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import gen_tenants
 
     from policylang import compiler
-    from policylang.analysis.lint import context as lint_context
+    from policylang.analysis import budget
     from policylang.cli import analyse_file
 
     monkeypatch.setattr(compiler.layout, "LAYOUT_SECONDS", 0.0)
-    monkeypatch.setattr(lint_context, "TIME_BUDGET", 0.0)
+    monkeypatch.setattr(budget, "ANALYSIS_SECONDS", 0.0)
     text = gen_tenants.policy_text(3000, seed=5)
     path = ROOT / "benchmarks" / ".tenants-3000.policy"
     path.write_text(text)
@@ -271,6 +272,10 @@ def test_a_policy_too_large_for_the_budgets_finishes_and_says_so(monkeypatch):
         path.unlink()
     codes = {d.code for d in diags}
     assert "compile-fallback" in codes and "analysis-incomplete" in codes
+    # the linter's diagram would be the layout's (no pattern to decide exactly): not tried again
+    (skipped,) = [d for d in diags if d.code == "analysis-incomplete"]
+    assert skipped.message.startswith("exact analysis skipped: building the decision diagram ran "
+                                      "past its time budget"), skipped.message
     assert policy.compiled.layout.kind == "blocks"
     facts = [{"tokens": t, "task": k} for t in (0, 999, 50_000, 130_000) for k in ("code", "chat")]
     assert [policy.decide(f) for f in facts] == [policy.interpret(f) for f in facts]
@@ -388,3 +393,43 @@ def test_a_pattern_re_warns_of_is_a_suspicious_pattern_warning_not_pythons_raw_w
     found = [(d["code"], d["line"]) for d in json.loads(r.stdout)["diagnostics"] if d["code"] == "suspicious-pattern"]
     assert sorted(found) == [("suspicious-pattern", 7), ("suspicious-pattern", 10)], r.stdout
     assert hint in r.stdout
+
+
+def test_the_analysis_budget_is_cpu_time_so_a_loaded_machine_finds_the_same(monkeypatch):
+    """`check`'s budget (layout and linter together) counts this thread's CPU time: time spent
+    waiting (here a pass that sleeps 1.5 s, as a process waits for a core on a loaded machine)
+    spends none of a 1 s budget, so the findings are those of an unhurried run. Busy work spends
+    it: the same policy under a zero budget says what it did not check."""
+    import time
+
+    from policylang.analysis import budget
+    from policylang.analysis.lint import registry
+    from policylang.pipeline import findings
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gen_tenants
+
+    path = ROOT / "benchmarks" / ".tenants-300-budget.policy"
+    path.write_text(gen_tenants.policy_text(300, seed=7))
+    try:
+        unhurried = [(d.code, d.span.line, d.message) for d in findings(path).diagnostics]
+        monkeypatch.setattr(budget, "ANALYSIS_SECONDS", 1.0)
+        first = registry.PASSES[0]
+
+        def waits(ctx):
+            time.sleep(1.5)
+            first.run(ctx)
+
+        registry.PASSES[0] = registry.LintPass(first.name, first.codes, waits, first.needs_diagram)
+        try:
+            waited = [(d.code, d.span.line, d.message) for d in findings(path).diagnostics]
+        finally:
+            registry.PASSES[0] = first
+        monkeypatch.setattr(budget, "ANALYSIS_SECONDS", 0.0)
+        rushed = findings(path).diagnostics
+    finally:
+        path.unlink()
+    assert len(unhurried) > 5 and "analysis-incomplete" not in {c for c, _, _ in unhurried}
+    assert waited == unhurried
+    notes = [d.message for d in rushed if d.code == "analysis-incomplete"]
+    assert notes and all("0 s of CPU time" in m or "time budget" in m for m in notes), notes

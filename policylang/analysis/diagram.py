@@ -20,13 +20,13 @@ start or end.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from ..pacing import pace
 from ..prelude import MISSING
 from ..semantics import ir
 from .atoms import AnalysisLimit, BoxBuilder, build_dims, runs_of
+from .budget import clock
 
 DEFAULT_NODE_BUDGET = 200_000
 MAX_ADMIT_BITS = 4_000_000_000  # (atom, box) bits a Space may tabulate (~500 MB)
@@ -149,7 +149,8 @@ class Diagram:
     ):
         """live: the boxes taking part (default all); domain: atoms per dim (default all);
         stop(rule): called at each leaf reached, True ends the walk (stopped, stopped_path);
-        deadline: a time.monotonic() value past which building stops with DiagramTooLarge.
+        deadline: a budget.clock() value (CPU seconds of this thread) past which building stops
+        with DiagramTooLarge.
         The compiler's table layout is derived afterwards (hashable_on_top)."""
         self.space = space
         self.deadline = deadline
@@ -224,7 +225,7 @@ class Diagram:
         pace()
         if self.deadline is not None:
             self._ticks += 1
-            if self._ticks & 63 == 0 and time.monotonic() > self.deadline:
+            if self._ticks & 63 == 0 and clock() > self.deadline:
                 raise DiagramTooLarge("building the decision diagram ran past its time budget")
         sp = self.space
         if live == 0:
@@ -346,7 +347,7 @@ class Diagram:
             nonlocal ticks
             ticks += 1
             pace()
-            if deadline is not None and ticks & 255 == 0 and time.monotonic() > deadline:
+            if deadline is not None and ticks & 255 == 0 and clock() > deadline:
                 raise DiagramTooLarge("the table layout ran past its time budget")
 
         def restrict(n: int, i: int, a: int) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..analysis.budget import ANALYSIS_SECONDS
 from ..diagnostics import (
     CODES,
     DOCS_URL,
@@ -90,7 +91,10 @@ def add_parser(sub) -> None:
         "check",
         help="parse, type-check and lint policies",
         description="Parse, resolve, type-check and lint .policy files (folders: recursively). "
-        "Exit 0 clean, 1 findings that fail, 2 usage or I/O error.",
+        "Exit 0 clean, 1 findings that fail, 2 usage or I/O error. The exact analysis of each "
+        f"policy (its decision diagram and the linter) has {ANALYSIS_SECONDS:g} s of CPU time in "
+        "all, whatever the machine's load; past it an analysis-incomplete note says what was not "
+        "checked.",
         epilog="Every diagnostic code is explained, with examples, in docs/language.md §11 "
         f"({DOCS_URL}#diagnostics); codes: {', '.join(CODES)}.",
     )

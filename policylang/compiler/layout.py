@@ -8,18 +8,20 @@ The Layout says which was used.
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from ..analysis.atoms import AnalysisLimit
+from ..analysis.budget import TimeBudget, clock
 from ..analysis.diagram import DEFAULT_NODE_BUDGET, Diagram, Space
 from ..semantics import ir
 from .table import table_fits
 
 FIRST_BLOCK = 512
-LAYOUT_SECONDS = 20.0  # time for the diagram layout before rules are tested directly
-TABLE_SECONDS = 3.0  # time for the table layout before the plain diagram is used
+# CPU seconds (analysis/budget.py) of a layout of its own (compile, load): the whole-policy diagram
+# may use half, blocks the rest; past it, remaining rules are tested directly
+LAYOUT_SECONDS = 20.0
+TABLE_SECONDS = 3.0  # CPU seconds for the table layout before the plain diagram is used
 
 
 @dataclass
@@ -47,7 +49,7 @@ def _blocks(policy: ir.PolicyIR, budget: int, deadline: float):
     while start < len(rules):
         end = min(start + size, len(rules))
         chunk = rules[start:end]
-        if time.monotonic() > deadline:
+        if clock() > deadline:
             end = min(start + FIRST_BLOCK, len(rules))
             yield (start, end), None
             start = end
@@ -77,11 +79,13 @@ def layout_policy(
     policy: ir.PolicyIR,
     budget: int = DEFAULT_NODE_BUDGET,
     use_table: bool = True,
-    seconds: float | None = None,
+    time_budget: TimeBudget | None = None,
     space: Space | None = None,
 ) -> tuple[Layout, list[Block]]:
-    """The whole-policy diagram, or blocks when it exceeds the node budget or half the time budget
-    (after the whole time budget, the remaining rules are tested directly: slower, never wrong).
+    """The whole-policy diagram, or blocks when it exceeds the node budget or its share of the
+    time budget (past the layout's share, the remaining rules are tested directly: slower, never
+    wrong). time_budget: the CPU time of a `check` shared with the linter (analysis/budget.py);
+    by default LAYOUT_SECONDS of the layout's own, half of it for the whole diagram.
 
     When the hashable dims fit a table, the diagram splits them first (see table.py).
 
@@ -91,7 +95,7 @@ def layout_policy(
 
     space: the policy's Space with exact_strings=False, when the caller built it already."""
     if len(policy.rules) > CACHE_RULES:
-        return _layout(policy, budget, use_table, seconds, space)
+        return _layout(policy, budget, use_table, time_budget, space)
     key = repr(
         (
             budget,
@@ -103,7 +107,7 @@ def layout_policy(
     )
     hit = _CACHE.get(key)
     if hit is None:
-        hit = _CACHE[key] = _layout(policy, budget, use_table, seconds)
+        hit = _CACHE[key] = _layout(policy, budget, use_table, time_budget)
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     _CACHE.move_to_end(key)
@@ -114,26 +118,26 @@ def _layout(
     policy: ir.PolicyIR,
     budget: int,
     use_table: bool,
-    seconds: float | None,
+    time_budget: TimeBudget | None,
     space: Space | None = None,
 ) -> tuple[Layout, list[Block]]:
-    start = time.monotonic()
-    seconds = LAYOUT_SECONDS if seconds is None else seconds
+    if time_budget is None:
+        time_budget = TimeBudget(LAYOUT_SECONDS, layout_share=1.0)
     try:
         if space is None:
             space = Space(policy.facts, policy.rules, exact_strings=False)
-        plain = dg = Diagram(space, budget=budget, deadline=start + seconds / 2)
+        plain = dg = Diagram(space, budget=budget, deadline=time_budget.diagram_deadline)
         if use_table and table_fits(space):
             # the table layout (every hashable fact split first) is the fastest evaluator; past
             # TABLE_SECONDS the plain diagram is used
             try:
-                dg = dg.hashable_on_top(deadline=time.monotonic() + TABLE_SECONDS)
+                dg = dg.hashable_on_top(deadline=clock() + TABLE_SECONDS)
             except AnalysisLimit:
                 pass
         layout = Layout("diagram", nodes=len(dg.reachable()), diagram=dg, plain=plain)
         return layout, [((0, len(policy.rules)), dg)]
     except AnalysisLimit as exc:
-        blocks = list(_blocks(policy, budget, start + seconds))
+        blocks = list(_blocks(policy, budget, time_budget.layout_deadline))
         nodes = sum(len(dg.reachable()) for _, dg in blocks if dg is not None)
         direct = sum(hi - lo for (lo, hi), dg in blocks if dg is None)
         return Layout(

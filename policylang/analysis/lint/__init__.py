@@ -13,6 +13,7 @@ from __future__ import annotations
 from ...diagnostics import Diagnostic
 from ...semantics import ir
 from ..atoms import AnalysisLimit
+from ..budget import TimeBudget
 from ..diagram import DEFAULT_NODE_BUDGET, Diagram, Space
 from . import constraints, context, exact, structural  # noqa: F401  (importing registers passes)
 from .context import NAIVE_ABOVE, TIME_BUDGET, LintContext
@@ -22,13 +23,20 @@ __all__ = ["NAIVE_ABOVE", "PASSES", "TIME_BUDGET", "LintContext", "LintPass", "l
 
 
 def lint(
-    policy: ir.PolicyIR, diagram: Diagram | None = None, space: Space | None = None
+    policy: ir.PolicyIR,
+    diagram: Diagram | None = None,
+    space: Space | None = None,
+    time_budget: TimeBudget | None = None,
+    over_budget: str | None = None,
 ) -> list[Diagnostic]:
     """Every registered pass over the policy. `diagram`: the layout's whole-policy diagram, reused
     when it decides patterns exactly; otherwise the linter builds its own, over `space` when that
-    is the policy's and decides patterns exactly (the layout's, its diagram over budget)."""
-    ctx = LintContext(policy, diagram)
-    diagram_ok = _exact_diagram(ctx, space)
+    is the policy's and decides patterns exactly (the layout's, its diagram over budget).
+    time_budget: CPU time shared with the layout (`check`; analysis/budget.py), else TIME_BUDGET
+    of its own. over_budget: why the layout could not build the diagram the linter would build
+    (the same one, with less time left): the linter does not try again."""
+    ctx = LintContext(policy, diagram, time_budget)
+    diagram_ok = _exact_diagram(ctx, space, over_budget)
     for p in PASSES:
         if diagram_ok or not p.needs_diagram:
             p.run(ctx)
@@ -38,18 +46,22 @@ def lint(
                 "analysis-incomplete",
                 "info",
                 ctx.rules[0].span,
-                f"analysis stopped after {context.TIME_BUDGET:.0f} s; not every rule was checked "
-                "for: "
+                f"analysis stopped at its budget of {ctx.time_budget.describe()}; not every rule "
+                "was checked for: "
                 f"{', '.join(ctx.incomplete)}",
             )
         )
     return ctx.out
 
 
-def _exact_diagram(ctx: LintContext, space: Space | None = None) -> bool:
+def _exact_diagram(
+    ctx: LintContext, space: Space | None = None, over_budget: str | None = None
+) -> bool:
     """Make sure ctx has the diagram with patterns decided exactly; False (with a note) when it
     is over budget."""
     try:
+        if over_budget is not None:
+            raise AnalysisLimit(over_budget)
         if ctx.dg is None or not ctx.dg.space.exact_strings:
             if space is None or not space.exact_strings or space.rules is not ctx.rules:
                 space = Space(ctx.p.facts, ctx.rules)

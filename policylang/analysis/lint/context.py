@@ -4,7 +4,6 @@ findings so far, and the independent check each witness passes before it is repo
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Literal
 
@@ -13,19 +12,27 @@ from ...interp import interpret, with_defaults
 from ...prelude import check_facts
 from ...pysource import first_match
 from ...semantics import ir
+from ..budget import TimeBudget, clock
 from ..diagram import Diagram, Space
 
 NAIVE_ABOVE = 200  # rules; above this, witnesses are replayed by a compiled first-match loop
-TIME_BUDGET = 20.0  # seconds for the per-rule questions of one policy
+TIME_BUDGET = 20.0  # CPU seconds (analysis/budget.py) of a linter run on its own
 
 
 class LintContext:
-    def __init__(self, policy: ir.PolicyIR, diagram: Diagram | None = None):
+    def __init__(
+        self,
+        policy: ir.PolicyIR,
+        diagram: Diagram | None = None,
+        time_budget: TimeBudget | None = None,
+    ):
         self.p = policy
         self.rules = policy.rules
         self.out: list[Diagnostic] = []
         self.dg = diagram  # the whole policy's diagram, patterns decided exactly
-        self.deadline = time.monotonic() + TIME_BUDGET
+        # `check` shares one budget between the layout and the linter; on its own, TIME_BUDGET
+        self.time_budget = TimeBudget(TIME_BUDGET) if time_budget is None else time_budget
+        self.deadline = self.time_budget.deadline
         self.incomplete: list[str] = []  # the questions the time budget cut short
         self.route_keys = [rule.route_key for rule in self.rules]
         self._first_match: Callable[..., int | None] | None = None
@@ -89,7 +96,7 @@ class LintContext:
     def over_time(self, what: str) -> bool:
         """True once the time budget is spent (and `what` is listed as not checked for every
         rule)."""
-        if time.monotonic() > self.deadline:
+        if clock() > self.deadline:
             if what not in self.incomplete:
                 self.incomplete.append(what)
             return True
