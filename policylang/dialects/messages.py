@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 
 from .. import jsonio
 from . import DialectError
@@ -21,11 +30,21 @@ Invalid = DialectError  # 400 invalid_request_error; `param` is the field's path
 
 
 # ---- the request ---------------------------------------------------------------------------
+def _text_or_blocks(value):
+    """A string or a list (its blocks are checked as they are translated, each with its path)."""
+    if not isinstance(value, (str, list)):
+        raise ValueError("must be a string or a list of content blocks")
+    return value
+
+
+_TextOrBlocks = Annotated[Any, BeforeValidator(_text_or_blocks)]
+
+
 class _Turn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"]
-    content: StrictStr | list[dict[str, Any]]
+    content: _TextOrBlocks
 
 
 class _Common(BaseModel):
@@ -37,7 +56,7 @@ class _Common(BaseModel):
 
     model: StrictStr
     messages: list[_Turn] = Field(min_length=1)
-    system: StrictStr | list[dict[str, Any]] | None = None
+    system: _TextOrBlocks | None = None
     tools: list[dict[str, Any]] | None = None
     tool_choice: dict[str, Any] | None = None
     output_config: dict[str, Any] | None = None  # format -> response_format, effort
