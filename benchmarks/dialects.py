@@ -37,6 +37,7 @@ from gateway import (  # noqa: E402 - the gateway benchmark's driver and helpers
 )
 
 from policylang.gateway.chat import ChatCompletions  # noqa: E402
+from policylang.gateway.messages_api import Messages  # noqa: E402
 from policylang.gateway.responses_api import Responses  # noqa: E402
 from policylang.runtime import Result  # noqa: E402
 
@@ -45,8 +46,9 @@ CHAT = {"model": "auto", "messages": [{"role": "user", "content": PROMPT}]}
 # each API's request for the same prompt (a dialect joins here as its path and body)
 APIS = {
     "/v1/responses": {"model": "auto", "input": PROMPT},
+    "/v1/messages": {"model": "auto", "max_tokens": 256, "messages": [{"role": "user", "content": PROMPT}]},
 }
-DIALECTS = {"/v1/chat/completions": ChatCompletions(), "/v1/responses": Responses()}
+DIALECTS = {"/v1/chat/completions": ChatCompletions(), "/v1/responses": Responses(), "/v1/messages": Messages()}
 BODIES = {"/v1/chat/completions": CHAT, **APIS}
 CHUNKS = 40
 
