@@ -326,6 +326,28 @@ def wire_turns(wire: str, body: dict):
     return expected_turns(body)
 
 
+def wire_tools(wire: str, body: dict) -> list[tuple]:
+    """(name, parameters) of each tool as the provider received it."""
+    if wire == "anthropic":
+        return [(t["name"], t["input_schema"]) for t in body["tools"]]
+    if wire == "gemini":
+        return [(d["name"], d["parameters"]) for d in body["tools"][0]["functionDeclarations"]]
+    return [(t["function"]["name"], t["function"]["parameters"]) for t in body["tools"]]
+
+
+def wire_round_trip(wire: str, body: dict) -> tuple:
+    """What ties the last call to its result on the wire: the call's id and the result's."""
+    if wire == "anthropic":
+        call = [b for b in body["messages"][-2]["content"] if b["type"] == "tool_use"][-1]
+        result = [b for b in body["messages"][-1]["content"] if b["type"] == "tool_result"][-1]
+        return call["id"], result["tool_use_id"]
+    if wire == "gemini":
+        call = [p for p in body["contents"][-2]["parts"] if "functionCall" in p][-1]["functionCall"]
+        result = [p for p in body["contents"][-1]["parts"] if "functionResponse" in p][-1]["functionResponse"]
+        return call["name"], result["name"]
+    return body["messages"][-2]["tool_calls"][-1]["id"], body["messages"][-1]["tool_call_id"]
+
+
 def policy_for(url: str, wire: str):
     """A policy whose one rule routes to a model of the wire's provider."""
     return policylang.loads(f"""
@@ -339,8 +361,8 @@ def test_content_roles_tool_calls_and_usage_survive_every_wire_and_back(fake, mo
     """Responses -> Chat Completions -> the router -> each provider's wire (the OpenAI, Anthropic
     and Gemini fakes) -> back to a Response or its events, which the SDK's types validate: each
     message's text reaches the provider under its role, the provider's answer comes back
-    word for word, its usage number for number; on the OpenAI wire a function call and its
-    output make the round trip."""
+    word for word, its usage number for number; a function call and its
+    output make the round trip, on every wire."""
     monkeypatch.setenv("FAKE_KEY", "sk-fake-0123456789")
     policies = {wire: policy_for(fake.url, wire) for wire in WIRES}
     counts: Counter = Counter()
@@ -360,8 +382,6 @@ def test_content_roles_tool_calls_and_usage_survive_every_wire_and_back(fake, mo
             body = {**body, "tools": [{"type": "function", "name": tool, "parameters": {"type": "object"}}]}
         chat = to_chat({**body, "stream": stream})
         for wire in WIRES:
-            if tool is not None and wire != "openai":
-                continue  # the Anthropic and Gemini adapters carry no tools yet
             fake.clear()
             response, events = asyncio.run(through(wire, chat, body, stream))
             received = fake.requests[-1]
@@ -384,19 +404,18 @@ def test_content_roles_tool_calls_and_usage_survive_every_wire_and_back(fake, mo
             if tool is not None:
                 [call] = r.output
                 assert (call.type, call.name, json.loads(call.arguments)) == ("function_call", tool, {"text": quoted})
-                assert received.body["tools"] == [{"type": "function", "function": {
-                    "name": tool, "parameters": {"type": "object"}}}]
+                assert wire_tools(wire, received.body) == [(tool, {"type": "object"})]
                 # the round trip: the call and its output sent back, the answer quotes the output
                 follow = {**body, "input": body["input"] + [
                     {"type": "function_call", "call_id": call.call_id, "name": tool, "arguments": call.arguments},
                     {"type": "function_call_output", "call_id": call.call_id, "output": "42 " + quoted}]}
                 fake.clear()
                 response, _ = asyncio.run(through(wire, to_chat({**follow, "stream": stream}), follow, stream))
-                sent = fake.requests[-1].body["messages"]
-                assert sent[-2]["tool_calls"][0]["id"] == sent[-1]["tool_call_id"] == call.call_id
+                assert wire_round_trip(wire, fake.requests[-1].body) == (
+                    (call.call_id, call.call_id) if wire != "gemini" else (tool, tool))  # Gemini: by name
                 r = Response.model_validate(response)
                 quoted = "42 " + quoted
-                counts["function calls round-tripped"] += 1
+                counts[f"{wire} function calls round-tripped"] += 1
             reply = f"Hello from {wire}-model: {quoted}"
             assert r.output_text == reply and r.status == "completed"
             if stream:  # the fake's streams report 7 prompt tokens and a token a word
@@ -412,7 +431,7 @@ def test_content_roles_tool_calls_and_usage_survive_every_wire_and_back(fake, mo
     print(dict(counts))
     for wire in WIRES:
         assert counts[f"{wire} streamed"] and counts[f"{wire} plain"], counts
-    assert counts["function calls round-tripped"], counts
+        assert counts[f"{wire} function calls round-tripped"], counts
 
 
 # ---- the official SDK against a real gateway --------------------------------------------------
@@ -514,7 +533,9 @@ def test_stream_true_is_the_real_event_sequence_with_headers(gateway):
 
 
 @pytest.mark.parametrize("stream", [False, True])
-def test_a_function_call_round_trip(gateway, fake, stream):
+@pytest.mark.parametrize("model, wire, name", [("oa-1", "openai", "gpt-fake"), ("an-1", "anthropic", "claude-fake"),
+                                               ("ge-1", "gemini", "gemini-fake")])
+def test_a_function_call_round_trip(gateway, fake, stream, model, wire, name):
     c = sdk(gateway)
     tools = [{"type": "function", "name": "lookup", "description": "look it up",
               "parameters": {"type": "object", "properties": {"text": {"type": "string"}}}}]
@@ -522,23 +543,21 @@ def test_a_function_call_round_trip(gateway, fake, stream):
 
     def ask():
         if not stream:
-            return c.responses.create(model="auto", input=history, tools=tools)
-        with c.responses.stream(model="auto", input=history, tools=tools) as s:
+            return c.responses.create(model=model, input=history, tools=tools)
+        with c.responses.stream(model=model, input=history, tools=tools) as s:
             return s.get_final_response()
 
     first = ask()
     [call] = first.output
     assert (call.type, call.name, json.loads(call.arguments)) == ("function_call", "lookup",
                                                                   {"text": "the weather in Oslo"})
-    assert fake.requests[-1].body["tools"] == [{"type": "function", "function": {
-        "name": "lookup", "description": "look it up", "parameters": tools[0]["parameters"]}}]
+    assert wire_tools(wire, fake.requests[-1].body) == [("lookup", tools[0]["parameters"])]
     history += [call.model_dump(exclude_none=True),   # the call as the SDK gave it, then its output
                 {"type": "function_call_output", "call_id": call.call_id, "output": "12 degrees"}]
     answer = ask()
-    assert answer.output_text == "Hello from gpt-fake: 12 degrees"
-    sent = fake.requests[-1].body["messages"]
-    assert sent[1]["tool_calls"][0]["id"] == sent[2]["tool_call_id"] == call.call_id
-    assert sent[2] == {"role": "tool", "tool_call_id": call.call_id, "content": "12 degrees"}
+    assert answer.output_text == f"Hello from {name}: 12 degrees"
+    assert wire_round_trip(wire, fake.requests[-1].body) == (
+        (call.call_id, call.call_id) if wire != "gemini" else ("lookup", "lookup"))
 
 
 def test_facts_from_metadata_and_the_header(gateway):
