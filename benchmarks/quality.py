@@ -15,6 +15,10 @@ Scenarios (docs/language.md §5, issue #28):
             declares (0.95), but its first 3 answers fail.
   degrade   the same tool; mistral-large (0.95) drops to 0.80 after 1,500 requests (a provider
             update).
+  proven    the same tool at 50 requests a day; mistral-large is truly 0.80 (it declares
+            0.95): proven under the floor, nothing explores or rates it; at request 3,000 (day
+            60) it becomes 0.96. Only ratings that age by time (`half-life … or D days`) let
+            it back.
   improve   the same tool; mistral-large is truly 0.87 (it declares 0.93) until request 1,500,
             then 0.96: only exploration's 2% rates it, so it takes thousands of requests.
 
@@ -33,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import random
 import statistics
 import sys
@@ -44,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import policylang  # noqa: E402
 from policylang.runtime import Router  # noqa: E402
+from policylang.runtime.quality import Learner  # noqa: E402
 
 PROMPT_TOKENS, ANSWER_TOKENS = 1000, 300
 WINDOW = 100  # requests of a rule over which a model's share is measured
@@ -93,6 +99,14 @@ SCENARIOS = {
         **EXTRACTION,
         "change": (1500, "mistral-large", "extract", 0.80),
         "measure": "lose",
+    },
+    "proven": {  # at 50 requests a day: ratings age by time as well as by count
+        **EXTRACTION,
+        "truth": {"mistral-large": {"extract": 0.80}, "gpt-5": {"extract": 0.98}},
+        "change": (3000, "mistral-large", "extract", 0.96),
+        "measure": "recover",
+        "per_day": 50,
+        "requests": 9000,
     },
     "improve": {
         **EXTRACTION,
@@ -168,6 +182,9 @@ async def simulate(
     traffic, draws = random.Random(seed), random.Random(seed + 1)
     policy = policylang.loads(policy_text(s, learns, clause), "sim.policy")
     router = Router(policy, quality_store=store)
+    day = [0.0]  # simulated days, for a scenario whose requests come `per_day`
+    if learns and "per_day" in s:
+        router.learner = Learner(policy.ir, store, clock=lambda: 1.7e9 + 86400.0 * day[0])
     tasks, weights = list(s["tasks"]), list(s["tasks"].values())
     audiences = list(s["audiences"])
     a_weights = [s["audiences"][a][0] for a in audiences]
@@ -176,6 +193,7 @@ async def simulate(
     log = []  # per request: (audience, model, oracle model, explored, truth < floor)
     cost = oracle_cost = frontier_cost = 0.0
     for i in range(requests):
+        day[0] = i / s.get("per_day", math.inf)
         task = traffic.choices(tasks, weights)[0]
         audience = traffic.choices(audiences, a_weights)[0]
         floor = s["audiences"][audience][1]

@@ -14,7 +14,13 @@ import policylang
 from helpers import ROOT
 from policylang.pipeline import front_end_text
 from policylang.runtime import Router
-from policylang.runtime.quality import EXPLORE_CARRY, SQLiteQualityStore, estimate
+from policylang.runtime.quality import (
+    EXPLORE_CARRY,
+    Learner,
+    MemoryQualityStore,
+    SQLiteQualityStore,
+    estimate,
+)
 from policylang.syntax.formatter import format_text
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -199,6 +205,92 @@ def test_exploration_never_goes_past_a_floor_the_posterior_leaves_no_room_for():
         assert "p/cheap" not in decision.candidates and first is None
 
 
+def test_a_model_proven_under_a_floor_earns_traffic_back_when_its_evidence_ages_by_time():
+    """Proven under a floor (even its 99% upper bound is below it), a model is never explored,
+    so never rated: with ratings that age only by count its evidence never fades, and a model
+    that improved has no way back. With `half-life 50 or 1 days`, days without ratings bring
+    its posterior back toward the declared score; exploration rates it again, and it earns its
+    traffic back by those ratings."""
+    facts = {"task": "extract", "floor": 0.9, "region": "eu", "tokens": 10}
+    outcome = {}
+    for label, days in (("count only", "1_000_000_000"), ("by time too", "1")):
+        text = LAW_POLICY.replace("half-life 50", f"half-life 50 or {days} days")
+        policy = policylang.loads(text, "law.policy")
+        router = Router(policy)
+        now = [1.7e9]
+        router.learner = Learner(policy.ir, MemoryQualityStore(), clock=lambda: now[0])
+        for _ in range(60):
+            router.learner.record("p/cheap", "extract", 0.0)      # proven bad
+        assert router.learner.row("p/cheap", "extract").upper < 0.9
+        answered = []
+        for i in range(600):
+            now[0] += 1800.0                                        # a request every half hour
+            decision, explored = router.choose(facts)
+            first = decision.candidates[0]
+            answered.append((first, explored))
+            router.learner.record(first, "extract", 1.0, explored=explored is not None)  # it improved
+        outcome[label] = answered
+    assert {c for c, _ in outcome["count only"]} == {"p/strong"}   # never asked again
+    timed = outcome["by time too"]
+    first_explored = next(i for i, (c, x) in enumerate(timed) if x == "p/cheap")
+    assert 48 <= first_explored <= 6 * 48                             # after days without ratings
+    assert timed[-1] == ("p/cheap", None)                             # back by its ratings
+    assert sum(c == "p/cheap" for c, _ in timed[-100:]) == 100
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_the_proven_scenario_recovers_only_with_time_ageing(seed):
+    s = sim.SCENARIOS["proven"]
+    old = run_sim("proven", "half-life 1_000 or 1_000_000_000 days", seed=seed)
+    assert sim.requests_to_recover(s, old) is None                   # proven bad, then improved: locked out
+    back = sim.requests_to_recover(s, run_sim("proven", "", seed=seed))
+    assert back is not None and back <= 3000, back                  # 60 days at 50 a day
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_stores_age_ratings_by_the_time_since_a_pairs_last_rating(tmp_path, store):
+    day = 86400.0
+    st_ = MemoryQualityStore() if store == "memory" else SQLiteQualityStore(tmp_path / "q.sqlite")
+    st_.add("p/a", "x", 1.0, "r1", (0.5, 0.25), at=1e9, seconds=day)
+    st_.add("p/a", "x", 0.0, "r2", (0.5, 0.25), at=1e9 + day, seconds=day)  # a day later
+    got = st_.load()[("p/a", "x")]
+    # the first rating: halved by the newer one, halved by the day; 2^-10 of it in the recent memory
+    assert got.weight == pytest.approx(1.25) and got.wtotal == pytest.approx(0.25)
+    assert got.recent == pytest.approx(1 + 0.25 * 2 ** -10) and got.last == 1e9 + day
+    later = got.at(1e9 + 3 * day, day)                           # read two days on: a quarter left
+    assert later.weight == pytest.approx(1.25 / 4) and later.n == 2 and later.total == 1.0
+    assert got.at(1e9 + 3 * day) == got                          # no time half-life: unchanged
+    st_.close()
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_workers_sharing_a_store_explore_the_share_overall_and_a_carry_each(tmp_path, workers):
+    """Budgets are per worker (`serve --workers N`, replicas on one Redis): each fills by P per
+    request it decides, so however the traffic is spread the explored share stays P overall;
+    only the carry a demotion unlocks is each worker's: at most P of the requests plus N carries."""
+    text = LAW_POLICY.replace("explore 10%", "explore 2%")
+    policy = policylang.loads(text, "law.policy")
+    db = tmp_path / "q.sqlite"
+    learners = [Learner(policy.ir, SQLiteQualityStore(db)) for _ in range(workers)]
+    for i in range(3):          # mid fails chat three times on one worker: below strong by value
+        learners[0].record("p/mid", "chat", 0.0, f"r{i}")
+    for learner in learners:
+        learner.refresh()       # what each worker reads from the shared file within a second
+    spread = [0] * workers
+    explored = 0
+    for i in range(6000):
+        w = (i * i + i // 7) % workers                          # unevenly spread
+        spread[w] += 1
+        _, first = learners[w].choose(policy, {"task": "chat"})
+        explored += first == "p/mid"
+    carry = 0.02 * EXPLORE_CARRY
+    assert explored <= 0.02 * 6000 + workers * carry
+    assert explored >= workers * carry                        # each worker spent its own carry
+    assert explored - workers * carry == pytest.approx(0.02 * 6000, abs=workers)
+    for learner in learners:
+        learner.store.close()
+
+
 # ---- the estimate with aged ratings --------------------------------------------------------------
 
 def test_ratings_age_by_the_half_life():
@@ -251,14 +343,14 @@ def test_a_database_from_before_ratings_aged_is_read_and_upgraded(tmp_path):
 # ---- the syntax ----------------------------------------------------------------------------------
 
 def test_fmt_keeps_half_life_and_explore_and_is_idempotent():
-    text = LAW_POLICY.replace("half-life 50 explore 10%", "half-life 1_000 explore 2.5%")
+    text = LAW_POLICY.replace("half-life 50 explore 10%", "half-life 1_000   or  7.5 days explore 2.5%")
     once = format_text(text, "law.policy")
-    assert "learned with prior 10 half-life 1_000 explore 2.5% {" in once
+    assert "learned with prior 10 half-life 1_000 or 7.5 days explore 2.5% {" in once
     assert format_text(once, "law.policy") == once
     q = policylang.loads(once, "law.policy").ir.quality
-    assert (q.prior, q.half_life, q.explore) == (10, 1000, 0.025)
+    assert (q.prior, q.half_life, q.explore, q.half_life_days) == (10, 1000, 0.025, 7.5)
     defaults = policylang.loads(LAW_POLICY.replace(" half-life 50 explore 10%", ""), "d.policy").ir.quality
-    assert (defaults.half_life, defaults.explore) == (1000, 0.02)
+    assert (defaults.half_life, defaults.explore, defaults.half_life_days) == (1000, 0.02, 30)
 
 
 @pytest.mark.parametrize("clause,message", [
@@ -267,6 +359,8 @@ def test_fmt_keeps_half_life_and_explore_and_is_idempotent():
     ("explore 101%", "`explore` takes a share of a rule's requests from 0% to 100%, not 101%"),
     ("explore -1%", "from 0% to 100%, not -1%"),
     ("explore 1" + "0" * 400 + "%", "from 0% to 100%"),
+    ("half-life 50 or 0 days", "a half-life in days is how long until a rating's weight halves: a positive number, not 0"),
+    ("half-life 50 or -2.5 days", "a positive number, not -2.5"),
 ])
 def test_bad_half_lives_and_shares_are_errors_at_their_literal(clause, message):
     text = LAW_POLICY.replace("half-life 50 explore 10%", clause)
@@ -275,7 +369,7 @@ def test_bad_half_lives_and_shares_are_errors_at_their_literal(clause, message):
     found = [d for d in checked.diagnostics if message in d.message]
     assert found, [d.message for d in checked.diagnostics]
     line = text.splitlines()[found[0].span.line - 1]
-    assert line[found[0].span.column - 1:].startswith(clause.split()[1].rstrip("%"))
+    assert line[found[0].span.column - 1:].startswith(clause.split()[-2 if "days" in clause else 1].rstrip("%"))
 
 
 def test_explore_and_half_life_stay_usable_as_names():
@@ -283,6 +377,11 @@ def test_explore_and_half_life_stay_usable_as_names():
             "model half-life { provider = p }\nexplore: when explore > 3 route half-life\n"
             "default route half-life\n")
     assert policylang.loads(text, "names.policy").decide({"explore": 4}).rule == "explore"
+    text = ("fact days: enum {a, b}\nprovider p { adapter = echo default = m }\nmodel m { provider = p }\n"
+            "quality by days learned with prior 10 half-life 5 or 2 days { m: {a: 0.9} }\n"
+            "days: when days == a route m\ndefault route p\n")
+    policy = policylang.loads(text, "days.policy")
+    assert policy.decide({"days": "a"}).rule == "days" and policy.ir.quality.half_life_days == 2
 
 
 # ---- replay with and without exploration ------------------------------------------------------

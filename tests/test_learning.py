@@ -229,12 +229,15 @@ def test_sqlite_keeps_every_rating_and_shares_answers_between_processes(tmp_path
     b.store.close()
     # a new process reads what was recorded
     out = run("quality", str(write(tmp_path / "v.policy", text)), "--db", str(db), "--format", "json")
-    rows = {(r["model"], r["value"]): r for r in json.loads(out.stdout)["rows"]}
+    doc = json.loads(out.stdout)
+    rows = {(r["model"], r["value"]): r for r in doc["rows"]}
+    assert (doc["half_life"], doc["half_life_days"]) == (1000, 30)
     assert rows[("cheap", "extract")]["n"] == 30
     assert rows[("cheap", "extract")]["observed"] == pytest.approx(10 / 30)
     assert rows[("strong", "chat")]["n"] == 0 and rows[("strong", "chat")]["declared"] == 0.99
     text_out = run("quality", str(tmp_path / "v.policy"), "--db", str(db)).stdout
     assert "cheap" in text_out and "declared" in text_out and "estimate" in text_out
+    assert "half-life 1000 ratings or 30 days" in text_out
 
 
 def write(path, text):

@@ -215,9 +215,10 @@ def test_generated_expectations_pin_the_floors_and_hold(tmp_path):
 
 
 @pytest.mark.parametrize("old,new,shown", [
-    ("learned with prior 20", "learned with prior 80", "learned with prior 80 half-life 1000 explore 2% (new)"),
+    ("learned with prior 20", "learned with prior 80", "learned with prior 80 half-life 1000 or 30 days explore 2% (new)"),
     ("learned with prior 20", "learned with prior 20 explore 10%", "explore 10% (new)"),
-    ("learned with prior 20", "learned with prior 20 half-life 50", "half-life 50 explore 2% (new)"),
+    ("learned with prior 20", "learned with prior 20 half-life 50", "half-life 50 or 30 days explore 2% (new)"),
+    ("learned with prior 20", "learned with prior 20 half-life 1_000 or 2 days", "half-life 1000 or 2 days explore 2% (new)"),
     ("learned with prior 20", "", "declared scores only (new)"),
 ])
 def test_diff_lists_a_change_to_how_quality_is_learned(tmp_path, old, new, shown):

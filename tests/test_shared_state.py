@@ -540,6 +540,21 @@ def test_the_redis_store_ages_ratings_and_reads_counts_kept_before_they_aged(red
     store.close()
 
 
+def test_the_redis_store_ages_ratings_by_the_time_since_a_pairs_last_rating(redis_server):
+    from policylang.runtime.quality import RedisQualityStore
+
+    day = 86400.0
+    store = RedisQualityStore(redis_server.url, prefix="timed")
+    store.add("p/a", "x", 1.0, "r1", (0.5, 0.25), at=1e9, seconds=day)
+    store.add("p/a", "x", 0.0, "r2", (0.5, 0.25), at=1e9 + day, seconds=day)   # a day later
+    got = store.load()[("p/a", "x")]
+    assert got.weight == pytest.approx(1.25) and got.wtotal == pytest.approx(0.25)
+    assert got.recent == pytest.approx(1 + 0.25 * 2 ** -10) and got.last == 1e9 + day
+    store.add("p/a", "x", 1.0, "r3", (0.5, 0.25), at=1e9 + 2 * day)   # no time half-life: by count only
+    assert store.load()[("p/a", "x")].weight == pytest.approx(1.25 * 0.5 + 1)
+    store.close()
+
+
 def test_a_settlement_that_comes_while_a_batch_is_on_its_way_is_sent_too(redis_server):
     """A request that ends while the replica's last batch is on its way to Redis: its
     settlement waited for the next request's to be sent, and when none came (the end of

@@ -264,7 +264,7 @@ def _learning(p: ir.PolicyIR) -> tuple | None:
     )
     if q is None or q.prior is None or not reads:
         return None
-    return (q.prior, q.half_life, q.explore)
+    return (q.prior, q.half_life, q.explore, q.half_life_days)
 
 
 def _learning_regions(old: ir.PolicyIR, new: ir.PolicyIR, unverified: list[Unverified]) -> None:
@@ -278,7 +278,10 @@ def _learning_regions(old: ir.PolicyIR, new: ir.PolicyIR, unverified: list[Unver
     def show(s: tuple | None) -> str:
         if s is None:
             return "declared scores only"
-        return f"learned with prior {s[0]:g} half-life {s[1]:g} explore {s[2] * 100:g}%"
+        return (
+            f"learned with prior {s[0]:g} half-life {s[1]:g} or {s[3]:g} days explore "
+            f"{s[2] * 100:g}%"
+        )
 
     fact = (new.quality or old.quality).fact  # type: ignore[union-attr]
     unverified.append(

@@ -63,6 +63,7 @@ def _print_json(quality, path: Path, rows: list, ages: list[float | None]) -> No
                 "fact": quality.fact,
                 "prior": quality.prior,
                 "half_life": quality.half_life,
+                "half_life_days": quality.half_life_days,
                 "explore": quality.explore,
                 "db": str(path),
                 "rows": [
@@ -82,7 +83,8 @@ def _print_json(quality, path: Path, rows: list, ages: list[float | None]) -> No
 def _print_table(quality, path: Path, rows: list, ages: list[float | None]) -> None:
     print(
         f"quality by {quality.fact}, prior worth {quality.prior:g} ratings, half-life "
-        f"{quality.half_life:g} ratings, explore {100 * quality.explore:g}%; learned from {path}"
+        f"{quality.half_life:g} ratings or {quality.half_life_days:g} days, explore "
+        f"{100 * quality.explore:g}%; learned from {path}"
     )
     head = (
         f"{'model':<20} {quality.fact:<14} {'declared':>8} {'rated':>7} {'explored':>8} "
@@ -131,7 +133,8 @@ def add_parser(sub) -> None:
         description="For a policy with `quality by FACT learned with prior N { … }`: per model "
         "and value of FACT, the declared score, how many answers were rated and the share of "
         "them that were explorations, the ratings' aged weight (each halves after `half-life` "
-        "newer ones) and the last one's age, their mean, the posterior (declared score as a "
+        "newer ones, and after its days: as of now) and the last one's age, their mean, "
+        "the posterior (declared score as a "
         "prior worth N ratings) with its 95% lower and 99% upper bounds, and the estimate "
         "routing reads: min(posterior, max(declared, lower bound)). A model the ratings put "
         "below its declared score is explored while its upper bound leaves it room "

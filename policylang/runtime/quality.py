@@ -2,10 +2,12 @@
 
 A policy that declares `quality by task learned with prior N { … }` keeps, per (candidate,
 task value), the ratings its answers received, scores in [0, 1] (pass = 1, fail = 0), aged: a
-rating's weight halves with every `half-life` newer ratings of the same pair (so a model's
-estimate follows what it does now). With the declared score q as the prior, worth N ratings,
-and W the aged weight of the ratings, S their aged sum, the posterior is
-Beta(N·q + S, N·(1 − q) + W − S). Selection reads a conservative estimate:
+rating's weight halves with every `half-life` newer ratings of the same pair, and with every
+`half-life … or D days` that pass (so a model's estimate follows what it does now, and
+evidence nobody renews, such as that of a model no longer asked, fades back to the prior).
+With the declared score q as the prior, worth N ratings, and W the aged weight of the
+ratings, S their aged sum, the posterior is Beta(N·q + S, N·(1 − q) + W − S). Selection
+reads a conservative estimate:
 
     estimate = min(mean, max(q, lower))
 
@@ -80,6 +82,7 @@ Z_99 = 2.326  # one-sided 99%: the room a demoted candidate keeps for exploratio
 Z_CHANGE = 3.0  # standard errors the recent ratings' mean must move to show a change
 MIN_RECENT = 10.0  # recent ratings' weight before they can show one
 EXPLORE_CARRY = 2500  # requests' worth of unused exploration a rule keeps per value
+AGE_EVERY = 60.0  # seconds after which a rating re-reads every pair's estimate (time ageing)
 FLUSH_EVERY = 0.1  # seconds answers awaiting feedback wait in memory before reaching the store
 FLUSH_SIZE = 512  # or this many, whichever comes first
 
@@ -199,6 +202,7 @@ class Learner:
         self.prior = quality.prior
         # a rating's weight per newer rating: in the long memory, in the recent one
         self.decays = (0.5 ** (1.0 / quality.half_life), 0.5 ** (10.0 / quality.half_life))
+        self.seconds = quality.half_life_days * 86400.0  # and per this many seconds
         self.explore = quality.explore  # share of a rule's requests per value
         self.carry = max(1.0, quality.explore * EXPLORE_CARRY)  # the bucket's size
         self.models = policy.models
@@ -212,6 +216,7 @@ class Learner:
         self._rows: dict[tuple[str, str], Estimate] = {}  # rated pairs
         self._tokens: dict[tuple[str, str], float] = {}  # (rule, value) -> exploration budget
         self.loaded = False
+        self._aged_at = clock()  # when every pair's estimate was last read again
         try:
             self.refresh()
         except QualityStoreError as exc:  # as in an outage mid-run: the declared scores decide
@@ -231,6 +236,7 @@ class Learner:
     def refresh(self) -> None:
         """Statistics and estimates read again from the store (other processes rate too)."""
         self.stats = self.store.load()
+        self._aged_at = self.clock()
         self._rows = {pair: self.row(*pair) for pair, s in self.stats.items() if s.n}
         self._tables(self._rows)
         self.loaded = True  # the ratings are the store's (not only the declared scores)
@@ -359,20 +365,26 @@ class Learner:
         explored: bool = False,
     ) -> None:
         """Add one rated answer for (candidate, value): stored first, then the tables updated."""
-        pair = (candidate, value)
-        self.store.add(candidate, value, score, response_id, self.decays, explored)
-        self.stats[pair] = self.stats.get(pair, NO_RATINGS).rated(
-            score, self.decays, explored, time.time()
+        pair, now = (candidate, value), self.clock()
+        self.store.add(
+            candidate, value, score, response_id, self.decays, explored, now, self.seconds
         )
-        rows = dict(self._rows)
-        rows[pair] = self.row(*pair)
+        self.stats[pair] = self.stats.get(pair, NO_RATINGS).rated(
+            score, self.decays, explored, now, self.seconds
+        )
+        if now - self._aged_at >= AGE_EVERY:  # time aged the pairs nobody rated too
+            self._aged_at = now
+            rows = {p: self.row(*p) for p, s in self.stats.items() if s.n}
+        else:
+            rows = dict(self._rows)
+            rows[pair] = self.row(*pair)
         self._rows = rows
         self._tables(rows)
 
     # ---- reporting ------------------------------------------------------------------------
     def row(self, candidate: str, value: str) -> Estimate:
         """The pair's estimate from its statistics so far."""
-        s = self.stats.get((candidate, value), NO_RATINGS)
+        s = self.stats.get((candidate, value), NO_RATINGS).at(self.clock(), self.seconds)
         e = estimate(
             self.declared(candidate, value),
             self.prior,

@@ -3,8 +3,11 @@ the ratings an answer received, and the answers that await one.
 
 Per pair a store keeps PairStats: every rating counted (n, total), the same ratings aged
 twice (weight, wtotal: before a rating is added, the pair's earlier ones are multiplied by the
-policy's decay, 2^(-1/half-life); recent, rtotal: the same with a tenth of the half-life, to
-notice a change), how many rated answers were explorations, and when the last rating came.
+policy's decay, 2^(-1/half-life), and by 2^(-elapsed/half-life in seconds) for the time since
+the pair's last rating; recent, rtotal: the same with a tenth of both half-lives, to notice a
+change), how many rated answers were explorations, and when the last rating came. Readers age
+the stored sums by the time since that last rating (PairStats.at), so evidence nobody renews
+fades.
 Three stores implement the same five methods: MemoryQualityStore (the Router's default),
 SQLiteQualityStore (the gateway's: WAL, one transaction per rating, shared by worker
 processes) and RedisQualityStore (`serve --state`, shared by replicas).
@@ -12,6 +15,7 @@ processes) and RedisQualityStore (`serve --state`, shared by replicas).
 
 from __future__ import annotations
 
+import math
 import os
 import sqlite3
 import threading
@@ -38,20 +42,48 @@ class PairStats(NamedTuple):
     last: float | None = None  # unix time of the last rating
 
     def rated(
-        self, score: float, decays: tuple[float, float], explored: bool, at: float
+        self,
+        score: float,
+        decays: tuple[float, float],
+        explored: bool,
+        at: float,
+        seconds: float = math.inf,
     ) -> PairStats:
-        """These statistics after one more rating."""
+        """These statistics after one more rating at unix time `at` (earlier ones aged by the
+        time since the last, `seconds` being the half-life in seconds)."""
         long, short = decays
+        was = self.at(at, seconds)
         return PairStats(
             self.n + 1,
             self.total + score,
-            self.weight * long + 1.0,
-            self.wtotal * long + score,
-            self.recent * short + 1.0,
-            self.rtotal * short + score,
+            was.weight * long + 1.0,
+            was.wtotal * long + score,
+            was.recent * short + 1.0,
+            was.rtotal * short + score,
             self.explored + bool(explored),
             at,
         )
+
+    def at(self, now: float, seconds: float = math.inf) -> PairStats:
+        """These statistics as of unix time `now`: the aged sums times 2^(-elapsed/seconds) since
+        the last rating (2^(-10·elapsed/seconds) for the recent ones)."""
+        if self.last is None or not now > self.last or seconds == math.inf:
+            return self
+        long, short = time_decays(now - self.last, seconds)
+        return self._replace(
+            weight=self.weight * long,
+            wtotal=self.wtotal * long,
+            recent=self.recent * short,
+            rtotal=self.rtotal * short,
+        )
+
+
+def time_decays(elapsed: float, seconds: float) -> tuple[float, float]:
+    """What `elapsed` seconds leave of a rating's weight in the long memory and the recent one
+    (a tenth of the half-life)."""
+    if not elapsed > 0 or seconds == math.inf:
+        return 1.0, 1.0
+    return 0.5 ** (elapsed / seconds), 0.5 ** (10.0 * elapsed / seconds)
 
 
 NO_RATINGS = PairStats(0, 0.0, 0.0, 0.0)
@@ -72,9 +104,12 @@ class QualityStore(Protocol):
         response_id: str,
         decays: tuple[float, float] = UNAGED,
         explored: bool = False,
+        at: float | None = None,
+        seconds: float = math.inf,
     ) -> None:
-        """One rating: the pair's earlier aged ratings times their decays (long, short), then
-        this one added."""
+        """One rating at unix time `at` (now when None): the pair's earlier aged ratings times
+        their decays (long, short) and the time since its last rating allows (`seconds`, the
+        half-life in seconds), then this one added."""
 
     def expect(self, answers: list[Awaiting]) -> None:
         """Answers that may be rated."""
@@ -109,10 +144,12 @@ class MemoryQualityStore:
         response_id: str,
         decays: tuple[float, float] = UNAGED,
         explored: bool = False,
+        at: float | None = None,
+        seconds: float = math.inf,
     ) -> None:
         pair = (candidate, value)
         self.stats[pair] = self.stats.get(pair, NO_RATINGS).rated(
-            score, decays, explored, self.clock()
+            score, decays, explored, self.clock() if at is None else at, seconds
         )
 
     def expect(self, answers: list[Awaiting]) -> None:
@@ -145,6 +182,14 @@ _ADDED = {
     "feedback": (("explored", "INTEGER NOT NULL DEFAULT 0"),),
     "pending": (("explored", "INTEGER NOT NULL DEFAULT 0"),),
 }
+
+
+def _aged(now: float, last: float | None, seconds: float, speed: int) -> float:
+    """SQL `aged(now, last_at, seconds, 1 | 10)`: the long (1) or recent (10) memory's time
+    decay since the pair's last rating (none for a row stored before ratings had times)."""
+    if last is None:
+        return 1.0
+    return time_decays(now - last, seconds)[0 if speed == 1 else 1]
 
 
 class SQLiteQualityStore:
@@ -208,6 +253,7 @@ class SQLiteQualityStore:
 
     def _connect(self, synchronous: str) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10.0)
+        db.create_function("aged", 4, _aged, deterministic=True)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={synchronous}")
         return db
@@ -231,8 +277,10 @@ class SQLiteQualityStore:
         response_id: str,
         decays: tuple[float, float] = UNAGED,
         explored: bool = False,
+        at: float | None = None,
+        seconds: float = math.inf,
     ) -> None:
-        now = time.time()
+        now = time.time() if at is None else at
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -247,11 +295,14 @@ class SQLiteQualityStore:
                     "rtotal, explored, last_at) VALUES (?, ?, 1, ?, 1.0, ?, 1.0, ?, ?, ?) "
                     "ON CONFLICT (candidate, value) DO UPDATE SET n = n + 1, "
                     "total = total + excluded.total, "
-                    "weight = weight * ? + 1.0, wtotal = wtotal * ? + excluded.total, "
-                    "recent = recent * ? + 1.0, rtotal = rtotal * ? + excluded.total, "
+                    "weight = weight * aged(?, last_at, ?, 1) * ? + 1.0, "
+                    "wtotal = wtotal * aged(?, last_at, ?, 1) * ? + excluded.total, "
+                    "recent = recent * aged(?, last_at, ?, 10) * ? + 1.0, "
+                    "rtotal = rtotal * aged(?, last_at, ?, 10) * ? + excluded.total, "
                     "explored = explored + excluded.explored, last_at = excluded.last_at",
                     (candidate, value, score, score, score, int(explored), now)
-                    + (long, long, short, short),
+                    + (now, seconds, long) * 2
+                    + (now, seconds, short) * 2,
                 )
                 self._db.execute("COMMIT")
             except BaseException:
@@ -294,10 +345,16 @@ class SQLiteQualityStore:
 # One rating, atomically: counts, aged sums (a pair stored before ratings aged starts from its
 # plain counts), explorations, time. KEYS: n, total, weight, wtotal, recent, rtotal, explored,
 # last, feedback stream. ARGV: field, score, long decay, short decay, explored (0/1), time,
-# response id, candidate, value.
+# response id, candidate, value, half-life in seconds (0: none).
 _ADD_LUA = """
 local f = ARGV[1]
 local score, long, short = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local now, seconds = tonumber(ARGV[6]), tonumber(ARGV[10])
+local last = tonumber(redis.call('HGET', KEYS[8], f) or '')
+if last and seconds > 0 and now > last then
+  long = long * 2 ^ (-(now - last) / seconds)
+  short = short * 2 ^ (-10 * (now - last) / seconds)
+end
 local n = tonumber(redis.call('HGET', KEYS[1], f) or '0')
 local total = tonumber(redis.call('HGET', KEYS[2], f) or '0')
 local function aged(key, plain, decay, add)
@@ -376,6 +433,8 @@ class RedisQualityStore:
         response_id: str,
         decays: tuple[float, float] = UNAGED,
         explored: bool = False,
+        at: float | None = None,
+        seconds: float = math.inf,
     ) -> None:
         keys = [self._key(name) for name in self.FIELDS] + [self._key("feedback")]
         args: list[str | int] = [
@@ -384,10 +443,11 @@ class RedisQualityStore:
             repr(float(decays[0])),
             repr(float(decays[1])),
             int(explored),
-            repr(time.time()),
+            repr(time.time() if at is None else float(at)),
             response_id,
             candidate,
             value,
+            repr(float(seconds)) if seconds != math.inf else "0",
         ]
         self._do(lambda: self._add(keys=keys, args=args))
 

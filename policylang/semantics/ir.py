@@ -94,6 +94,7 @@ class Pool:
 
 
 HALF_LIFE = 1000.0  # ratings of the same model and value (docs/language.md §5)
+HALF_LIFE_DAYS = 30.0  # and days: evidence ages while nobody rates it
 EXPLORE = 0.02  # of a rule's requests, per value of the key fact
 
 
@@ -107,6 +108,7 @@ class Quality:
     prior: float | None = None  # `learned with prior N`: feedback updates the scores
     half_life: float = HALF_LIFE  # `half-life H`: a rating's weight halves after H newer ones
     explore: float = EXPLORE  # `explore P%`, as a share: of a rule's requests per value
+    half_life_days: float = HALF_LIFE_DAYS  # `half-life H or D days`: and after D days
 
     def of(self, model: str) -> tuple:
         """What `quality` constraints read for a model: (fact, ((member, score), …)); no pairs

@@ -188,6 +188,11 @@ class StatementChecker(Reporter):
             ir.HALF_LIFE,
             "a half-life is how many newer ratings halve a rating's weight",
         )
+        days = self._positive(
+            d.half_life_days,
+            ir.HALF_LIFE_DAYS,
+            "a half-life in days is how long until a rating's weight halves",
+        )
         if d.explore is not None:
             try:
                 share: float | None = float_of(d.explore)
@@ -202,7 +207,7 @@ class StatementChecker(Reporter):
                 )
             else:
                 explore = share / 100
-        return ir.Quality(fact.name, scores, d.span, prior, half_life, explore)
+        return ir.Quality(fact.name, scores, d.span, prior, half_life, explore, days)
 
     def _positive(self, lit: ast.Literal | None, default, what: str):
         """The literal as a positive number, or the default when it is absent or wrong (an

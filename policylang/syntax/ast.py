@@ -205,6 +205,7 @@ class QualityDecl:
     prior: Literal | None = None  # `learned with prior N`: scores learn from feedback
     half_life: Literal | None = None  # `half-life H` (ratings)
     explore: Literal | None = None  # `explore P%` (P as written)
+    half_life_days: Literal | None = None  # `half-life H or D days`
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def _grammar_words() -> tuple[frozenset, tuple[str, ...]]:
 CONTEXTUAL_WORDS = frozenset(
     (
         "int float string bool set enum cost latency order weighted no ignoring case "
-        "value per point learned with prior explore"
+        "value per point learned with prior explore days"
     ).split()
 )
 _WORDS, STATEMENT_WORDS = _grammar_words()
@@ -379,14 +379,23 @@ class _ToAst:
     # quality scores
     def quality_decl(self, meta, c):
         prior, half_life, explore = c[1] or (None, None, None)
-        return ast.QualityDecl(str(c[0]), tuple(c[2:]), self._span(meta), prior, half_life, explore)
+        count, days = half_life or (None, None)
+        return ast.QualityDecl(
+            str(c[0]), tuple(c[2:]), self._span(meta), prior, count, explore, days
+        )
 
     def learned(self, meta, c):
         prior = ast.Literal("number", _number(str(c[0])), str(c[0]), self._tspan(c[0]))
         return (prior, c[1], c[2])
 
     def half_life(self, meta, c):
-        return ast.Literal("number", _number(str(c[0])), str(c[0]), self._tspan(c[0]))
+        count, days = (
+            ast.Literal("number", _number(str(n)), str(n), self._tspan(n))
+            if n is not None
+            else None
+            for n in c
+        )
+        return (count, days)
 
     def explore(self, meta, c):
         return ast.Literal("number", _number(str(c[0])), str(c[0]), self._tspan(c[0]))

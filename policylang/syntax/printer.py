@@ -171,6 +171,8 @@ def statement(s) -> str:
             learned = f" learned with prior {literal(s.prior)}"
             if s.half_life is not None:
                 learned += f" half-life {literal(s.half_life)}"
+                if s.half_life_days is not None:
+                    learned += f" or {literal(s.half_life_days)} days"
             if s.explore is not None:
                 learned += f" explore {literal(s.explore)}%"
         lines = [f"quality by {s.fact}{learned} {{"]
