@@ -492,6 +492,9 @@ def test_keys_as_x_api_key_or_bearer_rate_limits_and_budgets(gateway_policy):
         # the SDK's api_key goes as x-api-key, its auth_token as Authorization: Bearer
         assert sdk(gw, api_key=None, auth_token="key-b").messages.create(model="auto", max_tokens=20, messages=HI)
         assert sdk(gw, api_key="key-b").messages.count_tokens(model="auto", messages=HI).input_tokens > 0
+        models = {m.id: m for m in sdk(gw, api_key="key-b").models.list().data}  # x-api-key there too
+        assert models["an-1"].type == "model" and models["an-1"].max_input_tokens == 100_000
+        assert models["an-1"].display_name == "an-1" and models["an-1"].created_at.year == 1970
         a = sdk(gw, api_key="key-a")
         assert a.messages.create(model="auto", max_tokens=20, messages=HI).content
         with pytest.raises(anthropic.RateLimitError) as info:

@@ -87,8 +87,9 @@ class Admission:
         return client
 
     async def bearer(self, headers: Mapping[str, str]) -> Client | None:
-        """client() of the `Authorization: Bearer` key: the other endpoints' (/v1/models, ...)."""
-        return await self.client(bearer_key(headers))
+        """client() of the `Authorization: Bearer` key, or of `x-api-key` (as Anthropic's SDKs
+        send it): the other endpoints' (/v1/models, /v1/route, /v1/feedback)."""
+        return await self.client(bearer_key(headers) or headers.get("x-api-key"))
 
     async def lease(
         self, client: Client | None, body: dict, candidates: Iterable[ir.Model]

@@ -222,15 +222,20 @@ class Gateway:
         except Refused as refused:
             return refused.response
         ir_ = self.serving.policy.ir
-        data = [
-            {"id": name, "object": "model", "created": 0, "owned_by": m.provider}
-            for name, m in ir_.models.items()
+        # each entry in OpenAI's shape and Anthropic's (type, display_name, created_at, the
+        # context window as max_input_tokens), so that either SDK's models.list() reads it
+        data = [_model_entry(name, m.provider, m.context) for name, m in ir_.models.items()] + [
+            _model_entry(name, "policylang-pool", None) for name in ir_.pools
         ]
-        data += [
-            {"id": name, "object": "model", "created": 0, "owned_by": "policylang-pool"}
-            for name in ir_.pools
-        ]
-        return JSONResponse({"object": "list", "data": data})
+        return JSONResponse(
+            {
+                "object": "list",
+                "data": data,
+                "has_more": False,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+            }
+        )
 
     async def route(self, request: Request) -> Response:
         """Dry run: the decision for facts or a request, no provider called."""
@@ -434,6 +439,21 @@ def _rate(router: Router, response_id: str, score: float, owner: str | None):
         if inner is None:
             raise
         return router.feedback(inner, score, owner)
+
+
+def _model_entry(name: str, owner: str, context: int | None) -> dict:
+    entry = {
+        "id": name,
+        "object": "model",
+        "created": 0,
+        "owned_by": owner,
+        "type": "model",
+        "display_name": name,
+        "created_at": "1970-01-01T00:00:00Z",
+    }
+    if context is not None:
+        entry["max_input_tokens"] = context
+    return entry
 
 
 def _bad_feedback(message: str, param: str | None = None) -> Response:
