@@ -188,7 +188,7 @@ def test_models_route_health_metrics(gateway):
     assert httpx.get(gateway.url + "/readyz").status_code == 200
     client(gateway).chat.completions.create(model="auto", messages=MSG)
     text = httpx.get(gateway.url + "/metrics").text
-    assert 'policylang_requests_total{model="oa-1",rule="default",status="200"}' in text
+    assert 'policylang_requests_total{endpoint="/v1/chat/completions",model="oa-1",rule="default",status="200"}' in text
     assert "policylang_decision_seconds_bucket" in text and "policylang_cost_usd_total" in text
 
 

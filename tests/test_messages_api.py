@@ -531,7 +531,7 @@ def test_a_message_id_takes_feedback_like_a_chat_id(gateway_policy, tmp_path):
 def test_metrics_count_messages_requests(gateway):
     sdk(gateway).messages.create(model="auto", max_tokens=20, messages=HI)
     text = httpx.get(gateway.url + "/metrics").text
-    assert 'policylang_requests_total{model="an-1",rule="default",status="200"} 1.0' in text
+    assert 'policylang_requests_total{endpoint="/v1/messages",model="an-1",rule="default",status="200"} 1.0' in text
 
 
 # ---- the stream law: what the SDK folds from the events is what the chunks said ----------------

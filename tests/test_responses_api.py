@@ -638,5 +638,10 @@ def test_a_response_id_takes_feedback_like_a_chat_id(gateway_policy, tmp_path):
 
 def test_metrics_count_responses_requests(gateway):
     sdk(gateway).responses.create(model="auto", input="hi")
+    with pytest.raises(openai.NotFoundError):
+        sdk(gateway).responses.create(model="nope", input="hi")
+    sdk(gateway).chat.completions.create(model="auto", messages=[{"role": "user", "content": "hi"}])
     text = httpx.get(gateway.url + "/metrics").text
-    assert 'policylang_requests_total{model="oa-1",rule="default",status="200"} 1.0' in text
+    assert 'policylang_requests_total{endpoint="/v1/responses",model="",rule="",status="404"} 1.0' in text
+    assert 'policylang_requests_total{endpoint="/v1/chat/completions",model="oa-1",rule="default",status="200"} 1.0' in text
+    assert 'policylang_requests_total{endpoint="/v1/responses",model="oa-1",rule="default",status="200"} 1.0' in text

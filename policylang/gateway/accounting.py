@@ -36,7 +36,7 @@ class Accounting:
     def answered(self, result: Result, status: int, ex: Exchange, stream: bool) -> None:
         latency = time.perf_counter() - ex.started
         m = self.metrics
-        m.child(m.requests, result.rule, result.model, str(status)).inc()
+        m.child(m.requests, ex.fields["path"], result.rule, result.model, str(status)).inc()
         m.child(m.latency, "true" if stream else "false").observe(latency)
         m.decision.observe(result.decision_ns / 1e9)
         if result.cost_usd is not None:
@@ -65,7 +65,8 @@ class Accounting:
     def gone(self, ex: Exchange) -> Response:
         """The client left before its answer was complete; the upstream call was cancelled.
         Logged as 499 (nginx's "client closed request"), the answer nobody reads."""
-        self.metrics.requests.labels(ex.fields.get("rule") or "", "", "499").inc()
+        rule = ex.fields.get("rule") or ""
+        self.metrics.requests.labels(ex.fields["path"], rule, "", "499").inc()
         access_log(
             **ex.fields,
             status=499,
@@ -76,7 +77,8 @@ class Accounting:
 
     def refused(self, dialect: Dialect, problem: Problem, ex: Exchange) -> Response:
         """The error answer, in the dialect's shape, counted and logged."""
-        self.metrics.requests.labels(ex.fields.get("rule") or "", "", str(problem.status)).inc()
+        rule, status = ex.fields.get("rule") or "", str(problem.status)
+        self.metrics.requests.labels(ex.fields["path"], rule, "", status).inc()
         access_log(
             **ex.fields,
             status=problem.status,

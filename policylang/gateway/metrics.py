@@ -98,8 +98,8 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "policylang_requests",
-            "Requests by rule, model and HTTP status",
-            ["rule", "model", "status"],
+            "Requests by inbound API (its path), rule, model and HTTP status",
+            ["endpoint", "rule", "model", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
