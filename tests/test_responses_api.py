@@ -645,3 +645,51 @@ def test_metrics_count_responses_requests(gateway):
     assert 'policylang_requests_total{endpoint="/v1/responses",model="",rule="",status="404"} 1.0' in text
     assert 'policylang_requests_total{endpoint="/v1/chat/completions",model="oa-1",rule="default",status="200"} 1.0' in text
     assert 'policylang_requests_total{endpoint="/v1/responses",model="oa-1",rule="default",status="200"} 1.0' in text
+
+
+def test_an_openai_agents_sdk_agent_runs_its_tool_through_the_gateway(gateway, fake):
+    """The OpenAI Agents SDK, which speaks only Responses: an agent with a function tool, run
+    plain and streamed, calls the tool with what the model asked and answers with its result."""
+    import asyncio
+
+    from agents import Agent, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
+
+    set_tracing_disabled(True)  # its traces would go to OpenAI
+    asked = []
+
+    @function_tool
+    def lookup(text: str) -> str:
+        """Look it up."""
+        asked.append(text)
+        return "12 degrees"
+
+    async def run():
+        client = openai.AsyncOpenAI(base_url=gateway.url + "/v1", api_key="unused", max_retries=0)
+        agent = Agent(name="weather", instructions="be brief", tools=[lookup],
+                      model=OpenAIResponsesModel("auto", client))
+        plain = await Runner.run(agent, "weather in Oslo")
+        streamed = Runner.run_streamed(agent, "weather in Bergen")
+        deltas = [e.data.delta async for e in streamed.stream_events()
+                  if e.type == "raw_response_event" and e.data.type == "response.output_text.delta"]
+        await client.close()
+        return plain.final_output, streamed.final_output, "".join(deltas)
+
+    plain, streamed, deltas = asyncio.run(run())
+    assert plain == streamed == deltas == "Hello from gpt-fake: 12 degrees"
+    assert asked == ["weather in Oslo", "weather in Bergen"]
+    sent = fake.requests[-1].body
+    assert sent["messages"][0] == {"role": "system", "content": "be brief"}
+    assert sent["tools"][0]["function"]["name"] == "lookup" and sent["messages"][-1]["role"] == "tool"
+
+
+def test_a_responses_request_falls_back_across_wire_formats(gateway, fake):
+    """The default rule's OpenAI model fails: Anthropic answers, plain and streamed, in Responses."""
+    c = sdk(gateway)
+    fake.fail("gpt-fake", "500", times=2)
+    raw = c.responses.with_raw_response.create(model="auto", input="hello gateway")
+    assert raw.parse().output_text == "Hello from claude-fake: hello gateway"
+    assert raw.headers["x-policylang-model"] == "an-1" and raw.headers["x-policylang-attempts"] == "3"
+    fake.fail("gpt-fake", "503", times=2)
+    with c.responses.stream(model="auto", input="hello stream") as s:
+        assert s.get_final_response().output_text == "Hello from claude-fake: hello stream"
+    assert [r.wire for r in fake.requests[-3:]] == ["openai", "openai", "anthropic"]
