@@ -2,10 +2,13 @@
 diagram the compiler uses, and every witness is replayed through the reference
 interpreter before it is reported, so a finding is never invented.
 
-    context.py     LintContext: the policy, its diagram, the time budget, witness replay
-    registry.py    lint_pass: passes registered by name, one concern each
-    structural.py  passes over the declarations and rules as written
-    exact.py       passes read off the decision diagram
+    context.py      LintContext: the policy, its diagram, the time budget, witness replay;
+                    LintPass: a pass, its codes, whether it reads the diagram
+    structural.py   passes over the declarations and rules as written
+    exact.py        passes read off the decision diagram
+    constraints.py  passes over what rules' candidate constraints remove
+
+The passes run in the order PASSES lists them (as sqlglot's optimizer lists its RULES).
 """
 
 from __future__ import annotations
@@ -15,11 +18,71 @@ from ...semantics import ir
 from ..atoms import AnalysisLimit
 from ..budget import TimeBudget
 from ..diagram import DEFAULT_NODE_BUDGET, Diagram, Space
-from . import constraints, context, exact, structural  # noqa: F401  (importing registers passes)
-from .context import NAIVE_ABOVE, TIME_BUDGET, LintContext
-from .registry import PASSES, LintPass
+from .constraints import constrained_candidates, unscored_value_members
+from .context import NAIVE_ABOVE, TIME_BUDGET, LintContext, LintPass
+from .exact import (
+    context_overflows,
+    never_matches,
+    non_exhaustive,
+    opaque_patterns,
+    redundant_rules,
+    unreachable_rules,
+)
+from .structural import (
+    classifier_classes,
+    duplicate_targets,
+    unpriced_cost_pools,
+    unused_declarations,
+)
 
-__all__ = ["NAIVE_ABOVE", "PASSES", "TIME_BUDGET", "LintContext", "LintPass", "lint"]
+__all__ = [
+    "NAIVE_ABOVE",
+    "PASSES",
+    "RUNNER_CODES",
+    "TIME_BUDGET",
+    "LintContext",
+    "LintPass",
+    "lint",
+]
+
+# Every pass, in the order it runs, and the only codes it may emit (tests/test_lint_passes.py
+# drives each alone and holds it to them).
+PASSES: tuple[LintPass, ...] = (
+    LintPass(
+        "constrained_candidates",
+        ("no-candidate", "removed-by-constraint", "unscored-candidate", "analysis-incomplete"),
+        constrained_candidates,
+        needs_diagram=True,
+    ),
+    LintPass(
+        "unscored_value_members",
+        ("unscored-candidate",),
+        unscored_value_members,
+        needs_diagram=True,
+    ),
+    LintPass("opaque_patterns", ("analysis-incomplete",), opaque_patterns, needs_diagram=True),
+    LintPass("never_matches", ("never-matches",), never_matches, needs_diagram=False),
+    LintPass("unreachable_rules", ("unreachable-rule",), unreachable_rules, needs_diagram=True),
+    LintPass("non_exhaustive", ("non-exhaustive",), non_exhaustive, needs_diagram=True),
+    LintPass("context_overflows", ("context-overflow",), context_overflows, needs_diagram=True),
+    LintPass("redundant_rules", ("redundant-rule",), redundant_rules, needs_diagram=True),
+    LintPass("duplicate_targets", ("duplicate-target",), duplicate_targets, needs_diagram=False),
+    LintPass(
+        "unpriced_cost_pools", ("unpriced-cost-pool",), unpriced_cost_pools, needs_diagram=False
+    ),
+    LintPass(
+        "unused_declarations", ("unused-declaration",), unused_declarations, needs_diagram=False
+    ),
+    LintPass(
+        "classifier_classes",
+        ("shadowed-class", "unused-class"),
+        classifier_classes,
+        needs_diagram=False,
+    ),
+)
+
+# What the runner itself says: the diagram over its budget, the time budget spent.
+RUNNER_CODES = ("analysis-incomplete",)
 
 
 def lint(
@@ -28,16 +91,18 @@ def lint(
     space: Space | None = None,
     time_budget: TimeBudget | None = None,
     over_budget: str | None = None,
+    passes: tuple[LintPass, ...] | None = None,
 ) -> list[Diagnostic]:
-    """Every registered pass over the policy. `diagram`: the layout's whole-policy diagram, reused
-    when it decides patterns exactly; otherwise the linter builds its own, over `space` when that
-    is the policy's and decides patterns exactly (the layout's, its diagram over budget).
-    time_budget: CPU time shared with the layout (`check`; analysis/budget.py), else TIME_BUDGET
-    of its own. over_budget: why the layout could not build the diagram the linter would build
-    (the same one, with less time left): the linter does not try again."""
+    """The passes (PASSES, by default) over the policy, in order. `diagram`: the layout's
+    whole-policy diagram, reused when it decides patterns exactly; otherwise the linter builds
+    its own, over `space` when that is the policy's and decides patterns exactly (the layout's,
+    its diagram over budget). time_budget: CPU time shared with the layout (`check`;
+    analysis/budget.py), else TIME_BUDGET of its own. over_budget: why the layout could not
+    build the diagram the linter would build (the same one, with less time left): the linter
+    does not try again."""
     ctx = LintContext(policy, diagram, time_budget)
     diagram_ok = _exact_diagram(ctx, space, over_budget)
-    for p in PASSES:
+    for p in PASSES if passes is None else passes:
         if diagram_ok or not p.needs_diagram:
             p.run(ctx)
     if ctx.incomplete:

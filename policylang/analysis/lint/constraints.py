@@ -21,7 +21,6 @@ from ...semantics import ir
 from .. import constraints as fates
 from ..witness import concretize
 from .context import LintContext, show
-from .registry import lint_pass
 
 MAX_COMBINATIONS = 2048  # fact values tried per rule before an analysis-incomplete note
 
@@ -55,13 +54,6 @@ def _witness(ctx: LintContext, rule: ir.Rule, assign: dict) -> dict | None:
     return None
 
 
-@lint_pass(
-    "no-candidate",
-    "removed-by-constraint",
-    "unscored-candidate",
-    "analysis-incomplete",
-    diagram=True,
-)
 def constrained_candidates(ctx: LintContext) -> None:
     noted: set[str] = set()
     for r in sorted(x for x in ctx.diagram.deciders() if x is not None):
@@ -204,7 +196,6 @@ def _check_rule(ctx: LintContext, rule: ir.Rule, facts: list[str], choices: list
             )
 
 
-@lint_pass("unscored-candidate", diagram=True)
 def unscored_value_members(ctx: LintContext) -> None:
     """A `by value` pool member with no score for a value of the quality fact that reaches the
     rule: it is ranked after every scored member for those requests, whatever its price."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Literal
 
 from ...diagnostics import Diagnostic
@@ -105,3 +106,14 @@ class LintContext:
 
 def show(facts: dict) -> str:
     return json.dumps(facts, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class LintPass:
+    """A pass of the linter: a function of the LintContext, one concern, and the diagnostic codes
+    it may emit (tests/test_lint_passes.py drives each alone and holds it to them)."""
+
+    name: str
+    codes: tuple[str, ...]
+    run: Callable[[LintContext], None]
+    needs_diagram: bool  # reads the exact diagram: skipped, with a note, when it is over budget

@@ -12,7 +12,6 @@ from ..atoms import AnalysisLimit, BoxBuilder, atoms_of, build_dims
 from ..diagram import Diagram
 from ..witness import concretize
 from .context import LintContext, show
-from .registry import lint_pass
 
 MAX_TAKERS = 8  # covering rules named in an unreachable-rule finding
 SUB_BUDGET = 50_000  # nodes for each per-rule question
@@ -28,7 +27,6 @@ def _never(ctx: LintContext, rule: ir.Rule) -> None:
     )
 
 
-@lint_pass("analysis-incomplete", diagram=True)
 def opaque_patterns(ctx: LintContext) -> None:
     """One note per pattern the automata cannot model: findings that depend on it may be missed."""
     for test, why in ctx.space.opaque_notes:
@@ -45,7 +43,6 @@ def opaque_patterns(ctx: LintContext) -> None:
         )
 
 
-@lint_pass("never-matches")
 def never_matches(ctx: LintContext) -> None:
     """A rule whose condition no request satisfies (read off the diagram's space when there is
     one, else rule by rule)."""
@@ -64,7 +61,6 @@ def never_matches(ctx: LintContext) -> None:
             continue
 
 
-@lint_pass("unreachable-rule", diagram=True)
 def unreachable_rules(ctx: LintContext) -> None:
     """A satisfiable rule that decides no request: earlier rules take all it matches."""
     deciders = ctx.diagram.deciders()
@@ -130,7 +126,6 @@ def _unreachable(ctx: LintContext, r: int, quick: bool) -> None:
     )
 
 
-@lint_pass("non-exhaustive", diagram=True)
 def non_exhaustive(ctx: LintContext) -> None:
     """Requests no rule matches, in a policy without `default`."""
     dg = ctx.diagram
@@ -158,7 +153,6 @@ def _deciding_rules(ctx: LintContext) -> list[int]:
     return sorted(x for x in ctx.diagram.deciders() if x is not None)
 
 
-@lint_pass("context-overflow", diagram=True)
 def context_overflows(ctx: LintContext) -> None:
     """Requests a rule decides whose `tokens` exceed a target's context window (§9)."""
     fact = ctx.p.facts.get("tokens")
@@ -285,7 +279,6 @@ def _overflow(
     ctx.emit(rule, "context-overflow", "warning", rule.span, msg, witness=witness)
 
 
-@lint_pass("redundant-rule", diagram=True)
 def redundant_rules(ctx: LintContext) -> None:
     """A rule whose requests later rules would route the same way without it."""
     later: set = set()

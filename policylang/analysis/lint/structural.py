@@ -12,7 +12,6 @@ from ...semantics.ir import tests_of
 from ...span import Span
 from ...textmodel import keyword_implies
 from .context import LintContext
-from .registry import lint_pass
 
 _ALLOW_NO_RULES = re.compile(r"^\s*#\s*policylang:\s*allow\b[^\n]*\bno-rules\b", re.M)
 
@@ -44,7 +43,6 @@ def no_rules(p: ir.PolicyIR) -> Diagnostic | None:
     )
 
 
-@lint_pass("duplicate-target")
 def duplicate_targets(ctx: LintContext) -> None:
     """A fallback listed twice in a rule, or one that adds no candidate."""
     for rule in ctx.rules:
@@ -72,7 +70,6 @@ def duplicate_targets(ctx: LintContext) -> None:
             seen += [m for m in t.models if m not in seen]
 
 
-@lint_pass("unpriced-cost-pool")
 def unpriced_cost_pools(ctx: LintContext) -> None:
     """A `by cost` pool (declared in this file) with members that have no price."""
     p = ctx.p
@@ -92,7 +89,6 @@ def unpriced_cost_pools(ctx: LintContext) -> None:
             )
 
 
-@lint_pass("unused-declaration")
 def unused_declarations(ctx: LintContext) -> None:
     """A fact, model, provider or pool declared in this file that nothing uses."""
     p = ctx.p
@@ -138,7 +134,6 @@ def unused_declarations(ctx: LintContext) -> None:
         )
 
 
-@lint_pass("shadowed-class", "unused-class")
 def classifier_classes(ctx: LintContext) -> None:
     """Keyword classes an earlier class always beats; `otherwise` values no rule tests."""
     mentioned: dict[str, set] = {}
