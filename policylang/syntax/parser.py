@@ -3,7 +3,10 @@
 Lark (LALR, contextual lexer) reads grammar/policy.lark; a post-lexer joins
 continued lines; a Transformer with spans builds the frozen AST. A file with
 syntax errors is reparsed with each broken statement blanked out, so one run
-reports every statement that does not parse (up to MAX_ERRORS).
+reports every statement that does not parse (up to MAX_ERRORS). The statements
+large policies are made of (rules, `default`, `import`) go through a hand-written
+fast path first (fastpath.py: the same AST and spans, declining anything else),
+statement by statement; what it declines, and every error, is Lark's.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from .._version import __version__
 from ..diagnostics import Diagnostic
 from ..pacing import pace
 from ..span import unify_line_breaks
-from . import ast, hints
+from . import ast, fastpath, hints
 
 MAX_ERRORS = 20
 
@@ -712,13 +715,17 @@ def parse(text: str, file: str = "<string>") -> tuple[ast.Module | None, list[Di
     enabled = gc.isenabled()
     gc.disable()
     try:
-        if len(text) >= CHUNK_TEXT_BELOW:
-            return _parse(text, file)
         chunks = _chunks(text)
+        if len(text) >= CHUNK_TEXT_BELOW:
+            module = _fast(text, file, chunks)
+            return (module, []) if module is not None else _parse(text, file)
         module = _from_chunks(text, file, chunks)
         if module is not None:
             return module, []
-        module, diagnostics = _parse(text, file)
+        module = _fast(text, file, chunks)
+        diagnostics: list[Diagnostic] = []
+        if module is None:
+            module, diagnostics = _parse(text, file)
         if module is not None:
             _remember(file, chunks, module)
         return module, diagnostics
@@ -792,6 +799,39 @@ def _from_chunks(text: str, file: str, chunks: list[tuple[int, str]]) -> ast.Mod
         _CHUNKS.move_to_end(key)
         statements.extend(got)
     _forget_old()
+    return ast.Module(file, tuple(statements), tuple(_comments(text, file)))
+
+
+_STATEMENT_SET = frozenset(STATEMENT_WORDS)
+FAST_DECLINES = 100  # pieces the fast path may leave to Lark one by one before Lark parses all
+
+
+def _fast(text: str, file: str, chunks: list[tuple[int, str]]) -> ast.Module | None:
+    """The module from the hand-written fast path (fastpath.py: rules, `default`, `import`), with
+    the pieces it declines parsed alone by Lark; None when one of those does not parse alone
+    (Lark then parses the whole file and reports) or more than FAST_DECLINES are declined."""
+    statements: list = []
+    declined = 0
+    for line, piece in chunks:
+        got = fastpath.parse_statements(
+            piece,
+            line,
+            file,
+            unescape=_unescape,
+            number=_number,
+            refused=_LiteralError,
+            statement_words=_STATEMENT_SET,
+            max_depth=MAX_DEPTH,
+        )
+        if got is None:
+            declined += 1
+            if declined > FAST_DECLINES:
+                return None
+            module, _ = _parse("\n" * (line - 1) + piece + "\n", file)
+            if module is None:
+                return None
+            got = module.statements
+        statements.extend(got)
     return ast.Module(file, tuple(statements), tuple(_comments(text, file)))
 
 
