@@ -693,3 +693,19 @@ def test_a_responses_request_falls_back_across_wire_formats(gateway, fake):
     with c.responses.stream(model="auto", input="hello stream") as s:
         assert s.get_final_response().output_text == "Hello from claude-fake: hello stream"
     assert [r.wire for r in fake.requests[-3:]] == ["openai", "openai", "anthropic"]
+
+
+def test_a_streamed_refusal_is_a_refusal_part_not_dropped():
+    events = run([chunk({"role": "assistant", "content": None, "refusal": ""}), chunk({"refusal": "I can't "}),
+                  chunk({"refusal": "help with that."}), chunk({}, "stop")])
+    kinds = [e.type for e in events]
+    assert kinds[2:] == ["response.output_item.added", "response.content_part.added", "response.refusal.delta",
+                         "response.refusal.delta", "response.refusal.done", "response.content_part.done",
+                         "response.output_item.done", "response.completed"]
+    assert events[-4].refusal == "I can't help with that."
+    [message] = events[-1].response.output
+    assert message.content[0].type == "refusal" and message.content[0].refusal == "I can't help with that."
+    # text after a refusal (or before one) is a message of its own, each part whole
+    events = run([chunk({"content": "Sure"}), chunk({"refusal": "no"}), chunk({"content": "ok"}), chunk({}, "stop")])
+    assert [(o.content[0].type, getattr(o.content[0], "text", None) or o.content[0].refusal)
+            for o in events[-1].response.output] == [("output_text", "Sure"), ("refusal", "no"), ("output_text", "ok")]

@@ -455,6 +455,13 @@ def _text_part(text: str) -> dict:
     return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
 
 
+_TEXT_FIELD = {"output_text": "text", "refusal": "refusal"}  # a part's text, by its type
+
+
+def _part_of(kind: str, text: str) -> dict:
+    return _text_part(text) if kind == "output_text" else {"type": "refusal", "refusal": text}
+
+
 def _call_item(iid: str, call_id: str, name: str, arguments: str, status: str) -> dict:
     return {
         "id": iid,
@@ -524,6 +531,7 @@ class ResponseEvents:
         self.items: list[dict] = []  # the output so far
         self.text: dict | None = None  # the open message item
         self.text_index = 0  # its place in the output
+        self.kind = "output_text"  # its one part's type: output_text, or refusal
         self.pieces: list[str] = []  # its text so far
         self.delta_head = ""  # its delta events' SSE text up to the sequence number
         self.call: dict | None = None  # the open function call item
@@ -558,6 +566,9 @@ class ResponseEvents:
                 content = delta.get("content")
                 if content:
                     out += self._text_delta(content)
+                refusal = delta.get("refusal")
+                if refusal:
+                    out += self._text_delta(refusal, "refusal")
                 if "tool_calls" in delta:
                     for call in delta["tool_calls"] or ():
                         out += self._call_delta(call)
@@ -569,7 +580,7 @@ class ResponseEvents:
         """Most of a stream, as SSE text at once: a chunk that only continues the open
         message's text is one output_text.delta event (the same event _text_delta makes,
         written from a prefix made when the message opened). None for any other chunk."""
-        if self.text is None or chunk.get("usage"):
+        if not self.delta_head or self.text is None or chunk.get("usage"):
             return None
         choices = chunk.get("choices")
         if not choices or len(choices) != 1:
@@ -585,12 +596,14 @@ class ResponseEvents:
         self.seq += 1
         return f"{self.delta_head}{seq},\"delta\":{jsonio.dumps(content)}}}\n\n"
 
-    def _text_delta(self, delta: str) -> list[dict]:
-        """On the hot path of every streamed answer: a piece of text, one event."""
-        if self.text is None:
-            out = self._close_call()
+    def _text_delta(self, delta: str, kind: str = "output_text") -> list[dict]:
+        """On the hot path of every streamed answer: a piece of text (or of a refusal: kind
+        `refusal`, a message of its own), one event."""
+        if self.text is None or self.kind != kind:
+            out = self._close_text() + self._close_call()
             self.text = _message_item(_new_id("msg_"), "", "in_progress")
             self.text["content"] = []
+            self.kind = kind
             self.items.append(self.text)
             self.text_index = len(self.items) - 1
             self.delta_head = (
@@ -598,39 +611,41 @@ class ResponseEvents:
                 '{"type":"response.output_text.delta","item_id":'
                 f'{jsonio.dumps(self.text["id"])},"output_index":{self.text_index},'
                 '"content_index":0,"logprobs":[],"sequence_number":'
+                if kind == "output_text"
+                else ""  # text_sse writes output_text deltas only
             )
             out.append(self._added(self.text))
-            self.text["content"].append(_text_part(""))
+            self.text["content"].append(_part_of(kind, ""))
             out.append(
                 self._event(
                     "response.content_part.added",
                     item_id=self.text["id"],
                     output_index=self.text_index,
                     content_index=0,
-                    part=_text_part(""),
+                    part=_part_of(kind, ""),
                 )
             )
         else:
             out = []
         self.pieces.append(delta)  # joined once, when the item ends: not a copy per piece
-        out.append(
-            {
-                "type": "response.output_text.delta",
-                "sequence_number": self.seq,
-                "item_id": self.text["id"],
-                "output_index": self.text_index,
-                "content_index": 0,
-                "delta": delta,
-                "logprobs": [],
-            }
-        )
+        event = {
+            "type": f"response.{kind}.delta",
+            "sequence_number": self.seq,
+            "item_id": self.text["id"],
+            "output_index": self.text_index,
+            "content_index": 0,
+            "delta": delta,
+        }
+        if kind == "output_text":
+            event["logprobs"] = []
+        out.append(event)
         self.seq += 1
         return out
 
     def _text_so_far(self) -> None:
         """The open message item's text, from its pieces."""
         if self.text is not None:
-            self.text["content"][0]["text"] = "".join(self.pieces)
+            self.text["content"][0][_TEXT_FIELD[self.kind]] = "".join(self.pieces)
 
     def _call_delta(self, call: dict) -> list[dict]:
         out: list[dict] = []
@@ -675,14 +690,16 @@ class ResponseEvents:
         index = self.text_index
         part = item["content"][0]
         item["status"] = "completed"
+        field = _TEXT_FIELD[self.kind]
+        logprobs: dict = {"logprobs": []} if self.kind == "output_text" else {}
         return [
             self._event(
-                "response.output_text.done",
+                f"response.{self.kind}.done",
                 item_id=item["id"],
                 output_index=index,
                 content_index=0,
-                text=part["text"],
-                logprobs=[],
+                **{field: part[field]},
+                **logprobs,
             ),
             self._event(
                 "response.content_part.done",
