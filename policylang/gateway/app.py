@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import hashlib
 import hmac
@@ -116,7 +117,7 @@ class Gateway:
         app = Starlette(
             routes=[
                 *(Route(d.path, Endpoint(self, d).serve, methods=["POST"]) for d in self.dialects),
-                Route(COUNT_PATH, self.count_tokens, methods=["POST"]),
+                Route(COUNT_PATH, functools.partial(count_tokens, self), methods=["POST"]),
                 Route("/v1/models", self.models, methods=["GET"]),
                 Route("/v1/route", self.route, methods=["POST"]),
                 Route("/v1/feedback", self.feedback, methods=["POST"]),
@@ -221,21 +222,7 @@ class Gateway:
             await self.admission.bearer(request.headers)
         except Refused as refused:
             return refused.response
-        ir_ = self.serving.policy.ir
-        # each entry in OpenAI's shape and Anthropic's (type, display_name, created_at, the
-        # context window as max_input_tokens), so that either SDK's models.list() reads it
-        data = [_model_entry(name, m.provider, m.context) for name, m in ir_.models.items()] + [
-            _model_entry(name, "policylang-pool", None) for name in ir_.pools
-        ]
-        return JSONResponse(
-            {
-                "object": "list",
-                "data": data,
-                "has_more": False,
-                "first_id": data[0]["id"] if data else None,
-                "last_id": data[-1]["id"] if data else None,
-            }
-        )
+        return JSONResponse(_model_list(self.serving.policy.ir))
 
     async def route(self, request: Request) -> Response:
         """Dry run: the decision for facts or a request, no provider called."""
@@ -269,9 +256,6 @@ class Gateway:
                 "candidate_details": serving.policy.candidates(facts),
             }
         )
-
-    async def count_tokens(self, request: Request) -> Response:
-        return await count_tokens(self, request)
 
     async def feedback(self, request: Request) -> Response:
         """Rate an answer the gateway gave: {"id": its response id, "score": 0..1} or
@@ -439,6 +423,21 @@ def _rate(router: Router, response_id: str, score: float, owner: str | None):
         if inner is None:
             raise
         return router.feedback(inner, score, owner)
+
+
+def _model_list(policy_ir) -> dict:
+    """/v1/models: the policy's models and pools, each entry in OpenAI's shape and Anthropic's
+    (type, display_name, created_at, the context window as max_input_tokens), so that either
+    SDK's models.list() reads it."""
+    data = [_model_entry(name, m.provider, m.context) for name, m in policy_ir.models.items()]
+    data += [_model_entry(name, "policylang-pool", None) for name in policy_ir.pools]
+    return {
+        "object": "list",
+        "data": data,
+        "has_more": False,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+    }
 
 
 def _model_entry(name: str, owner: str, context: int | None) -> dict:
