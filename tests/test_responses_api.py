@@ -709,3 +709,48 @@ def test_a_streamed_refusal_is_a_refusal_part_not_dropped():
     events = run([chunk({"content": "Sure"}), chunk({"refusal": "no"}), chunk({"content": "ok"}), chunk({}, "stop")])
     assert [(o.content[0].type, getattr(o.content[0], "text", None) or o.content[0].refusal)
             for o in events[-1].response.output] == [("output_text", "Sure"), ("refusal", "no"), ("output_text", "ok")]
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.floats(allow_nan=False)
+                    | st.sampled_from(["", "user", "assistant", "system", "function", "function_call",
+                                       "function_call_output", "message", "input_text", "input_image",
+                                       "output_text", "web_search", "json_schema", "auto", "text"]) | st.text(max_size=8),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+                        st.sampled_from(["type", "role", "content", "text", "name", "call_id", "arguments", "output",
+                                         "image_url", "format", "schema", "effort", "parameters", "id"]), inner,
+                        max_size=5), max_leaves=25)
+FIELDS = ["model", "input", "instructions", "max_output_tokens", "metadata", "tools", "tool_choice", "text",
+          "stream", "stream_options", "store", "background", "include", "truncation", "reasoning", "temperature",
+          "previous_response_id", "frobnicate"]
+
+
+def test_any_body_is_a_chat_body_or_a_dialect_error_with_its_path():
+    """Hostile bodies: to_chat never fails otherwise (a TypeError would be a 500), what it returns
+    passes the gateway's own chat body check, and an error's param is a path into the body."""
+    from pydantic import ValidationError
+
+    from policylang.gateway.bodies import ChatBody
+
+    counts = Counter()
+
+    @settings(max_examples=600, deadline=None)
+    @given(st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=6), requests())
+    def law(hostile, valid):
+        for body in (hostile, {**valid, **hostile}):
+            try:
+                chat = to_chat(body)
+            except DialectError as exc:
+                head = exc.param.split(".")[0]
+                assert head in body or (head == "input" and body.get("input") is None), (exc.param, body)
+                counts["refused, param in the body"] += 1
+                continue
+            assert chat.get("model") == body.get("model")  # the gateway checks it: 404 or 422
+            try:
+                ChatBody.model_validate({k: v for k, v in chat.items() if k != "model"})
+            except ValidationError:
+                assert False, (body, chat)
+            counts["translated"] += 1
+
+    law()
+    print(dict(counts))
+    assert counts["translated"] > 50 and counts["refused, param in the body"] > 300, counts

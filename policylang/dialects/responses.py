@@ -177,6 +177,10 @@ def _input(value, messages: list[dict]) -> None:
     if isinstance(value, str):
         messages.append({"role": "user", "content": value})
         return
+    if value is None:
+        raise DialectError(
+            "`input` is required: a string, or a list of messages and items", "input"
+        )
     if not isinstance(value, list) or not value:
         raise DialectError("`input` must be a string or a non-empty list of items", "input")
     for i, item in enumerate(value):
