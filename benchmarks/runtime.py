@@ -59,7 +59,7 @@ default route oa
             in_process = []
             for _ in range(2000):
                 t0 = time.perf_counter_ns()
-                attempts = Attempts(router.execution, router.plan(request, {"task": "code"}, None), request, None)
+                attempts = Attempts(router.execution, router.plan(request, {"task": "code"}), request, None)
                 next(iter(attempts))
                 in_process.append(time.perf_counter_ns() - t0)
     print(f"{n} requests each way, loopback OpenAI-format fake provider")

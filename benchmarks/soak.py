@@ -37,7 +37,7 @@ sys.path.insert(0, str(HERE.parent))
 from shared_state import free_port, wait_port  # noqa: E402
 
 from policylang.gateway.auth import hash_key  # noqa: E402
-from policylang.gateway.budgets import period_of  # noqa: E402
+from policylang.runtime.budget import period_of  # noqa: E402
 from policylang.testing import FakeProvider  # noqa: E402
 
 NORMAL, LEAVER, FLOODER = "sk-soak-normal", "sk-soak-leaver", "sk-soak-flooder"

@@ -45,3 +45,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def count_calls(monkeypatch, function) -> list:
+    """Replace a policylang function wherever a module imported it by name (monkeypatch undoes
+    it); the list returned grows by one entry per call."""
+    import sys
+
+    calls: list = []
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+
+    for module in list(sys.modules.values()):
+        name = getattr(module, "__name__", "") or ""
+        if name.startswith("policylang") and getattr(module, function.__name__, None) is function:
+            monkeypatch.setattr(module, function.__name__, counting)
+    return calls

@@ -218,3 +218,13 @@ def test_the_retry_loop_knows_no_router():
                     and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))):
                 reads.append(f"{path.relative_to(ROOT)}:{node.lineno}: .{node.attr}")
     assert not reads, reads
+
+
+def test_the_gateway_does_not_import_the_compiler():
+    """#34: the gateway needed the compiler only for the policy's source hash, which lives with
+    the IR now (semantics.ir.source_hash); compiling is the pipeline's, through policy.load."""
+    for path in (PACKAGE / "gateway").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                module = "." * node.level + (node.module or "")
+                assert "compiler" not in module.split("."), (path.name, module)

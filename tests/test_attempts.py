@@ -10,7 +10,7 @@ import pytest
 import policylang
 from policylang.providers import HttpxHTTP, make_adapter
 from policylang.providers import errors as E
-from policylang.runtime import Health, InMemoryBudget, RetryPolicy, RouterStream
+from policylang.runtime import Budgets, Health, Limit, RetryPolicy, RouterStream
 from policylang.runtime.attempts import Attempts
 from policylang.runtime.errors import CandidatesExhausted
 from policylang.runtime.execution import Execution, Plan
@@ -80,11 +80,11 @@ async def call_through(run, plan):
 def test_the_loop_retries_falls_back_charges_and_reports_without_a_router(fake):
     fake.clear()
     fake.fail("gpt-fake", "500", times=2)   # the first candidate fails its try and its retry
-    policy, clock, results, budget = policy_for(fake.url), Clock(), [], InMemoryBudget(1.0)
+    policy, clock, results = policy_for(fake.url), Clock(), []
 
     async def main():
         async with httpx.AsyncClient() as client:
-            run = execution(policy, client, clock, results, budget)
+            run = execution(policy, client, clock, results)
             plan = plan_for(policy, clock)
             return run, await call_through(run, plan)
 
@@ -96,7 +96,7 @@ def test_the_loop_retries_falls_back_charges_and_reports_without_a_router(fake):
     assert result.attempts[0].detail == f"retrying after {clock.slept[0]:.3f} s"
     assert result.provider == "an" and result.response["choices"][0]["message"]["content"].endswith("hello there")
     assert [(r is result, key) for r, key in results] == [(True, "team-a")]   # the hook, once
-    assert result.cost_usd and budget.spent == {"team-a": result.cost_usd}
+    assert result.cost_usd and result.usage["prompt_tokens"] > 0   # priced from the usage
     # the execution's health was fed: two failures for the first, a success for the second
     assert list(run.health.breaker("oa/oa-1").recent) == [False, False]
     assert list(run.health.breaker("an/an-1").recent) == [True]
@@ -120,6 +120,7 @@ def test_a_stream_runs_on_an_execution_and_decides_when_asked(fake):
     fake.clear()
     fake.fail("gpt-fake", "500", times=2)
     policy, clock, results, decided = policy_for(fake.url), Clock(), [], []
+    budget = Budgets(Limit(1.0))   # held around the stream, settled with its cost (not the loop's)
 
     def decide():
         decided.append(True)
@@ -127,8 +128,8 @@ def test_a_stream_runs_on_an_execution_and_decides_when_asked(fake):
 
     async def main():
         async with httpx.AsyncClient() as client:
-            s = RouterStream(execution(policy, client, clock, results), {**REQUEST, "stream": True}, decide,
-                             "team-b")
+            s = RouterStream(execution(policy, client, clock, results, budget), {**REQUEST, "stream": True},
+                             decide, "team-b")
             assert decided == []   # nothing decided before it is asked
             assert s.rule == "default" and decided == [True]
             return [c async for c in s], s
@@ -138,3 +139,5 @@ def test_a_stream_runs_on_an_execution_and_decides_when_asked(fake):
     assert text.endswith("hello there") and s.model.candidate == "an/an-1"
     assert [a.outcome for a in s.attempts] == ["error", "error", "ok"] and decided == [True]
     assert [(r is s.result, key) for r, key in results] == [(True, "team-b")]
+    ((name, (spent, held)),) = budget.ledger.items()
+    assert name.startswith("team-b:") and spent == pytest.approx(s.result.cost_usd) and held == 0

@@ -10,7 +10,7 @@ import pytest
 from gateway_harness import RunningGateway
 from policylang.gateway import GatewayConfig
 from policylang.gateway.auth import Client, hash_key
-from policylang.gateway.budgets import usd
+from policylang.runtime.budget import usd
 from policylang.runtime.facts import count_prompt_tokens
 from test_shared_state import REDIS, redis_server  # noqa: F401 - a fixture
 
@@ -95,3 +95,18 @@ def test_a_refusal_from_the_shared_ledger_states_what_redis_holds(tmp_path, fake
 ])
 def test_dollars_print_as_plain_decimals(amount, text):
     assert usd(amount) == text
+
+
+def test_a_budgeted_request_counts_its_prompt_once(tmp_path, fake, monkeypatch):
+    """#34: the prompt's tokens are counted once per request and carried along (the plan's count
+    prices the hold); a budgeted request counted them twice, three times when the provider
+    reported no usage."""
+    from helpers import count_calls
+
+    counted = count_calls(monkeypatch, count_prompt_tokens)
+    with gateway(tmp_path, fake, monkeypatch, budget=1.0) as gw:
+        for stream in (False, True):
+            before = len(counted)
+            raw = sdk(gw).chat.completions.with_raw_response.create(model="auto", messages=HI, stream=stream)
+            assert raw.headers["x-policylang-model"] == "small" and (list(raw.parse()) if stream else raw.parse())
+            assert len(counted) - before == 1, (stream, counted[before:])

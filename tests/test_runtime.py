@@ -6,7 +6,7 @@ import pytest
 
 import policylang
 from policylang.providers import errors as E
-from policylang.runtime import BreakerConfig, Health, InMemoryBudget, RetryPolicy, Router
+from policylang.runtime import BreakerConfig, Budgets, Health, Limit, RetryPolicy, Router
 from policylang.runtime.health import CLOSED, HALF_OPEN, OPEN
 
 KEYS = {"FAKE_OA_KEY": "sk-test-openai-0123456789abcdef", "FAKE_AN_KEY": "sk-ant-test-0123456789abcdef",
@@ -281,18 +281,59 @@ def test_explicit_facts_override_derived_ones(fake):
 
 
 def test_budget_blocks_once_spent(fake):
+    """The embedded Router's budget is the gateway's mechanism (runtime/budget.py): a request
+    holds its estimate (its prompt, max_tokens of output, at its dearest candidate) while it
+    runs, then pays what it cost; one whose estimate no longer fits is refused, naming its rule,
+    and the ledger holds what the answers cost, nothing held."""
+    from policylang.runtime.budget import estimate
+    from policylang.runtime.facts import count_prompt_tokens
+
     policy = make_policy(fake.url, "default route an")
-    budget = InMemoryBudget(limit_usd=0.0001)
+    req = {**REQ, "max_tokens": 5}
+    held = estimate(count_prompt_tokens(req), req, [policy.ir.models["an-1"]])
+    cost = (5 * 3 + 5 * 15) / 1e6  # the fake's usage for a plain answer: 5 in, 5 out
+    budget = Budgets(Limit(held + 1.5 * cost))  # room for a hold after one answer, not after two
 
     async def go():
         async with Router(policy, retry=FAST, budget=budget) as router:
-            await router.complete(REQ)
-            await router.complete(REQ)
-            with pytest.raises(policylang.runtime.BudgetExceeded):
-                await router.complete(REQ)
+            first = await router.complete(req)
+            stream = router.stream(req)  # a stream is held and paid alike
+            assert [c async for c in stream]
+            with pytest.raises(policylang.runtime.BudgetExceeded) as refused:
+                await router.complete(req)
+            return refused.value, first.cost_usd + stream.result.cost_usd
 
-    run(go())
-    assert budget.spent[None] == pytest.approx(2 * (5 * 3 + 5 * 15) / 1e6)
+    refused, paid = run(go())
+    assert refused.rule == "default" and "daily budget" in str(refused) and "left" in str(refused)
+    ((spent, in_flight),) = budget.ledger.values()
+    assert paid > 2 * cost * 0.9 and spent == pytest.approx(paid)
+    assert in_flight == pytest.approx(0.0, abs=1e-15)
+
+
+def test_the_prompt_is_counted_once_per_request(fake, monkeypatch):
+    """#34: the prompt's tokens are counted once per request (Router.plan) and carried along:
+    the `tokens` fact, the context windows, the budget's hold and the usage of a provider that
+    reports none read that count (the gateway's side: test_gateway_budgets.py)."""
+    from helpers import count_calls
+    from policylang.runtime.facts import count_prompt_tokens
+
+    counted = count_calls(monkeypatch, count_prompt_tokens)
+    # a policy that tests `tokens`, a budget to hold, and an answer streamed without its usage
+    policy = make_policy(fake.url, "big: when tokens > 50_000 route oa\ndefault route oa")
+    budget = Budgets(Limit(1.0))
+
+    async def go():
+        async with Router(policy, retry=FAST, budget=budget) as router:
+            result = await router.complete(REQ)
+            counts = [len(counted)]
+            stream = router.stream(REQ)
+            chunks = [c async for c in stream]
+            counts.append(len(counted))
+            return result, stream.result, chunks, counts
+
+    result, streamed, chunks, counts = run(go())
+    assert counts == [1, 2], counts
+    assert chunks and result.rule == streamed.rule == "default"
 
 
 def test_cancellation_reaches_the_upstream(fake):

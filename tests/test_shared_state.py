@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from policylang.gateway.budgets import SETTLE_RETRY, period_of
+from policylang.runtime.budget import SETTLE_RETRY, period_of
 from policylang.gateway.auth import hash_key
 from helpers import free_port
 from test_learning import GW_POLICY
@@ -448,8 +448,8 @@ def test_a_redis_password_never_reaches_logs_or_errors(tmp_path, caplog):
 def test_a_settlement_redis_refused_is_retried_without_another_request():
     """A batch of settlements Redis did not take (a timeout) is tried again on its own: the holds
     it carries would otherwise refuse the very requests whose settlement was to bring it."""
-    from policylang.gateway import budgets as budgets_module
-    from policylang.gateway.budgets import Budgets, Hold
+    from policylang.runtime import budget as budgets_module
+    from policylang.runtime.budget import Budgets, Hold
     from policylang.runtime.shared import StateUnavailable
 
     class FlakyLedger:
@@ -486,7 +486,7 @@ def test_a_settlement_whose_answer_came_too_late_is_not_applied_twice(redis_serv
     """Redis ran the batch but its answer missed the timeout (a busy loop reads late): the batch
     is sent again, under the same id, and changes nothing the second time. Applied twice, the
     held amount went below zero and the budget admitted requests it had no room for."""
-    from policylang.gateway.budgets import Budgets, Hold
+    from policylang.runtime.budget import Budgets, Hold
     from policylang.runtime.shared import RedisState, StateUnavailable
 
     class LateAnswers:
@@ -509,7 +509,8 @@ def test_a_settlement_whose_answer_came_too_late_is_not_applied_twice(redis_serv
             b = Budgets(state=late)
             await b.settle(Hold("team:today", 0.01, True), 0.004)
             await b.settle(Hold("team:today", 0.02, True), 0.001)
-            assert not await b.flush() and not await b.flush() and await b.flush()  # sent 3 times
+            flush = b.shared.flush  # the shared ledger's
+            assert not await flush() and not await flush() and await flush()  # sent 3 times
             raw = await state.client.hgetall(state.key("budget", "team:today"))
             return late.calls, {k.decode(): float(v) for k, v in raw.items()}
         finally:
@@ -560,7 +561,7 @@ def test_a_settlement_that_comes_while_a_batch_is_on_its_way_is_sent_too(redis_s
     settlement waited for the next request's to be sent, and when none came (the end of
     traffic, the soak's quiet end) its hold stayed held and its cost was never spent, so the
     ledger was short of the access logs by exactly one request."""
-    from policylang.gateway.budgets import Budgets, Hold
+    from policylang.runtime.budget import Budgets, Hold
 
     class InFlight:
         """A RedisState through which, while the first batch is on its way, a second request ends."""
@@ -649,26 +650,25 @@ def test_a_hold_whose_answer_never_came_is_released_once_redis_answers(redis_ser
     the ledger with a held amount no request would ever settle. Now it is released once Redis
     answers again, and only if Redis took it (never below zero). With a rate limit the hold
     and the token travel together, in a pipeline."""
-    from policylang.gateway.auth import Client
-    from policylang.gateway.budgets import Budgets
-    from policylang.gateway.request import Refused
+    from policylang.gateway.auth import TokenBucket, bucket_size
+    from policylang.runtime.budget import Budgets, BudgetUnavailable, Limit, Rate
+
+    def rated(name):  # the rate limit taken in the hold's round trip, as the gateway passes it
+        return None if rate is None else Rate(name, *bucket_size(rate), TokenBucket(rate).take)
 
     async def go():
         proxy = await CutBeforeAnswer(redis_server.port, ran).start()
         state = RedisState(proxy.url, timeout=5, retry_after=0)  # a bound, not a measure
         try:
-            b = Budgets(state=state)
-            b.estimate = lambda body, candidates: 0.01
-            team = Client("team", "x", rate_per_minute=rate, budget_usd=1.0)
-            body = {"messages": [{"role": "user", "content": "hi"}]}
-            await b.settle(await b.hold(Client("warm", "y", rate_per_minute=rate, budget_usd=1.0), body, []), 0.0)
+            b = Budgets(Limit(1.0), state=state)
+            await b.settle(await b.hold("warm", 0.01, rate=rated("warm")), 0.0)
             proxy.armed = True  # the scripts are loaded: the next EVALSHA is the hold
-            with pytest.raises(Refused) as refused:
-                await b.hold(team, body, [])
-            assert refused.value.response.status_code == 503 and proxy.cut == 1
+            with pytest.raises(BudgetUnavailable) as refused:  # the gateway's 503
+                await b.hold("team", 0.01, rate=rated("team"))
+            assert refused.value.status == 503 and proxy.cut == 1
             key = state.key("budget", f"team:{period_of('day', time.time())}")
             held_unanswered = float(await state.client.hget(key, "held") or 0)
-            await b.settle(await b.hold(team, body, []), 0.004)  # a request that goes through
+            await b.settle(await b.hold("team", 0.01, rate=rated("team")), 0.004)  # a request that goes through
             await b.close()
             raw = await state.client.hgetall(key)
             markers = await state.client.keys(state.key("hold", "*"))
@@ -688,7 +688,7 @@ def test_a_batch_on_its_way_when_the_replica_stops_is_sent_at_close(redis_server
     """SIGTERM while a batch of settlements is on its way: close() stops the flusher and sends
     what is waiting. The flusher put its batch back only when the cancellation reached it,
     after close() had sent an empty queue, so the batch was never sent and its holds stayed."""
-    from policylang.gateway.budgets import Budgets, Hold
+    from policylang.runtime.budget import Budgets, Hold
 
     class Stuck:
         """A RedisState whose first settlement never gets an answer (until cancelled)."""

@@ -10,7 +10,6 @@ writes it, so the line map is never recovered from the text afterwards.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +24,7 @@ from ..pacing import pace
 from ..prelude import Decision
 from ..pysource import emit_condition, safe_repr
 from ..semantics import ir
+from ..semantics.ir import source_hash
 from .emit import Emitter, Returns, rule_name
 from .layout import Block, Layout, layout_policy
 from .table import build_table, emit_table_path, plan_residuals
@@ -60,30 +60,6 @@ def _templates() -> jinja2.Environment:
 @lru_cache(maxsize=1)
 def _prelude_source() -> str:
     return (Path(__file__).resolve().parent.parent / "prelude.py").read_text(encoding="utf-8")
-
-
-def source_hash(policy: ir.PolicyIR) -> str:
-    """The sha256 of what the policy is made of: the main file's text, then every file it reads,
-    in the order its imports reach them, each with the imports it resolves to. Files are named
-    by their place in that order, never by how their path was spelled (`a/main.policy`,
-    `main.policy` from inside `a/` and the absolute path hash the same); std modules are hashed by
-    their text like any other file."""
-    h = hashlib.sha256()
-    order: dict[str, int] = {}
-
-    def visit(name: str) -> None:
-        order[name] = len(order)
-        h.update(b"file\0" + policy.sources.get(name, "").encode() + b"\0")
-        for key in policy.imports.get(name, ()):
-            if key not in order:
-                visit(key)
-            h.update(f"import {order[key]}\0".encode())
-
-    visit(policy.name)
-    for name in sorted(policy.sources):  # anything read but not reached (never, today)
-        if name not in order:
-            h.update(b"also\0" + policy.sources[name].encode() + b"\0")
-    return h.hexdigest()
 
 
 class _Module:

@@ -5,11 +5,12 @@ once, whatever way the request ends."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
-from ..semantics import ir
-from .auth import Client, KeyRing, bearer_key
-from .budgets import Budgets, Hold
+from ..runtime import BudgetExceeded
+from ..runtime.budget import Budgets, BudgetUnavailable, Hold, Limit, OverRate, Rate, estimate
+from ..runtime.execution import Plan
+from .auth import Client, KeyRing, bearer_key, bucket_size
 from .request import Refused, identify, refuse_over_rate
 from .response import Problem
 from .sharing import Sharing
@@ -82,7 +83,7 @@ class Admission:
             return client
         if self.sharing is None:
             refuse_over_rate(client, self.keyring.buckets[client.name].take())
-        elif not (with_hold and self.budgets.takes_rate(client)):
+        elif not (with_hold and self.takes_rate(client)):
             refuse_over_rate(client, await self.sharing.wait(client))
         return client
 
@@ -91,11 +92,42 @@ class Admission:
         send it): the other endpoints' (/v1/models, /v1/route, /v1/feedback)."""
         return await self.client(bearer_key(headers) or headers.get("x-api-key"))
 
-    async def lease(
-        self, client: Client | None, body: dict, candidates: Iterable[ir.Model]
-    ) -> Lease:
-        """Hold the request's estimated cost against its client's budget (Budgets.hold: 429
-        over it); the slot comes next, Lease.slot."""
-        bucket = self.keyring.buckets.get(client.name) if client is not None else None
-        hold = await self.budgets.hold(client, body, candidates, bucket)
+    def takes_rate(self, client: Client | None) -> bool:
+        """True when the budget hold also takes the client's rate-limit token: a client with a
+        budget and a rate limit, and a shared ledger (one round trip for both)."""
+        return (
+            self.budgets.shared is not None
+            and client is not None
+            and client.budget_usd is not None
+            and bool(client.rate_per_minute)
+        )
+
+    async def lease(self, client: Client | None, body: dict, plan: Plan | None) -> Lease:
+        """Hold the request's estimate (budget.estimate, at its plan's candidates) against its
+        client's budget: 429 over it, or over the rate when the hold takes its token
+        (takes_rate), 503 when the shared ledger cannot be read (failing closed). The slot comes
+        next, Lease.slot."""
+        if client is None or client.budget_usd is None or plan is None:
+            return Lease(client, None, self.budgets, self.slots)
+        limit = Limit(float(client.budget_usd), client.budget_period or "day")
+        rate = None
+        if self.takes_rate(client):
+            bucket = self.keyring.buckets[client.name]
+            rate = Rate(
+                client.name, *bucket_size(client.rate_per_minute or 0, client.burst), bucket.take
+            )
+        usd = estimate(plan.prompt_tokens, body, plan.models)
+        try:
+            hold = await self.budgets.hold(client.name, usd, limit, rate)
+        except OverRate as over:
+            refuse_over_rate(client, over.wait)
+            raise
+        except BudgetExceeded as exc:
+            raise Refused(Problem(429, str(exc), "rate_limit_error", "budget_exceeded")) from None
+        except BudgetUnavailable as exc:
+            raise Refused(
+                Problem(
+                    503, str(exc), "api_error", "budget_unavailable", headers={"retry-after": "1"}
+                )
+            ) from None
         return Lease(client, hold, self.budgets, self.slots)

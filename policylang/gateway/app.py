@@ -40,7 +40,7 @@ from ..dialects.responses import chat_id_of
 from ..policy import decision_json
 from ..prelude import FactError, jsonable
 from ..providers.transport import HttpxHTTP
-from ..runtime import Health, RetryPolicy, Router
+from ..runtime import Budgets, Health, RetryPolicy, Router
 from ..runtime.facts import language_detector
 from ..runtime.quality import NoLearning, QualityStoreError, UnknownResponse
 from ..runtime.shared import RedisState
@@ -49,7 +49,6 @@ from .accounting import Accounting, access_log
 from .admission import Admission
 from .auth import KeyRing
 from .bodies import Feedback, describe
-from .budgets import Budgets
 from .chat import ChatCompletions
 from .dialect import Dialect
 from .exchange import Endpoint
@@ -166,7 +165,7 @@ class Gateway:
                 self.keyring,
             )
             syncer = asyncio.create_task(self.admission.sharing.run())
-            self.admission.budgets = Budgets(state, fail_open=config.state_fail_open)
+            self.admission.budgets = Budgets(state=state, fail_open=config.state_fail_open)
             # down at start is reported as down later is (a warning, /readyz, the metric)
             if await state.reachable() and await state.persists() is False:
                 log.warning(

@@ -1,4 +1,4 @@
-"""Client keys, per-key rate limits and spend budgets (gateway/budgets.py).
+"""Client keys, per-key rate limits and spend budgets (runtime/budget.py).
 
 Keys are stored hashed (sha256 hex) in a JSON file or the POLICYLANG_KEYS
 environment variable, and compared in constant time:
@@ -41,7 +41,7 @@ class Client:
     facts: dict = field(default_factory=dict)
     rate_per_minute: float | None = None
     burst: float | None = None
-    budget_usd: float | None = None  # spend per budget_period (gateway/budgets.py)
+    budget_usd: float | None = None  # spend per budget_period (runtime/budget.py)
     budget_period: str | None = None  # hour, day (the default) or month, UTC
 
 

@@ -105,8 +105,8 @@ class Endpoint:
         plan = None
         if client is not None and client.budget_usd is not None:
             # decided first, so that the hold is priced at this request's own candidates
-            plan = serving.router.plan(body, facts, budget_key)
-        lease = await admission.lease(client, body, plan.models if plan is not None else ())
+            plan = serving.router.plan(body, facts)
+        lease = await admission.lease(client, body, plan)
         try:
             with _CancelledIfClientLeaves(request, ex):
                 await lease.slot(admission.queue_timeout)

@@ -17,7 +17,6 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..compiler.codegen import source_hash
 from ..diagnostics import render_text
 from ..pacing import paced
 from ..policy import Policy, PolicyError, load
@@ -26,6 +25,7 @@ from ..runtime import Health, RetryPolicy, Router
 from ..runtime.facts import detect_language
 from ..runtime.quality import RedisQualityStore, SQLiteQualityStore, default_db
 from ..runtime.shared import redacted
+from ..semantics.ir import source_hash
 
 log = logging.getLogger("policylang.gateway")
 

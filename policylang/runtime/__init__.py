@@ -1,6 +1,7 @@
 """The runtime: execute a policy's decisions against real providers."""
 
-from .cost import Budget, InMemoryBudget, cost_usd
+from .budget import Budgets, BudgetUnavailable, Limit
+from .cost import cost_usd
 from .errors import (
     Attempt,
     BudgetExceeded,
@@ -29,12 +30,13 @@ __all__ = [
     "Attempt",
     "Breaker",
     "BreakerConfig",
-    "Budget",
     "BudgetExceeded",
+    "BudgetUnavailable",
+    "Budgets",
     "CandidatesExhausted",
     "Health",
-    "InMemoryBudget",
     "Learner",
+    "Limit",
     "MemoryQualityStore",
     "NoLearning",
     "NoCandidateAvailable",

@@ -8,8 +8,8 @@ bound); on a context-length error move on to a larger window; on a bad request s
 the next candidate would reject it too.
 Every attempt, skip and wait is recorded on the plan, and so on the result.
 
-The loop reads only its Execution (execution.py: adapters, retry policy, health, budget, clock,
-sleep, a result hook) and the request's Plan; it knows no Router.
+The loop reads only its Execution (execution.py: adapters, retry policy, health, clock, sleep,
+a result hook) and the request's Plan; it knows no Router.
 
     attempts = Attempts(execution, plan, request, budget_key)
     for t in attempts:                       # a Try: the candidate, its timeout
@@ -44,7 +44,6 @@ from .errors import (
     RouterError,
 )
 from .execution import Execution, Plan, Result
-from .facts import count_prompt_tokens
 from .tracing import RequestSpan
 
 log = logging.getLogger("policylang.runtime")
@@ -308,15 +307,13 @@ class Attempts:
         response_id: str | None = None,
         response_model: str | None = None,
     ) -> Result:
-        """The Result, its cost charged to the budget (token counts estimated when the provider
-        did not say), handed to the execution's result hook."""
+        """The Result and its cost (token counts estimated when the provider did not say: the
+        prompt's as the plan counted them), handed to the execution's result hook."""
         run, plan = self.execution, self.plan
         estimated = prompt is None or completion is None
-        p = prompt if prompt is not None else count_prompt_tokens(self.request, run.counter)
+        p = prompt if prompt is not None else plan.prompt_tokens
         c = completion if completion is not None else max(1, (text_chars + 3) // 4)
         cost = cost_usd(model, p, c)
-        if cost is not None and run.budget is not None:
-            run.budget.spend(self.budget_key, cost)
         usage = {
             "prompt_tokens": p,
             "completion_tokens": c,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from ..providers import errors as provider_errors
 from ..providers.base import Adapter
 from ..semantics import ir
-from .cost import Budget
+from .budget import Budgets
 from .errors import Attempt
 from .health import Health
 
@@ -62,11 +62,13 @@ class Execution:
 
     adapters: provider name -> its adapter (each knows its ir.Provider: timeouts, traces);
     retry: how long, how often and how patiently to try; health: the breakers and latency
-    averages, read and fed; budget: charged each result's cost (None: no budget); clock and
-    sleep: time, injected so tests need not wait; rng: the backoff's jitter; counter: a
-    prompt's tokens when a provider reports no usage; missing_keys: provider -> its unset
-    `api_key` variable (its candidates are skipped); on_result(result, budget_key): called with
-    every result, once its cost is charged (the router's: expect feedback for the answer)."""
+    averages, read and fed; budget: held around each request and settled with its cost (by
+    Router.complete and RouterStream, not the loop; None: no budget); clock and
+    sleep: time, injected so tests need not wait; rng: the backoff's jitter; counter: how a
+    text's tokens are counted (Router.plan counts the prompt's once: Plan.prompt_tokens);
+    missing_keys: provider -> its unset `api_key` variable (its candidates are skipped);
+    on_result(result, budget_key): called with every result (the router's: expect feedback
+    for the answer)."""
 
     adapters: Mapping[str, Adapter]
     retry: RetryPolicy
@@ -75,7 +77,7 @@ class Execution:
     sleep: Callable[[float], Awaitable[None]]
     rng: random.Random
     counter: Callable[[str], int]
-    budget: Budget | None = None
+    budget: Budgets | None = None
     missing_keys: Mapping[str, str] = field(default_factory=dict)
     on_result: Callable[[Result, str | None], None] = _no_hook
 
@@ -95,6 +97,9 @@ class Plan:
     need_context: int | None = None  # after a context-length error
     last_error: provider_errors.ProviderError | None = None
     explored: str | None = None  # the candidate put first to explore it (Router.choose)
+    # the prompt's tokens as counted, once per request (Router.plan): the usage when a provider
+    # reports none, the budget's estimate (`tokens` above may be a fact the caller gave)
+    prompt_tokens: int = 0
 
     def skip(self, model: ir.Model, why: str, error: str | None = None) -> None:
         self.attempts.append(Attempt(model.candidate, "skipped", error=error, detail=why))

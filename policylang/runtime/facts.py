@@ -215,16 +215,18 @@ def derive_facts(
     counter: Callable[[str], int] = estimate_tokens,
     only: frozenset | None = None,
     detector: Callable[[str], str | None] = detect_language,
+    tokens: int | None = None,
 ) -> dict:
     """The derived facts the policy declares, with the types it declares them
-    (with `only`, just those of them: deriving what no rule reads is wasted work)."""
+    (with `only`, just those of them: deriving what no rule reads is wasted work). tokens: the
+    prompt's, counted already (count_prompt_tokens)."""
     facts = (
         policy_ir.facts if only is None else {k: v for k, v in policy_ir.facts.items() if k in only}
     )
     out: dict = {}
     tok = facts.get("tokens")
     if tok is not None and tok.kind in ("int", "float"):
-        n = count_prompt_tokens(request, counter)
+        n = tokens if tokens is not None else count_prompt_tokens(request, counter)
         out["tokens"] = n if tok.kind == "int" else float(n)
     st = facts.get("stream")
     if st is not None and st.kind == "bool":

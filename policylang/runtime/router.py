@@ -23,9 +23,9 @@ from ..providers import HttpxHTTP, make_adapter
 from ..providers import errors as provider_errors
 from ..semantics.ir import tests_of
 from .attempts import Attempts
+from .budget import Budgets
 from .classify import Classifiers
-from .cost import Budget
-from .errors import BudgetExceeded, NoRoute
+from .errors import NoRoute
 from .execution import Execution, Plan, Result, RetryPolicy
 from .facts import count_prompt_tokens, derive_facts, detect_language, estimate_tokens
 from .health import Health
@@ -53,7 +53,7 @@ class Router:
         http=None,
         retry: RetryPolicy | None = None,
         health: Health | None = None,
-        budget: Budget | None = None,
+        budget: Budgets | None = None,
         counter: Callable[[str], int] = estimate_tokens,
         detector: Callable[[str], str | None] = detect_language,
         clock=time.monotonic,
@@ -129,11 +129,15 @@ class Router:
         return self.policy.ir.rules_by_name.get(name)
 
     def facts_for(
-        self, request: dict, facts: dict | None = None, explain: list | None = None
+        self,
+        request: dict,
+        facts: dict | None = None,
+        explain: list | None = None,
+        tokens: int | None = None,
     ) -> dict:
         """Derived and classified facts overridden by the explicit ones, validated (FactError when
-        bad).
-        With `explain`, the classifications are appended to it."""
+        bad). With `explain`, the classifications are appended to it. tokens: the prompt's,
+        counted already."""
         # deriving a fact no rule tests is wasted work, except when explaining
         merged = derive_facts(
             self.policy.ir,
@@ -141,6 +145,7 @@ class Router:
             self.counter,
             only=None if explain is not None else self._tested,
             detector=self.detector,
+            tokens=tokens,
         )
         explicit = facts or {}
         if self.classifiers:
@@ -185,23 +190,23 @@ class Router:
                 result.response_id, model.candidate, result.facts, owner, result.explored
             )
 
-    def plan(self, request: dict, facts: dict | None = None, budget_key: str | None = None) -> Plan:
-        """Decide: the facts (FactError when bad), the decision (NoRoute), the budget
-        (BudgetExceeded) and the candidates in the order they will be tried."""
-        merged = self.facts_for(request, facts)
+    def plan(self, request: dict, facts: dict | None = None) -> Plan:
+        """Decide: the facts (FactError when bad), the decision (NoRoute) and the candidates in
+        the order they will be tried. The prompt's tokens are counted here, once per request
+        (Plan.prompt_tokens). The budget, if any, is held when the request runs."""
+        counted = count_prompt_tokens(request, self.counter)
+        merged = self.facts_for(request, facts, tokens=counted)
         t0 = time.perf_counter_ns()
         decision, explored = self.choose(merged)
         decision_ns = time.perf_counter_ns() - t0
         if decision.rule is None:
             raise NoRoute("no rule matches these facts and the policy has no default")
-        if self.budget is not None and not self.budget.allow(budget_key):
-            raise BudgetExceeded("the spend budget is used up", rule=decision.rule)
         rule = self.policy.ir.rules_by_name[decision.rule]
         models = order_candidates(self.policy.ir, rule, self.health, self.rng, decision.candidates)
         removed = dict(decision.removed)  # candidates a constraint rules out for this request
         tokens = merged.get("tokens")
         if not isinstance(tokens, int):
-            tokens = count_prompt_tokens(request, self.counter)
+            tokens = counted
         plan = Plan(
             rule,
             [m for m in models if m.candidate not in removed] if removed else models,
@@ -210,6 +215,7 @@ class Router:
             decision_ns,
             self.clock() + self.retry.total_timeout,
             explored=explored,
+            prompt_tokens=counted,
         )
         for m in models:
             if m.candidate in removed:
@@ -281,7 +287,20 @@ class Router:
         plan: Plan | None,
     ) -> Result:
         if plan is None:
-            plan = self.plan(request, facts, budget_key)
+            plan = self.plan(request, facts)
+        if self.budget is None:
+            return await self._attempt(request, budget_key, span, plan)
+        hold = await self.budget.hold_plan(plan, request, budget_key)
+        result = None
+        try:
+            result = await self._attempt(request, budget_key, span, plan)
+        finally:  # failed or cancelled: nothing charged
+            await self.budget.settle(hold, result.cost_usd if result is not None else None)
+        return result
+
+    async def _attempt(
+        self, request: dict, budget_key: str | None, span: RequestSpan, plan: Plan
+    ) -> Result:
         attempts = Attempts(self.execution, plan, request, budget_key, span)
         for t in attempts:
             try:
@@ -324,7 +343,7 @@ class Router:
         that an upstream failure ends the stream with an error chunk. plan, served_at: as
         complete()'s."""
         if plan is None:
-            decide = functools.partial(self.plan, request, facts, budget_key)
+            decide = functools.partial(self.plan, request, facts)
         else:
             decide = functools.partial(_given, plan)
         return RouterStream(self.execution, request, decide, budget_key, trace_parent, served_at)

@@ -8,7 +8,7 @@ under a burst a busy event loop reads replies late) and raises StateUnavailable 
 When Redis refuses connections, or TIMEOUTS_DOWN calls in a row time out, the state counts
 as down: calls fail at once for `retry_after` seconds instead of waiting on every request,
 then are tried again, so it recovers without a restart. The caller falls back to its own
-process's state (gateway/sharing.py, gateway/budgets.py).
+process's state (gateway/sharing.py, runtime/budget.py).
 
 Without `--state` nothing here is used: the in-process rate limits, budgets and breakers
 are the default.

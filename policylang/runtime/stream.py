@@ -89,8 +89,12 @@ class RouterStream:
     async def _run(self) -> AsyncIterator[dict]:
         span = RequestSpan(self.request, self.trace_parent, self.served_at)
         chunks = self._chunks(span)
+        budget = self.execution.budget  # held around the stream, as Router.complete holds
+        hold = None
         error: BaseException | None = None
         try:
+            if budget is not None:
+                hold = await budget.hold_plan(self.prepare(), self.request, self.budget_key)
             async for chunk in chunks:
                 yield chunk
         except BaseException as exc:
@@ -99,6 +103,9 @@ class RouterStream:
         finally:
             # now, not when the event loop finalizes it: closing it closes the upstream
             await chunks.aclose()
+            if budget is not None:  # left mid-answer: what the provider had reported
+                done = self.result
+                await budget.settle(hold, done.cost_usd if done else self.reported_cost)
             span.finish(self.result, error)
 
     async def _chunks(self, span: RequestSpan) -> AsyncGenerator[dict, None]:

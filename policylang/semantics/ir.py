@@ -3,6 +3,7 @@ compiler and the runtime all read. Immutable; names already resolved."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Union
@@ -302,3 +303,27 @@ class PolicyIR:
         gateway's readiness check and every budget hold read it)."""
         names = {m for r in self.rules for t in (r.target, *r.fallback) for m in t.models}
         return tuple(self.models[n] for n in sorted(names))
+
+
+def source_hash(policy: PolicyIR) -> str:
+    """The sha256 of what the policy is made of: the main file's text, then every file it reads,
+    in the order its imports reach them, each with the imports it resolves to. Files are named
+    by their place in that order, never by how their path was spelled (`a/main.policy`,
+    `main.policy` from inside `a/` and the absolute path hash the same); std modules are hashed by
+    their text like any other file."""
+    h = hashlib.sha256()
+    order: dict[str, int] = {}
+
+    def visit(name: str) -> None:
+        order[name] = len(order)
+        h.update(b"file\0" + policy.sources.get(name, "").encode() + b"\0")
+        for key in policy.imports.get(name, ()):
+            if key not in order:
+                visit(key)
+            h.update(f"import {order[key]}\0".encode())
+
+    visit(policy.name)
+    for name in sorted(policy.sources):  # anything read but not reached (never, today)
+        if name not in order:
+            h.update(b"also\0" + policy.sources[name].encode() + b"\0")
+    return h.hexdigest()
