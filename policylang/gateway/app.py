@@ -154,45 +154,13 @@ class Gateway:
         )
         watcher = asyncio.create_task(holder.watch(config.reload_interval))
 
-        state = syncer = None
-        if config.state_url:
-            state = RedisState(config.state_url, on_change=self.metrics.state_up)
-            self.metrics.state_up(True)
-            self.admission.sharing = Sharing(
-                state,
-                self.health,
-                lambda endpoint: holder.current.router.probe_endpoint(endpoint),
-                self.keyring,
-            )
-            syncer = asyncio.create_task(self.admission.sharing.run())
-            self.admission.budgets = Budgets(state=state, fail_open=config.state_fail_open)
-            # down at start is reported as down later is (a warning, /readyz, the metric)
-            if await state.reachable() and await state.persists() is False:
-                log.warning(
-                    "shared state %s persists nothing (no AOF, no RDB snapshots): a restart of "
-                    "it forgets what every budget has spent this period (docs/deploying.md)",
-                    state.url,
-                )
-        for provider, variable in sorted(_missing_credentials(holder.current).items()):
-            log.warning(
-                "provider %s has no credentials: the variable %s is unset; its candidates are "
-                "skipped until serve runs with it set",
-                provider,
-                variable,
-            )
-
+        state, syncer = await _share_state(self, holder) if config.state_url else (None, None)
+        _warn_at_start(self, holder)
         loops = background.start(self.metrics, self.health, holder, config.probe_interval)
         loop = asyncio.get_running_loop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(
                 signal.SIGHUP, lambda: asyncio.ensure_future(holder.reload("SIGHUP"))
-            )
-        if not self.keyring.enabled:
-            log.warning("no client keys configured: anyone who can reach this port can use it")
-        elif self._metrics_digest is None:
-            log.info(
-                "/metrics shows no spend per client key: set POLICYLANG_METRICS_TOKEN and "
-                "scrape with it to see it (docs/deploying.md)"
             )
         # Everything alive now — the policy, the compiled evaluator, the libraries' modules — lives
         # as long as the process: out of the collector's sight, a full collection no longer walks
@@ -372,6 +340,50 @@ class Gateway:
                 with_keys=self._metrics_digest is not None,
             ),
             media_type="text/plain; version=0.0.4; charset=utf-8",
+        )
+
+
+async def _share_state(gateway: Gateway, holder: PolicyHolder) -> tuple[RedisState, asyncio.Task]:
+    """With --state: rate limits, circuits and budgets kept in Redis (docs/deploying.md); the
+    circuit sync loop started."""
+    config, metrics = gateway.config, gateway.metrics
+    assert config.state_url is not None and gateway.health is not None
+    state = RedisState(config.state_url, on_change=metrics.state_up)
+    metrics.state_up(True)
+    gateway.admission.sharing = sharing = Sharing(
+        state,
+        gateway.health,
+        lambda endpoint: holder.current.router.probe_endpoint(endpoint),
+        gateway.keyring,
+    )
+    syncer = asyncio.create_task(sharing.run())
+    gateway.admission.budgets = Budgets(state=state, fail_open=config.state_fail_open)
+    # down at start is reported as down later is (a warning, /readyz, the metric)
+    if await state.reachable() and await state.persists() is False:
+        log.warning(
+            "shared state %s persists nothing (no AOF, no RDB snapshots): a restart of "
+            "it forgets what every budget has spent this period (docs/deploying.md)",
+            state.url,
+        )
+    return state, syncer
+
+
+def _warn_at_start(gateway: Gateway, holder: PolicyHolder) -> None:
+    """What an operator should know as the gateway starts: providers without credentials, no
+    client keys, spend per key hidden from /metrics."""
+    for provider, variable in sorted(_missing_credentials(holder.current).items()):
+        log.warning(
+            "provider %s has no credentials: the variable %s is unset; its candidates are "
+            "skipped until serve runs with it set",
+            provider,
+            variable,
+        )
+    if not gateway.keyring.enabled:
+        log.warning("no client keys configured: anyone who can reach this port can use it")
+    elif gateway._metrics_digest is None:
+        log.info(
+            "/metrics shows no spend per client key: set POLICYLANG_METRICS_TOKEN and "
+            "scrape with it to see it (docs/deploying.md)"
         )
 
 
