@@ -43,6 +43,10 @@ _CLOSE = {"(": ")", "{": "}", "[": "]"}
 _TEST_WORDS = frozenset(("in", "not", "contains", "matches", "startswith", "is"))
 
 
+_FIRST_WORD = re.compile(r"(?:\s|#[^\n]*)*([A-Za-z_][A-Za-z0-9_.\-]*)")
+_MINE = frozenset(("when", "default", "import"))  # the statements this path reads
+
+
 class _Decline(Exception):
     pass
 
@@ -381,6 +385,9 @@ def parse_statements(
     it), or None when the fast path declines it. From the parser: its literal readers
     (unescape, number) and the error they raise (refused: declined too), the words statements
     start with (never a rule's label), and how deep `not` and parentheses may nest."""
+    first = _FIRST_WORD.match(piece)
+    if first is not None and first.group(1) in statement_words and first.group(1) not in _MINE:
+        return None  # a declaration, an expectation, ...: declined before reading it
     try:
         toks = _tokens(piece, first_line)
         return _Parser(toks, file, unescape, number, statement_words, max_depth).statements()

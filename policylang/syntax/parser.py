@@ -803,17 +803,15 @@ def _from_chunks(text: str, file: str, chunks: list[tuple[int, str]]) -> ast.Mod
 
 
 _STATEMENT_SET = frozenset(STATEMENT_WORDS)
-FAST_DECLINES = 100  # pieces the fast path may leave to Lark one by one before Lark parses all
 
 
 def _fast(text: str, file: str, chunks: list[tuple[int, str]]) -> ast.Module | None:
     """The module from the hand-written fast path (fastpath.py: rules, `default`, `import`), with
     the pieces it declines parsed alone by Lark; None when one of those does not parse alone
-    (Lark then parses the whole file and reports) or more than FAST_DECLINES are declined."""
-    statements: list = []
-    declined = 0
-    for line, piece in chunks:
-        got = fastpath.parse_statements(
+    (Lark then parses the whole file and reports) or when it declines most pieces (a file of
+    declarations: one Lark parse of it all is faster than one per piece)."""
+    parsed = [
+        fastpath.parse_statements(
             piece,
             line,
             file,
@@ -823,10 +821,13 @@ def _fast(text: str, file: str, chunks: list[tuple[int, str]]) -> ast.Module | N
             statement_words=_STATEMENT_SET,
             max_depth=MAX_DEPTH,
         )
+        for line, piece in chunks
+    ]
+    if sum(got is None for got in parsed) * 2 > len(parsed):
+        return None
+    statements: list = []
+    for (line, piece), got in zip(chunks, parsed):
         if got is None:
-            declined += 1
-            if declined > FAST_DECLINES:
-                return None
             module, _ = _parse("\n" * (line - 1) + piece + "\n", file)
             if module is None:
                 return None
