@@ -197,9 +197,30 @@ def render(rep: Report, fmt: str = "text", baseline: Report | None = None) -> st
         if baseline is not None:
             doc["baseline"] = _json(baseline)
         return json.dumps(doc, indent=2)
-    total = max(1, rep.requests)
     logged = bool(rep.logged_routes)
     priced = rep.priced > 0
+    out = _summary(rep, logged, priced)
+    table = _Table(max(1, rep.requests), priced)
+    out += table(
+        "by route", rep.routes, rep.cost_by_route, rep.logged_routes if logged else None, rep
+    )
+    out += table("by first candidate", rep.models, rep.cost_by_model, None)
+    if logged and priced:
+        out.append(
+            f"\nestimated cost {sum(rep.cost_by_route.values()):.6f} USD for {rep.priced} priced "
+            "request(s); "
+            f"the log recorded {rep.logged_cost:.6f} USD"
+        )
+    if baseline is not None:
+        out += _beside(rep, baseline, priced)
+        out += table("baseline by route", baseline.routes, baseline.cost_by_route, None, baseline)
+    for n, why in rep.skipped[:10]:
+        out.append(f"  line {n}: skipped: {why}")
+    return "\n".join(out)
+
+
+def _summary(rep: Report, logged: bool, priced: bool) -> list[str]:
+    """The report's first lines: what was replayed, passed over, refused, decided differently."""
     out = [
         f"{rep.requests} request(s) replayed"
         + (f", {len(rep.skipped)} skipped" if rep.skipped else "")
@@ -221,17 +242,32 @@ def render(rep: Report, fmt: str = "text", baseline: Report | None = None) -> st
         )
     if logged:
         out.append(
-            f"{rep.changed} ({100 * rep.changed / total:.1f}%) decided by a different rule than "
-            "logged"
+            f"{rep.changed} ({100 * rep.changed / max(1, rep.requests):.1f}%) decided by a "
+            "different rule than logged"
         )
     if not priced:
         out.append("cost: not in the log (no usage recorded), so not estimated")
     if rep.learned:
         out.append(_how(rep, "decided"))
+    return out
 
-    def table(
-        title: str, counts: Counter, costs: dict, shares: Counter | None, of: Report | None = None
+
+@dataclass(frozen=True)
+class _Table:
+    """A share table: one row per route or model, shares of `total` requests."""
+
+    total: int
+    priced: bool
+
+    def __call__(
+        self,
+        title: str,
+        counts: Counter,
+        costs: dict,
+        shares: Counter | None,
+        of: Report | None = None,
     ) -> list[str]:
+        total, priced = self.total, self.priced
         width = max([len(title)] + [len(k) for k in counts])
         head = (
             f"{title:<{width}}  share"
@@ -255,34 +291,23 @@ def render(rep: Report, fmt: str = "text", baseline: Report | None = None) -> st
             rows.append(row)
         return [""] + ["  " + r for r in rows]
 
-    out += table(
-        "by route", rep.routes, rep.cost_by_route, rep.logged_routes if logged else None, rep
-    )
-    out += table("by first candidate", rep.models, rep.cost_by_model, None)
-    if logged and priced:
-        out.append(
-            f"\nestimated cost {sum(rep.cost_by_route.values()):.6f} USD for {rep.priced} priced "
-            "request(s); "
-            f"the log recorded {rep.logged_cost:.6f} USD"
-        )
-    if baseline is not None:
-        out.append(
-            "\nbeside the baseline policy"
-            + (f" ({_how(baseline, 'replayed')})" if baseline.learned else "")
-            + ":"
-        )
-        out.append(f"  {'':<18} {'this policy':>14} {'baseline':>14}")
-        if priced:
-            change = f"   ({100 * (rep.cost / baseline.cost - 1):+.1f}%)" if baseline.cost else ""
-            out.append(f"  {'est. cost USD':<18} {rep.cost:>14.6f} {baseline.cost:>14.6f}{change}")
-        if rep.scored or baseline.scored:
 
-            def q(r: Report) -> str:
-                v = r.quality()
-                return "-" if v is None else f"{v:.3f}"
+def _beside(rep: Report, baseline: Report, priced: bool) -> list[str]:
+    """Cost and expected quality of this policy and the baseline, side by side."""
+    out = [
+        "\nbeside the baseline policy"
+        + (f" ({_how(baseline, 'replayed')})" if baseline.learned else "")
+        + ":",
+        f"  {'':<18} {'this policy':>14} {'baseline':>14}",
+    ]
+    if priced:
+        change = f"   ({100 * (rep.cost / baseline.cost - 1):+.1f}%)" if baseline.cost else ""
+        out.append(f"  {'est. cost USD':<18} {rep.cost:>14.6f} {baseline.cost:>14.6f}{change}")
+    if rep.scored or baseline.scored:
 
-            out.append(f"  {'expected quality':<18} {q(rep):>14} {q(baseline):>14}")
-        out += table("baseline by route", baseline.routes, baseline.cost_by_route, None, baseline)
-    for n, why in rep.skipped[:10]:
-        out.append(f"  line {n}: skipped: {why}")
-    return "\n".join(out)
+        def q(r: Report) -> str:
+            v = r.quality()
+            return "-" if v is None else f"{v:.3f}"
+
+        out.append(f"  {'expected quality':<18} {q(rep):>14} {q(baseline):>14}")
+    return out

@@ -175,39 +175,8 @@ class CatalogChecker(Reporter):
                     fields["base_url"].value.span,
                     "`base_url` must start with http:// or https://",
                 )
-            key_env = None
-            key = fields.get("api_key")
-            if key is not None:
-                v = key.value
-                if isinstance(v, ast.Call) and v.func == "env":
-                    key_env = str(v.arg.value)
-                    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key_env):
-                        self.error(
-                            "invalid-value", v.arg.span, "env() takes an environment variable name"
-                        )
-                elif isinstance(v, ast.Literal) and v.kind == "string":
-                    self.error(
-                        "literal-secret",
-                        v.span,
-                        f"provider `{name}` has its API key written in the policy; "
-                        "secrets come only from the environment: api_key = env(\"NAME\")",
-                        redact=True,
-                    )
-                else:
-                    self.error("invalid-value", v.span, "`api_key` takes env(\"NAME\")")
-            for f in fields.values():
-                if isinstance(f.value, ast.Call) and f.key != "api_key":
-                    self.error(
-                        "invalid-value",
-                        f.value.span,
-                        f"`{f.value.func}(…)` is only allowed for `api_key`",
-                    )
-                elif isinstance(f.value, ast.Call) and f.value.func != "env":
-                    self.error(
-                        "unknown-name",
-                        f.value.span,
-                        f"unknown function `{f.value.func}`; only env(\"NAME\") exists",
-                    )
+            key_env = self._api_key(name, fields.get("api_key"))
+            self._only_env_calls(fields)
             timeout = self._number(fields.get("timeout"), "timeout")
             phases = [self._seconds(fields.get(f"{p}_timeout"), p) for p in _PHASES]
             default = self._word(fields.get("default"), "default")
@@ -240,6 +209,45 @@ class CatalogChecker(Reporter):
                 api_version=self._api_version(fields.get("api_version"), adapter),
             )
         return out
+
+    def _api_key(self, provider: str, key: ast.Field | None) -> str | None:
+        """`api_key = env("NAME")`: the variable's name; a literal key is a literal-secret error
+        (its text never shown)."""
+        if key is None:
+            return None
+        v = key.value
+        if isinstance(v, ast.Call) and v.func == "env":
+            key_env = str(v.arg.value)
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key_env):
+                self.error("invalid-value", v.arg.span, "env() takes an environment variable name")
+            return key_env
+        if isinstance(v, ast.Literal) and v.kind == "string":
+            self.error(
+                "literal-secret",
+                v.span,
+                f"provider `{provider}` has its API key written in the policy; "
+                "secrets come only from the environment: api_key = env(\"NAME\")",
+                redact=True,
+            )
+        else:
+            self.error("invalid-value", v.span, "`api_key` takes env(\"NAME\")")
+        return None
+
+    def _only_env_calls(self, fields: dict[str, ast.Field]) -> None:
+        """A call is env("NAME"), and only as `api_key`."""
+        for f in fields.values():
+            if isinstance(f.value, ast.Call) and f.key != "api_key":
+                self.error(
+                    "invalid-value",
+                    f.value.span,
+                    f"`{f.value.func}(…)` is only allowed for `api_key`",
+                )
+            elif isinstance(f.value, ast.Call) and f.value.func != "env":
+                self.error(
+                    "unknown-name",
+                    f.value.span,
+                    f"unknown function `{f.value.func}`; only env(\"NAME\") exists",
+                )
 
     def _location(self, f: ast.Field | None, has_regions: bool) -> str | None:
         """`location = "swedencentral"`: the cloud region of the endpoint, lowercased. Without

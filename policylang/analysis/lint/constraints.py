@@ -11,6 +11,7 @@ replayed through the reference interpreter, constraints included."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from itertools import product
 from math import prod
 
@@ -109,35 +110,55 @@ def _removed_because(model: ir.Model, attribute: str) -> str:
     return f"hosted in {hosted}"
 
 
+@dataclass
+class _Reach:
+    """What the requests a rule decides showed, one per combination of the values its
+    constraints read."""
+
+    unscored: dict[str, tuple[str, dict]] = field(default_factory=dict)  # candidate -> key, example
+    ever_allowed: set[str] = field(default_factory=set)  # written targets some request may use
+    first_example: dict | None = None
+    empty_example: dict | None = None  # a request left with no candidate
+
+
 def _check_rule(ctx: LintContext, rule: ir.Rule, facts: list[str], choices: list[list]) -> None:
     spec = _static_only(rule.constraint_spec)
+    reach = _reach(ctx, rule, spec, facts, choices)
+    _report_unscored(ctx, rule, reach)
+    if reach.empty_example is not None and not interpret(ctx.p, reach.empty_example).candidates:
+        _report_no_candidate(ctx, rule, facts, reach.empty_example)
+    if reach.first_example is not None and reach.ever_allowed:
+        _report_removed(ctx, rule, spec, reach)
+
+
+def _reach(ctx: LintContext, rule: ir.Rule, spec: tuple, facts: list[str], choices: list) -> _Reach:
+    """Decide one request for each combination of values the rule reaches (its witness), and
+    note which candidates its constraints keep."""
     written = [rule.target, *rule.fallback]
-    unscored: dict[str, tuple[str, dict]] = {}  # candidate -> (key value, example)
-    ever_allowed: set[str] = set()  # written targets some reachable request may use
-    first_example: dict | None = None
-    empty_example: dict | None = None
-    reached = 0
+    reach = _Reach()
     for combo in product(*choices):
-        assign = dict(zip(facts, combo))
-        example = _witness(ctx, rule, assign)
+        example = _witness(ctx, rule, dict(zip(facts, combo)))
         if example is None:
             continue
-        reached += 1
         values = ctx.values(example)
         allowed = set(constrain(rule.decision, values, spec).candidates)
         for candidate, attributes, cs in spec:
             if any(c[0] == "quality" for c in cs) and ctx.p.quality is not None:
                 key = values.get(ctx.p.quality.fact, MISSING)
                 scores = dict(attributes[4][1]) if attributes[4] is not None else {}
-                if key is not MISSING and key not in scores and candidate not in unscored:
-                    unscored[candidate] = (key, example)
-        first_example = first_example or example
-        if not allowed and empty_example is None:
-            empty_example = example
+                if key is not MISSING and key not in scores and candidate not in reach.unscored:
+                    reach.unscored[candidate] = (key, example)
+        reach.first_example = reach.first_example or example
+        if not allowed and reach.empty_example is None:
+            reach.empty_example = example
         for t in written:
             if any(ctx.p.models[m].candidate in allowed for m in t.models):
-                ever_allowed.add(t.written)
-    for candidate, (key, example) in unscored.items():
+                reach.ever_allowed.add(t.written)
+    return reach
+
+
+def _report_unscored(ctx: LintContext, rule: ir.Rule, reach: _Reach) -> None:
+    for candidate, (key, example) in reach.unscored.items():
         assert ctx.p.quality is not None
         ctx.emit(
             rule,
@@ -149,51 +170,52 @@ def _check_rule(ctx: LintContext, rule: ir.Rule, facts: list[str], choices: list
             witness=example,
             notes=(f"add `{key}: SCORE` to its row in `quality by {ctx.p.quality.fact}`",),
         )
-    if empty_example is not None and not interpret(ctx.p, empty_example).candidates:
-        strings = [f for f in facts if ctx.p.facts[f].kind == "string"]
-        notes = tuple(
-            f"`{f}` is a string fact, so any value passes validation; narrow it to the values "
-            f"you serve, e.g. `fact {f}: enum {{eu, us}} ignoring case`"
-            for f in strings
+
+
+def _report_no_candidate(ctx: LintContext, rule: ir.Rule, facts: list[str], example: dict) -> None:
+    strings = [f for f in facts if ctx.p.facts[f].kind == "string"]
+    notes = tuple(
+        f"`{f}` is a string fact, so any value passes validation; narrow it to the values "
+        f"you serve, e.g. `fact {f}: enum {{eu, us}} ignoring case`"
+        for f in strings
+    )
+    ctx.emit(
+        rule,
+        "no-candidate",
+        "warning",
+        rule.span,
+        f"rule `{rule.name}` has no candidate left for some requests it decides: its "
+        f"constraints remove every one, e.g. {show(example)}",
+        witness=example,
+        notes=notes,
+    )
+
+
+def _report_removed(ctx: LintContext, rule: ir.Rule, spec: tuple, reach: _Reach) -> None:
+    """A written target or fallback no request the rule decides may use."""
+    example = reach.first_example
+    assert example is not None
+    why = dict(constrain(rule.decision, ctx.values(example), spec).removed)
+    for t in (rule.target, *rule.fallback):
+        if t.written in reach.ever_allowed:
+            continue
+        role = "target" if t is rule.target else "fallback"
+        model = ctx.p.models[t.models[0]]
+        text = why.get(model.candidate, "its constraints")
+        attribute = next(
+            (c[0] for cand, _, cs in spec if cand == model.candidate for c in cs if c[4] == text),
+            "hosted",
         )
         ctx.emit(
             rule,
-            "no-candidate",
+            "removed-by-constraint",
             "warning",
             rule.span,
-            f"rule `{rule.name}` has no candidate left for some requests it decides: its "
-            f"constraints remove every one, e.g. {show(empty_example)}",
-            witness=empty_example,
-            notes=notes,
+            f"{role} `{t.written}` is never a candidate of rule `{rule.name}`: "
+            f"`{text}` removes it ({_removed_because(model, attribute)}) "
+            f"from every request the rule decides, e.g. {show(example)}",
+            witness=example,
         )
-    if reached and first_example is not None and len(ever_allowed) > 0:
-        why = dict(constrain(rule.decision, ctx.values(first_example), spec).removed)
-        for t in written:
-            if t.written in ever_allowed:
-                continue
-            role = "target" if t is rule.target else "fallback"
-            model = ctx.p.models[t.models[0]]
-            text = why.get(model.candidate, "its constraints")
-            attribute = next(
-                (
-                    c[0]
-                    for cand, _, cs in spec
-                    if cand == model.candidate
-                    for c in cs
-                    if c[4] == text
-                ),
-                "hosted",
-            )
-            ctx.emit(
-                rule,
-                "removed-by-constraint",
-                "warning",
-                rule.span,
-                f"{role} `{t.written}` is never a candidate of rule `{rule.name}`: "
-                f"`{text}` removes it ({_removed_because(model, attribute)}) "
-                f"from every request the rule decides, e.g. {show(first_example)}",
-                witness=first_example,
-            )
 
 
 def unscored_value_members(ctx: LintContext) -> None:
