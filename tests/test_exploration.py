@@ -26,7 +26,7 @@ from policylang.syntax.formatter import format_text
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import quality as sim  # noqa: E402  (benchmarks/quality.py: the simulation)
 
-TODAY = "half-life 1_000_000_000 explore 0%"   # the learner before #28: no aging, no exploration
+TODAY = "half-life 1_000_000_000 or 1_000_000_000 days explore 0%"   # the learner before #28: no aging, no exploration
 
 
 def run_sim(name: str, clause: str, seed: int = 7, requests: int | None = None) -> dict:
@@ -45,6 +45,31 @@ def test_an_unluckily_demoted_good_model_earns_its_traffic_back_within_500_reque
     assert got >= 0.8 * due, (got, due)
     assert sim.requests_to_recover(s, run) <= 500
     assert 0 < run["explored"] <= 0.02 + 50 / 3000    # the budget: 2% and what carried over
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9, 10, 11])
+def test_on_every_seed_an_unluckily_demoted_model_is_rated_again_and_earns_its_traffic_back(seed):
+    """The law behind the 500-request target, on every seed: today's learner never asks the
+    model again; the learner re-rates it within its budget until it is back. (Within 500
+    requests on 7 of seeds 7-16: benchmarks/quality.py prints the count.)"""
+    s = sim.SCENARIOS["unlucky"]
+    today = run_sim("unlucky", TODAY, seed=seed)
+    assert sim.requests_to_recover(s, today) is None and sim.share_at(s, today, 3000)[0] == 0
+    run = run_sim("unlucky", "", seed=seed)
+    back = sim.requests_to_recover(s, run)
+    assert back is not None and back <= 2500, back
+    assert sim.share_at(s, run, 3000)[0] >= 0.8                  # and it keeps it
+    assert run["explored"] <= 0.02 + 50 / 3000
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9])
+def test_on_every_seed_exploration_sends_below_a_floor_no_more_than_its_budget(seed):
+    """Support bot: answers exploration sends to a model below its floor in truth are at most
+    the rule's budget for the value (the carry, then 2% of its requests), whatever the draws."""
+    run = run_sim("support", "", seed=seed)
+    troubleshoot = 0.3 * 10_000
+    assert run["below_explored"] * 10_000 <= 0.02 * EXPLORE_CARRY + 0.02 * troubleshoot * 1.1
+    assert run["below_explored"] > 0                               # it did explore the overclaimer
 
 
 def test_a_degraded_model_loses_its_traffic_within_300_of_its_ratings():
