@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 import policylang
 from policylang.dialects import messages as messages_dialect
 from policylang.dialects import responses as responses_dialect
+from policylang.dialects import responses_render
 from policylang.providers.anthropic import from_message, to_messages
 from policylang.providers.gemini import from_response, to_contents
 from policylang.runtime import RetryPolicy, Router
@@ -348,7 +349,7 @@ def read_message_answer(completion):
 
 def read_response_answer(completion):
     from openai.types.responses import Response
-    r = Response.model_validate(responses_dialect.to_response(completion, {"model": "auto"}))
+    r = Response.model_validate(responses_render.to_response(completion, {"model": "auto"}))
     calls = [(i.call_id, i.name, json.loads(i.arguments)) for i in r.output if i.type == "function_call"]
     return r.output_text, calls, (r.usage.input_tokens, r.usage.output_tokens), r.status
 

@@ -1,6 +1,6 @@
 """POST /v1/responses: the OpenAI Responses API, translated to Chat Completions and back.
 
-First the pure translation (policylang/dialects/responses.py), each output validated by the
+First the pure translation (policylang/dialects/responses.py and responses_render.py), each output validated by the
 official SDK's own pydantic types; then the official `openai` SDK, unchanged except for its
 base URL, against a real gateway on loopback in front of fake providers of every wire format."""
 import json
@@ -10,7 +10,8 @@ from openai.types.responses import Response, ResponseStreamEvent
 from pydantic import TypeAdapter
 
 from policylang.dialects import DialectError
-from policylang.dialects.responses import ResponseEvents, to_chat, to_response
+from policylang.dialects.responses import to_chat
+from policylang.dialects.responses_render import ResponseEvents, to_response
 
 EVENT = TypeAdapter(ResponseStreamEvent)
 

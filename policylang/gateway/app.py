@@ -36,7 +36,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..dialects.messages import chat_id_of as message_chat_id
-from ..dialects.responses import chat_id_of
+from ..dialects.responses_render import chat_id_of
 from ..policy import decision_json
 from ..prelude import FactError, jsonable
 from ..providers.transport import HttpxHTTP
@@ -425,8 +425,8 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 def _rate(router: Router, response_id: str, score: float, owner: str | None):
     """Router.feedback for the id as given, else for the chat completion's id inside a Responses
-    id (`resp_` and the chat id: dialects/responses.py) or a Message id (`msg_` and the chat id:
-    dialects/messages.py)."""
+    id (`resp_` and the chat id: dialects/responses_render.py) or a Message id (`msg_` and the
+    chat id: dialects/messages.py)."""
     try:
         return router.feedback(response_id, score, owner)
     except UnknownResponse:

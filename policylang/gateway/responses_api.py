@@ -1,6 +1,7 @@
-"""OpenAI Responses, an inbound API (gateway/dialect.py) over dialects/responses.py's
-translation: the request as a Chat Completions body, a completion as a Response object, a
-stream as the Responses events, errors in OpenAI's shape (as on every OpenAI endpoint)."""
+"""OpenAI Responses, an inbound API (gateway/dialect.py) over the translation in
+dialects/responses.py (the way in) and dialects/responses_render.py (the way back): the
+request as a Chat Completions body, a completion as a Response object, a stream as the
+Responses events, errors in OpenAI's shape (as on every OpenAI endpoint)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from dataclasses import dataclass, field
 from starlette.responses import Response
 
 from ..dialects import DialectError
-from ..dialects.responses import PATH, ResponseEvents, sse, to_chat, to_response
+from ..dialects.responses import PATH, to_chat
+from ..dialects.responses_render import ResponseEvents, sse, to_response
 from ..runtime import Result
 from .auth import bearer_key
 from .dialect import Inbound
