@@ -91,6 +91,26 @@ def test_output_config_and_what_is_accepted_but_not_forwarded():
     assert not {"thinking", "cache_control", "service_tier", "speed", "diagnostics", "output_config"} & set(chat)
 
 
+def test_a_claude_code_request_is_carried():
+    """What Claude Code 2 sends: system blocks and tools marked for caching, thinking, context
+    management, a long user_id; accepted, and only what Chat Completions carries goes on."""
+    chat = to_chat(body(
+        system=[{"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}},
+                {"type": "text", "text": "Be careful."}],
+        messages=[{"role": "user", "content": [
+            {"type": "text", "text": "fix the bug", "cache_control": {"type": "ephemeral"}}]}],
+        tools=[{"name": "Bash", "description": "run a command", "cache_control": {"type": "ephemeral"},
+                "input_schema": {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+                                 "properties": {"command": {"type": "string"}}, "required": ["command"]}}],
+        thinking={"type": "enabled", "budget_tokens": 4000}, temperature=1, stream=True,
+        context_management={"edits": [{"type": "clear_tool_uses_20250919"}]},
+        metadata={"user_id": "user_" + "a" * 64 + "_account__session_" + "b" * 36}))
+    assert chat["messages"] == [{"role": "system", "content": "You are Claude Code.\n\nBe careful."},
+                                {"role": "user", "content": "fix the bug"}]
+    assert chat["tools"][0]["function"]["parameters"]["required"] == ["command"]
+    assert len(chat["user"]) == 64 and "context_management" not in chat and "thinking" not in chat
+
+
 def test_count_tokens_bodies_need_no_max_tokens():
     counted = {"model": "auto", "messages": [{"role": "user", "content": "hi"}]}
     assert to_chat(counted, count_only=True) == {"model": "auto", "messages": [{"role": "user", "content": "hi"}]}

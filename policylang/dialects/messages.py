@@ -63,6 +63,7 @@ class _Common(BaseModel):
     # accepted, not forwarded: hints to Anthropic's own serving (docs/endpoints.md)
     thinking: dict[str, Any] | None = None
     cache_control: dict[str, Any] | None = None
+    context_management: dict[str, Any] | None = None  # Claude Code 2 sends it on every request
     speed: StrictStr | None = None
     user_profile_id: StrictStr | None = None
     workspace_id: StrictStr | None = None
@@ -89,7 +90,6 @@ _REFUSED = {
     "container": "a container lives at Anthropic",
     "mcp_servers": "MCP servers are called by Anthropic's API",
     "inference_geo": "where a model runs is the policy's to decide: `only hosted in region`",
-    "context_management": "context editing happens at Anthropic",
 }
 _EFFORT = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
 
