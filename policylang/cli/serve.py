@@ -124,7 +124,9 @@ def add_parser(sub) -> None:
         "serve",
         help="run the OpenAI-compatible gateway",
         description="Serve FILE as an OpenAI-compatible endpoint (POST /v1/chat/completions, "
-        "GET /v1/models, POST /v1/route, POST /v1/feedback, /healthz, /readyz, /metrics). The "
+        "POST /v1/responses, POST /v1/messages and /v1/messages/count_tokens, GET /v1/models, "
+        "POST /v1/route, POST /v1/feedback, /healthz, /readyz, /metrics; what each API carries "
+        "and refuses: docs/endpoints.md). The "
         "policy is reloaded when the file changes or on SIGHUP; a policy with errors is "
         "refused and the old one keeps serving.",
         epilog="Exit codes: 0 stopped by SIGINT or SIGTERM after draining; 1 the port cannot be "
