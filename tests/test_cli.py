@@ -431,3 +431,18 @@ def test_the_analysis_budget_is_cpu_time_so_a_loaded_machine_finds_the_same(monk
     assert waited == unhurried
     notes = [d.message for d in rushed if d.code == "analysis-incomplete"]
     assert notes and all("0 s of CPU time" in m or "time budget" in m for m in notes), notes
+
+
+def test_check_starts_without_the_runtime_or_httpx(tmp_path):
+    """docs/architecture.md, Layers: the CLI loads the runtime (httpx, the providers: ~0.1 s of
+    CPU at start-up) only in the commands that use it; `check`, `fmt`, `test` and `compile` do
+    not. (`diff` once brought it to every command through the classifiers' diff.)"""
+    code = ("import sys\nfrom policylang.cli import main\n"
+            "codes = [main(a) for a in (['check', 'examples/'], ['fmt', '--check', 'examples/'],\n"
+            "         ['test', 'examples/quickstart.policy'], ['compile', 'examples/quickstart.policy', '-o', sys.argv[1]])]\n"
+            "print(codes, sorted(m for m in sys.modules if m.split('.')[0] in ('httpx', 'starlette', 'uvicorn')\n"
+            "      or m.startswith(('policylang.runtime', 'policylang.providers', 'policylang.authoring.diff'))))")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.py")], capture_output=True, text=True,
+                       cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == "[0, 0, 0, 0] []", r.stdout

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from ..authoring.diff import DiffError, semantic_diff
-from ..authoring.diff import render as render_diff
 from ..policy import PolicyError, load, loads
 from .common import (
     EXIT_FINDINGS,
@@ -30,6 +28,11 @@ def _read_policy_arg(arg: str, base_dir: str | None):
 
 
 def run(args) -> int:
+    # lazy: the diff of classifiers brings the runtime (httpx, the providers: ~0.2 s of start-up
+    # that the other commands do not need)
+    from ..authoring.diff import DiffError, semantic_diff
+    from ..authoring.diff import render as render_diff
+
     if args.old == "-" and args.new == "-":
         raise UsageError("only one side can come from stdin")
     old = _read_policy_arg(args.old, args.base_dir)
