@@ -252,3 +252,57 @@ def test_every_module_is_in_the_module_table_and_every_one_there_exists():
     assert not unlisted, sorted(unlisted)
     assert not listed - actual, sorted(listed - actual)
     assert len(listed) > 100, len(listed)
+
+
+def _resolves(dotted: str) -> bool:
+    """`pipeline.front_end`, `ir.Rule.decision`, `Router.complete`, `str.lower`: a module of the
+    package (by its last one or two names) or a class defined in one, then attributes, fields
+    or `self.x =` assignments of each."""
+    import builtins
+    import dataclasses
+    import importlib
+    import inspect
+
+    def has(obj, attr: str) -> bool:
+        if hasattr(obj, attr) or attr in getattr(obj, "__annotations__", {}):
+            return True
+        if dataclasses.is_dataclass(obj) and attr in {f.name for f in dataclasses.fields(obj)}:
+            return True
+        return inspect.isclass(obj) and re.search(rf"self\.{attr}\s*[:=]", inspect.getsource(obj)) is not None
+
+    def walk(obj, attrs) -> bool:
+        for a in attrs:
+            if not has(obj, a):
+                return False
+            obj = getattr(obj, a, None)
+        return True
+
+    parts = dotted.split(".")
+    if hasattr(builtins, parts[0]):
+        return walk(getattr(builtins, parts[0]), parts[1:])
+    modules = [p.relative_to(ROOT).with_suffix("").parts for p in PACKAGE.rglob("*.py") if p.stem != "__main__"]
+    modules = [m[:-1] if m[-1] == "__init__" else m for m in modules]
+    for k in range(len(parts) - 1, 0, -1):
+        for m in modules:
+            if list(m[-k:]) == parts[:k] and walk(importlib.import_module(".".join(m)), parts[k:]):
+                return True
+    for m in modules:
+        module = importlib.import_module(".".join(m))
+        cls = getattr(module, parts[0], None)
+        if inspect.isclass(cls) and cls.__module__ == module.__name__ and walk(cls, parts[1:]):
+            return True
+    return False
+
+
+def test_the_functions_classes_and_fields_it_names_exist():
+    named = {n for n in re.findall(r"`([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)(?:\(\))?`", DOC)
+             if n.rsplit(".", 1)[1] not in ("py", "mjs", "lark", "md", "json")}
+    assert len(named) > 40, len(named)
+    missing = sorted(n for n in named if not _resolves(n))
+    assert not missing, missing
+    assert not _resolves("pipeline.no_such_stage") and not _resolves("Router.no_such_method")
+    source = "\n".join(p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py"))
+    types = set(re.findall(r"`([A-Z][a-z]\w*)`", DOC)) - {"None", "True", "False"}
+    assert len(types) > 30, len(types)
+    undefined = sorted(n for n in types if not re.search(rf"^\s*(class {n}\b|{n}\s*[:=])", source, re.M))
+    assert not undefined, undefined
