@@ -755,3 +755,16 @@ def test_any_body_is_a_chat_body_or_a_dialect_error_with_its_path():
     law()
     print(dict(counts))
     assert counts["translated"] > 50 and counts["refused, param in the body"] > 300, counts
+
+
+def test_a_prompt_too_long_for_every_candidate_names_the_input(gateway_policy, tmp_path, fake):
+    path = tmp_path / "small.policy"
+    path.write_text(open(gateway_policy()).read().replace("context = 100_000", "context = 40"))
+    with RunningGateway(GatewayConfig(policy=str(path))) as gw:
+        for stream in (False, True):
+            with pytest.raises(openai.BadRequestError) as info:
+                sdk(gw).responses.create(model="auto", input="word " * 400, stream=stream)
+            err = info.value.body
+            assert (err["code"], err["param"]) == ("context_length_exceeded", "input")
+            assert "longer than the context window of every candidate" in err["message"]
+    assert fake.received == 0
