@@ -4,6 +4,7 @@ obviously right. It is the oracle the compiled evaluator is tested against."""
 from __future__ import annotations
 
 from . import prelude
+from .operators import OPERATORS
 from .prelude import MISSING, Decision, check_facts, json_value
 from .semantics import ir
 from .syntax import printer
@@ -75,8 +76,8 @@ def _collect(cond: ir.Cond, values: dict, out: list) -> None:
 
 def format_test(t: ir.Test) -> str:
     """The test as the policy would write it."""
-    if t.op in ("is missing", "is present"):
-        return f"{t.fact} {t.op}"
-    if t.op in ("matches", "startswith"):
-        return f"{t.fact} {t.op} {printer.string(t.value)}"
-    return f"{t.fact} {t.op} {printer.constant(t.value)}"
+    row = OPERATORS[t.op]
+    if row.operand == "none":
+        return row.prints(t.fact)
+    shown = printer.string if row.cls == "pattern" else printer.constant
+    return row.prints(t.fact, shown(t.value))

@@ -2,15 +2,15 @@
 meaning of each test operator (`holds`) and of each candidate constraint (`constrain`):
 the one definition the reference interpreter, the analysis and compiled code share.
 
-Pure standard library: `policylang compile` copies this file's source verbatim into
-standalone modules, so both raise the same errors and agree on every operator."""
+Pure standard library: `policylang compile` copies this file's source (after the operator
+table's, operators.py) into standalone modules, so both raise the same errors and agree on
+every operator."""
 
 import difflib
 import json
-import re
-import warnings
 from collections import namedtuple
-from functools import lru_cache
+
+from .operators import OPERATORS  # standalone modules: operators.py's source precedes this file
 
 __all__ = [
     "Decision",
@@ -177,49 +177,16 @@ def jsonable(facts):
     return {k: json_value(v) for k, v in facts.items()}
 
 
-@lru_cache(maxsize=1024)
-def _regex(pattern):
-    with warnings.catch_warnings():  # check reports what re warns of (suspicious-pattern)
-        warnings.simplefilter("ignore", FutureWarning)
-        return re.compile(pattern)
-
-
 def holds(op, value, constant):
     """Whether `fact op constant` holds for the fact's value (MISSING when absent, after
-    defaults). Every positive test is false on a missing fact; `!=` and `not in` are true."""
-    if op == "is missing":
-        return value is MISSING
-    if op == "is present":
-        return value is not MISSING
-    if op == "!=":
-        return not (value is not MISSING and value == constant)
-    if op == "not in":
-        return not (value is not MISSING and value in constant)
+    defaults): the operator's row in operators.py. Every positive test is false on a missing
+    fact; `!=` and `not in` are true."""
+    row = OPERATORS.get(op)
+    if row is None:
+        raise ValueError(f"unknown operator {op}")
     if value is MISSING:
-        return False
-    if op == "==":
-        return value == constant
-    if op == "<":
-        return value < constant
-    if op == "<=":
-        return value <= constant
-    if op == ">":
-        return value > constant
-    if op == ">=":
-        return value >= constant
-    if op == "in":
-        return value in constant
-    if op == "contains":
-        return constant in value
-    if op == "contains any":
-        return any(x in value for x in constant)
-    if op == "contains all":
-        return all(x in value for x in constant)
-    if op == "matches":
-        return _regex(constant).search(value) is not None
-    if op == "startswith":
-        return value.startswith(constant)
-    raise ValueError(f"unknown operator {op}")
+        return row.on_missing
+    return row.test(value, constant)
 
 
 def fold_case(facts, names):

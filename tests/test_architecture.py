@@ -306,3 +306,71 @@ def test_the_functions_classes_and_fields_it_names_exist():
     assert len(types) > 30, len(types)
     undefined = sorted(n for n in types if not re.search(rf"^\s*(class {n}\b|{n}\s*[:=])", source, re.M))
     assert not undefined, undefined
+
+
+# ---- the operator table is the only place that spells an operator -----------------------------
+from policylang.operators import OPERATORS, ROWS
+
+# calls whose string arguments are text, not operators: `name.startswith("<")`, `s.replace("<", …)`
+_TEXT_METHODS = {"startswith", "endswith", "replace", "strip", "lstrip", "rstrip", "split",
+                 "rsplit", "find", "rfind", "count", "index", "partition"}
+# modules whose one-character `<` / `>` are characters of prompts (markup, quoted mail), never tests
+_CHARACTERS = {"textmodel.py": {"<", ">"}}
+
+
+def operator_spellings(source: str, allowed: frozenset = frozenset()) -> list[tuple[int, str]]:
+    """(line, spelling) of each Python string constant that spells an operator's name: in a
+    comparison, a tuple, a call, a dict, anywhere, except as an argument of a text method or a
+    piece of a `+` concatenation or an f-string (text being built), or a spelling in
+    `allowed`."""
+    tree = ast.parse(source)
+    text = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _TEXT_METHODS):
+            text.update(id(a) for a in node.args)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            text.update((id(node.left), id(node.right)))
+        if isinstance(node, ast.JoinedStr):  # the pieces of an f-string
+            text.update(id(v) for v in node.values)
+    return [(node.lineno, node.value) for node in ast.walk(tree)  # in no particular order
+            if isinstance(node, ast.Constant) and node.value in OPERATORS
+            and id(node) not in text and node.value not in allowed]
+
+
+def test_operator_spellings_are_found_wherever_code_tests_them():
+    """The scan itself: every way a module could spell an operator is caught, text is not."""
+    planted = '''
+if t.op == "matches": pass
+if op in ("<", "<="): pass
+x = ir.Test(fact, "not in", values)
+y = {"contains any": 1}
+z = f(op="is present")
+ok = name.startswith("<") or s.replace(">", "") or ("<" + tok + ">")
+doc = "a test with `in` and `matches` in its words" + f"<{x}>"
+'''
+    found = sorted(operator_spellings(planted))
+    assert found == [(2, "matches"), (3, "<"), (3, "<="), (4, "not in"), (5, "contains any"),
+                     (6, "is present")], found
+
+
+def test_the_operator_table_is_the_only_module_spelling_operators():
+    """Adding an operator is its grammar, its row in operators.py and its tests: no other module
+    of the package names one (docs/architecture.md, "Adding things")."""
+    spelled, scanned = [], 0
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "operators.py":
+            continue
+        allowed = frozenset(_CHARACTERS.get(path.name, ()))
+        scanned += 1
+        spelled += [f"{path.relative_to(ROOT)}:{line}: {value!r}"
+                    for line, value in operator_spellings(path.read_text(), allowed)]
+    for path in sorted(PACKAGE.rglob("*.mjs")):  # the JavaScript runtime: quoted literals
+        scanned += 1
+        for n, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("//", 1)[0]
+            spelled += [f"{path.relative_to(ROOT)}:{n}: {m.group(2)!r}"
+                        for m in re.finditer(r"([\"'])(.*?)\1", code) if m.group(2) in OPERATORS]
+    assert scanned > 100, scanned
+    assert len(ROWS) == len(OPERATORS) >= 16
+    assert not spelled, "\n".join(spelled)

@@ -13,6 +13,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import product
 
+from ..operators import OPERATORS
 from ..pacing import pace
 from ..prelude import MISSING, holds
 from ..semantics import ir
@@ -205,18 +206,18 @@ def build_dims(
                 consts[t.fact] = set()
                 order.append(t.fact)
             f = facts[t.fact]
-            if t.op in ("matches", "startswith"):
+            row = OPERATORS[t.op]
+            if row.cls == "pattern":
                 opaque.setdefault(opaque_key(t), t)
                 continue
-            if t.op in ("is missing", "is present"):
+            if row.cls == "presence":
                 continue
             values = t.value if isinstance(t.value, tuple) else (t.value,)
             if f.kind in ("int", "float"):
-                for c in values:
-                    if t.op in ("<", ">=", "==", "!=", "in", "not in"):
-                        consts[t.fact].add(c)
-                    if t.op not in ("<", ">="):
-                        consts[t.fact].add(successor(f.kind, c))
+                for c in values:  # the ends of the intervals where the test holds
+                    for end in row.interval:
+                        if end is not None:
+                            consts[t.fact].add(c if end == "at" else successor(f.kind, c))
                 consts[t.fact].discard(None)
             else:
                 consts[t.fact].update(values)
@@ -312,8 +313,9 @@ class BoxBuilder:
         "missing, e in" (which no request has) always decide like their twins "missing, e out"."""
         d = self.by_fact[t.fact]
         miss = d.missing_atom
-        if t.op in ("is missing", "is present"):
-            want_missing = (t.op == "is missing") != negate
+        row = OPERATORS[t.op]
+        if row.cls == "presence":
+            want_missing = row.on_missing != negate
             if miss is None:
                 return [] if want_missing else [{}]
             return [{d.index: 1 << miss if want_missing else 1}]
@@ -322,7 +324,7 @@ class BoxBuilder:
             self.by_element[(t.fact, e)].index
             for e in dict.fromkeys(t.value if isinstance(t.value, tuple) else (t.value,))
         ]
-        every = t.op == "contains all"
+        every = row.every
         if negate:  # not all in: some out; not any in: all out
             every = not every
         bit = 0b10 if negate else 0b01
@@ -337,7 +339,8 @@ class BoxBuilder:
 
     def test_mask(self, t: ir.Test) -> tuple[int, int]:
         """(dim index, atom mask) of the atoms where test t holds."""
-        if t.op in ("matches", "startswith"):
+        row = OPERATORS[t.op]
+        if row.cls == "pattern":
             od = self.by_test.get(opaque_key(t))
             if od is not None:
                 return od.index, 0b10
@@ -350,35 +353,33 @@ class BoxBuilder:
         op, k = t.op, d.kind
         missing = 0 if d.missing_atom is None else 1 << d.missing_atom
         present = d.full & ~missing
-        if op == "is missing":
-            return d.index, missing
-        if op == "is present":
-            return d.index, present
-        if op in ("!=", "not in"):
-            pos = ir.Test(t.fact, "==" if op == "!=" else "in", t.value)
+        if row.cls == "presence":
+            return d.index, missing if row.on_missing else present
+        if row.negates:
+            pos = ir.Test(t.fact, row.negates, t.value)
             return d.index, d.full & ~self.test_mask(pos)[1]
         values = t.value if isinstance(t.value, tuple) else (t.value,)
         if k in ("int", "float"):
-            if op in ("==", "in"):
-                m = 0
-                for c in values:
-                    m |= self._range(d, c, successor(k, c))
-                return d.index, m
-            c = t.value
-            if op == ">" and successor(k, c) is None:
-                return d.index, 0  # nothing is above +inf
-            lo, hi = {
-                "<": (None, c),
-                "<=": (None, successor(k, c)),
-                ">": (successor(k, c), None),
-                ">=": (c, None),
-            }[op]
-            return d.index, self._range(d, lo, hi)
+            m = 0
+            for c in values:
+                m |= self._interval(d, row.interval, c)
+            return d.index, m
         if k in ("enum", "string"):
             return d.index, sum(1 << d.position(v) for v in set(values))
         if k == "bool":
             return d.index, 1 << (0 if t.value else 1)
         raise AssertionError(op)
+
+    @classmethod
+    def _interval(cls, d: Dim, ends: tuple, c) -> int:
+        """The atoms of the operator's interval (operators.py) around the constant c."""
+        lo_end, hi_end = ends
+        after = successor(d.kind, c)
+        if lo_end == "after" and after is None:
+            return 0  # nothing is above +inf
+        lo = None if lo_end is None else c if lo_end == "at" else after
+        hi = None if hi_end is None else c if hi_end == "at" else after
+        return cls._range(d, lo, hi)
 
     @staticmethod
     def _range(d: Dim, lo, hi) -> int:

@@ -151,11 +151,12 @@ class Diagram:
         stop(rule): called at each leaf reached, True ends the walk (stopped, stopped_path);
         deadline: a budget.clock() value (CPU seconds of this thread) past which building stops
         with DiagramTooLarge.
-        The compiler's table layout is derived afterwards (hashable_on_top)."""
+        The compiler's table layout is derived afterwards (compiler/table.py)."""
         self.space = space
         self.deadline = deadline
         self._ticks = 0
-        self.hashable_first: list[int] = []  # set by hashable_on_top: these dims are split first
+        # the dims split first, in this order, above every other (compiler/table.py sets it)
+        self.hashable_first: list[int] = []
         self.domain = domain or space.full_domain()
         self.budget = budget
         self.nodes: list = []
@@ -294,99 +295,19 @@ class Diagram:
             path.append((d, atoms))
             parts.append((atoms, self._build(sig, below)))
             path.pop()
-        nid = self._reduced(d, parts)
+        nid = self.reduced(d, parts)
         self._memo[key] = nid
         return nid
 
-    # ---- the table layout, from a built diagram ------------------------------------
-    def hashable_on_top(self, deadline: float | None = None) -> Diagram:
-        """The same decisions with every hashable dim split first, in a fixed order (what the
-        compiler's table needs): for each combination of their atoms, this diagram with those
-        atoms fixed (its cofactor). Far cheaper than building hashable-first from the boxes."""
-        sp = self.space
-        hashable = [d.index for d in sp.dims if d.kind in HASHABLE]
-        new = Diagram(sp, live=0, budget=self.budget)
-        new.hashable_first = hashable
-        # the new diagram starts from this one's nodes: a sub-diagram with no hashable split in
-        # it is its own cofactor, kept as it is
+    # ---- building on a built diagram ----------------------------------------------
+    def extended(self) -> Diagram:
+        """An empty diagram over the same space that starts from this one's nodes, with room for
+        as many again: a caller builds a new root from them with `reduced` (the compiler's table
+        layout, compiler/table.py's hashable_on_top); a sub-diagram it leaves alone is shared."""
+        new = Diagram(self.space, live=0, budget=self.budget)
         new.nodes, new._ids = list(self.nodes), dict(self._ids)
         new._leaf_ids, new.no_match = dict(self._leaf_ids), self.no_match
         new.budget = self.budget + len(self.nodes)
-        pos = {d: i for i, d in enumerate(hashable)}
-        below: dict[int, int] = {}  # node -> positions of the hashable dims at or below it
-        for n in self.postorder():
-            node = self.nodes[n]
-            if isinstance(node, Leaf):
-                below[n] = 0
-            else:
-                mask = 1 << pos[node.dim] if node.dim in pos else 0
-                for _, c in node.branches:
-                    mask |= below[c]
-                below[n] = mask
-        # one hashable dim at a time: top(i, n) splits dims i.. of n's cofactor on top, and a dim
-        # that n does not test is skipped (every branch would be n itself, which _reduced joins),
-        # so equal cofactors are built once instead of once per combination of atoms
-        restricted: dict[tuple, int] = {}
-        tops: dict[tuple, int] = {}
-        ticks = 0
-
-        def bits(n: int) -> int:
-            """The positions of the hashable dims tested at or below n (any node of `new`)."""
-            b = below.get(n)
-            if b is None:
-                node = new.nodes[n]
-                b = 0
-                if isinstance(node, Split):
-                    b = 1 << pos[node.dim] if node.dim in pos else 0
-                    for _, c in node.branches:
-                        b |= bits(c)
-                below[n] = b
-            return b
-
-        def tick() -> None:
-            nonlocal ticks
-            ticks += 1
-            pace()
-            if deadline is not None and ticks & 255 == 0 and clock() > deadline:
-                raise DiagramTooLarge("the table layout ran past its time budget")
-
-        def restrict(n: int, i: int, a: int) -> int:
-            """n with hashable dim i fixed to atom a (its cofactor)."""
-            if not bits(n) >> i & 1:
-                return n
-            key = (n, i, a)
-            hit = restricted.get(key)
-            if hit is not None:
-                return hit
-            tick()
-            node = new.nodes[n]
-            assert isinstance(node, Split)
-            if node.dim == hashable[i]:
-                res = restrict(next(c for m, c in node.branches if m >> a & 1), i, a)
-            else:
-                res = new._reduced(node.dim, [(m, restrict(c, i, a)) for m, c in node.branches])
-            restricted[key] = res
-            return res
-
-        def top(i: int, n: int) -> int:
-            if i == len(hashable) or not bits(n):
-                return n
-            key = (i, n)
-            hit = tops.get(key)
-            if hit is not None:
-                return hit
-            tick()
-            if not bits(n) >> i & 1:
-                res = top(i + 1, n)
-            else:
-                d = hashable[i]
-                res = new._reduced(
-                    d, [(1 << a, top(i + 1, restrict(n, i, a))) for a in range(sp.dims[d].size)]
-                )
-            tops[key] = res
-            return res
-
-        new.root = top(0, self.root)
         return new
 
     def _leaf(self, rule: int) -> int:
@@ -395,7 +316,7 @@ class Diagram:
             nid = self._leaf_ids[rule] = self._intern(Leaf(rule))
         return nid
 
-    def _reduced(self, dim: int, parts: list[tuple[int, int]]) -> int:
+    def reduced(self, dim: int, parts: list[tuple[int, int]]) -> int:
         """The node for these (atom mask, child) parts, equal children joined (a lone child:
         itself)."""
         by_child: dict[int, int] = {}

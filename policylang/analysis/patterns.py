@@ -29,6 +29,7 @@ from collections import deque
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+from ..operators import OPERATORS
 from ..prelude import holds
 
 UNICODE_END = 0x110000
@@ -333,9 +334,14 @@ def prefix_nfa(prefix: str) -> _NFA:
     return nfa
 
 
+def _nfa(op: str, value: str, icase: bool = False) -> _NFA:
+    """The automaton of a pattern operator's test (its row's `automaton`, operators.py)."""
+    return prefix_nfa(value) if OPERATORS[op].automaton == "prefix" else regex_nfa(value, icase)
+
+
 def support_of(op: str, value: str) -> str | None:
     """None when the test is modelled exactly; otherwise the construct that keeps it opaque."""
-    if op == "startswith":
+    if OPERATORS[op].automaton == "prefix":
         return None
     try:
         regex_nfa(value)
@@ -368,7 +374,7 @@ def regions(
     """Every combination of the tests' truth values (op, value: `matches` or `startswith`) that
     some string not among the constants gives, with example strings checked by Python itself.
     lowercase: only strings str.lower leaves alone (a fact declared `ignoring case`) count."""
-    nfas = [prefix_nfa(v) if op == "startswith" else regex_nfa(v) for op, v in tests]
+    nfas = [_nfa(op, v) for op, v in tests]
     trie = _Trie(constants)
     charsets = [cs for nfa in nfas for moves in nfa.moves for cs, _ in moves]
     upper = changed_by_lower() if lowercase else ()
@@ -569,7 +575,7 @@ def search_dfa(op: str, value: str, max_states: int = MAX_DFA_STATES) -> SearchD
     """The test `matches value` / `startswith value` as a SearchDFA, from the same automata the
     analysis decides strings with (so with Python's `re` semantics). Unsupported for a pattern
     the automata do not model, TooLarge past max_states."""
-    nfa = prefix_nfa(value) if op == "startswith" else regex_nfa(value, icase=True)
+    nfa = _nfa(op, value, icase=True)
     alphabet = _Alphabet([cs for moves in nfa.moves for cs, _ in moves], ())
     lazy = _Lazy(nfa, alphabet)
     width = alphabet.size

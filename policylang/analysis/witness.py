@@ -12,6 +12,7 @@ import math
 import re
 from bisect import bisect_right
 
+from ..operators import OPERATORS
 from ..prelude import MISSING, holds
 from . import patterns
 from .atoms import Dim, atoms_of
@@ -42,7 +43,7 @@ def _samples(dim_tests: list[Dim], taken=()) -> list[str]:
     out = ["other", "x"]
     for d in dim_tests:
         v = d.opaque_test.value
-        if d.opaque_test.op == "startswith":
+        if OPERATORS[d.opaque_test.op].automaton == "prefix":
             out += [v, v + "x"]
         else:
             out += patterns.examples_for(v)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ..analysis.patterns import examples_for
 from ..analysis.witness import concretize
 from ..interp import interpret
+from ..operators import REGEX
 from ..pipeline import analysis_diagram
 from ..prelude import FactError
 from ..runtime.classify import CompiledClassifier, NgramBackend
@@ -101,7 +102,7 @@ def candidate_prompts(classifiers: list[ir.Classifier]) -> list[str]:
                     found += [word, f"Please {word} this for me."]
             elif clause.kind == "like":
                 found += list(clause.patterns)
-            elif clause.kind == "matches":
+            elif clause.kind == REGEX.name:
                 found += examples_for(clause.patterns[0])
     found += STOCK_PROMPTS
     return list(dict.fromkeys(found))

@@ -57,9 +57,20 @@ def _templates() -> jinja2.Environment:
     )
 
 
+_PRELUDE_IMPORT = "from .operators import OPERATORS"
+
+
 @lru_cache(maxsize=1)
 def _prelude_source() -> str:
-    return (Path(__file__).resolve().parent.parent / "prelude.py").read_text(encoding="utf-8")
+    """What a standalone module carries: the operator table's source, then prelude.py's with
+    its import of the table (the one package import it has) taken out."""
+    package = Path(__file__).resolve().parent.parent
+    table = (package / "operators.py").read_text(encoding="utf-8")
+    prelude = (package / "prelude.py").read_text(encoding="utf-8")
+    lines = prelude.splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith(_PRELUDE_IMPORT)]
+    assert len(kept) == len(lines) - 1, "prelude.py imports the operator table once"
+    return table + "\n\n" + "".join(kept)
 
 
 class _Module:

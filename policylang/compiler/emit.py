@@ -17,6 +17,7 @@ from collections import Counter
 
 from ..analysis.atoms import Dim, atoms_of, runs_of
 from ..analysis.diagram import Diagram, Leaf, Split
+from ..operators import OPERATORS
 from ..pacing import pace
 from ..pysource import safe_repr
 
@@ -220,9 +221,17 @@ class Emitter:
             + self.branch(children, depth + 1, read, pad + "    ", mid, hi)
         )
 
+    def opaque_test(self, dim: Dim, var: str) -> str:
+        """The expression testing an opaque dim's test on var: its operator's Python (its row in
+        operators.py) around a table holding its constant."""
+        row = OPERATORS[dim.opaque_test.op]
+        pat = self.table("_P", row.python_constant.format(safe_repr(dim.opaque_test.value)))
+        return row.python.format(v=var, c=pat)
+
     def select(self, dim: Dim, var: str, branch_of, pad: str, outs) -> list[str]:
         """Statements that compute the branch: `i = …`, or `return` the leaf directly when outs
-        (each branch's leaf rule) is given."""
+        (each branch's leaf rule) is given. One branch per dim kind, each the whole code for
+        that kind, read top to bottom (85 lines: longer than 80 so as not to scatter them)."""
         k = dim.kind
         res = (lambda expr: f"return {expr}") if outs is not None else (lambda expr: f"i = {expr}")
         val = (lambda b: self.leaf(outs[b])) if outs is not None else (lambda b: str(b))
@@ -295,13 +304,7 @@ class Emitter:
                 f"{pad}    _invalid(facts)",
             ]
         if k == "opaque":
-            t = dim.opaque_test
-            if t.op == "matches":
-                pat = self.table("_X", f"_re.compile({safe_repr(t.value)})")
-                test = f"{pat}.search({var}) is not None"
-            else:
-                pat = self.table("_P", safe_repr(t.value))
-                test = f"{var}.startswith({pat})"
+            test = self.opaque_test(dim, var)
             return [
                 f"{pad}if type({var}) is str:",
                 f"{pad}    {res(f'{val(branch_of[1])} if {test} else {val(branch_of[0])}')}",

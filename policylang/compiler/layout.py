@@ -15,7 +15,7 @@ from ..analysis.atoms import AnalysisLimit
 from ..analysis.budget import TimeBudget, clock
 from ..analysis.diagram import DEFAULT_NODE_BUDGET, Diagram, Space
 from ..semantics import ir
-from .table import table_fits
+from .table import hashable_on_top, table_fits
 
 FIRST_BLOCK = 512
 # CPU seconds (analysis/budget.py) of a layout of its own (compile, load): the whole-policy diagram
@@ -131,7 +131,7 @@ def _layout(
             # the table layout (every hashable fact split first) is the fastest evaluator; past
             # TABLE_SECONDS the plain diagram is used
             try:
-                dg = dg.hashable_on_top(deadline=clock() + TABLE_SECONDS)
+                dg = hashable_on_top(dg, deadline=clock() + TABLE_SECONDS)
             except AnalysisLimit:
                 pass
         layout = Layout("diagram", nodes=len(dg.reachable()), diagram=dg, plain=plain)

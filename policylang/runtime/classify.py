@@ -27,6 +27,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..operators import REGEX
 from ..semantics import ir
 from ..textmodel import KeywordMatcher, fold, shipped_model
 from .facts import prompt_text
@@ -122,9 +123,7 @@ class CompiledClassifier:
             for c in spec.clauses
             if c.kind == "model"
         ]
-        self.patterns = [
-            (c.label, re.compile(c.patterns[0])) for c in spec.clauses if c.kind == "matches"
-        ]
+        self.patterns = [(c.label, c.patterns[0]) for c in spec.clauses if c.kind == REGEX.name]
         self.like = [
             (c.label, c.threshold, backend.embed(list(c.patterns)))
             for c in spec.clauses
@@ -138,9 +137,9 @@ class CompiledClassifier:
                 hit = matcher.find(folded)
                 if hit is not None:
                     return Classification(self.fact, label, "keyword", hit)
-        for label, rx in self.patterns:
-            if rx.search(text):
-                return Classification(self.fact, label, "matches", rx.pattern)
+        for label, pattern in self.patterns:
+            if REGEX.test(text, pattern):  # the `matches` operator's meaning
+                return Classification(self.fact, label, REGEX.name, pattern)
         unsure = None
         for model, least in self.models:
             p = model.predict(text)

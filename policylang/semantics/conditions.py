@@ -10,11 +10,14 @@ import sys
 import warnings
 
 from ..diagnostics import Diagnostic
+from ..operators import OPERATORS, ROWS, Operator
 from ..prelude import did_you_mean
 from ..syntax import ast
 from . import ir
 
-_ORDER_OPS = ("<", "<=", ">", ">=")
+# the tests of a set fact, for messages: `contains`, `contains any` or `contains all`
+_SET_OPS = [f"`{r.name}`" for r in ROWS if r.element]
+SET_TESTS = ", ".join(_SET_OPS[:-1]) + " or " + _SET_OPS[-1]
 _KIND_NAME = {
     "int": "an int",
     "float": "a float",
@@ -94,10 +97,7 @@ def literal_value(fact: ir.Fact, lit: ast.Literal, element: bool = False):
         if lit.kind == "bool":
             return lit.value
     elif kind == "set":
-        raise LiteralError(
-            f"`{fact.name}` is a set fact; test it with `contains`, `contains any` or `contains "
-            "all`"
-        )
+        raise LiteralError(f"`{fact.name}` is a set fact; test it with {SET_TESTS}")
     raise LiteralError(
         f"`{text}` is not {_KIND_NAME[kind]} value, and `{fact.name}` is {_KIND_NAME[kind]} fact"
     )
@@ -181,71 +181,60 @@ class ConditionChecker:
             )
             self.error("unknown-name", _name_span(t), f"unknown fact `{t.fact}`{extra}")
             return None
-        op, kind = t.op, fact.kind
+        row = OPERATORS[t.op]
         try:
-            if op in ("is missing", "is present"):
-                return ir.Test(fact.name, op, None, t.span)
-            if op == "truthy":
-                if kind != "bool":
-                    raise LiteralError(
-                        f"a bare fact name tests a bool fact, but `{fact.name}` is "
-                        f"{_KIND_NAME[kind]} fact"
-                    )
-                return ir.Test(fact.name, "==", True, t.span)
-            if op in ("==", "!="):
-                if kind == "set":
-                    raise LiteralError(
-                        f"`{fact.name}` is a set fact; test it with `contains`, `contains any` or "
-                        "`contains all`"
-                    )
-                return ir.Test(fact.name, op, literal_value(fact, _one(t)), t.span)
-            if op in _ORDER_OPS:
-                if kind not in ("int", "float"):
-                    raise LiteralError(
-                        f"`{op}` compares numbers, but `{fact.name}` is {_KIND_NAME[kind]} fact",
-                        at_test=True,
-                    )
-                return ir.Test(fact.name, op, literal_value(fact, _one(t)), t.span)
-            if op in ("in", "not in"):
-                if kind in ("set", "bool"):
-                    raise LiteralError(
-                        f"`{op}` does not apply to {_KIND_NAME[kind]} fact like `{fact.name}`",
-                        at_test=True,
-                    )
-                values = _distinct(literal_value(fact, x) for x in _many(t))
-                return ir.Test(fact.name, op, values, t.span)
-            if op == "contains":
-                self._need(fact, "set", op)
-                return ir.Test(fact.name, op, literal_value(fact, _one(t), element=True), t.span)
-            if op in ("contains any", "contains all"):
-                self._need(fact, "set", op)
-                values = _distinct(literal_value(fact, x, element=True) for x in _many(t))
-                return ir.Test(fact.name, op, values, t.span)
-            if op in ("matches", "startswith"):
-                self._need(fact, "string", op)
-                pattern = _one(t)
-                if op == "matches" and not compile_pattern(
-                    str(pattern.value), pattern.span, self.diags
-                ):
-                    self.ok = False
-                    return None
-                value = pattern.value
-                if op == "startswith" and fact.ignoring_case and isinstance(value, str):
-                    value = value.lower()  # the fact's values are lowercased
-                return ir.Test(fact.name, op, value, t.span)
+            return self._typed(t, fact, row)
         except LiteralError as exc:
             span = t.value.span if isinstance(t.value, ast.Literal) and not exc.at_test else t.span
             self.error("type-mismatch", span, str(exc))
             return None
-        raise AssertionError(f"unknown operator {op}")
 
-    def _need(self, fact: ir.Fact, kind: str, op: str) -> None:
-        if fact.kind != kind:
-            raise LiteralError(
-                f"`{op}` applies to {_KIND_NAME[kind]} fact, but `{fact.name}` is "
-                f"{_KIND_NAME[fact.kind]} fact",
-                at_test=True,
-            )
+    def _typed(self, t: ast.Test, fact: ir.Fact, row: Operator) -> ir.Test | None:
+        """The test checked by its operator's row: the fact's kind, then its literals."""
+        op, cls = row.name, row.cls
+        if fact.kind not in row.kinds:
+            raise _mismatch(row, fact)
+        if cls == "presence":
+            return ir.Test(fact.name, op, None, t.span)
+        if cls == "bare":
+            return ir.Test(fact.name, row.lowers_to, True, t.span)
+        if row.operand == "many":
+            values = _distinct(literal_value(fact, x, element=row.element) for x in _many(t))
+            return ir.Test(fact.name, op, values, t.span)
+        if cls != "pattern":
+            return ir.Test(fact.name, op, literal_value(fact, _one(t), element=row.element), t.span)
+        pattern = _one(t)
+        if row.automaton == "regex" and not compile_pattern(
+            str(pattern.value), pattern.span, self.diags
+        ):
+            self.ok = False
+            return None
+        value = pattern.value
+        if row.automaton == "prefix" and fact.ignoring_case and isinstance(value, str):
+            value = value.lower()  # the fact's values are lowercased
+        return ir.Test(fact.name, op, value, t.span)
+
+
+def _mismatch(row: Operator, fact: ir.Fact) -> LiteralError:
+    """Why the operator does not test this fact, in the words of its class."""
+    kind, cls = _KIND_NAME[fact.kind], row.cls
+    if cls == "bare":
+        return LiteralError(f"a bare fact name tests a bool fact, but `{fact.name}` is {kind} fact")
+    if cls == "equality":  # every kind but a set
+        return LiteralError(f"`{fact.name}` is a set fact; test it with {SET_TESTS}")
+    if cls == "order":
+        return LiteralError(
+            f"`{row.name}` compares numbers, but `{fact.name}` is {kind} fact", at_test=True
+        )
+    if cls == "membership":
+        return LiteralError(
+            f"`{row.name}` does not apply to {kind} fact like `{fact.name}`", at_test=True
+        )
+    return LiteralError(
+        f"`{row.name}` applies to {_KIND_NAME[row.kinds[0]]} fact, but `{fact.name}` is "
+        f"{kind} fact",
+        at_test=True,
+    )
 
 
 def _distinct(values) -> tuple:

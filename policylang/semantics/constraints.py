@@ -3,6 +3,7 @@ whether the operand is a fact of the right type or a literal (docs/language.md Â
 
 from __future__ import annotations
 
+from ..operators import MEMBER, bounds
 from ..prelude import did_you_mean
 from ..syntax import ast, printer
 from . import ir
@@ -11,10 +12,10 @@ from .report import Reporter
 
 # attribute -> (operators, fact kinds its operand may name, what a literal operand must be)
 ATTRIBUTES = {
-    "hosted": (("in",), ("string", "enum"), "a set of region names"),
-    "cost": (("<", "<="), ("float", "int"), "a number of USD"),
-    "context": ((">", ">="), ("int",), "a number of tokens"),
-    "quality": ((">", ">="), ("float",), "a score between 0 and 1"),
+    "hosted": ((MEMBER.name,), ("string", "enum"), "a set of region names"),
+    "cost": (bounds(upper=True), ("float", "int"), "a number of USD"),
+    "context": (bounds(upper=False), ("int",), "a number of tokens"),
+    "quality": (bounds(upper=False), ("float",), "a score between 0 and 1"),
 }
 
 
@@ -71,9 +72,8 @@ def check_constraint(
         ):
             report.error("type-mismatch", c.span, f"`hosted in` takes a fact or {literal_kind}")
             return None
-        return ir.Constraint(
-            "hosted", "in", False, frozenset(str(x.value).lower() for x in operand), text, c.span
-        )
+        regions = frozenset(str(x.value).lower() for x in operand)
+        return ir.Constraint("hosted", MEMBER.name, False, regions, text, c.span)
     if not (
         isinstance(operand, ast.Literal)
         and operand.kind == "number"

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from .. import textmodel
 from ..diagnostics import Related
+from ..operators import REGEX
 from ..pacing import pace
 from ..prelude import did_you_mean
 from ..span import split_lines
@@ -311,7 +312,7 @@ class StatementChecker(Reporter):
                         )
                     otherwise = c.label
                     continue
-                if c.kind == "matches" and not compile_pattern(c.patterns[0], c.span, self.diags):
+                if c.kind == REGEX.name and not compile_pattern(c.patterns[0], c.span, self.diags):
                     continue
                 if c.kind == "keywords" and not all(k.strip() for k in c.patterns):
                     self.error(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from ..operators import OPERATORS
 from ..span import NOWHERE as NOWHERE  # re-exported: the AST's positions
 from ..span import Span as Span
 
@@ -68,8 +69,9 @@ Value = Union[Literal, Ref, Call, ListLiteral]
 
 @dataclass(frozen=True)
 class Test:
-    """One atomic test of a fact. op is one of OPS; value is a Literal, a tuple
-    of Literals (in, not in, contains any/all) or None (is missing, bare fact)."""
+    """One atomic test of a fact. op is one of OPS; value is a Literal, a tuple of Literals
+    (operators whose operand is "many": a set literal) or None ("none": `is missing`, a bare
+    fact)."""
 
     fact: str
     op: str
@@ -77,24 +79,7 @@ class Test:
     span: Span = _span()
 
 
-OPS = (
-    "==",
-    "!=",
-    "<",
-    "<=",
-    ">",
-    ">=",
-    "in",
-    "not in",
-    "contains",
-    "contains any",
-    "contains all",
-    "matches",
-    "startswith",
-    "is missing",
-    "is present",
-    "truthy",
-)
+OPS = tuple(OPERATORS)  # the operator table's names (operators.py)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from .. import resources
 from .._version import __version__
 from ..diagnostics import Diagnostic
+from ..operators import MEMBER, REGEX, ROWS
 from ..pacing import pace
 from ..span import unify_line_breaks
 from . import ast, fastpath, hints
@@ -422,11 +423,11 @@ class _ToAst:
 
     def fact_constraint(self, meta, c):
         name, fact = c
-        return ast.Constraint(str(name), "in", str(fact), self._span(meta))
+        return ast.Constraint(str(name), MEMBER.name, str(fact), self._span(meta))
 
     def set_constraint(self, meta, c):
         name, values = c
-        return ast.Constraint(str(name), "in", values, self._span(meta))
+        return ast.Constraint(str(name), MEMBER.name, values, self._span(meta))
 
     # rules
     def fallback(self, meta, c):
@@ -466,37 +467,14 @@ class _ToAst:
     def compare(self, meta, c):
         return self._test(meta, str(c[1]), c, c[2])
 
-    def member(self, meta, c):
-        return self._test(meta, "in", c, c[1])
-
-    def not_member(self, meta, c):
-        return self._test(meta, "not in", c, c[1])
-
-    def contains(self, meta, c):
-        return self._test(meta, "contains", c, c[1])
-
-    def contains_any(self, meta, c):
-        return self._test(meta, "contains any", c, c[1])
-
-    def contains_all(self, meta, c):
-        return self._test(meta, "contains all", c, c[1])
-
-    def matches(self, meta, c):
-        lit = ast.Literal("string", _unescape(str(c[1])), str(c[1]), self._tspan(c[1]))
-        return self._test(meta, "matches", c, lit)
-
-    def startswith(self, meta, c):
-        lit = ast.Literal("string", _unescape(str(c[1])), str(c[1]), self._tspan(c[1]))
-        return self._test(meta, "startswith", c, lit)
-
-    def is_missing(self, meta, c):
-        return self._test(meta, "is missing", c)
-
-    def is_present(self, meta, c):
-        return self._test(meta, "is present", c)
-
-    def truthy(self, meta, c):
-        return self._test(meta, "truthy", c)
+    def _operator_test(self, meta, c, row):
+        """A test the operator table's row builds, from its grammar alias (operators.py)."""
+        if row.operand == "none":
+            return self._test(meta, row.name, c)
+        value = c[1]
+        if row.cls == "pattern":  # a STRING token
+            value = ast.Literal("string", _unescape(str(value)), str(value), self._tspan(value))
+        return self._test(meta, row.name, c, value)
 
     # expectations
     def fact_entry(self, meta, c):
@@ -524,7 +502,8 @@ class _ToAst:
         return ast.ClassClause(str(c[0]), "keywords", self._strings(c[1:]), None, self._span(meta))
 
     def class_matches(self, meta, c):
-        return ast.ClassClause(str(c[0]), "matches", self._strings(c[1:]), None, self._span(meta))
+        kind = REGEX.name  # `LABEL matches "re"`: the operator's meaning on the text
+        return ast.ClassClause(str(c[0]), kind, self._strings(c[1:]), None, self._span(meta))
 
     def class_like(self, meta, c):
         threshold = _number(str(c[-1]))
@@ -545,6 +524,15 @@ class _ToAst:
 
     def start(self, meta, c):
         return tuple(c)
+
+
+def _operator_method(row):
+    return lambda self, meta, c: self._operator_test(meta, c, row)
+
+
+for _row in ROWS:  # each test the grammar builds by its operator's alias (compare reads CMP)
+    if _row.rule != "compare":
+        setattr(_ToAst, _row.rule, _operator_method(_row))
 
 
 # ---- errors ------------------------------------------------------------------

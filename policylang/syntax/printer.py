@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from ..operators import OPERATORS, REGEX
 from . import ast
 from .parser import KEYWORDS
 
@@ -91,14 +92,10 @@ def _set(values) -> str:
 
 
 def test(t: ast.Test) -> str:
-    op = t.op
-    if op == "truthy":
-        return t.fact
-    if op in ("is missing", "is present"):
-        return f"{t.fact} {op}"
-    if op in ("in", "not in", "contains any", "contains all"):
-        return f"{t.fact} {op} {_set(t.value)}"
-    return f"{t.fact} {op} {literal(t.value)}"
+    row = OPERATORS[t.op]
+    if row.operand == "none":
+        return row.prints(t.fact)
+    return row.prints(t.fact, _set(t.value) if row.operand == "many" else literal(t.value))
 
 
 def cond(c, parent: str | None = None) -> str:
@@ -213,8 +210,8 @@ def clause(c: ast.ClassClause) -> str:
         return f"otherwise {c.label}"
     if c.kind == "model":
         return f"model {string(c.patterns[0])} above {number(c.threshold)}"
-    if c.kind == "matches":
-        return f"{c.label} matches {string(c.patterns[0])}"
+    if c.kind == REGEX.name:
+        return REGEX.prints(c.label, string(c.patterns[0]))
     items = "[" + ", ".join(string(p) for p in c.patterns) + "]"
     if c.kind == "keywords":
         return f"{c.label} keywords {items}"

@@ -323,43 +323,12 @@ const AUTOMATA = P.automata.map(([cuts, classes, width, end, step, verdict]) => 
 });
 
 // ---- tests and conditions (prelude.holds) ------------------------------------------------
+// OPERATORS (generated from policylang/operators.py): per operator, [its value on a missing
+// fact, its test of a present value]
 function holds(op, v, c) {
-  switch (op) {
-    case "is missing":
-      return v === MISSING;
-    case "is present":
-      return v !== MISSING;
-    case "!=":
-      return !(v !== MISSING && equal(v, c));
-    case "not in":
-      return !(v !== MISSING && c.some((x) => equal(v, x)));
-  }
-  if (v === MISSING) return false;
-  switch (op) {
-    case "==":
-      return equal(v, c);
-    case "<":
-      return v < c;
-    case "<=":
-      return v <= c;
-    case ">":
-      return v > c;
-    case ">=":
-      return v >= c;
-    case "in":
-      return c.some((x) => equal(v, x));
-    case "contains":
-      return v.has(c);
-    case "contains any":
-      return c.some((x) => v.has(x));
-    case "contains all":
-      return c.every((x) => v.has(x));
-    case "matches":
-      return search(AUTOMATA[c], v);
-    case "startswith":
-      return v.startsWith(c);
-  }
-  throw new Error(`unknown operator ${op}`);
+  const o = OPERATORS.get(op);
+  if (o === undefined) throw new Error(`unknown operator ${op}`);
+  return v === MISSING ? o[0] : o[1](v, c);
 }
 
 function equal(v, c) {
@@ -398,7 +367,7 @@ const ELEMENT = 4;
 const MATCHES = 5;
 const STARTSWITH = 6;
 const KIND_CODE = { enum: HASHED, string: HASHED, bool: BOOL, int: NUMBER, float: NUMBER,
-  set: PRESENT, element: ELEMENT, matches: MATCHES, startswith: STARTSWITH };
+  set: PRESENT, element: ELEMENT, regex: MATCHES, prefix: STARTSWITH };
 
 function node(dims, raw) {
   const dim = dims[raw[0]];
