@@ -32,6 +32,7 @@ from .compiler import Compiled, Layout, generate, layout_policy
 from .compiler.codegen import compiled_in_pieces
 from .compiler.layout import CACHE_RULES
 from .diagnostics import Diagnostic
+from .operators import OPERATORS
 from .pacing import pace
 from .semantics import ir
 from .semantics.check import build, check_file
@@ -152,9 +153,7 @@ def _has_patterns(policy_ir: ir.PolicyIR) -> bool:
     """Whether a rule tests `matches` or `startswith` (which the linter decides exactly and the
     layout does not)."""
     return any(
-        t.op in ("matches", "startswith")
-        for rule in policy_ir.rules
-        for t in ir.tests_of(rule.cond)
+        OPERATORS[t.op].cls == "pattern" for rule in policy_ir.rules for t in ir.tests_of(rule.cond)
     )
 
 
