@@ -295,7 +295,7 @@ class Diagram:
             path.append((d, atoms))
             parts.append((atoms, self._build(sig, below)))
             path.pop()
-        nid = self.reduced(d, parts)
+        nid = self._reduced(d, parts)
         self._memo[key] = nid
         return nid
 
@@ -317,6 +317,11 @@ class Diagram:
         return nid
 
     def reduced(self, dim: int, parts: list[tuple[int, int]]) -> int:
+        """The node for these (atom mask, child) parts, for a caller building on this diagram
+        (`extended`)."""
+        return self._reduced(dim, parts)
+
+    def _reduced(self, dim: int, parts: list[tuple[int, int]]) -> int:
         """The node for these (atom mask, child) parts, equal children joined (a lone child:
         itself)."""
         by_child: dict[int, int] = {}
