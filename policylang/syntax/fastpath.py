@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from ..operators import MEMBER, ROWS, Operator
 from ..pacing import pace
 from . import ast
 
@@ -39,8 +40,17 @@ _NAME_CHAR = re.compile(r"[A-Za-z0-9_]")
 # after these keywords a line break continues the statement (the post-lexer's rule)
 _CONTINUE_AFTER = frozenset(("and", "or", "not", "route", "fallback", "only"))
 _CLOSE = {"(": ")", "{": "}", "[": "]"}
-# a word after a test's fact: the test it begins (the rest read below)
-_TEST_WORDS = frozenset(("in", "not", "contains", "matches", "startswith", "is"))
+# the operators written as words (operators.py), by their first word: the words after it and the
+# row, the longest spelling first (`contains any` before `contains`); a spelling of more than two
+# words is left to Lark
+_WORDED: dict[str, list[tuple[tuple[str, ...], Operator]]] = {}
+for _row in sorted(ROWS, key=lambda r: -len(r.name.split())):
+    _words = _row.name.split()
+    if _row.rule != "compare" and _row.cls != "bare" and len(_words) <= 2:
+        _WORDED.setdefault(_words[0], []).append((tuple(_words[1:]), _row))
+# a word after a test's fact: the test it begins (the rest read by `operator`)
+_TEST_WORDS = frozenset(_WORDED)
+_BARE = next(r.name for r in ROWS if r.cls == "bare")  # `flag`: a bool fact alone
 
 
 _FIRST_WORD = re.compile(r"(?:\s|#[^\n]*)*([A-Za-z_][A-Za-z0-9_.\-]*)")
@@ -248,13 +258,13 @@ class _Parser:
         if t.kind == "cmp":
             value = self.literal()
             return ast.Constraint(a.text, t.text, value, self.span(a, self.prev()))
-        if t.kind != "name" or t.text != "in":
+        if t.kind != "name" or t.text != MEMBER.name:
             raise _Decline
         if self.at("punct", "{"):
             values = self.set_lit()
-            return ast.Constraint(a.text, "in", values, self.span(a, self.prev()))
+            return ast.Constraint(a.text, MEMBER.name, values, self.span(a, self.prev()))
         fact = self.name()
-        return ast.Constraint(a.text, "in", fact.text, self.span(a, fact))
+        return ast.Constraint(a.text, MEMBER.name, fact.text, self.span(a, fact))
 
     # ---- conditions ---------------------------------------------------------------
     def cond(self):
@@ -315,29 +325,30 @@ class _Parser:
             compared = self.literal()
             return ast.Test(f.text, t.text, compared, self.span(f, self.prev()))
         if t is None or t.kind != "name" or t.text not in _TEST_WORDS:
-            return ast.Test(f.text, "truthy", None, self.span(f, f))
-        w = self.word(*_TEST_WORDS).text
-        op: str
-        value: ast.Literal | tuple[ast.Literal, ...] | None
-        if w == "in":
-            op, value = "in", self.set_lit()
-        elif w == "not":
-            self.word("in")
-            op, value = "not in", self.set_lit()
-        elif w == "contains":
-            if self.at("name", "any", "all"):
-                which = self.word("any", "all").text
-                op, value = f"contains {which}", self.set_lit()
-            else:
-                op, value = "contains", self.literal()
-        elif w == "is":
-            op, value = f"is {self.word('missing', 'present').text}", None
-        else:  # matches, startswith
+            return ast.Test(f.text, _BARE, None, self.span(f, f))
+        row = self.operator()
+        value: ast.Literal | tuple[ast.Literal, ...] | None = None
+        if row.operand == "many":
+            value = self.set_lit()
+        elif row.cls == "pattern":
             s = self.take()
             if s.kind != "string":
                 raise _Decline
-            op, value = w, self._string(s)
-        return ast.Test(f.text, op, value, self.span(f, self.prev()))
+            value = self._string(s)
+        elif row.operand == "one":
+            value = self.literal()
+        return ast.Test(f.text, row.name, value, self.span(f, self.prev()))
+
+    def operator(self) -> Operator:
+        """The operator whose words come next (its row in operators.py)."""
+        w = self.word(*_TEST_WORDS).text
+        for rest, row in _WORDED[w]:
+            if not rest:
+                return row
+            if self.at("name", rest[0]):
+                self.word(rest[0])
+                return row
+        raise _Decline
 
     def set_lit(self) -> tuple[ast.Literal, ...]:
         self.punct("{")
