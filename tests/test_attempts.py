@@ -49,7 +49,6 @@ def execution(policy, client, clock, results, budget=None):
         clock=clock,
         sleep=clock.sleep,
         rng=random.Random(7),
-        counter=lambda text: len(text.split()),
         budget=budget,
         on_result=lambda result, key: results.append((result, key)),
     )

@@ -64,11 +64,10 @@ class Execution:
     retry: how long, how often and how patiently to try; health: the breakers and latency
     averages, read and fed; budget: held around each request and settled with its cost (by
     Router.complete and RouterStream, not the loop; None: no budget); clock and
-    sleep: time, injected so tests need not wait; rng: the backoff's jitter; counter: how a
-    text's tokens are counted (Router.plan counts the prompt's once: Plan.prompt_tokens);
-    missing_keys: provider -> its unset `api_key` variable (its candidates are skipped);
-    on_result(result, budget_key): called with every result (the router's: expect feedback
-    for the answer)."""
+    sleep: time, injected so tests need not wait; rng: the backoff's jitter (a prompt's tokens
+    come counted on the Plan: Plan.prompt_tokens); missing_keys: provider -> its unset
+    `api_key` variable (its candidates are skipped); on_result(result, budget_key): called
+    with every result (the router's: expect feedback for the answer)."""
 
     adapters: Mapping[str, Adapter]
     retry: RetryPolicy
@@ -76,7 +75,6 @@ class Execution:
     clock: Callable[[], float]
     sleep: Callable[[float], Awaitable[None]]
     rng: random.Random
-    counter: Callable[[str], int]
     budget: Budgets | None = None
     missing_keys: Mapping[str, str] = field(default_factory=dict)
     on_result: Callable[[Result, str | None], None] = _no_hook

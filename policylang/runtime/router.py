@@ -107,7 +107,6 @@ class Router:
             clock,
             sleep,
             self.rng,
-            counter,
             budget,
             self.missing_keys,
             self._awaits_feedback,
