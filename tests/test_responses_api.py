@@ -93,9 +93,11 @@ def test_text_format_json_schema_and_reasoning_effort():
     ({"input": "x", "max_output_tokens": True}, "max_output_tokens", "positive integer"),
     ({"input": "x", "stream": "yes"}, "stream", "true or false"),
     ({"input": "x", "background": True}, "background", "not supported"),
-    ({"input": "x", "include": ["reasoning.encrypted_content"]}, "include", "reasoning.encrypted_content"),
+    ({"input": "x", "include": ["reasoning.encrypted_content", "message.output_text.logprobs"]}, "include.1",
+     "message.output_text.logprobs"),
     ({"input": "x", "truncation": "auto"}, "truncation", "never drops input"),
-    ({"input": "x", "reasoning": {"summary": "auto"}}, "reasoning.summary", "only `reasoning.effort`"),
+    ({"input": "x", "reasoning": {"context": "x"}}, "reasoning.context", "only `reasoning.effort`"),
+    ({"input": "x", "reasoning": {"summary": 3}}, "reasoning.summary", "must be a string"),
     ({"input": "x", "text": {"format": {"type": "yaml"}}}, "text.format.type", "json_schema"),
     ({"input": "x", "tool_choice": {"type": "web_search"}}, "tool_choice", "auto, none, required"),
     ({"input": "x", "max_tool_calls": 3}, "max_tool_calls", "runs no tools"),
@@ -109,10 +111,14 @@ def test_what_it_cannot_carry_is_refused_with_the_path(body, param, says):
 
 
 def test_stateless_fields_left_null_are_no_error():
-    """The SDK and the Agents SDK send `previous_response_id: null` and `include: []`."""
+    """The SDK and the Agents SDK send `previous_response_id: null` and `include: []`; Codex asks
+    for encrypted reasoning and reasoning summaries, of which no answer has any."""
     chat = to_chat({"input": "x", "previous_response_id": None, "include": [], "truncation": "disabled",
                     "store": True})
     assert chat["messages"] == [{"role": "user", "content": "x"}]
+    chat = to_chat({"input": "x", "store": False, "include": ["reasoning.encrypted_content"],
+                    "reasoning": {"effort": "high", "summary": "auto"}})
+    assert chat == {"messages": [{"role": "user", "content": "x"}], "reasoning_effort": "high"}
 
 
 # ---- responses: Chat Completions -> Responses ------------------------------------------------

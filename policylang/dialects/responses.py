@@ -33,6 +33,9 @@ _UNSUPPORTED = {
     "context_management": "server-side context management is not supported",
     "prompt_cache_retention": "prompt cache retention is not supported",
 }
+# what asks for reasoning items, which no answer has (the providers' reasoning is not carried):
+# accepted, as OpenAI's Codex CLI and the Agents SDK send them, and nothing comes of them
+_NO_REASONING_ITEMS = ("summary", "generate_summary")
 _KNOWN = {
     "model",
     "input",
@@ -126,12 +129,13 @@ def _options(body: dict, out: dict) -> None:
     include = body.get("include")
     if include is not None and not isinstance(include, list):
         raise DialectError("`include` must be a list", "include")
-    if include:
-        raise DialectError(
-            f"`include` is not supported ({', '.join(map(str, include))}): the gateway returns "
-            "the message and function calls only",
-            "include",
-        )
+    for i, extra in enumerate(include or ()):
+        if extra != "reasoning.encrypted_content":
+            raise DialectError(
+                f"`include: {extra}` is not supported: the gateway returns the message and "
+                "function calls only",
+                f"include.{i}",
+            )
     truncation = body.get("truncation")
     if truncation not in (None, "disabled"):
         raise DialectError(
@@ -154,6 +158,9 @@ def _options(body: dict, out: dict) -> None:
             if key == "effort":
                 if value is not None:
                     out["reasoning_effort"] = _string(value, "reasoning.effort")
+            elif key in _NO_REASONING_ITEMS:
+                if value is not None:
+                    _string(value, f"reasoning.{key}")  # checked; no answer has a summary
             elif value is not None:
                 raise DialectError(
                     f"`reasoning.{key}` is not supported: only `reasoning.effort` reaches "
