@@ -18,6 +18,8 @@ class AdapterInfo:
     implementation: str  # "module:Class", the module under policylang/providers/
     system: str  # the GenAI system its traces name (OpenTelemetry's gen_ai.provider.name)
     speaks: str  # what it talks to, for the docs
+    extra: str | None = None  # the package extra it needs (pip install 'policylang[EXTRA]')
+    requires: str | None = None  # the module that extra brings, which its implementation imports
 
 
 ADAPTERS: tuple[AdapterInfo, ...] = (
@@ -30,6 +32,14 @@ ADAPTERS: tuple[AdapterInfo, ...] = (
     AdapterInfo("anthropic", "anthropic:AnthropicAdapter", "anthropic", "Anthropic Messages"),
     AdapterInfo("gemini", "gemini:GeminiAdapter", "gcp.gemini", "Google Gemini generateContent"),
     AdapterInfo("azure", "azure:AzureOpenAIAdapter", "az.ai.openai", "Azure OpenAI deployments"),
+    AdapterInfo(
+        "bedrock",
+        "bedrock:BedrockAdapter",
+        "aws.bedrock",
+        "AWS Bedrock Converse and ConverseStream, SigV4-signed",
+        extra="aws",
+        requires="botocore",
+    ),
     AdapterInfo("echo", "echo:EchoAdapter", "policylang.echo", "offline: answers the prompt"),
 )
 

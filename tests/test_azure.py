@@ -303,10 +303,11 @@ def test_azure_settings_mistakes_are_errors_with_a_position(fields, message, at)
 def test_the_docs_table_of_locations_is_the_one_the_checker_reads():
     text = (ROOT / "docs" / "language.md").read_text()
     section = text[text.index("### Cloud locations"):text.index("### Constraints")]
-    for region, locations in TABLE["azure"].items():
-        (row,) = [ln for ln in section.splitlines() if ln.startswith(f"| `{region}` |")]
-        written = [w.split(" (")[0].strip() for w in row.split("|")[2].split(",")]
-        assert written == list(locations)
+    for column, cloud in ((2, "azure"), (3, "aws")):
+        for region, locations in TABLE[cloud].items():
+            (row,) = [ln for ln in section.splitlines() if ln.startswith(f"| `{region}` |")]
+            written = [w.split(" (")[0].strip() for w in row.split("|")[column].split(",")]
+            assert written == list(locations)
 
 
 def test_only_hosted_in_region_keeps_us_deployments_from_eu_requests():

@@ -285,6 +285,19 @@ class _Response:
             raise
         self._finish()
 
+    async def aiter_bytes(self):
+        conn, loop = self._conn, self._conn.loop
+        try:
+            first = max(0.001, self._first_by - loop.time())
+            piece = await conn.next_chunk(first, "first event of the stream")
+            while piece is not None:
+                yield piece
+                piece = await conn.next_chunk(self._timeouts.idle, "data mid-stream")
+        except BaseException:
+            self._close()  # left early (GeneratorExit), or failed
+            raise
+        self._finish()
+
     async def aclose(self) -> None:
         self._close()
 
@@ -357,17 +370,20 @@ class PooledHTTP:
             return
         idle.append(conn)
 
-    async def request(self, method, url, *, json_body, headers, timeout, stream):
+    async def request(self, method, url, *, json_body, headers, timeout, stream, content=None):
         scheme, host, port, target, host_header = _origin(url)
         key = (scheme, host, port)
-        body = b"" if json_body is None else jsonio.dumpb(json_body)
+        if content is not None:
+            body = content
+        else:
+            body = b"" if json_body is None else jsonio.dumpb(json_body)
         lines = [f"{method} {target} HTTP/1.1\r\nhost: ".encode() + host_header]
         for name, value in headers.items():
             lines.append(f"{name}: {value}".encode("latin-1"))
         if json_body is not None:
             if not any(k.lower() == "content-type" for k in headers):
                 lines.append(b"content-type: application/json")
-        if json_body is not None or method in ("POST", "PUT", "PATCH"):
+        if json_body is not None or content is not None or method in ("POST", "PUT", "PATCH"):
             lines.append(b"content-length: %d" % len(body))
         head = b"\r\n".join(lines) + b"\r\n\r\n"
         timeouts = Timeouts.of(timeout)
@@ -415,6 +431,10 @@ class _Read:
     async def aiter_lines(self):
         for line in self._body.decode("utf-8", "replace").splitlines():
             yield line
+
+    async def aiter_bytes(self):
+        if self._body:
+            yield self._body
 
     def ended(self) -> None:
         return None

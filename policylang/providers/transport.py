@@ -59,6 +59,8 @@ class HTTPResponse(Protocol):
 
     def aiter_lines(self) -> AsyncGenerator[str, None]: ...
 
+    def aiter_bytes(self) -> AsyncGenerator[bytes, None]: ...  # a binary stream's pieces
+
     def ended(self) -> None: ...  # the caller read the message's end: the connection may be kept
 
     async def aclose(self) -> None: ...
@@ -77,6 +79,7 @@ class HTTP(Protocol):
         headers: dict,
         timeout: float | Timeouts,
         stream: bool,
+        content: bytes | None = None,  # the body as bytes, sent as they are (a signed body)
     ) -> HTTPResponse: ...
 
 
@@ -96,6 +99,11 @@ class _HttpxResponse:
         with _httpx_errors():
             async for line in self._r.aiter_lines():
                 yield line
+
+    async def aiter_bytes(self):
+        with _httpx_errors():
+            async for piece in self._r.aiter_bytes():
+                yield piece
 
     def ended(self) -> None:
         return None  # httpx closes a connection whose body was left unread; nothing to keep
@@ -125,12 +133,16 @@ class HttpxHTTP:
     def __init__(self, client: httpx.AsyncClient):
         self.client = client
 
-    async def request(self, method, url, *, json_body, headers, timeout, stream) -> HTTPResponse:
+    async def request(
+        self, method, url, *, json_body, headers, timeout, stream, content=None
+    ) -> HTTPResponse:
         t = Timeouts.of(timeout)
         # httpx bounds each read alike: the head and a stream's gaps both wait up to the longer
         bound = httpx.Timeout(max(t.first_byte, t.idle), connect=t.connect)
         with _httpx_errors():
-            kw = {"json": json_body} if json_body is not None else {}
+            kw: dict = {"json": json_body} if json_body is not None else {}
+            if content is not None:
+                kw = {"content": content}
             req = self.client.build_request(method, url, headers=headers, timeout=bound, **kw)
             return _HttpxResponse(await self.client.send(req, stream=stream))
 

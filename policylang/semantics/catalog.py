@@ -187,6 +187,13 @@ class CatalogChecker(Reporter):
                     f"provider `{name}` uses adapter = azure: set `base_url` to the resource "
                     'endpoint, e.g. base_url = "https://RES.openai.azure.com"',
                 )
+            if adapter == "bedrock" and "location" not in fields:
+                self.error(
+                    "invalid-value",
+                    d.name_span,
+                    f"provider `{name}` uses adapter = bedrock: set `location` to the AWS region "
+                    'it signs for, e.g. location = "eu-central-1"',
+                )
             regions = self._regions(fields.get("regions"))
             location = self._location(fields.get("location"), regions is not None)
             hosted = region_of(location) if location is not None else None

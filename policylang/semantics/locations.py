@@ -1,7 +1,8 @@
 """Cloud locations and the regions of std's `region` fact they are in: a provider's
 `location = "swedencentral"` gives it `regions = [eu]` unless it declares its own
 (docs/language.md §5 prints this table). Only regions in the member states of the European
-Union count as `eu`: Azure's uksouth, switzerlandnorth or norwayeast are not, and a location
+Union count as `eu`: Azure's uksouth, switzerlandnorth or norwayeast are not, nor AWS's
+eu-west-2 (London) and eu-central-2 (Zurich), and a location
 not listed here needs `regions` written beside it."""
 
 from __future__ import annotations
@@ -46,8 +47,18 @@ _AZURE = {
     ),
 }
 
+# AWS region ids (adapter = bedrock's `location`)
+_AWS = {
+    "eu": ("eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1", "eu-south-1",
+           "eu-south-2"),
+    "us": ("us-east-1", "us-east-2", "us-west-1", "us-west-2", "us-gov-east-1", "us-gov-west-1"),
+    "apac": ("ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
+             "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+             "ap-east-1"),
+}  # fmt: skip
+
 # cloud -> region of std -> that cloud's location names (lowercase)
-TABLE: dict[str, dict[str, tuple[str, ...]]] = {"azure": _AZURE}
+TABLE: dict[str, dict[str, tuple[str, ...]]] = {"azure": _AZURE, "aws": _AWS}
 
 REGION_OF: dict[str, str] = {
     loc: region for regions in TABLE.values() for region, locs in regions.items() for loc in locs

@@ -1,0 +1,348 @@
+"""AWS Bedrock (issue 31): `adapter = bedrock` against a loopback bedrock-runtime that recomputes
+each request's SigV4 signature and answers Converse JSON and ConverseStream event frames
+(policylang.testing.fake_bedrock), the fake proven faithful by boto3's bedrock-runtime client,
+then the gateway driven through the `openai` SDK, plain and streamed, tools included, failing
+over from one AWS region to another; and the AWS regions `only hosted in region` reads."""
+import asyncio
+import json
+import logging
+
+import boto3
+import botocore.config
+import httpx
+import openai
+import pytest
+from botocore.exceptions import ClientError, EventStreamError
+
+import policylang
+from gateway_harness import RunningGateway
+from policylang.gateway import GatewayConfig
+from policylang.policy import PolicyError
+from policylang.providers import HttpxHTTP, make_adapter
+from policylang.providers import errors as provider_errors
+from policylang.providers.bedrock import endpoint
+from policylang.runtime import RetryPolicy
+from policylang.semantics import ir
+from policylang.semantics.locations import TABLE
+from policylang.testing.fake_bedrock import FakeBedrock
+
+CLAUDE = "eu.anthropic.claude-3-7-sonnet-20250219-v1:0"
+MSG = [{"role": "user", "content": "hello bedrock"}]
+QUICK = RetryPolicy(retries=1, backoff_base=0.001, backoff_cap=0.002)
+KEY_ID, SECRET = "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+TOOLS = [{"type": "function", "function": {"name": "lookup", "description": "Look a word up",
+                                           "parameters": {"type": "object", "properties": {"text": {"type": "string"}}}}}]
+
+
+@pytest.fixture(scope="module")
+def frankfurt():
+    with FakeBedrock(region="eu-central-1") as f:
+        yield f
+
+
+@pytest.fixture(scope="module")
+def ireland():
+    with FakeBedrock(region="eu-west-1") as f:
+        yield f
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch, tmp_path):
+    """The AWS default chain reads the environment first; nothing of the machine's own."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def boto(fake, secret=SECRET, region=None):
+    return boto3.client("bedrock-runtime", region_name=region or fake.region, endpoint_url=fake.url,
+                        aws_access_key_id=KEY_ID, aws_secret_access_key=secret,
+                        config=botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 1}))
+
+
+USER = [{"role": "user", "content": [{"text": "hello bedrock"}]}]
+
+
+# ---- the fake is Bedrock as boto3 sees it ---------------------------------------------------------
+
+
+def test_boto3_gets_converse_and_converse_stream_answers(frankfurt):
+    frankfurt.clear()
+    client = boto(frankfurt)
+    done = client.converse(modelId=CLAUDE, messages=USER, inferenceConfig={"maxTokens": 50})
+    assert done["output"]["message"]["content"] == [{"text": f"Hello from {CLAUDE}: hello bedrock"}]
+    assert done["stopReason"] == "end_turn" and done["usage"]["outputTokens"] > 0
+    events = list(client.converse_stream(modelId=CLAUDE, messages=USER)["stream"])
+    assert list(events[0]) == ["messageStart"] and list(events[-1]) == ["metadata"]
+    text = "".join(e["contentBlockDelta"]["delta"]["text"] for e in events if "contentBlockDelta" in e)
+    assert text == f"Hello from {CLAUDE}: hello bedrock"
+    assert events[-2] == {"messageStop": {"stopReason": "end_turn"}}
+    got = frankfurt.requests[-1]
+    assert got.path == "/model/eu.anthropic.claude-3-7-sonnet-20250219-v1%3A0/converse-stream"
+    assert got.headers["authorization"].startswith(f"AWS4-HMAC-SHA256 Credential={KEY_ID}/")
+    assert "/eu-central-1/bedrock/aws4_request" in got.headers["authorization"]
+
+
+def test_boto3_tool_round_trip(frankfurt):
+    frankfurt.clear()
+    client = boto(frankfurt)
+    tools = {"tools": [{"toolSpec": {"name": "lookup", "inputSchema": {"json": {"type": "object"}}}}]}
+    done = client.converse(modelId=CLAUDE, messages=USER, toolConfig=tools)
+    (block,) = done["output"]["message"]["content"]
+    assert done["stopReason"] == "tool_use" and block["toolUse"]["input"] == {"text": "hello bedrock"}
+    then = USER + [done["output"]["message"], {"role": "user", "content": [
+        {"toolResult": {"toolUseId": block["toolUse"]["toolUseId"], "content": [{"text": "a greeting"}]}}]}]
+    assert client.converse(modelId=CLAUDE, messages=then, toolConfig=tools)["output"]["message"]["content"] \
+        == [{"text": f"Hello from {CLAUDE}: a greeting"}]
+    events = list(client.converse_stream(modelId=CLAUDE, messages=USER, toolConfig=tools)["stream"])
+    pieces = "".join(e["contentBlockDelta"]["delta"]["toolUse"]["input"] for e in events if "contentBlockDelta" in e)
+    assert json.loads(pieces) == {"text": "hello bedrock"}
+
+
+@pytest.mark.parametrize("fault,code,status", [
+    ("throttling", "ThrottlingException", 429), ("model_not_ready", "ModelNotReadyException", 429),
+    ("unavailable", "ServiceUnavailableException", 503), ("expired_token", "ExpiredTokenException", 403)])
+def test_the_fake_injects_bedrocks_faults_as_boto3_reads_them(frankfurt, fault, code, status):
+    frankfurt.clear()
+    frankfurt.fail(None, fault)
+    with pytest.raises(ClientError) as info:
+        boto(frankfurt).converse(modelId=CLAUDE, messages=USER)
+    assert info.value.response["Error"]["Code"] == code
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+
+
+def test_the_fake_checks_the_signature_as_aws_does(frankfurt):
+    frankfurt.clear()
+    with pytest.raises(ClientError) as info:
+        boto(frankfurt, secret="not-the-secret").converse(modelId=CLAUDE, messages=USER)
+    assert info.value.response["Error"]["Code"] == "InvalidSignatureException"
+    with pytest.raises(ClientError) as info:  # signed for another region
+        boto(frankfurt, region="us-east-1").converse(modelId=CLAUDE, messages=USER)
+    assert info.value.response["Error"]["Code"] == "InvalidSignatureException"
+    frankfurt.fail(None, "stream_throttling")
+    with pytest.raises(EventStreamError, match="Too many requests"):
+        list(boto(frankfurt).converse_stream(modelId=CLAUDE, messages=USER)["stream"])
+    frankfurt.down = True
+    with pytest.raises(ClientError) as info:
+        boto(frankfurt).converse(modelId=CLAUDE, messages=USER)
+    assert info.value.response["Error"]["Code"] == "ServiceUnavailableException"
+    frankfurt.clear()
+    # a body changed after signing: the signature no longer matches
+    r = httpx.post(frankfurt.url + "/model/m/converse", content=b'{"messages": []}',
+                   headers={"authorization": f"AWS4-HMAC-SHA256 Credential={KEY_ID}/20260101/eu-central-1/bedrock/"
+                            "aws4_request, SignedHeaders=host;x-amz-date, Signature=" + "0" * 64,
+                            "x-amz-date": "20260101T000000Z"})
+    assert r.status_code == 403 and r.headers["x-amzn-errortype"].startswith("InvalidSignatureException")
+
+
+# ---- the adapter ------------------------------------------------------------------------------
+
+
+def adapter_for(fake, location=None):
+    provider = ir.Provider("p", "bedrock", fake.url, None, location=location or fake.region)
+    return provider, ir.Model("m", "p", CLAUDE)
+
+
+def run(fake, call, location=None):
+    async def go():
+        provider, model = adapter_for(fake, location)
+        async with httpx.AsyncClient() as client:
+            return await call(make_adapter(provider, HttpxHTTP(client)), model)
+    return asyncio.run(go())
+
+
+def test_the_adapter_reads_usage_stop_reasons_and_tool_calls(frankfurt):
+    frankfurt.clear()
+    done = run(frankfurt, lambda a, m: a.complete(m, {"messages": MSG, "tools": TOOLS, "tool_choice": "required"}, 5))
+    message = done.response["choices"][0]["message"]
+    assert done.response["choices"][0]["finish_reason"] == "tool_calls" and message["content"] is None
+    assert json.loads(message["tool_calls"][0]["function"]["arguments"]) == {"text": "hello bedrock"}
+    sent = frankfurt.requests[-1].body
+    assert sent["toolConfig"]["toolChoice"] == {"any": {}}
+    assert sent["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"]["properties"] == {"text": {"type": "string"}}
+    assert done.prompt_tokens and done.completion_tokens
+
+
+def test_the_adapter_health_probe_is_free_and_reads_the_region(frankfurt):
+    frankfurt.clear()
+    run(frankfurt, lambda a, m: a.probe(m, 5))  # the region refuses the empty conversation: up
+    assert frankfurt.received == 0  # nothing ran a model
+    frankfurt.down = True
+    try:
+        with pytest.raises(provider_errors.Overloaded):
+            run(frankfurt, lambda a, m: a.probe(m, 5))
+    finally:
+        frankfurt.down = False
+
+
+def test_expired_credentials_are_a_clear_auth_failure(frankfurt, monkeypatch):
+    frankfurt.clear()
+    frankfurt.fail(None, "expired_token")
+    with pytest.raises(provider_errors.AuthFailed) as info:
+        run(frankfurt, lambda a, m: a.complete(m, {"messages": MSG}, 5))
+    assert "AWS credentials have expired" in str(info.value) and SECRET not in str(info.value)
+    with pytest.raises(provider_errors.AuthFailed, match="no AWS credentials found"):
+        monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+        monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+        run(frankfurt, lambda a, m: a.complete(m, {"messages": MSG}, 5))
+
+
+def test_a_signature_for_the_wrong_region_is_refused(frankfurt):
+    frankfurt.clear()
+    with pytest.raises(provider_errors.AuthFailed, match="InvalidSignatureException"):
+        run(frankfurt, lambda a, m: a.complete(m, {"messages": MSG}, 5), location="eu-west-1")
+
+
+def test_throttling_maps_to_the_retried_classes(frankfurt):
+    for fault, kind in (("throttling", provider_errors.RateLimited), ("model_not_ready", provider_errors.RateLimited),
+                        ("unavailable", provider_errors.Overloaded)):
+        frankfurt.clear()
+        frankfurt.fail(None, fault)
+        with pytest.raises(kind):
+            run(frankfurt, lambda a, m: a.complete(m, {"messages": MSG}, 5))
+
+
+def test_a_throttling_frame_mid_stream_is_a_rate_limit(frankfurt):
+    frankfurt.clear()
+    frankfurt.fail(None, "stream_throttling")
+
+    async def read(a, m):
+        from policylang.providers.base import StreamState
+        return [c async for c in a.stream(m, {"messages": MSG}, 5, StreamState())]
+    with pytest.raises(provider_errors.RateLimited, match="ThrottlingException"):
+        run(frankfurt, read)
+
+
+# ---- the gateway through the openai SDK ----------------------------------------------------------
+
+POLICY = """
+provider frankfurt {{ adapter = bedrock base_url = "{fra}" location = "eu-central-1" default = claude-fra }}
+provider ireland {{ adapter = bedrock base_url = "{dub}" location = "eu-west-1" default = claude-dub }}
+model claude-fra {{ provider = frankfurt id = "{claude}" input = 3 output = 15 }}
+model claude-dub {{ provider = ireland id = "{claude}" input = 3 output = 15 }}
+default route claude-fra fallback [claude-dub]
+"""
+
+
+def start(tmp_path, frankfurt, ireland):
+    frankfurt.clear()
+    ireland.clear()
+    path = tmp_path / "bedrock.policy"
+    path.write_text(POLICY.format(fra=frankfurt.url, dub=ireland.url, claude=CLAUDE))
+    return RunningGateway(GatewayConfig(policy=str(path), retry=QUICK))
+
+
+def sdk(gw):
+    return openai.OpenAI(base_url=gw.url + "/v1", api_key="unused", max_retries=0)
+
+
+ANSWER = f"Hello from {CLAUDE}: hello bedrock"
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+def test_the_gateway_answers_through_bedrock(tmp_path, frankfurt, ireland, stream):
+    with start(tmp_path, frankfurt, ireland) as gw:
+        raw = sdk(gw).chat.completions.with_raw_response.create(
+            model="auto", messages=MSG, stream=stream, stream_options={"include_usage": True} if stream else None)
+        assert raw.headers["x-policylang-model"] == "claude-fra"
+        if stream:
+            chunks = list(raw.parse())
+            assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == ANSWER
+            assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "stop"
+            assert chunks[-1].usage.completion_tokens > 0
+        else:
+            done = raw.parse()
+            assert done.choices[0].message.content == ANSWER and done.usage.prompt_tokens > 0
+        (got,) = frankfurt.requests
+        assert got.stream is stream and got.body["messages"] == [{"role": "user", "content": [{"text": "hello bedrock"}]}]
+        assert ireland.received == 0
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+def test_the_gateway_relays_tool_calls_both_ways(tmp_path, frankfurt, ireland, stream):
+    with start(tmp_path, frankfurt, ireland) as gw:
+        client = sdk(gw)
+        first = client.chat.completions.create(model="auto", messages=MSG, tools=TOOLS, stream=stream)
+        if stream:
+            chunks = [c for c in first if c.choices]
+            calls = [tc for c in chunks for tc in c.choices[0].delta.tool_calls or ()]
+            call_id, name = calls[0].id, calls[0].function.name
+            arguments = "".join(tc.function.arguments or "" for tc in calls)
+            assert chunks[-1].choices[0].finish_reason == "tool_calls"
+        else:
+            (call,) = first.choices[0].message.tool_calls
+            call_id, name, arguments = call.id, call.function.name, call.function.arguments
+            assert first.choices[0].finish_reason == "tool_calls"
+        assert name == "lookup" and json.loads(arguments) == {"text": "hello bedrock"}
+        then = MSG + [{"role": "assistant", "content": None, "tool_calls": [
+            {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}]},
+            {"role": "tool", "tool_call_id": call_id, "content": "a greeting"}]
+        second = client.chat.completions.create(model="auto", messages=then, tools=TOOLS)
+        assert second.choices[0].message.content == f"Hello from {CLAUDE}: a greeting"
+        sent = frankfurt.requests[-1].body["messages"]
+        assert sent[1]["content"][0]["toolUse"] == {"toolUseId": call_id, "name": "lookup",
+                                                    "input": {"text": "hello bedrock"}}
+        assert sent[2] == {"role": "user", "content": [
+            {"toolResult": {"toolUseId": call_id, "content": [{"text": "a greeting"}]}}]}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
+def test_a_region_that_is_down_fails_over_to_the_next_region_in_one_request(tmp_path, frankfurt, ireland, stream):
+    with start(tmp_path, frankfurt, ireland) as gw:
+        frankfurt.down = True
+        for _ in range(8):  # through the breaker's opening: each request still answered once
+            raw = sdk(gw).chat.completions.with_raw_response.create(model="auto", messages=MSG, stream=stream)
+            assert raw.headers["x-policylang-model"] == "claude-dub"
+            if stream:
+                assert "".join(c.choices[0].delta.content or "" for c in raw.parse() if c.choices) == ANSWER
+            else:
+                assert raw.parse().choices[0].message.content == ANSWER
+        assert ireland.received == 8 and "/eu-west-1/bedrock/" in ireland.requests[-1].headers["authorization"]
+        assert gw.state.health.breaker("frankfurt/claude-fra").peek() == "open"
+
+
+def test_a_throttled_region_is_retried_then_answers(tmp_path, frankfurt, ireland):
+    with start(tmp_path, frankfurt, ireland) as gw:
+        frankfurt.fail(None, "throttling")
+        raw = sdk(gw).chat.completions.with_raw_response.create(model="auto", messages=MSG)
+        assert raw.headers["x-policylang-model"] == "claude-fra" and frankfurt.received == 2
+        assert ireland.received == 0
+
+
+def test_expired_credentials_reach_the_client_clearly_and_never_show_the_secret(tmp_path, frankfurt, ireland, caplog):
+    with start(tmp_path, frankfurt, ireland) as gw:
+        frankfurt.fail(None, "expired_token")
+        ireland.fail(None, "expired_token")
+        with caplog.at_level(logging.DEBUG):
+            r = httpx.post(gw.url + "/v1/chat/completions", json={"model": "auto", "messages": MSG}, timeout=10)
+        assert r.status_code == 502 and "AWS credentials have expired" in r.json()["error"]["message"]
+        assert SECRET not in r.text and SECRET not in caplog.text
+
+
+# ---- location and regions ------------------------------------------------------------------------
+
+
+def catalog(provider_fields: str) -> str:
+    return f"provider p {{ {provider_fields} }}\nmodel m {{ provider = p id = \"d\" }}\ndefault route m\n"
+
+
+@pytest.mark.parametrize("location,region", [(loc, r) for r, locs in TABLE["aws"].items() for loc in locs])
+def test_every_aws_region_gives_its_std_region(location, region):
+    policy = policylang.loads(catalog(f'adapter = bedrock location = "{location}"'), "t.policy")
+    assert policy.ir.models["m"].regions == frozenset({region})
+    assert endpoint(location) == f"https://bedrock-runtime.{location}.amazonaws.com"
+
+
+def test_london_and_zurich_are_not_eu_and_bedrock_needs_a_region():
+    for outside in ("eu-west-2", "eu-central-2"):
+        with pytest.raises(PolicyError, match=f"location `{outside}` is not in the table"):
+            policylang.loads(catalog(f'adapter = bedrock location = "{outside}"'), "t.policy")
+    text = catalog("adapter = bedrock")
+    with pytest.raises(PolicyError) as info:
+        policylang.loads(text, "t.policy")
+    (d,) = info.value.diagnostics
+    assert "set `location` to the AWS region" in d.message and (d.span.line, d.span.column) == (1, 10)
