@@ -419,7 +419,7 @@ class BoxBuilder:
                     merged[d] = m2
                 else:
                     nxt.append(merged)
-            out = simplify_boxes(nxt)
+            out = nxt if len(nxt) < 2 else simplify_boxes(nxt)  # one box: nothing to simplify
         return out
 
 

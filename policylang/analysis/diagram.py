@@ -30,6 +30,7 @@ from .budget import clock
 
 DEFAULT_NODE_BUDGET = 200_000
 MAX_ADMIT_BITS = 4_000_000_000  # (atom, box) bits a Space may tabulate (~500 MB)
+ROWS_UP_TO = 64  # atoms: a dim with more keeps no row per atom (Space.admits)
 HASHABLE = ("enum", "string", "bool")  # dims decided by a dict lookup of the raw value
 # Box sets are dict keys, and Python hashes an int modulo 2**61 - 1: the sets {b} and {b + 61}
 # collide, so 20,000 single-box sets fell into 61 buckets (a rule of 20,000 `or`s took minutes).
@@ -98,7 +99,10 @@ class Space:
                 f"{len(rules):,} rules over {sum(d.size for d in self.dims):,} atoms are too many "
                 "to lay out as one decision diagram"
             )
-        self.admits: list[list[int]] = []
+        # admits[d][a], for dims of up to ROWS_UP_TO atoms: the boxes that admit atom a. Larger
+        # dims (numbers) keep only where each box's runs start and end (cuts), and the diagram
+        # sweeps those: a row per atom is a (boxes)-bit int, 560 MB at 50,000 rules
+        self.admits: list[list[int] | None] = []
         self.cuts: list[
             dict[int, list[int]]
         ] = []  # per dim, per box: where its runs of atoms start and end
@@ -118,6 +122,9 @@ class Space:
                     toggles.setdefault(start, []).append(b)
                     toggles.setdefault(end, []).append(b)
                     cuts.setdefault(b, []).extend((start, end))
+            if dim.size > ROWS_UP_TO:
+                self.admits.append(None)
+                continue
             row, acc = [], self.all_boxes & ~self.constrains[d]
             for a in range(dim.size):
                 flips = toggles.get(a)
@@ -188,9 +195,8 @@ class Diagram:
             if isinstance(node, Split)
             else node
         )
-        nid = self._ids.get(key)
-        if nid is None:
-            nid = self._ids[key] = len(self.nodes)
+        nid = self._ids.setdefault(key, len(self.nodes))  # hashed once: its masks can be long
+        if nid == len(self.nodes):
             self.nodes.append(node)
             if len(self.nodes) > self.budget:
                 raise DiagramTooLarge(f"the decision diagram exceeds {self.budget:,} nodes")
@@ -201,14 +207,28 @@ class Diagram:
         sp = self.space
         for d, dom in enumerate(self.domain):
             if dom != sp.dims[d].full:
-                keep = 0
-                for a in range(sp.dims[d].size):
-                    if dom >> a & 1:
-                        keep |= sp.admits[d][a]
+                row = sp.admits[d]
+                if row is None:  # a box is kept when one of its runs meets one of dom's
+                    spans = list(runs_of(dom))
+                    keep = sp.all_boxes & ~sp.constrains[d]
+                    for b, cuts in sp.cuts[d].items():
+                        if any(
+                            s < hi and lo < e
+                            for s, e in zip(cuts[::2], cuts[1::2])
+                            for lo, hi in spans
+                        ):
+                            keep |= 1 << b
+                else:
+                    keep = 0
+                    for a in range(sp.dims[d].size):
+                        if dom >> a & 1:
+                            keep |= row[a]
                 live &= keep
         return live
 
     def _build(self, live: int, split: int) -> int:
+        if not live and self.stop is None:
+            return self.no_match
         # a live box whose dims are all split holds in the whole cell: no box after it can decide
         # anything here, so drop them (smaller live sets, and more of them shared)
         sat = self.space.satisfied.get(split)
@@ -263,23 +283,29 @@ class Diagram:
         row = sp.admits[d]
         dom = self.domain[d]
         size = sp.dims[d].size
-        if size > 64:
+        if row is None:
             # many atoms (numbers): the live boxes admit runs of them, so the signature can only
-            # change where a live box's run starts or ends
-            starts = {0}
+            # change where a live box's run starts or ends. Sweep those places: at each, the
+            # live boxes whose run starts or ends there flip in or out
+            flips: dict[int, int] = {0: 0}
             x = live & sp.constrains[d]
             box_cuts = sp.cuts[d]
             while x:
                 lb = x & -x
                 x ^= lb
-                starts.update(box_cuts[lb.bit_length() - 1])
-            bounds = sorted(a for a in starts if a < size) + [size]
+                for c in box_cuts[lb.bit_length() - 1]:
+                    flips[c] = flips.get(c, 0) ^ lb
+            bounds = sorted(a for a in flips if a < size) + [size]
+            whole = dom == sp.dims[d].full
+            sig = live & ~sp.constrains[d]  # boxes that do not test d admit every atom
             for i in range(len(bounds) - 1):
                 pace()
                 a, z = bounds[i], bounds[i + 1]
-                run = (((1 << z) - 1) & ~((1 << a) - 1)) & dom
+                sig ^= flips[a]
+                run = ((1 << (z - a)) - 1) << a  # atoms a..z-1
+                if not whole:
+                    run &= dom
                 if run:
-                    sig = live & row[a]
                     k = (sig % _SPREAD, sig)
                     groups[k] = groups.get(k, 0) | run
         else:
