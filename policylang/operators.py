@@ -18,6 +18,7 @@ Classes, which the checker, the analysis and the code generators dispatch on:
   pattern     `fact matches "re"`: a string fact against a string; `automaton` says which
               one the analysis decides it with (a regular expression, or a prefix)"""
 
+import operator
 import re
 import warnings
 from collections.abc import Callable
@@ -31,7 +32,7 @@ class Operator(NamedTuple):
     cls: str  # see the module docstring
     kinds: tuple  # the fact kinds it tests; any other is a type-mismatch
     on_missing: bool  # its value on a missing fact (after defaults)
-    test: Callable  # (value, constant) -> bool for a present value
+    test: Callable  # (value, constant) -> bool for a present value (a C function where one is)
     negates: str = ""  # the operator this one is the negation of
     interval: tuple = ()  # order, equality, membership: where it holds on the number line,
     #   [lo, hi) with "at" the constant, "after" its successor, None unbounded (of the
@@ -77,17 +78,17 @@ _ALL = ("int", "float", "string", "bool", "enum", "set")
 
 # fmt: off
 ROWS = (
-    Operator("==", "compare", "equality", _SCALARS, False, lambda v, c: v == c,
+    Operator("==", "compare", "equality", _SCALARS, False, operator.eq,
              interval=("at", "after"), js="(v, c) => equal(v, c)"),
-    Operator("!=", "compare", "equality", _SCALARS, True, lambda v, c: not v == c,
+    Operator("!=", "compare", "equality", _SCALARS, True, operator.ne,
              negates="==", interval=("at", "after"), js="(v, c) => !equal(v, c)"),
-    Operator("<", "compare", "order", _NUMBERS, False, lambda v, c: v < c,
+    Operator("<", "compare", "order", _NUMBERS, False, operator.lt,
              interval=(None, "at"), js="(v, c) => v < c"),
-    Operator("<=", "compare", "order", _NUMBERS, False, lambda v, c: v <= c,
+    Operator("<=", "compare", "order", _NUMBERS, False, operator.le,
              interval=(None, "after"), js="(v, c) => v <= c"),
-    Operator(">", "compare", "order", _NUMBERS, False, lambda v, c: v > c,
+    Operator(">", "compare", "order", _NUMBERS, False, operator.gt,
              interval=("after", None), js="(v, c) => v > c"),
-    Operator(">=", "compare", "order", _NUMBERS, False, lambda v, c: v >= c,
+    Operator(">=", "compare", "order", _NUMBERS, False, operator.ge,
              interval=("at", None), js="(v, c) => v >= c"),
     Operator("in", "member", "membership", ("int", "float", "string", "enum"), False,
              lambda v, c: v in c, interval=("at", "after"),
@@ -95,7 +96,7 @@ ROWS = (
     Operator("not in", "not_member", "membership", ("int", "float", "string", "enum"), True,
              lambda v, c: v not in c, negates="in", interval=("at", "after"),
              js="(v, c) => !c.some((x) => equal(v, x))"),
-    Operator("contains", "contains", "element", ("set",), False, lambda v, c: c in v,
+    Operator("contains", "contains", "element", ("set",), False, operator.contains,
              js="(v, c) => v.has(c)"),
     Operator("contains any", "contains_any", "elements", ("set",), False,
              lambda v, c: any(x in v for x in c), js="(v, c) => c.some((x) => v.has(x))"),
@@ -107,7 +108,7 @@ ROWS = (
              python="{c}.search({v}) is not None", python_constant="_re.compile({})",
              js="(v, c) => search(AUTOMATA[c], v)"),
     Operator("startswith", "startswith", "pattern", ("string",), False,
-             lambda v, c: v.startswith(c), automaton="prefix",
+             str.startswith, automaton="prefix",
              python="{v}.startswith({c})", js="(v, c) => v.startsWith(c)"),
     Operator("is missing", "is_missing", "presence", _ALL, True, lambda v, c: False,
              js="(v, c) => false"),

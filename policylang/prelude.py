@@ -181,12 +181,17 @@ def holds(op, value, constant):
     """Whether `fact op constant` holds for the fact's value (MISSING when absent, after
     defaults): the operator's row in operators.py. Every positive test is false on a missing
     fact; `!=` and `not in` are true."""
-    row = OPERATORS.get(op)
-    if row is None:
-        raise ValueError(f"unknown operator {op}")
-    if value is MISSING:
-        return row.on_missing
-    return row.test(value, constant)
+    try:
+        if value is MISSING:
+            return _ON_MISSING[op]
+        test = _TESTS[op]
+    except KeyError:
+        raise ValueError(f"unknown operator {op}") from None
+    return test(value, constant)
+
+
+_ON_MISSING = {name: row.on_missing for name, row in OPERATORS.items()}
+_TESTS = {name: row.test for name, row in OPERATORS.items()}
 
 
 def fold_case(facts, names):
