@@ -9,6 +9,7 @@ providers/ and a row here (docs/architecture.md, "Adding things").
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 
 
@@ -45,3 +46,30 @@ ADAPTERS: tuple[AdapterInfo, ...] = (
 
 BY_NAME = {a.name: a for a in ADAPTERS}
 NAMES = tuple(BY_NAME)
+
+
+def installed(module: str) -> bool:
+    """Whether `module` can be imported here (without importing it)."""
+    return importlib.util.find_spec(module) is not None
+
+
+def missing_extra(name: str) -> AdapterInfo | None:
+    """The row of adapter `name` when the extra it needs is not installed, else None."""
+    info = BY_NAME.get(name)
+    if info is None or info.requires is None or installed(info.requires):
+        return None
+    return info
+
+
+def extra_complaints(providers) -> list[str]:
+    """One line per provider (an ir.Provider) whose adapter's extra is missing: its place, and
+    the pip command that installs the extra."""
+    out = []
+    for p in providers:
+        info = missing_extra(p.adapter)
+        if info is not None:
+            out.append(
+                f"{p.span.file}:{p.span.line}:{p.span.column}: provider `{p.name}` uses adapter = "
+                f"{info.name}, which needs its extra: pip install 'policylang[{info.extra}]'"
+            )
+    return out

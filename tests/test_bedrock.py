@@ -346,3 +346,26 @@ def test_london_and_zurich_are_not_eu_and_bedrock_needs_a_region():
         policylang.loads(text, "t.policy")
     (d,) = info.value.diagnostics
     assert "set `location` to the AWS region" in d.message and (d.span.line, d.span.column) == (1, 10)
+
+
+# ---- the aws extra -------------------------------------------------------------------------------
+
+
+def test_serve_refuses_a_bedrock_policy_without_the_aws_extra_and_check_only_notes_it(tmp_path, monkeypatch, capsys):
+    import policylang.adapters as adapters
+    from policylang.cli import main
+
+    path = tmp_path / "b.policy"
+    path.write_text('provider fra { adapter = bedrock location = "eu-central-1" default = c }\n'
+                    'model c { provider = fra id = "anthropic.claude-3-haiku-20240307-v1:0" }\ndefault route c\n')
+    monkeypatch.setattr(adapters, "installed", lambda module: module != "botocore")
+    assert main(["serve", str(path), "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:1:1: provider `fra` uses adapter = bedrock, which needs its extra: " \
+           "pip install 'policylang[aws]'" in err
+    assert main(["check", "--strict", str(path)]) == 0
+    out = capsys.readouterr()
+    assert "0 error(s), 0 warning(s)" in out.out and "note: " in out.err and "policylang[aws]" in out.err
+    monkeypatch.undo()
+    assert main(["check", "--strict", str(path)]) == 0
+    assert "policylang[aws]" not in capsys.readouterr().err  # installed here: nothing to say

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
+from ..adapters import extra_complaints
 from ..analysis.budget import ANALYSIS_SECONDS
 from ..diagnostics import (
     CODES,
@@ -29,13 +31,18 @@ from .common import (
 )
 
 
-def analyse_file(path: Path, progress: Progress | None = None) -> tuple[list[Diagnostic], dict]:
-    """Everything `check` says about one file (pipeline.findings)."""
+def analyse_file(
+    path: Path, progress: Progress | None = None, notes: list[str] | None = None
+) -> tuple[list[Diagnostic], dict]:
+    """Everything `check` says about one file (pipeline.findings); `notes` gets a line per
+    provider whose adapter needs an extra this machine lacks (`serve` refuses those)."""
     if progress is None:
         with Progress() as progress:
             checked = findings(path, progress)
     else:
         checked = findings(path, progress)
+    if notes is not None and checked.ir is not None:
+        notes += extra_complaints(checked.ir.providers.values())
     return checked.diagnostics, checked.sources
 
 
@@ -44,12 +51,13 @@ def run(args) -> int:
     every: list[Diagnostic] = []
     sources: dict[str, str] = {}
     unreadable = 0
+    notes: list[str] = []
     with Progress() as progress:
         for i, f in enumerate(files):
             if len(files) > 1:
                 progress(f"file {i + 1}/{len(files)}")
             try:
-                diags, srcs = analyse_file(f, progress)
+                diags, srcs = analyse_file(f, progress, notes)
             except OSError as exc:  # not UTF-8, gone, no permission: say so and check the others
                 unreadable += 1
                 every.append(read_error(f, exc))
@@ -81,6 +89,8 @@ def run(args) -> int:
             f"warning(s), {counts['info']} note(s)"
             + (f"; {unreadable} file(s) could not be read" if unreadable else "")
         )
+    for line in dict.fromkeys(notes):  # on stderr: the formats' stdout stays theirs alone
+        print(f"note: {line} (`serve` refuses it without)", file=sys.stderr)
     if unreadable:  # the worst status: some of the work could not be done
         return EXIT_USAGE
     return EXIT_FINDINGS if any(d.severity in failing for d in every) else EXIT_OK

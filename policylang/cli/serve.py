@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from ..adapters import extra_complaints
 from ..gateway.limits import ConnectionLimits  # no extra needed: the flags' defaults
 from ..policy import PolicyError, load
 from .common import (
@@ -29,6 +30,10 @@ def run(args) -> int:
         served = load(args.file)  # refuse to start on a broken policy, with its diagnostics
     except PolicyError as exc:
         print_errors(exc)
+        return EXIT_USAGE
+    missing = extra_complaints(served.ir.providers.values())
+    if missing:  # refused now, not at the first request the adapter would fail
+        print("\n".join(f"error: {line}" for line in missing), file=sys.stderr)
         return EXIT_USAGE
     from ..gateway.auth import KeyFileError, load_keys  # lazy: the gateway extra
     from ..gateway.server import serve
