@@ -369,3 +369,28 @@ def test_serve_refuses_a_bedrock_policy_without_the_aws_extra_and_check_only_not
     monkeypatch.undo()
     assert main(["check", "--strict", str(path)]) == 0
     assert "policylang[aws]" not in capsys.readouterr().err  # installed here: nothing to say
+
+
+# ---- std and the example ---------------------------------------------------------------------------
+
+
+def test_std_declares_bedrock_in_the_eu_and_the_us_with_regions_from_their_location():
+    std = policylang.loads("import std/providers\n").ir
+    assert std.providers["bedrock-eu"].regions == frozenset({"eu"}) == std.models["claude-sonnet-bedrock-eu"].regions
+    assert std.providers["bedrock-us"].regions == frozenset({"us"})
+    assert std.models["claude-haiku-bedrock-eu"].id.startswith("eu.anthropic.")
+    assert std.models["claude-sonnet-bedrock-us"].id.startswith("us.anthropic.")
+
+
+def test_eu_code_requests_go_to_claude_on_bedrock_eu_and_never_to_a_us_region():
+    from helpers import ROOT
+    from policylang.analysis.lint import lint
+    from policylang.pipeline import front_end_text
+
+    policy = policylang.load(ROOT / "examples" / "eu-enterprise.policy")
+    assert policy.decide({"region": "eu", "task": "code"}).candidates == (
+        "bedrock-eu/claude-sonnet-bedrock-eu", "azure-sweden/gpt-4o-sweden")
+    text = (ROOT / "examples" / "eu-enterprise.policy").read_text().replace(
+        "route claude-sonnet-bedrock-eu", "route claude-sonnet-bedrock-us")
+    findings = [d for d in lint(front_end_text(text, "e.policy").ir) if d.code == "removed-by-constraint"]
+    assert findings and "claude-sonnet-bedrock-us" in findings[0].message and "hosted in us" in findings[0].message
