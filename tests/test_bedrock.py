@@ -394,3 +394,142 @@ def test_eu_code_requests_go_to_claude_on_bedrock_eu_and_never_to_a_us_region():
         "route claude-sonnet-bedrock-eu", "route claude-sonnet-bedrock-us")
     findings = [d for d in lint(front_end_text(text, "e.policy").ir) if d.code == "removed-by-constraint"]
     assert findings and "claude-sonnet-bedrock-us" in findings[0].message and "hosted in us" in findings[0].message
+
+
+# ---- laws ------------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from policylang.providers.bedrock import to_converse  # noqa: E402
+from policylang.providers.base import StreamState  # noqa: E402
+from policylang.testing.fake_bedrock import event, exception  # noqa: E402
+
+_TEXTS = st.one_of(st.sampled_from(["", " ", "hello bedrock", "\u212a", "\ud7ff", "a\x00b", "é" * 300, "{\"p\":1}",
+                                    "x" * 5000]), st.text(max_size=40))
+_MESSAGES = st.lists(st.tuples(st.sampled_from(["system", "developer", "user", "assistant", "tool"]), _TEXTS),
+                     max_size=12)
+
+LAW_COUNTS: dict = {"conversations": 0, "merged": 0, "tool_turns": 0, "splits": 0, "one_byte_splits": 0}
+
+
+@settings(max_examples=300, deadline=None)
+@given(messages=_MESSAGES)
+def test_law_converse_turns_alternate_and_keep_every_text_in_order(messages):
+    body = {"messages": [{"role": r, "content": t} if r != "tool" else {"role": r, "content": t, "tool_call_id": "c1"}
+                         for r, t in messages]}
+    out = to_converse(body)
+    roles = [m["role"] for m in out["messages"]]
+    assert all(a != b for a, b in zip(roles, roles[1:]))  # Converse refuses two turns of one role
+    assert set(roles) <= {"user", "assistant"}
+    assert [s["text"] for s in out.get("system", [])] == [t for r, t in messages if r in ("system", "developer")]
+    kept = []
+    for m in out["messages"]:
+        for block in m["content"]:
+            if "text" in block:
+                kept.append(block["text"])
+            else:
+                kept.append(block["toolResult"]["content"][0]["text"])
+                LAW_COUNTS["tool_turns"] += 1
+    said = [t for r, t in messages if r in ("user", "tool") or (r == "assistant" and t)]
+    assert [k for k in kept if k] == [t for t in said if t]
+    LAW_COUNTS["conversations"] += 1
+    LAW_COUNTS["merged"] += len(roles) < len([r for r, _ in messages if r not in ("system", "developer")])
+
+
+def _stream_bytes(words, throttled=False):
+    frames = [event("messageStart", {"role": "assistant"})]
+    frames += [event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": w}}) for w in words]
+    if throttled:
+        return b"".join(frames + [exception("throttlingException", "Too many requests")])
+    usage = {"inputTokens": 3, "outputTokens": len(words), "totalTokens": 3 + len(words)}
+    frames += [event("messageStop", {"stopReason": "max_tokens"}), event("metadata", {"usage": usage})]
+    return b"".join(frames)
+
+
+class _Cut:
+    """An HTTP response handing recorded bytes over at the given cuts."""
+    status_code, headers = 200, {}
+
+    def __init__(self, body, cuts):
+        self.body, self.cuts = body, sorted({c % (len(body) + 1) for c in cuts} | {0, len(body)})
+
+    async def aiter_bytes(self):
+        for a, b in zip(self.cuts, self.cuts[1:]):
+            yield self.body[a:b]
+
+    def ended(self):
+        pass
+
+    async def aclose(self):
+        pass
+
+
+class _Replay:
+    def __init__(self, response):
+        self.response = response
+
+    async def request(self, method, url, **kw):
+        return self.response
+
+
+def _relay(body, cuts):
+    provider = ir.Provider("p", "bedrock", None, None, location="eu-central-1")
+    adapter = make_adapter(provider, _Replay(_Cut(body, cuts)))
+    state = StreamState()
+
+    async def go():
+        return [c async for c in adapter.stream(ir.Model("m", "p", CLAUDE), {"messages": MSG}, 5, state)]
+    return asyncio.run(go()), state
+
+
+@settings(max_examples=150, deadline=None)
+@given(words=st.lists(_TEXTS, min_size=1, max_size=8),
+       cuts=st.one_of(st.lists(st.integers(0, 1 << 16), max_size=30), st.just(list(range(4000)))),
+       throttled=st.booleans())
+def test_law_a_stream_relays_the_same_chunks_however_its_bytes_are_cut(words, cuts, throttled):
+    body = _stream_bytes(words, throttled)
+    if throttled:
+        with pytest.raises(provider_errors.RateLimited):
+            _relay(body, cuts)
+        return
+    whole, whole_state = _relay(body, [])
+    cut, state = _relay(body, cuts)
+    strip = lambda chunks: [(c["choices"][0]["delta"], c["choices"][0]["finish_reason"]) for c in chunks]  # noqa: E731
+    assert strip(cut) == strip(whole)
+    assert "".join(d.get("content", "") for d, _ in strip(cut)) == "".join(words)
+    assert strip(cut)[-1][1] == "length" and state.completion_tokens == len(words) == whole_state.completion_tokens
+    LAW_COUNTS["splits"] += 1
+    LAW_COUNTS["one_byte_splits"] += len(cuts) >= len(body)
+
+
+def test_a_broken_frame_is_a_malformed_answer_not_a_crash():
+    body = bytearray(_stream_bytes(["hello"]))
+    body[20] ^= 0xFF  # inside the first frame: its CRC no longer matches
+    with pytest.raises(provider_errors.MalformedResponse, match="ConverseStream frame is broken"):
+        _relay(bytes(body), [])
+
+
+def test_the_laws_checked_each_kind():
+    """Runs after the laws (file order): what they really checked."""
+    print(LAW_COUNTS)
+    if LAW_COUNTS["conversations"] == 0:
+        pytest.skip("the laws did not run in this session")
+    assert LAW_COUNTS["conversations"] >= 100 and LAW_COUNTS["merged"] >= 20 and LAW_COUNTS["tool_turns"] >= 20
+    assert LAW_COUNTS["splits"] >= 30 and LAW_COUNTS["one_byte_splits"] >= 5
+
+
+def test_nothing_imports_botocore_unless_a_policy_uses_bedrock():
+    import subprocess
+    import sys
+
+    code = ("import sys, asyncio, policylang, policylang.gateway, policylang.providers\n"
+            "p = policylang.loads('provider o { adapter = openai default = m }\\nmodel m { provider = o }\\n"
+            "default route m\\n')\n"
+            "async def go():\n    async with policylang.Router(p):\n        pass\n"
+            "asyncio.run(go())\n"
+            "assert 'botocore' not in sys.modules, 'botocore imported'\n"
+            "policylang.providers.adapter_class('bedrock')\n"
+            "assert 'botocore' in sys.modules\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
