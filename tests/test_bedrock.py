@@ -371,6 +371,22 @@ def test_serve_refuses_a_bedrock_policy_without_the_aws_extra_and_check_only_not
     assert "policylang[aws]" not in capsys.readouterr().err  # installed here: nothing to say
 
 
+def test_a_reload_to_a_bedrock_policy_without_the_aws_extra_is_refused_and_the_old_one_serves(
+        tmp_path, frankfurt, ireland, monkeypatch, caplog):
+    import policylang.adapters as adapters
+
+    with start(tmp_path, frankfurt, ireland) as gw:
+        path = tmp_path / "bedrock.policy"
+        path.write_text(path.read_text().replace("input = 3 output = 15 }", "input = 3 output = 16 }"))
+        monkeypatch.setattr(adapters, "installed", lambda module: module != "botocore")
+        with caplog.at_level(logging.ERROR):
+            assert gw.reload() is False
+        assert "needs its extra: pip install 'policylang[aws]'" in caplog.text
+        assert gw.state.holder.current.generation == 1
+        monkeypatch.setattr(adapters, "installed", lambda module: True)
+        assert gw.reload() is True and gw.state.holder.current.generation == 2
+
+
 # ---- std and the example ---------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..adapters import extra_complaints
 from ..diagnostics import render_text
 from ..pacing import paced
 from ..policy import Policy, PolicyError, load
@@ -139,6 +140,7 @@ class PolicyHolder:
         problems = []
         if not policy.ir.rules:
             problems.append("it has no rules: every request would go unrouted")
+        problems += extra_complaints(policy.ir.providers.values())
         for name, facts in sorted(self.key_facts.items()):
             try:
                 policy.check_facts(facts)
@@ -149,8 +151,10 @@ class PolicyHolder:
                 )
         return problems
 
-    def _load_and_route(self) -> tuple[Policy, Router, str]:
+    def _load_and_route(self) -> tuple[Policy, Router | None, str]:
         policy = load(self.path)
+        if extra_complaints(policy.ir.providers.values()):
+            return policy, None, ""  # refused by breaks_traffic: its adapters cannot be built
         return policy, self._router(policy), source_hash(policy.ir)
 
     def _router(self, policy: Policy) -> Router:
@@ -215,6 +219,7 @@ class PolicyHolder:
                 if self.on_reload:
                     self.on_reload("refused")
                 return False
+            assert router is not None  # built whenever breaks_traffic finds nothing
             files = _files_read(self.path, policy)
             if files != self._watched:  # else the stat taken before loading stands: an edit
                 self._watched = files  # made while it loaded brings another reload
