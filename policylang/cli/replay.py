@@ -17,7 +17,12 @@ from .common import (
 def _replay_learners(args, policy, base) -> tuple:
     """`replay --learned`: a Learner for the policy and one for the baseline (None for one that
     does not learn), on the ratings in --quality-db or beside the policy."""
-    from ..runtime.quality import Learner, QualityStoreError, SQLiteQualityStore, default_db
+    from ..runtime.quality import (  # lazy: the runtime (see route.py)
+        Learner,
+        QualityStoreError,
+        SQLiteQualityStore,
+        default_db,
+    )
 
     if not args.learned:
         if args.quality_db or args.explore != "on" or args.baseline_explore:

@@ -99,7 +99,11 @@ def _state_url(url: str | None) -> str | None:
 def _check_quality_db(given: str | None, policy: str) -> None:
     """A policy that learns quality, served without shared state: its SQLite ratings must open
     now, not in every worker."""
-    from ..runtime.quality import QualityStoreError, SQLiteQualityStore, default_db
+    from ..runtime.quality import (  # lazy: the runtime (see route.py)
+        QualityStoreError,
+        SQLiteQualityStore,
+        default_db,
+    )
 
     try:
         SQLiteQualityStore(given or str(default_db(policy))).close()
