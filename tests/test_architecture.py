@@ -374,3 +374,47 @@ def test_the_operator_table_is_the_only_module_spelling_operators():
     assert scanned > 100, scanned
     assert len(ROWS) == len(OPERATORS) >= 16
     assert not spelled, "\n".join(spelled)
+
+
+LONGEST = 80  # lines, decorators and docstring included
+
+
+def long_functions(source: str, path: str = "<source>") -> tuple[int, list[str]]:
+    """(functions walked, those over LONGEST lines whose docstring gives no reason): a reason is
+    a docstring line starting `Long:` and saying why in a few words (a flat table, a grammar's
+    transformer, one straight-line protocol)."""
+    walked, unexplained = 0, []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        walked += 1
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        lines = node.end_lineno - first + 1
+        reasons = [ln.strip()[5:].strip() for ln in (ast.get_docstring(node) or "").splitlines()
+                   if ln.strip().startswith("Long:")]
+        if lines > LONGEST and not any(len(r.split()) >= 3 for r in reasons):
+            unexplained.append(f"{path}:{node.lineno}: {node.name} is {lines} lines")
+    return walked, unexplained
+
+
+def test_no_function_is_over_80_lines_without_a_reason_in_its_docstring():
+    walked, unexplained = 0, []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        n, found = long_functions(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
+        walked += n
+        unexplained += found
+    assert walked > 1200, walked  # every function of the package, nested ones included
+    assert not unexplained, "split them, or say why in a `Long: …` docstring line:\n" + "\n".join(unexplained)
+
+
+def test_the_long_function_finder_counts_lines_and_reads_reasons():
+    body = "".join(f"    x{i} = {i}\n" for i in range(78))
+    assert long_functions(f"def f():\n    '''Short.'''\n{body}")[1] == []                 # 80 lines
+    assert long_functions(f"@d\ndef f():\n    '''Short.'''\n{body}")[1] == ["<source>:2: f is 81 lines"]
+    assert long_functions(f"def f():\n    '''Short.'''\n{body}    y = 0\n")[1] != []
+    reason = "'''Short.\n\n    Long: one flat table of flags.\n    '''\n"
+    assert long_functions(f"def f():\n    {reason}{body}    y = 0\n")[1] == []
+    assert long_functions(f"def f():\n    '''Long: yes.'''\n{body}    y = 0\n")[1] != []   # no reason given
+    inner = "".join(f"        x{i} = {i}\n" for i in range(80))
+    assert long_functions(f"def f():\n    def g():\n{inner}    return g\n")[0] == 2
+    assert len(long_functions(f"def f():\n    def g():\n{inner}    return g\n")[1]) == 2

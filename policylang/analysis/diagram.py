@@ -227,6 +227,9 @@ class Diagram:
         return live
 
     def _build(self, live: int, split: int) -> int:
+        """The node deciding the live boxes under the dims split so far.
+
+        Long: the inner loop of every check and compile, kept in one frame for speed."""
         if not live and self.stop is None:
             return self.no_match
         # a live box whose dims are all split holds in the whole cell: no box after it can decide

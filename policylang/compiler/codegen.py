@@ -148,6 +148,20 @@ def generate(
         out.text("")
     out.text("".join(f"{name} = {value}\n" for name, value in emitter.late_tables))
     public = "decide_fast" if standalone else "decide"
+    _write_decide(out, policy, body, public)
+    out.text(
+        env.get_template("foot.py.j2")
+        .render(standalone=standalone, line_map=safe_repr_dict(out.line_map))
+        .rstrip("\n")
+        + "\n"
+    )
+    return Compiled(out.source(), out.line_map, layout, decisions)
+
+
+def _write_decide(out: _Module, policy: ir.PolicyIR, body: list[str], public: str) -> None:
+    """decide itself: the first-match body inside its bad-fact handler, and, when the policy
+    has constraints or `ignoring case` facts, the wrapper that applies them (`public` is the
+    name callers use)."""
     folded = sorted(name for name, f in policy.facts.items() if f.ignoring_case)
     constrained = {r.name: r.constraint_spec for r in policy.rules if r.constraint_spec}
     wrapped = bool(folded or constrained)
@@ -172,13 +186,6 @@ def generate(
         reads = {name: policy.facts[name].spec for name in read}
         ordered = {r.name: r.value_order for r in policy.rules if r.value_order}
         out.text(_wrapper(public, folded, constrained, ordered, reads))
-    out.text(
-        env.get_template("foot.py.j2")
-        .render(standalone=standalone, line_map=safe_repr_dict(out.line_map))
-        .rstrip("\n")
-        + "\n"
-    )
-    return Compiled(out.source(), out.line_map, layout, decisions)
 
 
 def _one_diagram(emitter: Emitter, layout: Layout, dg, fact_index, defaults, functions, use_table):

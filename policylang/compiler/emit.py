@@ -230,8 +230,9 @@ class Emitter:
 
     def select(self, dim: Dim, var: str, branch_of, pad: str, outs) -> list[str]:
         """Statements that compute the branch: `i = …`, or `return` the leaf directly when outs
-        (each branch's leaf rule) is given. One branch per dim kind, each the whole code for
-        that kind, read top to bottom (over 80 lines rather than scatter the kinds)."""
+        (each branch's leaf rule) is given.
+
+        Long: one branch per dim kind, each its whole code, read top to bottom."""
         k = dim.kind
         res = (lambda expr: f"return {expr}") if outs is not None else (lambda expr: f"i = {expr}")
         val = (lambda b: self.leaf(outs[b])) if outs is not None else (lambda b: str(b))

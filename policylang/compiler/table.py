@@ -202,7 +202,9 @@ def emit_table_path(
     emitter, dg: Diagram, table: Table, inline: int | None, fact_index: dict, defaults: dict
 ) -> list[str]:
     """decide's body: read the hashable facts, one tuple lookup, then a Decision, an inline
-    bisect over the numeric dim, or the residual function; on a miss, the nested code."""
+    bisect over the numeric dim, or the residual function; on a miss, the nested code.
+
+    Long: its helpers are closures over this diagram's tables; the body reads top to bottom."""
 
     def key_repr(k):
         inner = ", ".join("_M" if v is MISSING else "_O" if v is OTHER else safe_repr(v) for v in k)

@@ -121,31 +121,7 @@ def _format(text: str, file: str) -> str:
             s.span.end_line,
             max((c.span.line for c in comments if c.span.line == s.span.end_line), default=0),
         )
-    # heads aligned per run of consecutive statements of one kind (rules, expects, pools)
-    widths: dict[int, tuple[int, int]] = {}
-    run: list[int] = []
-
-    def close_run():
-        labels = [
-            len(stmts[j].label) + 2
-            for j in run
-            if isinstance(stmts[j], ast.Rule) and stmts[j].label and not stmts[j].is_default
-        ]
-        lw = max(labels) if len(labels) > 1 else 0
-        heads = [len(_parts(stmts[j], lw)[0]) for j in run]
-        fit = [h for h in heads if h <= ALIGN_LIMIT]
-        for j in run:
-            widths[j] = (max(fit) if fit and len(run) > 1 else 0, lw)
-        run.clear()
-
-    for i, s in enumerate(stmts):
-        kind = _kind(s)
-        if run and (kind != _kind(stmts[run[-1]]) or i in blank_before or leading[i]):
-            close_run()
-        if kind is not None:
-            run.append(i)
-    if run:
-        close_run()
+    widths = _head_widths(stmts, blank_before, leading)
     table_rows = _catalog_tables(stmts, blank_before, leading, fields)
     out: list[str] = []
     for i, s in enumerate(stmts):
@@ -179,6 +155,38 @@ def _format(text: str, file: str) -> str:
             f"internal error: formatting would lose a comment in {file}; please report it"
         )
     return result
+
+
+def _head_widths(
+    stmts: list, blank_before: set[int], leading: dict[int, list[tuple[int, str]]]
+) -> dict[int, tuple[int, int]]:
+    """Heads aligned per run of consecutive statements of one kind (rules, expects, pools):
+    per statement, the width its head is padded to and its label's (0: not aligned)."""
+    widths: dict[int, tuple[int, int]] = {}
+    run: list[int] = []
+
+    def close_run():
+        labels = [
+            len(stmts[j].label) + 2
+            for j in run
+            if isinstance(stmts[j], ast.Rule) and stmts[j].label and not stmts[j].is_default
+        ]
+        lw = max(labels) if len(labels) > 1 else 0
+        heads = [len(_parts(stmts[j], lw)[0]) for j in run]
+        fit = [h for h in heads if h <= ALIGN_LIMIT]
+        for j in run:
+            widths[j] = (max(fit) if fit and len(run) > 1 else 0, lw)
+        run.clear()
+
+    for i, s in enumerate(stmts):
+        kind = _kind(s)
+        if run and (kind != _kind(stmts[run[-1]]) or i in blank_before or leading[i]):
+            close_run()
+        if kind is not None:
+            run.append(i)
+    if run:
+        close_run()
+    return widths
 
 
 def _with_blanks(

@@ -495,6 +495,9 @@ def _new_loop(fast: bool) -> asyncio.AbstractEventLoop:
 
 
 def _stream_events(wire: str, model: str, words: list[str], text: str) -> list[str]:
+    """The server-sent events of a streamed answer, in `wire`'s format.
+
+    Long: one branch per wire format, each its events in the order the provider sends them."""
     pieces = [w if i == 0 else " " + w for i, w in enumerate(words)]
     p, c = 7, max(1, len(words))
     if wire == "anthropic":
