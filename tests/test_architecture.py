@@ -286,11 +286,13 @@ def _resolves(dotted: str) -> bool:
         for m in modules:
             if list(m[-k:]) == parts[:k] and walk(importlib.import_module(".".join(m)), parts[k:]):
                 return True
-    for m in modules:
-        module = importlib.import_module(".".join(m))
-        cls = getattr(module, parts[0], None)
-        if inspect.isclass(cls) and cls.__module__ == module.__name__ and walk(cls, parts[1:]):
-            return True
+    for m in modules:  # a class: imported from the module that defines it, not every module
+        path = ROOT.joinpath(*m).with_suffix(".py")
+        if not path.exists():
+            path = ROOT.joinpath(*m, "__init__.py")
+        if re.search(rf"^class {parts[0]}\b", path.read_text(encoding="utf-8"), re.M):
+            if walk(getattr(importlib.import_module(".".join(m)), parts[0]), parts[1:]):
+                return True
     return False
 
 

@@ -177,6 +177,9 @@ class FakeBedrock(FakeProvider):
         return None
 
     async def _handle(self, method, target, headers, raw, reader, writer) -> bool:
+        """One Converse or ConverseStream request, answered as Bedrock does.
+
+        Long: checked in the order Bedrock checks, then answered, as one straight-line handler."""
         path = target.split("?", 1)[0]
         if self.down:
             return await self._aws_error(
