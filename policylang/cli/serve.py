@@ -137,12 +137,14 @@ def add_parser(sub) -> None:
         "POST /v1/route, POST /v1/feedback, /healthz, /readyz, /metrics; what each API carries "
         "and refuses: docs/endpoints.md). The "
         "policy is reloaded when the file changes or on SIGHUP; a policy with errors is "
-        "refused and the old one keeps serving.",
+        "refused and the old one keeps serving. A provider whose adapter needs an extra that is "
+        "not installed (adapter = bedrock: pip install 'policylang[aws]') is refused the same "
+        "way, naming it (clouds and their credentials: docs/clouds.md).",
         epilog="Exit codes: 0 stopped by SIGINT or SIGTERM after draining; 1 the port cannot be "
         "bound (in use, not allowed); 2 a usage error (a flag out of range, a policy with "
-        "errors, an unreadable keys file or --state URL); 3 the gateway failed to start (a "
-        "worker could not load the policy). Limits on clients (--max-header-bytes, "
-        "--header-timeout, ...) are explained in docs/deploying.md.",
+        "errors or a missing extra, an unreadable keys file or --state URL); 3 the gateway "
+        "failed to start (a worker could not load the policy). Limits on clients "
+        "(--max-header-bytes, --header-timeout, ...) are explained in docs/deploying.md.",
     )
     p.add_argument("file", metavar="FILE", help="the policy file")
     p.add_argument(
