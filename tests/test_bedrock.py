@@ -191,6 +191,16 @@ def test_expired_credentials_are_a_clear_auth_failure(frankfurt, monkeypatch):
         run(frankfurt, lambda a, m: a.complete(m, {"messages": MSG}, 5))
 
 
+def test_a_prompt_over_the_context_window_is_a_context_error_others_may_fit(frankfurt):
+    frankfurt.clear()
+    frankfurt.fail(None, "too_long")
+    with pytest.raises(provider_errors.ContextLengthExceeded, match="Input is too long"):
+        run(frankfurt, lambda a, m: a.complete(m, {"messages": MSG}, 5))
+    frankfurt.fail(None, "validation")
+    with pytest.raises(provider_errors.BadRequest, match="ValidationException"):
+        run(frankfurt, lambda a, m: a.complete(m, {"messages": MSG}, 5))
+
+
 def test_a_signature_for_the_wrong_region_is_refused(frankfurt):
     frankfurt.clear()
     with pytest.raises(provider_errors.AuthFailed, match="InvalidSignatureException"):

@@ -180,6 +180,11 @@ def aws_error(
             provider=provider,
             model=model,
         )
+    if kind == "ValidationException" and "too long" in message.lower():
+        # Bedrock's "Input is too long for requested model.": the next candidate may fit it
+        return errors.ContextLengthExceeded(
+            message, status=400, provider=provider, model=model, body=errors.body_text(raw)
+        )
     status = _STATUS.get(kind, status)
     doc = {"error": {"type": kind, "message": f"{kind}: {message}" if kind else message}}
     return http_error(status, json.dumps(doc).encode(), headers, provider, model)

@@ -15,7 +15,8 @@ headers and body hash): a wrong secret, a changed body or a region other than th
 
 Faults, by `fail(model, kind)`: `throttling` (429 ThrottlingException), `model_not_ready` (429
 ModelNotReadyException), `unavailable` (503 ServiceUnavailableException), `expired_token` (403
-ExpiredTokenException), `validation` (400), `stream_throttling` (a stream whose first word is
+ExpiredTokenException), `validation` (400), `too_long` (400, the prompt over the model's context
+window), `stream_throttling` (a stream whose first word is
 followed by a throttlingException frame); `down = True` is a region that is down (503 to every
 request). A request offering tools (toolConfig) is answered with a toolUse of its first tool
 whose input is {"text": the last user text}; one ending with a toolResult, with text repeating it.
@@ -63,6 +64,7 @@ _FAULTS = {
         "The security token included in the request is expired",
     ),
     "validation": (400, "ValidationException", "The provided request is not valid"),
+    "too_long": (400, "ValidationException", "Input is too long for requested model."),
 }
 
 
