@@ -293,7 +293,15 @@ def test_the_gateway_relays_tool_calls_both_ways(tmp_path, frankfurt, ireland, s
             {"role": "tool", "tool_call_id": call_id, "content": "a greeting"}]
         second = client.chat.completions.create(model="auto", messages=then, tools=TOOLS)
         assert second.choices[0].message.content == f"Hello from {CLAUDE}: a greeting"
-        sent = frankfurt.requests[-1].body["messages"]
+        # the same conversation offering no tools now: the ones it used are declared for Bedrock
+        third = client.chat.completions.create(model="auto", messages=then, stream=stream)
+        if stream:
+            assert "".join(c.choices[0].delta.content or "" for c in third if c.choices) \
+                == f"Hello from {CLAUDE}: a greeting"
+        else:
+            assert third.choices[0].message.content == f"Hello from {CLAUDE}: a greeting"
+        assert frankfurt.requests[-1].body["toolConfig"]["tools"][0]["toolSpec"]["name"] == "lookup"
+        sent = frankfurt.requests[-2].body["messages"]
         assert sent[1]["content"][0]["toolUse"] == {"toolUseId": call_id, "name": "lookup",
                                                     "input": {"text": "hello bedrock"}}
         assert sent[2] == {"role": "user", "content": [

@@ -113,6 +113,13 @@ def to_converse(body: dict) -> dict:
         elif isinstance(choice, dict) and choice.get("type") == "function":
             name = (choice.get("function") or {}).get("name")
             out["toolConfig"]["toolChoice"] = {"tool": {"name": name}}
+    used = sorted({b["toolUse"]["name"] for _, blocks in turns for b in blocks if "toolUse" in b})
+    if used and "toolConfig" not in out:
+        # Bedrock refuses toolUse blocks without a toolConfig: a conversation that carries tool
+        # calls but offers no tools now (or tool_choice "none") declares the ones it used
+        schema = {"json": {"type": "object"}}
+        specs = [{"toolSpec": {"name": n, "inputSchema": schema}} for n in used]
+        out["toolConfig"] = {"tools": specs}
     return out
 
 

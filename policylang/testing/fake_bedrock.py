@@ -211,6 +211,15 @@ class FakeBedrock(FakeProvider):
                 "A conversation must start with a user message. Try again with a conversation "
                 "that starts with a user message.",
             )
+        blocks = [b for m in body["messages"] for b in m.get("content") or []]
+        if "toolConfig" not in body and any("toolUse" in b or "toolResult" in b for b in blocks):
+            return await self._aws_error(
+                writer,
+                400,
+                "ValidationException",
+                "The toolConfig field must be defined when using toolUse and toolResult content "
+                "blocks.",
+            )
         if self.models is not None and model not in self.models:
             return await self._aws_error(
                 writer, 400, "ValidationException", "The provided model identifier is invalid."
