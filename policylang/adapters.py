@@ -61,11 +61,15 @@ def missing_extra(name: str) -> AdapterInfo | None:
     return info
 
 
-def extra_complaints(providers) -> list[str]:
-    """One line per provider (an ir.Provider) whose adapter's extra is missing: its place, and
-    the pip command that installs the extra."""
+def extra_complaints(policy) -> list[str]:
+    """One line per provider of a policy (an ir.PolicyIR) whose adapter's extra is missing and
+    that some rule can route to: its place, and the pip command that installs the extra. A
+    provider only declared (as `import std` declares Bedrock's) needs nothing installed."""
+    routed = {m.provider for m in policy.routed_models}
     out = []
-    for p in providers:
+    for p in policy.providers.values():
+        if p.name not in routed:
+            continue
         info = missing_extra(p.adapter)
         if info is not None:
             out.append(

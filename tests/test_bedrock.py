@@ -6,8 +6,10 @@ over from one AWS region to another; and the AWS regions `only hosted in region`
 import asyncio
 import json
 import logging
+from pathlib import Path
 
 import boto3
+
 import botocore.config
 import httpx
 import openai
@@ -387,6 +389,26 @@ def test_serve_refuses_a_bedrock_policy_without_the_aws_extra_and_check_only_not
     monkeypatch.undo()
     assert main(["check", "--strict", str(path)]) == 0
     assert "policylang[aws]" not in capsys.readouterr().err  # installed here: nothing to say
+
+
+def test_a_policy_that_only_imports_bedrock_needs_no_aws_extra(monkeypatch, capsys):
+    """`import std` declares Bedrock's providers; a policy that never routes to them (the README's
+    quick start) is served and checked without the extra, with nothing to note."""
+    import policylang.adapters as adapters
+    from policylang.cli import main
+
+    quickstart = Path(__file__).resolve().parent.parent / "examples" / "quickstart.policy"
+    monkeypatch.setattr(adapters, "installed", lambda module: module != "botocore")
+    ir = policylang.load(quickstart).ir
+    assert any(p.adapter == "bedrock" for p in ir.providers.values())  # declared by std
+    assert adapters.extra_complaints(ir) == []
+    assert main(["check", "--strict", str(quickstart)]) == 0
+    assert "policylang[aws]" not in capsys.readouterr().err
+    routed = policylang.loads(
+        "import std\nwhen tier == free route claude-haiku-bedrock-eu\ndefault route gpt-4o-mini\n", "r.policy"
+    ).ir
+    (line,) = adapters.extra_complaints(routed)
+    assert "provider `bedrock-eu` uses adapter = bedrock" in line and "policylang[aws]" in line
 
 
 def test_a_reload_to_a_bedrock_policy_without_the_aws_extra_is_refused_and_the_old_one_serves(

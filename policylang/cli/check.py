@@ -42,7 +42,7 @@ def analyse_file(
     else:
         checked = findings(path, progress)
     if notes is not None and checked.ir is not None:
-        notes += extra_complaints(checked.ir.providers.values())
+        notes += extra_complaints(checked.ir)
     return checked.diagnostics, checked.sources
 
 

@@ -31,7 +31,7 @@ def run(args) -> int:
     except PolicyError as exc:
         print_errors(exc)
         return EXIT_USAGE
-    missing = extra_complaints(served.ir.providers.values())
+    missing = extra_complaints(served.ir)
     if missing:  # refused now, not at the first request the adapter would fail
         print("\n".join(f"error: {line}" for line in missing), file=sys.stderr)
         return EXIT_USAGE

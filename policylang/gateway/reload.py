@@ -140,7 +140,7 @@ class PolicyHolder:
         problems = []
         if not policy.ir.rules:
             problems.append("it has no rules: every request would go unrouted")
-        problems += extra_complaints(policy.ir.providers.values())
+        problems += extra_complaints(policy.ir)
         for name, facts in sorted(self.key_facts.items()):
             try:
                 policy.check_facts(facts)
@@ -153,7 +153,7 @@ class PolicyHolder:
 
     def _load_and_route(self) -> tuple[Policy, Router | None, str]:
         policy = load(self.path)
-        if extra_complaints(policy.ir.providers.values()):
+        if extra_complaints(policy.ir):
             return policy, None, ""  # refused by breaks_traffic: its adapters cannot be built
         return policy, self._router(policy), source_hash(policy.ir)
 
