@@ -406,9 +406,14 @@ def test_a_policy_that_only_imports_bedrock_needs_no_aws_extra(monkeypatch, caps
     assert "policylang[aws]" not in capsys.readouterr().err
     routed = policylang.loads(
         "import std\nwhen tier == free route claude-haiku-bedrock-eu\ndefault route gpt-4o-mini\n", "r.policy"
-    ).ir
-    (line,) = adapters.extra_complaints(routed)
+    )
+    (line,) = adapters.extra_complaints(routed.ir)
     assert "provider `bedrock-eu` uses adapter = bedrock" in line and "policylang[aws]" in line
+    from policylang.runtime import Router
+
+    assert "bedrock-eu" not in Router(policylang.load(quickstart)).adapters  # built without botocore
+    with pytest.raises(ImportError, match=r"policylang\[aws\]"):
+        Router(routed)
 
 
 def test_a_reload_to_a_bedrock_policy_without_the_aws_extra_is_refused_and_the_old_one_serves(

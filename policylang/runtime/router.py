@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import httpx
 
+from ..adapters import extra_complaints, missing_extra
 from ..prelude import Decision
 from ..providers import HttpxHTTP, make_adapter
 from ..providers import errors as provider_errors
@@ -92,7 +93,14 @@ class Router:
             )
             http = HttpxHTTP(client)
         self.http = http
-        self.adapters = {name: make_adapter(p, http) for name, p in policy.ir.providers.items()}
+        missing = extra_complaints(policy.ir)
+        if missing:  # a routed provider's adapter cannot be built here
+            raise ImportError("; ".join(missing))
+        self.adapters = {  # a provider only declared (std's Bedrock) may lack its extra
+            name: make_adapter(p, http)
+            for name, p in policy.ir.providers.items()
+            if missing_extra(p.adapter) is None
+        }
         # provider -> its `api_key = env("VAR")` variable, unset (or empty) in this process: its
         # candidates are skipped, as an open circuit's are, rather than called without a key
         self.missing_keys = {
