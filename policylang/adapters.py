@@ -41,6 +41,14 @@ ADAPTERS: tuple[AdapterInfo, ...] = (
         extra="aws",
         requires="botocore",
     ),
+    AdapterInfo(
+        "vertex",
+        "vertex:VertexAdapter",
+        "gcp.vertex_ai",
+        "Google Vertex AI: Gemini generateContent and Claude rawPredict, OAuth (ADC)",
+        extra="gcp",
+        requires="google.auth",
+    ),
     AdapterInfo("echo", "echo:EchoAdapter", "policylang.echo", "offline: answers the prompt"),
 )
 
@@ -49,8 +57,12 @@ NAMES = tuple(BY_NAME)
 
 
 def installed(module: str) -> bool:
-    """Whether `module` can be imported here (without importing it)."""
-    return importlib.util.find_spec(module) is not None
+    """Whether `module` can be imported here (without importing it; a dotted name whose parent
+    package is missing, google.auth without google, is not)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def missing_extra(name: str) -> AdapterInfo | None:

@@ -30,6 +30,7 @@ PROVIDER_FIELDS = (
     "regions",
     "location",
     "api_version",
+    "project",
 )
 MODEL_FIELDS = ("provider", "id", "input", "output", "context", "regions")
 
@@ -194,8 +195,19 @@ class CatalogChecker(Reporter):
                     f"provider `{name}` uses adapter = bedrock: set `location` to the AWS region "
                     'it signs for, e.g. location = "eu-central-1"',
                 )
+            if adapter == "vertex":
+                for needed, example in (("project", "my-project"), ("location", "europe-west4")):
+                    if needed not in fields:
+                        self.error(
+                            "invalid-value",
+                            d.name_span,
+                            f"provider `{name}` uses adapter = vertex: set `{needed}`, e.g. "
+                            f'{needed} = "{example}"',
+                        )
             regions = self._regions(fields.get("regions"))
-            location = self._location(fields.get("location"), regions is not None)
+            location = self._location(
+                fields.get("location"), regions is not None, adapter == "vertex"
+            )
             hosted = region_of(location) if location is not None else None
             if regions is None and hosted is not None:
                 regions = frozenset({hosted})
@@ -214,6 +226,7 @@ class CatalogChecker(Reporter):
                 idle_timeout=idle,
                 location=location,
                 api_version=self._api_version(fields.get("api_version"), adapter),
+                project=self._project(fields.get("project"), adapter),
             )
         return out
 
@@ -256,13 +269,16 @@ class CatalogChecker(Reporter):
                     f"unknown function `{f.value.func}`; only env(\"NAME\") exists",
                 )
 
-    def _location(self, f: ast.Field | None, has_regions: bool) -> str | None:
+    def _location(self, f: ast.Field | None, has_regions: bool, vertex: bool = False) -> str | None:
         """`location = "swedencentral"`: the cloud region of the endpoint, lowercased. Without
-        `regions` it must be one semantics.locations lists, since the regions come from it."""
+        `regions` it must be one semantics.locations lists, since the regions come from it;
+        Vertex's `global` is no region at all (no `regions` unless declared)."""
         location = self._word(f, "location")
         if f is None or location is None:
             return None
         location = location.lower()
+        if vertex and location == "global":
+            return location
         if not has_regions and region_of(location) is None:
             hint = did_you_mean(location, REGION_OF) or ""
             self.error(
@@ -294,6 +310,25 @@ class CatalogChecker(Reporter):
                 "\"2025-04-01-preview\"",
             )
         return version
+
+    def _project(self, f: ast.Field | None, adapter: str | None) -> str | None:
+        """`project = "my-project"`: the Google Cloud project of adapter = vertex (its id: 6-30
+        lowercase letters, digits and hyphens, or a domain-scoped `example.com:name`)."""
+        project = self._string(f, "project")
+        if f is None or project is None:
+            return None
+        if adapter != "vertex":
+            self.error(
+                "invalid-value", f.span, f"`project` applies to adapter = vertex, not {adapter}"
+            )
+        elif not re.fullmatch(r"([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]", project):
+            self.error(
+                "invalid-value",
+                f.value.span,
+                "`project` takes a Google Cloud project id (6-30 lowercase letters, digits and "
+                'hyphens), e.g. project = "my-project"',
+            )
+        return project
 
     def _seconds(self, f: ast.Field | None, phase: str) -> float | None:
         """`connect_timeout = 5`: a positive, finite number of seconds."""

@@ -53,6 +53,7 @@ class Provider:
     # from it (semantics.locations)
     location: str | None = None
     api_version: str | None = None  # adapter = azure: the `api-version` query; None: the default
+    project: str | None = None  # adapter = vertex: the Google Cloud project
 
 
 @dataclass(frozen=True)
