@@ -65,7 +65,7 @@ def test_the_docs_name_every_adapter():
     assert layout == [a.name for a in ADAPTERS]
     systems = re.search(r"`gen_ai.provider.name` \(the wire's system: ([^)]*) as on", readme)
     assert systems, "README's tracing section names the systems"
-    named = re.findall(r"`([a-z.]+)`", systems.group(1))
+    named = re.findall(r"`([a-z._]+)`", systems.group(1))
     assert named == [a.system for a in ADAPTERS if not a.system.startswith("policylang.")]
 
 
