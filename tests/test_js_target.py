@@ -765,3 +765,38 @@ def test_refusals_of_long_values_are_pythons_word_for_word(node, tmp_path):
         hinted += "did you mean" in want[2]
         cut += want[2].endswith('..."') or '...;' in want[2] or want[2].endswith("...")
     assert compared == len(cases) == 210 and hinted >= 7 and cut >= 50, (hinted, cut)
+
+
+def test_candidates_say_how_to_call_each_model_as_the_policy_declares(tmp_path):
+    """CANDIDATES, per candidate of every example policy, holds what the Python side knows of
+    its provider: model id, adapter, base URL, the key's variable, the cloud `location` and an
+    Azure provider's `api_version` (null where the policy declares none)."""
+    counts: Counter = Counter()
+    for path in EXAMPLES:
+        policy = policylang.load(path)
+        module = tmp_path / f"{path.stem}.mjs"
+        module.write_text(generate_js(policy.ir, facts_schema(policy.ir)).source, encoding="utf-8")
+        got = _node_probe(tmp_path, module, "Object.assign(out, M.CANDIDATES);")
+        want = {}
+        for c in sorted({c for r in policy.ir.rules for c in r.candidates}):
+            model = policy.ir.models_by_candidate[c]
+            provider = policy.ir.providers[model.provider]
+            want[c] = {"provider": model.provider, "model": model.name, "id": model.id,
+                       "adapter": provider.adapter, "baseUrl": provider.base_url,
+                       "apiKeyEnv": provider.api_key_env, "location": provider.location,
+                       "apiVersion": provider.api_version}
+            counts["with a location"] += provider.location is not None
+            counts["with an api version"] += provider.api_version is not None
+        assert got == want, path.stem
+        counts["candidates"] += len(want)
+    print(dict(counts))
+    assert counts["with a location"] >= 3 and counts["with an api version"] >= 1, counts
+    # what the eu-enterprise example writes, read back from the module
+    policy = policylang.load(ROOT / "examples" / "eu-enterprise.policy")
+    module = tmp_path / "eu.mjs"
+    js = generate_js(policy.ir, facts_schema(policy.ir))
+    module.write_text(js.source, encoding="utf-8")
+    assert "  readonly location: string | null;\n  readonly apiVersion: string | null;\n}>>;" in js.declarations
+    us = [v for v in _node_probe(tmp_path, module, "Object.assign(out, M.CANDIDATES);").values()
+          if v["provider"] == "azure-us"]
+    assert us and all(v["location"] == "eastus2" and v["apiVersion"] == "2024-10-21" for v in us)

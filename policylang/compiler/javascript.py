@@ -354,7 +354,8 @@ def _head(policy: ir.PolicyIR, digest: str) -> str:
         " *   POLICY_HASH              sha256 of the policy's sources (as the Python module's)",
         " *   FACTS, FACTS_SCHEMA      the fact declarations, and their JSON Schema",
         " *   CANDIDATES               per candidate: provider, model, the provider's model id,",
-        " *                            adapter, base URL and the name of its API key's variable",
+        " *                            adapter, base URL, the name of its API key's variable,",
+        " *                            cloud location and API version (adapter = azure)",
         " *",
         " * Integer facts: a Number up to 2**53 in magnitude, or a BigInt (any size).",
     ]
@@ -367,8 +368,8 @@ def _head(policy: ir.PolicyIR, digest: str) -> str:
 
 
 def _candidates(policy: ir.PolicyIR) -> list[str]:
-    """CANDIDATES' entries: per candidate, its provider, model, model id, adapter, base URL and
-    the name of its API key's variable."""
+    """CANDIDATES' entries: per candidate, its provider, model, model id, adapter, base URL, the
+    name of its API key's variable, its cloud location and (adapter = azure) API version."""
     models = []
     for c in sorted({c for r in policy.rules for c in r.candidates}):
         model = policy.models_by_candidate[c]
@@ -380,6 +381,8 @@ def _candidates(policy: ir.PolicyIR) -> list[str]:
             "adapter": provider.adapter,
             "baseUrl": provider.base_url,
             "apiKeyEnv": provider.api_key_env,
+            "location": provider.location,
+            "apiVersion": provider.api_version,
         }
         inner = ",".join(f"{k}:{js_literal(v)}" for k, v in fields.items())
         models.append(f"[{js_literal(c)},Object.freeze({{{inner}}})]")
@@ -618,7 +621,9 @@ def declarations(policy: ir.PolicyIR) -> str:
         "}>>;",
         "export declare const FACTS_SCHEMA: Record<string, unknown>;",
         "/** How to call each candidate: the provider's own model id, its wire protocol, base URL",
-        " * (null: the adapter's default) and the environment variable holding its key. */",
+        " * (null: the adapter's default), the environment variable holding its key, the cloud",
+        " * region of its endpoint (`location`, lowercased; null: not declared) and, for adapter =",
+        " * azure, the `api-version` query (null: the adapter's default). */",
         "export declare const CANDIDATES: Readonly<Record<Candidate, {",
         "  readonly provider: string;",
         "  readonly model: string;",
@@ -626,6 +631,8 @@ def declarations(policy: ir.PolicyIR) -> str:
         f"  readonly adapter: {' | '.join(json.dumps(a) for a in ADAPTERS)};",
         "  readonly baseUrl: string | null;",
         "  readonly apiKeyEnv: string | null;",
+        "  readonly location: string | null;",
+        "  readonly apiVersion: string | null;",
         "}>>;",
         "",
     ]
