@@ -203,6 +203,32 @@ def test_a_prompt_over_the_context_window_is_a_context_error_others_may_fit(fran
         run(frankfurt, lambda a, m: a.complete(m, {"messages": MSG}, 5))
 
 
+def test_temporary_credentials_near_expiry_are_refreshed_before_signing(frankfurt):
+    from datetime import datetime, timedelta, timezone
+
+    from botocore.credentials import RefreshableCredentials
+
+    now = datetime.now(timezone.utc)
+    refreshed = []
+
+    def refresh():
+        refreshed.append(1)
+        return {"access_key": KEY_ID, "secret_key": SECRET, "token": None,
+                "expiry_time": (now + timedelta(hours=1)).isoformat()}
+
+    async def go():
+        provider, model = adapter_for(frankfurt)
+        async with httpx.AsyncClient() as client:
+            adapter = make_adapter(provider, HttpxHTTP(client))
+            adapter._credentials = RefreshableCredentials.create_from_metadata(
+                {"access_key": "AKIAOLDOLDOLDOLDOLD1", "secret_key": "old", "token": None,
+                 "expiry_time": (now + timedelta(seconds=30)).isoformat()}, refresh, "test")
+            return await adapter.complete(model, {"messages": MSG}, 5)
+    frankfurt.clear()
+    done = asyncio.run(go())  # the old keys would be UnrecognizedClientException
+    assert done.response["choices"][0]["message"]["content"] == ANSWER and refreshed
+
+
 def test_a_signature_for_the_wrong_region_is_refused(frankfurt):
     frankfurt.clear()
     with pytest.raises(provider_errors.AuthFailed, match="InvalidSignatureException"):

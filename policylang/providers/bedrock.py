@@ -225,7 +225,12 @@ class BedrockAdapter(HTTPAdapter):
                 "AWS_PROFILE with ~/.aws/credentials or ~/.aws/config (the AWS default chain)",
                 model=model.name,
             )
-        return self._credentials.get_frozen_credentials()
+        credentials = self._credentials
+        if getattr(credentials, "refresh_needed", lambda: False)():
+            # temporary credentials near expiry: botocore refreshes them (STS, SSO, a file, the
+            # instance's role), which may take a round trip: off the event loop
+            return await asyncio.to_thread(credentials.get_frozen_credentials)
+        return credentials.get_frozen_credentials()
 
     async def _signed(self, model: ir.Model, action: str, body: dict) -> tuple[str, bytes, dict]:
         url = f"{self._base()}/model/{quote(model.id, safe='')}/{action}"
