@@ -171,9 +171,9 @@ def test_a_region_down_and_a_wrong_location_as_the_sdks_read_them(netherlands, a
 # ---- the adapter ------------------------------------------------------------------------------
 
 
-def run(fake, call, model_id=GEMINI):
+def run(fake, call, model_id=GEMINI, project=PROJECT):
     async def go():
-        provider = ir.Provider("p", "vertex", fake.url, None, location=fake.location, project=PROJECT)
+        provider = ir.Provider("p", "vertex", fake.url, None, location=fake.location, project=project)
         async with httpx.AsyncClient() as client:
             adapter = make_adapter(provider, HttpxHTTP(client))
             return await call(adapter, ir.Model("m", "p", model_id))
@@ -263,6 +263,16 @@ def test_the_health_probe_counts_tokens_and_reads_the_region(netherlands, adc, m
             run(netherlands, lambda a, m: a.probe(m, 5), model_id)
     finally:
         netherlands.down = False
+
+
+def test_without_project_the_credentials_name_it(netherlands, adc, monkeypatch):
+    netherlands.clear()
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    run(netherlands, lambda a, m: a.complete(m, {"messages": MSG}, 5), project=None)  # the key's project_id
+    assert netherlands.requests[-1].path.startswith(f"/v1/projects/{adc['project_id']}/locations/europe-west4/")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "another-project")  # the environment wins, as in Google's SDKs
+    with pytest.raises(provider_errors.NotFound):
+        run(netherlands, lambda a, m: a.complete(m, {"messages": MSG}, 5), project=None)
 
 
 def test_the_default_endpoint_follows_the_location():
@@ -398,8 +408,7 @@ def test_global_promises_no_region_and_london_zurich_are_not_eu():
 
 
 @pytest.mark.parametrize("fields,message,column", [
-    ('adapter = vertex location = "europe-west4"', 'set `project`, e.g. project = "my-project"', 10),
-    ('adapter = vertex project = "my-project"', 'set `location`, e.g. location = "europe-west4"', 10),
+    ('adapter = vertex project = "my-project"', 'set `location` to the Vertex location, e.g. location = "europe-west4"', 10),
     ('adapter = vertex project = "My Project" location = "europe-west4"', "takes a Google Cloud project id", 41),
     ('adapter = gemini project = "my-project"', "`project` applies to adapter = vertex, not gemini", 31),
 ])
@@ -424,3 +433,25 @@ def test_serve_refuses_a_vertex_policy_without_the_gcp_extra_and_check_only_note
     assert main(["check", "--strict", str(path)]) == 0
     out = capsys.readouterr()
     assert "0 error(s), 0 warning(s)" in out.out and "policylang[gcp]" in out.err
+
+
+def test_std_declares_vertex_in_eu_and_us_and_only_hosted_in_region_keeps_eu_on_eu(tmp_path, capsys):
+    policy = policylang.loads('import std\nfact region: enum {eu, us} = us\nonly hosted in region\n'
+                              'eu: when region == eu route claude-sonnet-vertex-eu fallback [gemini-2.5-flash-vertex-eu]\n'
+                              'default route claude-sonnet-vertex-us\n', "t.policy")
+    models = policy.ir.models
+    for region in ("eu", "us"):
+        for name in ("claude-sonnet", "claude-haiku", "gemini-2.5-pro", "gemini-2.5-flash"):
+            m = models[f"{name}-vertex-{region}"]
+            assert m.regions == frozenset({region}) and m.input and m.output and m.context
+    assert models["claude-sonnet-vertex-eu"].id == "claude-sonnet-4-5@20250929"
+    assert policy.ir.providers["vertex-eu"].location == "europe-west1"
+    # a US candidate for an EU request is removed, and `check --strict` refuses the policy saying so
+    from policylang.cli import main
+
+    path = tmp_path / "eu.policy"
+    path.write_text('import std\nfact region: enum {eu, us} = us\nonly hosted in region\n'
+                    'eu: when region == eu route claude-sonnet-vertex-eu fallback [claude-sonnet-vertex-us]\n'
+                    'default route claude-sonnet-vertex-us\n')
+    assert main(["check", "--strict", str(path)]) == 1
+    assert "`claude-sonnet-vertex-us` is never a candidate of rule `eu`" in capsys.readouterr().out

@@ -1,8 +1,9 @@
 """Google Vertex AI: Gemini and Claude on a regional Vertex endpoint, with Application Default
 Credentials.
 
-`project` is the Google Cloud project and `location` the Vertex location (europe-west4, or
-`global`); without a `base_url` the endpoint is https://{location}-aiplatform.googleapis.com
+`project` is the Google Cloud project (without it, the one the credentials name:
+GOOGLE_CLOUD_PROJECT, or the service account key's) and `location` the Vertex location
+(europe-west4, or `global`); without a `base_url` the endpoint is https://{location}-aiplatform.googleapis.com
 (https://aiplatform.googleapis.com for `global`). The model's `id` picks the publisher: an id
 starting `claude-` is Anthropic's on Vertex, any other Google's. Under
 {base}/v1/projects/{project}/locations/{location}/publishers/:
@@ -65,6 +66,7 @@ class Token:
 
     def __init__(self) -> None:
         self.credentials: Any = None
+        self.project: str | None = None  # the project ADC names (GOOGLE_CLOUD_PROJECT, the key's)
         self.lock = asyncio.Lock()
 
     async def get(self, adapter: VertexAdapter, model: ir.Model) -> str:
@@ -83,7 +85,7 @@ class Token:
     def _refresh(self, adapter: VertexAdapter, model: ir.Model) -> None:
         try:
             if self.credentials is None:
-                self.credentials, _ = google.auth.default(scopes=[SCOPE])
+                self.credentials, self.project = google.auth.default(scopes=[SCOPE])
             self.credentials.refresh(google.auth.transport.requests.Request())
         except google.auth.exceptions.DefaultCredentialsError:
             raise adapter.fail(
@@ -112,11 +114,12 @@ class _OnVertex:
 
     provider: ir.Provider
     token: str = ""
+    project: str = ""  # the provider's `project`, else the one the credentials name
 
     def vertex_url(self, model: ir.Model, method: str) -> str:
         p = self.provider
         base = (p.base_url or endpoint(p.location or "global")).rstrip("/")
-        where = f"projects/{quote(p.project or '', safe='')}/locations/{p.location or 'global'}"
+        where = f"projects/{quote(self.project, safe='')}/locations/{p.location or 'global'}"
         name = quote(model.id, safe="@.-_")
         return f"{base}/v1/{where}/publishers/{publisher(model.id)}/models/{name}:{method}"
 
@@ -153,6 +156,14 @@ class VertexAdapter:
     async def _for(self, model: ir.Model) -> _Gemini | _Claude:
         inner = self.claude if publisher(model.id) == "anthropic" else self.gemini
         inner.token = await self.credentials.get(self, model)
+        inner.project = self.provider.project or self.credentials.project or ""
+        if not inner.project:
+            raise self.fail(
+                errors.AuthFailed,
+                "no Google Cloud project: write `project = \"…\"` on the provider or set "
+                "GOOGLE_CLOUD_PROJECT (the credentials name none)",
+                model=model.name,
+            )
         return inner
 
     def _refused(self, exc: errors.AuthFailed, model: ir.Model) -> errors.ProviderError:

@@ -195,15 +195,13 @@ class CatalogChecker(Reporter):
                     f"provider `{name}` uses adapter = bedrock: set `location` to the AWS region "
                     'it signs for, e.g. location = "eu-central-1"',
                 )
-            if adapter == "vertex":
-                for needed, example in (("project", "my-project"), ("location", "europe-west4")):
-                    if needed not in fields:
-                        self.error(
-                            "invalid-value",
-                            d.name_span,
-                            f"provider `{name}` uses adapter = vertex: set `{needed}`, e.g. "
-                            f'{needed} = "{example}"',
-                        )
+            if adapter == "vertex" and "location" not in fields:
+                self.error(
+                    "invalid-value",
+                    d.name_span,
+                    f"provider `{name}` uses adapter = vertex: set `location` to the Vertex "
+                    'location, e.g. location = "europe-west4" (or "global")',
+                )
             regions = self._regions(fields.get("regions"))
             location = self._location(
                 fields.get("location"), regions is not None, adapter == "vertex"
