@@ -476,7 +476,7 @@ def test_eu_code_requests_go_to_claude_on_bedrock_eu_and_never_to_a_us_region():
 
     policy = policylang.load(ROOT / "examples" / "eu-enterprise.policy")
     assert policy.decide({"region": "eu", "task": "code"}).candidates == (
-        "bedrock-eu/claude-sonnet-bedrock-eu", "azure-sweden/gpt-4o-sweden")
+        "bedrock-eu/claude-sonnet-bedrock-eu", "vertex-eu/claude-sonnet-vertex-eu", "azure-sweden/gpt-4o-sweden")
     text = (ROOT / "examples" / "eu-enterprise.policy").read_text().replace(
         "route claude-sonnet-bedrock-eu", "route claude-sonnet-bedrock-us")
     findings = [d for d in lint(front_end_text(text, "e.policy").ir) if d.code == "removed-by-constraint"]

@@ -455,3 +455,19 @@ def test_std_declares_vertex_in_eu_and_us_and_only_hosted_in_region_keeps_eu_on_
                     'default route claude-sonnet-vertex-us\n')
     assert main(["check", "--strict", str(path)]) == 1
     assert "`claude-sonnet-vertex-us` is never a candidate of rule `eu`" in capsys.readouterr().out
+
+
+def test_the_eu_example_fails_claude_over_from_bedrock_eu_to_vertex_eu_and_never_to_a_us_region():
+    from helpers import ROOT
+    from policylang.analysis.lint import lint
+    from policylang.pipeline import front_end_text
+
+    policy = policylang.load(ROOT / "examples" / "eu-enterprise.policy")
+    assert policy.decide({"region": "eu", "task": "code"}).candidates == (
+        "bedrock-eu/claude-sonnet-bedrock-eu", "vertex-eu/claude-sonnet-vertex-eu", "azure-sweden/gpt-4o-sweden")
+    assert policy.decide({"region": "eu", "tokens": 150_000}).candidates == (
+        "vertex-eu/gemini-2.5-pro-vertex-eu", "vertex-eu/claude-sonnet-vertex-eu")
+    text = (ROOT / "examples" / "eu-enterprise.policy").read_text().replace(
+        "fallback [claude-sonnet-vertex-eu, gpt-4o-sweden]", "fallback [claude-sonnet-vertex-us, gpt-4o-sweden]")
+    findings = [d for d in lint(front_end_text(text, "e.policy").ir) if d.code == "removed-by-constraint"]
+    assert findings and "claude-sonnet-vertex-us" in findings[0].message and "hosted in us" in findings[0].message
