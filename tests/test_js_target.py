@@ -784,7 +784,7 @@ def test_candidates_say_how_to_call_each_model_as_the_policy_declares(tmp_path):
             want[c] = {"provider": model.provider, "model": model.name, "id": model.id,
                        "adapter": provider.adapter, "baseUrl": provider.base_url,
                        "apiKeyEnv": provider.api_key_env, "location": provider.location,
-                       "apiVersion": provider.api_version}
+                       "apiVersion": provider.api_version, "project": provider.project}
             counts["with a location"] += provider.location is not None
             counts["with an api version"] += provider.api_version is not None
         assert got == want, path.stem
@@ -796,7 +796,8 @@ def test_candidates_say_how_to_call_each_model_as_the_policy_declares(tmp_path):
     module = tmp_path / "eu.mjs"
     js = generate_js(policy.ir, facts_schema(policy.ir))
     module.write_text(js.source, encoding="utf-8")
-    assert "  readonly location: string | null;\n  readonly apiVersion: string | null;\n}>>;" in js.declarations
+    assert ("  readonly location: string | null;\n  readonly apiVersion: string | null;\n"
+            "  readonly project: string | null;\n}>>;") in js.declarations
     us = [v for v in _node_probe(tmp_path, module, "Object.assign(out, M.CANDIDATES);").values()
           if v["provider"] == "azure-us"]
     assert us and all(v["location"] == "eastus2" and v["apiVersion"] == "2024-10-21" for v in us)

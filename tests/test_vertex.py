@@ -471,3 +471,66 @@ def test_the_eu_example_fails_claude_over_from_bedrock_eu_to_vertex_eu_and_never
         "fallback [claude-sonnet-vertex-eu, gpt-4o-sweden]", "fallback [claude-sonnet-vertex-us, gpt-4o-sweden]")
     findings = [d for d in lint(front_end_text(text, "e.policy").ir) if d.code == "removed-by-constraint"]
     assert findings and "claude-sonnet-vertex-us" in findings[0].message and "hosted in us" in findings[0].message
+
+
+def test_the_js_target_tells_a_vertex_candidates_project_and_location():
+    from policylang.compiler.javascript import generate_js
+    from policylang.factschema import facts_schema
+
+    policy = policylang.loads(catalog('adapter = vertex project = "my-project" location = "europe-west4"'), "t.policy")
+    source = generate_js(policy.ir, facts_schema(policy.ir)).source
+    assert 'location:"europe-west4",apiVersion:null,project:"my-project"' in source
+
+
+# ---- laws ------------------------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from urllib.parse import unquote, urlsplit  # noqa: E402
+
+from policylang.providers.vertex import publisher  # noqa: E402
+from policylang.providers.vertex import _Claude, _Gemini  # noqa: E402
+
+_IDS = st.one_of(st.sampled_from([GEMINI, CLAUDE, "claude-", "claude", "Claude-x", "gemini/../../admin", "a?b#c",
+                                  "m:streamGenerateContent", "%2F", "\u212aclaude", "a b", "", "x" * 300,
+                                  "claude-opus-4-1@20250805/../../x"]), st.text(max_size=30),
+                st.text(max_size=20).map(lambda s: "claude-" + s))
+LAW_COUNTS: dict = {"ids": 0, "claude": 0, "hostile": 0}
+
+
+@settings(max_examples=300, deadline=None)
+@given(model_id=_IDS, stream=st.booleans())
+def test_law_a_model_id_stays_one_path_segment_and_names_its_publisher(model_id, stream):
+    """Whatever the id (slashes, `?`, `#`, `:`, percent signs, non-ASCII), the URL is the
+    location's endpoint, the project and location as declared, the publisher the id's prefix picks,
+    and one segment that decodes back to the id, followed by the method."""
+    provider = ir.Provider("p", "vertex", None, None, location="europe-west4", project=PROJECT)
+    model = ir.Model("m", "p", model_id)
+    claude = model_id.startswith("claude-")
+    inner = (_Claude if claude else _Gemini)(provider, None)
+    inner.project, inner.token = PROJECT, "t"
+    url, payload, headers = inner._request(model, {"messages": MSG}, stream)
+    parts = urlsplit(url)
+    assert parts.scheme == "https" and parts.netloc == "europe-west4-aiplatform.googleapis.com"
+    assert not parts.fragment
+    head = f"/v1/projects/{PROJECT}/locations/europe-west4/publishers/{publisher(model_id)}/models/"
+    assert parts.path.startswith(head)
+    segment = parts.path[len(head):]
+    assert "/" not in segment and "?" not in segment and "#" not in segment
+    name, _, method = segment.rpartition(":")
+    assert unquote(name) == model_id
+    if claude:
+        assert method == ("streamRawPredict" if stream else "rawPredict") and not parts.query
+        assert payload["anthropic_version"] == "vertex-2023-10-16" and "model" not in payload
+        LAW_COUNTS["claude"] += 1
+    else:
+        assert method == ("streamGenerateContent" if stream else "generateContent")
+        assert parts.query == ("alt=sse" if stream else "") and "contents" in payload
+    assert headers["authorization"] == "Bearer t"
+    LAW_COUNTS["ids"] += 1
+    LAW_COUNTS["hostile"] += any(c in model_id for c in "/?#%:")
+
+
+def test_law_counts():
+    """The law above checked hostile ids and both publishers (run after it, in file order)."""
+    assert LAW_COUNTS["ids"] >= 200 and LAW_COUNTS["claude"] >= 10 and LAW_COUNTS["hostile"] >= 10, LAW_COUNTS

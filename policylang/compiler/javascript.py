@@ -369,7 +369,8 @@ def _head(policy: ir.PolicyIR, digest: str) -> str:
 
 def _candidates(policy: ir.PolicyIR) -> list[str]:
     """CANDIDATES' entries: per candidate, its provider, model, model id, adapter, base URL, the
-    name of its API key's variable, its cloud location and (adapter = azure) API version."""
+    name of its API key's variable, its cloud location, (adapter = azure) API version and
+    (adapter = vertex) Google Cloud project."""
     models = []
     for c in sorted({c for r in policy.rules for c in r.candidates}):
         model = policy.models_by_candidate[c]
@@ -383,6 +384,7 @@ def _candidates(policy: ir.PolicyIR) -> list[str]:
             "apiKeyEnv": provider.api_key_env,
             "location": provider.location,
             "apiVersion": provider.api_version,
+            "project": provider.project,
         }
         inner = ",".join(f"{k}:{js_literal(v)}" for k, v in fields.items())
         models.append(f"[{js_literal(c)},Object.freeze({{{inner}}})]")
@@ -633,6 +635,7 @@ def declarations(policy: ir.PolicyIR) -> str:
         "  readonly apiKeyEnv: string | null;",
         "  readonly location: string | null;",
         "  readonly apiVersion: string | null;",
+        "  readonly project: string | null;",
         "}>>;",
         "",
     ]
