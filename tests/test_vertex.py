@@ -411,6 +411,7 @@ def test_global_promises_no_region_and_london_zurich_are_not_eu():
     ('adapter = vertex project = "my-project"', 'set `location` to the Vertex location, e.g. location = "europe-west4"', 10),
     ('adapter = vertex project = "My Project" location = "europe-west4"', "takes a Google Cloud project id", 41),
     ('adapter = gemini project = "my-project"', "`project` applies to adapter = vertex, not gemini", 31),
+    ('adapter = vertex location = "europe-west4" api_key = env("GOOGLE_API_KEY")', "takes no `api_key`", 57),
 ])
 def test_project_and_location_mistakes_are_clear(fields, message, column):
     with pytest.raises(PolicyError) as info:

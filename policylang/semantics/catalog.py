@@ -195,6 +195,14 @@ class CatalogChecker(Reporter):
                     f"provider `{name}` uses adapter = bedrock: set `location` to the AWS region "
                     'it signs for, e.g. location = "eu-central-1"',
                 )
+            if adapter == "vertex" and "api_key" in fields:
+                self.error(
+                    "invalid-value",
+                    fields["api_key"].span,
+                    f"provider `{name}` uses adapter = vertex, which takes no `api_key`: it "
+                    "authenticates with Application Default Credentials "
+                    "(GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login)",
+                )
             if adapter == "vertex" and "location" not in fields:
                 self.error(
                     "invalid-value",
