@@ -195,21 +195,8 @@ class CatalogChecker(Reporter):
                     f"provider `{name}` uses adapter = bedrock: set `location` to the AWS region "
                     'it signs for, e.g. location = "eu-central-1"',
                 )
-            if adapter == "vertex" and "api_key" in fields:
-                self.error(
-                    "invalid-value",
-                    fields["api_key"].span,
-                    f"provider `{name}` uses adapter = vertex, which takes no `api_key`: it "
-                    "authenticates with Application Default Credentials "
-                    "(GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login)",
-                )
-            if adapter == "vertex" and "location" not in fields:
-                self.error(
-                    "invalid-value",
-                    d.name_span,
-                    f"provider `{name}` uses adapter = vertex: set `location` to the Vertex "
-                    'location, e.g. location = "europe-west4" (or "global")',
-                )
+            if adapter == "vertex":
+                self._vertex(name, d, fields)
             regions = self._regions(fields.get("regions"))
             location = self._location(
                 fields.get("location"), regions is not None, adapter == "vertex"
@@ -235,6 +222,25 @@ class CatalogChecker(Reporter):
                 project=self._project(fields.get("project"), adapter),
             )
         return out
+
+    def _vertex(self, name: str, d, fields: dict[str, ast.Field]) -> None:
+        """adapter = vertex needs a `location` and takes no `api_key` (it uses Application
+        Default Credentials)."""
+        if "api_key" in fields:
+            self.error(
+                "invalid-value",
+                fields["api_key"].span,
+                f"provider `{name}` uses adapter = vertex, which takes no `api_key`: it "
+                "authenticates with Application Default Credentials "
+                "(GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login)",
+            )
+        if "location" not in fields:
+            self.error(
+                "invalid-value",
+                d.name_span,
+                f"provider `{name}` uses adapter = vertex: set `location` to the Vertex "
+                'location, e.g. location = "europe-west4" (or "global")',
+            )
 
     def _api_key(self, provider: str, key: ast.Field | None) -> str | None:
         """`api_key = env("NAME")`: the variable's name; a literal key is a literal-secret error
