@@ -76,7 +76,9 @@ CHECKED = {"exact": 0, "sound-only": 0, "requests": 0}
 FEATURES: dict = {}  # policies checked per feature (strategies.features), exactly / soundly
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# derandomized: the coverage floors below are counts over one draw, the same draw on every run
+@settings(max_examples=400, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(policies(max_rules=6))
 def test_linter_verdicts_equal_brute_force(text):
     """The linter's unreachable, never-matches and non-exhaustive verdicts equal brute force over
