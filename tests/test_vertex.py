@@ -61,7 +61,8 @@ def adc(monkeypatch, tmp_path, netherlands, belgium):
     path = tmp_path / "sa.json"
     path.write_text(json.dumps(key))
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
-    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")  # never the machine's metadata server
+    monkeypatch.setenv("GCE_METADATA_HOST", "127.0.0.1:9")  # never a metadata server off this machine
+    monkeypatch.setenv("GCE_METADATA_IP", "127.0.0.1:9")
     monkeypatch.setenv("NO_GCE_CHECK", "True")
     return key
 
