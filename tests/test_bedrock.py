@@ -394,6 +394,16 @@ def test_london_and_zurich_are_not_eu_and_bedrock_needs_a_region():
     assert "set `location` to the AWS region" in d.message and (d.span.line, d.span.column) == (1, 10)
 
 
+def test_a_bedrock_provider_that_writes_api_key_is_told_it_signs_with_aws_credentials():
+    """Nothing silently ignored: Bedrock signs with the AWS chain, so an `api_key` is an error at it."""
+    text = catalog('adapter = bedrock location = "eu-central-1" api_key = env("AWS_KEY")')
+    with pytest.raises(PolicyError) as info:
+        policylang.loads(text, "t.policy")
+    (d,) = info.value.diagnostics
+    assert d.code == "invalid-value" and "takes no `api_key`" in d.message and "AWS_PROFILE" in d.message
+    assert text.splitlines()[0][d.span.column - 1:].startswith("api_key")
+
+
 # ---- the aws extra -------------------------------------------------------------------------------
 
 

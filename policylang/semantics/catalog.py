@@ -188,13 +188,8 @@ class CatalogChecker(Reporter):
                     f"provider `{name}` uses adapter = azure: set `base_url` to the resource "
                     'endpoint, e.g. base_url = "https://RES.openai.azure.com"',
                 )
-            if adapter == "bedrock" and "location" not in fields:
-                self.error(
-                    "invalid-value",
-                    d.name_span,
-                    f"provider `{name}` uses adapter = bedrock: set `location` to the AWS region "
-                    'it signs for, e.g. location = "eu-central-1"',
-                )
+            if adapter == "bedrock":
+                self._bedrock(name, d, fields)
             if adapter == "vertex":
                 self._vertex(name, d, fields)
             regions = self._regions(fields.get("regions"))
@@ -222,6 +217,25 @@ class CatalogChecker(Reporter):
                 project=self._project(fields.get("project"), adapter),
             )
         return out
+
+    def _bedrock(self, name: str, d, fields: dict[str, ast.Field]) -> None:
+        """adapter = bedrock needs a `location` and takes no `api_key` (requests are signed with
+        the AWS default chain's credentials)."""
+        if "api_key" in fields:
+            self.error(
+                "invalid-value",
+                fields["api_key"].span,
+                f"provider `{name}` uses adapter = bedrock, which takes no `api_key`: it signs "
+                "with the AWS default credential chain (AWS_ACCESS_KEY_ID and "
+                "AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, the instance's role)",
+            )
+        if "location" not in fields:
+            self.error(
+                "invalid-value",
+                d.name_span,
+                f"provider `{name}` uses adapter = bedrock: set `location` to the AWS region "
+                'it signs for, e.g. location = "eu-central-1"',
+            )
 
     def _vertex(self, name: str, d, fields: dict[str, ast.Field]) -> None:
         """adapter = vertex needs a `location` and takes no `api_key` (it uses Application
