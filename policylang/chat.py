@@ -28,6 +28,32 @@ def text_of(content) -> str:
     return str(content)
 
 
+def user_parts(content) -> list[tuple[str, str, str | None]]:
+    """A user message's content as the pieces every wire carries, in order: ("text", text, None),
+    with adjacent texts run together (text_of); ("image", data, media type) for a base64 data:
+    URL; ("image", url, None) for any other URL. Other part types are not carried. Never empty:
+    a content with nothing carried is one empty text."""
+    if not isinstance(content, list):
+        return [("text", text_of(content), None)]
+    pieces: list[tuple[str, str, str | None]] = []
+    for part in content:
+        if not isinstance(part, dict):
+            continue
+        if part.get("type") == "image_url":
+            url = str((part.get("image_url") or {}).get("url") or "")
+            head, _, data = url.partition(";base64,")
+            if url.startswith("data:") and data:
+                pieces.append(("image", data, head[5:]))
+            else:
+                pieces.append(("image", url, None))
+        elif part.get("type", "text") == "text":
+            if pieces and pieces[-1][0] == "text":
+                pieces[-1] = ("text", pieces[-1][1] + part.get("text", ""), None)
+            else:
+                pieces.append(("text", part.get("text", ""), None))
+    return pieces or [("text", "", None)]
+
+
 def fold_messages(body: dict) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """An OpenAI body's messages as (system texts, turns): each turn a role, "user" or
     "assistant", with its texts, consecutive messages of one role merged, since the

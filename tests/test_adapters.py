@@ -80,3 +80,36 @@ def test_traces_and_javascript_declarations_read_the_list():
                               "default route m\n")
     declarations = generate_js(policy.ir, facts_schema(policy.ir)).declarations
     assert '  readonly adapter: "openai" | "anthropic" | "gemini" | "azure" | "bedrock" | "vertex" | "echo";' in declarations
+
+
+def test_a_user_messages_texts_and_images_reach_each_wire_in_order():
+    """One reading of a user message's parts (chat.user_parts) serves the Anthropic and Gemini
+    wires: adjacent texts run together, a data: URL is inline base64, any other URL a link, an
+    unknown part is not carried, and a message with nothing carried is one empty text."""
+    from policylang.providers.anthropic import _user_blocks
+    from policylang.providers.gemini import _user_parts
+
+    content = [
+        {"type": "text", "text": "a"},
+        {"text": "b"},
+        {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAA"}},
+        {"type": "input_audio", "input_audio": {"data": "x"}},
+        {"type": "text", "text": "c"},
+        {"type": "image_url", "image_url": {"url": "https://x.test/a.png"}},
+        "not a part",
+    ]
+    assert _user_blocks(content) == [
+        {"type": "text", "text": "ab"},
+        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAA"}},
+        {"type": "text", "text": "c"},
+        {"type": "image", "source": {"type": "url", "url": "https://x.test/a.png"}},
+    ]
+    assert _user_parts(content) == [
+        {"text": "ab"},
+        {"inlineData": {"mimeType": "image/png", "data": "AAA"}},
+        {"text": "c"},
+        {"fileData": {"fileUri": "https://x.test/a.png"}},
+    ]
+    for empty in ([], [{"type": "input_audio"}]):
+        assert _user_blocks(empty) == [{"type": "text", "text": ""}] and _user_parts(empty) == [{"text": ""}]
+    assert _user_blocks("hi") == [{"type": "text", "text": "hi"}] and _user_parts(None) == [{"text": ""}]

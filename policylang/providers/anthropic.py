@@ -7,7 +7,7 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 
-from ..chat import chat_completion, chunk, completion_id, max_tokens, stops, text_of
+from ..chat import chat_completion, chunk, completion_id, max_tokens, stops, text_of, user_parts
 from ..semantics import ir
 from . import errors
 from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
@@ -86,26 +86,16 @@ def _content(blocks: list[dict]):
 
 
 def _user_blocks(content) -> list[dict]:
-    if not isinstance(content, list):
-        return [{"type": "text", "text": text_of(content)}]
-    blocks = []
-    for part in content:
-        if not isinstance(part, dict):
-            continue
-        if part.get("type") == "image_url":
-            url = str((part.get("image_url") or {}).get("url") or "")
-            head, _, data = url.partition(";base64,")
-            if url.startswith("data:") and data:
-                source = {"type": "base64", "media_type": head[5:], "data": data}
-            else:
-                source = {"type": "url", "url": url}
+    blocks: list[dict] = []
+    for kind, value, media in user_parts(content):
+        if kind == "text":
+            blocks.append({"type": "text", "text": value})
+        elif media is None:
+            blocks.append({"type": "image", "source": {"type": "url", "url": value}})
+        else:
+            source = {"type": "base64", "media_type": media, "data": value}
             blocks.append({"type": "image", "source": source})
-        elif part.get("type", "text") == "text":  # a message's texts run together (text_of)
-            if blocks and blocks[-1]["type"] == "text":
-                blocks[-1]["text"] += part.get("text", "")
-            else:
-                blocks.append({"type": "text", "text": part.get("text", "")})
-    return blocks or [{"type": "text", "text": ""}]
+    return blocks
 
 
 def _tool_use(call: dict) -> dict:

@@ -7,7 +7,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 
-from ..chat import chat_completion, chunk, completion_id, max_tokens, stops, text_of
+from ..chat import chat_completion, chunk, completion_id, max_tokens, stops, text_of, user_parts
 from ..semantics import ir
 from . import errors
 from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
@@ -88,25 +88,15 @@ _MODES = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
 
 
 def _user_parts(content) -> list[dict]:
-    if not isinstance(content, list):
-        return [{"text": text_of(content)}]
-    parts = []
-    for part in content:
-        if not isinstance(part, dict):
-            continue
-        if part.get("type") == "image_url":
-            url = str((part.get("image_url") or {}).get("url") or "")
-            head, _, data = url.partition(";base64,")
-            if url.startswith("data:") and data:
-                parts.append({"inlineData": {"mimeType": head[5:], "data": data}})
-            else:
-                parts.append({"fileData": {"fileUri": url}})
-        elif part.get("type", "text") == "text":  # a message's texts run together (text_of)
-            if parts and "text" in parts[-1]:
-                parts[-1]["text"] += part.get("text", "")
-            else:
-                parts.append({"text": part.get("text", "")})
-    return parts or [{"text": ""}]
+    parts: list[dict] = []
+    for kind, value, media in user_parts(content):
+        if kind == "text":
+            parts.append({"text": value})
+        elif media is None:
+            parts.append({"fileData": {"fileUri": value}})
+        else:
+            parts.append({"inlineData": {"mimeType": media, "data": value}})
+    return parts
 
 
 def _args(call: dict):
