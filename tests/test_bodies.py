@@ -96,6 +96,7 @@ def test_a_keys_file_error_names_the_key_and_the_field(tmp_path, entry, message)
     ("POST", "/v1/embeddings", 404, "unknown_url"),
     ("GET", "/v1/chat/completions", 405, "method_not_allowed"),
     ("DELETE", "/v1/models", 405, "method_not_allowed"),
+    ("GET", "/v1/messages", 405, "method_not_allowed"),
 ])
 def test_unknown_paths_and_methods_answer_in_openai_shape(gateway, method, path, status, code):
     r = httpx.request(method, gateway.url + path)
@@ -104,6 +105,7 @@ def test_unknown_paths_and_methods_answer_in_openai_shape(gateway, method, path,
     assert path in err["message"] and r.headers["content-type"] == "application/json"
     if status == 405:
         assert "POST" in r.headers["allow"] or "GET" in r.headers["allow"]
+        assert err["message"].endswith(f"; use {r.headers['allow']}")  # it said `use None`
     c = openai.OpenAI(base_url=gateway.url + "/v1", api_key="unused", max_retries=0)
     if path == "/v1/embeddings":  # the SDK reads the message like OpenAI's own
         with pytest.raises(openai.NotFoundError, match="no such endpoint"):

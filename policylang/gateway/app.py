@@ -406,10 +406,11 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     """404 for a path the gateway does not serve, 405 for a method a path does not take: in
     OpenAI's error shape, like every other answer, so an SDK can read it."""
     if getattr(exc, "status_code", 404) == 405:
-        allow = getattr(exc, "headers", None) or {}
+        allow = getattr(exc, "headers", None) or {}  # Starlette spells it `Allow`
+        methods = next((v for k, v in allow.items() if k.lower() == "allow"), "")
         return openai_error(
             405,
-            f"{request.method} is not allowed on {request.url.path}; use {allow.get('allow')}",
+            f"{request.method} is not allowed on {request.url.path}; use {methods}",
             "invalid_request_error",
             "method_not_allowed",
             headers=dict(allow),
