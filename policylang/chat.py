@@ -9,6 +9,7 @@ gateway's inbound endpoints. It imports nothing of the package, so any layer may
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -52,6 +53,18 @@ def user_parts(content) -> list[tuple[str, str, str | None]]:
             else:
                 pieces.append(("text", part.get("text", ""), None))
     return pieces or [("text", "", None)]
+
+
+def call_arguments(call: dict) -> dict:
+    """A Chat Completions tool call's `function.arguments` (a JSON string) as the object the
+    Anthropic, Gemini and Bedrock wires carry: `{}` when absent, and `{"arguments": …}` around
+    text that is not JSON or JSON that is not an object, so nothing the model wrote is lost."""
+    raw = (call.get("function") or {}).get("arguments") or "{}"
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {"arguments": raw}
+    return value if isinstance(value, dict) else {"arguments": value}
 
 
 def fold_messages(body: dict) -> tuple[list[str], list[tuple[str, list[str]]]]:

@@ -5,6 +5,8 @@ import importlib
 import pkgutil
 import re
 
+import pytest
+
 import policylang
 import policylang.providers as providers
 from helpers import ROOT
@@ -113,3 +115,19 @@ def test_a_user_messages_texts_and_images_reach_each_wire_in_order():
     for empty in ([], [{"type": "input_audio"}]):
         assert _user_blocks(empty) == [{"type": "text", "text": ""}] and _user_parts(empty) == [{"text": ""}]
     assert _user_blocks("hi") == [{"type": "text", "text": "hi"}] and _user_parts(None) == [{"text": ""}]
+
+
+@pytest.mark.parametrize("arguments,carried", [
+    (None, {}), ("", {}), ('{"city": "Oslo"}', {"city": "Oslo"}),
+    ("not json", {"arguments": "not json"}), ("[1, 2]", {"arguments": [1, 2]}), ("7", {"arguments": 7}),
+])
+def test_a_tool_calls_arguments_reach_every_wire_as_the_same_object(arguments, carried):
+    """One reading of a tool call's arguments (chat.call_arguments) for the Anthropic, Gemini and
+    Bedrock wires: what is not a JSON object is kept under `arguments`, never dropped."""
+    from policylang.providers import anthropic, bedrock, gemini
+
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": arguments}}
+    assert anthropic._tool_use(call)["input"] == carried == bedrock._tool_use(call)["input"]
+    body = gemini.to_contents({"messages": [{"role": "assistant", "content": None, "tool_calls": [call]}]})
+    (part,) = [p for p in body["contents"][0]["parts"] if "functionCall" in p]
+    assert part["functionCall"]["args"] == carried

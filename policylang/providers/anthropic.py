@@ -7,7 +7,16 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 
-from ..chat import chat_completion, chunk, completion_id, max_tokens, stops, text_of, user_parts
+from ..chat import (
+    call_arguments,
+    chat_completion,
+    chunk,
+    completion_id,
+    max_tokens,
+    stops,
+    text_of,
+    user_parts,
+)
 from ..semantics import ir
 from . import errors
 from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
@@ -100,15 +109,11 @@ def _user_blocks(content) -> list[dict]:
 
 def _tool_use(call: dict) -> dict:
     function = call.get("function") or {}
-    try:
-        arguments = json.loads(function.get("arguments") or "{}")
-    except ValueError:
-        arguments = {"arguments": function.get("arguments")}
     return {
         "type": "tool_use",
         "id": str(call.get("id") or ""),
         "name": str(function.get("name") or ""),
-        "input": arguments if isinstance(arguments, dict) else {"arguments": arguments},
+        "input": call_arguments(call),
     }
 
 

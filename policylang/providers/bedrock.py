@@ -33,7 +33,7 @@ from botocore.eventstream import EventStreamBuffer, InvalidHeadersLength, Parser
 from botocore.session import get_session
 
 from .. import jsonio
-from ..chat import chat_completion, chunk, completion_id, max_tokens, stops, text_of
+from ..chat import call_arguments, chat_completion, chunk, completion_id, max_tokens, stops, text_of
 from ..semantics import ir
 from . import errors
 from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
@@ -125,14 +125,10 @@ def to_converse(body: dict) -> dict:
 
 def _tool_use(call: dict) -> dict:
     function = call.get("function") or {}
-    try:
-        arguments = json.loads(function.get("arguments") or "{}")
-    except ValueError:
-        arguments = {"arguments": function.get("arguments")}
     return {
         "toolUseId": str(call.get("id") or ""),
         "name": str(function.get("name") or ""),
-        "input": arguments if isinstance(arguments, dict) else {"arguments": arguments},
+        "input": call_arguments(call),
     }
 
 

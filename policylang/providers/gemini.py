@@ -7,7 +7,16 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 
-from ..chat import chat_completion, chunk, completion_id, max_tokens, stops, text_of, user_parts
+from ..chat import (
+    call_arguments,
+    chat_completion,
+    chunk,
+    completion_id,
+    max_tokens,
+    stops,
+    text_of,
+    user_parts,
+)
 from ..semantics import ir
 from . import errors
 from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
@@ -48,7 +57,9 @@ def to_contents(body: dict) -> dict:
             for call in calls:
                 function = call.get("function") or {}
                 names[str(call.get("id"))] = function.get("name") or ""
-                parts.append({"functionCall": {"name": function.get("name"), "args": _args(call)}})
+                parts.append(
+                    {"functionCall": {"name": function.get("name"), "args": call_arguments(call)}}
+                )
         else:
             role, parts = "user", _user_parts(m.get("content"))
         if turns and turns[-1][0] == role:
@@ -97,15 +108,6 @@ def _user_parts(content) -> list[dict]:
         else:
             parts.append({"inlineData": {"mimeType": media, "data": value}})
     return parts
-
-
-def _args(call: dict):
-    arguments = (call.get("function") or {}).get("arguments") or "{}"
-    try:
-        value = json.loads(arguments)
-    except ValueError:
-        return {"arguments": arguments}
-    return value if isinstance(value, dict) else {"arguments": value}
 
 
 def _text(doc: dict) -> tuple[str, str | None, list[dict]]:
