@@ -1,0 +1,221 @@
+"""Derive training/task/public_train.jsonl from public, openly licensed data written by others.
+
+    python training/task/import_public.py MIRRORS    # MIRRORS/<owner>+<name>/repo: bare git clones
+
+Each source is read from a git clone at a pinned commit (`git show COMMIT:PATH`), sampled with a
+fixed seed, and mapped to our seven tasks; training/README.md lists the sources, their licences,
+the mapping and what was dropped. The output is committed, so training needs no network and no
+clone: this script only documents, and can repeat, how the file was made. Every row is
+{"text", "task", "source", "lang", "licence"}; `source` is "<set>/<id in that set>".
+
+The evaluation suites of training/task/public_eval.jsonl are never read here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from data import HERE, write_jsonl
+
+MAX_CHARS = 6000  # longer prompts are skipped: the model reads 300 characters from each end
+SEED = 20261207
+
+
+def show(mirrors: Path, repo: str, commit: str, path: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(mirrors / repo.replace("/", "+") / "repo"), "show", f"{commit}:{path}"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+
+
+# ---- Databricks Dolly 15k (CC BY-SA 3.0) -----------------------------------------------------
+# The full file is 13 MB (out of reach here); nayohan/dolly-15k-analysis holds the instructions
+# and responses of the first 6,400 records (dolly_decode_bak/*.jsonl, keyed by Dolly's row id)
+# and, per category, model outputs in row order (T5_piechart/d_google/MODEL/CAT.csv, beside
+# All.csv in row order). Merging each category's sequence back into All.csv, for six models at
+# once, gives every All.csv row its category: the merge never finds two categories that fit, nor
+# none. All.csv follows Dolly's first release (15,015 rows), the instructions its deduplicated
+# one (15,011): one row more precedes record 1158, so record N is All.csv row N below 1131 and
+# row N + 1 from 1158 on (instructions that name their category — "Classify…", "Summarize…",
+# "Brainstorm…" — agree with these offsets and with no other); records 1131-1157 are skipped.
+DOLLY = ("nayohan/dolly-15k-analysis", "5797d87c90c8c13a8ec79897381991a280092945")
+DOLLY_CATEGORIES = ("brainstorming", "classification", "closed_qa", "creative_writing", "general_qa",
+                    "information_extraction", "open_qa", "summarization")
+DOLLY_GAP = (1131, 1158)  # records whose All.csv row is uncertain
+DOLLY_TASK = {"brainstorming": "chat", "creative_writing": "chat", "open_qa": "chat", "general_qa": "chat",
+              "classification": "classify"}
+# closed_qa, information_extraction and summarization are dropped: their passage (Dolly's
+# `context`) is not in the copy, and the instruction alone ("When did Virgin Australia start
+# operating?") is an open question, not extraction or summary.
+
+
+def dolly_categories(mirrors: Path) -> list[str]:
+    models = ("flan-t5-base", "flan-t5-small", "flan-t5-large", "flan-t5-xl", "t5-v1_1-base", "t5-v1_1-large")
+
+    def column(path: str) -> list[str]:
+        rows = list(csv.reader(io.StringIO(show(mirrors, *DOLLY, path))))[1:]
+        return [r[0] if r else "" for r in rows]
+
+    whole = {m: column(f"T5_piechart/d_google/{m}/All.csv") for m in models}
+    parts = {m: {c: column(f"T5_piechart/d_google/{m}/{c}.csv") for c in DOLLY_CATEGORIES} for m in models}
+    at = dict.fromkeys(DOLLY_CATEGORIES, 0)
+    out = []
+    for i in range(len(whole[models[0]])):
+        fits = [c for c in DOLLY_CATEGORIES
+                if at[c] < len(parts[models[0]][c]) and all(parts[m][c][at[c]] == whole[m][i] for m in models)]
+        if len(fits) != 1:
+            raise SystemExit(f"dolly row {i}: categories {fits} fit; the merge is not unique")
+        at[fits[0]] += 1
+        out.append(fits[0])
+    return out
+
+
+def dolly(mirrors: Path) -> tuple[list[dict], list[str]]:
+    cats = dolly_categories(mirrors)
+    records = [json.loads(line) for line in
+               show(mirrors, *DOLLY, "dolly_decode_bak/google_flan-t5-base_decode_output.jsonl").splitlines()]
+    rows, responses = [], []
+    for r in records:
+        if DOLLY_GAP[0] <= r["id"] < DOLLY_GAP[1]:
+            continue
+        task = DOLLY_TASK.get(cats[r["id"] + (r["id"] >= DOLLY_GAP[1])])
+        text = r["instruction"].strip()
+        if task and text and len(text) <= MAX_CHARS:
+            rows.append({"text": text, "task": task, "source": f"dolly/{r['id']}", "lang": "en",
+                         "licence": "CC-BY-SA-3.0"})
+            responses.append(r["text"])
+    return rows, responses
+
+
+# ---- T0 / promptsource prompts over public datasets (via yizhongw/self-instruct) ---------------
+T0 = ("yizhongw/self-instruct", "0b26ccaa415992100fa32df62d41b994cf928e23")
+T0_DIR = "data/finetuning/t0_train_50k/data_per_template/"
+T0_PER_TEMPLATE = 30
+# template file -> (task, licence of the underlying dataset); only datasets with an open licence
+T0_TEMPLATES = {
+    **{f"cnn_dailymail_3_0_0_{t}": ("summarize", "Apache-2.0") for t in (
+        "2_or_3_sentences", "news_card_view", "news_stock", "news_summary", "sum_in_brief", "tldr_summary",
+        "write_an_outline")},
+    **{f"xsum_{t}": ("summarize", "MIT") for t in (
+        "DOC_boils_down_to_simple_idea_that", "DOC_given_above_write_one_sentence", "DOC_how_would_you_rephrase_few_words",
+        "DOC_tldr", "DOC_write_summary_of_above", "article_DOC_summary", "college_roommate_asked_DOC_so_I_recap",
+        "read_below_DOC_write_abstract", "summarize_DOC", "summarize_this_DOC_summary")},
+    **{f"adversarial_qa_{m}_{t}": ("extract", "CC-BY-SA-4.0") for m in ("dbert", "dbidaf", "droberta") for t in (
+        "answer_the_following_q", "based_on", "question_context_answer", "tell_what_it_is")},
+    **{f"quoref_{t}": ("extract", "CC-BY-4.0") for t in (
+        "Answer_Friend_Question", "Answer_Question_Given_Context", "Answer_Test", "Context_Contains_Answer",
+        "Find_Answer", "Found_Context_Online", "Given_Context_Answer_Question", "Guess_Answer", "Read_And_Extract_",
+        "What_Is_The_Answer")},
+    **{f"duorc_{s}_{t}": ("extract", "MIT") for s in ("SelfRC", "ParaphraseRC") for t in (
+        "answer_question", "extract_answer", "question_answering", "movie_director")},
+    **{f"wiki_bio_{t}": ("extract", "CC-BY-SA-3.0") for t in ("comprehension", "key_content", "what_content")},
+    **{f"amazon_polarity_{t}": ("classify", "Apache-2.0") for t in (
+        "Is_this_product_review_positive", "Is_this_review", "Is_this_review_negative", "User_recommend_this_product",
+        "convey_negative_or_positive_sentiment", "flattering_or_not", "negative_or_positive_tone", "user_satisfied",
+        "would_you_buy")},
+    **{f"dbpedia_14_{t}": ("classify", "CC-BY-SA-3.0") for t in (
+        "given_a_choice_of_categories_", "given_a_list_of_category_what_does_the_title_belong_to",
+        "given_list_what_category_does_the_paragraph_belong_to", "pick_one_category_for_the_following_text")},
+    **{f"paws_labeled_final_{t}": ("classify", "PAWS (free use with attribution)") for t in (
+        "Meaning", "Concatenation", "PAWS_ANLI_GPT3", "context_question", "task_description_no_label")},
+    **{f"quarel_{t}": ("reasoning", "CC-BY-4.0") for t in ("logic_test", "testing_students", "choose_between")},
+}
+
+
+def t0(mirrors: Path) -> list[dict]:
+    rows = []
+    for name, (task, licence) in sorted(T0_TEMPLATES.items()):
+        lines = show(mirrors, *T0, T0_DIR + name + ".jsonl").splitlines()
+        picked = random.Random(f"{SEED}/{name}").sample(range(len(lines)), min(T0_PER_TEMPLATE, len(lines)))
+        for n in sorted(picked):
+            text = json.loads(lines[n])["prompt"].strip()
+            if len(text) <= MAX_CHARS:
+                rows.append({"text": text, "task": task, "source": f"t0/{name}/{n}", "lang": "en", "licence": licence})
+    return rows
+
+
+# ---- GSM8K word problems (MIT) -----------------------------------------------------------------
+GSM8K = ("openai/grade-school-math", "3101c7d5072418e28b9008a6636bde82a006892c")
+GSM8K_COUNT = 700
+
+
+def gsm8k(mirrors: Path) -> list[dict]:
+    lines = show(mirrors, *GSM8K, "grade_school_math/data/train.jsonl").splitlines()
+    picked = sorted(random.Random(f"{SEED}/gsm8k").sample(range(len(lines)), GSM8K_COUNT))
+    return [{"text": json.loads(lines[n])["question"].strip(), "task": "reasoning", "source": f"gsm8k/{n}",
+             "lang": "en", "licence": "MIT"} for n in picked]
+
+
+# ---- CoNaLa: StackOverflow question titles about Python (CC BY-SA 4.0, StackOverflow content) ---
+CONALA = ("shilliscmu/TranxConalaBaseline", "5520285387d946e826f4cc5a4a0a1bf7361355e5")
+
+
+def conala(mirrors: Path) -> list[dict]:
+    rows, seen = [], set()
+    for r in json.loads(show(mirrors, *CONALA, "conala-train.json")):
+        text = " ".join(r["intent"].split())
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            rows.append({"text": text, "task": "code", "source": f"conala/{r['question_id']}", "lang": "en",
+                         "licence": "CC-BY-SA-4.0"})
+    return rows
+
+
+# ---- Translation requests: FLAN's WMT templates (Apache-2.0) around sentences of Dolly responses --
+FLAN = ("google-research/FLAN", "e9e4ec6e2701182c7a91af176f705310da541277")
+TRANSLATE_COUNT = 600
+LANGUAGES = (
+    "Spanish", "French", "German", "Italian", "Portuguese", "Dutch", "Swedish", "Norwegian", "Danish", "Finnish",
+    "Polish", "Czech", "Slovak", "Hungarian", "Romanian", "Bulgarian", "Greek", "Turkish", "Russian", "Ukrainian",
+    "Arabic", "Hebrew", "Persian", "Hindi", "Bengali", "Urdu", "Tamil", "Thai", "Vietnamese", "Indonesian",
+    "Malay", "Tagalog", "Swahili", "Japanese", "Korean", "Chinese", "Mandarin", "Cantonese", "Catalan", "Croatian",
+    "Serbian", "Lithuanian", "Latvian", "Estonian", "Icelandic", "Irish", "Welsh", "Latin", "Esperanto", "English",
+)
+_SENTENCE = re.compile(r"[A-Z][^.!?\n]{15,110}[.!?]")
+
+
+def flan_translate_templates(mirrors: Path) -> list[str]:
+    source = show(mirrors, *FLAN, "flan/templates.py")
+    block = source[source.index('"wmt16_translate": ['):]
+    block = block[: block.index("],")]
+    templates = [json.loads(f'"{m}"') for m in re.findall(r'\(\s*"((?:[^"\\]|\\.)*)",', block)]
+    # the ones that ask to translate an English {sent1} into {lang2}
+    return [t for t in templates if "{sent1}" in t and "{lang2}" in t]
+
+
+def translate(mirrors: Path, responses: list[str]) -> list[dict]:
+    templates = flan_translate_templates(mirrors)
+    sentences = sorted({m.group() for r in responses for m in _SENTENCE.finditer(r)})
+    rng = random.Random(f"{SEED}/translate")
+    rows = []
+    for n, sentence in enumerate(rng.sample(sentences, TRANSLATE_COUNT)):
+        template = templates[n % len(templates)]
+        language = rng.choice([x for x in LANGUAGES if x != "English"])
+        rows.append({"text": template.replace("{sent1}", sentence).replace("{lang2}", language), "task": "translate",
+                     "source": f"flan-wmt-template/{n % len(templates)}+dolly-sentence", "lang": "en",
+                     "licence": "Apache-2.0 + CC-BY-SA-3.0"})
+    return rows
+
+
+def main() -> None:
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    mirrors = Path(sys.argv[1])
+    dolly_rows, responses = dolly(mirrors)
+    rows = dolly_rows + t0(mirrors) + gsm8k(mirrors) + conala(mirrors) + translate(mirrors, responses)
+    write_jsonl(HERE / "public_train.jsonl", rows)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r["task"]] = counts.get(r["task"], 0) + 1
+    print(f"{len(rows)} prompts -> training/task/public_train.jsonl: {counts}")
+
+
+if __name__ == "__main__":
+    main()
