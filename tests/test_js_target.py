@@ -29,6 +29,7 @@ from oracle import requests
 from policylang.analysis.diagram import Diagram, Space
 from policylang.compiler import layout_policy
 from policylang.compiler.javascript import generate_js
+from policylang.compiler.jsatoms import Slots
 from policylang.factschema import facts_schema
 from policylang.policy import decision_json
 from policylang.prelude import FactError, check_facts, constrain, with_defaults
@@ -492,6 +493,41 @@ def test_ignoring_case_folds_every_code_point_as_python(node, tmp_path):
 
 
 # ---- what JavaScript refuses, by design --------------------------------------------------------
+def test_facts_of_many_constants_decide_alike_in_node(node, tmp_path):
+    """The module's paths for facts of many atoms: more than SWITCH_UP_TO constants are a Map
+    (a string `ignoring case`, an enum, an enum no rule tests), more than TREE_UP_TO thresholds
+    are bisected, a node over more than DIRECT_UP_TO atoms keeps runs of them; and element and
+    pattern slots computed on first use. Each decides as Python does, at every constant, its
+    neighbours and the edges."""
+    keys = [f"k{i:02}" for i in range(40)]
+    lines = ["fact e: enum {" + ", ".join(f"m{i:02}" for i in range(40)) + "}",
+             "fact g: enum {" + ", ".join(f"g{i:02}" for i in range(40)) + "} = g07",
+             "fact s: string ignoring case", "fact n: int", "fact t: set",
+             "provider p { adapter = echo }", "model m1 { provider = p }", "model m2 { provider = p }"]
+    for i, k in enumerate(keys):
+        lines.append(f'when s == "{k}" and n >= {10 * i} route m{1 + i % 2}')
+    lines += ["when e in {m03, m17, m39} and n < -5 route m1", 'when t contains "x" and s matches "^k3" route m2',
+              f"when n >= {2**60} route m1", "when e == m20 route m2", "default route m1"]
+    policy = policylang.loads("\n".join(lines) + "\n", "many.policy")
+    rng = random.Random(7)
+    values = {"s": keys + [k.upper() for k in keys] + ["k4", "k400", "", "x", "K3\u0130"],
+              "n": [v + d for v in [10 * i for i in range(40)] + [-5, 2**60] for d in (-1, 0, 1)] + [2**70],
+              "e": [f"m{i:02}" for i in range(40)], "g": ["g00", "g39"], "t": [[], ["x"], ["y", "x"]]}
+    cases = [({}, None)] + [({name: v}, None) for name, vs in values.items() for v in vs]
+    for _ in range(600):
+        cases.append(({name: rng.choice(vs) for name, vs in values.items() if rng.random() < 0.7}, None))
+    cases += [({"e": "m40"}, None), ({"g": "g40"}, None), ({"e": "M00"}, None), ({"s": 5}, None)]
+    counts: Counter = Counter()
+    compare(node, policy, tmp_path, cases, counts)
+    assert counts["decided alike"] >= 700 and counts["refused alike"] == 4, counts
+    source = module_of(policy, tmp_path).read_text()
+    assert "new Map(" in source and "bisectRight(T" in source and "new Set(P.facts[" in source
+    slots = Slots(policy.ir, {name: i for i, name in enumerate(sorted(policy.ir.facts))}, lambda test: 0)
+    (_, dg), = layout_policy(policy.ir, use_table=False)[1]
+    slots.diagram(dg, 0)
+    assert slots.runs > 0 and slots.eager < len(slots.dims), (slots.runs, slots.eager)
+
+
 def test_integers_beyond_2_53_must_be_bigints(node, tmp_path):
     policy = policylang.loads("fact n: int\nfact x: float\nwhen n > 9007199254740992 route m\ndefault route m\n"
                               "provider p { adapter = echo }\nmodel m { provider = p }\n", "big.policy")

@@ -3,7 +3,8 @@
 
 The module is the policy's data (facts, decisions, the decision diagrams, automata, constraints)
 as JavaScript literals, followed by templates/runtime.mjs and messages.mjs, the evaluator every
-module shares.
+module shares, and the fact reader generated for the policy (jsatoms.py: it computes each fact's
+atom, by which the diagrams, one Int32Array, are indexed).
 What JavaScript means differently from Python is decided here, ahead of time:
 
 - `matches` and `startswith` become the analysis' own automata (patterns.search_dfa, from
@@ -20,10 +21,8 @@ Python's repr or BigInt): identifiers are the runtime's own.
 from __future__ import annotations
 
 import json
-import math
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,19 +30,17 @@ from pathlib import Path
 from .._version import __version__
 from ..adapters import NAMES as ADAPTERS
 from ..analysis import patterns
-from ..analysis.diagram import DEFAULT_NODE_BUDGET, Diagram, Leaf, Split
+from ..analysis.diagram import DEFAULT_NODE_BUDGET
 from ..operators import OPERATORS, ROWS
 from ..prelude import OUTPUT_TOKENS_ESTIMATE
 from ..semantics import ir
 from ..span import Span
 from .codegen import left_out, source_hash
-from .emit import numeric_runs
+from .jsatoms import Slots, js_literal, no_markup
 from .layout import layout_policy
 from .lowercase import lower_tables
 
-SAFE_INTEGER = 2**53  # integers up to this size are exact JavaScript numbers
 _LINES = ",\n"
-SMALL_SWITCH = 32  # string and enum dims with at most this many constants are switched on
 
 
 class JsTargetError(Exception):
@@ -62,32 +59,6 @@ class JsModule:
     nodes: int  # decision-diagram nodes in all
 
 
-def js_literal(value) -> str:
-    """JavaScript source for plain policy data; refuses anything else."""
-    t = type(value)
-    if value is None:
-        return "null"
-    if t is bool:
-        return "true" if value else "false"
-    if t is int:
-        return str(value) if -SAFE_INTEGER <= value <= SAFE_INTEGER else f"{value}n"
-    if t is float:
-        if math.isnan(value):
-            raise ValueError("NaN is not a constant")
-        if math.isinf(value):
-            return "Infinity" if value > 0 else "-Infinity"
-        return repr(value)
-    if t is str:
-        # ASCII only: \u escapes (lone surrogates, U+2028 included), and "<" as \u003c, so that
-        # no "</script>" or "<!--" appears in a module inlined in an HTML page
-        return _no_markup(json.dumps(value))
-    if t in (tuple, list):
-        return "[" + ",".join(js_literal(v) for v in value) + "]"
-    if t is frozenset:
-        return js_literal(sorted(value))
-    raise TypeError(f"not a plain constant: {t.__name__}")
-
-
 class _Data:
     """The policy's data as the runtime reads it (P), built from the IR and the layout."""
 
@@ -97,25 +68,6 @@ class _Data:
         self.fact_index = {name: i for i, name in enumerate(self.fact_names)}
         self.automata: list[str] = []
         self._automaton_of: dict[tuple[str, str], int] = {}
-        self.nodes = 0
-        self.smalls: dict[tuple, int] = {}  # members of small string/enum dims -> atomOf's case
-
-    def small(self, members: tuple) -> int:
-        return self.smalls.setdefault(tuple(members), len(self.smalls))
-
-    def atom_of(self) -> str:
-        """atomOf(g, x): the index of x among the members of small dim g (their count when it is
-        none of them), by a `switch`: V8 compares the interned strings JSON and literals give
-        by identity, far faster than a Map lookup, in one function that stays hot."""
-        lines = ["", "function atomOf(g, x) {", "  switch (g) {"]
-        for members, g in self.smalls.items():
-            lines.append(f"    case {g}:")
-            lines.append("      switch (x) {")
-            lines += [f"        case {js_literal(m)}: return {a};" for a, m in enumerate(members)]
-            lines.append("      }")
-            lines.append(f"      return {len(members)};")
-        lines += ["  }", "  return -1;", "}", ""]
-        return "\n".join(lines)
 
     def automaton(self, test: ir.Test) -> int:
         """The index of the automaton of a `matches` test."""
@@ -162,72 +114,6 @@ class _Data:
         word = "all" if isinstance(c, ir.All) else "any"
         return f'["{word}"' + "".join("," + self.cond(x) for x in c.items) + "]"
 
-    # ---- decision diagrams ---------------------------------------------------------------
-    def diagram(self, dg: Diagram, offset: int) -> str:
-        order = [n for n in dg.reachable() if isinstance(dg.nodes[n], Split)]
-        number = {n: i for i, n in enumerate(order)}
-        self.nodes += len(order)
-
-        def child(n: int) -> int:
-            node = dg.nodes[n]
-            if isinstance(node, Leaf):
-                return -1 if node.rule is None else -(offset + node.rule + 2)
-            return number[n]
-
-        dims = []
-        for dim in dg.space.dims:
-            if dim.kind == "opaque":
-                t = dim.opaque_test
-                kind = OPERATORS[t.op].automaton  # runtime.mjs's dim kinds: regex, prefix
-                extra = self.automaton(t) if kind == "regex" else t.value
-                dims.append(js_literal([kind, self.fact_index[t.fact], extra]))
-            elif dim.kind == "element":
-                dims.append(js_literal(["element", self.fact_index[dim.fact], dim.members[0]]))
-            else:
-                dims.append(js_literal([dim.kind, self.fact_index[dim.fact]]))
-        nodes = [self.node(dg, dg.nodes[n], child) for n in order]
-        root = child(dg.root)
-        return f"{{root:{root},dims:[{','.join(dims)}],nodes:[\n{_LINES.join(nodes)}]}}"
-
-    def node(self, dg: Diagram, node: Split, child) -> str:
-        dim = dg.space.dims[node.dim]
-        of_atom = {}
-        for mask, c in node.branches:
-            a = mask
-            while a:
-                low = a & -a
-                of_atom[low.bit_length() - 1] = child(c)
-                a ^= low
-        missing = of_atom.get(dim.missing_atom, -1) if dim.missing_atom is not None else -1
-        k = dim.kind
-        if k in ("enum", "string"):
-            members = range(len(dim.members))
-            if k == "string":
-                default = of_atom[len(dim.members)]  # the `other` atom
-            else:
-                default = Counter(of_atom[a] for a in members).most_common(1)[0][0]
-            if len(dim.members) <= SMALL_SWITCH:  # atomOf's switch, then this node's kids
-                kids = [of_atom[a] for a in members] + [default]
-                return js_literal([node.dim, default, missing, [], self.small(dim.members), kids])
-            pairs = []
-            for a in members:
-                if of_atom[a] != default:
-                    pairs += [dim.members[a], of_atom[a]]
-            return js_literal([node.dim, default, missing, pairs])
-        if k == "bool":
-            return js_literal([node.dim, of_atom[0], of_atom[1], missing])
-        if k in ("int", "float"):
-            bounds, groups, missing_branch = numeric_runs(dim, [m for m, _ in node.branches])
-            kids = [child(node.branches[g][1]) for g in groups]
-            miss = -1 if missing_branch is None else child(node.branches[missing_branch][1])
-            return js_literal([node.dim, list(bounds), kids, miss])
-        if k == "set":
-            return js_literal([node.dim, of_atom[0], missing])
-        if k == "element":
-            return js_literal([node.dim, of_atom[0], of_atom[1]])
-        # opaque: atom 1 the test holds
-        return js_literal([node.dim, of_atom[1], of_atom[0]])
-
     # ---- constraints -----------------------------------------------------------------------
     def constraint_spec(self, spec: tuple) -> str:
         out = []
@@ -250,14 +136,9 @@ def generate_js(
     """The ES module deciding as the policy's Python evaluator does (deterministic: same policy,
     same bytes). JsTargetError for a pattern the target cannot decide exactly."""
     data = _Data(policy)
-    _, blocks = layout_policy(policy, budget, use_table=False)
-    block_src = []
-    for (lo, hi), dg in blocks:
-        if dg is None:
-            rules = [f"{r},{data.cond(policy.rules[r].cond)}" for r in range(lo, hi)]
-            block_src.append("{rules:[" + ",\n".join(rules) + "]}")
-        else:
-            block_src.append(data.diagram(dg, lo))
+    slots = Slots(policy, data.fact_index, data.automaton)
+    block_src = _blocks(policy, budget, data, slots)
+    slots_src = slots.literal()  # before the automata are written: it adds the patterns' own
     facts = [
         js_literal(
             [
@@ -290,6 +171,9 @@ def generate_js(
         f"decisions: [\n{_LINES.join(decisions)}],\n"
         f"automata: [\n{_LINES.join(data.automata)}],\n"
         f"blocks: [\n{_LINES.join(block_src)}],\n"
+        f"slots: {slots_src},\n"
+        f"eager: {slots.eager},\n"
+        f"tree: new Int32Array({_ints(slots.tree)}),\n"
         f"constrained: [\n{_LINES.join(constrained)}],\n"
         f"valueOrder: [\n{_LINES.join(ordered)}],\n"
         f"tokens: {data.fact_index.get('tokens', -1)},\n"
@@ -299,7 +183,7 @@ def generate_js(
         f"{_operators_js()}\n"
     )
     digest = source_hash(policy)
-    schema = _no_markup(json.dumps(json.dumps(facts_schema, sort_keys=True)))
+    schema = no_markup(json.dumps(json.dumps(facts_schema, sort_keys=True)))
     declared = _declared_literal(_declared(policy, data))
     models = _LINES.join(_candidates(policy))
     exports = (
@@ -317,10 +201,29 @@ def generate_js(
         + data_src
         + "\n"
         + _runtime_source()
-        + _reader(policy, data)
-        + data.atom_of()
+        + slots.reader()
     )
-    return JsModule(source, declarations(policy), len(policy.rules), data.nodes)
+    return JsModule(source, declarations(policy), len(policy.rules), slots.nodes)
+
+
+def _blocks(policy: ir.PolicyIR, budget: int, data: _Data, slots: Slots) -> list[str]:
+    """P.blocks: each block's diagram as the offset of its root in slots.tree, or its rules'
+    conditions, tested directly."""
+    _, blocks = layout_policy(policy, budget, use_table=False)
+    out = []
+    for (lo, hi), dg in blocks:
+        if dg is None:
+            rules = [f"{r},{data.cond(policy.rules[r].cond)}" for r in range(lo, hi)]
+            out.append("{rules:[" + ",\n".join(rules) + "]}")
+        else:
+            out.append(f"{{root:{slots.diagram(dg, lo)}}}")
+    return out
+
+
+def _ints(values: list[int]) -> str:
+    """A list of ints as an array literal, about 100 to a line."""
+    rows = [",".join(map(str, values[i : i + 100])) for i in range(0, len(values), 100)]
+    return "[" + ",\n".join(rows) + "]"
 
 
 def _declared(policy: ir.PolicyIR, data: _Data) -> list:
@@ -404,78 +307,12 @@ def _lower_literal(policy: ir.PolicyIR) -> str:
     )
 
 
-# what every plain object inherits (ECMAScript's Object.prototype): a fact with one of these
-# names is read as an own property only
-_INHERITED = frozenset(
-    (
-        "constructor __proto__ __defineGetter__ __defineSetter__ __lookupGetter__ "
-        "__lookupSetter__ hasOwnProperty isPrototypeOf propertyIsEnumerable toLocaleString "
-        "toString valueOf"
-    ).split()
-)
-
-
 @lru_cache(maxsize=1)
 def _operators_js() -> str:
     """Each operator's row (operators.py) as runtime.mjs's holds reads it: [its value on a
     missing fact, its test of a present value]; compiler-owned code, alike in every module."""
     rows = "".join(f"[{js_literal(r.name)},[{js_literal(r.on_missing)},{r.js}]],\n" for r in ROWS)
     return f"const OPERATORS = new Map([\n{rows}]);"
-
-
-def _reader(policy: ir.PolicyIR, data: _Data) -> str:
-    """readFacts(facts): the facts `validated` would return, each declared fact read by its name
-    as a constant (an inline cache each, no loop over the keys) with its type checked inline;
-    anything unusual (a wrong type, an unknown name, another prototype, an undefined value)
-    goes to the runtime's checkValue / validated, which say what is wrong."""
-    lines = ["", "// ---- the facts, read by name (generated for this policy) ----"]
-    enums = []
-    for i, name in enumerate(data.fact_names):
-        f = policy.facts[name]
-        if f.kind == "enum" and not f.ignoring_case:
-            enums.append(f"const E{i} = new Set(P.facts[{i}][2]);")
-    lines += enums
-    lines += [
-        "function readFacts(facts, vals) {",
-        "  if (typeof facts !== \"object\" || facts === null) return validated(facts);",
-        "  const proto = Object.getPrototypeOf(facts);",
-        "  if (proto !== PLAIN && proto !== null) return validated(facts);",
-        "  let seen = 0;",
-        "  let v;",
-    ]
-    for i, name in enumerate(data.fact_names):
-        f = policy.facts[name]
-        if f.kind == "string":
-            fast = "typeof v === \"string\"", "pyLower(v)" if f.ignoring_case else "v"
-        elif f.kind == "enum" and not f.ignoring_case:
-            fast = f"typeof v === \"string\" && E{i}.has(v)", "v"
-        elif f.kind == "int":
-            fast = "typeof v === \"number\" && Number.isSafeInteger(v)", "v + 0"  # -0 is 0
-        elif f.kind == "float":
-            fast = "typeof v === \"number\" && v === v", "v"
-        elif f.kind == "bool":
-            fast = "typeof v === \"boolean\"", "v"
-        else:
-            fast = "false", "v"
-        key = js_literal(name)
-        read = f"hasOwn(facts, {key}) ? facts[{key}] : undefined" if name in _INHERITED else ""
-        lines += [
-            f"  v = {read or f'facts[{key}]'};",
-            f"  if (v === undefined) vals[{i}] = DEFAULTS[{i}];",
-            "  else {",
-            "    seen++;",
-            f"    vals[{i}] = {fast[0]} ? {fast[1]} : checkValue({i}, v);",
-            "  }",
-        ]
-    lines += [
-        "  let keys = 0;",
-        "  for (const k in facts) keys++; // eslint-disable-line no-unused-vars",
-        "  // an unknown name, a name read through the prototype, an undefined value: slow path",
-        "  return keys === seen ? vals : validated(facts);",
-        "}",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def _declared_literal(declared: list) -> str:
@@ -491,15 +328,9 @@ def _plain(value):
     return sorted(value) if isinstance(value, frozenset) else value
 
 
-def _no_markup(source: str) -> str:
-    """JSON text as JavaScript (or JSON) with each "<" escaped: the same value, and no HTML
-    markup (`</script>`, `<!--`) if a page inlines the module."""
-    return source.replace("<", "\\u003c")
-
-
 def _comment_safe(text: str) -> str:
     """Policy text for a comment: JSON-escaped (no line breaks), with no `*/` to end it."""
-    return _no_markup(json.dumps(text)).replace("*/", "*\\/")
+    return no_markup(json.dumps(text)).replace("*/", "*\\/")
 
 
 @lru_cache(maxsize=1)

@@ -99,6 +99,12 @@ function checkValue(i, value) {
   throw refuse(name, kind, value);
 }
 
+/** checkValue's FactError for the value of enum fact i that is none of its members. */
+function notMember(i, value) {
+  checkValue(i, value);
+  throw new Error(`${show(value)} is a member of \`${P.facts[i][0]}\` after all`); // never
+}
+
 /** Every fact given, validated, with each absent one's default: an array by fact number. */
 function validated(facts) {
   if (typeof facts !== "object" || facts === null || Array.isArray(facts)) {
@@ -357,49 +363,66 @@ function condHolds(cond, vals) {
   throw new Error(`unknown condition ${cond[0]}`);
 }
 
-// ---- the decision diagrams ---------------------------------------------------------------
-// A node reads one fact (f) and picks a child: >= 0 another node, -1 no rule, -(r + 2) rule r.
-const HASHED = 0;
-const BOOL = 1;
+// ---- the decision diagrams (compiler/jsatoms.py) ----------------------------------------
+// A slot is a fact's atoms (its constants, the intervals between its thresholds, missing) or
+// an element or pattern test's two; the generated readFacts writes each fact's atom to A[slot]
+// and each test's slot -1, computed here on first use. P.tree holds every diagram: a node is
+// its slot s then a child per atom, or ~s, m runs, m - 1 cuts and m children; a child is a
+// node's offset, -1 no rule or -(r + 2) rule r.
+const ENUM = 0;
+const STRING = 1;
 const NUMBER = 2;
-const PRESENT = 3;
-const ELEMENT = 4;
-const MATCHES = 5;
-const STARTSWITH = 6;
-const KIND_CODE = { enum: HASHED, string: HASHED, bool: BOOL, int: NUMBER, float: NUMBER,
+const BOOL = 3;
+const PRESENT = 4;
+const ELEMENT = 5;
+const MATCHES = 6;
+const STARTSWITH = 7;
+const SLOT_KIND = { enum: ENUM, string: STRING, int: NUMBER, float: NUMBER, bool: BOOL,
   set: PRESENT, element: ELEMENT, regex: MATCHES, prefix: STARTSWITH };
+const SLOTS = P.slots.map(([kind, f, missing, x]) => {
+  const k = SLOT_KIND[kind];
+  const slot = { k, f, missing, other: -1, map: null, x: null };
+  if (k === ENUM || k === STRING) {
+    slot.map = new Map(x.map((m, a) => [m, a]));
+    slot.other = x.length; // a string none of the constants
+  } else if (k === ELEMENT) slot.x = x[0];
+  else if (k === MATCHES) slot.x = AUTOMATA[x];
+  else slot.x = x; // thresholds, or the prefix
+  return slot;
+});
+const TREE = P.tree;
 
-function node(dims, raw) {
-  const dim = dims[raw[0]];
-  const k = KIND_CODE[dim[0]];
-  const out = { k, f: dim[1], a: -1, b: -1, c: -1, g: -1, map: null, bounds: null, kids: null, x: null };
-  if (k === HASHED) {
-    [, out.a, out.c] = raw;
-    if (raw.length > 4) {
-      [, , , , out.g, out.kids] = raw; // a small dim: atomOf(g, value) indexes kids
-    } else {
-      out.map = new Map();
-      const pairs = raw[3];
-      for (let i = 0; i < pairs.length; i += 2) out.map.set(pairs[i], pairs[i + 1]);
+/** The atom of value v (validated) in slot s, as analysis/atoms.Dim.atom_of numbers them. */
+function atomOf(s, v) {
+  const d = SLOTS[s];
+  if (v === MISSING) return d.missing;
+  switch (d.k) {
+    case ENUM:
+    case STRING: {
+      const a = d.map.get(v);
+      return a === undefined ? d.other : a;
     }
-  } else if (k === BOOL) {
-    [, out.a, out.b, out.c] = raw;
-  } else if (k === NUMBER) {
-    [, out.bounds, out.kids, out.c] = raw;
-  } else {
-    [, out.a, out.b] = raw;
-    out.x = k === MATCHES ? AUTOMATA[dim[2]] : dim[2];
+    case NUMBER:
+      return bisectRight(d.x, v);
+    case BOOL:
+      return v ? 0 : 1;
+    case PRESENT:
+      return 0;
+    case ELEMENT:
+      return v.has(d.x) ? 0 : 1;
+    case MATCHES:
+      return search(d.x, v) ? 1 : 0;
+    default: // STARTSWITH
+      return v.startsWith(d.x) ? 1 : 0;
   }
-  return out;
 }
 
-const BLOCKS = P.blocks.map((b) =>
-  b.nodes === undefined ? { root: 0, nodes: null, rules: b.rules } : {
-    root: b.root,
-    nodes: b.nodes.map((raw) => node(b.dims, raw)),
-    rules: null,
-  },
-);
+/** The facts read the long way (`validated`, which names every bad one), and their atoms. */
+function slowRead(facts, A) {
+  const vals = validated(facts);
+  for (let s = 0; s < SLOTS.length; s++) A[s] = s < P.eager ? atomOf(s, vals[SLOTS[s].f]) : -1;
+  return vals;
+}
 
 function bisectRight(bounds, v) {
   let lo = 0;
@@ -412,51 +435,38 @@ function bisectRight(bounds, v) {
   return lo;
 }
 
-/** The leaf the diagram reaches: -1 (no rule) or -(r + 2). */
-function walk(block, vals) {
-  const nodes = block.nodes;
-  let n = block.root;
+/** The leaf the diagram at offset n reaches: -1 (no rule) or -(r + 2). */
+function walk(n, vals, A) {
+  const T = TREE;
   while (n >= 0) {
-    const d = nodes[n];
-    const v = vals[d.f];
-    switch (d.k) {
-      case HASHED: {
-        if (v === MISSING) n = d.c;
-        else if (d.g >= 0) n = d.kids[atomOf(d.g, v)];
-        else {
-          const c = d.map.get(v);
-          n = c === undefined ? d.a : c;
-        }
-        break;
+    const s = T[n];
+    if (s >= 0) {
+      let a = A[s];
+      if (a < 0) a = A[s] = atomOf(s, vals[SLOTS[s].f]);
+      n = T[n + 1 + a];
+    } else {
+      const a = A[~s];
+      const m = T[n + 1];
+      let lo = 0;
+      let hi = m - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (a < T[n + 2 + mid]) hi = mid;
+        else lo = mid + 1;
       }
-      case BOOL:
-        n = v === MISSING ? d.c : v ? d.a : d.b;
-        break;
-      case NUMBER:
-        n = v === MISSING ? d.c : d.kids[bisectRight(d.bounds, v)];
-        break;
-      case PRESENT:
-        n = v === MISSING ? d.b : d.a;
-        break;
-      case ELEMENT:
-        n = v !== MISSING && v.has(d.x) ? d.a : d.b;
-        break;
-      case MATCHES:
-        n = v !== MISSING && search(d.x, v) ? d.a : d.b;
-        break;
-      default: // STARTSWITH
-        n = v !== MISSING && v.startsWith(d.x) ? d.a : d.b;
+      n = T[n + 1 + m + lo];
     }
   }
   return n;
 }
 
 /** The index of the first rule whose condition holds, or -1. */
-function firstRule(vals) {
-  for (let b = 0; b < BLOCKS.length; b++) {
-    const block = BLOCKS[b];
-    if (block.nodes !== null) {
-      const leaf = walk(block, vals);
+function firstRule(vals, A) {
+  const blocks = P.blocks;
+  for (let b = 0; b < blocks.length; b++) {
+    const block = blocks[b];
+    if (block.rules === undefined) {
+      const leaf = walk(block.root, vals, A);
       if (leaf !== -1) return -leaf - 2;
     } else {
       const rules = block.rules;
@@ -616,29 +626,33 @@ function constrain(r, vals, learned) {
  * scores as the Python Router's learned quality does. The result is frozen. */
 export function decide(facts, learned) {
   if (learned !== undefined && learned !== null) checkLearned(learned);
-  if (busy) return decideIn(facts, learned, DEFAULTS.slice()); // a getter deciding meanwhile
+  if (busy) {
+    // a getter deciding meanwhile
+    return decideIn(facts, learned, DEFAULTS.slice(), new Int32Array(SLOTS.length));
+  }
   busy = true;
   try {
-    return decideIn(facts, learned, VALS);
+    return decideIn(facts, learned, VALS, ATOMS);
   } finally {
     busy = false;
   }
 }
 
-function decideIn(facts, learned, into) {
+function decideIn(facts, learned, into, A) {
   let vals;
   try {
-    vals = readFacts(facts, into); // generated after this runtime: as `validated`, faster
+    vals = readFacts(facts, into, A); // generated after this runtime: as `validated`, faster
   } catch (e) {
     if (e instanceof FactError) validated(facts); // names every bad fact, not only the first
     throw e;
   }
-  const r = firstRule(vals);
+  const r = firstRule(vals, A);
   if (r < 0) return NO_ROUTE;
   return CONSTRAINED.has(r) ? constrain(r, vals, learned) : DECISIONS[r];
 }
 
-// the fast reader's array: decide is synchronous, so one array serves every call
+// the fast reader's arrays: decide is synchronous, so one pair serves every call
 const VALS = DEFAULTS.slice();
+const ATOMS = new Int32Array(SLOTS.length);
 let busy = false;
 const PLAIN = Object.prototype;
