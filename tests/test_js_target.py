@@ -29,6 +29,7 @@ from oracle import requests
 from policylang.analysis.diagram import Diagram, Space
 from policylang.compiler import layout_policy
 from policylang.compiler.javascript import generate_js
+from policylang.compiler import jsatoms
 from policylang.compiler.jsatoms import Slots
 from policylang.factschema import facts_schema
 from policylang.policy import decision_json
@@ -493,12 +494,12 @@ def test_ignoring_case_folds_every_code_point_as_python(node, tmp_path):
 
 
 # ---- what JavaScript refuses, by design --------------------------------------------------------
-def test_facts_of_many_constants_decide_alike_in_node(node, tmp_path):
+def test_facts_of_many_constants_decide_alike_in_node(node, tmp_path, monkeypatch):
     """The module's paths for facts of many atoms: more than SWITCH_UP_TO constants are a Map
     (a string `ignoring case`, an enum, an enum no rule tests), more than TREE_UP_TO thresholds
     are bisected, a node over more than DIRECT_UP_TO atoms keeps runs of them; and element and
     pattern slots computed on first use. Each decides as Python does, at every constant, its
-    neighbours and the edges."""
+    neighbours and the edges, with the table of enum and string atoms on top and without it."""
     keys = [f"k{i:02}" for i in range(40)]
     lines = ["fact e: enum {" + ", ".join(f"m{i:02}" for i in range(40)) + "}",
              "fact g: enum {" + ", ".join(f"g{i:02}" for i in range(40)) + "} = g07",
@@ -519,9 +520,14 @@ def test_facts_of_many_constants_decide_alike_in_node(node, tmp_path):
     cases += [({"e": "m40"}, None), ({"g": "g40"}, None), ({"e": "M00"}, None), ({"s": 5}, None)]
     counts: Counter = Counter()
     compare(node, policy, tmp_path, cases, counts)
-    assert counts["decided alike"] >= 700 and counts["refused alike"] == 4, counts
     source = module_of(policy, tmp_path).read_text()
     assert "new Map(" in source and "bisectRight(T" in source and "new Set(P.facts[" in source
+    assert "walk(TREE[" in source  # the table
+    monkeypatch.setattr(jsatoms, "TABLE_UP_TO", 0)
+    monkeypatch.setattr(jsatoms, "TABLE_PER_INT", 0)
+    compare(node, policy, tmp_path, cases, counts, budget=10**6)  # another module: no table
+    assert "walk(TREE[" not in module_of(policy, tmp_path, 10**6).read_text()
+    assert counts["decided alike"] >= 1400 and counts["refused alike"] == 8, counts
     slots = Slots(policy.ir, {name: i for i, name in enumerate(sorted(policy.ir.facts))}, lambda test: 0)
     (_, dg), = layout_policy(policy.ir, use_table=False)[1]
     slots.diagram(dg, 0)
@@ -703,7 +709,8 @@ out.rule = M.decide({{ s: {json.dumps(text)} }}).rule;
 def test_facts_that_are_not_plain_objects_are_refused(tmp_path):
     """A Map, a Date, a class instance, a boxed string, an object inheriting its facts: decide
     would read none of their entries (every fact absent, the default rule); they are refused as
-    Python refuses what is not a dict, with how to make a plain object. A plain object from
+    Python refuses what is not a dict, with how to make a plain object (one whose getter throws
+    too: not the getter's error). A plain object from
     another realm (node:vm) is read. A set fact given as an array with a hole is refused (the
     hole is no string)."""
     policy = policylang.loads(
@@ -716,6 +723,8 @@ const cases = {
   map: new Map([["tokens", 5]]),
   date: new Date(0),
   instance: new (class Req { constructor() { this.tokens = 5; } })(),
+  // a getter of the first fact that throws: decide reads one fact before the prototype
+  throwing: new (class Getter { get tags() { throw new Error("boom"); } })(),
   boxed: new String("tokens"),
   inherited: Object.create({ tokens: 5 }),
   realm: vm.runInNewContext("({ tokens: 5 })"),
@@ -731,6 +740,7 @@ for (const [k, f] of Object.entries(cases)) {
 """)
     for name, type_, hint in [("map", "Map", "Object.fromEntries(map) makes one"),
                               ("date", "Date", "copy it: {...facts}"), ("instance", "Req", "copy it"),
+                              ("throwing", "Getter", "copy it"),
                               ("boxed", "String", "copy it"), ("inherited", "an object inheriting properties", "copy it")]:
         for fn in ("decide", "checkFacts"):
             ok, fact, message = got[f"{name}.{fn}"]

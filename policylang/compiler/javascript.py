@@ -202,6 +202,7 @@ def generate_js(
         + "\n"
         + _runtime_source()
         + slots.reader()
+        + slots.first_rule()
     )
     return JsModule(source, declarations(policy), len(policy.rules), slots.nodes)
 
@@ -210,10 +211,11 @@ def _blocks(policy: ir.PolicyIR, budget: int, data: _Data, slots: Slots) -> list
     """P.blocks: each block's diagram as the offset of its root in slots.tree, or its rules'
     conditions, tested directly."""
     _, blocks = layout_policy(policy, budget, use_table=False)
-    out = []
+    out: list[str] = []
     for (lo, hi), dg in blocks:
         if dg is None:
             rules = [f"{r},{data.cond(policy.rules[r].cond)}" for r in range(lo, hi)]
+            slots.direct(len(out))
             out.append("{rules:[" + ",\n".join(rules) + "]}")
         else:
             out.append(f"{{root:{slots.diagram(dg, lo)}}}")

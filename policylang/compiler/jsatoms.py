@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 from bisect import bisect_right
+from itertools import product
 
 from ..analysis.atoms import Dim, build_dims, opaque_key
 from ..analysis.diagram import Diagram, Leaf, Split
@@ -39,6 +40,12 @@ SAFE_INTEGER = 2**53  # integers up to this size are exact JavaScript numbers
 SWITCH_UP_TO = 32  # constants a reader compares with a `switch`; more: a Map
 TREE_UP_TO = 15  # thresholds a reader compares with inline; more: bisectRight over an array
 DIRECT_UP_TO = 32  # atoms a node always keeps a child each for; more: runs, when smaller
+# entries of a diagram's table of its enum, string and bool atoms on top: at most this many, or
+# TABLE_PER_INT per int of the diagram's own, up to TABLE_MOST
+TABLE_UP_TO = 4096
+TABLE_PER_INT = 4
+TABLE_MOST = 65536
+HASHABLE = ("enum", "string", "bool")
 
 
 def js_literal(value) -> str:
@@ -90,6 +97,9 @@ class Slots:
         self.tree: list[int] = []
         self.nodes = 0
         self.runs = 0  # nodes kept as runs of atoms
+        self.tables = 0  # diagrams with a table on top
+        # firstRule's steps, a block each: ("walk", root, table) or ("direct", block number)
+        self.steps: list[tuple] = []
 
     # ---- the slots, as the runtime's generic atomOf reads them ------------------------------
     def literal(self) -> str:
@@ -125,6 +135,7 @@ class Slots:
                 return -1 if node.rule is None else -(offset + node.rule + 2)
             return at[n]
 
+        start = len(self.tree)
         for slot, kids, cuts in rows:
             if cuts is None:
                 self.tree.append(slot)
@@ -132,7 +143,74 @@ class Slots:
                 self.tree += [~slot, len(kids), *cuts]
                 self.runs += 1
             self.tree += [child(k) for k in kids]
-        return child(dg.root)
+        root = child(dg.root)
+        self.steps.append(("walk", root, self._table(root, len(self.tree) - start)))
+        return root
+
+    def direct(self, block: int) -> None:
+        """Block number `block` tests its rules directly (the runtime's tested)."""
+        self.steps.append(("direct", block))
+
+    def _child(self, n: int, a: int) -> int:
+        """The child of the node at offset n for atom a (walk's step)."""
+        t = self.tree
+        if t[n] >= 0:
+            return t[n + 1 + a]
+        m = t[n + 1]
+        return t[n + 1 + m + bisect_right(t[n + 2 : n + 1 + m], a)]
+
+    def _table(self, root: int, ints: int) -> tuple[int, list[tuple[int, int]]] | None:
+        """Where the enum, string and bool splits on top of a diagram end, for every
+        combination of their slots' atoms: appended to the tree, as (its offset, [(slot,
+        stride)]), the entry of a combination at offset + sum(A[slot] * stride); None when
+        there are none, or too many combinations."""
+        t, slots, seen, stack = self.tree, set(), set(), [root]
+        while stack:  # the slots of the nodes above the first split of another kind
+            n = stack.pop()
+            if n < 0 or n in seen:
+                continue
+            seen.add(n)
+            s = t[n] if t[n] >= 0 else ~t[n]
+            if self.dims[s].kind in HASHABLE:
+                slots.add(s)
+                stack += [self._child(n, a) for a in range(self.dims[s].size)]
+        order = sorted(slots)
+        sizes = [self.dims[s].size for s in order]
+        total = math.prod(sizes)
+        if not order or total > min(TABLE_MOST, max(TABLE_UP_TO, TABLE_PER_INT * ints)):
+            return None
+        at = len(self.tree)
+        for combo in product(*(range(r) for r in sizes)):
+            atom = dict(zip(order, combo))
+            n = root
+            while n >= 0:
+                s = t[n] if t[n] >= 0 else ~t[n]
+                if s not in atom:
+                    break
+                n = self._child(n, atom[s])
+            t.append(n)
+        strides = [math.prod(sizes[j + 1 :]) for j in range(len(order))]
+        self.tables += 1
+        return at, list(zip(order, strides))
+
+    def first_rule(self) -> str:
+        """firstRule(vals, A): the first rule whose condition holds (-1: none), block by block:
+        a diagram's table entry for its slots' atoms, then the walk from there."""
+        lines = ["", "function firstRule(vals, A) {", "  let n;"]
+        for step in self.steps:
+            if step[0] == "direct":
+                lines += [f"  n = tested({step[1]}, vals);", "  if (n >= 0) return n;"]
+                continue
+            _, root, table = step
+            if table is None:
+                lines.append(f"  n = walk({root}, vals, A);")
+            else:
+                at, keys = table
+                key = " + ".join(f"A[{s}] * {k}" if k != 1 else f"A[{s}]" for s, k in keys)
+                lines.append(f"  n = walk(TREE[{at} + {key}], vals, A);")
+            lines.append("  if (n !== -1) return -n - 2;")
+        lines += ["  return -1;", "}", ""]
+        return "\n".join(lines)
 
     def _row(self, dg: Diagram, node: Split) -> tuple[int, list[int], list[int] | None]:
         """A node as (slot, the child node id of each slot atom, None) or, where runs of atoms
@@ -186,16 +264,25 @@ class Slots:
         lines += [
             "function readFacts(facts, vals, A) {",
             '  if (typeof facts !== "object" || facts === null) return slowRead(facts, A);',
-            "  const proto = Object.getPrototypeOf(facts);",
-            "  if (proto !== PLAIN && proto !== null) return slowRead(facts, A);",
             "  let seen = 0;",
             "  let v;",
             "  let w;",
         ]
         if self.eager < len(self.dims):
             lines.append(f"  A.fill(-1, {self.eager}); // elements and patterns: on first use")
+        proto = [
+            "  const proto = Object.getPrototypeOf(facts);",
+            "  if (proto !== PLAIN && proto !== null) return slowRead(facts, A);",
+        ]
+        if not self.fact_index:
+            lines += proto
         for name, i in sorted(self.fact_index.items(), key=lambda x: x[1]):
             lines += _read_fact(name, i, policy.facts[name], self.by_fact.get(name))
+            if i == 0:
+                # after a first read, which tells V8 the object's map: the prototype is a
+                # constant of the map then, not a call (decideIn refuses a getter's throw from
+                # what is not a plain object)
+                lines += proto
         lines += [
             "  let keys = 0;",
             "  for (const k in facts) keys++; // eslint-disable-line no-unused-vars",

@@ -460,19 +460,11 @@ function walk(n, vals, A) {
   return n;
 }
 
-/** The index of the first rule whose condition holds, or -1. */
-function firstRule(vals, A) {
-  const blocks = P.blocks;
-  for (let b = 0; b < blocks.length; b++) {
-    const block = blocks[b];
-    if (block.rules === undefined) {
-      const leaf = walk(block.root, vals, A);
-      if (leaf !== -1) return -leaf - 2;
-    } else {
-      const rules = block.rules;
-      for (let i = 0; i < rules.length; i += 2) if (condHolds(rules[i + 1], vals)) return rules[i];
-    }
-  }
+/** The first rule of block b (its rules tested directly) whose condition holds, or -1. The
+ * diagrams' blocks are walked by firstRule, generated for the policy after this runtime. */
+function tested(b, vals) {
+  const rules = P.blocks[b].rules;
+  for (let i = 0; i < rules.length; i += 2) if (condHolds(rules[i + 1], vals)) return rules[i];
   return -1;
 }
 
@@ -489,6 +481,8 @@ const DECISIONS = P.decisions.map(([rule, line, target, fallback, candidates]) =
   freeze({ rule, line, target, fallback, candidates, removed: [] }),
 );
 const CONSTRAINED = new Map(P.constrained);
+// per rule, its decision when nothing can change it (null: constraints or `by value` may)
+const FIXED = DECISIONS.map((d, r) => (CONSTRAINED.has(r) ? null : d));
 const VALUE_ORDER = new Map(P.valueOrder);
 
 function scoreOf(candidate, quality, vals, learned) {
@@ -643,12 +637,15 @@ function decideIn(facts, learned, into, A) {
   try {
     vals = readFacts(facts, into, A); // generated after this runtime: as `validated`, faster
   } catch (e) {
-    if (e instanceof FactError) validated(facts); // names every bad fact, not only the first
+    // every bad fact named, not only the first; a getter that threw on what is no plain object
+    // (readFacts reads a fact before it looks at the prototype): that object refused
+    if (e instanceof FactError || typeof facts !== "object" || !isPlain(facts)) validated(facts);
     throw e;
   }
   const r = firstRule(vals, A);
   if (r < 0) return NO_ROUTE;
-  return CONSTRAINED.has(r) ? constrain(r, vals, learned) : DECISIONS[r];
+  const d = FIXED[r];
+  return d !== null ? d : constrain(r, vals, learned);
 }
 
 // the fast reader's arrays: decide is synchronous, so one pair serves every call
