@@ -38,16 +38,25 @@ function decideOne(f) {
   return mod.decide(f).line | 0;
 }
 
-/** The median ns per call over batches of the samples (the best of 5 rounds: noise only adds). */
+let batches = 0;
+/** The median ns per call over batches of the samples (the best of 5 rounds: noise only adds).
+ * Each function measured gets a batch loop of its own, compiled from fresh source text: one
+ * loop shared by every function saw its call site turn megamorphic after the first (which
+ * alone was inlined) and deoptimized inside the timed batches, so the baseline moved between
+ * 5 and 36 ns from run to run. Each loop is warmed until optimized before it is timed. */
 function time(fn) {
+  const batch = new Function("fn", "samples", `// batch ${batches++}
+    let sink = 0;
+    for (let i = 0; i < samples.length; i++) sink = (sink + fn(samples[i])) | 0;
+    return sink;`);
   let sink = 0;
-  for (let w = 0; w < 20; w++) for (let i = 0; i < samples.length; i++) sink += fn(samples[i]); // warm up
+  for (let w = 0; w < 300; w++) sink = (sink + batch(fn, samples)) | 0; // warm up
   let best = Infinity;
   for (let round = 0; round < 5; round++) {
     const per = [];
     for (let b = 0; b < 40; b++) {
       const start = process.hrtime.bigint();
-      for (let i = 0; i < samples.length; i++) sink += fn(samples[i]);
+      sink = (sink + batch(fn, samples)) | 0;
       per.push(Number(process.hrtime.bigint() - start) / samples.length);
     }
     per.sort((a, b) => a - b);

@@ -5,7 +5,8 @@ one process per module, for generated policies of several sizes; module size and
 
 Targets (issue 32): decide on 1,000 rules <= 3x reading the facts; 10,000 rules within 1.5x
 of 10; a 1,000-rule module <= 500 KB, loaded in <= 50 ms (a fresh node each time, best of 3).
-Load is the wall time of the import and the CPU time it took (best of 3 fresh processes). The
+Load is the wall time of the import and the CPU time it took (best of 3 fresh processes). Each
+function timed has a loop of its own, warmed until optimized (decide_js.mjs says why). The
 modules live in a temporary folder, removed afterwards.
 """
 from __future__ import annotations
