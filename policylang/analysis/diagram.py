@@ -24,22 +24,26 @@ from dataclasses import dataclass
 
 from ..pacing import pace
 from ..prelude import MISSING
-from ..semantics import ir
-from .atoms import AnalysisLimit, BoxBuilder, build_dims, runs_of
+from .atoms import runs_of
 from .budget import clock
+from .space import DiagramTooLarge, Space
+
+__all__ = [
+    "DEFAULT_NODE_BUDGET",
+    "HASHABLE",
+    "Diagram",
+    "DiagramTooLarge",
+    "Leaf",
+    "Space",
+    "Split",
+]
 
 DEFAULT_NODE_BUDGET = 200_000
-MAX_ADMIT_BITS = 4_000_000_000  # (atom, box) bits a Space may tabulate (~500 MB)
-ROWS_UP_TO = 64  # atoms: a dim with more keeps no row per atom (Space.admits)
 HASHABLE = ("enum", "string", "bool")  # dims decided by a dict lookup of the raw value
 # Box sets are dict keys, and Python hashes an int modulo 2**61 - 1: the sets {b} and {b + 61}
 # collide, so 20,000 single-box sets fell into 61 buckets (a rule of 20,000 `or`s took minutes).
 # Keys carry the set modulo a prime with no such structure too.
 _SPREAD = 1_000_000_007
-
-
-class DiagramTooLarge(AnalysisLimit):
-    pass
 
 
 class _Stopped(Exception):
@@ -55,91 +59,6 @@ class Leaf:
 class Split:
     dim: int
     branches: tuple[tuple[int, int], ...]  # (atom mask, child node id), by lowest atom
-
-
-class Space:
-    """The rules of a policy (or a block of them) as boxes over dims."""
-
-    def __init__(
-        self, facts: dict[str, ir.Fact], rules: tuple[ir.Rule, ...], exact_strings: bool = True
-    ):
-        """exact_strings=False: patterns as independent booleans (what the compiled evaluator
-        needs: it tests each pattern at run time); True: as the linter and diff need them."""
-        self.rules = rules
-        self.opaque_notes: list[tuple[ir.Test, str]] = []  # tests kept opaque, with the reason
-        self.dims, self.by_fact, self.by_test = build_dims(
-            facts, rules, exact_strings, self.opaque_notes
-        )
-        self.exact_strings = exact_strings or not self.by_test
-        builder = BoxBuilder(self.dims, self.by_fact, self.by_test)
-        self.boxes: list[dict[int, int]] = []
-        self.box_rule: list[int] = []
-        self.rule_boxes: list[int] = []
-        for r, rule in enumerate(rules):
-            pace()
-            mask = 0
-            for box in builder.boxes(rule.cond):
-                mask |= 1 << len(self.boxes)
-                self.boxes.append(box)
-                self.box_rule.append(r)
-            self.rule_boxes.append(mask)
-        self.all_boxes = (1 << len(self.boxes)) - 1
-        self.box_dims = [sum(1 << d for d in box) for box in self.boxes]
-        self.satisfied: dict[int, int] = {}  # split dims -> the boxes whose dims they all are
-        self.constrains = [0] * len(self.dims)
-        for b, box in enumerate(self.boxes):
-            pace()
-            for d in box:
-                self.constrains[d] |= 1 << b
-        # admits[d][a]: the boxes that admit atom a of dim d; a bit per (atom, box), so refuse a
-        # table that would not fit in memory
-        bits = sum(dim.size for dim in self.dims) * len(self.boxes)
-        if bits > MAX_ADMIT_BITS:
-            raise DiagramTooLarge(
-                f"{len(rules):,} rules over {sum(d.size for d in self.dims):,} atoms are too many "
-                "to lay out as one decision diagram"
-            )
-        # admits[d][a], for dims of up to ROWS_UP_TO atoms: the boxes that admit atom a. Larger
-        # dims (numbers) keep only where each box's runs start and end (cuts), and the diagram
-        # sweeps those: a row per atom is a (boxes)-bit int, 560 MB at 50,000 rules
-        self.admits: list[list[int] | None] = []
-        self.cuts: list[
-            dict[int, list[int]]
-        ] = []  # per dim, per box: where its runs of atoms start and end
-        for d, dim in enumerate(self.dims):
-            # each box's atoms are a few runs: mark where each run starts and ends, then sweep.
-            # The marks are box numbers, not one-bit ints: a bit at box 50,000 is a 6 KB int, and
-            # a row of them per atom doubled the peak memory of `check` at 50,000 rules
-            toggles: dict[int, list[int]] = {}
-            cuts: dict[int, list[int]] = {}
-            self.cuts.append(cuts)
-            for b, box in enumerate(self.boxes):
-                m = box.get(d)
-                if m is None:
-                    continue
-                pace()
-                for start, end in runs_of(m):
-                    toggles.setdefault(start, []).append(b)
-                    toggles.setdefault(end, []).append(b)
-                    cuts.setdefault(b, []).extend((start, end))
-            if dim.size > ROWS_UP_TO:
-                self.admits.append(None)
-                continue
-            row, acc = [], self.all_boxes & ~self.constrains[d]
-            for a in range(dim.size):
-                flips = toggles.get(a)
-                if flips is not None:
-                    change = 0
-                    for b in flips:
-                        change ^= 1 << b
-                    acc ^= change
-                row.append(acc)
-                if a & 63 == 0:
-                    pace()
-            self.admits.append(row)
-
-    def full_domain(self) -> tuple[int, ...]:
-        return tuple(d.full for d in self.dims)
 
 
 class Diagram:
@@ -236,9 +155,7 @@ class Diagram:
         # anything here, so drop them (smaller live sets, and more of them shared)
         sat = self.space.satisfied.get(split)
         if sat is None:
-            sat = self.space.satisfied[split] = sum(
-                1 << b for b, bd in enumerate(self.space.box_dims) if bd & ~split == 0
-            )
+            sat = self.space.satisfied_by(split)
         first = live & sat
         if first:
             live &= ((first & -first) << 1) - 1
@@ -286,38 +203,57 @@ class Diagram:
         row = sp.admits[d]
         dom = self.domain[d]
         size = sp.dims[d].size
+        # each cell is keyed by the live boxes as its child keeps them: cut after the first box
+        # the child's split dims satisfy (the child's first step). Keyed uncut, the 100,000 cells
+        # of a numeric split at 50,000 rules held as many distinct 6 KB box sets at once
+        below = split | (1 << d)
+        sat = sp.satisfied.get(below)
+        if sat is None:
+            sat = sp.satisfied_by(below)
         if row is None:
             # many atoms (numbers): the live boxes admit runs of them, so the signature can only
             # change where a live box's run starts or ends. Sweep those places: at each, the
-            # live boxes whose run starts or ends there flip in or out
-            flips: dict[int, int] = {0: 0}
+            # live boxes whose run starts or ends there flip in or out. Kept as box numbers, not
+            # one-bit masks: a bit at box 50,000 is a 6 KB int, and one per cut was most of the
+            # peak memory of `check` at 50,000 rules
+            flips: dict[int, list[int]] = {0: []}
             x = live & sp.constrains[d]
             box_cuts = sp.cuts[d]
             while x:
                 lb = x & -x
                 x ^= lb
-                for c in box_cuts[lb.bit_length() - 1]:
-                    flips[c] = flips.get(c, 0) ^ lb
+                b = lb.bit_length() - 1
+                for c in box_cuts[b]:
+                    at = flips.get(c)
+                    if at is None:
+                        flips[c] = [b]
+                    else:
+                        at.append(b)
             bounds = sorted(a for a in flips if a < size) + [size]
             whole = dom == sp.dims[d].full
             sig = live & ~sp.constrains[d]  # boxes that do not test d admit every atom
             for i in range(len(bounds) - 1):
                 pace()
                 a, z = bounds[i], bounds[i + 1]
-                sig ^= flips[a]
+                for b in flips[a]:
+                    sig ^= 1 << b
                 run = ((1 << (z - a)) - 1) << a  # atoms a..z-1
                 if not whole:
                     run &= dom
                 if run:
-                    k = (sig % _SPREAD, sig)
+                    first = sig & sat
+                    cut = sig & (((first & -first) << 1) - 1) if first else sig
+                    k = (cut % _SPREAD, cut)
                     groups[k] = groups.get(k, 0) | run
         else:
             for a in range(size):
                 if dom >> a & 1:
                     sig = live & row[a]
+                    first = sig & sat
+                    if first:
+                        sig &= ((first & -first) << 1) - 1
                     k = (sig % _SPREAD, sig)
                     groups[k] = groups.get(k, 0) | (1 << a)
-        below = split | (1 << d)
         parts = []
         path = self._path
         for (_, sig), atoms in groups.items():
