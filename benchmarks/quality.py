@@ -3,6 +3,7 @@ accuracy is known, routed by the real Router (echo provider, no network); only t
 answered is rated, pass/fail by a draw from the truth at that moment, through Router.feedback.
 
     python benchmarks/quality.py [--requests N] [--seed 7] [--seeds 10] [--only NAME]
+    python benchmarks/quality.py --frontier [--seed 7] [--seeds 10]
 
 Scenarios (docs/language.md §5, issue #28):
   brief     JSON extraction, mistral-large (truly 0.95 at $3/M) vs gpt-5 (0.98 at $12/M); the
@@ -35,6 +36,11 @@ share (degrade). The first seed is printed in full; then every target of the iss
 worst figure, how many seeds meet the target and each seed's figure, beside all-frontier and
 the oracle, with the answers below a floor that exploration sent apart from the rest. Then
 the time exploration adds to a decision, beside Router.decide without it.
+
+--frontier prints only the trade-off between the two targets that pull apart, answers below
+a floor (support) and an unlucky model's recovery (unlucky), with the degraded model beside,
+per (z_proof, carry) of the Learner: how far a mean the ratings put below its declared score
+is discounted, and how many requests' worth of exploration a demotion unlocks at once.
 """
 
 from __future__ import annotations
@@ -53,10 +59,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import policylang  # noqa: E402
 from policylang.runtime import Router  # noqa: E402
-from policylang.runtime.quality import Learner  # noqa: E402
+from policylang.runtime.quality import EXPLORE_CARRY, Z_PROOF, Learner  # noqa: E402
 
 PROMPT_TOKENS, ANSWER_TOKENS = 1000, 300
 WINDOW = 100  # requests of a rule over which a model's share is measured
+KEEP = 300  # requests of a rule a recovered model must keep its share over
 
 EXTRACTION = {
     "models": {"mistral-large": (2, 6), "gpt-5": (8, 24)},  # USD per million in, out
@@ -111,7 +118,7 @@ SCENARIOS = {
         "measure": "recover",
         "per_day": 50,
         "requests": 9000,
-        "also": (("count-only ageing", True, "half-life 1_000 or 1_000_000_000 days"),),
+        "also": (("count-only ageing", True, "half-life 1_000 or 1_000_000_000 days", {}),),
     },
     "improve": {
         **EXTRACTION,
@@ -123,13 +130,15 @@ SCENARIOS = {
     },
 }
 
-# (label, learns, `learned …` clause or None for the policy's defaults)
+# (label, learns, `learned …` clause or None for the policy's defaults, Learner keywords)
 TODAY = "today's learner"
 LEARNERS = (
-    ("declared scores only", False, None),
-    (TODAY, True, "half-life 1_000_000_000 or 1_000_000_000 days explore 0%"),
-    ("learner", True, ""),
+    ("declared scores only", False, None, {}),
+    (TODAY, True, "half-life 1_000_000_000 or 1_000_000_000 days explore 0%", {}),
+    ("learner", True, "", {}),
 )
+# --frontier: the trade-off between the two targets that pull apart, per (z_proof, carry)
+FRONTIER = [(z, carry) for z in (0.0, 0.5, 1.0, 1.645) for carry in (2500, 5000, 7500)]
 
 
 def policy_text(s: dict, learns: bool, clause: str | None) -> str:
@@ -181,15 +190,23 @@ def oracle(s: dict, i: int, task: str, floor: float) -> str:
 
 
 async def simulate(
-    s: dict, learns: bool, clause: str | None, requests: int, seed: int, store=None
+    s: dict,
+    learns: bool,
+    clause: str | None,
+    requests: int,
+    seed: int,
+    store=None,
+    knobs: dict | None = None,
 ) -> dict:
-    """One run: every request decided and answered by the Router, only the answer rated."""
+    """One run: every request decided and answered by the Router, only the answer rated;
+    knobs: Learner keywords (z_proof, carry) other than the defaults."""
     traffic, draws = random.Random(seed), random.Random(seed + 1)
     policy = policylang.loads(policy_text(s, learns, clause), "sim.policy")
     router = Router(policy, quality_store=store)
     day = [0.0]  # simulated days, for a scenario whose requests come `per_day`
-    if learns and "per_day" in s:
-        router.learner = Learner(policy.ir, store, clock=lambda: 1.7e9 + 86400.0 * day[0])
+    if learns and ("per_day" in s or knobs):
+        clock = (lambda: 1.7e9 + 86400.0 * day[0]) if "per_day" in s else time.time
+        router.learner = Learner(policy.ir, store, clock=clock, **(knobs or {}))
     tasks, weights = list(s["tasks"]), list(s["tasks"].values())
     audiences = list(s["audiences"])
     a_weights = [s["audiences"][a][0] for a in audiences]
@@ -246,11 +263,15 @@ def shares(s: dict, run: dict) -> list[tuple[int, float, float]]:
 
 def requests_to_recover(s: dict, run: dict) -> int | None:
     """Requests of the rule, counted from the event (the start, or the change), until the
-    watched model's share over the last WINDOW reaches 80% of its oracle share; None if never."""
+    watched model's share over the last WINDOW reaches 80% of its oracle share and keeps it
+    over every window of the next KEEP requests (so a burst of exploration is no recovery);
+    None if never."""
     start = s["change"][0] if "change" in s else 0
-    for i, got, due in shares(s, run):
+    rows = shares(s, run)
+    for k, (i, got, due) in enumerate(rows):
         if i >= start + WINDOW and due > 0 and got >= 0.8 * due:
-            return i + 1 - start
+            if all(g >= 0.8 * d for _, g, d in rows[k : k + KEEP]):
+                return i + 1 - start
     return None
 
 
@@ -303,8 +324,8 @@ def learners(s: dict) -> tuple:
 
 def run_scenario(name: str, s: dict, requests: int, seed: int, show: bool) -> dict:
     """Every learner on the same traffic and draws; printed in full when `show`."""
-    runs = {label: asyncio.run(simulate(s, learns, clause, requests, seed))
-            for label, learns, clause in learners(s)}
+    runs = {label: asyncio.run(simulate(s, learns, clause, requests, seed, knobs=knobs))
+            for label, learns, clause, knobs in learners(s)}
     if not show:
         return runs
     print(f"\n=== {name}: {requests:,} requests, seed {seed} (prior {s['prior']}) ===")
@@ -369,7 +390,7 @@ def summarize(runs: dict, seeds: list[int]) -> None:
         elif figure is not _share500 and "below" in what:
             print(f"  {'all-frontier':<22} 0.00%")
             print(f"  {'oracle':<22} 0.00%")
-        for label, _, _ in learners(s):
+        for label, *_ in learners(s):
             got = [figure(s, runs[name][seed][label]) for seed in seeds]
             known = [x for x in got if x is not None]
             higher_is_better = figure in (_saving, _share500)
@@ -382,6 +403,31 @@ def summarize(runs: dict, seeds: list[int]) -> None:
             met = "" if meets is None else f"; {sum(meets(x) for x in got)}/{len(got)} seeds"
             each = ", ".join("-" if x is None else fmt.format(x) for x in got)
             print(f"  {label:<22} {shown}{met}  [{each}]")
+
+
+def frontier(seeds: list[int]) -> None:
+    """The trade-off between answers below a floor (support) and an unlucky model's recovery
+    (unlucky), with the degraded model beside, per FRONTIER point over the same seeds: how
+    many seeds meet each target, the median and the worst."""
+    print(f"\n=== frontier over {len(seeds)} seeds ({seeds[0]}-{seeds[-1]}): z_proof, carry "
+          "(requests' worth; at 2%: carry/50 re-tries at once) ===")
+    print(f"  {'z_proof':>7} {'carry':>6} | below floor ≤ 2%: seeds, median, worst | unlucky "
+          "share at 500 ≥ 80%: seeds, median, worst | degraded out ≤ 300: seeds")
+    for z, carry in FRONTIER:
+        knobs = {"z_proof": z, "carry": carry}
+        below, back, lost = [], [], []
+        for seed in seeds:
+            for name, out in (("support", below), ("unlucky", back), ("degrade", lost)):
+                s = SCENARIOS[name]
+                r = asyncio.run(simulate(s, True, "", s["requests"], seed, knobs=knobs))
+                out.append(r["below_floor"] if name == "support" else
+                           _share500(s, r) if name == "unlucky" else ratings_to_lose(s, r))
+        mark = "  <- default" if (z, carry) == (Z_PROOF, EXPLORE_CARRY) else ""
+        print(f"  {z:>7} {carry:>6} | {sum(x <= 0.02 for x in below):>2}/{len(seeds)} "
+              f"{statistics.median(below):6.2%} {max(below):6.2%} | "
+              f"{sum(x >= 0.8 for x in back):>2}/{len(seeds)} {statistics.median(back):4.0%} "
+              f"{min(back):4.0%} | {sum(x is not None and x <= 300 for x in lost):>2}/"
+              f"{len(seeds)}{mark}", flush=True)
 
 
 def decision_cost(samples: int = 20_000) -> None:
@@ -422,8 +468,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7, help="the first seed, shown in full")
     ap.add_argument("--seeds", type=int, default=10, help="seeds the targets are measured over")
     ap.add_argument("--only", choices=sorted(SCENARIOS), action="append")
+    ap.add_argument("--frontier", action="store_true",
+                    help="only the trade-off between the below-floor and recovery targets, "
+                    "per (z_proof, carry), over the seeds (about 40 s per seed)")
     args = ap.parse_args()
     seeds = list(range(args.seed, args.seed + args.seeds))
+    if args.frontier:
+        frontier(seeds)
+        return
     runs: dict = {}
     for name, s in SCENARIOS.items():
         if args.only and name not in args.only:

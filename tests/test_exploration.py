@@ -26,6 +26,7 @@ from policylang.syntax.formatter import format_text
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import quality as sim  # noqa: E402  (benchmarks/quality.py: the simulation)
 
+CARRY = 0.02 * EXPLORE_CARRY  # re-tries a demotion unlocks at once at the default 2%
 TODAY = "half-life 1_000_000_000 or 1_000_000_000 days explore 0%"   # the learner before #28: no aging, no exploration
 
 
@@ -44,7 +45,7 @@ def test_an_unluckily_demoted_good_model_earns_its_traffic_back_within_500_reque
     got, due = sim.share_at(s, run, 500)
     assert got >= 0.8 * due, (got, due)
     assert sim.requests_to_recover(s, run) <= 500
-    assert 0 < run["explored"] <= 0.02 + 50 / 3000    # the budget: 2% and what carried over
+    assert 0 < run["explored"] <= 0.02 + CARRY / 3000    # the budget: 2% and what carried over
 
 
 @pytest.mark.parametrize("seed", [7, 8, 9, 10, 11])
@@ -59,7 +60,7 @@ def test_on_every_seed_an_unluckily_demoted_model_is_rated_again_and_earns_its_t
     back = sim.requests_to_recover(s, run)
     assert back is not None and back <= 2500, back
     assert sim.share_at(s, run, 3000)[0] >= 0.8                  # and it keeps it
-    assert run["explored"] <= 0.02 + 50 / 3000
+    assert run["explored"] <= 0.02 + CARRY / 3000
 
 
 @pytest.mark.parametrize("seed", [7, 8, 9])
@@ -94,7 +95,37 @@ def test_the_support_bot_saves_60_percent_with_answers_below_floor_within_2_perc
     run = run_sim("support", "")
     assert 1 - run["cost"] / run["frontier_cost"] >= 0.6
     assert run["below_floor"] <= 0.02, run["below_floor"]
-    assert run["explored"] <= 0.02 + 2 * 50 / 10_000  # per value: 2% and what carried over
+    assert run["explored"] <= 0.02 + 2 * CARRY / 10_000  # per value: 2% and what carried over
+
+
+@pytest.mark.parametrize("seed", [9, 115])
+def test_floors_that_ask_the_ratings_for_proof_hold_the_budget_where_the_mean_does_not(seed):
+    """The support bot's overclaimer (declares 0.92, truly 0.88, floor 0.90, prior 100): on
+    these seeds its posterior mean stays above the floor for hundreds of answers, so today's
+    learner and the default one send 4.9-7.2% of the answers below the floor. Discounting a
+    contradicted mean by 1.645 standard errors of the ratings (z_proof) brings it back to the
+    budget (1.7% and 2.15%: exploration's carry and 2% remain); the price, an unlucky good
+    model re-tested for longer, is the next test."""
+    def below(clause, knobs=None):
+        s = sim.SCENARIOS["support"]
+        return asyncio.run(sim.simulate(s, True, clause, s["requests"], seed, knobs=knobs))["below_floor"]
+    default = below("")
+    assert below(TODAY) > 0.04 and default > 0.04
+    proof = below("", {"z_proof": 1.645})
+    assert proof <= 0.022 and proof < default / 2, (proof, default)
+
+
+def test_asking_the_ratings_for_proof_re_tests_an_unlucky_model_for_longer():
+    """The other end of the trade-off (`benchmarks/quality.py --frontier`): with z_proof 1.645 a
+    good model failed three times at first must prove 0.90 to an extra standard error, which
+    the 50 re-tries of the carry do not reach, so it is not back by request 500; the default
+    learner is."""
+    s = sim.SCENARIOS["unlucky"]
+    default = asyncio.run(sim.simulate(s, True, "", 3000, 7))
+    proof = asyncio.run(sim.simulate(s, True, "", 3000, 7, knobs={"z_proof": 1.645}))
+    assert sim.share_at(s, default, 500)[0] >= 0.8 > sim.share_at(s, proof, 500)[0]
+    back = sim.requests_to_recover(s, proof)
+    assert back is not None and back > 500, back        # it does come back, later
 
 
 def test_the_issues_extraction_case_comes_back_after_one_failed_rating():
@@ -439,8 +470,9 @@ def test_replay_learned_with_and_without_exploration(tmp_path):
                             "--baseline", str(policy), "--baseline-explore", "off"))
     assert doc["learned"] and doc["explore"] and not doc["baseline"]["explore"]
     assert doc["baseline"]["models"] == {"p/strong": 200}        # mid demoted: strong by value
-    explored = doc["explored"]["valued"]      # 50 carried (2% of 2,500), then 2% of the rest
-    assert 50 <= explored <= 50 + 0.02 * 200 and doc["models"]["p/mid"] == explored
+    explored = doc["explored"]["valued"]      # the carry (2% of EXPLORE_CARRY), then 2% of the rest
+    carry = 0.02 * EXPLORE_CARRY
+    assert min(carry, 200) <= explored <= carry + 0.02 * 200 and doc["models"]["p/mid"] == explored
     assert doc["baseline"]["explored"] == {}
     assert doc["baseline"]["expected_quality"]["valued"] == pytest.approx(0.97)
     assert doc["expected_quality"]["valued"] < 0.96            # mid's learned estimate, not 0.93

@@ -182,6 +182,21 @@ def test_a_few_lucky_answers_promote_nobody_but_evidence_does():
     assert fresh.estimate == fresh.lower < fresh.mean
 
 
+@pytest.mark.parametrize("z", [0.0, 0.5, 1.0, 1.645, 3.0])
+def test_asking_ratings_for_proof_moves_only_a_mean_they_put_below_its_declared_score(z):
+    """z_proof: no feedback is the declared score; ratings at or above it leave the estimate
+    alone; ratings that contradict it keep the mean less z standard errors of their noise."""
+    for q, prior in ((0.0, 20), (0.5, 1), (0.92, 100), (0.95, 20), (1.0, 5)):
+        assert estimate(q, prior, 0, 0.0, z_proof=z).estimate == pytest.approx(q)
+    assert estimate(0.90, 20, 5, 5.0, z_proof=z).estimate == 0.90
+    assert estimate(0.90, 20, 2000, 1960.0, z_proof=z) == estimate(0.90, 20, 2000, 1960.0)
+    worse = estimate(0.92, 100, 100, 88.0, z_proof=z)                  # 0.88 of 100 ratings
+    m = (92 + 88) / 200
+    assert worse.mean == pytest.approx(m)
+    assert worse.estimate == pytest.approx(m - z * math.sqrt(100 * m * (1 - m)) / 200)
+    assert (worse.estimate >= 0.90) == (z == 0)        # at 0.90 exactly, a 0.90 floor: the mean keeps it
+
+
 @pytest.mark.parametrize("bad", [1.5, -0.1, math.nan, math.inf, "0.5", True, None])
 def test_scores_outside_zero_one_are_refused(bad):
     learner = learner_for(value_policy(3, " learned with prior 10"))

@@ -9,14 +9,20 @@ With the declared score q as the prior, worth N ratings, and W the aged weight o
 ratings, S their aged sum, the posterior is Beta(N·q + S, N·(1 − q) + W − S). Selection
 reads a conservative estimate:
 
-    estimate = min(mean, max(q, lower))
+    estimate = min(proven, max(q, lower))
 
-where lower is the posterior's one-sided 95% lower bound (mean − 1.645 standard deviations).
-So with no feedback the estimate is the declared score (decisions are what `check` and the
-`expect` lines saw); evidence that a model is worse lowers it at once (to the posterior
-mean); a model rises above its declared score only as far as the lower bound proves, so a few
-lucky answers promote nobody. An unscored pair starts from Beta(1, 1) and is worth its lower
-bound.
+where lower is the posterior's one-sided 95% lower bound (mean − 1.645 standard deviations)
+and proven is the mean (by default, Z_PROOF = 0), or, once the ratings have put the mean
+below q, the mean less Z_PROOF standard errors of the ratings' own noise,
+sqrt(W·mean·(1 − mean)) / (N + W). So with no feedback the estimate is the declared score
+(decisions are what `check` and the `expect` lines saw); evidence that a model is worse
+lowers it at once; a model rises above its declared score only as far as the lower bound
+proves, so a few lucky answers promote nobody. An unscored pair starts from Beta(1, 1) and is
+worth its lower bound. A positive z_proof makes a model the ratings contradict keep a floor
+only as far as they prove (one that claims 0.92 but is 0.88 loses a 0.90 floor in dozens of
+ratings, not the hundreds its mean may take), at the price of re-testing a good model that
+was unlucky for longer: `benchmarks/quality.py --frontier` measures that trade-off, and
+docs/language.md §5 gives the figures behind the default.
 
 Exploration (`explore P%`): a pair the ratings demoted (estimate below its declared score)
 whose posterior still leaves room, its 99% upper bound, is worth min(q, upper) in a second
@@ -79,6 +85,7 @@ __all__ = [
 
 Z_95 = 1.645  # one-sided 95%: how far the estimate rises above a declared score
 Z_99 = 2.326  # one-sided 99%: the room a demoted candidate keeps for exploration
+Z_PROOF = 0.0  # standard errors of the ratings' noise a mean below its declared score loses
 Z_CHANGE = 3.0  # standard errors the recent ratings' mean must move to show a change
 MIN_RECENT = 10.0  # recent ratings' weight before they can show one
 EXPLORE_CARRY = 2500  # requests' worth of unused exploration a rule keeps per value
@@ -139,10 +146,12 @@ def estimate(
     wtotal: float | None = None,
     recent: float | None = None,
     rtotal: float | None = None,
+    z_proof: float = Z_PROOF,
 ) -> Estimate:
     """The posterior for a pair (see the module docstring) from n ratings summing to total, of
     aged weight `weight` summing to wtotal (unaged when not given), of which the recent ones
-    weigh `recent` and sum to rtotal; model/candidate/value left blank."""
+    weigh `recent` and sum to rtotal, a mean below `declared` discounted by z_proof standard
+    errors of the ratings' noise; model/candidate/value left blank."""
     w = float(n) if weight is None else weight
     s_w = total if wtotal is None else wtotal
     shift = recent is not None and rtotal is not None and changed(w, s_w, recent, rtotal)
@@ -158,7 +167,12 @@ def estimate(
     sd = math.sqrt(a * b / (s * s * (s + 1)))
     lower = max(0.0, mean - Z_95 * sd)
     upper = min(1.0, mean + Z_99 * sd)
-    chosen = lower if declared is None else min(mean, max(declared, lower))
+    # ratings that put the mean below the declared score void its word: the pair keeps only
+    # what they prove, the mean less z_proof standard errors of their own noise
+    proven = mean
+    if declared is not None and mean < declared:
+        proven -= z_proof * math.sqrt(w * mean * (1 - mean)) / s
+    chosen = lower if declared is None else min(proven, max(declared, lower))
     observed = total / n if n else None
     return Estimate("", "", "", declared, n, observed, mean, lower, chosen, upper, w, shift)
 
@@ -195,7 +209,11 @@ class Learner:
         policy: ir.PolicyIR,
         store: QualityStore | None = None,
         clock=time.time,
+        z_proof: float = Z_PROOF,
+        carry: float = EXPLORE_CARRY,
     ):
+        """z_proof and carry (requests' worth of unused exploration) default to the module's
+        Z_PROOF and EXPLORE_CARRY; benchmarks/quality.py --frontier varies them."""
         quality = policy.quality
         assert quality is not None and quality.prior is not None, "the policy learns no quality"
         self.quality = quality
@@ -204,7 +222,8 @@ class Learner:
         self.decays = (0.5 ** (1.0 / quality.half_life), 0.5 ** (10.0 / quality.half_life))
         self.seconds = quality.half_life_days * 86400.0  # and per this many seconds
         self.explore = quality.explore  # share of a rule's requests per value
-        self.carry = max(1.0, quality.explore * EXPLORE_CARRY)  # the bucket's size
+        self.carry = max(1.0, quality.explore * carry)  # the bucket's size
+        self.z_proof = z_proof
         self.models = policy.models
         self.store: QualityStore = store if store is not None else MemoryQualityStore()
         self.clock = clock  # unix time: answers awaiting feedback may be taken by another process
@@ -394,6 +413,7 @@ class Learner:
             s.wtotal,
             s.recent,
             s.rtotal,
+            self.z_proof,
         )
         model = self._by_candidate.get(candidate)
         name = model.name if model is not None else candidate
