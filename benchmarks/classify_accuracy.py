@@ -1,25 +1,35 @@
-"""Accuracy of the task classifiers on prompts they were not tuned on, per task and per language.
+"""Accuracy of the task classifiers per task and per language, on prompts written by others and
+never trained on, on the project's own held-out prompts, and on the training data itself.
 
     python benchmarks/classify_accuracy.py            # built-in backends
     python benchmarks/classify_accuracy.py --minilm   # also the sentence-embedding `like` extra
     python benchmarks/classify_accuracy.py --errors   # also list what std/task got wrong
 
-Evaluation sets (none is read by training/train_task.py):
-  heldout   training/task/heldout.jsonl: half of the hand-written prompts of
-            training/task/collected.txt, split off by a fixed seed before any tuning;
-  phrasing  training/task/phrasing.txt: written apart in other phrasing (terse, pasted content,
-            typos, mixed languages);
-  fresh     training/task/fresh.txt: written after the first look at the two sets above, in
-            the styles of public instruction sets (QA, brainstorming, word problems, exercises);
+Sets (training/README.md says who wrote each and how it was obtained):
+ (a) written by others, never trained on:
+  public    training/task/public_eval.jsonl: the first turns of MT-bench, Vicuna-bench,
+            WizardLM's test set, Koala's test set and self-instruct's user-oriented
+            instructions, labelled by hand before any model was trained on public data;
+ (b) written by the project's engineers, never trained on (the same hands as the frames):
+  heldout   training/task/heldout.jsonl: half of training/task/collected.txt, split off by a
+            fixed seed before any tuning;
+  phrasing  training/task/phrasing.txt: other phrasing (terse, pasted content, typos, mixed
+            languages);
+  fresh     training/task/fresh.txt: styles of public instruction sets;
   prompts   tests/data/prompts.jsonl: written earlier for the keyword classifier, which was tuned
-            on it (so its `keywords` column there is in-set; std/task never saw it).
+            on it (its `keywords` column there is in-set; std/task never saw it);
+ (c) in-set, trained on (how far (a) and (b) fall below what the model saw):
+  tune      training/task/tune.jsonl: the other half of collected.txt;
+  public-train  every 10th row of training/task/public_train.jsonl.
 Classifiers:
   always-chat  the baseline that answers chat;
   keywords     benchmarks/task-classifier.policy (whole-word keywords, then `like` for chat);
   like-ngram   one `like` class per task, 6 example prompts each, best match wins;
   std/task     `import std/task`: the shipped model, below confidence 0.5 chat;
   model top-1  the same model's first answer whatever its confidence.
-Macro is the mean of the per-task accuracies; micro is the share of all prompts.
+Macro is the mean of the per-task accuracies; micro is the share of all prompts. Each task's
+and language's count of prompts is printed beside it: a task with few prompts moves in big
+steps.
 """
 
 from __future__ import annotations
@@ -87,13 +97,16 @@ def score(answer, rows) -> dict:
         ok = got == row["task"]
         total[row["task"]] += 1
         hit[row["task"]] += ok
-        lang_total[row["language"]] += 1
-        lang_hit[row["language"]] += ok
+        lang = row.get("lang") or row.get("language")
+        lang_total[lang] += 1
+        lang_hit[lang] += ok
         if not ok:
             wrong.append((row, got))
     per_task = {t: hit[t] / total[t] for t in TASKS if total[t]}
     return {
         "task": per_task,
+        "count": dict(total),
+        "lang_count": dict(lang_total),
         "language": {lang: lang_hit[lang] / lang_total[lang] for lang in sorted(lang_total)},
         "micro": sum(hit.values()) / len(rows),
         "macro": sum(per_task.values()) / len(per_task),
@@ -118,11 +131,17 @@ def main() -> None:
     args = ap.parse_args()
     here = ROOT / "training" / "task"
     sets = {
+        "public": read_jsonl(here / "public_eval.jsonl"),
         "heldout": read_jsonl(here / "heldout.jsonl"),
         "phrasing": read_blocks(here / "phrasing.txt"),
         "fresh": read_blocks(here / "fresh.txt"),
         "prompts": read_jsonl(ROOT / "tests" / "data" / "prompts.jsonl"),
+        "tune": read_jsonl(here / "tune.jsonl"),
+        "public-train": read_jsonl(here / "public_train.jsonl")[::10],
     }
+    groups = {"(a) others, never trained on": ["public"],
+              "(b) own, never trained on": ["heldout", "phrasing", "fresh"],
+              "(c) in-set, trained on": ["tune", "public-train"]}
     std_task = loads("import std\nimport std/task\ndefault route gpt-5-mini\n").ir
     runs = [
         ("always-chat", lambda text: "chat"),
@@ -136,19 +155,39 @@ def main() -> None:
 
         runs.append(("like-minilm", by_policy(like_only(SentenceBackend()))))
     width = 13
+    micro: dict[tuple[str, str], float] = {}
     for name, rows in sets.items():
         results = [(run, score(answer, rows)) for run, answer in runs]
+        for run, r in results:
+            micro[name, run] = r["micro"]
         print(f"\n== {name}: {len(rows)} prompts, accuracy")
-        print(f"{'':<12}" + "".join(f"{run:>{width}}" for run, _ in results))
+        print(f"{'':<16}" + "".join(f"{run:>{width}}" for run, _ in results))
+        first = results[0][1]
         for t in TASKS:
-            print(f"{t:<12}" + "".join(f"{r['task'][t] * 100:{width - 1}.1f}%" for _, r in results))
-        for lang in results[0][1]["language"]:
-            print(f"{'lang ' + lang:<12}" + "".join(f"{r['language'][lang] * 100:{width - 1}.1f}%" for _, r in results))
+            if t in first["task"]:
+                label = f"{t} ({first['count'][t]})"
+                print(f"{label:<16}" + "".join(f"{r['task'][t] * 100:{width - 1}.1f}%" for _, r in results))
+        for lang in first["language"]:
+            label = f"lang {lang} ({first['lang_count'][lang]})"
+            print(f"{label:<16}" + "".join(f"{r['language'][lang] * 100:{width - 1}.1f}%" for _, r in results))
         for key in ("macro", "micro"):
-            print(f"{key:<12}" + "".join(f"{r[key] * 100:{width - 1}.1f}%" for _, r in results))
+            print(f"{key:<16}" + "".join(f"{r[key] * 100:{width - 1}.1f}%" for _, r in results))
         if args.errors:
             for row, got in dict(results)["std/task"]["wrong"]:
-                print(f"  {row['language']} {row['task']:>9} -> {got!s:<9} {json.dumps(row['text'][:100], ensure_ascii=False)}")
+                lang = row.get("lang") or row.get("language")
+                print(f"  {lang} {row['task']:>9} -> {got!s:<9} {json.dumps(row['text'][:100], ensure_ascii=False)}")
+    print("\n== micro accuracy by group (prompts pooled), and the gap from in-set")
+    pooled = {}
+    for group, names in groups.items():
+        n = sum(len(sets[x]) for x in names)
+        pooled[group] = {run: sum(micro[x, run] * len(sets[x]) for x in names) / n for run, _ in runs}
+    print(f"{'':<30}" + "".join(f"{run:>{width}}" for run, _ in runs))
+    inset = pooled["(c) in-set, trained on"]
+    for group, acc in pooled.items():
+        print(f"{group:<30}" + "".join(f"{acc[run] * 100:{width - 1}.1f}%" for run, _ in runs))
+    for group in list(groups)[:2]:
+        print(f"{'gap (c) - ' + group[:3]:<30}"
+              + "".join(f"{(inset[run] - pooled[group][run]) * 100:{width - 1}.1f} " for run, _ in runs))
     rows = sets["heldout"]
     print("\nlatency per 2,000-character prompt, uncached:")
     for name, answer in runs[1:]:

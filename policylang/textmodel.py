@@ -176,16 +176,44 @@ HEAD_CHARS = 1000  # a model reads the first 1,000 and the last 500 characters o
 TAIL_CHARS = 500
 
 
+# language names (folded) in the languages of the training frames: "in Thai", "en griego", "auf
+# Türkisch" ask for a translation whatever else the sentence says
+LANGUAGE_NAMES = frozenset(
+    fold(name)
+    for name in (
+        "english spanish french german italian portuguese dutch swedish norwegian danish "
+        "finnish polish czech slovak hungarian romanian bulgarian greek turkish russian "
+        "ukrainian arabic hebrew persian farsi hindi bengali urdu tamil telugu thai vietnamese "
+        "indonesian malay tagalog filipino swahili japanese korean chinese mandarin cantonese "
+        "catalan croatian serbian lithuanian latvian estonian icelandic irish welsh latin "
+        "esperanto inglés español francés alemán italiano portugués neerlandés holandés sueco "
+        "griego turco ruso árabe hebreo tailandés vietnamita japonés coreano chino anglais "
+        "espagnol allemand italien portugais néerlandais suédois grec turc russe arabe hébreu "
+        "thaï vietnamien japonais coréen chinois englisch spanisch französisch deutsch "
+        "italienisch portugiesisch niederländisch schwedisch griechisch türkisch russisch "
+        "arabisch hebräisch thailändisch vietnamesisch japanisch koreanisch chinesisch inglês "
+        "espanhol francês alemão português holandês grego russo hebraico tailandês japonês "
+        "chinês inglese spagnolo francese tedesco portoghese olandese greco arabo ebraico "
+        "tailandese giapponese cinese"
+    ).split()
+)
+_TO = frozenset("in into to en al au auf ins em para nel".split())  # words that ask for a language
+
+
 def features(text: str) -> set[str]:
     """The features of text: words, word pairs, the 5-letter prefixes and 4-letter pieces of
-    words longer than 5, the first word, CJK character unigrams and bigrams, Hangul words and
-    syllable pairs, numbers, symbols."""
+    words longer than 5, the first word and the first two, a language's name (and whether "in",
+    "into", "en", "auf"… comes before it), CJK character unigrams and bigrams,
+    Hangul words and syllable pairs, numbers (and whether there are 2+ or 4+ of them, as word
+    problems have), symbols."""
     if len(text) > HEAD_CHARS + TAIL_CHARS:
         text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
     out: set[str] = set()
     add = out.add
     prev = "^"
     first = True
+    words = 0
+    numbers = 0
     for m in _TOKENS.finditer(fold(text)):
         kind = m.lastgroup
         tok = m.group()
@@ -197,9 +225,14 @@ def features(text: str) -> set[str]:
                 padded = "<" + tok + ">"
                 for i in range(len(padded) - 3):
                     add("g:" + padded[i : i + 4])
+            if tok in LANGUAGE_NAMES:
+                add("l:" + ("to" if prev in _TO else "name"))
             if first:
                 add("f:" + tok)
                 first = False
+            elif words == 1 and prev != "<n>":
+                add("f:" + prev + " " + tok)
+            words += 1
             prev = tok
         elif kind == "cjk":
             for i, ch in enumerate(tok):
@@ -219,11 +252,16 @@ def features(text: str) -> set[str]:
             prev = "<hangul>"
         elif kind == "num":
             add("n")
+            numbers += 1
             prev = "<n>"
         else:
             add("s:" + tok)
             if tok in "\"'“”「」«»„":
                 prev = "<q>"
+    if numbers >= 2:
+        add("n2")
+        if numbers >= 4:
+            add("n4")
     return out
 
 
@@ -235,9 +273,13 @@ def describe(feature: str) -> str:
     if kind == "b":
         return body.replace("^ ", "(start) ")
     if kind == "f":
-        return body + " (first word)"
+        return body + (" (first words)" if " " in body else " (first word)")
     if kind == "n":
         return "(a number)"
+    if kind == "l":
+        return "in (a language)" if body == "to" else "(a language)"
+    if kind in ("n2", "n4"):
+        return f"({kind[1]}+ numbers)"
     if kind == "g":
         return ("" if body[0] == "<" else "…") + body.strip("<>") + ("" if body[-1] == ">" else "…")
     return body
@@ -315,23 +357,46 @@ LONG_PARAGRAPH = 400  # a paragraph longer than this is pasted material when a s
 EDGE_CHARS = 300  # the request keeps at most this much from each end
 
 
+PASTED = "¶"  # stands in the request part for the pasted paragraphs it skips
+
+
 def request_part(message: str) -> str:
     """The request inside a user message: fenced code blocks shortened to ```, `>` quoted lines
     dropped; of several paragraphs the first and the last (skipping ones over 400 characters when a
-    shorter one exists); at most 300 characters from each end. Reads the message's `window`."""
+    shorter one exists — a line that long is a paragraph of its own —, a ¶ standing where they
+    were: a question over a pasted passage is not an open question); at most 300 characters from
+    each end. Reads the message's `window`."""
     text = _FENCE.sub("```", window(message))
     if ">" in text:
         text = "\n".join(line for line in text.split("\n") if not line.lstrip().startswith(">"))
-    paragraphs = [p.strip() for p in _PARAGRAPHS.split(text) if p.strip()]
+    paragraphs = []
+    for p in _PARAGRAPHS.split(text):
+        lines = [line.strip() for line in p.split("\n") if line.strip()]
+        if any(len(line) > LONG_PARAGRAPH for line in lines) and any(
+            len(line) <= LONG_PARAGRAPH for line in lines
+        ):
+            paragraphs += lines  # a passage pasted on a line of its own beside the request
+        elif lines:
+            paragraphs.append(p.strip())
     if not paragraphs:
         return ""
+    before = after = between = False
     if len(paragraphs) > 1:
-        short = [p for p in paragraphs if len(p) <= LONG_PARAGRAPH]
-        if short:
-            paragraphs = short
+        kept = [i for i, p in enumerate(paragraphs) if len(p) <= LONG_PARAGRAPH]
+        if kept:
+            before = kept[0] > 0
+            after = kept[-1] < len(paragraphs) - 1
+            between = len(kept) < len(paragraphs) and not (before or after)
+            paragraphs = [paragraphs[i] for i in kept]
     head, tail = paragraphs[0], paragraphs[-1]
     if len(paragraphs) == 1:
-        if len(head) <= 2 * EDGE_CHARS:
-            return head
-        return head[:EDGE_CHARS] + "\n…\n" + head[-EDGE_CHARS:]
-    return head[:EDGE_CHARS] + "\n…\n" + tail[-EDGE_CHARS:]
+        part = (
+            head
+            if len(head) <= 2 * EDGE_CHARS
+            else head[:EDGE_CHARS] + "\n…\n" + head[-EDGE_CHARS:]
+        )
+    else:
+        part = (
+            head[:EDGE_CHARS] + ("\n" + PASTED + "\n" if between else "\n…\n") + tail[-EDGE_CHARS:]
+        )
+    return (PASTED + "\n" if before else "") + part + ("\n" + PASTED if after else "")

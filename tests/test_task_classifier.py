@@ -367,3 +367,114 @@ def test_the_request_part_of_a_huge_message_is_taken_from_its_window():
     assert part == request_part(window(message))
     assert part.startswith("Summarize the log below.") and part.endswith("keep it short.")
     assert _classified(BOUNDED.replace("from prompt", "from request"), message) == ("summarize", "keyword")
+
+
+# ---- #33: prompts written by others ---------------------------------------------------------------
+
+PASSAGE = ("The Wadden Sea is an intertidal zone in the southeastern part of the North Sea. It lies between the "
+           "coast of northwestern continental Europe and the range of low-lying Frisian Islands, forming a shallow "
+           "body of water with tidal flats and wetlands. It has a high biological diversity and is the largest "
+           "unbroken system of intertidal sand and mud flats in the world. In 2009 the Dutch and German parts "
+           "were inscribed on UNESCO's World Heritage List, and the Danish part was added in 2014.")
+TRACE = ('Traceback (most recent call last):\n  File "app.py", line 12, in <module>\n    main()\n'
+         '  File "app.py", line 8, in main\n    total = sum(prices) / len(prices)\n'
+         "ZeroDivisionError: division by zero")
+
+
+@pytest.mark.parametrize("text,task", [
+    # written for this test, in the shapes the issue names as confusions
+    ("How do you make an old fashioned?", "chat"),
+    ("What are some good stretches to do after a long run?", "chat"),
+    ("Who painted the ceiling of the Sistine Chapel?", "chat"),
+    ("Write a short poem about autumn leaves.", "chat"),
+    pytest.param("What's 'I'm allergic to peanuts' in Thai?", "translate", marks=pytest.mark.xfail(
+        strict=True, reason="#33, still open: the model answers chat (0.91); 'What's …?' weighs towards chat "
+        "from 3,565 Dolly questions more than 'in Thai' towards translate")),
+    ("How do I say 'where is the train station' in Vietnamese?", "translate"),
+    ("¿Cómo se dice 'buenas noches' en griego?", "translate"),
+    ("Maria buys 4 notebooks at $3 each and 2 pens at $1.50 each. She pays with a $20 bill. "
+     "How much change does she get?", "reasoning"),
+    ("A train leaves at 9:40 and travels 180 km at 72 km/h. At what time does it arrive?", "reasoning"),
+    ("Tom is older than Ann, and Ann is older than Joe. Who is the youngest?", "reasoning"),
+    (PASSAGE + "\n\nWhen was the Danish part added to the World Heritage List?", "extract"),
+    (PASSAGE + "\n\nSummarize this paragraph in one sentence.", "summarize"),
+    ("I get this when I run my script, what's wrong?\n\n" + TRACE, "code"),
+    ("Why does this loop never stop?\n\n```python\ni = 0\nwhile i < 10:\n    print(i)\n```", "code"),
+    ("How do I remove duplicates from a list in Python while keeping the order?", "code"),
+    ("Classify the sentiment of this review as positive, negative or neutral: 'The battery died after two days.'",
+     "classify"),
+    ("Which of these are fruits and which are vegetables: apple, carrot, pear, leek?", "classify"),
+])
+def test_std_task_on_fresh_prompts_of_every_task(text, task):
+    """Prompts written in this test (in no data file): the shapes the issue lists as confusions —
+    how-to and factual questions, word problems, a passage with a question, short translation
+    requests, stack traces and code fences."""
+    c = classify(STD_TASK, text)
+    assert c.value == task, (c.value, c.detail, c.evidence)
+
+
+def _norm(text: str) -> str:
+    return " ".join(fold(text).split())
+
+
+def _training_texts() -> list[str]:
+    """What train_task.py trains on: the generated frames (less those data.decontaminate leaves
+    out), tune.jsonl and public_train.jsonl."""
+    from data import decontaminate
+    from templates import generate
+
+    here = ROOT / "training" / "task"
+    frames, _ = decontaminate(generate(per_frame=4))
+    return [r["text"] for r in frames + read_jsonl(here / "tune.jsonl") + read_jsonl(here / "public_train.jsonl")]
+
+
+def test_no_evaluation_prompt_is_in_the_training_data():
+    """Neither the public evaluation set nor the project's held-out sets appear in what
+    train_task.py reads: no training prompt equals one, and none contains one of 30+ characters."""
+    here = ROOT / "training" / "task"
+    evaluation = (read_jsonl(here / "public_eval.jsonl") + read_jsonl(here / "heldout.jsonl")
+                  + read_blocks(here / "phrasing.txt") + read_blocks(here / "fresh.txt"))
+    training = [_norm(t) for t in _training_texts()]
+    assert len(evaluation) > 1200 and len(training) > 13000
+    exact = set(training)
+    haystack = "\x00".join(training)
+    clashes = [r["text"][:80] for r in evaluation
+               if _norm(r["text"]) in exact or (len(_norm(r["text"])) >= 30 and _norm(r["text"]) in haystack)]
+    assert clashes == []
+
+
+def test_a_planted_evaluation_prompt_would_be_found():
+    """The overlap check above can fail: a training prompt that quotes an evaluation prompt inside
+    a longer request is caught."""
+    evaluation = read_jsonl(ROOT / "training" / "task" / "public_eval.jsonl")[5]["text"]
+    haystack = "\x00".join([_norm("Please answer this: " + evaluation + " Thanks!"), _norm("hello")])
+    assert _norm(evaluation) in haystack
+
+
+def test_the_data_files_keep_their_format():
+    """The format the semantic extra's trainer reads too: JSONL with text, task, source, lang."""
+    here = ROOT / "training" / "task"
+    labels = set(shipped_model("task").labels)
+    for name in ("public_train.jsonl", "public_eval.jsonl"):
+        rows = read_jsonl(here / name)
+        assert rows and all({"text", "task", "source", "lang"} <= set(r) for r in rows), name
+        assert {r["task"] for r in rows} == labels, name
+        assert all(r["text"].strip() for r in rows), name
+
+
+def test_training_is_deterministic_on_a_small_slice():
+    """Two trainings on the same slice give the same weights, bit for bit (fixed seeds, one
+    order of operations): the shipped model rebuilds from training/."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_task", ROOT / "training" / "train_task.py")
+    train_task = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_task)
+    rows = read_jsonl(ROOT / "training" / "task" / "public_train.jsonl")[::60]
+    assert len({r["task"] for r in rows}) == 7
+    examples = train_task.vectorize(rows, min_count=1)
+    first = train_task.train(examples, epochs=2, l2=1e-4, rate=0.3, seed=5)
+    second = train_task.train(examples, epochs=2, l2=1e-4, rate=0.3, seed=5)
+    other = train_task.train(examples, epochs=2, l2=1e-4, rate=0.3, seed=6)
+    assert first == second
+    assert first != other  # the seed matters, so the equality above is not vacuous

@@ -3,9 +3,13 @@
     python training/train_task.py          # train on templates + tune.jsonl, write the model
     python training/train_task.py --cv 5   # 5-fold cross-validation on tune.jsonl (the tuning signal)
 
-Training data: training/task/templates.py (request frames × slot values in 9 languages) and
-training/task/tune.jsonl (hand-written, counted --natural-weight times). The held-out sets
-(training/task/heldout.jsonl, training/task/phrasing.txt) are never read here.
+Training data (training/README.md says who wrote what): training/task/templates.py (request
+frames × slot values in 9 languages), training/task/tune.jsonl (hand-written, counted
+--natural-weight times) and training/task/public_train.jsonl (public instruction data written
+by others, counted --public-weight times, each task's rows scaled towards the same total by
+--balance). The held-out sets (training/task/heldout.jsonl, phrasing.txt, fresh.txt) and the
+public evaluation set (training/task/public_eval.jsonl) are read only to leave out any
+generated frame that equals one (data.decontaminate).
 
 The model: multinomial logistic regression over policylang.textmodel.features of the
 request part of each prompt (policylang.textmodel.request_part), each example's features
@@ -28,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training" / "task"))
 
-from data import HERE, read_jsonl  # noqa: E402
+from data import HERE, decontaminate, read_jsonl  # noqa: E402
 from templates import TASKS, generate  # noqa: E402
 
 from policylang.textmodel import features, request_part  # noqa: E402
@@ -122,57 +126,94 @@ def nll(scored: list[tuple[list[float], int]], temperature: float) -> float:
     return total / len(scored)
 
 
-def training_rows(natural: list[dict], natural_weight: float, per_frame: int) -> list[dict]:
-    rows = generate(per_frame=per_frame)
-    return rows + [dict(r, weight=natural_weight) for r in natural]
+def training_rows(natural: list[dict], public: list[dict], args) -> list[dict]:
+    rows, _ = decontaminate(generate(per_frame=args.per_frame))  # a frame may equal a held-out prompt
+    counts = Counter(r["task"] for r in public)
+    mean = sum(counts.values()) / len(counts) if counts else 0.0
+    return (rows + [dict(r, weight=args.natural_weight) for r in natural]
+            + [dict(r, weight=args.public_weight * (mean / counts[r["task"]]) ** args.balance) for r in public])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--cv", type=int, default=0, help="k-fold cross-validation on tune.jsonl instead of writing")
+    ap.add_argument("--cv", type=int, default=0,
+                    help="k-fold cross-validation on tune.jsonl + public_train.jsonl instead of writing")
+    ap.add_argument("--errors", action="store_true", help="with --cv: list the wrong answers")
+    ap.add_argument("--holdout-tune", action="store_true",
+                    help="train without tune.jsonl and measure on it instead of writing")
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--l2", type=float, default=1e-4)
     ap.add_argument("--rate", type=float, default=0.3)
     ap.add_argument("--per-frame", type=int, default=4)
     ap.add_argument("--natural-weight", type=float, default=3.0)
-    ap.add_argument("--temperature", type=float, default=0.3,
-                    help="divides the scores before the softmax (--cv prints the best)")
-    ap.add_argument("--seeds", type=int, default=3, help="models averaged, each with its own example order")
-    ap.add_argument("--min-count", type=int, default=2, help="features in fewer training prompts are left out")
-    ap.add_argument("--prune", type=float, default=0.1, help="drop features whose weights all stay below this")
+    ap.add_argument("--public-weight", type=float, default=1.0)
+    ap.add_argument("--balance", type=float, default=1.0,
+                    help="public rows of a task weigh (mean task count / its count) ** this")
+    ap.add_argument("--temperature", type=float, default=0.4,
+                    help="divides the scores before the softmax (--cv and --holdout-tune print the best)")
+    ap.add_argument("--seeds", type=int, default=1, help="models averaged, each with its own example order")
+    ap.add_argument("--min-count", type=int, default=3, help="features in fewer training prompts are left out")
+    ap.add_argument("--prune", type=float, default=0.15, help="drop features whose weights all stay below this")
     args = ap.parse_args()
     natural = read_jsonl(HERE / "tune.jsonl")
+    public = read_jsonl(HERE / "public_train.jsonl")
     t0 = time.perf_counter()
+    if args.holdout_tune:
+        # trained without tune.jsonl, measured on it: prompts written apart from the rest of
+        # the training data, the way users' prompts are
+        bias, weights = train_averaged(vectorize(training_rows([], public, args), args.min_count), args)
+        weights = prune(weights, args.prune)
+        hit, top, total, scored = Counter(), Counter(), Counter(), []
+        for row, (feats, y, _) in zip(natural, vectorize(natural)):
+            scores = scores_of(bias, weights, feats)
+            scored.append((scores, y))
+            got = max(range(len(scores)), key=scores.__getitem__)
+            peak = scores[got]
+            confidence = 1 / sum(math.exp((s - peak) / args.temperature) for s in scores)
+            total[row["task"]] += 1
+            top[row["task"]] += got == y
+            hit[row["task"]] += (TASKS[got] if confidence >= 0.5 else "chat") == row["task"]
+        for task in TASKS:
+            print(f"{task:<10} top-1 {top[task]}/{total[task]}, above 0.5 {hit[task]}/{total[task]}")
+        print(f"tune.jsonl held out: top-1 {sum(top.values()) / len(natural):.1%}, "
+              f"above 0.5 else chat {sum(hit.values()) / len(natural):.1%} ({time.perf_counter() - t0:.0f} s)")
+        best = min((nll(scored, t / 10), t / 10) for t in range(3, 60))
+        print(f"temperature with the least log loss on it: {best[1]}")
+        return
     if args.cv:
+        # folds over the hand-written and the public prompts alike; the frames always train
         rng = random.Random(3)
-        idx = list(range(len(natural)))
+        both = [("tune", r) for r in natural] + [("public", r) for r in public]
+        idx = list(range(len(both)))
         rng.shuffle(idx)
         hit, total, wrong, scored = Counter(), Counter(), [], []
         for fold in range(args.cv):
-            test = [natural[i] for i in idx[fold :: args.cv]]
-            rest = [natural[i] for n, i in enumerate(idx) if n % args.cv != fold]
-            bias, weights = train_averaged(
-                vectorize(training_rows(rest, args.natural_weight, args.per_frame), args.min_count), args)
+            test = [both[i] for i in idx[fold :: args.cv]]
+            rest = [both[i] for n, i in enumerate(idx) if n % args.cv != fold]
+            bias, weights = train_averaged(vectorize(training_rows(
+                [r for k, r in rest if k == "tune"], [r for k, r in rest if k == "public"], args), args.min_count), args)
             weights = prune(weights, args.prune)
-            for row, (feats, y, _) in zip(test, vectorize(test)):
+            for (kind, row), (feats, y, _) in zip(test, vectorize([r for _, r in test])):
                 scores = scores_of(bias, weights, feats)
                 scored.append((scores, y))
                 got = max(range(len(scores)), key=scores.__getitem__)
-                total[row["task"]] += 1
-                hit[row["task"]] += got == y
+                for key in (row["task"], kind):
+                    total[key] += 1
+                    hit[key] += got == y
                 if got != y:
                     wrong.append((row["task"], TASKS[got], row["text"][:90]))
-        for task in TASKS:
-            print(f"{task:<10} {hit[task]}/{total[task]}")
-        print(f"cross-validated accuracy {sum(hit.values()) / sum(total.values()):.1%} "
-              f"({time.perf_counter() - t0:.0f} s)")
+        for key in (*TASKS, "tune", "public"):
+            print(f"{key:<10} {hit[key]}/{total[key]} {hit[key] / max(total[key], 1):.1%}")
+        print(f"cross-validated accuracy {sum(hit[t] for t in TASKS) / sum(total[t] for t in TASKS):.1%}, "
+              f"macro {sum(hit[t] / total[t] for t in TASKS) / len(TASKS):.1%} ({time.perf_counter() - t0:.0f} s)")
         best = min((nll(scored, t / 10), t / 10) for t in range(3, 60))
         print(f"temperature with the least cross-validated log loss: {best[1]} (loss {best[0]:.3f}; "
               f"at 1.0: {nll(scored, 1.0):.3f})")
-        for want, got, text in wrong:
-            print(f"  {want:>9} -> {got:<9} {text!r}")
+        if args.errors:
+            for want, got, text in wrong:
+                print(f"  {want:>9} -> {got:<9} {text!r}")
         return
-    rows = training_rows(natural, args.natural_weight, args.per_frame)
+    rows = training_rows(natural, public, args)
     bias, weights = train_averaged(vectorize(rows, args.min_count), args)
     kept = prune(weights, args.prune)
     OUT.parent.mkdir(parents=True, exist_ok=True)
@@ -180,7 +221,8 @@ def main() -> None:
              "temperature": args.temperature,
              "trained_on": {"prompts": len(rows), "epochs": args.epochs, "l2": args.l2,
                             "rate": args.rate, "seeds": args.seeds, "min_count": args.min_count, "per_frame": args.per_frame,
-                            "natural_weight": args.natural_weight},
+                            "natural_weight": args.natural_weight,
+                            "public_weight": args.public_weight, "balance": args.balance},
              "weights": kept}
     OUT.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"{len(rows)} prompts, {len(weights)} features ({len(kept)} kept) -> {OUT.relative_to(ROOT)} "

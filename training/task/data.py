@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -32,3 +33,25 @@ def read_jsonl(path: Path) -> list[dict]:
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+EVALUATION = ("public_eval.jsonl", "heldout.jsonl", "phrasing.txt", "fresh.txt")
+
+
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def decontaminate(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(kept, dropped): rows whose text equals an evaluation prompt (EVALUATION, the sets no
+    model may train on), or holds one of 30+ characters, are dropped."""
+    evaluation = set()
+    for name in EVALUATION:
+        path = HERE / name
+        evaluation |= {_norm(r["text"]) for r in (read_jsonl(path) if name.endswith(".jsonl") else read_blocks(path))}
+    long = [e for e in evaluation if len(e) >= 30]
+    kept, dropped = [], []
+    for row in rows:
+        text = _norm(row["text"])
+        (dropped if text in evaluation or any(e in text for e in long) else kept).append(row)
+    return kept, dropped

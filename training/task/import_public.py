@@ -8,7 +8,8 @@ the mapping and what was dropped. The output is committed, so training needs no 
 clone: this script only documents, and can repeat, how the file was made. Every row is
 {"text", "task", "source", "lang", "licence"}; `source` is "<set>/<id in that set>".
 
-The evaluation suites of training/task/public_eval.jsonl are never read here.
+The evaluation sets (training/task/public_eval.jsonl and the project's held-out sets) are read
+only to leave out any prompt that equals or holds one of them (data.decontaminate).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from data import HERE, write_jsonl
+from data import HERE, decontaminate, write_jsonl
 
 MAX_CHARS = 6000  # longer prompts are skipped: the model reads 300 characters from each end
 SEED = 20261207
@@ -141,6 +142,23 @@ def t0(mirrors: Path) -> list[dict]:
     return rows
 
 
+_QUESTION = re.compile(r"^Question: ?(.+)$", re.M)
+_CONTEXT = re.compile(r"^(?:Context|Movie plot): ?(.+)$", re.M)
+
+
+def reframed(rows: list[dict]) -> list[dict]:
+    """The T0 reading-comprehension prompts that hold a `Question:` and a `Context:` line once
+    more in the shape users write them: the passage pasted first, then the bare question (their
+    text, our framing)."""
+    out = []
+    for row in rows:
+        question, context = _QUESTION.search(row["text"]), _CONTEXT.search(row["text"])
+        if row["task"] == "extract" and question and context:
+            out.append(dict(row, text=context.group(1).strip() + "\n\n" + question.group(1).strip(),
+                            source=row["source"] + "/passage-then-question"))
+    return out
+
+
 # ---- GSM8K word problems (MIT) -----------------------------------------------------------------
 GSM8K = ("openai/grade-school-math", "3101c7d5072418e28b9008a6636bde82a006892c")
 GSM8K_COUNT = 700
@@ -151,6 +169,21 @@ def gsm8k(mirrors: Path) -> list[dict]:
     picked = sorted(random.Random(f"{SEED}/gsm8k").sample(range(len(lines)), GSM8K_COUNT))
     return [{"text": json.loads(lines[n])["question"].strip(), "task": "reasoning", "source": f"gsm8k/{n}",
              "lang": "en", "licence": "MIT"} for n in picked]
+
+
+# ---- AQuA-RAT algebraic word problems with answer choices (Apache-2.0) ---------------------------
+AQUA = ("google-deepmind/AQuA", "26b64ed1f22208c6742f47df547dfd65088ec30d")
+
+
+def aqua(mirrors: Path) -> list[dict]:
+    rows = []
+    for split in ("dev", "test"):  # train.json is out of reach here (over 4 MB)
+        for n, line in enumerate(show(mirrors, *AQUA, f"{split}.json").splitlines()):
+            r = json.loads(line)
+            text = r["question"].strip() + "\nAnswer choices: " + " ".join(r["options"])
+            rows.append({"text": text, "task": "reasoning", "source": f"aqua/{split}/{n}", "lang": "en",
+                         "licence": "Apache-2.0"})
+    return rows
 
 
 # ---- CoNaLa: StackOverflow question titles about Python (CC BY-SA 4.0, StackOverflow content) ---
@@ -209,7 +242,11 @@ def main() -> None:
         raise SystemExit(__doc__)
     mirrors = Path(sys.argv[1])
     dolly_rows, responses = dolly(mirrors)
-    rows = dolly_rows + t0(mirrors) + gsm8k(mirrors) + conala(mirrors) + translate(mirrors, responses)
+    t0_rows = t0(mirrors)
+    rows = dolly_rows + t0_rows + reframed(t0_rows) + gsm8k(mirrors) + aqua(mirrors) + conala(mirrors) + translate(mirrors, responses)
+    rows, dropped = decontaminate(rows)
+    for row in dropped:
+        print(f"left out, an evaluation prompt: {row['source']} {row['text'][:60]!r}")
     write_jsonl(HERE / "public_train.jsonl", rows)
     counts: dict[str, int] = {}
     for r in rows:

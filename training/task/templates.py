@@ -38,6 +38,7 @@ LANGS["en"] = {
           "the paper's abstract", "this blog post", "the news story", "this contract", "this review",
           "the conversation below", "my notes", "this speech", "the lecture", "this essay", "the memo"],
     "l": ["English", "Spanish", "French", "German", "Japanese", "Chinese", "Portuguese", "Italian",
+          "Thai", "Vietnamese", "Greek", "Hebrew", "Indonesian", "Swahili", "Ukrainian", "Czech", "Tagalog", "Bengali", "Persian", "Finnish", "Hungarian", "Urdu",
           "Korean", "Dutch", "Russian", "Arabic", "Hindi", "Polish", "Turkish", "Swedish"],
     "w": ["a function that reverses a string", "a class for a bank account", "a script that renames files",
           "a REST endpoint that returns users", "a unit test for this method", "a binary search",
@@ -170,7 +171,7 @@ LANGS["en"] = {
 LANGS["es"] = {
     "d": ["este artículo", "el siguiente texto", "este correo", "el informe", "las notas de la reunión",
           "este documento", "esta conversación", "el capítulo", "esta noticia", "el contrato"],
-    "l": ["inglés", "francés", "alemán", "japonés", "chino", "portugués", "italiano", "coreano", "español"],
+    "l": ["inglés", "francés", "alemán", "japonés", "chino", "portugués", "italiano", "coreano", "español", "tailandés", "vietnamita", "griego", "hebreo", "ruso", "árabe", "turco", "neerlandés"],
     "w": ["una función que invierta una cadena", "una clase para una cuenta bancaria", "un script que lea un CSV",
           "una búsqueda binaria", "una API REST", "pruebas unitarias", "una expresión regular para fechas"],
     "x": ["los nombres", "las fechas", "los correos electrónicos", "los teléfonos", "los precios", "las direcciones",
@@ -219,7 +220,7 @@ LANGS["es"] = {
 LANGS["fr"] = {
     "d": ["cet article", "le texte suivant", "cet e-mail", "le rapport", "le compte rendu de la réunion",
           "ce document", "cette conversation", "ce chapitre", "cette actualité", "le contrat"],
-    "l": ["anglais", "espagnol", "allemand", "japonais", "chinois", "portugais", "italien", "coréen", "français"],
+    "l": ["anglais", "espagnol", "allemand", "japonais", "chinois", "portugais", "italien", "coréen", "français", "thaï", "vietnamien", "grec", "hébreu", "russe", "arabe", "turc", "néerlandais"],
     "w": ["une fonction qui inverse une chaîne", "une classe pour un compte bancaire", "un script qui lit un CSV",
           "une recherche dichotomique", "une API REST", "des tests unitaires", "une expression régulière"],
     "x": ["les noms", "les dates", "les adresses e-mail", "les numéros de téléphone", "les prix", "les montants",
@@ -261,7 +262,7 @@ LANGS["fr"] = {
 LANGS["de"] = {
     "d": ["diesen Artikel", "den folgenden Text", "diese E-Mail", "den Bericht", "das Protokoll", "dieses Dokument",
           "dieses Gespräch", "das Kapitel", "die Nachricht", "den Vertrag"],
-    "l": ["Englische", "Spanische", "Französische", "Japanische", "Chinesische", "Portugiesische", "Italienische", "Koreanische", "Deutsche"],
+    "l": ["Englische", "Spanische", "Französische", "Japanische", "Chinesische", "Portugiesische", "Italienische", "Koreanische", "Deutsche", "Thailändische", "Vietnamesische", "Griechische", "Hebräische", "Russische", "Arabische", "Türkische", "Niederländische"],
     "w": ["eine Funktion, die einen String umdreht", "eine Klasse für ein Bankkonto", "ein Skript, das eine CSV liest",
           "eine binäre Suche", "eine REST-API", "Unit-Tests", "einen regulären Ausdruck für Datumsangaben"],
     "x": ["alle Namen", "die Daten", "die E-Mail-Adressen", "die Telefonnummern", "die Preise", "die Beträge", "die Firmen", "die Städte"],
@@ -304,7 +305,7 @@ LANGS["de"] = {
 LANGS["pt"] = {
     "d": ["este artigo", "o texto a seguir", "este e-mail", "o relatório", "a ata da reunião", "este documento",
           "esta conversa", "o capítulo", "esta notícia", "o contrato"],
-    "l": ["inglês", "espanhol", "francês", "alemão", "japonês", "chinês", "italiano", "coreano", "português"],
+    "l": ["inglês", "espanhol", "francês", "alemão", "japonês", "chinês", "italiano", "coreano", "português", "tailandês", "vietnamita", "grego", "hebraico", "russo", "árabe", "turco", "holandês"],
     "w": ["uma função que inverte uma string", "uma classe para conta bancária", "um script que lê um CSV",
           "uma busca binária", "uma API REST", "testes unitários", "uma expressão regular para datas"],
     "x": ["os nomes", "as datas", "os e-mails", "os telefones", "os preços", "os valores", "as empresas", "as cidades"],
@@ -345,7 +346,7 @@ LANGS["pt"] = {
 LANGS["it"] = {
     "d": ["questo articolo", "il testo seguente", "questa email", "il rapporto", "il verbale della riunione", "questo documento",
           "questa conversazione", "il capitolo", "questa notizia", "il contratto"],
-    "l": ["inglese", "spagnolo", "francese", "tedesco", "giapponese", "cinese", "portoghese", "coreano", "italiano"],
+    "l": ["inglese", "spagnolo", "francese", "tedesco", "giapponese", "cinese", "portoghese", "coreano", "italiano", "tailandese", "vietnamita", "greco", "ebraico", "russo", "arabo", "turco", "olandese"],
     "w": ["una funzione che inverte una stringa", "una classe per un conto bancario", "uno script che legge un CSV",
           "una ricerca binaria", "una API REST", "dei test unitari", "un'espressione regolare per le date"],
     "x": ["i nomi", "le date", "gli indirizzi email", "i numeri di telefono", "i prezzi", "gli importi", "le aziende", "le città"],
@@ -385,7 +386,7 @@ LANGS["it"] = {
 
 LANGS["ja"] = {
     "d": ["この記事", "次の文章", "このメール", "報告書", "会議の議事録", "この資料", "この会話", "この章", "このニュース", "契約書"],
-    "l": ["英語", "スペイン語", "フランス語", "ドイツ語", "中国語", "韓国語", "イタリア語", "ポルトガル語", "日本語"],
+    "l": ["英語", "スペイン語", "フランス語", "ドイツ語", "中国語", "韓国語", "イタリア語", "ポルトガル語", "日本語", "タイ語", "ベトナム語", "ギリシャ語", "ヘブライ語", "ロシア語", "アラビア語", "トルコ語", "オランダ語"],
     "w": ["文字列を反転する関数", "銀行口座のクラス", "CSVを読むスクリプト", "二分探索", "REST API", "ユニットテスト", "日付の正規表現"],
     "x": ["人名", "日付", "メールアドレス", "電話番号", "価格", "金額", "会社名", "地名"],
     "c": ["ポジティブかネガティブか", "スパムかどうか", "緊急かどうか", "請求・技術・営業", "スポーツ・政治・経済", "丁寧かくだけているか"],
@@ -415,7 +416,7 @@ LANGS["ja"] = {
 
 LANGS["zh"] = {
     "d": ["这篇文章", "下面这段文字", "这封邮件", "这份报告", "会议记录", "这份文件", "这段对话", "这一章", "这条新闻", "这份合同"],
-    "l": ["英文", "西班牙语", "法语", "德语", "日语", "韩语", "意大利语", "葡萄牙语", "中文"],
+    "l": ["英文", "西班牙语", "法语", "德语", "日语", "韩语", "意大利语", "葡萄牙语", "中文", "泰语", "越南语", "希腊语", "希伯来语", "俄语", "阿拉伯语", "土耳其语", "荷兰语"],
     "w": ["反转字符串的函数", "银行账户类", "读取CSV的脚本", "二分查找", "REST接口", "单元测试", "匹配日期的正则表达式"],
     "x": ["人名", "日期", "邮箱地址", "电话号码", "价格", "金额", "公司名称", "城市"],
     "c": ["正面还是负面", "是不是垃圾邮件", "紧急还是不紧急", "账单、技术或销售", "体育、政治或经济", "正式还是随意"],
@@ -442,7 +443,7 @@ LANGS["zh"] = {
 
 LANGS["ko"] = {
     "d": ["이 기사", "다음 글", "이 이메일", "보고서", "회의록", "이 문서", "이 대화", "이 장", "이 뉴스", "계약서"],
-    "l": ["영어", "스페인어", "프랑스어", "독일어", "일본어", "중국어", "이탈리아어", "포르투갈어", "한국어"],
+    "l": ["영어", "스페인어", "프랑스어", "독일어", "일본어", "중국어", "이탈리아어", "포르투갈어", "한국어", "태국어", "베트남어", "그리스어", "히브리어", "러시아어", "아랍어", "터키어", "네덜란드어"],
     "w": ["문자열을 뒤집는 함수", "은행 계좌 클래스", "CSV를 읽는 스크립트", "이진 탐색", "REST API", "단위 테스트", "날짜 정규식"],
     "x": ["사람 이름", "날짜", "이메일 주소", "전화번호", "가격", "금액", "회사 이름", "도시"],
     "c": ["긍정 또는 부정", "스팸 여부", "긴급 여부", "결제, 기술, 영업", "스포츠, 정치, 경제", "격식체 또는 반말"],
@@ -537,6 +538,8 @@ LANGS["en"]["code"] += [
 LANGS["en"]["translate"] += [
     "Put this into {l} for me please: {Q}", "How would you say \"{Q}\" in {l}?", "{Q} -> {l}", "In {l}, please: {Q}",
     "Could you turn this into {l}? {Q}", "What is \"{Q}\" in {l}?", "I want to tell my friend \"{Q}\" in {l}.",
+    "What's '{Q}' in {l}?", "How do you say '{Q}' in {l}?", "'{Q}' in {l}?", "How would I say '{Q}' in {l}?",
+    "what's the {l} for '{Q}'", "How do I say \"{Q}\" in {l}?",
 ]
 EN_SLOTS = {"N": NAMES, "M": NAMES, "I": ITEMS, "S": SUBJECTS,
             "j": ["Tope or Rope", "Salmon or Salmonella", "Bass or Base", "Carp or Card", "Cod or Code"],
@@ -544,7 +547,9 @@ EN_SLOTS = {"N": NAMES, "M": NAMES, "I": ITEMS, "S": SUBJECTS,
                   "sum of the digits", "longest word", "median"],
             "f": ["has_close_elements", "sum_even", "longest_word", "rolling_max", "parse_nested"],
             "Q": ["I will be late tomorrow", "where is the nearest pharmacy", "happy birthday, my friend",
-                  "the meeting has been moved", "can I pay by card", "this soup is delicious"]}
+                  "the meeting has been moved", "can I pay by card", "this soup is delicious",
+                  "I'm vegetarian", "I'm lost, can you help me", "I don't eat pork", "a table for two, please",
+                  "how much is this", "I'd like the bill", "we're checking out tomorrow"]}
 LANGS["en"].update(EN_SLOTS)
 
 # Tools and logic in every language: version control, containers and build tools are code;
