@@ -19,6 +19,11 @@ All diagrams are one Int32Array, T, walked by one loop of integer loads:
                      each run after the first), then m children
     a child          >= 0 a node's offset in T, -1 no rule, -(r + 2) rule r
 
+Where the enum, string and bool splits on top of a diagram end, for every combination of their
+slots' atoms, is a table in T too: firstRule (generated) loads the entry at the sum of those
+atoms times their strides and walks on from there, so a walk takes one load for them all and
+then a node per number, pattern or set it still needs, however many rules there are.
+
 Only policy data goes into the module, through js_literal (JSON string escapes, numbers as
 Python's repr or BigInt): identifiers are the compiler's own.
 """
