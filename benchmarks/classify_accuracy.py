@@ -2,7 +2,7 @@
 never trained on, on the project's own held-out prompts, and on the training data itself.
 
     python benchmarks/classify_accuracy.py            # built-in backends
-    python benchmarks/classify_accuracy.py --minilm   # also the sentence-embedding `like` extra
+    python benchmarks/classify_accuracy.py --semantic # also the semantic extra's backends
     python benchmarks/classify_accuracy.py --errors   # also list what std/task got wrong
 
 Sets (training/README.md says who wrote each and how it was obtained):
@@ -26,7 +26,10 @@ Classifiers:
   keywords     benchmarks/task-classifier.policy (whole-word keywords, then `like` for chat);
   like-ngram   one `like` class per task, 6 example prompts each, best match wins;
   std/task     `import std/task`: the shipped model, below confidence 0.5 chat;
-  model top-1  the same model's first answer whatever its confidence.
+  model top-1  the same model's first answer whatever its confidence;
+  semantic     (--semantic) `import std/task_semantic`: the semantic extra's encoder and its
+               trained head (training/train_task_semantic.py), below confidence 0.5 chat;
+  like-use     (--semantic) like-ngram's classes with the semantic extra's sentence embeddings.
 Macro is the mean of the per-task accuracies; micro is the share of all prompts. Each task's
 and language's count of prompts is printed beside it: a task with few prompts moves in big
 steps.
@@ -126,7 +129,7 @@ def latency_ms(answer, rows, chars: int = 2000) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--minilm", action="store_true", help="also the sentence-embedding `like` backend")
+    ap.add_argument("--semantic", action="store_true", help="also the semantic extra's backends")
     ap.add_argument("--errors", action="store_true", help="list std/task's wrong answers")
     args = ap.parse_args()
     here = ROOT / "training" / "task"
@@ -150,10 +153,12 @@ def main() -> None:
         ("std/task", by_policy(Classifiers(std_task, cache_size=0))),
         ("model top-1", top1),
     ]
-    if args.minilm:
+    if args.semantic:
         from policylang.runtime.classify import SentenceBackend
 
-        runs.append(("like-minilm", by_policy(like_only(SentenceBackend()))))
+        semantic = loads("import std\nimport std/task_semantic\ndefault route gpt-5-mini\n").ir
+        runs.append(("semantic", by_policy(Classifiers(semantic, cache_size=0))))
+        runs.append(("like-use", by_policy(like_only(SentenceBackend()))))
     width = 13
     micro: dict[tuple[str, str], float] = {}
     for name, rows in sets.items():

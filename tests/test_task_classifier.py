@@ -172,7 +172,7 @@ def test_request_source_reads_the_last_user_message_only():
 # ---- `model "task" above T` -------------------------------------------------------------------
 
 @pytest.mark.parametrize("block,code,message", [
-    ('classify task from prompt { model "nope" above 0.5 }', "invalid-value", "unknown model `nope` (shipped models: task)"),
+    ('classify task from prompt { model "nope" above 0.5 }', "invalid-value", "unknown model `nope` (shipped models: task, task-semantic)"),
     ('classify task from prompt { code keywords ["def", " "] }', "invalid-value",
      "an empty keyword would match every text; remove it"),
     ('classify task from prompt { model "task" above 1.5 }', "invalid-value", "a `model` threshold is between 0 and 1"),

@@ -61,8 +61,12 @@ def classifier_changes(old: ir.PolicyIR, new: ir.PolicyIR) -> list[ClassifierCha
     out = []
     for fact in changed:
         a, b = before.get(fact), after.get(fact)
-        run_a = CompiledClassifier(a, backend) if a is not None else None
-        run_b = CompiledClassifier(b, backend) if b is not None else None
+        try:
+            run_a = CompiledClassifier(a, backend) if a is not None else None
+            run_b = CompiledClassifier(b, backend) if b is not None else None
+        except ImportError as exc:  # a `model` whose extra is missing (semanticmodel.MissingExtra)
+            out.append(ClassifierChange(fact, [], f"the classifiers could not be run here: {exc}"))
+            continue
         prompts = candidate_prompts([c for c in (a, b) if c is not None])
         differing: list[tuple[str, str | None, str | None]] = []
         for prompt in prompts:

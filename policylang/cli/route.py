@@ -6,6 +6,7 @@ import json
 
 from ..policy import decision_json
 from ..prelude import FactError, jsonable
+from ..textmodel import model_complaints
 from .common import (
     EXIT_FINDINGS,
     EXIT_OK,
@@ -46,6 +47,9 @@ def run(args) -> int:
             from ..runtime.facts import derive_facts, language_detector
 
             detector = usable(language_detector, args.language_detector)
+            missing = model_complaints(policy.ir)  # a classifier's model needs an extra
+            if missing:
+                raise UsageError("; ".join(missing))
             request = {"messages": [{"role": "user", "content": args.prompt}]}
             derived = derive_facts(policy.ir, request, detector=detector)
             for c in Classifiers(policy.ir).run(request, skip=facts.keys()):

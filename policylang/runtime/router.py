@@ -71,6 +71,9 @@ class Router:
             if quality is not None and quality.prior is not None
             else None
         )
+        missing = extra_complaints(policy.ir)
+        if missing:  # a routed provider's adapter or a classifier's model cannot be built here
+            raise ImportError("; ".join(missing))
         self.classifiers = classifiers if classifiers is not None else Classifiers(policy.ir)
         self._tested = frozenset(t.fact for r in policy.ir.rules for t in tests_of(r.cond))
         self.retry = retry or RetryPolicy()
@@ -93,9 +96,6 @@ class Router:
             )
             http = HttpxHTTP(client)
         self.http = http
-        missing = extra_complaints(policy.ir)
-        if missing:  # a routed provider's adapter cannot be built here
-            raise ImportError("; ".join(missing))
         self.adapters = {  # a provider only declared (std's Bedrock) may lack its extra
             name: make_adapter(p, http)
             for name, p in policy.ir.providers.items()

