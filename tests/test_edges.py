@@ -307,3 +307,43 @@ def test_the_analysis_of_a_large_policy_holds_memory_in_proportion_to_its_rules(
             assert (None if rule is None else dg.space.rules[rule].name) == policy.interpret(f).rule, f
     assert peaks[4500] <= 3 * peaks[1500], peaks
     assert peaks[4500] <= 1500 * 4500, peaks
+
+
+
+def test_runs_of_a_mask_are_its_maximal_runs_of_atoms():
+    """runs_of (the Space's cuts, the diagram's sweeps) yields each maximal run of set bits once,
+    lowest first, ends exclusive; one run (a numeric range, most boxes) takes a shortcut. Masks:
+    random, one long run (up to 70,000 atoms), a few short runs, and edges (2**63 and its
+    neighbours); the count says both shapes were checked."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from policylang.analysis.atoms import runs_of
+
+    shapes = {"one run": 0, "several": 0}
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(st.one_of(
+        st.integers(min_value=0, max_value=2**70),
+        st.tuples(st.integers(0, 70_000), st.integers(1, 70_000)).map(lambda s: ((1 << s[1]) - 1) << s[0]),
+        st.lists(st.tuples(st.integers(0, 5_000), st.integers(1, 50)), max_size=6).map(
+            lambda runs: sum(((1 << n) - 1) << s for s, n in runs) if runs else 0),
+        st.sampled_from([0, 1, 2, 3, 2**63, 2**63 - 1, 2**64 - 1, (2**64 - 1) ^ 2**32, 5, 0b1011]),
+    ))
+    def law(mask):
+        bits = format(mask, "b")[::-1] if mask else ""
+        want, i = [], 0
+        while i < len(bits):
+            if bits[i] == "1":
+                j = bits.find("0", i)
+                j = len(bits) if j < 0 else j
+                want.append((i, j))
+                i = j
+            else:
+                i += 1
+        assert list(runs_of(mask)) == want
+        if want:
+            shapes["one run" if len(want) == 1 else "several"] += 1
+
+    law()
+    assert shapes["one run"] >= 50 and shapes["several"] >= 50, shapes

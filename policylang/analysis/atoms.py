@@ -34,6 +34,12 @@ def atoms_of(mask: int):
 
 def runs_of(mask: int):
     """The runs of consecutive atoms of a mask, lowest first, as (start, end) with end exclusive."""
+    if mask:
+        start = (mask & -mask).bit_length() - 1
+        rest = mask >> start
+        if rest & (rest + 1) == 0:  # one run (most are): no more scanning of a long mask
+            yield start, start + rest.bit_length()
+            return
     while mask:
         start = (mask & -mask).bit_length() - 1
         end = (

@@ -94,6 +94,7 @@ class Diagram:
         self.stopped = False
         self.stopped_at = None
         self.stopped_path: list[tuple[int, int]] = []  # the cell of the leaf the walk stopped at
+        self._deciders: tuple[int, set] | None = None  # (root, deciders()) once asked
         self._path: list[tuple[int, int]] = []
         start = self._restrict(space.all_boxes if live is None else live)
         # a dim the domain pins to one atom needs no split: every box left admits that atom
@@ -360,8 +361,13 @@ class Diagram:
         return out
 
     def deciders(self) -> set:
-        """The rules (and None, for no match) that decide some cell."""
-        return {self.nodes[n].rule for n in self.reachable() if isinstance(self.nodes[n], Leaf)}
+        """The rules (and None, for no match) that decide some cell (a new set; the walk is done
+        once per root: four lint passes ask)."""
+        if self._deciders is None or self._deciders[0] != self.root:
+            nodes = self.nodes
+            found = {nodes[n].rule for n in self.reachable() if isinstance(nodes[n], Leaf)}
+            self._deciders = (self.root, found)
+        return set(self._deciders[1])
 
     def _reaches(self, want, domain: tuple[int, ...] | None = None):
         """Memoized: does some leaf below node n, within the domain, satisfy want(rule)?"""

@@ -73,13 +73,18 @@ class RuleBoxes:
 
     def __init__(self, starts: list[int]):
         self._starts = starts  # rule r's boxes are starts[r] .. starts[r + 1] - 1
+        self._last = (-1, 0)  # the diagram asks for the same rule many times in a row
 
     def __len__(self) -> int:
         return len(self._starts) - 1
 
     def __getitem__(self, r: int) -> int:
+        if self._last[0] == r:
+            return self._last[1]
         start, end = self._starts[r], self._starts[r + 1]
-        return ((1 << (end - start)) - 1) << start
+        mask = ((1 << (end - start)) - 1) << start
+        self._last = (r, mask)
+        return mask
 
     def __iter__(self) -> Iterator[int]:
         return (self[r] for r in range(len(self)))
