@@ -261,6 +261,52 @@ def test_exploration_never_goes_past_a_floor_the_posterior_leaves_no_room_for():
         assert "p/cheap" not in decision.candidates and first is None
 
 
+RESCUE_POLICY = """
+fact task: enum {extract}
+provider p { adapter = echo default = cheap }
+model cheap  { provider = p input = 1 output = 2 }
+model strong { provider = p input = 8 output = 24 }
+quality by task learned with prior 20 {
+  cheap:  {extract: 0.96}
+  strong: {extract: 0.97}
+}
+pool by_cost = [cheap, strong] by cost
+strict: when task == extract route by_cost only quality >= 0.95
+default route strong
+"""
+
+
+def test_a_request_the_ratings_leave_without_a_candidate_goes_to_the_model_they_doubt_least():
+    """Both models under a 0.95 floor, both with room: the rescue (outside any budget) went to
+    the cheaper, so the better one was never rated again and the cheap one answered below the
+    floor for as long as its upper bound reached it (found in the support simulation: gpt-5
+    discounted under the floor, the overclaimer took 1,241 answers). Now the one with the
+    higher learned estimate answers, and its ratings put it back above the floor."""
+    router = Router(policylang.loads(RESCUE_POLICY, "rescue.policy"))
+    learner = router.learner
+    for score in (0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0):
+        learner.record("p/cheap", "extract", score)              # 7 of 10: far under 0.95
+    for score in (0.0, 1.0, 1.0):
+        learner.record("p/strong", "extract", score)             # one early failure of 3
+    cheap, strong = (learner.row(c, "extract") for c in ("p/cheap", "p/strong"))
+    assert cheap.estimate < strong.estimate < 0.95 <= min(cheap.upper, strong.upper)
+    facts = {"task": "extract"}
+    decision, first = router.choose(facts)
+    assert decision.candidates == ("p/strong",) and first == "p/strong"
+    assert dict(decision.removed) == {"p/cheap": "quality >= 0.95"}
+    assert router.decide(facts) == decision
+    msg = {"messages": [{"role": "user", "content": "extract the fields"}]}
+    answered = []
+    for _ in range(30):                                          # the gateway's path: strong answers
+        r = asyncio.run(router.complete(msg, facts))
+        answered.append((r.model, r.explored))
+        router.feedback(r.response_id, 1.0)
+    assert answered[0] == ("strong", True)                      # rescued by strong
+    assert all(x for m, x in answered if m == "cheap")         # cheap: explorations only
+    assert router.decide(facts).candidates == ("p/strong",)     # earned the floor by its ratings
+    assert learner.row("p/strong", "extract").estimate >= 0.95
+
+
 def test_a_model_proven_under_a_floor_earns_traffic_back_when_its_evidence_ages_by_time():
     """Proven under a floor (even its 99% upper bound is below it), a model is never explored,
     so never rated: with ratings that age only by count its evidence never fades, and a model

@@ -30,8 +30,11 @@ table, `optimistic`. Per rule and key fact value a token bucket fills by P per r
 P × EXPLORE_CARRY (50 at 2%: a candidate just demoted is re-tried at once, so a good one that
 was unlucky earns its traffic back); a request that finds a token spends it and, when the
 decision under the optimistic table puts another candidate first, routes there
-(Router.choose). So at most P of a rule's requests per value, plus what
-went unused up to the carry, go to a candidate the ratings demoted; only within what the
+(Router.choose). A request the learned estimates would leave without a candidate is
+rescued, budget or not, by the one candidate with room the ratings doubt least (the highest
+learned estimate; the others stay removed), not by the cheapest. So at most P of a rule's
+requests per value, plus what went unused up to the carry, go to a candidate the ratings
+demoted (rescues aside); only within what the
 declared scores allow; never past a hard constraint (those read no quality). No random draw:
 exploration depends only on the order of requests, so a seeded simulation replays exactly.
 
@@ -312,13 +315,22 @@ class Learner:
         optimistic = constrain(rule.decision, values, spec, order, self.optimistic)
         if not optimistic.candidates or optimistic.candidates[:1] == learned.candidates[:1]:
             return learned, None
-        if not learned.candidates:
-            return optimistic, optimistic.candidates[0]
+        if not learned.candidates:  # rescued: by the one the ratings doubt least, not the cheapest
+            first = max(optimistic.candidates, key=lambda c: self._learned(c, value))
+            removed = tuple(r for r in learned.removed if r[0] != first)
+            return learned._replace(candidates=(first,), removed=removed), first
         first = optimistic.candidates[0]
         return learned._replace(
             candidates=(first, *(c for c in learned.candidates if c != first)),
             removed=tuple(r for r in learned.removed if r[0] != first),
         ), first
+
+    def _learned(self, candidate: str, value) -> float:
+        """What decide reads for the pair: its estimate, or its declared score if unrated."""
+        got = self.table.get((candidate, value))
+        if got is None and isinstance(value, str):
+            got = self.declared(candidate, value)
+        return -1.0 if got is None else got
 
     # ---- answers awaiting feedback --------------------------------------------------------
     def expect(
