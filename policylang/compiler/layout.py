@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from itertools import chain, islice
 
 from ..analysis.atoms import AnalysisLimit
 from ..analysis.budget import TimeBudget, clock
@@ -71,6 +72,7 @@ def _blocks(policy: ir.PolicyIR, budget: int, deadline: float):
 
 
 CACHE_RULES = 2_000  # layouts of policies up to this size are kept for the next check
+CACHE_TESTS = 20_000  # ... and up to this many tests: the key is the conditions' text
 _CACHE: OrderedDict[str, tuple[Layout, list[Block]]] = OrderedDict()
 _CACHE_SIZE = 4
 
@@ -94,7 +96,7 @@ def layout_policy(
     to a comment, a label, a target or an expectation re-checks without rebuilding it.
 
     space: the policy's Space with exact_strings=False, when the caller built it already."""
-    if len(policy.rules) > CACHE_RULES:
+    if len(policy.rules) > CACHE_RULES or _more_tests_than(policy, CACHE_TESTS):
         return _layout(policy, budget, use_table, time_budget, space)
     key = repr(
         (
@@ -112,6 +114,13 @@ def layout_policy(
             _CACHE.popitem(last=False)
     _CACHE.move_to_end(key)
     return hit[0], list(hit[1])
+
+
+def _more_tests_than(policy: ir.PolicyIR, limit: int) -> bool:
+    """Whether the rules hold more than `limit` tests, counting no further than limit + 1 (one
+    rule of 20,000 `or`s would make a cache key of megabytes: its repr alone took 0.35 s)."""
+    tests = chain.from_iterable(ir.tests_of(r.cond) for r in policy.rules)
+    return sum(1 for _ in islice(tests, limit + 1)) > limit
 
 
 def _layout(
