@@ -19,9 +19,12 @@ from policylang.gateway import GatewayConfig
 from policylang.gateway.auth import Client, hash_key
 from policylang.pipeline import front_end_text
 from policylang.runtime import Router
+from policylang.runtime import quality as quality_module
 from policylang.runtime.quality import (
+    FLUSH_EVERY,
     Learner,
     MemoryQualityStore,
+    QualityStoreError,
     SQLiteQualityStore,
     UnknownResponse,
     estimate,
@@ -226,6 +229,58 @@ def test_expired_and_unknown_answers_cannot_be_rated():
     learner.expect("no-task", "p/cheap", {})   # without the key fact there is nothing to learn
     with pytest.raises(UnknownResponse):
         learner.feedback("no-task", 1.0)
+
+
+class FlakyStore(MemoryQualityStore):
+    """A store that does not answer while `down` (as Redis in an outage)."""
+
+    def __init__(self, clock):
+        super().__init__(clock)
+        self.down = False
+
+    def expect(self, answers):
+        if self.down:
+            raise QualityStoreError("the shared quality store did not answer: ConnectionError")
+        super().expect(answers)
+
+
+def test_an_answer_given_while_the_store_is_down_is_not_an_error_and_is_rated_after():
+    # the gateway answered 500 when a request's answer was due for the store (FLUSH_EVERY after
+    # the last hand-over) while Redis was down: flush raised on the request's path (found by CI)
+    now = [1000.0]
+    store = FlakyStore(lambda: now[0])
+    learner = learner_for(value_policy(3, " learned with prior 10"), store, clock=lambda: now[0])
+    store.down = True
+    for i in range(3):
+        now[0] += FLUSH_EVERY  # each one due for the store
+        learner.expect(f"r{i}", "p/cheap", {"task": "extract"})
+    assert learner.unsent == 3
+    with pytest.raises(QualityStoreError):
+        learner.flush()  # the background loop's flush says so (and keeps the batch)
+    assert learner.unsent == 3
+    store.down = False
+    now[0] += FLUSH_EVERY
+    learner.expect("r3", "p/cheap", {"task": "extract"})  # the store answers: all four go
+    assert learner.unsent == 0
+    for i in range(4):
+        learner.feedback(f"r{i}", 1.0)
+
+
+def test_a_long_outage_keeps_at_most_max_unsent_answers(monkeypatch):
+    monkeypatch.setattr(quality_module, "MAX_UNSENT", 5)
+    now = [1000.0]
+    store = FlakyStore(lambda: now[0])
+    learner = learner_for(value_policy(3, " learned with prior 10"), store, clock=lambda: now[0])
+    store.down = True
+    for i in range(12):
+        now[0] += FLUSH_EVERY
+        learner.expect(f"r{i}", "p/cheap", {"task": "extract"})
+    assert learner.unsent == 5
+    store.down = False
+    learner.flush()
+    with pytest.raises(UnknownResponse):
+        learner.feedback("r6", 1.0)  # the oldest went unrated
+    learner.feedback("r11", 1.0)
 
 
 def test_sqlite_keeps_every_rating_and_shares_answers_between_processes(tmp_path):

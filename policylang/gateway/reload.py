@@ -24,7 +24,13 @@ from ..policy import Policy, PolicyError, load
 from ..prelude import FactError
 from ..runtime import Health, RetryPolicy, Router
 from ..runtime.facts import detect_language
-from ..runtime.quality import RedisQualityStore, SQLiteQualityStore, default_db
+from ..runtime.quality import (
+    Learner,
+    QualityStoreError,
+    RedisQualityStore,
+    SQLiteQualityStore,
+    default_db,
+)
 from ..runtime.shared import redacted
 from ..semantics.ir import source_hash
 
@@ -226,7 +232,7 @@ class PolicyHolder:
                 self._mtime = self._stat()
             old = self.current.router.learner
             if old is not None:  # its answers awaiting feedback, to the store the new one reads
-                old.flush()
+                _hand_over(old)
             retired = [self.current]
             self.current = Serving(policy, router, self.current.generation + 1, sha256)
             task = asyncio.create_task(_retire(retired))
@@ -246,7 +252,7 @@ class PolicyHolder:
         """Hand answers awaiting feedback to the store and close it."""
         learner = self.current.router.learner
         if learner is not None:
-            learner.flush()
+            _hand_over(learner)
         if self.quality_store is not None:
             self.quality_store.close()
 
@@ -257,3 +263,16 @@ class PolicyHolder:
             await asyncio.sleep(interval)
             if self._stat() != self._mtime:
                 await self.reload("file changed")
+
+
+def _hand_over(learner: Learner) -> None:
+    """A learner's answers awaiting feedback, to its store; when the store does not answer
+    (an outage), they go unrated, said in the log rather than as a traceback."""
+    try:
+        learner.flush()
+    except QualityStoreError as exc:
+        log.warning(
+            "%d answers awaiting feedback were not stored and cannot be rated: %s",
+            learner.unsent,
+            exc,
+        )

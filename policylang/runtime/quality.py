@@ -50,6 +50,7 @@ feedback; statistics live in a QualityStore (runtime/qualitystore.py).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -95,6 +96,7 @@ EXPLORE_CARRY = 2500  # requests' worth of unused exploration a rule keeps per v
 AGE_EVERY = 60.0  # seconds after which a rating re-reads every pair's estimate (time ageing)
 FLUSH_EVERY = 0.1  # seconds answers awaiting feedback wait in memory before reaching the store
 FLUSH_SIZE = 512  # or this many, whichever comes first
+MAX_UNSENT = 100_000  # answers kept for a store that does not answer; past it the oldest go
 
 
 @dataclass(frozen=True)
@@ -351,8 +353,18 @@ class Learner:
         response_id = owned(response_id, owner)
         now = self.clock()
         self._unsent[response_id] = (candidate, value, now, explored)
+        if len(self._unsent) > MAX_UNSENT:  # a long outage: the oldest answers go unrated
+            del self._unsent[next(iter(self._unsent))]
         if len(self._unsent) >= FLUSH_SIZE or now - self._sent_at >= FLUSH_EVERY:
-            self.flush()
+            # on the request's path: a store that does not answer keeps the batch for the next
+            # flush (the background loop's, every FLUSH_EVERY) and never fails the request
+            with contextlib.suppress(QualityStoreError):
+                self.flush()
+
+    @property
+    def unsent(self) -> int:
+        """How many answers await their hand-over to the store."""
+        return len(self._unsent)
 
     def flush(self) -> None:
         """Hand the answers awaiting feedback to the store (kept for the next flush when the
