@@ -67,6 +67,16 @@ def call_arguments(call: dict) -> dict:
     return value if isinstance(value, dict) else {"arguments": value}
 
 
+def tool_call(call_id, name, arguments) -> dict:
+    """A chat tool call from a provider's own (id, name, arguments object): the writing twin
+    of call_arguments."""
+    return {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": name, "arguments": json.dumps(arguments or {})},
+    }
+
+
 def fold_messages(body: dict) -> tuple[list[str], list[tuple[str, list[str]]]]:
     """An OpenAI body's messages as (system texts, turns): each turn a role, "user" or
     "assistant", with its texts, consecutive messages of one role merged, since the

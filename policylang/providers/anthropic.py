@@ -4,7 +4,6 @@ required, stop reasons and streaming events translated to OpenAI's shapes."""
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import AsyncIterator
 
 from ..chat import (
@@ -15,6 +14,7 @@ from ..chat import (
     max_tokens,
     stops,
     text_of,
+    tool_call,
     user_parts,
 )
 from ..semantics import ir
@@ -143,11 +143,7 @@ def _tool_choice(choice) -> dict | None:
 def _tool_calls(blocks) -> list[dict]:
     """A message's tool_use blocks as chat tool calls."""
     return [
-        {
-            "id": b.get("id"),
-            "type": "function",
-            "function": {"name": b.get("name"), "arguments": json.dumps(b.get("input") or {})},
-        }
+        tool_call(b.get("id"), b.get("name"), b.get("input"))
         for b in blocks
         if b.get("type") == "tool_use"
     ]

@@ -33,7 +33,16 @@ from botocore.eventstream import EventStreamBuffer, InvalidHeadersLength, Parser
 from botocore.session import get_session
 
 from .. import jsonio
-from ..chat import call_arguments, chat_completion, chunk, completion_id, max_tokens, stops, text_of
+from ..chat import (
+    call_arguments,
+    chat_completion,
+    chunk,
+    completion_id,
+    max_tokens,
+    stops,
+    text_of,
+    tool_call,
+)
 from ..semantics import ir
 from . import errors
 from .base import Completion, HTTPAdapter, StreamState, http_error, parse_json
@@ -152,14 +161,9 @@ def from_converse(doc: dict, model_id: str) -> Completion:
     p, c = usage.get("inputTokens"), usage.get("outputTokens")
     response = chat_completion(model_id, text, _STOP.get(doc.get("stopReason") or "", "stop"), p, c)
     calls = [
-        {
-            "id": b["toolUse"].get("toolUseId"),
-            "type": "function",
-            "function": {
-                "name": b["toolUse"].get("name"),
-                "arguments": json.dumps(b["toolUse"].get("input") or {}),
-            },
-        }
+        tool_call(
+            b["toolUse"].get("toolUseId"), b["toolUse"].get("name"), b["toolUse"].get("input")
+        )
         for b in content
         if isinstance(b.get("toolUse"), dict)
     ]
@@ -239,18 +243,22 @@ class BedrockAdapter(HTTPAdapter):
             headers.update(extra)
         return url, data, headers
 
-    async def _send(self, model: ir.Model, action: str, body: dict, timeout, stream: bool):
+    async def _post(self, model: ir.Model, action: str, body: dict, timeout, stream: bool):
+        """The signed POST of one action, as the transport answers it."""
         url, data, headers = await self._signed(model, action, body)
+        return await self.http.request(
+            "POST",
+            url,
+            json_body=None,
+            headers=headers,
+            timeout=timeout,
+            stream=stream,
+            content=data,
+        )
+
+    async def _send(self, model: ir.Model, action: str, body: dict, timeout, stream: bool):
         try:
-            response = await self.http.request(
-                "POST",
-                url,
-                json_body=None,
-                headers=headers,
-                timeout=timeout,
-                stream=stream,
-                content=data,
-            )
+            response = await self._post(model, action, body, timeout, stream)
         except (TransportTimeout, TransportFailure) as exc:
             raise self._transport(exc, model, "request") from exc
         if response.status_code >= 300:
@@ -350,16 +358,7 @@ class BedrockAdapter(HTTPAdapter):
         That refusal is the answer wanted (the region is up, the signature good); a throttle,
         an outage or a credentials failure raises as for any call."""
         try:
-            url, data, headers = await self._signed(model, "converse", {"messages": []})
-            response = await self.http.request(
-                "POST",
-                url,
-                json_body=None,
-                headers=headers,
-                timeout=timeout,
-                stream=False,
-                content=data,
-            )
+            response = await self._post(model, "converse", {"messages": []}, timeout, stream=False)
             raw = await response.aread()
         except (TransportTimeout, TransportFailure) as exc:
             raise self._transport(exc, model, "probe") from exc

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -15,6 +14,7 @@ from ..chat import (
     max_tokens,
     stops,
     text_of,
+    tool_call,
     user_parts,
 )
 from ..semantics import ir
@@ -118,14 +118,11 @@ def _text(doc: dict) -> tuple[str, str | None, list[dict]]:
     c = cands[0]
     parts = (c.get("content") or {}).get("parts") or []
     calls = [
-        {
-            "id": "call_" + uuid.uuid4().hex[:24],
-            "type": "function",
-            "function": {
-                "name": p["functionCall"].get("name"),
-                "arguments": json.dumps(p["functionCall"].get("args") or {}),
-            },
-        }
+        tool_call(
+            "call_" + uuid.uuid4().hex[:24],
+            p["functionCall"].get("name"),
+            p["functionCall"].get("args"),
+        )
         for p in parts
         if isinstance(p.get("functionCall"), dict)
     ]
