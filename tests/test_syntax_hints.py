@@ -79,6 +79,19 @@ def test_a_unit_or_exponent_glued_to_a_number_is_named_in_every_place_a_number_g
         assert diags[0].message.startswith(f"`{written}` is not a number") and advice in diags[0].message, diags
 
 
+@pytest.mark.parametrize("char,said", [
+    ("\x00", "unexpected character U+0000"), ("\x1b", "unexpected character U+001B"),
+    ("\u00a0", "unexpected character U+00A0 NO-BREAK SPACE"), ("\u200b", "unexpected character U+200B ZERO WIDTH SPACE"),
+    ("\u202e", "unexpected character U+202E RIGHT-TO-LEFT OVERRIDE"), ("@", "unexpected character `@`"),
+])
+def test_a_character_that_shows_as_nothing_is_named_by_its_code_point(char, said):
+    # found by hand: a NUL in a policy read "unexpected character ` `", an empty pair of backticks
+    text = f"when task == code{char} route m\n"
+    _, diags = parse(text, "t.policy")
+    assert diags and diags[0].message == said, diags
+    assert diags[0].span.column == text.index(char) + 1
+
+
 def test_names_with_digits_are_not_taken_for_numbers():
     """`gpt-5`, `o3-mini`, `claude-3.5-sonnet`: digits inside names stay names."""
     module, diags = parse("pool p = [gpt-5, o3-mini, claude-3.5-sonnet, gpt-4o] by cost\n", "t.policy")

@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import threading
+import unicodedata
 from collections import OrderedDict
 from functools import lru_cache
 
@@ -575,6 +576,9 @@ def _syntax_message(
             return "unterminated string", "string starts here and never ends on this line", notes
         if ch == "=" and err.allowed and "CMP" in err.allowed:
             return "`=` where `==` was meant: compare with `==`", "use `==`", notes
+        if not ch.isprintable() or ch.isspace():  # a NUL, a control or an odd space shows as
+            name = unicodedata.name(ch, "")  # nothing between backticks: name it
+            return f"unexpected character U+{ord(ch):04X}{' ' + name if name else ''}", None, notes
         return f"unexpected character `{ch}`", None, notes
     tok = err.token if isinstance(err, UnexpectedToken) else Token("$END", "")
     expected = set(getattr(err, "expected", ()) or ())
