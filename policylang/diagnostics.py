@@ -72,6 +72,29 @@ def redact(text: str) -> str:
     return _SECRET_SHAPE.sub(lambda m: "*" * len(m.group(0)), text)
 
 
+def visible(line: str) -> str:
+    """A source line as a terminal can show it, one character for one, so the caret under it
+    stays in its column: a tab is a space, a C0 control or DEL its control picture (U+2400…,
+    NUL shows as ␀), any other character that prints as nothing or moves what follows (an odd
+    space, a zero-width or bidi control such as U+202E) the replacement character. Raw, an ESC
+    rewrote the terminal and a right-to-left override reordered the line under the caret."""
+    if line.isprintable():
+        return line
+    out = []
+    for ch in line:
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif ch == "\t":
+            out.append(" ")
+        elif ch < " ":
+            out.append(chr(0x2400 + ord(ch)))
+        elif ch == "\x7f":
+            out.append("\u2421")
+        else:
+            out.append("\ufffd")
+    return "".join(out)
+
+
 @dataclass(frozen=True)
 class Related:
     span: Span
@@ -193,7 +216,7 @@ def render_text(diagnostics: Iterable[Diagnostic], sources: SourceCache | None =
         text = sources.line(s.file, s.line)
         if text is not None:
             gutter = " " * len(str(s.line))
-            shown = "<line hidden: it holds a secret>" if d.redact else text.rstrip()
+            shown = "<line hidden: it holds a secret>" if d.redact else visible(text.rstrip())
             out.append(f"{gutter} |")
             out.append(f"{s.line} | {shown}")
             if not d.redact:

@@ -23,3 +23,23 @@ def test_literal_secret_is_never_echoed(tmp_path):
     rendered = render_text(diags, SourceCache({"case.policy": text}))
     assert "literal-secret" in rendered
     assert "SECRET" not in rendered
+
+
+@pytest.mark.parametrize("char,shown", [
+    ("\x1b", "\u241b"), ("\x00", "\u2400"), ("\x7f", "\u2421"), ("\t", " "),
+    ("\u202e", "\ufffd"), ("\u200b", "\ufffd"), ("\u00a0", "\ufffd"),
+])
+def test_the_source_line_under_a_caret_shows_a_control_character_as_one_visible_one(char, shown, tmp_path):
+    # found by hand: an ESC in a policy reached the terminal raw (`ESC[2J` cleared it) and a
+    # right-to-left override reordered the line above the caret
+    from policylang.diagnostics import SourceCache, render_text
+
+    text = f"fact task: enum {{code}}\nmodel m {{ provider = std.openai }}\nwhen {char}task == cod route m\n"
+    _, diags = check_source(text, "case.policy", tmp_path)
+    rendered = render_text(diags, SourceCache({"case.policy": text}))
+    assert all(c.isprintable() for line in rendered.splitlines() for c in line), repr(rendered)
+    lines = rendered.splitlines()
+    source = next(i for i, line in enumerate(lines) if line.startswith("3 | "))
+    assert lines[source] == f"3 | when {shown}task == cod route m"
+    first = next(d for d in diags if d.span.line == 3)  # the caret stays under its column
+    assert lines[source + 1].index("^") == len("3 | ") + first.span.column - 1, rendered
