@@ -41,6 +41,15 @@ def gateway(tmp_path, fake, monkeypatch):
      "model: Input should be a valid string"),
     ({"model": "auto", "messages": [{"role": "wizard", "content": "hi"}]}, "invalid_messages", "messages.0.role",
      "messages.0.role: Input should be 'system', 'developer', 'user', 'assistant', 'tool' or 'function'"),
+    # found by hand: these were forwarded to the provider, after the budget's hold ignored them
+    ({"model": "auto", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1.5}, "invalid_body",
+     "max_tokens", "max_tokens: Input should be a valid integer"),
+    ({"model": "auto", "messages": [{"role": "user", "content": "hi"}], "max_tokens": "100"}, "invalid_body",
+     "max_tokens", "max_tokens: Input should be a valid integer"),
+    ({"model": "auto", "messages": [{"role": "user", "content": "hi"}], "max_tokens": True}, "invalid_body",
+     "max_tokens", "max_tokens: Input should be a valid integer"),
+    ({"model": "auto", "messages": [{"role": "user", "content": "hi"}], "max_completion_tokens": 0}, "invalid_body",
+     "max_completion_tokens", "max_completion_tokens: Input should be greater than or equal to 1"),
 ])
 def test_a_malformed_chat_request_says_which_field(gateway, body, code, param, message):
     r = httpx.post(gateway.url + "/v1/chat/completions", json=body)
@@ -54,9 +63,10 @@ def test_the_openai_sdk_sees_a_bad_request_and_unknown_fields_pass_through(gatew
     with pytest.raises(openai.BadRequestError, match="messages.0.role: Field required"):
         c.chat.completions.create(model="auto", messages=[{"content": "hi"}])
     c.chat.completions.create(model="auto", messages=[{"role": "user", "content": "hi"}], temperature=0.3,
-                              tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}])
+                              max_tokens=2**40, max_completion_tokens=64, tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}])
     sent = fake.requests[-1].body
     assert sent["temperature"] == 0.3 and sent["tools"][0]["function"]["name"] == "f"
+    assert sent["max_tokens"] == 2**40 and sent["max_completion_tokens"] == 64  # whole numbers pass as sent
 
 
 @pytest.mark.parametrize("body,message", [

@@ -17,6 +17,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictInt,
     StrictStr,
     ValidationError,
     field_validator,
@@ -54,6 +55,10 @@ class ChatBody(BaseModel):
     stream: StrictBool | None = None
     stream_options: dict[str, Any] | None = None
     metadata: Any = None  # facts: request.explicit_facts checks them (422 invalid_fact)
+    # a positive whole number, as OpenAI requires: `1.5`, `"100"` or `true` would be forwarded
+    # to a provider that refuses it, after the budget's reservation had silently ignored it
+    max_tokens: StrictInt | None = Field(default=None, ge=1)
+    max_completion_tokens: StrictInt | None = Field(default=None, ge=1)
 
 
 class Feedback(BaseModel):
