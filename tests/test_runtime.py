@@ -84,6 +84,35 @@ def test_each_adapter_completes_and_reports_usage_and_cost(fake, primary):
         assert req.headers["authorization"] == "Bearer " + KEYS["FAKE_OA_KEY"] and req.body["model"] == "gpt-fake"
 
 
+SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"],
+          "additionalProperties": False}
+
+
+@pytest.mark.parametrize("fmt,effort,anthropic,gemini", [
+    ({"type": "json_schema", "json_schema": {"name": "place", "strict": True, "schema": SCHEMA}}, "high",
+     {"format": {"type": "json_schema", "schema": SCHEMA}, "effort": "high"},
+     {"responseMimeType": "application/json", "responseJsonSchema": SCHEMA}),
+    ({"type": "json_object"}, "minimal", {"effort": "low"}, {"responseMimeType": "application/json"}),
+    ({"type": "text"}, None, None, {}),
+])
+def test_structured_output_and_effort_reach_each_wire_in_its_own_fields(fake, fmt, effort, anthropic, gemini):
+    # found by hand: the Anthropic and Gemini adapters dropped response_format (and Anthropic
+    # reasoning_effort) without a word, so a client asking for JSON got prose from them
+    request = {**REQ, "response_format": fmt, "seed": 7, "presence_penalty": 0.5, "frequency_penalty": -0.25}
+    if effort:
+        request["reasoning_effort"] = effort
+    for primary in ("an", "ge"):
+        fake.clear()
+        run(complete(make_policy(fake.url, f"default route {primary}"), request))
+        (req,) = fake.requests
+        if primary == "an":
+            assert req.body.get("output_config") == anthropic
+        else:
+            config = req.body["generationConfig"]
+            assert {k: config[k] for k in ("responseMimeType", "responseJsonSchema") if k in config} == gemini
+            assert (config["seed"], config["presencePenalty"], config["frequencyPenalty"]) == (7, 0.5, -0.25)
+
+
 @pytest.mark.parametrize("primary", ["oa", "an", "ge"])
 def test_each_adapter_streams_openai_chunks(fake, primary):
     policy = make_policy(fake.url, f"default route {primary}")

@@ -75,6 +75,9 @@ def to_messages(body: dict) -> dict:
         out["stop_sequences"] = stops(body)
     if isinstance(body.get("user"), str):  # the end user, as Anthropic's API takes it
         out["metadata"] = {"user_id": body["user"]}
+    config = _output_config(body)
+    if config:
+        out["output_config"] = config
     tools = [_tool(t) for t in body.get("tools") or () if t.get("type", "function") == "function"]
     if tools:
         out["tools"] = tools
@@ -84,6 +87,26 @@ def to_messages(body: dict) -> dict:
         if choice is not None:
             out["tool_choice"] = choice
     return out
+
+
+# reasoning_effort as Anthropic's output_config.effort; OpenAI's `minimal` is its `low`
+_EFFORT = {"minimal": "low", "low": "low", "medium": "medium", "high": "high", "xhigh": "xhigh"}
+
+
+def _output_config(body: dict) -> dict:
+    """Structured output and effort, as Anthropic's `output_config`: a `json_schema`
+    response_format as its `format` (the schema as given), reasoning_effort as its `effort`.
+    A `json_object` response_format has no Anthropic equivalent without a schema: not sent."""
+    config: dict = {}
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        if isinstance(schema, dict):
+            config["format"] = {"type": "json_schema", "schema": schema}
+    effort = _EFFORT.get(str(body.get("reasoning_effort")))
+    if effort is not None:
+        config["effort"] = effort
+    return config
 
 
 def _content(blocks: list[dict]):

@@ -75,6 +75,15 @@ def to_contents(body: dict) -> dict:
             config[name] = body[key]
     if stops(body):
         config["stopSequences"] = stops(body)
+    for key, name in _SAMPLING.items():
+        if key in body:
+            config[name] = body[key]
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") in ("json_object", "json_schema"):
+        config["responseMimeType"] = "application/json"  # JSON mode
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        if fmt["type"] == "json_schema" and isinstance(schema, dict):
+            config["responseJsonSchema"] = schema  # JSON Schema as given, not OpenAPI's subset
     out["generationConfig"] = config
     declarations = [
         {k: v for k, v in (t.get("function") or {}).items() if k != "strict"}
@@ -96,6 +105,12 @@ def to_contents(body: dict) -> dict:
 
 
 _MODES = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
+# chat fields generationConfig takes under its own names
+_SAMPLING = {
+    "seed": "seed",
+    "presence_penalty": "presencePenalty",
+    "frequency_penalty": "frequencyPenalty",
+}
 
 
 def _user_parts(content) -> list[dict]:
