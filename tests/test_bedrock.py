@@ -336,6 +336,50 @@ def test_the_gateway_relays_tool_calls_both_ways(tmp_path, frankfurt, ireland, s
             {"toolResult": {"toolUseId": call_id, "content": [{"text": "a greeting"}]}}]}
 
 
+PIXEL = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+def test_images_reach_bedrock_as_bytes_and_an_image_it_cannot_take_goes_to_the_next_candidate(
+        tmp_path, frankfurt, ireland, fake, monkeypatch):
+    # found by hand: Bedrock dropped every image without a word (only a message's text was sent)
+    # and an empty text part became a blank block, which Converse refuses
+    looking = [{"role": "user", "content": [
+        {"type": "text", "text": "what is this?"}, {"type": "text", "text": ""},
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PIXEL}"}},
+        {"type": "image_url", "image_url": {"url": "s3://bucket/cat.JPG"}}]}]
+    with start(tmp_path, frankfurt, ireland) as gw:
+        answer = sdk(gw).chat.completions.create(model="auto", messages=looking)
+        assert answer.choices[0].message.content == f"Hello from {CLAUDE}: what is this?"
+        (got,) = frankfurt.requests
+        assert got.body["messages"] == [{"role": "user", "content": [
+            {"text": "what is this?"}, {"image": {"format": "png", "source": {"bytes": PIXEL}}},
+            {"image": {"format": "jpeg", "source": {"s3Location": {"uri": "s3://bucket/cat.JPG"}}}}]}]
+        # by https URL, or of a format Converse lacks: no region can carry it, the client is told
+        for url, said in (("https://example.com/cat.png", "not by https URL"),
+                          (f"data:image/bmp;base64,{PIXEL}", "not 'image/bmp'")):
+            frankfurt.clear()
+            with pytest.raises(openai.BadRequestError, match=said) as refused:
+                sdk(gw).chat.completions.create(model="auto", messages=[{"role": "user", "content": [
+                    {"type": "image_url", "image_url": {"url": url}}]}])
+            assert refused.value.body["code"] == "request_rejected"
+            assert frankfurt.received == 0 and ireland.received == 0
+    # with an OpenAI-format candidate after it, the request goes there, image and all
+    monkeypatch.setenv("FAKE_OA_KEY", "sk-test-openai-0123456789abcdef")
+    fake.clear()
+    path = tmp_path / "mixed.policy"
+    path.write_text(POLICY.format(fra=frankfurt.url, dub=ireland.url, claude=CLAUDE).replace(
+        "fallback [claude-dub]", "fallback [oa-1]") + f"""
+provider oa {{ adapter = openai base_url = "{fake.url}/v1" api_key = env("FAKE_OA_KEY") default = oa-1 }}
+model oa-1 {{ provider = oa id = "gpt-fake" input = 1 output = 2 }}
+""")
+    with RunningGateway(GatewayConfig(policy=str(path), retry=QUICK)) as gw:
+        url = "https://example.com/cat.png"
+        raw = sdk(gw).chat.completions.with_raw_response.create(model="auto", messages=[{"role": "user", "content": [
+            {"type": "text", "text": "and this?"}, {"type": "image_url", "image_url": {"url": url}}]}])
+        assert raw.headers["x-policylang-model"] == "oa-1"
+        assert fake.requests[-1].body["messages"][0]["content"][1]["image_url"]["url"] == url
+
+
 @pytest.mark.parametrize("stream", [False, True], ids=["plain", "streamed"])
 def test_a_region_that_is_down_fails_over_to_the_next_region_in_one_request(tmp_path, frankfurt, ireland, stream):
     with start(tmp_path, frankfurt, ireland) as gw:

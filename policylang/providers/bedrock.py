@@ -42,6 +42,7 @@ from ..chat import (
     stops,
     text_of,
     tool_call,
+    user_parts,
 )
 from ..semantics import ir
 from . import errors
@@ -73,6 +74,51 @@ def endpoint(region: str) -> str:
     return f"https://bedrock-runtime.{region}.amazonaws.com"
 
 
+# an image's media type as Converse names its format
+_IMAGE_FORMATS = {
+    "image/png": "png",
+    "image/jpeg": "jpeg",
+    "image/jpg": "jpeg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+}
+
+
+def _user_blocks(content) -> list[dict]:
+    """A user message's texts and images as Converse blocks, in order. Converse takes an image
+    as its bytes (base64 in JSON: a data: URL's payload as it came) or an s3:// location; any
+    other URL, or a media type it lacks, cannot be carried: errors.Unsupported, before sending,
+    so the request goes to the next candidate. Empty texts are left out (Converse refuses a
+    blank text block), but a turn keeps one block."""
+    blocks: list[dict] = []
+    for kind, value, media in user_parts(content):
+        if kind == "text":
+            if value:
+                blocks.append({"text": value})
+        elif media is not None:
+            fmt = _IMAGE_FORMATS.get(media.lower())
+            if fmt is None:
+                raise errors.Unsupported(
+                    f"Bedrock's Converse takes png, jpeg, gif and webp images, not {media!r}"
+                )
+            blocks.append({"image": {"format": fmt, "source": {"bytes": value}}})
+        elif value.startswith("s3://"):
+            fmt = _IMAGE_FORMATS.get("image/" + value.rsplit(".", 1)[-1].lower())
+            if fmt is None:
+                raise errors.Unsupported(
+                    "Bedrock needs an s3:// image's format: name it .png, .jpeg, .jpg, .gif or "
+                    ".webp"
+                )
+            blocks.append({"image": {"format": fmt, "source": {"s3Location": {"uri": value}}}})
+        else:
+            scheme = value.split(":", 1)[0] if ":" in value else "a relative"
+            raise errors.Unsupported(
+                f"Bedrock's Converse takes an image as a data: URL or an s3:// location, not "
+                f"by {scheme} URL"
+            )
+    return blocks or [{"text": ""}]
+
+
 def to_converse(body: dict) -> dict:
     """An OpenAI chat body as a Converse body: system messages as `system`, tool calls as
     toolUse blocks and tool messages as toolResult blocks in a user turn, consecutive turns of
@@ -96,7 +142,7 @@ def to_converse(body: dict) -> dict:
             blocks = [{"text": text}] if text else []
             blocks += [{"toolUse": _tool_use(call)} for call in m.get("tool_calls") or ()]
         else:
-            role, blocks = "user", [{"text": text_of(m.get("content"))}]
+            role, blocks = "user", _user_blocks(m.get("content"))
         if turns and turns[-1][0] == role:
             turns[-1][1].extend(blocks)
         else:

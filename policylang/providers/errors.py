@@ -12,6 +12,8 @@
     ├── AuthFailed                 401/403: this provider's key; other providers may work
     ├── NotFound                   404: no such model or path there (the candidate's `id` or
     │                              `base_url`); the next candidate may answer
+    ├── Unsupported                the wire cannot carry part of the request (an image by URL
+    │                              to Bedrock); raised before sending, the next candidate may
     └── BadRequest                 400, 413, 422: the next candidate would reject it too
 
 The router reads only the class: what to retry, where to fall back, when to stop.
@@ -90,6 +92,10 @@ class AuthFailed(ProviderError):
 
 class NotFound(ProviderError):
     kind = "not_found"
+
+
+class Unsupported(ProviderError):
+    kind = "unsupported"
 
 
 class BadRequest(ProviderError):

@@ -193,6 +193,10 @@ class Attempts:
                 "provider's `base_url`); falling back"
             )
             return Outcome.NEXT
+        if isinstance(exc, provider_errors.Unsupported):  # nothing was sent: no health lost
+            breaker.release()
+            attempt.detail = f"{exc}; trying the next candidate"
+            return Outcome.NEXT
         if isinstance(exc, provider_errors.ContextLengthExceeded):
             breaker.release()
             plan.need_context = model.context or plan.tokens
@@ -268,6 +272,15 @@ class Attempts:
                 plan.attempts,
                 plan.rule.name,
             )
+        unsupported = [a for a in plan.attempts if a.error == _UNSUPPORTED]
+        if unsupported and len(unsupported) + len(removed) == len(plan.attempts):
+            # no candidate's wire can carry it: the client's to change (a 5xx would be resent)
+            return RequestRejected(
+                f"no candidate of rule `{plan.rule.name}` can carry this request: "
+                + "; ".join(f"{a.candidate}: {a.detail.split('; trying')[0]}" for a in unsupported),
+                plan.attempts,
+                plan.rule.name,
+            )
         error: RouterError
         if not plan.tried:
             error = NoCandidateAvailable(
@@ -339,6 +352,7 @@ class Attempts:
 
 
 _CONTEXT = "context_length_exceeded"  # an attempt's error when the prompt did not fit
+_UNSUPPORTED = "unsupported"  # an attempt's error when its wire could not carry the request
 _REMOVED = "removed by the constraint"  # a skip's detail when a constraint ruled it out
 _CLIENT_ERRORS = (400, 413, 422)  # upstream statuses passed back to the client as they are
 

@@ -20,10 +20,13 @@ window), `stream_throttling` (a stream whose first word is
 followed by a throttlingException frame); `down = True` is a region that is down (503 to every
 request). A request offering tools (toolConfig) is answered with a toolUse of its first tool
 whose input is {"text": the last user text}; one ending with a toolResult, with text repeating it.
+A blank text block, or an image of another format or whose bytes are not base64, is refused with
+Bedrock's ValidationException.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import struct
@@ -94,6 +97,33 @@ def exception(kind: str, message: str) -> bytes:
         ":message-type": "exception",
     }
     return frame(headers, json.dumps({"message": message}).encode())
+
+
+def _content_error(messages: list) -> str | None:
+    """What Bedrock says of a blank text block or an image it cannot read (None when fine)."""
+    for i, m in enumerate(messages):
+        for j, b in enumerate(m.get("content") or []):
+            where = f"messages.{i}.content.{j}"
+            if "text" in b and not str(b["text"]).strip():
+                return (
+                    f"The text field in the ContentBlock object at {where} is blank. Add text "
+                    "to the text field, and try again."
+                )
+            image = b.get("image")
+            if image is None:
+                continue
+            if image.get("format") not in ("png", "jpeg", "gif", "webp"):
+                return f"The format of the image at {where} is not supported."
+            source = image.get("source") or {}
+            if "s3Location" in source:
+                continue
+            try:
+                base64.b64decode(source.get("bytes") or "", validate=True)
+            except (ValueError, TypeError):
+                return f"The image bytes at {where} are not valid base64."
+            if not source.get("bytes"):
+                return f"The image at {where} has no source."
+    return None
 
 
 def _last_user_text(body: dict) -> str:
@@ -212,6 +242,9 @@ class FakeBedrock(FakeProvider):
                 "that starts with a user message.",
             )
         blocks = [b for m in body["messages"] for b in m.get("content") or []]
+        blank = _content_error(body["messages"])
+        if blank is not None:
+            return await self._aws_error(writer, 400, "ValidationException", blank)
         if "toolConfig" not in body and any("toolUse" in b or "toolResult" in b for b in blocks):
             return await self._aws_error(
                 writer,
