@@ -165,13 +165,15 @@ class SourceCache:
     """Source lines by file name, for the caret renderer."""
 
     def __init__(self, sources: Mapping[str, str] | None = None):
-        self._lines = {name: split_lines(text) for name, text in (sources or {}).items()}
+        self._lines = {
+            name: split_lines(text.removeprefix("\ufeff")) for name, text in (sources or {}).items()
+        }
 
     def line(self, file: str, n: int) -> str | None:
         lines = self._lines.get(file)
         if lines is None:
-            try:
-                with open(file, encoding="utf-8") as fh:
+            try:  # utf-8-sig: a byte-order mark is no column, as the loader reads it
+                with open(file, encoding="utf-8-sig") as fh:
                     lines = split_lines(fh.read())
             except (OSError, UnicodeDecodeError):
                 lines = []

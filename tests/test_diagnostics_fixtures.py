@@ -43,3 +43,16 @@ def test_the_source_line_under_a_caret_shows_a_control_character_as_one_visible_
     assert lines[source] == f"3 | when {shown}task == cod route m"
     first = next(d for d in diags if d.span.line == 3)  # the caret stays under its column
     assert lines[source + 1].index("^") == len("3 | ") + first.span.column - 1, rendered
+
+
+def test_a_byte_order_mark_is_no_column_under_the_caret(tmp_path):
+    # the loader skips a BOM, so columns do not count it; the shown line must not either
+    from policylang.diagnostics import SourceCache, render_text
+
+    path = tmp_path / "bom.policy"
+    path.write_bytes("\ufeffdefault route gpt-nope\n".encode())
+    _, diags = check_source(path.read_text(encoding="utf-8"), str(path), tmp_path)
+    for sources in (SourceCache(), SourceCache({str(path): path.read_text(encoding="utf-8")})):
+        lines = render_text(diags, sources).splitlines()
+        assert lines[3] == "1 | default route gpt-nope"
+        assert lines[4].index("^") == lines[3].index("gpt-nope"), lines
