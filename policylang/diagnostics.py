@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -93,6 +94,19 @@ def visible(line: str) -> str:
         else:
             out.append("\ufffd")
     return "".join(out)
+
+
+def cells(text: str) -> int:
+    """How many terminal cells text takes: two for a wide character (CJK, fullwidth forms,
+    most emoji), none for a combining mark, one for the rest; the caret is laid out in cells."""
+    if text.isascii():
+        return len(text)
+    n = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        n += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return n
 
 
 @dataclass(frozen=True)
@@ -224,8 +238,8 @@ def render_text(diagnostics: Iterable[Diagnostic], sources: SourceCache | None =
             if not d.redact:
                 start = max(s.column - 1, 0)
                 end = s.end_column - 1 if s.end_line == s.line else len(text.rstrip())
-                width = max(end - start, 1)
-                caret = " " * start + "^" * width
+                width = max(cells(shown[start:end]), 1)
+                caret = " " * cells(shown[:start]) + "^" * width
                 if d.label:
                     caret += " " + d.label
                 out.append(f"{gutter} | {caret}")

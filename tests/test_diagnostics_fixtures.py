@@ -56,3 +56,13 @@ def test_a_byte_order_mark_is_no_column_under_the_caret(tmp_path):
         lines = render_text(diags, sources).splitlines()
         assert lines[3] == "1 | default route gpt-nope"
         assert lines[4].index("^") == lines[3].index("gpt-nope"), lines
+
+
+def test_the_caret_counts_a_wide_character_as_two_cells(tmp_path):
+    # a terminal gives CJK two cells: one space per character put the caret three to the left
+    from policylang.diagnostics import SourceCache, render_text
+
+    text = 'import std\nwhen prompt contains "日本語" and task == codee route gpt-5\ndefault route gpt-5\n'
+    _, diags = check_source(text, "w.policy", tmp_path)
+    lines = render_text([d for d in diags if "codee" in d.message], SourceCache({"w.policy": text})).splitlines()
+    assert lines[4] == "  | " + " " * 42 + "^^^^^"  # 39 characters before `codee`, three of them wide
