@@ -753,6 +753,87 @@ for (const [k, f] of Object.entries(cases)) {
         assert got[f"hole.{fn}"] == [True, "tags", 'fact `tags` must be a list of strings; got [null, "x"]']
 
 
+# what decide is given in JavaScript, and the facts JSON.stringify would send Python for it
+# (None: refused as not a plain object); ENUMERABLE / HIDDEN put `tokens: 7` / `tier: "pro"` on
+# Object.prototype first, enumerable or not
+_OBJECTS = [
+    ("{}", {}),
+    ("{ tokens: 5, tier: 'pro', tags: ['x'] }", {"tokens": 5, "tier": "pro", "tags": ["x"]}),
+    ("ENUMERABLE; {}", {}),
+    ("ENUMERABLE; { tier: 'pro' }", {"tier": "pro"}),
+    ("ENUMERABLE; { tokens: 5, tags: ['x'] }", {"tokens": 5, "tags": ["x"]}),
+    ("ENUMERABLE; { tokens: 5, nope: 1 }", {"tokens": 5, "nope": 1}),
+    ("HIDDEN; {}", {}),
+    ("HIDDEN; { tokens: 5 }", {"tokens": 5}),
+    ("{ [Symbol('tokens')]: 5, tier: 'pro' }", {"tier": "pro"}),
+    ("Object.defineProperty({ tier: 'pro' }, 'tokens', { value: 5 })", {"tier": "pro"}),
+    ("Object.defineProperty({}, 'tokens', { value: 5, enumerable: true })", {"tokens": 5}),
+    ("Object.assign(Object.create(null), { tokens: 5, tags: ['x'] })", {"tokens": 5, "tags": ["x"]}),
+    ("{ tokens: undefined, tier: 'pro' }", {"tier": "pro"}),
+    ("[]", None),
+    ("Object.assign([], { tokens: 5 })", None),
+    ("new (class Req { constructor() { this.tokens = 5; } })()", None),
+    ("Object.create({ tokens: 5 })", None),
+]
+
+
+def test_the_fast_reader_sees_the_facts_json_would_send(tmp_path):
+    """decide reads the declared facts by name and counts the object's keys with for…in, which
+    also sees inherited enumerable keys; it must decide on the facts JSON.stringify would send
+    (own, enumerable, string-keyed), as Python does, whatever else the object carries: an
+    Object.prototype polluted with a fact's name (enumerable or not) gives no fact, a Symbol key
+    or a non-enumerable property is no fact, a getter runs once. Each object is decided cold
+    and again once decide is optimized (warmed by 20,000 plain calls), and agrees with Python
+    both times."""
+    policy = policylang.loads(
+        'fact tokens: int\nfact tier: enum {free, pro} = free\nfact tags: set\n'
+        "provider p { adapter = echo }\nmodel m { provider = p }\n"
+        "big: when tokens > 4 and tags contains \"x\" route m\n"
+        "small: when tokens is present route m\n"
+        "pro: when tier == pro route m\ndefault route m\n", "objects.policy")
+    path = module_of(policy, tmp_path)
+    body = ["const make = ["]
+    for js, _ in _OBJECTS:
+        pollute = ""
+        if js.startswith("ENUMERABLE; "):
+            pollute, js = "Object.prototype.tokens = 7; ", js.removeprefix("ENUMERABLE; ")
+        elif js.startswith("HIDDEN; "):
+            pollute = "Object.defineProperty(Object.prototype, 'tier', { value: 'pro', configurable: true }); "
+            js = js.removeprefix("HIDDEN; ")
+        body.append(f"  () => {{ {pollute}return {js}; }},")
+    body += ["];", """
+function run(round) {
+  make.forEach((f, i) => {
+    const facts = f();
+    try { out[round + i] = M.decide(facts).rule; }
+    catch (e) { out[round + i] = [e instanceof M.FactError, e.fact]; }
+    delete Object.prototype.tokens;
+    delete Object.prototype.tier;
+  });
+}
+run("cold ");
+const plain = [{ tokens: 5, tags: ["x"] }, { tier: "pro" }, { tokens: 1 }, {}];
+for (let i = 0; i < 20000; i++) M.decide(plain[i & 3]);
+run("warm ");
+let reads = 0;
+const counted = { get tokens() { reads++; return 5; }, tags: ["x"] };
+out.getter = [M.decide(counted).rule, reads];
+"""]
+    got = _node_probe(tmp_path, path, "\n".join(body))
+    checked = 0
+    for i, (js, facts) in enumerate(_OBJECTS):
+        if facts is None:
+            want = [True, None]
+        else:
+            want = reference(policy, facts)
+            want = [True, want[1]] if isinstance(want, tuple) else want["rule"]
+        for round in ("cold ", "warm "):
+            assert got[round + str(i)] == want, (round, js, got[round + str(i)], want)
+            checked += 1
+    assert got["getter"] == ["big", 1]
+    assert checked == 2 * len(_OBJECTS)
+
+
 def test_learned_scores_decide_cannot_read_are_refused(tmp_path):
     """decide(facts, learned): learned scores it could never read, and so would skip in silence
     for the declared ones (a Map, a model's name for a "provider/model" candidate, a score that

@@ -215,7 +215,7 @@ def _blocks(policy: ir.PolicyIR, budget: int, data: _Data, slots: Slots) -> list
     for (lo, hi), dg in blocks:
         if dg is None:
             rules = [f"{r},{data.cond(policy.rules[r].cond)}" for r in range(lo, hi)]
-            slots.direct(len(out))
+            slots.direct(len(out), [policy.rules[r].cond for r in range(lo, hi)])
             out.append("{rules:[" + ",\n".join(rules) + "]}")
         else:
             out.append(f"{{root:{slots.diagram(dg, lo)}}}")

@@ -105,6 +105,7 @@ class Slots:
         self.tables = 0  # diagrams with a table on top
         # firstRule's steps, a block each: ("walk", root, table) or ("direct", block number)
         self.steps: list[tuple] = []
+        self.tested: set[str] = set()  # the facts of rules tested directly
 
     # ---- the slots, as the runtime's generic atomOf reads them ------------------------------
     def literal(self) -> str:
@@ -152,9 +153,27 @@ class Slots:
         self.steps.append(("walk", root, self._table(root, len(self.tree) - start)))
         return root
 
-    def direct(self, block: int) -> None:
-        """Block number `block` tests its rules directly (the runtime's tested)."""
+    def direct(self, block: int, conds: list[ir.Cond]) -> None:
+        """Block number `block` tests its rules' conditions directly (the runtime's tested)."""
         self.steps.append(("direct", block))
+        self.tested |= {t.fact for c in conds for t in ir.tests_of(c)}
+
+    def kept(self) -> set[str]:
+        """The facts whose values the runtime reads once the reader is done, which the reader
+        therefore writes to vals: those of the element and pattern slots (atoms computed where
+        a walk reaches them), of rules tested directly, and those constraints read (a fact
+        bound, the quality fact, `tokens` for a cost). The reader only validates the others."""
+        kept = {d.fact for d in self.dims if d.kind in ("element", "opaque")} | self.tested
+        for rule in self.policy.rules:
+            for _, attributes, constraints in rule.constraint_spec:
+                if attributes[4] is not None:
+                    kept.add(attributes[4][0])
+                for attribute, _, is_fact, operand, _ in constraints:
+                    if is_fact:
+                        kept.add(operand)
+                    if attribute == "cost":
+                        kept.add("tokens")
+        return kept
 
     def _child(self, n: int, a: int) -> int:
         """The child of the node at offset n for atom a (walk's step)."""
@@ -269,6 +288,11 @@ class Slots:
         lines += [
             "function readFacts(facts, vals, A) {",
             '  if (typeof facts !== "object" || facts === null) return slowRead(facts, A);',
+            "  // for…in below counts inherited enumerable keys too, and a fact read by name may",
+            "  // be inherited: with Object.prototype given one (polluted), the slow path, which",
+            "  // reads own keys only, as JSON.stringify does",
+            "  // eslint-disable-next-line no-unused-vars",
+            "  for (const k in NOTHING) return slowRead(facts, A);",
             "  let seen = 0;",
             "  let v;",
             "  let w;",
@@ -281,13 +305,16 @@ class Slots:
         ]
         if not self.fact_index:
             lines += proto
+        kept = self.kept()
         for name, i in sorted(self.fact_index.items(), key=lambda x: x[1]):
-            lines += _read_fact(name, i, policy.facts[name], self.by_fact.get(name))
+            read = _read_fact(name, i, policy.facts[name], self.by_fact.get(name), name in kept)
             if i == 0:
-                # after a first read, which tells V8 the object's map: the prototype is a
-                # constant of the map then, not a call (decideIn refuses a getter's throw from
-                # what is not a plain object)
-                lines += proto
+                # right after the first read, which tells V8 the object's map, before any
+                # branch: the prototype is a constant of the map then, not a call (9 ns of 43
+                # when it came after the first fact's checks; decideIn refuses a getter's
+                # throw from what is not a plain object)
+                read[1:1] = proto
+            lines += read
         lines += [
             "  let keys = 0;",
             "  for (const k in facts) keys++; // eslint-disable-line no-unused-vars",
@@ -334,19 +361,22 @@ _INHERITED = frozenset(
 )
 
 
-def _read_fact(name: str, i: int, f: ir.Fact, dim: Dim | None) -> list[str]:
-    """One fact's lines of readFacts: v its value as given, vals[i] its value normalized, A[s]
-    its atom (dim: its slot, None when no rule tests it)."""
+def _read_fact(name: str, i: int, f: ir.Fact, dim: Dim | None, keep: bool) -> list[str]:
+    """One fact's lines of readFacts: v its value as given, validated; vals[i] its value
+    normalized when keep (Slots.kept: the runtime reads it later), A[s] its atom (dim: its
+    slot, None when no rule tests it)."""
     key = js_literal(name)
     read = f"hasOwn(facts, {key}) ? facts[{key}] : undefined" if name in _INHERITED else ""
     lines = [f"  v = {read or f'facts[{key}]'};"]
     s = None if dim is None else dim.index
-    if dim is None:
-        lines.append(f"  if (v === undefined) vals[{i}] = DEFAULTS[{i}];")
+    absent = [f"vals[{i}] = DEFAULTS[{i}];"] if keep else []
+    if dim is not None:
+        absent.append(f"A[{s}] = {dim.atom_of(f.default if f.has_default else MISSING)};")
+    if absent:
+        lines += [f"  if (v === undefined) {{ {' '.join(absent)} }}", "  else {", "    seen++;"]
     else:
-        atom = dim.atom_of(f.default if f.has_default else MISSING)
-        lines.append(f"  if (v === undefined) {{ vals[{i}] = DEFAULTS[{i}]; A[{s}] = {atom}; }}")
-    lines += ["  else {", "    seen++;"]
+        lines += ["  if (v !== undefined) {", "    seen++;"]
+    keeps = [f"    vals[{i}] = w;"] if keep else []
     k = f.kind
     body: list[str]
     if k in ("enum", "string"):
@@ -359,22 +389,18 @@ def _read_fact(name: str, i: int, f: ir.Fact, dim: Dim | None) -> list[str]:
             assert dim is None or len(dim.regions) == 1, dim
             other = "" if dim is None else f"A[{s}] = {len(dim.members)};"
             members = () if dim is None else dim.members
-        body += _switch(i, s, members, other)
-        body.append(f"    vals[{i}] = w;")
+        body += _switch(i, s, members, other) + keeps
     elif k in ("int", "float"):
         fast = "Number.isSafeInteger(v) ? v + 0" if k == "int" else "v === v ? v"
-        body = [
-            f'    w = typeof v === "number" && {fast} : checkValue({i}, v);',
-            f"    vals[{i}] = w;",
-        ]
+        body = [f'    w = typeof v === "number" && {fast} : checkValue({i}, v);', *keeps]
         if dim is not None:
             body.append(f"    A[{s}] = {_count(dim, 'w')};")
     elif k == "bool":
-        body = [f'    vals[{i}] = w = typeof v === "boolean" ? v : checkValue({i}, v);']
+        body = [f'    w = typeof v === "boolean" ? v : checkValue({i}, v);', *keeps]
         if dim is not None:
             body.append(f"    A[{s}] = w ? 0 : 1;")
-    else:  # set
-        body = [f"    vals[{i}] = checkValue({i}, v);"]
+    else:  # set: validated (a Set of its strings, built only when kept)
+        body = [f"    {'vals[' + str(i) + '] = ' if keep else ''}checkValue({i}, v);"]
         if dim is not None:
             body.append(f"    A[{s}] = 0;")
     return lines + body + ["  }"]

@@ -653,3 +653,4 @@ const VALS = DEFAULTS.slice();
 const ATOMS = new Int32Array(SLOTS.length);
 let busy = false;
 const PLAIN = Object.prototype;
+const NOTHING = {}; // a plain object with no keys: for…in over it sees what PLAIN has been given
