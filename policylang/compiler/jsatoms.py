@@ -293,7 +293,8 @@ class Slots:
             "  // reads own keys only, as JSON.stringify does",
             "  // eslint-disable-next-line no-unused-vars",
             "  for (const k in NOTHING) return slowRead(facts, A);",
-            "  let seen = 0;",
+            "  let seen = 0; // facts given a value",
+            "  let held = 0; // facts given as undefined (absent)",
             "  let v;",
             "  let w;",
         ]
@@ -316,15 +317,21 @@ class Slots:
                 read[1:1] = proto
             lines += read
         lines += [
+            "  // the object's own enumerable keys: each a declared name (counted), or an unknown",
+            "  // one, absent when undefined (as JSON.stringify drops it), else the slow path,",
+            "  // which refuses it",
             "  let keys = 0;",
-            "  for (const k in facts) keys++; // eslint-disable-line no-unused-vars",
-            "  if (keys === seen) return vals;",
-            "  // a key whose value is undefined is absent, as JSON.stringify drops it: count the",
-            "  // others (an object built with `region: undefined` stays off the slow path)",
-            "  keys = 0;",
-            "  for (const k in facts) if (facts[k] !== undefined) keys++;",
-            "  // an unknown name, a fact that is no own enumerable property: the slow path",
-            "  return keys === seen ? vals : slowRead(facts, A);",
+            "  for (const k in facts) {",
+            "    switch (k) {",
+            *(f"      case {js_literal(name)}:" for name in self.fact_index),
+            *(["        keys++;", "        break;"] if self.fact_index else []),
+            "      default:",
+            "        if (facts[k] !== undefined) return slowRead(facts, A);",
+            "    }",
+            "  }",
+            "  // every fact read is one of those keys, or the slow path: a fact read that is no",
+            "  // own enumerable property (defined with enumerable: false, or inherited) is absent",
+            "  return keys === seen + held ? vals : slowRead(facts, A);",
             "}",
             "",
         ]
@@ -376,10 +383,10 @@ def _read_fact(name: str, i: int, f: ir.Fact, dim: Dim | None, keep: bool) -> li
     absent = [f"vals[{i}] = DEFAULTS[{i}];"] if keep else []
     if dim is not None:
         absent.append(f"A[{s}] = {dim.atom_of(f.default if f.has_default else MISSING)};")
-    if absent:
-        lines += [f"  if (v === undefined) {{ {' '.join(absent)} }}", "  else {", "    seen++;"]
-    else:
-        lines += ["  if (v !== undefined) {", "    seen++;"]
+    if name not in _INHERITED:
+        # a key given as undefined (V8 knows the object's map here: `in` is a constant of it)
+        absent.append(f"if ({key} in facts) held++;")
+    lines += [f"  if (v === undefined) {{ {' '.join(absent)} }}", "  else {", "    seen++;"]
     keeps = [f"    vals[{i}] = w;"] if keep else []
     k = f.kind
     body: list[str]
