@@ -846,6 +846,41 @@ Object.keys = keysOf;
     assert checked == 2 * len(_OBJECTS)
 
 
+def test_facts_past_the_first_word_of_the_readers_masks(tmp_path):
+    """The reader marks each fact given and each declared name listed in bit masks of 30 facts
+    a word: with 35 facts, one in the second word is read, counted and told from an unknown
+    name as one in the first is."""
+    assert jsatoms.MASK_BITS == 30
+    names = [f"f{i:02}" for i in range(35)]
+    policy = policylang.loads(
+        "".join(f"fact {n}: int\n" for n in names)
+        + "provider p { adapter = echo }\nmodel m { provider = p }\n"
+        "late: when f33 > 3 route m\nearly: when f01 > 3 route m\ndefault route m\n", "wide.policy")
+    assert sorted(policy.ir.facts) == names
+    cases = [
+        ("{ f33: 5 }", {"f33": 5}),
+        ("{ f01: 5, f34: 1 }", {"f01": 5, "f34": 1}),
+        ("{ f33: 5, nope: 1 }", {"f33": 5, "nope": 1}),
+        ("Object.defineProperty({ nope: 1 }, 'f33', { value: 5 })", {"nope": 1}),
+        ("Object.defineProperty({ f01: 5 }, 'f33', { value: 5 })", {"f01": 5}),
+        ("{ f33: undefined, f01: 5 }", {"f01": 5}),
+    ]
+    got = _node_probe(tmp_path, module_of(policy, tmp_path), "const make = [" + ", ".join(
+        f"() => ({js})" for js, _ in cases) + """];
+for (let round = 0; round < 2; round++) {
+  make.forEach((f, i) => {
+    try { out[round + ":" + i] = M.decide(f()).rule; }
+    catch (e) { out[round + ":" + i] = [e instanceof M.FactError, e.fact]; }
+  });
+  for (let j = 0; j < 20000; j++) M.decide({ f33: j & 7, f01: 2 });
+}
+""")
+    for i, (js, facts) in enumerate(cases):
+        want = reference(policy, facts)
+        want = [True, want[1]] if isinstance(want, tuple) else want["rule"]
+        assert got[f"0:{i}"] == got[f"1:{i}"] == want, (js, got[f"0:{i}"], got[f"1:{i}"], want)
+
+
 def test_learned_scores_decide_cannot_read_are_refused(tmp_path):
     """decide(facts, learned): learned scores it could never read, and so would skip in silence
     for the declared ones (a Map, a model's name for a "provider/model" candidate, a score that

@@ -51,6 +51,7 @@ TABLE_UP_TO = 4096
 TABLE_PER_INT = 4
 TABLE_MOST = 65536
 HASHABLE = ("enum", "string", "bool")
+MASK_BITS = 30  # facts per int of the reader's bit masks (given0, listed0, given1, …)
 
 
 def js_literal(value) -> str:
@@ -288,16 +289,18 @@ class Slots:
         lines += [
             "function readFacts(facts, vals, A) {",
             '  if (typeof facts !== "object" || facts === null) return slowRead(facts, A);',
-            "  // for…in below counts inherited enumerable keys too, and a fact read by name may",
+            "  // for…in below lists inherited enumerable keys too, and a fact read by name may",
             "  // be inherited: with Object.prototype given one (polluted), the slow path, which",
             "  // reads own keys only, as JSON.stringify does",
             "  // eslint-disable-next-line no-unused-vars",
             "  for (const k in NOTHING) return slowRead(facts, A);",
-            "  let seen = 0; // facts given a value",
-            "  let held = 0; // facts given as undefined (absent)",
             "  let v;",
             "  let w;",
         ]
+        words = range((len(self.fact_index) + MASK_BITS - 1) // MASK_BITS)
+        # bit i % MASK_BITS of given{i // MASK_BITS}: fact i read with a value; of listed…: its
+        # name listed by for…in
+        lines += [f"  let given{w} = 0;" for w in words] + [f"  let listed{w} = 0;" for w in words]
         if self.eager < len(self.dims):
             lines.append(f"  A.fill(-1, {self.eager}); // elements and patterns: on first use")
         proto = [
@@ -317,25 +320,36 @@ class Slots:
                 read[1:1] = proto
             lines += read
         lines += [
-            "  // the object's own enumerable keys: each a declared name (counted), or an unknown",
-            "  // one, absent when undefined (as JSON.stringify drops it), else the slow path,",
-            "  // which refuses it",
-            "  let keys = 0;",
+            "  // the object's own enumerable keys: each a declared name (marked listed), or an",
+            "  // unknown one, absent when undefined (as JSON.stringify drops it), else the slow",
+            "  // path, which refuses it",
             "  for (const k in facts) {",
             "    switch (k) {",
-            *(f"      case {js_literal(name)}:" for name in self.fact_index),
-            *(["        keys++;", "        break;"] if self.fact_index else []),
+            *(
+                f"      case {js_literal(name)}: listed{i // MASK_BITS} |= {_bit(i)}; break;"
+                for name, i in sorted(self.fact_index.items(), key=lambda x: x[1])
+            ),
             "      default:",
             "        if (facts[k] !== undefined) return slowRead(facts, A);",
             "    }",
             "  }",
-            "  // every fact read is one of those keys, or the slow path: a fact read that is no",
-            "  // own enumerable property (defined with enumerable: false, or inherited) is absent",
-            "  return keys === seen + held ? vals : slowRead(facts, A);",
+            "  // a fact read with a value that for…in did not list is no own enumerable",
+            "  // property (defined with enumerable: false, or inherited): absent, as the slow",
+            "  // path says",
+            "  return "
+            + "".join(f"(given{w} & ~listed{w}) === 0 && " for w in words)[:-4]
+            + " ? vals : slowRead(facts, A);"
+            if words
+            else "  return vals;",
             "}",
             "",
         ]
         return "\n".join(lines)
+
+
+def _bit(i: int) -> int:
+    """Fact i's bit in its word of the reader's masks."""
+    return 1 << i % MASK_BITS
 
 
 def _pairs(members) -> list:
@@ -383,10 +397,11 @@ def _read_fact(name: str, i: int, f: ir.Fact, dim: Dim | None, keep: bool) -> li
     absent = [f"vals[{i}] = DEFAULTS[{i}];"] if keep else []
     if dim is not None:
         absent.append(f"A[{s}] = {dim.atom_of(f.default if f.has_default else MISSING)};")
-    if name not in _INHERITED:
-        # a key given as undefined (V8 knows the object's map here: `in` is a constant of it)
-        absent.append(f"if ({key} in facts) held++;")
-    lines += [f"  if (v === undefined) {{ {' '.join(absent)} }}", "  else {", "    seen++;"]
+    given = f"    given{i // MASK_BITS} |= {_bit(i)};"
+    if absent:
+        lines += [f"  if (v === undefined) {{ {' '.join(absent)} }}", "  else {", given]
+    else:
+        lines += ["  if (v !== undefined) {", given]
     keeps = [f"    vals[{i}] = w;"] if keep else []
     k = f.kind
     body: list[str]
