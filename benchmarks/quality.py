@@ -3,7 +3,7 @@ accuracy is known, routed by the real Router (echo provider, no network); only t
 answered is rated, pass/fail by a draw from the truth at that moment, through Router.feedback.
 
     python benchmarks/quality.py [--requests N] [--seed 7] [--seeds 10] [--only NAME]
-    python benchmarks/quality.py --frontier [--seed 7] [--seeds 10]
+    python benchmarks/quality.py --frontier [--trials] [--seed 7] [--seeds 10]
 
 Scenarios (docs/language.md §5, issue #28):
   brief     JSON extraction, mistral-large (truly 0.95 at $3/M) vs gpt-5 (0.98 at $12/M); the
@@ -40,7 +40,10 @@ the time exploration adds to a decision, beside Router.decide without it.
 --frontier prints only the trade-off between the two targets that pull apart, answers below
 a floor (support) and an unlucky model's recovery (unlucky), with the degraded model beside,
 per (z_proof, carry) of the Learner: how far a mean the ratings put below its declared score
-is discounted, and how many requests' worth of exploration a demotion unlocks at once.
+is discounted, and how many requests' worth of exploration a demotion unlocks at once; with
+--trials, per parameter of the trial rule tried and not adopted (TrialLearner: a sequential
+test on the ratings a model gets after it falls under the floor). benchmarks/quality_model.py
+is a stand-alone model of the same rules that runs a rule over 50 seeds in seconds.
 """
 
 from __future__ import annotations
@@ -137,8 +140,78 @@ LEARNERS = (
     (TODAY, True, "half-life 1_000_000_000 or 1_000_000_000 days explore 0%", {}),
     ("learner", True, "", {}),
 )
-# --frontier: the trade-off between the two targets that pull apart, per (z_proof, carry)
-FRONTIER = [(z, carry) for z in (0.0, 0.5, 1.0, 1.645) for carry in (2500, 5000, 7500)]
+# --frontier: the trade-off between the two targets that pull apart, per Learner knobs:
+# (z_proof, carry); --trials: the trial rule (TrialLearner), tried and not adopted (docs §5)
+FRONTIER = [{"z_proof": z, "carry": carry} for z in (0.0, 0.5, 1.0, 1.645)
+            for carry in (2500, 5000, 7500)]
+TRIALS = [{"z_proof": 1.645, "trial": (0.04, 0.1, 0.05)},
+          {"z_proof": 1.645, "trial": (0.05, 0.2, 0.05)},
+          {"z_proof": 1.645, "trial": (0.05, 0.05, 0.05)},
+          # the burden of proof on the model: clearing the floor by 0.05, against being at it
+          {"z_proof": 1.645, "trial": (0.0, 0.05, 0.05), "good_bad": (0.95, 0.90)},
+          # the best such a test can do: told the two truths it must tell apart
+          {"z_proof": 1.645, "trial": (0.0, 0.05, 0.05), "good_bad": (0.95, 0.88)}]
+
+
+class TrialLearner(Learner):
+    """The trial rule tried for issue #28 and not adopted (docs/language.md §5): once a pair's
+    estimate (with z_proof) falls under `floor`, a sequential probability ratio test on the
+    ratings it gets from then on (a score of 0.5 or more passes), between accuracy floor + d
+    and floor - d, or good_bad = (good, bad), with error rates a (a good model dropped) and b
+    (a bad one taken back): trial = (d, a, b). While the test is undecided every request of the
+    value explores the pair, debited from the rule's bucket (which may go negative: the
+    re-tries are paid back from the 2% that follow); accepted, the pair is worth its declared
+    score (on trial again if the statistic falls under 0); rejected, it is explored from the
+    bucket as today, the statistic kept at the rejection bound. One floor, as in the scenarios
+    --frontier runs; state in this process only (the stores keep no trial)."""
+
+    def __init__(self, policy, store=None, clock=time.time, *, trial, floor, good_bad=None,
+                 **knobs):
+        self.floor = floor
+        d, a, b = trial
+        good, bad = good_bad or (floor + d, floor - d)
+        self.up, self.down = math.log(good / bad), math.log((1 - good) / (1 - bad))
+        self.accept, self.reject = math.log((1 - b) / a), math.log(b / (1 - a))
+        self.trials: dict = {}  # pair -> [state, log-likelihood ratio]
+        super().__init__(policy, store, clock, **knobs)
+
+    def _tables(self, rows):
+        super()._tables(rows)
+        for pair, e in rows.items():
+            if pair not in self.trials and e.declared is not None:
+                if e.estimate < self.floor <= e.declared:
+                    self.trials[pair] = ["trial", 0.0]
+        accepted = {pair for pair, (state, _) in self.trials.items() if state == "accepted"}
+        for pair in accepted:
+            worth = max(self.table[pair], rows[pair].declared or 0.0)
+            self.table[pair] = self.optimistic[pair] = worth
+        if accepted:
+            self.demoted = frozenset(
+                pair[1] for pair, e in rows.items() if e.demoted and pair not in accepted
+            )
+
+    def may_explore(self, rule, value):
+        if any(state == "trial" and pair[1] == value and self.optimistic[pair] >= self.floor
+               for pair, (state, _) in self.trials.items()):
+            key = (rule, value)  # the trial borrows from the bucket
+            tokens = min(self.carry, self._tokens.get(key, self.carry) + self.explore)
+            self._tokens[key] = tokens - 1.0
+            return True
+        return super().may_explore(rule, value)
+
+    def record(self, candidate, value, score, response_id="", explored=False):
+        trial = self.trials.get((candidate, value))  # counts the ratings after it began
+        super().record(candidate, value, score, response_id, explored)
+        if trial is None:
+            return
+        trial[1] += self.up if score >= 0.5 else self.down
+        if trial[1] >= self.accept:
+            trial[:] = ["accepted", self.accept]
+        elif trial[0] == "accepted" and trial[1] < 0.0:
+            trial[0] = "trial"
+        elif trial[1] <= self.reject:
+            trial[:] = ["rejected", self.reject]
+        self._tables(self._rows)
 
 
 def policy_text(s: dict, learns: bool, clause: str | None) -> str:
@@ -206,7 +279,11 @@ async def simulate(
     day = [0.0]  # simulated days, for a scenario whose requests come `per_day`
     if learns and ("per_day" in s or knobs):
         clock = (lambda: 1.7e9 + 86400.0 * day[0]) if "per_day" in s else time.time
-        router.learner = Learner(policy.ir, store, clock=clock, **(knobs or {}))
+        if knobs and "trial" in knobs:
+            floor = min(f for _, f in s["audiences"].values())
+            router.learner = TrialLearner(policy.ir, store, clock, floor=floor, **knobs)
+        else:
+            router.learner = Learner(policy.ir, store, clock=clock, **(knobs or {}))
     tasks, weights = list(s["tasks"]), list(s["tasks"].values())
     audiences = list(s["audiences"])
     a_weights = [s["audiences"][a][0] for a in audiences]
@@ -405,16 +482,21 @@ def summarize(runs: dict, seeds: list[int]) -> None:
             print(f"  {label:<22} {shown}{met}  [{each}]")
 
 
-def frontier(seeds: list[int]) -> None:
+def frontier(seeds: list[int], points: list[dict]) -> None:
     """The trade-off between answers below a floor (support) and an unlucky model's recovery
-    (unlucky), with the degraded model beside, per FRONTIER point over the same seeds: how
-    many seeds meet each target, the median and the worst."""
+    (unlucky), with the degraded model beside, per point (Learner knobs) over the same seeds:
+    how many seeds meet each target, the median and the worst."""
     print(f"\n=== frontier over {len(seeds)} seeds ({seeds[0]}-{seeds[-1]}): z_proof, carry "
-          "(requests' worth; at 2%: carry/50 re-tries at once) ===")
-    print(f"  {'z_proof':>7} {'carry':>6} | below floor ≤ 2%: seeds, median, worst | unlucky "
+          "(requests' worth; at 2%: carry/50 re-tries at once) or trial (d, a, b) ===")
+    print(f"  {'z_proof':>7} {'carry':>14} | below floor ≤ 2%: seeds, median, worst | unlucky "
           "share at 500 ≥ 80%: seeds, median, worst | degraded out ≤ 300: seeds")
-    for z, carry in FRONTIER:
-        knobs = {"z_proof": z, "carry": carry}
+    for knobs in points:
+        z = knobs.get("z_proof", Z_PROOF)
+        carry = knobs.get("carry", EXPLORE_CARRY)
+        if "trial" in knobs:
+            carry = "trial {}".format(",".join(f"{x:g}" for x in knobs["trial"]))
+            if "good_bad" in knobs:
+                carry = "{:g} vs {:g}, {:g},{:g}".format(*knobs["good_bad"], *knobs["trial"][1:])
         below, back, lost = [], [], []
         for seed in seeds:
             for name, out in (("support", below), ("unlucky", back), ("degrade", lost)):
@@ -423,7 +505,7 @@ def frontier(seeds: list[int]) -> None:
                 out.append(r["below_floor"] if name == "support" else
                            _share500(s, r) if name == "unlucky" else ratings_to_lose(s, r))
         mark = "  <- default" if (z, carry) == (Z_PROOF, EXPLORE_CARRY) else ""
-        print(f"  {z:>7} {carry:>6} | {sum(x <= 0.02 for x in below):>2}/{len(seeds)} "
+        print(f"  {z:>7} {carry:>14} | {sum(x <= 0.02 for x in below):>2}/{len(seeds)} "
               f"{statistics.median(below):6.2%} {max(below):6.2%} | "
               f"{sum(x >= 0.8 for x in back):>2}/{len(seeds)} {statistics.median(back):4.0%} "
               f"{min(back):4.0%} | {sum(x is not None and x <= 300 for x in lost):>2}/"
@@ -470,11 +552,13 @@ def main() -> None:
     ap.add_argument("--only", choices=sorted(SCENARIOS), action="append")
     ap.add_argument("--frontier", action="store_true",
                     help="only the trade-off between the below-floor and recovery targets, "
-                    "per (z_proof, carry), over the seeds (about 40 s per seed)")
+                    "per (z_proof, carry), over the seeds (about 2 s per seed and point)")
+    ap.add_argument("--trials", action="store_true",
+                    help="with --frontier: the trial rules (TRIALS) instead of (z_proof, carry)")
     args = ap.parse_args()
     seeds = list(range(args.seed, args.seed + args.seeds))
     if args.frontier:
-        frontier(seeds)
+        frontier(seeds, TRIALS if args.trials else FRONTIER)
         return
     runs: dict = {}
     for name, s in SCENARIOS.items():

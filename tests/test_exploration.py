@@ -128,6 +128,30 @@ def test_asking_the_ratings_for_proof_re_tests_an_unlucky_model_for_longer():
     assert back is not None and back > 500, back        # it does come back, later
 
 
+def test_the_trial_rule_tried_takes_back_what_proof_alone_keeps_out_but_misses_an_improvement():
+    """The rule docs §5 measured and did not adopt (`benchmarks/quality.py --frontier --trials`,
+    TrialLearner): a sequential test, on the ratings a model gets after it fell under the
+    floor, between 0.95 and the floor. With it, the unlucky good model that z_proof 1.645 alone
+    keeps out (seed 7) is back by request 500, and the overclaimer's below-floor answers on
+    the default's worst design seed (9) fall from 5.6% to 3.0%; but a model the test rejected
+    that improves later is not taken back within the run, where the default takes it back."""
+    trial = sim.TRIALS[3]
+    assert trial["good_bad"] == (0.95, 0.90)
+    s = sim.SCENARIOS["unlucky"]
+    proof = asyncio.run(sim.simulate(s, True, "", 600, 7, knobs={"z_proof": 1.645}))
+    tried = asyncio.run(sim.simulate(s, True, "", 600, 7, knobs=trial))
+    assert sim._share500(s, proof) < 0.1 and sim._share500(s, tried) >= 0.8
+    s = sim.SCENARIOS["support"]
+    default = asyncio.run(sim.simulate(s, True, "", s["requests"], 9))["below_floor"]
+    tried = asyncio.run(sim.simulate(s, True, "", s["requests"], 9, knobs=trial))["below_floor"]
+    assert tried < default / 1.8, (tried, default)
+    s = sim.SCENARIOS["improve"]
+    default = asyncio.run(sim.simulate(s, True, "", s["requests"], 7))
+    tried = asyncio.run(sim.simulate(s, True, "", s["requests"], 7, knobs=trial))
+    assert sim.requests_to_recover(s, default) is not None
+    assert sim.requests_to_recover(s, tried) is None
+
+
 def test_the_issues_extraction_case_comes_back_after_one_failed_rating():
     """examples/cost-per-quality.policy on the gateway: one failed rating moved mistral-large's
     extract estimate from 0.95 to 0.905, `by value` then preferred gpt-5 for the next 59."""
