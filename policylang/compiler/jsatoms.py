@@ -265,11 +265,12 @@ class Slots:
 
     # ---- the reader --------------------------------------------------------------------------
     def reader(self) -> str:
-        """readFacts(facts, vals, A): the facts `validated` would return, each declared fact read
-        by its name as a constant (an inline cache each, no loop over the keys) with its type
-        checked inline, and its atom written to A; anything unusual (a wrong type, an unknown
-        name, another prototype, an undefined value) goes to the runtime's checkValue or
-        slowRead, which say what is wrong."""
+        """readFacts(facts, vals, A): the facts `validated` would return (in vals only those
+        Slots.kept names), each declared fact read once by its name as a constant (an inline
+        cache each) with its type checked inline, and its atom written to A; then for…in
+        checks the keys (_listing). Anything unusual (a wrong type, an unknown name, another
+        prototype, a polluted Object.prototype, a fact that is no own enumerable property)
+        goes to the runtime's checkValue or slowRead, which say what is wrong."""
         policy = self.policy
         lines = [
             "",
@@ -319,7 +320,13 @@ class Slots:
                 # throw from what is not a plain object)
                 read[1:1] = proto
             lines += read
-        lines += [
+        lines += self._listing(words)
+        return "\n".join(lines)
+
+    def _listing(self, words: range) -> list[str]:
+        """readFacts' last lines: for…in marks each declared name it lists; an unknown name
+        with a value, or a fact read with a value but not listed, takes the slow path."""
+        return [
             "  // the object's own enumerable keys: each a declared name (marked listed), or an",
             "  // unknown one, absent when undefined (as JSON.stringify drops it), else the slow",
             "  // path, which refuses it",
@@ -344,7 +351,6 @@ class Slots:
             "}",
             "",
         ]
-        return "\n".join(lines)
 
 
 def _bit(i: int) -> int:
