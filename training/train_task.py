@@ -2,6 +2,7 @@
 
     python training/train_task.py          # train on templates + tune.jsonl, write the model
     python training/train_task.py --cv 5   # 5-fold cross-validation on tune.jsonl (the tuning signal)
+    python training/train_task.py --dev    # train without a fixed 15% of each public source, score it
 
 Training data (training/README.md says who wrote what): training/task/templates.py (request
 frames × slot values in 9 languages), training/task/tune.jsonl (hand-written, counted
@@ -25,6 +26,7 @@ import math
 import random
 import sys
 import time
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -134,11 +136,78 @@ def training_rows(natural: list[dict], public: list[dict], args) -> list[dict]:
             + [dict(r, weight=args.public_weight * (mean / counts[r["task"]]) ** args.balance) for r in public])
 
 
+DEV_SHARE = 15  # percent of each public source's rows in the development set (--dev)
+
+
+def is_dev(row: dict) -> bool:
+    """Whether a public row is in the development set: a fixed 15% of each source, by a hash of
+    its `source` id and text, so adding rows never moves old ones between the two sides."""
+    return zlib.crc32((row["source"] + "\x00" + row["text"]).encode()) % 100 < DEV_SHARE
+
+
+def family(source: str) -> str:
+    """The set a public row comes from, for the development report: `t0/<dataset>`, else the
+    first part of its source id (`math`, `gsm8k`, `dolly`…)."""
+    parts = source.split("/")
+    if parts[0] == "t0":
+        return "t0/" + parts[1].split("_")[0]
+    return parts[0]
+
+
+def develop(natural: list[dict], public: list[dict], args) -> None:
+    """Model selection on data we may look at: train without the development rows (is_dev, or
+    with --leave-out every row of the named source families: how the model does on a source
+    it never saw, as users' prompts are), score them per task and per source, and print the
+    temperature with the least log loss."""
+    t0 = time.perf_counter()
+    left = set(args.leave_out.split(",")) if args.leave_out else set()
+    held = (lambda r: family(r["source"]) in left) if left else is_dev
+    dev = [r for r in public if held(r)]
+    bias, weights = train_averaged(vectorize(training_rows(
+        natural, [r for r in public if not held(r)], args), args.min_count), args)
+    weights = prune(weights, args.prune)
+    hit, top, total, scored = Counter(), Counter(), Counter(), []
+    for row, (feats, y, _) in zip(dev, vectorize(dev)):
+        scores = scores_of(bias, weights, feats)
+        scored.append((scores, y))
+        got = max(range(len(scores)), key=scores.__getitem__)
+        peak = scores[got]
+        confidence = 1 / sum(math.exp((s - peak) / args.temperature) for s in scores)
+        answer = TASKS[got] if confidence >= 0.5 else "chat"
+        for key in (row["task"], family(row["source"])):
+            total[key] += 1
+            top[key] += got == y
+            hit[key] += answer == row["task"]
+    for key in (*(t for t in TASKS if total[t]), *sorted(k for k in total if k not in TASKS)):
+        print(f"{key:<16} {total[key]:>5}  top-1 {top[key] / total[key]:6.1%}  above 0.5 else chat {hit[key] / total[key]:6.1%}")
+    present = [t for t in TASKS if total[t]]
+    macro = sum(hit[t] / total[t] for t in present) / len(present)
+    print(f"development set ({len(dev)} rows{', left out: ' + args.leave_out if left else ''}): "
+          f"above 0.5 else chat {sum(hit[t] for t in TASKS) / len(dev):.1%}, "
+          f"macro {macro:.1%} ({time.perf_counter() - t0:.0f} s)")
+    best = min((nll(scored, t / 10), t / 10) for t in range(3, 60))
+    print(f"temperature with the least log loss on it: {best[1]} (loss {best[0]:.3f})")
+    for temperature in (0.4, 0.6, 0.8, 1.0, 1.2):
+        right, seen = Counter(), Counter()
+        for scores, y in scored:
+            peak = max(scores)
+            confident = 1 / sum(math.exp((s - peak) / temperature) for s in scores) >= 0.5
+            seen[y] += 1
+            right[y] += (scores.index(peak) if confident else TASKS.index("chat")) == y
+        print(f"  at temperature {temperature}: above 0.5 else chat {sum(right.values()) / len(scored):.1%}, "
+              f"macro {sum(right[y] / seen[y] for y in seen) / len(seen):.1%}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cv", type=int, default=0,
                     help="k-fold cross-validation on tune.jsonl + public_train.jsonl instead of writing")
     ap.add_argument("--errors", action="store_true", help="with --cv: list the wrong answers")
+    ap.add_argument("--dev", action="store_true",
+                    help="train without a fixed 15%% of each public source and score it instead of writing")
+    ap.add_argument("--leave-out", metavar="FAMILIES",
+                    help="with --dev: hold out every row of these source families (comma-separated: "
+                         "math,svamp,t0/cosmos…) instead of 15%% of each")
     ap.add_argument("--holdout-tune", action="store_true",
                     help="train without tune.jsonl and measure on it instead of writing")
     ap.add_argument("--epochs", type=int, default=12)
@@ -158,6 +227,9 @@ def main() -> None:
     natural = read_jsonl(HERE / "tune.jsonl")
     public = read_jsonl(HERE / "public_train.jsonl")
     t0 = time.perf_counter()
+    if args.dev:
+        develop(natural, public, args)
+        return
     if args.holdout_tune:
         # trained without tune.jsonl, measured on it: prompts written apart from the rest of
         # the training data, the way users' prompts are
