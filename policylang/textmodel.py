@@ -205,7 +205,9 @@ def features(text: str) -> set[str]:
     words longer than 5, the first word and the first two, a language's name (and whether "in",
     "into", "en", "auf"… comes before it), CJK character unigrams and bigrams,
     Hangul words and syllable pairs, numbers (and whether there are 2+ or 4+ of them, as word
-    problems have), symbols."""
+    problems have), symbols, whether the text is short (6 words or fewer) or long (60 or
+    more), and whether a language's name after "in"… follows a quotation mark ("'…' in
+    Thai")."""
     if len(text) > HEAD_CHARS + TAIL_CHARS:
         text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
     out: set[str] = set()
@@ -214,6 +216,8 @@ def features(text: str) -> set[str]:
     first = True
     words = 0
     numbers = 0
+    cjk = 0  # Han and kana characters and Hangul words, each about a word
+    quoted = False  # a quotation mark came before: "'…' in Thai" asks for the quote in Thai
     for m in _TOKENS.finditer(fold(text)):
         kind = m.lastgroup
         tok = m.group()
@@ -227,6 +231,8 @@ def features(text: str) -> set[str]:
                     add("g:" + padded[i : i + 4])
             if tok in LANGUAGE_NAMES:
                 add("l:" + ("to" if prev in _TO else "name"))
+                if quoted and prev in _TO:
+                    add("l:quote")
             if first:
                 add("f:" + tok)
                 first = False
@@ -235,6 +241,7 @@ def features(text: str) -> set[str]:
             words += 1
             prev = tok
         elif kind == "cjk":
+            cjk += len(tok)
             for i, ch in enumerate(tok):
                 add("c:" + ch)
                 if i:
@@ -244,6 +251,7 @@ def features(text: str) -> set[str]:
                 first = False
             prev = "<cjk>"
         elif kind == "hangul":
+            cjk += 1
             add("w:" + tok)
             for i in range(len(tok) - 1):
                 add("h:" + tok[i : i + 2])
@@ -258,10 +266,15 @@ def features(text: str) -> set[str]:
             add("s:" + tok)
             if tok in "\"'“”「」«»„":
                 prev = "<q>"
+                quoted = True
     if numbers >= 2:
         add("n2")
         if numbers >= 4:
             add("n4")
+    if words + cjk <= 6:  # a request of a few words, or of a long passage
+        add("len:short")
+    elif words + cjk >= 60:
+        add("len:long")
     return out
 
 
@@ -277,7 +290,9 @@ def describe(feature: str) -> str:
     if kind == "n":
         return "(a number)"
     if kind == "l":
-        return "in (a language)" if body == "to" else "(a language)"
+        return {"to": "in (a language)", "quote": "'…' in (a language)"}.get(body, "(a language)")
+    if kind == "len":
+        return f"(a {body} request)"
     if kind in ("n2", "n4"):
         return f"({kind[1]}+ numbers)"
     if kind == "g":

@@ -387,9 +387,7 @@ TRACE = ('Traceback (most recent call last):\n  File "app.py", line 12, in <modu
     ("What are some good stretches to do after a long run?", "chat"),
     ("Who painted the ceiling of the Sistine Chapel?", "chat"),
     ("Write a short poem about autumn leaves.", "chat"),
-    pytest.param("What's 'I'm allergic to peanuts' in Thai?", "translate", marks=pytest.mark.xfail(
-        strict=True, reason="#33, still open: the model answers chat (0.91); 'What's …?' weighs towards chat "
-        "from 3,565 Dolly questions more than 'in Thai' towards translate")),
+    ("What's 'I'm allergic to peanuts' in Thai?", "translate"),  # chat 0.91 before the l:quote feature
     ("How do I say 'where is the train station' in Vietnamese?", "translate"),
     ("¿Cómo se dice 'buenas noches' en griego?", "translate"),
     ("Maria buys 4 notebooks at $3 each and 2 pens at $1.50 each. She pays with a $20 bill. "
@@ -404,6 +402,14 @@ TRACE = ('Traceback (most recent call last):\n  File "app.py", line 12, in <modu
     ("Classify the sentiment of this review as positive, negative or neutral: 'The battery died after two days.'",
      "classify"),
     ("Which of these are fruits and which are vegetables: apple, carrot, pear, leek?", "classify"),
+    # the misses the last model left (#33): maths without a story, knowledge questions with
+    # options, a question over a story told first
+    ("What is the derivative of sin(x) * e^x?", "reasoning"),
+    ("How many positive divisors does 360 have?", "reasoning"),
+    ("What is the integral of 1/x from 1 to e?", "reasoning"),
+    ("Which planet is the largest in our solar system?\n- Mars\n- Jupiter\n- Venus\n- Earth", "chat"),
+    ("My neighbour kept her cat indoors all winter. In spring she let it out and it never came back.\n\n"
+     "Why did the cat not come back, according to the story?", "extract"),
 ])
 def test_std_task_on_fresh_prompts_of_every_task(text, task):
     """Prompts written in this test (in no data file): the shapes the issue lists as confusions —
@@ -478,3 +484,53 @@ def test_training_is_deterministic_on_a_small_slice():
     other = train_task.train(examples, epochs=2, l2=1e-4, rate=0.3, seed=6)
     assert first == second
     assert first != other  # the seed matters, so the equality above is not vacuous
+
+
+def _training_module(name: str):
+    import importlib.util
+
+    path = ROOT / "training" / ("train_task.py" if name == "train_task" else f"task/{name}.py")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_development_set_is_a_fixed_share_of_every_public_source():
+    """Model selection looks at held-out slices of the training sources, not at the evaluation
+    set: about 15% of each source, the same rows on every run and whatever rows are added."""
+    train_task = _training_module("train_task")
+    rows = read_jsonl(ROOT / "training" / "task" / "public_train.jsonl")
+    by_family: dict[str, list[bool]] = {}
+    for row in rows:
+        by_family.setdefault(train_task.family(row["source"]), []).append(train_task.is_dev(row))
+    big = {f: flags for f, flags in by_family.items() if len(flags) >= 300}
+    assert {"dolly", "math", "codenn", "conala", "gsm8k", "flan-wmt-template"} <= set(big)
+    for f, flags in big.items():
+        assert 0.10 <= sum(flags) / len(flags) <= 0.20, (f, sum(flags) / len(flags))
+    row = rows[123]
+    assert train_task.is_dev(row) == train_task.is_dev(dict(row)) and train_task.is_dev(rows[0]) in (True, False)
+    assert train_task.family("t0/cosmos_qa_context_question_description_text/7") == "t0/cosmos"
+    assert train_task.family("math/train/algebra/12") == "math"
+
+
+def test_maths_problems_are_made_plain_the_way_people_type_them():
+    import_public = _training_module("import_public")
+    assert import_public.plain_maths(r"Solve $\frac{x}{2} + 3 \le 7$ for $x$.") == "Solve (x)/(2) + 3 <= 7 for x."
+    assert import_public.plain_maths(r"Compute $\sqrt{16} \cdot \pi$.") == "Compute sqrt{16} * pi."
+    assert import_public.plain_maths(r"If $\left(a\right) \neq 0$ find $\mathbf{v}$") == "If (a) != 0 find v"
+
+
+@pytest.mark.parametrize("text,present,absent", [
+    ("What's 'I'm allergic to peanuts' in Thai?", {"l:quote", "l:to"}, {"len:short", "len:long"}),
+    ("I grew up in Thai food culture and love it", {"l:to"}, {"l:quote"}),
+    ('"Bonjour" is French for hello', {"l:name"}, {"l:quote", "l:to"}),
+    ("word " * 80, {"len:long"}, {"len:short"}),
+    ("这篇文章的主要观点是什么？请用三句话总结一下。", set(), {"len:short"}),  # 20 Han characters: not short
+    ("翻译", {"len:short"}, {"len:long"}),
+])
+def test_features_mark_a_quote_put_in_a_language_and_the_length(text, present, absent):
+    from policylang.textmodel import features
+
+    feats = features(text)
+    assert present <= feats and not (absent & feats), sorted(f for f in feats if f[:2] in ("l:", "le"))

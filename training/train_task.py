@@ -216,7 +216,7 @@ def main() -> None:
     ap.add_argument("--per-frame", type=int, default=4)
     ap.add_argument("--natural-weight", type=float, default=3.0)
     ap.add_argument("--public-weight", type=float, default=1.0)
-    ap.add_argument("--balance", type=float, default=1.0,
+    ap.add_argument("--balance", type=float, default=0.5,
                     help="public rows of a task weigh (mean task count / its count) ** this")
     ap.add_argument("--temperature", type=float, default=0.4,
                     help="divides the scores before the softmax (--cv and --holdout-tune print the best)")

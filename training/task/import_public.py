@@ -36,6 +36,22 @@ def show(mirrors: Path, repo: str, commit: str, path: str) -> str:
     ).stdout
 
 
+def show_tree(mirrors: Path, repo: str, commit: str, folder: str) -> dict[str, str]:
+    """Every file under folder at commit, path -> text, read in one `git cat-file --batch`."""
+    git = ["git", "-C", str(mirrors / repo.replace("/", "+") / "repo")]
+    paths = subprocess.run([*git, "ls-tree", "-r", "--name-only", commit, folder],
+                           capture_output=True, text=True, check=True).stdout.split()
+    out = subprocess.run([*git, "cat-file", "--batch"], input="".join(f"{commit}:{p}\n" for p in paths).encode(),
+                         capture_output=True, check=True).stdout
+    files, at = {}, 0
+    for path in paths:
+        header_end = out.index(b"\n", at)
+        size = int(out[at:header_end].split()[2])
+        files[path] = out[header_end + 1 : header_end + 1 + size].decode("utf-8")
+        at = header_end + 1 + size + 1
+    return files
+
+
 # ---- Databricks Dolly 15k (CC BY-SA 3.0) -----------------------------------------------------
 # The full file is 13 MB (out of reach here); nayohan/dolly-15k-analysis holds the instructions
 # and responses of the first 6,400 records (dolly_decode_bak/*.jsonl, keyed by Dolly's row id)
@@ -52,9 +68,26 @@ DOLLY_CATEGORIES = ("brainstorming", "classification", "closed_qa", "creative_wr
 DOLLY_GAP = (1131, 1158)  # records whose All.csv row is uncertain
 DOLLY_TASK = {"brainstorming": "chat", "creative_writing": "chat", "open_qa": "chat", "general_qa": "chat",
               "classification": "classify"}
-# closed_qa, information_extraction and summarization are dropped: their passage (Dolly's
-# `context`) is not in the copy, and the instruction alone ("When did Virgin Australia start
-# operating?") is an open question, not extraction or summary.
+# closed_qa, information_extraction and summarization need their passage (Dolly's `context`), which
+# the copy lacks: the instruction alone ("When did Virgin Australia start operating?") is an open
+# question. Kept are the instructions that name the text they are about ("Based on this paragraph
+# about…", "Extract the names … from the text") — what a user writes above a pasted passage —:
+# extract, or summarize where they ask for a summary (also of a named work without a text).
+DOLLY_PASSAGE = re.compile(
+    r"\b(?:this|these|the|that|following|given|above|below|provided|reference|attached)\s+(?:\w+\s+){0,2}?"
+    r"(?:text|passage|paragraph|article|document|reference|context|bio|biography|description|excerpt|"
+    r"information|essay|story|summary|wikipedia)s?\b", re.I)
+DOLLY_SUMMARY = re.compile(r"\b(?:summar|summis|summiz|sum up|sum it up|recap|tl;?dr|gist)", re.I)
+
+
+def dolly_task(category: str, instruction: str) -> str | None:
+    if category in DOLLY_TASK:
+        return DOLLY_TASK[category]
+    if category == "summarization" and DOLLY_SUMMARY.search(instruction):
+        return "summarize"
+    if category in ("closed_qa", "information_extraction", "summarization") and DOLLY_PASSAGE.search(instruction):
+        return "extract"
+    return None
 
 
 def dolly_categories(mirrors: Path) -> list[str]:
@@ -86,12 +119,14 @@ def dolly(mirrors: Path) -> tuple[list[dict], list[str]]:
     for r in records:
         if DOLLY_GAP[0] <= r["id"] < DOLLY_GAP[1]:
             continue
-        task = DOLLY_TASK.get(cats[r["id"] + (r["id"] >= DOLLY_GAP[1])])
         text = r["instruction"].strip()
+        category = cats[r["id"] + (r["id"] >= DOLLY_GAP[1])]
+        task = dolly_task(category, text)
         if task and text and len(text) <= MAX_CHARS:
             rows.append({"text": text, "task": task, "source": f"dolly/{r['id']}", "lang": "en",
                          "licence": "CC-BY-SA-3.0"})
-            responses.append(r["text"])
+            if category in DOLLY_TASK:  # the translation requests' sentences, as in the first round
+                responses.append(r["text"])
     return rows, responses
 
 
@@ -127,6 +162,20 @@ T0_TEMPLATES = {
     **{f"paws_labeled_final_{t}": ("classify", "PAWS (free use with attribution)") for t in (
         "Meaning", "Concatenation", "PAWS_ANLI_GPT3", "context_question", "task_description_no_label")},
     **{f"quarel_{t}": ("reasoning", "CC-BY-4.0") for t in ("logic_test", "testing_students", "choose_between")},
+    # open factual questions, with or without answer options: what users ask an assistant (chat)
+    **{f"kilt_tasks_hotpotqa_{t}": ("chat", "CC-BY-SA-4.0") for t in (
+        "combining_facts", "final_exam", "formulate", "straighforward_qa")},
+    **{f"commonsense_qa_{t}": ("chat", "MIT") for t in (
+        "answer_given_question_without_options", "most_suitable_answer", "question_answering")},
+    # writing over given material — paraphrase a sentence, a sentence from given words, a story
+    # from a news article —: chat by our rules, however much text the prompt holds
+    "paws_labeled_final_paraphrase_task": ("chat", "PAWS (free use with attribution)"),
+    **{f"common_gen_{t}": ("chat", "MIT") for t in ("Given_concepts_type_1", "Put_together", "topic_to_sentence")},
+    **{f"cnn_dailymail_3_0_0_{t}": ("chat", "Apache-2.0") for t in ("generate_story", "spice_up_story")},
+    # a passage, then a question answered from it
+    **{f"cosmos_qa_{t}": ("extract", "CC-BY-4.0") for t in (
+        "context_description_question_text", "context_question_description_text",
+        "description_context_question_text")},
 }
 
 
@@ -186,6 +235,48 @@ def aqua(mirrors: Path) -> list[dict]:
     return rows
 
 
+# ---- MATH: competition mathematics problems (MIT), as a user would type them ----------------------
+# hendrycks/math's files (one JSON file a problem) as copied into aiwaves-cn/agents; the train split.
+MATH = ("aiwaves-cn/agents", "e8c4e3c2d19739d3dff59e577d1c97090cc15f59")
+MATH_DIR = "src/agents/datasets/data/math/train/"
+MATH_PER_TYPE = 150
+_LATEX = (
+    (re.compile(r"\\(?:mathbf|mathrm|text|textbf|mathit|operatorname|mbox)\{([^{}]*)\}"), r"\1"),
+    (re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}"), r"(\1)/(\2)"),
+    (re.compile(r"\\(?:left|right|displaystyle|,|;|!|quad)"), ""),
+    (re.compile(r"\\(?:cdot|times)"), "*"),
+    (re.compile(r"\\leq?\b"), "<="), (re.compile(r"\\geq?\b"), ">="), (re.compile(r"\\neq?\b"), "!="),
+    (re.compile(r"\\([a-zA-Z]+)"), r"\1"),
+    (re.compile(r"[$]|\\[\[\]()]"), ""),
+    (re.compile(r"[ \t]+"), " "),
+)
+
+
+def plain_maths(text: str) -> str:
+    """A MATH problem with its LaTeX mark-up read aloud the way people type maths in a chat:
+    `$\\frac{1}{2}x \\le 3$` -> `(1)/(2)x <= 3`."""
+    for pattern, replacement in _LATEX:
+        text = pattern.sub(replacement, text)
+    return text.strip()
+
+
+def maths(mirrors: Path) -> list[dict]:
+    files = show_tree(mirrors, *MATH, MATH_DIR)
+    by_type: dict[str, list[str]] = {}
+    for path in sorted(files, key=lambda p: (p.rsplit("/", 2)[-2], int(p.rsplit("/", 1)[-1].split(".")[0]))):
+        by_type.setdefault(path.rsplit("/", 2)[-2], []).append(path)
+    rows = []
+    for kind, paths in sorted(by_type.items()):
+        usable = [p for p in paths if "[asy]" not in files[p]]  # a drawing is no prompt
+        for path in sorted(random.Random(f"{SEED}/math/{kind}").sample(usable, MATH_PER_TYPE)):
+            text = plain_maths(json.loads(files[path])["problem"])
+            n = path.rsplit("/", 1)[-1].split(".")[0]
+            if text and len(text) <= MAX_CHARS:
+                rows.append({"text": text, "task": "reasoning", "source": f"math/train/{kind}/{n}", "lang": "en",
+                             "licence": "MIT"})
+    return rows
+
+
 # ---- CoNaLa: StackOverflow question titles about Python (CC BY-SA 4.0, StackOverflow content) ---
 CONALA = ("shilliscmu/TranxConalaBaseline", "5520285387d946e826f4cc5a4a0a1bf7361355e5")
 
@@ -198,6 +289,28 @@ def conala(mirrors: Path) -> list[dict]:
             seen.add(text.casefold())
             rows.append({"text": text, "task": "code", "source": f"conala/{r['question_id']}", "lang": "en",
                          "licence": "CC-BY-SA-4.0"})
+    return rows
+
+
+# ---- CODE-NN: StackOverflow question titles about C# and SQL (CC BY-SA, StackOverflow content) ----
+# sriniiyer/codenn (MIT) ships the titles with their code; its train.txt files are over the 4 MB a
+# snapshot holds, so the rows come from valid.txt: "<question id>\t<answer id>\t<title>\t<code>\t<score>".
+CODENN = ("sriniiyer/codenn", "0f7fbb8b298a84faf4a14a8f76199e39af685e4a")
+CODENN_COUNT = 400  # per language
+
+
+def codenn(mirrors: Path) -> list[dict]:
+    rows = []
+    for language in ("csharp", "sql"):
+        titles: dict[str, str] = {}
+        for line in show(mirrors, *CODENN, f"data/stackoverflow/{language}/valid.txt").splitlines():
+            fields = line.split("\t")
+            if len(fields) >= 3 and fields[2].strip():
+                titles.setdefault(" ".join(fields[2].split()).casefold(), fields[0] + "\t" + " ".join(fields[2].split()))
+        picked = random.Random(f"{SEED}/codenn/{language}").sample(sorted(titles.values()), CODENN_COUNT)
+        for qid, title in sorted(x.split("\t") for x in picked):
+            rows.append({"text": title, "task": "code", "source": f"codenn/{language}/{qid}", "lang": "en",
+                         "licence": "CC-BY-SA-3.0"})
     return rows
 
 
@@ -243,7 +356,8 @@ def main() -> None:
     mirrors = Path(sys.argv[1])
     dolly_rows, responses = dolly(mirrors)
     t0_rows = t0(mirrors)
-    rows = dolly_rows + t0_rows + reframed(t0_rows) + gsm8k(mirrors) + aqua(mirrors) + conala(mirrors) + translate(mirrors, responses)
+    rows = (dolly_rows + t0_rows + reframed(t0_rows) + gsm8k(mirrors) + aqua(mirrors) + maths(mirrors)
+            + conala(mirrors) + codenn(mirrors) + translate(mirrors, responses))
     rows, dropped = decontaminate(rows)
     for row in dropped:
         print(f"left out, an evaluation prompt: {row['source']} {row['text'][:60]!r}")
