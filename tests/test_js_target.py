@@ -658,6 +658,8 @@ def test_compile_target_js_writes_the_module_and_its_declarations(tmp_path):
     assert 'readonly task?: "summarize" | "chat" | "code" | "reasoning" | "translate" | "extract" | "classify";' in dts
     assert 'export type RuleName = "own_floor" | "report" | "internal" | "default";' in dts
     assert "readonly tags?: readonly string[] | ReadonlySet<string>;" in dts
+    # 2**53 itself is refused as a Number (it may be 2**53 + 1 rounded)
+    assert "an integer: a Number below 2**53 in magnitude (a safe integer), or a BigInt" in dts
     assert "export declare function decide(facts: Facts, learned?: Learned): Decision;" in dts
     module = (tmp_path / "a" / "router.mjs").read_text()
     assert not re.search(r"^\s*import\b|\brequire\(", module, re.M)  # no dependency
@@ -772,6 +774,11 @@ _OBJECTS = [
     ("Object.defineProperty({ nope: 1 }, 'tokens', { value: undefined })", {"nope": 1}),
     ("Object.defineProperty({}, 'tokens', { value: 5, enumerable: true })", {"tokens": 5}),
     ("Object.assign(Object.create(null), { tokens: 5, tags: ['x'] })", {"tokens": 5, "tags": ["x"]}),
+    # what JSON.stringify would not send, with a value decide must not refuse: no fact
+    ("Object.defineProperty({}, 'tokens', { value: 'x' })", {}),
+    ("Object.defineProperty({ tier: 'pro' }, 'tokens', { get() { throw new Error('boom'); } })", {"tier": "pro"}),
+    ("new Proxy({ tier: 'pro' }, { get: (o, k) => (k === 'tokens' ? 'x' : o[k]) })", {"tier": "pro"}),
+    ("new Proxy({ tags: ['x'] }, { get: (o, k) => (k === 'tokens' ? 5 : o[k]) })", {"tags": ["x"]}),
     ("{ tokens: undefined, tier: 'pro' }", {"tier": "pro"}),
     ("{ tokens: 5, nope: undefined, tags: undefined }", {"tokens": 5}),
     ("[]", None),
@@ -787,7 +794,8 @@ def test_the_fast_reader_sees_the_facts_json_would_send(tmp_path):
     (own, enumerable, string-keyed), as Python does, whatever else the object carries: an
     Object.prototype polluted with a fact's name (enumerable or not) gives no fact, a Symbol key
     or a non-enumerable property is no fact (nor does it hide an unknown name from the count:
-    that one is refused), a getter runs once. Each object is decided cold
+    that one is refused), even with a wrong value, a getter that throws or through a Proxy's get
+    trap (decide refused them: the fast reader reads facts by name), a getter runs once. Each object is decided cold
     and again once decide is optimized (warmed by 20,000 plain calls), and agrees with Python
     both times. An undefined value (absent, as JSON.stringify drops it) keeps decide on its fast
     path: the slow one, which lists the keys with Object.keys, took 8x as long."""

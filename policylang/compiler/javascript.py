@@ -262,7 +262,7 @@ def _head(policy: ir.PolicyIR, digest: str) -> str:
         " *                            adapter, base URL, the name of its API key's variable,",
         " *                            cloud location and API version (adapter = azure)",
         " *",
-        " * Integer facts: a Number up to 2**53 in magnitude, or a BigInt (any size).",
+        " * Integer facts: a Number below 2**53 in magnitude (safe), or a BigInt (any size).",
     ]
     if skipped:
         head.append(
@@ -390,7 +390,9 @@ def declarations(policy: ir.PolicyIR) -> str:
         f = policy.facts[name]
         note = []
         if f.kind == "int":
-            note.append("an integer: a Number up to 2**53 in magnitude, or a BigInt")
+            note.append(
+                "an integer: a Number below 2**53 in magnitude (a safe integer), or a BigInt"
+            )
         if f.ignoring_case:
             note.append("compared ignoring letter case")
         if f.has_default:

@@ -636,11 +636,14 @@ function decideIn(facts, learned, into, A) {
   let vals;
   try {
     vals = readFacts(facts, into, A); // generated after this runtime: as `validated`, faster
-  } catch (e) {
-    // every bad fact named, not only the first; a getter that threw on what is no plain object
-    // (readFacts reads a fact before it looks at the prototype): that object refused
-    if (e instanceof FactError || typeof facts !== "object" || !isPlain(facts)) validated(facts);
-    throw e;
+  } catch {
+    // read again the long way, which names every bad fact, not only the first. readFacts reads
+    // each declared fact by name, so it also reads what JSON.stringify would not send: a fact
+    // that is no own enumerable property (enumerable: false, a Proxy's get trap) with a wrong
+    // value or a getter that throws, or a getter of what is no plain object (it reads a fact
+    // before it looks at the prototype). The long way reads own enumerable keys only: it
+    // decides without such a fact, as Python given the JSON does, or refuses that object
+    vals = slowRead(facts, A);
   }
   const r = firstRule(vals, A);
   if (r < 0) return NO_ROUTE;
