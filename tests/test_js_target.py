@@ -949,6 +949,46 @@ def test_refusals_of_long_values_are_pythons_word_for_word(node, tmp_path):
     assert compared == len(cases) == 210 and hinted >= 7 and cut >= 50, (hinted, cut)
 
 
+def test_refused_values_are_shown_as_python_shows_them_as_far_as_the_cut(node, tmp_path):
+    """A refused value is shown as Python's json.dumps writes it, cut at 60 characters: nested
+    lists deeper than 20 (shown as `[[...]]` at depth 21 before), an object's undefined value
+    (left out, as JSON.stringify leaves it), a list of 200,000 items; and only as far as the cut,
+    so that a circular list (only JavaScript can pass one) is refused with a FactError like any
+    other wrong value (before: 46 s of CPU for a list holding itself three times, then a
+    RangeError)."""
+    policy = policylang.loads("fact tags: set\nfact n: int\nprovider p { adapter = echo }\n"
+                              "model m { provider = p }\ndefault route m\n", "shown.policy")
+    path = module_of(policy, tmp_path)
+    values = []
+    for depth in (2, 20, 21, 22, 29, 30, 31, 40, 200):
+        values.append(json.loads("[" * depth + "]" * depth))
+        values.append(json.loads("[" * depth + '"x", 1' + "]" * depth))
+    values += [list(range(200_000)), [{"a": [1, {"b": [2, [3, "\u00e9" * 40]]}]}], [[], {}, [[]], {"k": {}}]]
+    cases = [{"tags": v} for v in values] + [{"n": v} for v in values]
+    got = node.run(path, [["decide", c, None] for c in cases])
+    compared = cut = 0
+    for facts, answer in zip(cases, got):
+        want = reference(policy, facts)
+        assert answer["error"]["message"] == want[2], (str(facts)[:80], answer["error"]["message"], want[2])
+        compared += 1
+        cut += want[2].endswith("...")
+    assert compared == 42 and cut >= 16, (compared, cut)
+    out = _node_probe(tmp_path, path, """
+const looped = [];
+looped.push(looped, looped, looped);
+for (const [k, facts] of Object.entries({
+  looped: { tags: looped },
+  undefinedValue: { tags: [{ a: undefined, b: 1, f() {} }, undefined] },
+})) {
+  try { out[k] = M.decide(facts).rule; } catch (e) { out[k] = [e.name, e.fact, e.message]; }
+}
+""")
+    assert out["looped"] == ["FactError", "tags", "fact `tags` must be a list of strings; got " + "[" * 57 + "..."]
+    # Python given the JSON ({"tags": [{"b": 1}, null]})
+    want = reference(policy, {"tags": [{"b": 1}, None]})
+    assert out["undefinedValue"] == ["FactError", "tags", want[2]] and want[2].endswith('got [{"b": 1}, null]')
+
+
 def test_candidates_say_how_to_call_each_model_as_the_policy_declares(tmp_path):
     """CANDIDATES, per candidate of every example policy, holds what the Python side knows of
     its provider: model id, adapter, base URL, the key's variable, the cloud `location` and an

@@ -4,24 +4,54 @@
 
 /** A value as Python's json.dumps writes it (ASCII, ", " and ": "), cut at 60 characters. */
 function show(value) {
-  // a string is escaped only as far as the cut: a megabyte value costs no megabyte of text
-  const text = typeof value === "string" ? pyString(value, 61) : pyJson(value, 0);
+  // only as much is written as the cut shows: a megabyte value, a list of a million items or
+  // a circular one (only JavaScript can pass that) costs no more text than a short one
+  const t = typeof value;
+  const text = t === "string" ? pyString(value, SHOWN)
+    : t === "function" || t === "symbol" ? pyString(String(value), SHOWN) // no JSON: its source
+    : pyJson(value, { text: "" });
   return text.length <= 60 ? text : text.slice(0, 57) + "...";
 }
 
-function pyJson(v, depth) {
-  if (depth > 20) return "...";
-  if (v === null || v === undefined) return "null";
-  if (v === true) return "true";
-  if (v === false) return "false";
-  if (typeof v === "bigint") return String(v);
-  if (typeof v === "number") return pyNumber(v);
-  if (typeof v === "string") return pyString(v);
-  if (Array.isArray(v) || v instanceof Set) return "[" + [...v].map((x) => pyJson(x, depth + 1)).join(", ") + "]";
-  if (typeof v === "object") {
-    return "{" + Object.keys(v).map((k) => `${pyString(k)}: ${pyJson(v[k], depth + 1)}`).join(", ") + "}";
+const SHOWN = 61; // characters of a value's text that tell whether, and where, it is cut
+
+/** v's text appended to out.text, as Python's json.dumps of what JSON.stringify sends (an
+ * object's undefined or function values left out, null for them in a list), up to SHOWN
+ * characters; returns out.text. */
+function pyJson(v, out) {
+  if (out.text.length > SHOWN) return out.text;
+  if (v === null || v === undefined || typeof v === "function" || typeof v === "symbol") {
+    out.text += "null";
+  } else if (v === true) out.text += "true";
+  else if (v === false) out.text += "false";
+  else if (typeof v === "bigint") out.text += String(v);
+  else if (typeof v === "number") out.text += pyNumber(v);
+  else if (typeof v === "string") out.text += pyString(v, SHOWN - out.text.length);
+  else if (Array.isArray(v) || v instanceof Set) {
+    out.text += "[";
+    let first = true;
+    for (const x of v) {
+      if (out.text.length > SHOWN) return out.text;
+      if (!first) out.text += ", ";
+      first = false;
+      pyJson(x, out);
+    }
+    out.text += "]";
+  } else {
+    out.text += "{";
+    let first = true;
+    for (const k of Object.keys(v)) {
+      if (out.text.length > SHOWN) return out.text;
+      const x = v[k];
+      if (x === undefined || typeof x === "function" || typeof x === "symbol") continue;
+      if (!first) out.text += ", ";
+      first = false;
+      out.text += pyString(k, SHOWN - out.text.length) + ": ";
+      pyJson(x, out);
+    }
+    out.text += "}";
   }
-  return pyString(String(v));
+  return out.text;
 }
 
 function pyString(s, limit = Infinity) {

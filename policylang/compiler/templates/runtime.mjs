@@ -91,7 +91,7 @@ function checkValue(i, value) {
       if (items === null) break;
       // a loop, not every(): every() skips an array's holes, which are no strings
       let strings = true;
-      for (let j = 0; j < items.length; j++) if (typeof items[j] !== "string") strings = false;
+      for (let j = 0; j < items.length && strings; j++) if (typeof items[j] !== "string") strings = false;
       if (strings) return new Set(items);
       break;
     }
