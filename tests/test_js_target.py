@@ -1023,3 +1023,104 @@ def test_candidates_say_how_to_call_each_model_as_the_policy_declares(tmp_path):
     us = [v for v in _node_probe(tmp_path, module, "Object.assign(out, M.CANDIDATES);").values()
           if v["provider"] == "azure-us"]
     assert us and all(v["location"] == "eastus2" and v["apiVersion"] == "2024-10-21" for v in us)
+
+
+SHAPES_RUNNER = r"""
+import vm from "node:vm";
+import { pathToFileURL } from "node:url";
+import { readFileSync } from "node:fs";
+const jobs = JSON.parse(readFileSync(process.argv[2], "utf8"));
+const decode = (v) => Array.isArray(v) ? v.map(decode)
+  : v !== null && typeof v === "object"
+    ? ("$bigint" in v ? BigInt(v.$bigint) : "$float" in v ? { inf: Infinity, "-inf": -Infinity, nan: NaN }[v.$float]
+      : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, decode(x)])))
+    : v;
+const realm = vm.runInNewContext("(entries) => Object.fromEntries(entries)");
+// the same facts, as JSON.stringify would send them, in objects made as JavaScript makes them;
+// each declared name not given is also put where JSON.stringify does not look, with a wrong value
+const SHAPES = {
+  plain: (f) => ({ ...f }),
+  reversed: (f) => Object.fromEntries(Object.entries(f).reverse()),
+  bare: (f) => Object.assign(Object.create(null), f),
+  frozen: (f) => Object.freeze({ ...f }),
+  proxy: (f) => new Proxy({ ...f }, {}),
+  realm: (f) => realm(Object.entries(f)),
+  // JSON.parse's object (its keys parsed), holding the values JSON cannot carry (BigInt, NaN)
+  json: (f) => Object.assign(JSON.parse(JSON.stringify(Object.fromEntries(Object.keys(f).map((k) => [k, 0])))), f),
+  undefinedKeys: (f, names) => Object.assign({ nope: undefined }, ...names.map((n) => ({ [n]: undefined })), f),
+  hidden: (f, names) => {
+    const o = { ...f };
+    for (const n of names) if (!(n in f)) Object.defineProperty(o, n, { value: Symbol("no fact") });
+    o[Symbol("tokens")] = 1;
+    return o;
+  },
+  hiddenGetter: (f, names) => {
+    const o = { ...f };
+    for (const n of names) if (!(n in f)) Object.defineProperty(o, n, { get() { throw new Error("read"); } });
+    return o;
+  },
+  trap: (f, names) => new Proxy({ ...f }, { get: (o, k) => (k in o ? o[k] : names.includes(k) ? [1] : undefined) }),
+};
+const out = [];
+for (const job of jobs) {
+  const M = await import(pathToFileURL(job.module).href);
+  const names = Object.keys(M.FACTS);
+  const answer = (facts) => {
+    try { return M.decide(facts).rule; } catch (e) { return [e.name, e.fact ?? null, e.message]; }
+  };
+  for (let round = 0; round < 2; round++) {
+    const rows = job.facts.map((raw) => {
+      const f = decode(raw);
+      return Object.fromEntries(Object.entries(SHAPES).map(([k, make]) => [k, answer(make(f, names))]));
+    });
+    if (round === 1) out.push(rows);
+    // warm decide up on these facts, so that the second round runs optimized code
+    for (let i = 0; i < 3000; i++) answer(decode(job.facts[i % job.facts.length]));
+  }
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def test_decide_depends_only_on_the_facts_json_would_send(tmp_path):
+    """A law over random policies (js_policies) and facts (js_facts): whatever object carries the
+    facts — a literal, its keys reversed, Object.create(null), frozen, a Proxy, another realm's,
+    JSON.parse's, with every other declared name undefined, or defined where JSON.stringify does
+    not look (non-enumerable with a wrong value or a throwing getter, a Proxy's get trap, a
+    Symbol key) — decide answers what Python answers for the facts JSON.stringify would send,
+    once optimized too. Counts what it compared."""
+    counts: Counter = Counter()
+    jobs, wants = [], []
+
+    @settings(max_examples=25, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+    @given(js_policies(), st.lists(js_facts(), min_size=10, max_size=20))
+    def collect(text, many_facts):
+        policy = policylang.loads(text, "shapes.policy")
+        path = tmp_path / f"s{len(jobs)}.mjs"
+        path.write_text(generate_js(policy.ir, facts_schema(policy.ir)).source, encoding="utf-8")
+        facts, want = [], []
+        for f in many_facts + bad_values(policy)[:6]:
+            try:
+                facts.append(encode_facts(policy, f))
+            except Divergent:
+                continue
+            w = reference(policy, f)
+            want.append(["FactError", w[1], w[2]] if isinstance(w, tuple) else w["rule"])
+        jobs.append({"module": str(path), "facts": facts})
+        wants.append(want)
+
+    collect()
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
+    (tmp_path / "shapes.mjs").write_text(SHAPES_RUNNER, encoding="utf-8")
+    got = json.loads(subprocess.run([NODE, str(tmp_path / "shapes.mjs"), str(tmp_path / "jobs.json")],
+                                    capture_output=True, text=True, check=True).stdout)
+    for job, want, rows in zip(jobs, wants, got):
+        for facts, w, row in zip(job["facts"], want, rows):
+            for shape, answer in row.items():
+                assert answer == w, (shape, facts, answer, w)
+                counts[shape] += 1
+            counts["refused" if isinstance(w, list) else "decided"] += 1
+    print(dict(counts))
+    assert len(jobs) == 25 and counts["decided"] >= 150 and counts["refused"] >= 100, counts
+    assert len({counts[s] for s in ("plain", "hidden", "trap", "realm")}) == 1
