@@ -729,6 +729,8 @@ const cases = {
   throwing: new (class Getter { get tags() { throw new Error("boom"); } })(),
   boxed: new String("tokens"),
   inherited: Object.create({ tokens: 5 }),
+  // inheriting from an object with no prototype (was read as plain, tokens left unread)
+  bareInherited: Object.create(Object.assign(Object.create(null), { tokens: 5 })),
   realm: vm.runInNewContext("({ tokens: 5 })"),
   hole: { tags: [, "x"] },
   plain: { tokens: 5 },
@@ -743,7 +745,8 @@ for (const [k, f] of Object.entries(cases)) {
     for name, type_, hint in [("map", "Map", "Object.fromEntries(map) makes one"),
                               ("date", "Date", "copy it: {...facts}"), ("instance", "Req", "copy it"),
                               ("throwing", "Getter", "copy it"),
-                              ("boxed", "String", "copy it"), ("inherited", "an object inheriting properties", "copy it")]:
+                              ("boxed", "String", "copy it"), ("inherited", "an object inheriting properties", "copy it"),
+                              ("bareInherited", "an object inheriting properties", "copy it")]:
         for fn in ("decide", "checkFacts"):
             ok, fact, message = got[f"{name}.{fn}"]
             assert ok and fact is None, (name, fn, got[f"{name}.{fn}"])

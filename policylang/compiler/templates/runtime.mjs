@@ -151,7 +151,12 @@ function validated(facts) {
 /** Whether o is a plain object: {...}, JSON.parse's, Object.create(null), from any realm. */
 function isPlain(o) {
   const proto = Object.getPrototypeOf(o);
-  return proto === null || Object.getPrototypeOf(proto) === null;
+  if (proto === null || proto === PLAIN) return true;
+  // another realm's Object.prototype (node:vm, an iframe), not any object with no prototype:
+  // Object.create(Object.create(null)) may inherit facts this would silently leave unread
+  if (Object.getPrototypeOf(proto) !== null || !hasOwn(proto, "constructor")) return false;
+  const c = proto.constructor;
+  return typeof c === "function" && c.name === "Object" && c.prototype === proto;
 }
 
 function typeName(o) {
