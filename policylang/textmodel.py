@@ -206,8 +206,8 @@ def features(text: str) -> set[str]:
     "into", "en", "auf"… comes before it), CJK character unigrams and bigrams,
     Hangul words and syllable pairs, numbers (and whether there are 2+ or 4+ of them, as word
     problems have), symbols, whether the text is short (6 words or fewer) or long (60 or
-    more), and whether a language's name after "in"… follows a quotation mark ("'…' in
-    Thai")."""
+    more), whether a language's name after "in"… follows a quotation mark ("'…' in
+    Thai"), and whether it is a question after a pasted passage (request_part's ¶ first)."""
     if len(text) > HEAD_CHARS + TAIL_CHARS:
         text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
     out: set[str] = set()
@@ -275,6 +275,8 @@ def features(text: str) -> set[str]:
         add("len:short")
     elif words + cjk >= 60:
         add("len:long")
+    if text.startswith(PASTED) and text.rstrip().endswith(("?", "？", "؟")):
+        add("x:pasted-question")  # a question after a pasted passage, in whatever language
     return out
 
 
@@ -293,6 +295,8 @@ def describe(feature: str) -> str:
         return {"to": "in (a language)", "quote": "'…' in (a language)"}.get(body, "(a language)")
     if kind == "len":
         return f"(a {body} request)"
+    if kind == "x":
+        return "(a question after a pasted text)"
     if kind in ("n2", "n4"):
         return f"({kind[1]}+ numbers)"
     if kind == "g":

@@ -419,6 +419,32 @@ def test_std_task_on_fresh_prompts_of_every_task(text, task):
     assert c.value == task, (c.value, c.detail, c.evidence)
 
 
+WATT = ("Die Wattenmeer-Region erstreckt sich entlang der Nordseeküste von den Niederlanden über Deutschland bis "
+        "nach Dänemark. Sie ist das größte zusammenhängende Gezeitengebiet der Welt und seit 2009 UNESCO-Welterbe. "
+        "Jedes Jahr rasten hier Millionen Zugvögel, die auf dem Weg zwischen Afrika und der Arktis sind, und finden "
+        "in den Schlickflächen reichlich Nahrung. Der dänische Teil wurde 2014 in die Welterbeliste aufgenommen, "
+        "nachdem Dänemark seine Schutzgebiete erweitert hatte.")
+
+
+@pytest.mark.parametrize("text,task", [
+    # written for this test: the context rules in languages other than English
+    (WATT + "\n\nSeit wann gehört der dänische Teil zum Welterbe?", "extract"),
+    (WATT + "\n\n¿Desde cuándo forma parte la zona danesa del patrimonio mundial?", "extract"),
+    (WATT + "\n\nFasse diesen Text in zwei Sätzen zusammen.", "summarize"),
+    ("Comment dit-on « je suis allergique aux arachides » en thaï ?", "translate"),
+    ("Wie sagt man 'Guten Appetit' auf Japanisch?", "translate"),
+    ("「ありがとう」は韓国語で何と言いますか？", "translate"),
+    ("Mi programa falla con este error, ¿qué pasa?\n\nTraceback (most recent call last):\n  File \"main.py\", "
+     "line 3, in <module>\n    print(x)\nNameError: name 'x' is not defined", "code"),
+    ("这段代码为什么会报错？\n```js\nconst a = [1, 2, 3];\nconsole.log(a.lenght)\n```", "code"),
+])
+def test_the_context_rules_hold_in_other_languages(text, task):
+    """A question after a pasted passage is extract, "say it in another language" translate,
+    a stack trace or a code fence code, whatever language the request is written in."""
+    c = classify(STD_TASK, text)
+    assert c.value == task, (c.value, c.detail, c.evidence)
+
+
 def _norm(text: str) -> str:
     return " ".join(fold(text).split())
 
@@ -528,9 +554,11 @@ def test_maths_problems_are_made_plain_the_way_people_type_them():
     ("word " * 80, {"len:long"}, {"len:short"}),
     ("这篇文章的主要观点是什么？请用三句话总结一下。", set(), {"len:short"}),  # 20 Han characters: not short
     ("翻译", {"len:short"}, {"len:long"}),
+    (request_part("A pasted line. " * 40 + "\n\nSeit wann?"), {"x:pasted-question"}, set()),
+    ("Seit wann? " + "A pasted line. " * 40, set(), {"x:pasted-question"}),
 ])
-def test_features_mark_a_quote_put_in_a_language_and_the_length(text, present, absent):
+def test_features_mark_a_quote_put_in_a_language_the_length_and_a_question_after_a_passage(text, present, absent):
     from policylang.textmodel import features
 
     feats = features(text)
-    assert present <= feats and not (absent & feats), sorted(f for f in feats if f[:2] in ("l:", "le"))
+    assert present <= feats and not (absent & feats), sorted(f for f in feats if f[:2] in ("l:", "le", "x:"))
