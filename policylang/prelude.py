@@ -73,12 +73,48 @@ def _show(value):
         return "null"
     try:
         text = json.dumps(value)
+    except RecursionError:  # nested deeper than json.dumps goes (990 lists from a JSON body)
+        text = _json_head(value, 61)
     except (TypeError, ValueError):
         try:
             text = repr(value)
         except ValueError:  # an int past Python's 4,300-digit limit on printing numbers
             text = f"an integer of {value.bit_length() * 30103 // 100000 + 1} digits or so"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json_head(value, limit):
+    """json.dumps(value) as far as its first `limit` characters or a little more: each list or
+    object writes one character at least, so this goes no deeper than `limit` levels."""
+    parts = []
+    size = 0
+
+    def put(text):
+        nonlocal size
+        parts.append(text)
+        size += len(text)
+
+    def write(v):
+        if size > limit:
+            return
+        if isinstance(v, (list, tuple, dict)):
+            items = v.items() if isinstance(v, dict) else v
+            put("{" if isinstance(v, dict) else "[")
+            for i, x in enumerate(items):
+                if size > limit:
+                    return
+                if i:
+                    put(", ")
+                if isinstance(v, dict):
+                    put(json.dumps(str(x[0])) + ": ")
+                    x = x[1]
+                write(x)
+            put("}" if isinstance(v, dict) else "]")
+        else:
+            put(json.dumps(v))
+
+    write(value)
+    return "".join(parts)
 
 
 def check_value(name, spec, value):

@@ -976,6 +976,13 @@ def test_refused_values_are_shown_as_python_shows_them_as_far_as_the_cut(node, t
         compared += 1
         cut += want[2].endswith("...")
     assert compared == 42 and cut >= 16, (compared, cut)
+    # deeper than Python's json.dumps goes (a RecursionError out of decide before): Python's
+    # message is the module's for any depth past the cut
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    assert reference(policy, {"tags": deep})[2] == got[16]["error"]["message"] == (
+        "fact `tags` must be a list of strings; got " + "[" * 57 + "...")
     out = _node_probe(tmp_path, path, """
 const looped = [];
 looped.push(looped, looped, looped);
