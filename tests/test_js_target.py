@@ -1134,3 +1134,23 @@ def test_decide_depends_only_on_the_facts_json_would_send(tmp_path):
     print(dict(counts))
     assert len(jobs) == 25 and counts["decided"] >= 150 and counts["refused"] >= 100, counts
     assert len({counts[s] for s in ("plain", "hidden", "trap", "realm")}) == 1
+
+
+def test_declarations_type_learned_scores_as_decide_takes_them(tmp_path):
+    """Learned in the .d.mts: without `quality by`, names "provider/model" only (decide throws a
+    TypeError for any other name: the type said Record<string, …>); with it, the policy's
+    candidates and the key fact's values. decide agrees with the type on both sides."""
+    plain = policylang.loads("fact n: int\nprovider p { adapter = echo }\nmodel m { provider = p }\n"
+                             "default route m\n", "learned.policy")
+    js = generate_js(plain.ir, facts_schema(plain.ir))
+    assert ("export type Learned = { readonly [candidate: `${string}/${string}`]: "
+            "{ readonly [value: string]: number } };") in js.declarations
+    got = _node_probe(tmp_path, module_of(plain, tmp_path), """
+for (const [k, l] of Object.entries({ typed: { "p/m": { a: 0.5 } }, other: { "q/x": {} }, untyped: { gpt: {} } })) {
+  try { out[k] = M.decide({}, l).rule; } catch (e) { out[k] = e.name; }
+}
+""")
+    assert got == {"typed": "default", "other": "default", "untyped": "TypeError"}
+    quality = policylang.load(ROOT / "examples" / "cost-per-quality.policy")
+    dts = generate_js(quality.ir, facts_schema(quality.ir)).declarations
+    assert "export type Learned = { readonly [C in Candidate]?: { readonly [V in " in dts

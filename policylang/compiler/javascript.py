@@ -434,7 +434,11 @@ def declarations(policy: ir.PolicyIR) -> str:
         ]
     else:
         lines.append("/** The policy declares no `quality by`: learned scores change nothing. */")
-        lines.append("export type Learned = Record<string, Record<string, number>>;")
+        # decide refuses a name that is neither a candidate nor "provider/model" (TypeError)
+        lines.append(
+            "export type Learned = { readonly [candidate: `${string}/${string}`]: "
+            "{ readonly [value: string]: number } };"
+        )
     lines += [
         "",
         "/** A request's facts do not fit the declarations; `fact` names the bad fact. */",
