@@ -713,7 +713,8 @@ def test_facts_that_are_not_plain_objects_are_refused(tmp_path):
     would read none of their entries (every fact absent, the default rule); they are refused as
     Python refuses what is not a dict, with how to make a plain object (one whose getter throws
     too: not the getter's error). A plain object from
-    another realm (node:vm) is read. A set fact given as an array with a hole is refused (the
+    another realm (node:vm) is read, and so is its Set for a set fact (a Map from there is
+    refused with the same hint as this realm's). A set fact given as an array with a hole is refused (the
     hole is no string)."""
     policy = policylang.loads(
         "fact tokens: int\nfact tags: set\nprovider p { adapter = echo }\nmodel m { provider = p }\n"
@@ -732,6 +733,11 @@ const cases = {
   // inheriting from an object with no prototype (was read as plain, tokens left unread)
   bareInherited: Object.create(Object.assign(Object.create(null), { tokens: 5 })),
   realm: vm.runInNewContext("({ tokens: 5 })"),
+  // a Map from another realm: refused with the same hint (instanceof Map said no)
+  realmMap: vm.runInNewContext("new Map([['tokens', 5]])"),
+  // a set fact as another realm's Set, as this realm's is taken (was refused: "got {}")
+  realmSet: vm.runInNewContext("({ tags: new Set(['x']) })"),
+  realmSetBad: vm.runInNewContext("({ tags: new Set(['x', 1]) })"),
   hole: { tags: [, "x"] },
   plain: { tokens: 5 },
 };
@@ -743,6 +749,7 @@ for (const [k, f] of Object.entries(cases)) {
 }
 """)
     for name, type_, hint in [("map", "Map", "Object.fromEntries(map) makes one"),
+                              ("realmMap", "Map", "Object.fromEntries(map) makes one"),
                               ("date", "Date", "copy it: {...facts}"), ("instance", "Req", "copy it"),
                               ("throwing", "Getter", "copy it"),
                               ("boxed", "String", "copy it"), ("inherited", "an object inheriting properties", "copy it"),
@@ -752,6 +759,8 @@ for (const [k, f] of Object.entries(cases)) {
             assert ok and fact is None, (name, fn, got[f"{name}.{fn}"])
             assert f"facts must be a plain object mapping fact names to values; got {type_}" in message
             assert hint in message
+    assert got["realmSet.decide"] == "b" and got["realmSet.checkFacts"] == {"tags": ["x"]}
+    assert got["realmSetBad.decide"] == [True, "tags", 'fact `tags` must be a list of strings; got ["x", 1]']
     assert got["realm.decide"] == "a" and got["plain.decide"] == "a"
     assert got["realm.checkFacts"] == {"tokens": 5}
     for fn in ("decide", "checkFacts"):

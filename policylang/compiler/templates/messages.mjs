@@ -27,7 +27,7 @@ function pyJson(v, out) {
   else if (typeof v === "bigint") out.text += String(v);
   else if (typeof v === "number") out.text += pyNumber(v);
   else if (typeof v === "string") out.text += pyString(v, SHOWN - out.text.length);
-  else if (Array.isArray(v) || v instanceof Set) {
+  else if (Array.isArray(v) || isSet(v)) {
     out.text += "[";
     let first = true;
     for (const x of v) {

@@ -87,7 +87,7 @@ function checkValue(i, value) {
       throw new FactError(name, `fact \`${name}\` must be one of ${f[2].join(", ")}; got ${show(value)}${hint}`);
     }
     case "set": {
-      const items = Array.isArray(value) ? value : value instanceof Set ? [...value] : null;
+      const items = Array.isArray(value) ? value : isSet(value) ? [...value] : null;
       if (items === null) break;
       // a loop, not every(): every() skips an array's holes, which are no strings
       let strings = true;
@@ -119,7 +119,7 @@ function validated(facts) {
     throw new FactError(
       null,
       `facts must be a plain object mapping fact names to values; got ${typeName(facts)}` +
-        (facts instanceof Map ? " (Object.fromEntries(map) makes one)" : " (copy it: {...facts})"),
+        (isMap(facts) ? " (Object.fromEntries(map) makes one)" : " (copy it: {...facts})"),
     );
   }
   const vals = DEFAULTS.slice();
@@ -146,6 +146,28 @@ function validated(facts) {
     throw new FactError(bad[0].fact, bad.map((e) => e.message).join("; "), bad.map((e) => e.fact));
   }
   return vals;
+}
+
+const SET_SIZE = Object.getOwnPropertyDescriptor(Set.prototype, "size").get;
+const MAP_SIZE = Object.getOwnPropertyDescriptor(Map.prototype, "size").get;
+
+/** Whether v is a Set (or a Map), from this realm or another (node:vm, an iframe), where
+ * instanceof says no: the size getter throws for anything else. */
+function isSet(v) {
+  return v instanceof Set || (typeof v === "object" && v !== null && hasSlot(SET_SIZE, v));
+}
+
+function isMap(v) {
+  return v instanceof Map || (typeof v === "object" && v !== null && hasSlot(MAP_SIZE, v));
+}
+
+function hasSlot(getter, v) {
+  try {
+    getter.call(v);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether o is a plain object: {...}, JSON.parse's, Object.create(null), from any realm. */
