@@ -28,7 +28,9 @@ Classifiers:
   std/task     `import std/task`: the shipped model, below confidence 0.5 chat;
   model top-1  the same model's first answer whatever its confidence;
   semantic     (--semantic) `import std/task_semantic`: the semantic extra's encoder and its
-               trained head (training/train_task_semantic.py), below confidence 0.5 chat;
+               trained head (training/train_task_semantic.py) times std/task's model, below
+               confidence 0.5 chat;
+  sem-head     (--semantic) that head's own first answer, without std/task's model;
   like-use     (--semantic) like-ngram's classes with the semantic extra's sentence embeddings.
 Macro is the mean of the per-task accuracies; micro is the share of all prompts. Each task's
 and language's count of prompts is printed beside it: a task with few prompts moves in big
@@ -157,7 +159,15 @@ def main() -> None:
         from policylang.runtime.classify import SentenceBackend
 
         semantic = loads("import std\nimport std/task_semantic\ndefault route gpt-5-mini\n").ir
+        from policylang.semanticmodel import shipped_head
+
+        def head_alone(text: str) -> str:
+            head = shipped_head("task-semantic")
+            logp = head.log_probabilities(request_part(text))
+            return head.labels[max(range(len(logp)), key=logp.__getitem__)]
+
         runs.append(("semantic", by_policy(Classifiers(semantic, cache_size=0))))
+        runs.append(("sem-head", head_alone))
         runs.append(("like-use", by_policy(like_only(SentenceBackend()))))
     width = 13
     micro: dict[tuple[str, str], float] = {}

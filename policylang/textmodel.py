@@ -354,6 +354,22 @@ class LinearModel:
         evidence = tuple(describe(f) for d, f in weighed[:3] if d > 0)
         return Prediction(self.labels[top], 1.0 / total, evidence)
 
+    def log_probabilities(self, text: str) -> list[float]:
+        """Each label's log-probability at the model's temperature (what predict's confidence is
+        the exp of, for its top label)."""
+        feats = features(text)
+        acc = list(self.bias)
+        scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
+        for f in feats:
+            w = self.weights.get(f)
+            if w is not None:
+                for j, x in enumerate(w):
+                    acc[j] += x * scale
+        scores = [a / self.temperature for a in acc]
+        peak = max(scores)
+        norm = peak + math.log(sum(math.exp(s - peak) for s in scores))
+        return [s - norm for s in scores]
+
 
 MODELS = ("task", "task-semantic")
 # heads over the semantic extra's sentence encoder (semanticmodel.shipped_head), and the module

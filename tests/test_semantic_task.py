@@ -105,10 +105,11 @@ def test_fresh_prompts_of_every_task_are_classified():
             c = classified(policy, text)
             if c.value != task:
                 wrong.append(f"{task} -> {c.value} ({c.detail}): {text[:60]!r}")
-    # 19 of 21 at least, every task right at least once; the two misses when this was written
-    # were both extract (a question over a pasted paragraph, an email-extraction request in
-    # Spanish), the head's weakest task (docs/classifying.md)
-    assert len(wrong) <= 2, wrong
+    # 20 of 21 at least, every task right at least once. The head alone over the request part
+    # missed two, both extract (a question over a pasted paragraph, an email-extraction request
+    # in Spanish); with its three views and std/task's product the one miss is the React
+    # question, which both models take for chat
+    assert len(wrong) <= 1, wrong
     assert all(sum(w.startswith(f"{t} ->") for w in wrong) < 3 for t in FRESH), wrong
 
 
@@ -117,7 +118,88 @@ def test_the_head_answers_the_seven_tasks_std_declares():
     assert shipped_labels("task-semantic") == list(std_task.members)
     data = json.loads((ROOT / "stdlib" / "models" / "task-semantic.json").read_text())
     assert data["encoder"] == semanticmodel.ENCODER
-    assert len(data["weights"]) == 7 and {len(row) for row in data["weights"]} == {512}
+    assert data["views"] == list(semanticmodel.VIEWS) and data["fuse"] == "task"
+    assert len(data["weights"]) == 7
+    assert {len(row) for row in data["weights"]} == {512 * len(semanticmodel.VIEWS)}
+
+
+# A pasted passage of about 2,000 characters in one paragraph, then the question about it: the
+# encoder averages over every piece it reads, so a head that embeds the request part as one text
+# hears the passage and not the question. The head and tail views keep the question on its own.
+PASSAGE = (
+    "The Millbrook suspension bridge was designed by the engineer Clara Voss in 1921 and took "
+    "six years to build. Its towers rise 94 metres above the river, and its main span of 410 "
+    "metres was the longest in the region until 1958. Local quarries supplied the granite for "
+    "the anchorages, while the steel cables were spun on site by a crew of forty workers who "
+    "lived in a camp on the north bank. During construction a flood in the spring of 1924 "
+    "swept away the temporary scaffolding and delayed the work by eleven months. The bridge "
+    "opened to traffic on 3 May 1927 with a parade of horse-drawn carts and two motor buses. "
+) * 3
+
+
+@pytest.mark.parametrize(
+    "text, task",
+    [
+        (PASSAGE + "According to the text, in which year did the bridge open to traffic?", "extract"),
+        (PASSAGE + "Summarize the paragraph above in two sentences.", "summarize"),
+        pytest.param(
+            PASSAGE + "Translate the first sentence of this text into German.", "translate",
+            # the tail view is the last 300 characters, mostly passage: the head hears a T0
+            # summarization prompt (0.89) and outweighs std/task's 0.95 for translate
+            marks=pytest.mark.xfail(strict=True, reason="the last sentence is not a view of its own"),
+        ),
+        ("Write a limerick about a cat who learns to play the trumpet.\n\n" + PASSAGE, "chat"),
+    ],
+)
+def test_a_request_before_or_after_a_long_pasted_passage_is_what_decides(text, task):
+    c = classified(policylang.loads(SEMANTIC), text)
+    assert (c.value, c.how) == (task, "model"), c.detail
+
+
+def test_the_answer_is_the_product_of_the_head_and_std_task():
+    """The shipped head fuses with std/task's word model: its confidence is the renormalized
+    product of the two models' probabilities, and where they agree the word model's evidence
+    words come along."""
+    import math
+
+    from policylang.textmodel import request_part, shipped_model
+
+    head = semanticmodel.shipped_head("task-semantic")
+    words = shipped_model("task")
+    checked = 0
+    for prompts in FRESH.values():
+        for text in prompts:
+            part = request_part(text)
+            joint = [math.exp(a + b) for a, b in
+                     zip(head.log_probabilities(part), words.log_probabilities(part))]
+            top = max(range(7), key=joint.__getitem__)
+            p = head.predict(part)
+            assert p.label == head.labels[top]
+            assert abs(p.confidence - joint[top] / sum(joint)) < 1e-6
+            said = words.predict(part)
+            assert abs(math.exp(max(words.log_probabilities(part))) - said.confidence) < 1e-9
+            assert p.evidence == (said.evidence if said.label == p.label else ())
+            checked += 1
+    assert checked == 21
+
+
+def test_training_the_head_is_deterministic_on_a_small_slice(tmp_path):
+    """Two runs of the trainer on the same slice write the same bytes: a head of the shipped
+    shape, views and fusion."""
+    outs = []
+    for run in ("a", "b"):
+        out = tmp_path / f"{run}.json"
+        r = subprocess.run([sys.executable, str(ROOT / "training" / "train_task_semantic.py"),
+                            "--limit", "25", "--cv", "0", "--out", str(out)],
+                           capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    data = json.loads(outs[0])
+    assert data["trained_on"]["frames"] == 25 and data["trained_on"]["written"] == 25
+    assert data["views"] == list(semanticmodel.VIEWS) and data["fuse"] == "task"
+    assert {len(row) for row in data["weights"]} == {512 * len(semanticmodel.VIEWS)}
+    assert any(abs(x) > 0 for row in data["weights"] for x in row)  # it learned something
 
 
 def test_a_confident_answer_below_the_threshold_falls_back_to_otherwise():
