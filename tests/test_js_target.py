@@ -572,6 +572,11 @@ def test_facts_objects_as_javascript_makes_them(tmp_path):
         'a: when constructor == "x" route m\nb: when __proto__ == "y" route m\n'
         "c: when tokens is present route m\ndefault route m\n", "proto.policy")
     path = module_of(policy, tmp_path)
+    # TypeScript gives every object Object's `constructor` (a Function): typed `string` alone,
+    # every facts object without the fact was a type error to tsc (decide({ tokens: 5 }))
+    dts = generate_js(policy.ir, facts_schema(policy.ir)).declarations
+    assert '  readonly constructor?: string | Object["constructor"];' in dts
+    assert "  readonly __proto__?: string;" in dts and "  readonly tokens?: number | bigint;" in dts
     script = tmp_path / "probe.mjs"
     script.write_text(f"""
 import {{ decide, FactError }} from {json.dumps(str(path))};

@@ -348,6 +348,13 @@ def _runtime_source() -> str:
 _TS_IDENT = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 
 
+# the members TypeScript's Object interface declares, which every object type has
+_TS_OBJECT_MEMBERS = frozenset(
+    "constructor toString toLocaleString valueOf hasOwnProperty isPrototypeOf "
+    "propertyIsEnumerable".split()
+)
+
+
 def _ts_key(name: str) -> str:
     return name if _TS_IDENT.match(name) else json.dumps(name)
 
@@ -397,9 +404,15 @@ def declarations(policy: ir.PolicyIR) -> str:
             note.append("compared ignoring letter case")
         if f.has_default:
             note.append(f"default {_comment_safe(_plain(f.default))}")
+        inherited = ""
+        if name in _TS_OBJECT_MEMBERS:
+            # TypeScript gives every object this member (Object's): typed as the fact only, the
+            # key would make every facts object without it a type error (decide({ tokens: 5 }))
+            note.append("read from an own property only: the inherited member is no fact")
+            inherited = f" | Object[{json.dumps(name)}]"
         if note:
             lines.append(f"  /** {'; '.join(note)} */")
-        lines.append(f"  readonly {_ts_key(name)}?: {_fact_type(f)};")
+        lines.append(f"  readonly {_ts_key(name)}?: {_fact_type(f)}{inherited};")
     lines.append("}")
     rules = [r.name for r in policy.rules]
     candidates = sorted({c for r in policy.rules for c in r.candidates})
