@@ -105,6 +105,18 @@ def train_averaged(examples, args):
     return bias, weights
 
 
+def judged(bias, weights, rows, temperature, scored):
+    """Per row: (row, its label's index, the top task's index, the answer above 0.5 confidence
+    else chat); each row's (scores, label) appended to `scored` on the way, for the log loss."""
+    for row, (feats, y, _) in zip(rows, vectorize(rows)):
+        scores = scores_of(bias, weights, feats)
+        scored.append((scores, y))
+        got = max(range(len(scores)), key=scores.__getitem__)
+        peak = scores[got]
+        confidence = 1 / sum(math.exp((s - peak) / temperature) for s in scores)
+        yield row, y, got, TASKS[got] if confidence >= 0.5 else "chat"
+
+
 def scores_of(bias, weights, feats) -> list[float]:
     scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
     scores = list(bias)
@@ -167,13 +179,7 @@ def develop(natural: list[dict], public: list[dict], args) -> None:
         natural, [r for r in public if not held(r)], args), args.min_count), args)
     weights = prune(weights, args.prune)
     hit, top, total, scored = Counter(), Counter(), Counter(), []
-    for row, (feats, y, _) in zip(dev, vectorize(dev)):
-        scores = scores_of(bias, weights, feats)
-        scored.append((scores, y))
-        got = max(range(len(scores)), key=scores.__getitem__)
-        peak = scores[got]
-        confidence = 1 / sum(math.exp((s - peak) / args.temperature) for s in scores)
-        answer = TASKS[got] if confidence >= 0.5 else "chat"
+    for row, y, got, answer in judged(bias, weights, dev, args.temperature, scored):
         for key in (row["task"], family(row["source"])):
             total[key] += 1
             top[key] += got == y
@@ -236,15 +242,10 @@ def main() -> None:
         bias, weights = train_averaged(vectorize(training_rows([], public, args), args.min_count), args)
         weights = prune(weights, args.prune)
         hit, top, total, scored = Counter(), Counter(), Counter(), []
-        for row, (feats, y, _) in zip(natural, vectorize(natural)):
-            scores = scores_of(bias, weights, feats)
-            scored.append((scores, y))
-            got = max(range(len(scores)), key=scores.__getitem__)
-            peak = scores[got]
-            confidence = 1 / sum(math.exp((s - peak) / args.temperature) for s in scores)
+        for row, y, got, answer in judged(bias, weights, natural, args.temperature, scored):
             total[row["task"]] += 1
             top[row["task"]] += got == y
-            hit[row["task"]] += (TASKS[got] if confidence >= 0.5 else "chat") == row["task"]
+            hit[row["task"]] += answer == row["task"]
         for task in TASKS:
             print(f"{task:<10} top-1 {top[task]}/{total[task]}, above 0.5 {hit[task]}/{total[task]}")
         print(f"tune.jsonl held out: top-1 {sum(top.values()) / len(natural):.1%}, "
