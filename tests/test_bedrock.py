@@ -674,3 +674,14 @@ def test_nothing_imports_botocore_unless_a_policy_uses_bedrock():
             "assert 'botocore' in sys.modules\n")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+def test_an_empty_user_message_merged_with_the_next_leaves_no_blank_block():
+    # found reading the change: the empty message's placeholder block survived the merge of
+    # consecutive user turns beside real text, and Converse refuses a blank text block
+    from policylang.providers.bedrock import to_converse
+
+    merged = to_converse({"messages": [{"role": "user", "content": ""}, {"role": "user", "content": "hi"}]})
+    assert merged["messages"] == [{"role": "user", "content": [{"text": "hi"}]}]
+    alone = to_converse({"messages": [{"role": "user", "content": ""}]})
+    assert alone["messages"] == [{"role": "user", "content": [{"text": ""}]}]  # Bedrock says why

@@ -89,7 +89,7 @@ def _user_blocks(content) -> list[dict]:
     as its bytes (base64 in JSON: a data: URL's payload as it came) or an s3:// location; any
     other URL, or a media type it lacks, cannot be carried: errors.Unsupported, before sending,
     so the request goes to the next candidate. Empty texts are left out (Converse refuses a
-    blank text block), but a turn keeps one block."""
+    blank text block); a turn left with none gets its one block in to_converse."""
     blocks: list[dict] = []
     for kind, value, media in user_parts(content):
         if kind == "text":
@@ -116,7 +116,7 @@ def _user_blocks(content) -> list[dict]:
                 f"Bedrock's Converse takes an image as a data: URL or an s3:// location, not "
                 f"by {scheme} URL"
             )
-    return blocks or [{"text": ""}]
+    return blocks
 
 
 def to_converse(body: dict) -> dict:
