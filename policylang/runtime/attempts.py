@@ -195,7 +195,7 @@ class Attempts:
             return Outcome.NEXT
         if isinstance(exc, provider_errors.Unsupported):  # nothing was sent: no health lost
             breaker.release()
-            attempt.detail = f"{exc}; trying the next candidate"
+            attempt.detail = f"{exc}{_NEXT}"
             return Outcome.NEXT
         if isinstance(exc, provider_errors.ContextLengthExceeded):
             breaker.release()
@@ -277,7 +277,7 @@ class Attempts:
             # no candidate's wire can carry it: the client's to change (a 5xx would be resent)
             return RequestRejected(
                 f"no candidate of rule `{plan.rule.name}` can carry this request: "
-                + "; ".join(f"{a.candidate}: {a.detail.split('; trying')[0]}" for a in unsupported),
+                + "; ".join(f"{a.candidate}: {a.detail.removesuffix(_NEXT)}" for a in unsupported),
                 plan.attempts,
                 plan.rule.name,
             )
@@ -351,8 +351,9 @@ class Attempts:
         return result
 
 
-_CONTEXT = "context_length_exceeded"  # an attempt's error when the prompt did not fit
-_UNSUPPORTED = "unsupported"  # an attempt's error when its wire could not carry the request
+_CONTEXT = provider_errors.ContextLengthExceeded.kind  # an attempt's error: the prompt did not fit
+_UNSUPPORTED = provider_errors.Unsupported.kind  # an attempt's error: its wire could not carry it
+_NEXT = "; trying the next candidate"  # how an Unsupported attempt's detail ends
 _REMOVED = "removed by the constraint"  # a skip's detail when a constraint ruled it out
 _CLIENT_ERRORS = (400, 413, 422)  # upstream statuses passed back to the client as they are
 
