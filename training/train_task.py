@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training" / "task"))
 
-from data import HERE, decontaminate, read_jsonl  # noqa: E402
+from data import HERE, decontaminate, public_training_rows, read_jsonl  # noqa: E402
 from templates import TASKS, generate  # noqa: E402
 
 from policylang.textmodel import features, request_part  # noqa: E402
@@ -231,7 +231,7 @@ def main() -> None:
     ap.add_argument("--prune", type=float, default=0.15, help="drop features whose weights all stay below this")
     args = ap.parse_args()
     natural = read_jsonl(HERE / "tune.jsonl")
-    public = read_jsonl(HERE / "public_train.jsonl")
+    public = public_training_rows()
     t0 = time.perf_counter()
     if args.dev:
         develop(natural, public, args)

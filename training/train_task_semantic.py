@@ -21,7 +21,7 @@ so nothing here is chosen for it; the head is trained and selected on its own.
 
 Training data, the same the default model reads (training/train_task.py): the request frames of
 training/task/templates.py and the hand-written training/task/tune.jsonl, plus every file listed
-in PUBLIC_TRAIN that exists (public instruction data mapped to our tasks, training/README.md).
+in data.PUBLIC_TRAIN that exists (public instruction data mapped to our tasks, training/README.md).
 The evaluation sets (heldout.jsonl, phrasing.txt, fresh.txt, public_eval.jsonl,
 tests/data/prompts.jsonl) are never read here.
 
@@ -46,14 +46,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training" / "task"))
 
-from data import HERE, read_jsonl  # noqa: E402
+from data import HERE, PUBLIC_TRAIN, public_training_rows, read_jsonl  # noqa: E402
 from templates import TASKS, generate  # noqa: E402
 
 from policylang.semanticmodel import ENCODER, VIEWS, embed, views  # noqa: E402
 from policylang.textmodel import request_part  # noqa: E402
 
 OUT = ROOT / "stdlib" / "models" / "task-semantic.json"
-PUBLIC_TRAIN = (HERE / "public_train.jsonl",)  # read when present (training/README.md)
 SCALE = 10.0  # embeddings are unit vectors: scaled so that one learning rate suits every setting
 FUSE = "task"  # the word model the shipped head's probabilities are multiplied with
 BATCH = 32  # prompts per encoder call
@@ -120,10 +119,7 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.perf_counter()
     frames = generate(per_frame=4)
-    natural = read_jsonl(HERE / "tune.jsonl")
-    for path in PUBLIC_TRAIN:
-        if path.exists():
-            natural += read_jsonl(path)
+    natural = read_jsonl(HERE / "tune.jsonl") + public_training_rows()
     if args.limit:
         frames = frames[:: max(1, len(frames) // args.limit)][: args.limit]
         natural = natural[:: max(1, len(natural) // args.limit)][: args.limit]
@@ -164,7 +160,7 @@ def main() -> None:
         "fuse": FUSE,
         "temperature": 1.0,
         "trained_on": {"frames": len(frames), "written": len(natural), "l2": l2, "natural_weight": nw,
-                       "public": [p.name for p in PUBLIC_TRAIN if p.exists()]},
+                       "public": [name for name in PUBLIC_TRAIN if (HERE / name).exists()]},
         # the scale of the embeddings is folded in: scores = weights · unit vector + bias
         "bias": [round(float(x), 4) for x in b],
         "weights": [[round(float(x) * SCALE, 4) for x in row] for row in W.T],

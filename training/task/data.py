@@ -37,6 +37,15 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 
 EVALUATION = ("public_eval.jsonl", "heldout.jsonl", "phrasing.txt", "fresh.txt")
 
+# Prompts written by others that the models train on, one file per way they were obtained
+# (training/README.md): each is read when present.
+PUBLIC_TRAIN = ("public_train.jsonl",)
+
+
+def public_training_rows() -> list[dict]:
+    """Every row of the PUBLIC_TRAIN files that exist, in that order."""
+    return [row for name in PUBLIC_TRAIN if (HERE / name).exists() for row in read_jsonl(HERE / name)]
+
 
 def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
