@@ -39,7 +39,7 @@ EVALUATION = ("public_eval.jsonl", "heldout.jsonl", "phrasing.txt", "fresh.txt",
 
 # Prompts written by others that the models train on, one file per way they were obtained
 # (training/README.md): each is read when present.
-PUBLIC_TRAIN = ("public_train.jsonl",)
+PUBLIC_TRAIN = ("public_train.jsonl", "labelled_train.jsonl")
 
 
 def public_training_rows() -> list[dict]:
