@@ -16,6 +16,8 @@ Sets (training/README.md says who wrote each and how it was obtained):
   phrasing  training/task/phrasing.txt: other phrasing (terse, pasted content, typos, mixed
             languages);
   fresh     training/task/fresh.txt: styles of public instruction sets;
+  languages training/task/languages.txt: the five languages added in the fourth round (ru, nl,
+            pl, tr, ar);
   prompts   tests/data/prompts.jsonl: written earlier for the keyword classifier, which was tuned
             on it (its `keywords` column there is in-set; std/task never saw it);
  (c) in-set, trained on (how far (a) and (b) fall below what the model saw):
@@ -140,12 +142,13 @@ def main() -> None:
         "heldout": read_jsonl(here / "heldout.jsonl"),
         "phrasing": read_blocks(here / "phrasing.txt"),
         "fresh": read_blocks(here / "fresh.txt"),
+        "languages": read_blocks(here / "languages.txt"),
         "prompts": read_jsonl(ROOT / "tests" / "data" / "prompts.jsonl"),
         "tune": read_jsonl(here / "tune.jsonl"),
         "public-train": read_jsonl(here / "public_train.jsonl")[::10],
     }
     groups = {"(a) others, never trained on": ["public"],
-              "(b) own, never trained on": ["heldout", "phrasing", "fresh"],
+              "(b) own, never trained on": ["heldout", "phrasing", "fresh", "languages"],
               "(c) in-set, trained on": ["tune", "public-train"]}
     std_task = loads("import std\nimport std/task\ndefault route gpt-5-mini\n").ir
     runs = [

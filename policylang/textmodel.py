@@ -194,10 +194,21 @@ LANGUAGE_NAMES = frozenset(
         "arabisch hebräisch thailändisch vietnamesisch japanisch koreanisch chinesisch inglês "
         "espanhol francês alemão português holandês grego russo hebraico tailandês japonês "
         "chinês inglese spagnolo francese tedesco portoghese olandese greco arabo ebraico "
-        "tailandese giapponese cinese"
+        "tailandese giapponese cinese "
+        "английский испанский французский немецкий японский китайский португальский итальянский "
+        "корейский русский турецкий арабский польский нидерландский греческий engels spaans "
+        "frans duits japans chinees portugees italiaans koreaans nederlands turks arabisch pools "
+        "russisch grieks angielski hiszpański francuski niemiecki japoński chiński portugalski "
+        "włoski koreański polski rosyjski turecki arabski niderlandzki ingilizce ispanyolca "
+        "fransızca almanca japonca çince portekizce italyanca korece türkçe rusça arapça "
+        "ingilizceye ispanyolcaya fransızcaya almancaya japoncaya çinceye portekizceye "
+        "italyancaya koreceye türkçeye rusçaya arapçaya "
+        "الإنجليزية الإسبانية الفرنسية الألمانية اليابانية الصينية البرتغالية الإيطالية الكورية "
+        "العربية التركية الروسية"
     ).split()
 )
-_TO = frozenset("in into to en al au auf ins em para nel".split())  # words that ask for a language
+# words that ask for a language ("на", "naar", "na", "إلى": into)
+_TO = frozenset("in into to en al au auf ins em para nel на naar na إلى".split())
 
 
 def features(text: str) -> set[str]:
