@@ -4,12 +4,16 @@ never trained on, on the project's own held-out prompts, and on the training dat
     python benchmarks/classify_accuracy.py            # built-in backends
     python benchmarks/classify_accuracy.py --semantic # also the semantic extra's backends
     python benchmarks/classify_accuracy.py --errors   # also list what std/task got wrong
+    python benchmarks/classify_accuracy.py --groups oasst,c  # only those groups' sets
 
 Sets (training/README.md says who wrote each and how it was obtained):
  (a) written by others, never trained on:
   public    training/task/public_eval.jsonl: the first turns of MT-bench, Vicuna-bench,
             WizardLM's test set, Koala's test set and self-instruct's user-oriented
             instructions, labelled by hand before any model was trained on public data;
+  oasst     training/task/oasst_eval.jsonl: first turns OpenAssistant's volunteers wrote (the
+            oasst1 prompts Open-Assistant/oasst-model-eval samples), 12 languages, labelled by
+            hand; the other 60% of them are trained on (labelled_train.jsonl);
  (b) written by the project's engineers, never trained on (the same hands as the frames):
   heldout   training/task/heldout.jsonl: half of training/task/collected.txt, split off by a
             fixed seed before any tuning;
@@ -135,21 +139,30 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--semantic", action="store_true", help="also the semantic extra's backends")
     ap.add_argument("--errors", action="store_true", help="list std/task's wrong answers")
+    # Each group: its sets, then the sets shown beside them but not pooled.
+    groups = {"a": ("(a) others, never trained on", ["public"], []),
+              "oasst": ("(a) OpenAssistant volunteers", ["oasst"], []),
+              "b": ("(b) own, never trained on", ["heldout", "phrasing", "fresh", "languages"], ["prompts"]),
+              "c": ("(c) in-set, trained on", ["tune", "public-train"], [])}
+    ap.add_argument("--groups", default=",".join(groups), metavar="NAMES",
+                    help=f"comma-separated groups to score, of {', '.join(groups)} (default: all)")
     args = ap.parse_args()
+    chosen = args.groups.split(",")
+    if unknown := [g for g in chosen if g not in groups]:
+        ap.error(f"unknown group {', '.join(unknown)}: the groups are {', '.join(groups)}")
     here = ROOT / "training" / "task"
-    sets = {
-        "public": read_jsonl(here / "public_eval.jsonl"),
-        "heldout": read_jsonl(here / "heldout.jsonl"),
-        "phrasing": read_blocks(here / "phrasing.txt"),
-        "fresh": read_blocks(here / "fresh.txt"),
-        "languages": read_blocks(here / "languages.txt"),
-        "prompts": read_jsonl(ROOT / "tests" / "data" / "prompts.jsonl"),
-        "tune": read_jsonl(here / "tune.jsonl"),
-        "public-train": read_jsonl(here / "public_train.jsonl")[::10],
+    loaders = {
+        "public": lambda: read_jsonl(here / "public_eval.jsonl"),
+        "oasst": lambda: read_jsonl(here / "oasst_eval.jsonl"),
+        "heldout": lambda: read_jsonl(here / "heldout.jsonl"),
+        "phrasing": lambda: read_blocks(here / "phrasing.txt"),
+        "fresh": lambda: read_blocks(here / "fresh.txt"),
+        "languages": lambda: read_blocks(here / "languages.txt"),
+        "prompts": lambda: read_jsonl(ROOT / "tests" / "data" / "prompts.jsonl"),
+        "tune": lambda: read_jsonl(here / "tune.jsonl"),
+        "public-train": lambda: read_jsonl(here / "public_train.jsonl")[::10],
     }
-    groups = {"(a) others, never trained on": ["public"],
-              "(b) own, never trained on": ["heldout", "phrasing", "fresh", "languages"],
-              "(c) in-set, trained on": ["tune", "public-train"]}
+    sets = {name: loaders[name]() for g in chosen for name in groups[g][1] + groups[g][2]}
     std_task = loads("import std\nimport std/task\ndefault route gpt-5-mini\n").ir
     runs = [
         ("always-chat", lambda text: "chat"),
@@ -196,17 +209,19 @@ def main() -> None:
                 print(f"  {lang} {row['task']:>9} -> {got!s:<9} {json.dumps(row['text'][:100], ensure_ascii=False)}")
     print("\n== micro accuracy by group (prompts pooled), and the gap from in-set")
     pooled = {}
-    for group, names in groups.items():
+    for g in chosen:
+        names = groups[g][1]
         n = sum(len(sets[x]) for x in names)
-        pooled[group] = {run: sum(micro[x, run] * len(sets[x]) for x in names) / n for run, _ in runs}
+        pooled[g] = {run: sum(micro[x, run] * len(sets[x]) for x in names) / n for run, _ in runs}
     print(f"{'':<30}" + "".join(f"{run:>{width}}" for run, _ in runs))
-    inset = pooled["(c) in-set, trained on"]
-    for group, acc in pooled.items():
-        print(f"{group:<30}" + "".join(f"{acc[run] * 100:{width - 1}.1f}%" for run, _ in runs))
-    for group in list(groups)[:2]:
-        print(f"{'gap (c) - ' + group[:3]:<30}"
-              + "".join(f"{(inset[run] - pooled[group][run]) * 100:{width - 1}.1f} " for run, _ in runs))
-    rows = sets["heldout"]
+    for g, acc in pooled.items():
+        print(f"{groups[g][0]:<30}" + "".join(f"{acc[run] * 100:{width - 1}.1f}%" for run, _ in runs))
+    if "c" in pooled:
+        for g in pooled:
+            if g != "c":
+                print(f"{'gap (c) - ' + g:<30}"
+                      + "".join(f"{(pooled['c'][run] - pooled[g][run]) * 100:{width - 1}.1f} " for run, _ in runs))
+    rows = loaders["heldout"]()
     print("\nlatency per 2,000-character prompt, uncached:")
     for name, answer in runs[1:]:
         print(f"  {name:<12} {latency_ms(answer, rows):.3f} ms")
