@@ -462,16 +462,16 @@ def _training_texts() -> list[str]:
 
 def test_no_evaluation_prompt_is_in_the_training_data():
     """No evaluation set (data.EVALUATION: the public evaluation set, the prompts OpenAssistant
-    volunteers wrote, the project's held-out sets) appears in what train_task.py reads: no
-    training prompt equals one, and none contains one of 30+ characters."""
+    volunteers wrote, Arena-Hard's users' prompts, the project's held-out sets) appears in what
+    train_task.py reads: no training prompt equals one, and none contains one of 30+ characters."""
     from data import EVALUATION
 
     here = ROOT / "training" / "task"
-    assert {"public_eval.jsonl", "oasst_eval.jsonl", "heldout.jsonl"} <= set(EVALUATION)
+    assert {"public_eval.jsonl", "oasst_eval.jsonl", "arena_eval.jsonl", "heldout.jsonl"} <= set(EVALUATION)
     evaluation = [r for name in EVALUATION
                   for r in (read_jsonl(here / name) if name.endswith(".jsonl") else read_blocks(here / name))]
     training = [_norm(t) for t in _training_texts()]
-    assert len(evaluation) > 1700 and len(training) > 14000
+    assert len(evaluation) > 2600 and len(training) > 14000
     exact = set(training)
     haystack = "\x00".join(training)
     clashes = [r["text"][:80] for r in evaluation
@@ -491,20 +491,24 @@ def test_the_data_files_keep_their_format():
     """The format the semantic extra's trainer reads too: JSONL with text, task, source, lang."""
     here = ROOT / "training" / "task"
     labels = set(shipped_model("task").labels)
-    for name in ("public_train.jsonl", "public_eval.jsonl"):
+    for name in ("public_train.jsonl", "public_eval.jsonl", "arena_eval.jsonl"):
         rows = read_jsonl(here / name)
         assert rows and all({"text", "task", "source", "lang"} <= set(r) for r in rows), name
         assert {r["task"] for r in rows} == labels, name
         assert all(r["text"].strip() for r in rows), name
     # Prompts others wrote, labelled by hand: each row also says its licence and where upstream
     # it was found; mostly chat, as users' prompts are, so not every task need occur.
-    for name in ("labelled_train.jsonl", "oasst_eval.jsonl"):
+    for name in ("labelled_train.jsonl", "oasst_eval.jsonl", "arena_eval.jsonl"):
         rows = read_jsonl(here / name)
         assert len(rows) > 500, name
         assert all({"text", "task", "source", "lang", "licence"} <= set(r) for r in rows), name
         assert {r["task"] for r in rows} <= labels and len({r["task"] for r in rows}) >= 5, name
         assert all(r["text"].strip() and len(r["lang"]) == 2 for r in rows), name
         assert len({_norm(r["text"]) for r in rows}) == len(rows), name
+    arena = read_jsonl(here / "arena_eval.jsonl")
+    assert all(r["licence"] == "Apache-2.0" and r["source"].split("/")[0] in ("arena-hard-v0.1", "arena-hard-v2.0")
+               for r in arena)
+    assert len({r["source"] for r in arena}) == len(arena) == 950
 
 
 def test_training_is_deterministic_on_a_small_slice():

@@ -35,7 +35,10 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
 
 
-EVALUATION = ("public_eval.jsonl", "heldout.jsonl", "phrasing.txt", "fresh.txt", "oasst_eval.jsonl", "languages.txt")
+EVALUATION = (
+    "public_eval.jsonl", "heldout.jsonl", "phrasing.txt", "fresh.txt", "oasst_eval.jsonl", "languages.txt",
+    "arena_eval.jsonl",
+)
 
 # Prompts written by others that the models train on, one file per way they were obtained
 # (training/README.md): each is read when present.
