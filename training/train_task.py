@@ -15,7 +15,8 @@ generated frame that equals one (data.decontaminate).
 The model: multinomial logistic regression over policylang.textmodel.features of the
 request part of each prompt (policylang.textmodel.request_part), each example's features
 scaled to unit length; AdaGrad, L2 penalty, fixed seed, so a rebuild gives the same file.
-Pure Python: no numpy needed; about a minute on one core.
+numpy (the semantic extra's, and the test extra's) holds the weights while training; the
+model it writes is plain JSON that the core reads without numpy.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ import time
 import zlib
 from collections import Counter
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -54,40 +57,39 @@ def vectorize(rows: list[dict], min_count: int = 1) -> list[tuple[list[str], int
 
 
 def train(examples, epochs: int, l2: float, rate: float, seed: int = 1):
+    """Softmax regression by AdaGrad, one example at a time in an order shuffled by `seed`: each
+    example's features weigh 1/sqrt(their count), its weight scales its gradient, and the L2
+    penalty pulls the weights it touches. numpy holds the weights (a row per feature, in order of
+    first sight), so an epoch over ~17,000 prompts takes about a second; the same order of
+    operations on every run gives the same floats."""
     k = len(TASKS)
-    weights: dict[str, list[float]] = {}
-    grads: dict[str, list[float]] = {}
-    bias, bias_g = [0.0] * k, [1e-8] * k
+    index: dict[str, int] = {}
+    rows = []
+    for feats, y, weight in examples:
+        ids = np.array([index.setdefault(f, len(index)) for f in feats], dtype=np.intp)
+        rows.append((ids, y, weight, 1.0 / math.sqrt(len(feats)) if feats else 0.0))
+    w_all = np.zeros((len(index), k))
+    g_all = np.full((len(index), k), 1e-8)
+    bias, bias_g = np.zeros(k), np.full(k, 1e-8)
     rng = random.Random(seed)
     order = list(range(len(examples)))
     for _ in range(epochs):
         rng.shuffle(order)
         for i in order:
-            feats, y, weight = examples[i]
-            scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
-            scores = list(bias)
-            for f in feats:
-                w = weights.get(f)
-                if w is not None:
-                    for j in range(k):
-                        scores[j] += w[j] * scale
-            peak = max(scores)
-            exps = [math.exp(s - peak) for s in scores]
-            total = sum(exps)
-            delta = [e / total for e in exps]
+            ids, y, weight, scale = rows[i]
+            w = w_all[ids]
+            scores = bias + w.sum(0) * scale
+            exps = np.exp(scores - scores.max())
+            delta = exps / exps.sum()
             delta[y] -= 1.0
-            for j in range(k):
-                g = delta[j] * weight
-                bias_g[j] += g * g
-                bias[j] -= rate * g / math.sqrt(bias_g[j])
-            for f in feats:
-                w = weights.setdefault(f, [0.0] * k)
-                gs = grads.setdefault(f, [1e-8] * k)
-                for j in range(k):
-                    g = (delta[j] * scale + l2 * w[j]) * weight
-                    gs[j] += g * g
-                    w[j] -= rate * g / math.sqrt(gs[j])
-    return bias, weights
+            g = delta * weight
+            bias_g += g * g
+            bias -= rate * g / np.sqrt(bias_g)
+            g = (delta * scale + l2 * w) * weight
+            gs = g_all[ids] + g * g
+            g_all[ids] = gs
+            w_all[ids] = w - rate * g / np.sqrt(gs)
+    return bias.tolist(), {f: w_all[j].tolist() for f, j in index.items()}
 
 
 def train_averaged(examples, args):
