@@ -511,6 +511,23 @@ def test_the_data_files_keep_their_format():
     assert len({r["source"] for r in arena}) == len(arena) == 950
 
 
+def test_the_volunteers_prompts_are_split_by_the_fixed_hash():
+    """OpenAssistant volunteers' prompts fall on the side the hash of their text says (about
+    40% evaluation), except that every non-English prompt of multilingual-60.jsonl is
+    evaluation; no text is on both sides."""
+    import_labelled = _training_module("import_labelled")
+    here = ROOT / "training" / "task"
+    trained = [r for r in read_jsonl(here / "labelled_train.jsonl") if r["source"].startswith("oasst/")]
+    held = read_jsonl(here / "oasst_eval.jsonl")
+    assert all(r["source"].startswith("oasst/") for r in held)
+    assert not any(import_labelled.evaluation_side(r["text"]) for r in trained)
+    multilingual = [r for r in held if "multilingual-60" in r["source"] and r["lang"] != "en"]
+    assert len(multilingual) == 55 and len({r["lang"] for r in multilingual}) == 11
+    assert all(import_labelled.evaluation_side(r["text"]) for r in held if r not in multilingual)
+    assert 0.35 <= (len(held) - len(multilingual)) / (len(held) - len(multilingual) + len(trained)) <= 0.45
+    assert not {_norm(r["text"]) for r in trained} & {_norm(r["text"]) for r in held}
+
+
 def test_training_is_deterministic_on_a_small_slice():
     """Two trainings on the same slice give the same weights, bit for bit (fixed seeds, one
     order of operations): the shipped model rebuilds from training/."""

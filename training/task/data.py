@@ -54,11 +54,12 @@ def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def decontaminate(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+def decontaminate(rows: list[dict], against: tuple[str, ...] = EVALUATION) -> tuple[list[dict], list[dict]]:
     """(kept, dropped): rows whose text equals an evaluation prompt (EVALUATION, the sets no
-    model may train on), or holds one of 30+ characters, are dropped."""
+    model may train on; or the files named in `against`), or holds one of 30+ characters, are
+    dropped."""
     evaluation = set()
-    for name in EVALUATION:
+    for name in against:
         path = HERE / name
         evaluation |= {_norm(r["text"]) for r in (read_jsonl(path) if name.endswith(".jsonl") else read_blocks(path))}
     long = [e for e in evaluation if len(e) >= 30]
