@@ -462,16 +462,17 @@ def _training_texts() -> list[str]:
 
 def test_no_evaluation_prompt_is_in_the_training_data():
     """No evaluation set (data.EVALUATION: the public evaluation set, the prompts OpenAssistant
-    volunteers wrote, Arena-Hard's users' prompts, the project's held-out sets) appears in what
+    volunteers wrote, Arena-Hard's and AlpacaEval's, the project's held-out sets) appears in what
     train_task.py reads: no training prompt equals one, and none contains one of 30+ characters."""
     from data import EVALUATION
 
     here = ROOT / "training" / "task"
-    assert {"public_eval.jsonl", "oasst_eval.jsonl", "arena_eval.jsonl", "heldout.jsonl"} <= set(EVALUATION)
+    assert {"public_eval.jsonl", "oasst_eval.jsonl", "arena_eval.jsonl", "helpful_eval.jsonl",
+            "heldout.jsonl"} <= set(EVALUATION)
     evaluation = [r for name in EVALUATION
                   for r in (read_jsonl(here / name) if name.endswith(".jsonl") else read_blocks(here / name))]
     training = [_norm(t) for t in _training_texts()]
-    assert len(evaluation) > 2600 and len(training) > 14000
+    assert len(evaluation) > 2700 and len(training) > 14000
     exact = set(training)
     haystack = "\x00".join(training)
     clashes = [r["text"][:80] for r in evaluation
@@ -509,6 +510,10 @@ def test_the_data_files_keep_their_format():
     assert all(r["licence"] == "Apache-2.0" and r["source"].split("/")[0] in ("arena-hard-v0.1", "arena-hard-v2.0")
                for r in arena)
     assert len({r["source"] for r in arena}) == len(arena) == 950
+    helpful = read_jsonl(here / "helpful_eval.jsonl")
+    assert len({_norm(r["text"]) for r in helpful}) == len(helpful) == 129
+    assert all(r["source"].startswith("alpaca-eval-helpful-base/") and r["licence"].startswith("CC BY-NC")
+               and r["task"] in labels and r["lang"] == "en" for r in helpful)
 
 
 def test_the_volunteers_prompts_are_split_by_the_fixed_hash():

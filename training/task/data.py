@@ -37,7 +37,7 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 
 EVALUATION = (
     "public_eval.jsonl", "heldout.jsonl", "phrasing.txt", "fresh.txt", "oasst_eval.jsonl", "languages.txt",
-    "arena_eval.jsonl",
+    "arena_eval.jsonl", "helpful_eval.jsonl",
 )
 
 # Prompts written by others that the models train on, one file per way they were obtained
