@@ -14,6 +14,12 @@ Sets (training/README.md says who wrote each and how it was obtained):
   oasst     training/task/oasst_eval.jsonl: first turns OpenAssistant's volunteers wrote (the
             oasst1 prompts Open-Assistant/oasst-model-eval samples), 12 languages, labelled by
             hand; the other 60% of them are trained on (labelled_train.jsonl);
+  arena     training/task/arena_eval.jsonl: prompts real users sent to Chatbot Arena
+            (Arena-Hard v0.1, and v2.0's creative writing and a sample of its hard prompts),
+            21 languages, labelled by hand before this round's models; none is trained on;
+  helpful   training/task/helpful_eval.jsonl: AlpacaEval's helpful_base prompts (from Anthropic's
+            HH-RLHF: how-to and factual questions, nearly all chat), shown beside arena, not
+            pooled with it;
  (b) written by the project's engineers, never trained on (the same hands as the frames):
   heldout   training/task/heldout.jsonl: half of training/task/collected.txt, split off by a
             fixed seed before any tuning;
@@ -142,6 +148,7 @@ def main() -> None:
     # Each group: its sets, then the sets shown beside them but not pooled.
     groups = {"a": ("(a) others, never trained on", ["public"], []),
               "oasst": ("(a) OpenAssistant volunteers", ["oasst"], []),
+              "arena": ("(a) Arena-Hard users", ["arena"], ["helpful"]),
               "b": ("(b) own, never trained on", ["heldout", "phrasing", "fresh", "languages"], ["prompts"]),
               "c": ("(c) in-set, trained on", ["tune", "public-train"], [])}
     ap.add_argument("--groups", default=",".join(groups), metavar="NAMES",
@@ -154,6 +161,8 @@ def main() -> None:
     loaders = {
         "public": lambda: read_jsonl(here / "public_eval.jsonl"),
         "oasst": lambda: read_jsonl(here / "oasst_eval.jsonl"),
+        "arena": lambda: read_jsonl(here / "arena_eval.jsonl"),
+        "helpful": lambda: read_jsonl(here / "helpful_eval.jsonl"),
         "heldout": lambda: read_jsonl(here / "heldout.jsonl"),
         "phrasing": lambda: read_blocks(here / "phrasing.txt"),
         "fresh": lambda: read_blocks(here / "fresh.txt"),
