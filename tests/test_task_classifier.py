@@ -452,12 +452,11 @@ def _norm(text: str) -> str:
 def _training_texts() -> list[str]:
     """What train_task.py trains on: the generated frames (less those data.decontaminate leaves
     out), tune.jsonl and every public training file (data.PUBLIC_TRAIN)."""
-    from data import decontaminate, public_training_rows
+    from data import decontaminate, natural_training_rows, public_training_rows
     from templates import generate
 
-    here = ROOT / "training" / "task"
     frames, _ = decontaminate(generate(per_frame=4))
-    return [r["text"] for r in frames + read_jsonl(here / "tune.jsonl") + public_training_rows()]
+    return [r["text"] for r in frames + natural_training_rows() + public_training_rows()]
 
 
 def test_no_evaluation_prompt_is_in_the_training_data():

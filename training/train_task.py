@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training" / "task"))
 
-from data import HERE, decontaminate, public_training_rows, read_jsonl  # noqa: E402
+from data import decontaminate, natural_training_rows, public_training_rows  # noqa: E402
 from templates import TASKS, generate  # noqa: E402
 
 from policylang.textmodel import features, request_part  # noqa: E402
@@ -232,7 +232,7 @@ def main() -> None:
     ap.add_argument("--min-count", type=int, default=3, help="features in fewer training prompts are left out")
     ap.add_argument("--prune", type=float, default=0.15, help="drop features whose weights all stay below this")
     args = ap.parse_args()
-    natural = read_jsonl(HERE / "tune.jsonl")
+    natural = natural_training_rows()
     public = public_training_rows()
     t0 = time.perf_counter()
     if args.dev:

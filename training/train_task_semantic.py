@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training" / "task"))
 
-from data import HERE, PUBLIC_TRAIN, public_training_rows, read_jsonl  # noqa: E402
+from data import HERE, PUBLIC_TRAIN, natural_training_rows, public_training_rows  # noqa: E402
 from templates import TASKS, generate  # noqa: E402
 
 from policylang.semanticmodel import ENCODER, VIEWS, embed, views  # noqa: E402
@@ -119,7 +119,7 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.perf_counter()
     frames = generate(per_frame=4)
-    natural = read_jsonl(HERE / "tune.jsonl") + public_training_rows()
+    natural = natural_training_rows() + public_training_rows()
     if args.limit:
         frames = frames[:: max(1, len(frames) // args.limit)][: args.limit]
         natural = natural[:: max(1, len(natural) // args.limit)][: args.limit]

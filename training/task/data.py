@@ -45,6 +45,16 @@ EVALUATION = (
 PUBLIC_TRAIN = ("public_train.jsonl", "labelled_train.jsonl")
 
 
+# Prompts written by the project's engineers that the models train on (training/README.md): each
+# is read when present. Frames (templates.py) are generated, not listed here.
+NATURAL_TRAIN = ("tune.jsonl", "written.jsonl")
+
+
+def natural_training_rows() -> list[dict]:
+    """Every row of the NATURAL_TRAIN files that exist, in that order."""
+    return [row for name in NATURAL_TRAIN if (HERE / name).exists() for row in read_jsonl(HERE / name)]
+
+
 def public_training_rows() -> list[dict]:
     """Every row of the PUBLIC_TRAIN files that exist, in that order."""
     return [row for name in PUBLIC_TRAIN if (HERE / name).exists() for row in read_jsonl(HERE / name)]
