@@ -513,6 +513,13 @@ def test_the_data_files_keep_their_format():
     assert len({_norm(r["text"]) for r in helpful}) == len(helpful) == 129
     assert all(r["source"].startswith("alpaca-eval-helpful-base/") and r["licence"].startswith("CC BY-NC")
                and r["task"] in labels and r["lang"] == "en" for r in helpful)
+    # Prompts the project's engineers wrote as users write them (training/README.md): every task,
+    # each row numbered under its author, the project's own licence, no text twice.
+    written = read_jsonl(here / "written.jsonl")
+    assert {r["task"] for r in written} == labels and min(Counter(r["task"] for r in written).values()) >= 15
+    assert all({"text", "task", "source", "lang", "licence"} <= set(r) and r["text"].strip() and r["lang"] == "en"
+               and r["licence"] == "project" and r["source"].startswith("written/wen/") for r in written)
+    assert len({r["source"] for r in written}) == len({_norm(r["text"]) for r in written}) == len(written)
 
 
 def test_the_volunteers_prompts_are_split_by_the_fixed_hash():
