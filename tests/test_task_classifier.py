@@ -522,6 +522,34 @@ def test_the_data_files_keep_their_format():
     assert len({r["source"] for r in written}) == len({_norm(r["text"]) for r in written}) == len(written)
 
 
+def test_the_project_written_multilingual_prompts_keep_their_format():
+    """written_ml.jsonl, prompts the project's engineers wrote in 13 languages as users write
+    them: read by both trainers (data.NATURAL_TRAIN, in no other list), one JSON row a line
+    with exactly text, task, source, lang and licence, numbered sources, every task in every
+    language, no prompt twice, and line breaks that are real ones (a stray backslash-n would be
+    a prompt the trainer reads with a literal "\\n")."""
+    from data import EVALUATION, NATURAL_TRAIN, PUBLIC_TRAIN
+
+    assert "written_ml.jsonl" in NATURAL_TRAIN and "written_ml.jsonl" not in EVALUATION + PUBLIC_TRAIN
+    lines = (ROOT / "training" / "task" / "written_ml.jsonl").read_text(encoding="utf-8").split("\n")
+    assert lines[-1] == "" and all(lines[:-1])
+    rows = [json.loads(line) for line in lines[:-1]]
+    labels = set(shipped_model("task").labels)
+    assert all(set(r) == {"text", "task", "source", "lang", "licence"} for r in rows)
+    assert [r["source"] for r in rows] == [f"written/wml/{n}" for n in range(1, len(rows) + 1)]
+    assert all(r["licence"] == "project" and r["task"] in labels for r in rows)
+    assert all(r["text"] == r["text"].strip() and r["text"] and "\\n" not in r["text"] for r in rows)
+    assert len({_norm(r["text"]) for r in rows}) == len(rows)
+    languages = ("es", "fr", "de", "pt", "it", "ja", "zh", "ko", "ru", "nl", "pl", "tr", "ar")
+    assert {r["lang"] for r in rows} <= set(languages)
+    per_language = Counter((r["lang"], r["task"]) for r in rows)
+    for lang in {r["lang"] for r in rows}:
+        assert all(per_language[lang, task] >= 4 for task in labels), lang
+    # pasted material of every kind comes with the request, some of it long
+    assert sum(len(r["text"]) > 400 for r in rows) >= len(rows) // 20
+    assert sum("\n" in r["text"] for r in rows) >= len(rows) // 4
+
+
 def test_the_volunteers_prompts_are_split_by_the_fixed_hash():
     """OpenAssistant volunteers' prompts fall on the side the hash of their text says (about
     40% evaluation), except that every non-English prompt of multilingual-60.jsonl is
