@@ -620,6 +620,31 @@ def test_maths_problems_are_made_plain_the_way_people_type_them():
     assert import_public.plain_maths(r"If $\left(a\right) \neq 0$ find $\mathbf{v}$") == "If (a) != 0 find v"
 
 
+def test_interview_headings_become_the_questions_a_user_asks():
+    """Programming-concept questions are taken from interview-question headings: the question, its
+    mark-up dropped and inline code kept, with the code block under it where one belongs to it; a
+    heading that needs the list after it, and the Go FAQ's sections about the project, are left out."""
+    import_public = _training_module("import_public")
+    react = "1.  ### What is **JSX**?\n   2. ### What is the [virtual DOM](#dom)?\nAnswer text\n"
+    assert import_public.interview_questions(react, r"^ *\d+\. *### +(.+?) *$") == ["What is JSX?", "What is the virtual DOM?"]
+    bullets = "* Explain how `this` works.\n* Explain these headers:\n* What does this print?\n```js\nlog(1)\n```\n"
+    pattern = import_public.INTERVIEW[1][4]
+    assert import_public.interview_questions(bullets, pattern) == [
+        "Explain how `this` works.", "What does this print?\n```js\nlog(1)\n```"]
+    faq = ("## Origins {#o}\n### What is the history of the project? {#h}\n"
+           "## Design {#d}\n### Why does Go not have exceptions? {#e}\n")
+    assert import_public.interview_questions(faq, import_public.INTERVIEW[-1][4]) == ["Why does Go not have exceptions?"]
+
+
+def test_textbook_exercises_become_plain_proof_requests():
+    import_public = _training_module("import_public")
+    exercise = ("<exercise><statement><p>Prove that if <m>a \\mid b</m> and <m>b \\le c</m>, "
+                "then <q>it holds</q>.</p></statement><solution><p>Because.</p></solution></exercise>")
+    assert import_public.ptx_statement(exercise) == 'Prove that if a mid b and b <= c, then "it holds".'
+    assert import_public.ptx_statement("<exercise><statement><p>Use the previous exercise.</p></statement></exercise>") is None
+    assert import_public.ptx_statement("<exercise><statement><p>Prove:</p></statement><task>a</task></exercise>") is None
+
+
 @pytest.mark.parametrize("text,present,absent", [
     ("What's 'I'm allergic to peanuts' in Thai?", {"l:quote", "l:to"}, {"len:short", "len:long"}),
     ("I grew up in Thai food culture and love it", {"l:to"}, {"l:quote"}),

@@ -350,6 +350,105 @@ def translate(mirrors: Path, responses: list[str]) -> list[dict]:
     return rows
 
 
+# ---- Programming-concept questions: interview-question headings (MIT, BSD-3-Clause) -------------
+# "What is the difference between X and Y?", "Explain event delegation.", "Why does Go not have
+# exceptions?": questions about a language, a framework or a tool, which Dolly's open questions
+# about programming taught the model to read as chat. The question headings only, never the
+# answers (a question over a code snippet keeps its snippet); each repository capped, so no one
+# style dominates. Every one is code: explaining code and the tools around it is code by the
+# evaluation set's rules (training/README.md). Headings that are not about the technology
+# (h5bp's general and fun questions, the Go FAQ's Origins and Usage, cloud.md) are left out.
+INTERVIEW_CAP = 45  # questions per repository
+# (owner/name, commit, licence, files, heading pattern (group 1: the question))
+INTERVIEW = (
+    ("sudheerj/reactjs-interview-questions", "4c355593498bb1878953b6b7f23c20c02848909e", "MIT",
+     ("README.md",), r"^ *\d+\. *### +(.+?) *$"),
+    ("h5bp/Front-end-Developer-Interview-Questions", "c8023cdcc4e13d45c096c3f37160a8fa5ab066d6", "MIT",
+     tuple(f"src/questions/{t}-questions.md" for t in ("html", "css", "javascript", "network", "performance", "testing")),
+     r"^\* +(.+\n(?:```\w*\n(?:.*\n)*?```)?)"),
+    ("h5bp/Front-end-Developer-Interview-Questions", "c8023cdcc4e13d45c096c3f37160a8fa5ab066d6", "MIT",
+     ("src/questions/coding-questions.md",), r"^Question: +(.+\n```\w*\n(?:.*\n)*?```)"),
+    ("learning-zone/csharp-basics", "58328ab5bbe12618759912f9949c5ddf7152aea2", "MIT",
+     ("README.md", "ado.net.md", "asp-net-core.md"), r"^## Q\. +(.+?) *$"),
+    ("learning-zone/docker-and-kubernetes-basics", "e998e7e22d9168349952a7d0bb317013f1b2e06a", "MIT",
+     ("README.md", "docker.md", "kubernetes.md"), r"^## Q\. +(.+?) *$"),
+    ("golang/website", "b02076ae6df08ee9d495fe4b283f88ac18e51012", "BSD-3-Clause",
+     ("_content/doc/faq.md",), r"^### +(.+?) *\{#[^}]*\} *$"),
+)
+_GO_FAQ_OFF_TOPIC = re.compile(r"^## (?:Origins|Usage) .*?(?=^## )", re.M | re.S)
+_MARKUP = ((re.compile(r"\*\*\*|\*\*"), ""), (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),
+           (re.compile(r"<[^>]+>"), ""))
+
+
+def interview_questions(text: str, pattern: str) -> list[str]:
+    """The questions of one file, in order: each heading's text with its mark-up (bold, links,
+    HTML) dropped and inline `code` kept, and the code block right under it where the pattern
+    takes one; a question that ends in ":" (it needs the list that follows) is left out."""
+    out = []
+    for m in re.finditer(pattern, _GO_FAQ_OFF_TOPIC.sub("", text), re.M):
+        question, _, code = m.group(1).strip().partition("\n")
+        for markup, replacement in _MARKUP:
+            question = markup.sub(replacement, question)
+        question = question.strip()
+        if question and not question.endswith(":"):
+            out.append(question + ("\n" + code if code else ""))
+    return out
+
+
+def interview(mirrors: Path) -> list[dict]:
+    rows, seen = [], set()
+    for repo, commit, licence, paths, pattern in INTERVIEW:
+        found = []
+        for path in paths:
+            for n, question in enumerate(interview_questions(show(mirrors, repo, commit, path), pattern)):
+                if question.casefold() not in seen:
+                    seen.add(question.casefold())
+                    found.append((f"interview/{repo.replace('/', '+')}/{path}#{n}", question))
+        picked = sorted(random.Random(f"{SEED}/interview/{repo}/{paths[0]}").sample(
+            range(len(found)), min(INTERVIEW_CAP, len(found))))
+        rows += [{"text": found[i][1], "task": "code", "source": found[i][0], "lang": "en", "licence": licence}
+                 for i in picked]
+    return rows
+
+
+# ---- Proofs and logic puzzles: Oscar Levin's Discrete Mathematics: An Open Introduction (CC BY-SA 4.0)
+# The end-of-section exercises (source/exercises/*.ptx, PreTeXt XML): "Prove that every tree is
+# bipartite.", "Are the statements P imp (Q vee R) and (P imp Q) vee (P imp R) logically
+# equivalent?", knights-and-knaves puzzles, counting problems. Every one is reasoning (proofs, logic
+# puzzles, word problems by the evaluation set's rules). Only the statement, never the solution; left
+# out: exercises in parts (<task>), with a picture, a table or a list, and those that point at another
+# exercise ("the previous exercise"), which no user could send alone. Math mark-up made plain as MATH's.
+LEVIN = ("oscarlevin/discrete-book", "3a7345749f5b687435711c0a7896f5b194ac64dd")
+_PTX_SKIP = re.compile(r"<(?:image|sidebyside|tabular|task|figure|ol|ul|latex-image|sage)\b")
+_PTX_ELSEWHERE = re.compile(r"\b(?:previous|preceding|above|last)\s+(?:exercise|problem|question|example|part)|"
+                            r"\bfigure\b|\bexercise \d", re.I)
+
+
+def ptx_statement(exercise: str) -> str | None:
+    """An exercise's statement as plain text (`<m>a \\mid b</m>` -> `a mid b`), or None where it
+    cannot stand alone."""
+    m = re.search(r"<statement>(.*?)</statement>", exercise, re.S)
+    if not m or _PTX_SKIP.search(exercise):
+        return None
+    text = re.sub(r"<(m|me|men)>(.*?)</\1>", lambda x: "$" + x.group(2) + "$", m.group(1), flags=re.S)
+    text = re.sub(r"<q>(.*?)</q>", r'"\1"', text, flags=re.S)
+    text = re.sub(r"<[^>]+>", "", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text = " ".join(plain_maths(text).split())
+    return text if text and not _PTX_ELSEWHERE.search(text) else None
+
+
+def levin(mirrors: Path) -> list[dict]:
+    rows = []
+    for path, text in sorted(show_tree(mirrors, *LEVIN, "source/exercises/").items()):
+        for n, exercise in enumerate(re.findall(r"<exercise\b.*?</exercise>", text, re.S)):
+            statement = ptx_statement(exercise)
+            if statement and len(statement) <= MAX_CHARS:
+                rows.append({"text": statement, "task": "reasoning",
+                             "source": f"levin-dmoi/{path.rsplit('/', 1)[-1].removesuffix('.ptx')}/{n}",
+                             "lang": "en", "licence": "CC-BY-SA-4.0"})
+    return rows
+
+
 def main() -> None:
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
@@ -357,7 +456,8 @@ def main() -> None:
     dolly_rows, responses = dolly(mirrors)
     t0_rows = t0(mirrors)
     rows = (dolly_rows + t0_rows + reframed(t0_rows) + gsm8k(mirrors) + aqua(mirrors) + maths(mirrors)
-            + conala(mirrors) + codenn(mirrors) + translate(mirrors, responses))
+            + conala(mirrors) + codenn(mirrors) + translate(mirrors, responses)
+            + interview(mirrors) + levin(mirrors))
     rows, dropped = decontaminate(rows)
     for row in dropped:
         print(f"left out, an evaluation prompt: {row['source']} {row['text'][:60]!r}")
