@@ -286,7 +286,7 @@ def features(text: str) -> set[str]:
         add("len:short")
     elif words + cjk >= 60:
         add("len:long")
-    if text.startswith(PASTED) and text.rstrip().endswith(("?", "？", "؟")):
+    if text.startswith(PASTED) and text.rstrip().endswith(QUESTION_MARKS):
         add("x:pasted-question")  # a question after a pasted passage, in whatever language
     return out
 
@@ -431,26 +431,41 @@ def _semantic_installed() -> bool:
 _FENCE = re.compile(r"```.*?(?:```|\Z)", re.S)
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n")
 LONG_PARAGRAPH = 400  # a paragraph longer than this is pasted material when a short one exists
+# ... and one this long before a last paragraph that is a question of at most this length
+SHORT_PASSAGE = 200
+QUESTION_MARKS = ("?", "？", "؟")
 EDGE_CHARS = 300  # the request keeps at most this much from each end
 
 
 PASTED = "¶"  # stands in the request part for the pasted paragraphs it skips
 
 
+def _short_question(paragraph: str) -> bool:
+    return len(paragraph) <= SHORT_PASSAGE and paragraph.endswith(QUESTION_MARKS)
+
+
 def request_part(message: str) -> str:
     """The request inside a user message: fenced code blocks shortened to ```, `>` quoted lines
     dropped; of several paragraphs the first and the last (skipping ones over 400 characters when a
-    shorter one exists — a line that long is a paragraph of its own —, a ¶ standing where they
+    shorter one exists — a line that long is a paragraph of its own —, and ones of 200 or more
+    before a last paragraph or line that is a question of at most 200, a ¶ standing where they
     were: a question over a pasted passage is not an open question); at most 300 characters from
     each end. Reads the message's `window`."""
     text = _FENCE.sub("```", window(message))
     if ">" in text:
         text = "\n".join(line for line in text.split("\n") if not line.lstrip().startswith(">"))
     paragraphs = []
-    for p in _PARAGRAPHS.split(text):
+    pieces = _PARAGRAPHS.split(text)
+    for n, p in enumerate(pieces):
         lines = [line.strip() for line in p.split("\n") if line.strip()]
-        if any(len(line) > LONG_PARAGRAPH for line in lines) and any(
-            len(line) <= LONG_PARAGRAPH for line in lines
+        if (
+            any(len(line) > LONG_PARAGRAPH for line in lines)
+            and any(len(line) <= LONG_PARAGRAPH for line in lines)
+        ) or (
+            n == len(pieces) - 1
+            and len(lines) > 1
+            and _short_question(lines[-1])
+            and any(len(line) >= SHORT_PASSAGE for line in lines[:-1])
         ):
             paragraphs += lines  # a passage pasted on a line of its own beside the request
         elif lines:
@@ -459,7 +474,9 @@ def request_part(message: str) -> str:
         return ""
     before = after = between = False
     if len(paragraphs) > 1:
-        kept = [i for i, p in enumerate(paragraphs) if len(p) <= LONG_PARAGRAPH]
+        # before a last paragraph that is a short question, a shorter passage is pasted too
+        limit = SHORT_PASSAGE - 1 if _short_question(paragraphs[-1]) else LONG_PARAGRAPH
+        kept = [i for i, p in enumerate(paragraphs) if len(p) <= limit]
         if kept:
             before = kept[0] > 0
             after = kept[-1] < len(paragraphs) - 1

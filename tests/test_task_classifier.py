@@ -419,6 +419,29 @@ def test_std_task_on_fresh_prompts_of_every_task(text, task):
     assert c.value == task, (c.value, c.detail, c.evidence)
 
 
+# under 400 characters, so request_part keeps it as a paragraph of its own rather than a ¶
+SHORT_PASSAGE = ("Lake Baikal in Siberia is the deepest lake in the world, reaching 1,642 metres. It holds about a "
+                 "fifth of the unfrozen fresh water on Earth. The lake is home to the nerpa, one of the only "
+                 "freshwater seals, which is found nowhere else.")
+
+
+@pytest.mark.parametrize("text,task", [
+    # written for this test: the passage is under 400 characters, the question a paragraph after it
+    (SHORT_PASSAGE + "\n\nHow deep is the lake at its deepest point?", "extract"),  # chat 0.98 before
+    (SHORT_PASSAGE + "\n\nWhat is the name of the seal that lives there?", "extract"),
+    (SHORT_PASSAGE + "\n\n¿Qué parte del agua dulce del planeta contiene el lago?", "extract"),
+    (SHORT_PASSAGE + "\n\nSummarize this in one sentence.", "summarize"),
+    # a short first paragraph is not a passage: an open question stays chat
+    ("Hi! I hope you are having a good day.\n\nWhat is a good name for a golden retriever puppy?", "chat"),
+    ("Which lake is the deepest in the world?", "chat"),
+])
+def test_a_question_after_a_passage_under_400_characters_is_extract(text, task):
+    """A pasted passage too short for request_part to skip (400 characters or fewer), then a
+    question about it in a paragraph of its own: extract, as after a longer passage."""
+    c = classify(STD_TASK, text)
+    assert c.value == task, (c.value, c.detail, c.evidence)
+
+
 WATT = ("Die Wattenmeer-Region erstreckt sich entlang der Nordseeküste von den Niederlanden über Deutschland bis "
         "nach Dänemark. Sie ist das größte zusammenhängende Gezeitengebiet der Welt und seit 2009 UNESCO-Welterbe. "
         "Jedes Jahr rasten hier Millionen Zugvögel, die auf dem Weg zwischen Afrika und der Arktis sind, und finden "
@@ -654,6 +677,11 @@ def test_textbook_exercises_become_plain_proof_requests():
     ("翻译", {"len:short"}, {"len:long"}),
     (request_part("A pasted line. " * 40 + "\n\nSeit wann?"), {"x:pasted-question"}, set()),
     ("Seit wann? " + "A pasted line. " * 40, set(), {"x:pasted-question"}),
+    (request_part("A pasted line. " * 14 + "\n\nSeit wann?"), {"x:pasted-question"}, set()),  # 210 characters
+    (request_part("A pasted line. " * 14 + "\nSeit wann?"), {"x:pasted-question"}, set()),  # on the next line
+    (request_part("A pasted line. " * 12 + "\n\nSeit wann?"), set(), {"x:pasted-question"}),  # 180: too short
+    (request_part("A pasted line. " * 14 + "\n\n" + "Why? " * 50 + "Seit wann?"), set(), {"x:pasted-question"}),
+    (request_part("A pasted line. " * 14 + "\n\nSeit wann."), set(), {"x:pasted-question"}),
 ])
 def test_features_mark_a_quote_put_in_a_language_the_length_and_a_question_after_a_passage(text, present, absent):
     from policylang.textmodel import features
