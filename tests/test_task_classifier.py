@@ -668,6 +668,16 @@ def test_textbook_exercises_become_plain_proof_requests():
     assert import_public.ptx_statement("<exercise><statement><p>Prove:</p></statement><task>a</task></exercise>") is None
 
 
+def test_cooking_titles_become_questions_and_leave_out_what_a_thing_is_called_elsewhere():
+    import_public = _training_module("import_public")
+    q = import_public.cooking_question
+    assert q("__label__sauce __label__cheese How much does potato starch affect a cheese sauce recipe?") == (
+        "How much does potato starch affect a cheese sauce recipe?")
+    assert q("__label__restaurant Michelin Three Star Restaurant; but if the chef is not there") is None
+    assert q("__label__language What is cilantro called in Spanish?") is None
+    assert q("__label__language How do you translate 'blanch'?") is None
+
+
 @pytest.mark.parametrize("text,present,absent", [
     ("What's 'I'm allergic to peanuts' in Thai?", {"l:quote", "l:to"}, {"len:short", "len:long"}),
     ("I grew up in Thai food culture and love it", {"l:to"}, {"l:quote"}),

@@ -449,6 +449,43 @@ def levin(mirrors: Path) -> list[dict]:
     return rows
 
 
+# ---- How-to and factual questions that are not code: Cooking Stack Exchange titles (CC BY-SA 3.0) --
+# "How do I cover up the white spots on my cast iron stove?", "Without knife skills, how can I quickly
+# and accurately dice vegetables?": people's own questions about a practical subject, which the model
+# read as code for their "how do I…". The question titles of cooking.stackexchange.com as fastText's
+# tutorial ships them (one title a line with its tags, beside a file of the rows' ids in the
+# Stack Exchange data dump), copied into HuStanding/ml. Only titles that are questions (ending in
+# "?"), and not those about what a thing is called in another language (translate by our rules);
+# every one is chat.
+COOKING = ("HuStanding/ml", "890d481df3da334b1f3b13ce43eb50df829915b7")
+COOKING_COUNT = 300
+_CALLED = re.compile(r"\b(?:in|into) (?:english|french|german|spanish|italian|japanese|chinese|dutch|hebrew|"
+                     r"portuguese|russian|polish|swedish|hindi|korean|arabic|turkish|greek)\b|\btranslat", re.I)
+
+
+def cooking_question(line: str) -> str | None:
+    """A line of cooking.stackexchange.txt ("__label__sauce How much…?") as the question a user
+    asks, or None where the title is no question or asks what a thing is called in a language."""
+    title = " ".join(w for w in line.split() if not w.startswith("__label__"))
+    return title if title.endswith("?") and not _CALLED.search(title) else None
+
+
+def cooking(mirrors: Path) -> list[dict]:
+    lines = show(mirrors, *COOKING, "fasttext/data/cooking.stackexchange.txt").splitlines()
+    ids = show(mirrors, *COOKING, "fasttext/data/cooking.stackexchange.id").split()
+    if len(lines) != len(ids):
+        raise SystemExit(f"cooking: {len(lines)} titles but {len(ids)} ids")
+    titles, seen = [], set()
+    for qid, line in zip(ids, lines):
+        title = cooking_question(line)
+        if title and title.casefold() not in seen:
+            seen.add(title.casefold())
+            titles.append((int(qid), title))
+    picked = sorted(random.Random(f"{SEED}/cooking").sample(titles, COOKING_COUNT))
+    return [{"text": title, "task": "chat", "source": f"cooking-se/{qid}", "lang": "en", "licence": "CC-BY-SA-3.0"}
+            for qid, title in picked]
+
+
 def main() -> None:
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
@@ -457,7 +494,7 @@ def main() -> None:
     t0_rows = t0(mirrors)
     rows = (dolly_rows + t0_rows + reframed(t0_rows) + gsm8k(mirrors) + aqua(mirrors) + maths(mirrors)
             + conala(mirrors) + codenn(mirrors) + translate(mirrors, responses)
-            + interview(mirrors) + levin(mirrors))
+            + interview(mirrors) + levin(mirrors) + cooking(mirrors))
     rows, dropped = decontaminate(rows)
     for row in dropped:
         print(f"left out, an evaluation prompt: {row['source']} {row['text'][:60]!r}")
