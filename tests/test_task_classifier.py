@@ -643,6 +643,31 @@ def test_maths_problems_are_made_plain_the_way_people_type_them():
     assert import_public.plain_maths(r"If $\left(a\right) \neq 0$ find $\mathbf{v}$") == "If (a) != 0 find v"
 
 
+def test_dollys_programming_questions_are_code_and_its_other_open_questions_stay_chat():
+    """Dolly's open questions and writing requests map to chat, but the programming questions among
+    them ("What is an API?", "In SQL, how can I filter table rows…?") are code by the evaluation
+    set's rules: the listed ids, read by hand among the chat rows the keyword rule matches, are
+    code in public_train.jsonl; every other Dolly row keeps its category's label, the close cases
+    (a data platform, an opinion about languages, machine learning) chat."""
+    import_public = _training_module("import_public")
+    listed, rule = import_public.DOLLY_CODE, import_public.DOLLY_PROGRAMMING
+    dolly = {int(r["source"].split("/")[1]): r for r in read_jsonl(ROOT / "training" / "task" / "public_train.jsonl")
+             if r["source"].startswith("dolly/")}
+    assert len(listed) == 36 and set(listed) <= set(dolly)
+    for n, category in listed.items():
+        assert import_public.DOLLY_TASK.get(category) == "chat", (n, category)
+        assert rule.search(dolly[n]["text"]) and dolly[n]["task"] == "code", (n, dolly[n]["text"])
+    assert {n for n, r in dolly.items() if r["task"] == "code"} == set(listed)
+    matched_chat = [r["text"] for n, r in dolly.items() if r["task"] == "chat" and rule.search(r["text"])]
+    assert len(matched_chat) > 3 * len(listed)  # a generous rule: the reading decided, not the rule
+    for text in ("What is Delta Lake?", "What is the best programming language?", "How can I learn to code?",
+                 "What do you understand by Boosting in machine learning?", "What is HTTP?", "What is Linux?"):
+        assert text in matched_chat, text
+    assert Counter(r["task"] for r in dolly.values()) == {
+        "chat": 3565 - 36, "code": 36, "classify": 893, "extract": 692, "summarize": 76}
+    assert rule.search("Is C++ hard to learn?") and rule.search("What is C#?") and not rule.search("Cats or dogs?")
+
+
 def test_interview_headings_become_the_questions_a_user_asks():
     """Programming-concept questions are taken from interview-question headings: the question, its
     mark-up dropped and inline code kept, with the code block under it where one belongs to it; a
