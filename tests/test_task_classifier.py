@@ -666,6 +666,10 @@ def test_dollys_programming_questions_are_code_and_its_other_open_questions_stay
     assert Counter(r["task"] for r in dolly.values()) == {
         "chat": 3565 - 36, "code": 36, "classify": 893, "extract": 692, "summarize": 76}
     assert rule.search("Is C++ hard to learn?") and rule.search("What is C#?") and not rule.search("Cats or dogs?")
+    assert import_public.relabelled(2827, "open_qa", "What is an API?") == "code"
+    assert import_public.relabelled(2828, "open_qa", "What is an API?") == "chat"  # not listed
+    with pytest.raises(SystemExit, match="dolly/2827"):  # a listed record whose category moved
+        import_public.relabelled(2827, "classification", "What is an API?")
 
 
 def test_interview_headings_become_the_questions_a_user_asks():

@@ -152,6 +152,19 @@ def dolly_task(category: str, instruction: str) -> str | None:
     return None
 
 
+def relabelled(n: int, category: str, instruction: str) -> str | None:
+    """Record n's task: its category's (dolly_task), or code where DOLLY_CODE lists it; a listed
+    record that is not a chat row of the listed category that DOLLY_PROGRAMMING matches stops the
+    script (the list was read against exactly those rows)."""
+    task = dolly_task(category, instruction)
+    if n not in DOLLY_CODE:
+        return task
+    if (category, task) != (DOLLY_CODE[n], "chat") or not DOLLY_PROGRAMMING.search(instruction):
+        raise SystemExit(f"dolly/{n}: listed in DOLLY_CODE as a {DOLLY_CODE[n]} chat row that the keyword rule "
+                         f"matches, but it is {category} -> {task}: {instruction[:60]!r}")
+    return "code"
+
+
 def dolly_categories(mirrors: Path) -> list[str]:
     models = ("flan-t5-base", "flan-t5-small", "flan-t5-large", "flan-t5-xl", "t5-v1_1-base", "t5-v1_1-large")
 
@@ -183,12 +196,7 @@ def dolly(mirrors: Path) -> tuple[list[dict], list[str]]:
             continue
         text = r["instruction"].strip()
         category = cats[r["id"] + (r["id"] >= DOLLY_GAP[1])]
-        task = dolly_task(category, text)
-        if r["id"] in DOLLY_CODE:
-            if (category, task) != (DOLLY_CODE[r["id"]], "chat") or not DOLLY_PROGRAMMING.search(text):
-                raise SystemExit(f"dolly/{r['id']}: listed in DOLLY_CODE as a {DOLLY_CODE[r['id']]} chat row that "
-                                 f"the keyword rule matches, but it is {category} -> {task}: {text[:60]!r}")
-            task = "code"
+        task = relabelled(r["id"], category, text)
         if task and text and len(text) <= MAX_CHARS:
             rows.append({"text": text, "task": task, "source": f"dolly/{r['id']}", "lang": "en",
                          "licence": "CC-BY-SA-3.0"})
