@@ -176,9 +176,12 @@ def develop(natural: list[dict], public: list[dict], args) -> None:
     t0 = time.perf_counter()
     left = set(args.leave_out.split(",")) if args.leave_out else set()
     held = (lambda r: family(r["source"]) in left) if left else is_dev
-    dev = [r for r in public if held(r)]
+    # the project's written prompts have a `source` too (written/wen/…): a family to leave out
+    away = [bool(left) and "source" in r and held(r) for r in natural]
+    dev = [r for r in public if held(r)] + [r for r, a in zip(natural, away) if a]
     bias, weights = train_averaged(vectorize(training_rows(
-        natural, [r for r in public if not held(r)], args), args.min_count), args)
+        [r for r, a in zip(natural, away) if not a], [r for r in public if not held(r)], args),
+        args.min_count), args)
     weights = prune(weights, args.prune)
     hit, top, total, scored = Counter(), Counter(), Counter(), []
     for row, y, got, answer in judged(bias, weights, dev, args.temperature, scored):
@@ -215,7 +218,7 @@ def main() -> None:
                     help="train without a fixed 15%% of each public source and score it instead of writing")
     ap.add_argument("--leave-out", metavar="FAMILIES",
                     help="with --dev: hold out every row of these source families (comma-separated: "
-                         "math,svamp,t0/cosmos…) instead of 15%% of each")
+                         "math,codenn,t0/cosmos…; oasst,self-instruct-seed; written) instead of 15%% of each")
     ap.add_argument("--holdout-tune", action="store_true",
                     help="train without tune.jsonl and measure on it instead of writing")
     ap.add_argument("--epochs", type=int, default=12)
