@@ -212,19 +212,20 @@ _TO = frozenset("in into to en al au auf ins em para nel на naar na إلى".sp
 
 
 def features(text: str) -> set[str]:
-    """The features of text: words, word pairs, the 5-letter prefixes and 4-letter pieces of
-    words longer than 5, the first word and the first two, a language's name (and whether "in",
-    "into", "en", "auf"… comes before it), CJK character unigrams and bigrams,
-    Hangul words and syllable pairs, numbers (and whether there are 2+ or 4+ of them, as word
-    problems have), symbols, whether the text is short (6 words or fewer) or long (60 or
-    more), whether a language's name after "in"… follows a quotation mark ("'…' in
-    Thai"), and whether it is a question after a pasted passage (request_part's ¶ first)."""
+    """The features of text: words, word pairs, the 5-letter prefixes of words longer than 5 and
+    the 4-letter pieces of words longer than 3, the first word and the first two, a language's
+    name (and whether "in", "into", "en", "auf"… comes before it), CJK character unigrams and
+    bigrams, Hangul words and syllable pairs, numbers (and whether there are 2+ or 4+ of them,
+    as word problems have), symbols, whether the text is short (6 words or fewer) or long (60 or
+    more), whether a language's name after "in"… follows a quotation mark ("'…' in Thai"), and
+    whether it is a question after a pasted passage (request_part's ¶ first)."""
     if len(text) > HEAD_CHARS + TAIL_CHARS:
         text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
     out: set[str] = set()
     add = out.add
     prev = "^"
     first = True
+    opening = ""  # the first word, or the first two Han or kana characters
     words = 0
     numbers = 0
     cjk = 0  # Han and kana characters and Hangul words, each about a word
@@ -237,6 +238,7 @@ def features(text: str) -> set[str]:
             add("b:" + prev + " " + tok)
             if len(tok) > 5:
                 add("p:" + tok[:5])
+            if len(tok) > 3:
                 padded = "<" + tok + ">"
                 for i in range(len(padded) - 3):
                     add("g:" + padded[i : i + 4])
@@ -247,6 +249,7 @@ def features(text: str) -> set[str]:
             if first:
                 add("f:" + tok)
                 first = False
+                opening = tok
             elif words == 1 and prev != "<n>":
                 add("f:" + prev + " " + tok)
             words += 1
@@ -260,6 +263,7 @@ def features(text: str) -> set[str]:
             if first:
                 add("f:" + tok[:2])
                 first = False
+                opening = tok[:2]
             prev = "<cjk>"
         elif kind == "hangul":
             cjk += 1
@@ -278,16 +282,23 @@ def features(text: str) -> set[str]:
             if tok in "\"'“”「」«»„":
                 prev = "<q>"
                 quoted = True
-    if numbers >= 2:
-        add("n2")
-        if numbers >= 4:
-            add("n4")
-    if words + cjk <= 6:  # a request of a few words, or of a long passage
-        add("len:short")
-    elif words + cjk >= 60:
-        add("len:long")
+    out.update(_shape(text, numbers, words + cjk, opening))
+    return out
+
+
+def _shape(text: str, numbers: int, words: int, opening: str) -> list[str]:
+    """The features of a text as a whole: how many numbers and words it holds, and whether it is
+    a question after a pasted passage (in whatever language) and with which word it opens."""
+    out = ["n2"] if numbers >= 2 else []
+    if numbers >= 4:
+        out.append("n4")
+    if words <= 6:  # a request of a few words, or of a long passage
+        out.append("len:short")
+    elif words >= 60:
+        out.append("len:long")
     if text.startswith(PASTED) and text.rstrip().endswith(QUESTION_MARKS):
-        add("x:pasted-question")  # a question after a pasted passage, in whatever language
+        # "how…" after a passage is not "how…" alone
+        out += ["x:pasted-question", "x:pasted-question " + opening]
     return out
 
 
@@ -307,7 +318,8 @@ def describe(feature: str) -> str:
     if kind == "len":
         return f"(a {body} request)"
     if kind == "x":
-        return "(a question after a pasted text)"
+        opening = body.partition(" ")[2]
+        return (opening + " " if opening else "") + "(a question after a pasted text)"
     if kind in ("n2", "n4"):
         return f"({kind[1]}+ numbers)"
     if kind == "g":

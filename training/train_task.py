@@ -220,14 +220,15 @@ def main() -> None:
                     help="with --dev: hold out every row of these source families (comma-separated: "
                          "math,codenn,t0/cosmos…; oasst,self-instruct-seed; written) instead of 15%% of each")
     ap.add_argument("--holdout-tune", action="store_true",
-                    help="train without tune.jsonl and measure on it instead of writing")
+                    help="train without the project's written prompts (data.NATURAL_TRAIN: tune.jsonl, "
+                         "written.jsonl…) and measure on them instead of writing")
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--l2", type=float, default=1e-4)
     ap.add_argument("--rate", type=float, default=0.3)
     ap.add_argument("--per-frame", type=int, default=4)
     ap.add_argument("--natural-weight", type=float, default=3.0)
     ap.add_argument("--public-weight", type=float, default=1.0)
-    ap.add_argument("--balance", type=float, default=0.5,
+    ap.add_argument("--balance", type=float, default=1.0,
                     help="public rows of a task weigh (mean task count / its count) ** this")
     ap.add_argument("--temperature", type=float, default=0.4,
                     help="divides the scores before the softmax (--cv and --holdout-tune print the best)")
@@ -242,7 +243,7 @@ def main() -> None:
         develop(natural, public, args)
         return
     if args.holdout_tune:
-        # trained without tune.jsonl, measured on it: prompts written apart from the rest of
+        # trained without the written prompts, measured on them: written apart from the rest of
         # the training data, the way users' prompts are
         bias, weights = train_averaged(vectorize(training_rows([], public, args), args.min_count), args)
         weights = prune(weights, args.prune)
@@ -253,7 +254,7 @@ def main() -> None:
             hit[row["task"]] += answer == row["task"]
         for task in TASKS:
             print(f"{task:<10} top-1 {top[task]}/{total[task]}, above 0.5 {hit[task]}/{total[task]}")
-        print(f"tune.jsonl held out: top-1 {sum(top.values()) / len(natural):.1%}, "
+        print(f"the project's written prompts held out: top-1 {sum(top.values()) / len(natural):.1%}, "
               f"above 0.5 else chat {sum(hit.values()) / len(natural):.1%} ({time.perf_counter() - t0:.0f} s)")
         best = min((nll(scored, t / 10), t / 10) for t in range(3, 60))
         print(f"temperature with the least log loss on it: {best[1]}")
