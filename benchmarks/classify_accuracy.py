@@ -32,7 +32,10 @@ Sets (training/README.md says who wrote each and how it was obtained):
             on it (its `keywords` column there is in-set; std/task never saw it);
  (c) in-set, trained on (how far (a) and (b) fall below what the model saw):
   tune      training/task/tune.jsonl: the other half of collected.txt;
-  public-train  every 10th row of training/task/public_train.jsonl.
+  written   every 5th row of training/task/written.jsonl and written_ml.jsonl (the project's
+            prompts written as users write them);
+  public-train  every 10th row of the files written by others (data.PUBLIC_TRAIN:
+            public_train.jsonl, labelled_train.jsonl).
 Classifiers:
   always-chat  the baseline that answers chat;
   keywords     benchmarks/task-classifier.policy (whole-word keywords, then `like` for chat);
@@ -62,7 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training" / "task"))
 
-from data import read_blocks, read_jsonl  # noqa: E402
+from data import public_training_rows, read_blocks, read_jsonl  # noqa: E402
 
 from policylang import load, loads  # noqa: E402
 from policylang.runtime.classify import Classifiers, NgramBackend  # noqa: E402
@@ -150,7 +153,7 @@ def main() -> None:
               "oasst": ("(a) OpenAssistant volunteers", ["oasst"], []),
               "arena": ("(a) Arena-Hard users", ["arena"], ["helpful"]),
               "b": ("(b) own, never trained on", ["heldout", "phrasing", "fresh", "languages"], ["prompts"]),
-              "c": ("(c) in-set, trained on", ["tune", "public-train"], [])}
+              "c": ("(c) in-set, trained on", ["tune", "written", "public-train"], [])}
     ap.add_argument("--groups", default=",".join(groups), metavar="NAMES",
                     help=f"comma-separated groups to score, of {', '.join(groups)} (default: all)")
     args = ap.parse_args()
@@ -169,7 +172,8 @@ def main() -> None:
         "languages": lambda: read_blocks(here / "languages.txt"),
         "prompts": lambda: read_jsonl(ROOT / "tests" / "data" / "prompts.jsonl"),
         "tune": lambda: read_jsonl(here / "tune.jsonl"),
-        "public-train": lambda: read_jsonl(here / "public_train.jsonl")[::10],
+        "written": lambda: (read_jsonl(here / "written.jsonl") + read_jsonl(here / "written_ml.jsonl"))[::5],
+        "public-train": lambda: public_training_rows()[::10],
     }
     sets = {name: loaders[name]() for g in chosen for name in groups[g][1] + groups[g][2]}
     std_task = loads("import std\nimport std/task\ndefault route gpt-5-mini\n").ir
