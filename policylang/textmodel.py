@@ -361,6 +361,21 @@ class LinearModel:
         )
 
     def predict(self, text: str) -> Prediction:
+        return self._prediction(*self._scores(text))
+
+    def log_probabilities(self, text: str) -> list[float]:
+        """Each label's log-probability at the model's temperature (what predict's confidence is
+        the exp of, for its top label)."""
+        return log_softmax(self._scores(text)[0])
+
+    def judge(self, text: str) -> tuple[list[float], Prediction]:
+        """log_probabilities(text) and predict(text), from one reading of text's features."""
+        scores, known = self._scores(text)
+        return log_softmax(scores), self._prediction(scores, known)
+
+    def _scores(self, text: str) -> tuple[list[float], list[tuple[str, list[float]]]]:
+        """Each label's score at the model's temperature, and the features of text the model
+        knows with their weights."""
         feats = features(text)
         get = self.weights.get
         known = [(f, w) for f in feats if (w := get(f)) is not None]  # looked up once
@@ -369,29 +384,23 @@ class LinearModel:
             for j, x in enumerate(w):
                 acc[j] += x
         scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
-        scores = [b + a * scale for a, b in zip(acc, self.bias)]
+        t = self.temperature
+        return [(b + a * scale) / t for a, b in zip(acc, self.bias)], known
+
+    def _prediction(self, scores: list[float], known: list[tuple[str, list[float]]]) -> Prediction:
         top = max(range(len(scores)), key=scores.__getitem__)
         peak = scores[top]
-        total = sum(math.exp((s - peak) / self.temperature) for s in scores)
+        total = sum(math.exp(s - peak) for s in scores)
         weighed = sorted(((w[top] - sum(w) / len(w), f) for f, w in known), reverse=True)
         evidence = tuple(describe(f) for d, f in weighed[:3] if d > 0)
         return Prediction(self.labels[top], 1.0 / total, evidence)
 
-    def log_probabilities(self, text: str) -> list[float]:
-        """Each label's log-probability at the model's temperature (what predict's confidence is
-        the exp of, for its top label)."""
-        feats = features(text)
-        acc = list(self.bias)
-        scale = 1.0 / math.sqrt(len(feats)) if feats else 0.0
-        for f in feats:
-            w = self.weights.get(f)
-            if w is not None:
-                for j, x in enumerate(w):
-                    acc[j] += x * scale
-        scores = [a / self.temperature for a in acc]
-        peak = max(scores)
-        norm = peak + math.log(sum(math.exp(s - peak) for s in scores))
-        return [s - norm for s in scores]
+
+def log_softmax(scores: list[float]) -> list[float]:
+    """log(softmax(scores)), computed from the largest score so that no exp overflows."""
+    peak = max(scores)
+    norm = peak + math.log(sum(math.exp(s - peak) for s in scores))
+    return [s - norm for s in scores]
 
 
 MODELS = ("task", "task-semantic")
