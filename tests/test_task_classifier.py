@@ -509,6 +509,19 @@ def test_no_evaluation_prompt_is_in_the_training_data():
     assert clashes == []
 
 
+def test_a_data_file_keeps_one_row_a_line_whatever_line_breaks_its_texts_hold(tmp_path):
+    """data.write_jsonl, which every importer writes with, escapes the characters str.splitlines
+    breaks at and json.dumps leaves alone (NEL, U+2028, U+2029), so read_jsonl reads each row back
+    whole; the others json.dumps escapes itself."""
+    from data import write_jsonl
+
+    rows = [{"text": f"a{ch}b", "task": "chat"} for ch in "\x85\u2028\u2029\x0b\x0c\x1c\x1d\x1e\r\n"]
+    path = tmp_path / "rows.jsonl"
+    write_jsonl(path, rows)
+    assert read_jsonl(path) == rows
+    assert len(path.read_text(encoding="utf-8").splitlines()) == len(rows)
+
+
 def test_a_planted_evaluation_prompt_would_be_found():
     """The overlap check above can fail: a training prompt that quotes an evaluation prompt inside
     a longer request is caught."""

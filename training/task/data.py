@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import unicodedata
 from pathlib import Path
 
@@ -31,8 +32,31 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
+# Characters str.splitlines() breaks at that json.dumps(ensure_ascii=False) leaves as they are:
+# written as JSON escapes, so that read_jsonl sees one row a line.
+LINE_BREAKS = "\x85\u2028\u2029"
+
+
 def write_jsonl(path: Path, rows: list[dict]) -> None:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    lines = []
+    for row in rows:
+        line = json.dumps(row, ensure_ascii=False)
+        for ch in LINE_BREAKS:
+            line = line.replace(ch, f"\\u{ord(ch):04x}")
+        lines.append(line + "\n")
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def git(mirrors: Path, repo: str, *args: str, stdin: bytes | None = None) -> bytes:
+    """What git prints for args in the bare clone of repo ("owner/name") under mirrors
+    (MIRRORS/<owner>+<name>/repo, as the importers' MIRRORS argument holds them)."""
+    where = mirrors / repo.replace("/", "+") / "repo"
+    return subprocess.run(["git", "-C", str(where), *args], input=stdin, capture_output=True, check=True).stdout
+
+
+def show(mirrors: Path, repo: str, commit: str, path: str) -> str:
+    """The text of path at commit in repo's mirror (`git show COMMIT:PATH`), UTF-8."""
+    return git(mirrors, repo, "show", f"{commit}:{path}").decode("utf-8")
 
 
 EVALUATION = (

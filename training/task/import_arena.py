@@ -16,29 +16,16 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 import sys
 from pathlib import Path
 
-from data import HERE, read_jsonl
+from data import HERE, read_jsonl, show, write_jsonl
 
 ARENA = ("lmarena/arena-hard-auto", "196f6b826783b3da7310e361a805fa36f0be83f3")
 ALPACA_EVAL = ("tatsu-lab/alpaca_eval", "cd543a149df89434d8a54582c0151c0b945c3d20")
 ARENA_LICENCE = "Apache-2.0"
 HELPFUL_LICENCE = "CC BY-NC 4.0 (evaluation only; the prompts from Anthropic's HH-RLHF, MIT)"
 HARD_SAMPLE = 200  # of v2.0's 500 hard prompts (coding and math), after a shuffle seeded 33
-# Characters str.splitlines() breaks at: written as JSON escapes, so that a reader splitting
-# lines (data.read_jsonl) sees one row a line.
-LINE_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-
-
-def show(mirrors: Path, repo: str, commit: str, path: str) -> str:
-    git_dir = mirrors / repo.replace("/", "+") / "repo"
-    return subprocess.run(
-        ["git", "-C", str(git_dir), "show", f"{commit}:{path}"], capture_output=True, check=True
-    ).stdout.decode("utf-8")
-
-
 def arena_prompts(mirrors: Path) -> list[tuple[str, str]]:
     """(text, source): all of v0.1, then v2.0's creative writing, then the seeded sample of
     its hard prompts; each file's lines split at "\\n" only (prompts hold U+2028)."""
@@ -106,24 +93,14 @@ def labelled(name: str, prompts: list[tuple[str, str]], licence: str) -> list[di
     return rows
 
 
-def write(name: str, rows: list[dict]) -> None:
-    lines = []
-    for row in rows:
-        line = json.dumps(row, ensure_ascii=False)
-        for ch in LINE_BREAKS:
-            line = line.replace(ch, f"\\u{ord(ch):04x}")
-        lines.append(line + "\n")
-    (HERE / name).write_text("".join(lines), encoding="utf-8")
-
-
 def main() -> None:
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
     mirrors = Path(sys.argv[1])
     arena = labelled("arena_eval.jsonl", arena_prompts(mirrors), ARENA_LICENCE)
     helpful = labelled("helpful_eval.jsonl", helpful_prompts(mirrors), HELPFUL_LICENCE)
-    write("arena_eval.jsonl", arena)
-    write("helpful_eval.jsonl", helpful)
+    write_jsonl(HERE / "arena_eval.jsonl", arena)
+    write_jsonl(HERE / "helpful_eval.jsonl", helpful)
     print(f"arena_eval.jsonl: {len(arena)} prompts; helpful_eval.jsonl: {len(helpful)} prompts")
 
 

@@ -20,19 +20,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from data import EVALUATION, HERE, _norm, decontaminate, read_jsonl, write_jsonl
+from data import EVALUATION, HERE, _norm, decontaminate, git, read_jsonl, show, write_jsonl
 
 OASST = ("Open-Assistant/oasst-model-eval", "ce935dee6922ec75d5a4006dd1c3595b39a01fdf")
 SELF_INSTRUCT = ("yizhongw/self-instruct", "0b26ccaa415992100fa32df62d41b994cf928e23")
 LICENCE = "Apache-2.0"
 MULTILINGUAL = "model_eval/manual/data/multilingual-60.jsonl"
-
-
-def git(mirrors: Path, repo: str, *args: str) -> str:
-    path = mirrors / repo.replace("/", "+") / "repo"
-    return subprocess.run(
-        ["git", "-C", str(path), *args], capture_output=True, check=True
-    ).stdout.decode("utf-8")
 
 
 def evaluation_side(text: str) -> bool:
@@ -45,7 +38,7 @@ def oasst_prompts(mirrors: Path) -> list[tuple[str, str, bool]]:
     """(text, source, from multilingual-60) for each distinct first turn, in file order: the
     data files first, then every sampling report's `prompts[].prompt`."""
     repo, commit = OASST
-    paths = git(mirrors, repo, "ls-tree", "-r", "--name-only", commit).split()
+    paths = git(mirrors, repo, "ls-tree", "-r", "--name-only", commit).decode("utf-8").split()
     paths = [
         p
         for p in paths
@@ -56,7 +49,7 @@ def oasst_prompts(mirrors: Path) -> list[tuple[str, str, bool]]:
     synthetic: set[str] = set()
     for path in paths:
         try:
-            raw = git(mirrors, repo, "show", f"{commit}:{path}")
+            raw = show(mirrors, repo, commit, path)
         except subprocess.CalledProcessError:
             print(f"not read (absent from the snapshot, over 4 MB): {path}", file=sys.stderr)
             continue
@@ -98,7 +91,7 @@ def oasst_prompts(mirrors: Path) -> list[tuple[str, str, bool]]:
 def seed_tasks(mirrors: Path) -> list[tuple[str, str]]:
     repo, commit = SELF_INSTRUCT
     rows = []
-    for line in git(mirrors, repo, "show", f"{commit}:data/seed_tasks.jsonl").splitlines():
+    for line in show(mirrors, repo, commit, "data/seed_tasks.jsonl").splitlines():
         task = json.loads(line)
         given = task["instances"][0]["input"].strip() if task["instances"] else ""
         rows.append(

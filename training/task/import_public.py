@@ -19,30 +19,19 @@ import io
 import json
 import random
 import re
-import subprocess
 import sys
 from pathlib import Path
 
-from data import HERE, decontaminate, write_jsonl
+from data import HERE, decontaminate, git, show, write_jsonl
 
 MAX_CHARS = 6000  # longer prompts are skipped: the model reads 300 characters from each end
 SEED = 20261207
 
 
-def show(mirrors: Path, repo: str, commit: str, path: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(mirrors / repo.replace("/", "+") / "repo"), "show", f"{commit}:{path}"],
-        capture_output=True, text=True, check=True,
-    ).stdout
-
-
 def show_tree(mirrors: Path, repo: str, commit: str, folder: str) -> dict[str, str]:
     """Every file under folder at commit, path -> text, read in one `git cat-file --batch`."""
-    git = ["git", "-C", str(mirrors / repo.replace("/", "+") / "repo")]
-    paths = subprocess.run([*git, "ls-tree", "-r", "--name-only", commit, folder],
-                           capture_output=True, text=True, check=True).stdout.split()
-    out = subprocess.run([*git, "cat-file", "--batch"], input="".join(f"{commit}:{p}\n" for p in paths).encode(),
-                         capture_output=True, check=True).stdout
+    paths = git(mirrors, repo, "ls-tree", "-r", "--name-only", commit, folder).decode("utf-8").split()
+    out = git(mirrors, repo, "cat-file", "--batch", stdin="".join(f"{commit}:{p}\n" for p in paths).encode())
     files, at = {}, 0
     for path in paths:
         header_end = out.index(b"\n", at)
