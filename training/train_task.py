@@ -1,16 +1,16 @@
 """Build stdlib/models/task.json, the task classifier `import std/task` uses.
 
-    python training/train_task.py          # train on templates + tune.jsonl, write the model
+    python training/train_task.py          # train on everything below, write the model
     python training/train_task.py --cv 5   # 5-fold cross-validation on tune.jsonl (the tuning signal)
     python training/train_task.py --dev    # train without a fixed 15% of each public source, score it
 
 Training data (training/README.md says who wrote what): training/task/templates.py (request
-frames × slot values in 9 languages), training/task/tune.jsonl (hand-written, counted
---natural-weight times) and training/task/public_train.jsonl (public instruction data written
-by others, counted --public-weight times, each task's rows scaled towards the same total by
---balance). The held-out sets (training/task/heldout.jsonl, phrasing.txt, fresh.txt) and the
-public evaluation set (training/task/public_eval.jsonl) are read only to leave out any
-generated frame that equals one (data.decontaminate).
+frames × slot values in 14 languages), the project's written prompts (data.NATURAL_TRAIN:
+tune.jsonl, written.jsonl, written_ml.jsonl; counted --natural-weight times) and the prompts
+written by others (data.PUBLIC_TRAIN: public_train.jsonl, labelled_train.jsonl; counted
+--public-weight times, each task's rows scaled towards the same total by --balance). The
+evaluation sets (data.EVALUATION) are read only to leave out any generated frame that equals
+one (data.decontaminate).
 
 The model: multinomial logistic regression over policylang.textmodel.features of the
 request part of each prompt (policylang.textmodel.request_part), each example's features
@@ -114,9 +114,15 @@ def judged(bias, weights, rows, temperature, scored):
         scores = scores_of(bias, weights, feats)
         scored.append((scores, y))
         got = max(range(len(scores)), key=scores.__getitem__)
-        peak = scores[got]
-        confidence = 1 / sum(math.exp((s - peak) / temperature) for s in scores)
-        yield row, y, got, TASKS[got] if confidence >= 0.5 else "chat"
+        yield row, y, got, TASKS[answer_index(scores, temperature)]
+
+
+def answer_index(scores: list[float], temperature: float) -> int:
+    """What std/task answers for these scores: the top task if its confidence at temperature is
+    0.5 or more, else chat."""
+    peak = max(scores)
+    confident = 1 / sum(math.exp((s - peak) / temperature) for s in scores) >= 0.5
+    return scores.index(peak) if confident else TASKS.index("chat")
 
 
 def scores_of(bias, weights, feats) -> list[float]:
@@ -201,10 +207,8 @@ def develop(natural: list[dict], public: list[dict], args) -> None:
     for temperature in (0.4, 0.6, 0.8, 1.0, 1.2):
         right, seen = Counter(), Counter()
         for scores, y in scored:
-            peak = max(scores)
-            confident = 1 / sum(math.exp((s - peak) / temperature) for s in scores) >= 0.5
             seen[y] += 1
-            right[y] += (scores.index(peak) if confident else TASKS.index("chat")) == y
+            right[y] += answer_index(scores, temperature) == y
         print(f"  at temperature {temperature}: above 0.5 else chat {sum(right.values()) / len(scored):.1%}, "
               f"macro {sum(right[y] / seen[y] for y in seen) / len(seen):.1%}")
 
