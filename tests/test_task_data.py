@@ -1,0 +1,65 @@
+"""The training files the project's engineers wrote (data.NATURAL_TRAIN): the format both
+trainers read, checked for every file the list names, so a file added to it is checked too."""
+import json
+import sys
+from collections import Counter
+
+from helpers import ROOT
+from policylang.textmodel import shipped_model
+
+sys.path.insert(0, str(ROOT / "training" / "task"))
+from data import EVALUATION, NATURAL_TRAIN, PUBLIC_TRAIN, _norm  # noqa: E402
+
+HERE = ROOT / "training" / "task"
+LABELS = set(shipped_model("task").labels)
+
+
+def _rows(name: str) -> list[dict]:
+    """A file's rows, after checking it is one JSON object a line with a final newline (a row
+    broken over two lines, or a blank line, would be read as something else by a reader)."""
+    lines = (HERE / name).read_text(encoding="utf-8").split("\n")
+    assert lines[-1] == "" and all(lines[:-1]), name
+    return [json.loads(line) for line in lines[:-1]]
+
+
+def test_every_written_file_is_listed_once_and_exists():
+    assert len(set(NATURAL_TRAIN)) == len(NATURAL_TRAIN)
+    for name in NATURAL_TRAIN:
+        assert (HERE / name).is_file(), name
+        assert name not in EVALUATION + PUBLIC_TRAIN, name
+
+
+def test_every_written_row_has_the_trainers_format():
+    """Exactly text, task, source, lang (ISO 639-1) and `licence: project` on every row but
+    tune.jsonl's (the first file: text, task and language); sources numbered under their
+    author (`written/<author>/<n>`), none twice; texts stripped, with real line breaks (a
+    literal backslash-n would be read as two characters)."""
+    checked = 0
+    for name in NATURAL_TRAIN:
+        rows = _rows(name)
+        assert rows, name
+        for r in rows:
+            if name == "tune.jsonl":  # the first file: text, task and `language`, no source
+                assert set(r) == {"text", "task", "language"} and len(r["language"]) == 2, r
+                assert r["task"] in LABELS and r["text"] == r["text"].strip() and r["text"], r
+                checked += 1
+                continue
+            assert set(r) == {"text", "task", "source", "lang", "licence"}, (name, r)
+            assert r["task"] in LABELS, (name, r["source"])
+            assert r["text"] == r["text"].strip() and r["text"], (name, r["source"])
+            assert len(r["lang"]) == 2 and r["lang"].islower(), (name, r["source"])
+            assert r["licence"] == "project" and r["source"].startswith("written/"), (name, r["source"])
+            assert "\\n" not in r["text"], (name, r["source"])
+            author, number = r["source"].split("/")[1:]
+            assert author and number.isdigit(), (name, r["source"])
+            checked += 1
+        if name != "tune.jsonl":
+            assert len({r["source"] for r in rows}) == len(rows), name
+    assert checked > 2000
+
+
+def test_no_written_prompt_is_written_twice():
+    """Across every file of the list: a prompt counted twice would weigh twice in training."""
+    seen = Counter(_norm(r["text"]) for name in NATURAL_TRAIN for r in _rows(name))
+    twice = [text[:80] for text, n in seen.items() if n > 1]
+    assert not twice, twice[:5]
