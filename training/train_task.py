@@ -6,12 +6,11 @@
 
 Training data (training/README.md says who wrote what): training/task/templates.py (request
 frames × slot values in 14 languages), the project's written prompts (data.NATURAL_TRAIN:
-tune.jsonl, written.jsonl, written_ml.jsonl, written_users.jsonl; counted --natural-weight
-times) and the prompts
-written by others (data.PUBLIC_TRAIN: public_train.jsonl, labelled_train.jsonl; counted
---public-weight times, each task's rows scaled towards the same total by --balance). The
-evaluation sets (data.EVALUATION) are read only to leave out any generated frame that equals
-one (data.decontaminate).
+tune.jsonl, written.jsonl, written_ml.jsonl, written_users.jsonl, written_ml2.jsonl; counted
+--natural-weight times) and the prompts written by others (data.PUBLIC_TRAIN:
+public_train.jsonl, labelled_train.jsonl; counted --public-weight times, each task's rows
+scaled towards the same total by --balance). The evaluation sets (data.EVALUATION) are read
+only to leave out any generated frame that equals one (data.decontaminate).
 
 The model: multinomial logistic regression over policylang.textmodel.features of the
 request part of each prompt (policylang.textmodel.request_part), each example's features
