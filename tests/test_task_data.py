@@ -63,3 +63,30 @@ def test_no_written_prompt_is_written_twice():
     seen = Counter(_norm(r["text"]) for name in NATURAL_TRAIN for r in _rows(name))
     twice = [text[:80] for text, n in seen.items() if n > 1]
     assert not twice, twice[:5]
+
+
+def test_written_ml2_has_every_task_in_every_language_in_its_script():
+    """written_ml2.jsonl (#33, round two): rows numbered from 1 in file order (appended, never
+    renumbered); ten languages no earlier file had, at least 4 prompts of each task in each, and
+    every task in each of the eight others; a row's `lang` is written in that language's script
+    where the script tells (Thai, Hebrew, Greek, Persian's Arabic letters, Cyrillic, Hangul,
+    kana or Han), so a prompt filed under the wrong language is caught: `lang` is the request's
+    language, and "Translate into Thai: …" is an English request."""
+    rows = _rows("written_ml2.jsonl")
+    assert [r["source"] for r in rows] == [f"written/wml2/{n}" for n in range(1, len(rows) + 1)]
+    new = {"vi", "uk", "cs", "id", "th", "hi", "he", "fa", "sv", "el"}
+    known = {"zh", "ja", "ko", "ru", "es", "de", "fr", "pt"}
+    # en: English requests to put a sentence into one of them
+    assert {r["lang"] for r in rows} == new | known | {"en"}
+    per = Counter((r["lang"], r["task"]) for r in rows)
+    assert min(per[lang, task] for lang in new for task in LABELS) >= 4
+    assert min(per[lang, task] for lang in known for task in LABELS) >= 1
+    scripts = {
+        "th": ("\u0e00", "\u0e7f"), "he": ("\u0590", "\u05ff"), "el": ("\u0370", "\u03ff"),
+        "fa": ("\u0600", "\u06ff"), "uk": ("\u0400", "\u04ff"), "ru": ("\u0400", "\u04ff"),
+        "ko": ("\uac00", "\ud7a3"), "zh": ("\u4e00", "\u9fff"), "ja": ("\u3040", "\u30ff"),
+    }
+    wrong = [r["source"] for r in rows if r["lang"] in scripts
+             and not any(scripts[r["lang"]][0] <= ch <= scripts[r["lang"]][1] for ch in r["text"])]
+    assert not wrong, wrong
+    assert len({_norm(r["text"]) for r in rows}) == len(rows)
