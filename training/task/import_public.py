@@ -69,12 +69,17 @@ DOLLY_PASSAGE = re.compile(
 DOLLY_SUMMARY = re.compile(r"\b(?:summar|summis|summiz|sum up|sum it up|recap|tl;?dr|gist)", re.I)
 
 
-# Dolly's open questions and writing requests hold programming questions ("What is an API?", "In
-# SQL, how can I filter table rows…?", "Write me a recursive function…"), which the evaluation
-# set's rules call code. Every chat row this generous keyword rule matches was read by hand and
-# these were relabelled (training/README.md lists the rule, the choices and the close cases): the
-# rule only found candidates, the reading decided. Each id with its Dolly category, which dolly()
-# checks, and the instruction's start.
+# Dolly's categories are its authors' and do not follow the evaluation set's rules everywhere: its
+# open questions and writing requests hold programming questions ("What is an API?", "In SQL, how
+# can I filter table rows…?"), word problems and trick questions ("How many cents do I have if I
+# have 3 quarters?"), passages with a question or a request for their summary; its
+# classification rows hold open questions ("Who is Rajinikanth?"); its summary requests without a
+# text ("Summarize what GDP means") are open questions. DOLLY_RELABEL is the hand-read exception
+# table (training/README.md lists how the rows were read, the choices and the close cases): each
+# id with its Dolly category and the task the rules give it, which relabelled() checks. The
+# programming questions were found in the fourth round by the generous keyword rule below (every
+# chat row it matches was read: the rule only found candidates); every Dolly chat, classify,
+# extract and summarize row was read in the fifth. Each entry ends with the reason.
 DOLLY_PROGRAMMING = re.compile(
     r"(?<!\w)(?:python|java|javascript|typescript|c|c\+\+|c#|golang|rust|ruby|perl|php|scala|kotlin|swift|"
     r"haskell|cobol|fortran|lisp|assembly|matlab|programming|programmer|program|code|coding|software|developer|"
@@ -91,43 +96,204 @@ DOLLY_PROGRAMMING = re.compile(
     r"microservice|serverless|lambda|cloud|server|backend|frontend|aws|azure|gcp|computer science|computer|"
     r"data science|data engineering|machine learning|neural|ai|encryption|ide|vim|emacs|scripting|script|"
     r"web ?site|web app|web|internet|app|application|technology|tech|search engine)s?(?!\w)", re.I)
-DOLLY_CODE = {
-    33: "general_qa",  # what is REST API
-    142: "general_qa",  # In SQL, how can I filter table rows based on a column condit
-    275: "general_qa",  # Why isn't multi-threading making my Python code faster? How
-    359: "open_qa",  # What is Terraform?
-    525: "open_qa",  # What is Jenkins?
-    532: "general_qa",  # How do I optimize my Kafka consumption in Spark for low late
-    635: "open_qa",  # What is Python?
-    1322: "open_qa",  # What is the purpose of using Terraform modules?
-    1452: "open_qa",  # What is GitHub Actions?
-    1818: "general_qa",  # What is the difference between a Transformation and Action i
-    1868: "general_qa",  # Does structured streaming support joins?
-    2128: "general_qa",  # How do I see how large a dataset is in Spark?
-    2439: "open_qa",  # What is React?
-    2498: "open_qa",  # What is SQL?
-    2656: "creative_writing",  # Write me a recursive function for calculating the nth fibona
-    2827: "open_qa",  # What is an API?
-    3323: "open_qa",  # What is Java?
-    3559: "open_qa",  # What is COBOL used for?
-    3803: "open_qa",  # What is Objective-C?
-    3901: "open_qa",  # What is Ruby?
-    3955: "open_qa",  # What is C?
-    3982: "general_qa",  # What is SQL?
-    4362: "open_qa",  # What is Lisp?
-    4437: "general_qa",  # What is the database?
-    4691: "general_qa",  # How can I run Spark on a cluster?
-    4701: "open_qa",  # What is Visual Studio Code?
-    4857: "open_qa",  # What are microservices?
-    4862: "general_qa",  # Please explain why adding more indexes to a relational datab
-    5147: "creative_writing",  # Imagine you are a java expert and explain what OOPS means
-    5311: "open_qa",  # What is data denormalization in data warehouse?
-    5423: "open_qa",  # What is PHP?
-    5671: "open_qa",  # What is the difference between a microservice and an API?
-    5755: "open_qa",  # What is Kotlin?
-    5853: "open_qa",  # What are the most common sorting algorithms?
-    6268: "general_qa",  # How can I improve Kafka performance with Spark?
-    6332: "general_qa",  # How to add two cells in Excel?
+DOLLY_RELABEL = {
+    3: ("open_qa", "reasoning"),  # trick question: the third daughter is Alice
+    33: ("general_qa", "code"),  # what is REST API
+    36: ("summarization", "chat"),  # summarize what LinkedIn does (no text, not a work)
+    106: ("information_extraction", "chat"),  # change the given passage to past tense (rewriting)
+    111: ("classification", "chat"),  # common ingredients of a full English breakfast (an open que…
+    142: ("general_qa", "code"),  # In SQL, how can I filter table rows based on a column condit
+    223: ("open_qa", "reasoning"),  # word problem: yarn coins
+    228: ("information_extraction", "summarize"),  # based on the following passage, summarise how…
+    232: ("summarization", "chat"),  # a brief summary describing Canada (no text)
+    252: ("classification", "chat"),  # top US ski resorts (an open question)
+    273: ("classification", "chat"),  # the classifications of academic degrees (an open question)
+    275: ("general_qa", "code"),  # Why isn't multi-threading making my Python code faster? How
+    278: ("general_qa", "code"),  # query performance on a delta table (as 6268 Kafka performance w…
+    339: ("general_qa", "extract"),  # a given passage and a question about it
+    359: ("open_qa", "code"),  # What is Terraform?
+    367: ("general_qa", "reasoning"),  # rabbits and ducks: heads and feet
+    378: ("general_qa", "reasoning"),  # count the farm animals
+    446: ("general_qa", "classify"),  # sort given sports into two groups
+    525: ("open_qa", "code"),  # What is Jenkins?
+    532: ("general_qa", "code"),  # How do I optimize my Kafka consumption in Spark for low late
+    546: ("summarization", "extract"),  # from this summary, list three ways (answering from a give…
+    581: ("summarization", "chat"),  # a summary of the reaction to LIV Golf's creation (no text)
+    612: ("classification", "chat"),  # Who is Rajinikanth?
+    625: ("summarization", "chat"),  # the TLDR on llamas guarding livestock (no text)
+    632: ("general_qa", "extract"),  # list the persons in the given text
+    635: ("open_qa", "code"),  # What is Python?
+    656: ("general_qa", "reasoning"),  # solve y = 7x + 2 for x = 2
+    696: ("classification", "chat"),  # what four Keanu Reeves films have in common (a trivia quest…
+    754: ("open_qa", "reasoning"),  # cents in 3 quarters
+    759: ("creative_writing", "reasoning"),  # word problem: refuelling on a 10-hour trip
+    811: ("summarization", "chat"),  # a summary of the war of 1812 (no text, not a work)
+    880: ("classification", "chat"),  # what is Sociology?
+    882: ("general_qa", "extract"),  # given context, answer the question
+    918: ("classification", "chat"),  # popular movies from the 1980s
+    1087: ("classification", "chat"),  # how many planets orbit the sun
+    1112: ("brainstorming", "reasoning"),  # puzzle: triangles from 6 matchsticks
+    1161: ("open_qa", "code"),  # What is the JDK? (as Java, Jenkins, Terraform)
+    1220: ("summarization", "chat"),  # a summary of who Harvey Marion LaFollette was (no text)
+    1265: ("general_qa", "extract"),  # identify the animals in the given text, order them by size
+    1270: ("general_qa", "reasoning"),  # trick question: why 2 is greater than 3
+    1294: ("classification", "chat"),  # TV shows William B. Davis has been in
+    1305: ("closed_qa", "summarize"),  # summarize, from the given paragraph, McCarthy's punctuation
+    1322: ("open_qa", "code"),  # What is the purpose of using Terraform modules?
+    1348: ("general_qa", "reasoning"),  # apples, pears and books: how many fruits
+    1386: ("classification", "chat"),  # the 5 biggest cities in France
+    1413: ("general_qa", "summarize"),  # a named work's summary: Layli and Majnun
+    1433: ("information_extraction", "chat"),  # remove the vowels from a given text (rewriting)
+    1452: ("open_qa", "code"),  # What is GitHub Actions?
+    1456: ("classification", "chat"),  # what are the primary colors
+    1473: ("summarization", "chat"),  # the main points about the first International (no text)
+    1496: ("open_qa", "reasoning"),  # cents in 3 dollars and a dime
+    1542: ("summarization", "chat"),  # a summary of the announcements before the Berlin Wall fell…
+    1569: ("open_qa", "reasoning"),  # trick: 1kg flour vs 1kg steel
+    1626: ("open_qa", "reasoning"),  # trick: pound of feathers vs iron
+    1720: ("open_qa", "reasoning"),  # cents in 3 dimes
+    1726: ("general_qa", "summarize"),  # summary of the given text
+    1743: ("summarization", "chat"),  # a summary about the company Nobo (no text)
+    1752: ("classification", "chat"),  # which Taylor Jenkins Reid books were adapted (an open ques…
+    1776: ("classification", "chat"),  # define the rainbow colours
+    1800: ("summarization", "chat"),  # a summary of how World Series home-field advantage is decid…
+    1818: ("general_qa", "code"),  # What is the difference between a Transformation and Action i
+    1830: ("summarization", "chat"),  # summarize Tiger Woods' career (no text)
+    1868: ("general_qa", "code"),  # Does structured streaming support joins?
+    1870: ("summarization", "chat"),  # summarize Clemson University (no text)
+    1923: ("general_qa", "classify"),  # sort given sports into two groups
+    1980: ("open_qa", "reasoning"),  # solve x^2 = 4
+    2034: ("general_qa", "extract"),  # from the passage provided, extract the revenue and growth
+    2128: ("general_qa", "code"),  # How do I see how large a dataset is in Spark?
+    2130: ("general_qa", "reasoning"),  # rabbits and ducks: heads and feet
+    2266: ("summarization", "chat"),  # the climbing history of Gurla Mandhata (no text)
+    2338: ("open_qa", "reasoning"),  # solve x^2 + 2x + 1
+    2353: ("classification", "chat"),  # the top 5 NBA scorers of all time
+    2374: ("classification", "chat"),  # what is structural biology?
+    2406: ("closed_qa", "summarize"),  # given this text, summarize the major events
+    2431: ("summarization", "chat"),  # a summary of the Manhattan Project (no text, not a work)
+    2439: ("open_qa", "code"),  # What is React?
+    2455: ("summarization", "summarize"),  # the main points of this article
+    2498: ("open_qa", "code"),  # What is SQL?
+    2530: ("open_qa", "reasoning"),  # next number in a sequence
+    2542: ("general_qa", "summarize"),  # two-sentence summary of the following text
+    2603: ("creative_writing", "reasoning"),  # trick question: the fourth son's name
+    2616: ("summarization", "chat"),  # summarize how well anaerobic and aerobic exercise build mus…
+    2634: ("summarization", "chat"),  # summarize disruptive innovation (no text)
+    2656: ("creative_writing", "code"),  # Write me a recursive function for calculating the nth fi…
+    2680: ("open_qa", "code"),  # pros and cons of denormalizing data sets (as 5311 data denormaliz…
+    2715: ("summarization", "chat"),  # a summary of Oliver Cromwell Applegate's career (no text)
+    2720: ("creative_writing", "reasoning"),  # steps left, forward, right: distance from the start
+    2736: ("classification", "chat"),  # the season that begins in fall and ends in spring
+    2768: ("general_qa", "summarize"),  # one-line summary of the given text
+    2787: ("summarization", "chat"),  # a summary about St Paul's Cathedral (no text)
+    2788: ("summarization", "chat"),  # a summary of why an abstract is useful (no text)
+    2827: ("open_qa", "code"),  # What is an API?
+    2877: ("classification", "chat"),  # what is Taj Mahal?
+    2879: ("summarization", "chat"),  # a summary of snowboarding's early history (no text)
+    2928: ("creative_writing", "reasoning"),  # two sets of steps: the same end point?
+    2935: ("summarization", "chat"),  # the meaning of the information age (names no text)
+    2986: ("classification", "chat"),  # what Nicola Yoon majored in
+    3022: ("open_qa", "code"),  # What is Visual Basic? (as What is Ruby?)
+    3035: ("brainstorming", "reasoning"),  # trick question: Bob's mother's third child
+    3085: ("classification", "chat"),  # what types of bikes are there?
+    3093: ("general_qa", "summarize"),  # a named book's summary: Braving the Wilderness
+    3127: ("summarization", "chat"),  # a summary of roller derby's rules (no text)
+    3226: ("classification", "chat"),  # what is the long yellow fruit?
+    3323: ("open_qa", "code"),  # What is Java?
+    3356: ("general_qa", "extract"),  # reasons, according to the following article
+    3477: ("summarization", "chat"),  # summarize what the electoral college does (no text)
+    3500: ("summarization", "chat"),  # summarize the four principles of GAAP (no text)
+    3559: ("open_qa", "code"),  # What is COBOL used for?
+    3681: ("summarization", "chat"),  # summarize methods to produce verdigris (no text)
+    3706: ("classification", "chat"),  # contributions of women in computing
+    3759: ("summarization", "chat"),  # summarize the meaning of "Lovers" in a slogan (no text)
+    3768: ("classification", "chat"),  # iPhone 14 pro vs Samsung s22 ultra
+    3803: ("open_qa", "code"),  # What is Objective-C?
+    3842: ("open_qa", "reasoning"),  # solve x^2 = 4
+    3854: ("open_qa", "code"),  # What is ADO connection? (a database API)
+    3886: ("summarization", "chat"),  # summarize the types of firestop pillows (no text)
+    3901: ("open_qa", "code"),  # What is Ruby?
+    3912: ("general_qa", "reasoning"),  # explain the answer to a riddle
+    3918: ("brainstorming", "reasoning"),  # riddle: what goes up and does not come down
+    3955: ("open_qa", "code"),  # What is C?
+    3969: ("summarization", "chat"),  # a summary of how ISO 27001 works (no text)
+    3982: ("general_qa", "code"),  # What is SQL?
+    4026: ("general_qa", "summarize"),  # summarise the following text
+    4038: ("classification", "chat"),  # the largest employer in the world
+    4049: ("general_qa", "reasoning"),  # apples, pears and books: how many fruits
+    4051: ("brainstorming", "reasoning"),  # trick question: birds left on the branch after a shot
+    4106: ("classification", "chat"),  # coastal cruising vs blue water sailboats
+    4163: ("general_qa", "extract"),  # geographical places from the following passage
+    4219: ("summarization", "chat"),  # summarise the origin of the Kievan Rus' name (no text)
+    4228: ("creative_writing", "reasoning"),  # trick question: a square with angles of 30, 90 and…
+    4253: ("summarization", "chat"),  # summarize Mickey Mouse's early licensing (no text)
+    4260: ("creative_writing", "reasoning"),  # puzzle: the fewest ducks in a row
+    4298: ("open_qa", "reasoning"),  # puzzle: most money in coins without change for a dollar
+    4306: ("information_extraction", "summarize"),  # from the passage provided, summarise the phas…
+    4348: ("classification", "chat"),  # describe gene expression
+    4350: ("summarization", "chat"),  # a summary of Le Souvenir francais (no text)
+    4362: ("open_qa", "code"),  # What is Lisp?
+    4437: ("general_qa", "code"),  # What is the database?
+    4487: ("open_qa", "reasoning"),  # Fermi: the Gulf of Mexico's depth in Empire State buildings
+    4493: ("summarization", "chat"),  # summarize a Chief Data Officer's responsibilities (no text)
+    4551: ("classification", "chat"),  # the season that begins in summer and ends in winter
+    4635: ("brainstorming", "classify"),  # which of the listed animals are marine mammals
+    4650: ("information_extraction", "summarize"),  # based on the following passage, summarise ele…
+    4691: ("general_qa", "code"),  # How can I run Spark on a cluster?
+    4701: ("open_qa", "code"),  # What is Visual Studio Code?
+    4715: ("brainstorming", "reasoning"),  # prove the Pythagorean theorem
+    4802: ("general_qa", "classify"),  # which of these animals is not a bear
+    4857: ("open_qa", "code"),  # What are microservices?
+    4862: ("general_qa", "code"),  # Please explain why adding more indexes to a relational datab
+    4868: ("summarization", "chat"),  # a summary of the meaning of a derivative (no text)
+    4875: ("open_qa", "reasoning"),  # a dollar, two nickels and a quarter: the total
+    4901: ("classification", "chat"),  # what is Genetics?
+    4916: ("general_qa", "extract"),  # the colour of the girl's dress, from the given sentence
+    4942: ("classification", "chat"),  # the best soccer player of all time
+    4971: ("classification", "chat"),  # is there a book and TV show named Shantaram
+    4982: ("summarization", "chat"),  # summarise why lightweight rowing was at risk (no text)
+    4998: ("classification", "chat"),  # what lake, ocean, river and avalanche have in common (as 6…
+    5013: ("general_qa", "extract"),  # from the passage provided, extract the net retention rate
+    5026: ("general_qa", "classify"),  # classify the following into animals and plants
+    5035: ("classification", "chat"),  # is the three-body problem solved?
+    5041: ("summarization", "chat"),  # summary of what historians see as the War of 1812's cause (…
+    5075: ("classification", "chat"),  # merchant ships useful in a naval conflict
+    5147: ("creative_writing", "code"),  # Imagine you are a java expert and explain what OOPS means
+    5152: ("summarization", "chat"),  # a summary of Spalding's recordings by year (no text)
+    5163: ("brainstorming", "reasoning"),  # lateral-thinking puzzle: a truck stuck under a bridge
+    5166: ("summarization", "summarize"),  # a single-sentence explanation of this paragraph
+    5237: ("classification", "chat"),  # where Rosogolla originated
+    5311: ("open_qa", "code"),  # What is data denormalization in data warehouse?
+    5326: ("classification", "chat"),  # worker bees vs drone bees
+    5345: ("brainstorming", "reasoning"),  # Fermi: more wheels or doors in New York City
+    5423: ("open_qa", "code"),  # What is PHP?
+    5592: ("classification", "chat"),  # the antagonist of The X-Files
+    5664: ("creative_writing", "reasoning"),  # navigation steps: back at the start?
+    5671: ("open_qa", "code"),  # What is the difference between a microservice and an API?
+    5672: ("creative_writing", "reasoning"),  # travelling north then turning 60 degrees: where do…
+    5719: ("creative_writing", "reasoning"),  # navigation steps: back at the start?
+    5741: ("general_qa", "extract"),  # a given passage and a question about it
+    5755: ("open_qa", "code"),  # What is Kotlin?
+    5775: ("general_qa", "extract"),  # names of persons and countries in the given text
+    5781: ("summarization", "summarize"),  # what is this text about?
+    5853: ("open_qa", "code"),  # What are the most common sorting algorithms?
+    5863: ("summarization", "chat"),  # summarize what GDP means (no text)
+    5878: ("general_qa", "summarize"),  # a named work's summary: Moby Dick in 4 rhyming words
+    5895: ("summarization", "extract"),  # the most popular DC characters, from this paragraph
+    5921: ("general_qa", "reasoning"),  # trick question: Kate's third kid
+    5992: ("general_qa", "summarize"),  # one-line summary of the story below
+    6028: ("summarization", "chat"),  # summarize what it means to feel threatened (no text)
+    6058: ("open_qa", "reasoning"),  # riddle: what follows you and cannot be caught
+    6116: ("classification", "chat"),  # what five X-Men have in common (as 696)
+    6118: ("general_qa", "classify"),  # sentiment of the given text
+    6156: ("classification", "chat"),  # how the Spanish Empire treated its territories
+    6228: ("summarization", "chat"),  # summarize how to make printable 3D models (no text)
+    6261: ("general_qa", "classify"),  # label each given animal pet / farm / wild
+    6268: ("general_qa", "code"),  # How can I improve Kafka performance with Spark?
+    6331: ("classification", "chat"),  # what rhymes with orange?
+    6332: ("general_qa", "code"),  # How to add two cells in Excel?
+    6338: ("classification", "chat"),  # the 3 branches of science
 }
 
 
@@ -142,16 +308,17 @@ def dolly_task(category: str, instruction: str) -> str | None:
 
 
 def relabelled(n: int, category: str, instruction: str) -> str | None:
-    """Record n's task: its category's (dolly_task), or code where DOLLY_CODE lists it; a listed
-    record that is not a chat row of the listed category that DOLLY_PROGRAMMING matches stops the
-    script (the list was read against exactly those rows)."""
+    """Record n's task: its category's (dolly_task), or the one DOLLY_RELABEL gives it; a listed
+    record whose category is not the listed one, or that its category already gives the listed
+    task or drops, stops the script (the table was read against exactly those rows)."""
     task = dolly_task(category, instruction)
-    if n not in DOLLY_CODE:
+    if n not in DOLLY_RELABEL:
         return task
-    if (category, task) != (DOLLY_CODE[n], "chat") or not DOLLY_PROGRAMMING.search(instruction):
-        raise SystemExit(f"dolly/{n}: listed in DOLLY_CODE as a {DOLLY_CODE[n]} chat row that the keyword rule "
-                         f"matches, but it is {category} -> {task}: {instruction[:60]!r}")
-    return "code"
+    listed, new = DOLLY_RELABEL[n]
+    if category != listed or task is None or task == new:
+        raise SystemExit(f"dolly/{n}: listed in DOLLY_RELABEL as a {listed} row to relabel {new}, but it is "
+                         f"{category} -> {task}: {instruction[:60]!r}")
+    return new
 
 
 def dolly_categories(mirrors: Path) -> list[str]:
