@@ -32,8 +32,8 @@ Sets (training/README.md says who wrote each and how it was obtained):
             on it (its `keywords` column there is in-set; std/task never saw it);
  (c) in-set, trained on (how far (a) and (b) fall below what the model saw):
   tune      training/task/tune.jsonl: the other half of collected.txt;
-  written   every 5th row of training/task/written.jsonl and written_ml.jsonl (the project's
-            prompts written as users write them);
+  written   every 5th row of the project's prompts written as users write them (the
+            data.NATURAL_TRAIN files but tune.jsonl: written*.jsonl);
   public-train  every 10th row of the files written by others (data.PUBLIC_TRAIN:
             public_train.jsonl, labelled_train.jsonl).
 Classifiers:
@@ -65,7 +65,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "training" / "task"))
 
-from data import public_training_rows, read_blocks, read_jsonl  # noqa: E402
+from data import natural_training_rows, public_training_rows, read_blocks, read_jsonl  # noqa: E402
 
 from policylang import load, loads  # noqa: E402
 from policylang.runtime.classify import Classifiers, NgramBackend  # noqa: E402
@@ -172,7 +172,7 @@ def main() -> None:
         "languages": lambda: read_blocks(here / "languages.txt"),
         "prompts": lambda: read_jsonl(ROOT / "tests" / "data" / "prompts.jsonl"),
         "tune": lambda: read_jsonl(here / "tune.jsonl"),
-        "written": lambda: (read_jsonl(here / "written.jsonl") + read_jsonl(here / "written_ml.jsonl"))[::5],
+        "written": lambda: [r for r in natural_training_rows() if r.get("source", "").startswith("written/")][::5],
         "public-train": lambda: public_training_rows()[::10],
     }
     sets = {name: loaders[name]() for g in chosen for name in groups[g][1] + groups[g][2]}

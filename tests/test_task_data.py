@@ -5,6 +5,7 @@ import sys
 from collections import Counter
 
 from helpers import ROOT
+
 from policylang.textmodel import shipped_model
 
 sys.path.insert(0, str(ROOT / "training" / "task"))
