@@ -217,8 +217,9 @@ def features(text: str) -> set[str]:
     name (and whether "in", "into", "en", "auf"… comes before it), CJK character unigrams and
     bigrams, Hangul words and syllable pairs, numbers (and whether there are 2+ or 4+ of them,
     as word problems have), symbols, whether the text is short (6 words or fewer) or long (60 or
-    more), whether a language's name after "in"… follows a quotation mark ("'…' in Thai"), and
-    whether it is a question after a pasted passage (request_part's ¶ first)."""
+    more), whether a language's name after "in"… follows a quotation mark ("'…' in Thai"),
+    whether it is a question after a pasted passage (request_part's ¶ first), and the words of
+    the first and the last sentence marked as such (_edges)."""
     if len(text) > HEAD_CHARS + TAIL_CHARS:
         text = text[:HEAD_CHARS] + "\n" + text[-TAIL_CHARS:]
     out: set[str] = set()
@@ -230,7 +231,8 @@ def features(text: str) -> set[str]:
     numbers = 0
     cjk = 0  # Han and kana characters and Hangul words, each about a word
     quoted = False  # a quotation mark came before: "'…' in Thai" asks for the quote in Thai
-    for m in _TOKENS.finditer(fold(text)):
+    folded = fold(text)
+    for m in _TOKENS.finditer(folded):
         kind = m.lastgroup
         tok = m.group()
         if kind == "word":
@@ -283,7 +285,28 @@ def features(text: str) -> set[str]:
                 prev = "<q>"
                 quoted = True
     out.update(_shape(text, numbers, words + cjk, opening))
+    out.update(_edges(folded))
     return out
+
+
+# where a sentence or clause ends: the request's first and last sentences are read apart
+_SENTENCE_END = re.compile(r"[.?!:;\n。？！؟；]+")
+EDGE_WORDS = 12
+
+
+def _edges(folded: str) -> list[str]:
+    """The words of the first sentence (its first 12) and of the last (its last 12), each marked
+    with its place: "summarize" that opens a request over an article is not "summarize" inside
+    the article, and the instruction's words are not diluted by the material's."""
+    sentences = [s for s in _SENTENCE_END.split(folded) if not s.isspace() and s]
+    if not sentences:
+        return []
+    first = [m.group() for m in _TOKENS.finditer(sentences[0]) if m.lastgroup in _WORDISH]
+    last = [m.group() for m in _TOKENS.finditer(sentences[-1]) if m.lastgroup in _WORDISH]
+    return ["first:" + w for w in first[:EDGE_WORDS]] + ["last:" + w for w in last[-EDGE_WORDS:]]
+
+
+_WORDISH = ("word", "cjk", "hangul")
 
 
 def _shape(text: str, numbers: int, words: int, opening: str) -> list[str]:
@@ -320,6 +343,10 @@ def describe(feature: str) -> str:
     if kind == "x":
         opening = body.partition(" ")[2]
         return (opening + " " if opening else "") + "(a question after a pasted text)"
+    if kind == "first":
+        return body + " (first sentence)"
+    if kind == "last":
+        return body + " (last sentence)"
     if kind in ("n2", "n4"):
         return f"({kind[1]}+ numbers)"
     if kind == "g":

