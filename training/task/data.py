@@ -71,7 +71,9 @@ PUBLIC_TRAIN = ("public_train.jsonl", "labelled_train.jsonl")
 
 # Prompts written by the project's engineers that the models train on (training/README.md): each
 # is read when present. Frames (templates.py) are generated, not listed here.
-NATURAL_TRAIN = ("tune.jsonl", "written.jsonl", "written_ml.jsonl", "written_users.jsonl", "written_ml2.jsonl")
+NATURAL_TRAIN = (
+    "tune.jsonl", "written.jsonl", "written_ml.jsonl", "written_users.jsonl", "written_ml2.jsonl", "written_ext.jsonl",
+)
 
 
 def natural_training_rows() -> list[dict]:
