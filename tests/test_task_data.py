@@ -91,3 +91,21 @@ def test_written_ml2_has_every_task_in_every_language_in_its_script():
              and not any(scripts[r["lang"]][0] <= ch <= scripts[r["lang"]][1] for ch in r["text"])]
     assert not wrong, wrong
     assert len({_norm(r["text"]) for r in rows}) == len(rows)
+
+
+def test_written_mc_is_numbered_in_order_with_each_side_of_the_which_line():
+    """written_mc.jsonl (#33, round six): "which…" and multiple-choice prompts, rows numbered
+    from 1 in file order (appended, never renumbered); every side of the line it was written
+    for (chat, classify, reasoning, extract, code) with 20 prompts or more, a third or more in
+    other languages, and a row's `lang` in that language's script where the script tells."""
+    rows = _rows("written_mc.jsonl")
+    assert [r["source"] for r in rows] == [f"written/wmc/{n}" for n in range(1, len(rows) + 1)]
+    per = Counter(r["task"] for r in rows)
+    assert set(per) == {"chat", "classify", "reasoning", "extract", "code"}
+    assert min(per.values()) >= 20 and per["chat"] == max(per.values())
+    assert 3 * sum(r["lang"] != "en" for r in rows) >= len(rows)
+    scripts = {"ja": ("\u3040", "\u30ff"), "zh": ("\u4e00", "\u9fff"), "ko": ("\uac00", "\ud7a3"),
+               "ru": ("\u0400", "\u04ff"), "ar": ("\u0600", "\u06ff")}
+    wrong = [r["source"] for r in rows if r["lang"] in scripts
+             and not any(scripts[r["lang"]][0] <= ch <= scripts[r["lang"]][1] for ch in r["text"])]
+    assert not wrong, wrong
