@@ -109,3 +109,25 @@ def test_written_mc_is_numbered_in_order_with_each_side_of_the_which_line():
     wrong = [r["source"] for r in rows if r["lang"] in scripts
              and not any(scripts[r["lang"]][0] <= ch <= scripts[r["lang"]][1] for ch in r["text"])]
     assert not wrong, wrong
+
+
+def test_written_ext_holds_requests_over_a_given_text_on_both_sides_of_the_line():
+    """written_ext.jsonl (#33, round six): requests over a pasted or quoted text, rows numbered
+    from 1 in file order (appended, never renumbered); extract the largest share, then classify,
+    chat over a given text (the other side of the line) and summarize, each with 50 or more and
+    with prompts of over 400 characters among them (long material, the request in its own
+    paragraph); a third or more in other languages, a row's `lang` in that language's script
+    where the script tells."""
+    rows = _rows("written_ext.jsonl")
+    assert [r["source"] for r in rows] == [f"written/wext/{n}" for n in range(1, len(rows) + 1)]
+    per = Counter(r["task"] for r in rows)
+    assert set(per) == {"extract", "classify", "chat", "summarize"}
+    assert min(per.values()) >= 50 and per["extract"] == max(per.values())
+    long = Counter(r["task"] for r in rows if len(r["text"]) > 400)
+    assert set(long) == set(per), long
+    assert 3 * sum(r["lang"] != "en" for r in rows) >= len(rows)
+    scripts = {"ja": ("\u3040", "\u30ff"), "zh": ("\u4e00", "\u9fff"), "ko": ("\uac00", "\ud7a3"),
+               "ru": ("\u0400", "\u04ff"), "uk": ("\u0400", "\u04ff"), "ar": ("\u0600", "\u06ff")}
+    wrong = [r["source"] for r in rows if r["lang"] in scripts
+             and not any(scripts[r["lang"]][0] <= ch <= scripts[r["lang"]][1] for ch in r["text"])]
+    assert not wrong, wrong
