@@ -30,6 +30,10 @@ Sets (training/README.md says who wrote each and how it was obtained):
             pl, tr, ar);
   prompts   tests/data/prompts.jsonl: written earlier for the keyword classifier, which was tuned
             on it (its `keywords` column there is in-set; std/task never saw it);
+  ext, mc   training/task/written_ext.jsonl and written_mc.jsonl: requests over a given text
+            and "which…"/multiple-choice prompts, written in round six for training and left
+            out of it (trained on, the users' prompts left out fell); shown beside (b), not
+            pooled, so (b) stays comparable with earlier rounds;
  (c) in-set, trained on (how far (a) and (b) fall below what the model saw):
   tune      training/task/tune.jsonl: the other half of collected.txt;
   written   every 5th row of the project's prompts written as users write them (the
@@ -152,7 +156,8 @@ def main() -> None:
     groups = {"a": ("(a) others, never trained on", ["public"], []),
               "oasst": ("(a) OpenAssistant volunteers", ["oasst"], []),
               "arena": ("(a) Arena-Hard users", ["arena"], ["helpful"]),
-              "b": ("(b) own, never trained on", ["heldout", "phrasing", "fresh", "languages"], ["prompts"]),
+              "b": ("(b) own, never trained on", ["heldout", "phrasing", "fresh", "languages"],
+                    ["prompts", "ext", "mc"]),
               "c": ("(c) in-set, trained on", ["tune", "written", "public-train"], [])}
     ap.add_argument("--groups", default=",".join(groups), metavar="NAMES",
                     help=f"comma-separated groups to score, of {', '.join(groups)} (default: all)")
@@ -171,6 +176,8 @@ def main() -> None:
         "fresh": lambda: read_blocks(here / "fresh.txt"),
         "languages": lambda: read_blocks(here / "languages.txt"),
         "prompts": lambda: read_jsonl(ROOT / "tests" / "data" / "prompts.jsonl"),
+        "ext": lambda: read_jsonl(here / "written_ext.jsonl"),
+        "mc": lambda: read_jsonl(here / "written_mc.jsonl"),
         "tune": lambda: read_jsonl(here / "tune.jsonl"),
         "written": lambda: [r for r in natural_training_rows() if r.get("source", "").startswith("written/")][::5],
         "public-train": lambda: public_training_rows()[::10],

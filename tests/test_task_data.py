@@ -1,5 +1,6 @@
-"""The training files the project's engineers wrote (data.NATURAL_TRAIN): the format both
-trainers read, checked for every file the list names, so a file added to it is checked too."""
+"""The files of prompts the project's engineers wrote (data.NATURAL_TRAIN, trained on, and the
+two of round six left out of training): the format both trainers read, checked for every file
+the list names, so a file added to it is checked too."""
 import json
 import sys
 from collections import Counter
@@ -12,6 +13,9 @@ sys.path.insert(0, str(ROOT / "training" / "task"))
 from data import EVALUATION, NATURAL_TRAIN, PUBLIC_TRAIN, _norm  # noqa: E402
 
 HERE = ROOT / "training" / "task"
+# written for training in round six, then left out of it (training/README.md): evaluation now
+HELD_OUT = ("written_ext.jsonl", "written_mc.jsonl")
+WRITTEN = NATURAL_TRAIN + HELD_OUT
 LABELS = set(shipped_model("task").labels)
 
 
@@ -30,13 +34,21 @@ def test_every_written_file_is_listed_once_and_exists():
         assert name not in EVALUATION + PUBLIC_TRAIN, name
 
 
+def test_the_files_left_out_of_training_are_evaluation_only():
+    """written_ext.jsonl and written_mc.jsonl were written for training and left out of it
+    (trained on, the users' prompts left out fell: training/README.md); they are evaluation now,
+    so data.decontaminate keeps their prompts out of every training file."""
+    for name in HELD_OUT:
+        assert name in EVALUATION and name not in NATURAL_TRAIN + PUBLIC_TRAIN, name
+
+
 def test_every_written_row_has_the_trainers_format():
     """Exactly text, task, source, lang (ISO 639-1) and `licence: project` on every row but
     tune.jsonl's (the first file: text, task and language); sources numbered under their
     author (`written/<author>/<n>`), none twice; texts stripped, with real line breaks (a
     literal backslash-n would be read as two characters)."""
     checked = 0
-    for name in NATURAL_TRAIN:
+    for name in WRITTEN:
         rows = _rows(name)
         assert rows, name
         for r in rows:
@@ -61,7 +73,7 @@ def test_every_written_row_has_the_trainers_format():
 
 def test_no_written_prompt_is_written_twice():
     """Across every file of the list: a prompt counted twice would weigh twice in training."""
-    seen = Counter(_norm(r["text"]) for name in NATURAL_TRAIN for r in _rows(name))
+    seen = Counter(_norm(r["text"]) for name in WRITTEN for r in _rows(name))
     twice = [text[:80] for text, n in seen.items() if n > 1]
     assert not twice, twice[:5]
 

@@ -62,6 +62,9 @@ def show(mirrors: Path, repo: str, commit: str, path: str) -> str:
 EVALUATION = (
     "public_eval.jsonl", "heldout.jsonl", "phrasing.txt", "fresh.txt", "oasst_eval.jsonl", "languages.txt",
     "arena_eval.jsonl", "helpful_eval.jsonl",
+    # written by the project for training in round six, then left out of it: trained on, the
+    # users' prompts left out fell (training/README.md); the benchmark shows them beside (b)
+    "written_ext.jsonl", "written_mc.jsonl",
 )
 
 # Prompts written by others that the models train on, one file per way they were obtained
@@ -72,8 +75,7 @@ PUBLIC_TRAIN = ("public_train.jsonl", "labelled_train.jsonl")
 # Prompts written by the project's engineers that the models train on (training/README.md): each
 # is read when present. Frames (templates.py) are generated, not listed here.
 NATURAL_TRAIN = (
-    "tune.jsonl", "written.jsonl", "written_ml.jsonl", "written_users.jsonl", "written_ml2.jsonl", "written_ext.jsonl",
-    "written_mc.jsonl",
+    "tune.jsonl", "written.jsonl", "written_ml.jsonl", "written_users.jsonl", "written_ml2.jsonl",
 )
 
 
