@@ -17,6 +17,14 @@ HERE = ROOT / "training" / "task"
 HELD_OUT = ("written_ext.jsonl", "written_mc.jsonl")
 WRITTEN = NATURAL_TRAIN + HELD_OUT
 LABELS = set(shipped_model("task").labels)
+# A block of Unicode a language's text always holds some of: a row filed under the wrong
+# language is caught ("Translate into Thai: …" is an English request, so `lang` is en).
+SCRIPTS = {
+    "th": ("\u0e00", "\u0e7f"), "he": ("\u0590", "\u05ff"), "el": ("\u0370", "\u03ff"),
+    "fa": ("\u0600", "\u06ff"), "ar": ("\u0600", "\u06ff"), "uk": ("\u0400", "\u04ff"),
+    "ru": ("\u0400", "\u04ff"), "ko": ("\uac00", "\ud7a3"), "zh": ("\u4e00", "\u9fff"),
+    "ja": ("\u3040", "\u30ff"),
+}
 
 
 def _rows(name: str) -> list[dict]:
@@ -71,6 +79,24 @@ def test_every_written_row_has_the_trainers_format():
     assert checked > 2000
 
 
+def test_every_written_row_is_in_its_languages_script():
+    """A row's language (`lang`, tune.jsonl's `language`) is written in that language's script
+    where the script tells (SCRIPTS: Thai, Hebrew, Greek, Arabic letters, Cyrillic, Hangul, Han,
+    kana): written_ml2.jsonl's first landing filed eight English requests under the language
+    they asked for."""
+    checked, wrong = 0, []
+    for name in WRITTEN:
+        for r in _rows(name):
+            lang = r.get("lang", r.get("language"))
+            if lang in SCRIPTS:
+                low, high = SCRIPTS[lang]
+                checked += 1
+                if not any(low <= ch <= high for ch in r["text"]):
+                    wrong.append((name, r.get("source", r["text"][:40])))
+    assert not wrong, wrong
+    assert checked > 500
+
+
 def test_no_written_prompt_is_written_twice():
     """Across every file of the list: a prompt counted twice would weigh twice in training."""
     seen = Counter(_norm(r["text"]) for name in WRITTEN for r in _rows(name))
@@ -78,13 +104,10 @@ def test_no_written_prompt_is_written_twice():
     assert not twice, twice[:5]
 
 
-def test_written_ml2_has_every_task_in_every_language_in_its_script():
+def test_written_ml2_has_every_task_in_every_language():
     """written_ml2.jsonl (#33, round two): rows numbered from 1 in file order (appended, never
     renumbered); ten languages no earlier file had, at least 4 prompts of each task in each, and
-    every task in each of the eight others; a row's `lang` is written in that language's script
-    where the script tells (Thai, Hebrew, Greek, Persian's Arabic letters, Cyrillic, Hangul,
-    kana or Han), so a prompt filed under the wrong language is caught: `lang` is the request's
-    language, and "Translate into Thai: …" is an English request."""
+    every task in each of the eight others (the script each row is in: the test above)."""
     rows = _rows("written_ml2.jsonl")
     assert [r["source"] for r in rows] == [f"written/wml2/{n}" for n in range(1, len(rows) + 1)]
     new = {"vi", "uk", "cs", "id", "th", "hi", "he", "fa", "sv", "el"}
@@ -94,14 +117,6 @@ def test_written_ml2_has_every_task_in_every_language_in_its_script():
     per = Counter((r["lang"], r["task"]) for r in rows)
     assert min(per[lang, task] for lang in new for task in LABELS) >= 4
     assert min(per[lang, task] for lang in known for task in LABELS) >= 1
-    scripts = {
-        "th": ("\u0e00", "\u0e7f"), "he": ("\u0590", "\u05ff"), "el": ("\u0370", "\u03ff"),
-        "fa": ("\u0600", "\u06ff"), "uk": ("\u0400", "\u04ff"), "ru": ("\u0400", "\u04ff"),
-        "ko": ("\uac00", "\ud7a3"), "zh": ("\u4e00", "\u9fff"), "ja": ("\u3040", "\u30ff"),
-    }
-    wrong = [r["source"] for r in rows if r["lang"] in scripts
-             and not any(scripts[r["lang"]][0] <= ch <= scripts[r["lang"]][1] for ch in r["text"])]
-    assert not wrong, wrong
     assert len({_norm(r["text"]) for r in rows}) == len(rows)
 
 
@@ -109,18 +124,13 @@ def test_written_mc_is_numbered_in_order_with_each_side_of_the_which_line():
     """written_mc.jsonl (#33, round six): "which…" and multiple-choice prompts, rows numbered
     from 1 in file order (appended, never renumbered); every side of the line it was written
     for (chat, classify, reasoning, extract, code) with 20 prompts or more, a third or more in
-    other languages, and a row's `lang` in that language's script where the script tells."""
+    other languages."""
     rows = _rows("written_mc.jsonl")
     assert [r["source"] for r in rows] == [f"written/wmc/{n}" for n in range(1, len(rows) + 1)]
     per = Counter(r["task"] for r in rows)
     assert set(per) == {"chat", "classify", "reasoning", "extract", "code"}
     assert min(per.values()) >= 20 and per["chat"] == max(per.values())
     assert 3 * sum(r["lang"] != "en" for r in rows) >= len(rows)
-    scripts = {"ja": ("\u3040", "\u30ff"), "zh": ("\u4e00", "\u9fff"), "ko": ("\uac00", "\ud7a3"),
-               "ru": ("\u0400", "\u04ff"), "ar": ("\u0600", "\u06ff")}
-    wrong = [r["source"] for r in rows if r["lang"] in scripts
-             and not any(scripts[r["lang"]][0] <= ch <= scripts[r["lang"]][1] for ch in r["text"])]
-    assert not wrong, wrong
 
 
 def test_written_ext_holds_requests_over_a_given_text_on_both_sides_of_the_line():
@@ -128,8 +138,7 @@ def test_written_ext_holds_requests_over_a_given_text_on_both_sides_of_the_line(
     from 1 in file order (appended, never renumbered); extract the largest share, then classify,
     chat over a given text (the other side of the line) and summarize, each with 50 or more and
     with prompts of over 400 characters among them (long material, the request in its own
-    paragraph); a third or more in other languages, a row's `lang` in that language's script
-    where the script tells."""
+    paragraph); a third or more in other languages."""
     rows = _rows("written_ext.jsonl")
     assert [r["source"] for r in rows] == [f"written/wext/{n}" for n in range(1, len(rows) + 1)]
     per = Counter(r["task"] for r in rows)
@@ -138,8 +147,3 @@ def test_written_ext_holds_requests_over_a_given_text_on_both_sides_of_the_line(
     long = Counter(r["task"] for r in rows if len(r["text"]) > 400)
     assert set(long) == set(per), long
     assert 3 * sum(r["lang"] != "en" for r in rows) >= len(rows)
-    scripts = {"ja": ("\u3040", "\u30ff"), "zh": ("\u4e00", "\u9fff"), "ko": ("\uac00", "\ud7a3"),
-               "ru": ("\u0400", "\u04ff"), "uk": ("\u0400", "\u04ff"), "ar": ("\u0600", "\u06ff")}
-    wrong = [r["source"] for r in rows if r["lang"] in scripts
-             and not any(scripts[r["lang"]][0] <= ch <= scripts[r["lang"]][1] for ch in r["text"])]
-    assert not wrong, wrong
