@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 
@@ -11,6 +12,19 @@ from policylang.gateway import GatewayConfig, create_app
 from policylang.gateway.limits import ConnectionLimits
 from policylang.gateway.protocol import LimitedConfig
 from policylang.gateway.server import HTTP_PROTOCOL
+
+
+def save(path, text: str) -> None:
+    """Save a file the way an editor does, atomically: the new text goes to a sibling file whose mtime
+    is pushed 5 s ahead (a coarse file-system clock would hide the change), which then replaces the
+    old one. A watcher sees exactly one change, never a truncated or half-written file; a plain
+    write_text can be caught between its truncate, its write and a later utime, which reloads twice."""
+    tmp = f"{path}.saving"
+    with open(tmp, "w") as f:
+        f.write(text)
+    st = os.stat(tmp)
+    os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    os.replace(tmp, path)
 
 
 class RunningGateway:

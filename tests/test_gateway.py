@@ -8,7 +8,7 @@ import httpx
 import openai
 import pytest
 
-from gateway_harness import RunningGateway
+from gateway_harness import RunningGateway, save
 from policylang.gateway import GatewayConfig
 from policylang.gateway.auth import Client, hash_key
 
@@ -209,7 +209,7 @@ def test_hot_reload_with_requests_in_flight(gateway, policy_file, fake):
     for t in threads:
         t.start()
     time.sleep(0.3)
-    policy_file.write_text(POLICY.format(url=fake.url, default="an"))
+    save(policy_file, POLICY.format(url=fake.url, default="an"))
     for t in threads:
         t.join(60)
     fake.latency = 0.0

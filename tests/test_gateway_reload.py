@@ -1,13 +1,12 @@
 """Hot reload that cannot break traffic (#27 item 4) and that follows imports (#36 item 3): a policy
 with no rules, or one refusing the facts a client key sets, is refused with the old one serving;
 an edit to any imported file reloads, under the same refusal rules."""
-import os
 import time
 
 import httpx
 import pytest
 
-from gateway_harness import RunningGateway
+from gateway_harness import RunningGateway, save as edit
 from policylang.gateway import GatewayConfig
 from policylang.gateway.auth import Client, hash_key
 
@@ -37,13 +36,6 @@ def served(gw) -> tuple[int, str]:
                    timeout=10)
     assert r.status_code == 200, r.text
     return httpx.get(gw.url + "/readyz", timeout=5).json()["generation"], r.headers["x-policylang-model"]
-
-
-def edit(path, text):
-    """Rewrite a file so that its mtime surely moves (a coarse file-system clock would hide it)."""
-    path.write_text(text)
-    st = os.stat(path)
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
 
 
 def until(predicate, seconds: float = 10.0):
