@@ -191,6 +191,9 @@ def develop(natural: list[dict], public: list[dict], args) -> None:
     weights = prune(weights, args.prune)
     hit, top, total, scored = Counter(), Counter(), Counter(), []
     for row, y, got, answer in judged(bias, weights, dev, args.temperature, scored):
+        if args.errors and answer != row["task"]:
+            text = " ".join(row["text"].split())
+            print(f"  {row['task']:>9} -> {answer:<9} {row['source']}: {text[:150]}")
         for key in (row["task"], family(row["source"])):
             total[key] += 1
             top[key] += got == y
@@ -217,7 +220,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cv", type=int, default=0,
                     help="k-fold cross-validation on tune.jsonl + public_train.jsonl instead of writing")
-    ap.add_argument("--errors", action="store_true", help="with --cv: list the wrong answers")
+    ap.add_argument("--errors", action="store_true", help="with --cv or --dev: list the wrong answers")
     ap.add_argument("--dev", action="store_true",
                     help="train without a fixed 15%% of each public source and score it instead of writing")
     ap.add_argument("--leave-out", metavar="FAMILIES",
