@@ -147,3 +147,20 @@ def test_written_ext_holds_requests_over_a_given_text_on_both_sides_of_the_line(
     long = Counter(r["task"] for r in rows if len(r["text"]) > 400)
     assert set(long) == set(per), long
     assert 3 * sum(r["lang"] != "en" for r in rows) >= len(rows)
+
+
+def test_written_apps_is_numbered_in_order_with_a_natural_mix_and_no_template():
+    """written_apps.jsonl (#33, round seven): English prompts as people type them into an
+    assistant inside an app or a job, rows numbered from 1 in file order (appended, never
+    renumbered); every task, in the proportions users' prompts have (chat the largest, then code),
+    not a drill at one boundary; and no two prompts open with the same five words, so that no
+    template with its slots swapped is written twice."""
+    rows = _rows("written_apps.jsonl")
+    assert [r["source"] for r in rows] == [f"written/wapps/{n}" for n in range(1, len(rows) + 1)]
+    assert {r["lang"] for r in rows} == {"en"}
+    per = Counter(r["task"] for r in rows)
+    assert set(per) == LABELS
+    assert per.most_common(2)[0][0] == "chat" and per.most_common(2)[1][0] == "code"
+    assert 3 * per["chat"] >= len(rows)
+    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
+    assert [o for o, n in openings.items() if n > 1] == []
