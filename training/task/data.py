@@ -77,6 +77,7 @@ PUBLIC_TRAIN = ("public_train.jsonl", "labelled_train.jsonl")
 NATURAL_TRAIN = (
     "tune.jsonl", "written.jsonl", "written_ml.jsonl", "written_users.jsonl", "written_ml2.jsonl",
     "written_ml3.jsonl", "written_apps.jsonl",
+    "written_complex.jsonl",
 )
 
 
