@@ -164,3 +164,21 @@ def test_written_apps_is_numbered_in_order_with_a_natural_mix_and_no_template():
     assert 3 * per["chat"] >= len(rows)
     openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
     assert [o for o, n in openings.items() if n > 1] == []
+
+
+def test_written_ml3_has_every_task_in_every_language_and_no_shared_openings():
+    """written_ml3.jsonl (#33, round seven): rows numbered from 1 in file order (appended, never
+    renumbered); the ten languages it was written in, every task in each, code a quarter or more
+    of the prompts in zh, ru, ja and ko (what their users ask most); no two prompts open with the
+    same 20 characters (no template with slots swapped)."""
+    rows = _rows("written_ml3.jsonl")
+    assert [r["source"] for r in rows] == [f"written/wml3/{n}" for n in range(1, len(rows) + 1)]
+    langs = {"zh", "ru", "ar", "ja", "ko", "vi", "es", "de", "fr", "pt"}
+    assert {r["lang"] for r in rows} == langs
+    per = Counter((r["lang"], r["task"]) for r in rows)
+    assert min(per[lang, task] for lang in langs for task in LABELS) >= 1
+    for lang in ("zh", "ru", "ja", "ko"):
+        assert per[lang, "code"] * 4 >= sum(per[lang, task] for task in LABELS), lang
+    openings = Counter(r["text"][:20] for r in rows)
+    assert [o for o, n in openings.items() if n > 1] == []
+    assert len(rows) >= 700
