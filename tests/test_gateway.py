@@ -160,7 +160,8 @@ def test_error_shapes_413_and_503(policy_file, fake):
 
 
 def test_auth_and_rate_limits(policy_file):
-    keys = [Client("team-a", hash_key("key-a"), {"tier": "pro"}, rate_per_minute=120, burst=2),
+    # a token a minute, not a second: the slow requests of a loaded machine let none back
+    keys = [Client("team-a", hash_key("key-a"), {"tier": "pro"}, rate_per_minute=1, burst=2),
             Client("team-b", hash_key("key-b"), {})]
     with RunningGateway(GatewayConfig(policy=str(policy_file), keys=keys)) as gw:
         with pytest.raises(openai.AuthenticationError) as info:

@@ -422,7 +422,8 @@ def test_gateway_feedback_changes_a_routing_decision_and_survives_a_restart(tmp_
 def test_gateway_feedback_refuses_bad_input_with_json_errors(tmp_path, fake, monkeypatch):
     monkeypatch.setenv("FAKE_OA_KEY", "sk-test-openai-0123456789abcdef")
     policy = write(tmp_path / "gw.policy", GW_POLICY.format(url=fake.url))
-    keys = [Client("team", hash_key("sk-team"), rate_per_minute=60, burst=10)]
+    # a token a minute, not a second: the slow requests of a loaded machine let none back
+    keys = [Client("team", hash_key("sk-team"), rate_per_minute=1, burst=10)]
     config = GatewayConfig(policy=str(policy), keys=keys, quality_db=str(tmp_path / "q.sqlite"))
     with RunningGateway(config) as gw:
         rid, _ = ask(gw, {"task": "chat"}, api_key="sk-team")

@@ -612,7 +612,8 @@ def test_a_stream_that_breaks_upstream_ends_in_response_failed(gateway, fake):
 
 
 def test_rate_limits_and_budgets(gateway_policy):
-    keys = [Client("team-a", hash_key("key-a"), {}, rate_per_minute=60, burst=1),
+    # a token a minute, not a second: the slow requests of a loaded machine let none back
+    keys = [Client("team-a", hash_key("key-a"), {}, rate_per_minute=1, burst=1),
             Client("team-c", hash_key("key-c"), {}, budget_usd=0.0, budget_period="day")]
     with RunningGateway(GatewayConfig(policy=gateway_policy(), keys=keys)) as gw:
         with pytest.raises(openai.AuthenticationError) as info:
