@@ -161,7 +161,8 @@ def test_written_apps_is_numbered_in_order_with_a_natural_mix_and_no_template():
     per = Counter(r["task"] for r in rows)
     assert set(per) == LABELS
     assert per.most_common(2)[0][0] == "chat" and per.most_common(2)[1][0] == "code"
-    assert 3 * per["chat"] >= len(rows)
+    assert 3 * per["chat"] >= len(rows) and min(per.values()) >= 30
+    assert sum(len(r["text"]) > 400 for r in rows) >= 40  # pasted input, as well as five words
     openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
     assert [o for o, n in openings.items() if n > 1] == []
 
