@@ -165,6 +165,13 @@ def is_dev(row: dict) -> bool:
     return zlib.crc32((row["source"] + "\x00" + row["text"]).encode()) % 100 < DEV_SHARE
 
 
+def families(source: str) -> set[str]:
+    """What --leave-out may name a row by: its family, and for the project's written prompts
+    their file's part too (`written/wml2`: one file of them held out, the others trained on)."""
+    parts = source.split("/")
+    return {family(source), "/".join(parts[:2])} if parts[0] == "written" else {family(source)}
+
+
 def family(source: str) -> str:
     """The set a public row comes from, for the development report: `t0/<dataset>`, else the
     first part of its source id (`math`, `gsm8k`, `dolly`…)."""
@@ -181,7 +188,7 @@ def develop(natural: list[dict], public: list[dict], args) -> None:
     temperature with the least log loss."""
     t0 = time.perf_counter()
     left = set(args.leave_out.split(",")) if args.leave_out else set()
-    held = (lambda r: family(r["source"]) in left) if left else is_dev
+    held = (lambda r: not left.isdisjoint(families(r["source"]))) if left else is_dev
     # the project's written prompts have a `source` too (written/wen/…): a family to leave out
     away = [bool(left) and "source" in r and held(r) for r in natural]
     dev = [r for r in public if held(r)] + [r for r, a in zip(natural, away) if a]
@@ -225,7 +232,8 @@ def main() -> None:
                     help="train without a fixed 15%% of each public source and score it instead of writing")
     ap.add_argument("--leave-out", metavar="FAMILIES",
                     help="with --dev: hold out every row of these source families (comma-separated: "
-                         "math,codenn,t0/cosmos…; oasst,self-instruct-seed; written) instead of 15%% of each")
+                         "math,codenn,t0/cosmos…; oasst,self-instruct-seed; written, or one written file: "
+                         "written/wml2) instead of 15%% of each")
     ap.add_argument("--holdout-tune", action="store_true",
                     help="train without the project's written prompts (data.NATURAL_TRAIN: tune.jsonl, "
                          "written.jsonl…) and measure on them instead of writing")
