@@ -5,9 +5,9 @@
     python training/train_task.py --dev    # train without a fixed 15% of each public source, score it
 
 Training data (training/README.md says who wrote what): training/task/templates.py (request
-frames × slot values in 14 languages), the project's written prompts (data.NATURAL_TRAIN:
-tune.jsonl, written.jsonl, written_ml.jsonl, written_users.jsonl, written_ml2.jsonl; counted
---natural-weight times) and the prompts written by others (data.PUBLIC_TRAIN:
+frames × slot values in 14 languages), the project's written prompts (every file
+data.NATURAL_TRAIN names: tune.jsonl and the written_*.jsonl files training/README.md describes;
+counted --natural-weight times) and the prompts written by others (data.PUBLIC_TRAIN:
 public_train.jsonl, labelled_train.jsonl; counted --public-weight times, each task's rows
 scaled towards the same total by --balance). The evaluation sets (data.EVALUATION) are read
 only to leave out any generated frame that equals one (data.decontaminate).
