@@ -204,9 +204,10 @@ def test_a_phase_timeout_must_be_positive_seconds(field, value):
 TEAM = [Client("team", hash_key("sk-team"), {}, budget_usd=1.0, budget_period="day")]
 
 
-def leave_early(gw, body: dict, read_until: bytes | None = None) -> bytes:
-    """Send a chat completion as key sk-team over a raw socket; close the connection at once or,
-    with read_until, once those bytes have arrived. What was read."""
+def leave_early(gw, body: dict, read_until: bytes | None = None, reached=None) -> bytes:
+    """Send a chat completion as key sk-team over a raw socket; close the connection once `reached()`
+    says the request got where the test wants it or, with read_until, once those bytes have arrived.
+    What was read."""
     payload = json.dumps(body).encode()
     sock = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
     sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nhost: gw\r\ncontent-type: application/json\r\n"
@@ -218,12 +219,12 @@ def leave_early(gw, body: dict, read_until: bytes | None = None) -> bytes:
             assert piece, got
             got += piece
     else:
-        time.sleep(0.3)  # the request reaches the provider (which is asserted below)
+        assert until(reached, 30)  # a bound, not a measure
     sock.close()
     return got
 
 
-def until(predicate, seconds: float = 10.0) -> bool:
+def until(predicate, seconds: float = 30.0) -> bool:  # a bound, not a measure
     deadline = time.time() + seconds
     while not predicate() and time.time() < deadline:
         time.sleep(0.02)
@@ -242,7 +243,7 @@ def test_a_client_that_leaves_before_the_first_byte_cancels_the_upstream_call(
     caplog.set_level("INFO", "policylang.access")
     with start(tmp_path, fake, monkeypatch, keys=TEAM) as gw:
         fake.fail("gpt-fake", fault, delay=60)
-        leave_early(gw, {"model": "auto", "messages": MSG, "stream": stream})
+        leave_early(gw, {"model": "auto", "messages": MSG, "stream": stream}, reached=lambda: fake.received)
         assert until(lambda: fake.cancelled == 1)  # the upstream saw its connection closed
         assert fake.received == 1  # and no fallback was tried for a client who is gone
         assert until(lambda: ledger(gw) == [0.0, 0.0])  # nothing reported, nothing charged
