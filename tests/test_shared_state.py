@@ -384,6 +384,23 @@ def test_budgets_fail_closed_when_redis_is_down_unless_asked_to_fail_open(tmp_pa
 LEARNING = GW_POLICY  # the learning policy of tests/test_learning.py
 
 
+def awaits_feedback(redis_server, response_id: str, seconds: float = 30) -> bool:
+    """Wait until a replica handed the answer to Redis (its batches go every FLUSH_EVERY, later on
+    a loaded machine) for another to take when it is rated; False after `seconds` (a bound)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    deadline = time.time() + seconds
+    try:
+        while not client.exists(f"policylang:quality:pending:{response_id}"):
+            if time.time() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+    finally:
+        client.close()
+
+
 def test_learned_quality_is_shared_by_the_replicas_and_kept_in_redis(tmp_path, fake, redis_server):
     env = {**os.environ, "FAKE_OA_KEY": "sk-test-openai-0123456789abcdef"}
     policy = tmp_path / "learn.policy"
@@ -406,10 +423,10 @@ def test_learned_quality_is_shared_by_the_replicas_and_kept_in_redis(tmp_path, f
     try:
         rid, model = ask(ports[0])
         assert model == "cheap"
-        time.sleep(0.3)                                   # the answer reaches Redis (batched)
+        assert awaits_feedback(redis_server, rid)         # the answer reached Redis (batched)
         r = httpx.post(f"http://127.0.0.1:{ports[1]}/v1/feedback", json={"id": rid, "pass": False}, timeout=5)
         assert r.status_code == 200, r.text               # rated on the replica that did not answer
-        deadline = time.time() + 3
+        deadline = time.time() + 30                       # a bound, not a measure
         while ask(ports[0])[1] != "strong":               # the answering replica learns it too
             assert time.time() < deadline, "replica 0 did not pick up replica 1's rating"
             time.sleep(0.2)
