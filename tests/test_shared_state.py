@@ -163,10 +163,14 @@ async def hammer(urls: list[str], seconds: float, concurrency: int = 9) -> tuple
 def test_one_rate_limit_held_across_three_replicas(tmp_path, fake, redis_server):
     replicas = Replicas(tmp_path, fake, redis_server.url, rate_per_minute=600, burst=10)
     try:
-        counts, elapsed, _ = asyncio.run(hammer([replicas.url(i) for i in range(3)], 3.0))
+        counts, elapsed, slowest = asyncio.run(hammer([replicas.url(i) for i in range(3)], 3.0))
         allowed = counts.get(200, 0)
         expected = 10 + 10 * elapsed            # burst + 10 tokens a second, shared
-        assert abs(allowed - expected) <= 0.05 * expected + 1, (counts, elapsed, expected)
+        # the bucket's first take comes within the first request, its last within the last one:
+        # the tokens of those ends (at most `slowest` long each, long on a loaded machine) may go untaken
+        unused = 10 * 2 * slowest
+        assert expected - unused - (0.05 * expected + 1) <= allowed <= expected + 0.05 * expected + 1, (
+            counts, elapsed, slowest, expected)
         assert counts.get(429, 0) > allowed    # three private buckets would have let ~3x through
         assert {replicas.ready(i)["policy_sha256"] for i in range(3)} == {replicas.ready(0)["policy_sha256"]}
         time.sleep(0.2)                        # a token comes back
@@ -186,12 +190,12 @@ def test_a_circuit_opened_by_one_replica_is_held_by_the_others(tmp_path, fake, r
             httpx.post(replicas.url(0) + "/v1/chat/completions", json=BODY,
                        headers={"authorization": "Bearer sk-team"}, timeout=10)
         assert "oa/oa-1" in replicas.ready(0)["open_circuits"]
-        opened = time.perf_counter()
+        deadline = time.time() + 30                 # a bound, not a measure (they sync every 0.25 s)
         seen = set()
-        while time.perf_counter() - opened < 1.0 and seen != {1, 2}:
+        while time.time() < deadline and seen != {1, 2}:
             seen |= {i for i in (1, 2) if "oa/oa-1" in replicas.ready(i)["open_circuits"]}
             time.sleep(0.05)
-        assert seen == {1, 2}, "the other replicas did not hold the circuit open within 1 s"
+        assert seen == {1, 2}, "the other replicas did not hold the circuit open"
         before = fake.received
         r = httpx.post(replicas.url(2) + "/v1/chat/completions", json=BODY,
                        headers={"authorization": "Bearer sk-team"}, timeout=10)
@@ -209,10 +213,12 @@ def test_redis_dies_and_returns_without_a_request_lost_or_hung(tmp_path, fake, r
         assert set(counts) == {200}
         redis_server.stop()
         counts, _, slowest = asyncio.run(hammer(urls, 1.5))
-        assert set(counts) == {200} and slowest < 1.0, (counts, slowest)   # local buckets, no hang
+        # local buckets, no hang: a request waiting on the dead Redis would take its 10 s client
+        # timeout (a bound, not a measure: a loaded machine may answer one in over a second)
+        assert set(counts) == {200} and slowest < 5.0, (counts, slowest)
         assert all(replicas.ready(i)["shared_state"] == "unavailable" for i in range(3))
         redis_server.start()
-        deadline = time.time() + 5
+        deadline = time.time() + 30                 # a bound, not a measure
         while time.time() < deadline and not all(replicas.ready(i)["shared_state"] == "up" for i in range(3)):
             asyncio.run(hammer(urls, 0.2, concurrency=3))
         assert all(replicas.ready(i)["shared_state"] == "up" for i in range(3))
@@ -231,7 +237,9 @@ def test_one_replica_probes_a_shared_circuit_and_its_verdict_closes_it_everywher
             return "ok"
 
         from policylang.gateway.auth import KeyRing
-        config = BreakerConfig(failures=2, cooldown=0.3)
+        # a cooldown the checks before its end cannot outlast however slow the machine (at 0.3 s
+        # a pause between the failures and the peeks could end it: half-open, not open)
+        config = BreakerConfig(failures=2, cooldown=2.0)
         replicas = []
         for _ in range(3):
             health = Health(config)
@@ -242,7 +250,7 @@ def test_one_replica_probes_a_shared_circuit_and_its_verdict_closes_it_everywher
         for sharing, _, _ in replicas:
             await sharing.tick()
         assert all(h.breaker("p/m").peek() == "open" for _, h, _ in replicas)
-        await asyncio.sleep(0.35)                      # the shared cooldown ends
+        await asyncio.sleep(2.05)                      # the shared cooldown ends
         for _ in range(3):                             # ticks interleaved with the probe itself
             await asyncio.gather(*(sharing.tick() for sharing, _, _ in replicas))
         await asyncio.gather(*(t for s, _, _ in replicas for t in list(s.probes)))
@@ -372,7 +380,7 @@ def test_budgets_fail_closed_when_redis_is_down_unless_asked_to_fail_open(tmp_pa
         assert r.status_code == 503 and r.json()["error"]["code"] == "budget_unavailable"
         assert asyncio.run(burst([opened.url(0)], 1))[0].status_code == 200
         redis_server.start()
-        deadline = time.time() + 5
+        deadline = time.time() + 30                 # a bound, not a measure
         while asyncio.run(burst([closed.url(0)], 1))[0].status_code != 200:
             assert time.time() < deadline, "budgets did not recover when Redis came back"
             time.sleep(0.2)
