@@ -183,3 +183,21 @@ def test_written_ml3_has_every_task_in_every_language_and_no_shared_openings():
     openings = Counter(r["text"][:20] for r in rows)
     assert [o for o, n in openings.items() if n > 1] == []
     assert len(rows) >= 700
+
+
+def test_written_complex_is_numbered_in_order_with_long_requests_in_a_natural_mix():
+    """written_complex.jsonl (#33, round seven): long, demanding English prompts as power users
+    write them, rows numbered from 1 in file order (appended, never renumbered); each of 40 to
+    400 words; every task, in the shares such prompts have (chat the largest, then code, then
+    reasoning), not a drill at one boundary; and no two prompts open with the same five words,
+    so that no template with its slots swapped is written twice."""
+    rows = _rows("written_complex.jsonl")
+    assert [r["source"] for r in rows] == [f"written/wcomplex/{n}" for n in range(1, len(rows) + 1)]
+    assert {r["lang"] for r in rows} == {"en"}
+    assert all(40 <= len(r["text"].split()) <= 400 for r in rows)
+    per = Counter(r["task"] for r in rows)
+    assert set(per) == LABELS
+    assert [task for task, _ in per.most_common(3)] == ["chat", "code", "reasoning"]
+    assert 3 * per["chat"] >= len(rows) and min(per.values()) >= 10
+    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
+    assert [o for o, n in openings.items() if n > 1] == []
