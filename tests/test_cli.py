@@ -249,7 +249,7 @@ def test_one_level_past_the_limit_is_an_error_at_that_level(tmp_path, kind):
     assert cond[column - len("when ") - 1:].startswith(("(", "not")), (kind, column)
 
 
-def test_a_policy_too_large_for_the_budgets_finishes_and_says_so(monkeypatch):
+def test_a_policy_too_large_for_the_budgets_finishes_and_says_so(monkeypatch, tmp_path):
     """Layout and analysis stop at their time budget (one for both in `check`, the layout's own in
     `load`): blocks or direct tests (still exact), and an analysis-incomplete note instead of a
     hang. Budgets are shrunk so the test stays quick."""
@@ -263,13 +263,10 @@ def test_a_policy_too_large_for_the_budgets_finishes_and_says_so(monkeypatch):
     monkeypatch.setattr(compiler.layout, "LAYOUT_SECONDS", 0.0)
     monkeypatch.setattr(budget, "ANALYSIS_SECONDS", 0.0)
     text = gen_tenants.policy_text(3000, seed=5)
-    path = ROOT / "benchmarks" / ".tenants-3000.policy"
+    path = tmp_path / "tenants-3000.policy"  # not in the checkout: two runs of the suite there would share it
     path.write_text(text)
-    try:
-        diags, _ = analyse_file(path)
-        policy = policylang.loads(text, "t.policy")
-    finally:
-        path.unlink()
+    diags, _ = analyse_file(path)
+    policy = policylang.loads(text, "t.policy")
     codes = {d.code for d in diags}
     assert "compile-fallback" in codes and "analysis-incomplete" in codes
     # the linter's diagram would be the layout's (no pattern to decide exactly): not tried again
@@ -395,7 +392,7 @@ def test_a_pattern_re_warns_of_is_a_suspicious_pattern_warning_not_pythons_raw_w
     assert hint in r.stdout
 
 
-def test_the_analysis_budget_is_cpu_time_so_a_loaded_machine_finds_the_same(monkeypatch):
+def test_the_analysis_budget_is_cpu_time_so_a_loaded_machine_finds_the_same(monkeypatch, tmp_path):
     """`check`'s budget (layout and linter together) counts this thread's CPU time: time spent
     waiting (here a pass that sleeps 1.5 s, as a process waits for a core on a loaded machine)
     spends none of a 1 s budget, so the findings are those of an unhurried run. Busy work spends
@@ -409,24 +406,21 @@ def test_the_analysis_budget_is_cpu_time_so_a_loaded_machine_finds_the_same(monk
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import gen_tenants
 
-    path = ROOT / "benchmarks" / ".tenants-300-budget.policy"
+    path = tmp_path / "tenants-300.policy"  # not in the checkout: two runs of the suite there would share it
     path.write_text(gen_tenants.policy_text(300, seed=7))
-    try:
-        unhurried = [(d.code, d.span.line, d.message) for d in findings(path).diagnostics]
-        monkeypatch.setattr(budget, "ANALYSIS_SECONDS", 1.0)
-        first, *rest = lint.PASSES
+    unhurried = [(d.code, d.span.line, d.message) for d in findings(path).diagnostics]
+    monkeypatch.setattr(budget, "ANALYSIS_SECONDS", 1.0)
+    first, *rest = lint.PASSES
 
-        def waits(ctx):
-            time.sleep(1.5)
-            first.run(ctx)
+    def waits(ctx):
+        time.sleep(1.5)
+        first.run(ctx)
 
-        with monkeypatch.context() as m:
-            m.setattr(lint, "PASSES", (lint.LintPass(first.name, first.codes, waits, first.needs_diagram), *rest))
-            waited = [(d.code, d.span.line, d.message) for d in findings(path).diagnostics]
-        monkeypatch.setattr(budget, "ANALYSIS_SECONDS", 0.0)
-        rushed = findings(path).diagnostics
-    finally:
-        path.unlink()
+    with monkeypatch.context() as m:
+        m.setattr(lint, "PASSES", (lint.LintPass(first.name, first.codes, waits, first.needs_diagram), *rest))
+        waited = [(d.code, d.span.line, d.message) for d in findings(path).diagnostics]
+    monkeypatch.setattr(budget, "ANALYSIS_SECONDS", 0.0)
+    rushed = findings(path).diagnostics
     assert len(unhurried) > 5 and "analysis-incomplete" not in {c for c, _, _ in unhurried}
     assert waited == unhurried
     notes = [d.message for d in rushed if d.code == "analysis-incomplete"]
