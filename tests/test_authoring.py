@@ -343,12 +343,15 @@ def test_replay_reads_the_gateway_s_own_log_as_written(tmp_path):
                                 stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
         try:
             url = f"http://127.0.0.1:{port}"
-            for _ in range(400):
+            deadline = time.time() + 60  # a bound, not a measure: a loaded machine starts a process slowly
+            while True:
                 try:
                     if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                         break
                 except httpx.HTTPError:
-                    time.sleep(0.05)
+                    pass
+                assert time.time() < deadline and proc.poll() is None, "the gateway did not start"
+                time.sleep(0.05)
             client = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
             reply = client.chat.completions.create(
                 model="auto", messages=[{"role": "user", "content": "hi"}],

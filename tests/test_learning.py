@@ -572,12 +572,15 @@ def test_a_killed_gateway_loses_no_acknowledged_rating(tmp_path, fake):
                              "--quality-db", str(db)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
+        deadline = time.time() + 60  # a bound, not a measure: a loaded machine starts a process slowly
+        while True:
             try:
                 if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.05)
+                pass
+            assert time.time() < deadline and proc.poll() is None, "the gateway did not start"
+            time.sleep(0.05)
         c = openai.OpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
         ids = []
         for _ in range(3):

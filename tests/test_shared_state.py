@@ -73,8 +73,9 @@ default route oa
 """
 
 
-def healthy(port: int, seconds: float = 20) -> bool:
-    """Wait until a gateway on this port answers /healthz (False after `seconds`)."""
+def healthy(port: int, seconds: float = 60) -> bool:
+    """Wait until a gateway on this port answers /healthz (False after `seconds`, a bound: three
+    replicas and Redis start at once, slowly on a loaded machine)."""
     deadline = time.time() + seconds
     while time.time() < deadline:
         try:
