@@ -43,9 +43,9 @@ class RunningGateway:
 
     def __enter__(self):
         self.thread.start()
-        deadline = time.time() + 10
+        deadline = time.time() + 60  # a bound, not a measure: a loaded machine starts slowly
         while not self.server.started:
-            if time.time() > deadline:
+            if time.time() > deadline or not self.thread.is_alive():
                 raise RuntimeError("gateway did not start")
             time.sleep(0.01)
         self.port = self.server.servers[0].sockets[0].getsockname()[1]
