@@ -34,6 +34,9 @@ Sets (training/README.md says who wrote each and how it was obtained):
             and "which…"/multiple-choice prompts, written in round six for training and left
             out of it (trained on, the users' prompts left out fell); shown beside (b), not
             pooled, so (b) stays comparable with earlier rounds;
+  apps      training/task/written_apps.jsonl: requests as people type them inside an app or a
+            job, written in round seven for training and left out of it likewise (trained on,
+            neither the users' prompts nor the public families held out moved); beside (b);
  (c) in-set, trained on (how far (a) and (b) fall below what the model saw):
   tune      training/task/tune.jsonl: the other half of collected.txt;
   written   every 5th row of the project's prompts written as users write them (the
@@ -157,7 +160,7 @@ def main() -> None:
               "oasst": ("(a) OpenAssistant volunteers", ["oasst"], []),
               "arena": ("(a) Arena-Hard users", ["arena"], ["helpful"]),
               "b": ("(b) own, never trained on", ["heldout", "phrasing", "fresh", "languages"],
-                    ["prompts", "ext", "mc"]),
+                    ["prompts", "ext", "mc", "apps"]),
               "c": ("(c) in-set, trained on", ["tune", "written", "public-train"], [])}
     ap.add_argument("--groups", default=",".join(groups), metavar="NAMES",
                     help=f"comma-separated groups to score, of {', '.join(groups)} (default: all)")
@@ -178,6 +181,7 @@ def main() -> None:
         "prompts": lambda: read_jsonl(ROOT / "tests" / "data" / "prompts.jsonl"),
         "ext": lambda: read_jsonl(here / "written_ext.jsonl"),
         "mc": lambda: read_jsonl(here / "written_mc.jsonl"),
+        "apps": lambda: read_jsonl(here / "written_apps.jsonl"),
         "tune": lambda: read_jsonl(here / "tune.jsonl"),
         "written": lambda: [r for r in natural_training_rows() if r.get("source", "").startswith("written/")][::5],
         "public-train": lambda: public_training_rows()[::10],
