@@ -39,9 +39,27 @@ def loaded(text: str, name: str = "t.policy"):
 
 
 def free_port() -> int:
-    """A loopback TCP port nobody listens on now (for a gateway started as a process)."""
+    """A loopback TCP port nobody listens on now (for a gateway or redis-server started as a
+    process), below the kernel's ephemeral range: bind(0) and every outgoing connection take
+    their ports from that range, so any connection made on the machine between this call and the
+    server's bind (a test's, another run's) could take one from there, and the server would not
+    start. Where the range is unknown (not Linux), a port bind(0) chose."""
+    import random
     import socket
 
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 0
+    for _ in range(100 if low > 11_024 else 0):
+        port = random.randrange(low - 10_000, low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue                    # in use: try another
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

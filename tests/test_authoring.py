@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import policylang
-from helpers import ROOT
+from helpers import ROOT, free_port
 from policylang.authoring.diff import semantic_diff
 from policylang.syntax.formatter import format_text
 from policylang.syntax.parser import parse
@@ -324,7 +324,6 @@ def test_replay_reads_the_gateway_s_own_log_as_written(tmp_path):
     """`serve > log 2>&1`: uvicorn's text, chat completion lines and a feedback line, all in one file.
     replay re-decides the requests and passes over the rest, counted."""
     import signal
-    import socket
     import time
 
     import httpx
@@ -333,9 +332,7 @@ def test_replay_reads_the_gateway_s_own_log_as_written(tmp_path):
     policy = tmp_path / "p.policy"
     policy.write_text((ROOT / "examples" / "quickstart.policy").read_text().replace(
         "pool fast", "quality by task learned with prior 5 {\n  echo-large: {chat: 0.9}\n}\npool fast"))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log = tmp_path / "gateway.log"
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(port),

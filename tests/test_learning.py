@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import policylang
 from gateway_harness import RunningGateway
-from helpers import ROOT, loaded
+from helpers import ROOT, free_port, loaded
 from policylang.gateway import GatewayConfig
 from policylang.gateway.auth import Client, hash_key
 from policylang.pipeline import front_end_text
@@ -560,14 +560,11 @@ def test_generated_expectations_pin_the_value_order_and_hold(tmp_path):
 def test_a_killed_gateway_loses_no_acknowledged_rating(tmp_path, fake):
     import os
     import signal
-    import socket
     import time
     env = {**os.environ, "FAKE_OA_KEY": "sk-test-openai-0123456789abcdef"}
     policy = write(tmp_path / "gw.policy", GW_POLICY.format(url=fake.url))
     db = tmp_path / "ratings.sqlite"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "policylang", "serve", str(policy), "--port", str(port),
                              "--quality-db", str(db)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
