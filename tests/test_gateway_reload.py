@@ -116,3 +116,25 @@ def test_a_new_import_is_watched_from_the_reload_that_adds_it(files, fake):
         edit(files / "extra.policy", 'model oa-9 { provider = oa id = "gpt-fake-10" }\n')
         assert until(lambda: served(gw)[0] == 3)
         assert fake.requests[-1].body["model"] == "gpt-fake-10"
+
+
+def test_an_edit_saved_while_the_gateway_loads_is_reloaded(files, fake, monkeypatch):
+    """An edit saved while `serve` reads the policy at startup (here: saved just after the loader
+    read the files) is a change: the first poll reloads it, rather than taking the edit's
+    mtime for the text that was loaded and waiting for the next edit."""
+    import policylang.gateway.reload as reload_module
+
+    real_load = reload_module.load
+
+    def load_then_edit(path):
+        policy = real_load(path)
+        edit(files / "lib.policy", CATALOG.replace('"gpt-fake-2"', '"gpt-fake-5"').format(url=fake.url))
+        monkeypatch.setattr(reload_module, "load", real_load)
+        return policy
+
+    monkeypatch.setattr(reload_module, "load", load_then_edit)
+    with RunningGateway(GatewayConfig(policy=str(files / "main.policy"), keys=PRO, reload_interval=0.05)) as gw:
+        assert until(lambda: served(gw)[0] == 2)
+        assert fake.requests[-1].body["model"] == "gpt-fake-5"
+        time.sleep(0.3)  # and only once: the reloaded text is the text on disk
+        assert served(gw)[0] == 2

@@ -33,6 +33,7 @@ from ..runtime.quality import (
 )
 from ..runtime.shared import redacted
 from ..semantics.ir import source_hash
+from ..semantics.loader import SourceError, read_source
 
 log = logging.getLogger("policylang.gateway")
 
@@ -81,6 +82,22 @@ def _stat(name: str) -> tuple[int, int] | None:
     return (st.st_mtime_ns, st.st_size)
 
 
+def _stat_as_loaded(files: list[str], policy: Policy) -> list[tuple[int, int] | None]:
+    """Each file's stat, taken after loading: None for one whose text is no longer what was
+    loaded (an edit saved while it loaded), so the next poll sees a change and reloads rather
+    than taking the edit's stat for the loaded text's."""
+    loaded = {os.path.abspath(n): t for n, t in policy.ir.sources.items() if not n.startswith("<")}
+    stats: list[tuple[int, int] | None] = []
+    for name in files:
+        st = _stat(name)
+        try:
+            same = read_source(name) == loaded.get(os.path.abspath(name))
+        except SourceError:
+            same = False
+        stats.append(st if same else None)
+    return stats
+
+
 def _files_read(path: str, policy: Policy) -> list[str]:
     """The main file, then every file it imports (std's, inside the package, aside)."""
     files = [path]
@@ -125,11 +142,9 @@ class PolicyHolder:
         self.retry = retry
         self.budget = budget
         self.on_reload = on_reload
-        self._watched = [path]
-        self._mtime = self._stat()
         first = load(path)
         self._watched = _files_read(path, first)
-        self._mtime = self._stat()
+        self._mtime = _stat_as_loaded(self._watched, first)
         for problem in self.breaks_traffic(first):
             log.error("the policy %s: %s", path, problem)
         self.current = self._serving(first, 1)
@@ -229,7 +244,7 @@ class PolicyHolder:
             files = _files_read(self.path, policy)
             if files != self._watched:  # else the stat taken before loading stands: an edit
                 self._watched = files  # made while it loaded brings another reload
-                self._mtime = self._stat()
+                self._mtime = _stat_as_loaded(files, policy)
             old = self.current.router.learner
             if old is not None:  # its answers awaiting feedback, to the store the new one reads
                 _hand_over(old)
