@@ -43,6 +43,19 @@ def test_classes_are_tried_in_order(text, value, how):
     assert (c.value, c.how) == (value, how)
 
 
+@pytest.mark.parametrize("content", [
+    "", "   \n\t ", [{"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}],
+], ids=["empty", "whitespace", "image-only"])
+def test_a_request_with_no_text_gets_no_model_answer_but_otherwise(content):
+    """std/task's model asked about no text answered its bias (code, 0.58, in round seven): with
+    nothing to read the `otherwise` value holds, as a `like` class is never compared with nothing."""
+    policy = policylang.loads("import std\nimport std/task\ndefault route gpt-5-mini\n")
+    (c,) = Classifiers(policy.ir).run({"messages": [{"role": "user", "content": content}]})
+    assert (c.value, c.how, c.detail) == ("chat", "otherwise", "no text to read")
+    (said,) = Classifiers(policy.ir).run({"messages": [{"role": "user", "content": "Fix this: def f(: pass"}]})
+    assert (said.value, said.how) == ("code", "model")  # a text with words is read as before
+
+
 def test_without_otherwise_the_fact_stays_missing():
     c = classify("nothing here", POLICY.replace("  otherwise chat\n", ""))
     assert c.value is None and c.how == "none"

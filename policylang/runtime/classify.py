@@ -7,7 +7,9 @@ over the folded text, bounded by textmodel.window), tried in written order;
 model (textmodel.LinearModel); `like` classes into example vectors embedded at compile
 time. Then, per request: keywords, then patterns, then the model's answer when its
 confidence reaches the threshold, then the most similar `like` class at or above its
-threshold, else `otherwise` (or the fact stays missing). Results are cached by the text.
+threshold, else `otherwise` (or the fact stays missing). A request with no text to read
+(empty or only whitespace) gets no model answer and no `like` class. Results are cached by
+the text.
 
 Similarity backends share one interface (embed texts → unit vectors; score = dot):
   * NgramBackend, the default: hashed word and character-trigram counts; no model,
@@ -145,7 +147,12 @@ class CompiledClassifier:
             if REGEX.test(text, pattern):  # the `matches` operator's meaning
                 return Classification(self.fact, label, REGEX.name, pattern)
         unsure = None
-        for model, least in self.models:
+        # a model asked about no text (an empty message, an image alone) would answer its bias:
+        # it has nothing to read, as `like` has nothing to compare, so `otherwise` holds
+        readable = not text.isspace() and bool(text)
+        if self.models and not readable:
+            unsure = "no text to read"
+        for model, least in self.models if readable else ():
             p = model.predict(text)
             detail = f"model {model.name}: confidence {p.confidence:.2f}" + (
                 f"; evidence: {', '.join(p.evidence)}" if p.evidence else ""
