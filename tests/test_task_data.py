@@ -202,3 +202,22 @@ def test_written_complex_is_numbered_in_order_with_long_requests_in_a_natural_mi
     assert 3 * per["chat"] >= len(rows) and min(per.values()) >= 10
     openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
     assert [o for o, n in openings.items() if n > 1] == []
+
+
+def test_written_complex2_is_numbered_in_order_with_long_requests_opening_unlike_round_seven():
+    """written_complex2.jsonl (#33, round eight): more long, demanding English prompts, rows
+    numbered from 1 in file order; each of 40 to 400 words; every task in a natural mix (chat
+    the largest, then code, then reasoning); no two prompts open with the same five words, and
+    none opens as a prompt of written_complex.jsonl does, so the round repeats no template."""
+    rows = _rows("written_complex2.jsonl")
+    assert [r["source"] for r in rows] == [f"written/wcomplex2/{n}" for n in range(1, len(rows) + 1)]
+    assert {r["lang"] for r in rows} == {"en"} and {r["licence"] for r in rows} == {"project"}
+    assert all(40 <= len(r["text"].split()) <= 400 for r in rows)
+    per = Counter(r["task"] for r in rows)
+    assert set(per) == LABELS
+    assert [task for task, _ in per.most_common(3)] == ["chat", "code", "reasoning"]
+    assert 3 * per["chat"] >= len(rows) and min(per.values()) >= 3
+    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
+    assert [o for o, n in openings.items() if n > 1] == []
+    earlier = {" ".join(_norm(r["text"]).split()[:5]) for r in _rows("written_complex.jsonl")}
+    assert sorted(set(openings) & earlier) == []

@@ -79,7 +79,7 @@ PUBLIC_TRAIN = ("public_train.jsonl", "labelled_train.jsonl")
 # is read when present. Frames (templates.py) are generated, not listed here.
 NATURAL_TRAIN = (
     "tune.jsonl", "written.jsonl", "written_ml.jsonl", "written_users.jsonl", "written_ml2.jsonl",
-    "written_ml3.jsonl", "written_complex.jsonl",
+    "written_ml3.jsonl", "written_complex.jsonl", "written_complex2.jsonl",
 )
 
 
