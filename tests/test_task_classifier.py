@@ -441,11 +441,7 @@ SHORT_PASSAGE = ("Lake Baikal in Siberia is the deepest lake in the world, reach
 
 @pytest.mark.parametrize("text,task", [
     # written for this test: the passage is under 400 characters, the question a paragraph after it
-    pytest.param(
-        SHORT_PASSAGE + "\n\nHow deep is the lake at its deepest point?", "extract",  # chat 0.98 in round four
-        marks=pytest.mark.xfail(strict=True, reason="round seven's model: extract first, at 0.50, just below "
-                                "the threshold, so chat"),
-    ),
+    (SHORT_PASSAGE + "\n\nHow deep is the lake at its deepest point?", "extract"),  # chat 0.98 in round four
     (SHORT_PASSAGE + "\n\nWhat is the name of the seal that lives there?", "extract"),
     (SHORT_PASSAGE + "\n\n¿Qué parte del agua dulce del planeta contiene el lago?", "extract"),
     (SHORT_PASSAGE + "\n\nSummarize this in one sentence.", "summarize"),
