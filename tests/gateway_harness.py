@@ -28,6 +28,15 @@ def save(path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def until(predicate, seconds: float) -> bool:
+    """Whether the predicate holds within `seconds` (a bound, not a measure: waiting costs time
+    only when it fails), asked every 20 ms and once more at the deadline."""
+    deadline = time.time() + seconds
+    while not predicate() and time.time() < deadline:
+        time.sleep(0.02)
+    return bool(predicate())
+
+
 PROBES_OFF = 86_400.0  # seconds: a day between background probes is none during a test
 
 

@@ -11,7 +11,7 @@ import httpx
 import openai
 import pytest
 
-from gateway_harness import RunningGateway
+from gateway_harness import RunningGateway, until
 from helpers import free_port
 from policylang.gateway import GatewayConfig
 from test_learning import GW_POLICY
@@ -21,16 +21,6 @@ BODY = {"model": "auto", "messages": [{"role": "user", "content": "hi"}]}
 needs_redis = pytest.mark.skipif(
     REDIS is None and not os.environ.get("CI"), reason="redis-server is not installed (.ci/run installs it)"
 )
-
-
-def until(predicate, seconds: float = 15.0):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        got = predicate()
-        if got:
-            return got
-        time.sleep(0.1)
-    return predicate()
 
 
 @needs_redis
@@ -57,7 +47,7 @@ def test_a_redis_down_at_start_degrades_learned_quality_like_an_outage_and_recov
         assert r.status_code == 503 and r.json()["error"]["code"] == "feedback_unavailable"
         redis.start()
         try:
-            assert until(lambda: httpx.get(url + "/readyz", timeout=5).json()["degraded"] == [])
+            assert until(lambda: httpx.get(url + "/readyz", timeout=5).json()["degraded"] == [], 15)
             assert httpx.get(url + "/readyz", timeout=5).json()["shared_state"] == "up"
             r = httpx.post(url + "/v1/chat/completions", json=BODY, headers=facts, timeout=10)
             rid = r.json()["id"]

@@ -6,7 +6,7 @@ import time
 import httpx
 import pytest
 
-from gateway_harness import RunningGateway, save as edit
+from gateway_harness import RunningGateway, save as edit, until
 from policylang.gateway import GatewayConfig
 from policylang.gateway.auth import Client, hash_key
 
@@ -38,13 +38,6 @@ def served(gw) -> tuple[int, str]:
     return httpx.get(gw.url + "/readyz", timeout=5).json()["generation"], r.headers["x-policylang-model"]
 
 
-def until(predicate, seconds: float = 10.0):
-    deadline = time.time() + seconds
-    while not predicate() and time.time() < deadline:
-        time.sleep(0.05)
-    return predicate()
-
-
 def refusals(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith("policy reload refused")]
 
@@ -55,7 +48,7 @@ def test_a_policy_with_no_rules_is_refused_and_the_old_one_serves(files, caplog,
     with RunningGateway(GatewayConfig(policy=str(files / "main.policy"), keys=PRO, reload_interval=0.05)) as gw:
         assert served(gw) == (1, "oa-2")
         edit(files / "main.policy", text)
-        assert until(lambda: refusals(caplog))
+        assert until(lambda: refusals(caplog), 10)
         (said,) = refusals(caplog)
         assert said.startswith("policy reload refused (file changed): it has no rules: every request would go "
                                "unrouted; ")
@@ -74,9 +67,9 @@ def test_a_policy_refusing_a_keys_facts_is_refused(files, fake, caplog, lib, why
         assert served(gw) == (1, "oa-2")
         # the edit is in the imported file, the main file's rule no longer mentions tier
         edit(files / "main.policy", 'import "lib.policy"\ndefault route oa-1\n')
-        assert until(lambda: served(gw) == (2, "oa-1"))
+        assert until(lambda: served(gw) == (2, "oa-1"), 10)
         edit(files / "lib.policy", CATALOG.replace("fact tier: enum {{free, pro}} = free", lib).format(url=fake.url))
-        assert until(lambda: refusals(caplog))
+        assert until(lambda: refusals(caplog), 10)
         (said,) = refusals(caplog)
         assert said == (f"policy reload refused (file changed): key `team` sets facts it does not accept ({why}): "
                         "every request of that key would be refused; still serving generation 2")
@@ -88,7 +81,7 @@ def test_an_edit_to_an_imported_file_reloads(files, fake):
         assert served(gw) == (1, "oa-2")
         sha = httpx.get(gw.url + "/readyz", timeout=5).json()["policy_sha256"]
         edit(files / "lib.policy", CATALOG.replace('"gpt-fake-2"', '"gpt-fake-3"').format(url=fake.url))
-        assert until(lambda: served(gw)[0] == 2)
+        assert until(lambda: served(gw)[0] == 2, 10)
         assert fake.requests[-1].body["model"] == "gpt-fake-3"  # the imported file's new model id
         assert httpx.get(gw.url + "/readyz", timeout=5).json()["policy_sha256"] != sha
 
@@ -98,12 +91,12 @@ def test_an_imported_file_with_errors_is_refused_and_its_fix_reloads(files, fake
         lib = files / "lib.policy"
         edit(lib, CATALOG.replace("input = 1 output = 2 }}\nmodel oa-2", "input = 1 output = }}\nmodel oa-2")
              .format(url=fake.url))
-        assert until(lambda: refusals(caplog))
+        assert until(lambda: refusals(caplog), 10)
         assert "error(s); still serving generation 1" in refusals(caplog)[0]
         assert str(lib) in refusals(caplog)[0]  # the error is shown where it is, in the import
         assert served(gw) == (1, "oa-2")
         edit(lib, CATALOG.replace('"gpt-fake-2"', '"gpt-fake-4"').format(url=fake.url))
-        assert until(lambda: served(gw)[0] == 2)
+        assert until(lambda: served(gw)[0] == 2, 10)
         assert fake.requests[-1].body["model"] == "gpt-fake-4"
 
 
@@ -112,9 +105,9 @@ def test_a_new_import_is_watched_from_the_reload_that_adds_it(files, fake):
         (files / "extra.policy").write_text('model oa-9 { provider = oa id = "gpt-fake-9" }\n')
         edit(files / "main.policy", 'import "lib.policy"\nimport "extra.policy"\n'
                                     'paid: when tier == pro route oa-9\ndefault route oa-1\n')
-        assert until(lambda: served(gw) == (2, "oa-9"))
+        assert until(lambda: served(gw) == (2, "oa-9"), 10)
         edit(files / "extra.policy", 'model oa-9 { provider = oa id = "gpt-fake-10" }\n')
-        assert until(lambda: served(gw)[0] == 3)
+        assert until(lambda: served(gw)[0] == 3, 10)
         assert fake.requests[-1].body["model"] == "gpt-fake-10"
 
 
@@ -134,7 +127,7 @@ def test_an_edit_saved_while_the_gateway_loads_is_reloaded(files, fake, monkeypa
 
     monkeypatch.setattr(reload_module, "load", load_then_edit)
     with RunningGateway(GatewayConfig(policy=str(files / "main.policy"), keys=PRO, reload_interval=0.05)) as gw:
-        assert until(lambda: served(gw)[0] == 2)
+        assert until(lambda: served(gw)[0] == 2, 10)
         assert fake.requests[-1].body["model"] == "gpt-fake-5"
         time.sleep(0.3)  # and only once: the reloaded text is the text on disk
         assert served(gw)[0] == 2

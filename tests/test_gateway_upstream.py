@@ -9,7 +9,7 @@ import httpx
 import openai
 import pytest
 
-from gateway_harness import RunningGateway
+from gateway_harness import RunningGateway, until
 from policylang.gateway import GatewayConfig
 from policylang.gateway.auth import Client, hash_key
 from policylang.runtime import RetryPolicy
@@ -224,13 +224,6 @@ def leave_early(gw, body: dict, read_until: bytes | None = None, reached=None) -
     return got
 
 
-def until(predicate, seconds: float = 30.0) -> bool:  # a bound, not a measure
-    deadline = time.time() + seconds
-    while not predicate() and time.time() < deadline:
-        time.sleep(0.02)
-    return predicate()
-
-
 def ledger(gw) -> list[float]:
     """[spent, held] of key team today."""
     (entry,) = gw.state.budgets.ledger.values()
@@ -244,14 +237,14 @@ def test_a_client_that_leaves_before_the_first_byte_cancels_the_upstream_call(
     with start(tmp_path, fake, monkeypatch, keys=TEAM) as gw:
         fake.fail("gpt-fake", fault, delay=60)
         leave_early(gw, {"model": "auto", "messages": MSG, "stream": stream}, reached=lambda: fake.received)
-        assert until(lambda: fake.cancelled == 1)  # the upstream saw its connection closed
+        assert until(lambda: fake.cancelled == 1, 30)  # the upstream saw its connection closed
         assert fake.received == 1  # and no fallback was tried for a client who is gone
-        assert until(lambda: ledger(gw) == [0.0, 0.0])  # nothing reported, nothing charged
+        assert until(lambda: ledger(gw) == [0.0, 0.0], 30)  # nothing reported, nothing charged
         def gone():
             lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "policylang.access"]
             return [line for line in lines if line.get("status") == 499]
 
-        assert until(gone)
+        assert until(gone, 30)
         (line,) = gone()
         assert line["error"] == "client_left" and line["client"] == "team"
         # the gateway serves on: the next request is answered and charged
@@ -265,8 +258,8 @@ def test_a_client_that_leaves_mid_stream_closes_the_upstream_stream(tmp_path, fa
         fake.fail("gpt-fake", "stall", delay=60)
         got = leave_early(gw, {"model": "auto", "messages": MSG, "stream": True}, read_until=b"Hello")
         assert b"x-policylang-model: oa-1" in got
-        assert until(lambda: fake.cancelled == 1)
-        assert until(lambda: ledger(gw) == [0.0, 0.0])  # the provider reported no usage yet
+        assert until(lambda: fake.cancelled == 1, 30)
+        assert until(lambda: ledger(gw) == [0.0, 0.0], 30)  # the provider reported no usage yet
 
 
 def test_a_stream_left_mid_answer_is_charged_the_usage_the_provider_had_reported(tmp_path, fake, monkeypatch):
@@ -275,6 +268,6 @@ def test_a_stream_left_mid_answer_is_charged_the_usage_the_provider_had_reported
         fake.fail("claude-fake", "stall", delay=60)  # message_start (7 input tokens), then silence
         got = leave_early(gw, {"model": "auto", "messages": MSG, "stream": True}, read_until=b"data: ")
         assert b"x-policylang-model: an-1" in got
-        assert until(lambda: fake.cancelled == 1)
+        assert until(lambda: fake.cancelled == 1, 30)
         # an-1's input price is $3/M: the 7 input tokens Anthropic reported, no output
-        assert until(lambda: ledger(gw) == [pytest.approx(7 * 3 / 1e6), 0.0])
+        assert until(lambda: ledger(gw) == [pytest.approx(7 * 3 / 1e6), 0.0], 30)
