@@ -56,6 +56,17 @@ def test_a_request_with_no_text_gets_no_model_answer_but_otherwise(content):
     assert (said.value, said.how) == ("code", "model")  # a text with words is read as before
 
 
+@pytest.mark.parametrize("text", ["", "   ", " \n\t"])
+def test_a_request_with_no_text_gets_no_like_class_even_above_0(text):
+    """Whitespace was compared like any text: a `like` class `above 0` took it at similarity 0.000,
+    where the empty text got `otherwise`; docs/language.md §9 says neither gets a `like` class."""
+    policy = policylang.loads('import std\nclassify task from prompt {\n'
+                              '  translate like ["translate this into French"] above 0\n  otherwise chat\n}\n'
+                              'default route gpt-5-mini\n')
+    (c,) = Classifiers(policy.ir).run({"messages": [{"role": "user", "content": text}]})
+    assert (c.value, c.how) == ("chat", "otherwise")
+
+
 def test_without_otherwise_the_fact_stays_missing():
     c = classify("nothing here", POLICY.replace("  otherwise chat\n", ""))
     assert c.value is None and c.how == "none"

@@ -147,9 +147,9 @@ class CompiledClassifier:
             if REGEX.test(text, pattern):  # the `matches` operator's meaning
                 return Classification(self.fact, label, REGEX.name, pattern)
         unsure = None
-        # a model asked about no text (an empty message, an image alone) would answer its bias:
-        # it has nothing to read, as `like` has nothing to compare, so `otherwise` holds
-        readable = not text.isspace() and bool(text)
+        # with no text to read (an empty message, only whitespace, an image alone) a model would
+        # answer its bias and `like` would compare nothing: neither is asked, `otherwise` holds
+        readable = bool(text) and not text.isspace()
         if self.models and not readable:
             unsure = "no text to read"
         for model, least in self.models if readable else ():
@@ -160,7 +160,7 @@ class CompiledClassifier:
             if p.confidence >= least:
                 return Classification(self.fact, p.label, "model", detail, p.confidence, p.evidence)
             unsure = f"{detail} for {p.label}, below {least:g}"
-        if self.like and text:
+        if self.like and readable:
             (vec,) = self.backend.embed([text])
             best = None
             for label, threshold, examples in self.like:
