@@ -221,3 +221,39 @@ def test_written_complex2_is_numbered_in_order_with_long_requests_opening_unlike
     assert [o for o, n in openings.items() if n > 1] == []
     earlier = {" ".join(_norm(r["text"]).split()[:5]) for r in _rows("written_complex.jsonl")}
     assert sorted(set(openings) & earlier) == []
+
+
+def test_written_casual_is_numbered_in_order_with_short_everyday_requests_opening_unlike_earlier_files():
+    """written_casual.jsonl (#33, round nine): prompts as ordinary people type them into a chat
+    assistant on a phone or laptop (lowercase, typos, fragments, "pls"), rows numbered from 1 in
+    file order (appended, never renumbered); short, as such prompts are (3+ words in English, a
+    median under 20, none over 150: a few carry a pasted text); every task in a natural mix
+    (chat the largest by far, then reasoning, then code); mostly English with a few prompts in
+    each of ten or more other languages, each in its own script; no two prompts open with the
+    same five words, and none opens as a prompt of a training written*.jsonl file does."""
+    rows = _rows("written_casual.jsonl")
+    assert [r["source"] for r in rows] == [f"written/wcasual/{n}" for n in range(1, len(rows) + 1)]
+    assert all(set(r) == {"text", "task", "source", "lang", "licence"} for r in rows)
+    assert {r["licence"] for r in rows} == {"project"} and len(rows) >= 600
+    assert all(r["text"] == r["text"].strip() and "\\n" not in r["text"] for r in rows)
+    words = sorted(len(r["text"].split()) for r in rows if r["lang"] == "en")
+    assert words[0] >= 3 and words[len(words) // 2] < 20
+    assert all(len(r["text"].split()) <= 150 for r in rows)
+    per = Counter(r["task"] for r in rows)
+    assert set(per) == LABELS and min(per.values()) >= 20
+    assert [task for task, _ in per.most_common(3)] == ["chat", "reasoning", "code"]
+    assert 2 * per["chat"] >= len(rows)
+    langs = Counter(r["lang"] for r in rows)
+    assert 0.8 <= langs["en"] / len(rows) <= 0.9 and len(langs) >= 11
+    for r in rows:
+        if r["lang"] in SCRIPTS:
+            lo, hi = SCRIPTS[r["lang"]]
+            assert any(lo <= ch <= hi for ch in r["text"]), r["source"]
+    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
+    assert [o for o, n in openings.items() if n > 1] == []
+    earlier = {
+        " ".join(_norm(r["text"]).split()[:5])
+        for name in NATURAL_TRAIN if name.startswith("written")
+        for r in _rows(name)
+    }
+    assert sorted(set(openings) & earlier) == []
