@@ -257,3 +257,35 @@ def test_written_casual_is_numbered_in_order_with_short_everyday_requests_openin
         for r in _rows(name)
     }
     assert sorted(set(openings) & earlier) == []
+
+
+def test_written_tech_is_numbered_in_order_in_the_mix_asked_for_opening_unlike_training():
+    """written_tech.jsonl (#33, round nine): technical and study prompts as students,
+    developers, researchers and hobbyists type them on a public chat site, rows numbered from 1
+    in file order (appended, never renumbered); short, medium and long (5 to 400 words where
+    words are spaced, 20+ characters in Chinese and Japanese); the mix asked for (code, then
+    chat, then reasoning, every task) in eight languages, English about 80%; no two prompts open
+    with the same five words, nor as a prompt of a written file trained on."""
+    rows = _rows("written_tech.jsonl")
+    assert [r["source"] for r in rows] == [f"written/wtech/{n}" for n in range(1, len(rows) + 1)]
+    assert {r["licence"] for r in rows} == {"project"}
+    langs = Counter(r["lang"] for r in rows)
+    assert set(langs) == {"en", "zh", "ru", "ja", "de", "es", "vi", "pt"}
+    assert 0.75 * len(rows) <= langs["en"] <= 0.85 * len(rows)
+    spaced = [len(r["text"].split()) for r in rows if r["lang"] not in ("zh", "ja")]
+    assert all(5 <= n <= 400 for n in spaced)
+    assert all(len(r["text"]) >= 20 for r in rows if r["lang"] in ("zh", "ja"))
+    assert sum(n <= 25 for n in spaced) >= len(spaced) // 3 and sum(n > 25 for n in spaced) >= 100
+    per = Counter(r["task"] for r in rows)
+    assert set(per) == LABELS
+    assert [task for task, _ in per.most_common(3)] == ["code", "chat", "reasoning"]
+    assert min(per.values()) >= 5 and len(rows) >= 600
+    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
+    assert [o for o, n in openings.items() if n > 1] == []
+    earlier = {
+        " ".join(_norm(r["text"]).split()[:5])
+        for name in ("tune.jsonl", "written.jsonl", "written_users.jsonl", "written_ml.jsonl", "written_ml2.jsonl",
+                     "written_ml3.jsonl", "written_complex.jsonl", "written_complex2.jsonl")
+        for r in _rows(name)
+    }
+    assert sorted(set(openings) & earlier) == []
