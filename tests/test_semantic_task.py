@@ -6,6 +6,7 @@ extra every command says which extra is missing instead of failing later."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -206,6 +207,22 @@ def test_training_the_head_is_deterministic_on_a_small_slice(tmp_path):
     assert data["views"] == list(semanticmodel.VIEWS) and data["fuse"] == "task"
     assert {len(row) for row in data["weights"]} == {512 * len(semanticmodel.VIEWS)}
     assert any(abs(x) > 0 for row in data["weights"] for x in row)  # it learned something
+
+
+def test_the_development_run_scores_held_out_families_on_a_small_slice():
+    """--dev holds out source families and scores the head, std/task and their product on them;
+    a family no training row belongs to is an error, not an empty report."""
+    script = str(ROOT / "training" / "train_task_semantic.py")
+    r = subprocess.run([sys.executable, script, "--dev", "oasst,self-instruct-seed", "--limit", "300"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    head = re.search(r"development set \((\d+) rows, left out: oasst,self-instruct-seed\)", r.stdout)
+    assert head and int(head[1]) > 0
+    for name in ("head alone", "std/task alone", "product, head weighs 1 "):
+        assert re.search(re.escape(name) + r"\s+\d+\.\d%  macro", r.stdout), (name, r.stdout)
+    r = subprocess.run([sys.executable, script, "--dev", "no-such-family", "--limit", "50"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode != 0 and "no training row belongs to these families" in r.stderr
 
 
 def test_a_confident_answer_below_the_threshold_falls_back_to_otherwise():

