@@ -289,3 +289,26 @@ def test_written_tech_is_numbered_in_order_in_the_mix_asked_for_opening_unlike_t
         for r in _rows(name)
     }
     assert sorted(set(openings) & earlier) == []
+
+
+def test_written_complex3_is_numbered_in_order_with_long_requests_opening_unlike_the_training_files():
+    """written_complex3.jsonl (#33, round nine, not yet trained on: the lead decides after
+    measuring): long, demanding English prompts in new domains, rows numbered from 1 in file
+    order; each of 40 to 400 words; every task in a natural mix (chat the largest, then code,
+    then reasoning) with a sixth or more over given material; no two prompts open with the same five
+    words, and none opens as a prompt of a written file trained on does."""
+    rows = _rows("written_complex3.jsonl")
+    assert [r["source"] for r in rows] == [f"written/wcomplex3/{n}" for n in range(1, len(rows) + 1)]
+    assert {r["lang"] for r in rows} == {"en"} and {r["licence"] for r in rows} == {"project"}
+    assert {tuple(sorted(r)) for r in rows} == {("lang", "licence", "source", "task", "text")}
+    assert all(40 <= len(r["text"].split()) <= 400 for r in rows)
+    per = Counter(r["task"] for r in rows)
+    assert set(per) == LABELS
+    assert [task for task, _ in per.most_common(3)] == ["chat", "code", "reasoning"]
+    assert 3 * per["chat"] >= len(rows) and min(per.values()) >= 10 and len(rows) >= 550
+    assert 6 * sum(per[t] for t in ("extract", "classify", "summarize", "translate")) >= len(rows)
+    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
+    assert [o for o, n in openings.items() if n > 1] == []
+    trained = [name for name in NATURAL_TRAIN if name.startswith("written")]
+    earlier = {" ".join(_norm(r["text"]).split()[:5]) for name in trained for r in _rows(name)}
+    assert sorted(set(openings) & earlier) == []
