@@ -318,3 +318,38 @@ def test_written_complex3_is_numbered_in_order_with_long_requests_opening_unlike
     trained = [name for name in NATURAL_TRAIN if name.startswith("written")]
     earlier = {" ".join(_norm(r["text"]).split()[:5]) for name in trained for r in _rows(name)}
     assert sorted(set(openings) & earlier) == []
+
+
+def test_written_ml4_is_numbered_in_order_with_long_requests_in_ten_languages_opening_unlike_training():
+    """written_ml4.jsonl (#33, round nine, not yet trained on: the lead decides after measuring):
+    long, demanding prompts as power users write them in ten languages other than English, rows
+    numbered from 1 in file order (appended, never renumbered); each of 40 to 400 words, or 60 to
+    600 characters in Chinese, Japanese and Korean; every task in a natural mix (chat the largest,
+    then code, then reasoning) and in the languages' shares asked for; each row in its language's
+    script; no two prompts open with the same five words, and none opens as a prompt of a written
+    file trained on does."""
+    rows = _rows("written_ml4.jsonl")
+    assert [r["source"] for r in rows] == [f"written/wml4/{n}" for n in range(1, len(rows) + 1)]
+    assert {r["licence"] for r in rows} == {"project"} and len(rows) >= 500
+    assert {tuple(sorted(r)) for r in rows} == {("lang", "licence", "source", "task", "text")}
+    langs = Counter(r["lang"] for r in rows)
+    assert set(langs) == {"zh", "ru", "ja", "es", "de", "fr", "pt", "ko", "vi", "it"}
+    assert langs.most_common(2) == [("zh", 110), ("ru", 70)] and min(langs.values()) >= 30
+    for r in rows:
+        if r["lang"] in ("zh", "ja", "ko"):
+            assert 60 <= len(r["text"]) <= 600, r["source"]
+        else:
+            assert 40 <= len(r["text"].split()) <= 400, r["source"]
+        if r["lang"] in SCRIPTS:
+            lo, hi = SCRIPTS[r["lang"]]
+            assert any(lo <= ch <= hi for ch in r["text"]), r["source"]
+    per = Counter(r["task"] for r in rows)
+    assert set(per) == LABELS
+    assert [task for task, _ in per.most_common(3)] == ["chat", "code", "reasoning"]
+    assert 5 * per["chat"] >= 2 * len(rows) and min(per.values()) >= 10
+    assert sum("\n" in r["text"] for r in rows) >= 90  # pasted code, logs, lists, letters
+    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
+    assert [o for o, n in openings.items() if n > 1] == []
+    trained = [name for name in NATURAL_TRAIN if name.startswith("written")]
+    earlier = {" ".join(_norm(r["text"]).split()[:5]) for name in trained for r in _rows(name)}
+    assert sorted(set(openings) & earlier) == []
