@@ -37,10 +37,11 @@ Sets (training/README.md says who wrote each and how it was obtained):
   apps      training/task/written_apps.jsonl: requests as people type them inside an app or a
             job, written in round seven for training and left out of it likewise (trained on,
             neither the users' prompts nor the public families held out moved); beside (b);
-  casual, complex3  training/task/written_casual.jsonl and written_complex3.jsonl: everyday
-            prompts as people type them, and long demanding English prompts, written in round
-            nine for training and left out of it likewise (trained on, the users' prompts left
-            out fell); beside (b);
+  casual, complex3, ml4, complex4  training/task/written_casual.jsonl, written_complex3.jsonl,
+            written_ml4.jsonl and written_complex4.jsonl: everyday prompts as people type them,
+            long demanding English prompts, and long ones in ten other languages, written in
+            round nine for training and left out of it likewise (trained on, the users' prompts
+            left out fell); beside (b);
  (c) in-set, trained on (how far (a) and (b) fall below what the model saw):
   tune      training/task/tune.jsonl: the other half of collected.txt;
   written   every 5th row of the project's prompts written as users write them (the
@@ -164,7 +165,7 @@ def main() -> None:
               "oasst": ("(a) OpenAssistant volunteers", ["oasst"], []),
               "arena": ("(a) Arena-Hard users", ["arena"], ["helpful"]),
               "b": ("(b) own, never trained on", ["heldout", "phrasing", "fresh", "languages"],
-                    ["prompts", "ext", "mc", "apps", "casual", "complex3"]),
+                    ["prompts", "ext", "mc", "apps", "casual", "complex3", "ml4", "complex4"]),
               "c": ("(c) in-set, trained on", ["tune", "written", "public-train"], [])}
     ap.add_argument("--groups", default=",".join(groups), metavar="NAMES",
                     help=f"comma-separated groups to score, of {', '.join(groups)} (default: all)")
@@ -188,6 +189,8 @@ def main() -> None:
         "apps": lambda: read_jsonl(here / "written_apps.jsonl"),
         "casual": lambda: read_jsonl(here / "written_casual.jsonl"),
         "complex3": lambda: read_jsonl(here / "written_complex3.jsonl"),
+        "ml4": lambda: read_jsonl(here / "written_ml4.jsonl"),
+        "complex4": lambda: read_jsonl(here / "written_complex4.jsonl"),
         "tune": lambda: read_jsonl(here / "tune.jsonl"),
         "written": lambda: [r for r in natural_training_rows() if r.get("source", "").startswith("written/")][::5],
         "public-train": lambda: public_training_rows()[::10],

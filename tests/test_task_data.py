@@ -16,7 +16,7 @@ from data import EVALUATION, NATURAL_TRAIN, PUBLIC_TRAIN, _norm  # noqa: E402
 HERE = ROOT / "training" / "task"
 # written for training in rounds six, seven and nine, then left out of it (training/README.md): evaluation now
 HELD_OUT = ("written_ext.jsonl", "written_mc.jsonl", "written_apps.jsonl", "written_casual.jsonl",
-            "written_complex3.jsonl")
+            "written_complex3.jsonl", "written_ml4.jsonl", "written_complex4.jsonl")
 WRITTEN = NATURAL_TRAIN + HELD_OUT
 LABELS = set(shipped_model("task").labels)
 # A block of Unicode a language's text always holds some of: a row filed under the wrong
@@ -46,7 +46,8 @@ def test_every_written_file_is_listed_once_and_exists():
 
 def test_the_files_left_out_of_training_are_evaluation_only():
     """written_ext.jsonl, written_mc.jsonl (round six), written_apps.jsonl (round seven),
-    written_casual.jsonl and written_complex3.jsonl (round nine) were written for training and
+    written_casual.jsonl, written_complex3.jsonl, written_ml4.jsonl and written_complex4.jsonl
+    (round nine) were written for training and
     left out of it (trained on, the users' prompts left out fell or did
     not move: training/README.md); they are evaluation now,
     so data.decontaminate keeps their prompts out of every training file."""
@@ -298,8 +299,8 @@ def test_written_tech_is_numbered_in_order_in_the_mix_asked_for_opening_unlike_t
 
 
 def test_written_complex3_is_numbered_in_order_with_long_requests_opening_unlike_the_training_files():
-    """written_complex3.jsonl (#33, round nine, not yet trained on: the lead decides after
-    measuring): long, demanding English prompts in new domains, rows numbered from 1 in file
+    """written_complex3.jsonl (#33, round nine, measured and left out of training, evaluation now):
+    long, demanding English prompts in new domains, rows numbered from 1 in file
     order; each of 40 to 400 words; every task in a natural mix (chat the largest, then code,
     then reasoning) with a sixth or more over given material; no two prompts open with the same five
     words, and none opens as a prompt of a written file trained on does."""
@@ -321,7 +322,7 @@ def test_written_complex3_is_numbered_in_order_with_long_requests_opening_unlike
 
 
 def test_written_ml4_is_numbered_in_order_with_long_requests_in_ten_languages_opening_unlike_training():
-    """written_ml4.jsonl (#33, round nine, not yet trained on: the lead decides after measuring):
+    """written_ml4.jsonl (#33, round nine, measured and left out of training, evaluation now):
     long, demanding prompts as power users write them in ten languages other than English, rows
     numbered from 1 in file order (appended, never renumbered); each of 40 to 400 words, or 60 to
     600 characters in Chinese, Japanese and Korean; every task in a natural mix (chat the largest,
@@ -356,8 +357,8 @@ def test_written_ml4_is_numbered_in_order_with_long_requests_in_ten_languages_op
 
 
 def test_written_complex4_is_numbered_in_order_with_long_requests_of_many_shapes_opening_unlike_the_training_files():
-    """written_complex4.jsonl (#33, round nine, not yet trained on: the lead decides after
-    measuring): long, demanding English prompts of varied shapes (the ask last or first, a
+    """written_complex4.jsonl (#33, round nine, measured and left out of training, evaluation now):
+    long, demanding English prompts of varied shapes (the ask last or first, a
     persona with rules, earlier work referred to, numbered sub-questions, pasted code or
     material), rows numbered from 1 in file order; each of 40 to 400 words, longer than the
     earlier complex files (median 80 or more, a fifth or more of 120+); every task in a natural
