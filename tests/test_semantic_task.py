@@ -142,13 +142,9 @@ PASSAGE = (
     "text, task",
     [
         (PASSAGE + "According to the text, in which year did the bridge open to traffic?", "extract"),
-        pytest.param(
-            PASSAGE + "Summarize the paragraph above in two sentences.", "summarize",
-            # std/task still answers summarize (0.74; 0.92 before written_complex2.jsonl), the
-            # head extract, and their product extract at 0.66 (docs/classifying.md)
-            marks=pytest.mark.xfail(strict=True, reason="since round eight's data the product reads "
-                                    "a summary request after a passage on the same line as extract"),
-        ),
+        # extract at 0.66 with round eight's models (a strict xfail then), summarize again since
+        # round nine's (docs/classifying.md)
+        (PASSAGE + "Summarize the paragraph above in two sentences.", "summarize"),
         pytest.param(
             PASSAGE + "Translate the first sentence of this text into German.", "translate",
             # the tail view is the last 300 characters, mostly passage: the head hears a T0
