@@ -29,6 +29,24 @@ SCRIPTS = {
 }
 
 
+def _opening(text: str) -> str:
+    """A prompt's first five words, folded: what "opens the same way" compares."""
+    return " ".join(_norm(text).split()[:5])
+
+
+def _assert_openings_unique_and_new(rows: list[dict], earlier_files=()) -> None:
+    """No two rows open with the same five words, and none opens as a row of earlier_files does."""
+    openings = Counter(_opening(r["text"]) for r in rows)
+    assert [o for o, n in openings.items() if n > 1] == []
+    earlier = {_opening(r["text"]) for name in earlier_files for r in _rows(name)}
+    assert sorted(set(openings) & earlier) == []
+
+
+def _trained_written() -> list[str]:
+    """The written files trained on (data.NATURAL_TRAIN but tune.jsonl)."""
+    return [name for name in NATURAL_TRAIN if name.startswith("written")]
+
+
 def _rows(name: str) -> list[dict]:
     """A file's rows, after checking it is one JSON object a line with a final newline (a row
     broken over two lines, or a blank line, would be read as something else by a reader)."""
@@ -171,8 +189,7 @@ def test_written_apps_is_numbered_in_order_with_a_natural_mix_and_no_template():
     assert per.most_common(2)[0][0] == "chat" and per.most_common(2)[1][0] == "code"
     assert 3 * per["chat"] >= len(rows) and min(per.values()) >= 30
     assert sum(len(r["text"]) > 400 for r in rows) >= 40  # pasted input, as well as five words
-    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
-    assert [o for o, n in openings.items() if n > 1] == []
+    _assert_openings_unique_and_new(rows)
 
 
 def test_written_ml3_has_every_task_in_every_language_and_no_shared_openings():
@@ -207,8 +224,7 @@ def test_written_complex_is_numbered_in_order_with_long_requests_in_a_natural_mi
     assert set(per) == LABELS
     assert [task for task, _ in per.most_common(3)] == ["chat", "code", "reasoning"]
     assert 3 * per["chat"] >= len(rows) and min(per.values()) >= 10
-    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
-    assert [o for o, n in openings.items() if n > 1] == []
+    _assert_openings_unique_and_new(rows)
 
 
 def test_written_complex2_is_numbered_in_order_with_long_requests_opening_unlike_round_seven():
@@ -224,10 +240,7 @@ def test_written_complex2_is_numbered_in_order_with_long_requests_opening_unlike
     assert set(per) == LABELS
     assert [task for task, _ in per.most_common(3)] == ["chat", "code", "reasoning"]
     assert 3 * per["chat"] >= len(rows) and min(per.values()) >= 10 and len(rows) >= 550
-    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
-    assert [o for o, n in openings.items() if n > 1] == []
-    earlier = {" ".join(_norm(r["text"]).split()[:5]) for r in _rows("written_complex.jsonl")}
-    assert sorted(set(openings) & earlier) == []
+    _assert_openings_unique_and_new(rows, ["written_complex.jsonl"])
 
 
 def test_written_casual_is_numbered_in_order_with_short_everyday_requests_opening_unlike_earlier_files():
@@ -256,14 +269,7 @@ def test_written_casual_is_numbered_in_order_with_short_everyday_requests_openin
         if r["lang"] in SCRIPTS:
             lo, hi = SCRIPTS[r["lang"]]
             assert any(lo <= ch <= hi for ch in r["text"]), r["source"]
-    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
-    assert [o for o, n in openings.items() if n > 1] == []
-    earlier = {
-        " ".join(_norm(r["text"]).split()[:5])
-        for name in NATURAL_TRAIN if name.startswith("written")
-        for r in _rows(name)
-    }
-    assert sorted(set(openings) & earlier) == []
+    _assert_openings_unique_and_new(rows, _trained_written())
 
 
 def test_written_tech_is_numbered_in_order_in_the_mix_asked_for_opening_unlike_training():
@@ -287,15 +293,9 @@ def test_written_tech_is_numbered_in_order_in_the_mix_asked_for_opening_unlike_t
     assert set(per) == LABELS
     assert [task for task, _ in per.most_common(3)] == ["code", "chat", "reasoning"]
     assert min(per.values()) >= 5 and len(rows) >= 600
-    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
-    assert [o for o, n in openings.items() if n > 1] == []
-    earlier = {
-        " ".join(_norm(r["text"]).split()[:5])
-        for name in ("tune.jsonl", "written.jsonl", "written_users.jsonl", "written_ml.jsonl", "written_ml2.jsonl",
-                     "written_ml3.jsonl", "written_complex.jsonl", "written_complex2.jsonl")
-        for r in _rows(name)
-    }
-    assert sorted(set(openings) & earlier) == []
+    _assert_openings_unique_and_new(rows, [
+        "tune.jsonl", "written.jsonl", "written_users.jsonl", "written_ml.jsonl", "written_ml2.jsonl",
+        "written_ml3.jsonl", "written_complex.jsonl", "written_complex2.jsonl"])
 
 
 def test_written_complex3_is_numbered_in_order_with_long_requests_opening_unlike_the_training_files():
@@ -314,11 +314,7 @@ def test_written_complex3_is_numbered_in_order_with_long_requests_opening_unlike
     assert [task for task, _ in per.most_common(3)] == ["chat", "code", "reasoning"]
     assert 3 * per["chat"] >= len(rows) and min(per.values()) >= 10 and len(rows) >= 550
     assert 6 * sum(per[t] for t in ("extract", "classify", "summarize", "translate")) >= len(rows)
-    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
-    assert [o for o, n in openings.items() if n > 1] == []
-    trained = [name for name in NATURAL_TRAIN if name.startswith("written")]
-    earlier = {" ".join(_norm(r["text"]).split()[:5]) for name in trained for r in _rows(name)}
-    assert sorted(set(openings) & earlier) == []
+    _assert_openings_unique_and_new(rows, _trained_written())
 
 
 def test_written_ml4_is_numbered_in_order_with_long_requests_in_ten_languages_opening_unlike_training():
@@ -349,11 +345,7 @@ def test_written_ml4_is_numbered_in_order_with_long_requests_in_ten_languages_op
     assert [task for task, _ in per.most_common(3)] == ["chat", "code", "reasoning"]
     assert 5 * per["chat"] >= 2 * len(rows) and min(per.values()) >= 10
     assert sum("\n" in r["text"] for r in rows) >= 90  # pasted code, logs, lists, letters
-    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
-    assert [o for o, n in openings.items() if n > 1] == []
-    trained = [name for name in NATURAL_TRAIN if name.startswith("written")]
-    earlier = {" ".join(_norm(r["text"]).split()[:5]) for name in trained for r in _rows(name)}
-    assert sorted(set(openings) & earlier) == []
+    _assert_openings_unique_and_new(rows, _trained_written())
 
 
 def test_written_complex4_is_numbered_in_order_with_long_requests_of_many_shapes_opening_unlike_the_training_files():
@@ -376,8 +368,4 @@ def test_written_complex4_is_numbered_in_order_with_long_requests_of_many_shapes
     assert set(per) == LABELS
     assert [task for task, _ in per.most_common(3)] == ["chat", "code", "reasoning"]
     assert 3 * per["chat"] >= len(rows) and min(per.values()) >= 10 and len(rows) >= 500
-    openings = Counter(" ".join(_norm(r["text"]).split()[:5]) for r in rows)
-    assert [o for o, n in openings.items() if n > 1] == []
-    trained = [name for name in NATURAL_TRAIN if name.startswith("written")]
-    earlier = {" ".join(_norm(r["text"]).split()[:5]) for name in trained for r in _rows(name)}
-    assert sorted(set(openings) & earlier) == []
+    _assert_openings_unique_and_new(rows, _trained_written())
