@@ -141,6 +141,7 @@ def test_after_a_syntax_error_the_rest_is_checked_as_if_the_broken_rule_were_bla
         seen["with_other_errors"] += any(d.severity == "error" for d in want)
 
     law()
-    # the law was about something: most cases had other errors the recovery had to find (not all:
-    # the rule garbled may be the one mistake)
-    assert seen["cases"] >= 100 and seen["with_other_errors"] >= seen["cases"] // 2, seen
+    # the law was about something: many cases had other errors the recovery had to find (not all:
+    # the rule garbled may be the one mistake). About 70% do; Hypothesis's draws are not
+    # independent, and one CI run saw 59 of 120, so the bound is a third, not a half
+    assert seen["cases"] >= 100 and seen["with_other_errors"] >= seen["cases"] // 3, seen
