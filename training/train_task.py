@@ -172,6 +172,12 @@ def families(source: str) -> set[str]:
     return {family(source), "/".join(parts[:2])} if parts[0] == "written" else {family(source)}
 
 
+def in_families(row: dict, left: set[str]) -> bool:
+    """Whether a row belongs to one of the source families `left` names (--leave-out): rows
+    without a `source` (tune.jsonl's) belong to none."""
+    return "source" in row and not left.isdisjoint(families(row["source"]))
+
+
 def family(source: str) -> str:
     """The set a public row comes from, for the development report: `t0/<dataset>`, else the
     first part of its source id (`math`, `gsm8k`, `dolly`…)."""
@@ -188,9 +194,9 @@ def develop(natural: list[dict], public: list[dict], args) -> None:
     temperature with the least log loss."""
     t0 = time.perf_counter()
     left = set(args.leave_out.split(",")) if args.leave_out else set()
-    held = (lambda r: not left.isdisjoint(families(r["source"]))) if left else is_dev
+    held = (lambda r: in_families(r, left)) if left else is_dev
     # the project's written prompts have a `source` too (written/wen/…): a family to leave out
-    away = [bool(left) and "source" in r and held(r) for r in natural]
+    away = [bool(left) and held(r) for r in natural]
     dev = [r for r in public if held(r)] + [r for r, a in zip(natural, away) if a]
     bias, weights = train_averaged(vectorize(training_rows(
         [r for r, a in zip(natural, away) if not a], [r for r in public if not held(r)], args),

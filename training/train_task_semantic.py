@@ -124,8 +124,9 @@ def develop(frames: list[dict], natural: list[dict], public: list[dict], leave_o
     import train_task  # std/task's trainer, beside this file
 
     left = set(leave_out.split(","))
-    held = [("source" in r) and not left.isdisjoint(train_task.families(r["source"])) for r in natural + public]
-    dev = [r for r, h in zip(natural + public, held) if h]
+    rows = natural + public
+    held = [train_task.in_families(r, left) for r in rows]
+    dev = [r for r, h in zip(rows, held) if h]
     if not dev:
         raise SystemExit(f"--dev {leave_out}: no training row belongs to these families")
     defaults = train_task.parser().parse_args([])
@@ -134,7 +135,7 @@ def develop(frames: list[dict], natural: list[dict], public: list[dict], leave_o
         defaults), defaults.min_count), defaults)
     weights = train_task.prune(weights, defaults.prune)
     words = np.array([train_task.scores_of(bias, weights, f) for f, _, _ in train_task.vectorize(dev)])
-    kept = [r for r, h in zip(natural + public, held) if not h]
+    kept = [r for r, h in zip(rows, held) if not h]
     X = np.vstack([embedded(frames), embedded(kept)])
     y = np.array([TASKS.index(r["task"]) for r in frames + kept])
     W, b = fit(X, y, np.concatenate([np.ones(len(frames)), np.full(len(kept), nw)]), l2)
